@@ -1,0 +1,185 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { discoverCatalog, parseConfiguredCatalog } from '../engine/catalog.js';
+import { parseConfig } from '../engine/config.js';
+import { ConnectorError, configError, toConnectorError } from '../engine/errors.js';
+import { createLogger, levelFromEnv, type Logger } from '../engine/logger.js';
+import { read, type Emitter } from '../engine/read.js';
+import type { SourceDefinition } from '../engine/source.js';
+import { parseStateFile } from '../engine/state.js';
+import { HttpClient } from '../http/client.js';
+import { RateLimiter } from '../http/rate-limit.js';
+import * as msg from '../protocol/messages.js';
+import type { AirbyteMessage } from '../protocol/messages.js';
+import { NdjsonWriter } from '../protocol/writer.js';
+import { specification } from './spec.js';
+
+const USAGE = (name: string): string =>
+  `usage: ${name} spec | check --config FILE | discover --config FILE | read --config FILE --catalog FILE [--state FILE] [--debug]`;
+
+const clock = { now: (): number => Date.now() };
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Read and parse a JSON file named by a flag, or fail with a config_error that says which. */
+export function readJsonFile(flag: string, path: string | undefined, opts: { allowEmpty?: boolean } = {}): unknown {
+  if (!path) throw configError(`--${flag} FILE is required.`);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw configError(`Cannot read --${flag} file '${path}' (${code ?? 'error'}); check the path.`);
+  }
+  if (opts.allowEmpty && text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw configError(`--${flag} file '${path}' is not valid JSON; fix its syntax.`);
+  }
+}
+
+interface Runtime {
+  writer: NdjsonWriter<AirbyteMessage>;
+  logger: Logger;
+}
+
+function runtime(debug: boolean): Runtime {
+  const writer = new NdjsonWriter<AirbyteMessage>(process.stdout);
+  const logger = createLogger(levelFromEnv(process.env, debug), (level, message) => writer.write(msg.log(level, message)), (t) => writer.scrub(t));
+  return { writer, logger };
+}
+
+/** The Airbyte CLI for one source. Never calls process.exit: sets exitCode once stdout is drained. */
+export async function main<C>(source: SourceDefinition<C>, argv: string[]): Promise<void> {
+  let args: ReturnType<typeof parse>;
+  const parse = (a: string[]) =>
+    parseArgs({
+      args: a,
+      allowPositionals: true,
+      strict: true,
+      options: { config: { type: 'string' }, catalog: { type: 'string' }, state: { type: 'string' }, debug: { type: 'boolean' } },
+    });
+  const early = new NdjsonWriter<AirbyteMessage>(process.stdout);
+  try {
+    args = parse(argv);
+  } catch (err) {
+    early.write(msg.errorTrace({ message: `${(err as Error).message}. ${USAGE(source.name)}`, failureType: 'config_error' }, Date.now()));
+    await early.close();
+    process.exitCode = 2;
+    return;
+  }
+  const { writer, logger } = runtime(args.values.debug === true);
+  const command = args.positionals[0];
+  let exitCode = 0;
+  try {
+    exitCode = await dispatch(source, command, args.values, writer, logger);
+  } catch (err) {
+    const e = toConnectorError(err, { authHint: source.authHint });
+    if (!(err instanceof ConnectorError) && err instanceof Error) logger.debug(err.stack ?? err.message);
+    writer.write(msg.errorTrace({ message: e.message, internalMessage: e.internalMessage, failureType: e.failureType }, Date.now()));
+    exitCode = 1;
+  }
+  await writer.close();
+  process.exitCode = exitCode;
+}
+
+type Flags = { config?: string | undefined; catalog?: string | undefined; state?: string | undefined };
+
+async function dispatch<C>(
+  source: SourceDefinition<C>,
+  command: string | undefined,
+  flags: Flags,
+  writer: NdjsonWriter<AirbyteMessage>,
+  logger: Logger,
+): Promise<number> {
+  const loadConfig = (): C => {
+    const config = parseConfig(source.configSchema, readJsonFile('config', flags.config));
+    for (const s of source.secrets(config)) writer.addSecret(s);
+    source.common(config);
+    return config;
+  };
+  const makeHttp = (config: C): HttpClient => {
+    const h = source.http(config);
+    return new HttpClient({
+      baseUrl: h.baseUrl,
+      headers: h.headers,
+      timeoutMs: h.timeoutMs,
+      fetch: globalThis.fetch,
+      sleep,
+      clock,
+      limiter: new RateLimiter(clock, sleep, { requestsPerMinute: h.requestsPerMinute }),
+      logger,
+      redact: (t) => writer.scrub(t),
+    });
+  };
+
+  switch (command) {
+    case 'spec':
+      writer.write({ type: 'SPEC', spec: specification(source) });
+      return 0;
+    case 'check': {
+      try {
+        const config = loadConfig();
+        await source.check(makeHttp(config), config);
+        writer.write(msg.connectionStatus(true));
+      } catch (err) {
+        const e = toConnectorError(err, { authHint: source.authHint });
+        writer.write(msg.connectionStatus(false, e.message));
+      }
+      return 0;
+    }
+    case 'discover':
+      loadConfig();
+      writer.write({ type: 'CATALOG', catalog: { streams: discoverCatalog(source.streams) } });
+      return 0;
+    case 'read': {
+      const config = loadConfig();
+      const catalog = parseConfiguredCatalog(readJsonFile('catalog', flags.catalog), source.streams);
+      const streamsByName = new Map(source.streams.map((s) => [s.name, s.kind === 'buckets' ? s.cursorField : undefined]));
+      let stateText = '';
+      if (flags.state) {
+        try {
+          stateText = readFileSync(flags.state, 'utf8');
+        } catch {
+          logger.info(`--state file '${flags.state}' not found; reading without state`);
+        }
+      }
+      const states = parseStateFile(stateText, { streams: streamsByName, log: (m) => logger.info(m) });
+      const abort = new AbortController();
+      const onSignal = (sig: string) => () => {
+        logger.warn(`${sig} received: stopping after the current window`);
+        abort.abort();
+      };
+      const term = onSignal('SIGTERM');
+      const int = onSignal('SIGINT');
+      process.once('SIGTERM', term);
+      process.once('SIGINT', int);
+      const emitter: Emitter = { emit: (m) => writer.write(m), ready: () => writer.ready() };
+      try {
+        const result = await read({
+          config,
+          common: source.common(config),
+          streams: source.streams,
+          catalog,
+          states,
+          http: makeHttp(config),
+          emitter,
+          logger,
+          clock,
+          errorContext: { authHint: source.authHint },
+          signal: abort.signal,
+        });
+        if (abort.signal.aborted) {
+          writer.write(msg.errorTrace({ message: 'Interrupted by a signal; the next sync resumes from the last STATE.', failureType: 'transient_error' }, Date.now()));
+          return 1;
+        }
+        return result.failed.length > 0 ? 1 : 0;
+      } finally {
+        process.off('SIGTERM', term);
+        process.off('SIGINT', int);
+      }
+    }
+    default:
+      throw configError(command ? `Unknown command '${command}'. ${USAGE(source.name)}` : USAGE(source.name));
+  }
+}

@@ -1,0 +1,151 @@
+import type { HttpClient, Query, RequestHooks } from '../http/client.js';
+import { HttpError } from '../http/errors.js';
+import { ConnectorError, systemError } from './errors.js';
+import { bucketCount, bucketStarts, halve, type Window } from './planner.js';
+import type { Bucket, BucketPlan, Page, Row } from './stream.js';
+import { isoTime } from './time.js';
+import { describeZodError } from './validation.js';
+
+export interface WindowReaderContext {
+  http: HttpClient;
+  debug: (msg: string) => void;
+  warn: (msg: string) => void;
+  hooks: RequestHooks;
+  /** Called on every successful response, including empty ones. */
+  onResponse: () => void;
+}
+
+/** A page that does not hold every bucket of its window. */
+class WindowNotCovered extends Error {}
+
+const describeWindow = (w: Window): string => `[${isoTime(w.start)}, ${isoTime(w.end)})`;
+
+/**
+ * Reads bucketed windows of one stream. A grouped query is never paginated:
+ * the window holds at most `maxBuckets` buckets and asks for exactly that many,
+ * so one page covers it. If a page does not cover its window (truncated, or a 400
+ * for a limit the server will not serve) the window is halved, down to single
+ * buckets, and the size that worked is kept for the rest of the run.
+ */
+export class WindowReader {
+  private maxBuckets: number;
+
+  constructor(
+    private readonly plan: BucketPlan,
+    private readonly ctx: WindowReaderContext,
+  ) {
+    this.maxBuckets = plan.maxBuckets;
+  }
+
+  get windowBuckets(): number {
+    return this.maxBuckets;
+  }
+
+  async read(window: Window): Promise<Row[]> {
+    const step = this.plan.bucketSeconds;
+    if (bucketCount(window, step) > this.maxBuckets) {
+      const out: Row[] = [];
+      for (let s = window.start; s < window.end; s += this.maxBuckets * step) {
+        const part = await this.read({ start: s, end: Math.min(s + this.maxBuckets * step, window.end) });
+        for (const r of part) out.push(r);
+      }
+      return out;
+    }
+    try {
+      return await this.readCovered(window);
+    } catch (err) {
+      const shrinkable = err instanceof WindowNotCovered || (err instanceof HttpError && err.details.status === 400);
+      if (!shrinkable || bucketCount(window, step) < 2) {
+        if (err instanceof WindowNotCovered) {
+          throw systemError(`${this.plan.path}: the response for window ${describeWindow(window)} does not cover it (${err.message}); refusing to leave a gap.`);
+        }
+        throw err;
+      }
+      const [a, b] = halve(window, step);
+      this.maxBuckets = Math.max(1, Math.min(this.maxBuckets, bucketCount(a, step)));
+      this.ctx.warn(`${this.plan.path}: window ${describeWindow(window)} not served whole (${(err as Error).message}); using windows of at most ${this.maxBuckets} buckets`);
+      const first = await this.read(a);
+      const second = await this.read(b);
+      for (const r of second) first.push(r);
+      return first;
+    }
+  }
+
+  private async readCovered(window: Window): Promise<Row[]> {
+    const { plan, ctx } = this;
+    const step = plan.bucketSeconds;
+    const expected = bucketStarts(window, step);
+    const first: Query = [...plan.api.windowQuery(window, expected.length), ...plan.params];
+    const seen = new Map<number, Bucket>();
+    const tokens = new Set<string>();
+    let query = first;
+    for (;;) {
+      const page = await this.fetchPage(query, window);
+      for (const bucket of page.buckets) {
+        if (bucket.start < window.start || bucket.start >= window.end) {
+          ctx.debug(`${plan.path}: ignoring bucket ${isoTime(bucket.start)} outside window ${describeWindow(window)}`);
+          continue;
+        }
+        if ((bucket.start - window.start) % step !== 0) {
+          throw systemError(`${plan.path}: bucket ${isoTime(bucket.start)} in window ${describeWindow(window)} is not aligned to ${step} s buckets.`);
+        }
+        const prior = seen.get(bucket.start);
+        if (prior) {
+          if (JSON.stringify(prior.results) !== JSON.stringify(bucket.results)) {
+            throw systemError(`${plan.path}: bucket ${isoTime(bucket.start)} came twice with different results in window ${describeWindow(window)}.`);
+          }
+          ctx.debug(`${plan.path}: dropping repeated bucket ${isoTime(bucket.start)}`);
+          continue;
+        }
+        seen.set(bucket.start, bucket);
+      }
+      const missing = expected.filter((t) => !seen.has(t));
+      if (missing.length === 0) {
+        if (page.hasMore) ctx.debug(`${plan.path}: page covers ${describeWindow(window)}; ignoring has_more/next_page`);
+        break;
+      }
+      const why = `${missing.length} of ${expected.length} buckets missing, first ${isoTime(missing[0] ?? window.start)}`;
+      if (plan.grouped || !page.hasMore || !page.nextPage) throw new WindowNotCovered(why);
+      if (tokens.has(page.nextPage)) throw systemError(`${plan.path}: pagination loop in window ${describeWindow(window)} (cursor repeated).`);
+      tokens.add(page.nextPage);
+      query = plan.api.nextPageQuery(first, page.nextPage);
+    }
+    const rows: Row[] = [];
+    const ids = new Set<unknown>();
+    for (const t of expected) {
+      const bucket = seen.get(t) as Bucket;
+      bucket.results.forEach((result, i) => {
+        let row: Row;
+        try {
+          row = plan.toRecord(bucket, result, i);
+        } catch (err) {
+          throw wrapValidation(err, `${plan.path} window ${describeWindow(window)}, bucket ${isoTime(bucket.start)}, results[${i}]`);
+        }
+        if (ids.has(row.id)) {
+          throw systemError(`${plan.path}: two results with the same dimensions in bucket ${isoTime(bucket.start)} of window ${describeWindow(window)}; refusing to emit a duplicate key.`);
+        }
+        ids.add(row.id);
+        rows.push(row);
+      });
+    }
+    return rows;
+  }
+
+  private async fetchPage(query: Query, window: Window): Promise<Page> {
+    const res = await this.ctx.http.getJson(this.plan.path, query, this.ctx.hooks);
+    this.ctx.onResponse();
+    const parsed = this.plan.api.page.safeParse(res.body);
+    if (!parsed.success) {
+      throw systemError(
+        `${this.plan.path}: unexpected response for window ${describeWindow(window)}: ${describeZodError(parsed.error, res.body)}`,
+      );
+    }
+    return parsed.data;
+  }
+}
+
+function wrapValidation(err: unknown, where: string): ConnectorError {
+  if (err instanceof ConnectorError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return systemError(`unexpected response at ${where}: ${message}`);
+}

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { configError } from './errors.js';
+import type { CommonConfig } from './read.js';
+import { DAY, parseUtc, startOfDay } from './time.js';
+
+/** Config fields every connector shares, as zod pieces with their spec metadata. */
+const DATE_PATTERN = '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2}))?$';
+
+const utcDate = (what: string) =>
+  z
+    .string()
+    .regex(new RegExp(DATE_PATTERN), `${what} must be YYYY-MM-DD or RFC 3339 with a time zone, e.g. 2025-01-01 or 2025-01-01T00:00:00Z`)
+    .refine((s) => parseUtc(s) !== null, `${what} is not a real date`);
+
+export const startDate = utcDate('start_date').meta({
+  title: 'Start date',
+  description: 'UTC date (YYYY-MM-DD) or RFC 3339 time from which to sync; windows are whole UTC days from the start of that day.',
+  examples: ['2025-01-01'],
+  pattern: DATE_PATTERN,
+  order: 1,
+});
+
+export const endDate = utcDate('end_date').optional().meta({
+  title: 'End date',
+  description: 'Last UTC day to sync, inclusive. Default: today (whose partial bucket is re-read on the next sync).',
+  examples: ['2025-12-31'],
+  pattern: DATE_PATTERN,
+  order: 2,
+});
+
+export const MAX_LOOKBACK_DAYS = 31;
+export const lookbackDays = z
+  .number()
+  .int('lookback_days must be a whole number')
+  .min(0, 'lookback_days must be between 0 and 31')
+  .max(MAX_LOOKBACK_DAYS, 'lookback_days must be between 0 and 31')
+  .default(3)
+  .meta({
+    title: 'Lookback days',
+    description: 'How many already-synced days every incremental read re-reads, because recent costs settle late.',
+    order: 3,
+  });
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+const isLoopback = (host: string): boolean => LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
+
+export const baseUrl = (defaultUrl: string) =>
+  z
+    .string()
+    .default(defaultUrl)
+    .refine((s) => {
+      try {
+        const u = new URL(s);
+        return u.protocol === 'https:' || (u.protocol === 'http:' && isLoopback(u.hostname));
+      } catch {
+        return false;
+      }
+    }, 'base_url must be an https:// URL (http:// is allowed only for localhost/127.0.0.1)')
+    .meta({ title: 'Base URL', description: `API base URL. Default ${defaultUrl}. Change only for a proxy or a test server.`, order: 4 });
+
+export const tuning = {
+  request_timeout_seconds: z
+    .number()
+    .int()
+    .min(1, 'request_timeout_seconds must be between 1 and 600')
+    .max(600, 'request_timeout_seconds must be between 1 and 600')
+    .default(60)
+    .meta({ title: 'Request timeout (seconds)', description: 'A request with no complete response by then is retried.', order: 20 }),
+};
+
+/** Resolve the shared date fields into unix seconds, checking their order. */
+export function commonConfig(c: { start_date: string; end_date?: string | undefined; lookback_days: number }): CommonConfig {
+  const start = startOfDay(parseUtc(c.start_date) as number);
+  const end = c.end_date === undefined ? undefined : startOfDay(parseUtc(c.end_date) as number) + DAY;
+  if (end !== undefined && end <= start) {
+    throw configError(`start_date (${c.start_date}) is after end_date (${c.end_date}); set start_date on or before end_date.`);
+  }
+  return { start, end, lookbackDays: c.lookback_days };
+}
+
+/** Parse a config object with a zod schema into a one-line, actionable config_error. */
+export function parseConfig<T>(schema: z.ZodType<T>, raw: unknown): T {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw configError('Config must be a JSON object, e.g. {"admin_api_key": "...", "start_date": "2025-01-01"}.');
+  }
+  const r = schema.safeParse(raw);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const field = issue?.path.map(String).join('.') ?? '';
+  let message = issue?.message ?? 'invalid';
+  if (issue?.code === 'invalid_type' && (raw as Record<string, unknown>)[field] === undefined && issue.path.length === 1) {
+    message = `'${field}' is required`;
+  }
+  throw configError(`Config validation error: ${field ? `${field}: ` : ''}${message}.`.replace(/\.\.$/, '.'));
+}

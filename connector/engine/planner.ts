@@ -1,0 +1,55 @@
+/**
+ * The window planner: a pure function from a time range to request windows.
+ * Windows are half-open [start, end) in unix seconds, aligned to the bucket
+ * width, contiguous, non-overlapping, each holding at most `maxBuckets` buckets,
+ * and never reaching past `end`. No I/O and no clock of its own: `now` is given.
+ */
+export interface Window {
+  start: number;
+  end: number;
+}
+
+export interface PlanInput {
+  /** Earliest time to read (inclusive). Floored to the bucket. */
+  start: number;
+  /** Latest time to read (exclusive). Ceiled to the bucket. */
+  end: number;
+  /** The injected clock: nothing at or after the bucket following `now` is planned. */
+  now: number;
+  bucketSeconds: number;
+  maxBuckets: number;
+}
+
+export function planWindows(input: PlanInput): Window[] {
+  const { bucketSeconds: step, maxBuckets } = input;
+  if (!(step > 0) || !(maxBuckets >= 1)) throw new RangeError('bucketSeconds and maxBuckets must be positive');
+  const first = Math.floor(input.start / step) * step;
+  // The bucket containing `now` is the last one that exists (it is partial).
+  const last = Math.min(Math.ceil(input.end / step) * step, (Math.floor(input.now / step) + 1) * step);
+  const windows: Window[] = [];
+  for (let s = first; s < last; s += maxBuckets * step) {
+    windows.push({ start: s, end: Math.min(s + maxBuckets * step, last) });
+  }
+  return windows;
+}
+
+/** Bucket starts inside a window, in order. */
+export function bucketStarts(window: Window, bucketSeconds: number): number[] {
+  const out: number[] = [];
+  for (let t = window.start; t < window.end; t += bucketSeconds) out.push(t);
+  return out;
+}
+
+export const bucketCount = (window: Window, bucketSeconds: number): number =>
+  Math.round((window.end - window.start) / bucketSeconds);
+
+/** Split a window into two halves on a bucket boundary (for windows of 2+ buckets). */
+export function halve(window: Window, bucketSeconds: number): [Window, Window] {
+  const n = bucketCount(window, bucketSeconds);
+  if (n < 2) throw new RangeError('cannot halve a single-bucket window');
+  const mid = window.start + Math.ceil(n / 2) * bucketSeconds;
+  return [
+    { start: window.start, end: mid },
+    { start: mid, end: window.end },
+  ];
+}

@@ -1,0 +1,194 @@
+import type { HttpClient } from '../http/client.js';
+import * as msg from '../protocol/messages.js';
+import type { AirbyteMessage, SyncMode } from '../protocol/messages.js';
+import { WindowReader } from './buckets.js';
+import { ConnectorError, configError, toConnectorError, type ErrorContext } from './errors.js';
+import type { Logger } from './logger.js';
+import { planWindows, type Window } from './planner.js';
+import type { StreamState } from './state.js';
+import type { BucketStream, ListStream, Row, StreamDef } from './stream.js';
+import { DAY, floorTo } from './time.js';
+
+/** Where messages go: the NDJSON writer in Airbyte mode, a translator in Singer mode. */
+export interface Emitter {
+  emit(message: AirbyteMessage): void;
+  /** Resolves when the output can take more (backpressure). */
+  ready(): Promise<void>;
+}
+
+export interface CommonConfig {
+  start: number;
+  /** Exclusive end in unix seconds, or undefined for "now". */
+  end?: number | undefined;
+  lookbackDays: number;
+}
+
+export interface ConfiguredStream {
+  name: string;
+  syncMode: SyncMode;
+}
+
+export interface ReadOptions<C> {
+  config: C;
+  common: CommonConfig;
+  streams: ReadonlyArray<StreamDef<C>>;
+  catalog: ReadonlyArray<ConfiguredStream>;
+  states: ReadonlyMap<string, StreamState>;
+  http: HttpClient;
+  emitter: Emitter;
+  logger: Logger;
+  clock: { now(): number };
+  errorContext: ErrorContext;
+  signal?: AbortSignal;
+}
+
+export interface ReadResult {
+  failed: string[];
+}
+
+/** Cancellation requested (SIGTERM/SIGINT). */
+export class Interrupted extends Error {}
+
+/**
+ * The read loop: each configured stream in catalog order, STARTED -> RUNNING ->
+ * COMPLETE/INCOMPLETE, records in cursor order, a STATE after each completed
+ * window. A failing stream does not stop the others.
+ */
+export async function read<C>(o: ReadOptions<C>): Promise<ReadResult> {
+  const byName = new Map(o.streams.map((s) => [s.name, s]));
+  const failed: string[] = [];
+  for (const configured of o.catalog) {
+    const now = (): number => o.clock.now();
+    o.emitter.emit(msg.streamStatus(configured.name, 'STARTED', now()));
+    const def = byName.get(configured.name);
+    try {
+      if (o.signal?.aborted) throw new Interrupted();
+      if (!def) {
+        throw configError(
+          `Stream '${configured.name}' is not a stream of this connector; remove it from the catalog (streams: ${[...byName.keys()].join(', ')}).`,
+        );
+      }
+      const run = new StreamRun(o, configured);
+      if (def.kind === 'buckets') await run.readBuckets(def);
+      else await run.readList(def);
+      o.emitter.emit(msg.streamStatus(configured.name, 'COMPLETE', now()));
+    } catch (err) {
+      failed.push(configured.name);
+      o.emitter.emit(msg.streamStatus(configured.name, 'INCOMPLETE', now()));
+      if (err instanceof Interrupted) continue;
+      const e = toConnectorError(err, o.errorContext);
+      if (e.internalMessage) o.logger.debug(`${configured.name}: ${e.internalMessage}`);
+      o.emitter.emit(
+        msg.errorTrace({ message: e.message, internalMessage: e.internalMessage, failureType: e.failureType, stream: configured.name }, now()),
+      );
+    }
+    await o.emitter.ready();
+  }
+  return { failed };
+}
+
+class StreamRun<C> {
+  private running = false;
+  private pending = 0;
+
+  constructor(
+    private readonly o: ReadOptions<C>,
+    private readonly configured: ConfiguredStream,
+  ) {}
+
+  private get name(): string {
+    return this.configured.name;
+  }
+
+  private onResponse = (): void => {
+    if (this.running) return;
+    this.running = true;
+    this.o.emitter.emit(msg.streamStatus(this.name, 'RUNNING', this.o.clock.now()));
+  };
+
+  private emitRecords(rows: readonly Row[]): void {
+    const emittedAt = this.o.clock.now();
+    for (const data of rows) this.o.emitter.emit(msg.record(this.name, data, emittedAt));
+    this.pending += rows.length;
+  }
+
+  private emitState(state: Record<string, unknown>): void {
+    this.o.emitter.emit(msg.streamState(this.name, state, this.pending));
+    this.pending = 0;
+  }
+
+  private checkAborted(): void {
+    if (this.o.signal?.aborted) throw new Interrupted();
+  }
+
+  async readBuckets(def: BucketStream<C>): Promise<void> {
+    const { o } = this;
+    const plan = def.plan(o.config);
+    const nowS = Math.floor(o.clock.now() / 1000);
+    const today = floorTo(nowS, DAY);
+    const prior = this.configured.syncMode === 'incremental' ? o.states.get(this.name) : undefined;
+    let start = o.common.start;
+    if (prior) start = Math.max(start, prior.cursor - o.common.lookbackDays * DAY);
+    if (plan.earliest !== undefined && start < plan.earliest) {
+      o.logger.warn(`${this.name}: starting at ${new Date(plan.earliest * 1000).toISOString()}, the earliest the API serves for this grouping`);
+      start = plan.earliest;
+    }
+    const horizon = plan.includeCurrentBucket ? nowS : floorTo(nowS, plan.bucketSeconds) - 1;
+    const windows = planWindows({
+      start,
+      end: o.common.end ?? nowS + 1,
+      now: horizon,
+      bucketSeconds: plan.bucketSeconds,
+      maxBuckets: plan.maxBuckets,
+    });
+    // The cursor only moves forward, and never past the start of today (today's bucket is not final).
+    const floor = prior?.cursor ?? 0;
+    const cursorAfter = (w: Window): number => Math.max(floor, Math.min(w.end, today));
+    const stateFor = (cursor: number): StreamState => ({ version: 1, cursor });
+    o.logger.info(`${this.name}: ${windows.length} window(s) from ${new Date(start * 1000).toISOString()}`);
+    if (windows.length === 0) {
+      this.onResponse();
+      this.emitState(prior ?? stateFor(Math.max(floor, Math.min(floorTo(start, plan.bucketSeconds), today))));
+      return;
+    }
+    const reader = new WindowReader(plan, {
+      http: o.http,
+      debug: (m) => o.logger.debug(m),
+      warn: (m) => o.logger.warn(m),
+      hooks: { onRateLimited: (until) => this.rateLimited(until) },
+      onResponse: this.onResponse,
+    });
+    for (const [i, w] of windows.entries()) {
+      this.checkAborted();
+      const rows = await reader.read(w);
+      this.checkAborted();
+      this.emitRecords(rows);
+      const next = windows[i + 1];
+      // Skip a checkpoint the next window would repeat (windows that end after today's start).
+      if (!next || cursorAfter(next) !== cursorAfter(w)) this.emitState(stateFor(cursorAfter(w)));
+      await o.emitter.ready();
+    }
+  }
+
+  async readList(def: ListStream<C>): Promise<void> {
+    const { o } = this;
+    let pages = 0;
+    for await (const rows of def.pages({ http: o.http, log: (m) => o.logger.debug(m), onResponse: this.onResponse }, o.config)) {
+      this.checkAborted();
+      this.emitRecords(rows);
+      pages += 1;
+      await o.emitter.ready();
+    }
+    this.onResponse();
+    // Full refresh lists have no cursor; the state records when the snapshot was taken.
+    this.emitState({ version: 1, synced_at: Math.floor(o.clock.now() / 1000), pages });
+  }
+
+  private rateLimited(untilMs: number): void {
+    this.o.emitter.emit(
+      msg.streamStatus(this.name, 'RUNNING', this.o.clock.now(), [{ type: 'RATE_LIMITED', rate_limited: { quota_reset: Math.round(untilMs) } }]),
+    );
+  }
+}
+
+export { ConnectorError };

@@ -1,0 +1,24 @@
+import type { z } from 'zod';
+import type { HttpClient } from '../http/client.js';
+import type { CommonConfig } from './read.js';
+import type { StreamDef } from './stream.js';
+
+/** Everything the CLI needs to know about one connector. Providers export one of these. */
+export interface SourceDefinition<C> {
+  /** Executable and image name, e.g. source-openai-costs. */
+  name: string;
+  version: string;
+  documentationUrl: string;
+  /** zod is the source of truth for the config; spec.json is generated from it. */
+  configSchema: z.ZodType<C>;
+  /** Shared date fields, checked (start <= end) and resolved to unix seconds. */
+  common(config: C): CommonConfig;
+  /** Values to scrub from every output. */
+  secrets(config: C): string[];
+  http(config: C): { baseUrl: string; headers: Record<string, string>; timeoutMs: number; requestsPerMinute?: number | undefined };
+  /** Shown on 401/403. */
+  authHint: string;
+  streams: ReadonlyArray<StreamDef<C>>;
+  /** One cheap authenticated request; throws on failure. */
+  check(http: HttpClient, config: C): Promise<void>;
+}

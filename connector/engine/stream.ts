@@ -1,0 +1,79 @@
+import type { z } from 'zod';
+import type { HttpClient, Query } from '../http/client.js';
+import type { Window } from './planner.js';
+
+export type JsonSchema = Record<string, unknown>;
+export type Row = Record<string, unknown>;
+
+/** One time bucket of a bucketed report, as the engine sees it. */
+export interface Bucket {
+  start: number;
+  end: number;
+  results: unknown[];
+}
+
+export interface Page {
+  buckets: Bucket[];
+  hasMore: boolean;
+  nextPage: string | null;
+}
+
+/**
+ * How a provider's bucketed report endpoints speak: query names and time
+ * formats, how a cursor is followed, and the envelope of a page.
+ */
+export interface BucketApi {
+  windowQuery(window: Window, limit: number): Query;
+  /** The query for the page after `first`: OpenAI re-sends everything plus `page`, Aurous sends only the token. */
+  nextPageQuery(first: Query, token: string): Query;
+  /** Envelope schema; its output is a Page. Validation errors name the JSON path. */
+  page: z.ZodType<Page>;
+}
+
+/** A bucketed report bound to one config: everything the engine needs to read it. */
+export interface BucketPlan {
+  path: string;
+  api: BucketApi;
+  /** Query parameters other than the window, limit and page (group_by, filters, width). */
+  params: Query;
+  bucketSeconds: number;
+  /** Most buckets one page may hold: the window size that needs no second page. */
+  maxBuckets: number;
+  /** Grouped queries never follow a cursor (OpenAI's is broken for them). */
+  grouped: boolean;
+  /** Earliest time the endpoint can serve for this query (e.g. a dimension's history floor). */
+  earliest?: number;
+  /** Whether the bucket holding `now` may be requested (false for reports that refuse unfinished days). */
+  includeCurrentBucket: boolean;
+  /** Validates one result and turns it into a record (without id/time fields, added by the engine). */
+  toRecord(bucket: Bucket, result: unknown, index: number): Row;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-unused-vars
+export interface StreamBase<C> {
+  name: string;
+  schema: JsonSchema;
+  primaryKey: string[][];
+  /** One-line description for docs. */
+  description: string;
+}
+
+export interface BucketStream<C> extends StreamBase<C> {
+  kind: 'buckets';
+  cursorField: string;
+  plan(config: C): BucketPlan;
+}
+
+export interface ListContext {
+  http: HttpClient;
+  log: (msg: string) => void;
+  onResponse: () => void;
+}
+
+/** A full-refresh list (projects, users, keys): pages of records. */
+export interface ListStream<C> extends StreamBase<C> {
+  kind: 'list';
+  pages(ctx: ListContext, config: C): AsyncIterable<Row[]>;
+}
+
+export type StreamDef<C> = BucketStream<C> | ListStream<C>;

@@ -1,0 +1,68 @@
+/**
+ * One limiter shared by every request of a process. It spaces request starts
+ * (`requestsPerMinute`) and, after a 429, holds every request until the server's
+ * reset time and widens the spacing, so the whole process slows down rather than
+ * only the request that was refused. Separate from retry: retry decides whether
+ * to try again, the limiter decides when any request may start.
+ */
+export interface Clock {
+  now(): number;
+}
+export type Sleep = (ms: number) => Promise<void>;
+
+export interface RateLimiterOptions {
+  requestsPerMinute?: number | undefined;
+  /** Spacing after a 429 starts here and doubles on each further 429. */
+  penaltyStartMs?: number;
+  penaltyMaxMs?: number;
+}
+
+export class RateLimiter {
+  private nextStart = 0;
+  private pausedUntil = 0;
+  private penaltyMs = 0;
+  private readonly baseIntervalMs: number;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly sleep: Sleep,
+    private readonly options: RateLimiterOptions = {},
+  ) {
+    this.baseIntervalMs = options.requestsPerMinute ? 60_000 / options.requestsPerMinute : 0;
+  }
+
+  /** Milliseconds until a request may start, or 0. */
+  waitMs(): number {
+    const now = this.clock.now();
+    return Math.max(0, this.pausedUntil - now, this.nextStart - now);
+  }
+
+  /** When the current pause ends (epoch ms), if one is in force. */
+  get pausedUntilMs(): number {
+    return this.pausedUntil > this.clock.now() ? this.pausedUntil : 0;
+  }
+
+  async acquire(): Promise<void> {
+    // Loop: another caller may have taken the slot or a 429 may have extended the pause.
+    for (;;) {
+      const wait = this.waitMs();
+      if (wait <= 0) break;
+      await this.sleep(wait);
+    }
+    const interval = Math.max(this.baseIntervalMs, this.penaltyMs);
+    this.nextStart = this.clock.now() + interval;
+  }
+
+  /** A 429 (or a server-announced empty budget): pause everyone for `delayMs`. */
+  penalize(delayMs: number): void {
+    const start = this.options.penaltyStartMs ?? 250;
+    const max = this.options.penaltyMaxMs ?? 10_000;
+    this.penaltyMs = Math.min(max, this.penaltyMs === 0 ? start : this.penaltyMs * 2);
+    this.pausedUntil = Math.max(this.pausedUntil, this.clock.now() + delayMs);
+  }
+
+  /** A success: let the extra spacing decay back towards the configured rate. */
+  relax(): void {
+    if (this.penaltyMs > 0) this.penaltyMs = this.penaltyMs < 50 ? 0 : this.penaltyMs * 0.8;
+  }
+}

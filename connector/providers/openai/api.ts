@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import type { Query } from '../../http/client.js';
+import type { BucketApi, Page } from '../../engine/stream.js';
+
+/**
+ * How OpenAI's organization report endpoints (costs, usage/*) speak.
+ * Limits: https://platform.openai.com/docs/api-reference/usage (shared/specs/openai-admin-usage-costs.openapi.yaml).
+ */
+export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+
+/** GET /organization/costs: `limit` 1-180 buckets, default 7. */
+export const COSTS_MAX_BUCKETS = 180;
+/** GET /organization/usage/*: default and maximum `limit` per bucket width (same source). */
+export const USAGE_LIMITS = {
+  '1d': { default: 7, max: 31 },
+  '1h': { default: 24, max: 168 },
+  '1m': { default: 60, max: 1440 },
+} as const;
+/** group_by=api_key_id is refused for windows before this (2025-12-06T00:00Z; langwatch/langwatch#7579). */
+export const API_KEY_ID_HISTORY_FLOOR = 1764979200;
+
+const BucketSchema = z.looseObject({
+  start_time: z.number().int(),
+  end_time: z.number().int(),
+  results: z.array(z.unknown()).nullish(),
+});
+
+const PageSchema: z.ZodType<Page> = z
+  .looseObject({
+    data: z.array(BucketSchema),
+    has_more: z.boolean().nullish(),
+    next_page: z.string().nullish(),
+  })
+  .transform((p) => ({
+    buckets: p.data.map((b) => ({ start: b.start_time, end: b.end_time, results: b.results ?? [] })),
+    hasMore: p.has_more === true,
+    nextPage: p.next_page ?? null,
+  }));
+
+export const openAiBucketApi: BucketApi = {
+  windowQuery: (w, limit) => [
+    ['start_time', String(w.start)],
+    ['end_time', String(w.end)],
+    ['limit', String(limit)],
+  ],
+  // OpenAI wants every original parameter again, plus the cursor.
+  nextPageQuery: (first: Query, token: string) => [...first, ['page', token]],
+  page: PageSchema,
+};
+
+/** Repeated keys (`group_by=a&group_by=b`), the form OpenAI's cookbook uses. */
+export const arrayParam = (name: string, values: readonly string[] | undefined): Query =>
+  (values ?? []).map((v) => [name, v] as const);

@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { recordId } from '../../engine/records.js';
+import type { BucketStream, JsonSchema, Row } from '../../engine/stream.js';
+import { BUCKET_SECONDS, isoDate, type BucketWidth } from '../../engine/time.js';
+import { parseOrThrow } from '../../engine/validation.js';
+import type { Query } from '../../http/client.js';
+import { API_KEY_ID_HISTORY_FLOOR, arrayParam, openAiBucketApi } from './api.js';
+import type { OpenAiConfig } from './config.js';
+
+/**
+ * OpenAI's organization reports (costs and usage/*) declared as data. One
+ * generic mapping turns a bucket result into a flat record: id, bucket times,
+ * every dimension (null when not grouped), every metric (null when absent).
+ */
+export type MetricType = 'integer' | 'number' | 'string';
+export interface Metric {
+  name: string;
+  type: MetricType;
+  /** Path in the result, when it is not the metric's own name (costs: amount.value). */
+  path?: readonly [string, string];
+  description?: string;
+}
+
+export type FilterName = 'project_ids' | 'user_ids' | 'api_key_ids' | 'models';
+
+export interface ReportDecl {
+  name: string;
+  path: string;
+  description: string;
+  /** The result's `object` discriminator. */
+  resultObject: string;
+  /** Every `group_by` value the endpoint accepts. */
+  dimensions: readonly string[];
+  defaultGroupBy: readonly string[];
+  metrics: readonly Metric[];
+  filters: readonly FilterName[];
+  /** Bucket widths the endpoint accepts, and the most buckets a page may hold at each. */
+  maxBuckets: Partial<Record<BucketWidth, number>>;
+}
+
+const ZOD_BY_TYPE = { integer: z.number().int(), number: z.number(), string: z.string() } as const;
+
+function resultSchema(decl: ReportDecl): z.ZodType<Record<string, unknown>> {
+  const shape: Record<string, z.ZodType> = { object: z.literal(decl.resultObject).optional() };
+  for (const d of decl.dimensions) shape[d] = z.string().nullish();
+  const nested = new Map<string, Record<string, z.ZodType>>();
+  for (const m of decl.metrics) {
+    if (!m.path) shape[m.name] = ZOD_BY_TYPE[m.type].nullish();
+    else nested.set(m.path[0], { ...nested.get(m.path[0]), [m.path[1]]: ZOD_BY_TYPE[m.type].nullish() });
+  }
+  for (const [k, inner] of nested) shape[k] = z.looseObject(inner).nullish();
+  return z.looseObject(shape);
+}
+
+const nullable = (type: string, extra: Record<string, unknown> = {}): JsonSchema => ({ type: [type, 'null'], ...extra });
+
+export function reportSchema(decl: ReportDecl): JsonSchema {
+  const properties: Record<string, JsonSchema> = {
+    id: { type: 'string', description: 'Deterministic key: hash of the bucket start and every dimension.' },
+    start_time: { type: 'integer', description: 'Bucket start, unix seconds (inclusive). Cursor.' },
+    end_time: { type: 'integer', description: 'Bucket end, unix seconds (exclusive).' },
+    date: { type: 'string', format: 'date', description: 'UTC date of the bucket start.' },
+  };
+  for (const d of decl.dimensions) properties[d] = nullable('string', { description: `Grouping dimension; null when not grouped by it or null upstream.` });
+  for (const m of decl.metrics) properties[m.name] = nullable(m.type, m.description ? { description: m.description } : {});
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    title: decl.name,
+    description: decl.description,
+    type: 'object',
+    additionalProperties: true,
+    required: ['id', 'start_time', 'end_time', 'date'],
+    properties,
+  };
+}
+
+/** The record for one result: the mapping shared by every report stream. */
+export function toReportRecord(decl: ReportDecl, start: number, end: number, result: Record<string, unknown>): Row {
+  const row: Row = { id: '', start_time: start, end_time: end, date: isoDate(start) };
+  const key: unknown[] = [start];
+  for (const d of decl.dimensions) {
+    const v = result[d] ?? null;
+    row[d] = v;
+    key.push(v);
+  }
+  row.id = recordId(key);
+  for (const m of decl.metrics) {
+    const v = m.path ? (result[m.path[0]] as Record<string, unknown> | null | undefined)?.[m.path[1]] : result[m.name];
+    row[m.name] = v ?? null;
+  }
+  return row;
+}
+
+export function reportStream(decl: ReportDecl): BucketStream<OpenAiConfig> {
+  const schema = resultSchema(decl);
+  return {
+    kind: 'buckets',
+    name: decl.name,
+    description: decl.description,
+    schema: reportSchema(decl),
+    primaryKey: [['id']],
+    cursorField: 'start_time',
+    plan(config) {
+      const width: BucketWidth = decl.maxBuckets[config.bucket_width] ? config.bucket_width : '1d';
+      const groupBy = config.group_by?.[decl.name] ?? decl.defaultGroupBy;
+      const cap = config.max_window_days === undefined ? Infinity : Math.max(1, Math.floor((config.max_window_days * 86_400) / BUCKET_SECONDS[width]));
+      const params: Query = [
+        ['bucket_width', width],
+        ...arrayParam('group_by', groupBy),
+        ...decl.filters.flatMap((f) => arrayParam(f, config[f])),
+      ];
+      return {
+        path: decl.path,
+        api: openAiBucketApi,
+        params,
+        bucketSeconds: BUCKET_SECONDS[width],
+        maxBuckets: Math.min(decl.maxBuckets[width] ?? 1, cap),
+        grouped: groupBy.length > 0,
+        ...(groupBy.includes('api_key_id') ? { earliest: API_KEY_ID_HISTORY_FLOOR } : {}),
+        includeCurrentBucket: true,
+        toRecord: (bucket, result) => toReportRecord(decl, bucket.start, bucket.end, parseOrThrow(schema, result)),
+      };
+    },
+  };
+}

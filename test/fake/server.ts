@@ -1,0 +1,141 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/**
+ * A tiny HTTP server harness shared by the fake provider APIs: 127.0.0.1 on a
+ * free port, a request log, and a fault queue that tests fill per scenario.
+ */
+export interface LoggedRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingMessage['headers'];
+  at: number;
+}
+
+export type Fault =
+  | { kind: 'status'; status: number; body?: string; headers?: Record<string, string>; contentType?: string }
+  | { kind: 'reset' } // headers and half a body, then the connection is destroyed
+  | { kind: 'stall'; ms: number } // no response for `ms`
+  | { kind: 'truncate' } // 200 with a cut-off JSON body
+  | { kind: 'html' } // 200 with an HTML page
+  | { kind: 'transform'; fn: (body: unknown) => unknown }; // rewrite a good JSON body
+
+export interface FaultRule {
+  fault: Fault;
+  /** Only requests whose path contains this. */
+  path?: string;
+  /** How many matching requests it applies to (default 1). */
+  times?: number;
+  /** Skip this many matching requests first. */
+  after?: number;
+}
+
+export interface JsonReply {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+export type Handler = (req: LoggedRequest) => JsonReply;
+
+export class FakeServer {
+  readonly requests: LoggedRequest[] = [];
+  private rules: Array<FaultRule & { seen: number; used: number }> = [];
+  private server: Server | null = null;
+  private sockets = new Set<Socket>();
+  url = '';
+
+  constructor(private readonly handler: Handler) {}
+
+  /** Queue a fault for upcoming requests. */
+  fault(rule: FaultRule): this {
+    this.rules.push({ ...rule, seen: 0, used: 0 });
+    return this;
+  }
+
+  clearFaults(): void {
+    this.rules = [];
+  }
+
+  count(pathPart?: string): number {
+    return pathPart ? this.requests.filter((r) => r.path.includes(pathPart)).length : this.requests.length;
+  }
+
+  async start(port = 0, host = '127.0.0.1'): Promise<string> {
+    this.server = createServer((req, res) => this.serve(req, res));
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((resolve) => this.server?.listen(port, host, resolve));
+    const addr = this.server.address() as AddressInfo;
+    this.url = `http://${host}:${addr.port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private takeFault(path: string): Fault | null {
+    for (const r of this.rules) {
+      if (r.path && !path.includes(r.path)) continue;
+      r.seen += 1;
+      if (r.seen <= (r.after ?? 0)) continue;
+      if (r.used >= (r.times ?? 1)) continue;
+      r.used += 1;
+      return r.fault;
+    }
+    return null;
+  }
+
+  private serve(req: IncomingMessage, res: ServerResponse): void {
+    const u = new URL(req.url ?? '/', 'http://fake');
+    const logged: LoggedRequest = { method: req.method ?? 'GET', path: u.pathname, query: u.searchParams, headers: req.headers, at: Date.now() };
+    this.requests.push(logged);
+    const fault = this.takeFault(u.pathname);
+    if (fault && fault.kind !== 'transform') return this.applyFault(fault, res);
+    let reply: JsonReply;
+    try {
+      reply = this.handler(logged);
+    } catch (err) {
+      reply = { status: 500, body: { error: { message: `fake server bug: ${(err as Error).message}` } } };
+    }
+    let body = reply.body;
+    if (fault?.kind === 'transform' && reply.status === 200) body = fault.fn(body);
+    const text = JSON.stringify(body);
+    res.writeHead(reply.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...reply.headers });
+    res.end(text);
+  }
+
+  private applyFault(fault: Exclude<Fault, { kind: 'transform' }>, res: ServerResponse): void {
+    switch (fault.kind) {
+      case 'status': {
+        const text = fault.body ?? JSON.stringify({ error: { message: `injected ${fault.status}`, type: 'server_error' } });
+        res.writeHead(fault.status, { 'content-type': fault.contentType ?? 'application/json', ...fault.headers });
+        res.end(text);
+        return;
+      }
+      case 'reset':
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': 1000 });
+        res.write('{"object":"page","data":[');
+        setTimeout(() => res.socket?.destroy(), 10);
+        return;
+      case 'stall': {
+        const t = setTimeout(() => res.socket?.destroy(), fault.ms);
+        res.on('close', () => clearTimeout(t));
+        return;
+      }
+      case 'truncate':
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"object":"page","data":[{"object":"bucket","start_ti');
+        return;
+      case 'html':
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end('<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>');
+        return;
+    }
+  }
+}
