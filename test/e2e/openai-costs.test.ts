@@ -1,0 +1,245 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BINS, ROOT, catalog, errors, files, lastStates, ofType, records, run, states, statuses } from '../support/cli.js';
+import { assertProtocol, withoutIds } from '../support/invariants.js';
+import { DAY, FakeOpenAi, type CostDim } from '../fake/openai.js';
+
+const KEY = 'sk-admin-e2e-costs-5f1d2c3b4a';
+const FIRST = Date.UTC(2025, 8, 1) / 1000; // 2025-09-01
+const DAYS = 120; // through 2025-12-29
+const schema = JSON.parse(readFileSync(join(ROOT, 'schemas/costs.json'), 'utf8')) as Record<string, unknown>;
+const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
+
+let fake: FakeOpenAi;
+beforeAll(async () => {
+  fake = new FakeOpenAi({ firstDay: FIRST, days: DAYS, projects: 4, lineItems: 5, adminKey: KEY, emptyEvery: 9 });
+  await fake.start();
+});
+afterAll(() => fake.stop());
+
+const config = (extra: Record<string, unknown> = {}) => ({
+  admin_api_key: KEY,
+  start_date: '2025-09-01',
+  end_date: '2025-12-29',
+  base_url: fake.baseUrl,
+  ...extra,
+});
+
+async function readCosts(cfg: Record<string, unknown>, opts: { mode?: 'incremental' | 'full_refresh'; state?: unknown } = {}) {
+  const f = files({ 'config.json': cfg, 'catalog.json': catalog([{ name: 'costs', mode: opts.mode ?? 'incremental' }]), ...(opts.state ? { 'state.json': opts.state } : {}) });
+  const args = ['read', '--config', f['config.json'] as string, '--catalog', f['catalog.json'] as string];
+  if (f['state.json']) args.push('--state', f['state.json']);
+  const before = fake.requests.length;
+  const result = await run(BINS.openai, args);
+  return { result, requests: fake.requests.slice(before) };
+}
+
+describe('source-openai-costs costs stream', () => {
+  it('given a full refresh when reading every day then the records equal the fake ground truth exactly, in one request per 180 days', async () => {
+    const { result, requests } = await readCosts(config(), { mode: 'full_refresh' });
+    expect(result.code).toBe(0);
+    assertProtocol(result, { streams: ['costs'], schemas: { costs: schema } });
+    const expected = fake.org.expectedCosts(day('2025-09-01'), day('2025-12-30'), ['project_id', 'line_item']);
+    expect(expected.length).toBeGreaterThan(500);
+    expect(withoutIds(records(result.messages, 'costs'))).toEqual(withoutIds(expected as unknown as Array<Record<string, unknown>>));
+    expect(requests).toHaveLength(1);
+    expect(requests[0]?.query.get('limit')).toBe('120');
+    expect(requests[0]?.query.getAll('group_by')).toEqual(['project_id', 'line_item']);
+    expect(result.stdout).not.toContain(KEY);
+    expect(result.stderr).not.toContain(KEY);
+  });
+
+  it('given records when keys are compared then ids are unique, deterministic across runs and distinguish a null project from the string "null"', async () => {
+    const a = records((await readCosts(config({ max_window_days: 10 }), { mode: 'full_refresh' })).result.messages);
+    const b = records((await readCosts(config(), { mode: 'full_refresh' })).result.messages);
+    expect(a.map((r) => r.id)).toEqual(b.map((r) => r.id));
+    expect(new Set(a.map((r) => r.id)).size).toBe(a.length);
+    expect(a.some((r) => r.project_id === null)).toBe(true);
+  });
+
+  it('given a grouped query whose page ends in empty buckets when the fake says has_more with a broken next_page then nothing is lost and the cursor is never followed', async () => {
+    // Day 9 (index 8) of the org is empty; a 9-day window ends on it.
+    const { result, requests } = await readCosts(config({ start_date: '2025-09-01', end_date: '2025-09-18', max_window_days: 9 }), { mode: 'full_refresh' });
+    expect(result.code).toBe(0);
+    assertProtocol(result, { streams: ['costs'], schemas: { costs: schema } });
+    expect(withoutIds(records(result.messages))).toEqual(withoutIds(fake.org.expectedCosts(day('2025-09-01'), day('2025-09-19'), ['project_id', 'line_item']) as never));
+    expect(requests.every((r) => !r.query.has('page'))).toBe(true);
+    expect(requests).toHaveLength(2);
+  });
+
+  it('given an ungrouped query and a server that truncates pages when reading then the cursor is followed with identical parameters', async () => {
+    const truncating = new FakeOpenAi({ firstDay: FIRST, days: DAYS, projects: 4, lineItems: 5, adminKey: KEY, truncateAt: 7 });
+    await truncating.start();
+    try {
+      const f = files({ 'c.json': { ...config(), base_url: truncating.baseUrl, group_by: { costs: [] } }, 'cat.json': catalog([{ name: 'costs', mode: 'full_refresh' }]) });
+      const result = await run(BINS.openai, ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]);
+      expect(result.code).toBe(0);
+      assertProtocol(result, { streams: ['costs'], schemas: { costs: schema } });
+      expect(withoutIds(records(result.messages))).toEqual(withoutIds(truncating.org.expectedCosts(day('2025-09-01'), day('2025-12-30'), []) as never));
+      const paged = truncating.requests.filter((r) => r.query.has('page'));
+      expect(paged.length).toBe(Math.ceil(120 / 7) - 1);
+      for (const r of paged) {
+        const q = new URLSearchParams(r.query);
+        q.delete('page');
+        expect(q.toString()).toBe(new URLSearchParams(truncating.requests[0]?.query).toString());
+      }
+    } finally {
+      await truncating.stop();
+    }
+  });
+
+  it('given a grouped query and a server that truncates pages when reading then windows are halved until covered and the output is exact', async () => {
+    const truncating = new FakeOpenAi({ firstDay: FIRST, days: DAYS, projects: 4, lineItems: 5, adminKey: KEY, truncateAt: 20 });
+    await truncating.start();
+    try {
+      const f = files({ 'c.json': { ...config(), base_url: truncating.baseUrl }, 'cat.json': catalog([{ name: 'costs', mode: 'full_refresh' }]) });
+      const result = await run(BINS.openai, ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]);
+      expect(result.code).toBe(0);
+      assertProtocol(result, { streams: ['costs'], schemas: { costs: schema } });
+      expect(withoutIds(records(result.messages))).toEqual(withoutIds(truncating.org.expectedCosts(day('2025-09-01'), day('2025-12-30'), ['project_id', 'line_item']) as never));
+      expect(truncating.requests.some((r) => r.query.has('page'))).toBe(false);
+    } finally {
+      await truncating.stop();
+    }
+  });
+
+  it('given an incremental read when reading again with its last state then only the lookback window is re-emitted', async () => {
+    const first = await readCosts(config({ max_window_days: 30 }));
+    expect(first.result.code).toBe(0);
+    assertProtocol(first.result, { streams: ['costs'], schemas: { costs: schema } });
+    const cursors = states(first.result.messages).map((m) => m.state.stream.stream_state.cursor as number);
+    expect(cursors).toEqual([day('2025-10-01'), day('2025-10-31'), day('2025-11-30'), day('2025-12-30')]);
+    const second = await readCosts(config({ max_window_days: 30, lookback_days: 3 }), { state: lastStates(first.result.messages) });
+    expect(second.result.code).toBe(0);
+    assertProtocol(second.result, { streams: ['costs'], schemas: { costs: schema } });
+    expect(withoutIds(records(second.result.messages))).toEqual(withoutIds(fake.org.expectedCosts(day('2025-12-27'), day('2025-12-30'), ['project_id', 'line_item']) as never));
+    expect(second.requests.map((r) => r.query.get('start_time'))).toEqual([String(day('2025-12-27'))]);
+    expect(states(second.result.messages).map((m) => m.state.stream.stream_state)).toEqual([{ version: 1, cursor: day('2025-12-30') }]);
+  });
+
+  it('given no end_date when reading up to now then today is emitted but the cursor stops at the start of today', async () => {
+    const today = Math.floor(Date.now() / 1000 / DAY) * DAY;
+    const live = new FakeOpenAi({ firstDay: today - 9 * DAY, days: 10, projects: 2, lineItems: 3, adminKey: KEY, emptyEvery: 0 });
+    await live.start();
+    try {
+      const f = files({ 'c.json': { admin_api_key: KEY, start_date: new Date((today - 9 * DAY) * 1000).toISOString().slice(0, 10), base_url: live.baseUrl, max_window_days: 5 }, 'cat.json': catalog([{ name: 'costs' }]) });
+      const result = await run(BINS.openai, ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]);
+      expect(result.code).toBe(0);
+      assertProtocol(result, { streams: ['costs'], schemas: { costs: schema } });
+      const rows = records(result.messages);
+      expect(rows.some((r) => r.start_time === today)).toBe(true);
+      const now = Math.floor(Date.now() / 1000 / DAY) * DAY;
+      const last = states(result.messages).at(-1)?.state.stream.stream_state.cursor as number;
+      expect([today, now]).toContain(last);
+      expect(withoutIds(rows)).toEqual(withoutIds(live.org.expectedCosts(today - 9 * DAY, today + DAY, ['project_id', 'line_item']) as never));
+    } finally {
+      await live.stop();
+    }
+  });
+
+  it('given a far-future state when reading then no records, one STATE, COMPLETE and exit 0', async () => {
+    const state = JSON.parse(readFileSync(join(ROOT, 'state/far-future.json'), 'utf8')) as unknown;
+    const { result, requests } = await readCosts(config(), { state });
+    expect(result.code).toBe(0);
+    assertProtocol(result, { streams: ['costs'] });
+    expect(records(result.messages)).toHaveLength(0);
+    expect(states(result.messages)).toHaveLength(1);
+    expect(requests).toHaveLength(0);
+  });
+
+  it('given a version-0 state keyed by the cursor field when reading then it is migrated and read from cursor minus lookback', async () => {
+    const state = [{ type: 'STREAM', stream: { stream_descriptor: { name: 'costs' }, stream_state: { start_time: day('2025-12-20') } } }];
+    const { result } = await readCosts(config({ lookback_days: 0 }), { state });
+    expect(result.code).toBe(0);
+    expect(withoutIds(records(result.messages))).toEqual(withoutIds(fake.org.expectedCosts(day('2025-12-20'), day('2025-12-30'), ['project_id', 'line_item']) as never));
+  });
+
+  it('given api_key_id grouping when the start is before OpenAI\'s history floor then the read starts at the floor', async () => {
+    const { result, requests } = await readCosts(config({ start_date: '2025-11-20', group_by: { costs: ['project_id', 'api_key_id'] } }), { mode: 'full_refresh' });
+    expect(result.code).toBe(0);
+    assertProtocol(result, { streams: ['costs'], schemas: { costs: schema } });
+    expect(requests[0]?.query.get('start_time')).toBe('1764979200');
+    const groupBy: CostDim[] = ['project_id', 'api_key_id'];
+    expect(withoutIds(records(result.messages))).toEqual(withoutIds(fake.org.expectedCosts(1764979200, day('2025-12-30'), groupBy) as never));
+  });
+
+  it('given a project filter when reading then only that project is requested and emitted', async () => {
+    const { result, requests } = await readCosts(config({ project_ids: ['proj_002'] }), { mode: 'full_refresh' });
+    expect(result.code).toBe(0);
+    expect(requests[0]?.query.getAll('project_ids')).toEqual(['proj_002']);
+    const rows = records(result.messages);
+    expect(new Set(rows.map((r) => r.project_id))).toEqual(new Set(['proj_002']));
+    expect(withoutIds(rows)).toEqual(withoutIds(fake.org.expectedCosts(day('2025-09-01'), day('2025-12-30'), ['project_id', 'line_item'], { projectIds: ['proj_002'] }) as never));
+  });
+
+  it('given a wrong key when reading then TRACE ERROR config_error asks for an Admin key, the stream is INCOMPLETE and the exit is non-zero', async () => {
+    const wrong = 'sk-proj-wrongwrongwrong123';
+    const { result } = await readCosts(config({ admin_api_key: wrong }));
+    expect(result.code).toBe(1);
+    assertProtocol(result, { streams: ['costs'], expectComplete: false });
+    expect(statuses(result.messages, 'costs').at(-1)).toBe('INCOMPLETE');
+    const [error] = errors(result.messages);
+    expect(error?.trace.error.failure_type).toBe('config_error');
+    expect(error?.trace.error.message).toContain('sk-admin-');
+    expect(result.stdout + result.stderr).not.toContain(wrong);
+  });
+
+  it('given a catalog with an unknown stream when reading then that stream is INCOMPLETE, costs still completes, and the exit is non-zero', async () => {
+    const f = files({ 'c.json': config(), 'cat.json': catalog([{ name: 'nope' }, { name: 'costs' }]) });
+    const result = await run(BINS.openai, ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]);
+    expect(result.code).toBe(1);
+    assertProtocol(result, { streams: ['costs'], schemas: { costs: schema } });
+    expect(statuses(result.messages, 'nope')).toEqual(['STARTED', 'INCOMPLETE']);
+    expect(errors(result.messages)[0]?.trace.error.failure_type).toBe('config_error');
+    expect(records(result.messages).length).toBeGreaterThan(0);
+  });
+});
+
+describe('source-openai-costs spec, check and discover', () => {
+  it('given spec when run then exactly one SPEC equal to spec.json, with the key marked secret and no $ref', async () => {
+    const result = await run(BINS.openai, ['spec']);
+    expect(result.code).toBe(0);
+    assertProtocol(result, { streams: [] });
+    expect(result.messages).toHaveLength(1);
+    const spec = result.messages[0]?.spec;
+    expect(spec).toEqual(JSON.parse(readFileSync(join(ROOT, 'spec.json'), 'utf8')));
+    const text = JSON.stringify(spec);
+    expect(text).not.toContain('$ref');
+    expect(text).not.toContain('"additionalProperties":false');
+    expect(spec.connectionSpecification.properties.admin_api_key.airbyte_secret).toBe(true);
+  });
+
+  it('given a good key when checking then SUCCEEDED and exit 0; given a bad key then FAILED naming the Admin key and exit 0', async () => {
+    const ok = files({ 'c.json': config() });
+    const good = await run(BINS.openai, ['check', '--config', ok['c.json'] as string]);
+    expect(good.code).toBe(0);
+    assertProtocol(good, { streams: [] });
+    expect(ofType(good.messages, 'CONNECTION_STATUS').map((m) => m.connectionStatus.status)).toEqual(['SUCCEEDED']);
+    const bad = files({ 'c.json': config({ admin_api_key: 'sk-proj-notanadminkey99' }) });
+    const failed = await run(BINS.openai, ['check', '--config', bad['c.json'] as string]);
+    expect(failed.code).toBe(0);
+    const [status] = ofType(failed.messages, 'CONNECTION_STATUS');
+    expect(status?.connectionStatus.status).toBe('FAILED');
+    expect(status?.connectionStatus.message).toContain('sk-admin-');
+    expect(failed.stdout).not.toContain('sk-proj-notanadminkey99');
+  });
+
+  it('given discover when run then one CATALOG whose costs stream lists full_refresh first, cursor start_time and key id', async () => {
+    const f = files({ 'c.json': config() });
+    const result = await run(BINS.openai, ['discover', '--config', f['c.json'] as string]);
+    expect(result.code).toBe(0);
+    assertProtocol(result, { streams: [] });
+    const catalogs = ofType(result.messages, 'CATALOG');
+    expect(catalogs).toHaveLength(1);
+    const costs = catalogs[0]?.catalog.streams.find((s: { name: string }) => s.name === 'costs');
+    expect(costs).toMatchObject({
+      supported_sync_modes: ['full_refresh', 'incremental'],
+      source_defined_cursor: true,
+      default_cursor_field: ['start_time'],
+      source_defined_primary_key: [['id']],
+      is_resumable: true,
+    });
+    expect(costs.json_schema).toEqual(schema);
+  });
+});
