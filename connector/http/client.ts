@@ -87,9 +87,8 @@ export class HttpClient {
             `${this.o.redact(e.message)}; retry ${attemptNumber} in ${Math.round(delay)} ms (${this.describe(url)})`,
           );
           if (e.kind === 'rate_limited') {
+            // The pause applies to every request of the process; the retry waits for it in waitForLimiter.
             this.o.limiter.penalize(delay);
-            hooks.onRateLimited?.(this.o.clock.now() + delay);
-            await this.waitForLimiter(hooks);
           } else {
             await this.o.sleep(delay);
           }

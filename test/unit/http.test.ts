@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { HttpClient } from '../../connector/http/client.js';
+import { HttpError, parseRetryAfter } from '../../connector/http/errors.js';
+import { RateLimiter } from '../../connector/http/rate-limit.js';
+import { toConnectorError } from '../../connector/engine/errors.js';
+
+/** A fake clock whose sleep advances time instantly, recording each wait. */
+function fakeTime() {
+  let now = 1_000_000;
+  const sleeps: number[] = [];
+  return { clock: { now: () => now }, sleep: async (ms: number) => void (sleeps.push(ms), (now += ms)), sleeps };
+}
+
+function client(responses: Array<() => Response>, extra: Partial<ConstructorParameters<typeof HttpClient>[0]> = {}) {
+  const t = fakeTime();
+  const calls: string[] = [];
+  let i = 0;
+  const fetch = (async (url: string) => {
+    calls.push(url);
+    const make = responses[Math.min(i++, responses.length - 1)] as () => Response;
+    return make();
+  }) as unknown as typeof globalThis.fetch;
+  const http = new HttpClient({
+    baseUrl: 'https://api.example.com/v1',
+    headers: {},
+    fetch,
+    sleep: t.sleep,
+    clock: t.clock,
+    random: () => 0.5,
+    limiter: new RateLimiter(t.clock, t.sleep),
+    logger: { debug: () => {}, warn: () => {} },
+    redact: (s) => s.replaceAll('sekrit', '***'),
+    ...extra,
+  });
+  return { http, calls, t };
+}
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}) => () => new Response(JSON.stringify(body), { status, headers });
+
+describe('HttpClient', () => {
+  it('given a 429 with Retry-After when requested then it waits that long and succeeds', async () => {
+    const { http, t } = client([json(429, { error: {} }, { 'retry-after': '3' }), json(200, { ok: true })]);
+    const res = await http.getJson('/x', []);
+    expect(res.body).toEqual({ ok: true });
+    expect(t.sleeps).toEqual([3000]);
+  });
+
+  it('given 503s without Retry-After when requested then backoff grows with full jitter', async () => {
+    const { http, t } = client([json(503, {}), json(503, {}), json(503, {}), json(200, { ok: 1 })]);
+    await http.getJson('/x', []);
+    expect(t.sleeps).toEqual([250, 500, 1000]);
+  });
+
+  it('given a 401 when requested then it fails at once as an auth error, which maps to config_error', async () => {
+    const { http, calls } = client([json(401, { error: { message: 'bad sekrit' } })]);
+    const err = await http.getJson('/x', []).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HttpError);
+    expect((err as HttpError).kind).toBe('auth');
+    expect(calls).toHaveLength(1);
+    expect((err as Error).message).not.toContain('sekrit');
+    expect(toConnectorError(err, { authHint: 'need admin key' }).failureType).toBe('config_error');
+  });
+
+  it('given a 400 when requested then it is not retried and maps to system_error', async () => {
+    const { http, calls } = client([json(400, { error: { message: 'bad param' } })]);
+    const err = await http.getJson('/x', []).catch((e: unknown) => e);
+    expect(calls).toHaveLength(1);
+    expect(toConnectorError(err, { authHint: '' }).failureType).toBe('system_error');
+  });
+
+  it('given 500s beyond the retry budget when requested then it fails as transient_error', async () => {
+    const { http, calls } = client([json(500, {})], { maxRetries: 2 });
+    const err = await http.getJson('/x', []).catch((e: unknown) => e);
+    expect(calls).toHaveLength(3);
+    expect(toConnectorError(err, { authHint: '' }).failureType).toBe('transient_error');
+  });
+
+  it('given a 200 whose body is HTML when requested then it is retried and then fails as transient', async () => {
+    const { http, calls } = client([() => new Response('<html>oops</html>', { status: 200 })], { maxRetries: 1 });
+    const err = await http.getJson('/x', []).catch((e: unknown) => e);
+    expect((err as HttpError).kind).toBe('bad_body');
+    expect(calls).toHaveLength(2);
+  });
+
+  it('given Retry-After as an HTTP date or retry-after-ms when parsed then both give milliseconds', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    expect(parseRetryAfter(new Headers({ 'retry-after': 'Thu, 01 Jan 2026 00:00:05 GMT' }), now)).toBe(5000);
+    expect(parseRetryAfter(new Headers({ 'retry-after-ms': '1500' }), now)).toBe(1500);
+    expect(parseRetryAfter(new Headers({}), now)).toBeUndefined();
+  });
+
+  it('given a 429 when other requests start then the whole process waits for the pause', async () => {
+    const t = fakeTime();
+    const limiter = new RateLimiter(t.clock, t.sleep);
+    limiter.penalize(2000);
+    const before = t.clock.now();
+    await limiter.acquire();
+    expect(t.clock.now() - before).toBe(2000);
+  });
+});

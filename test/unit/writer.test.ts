@@ -1,0 +1,38 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { NdjsonWriter, serialize } from '../../connector/protocol/writer.js';
+
+async function collect(write: (w: NdjsonWriter) => void, chunkBytes?: number): Promise<string> {
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (c: Buffer) => (text += c.toString('utf8')));
+  const w = new NdjsonWriter(out, chunkBytes);
+  write(w);
+  await w.close();
+  return text;
+}
+
+describe('NdjsonWriter', () => {
+  it('given strings with U+2028, U+2029 and U+0085 when serialised then they are escaped and the line stays one line', () => {
+    const line = serialize({ s: 'a\u2028b\u2029c\u0085d' });
+    expect(line).toBe('{"s":"a\\u2028b\\u2029c\\u0085d"}');
+    expect(JSON.parse(line)).toEqual({ s: 'a\u2028b\u2029c\u0085d' });
+    expect(serialize({ s: 'plain' })).toBe('{"s":"plain"}');
+  });
+
+  it('given many messages and a small chunk size when closed then every message is written once, in order', async () => {
+    const text = await collect((w) => {
+      for (let i = 0; i < 1000; i++) w.write({ i });
+    }, 100);
+    expect(text.trimEnd().split('\n').map((l) => (JSON.parse(l) as { i: number }).i)).toEqual([...Array(1000).keys()]);
+  });
+
+  it('given a registered secret when a message contains it then the output carries a mask instead', async () => {
+    const text = await collect((w) => {
+      w.addSecret('sk-admin-supersecret');
+      w.write({ message: 'bad key sk-admin-supersecret echoed' });
+    });
+    expect(text).not.toContain('sk-admin-supersecret');
+    expect(text).toContain('**********');
+  });
+});
