@@ -104,6 +104,7 @@ async function dispatch<C>(
       baseUrl: h.baseUrl,
       headers: h.headers,
       timeoutMs: h.timeoutMs,
+      ...(h.maxRetries === undefined ? {} : { maxRetries: h.maxRetries }),
       fetch: globalThis.fetch,
       sleep,
       clock,

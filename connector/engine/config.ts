@@ -66,6 +66,13 @@ export const tuning = {
     .max(600, 'request_timeout_seconds must be between 1 and 600')
     .default(60)
     .meta({ title: 'Request timeout (seconds)', description: 'A request with no complete response by then is retried.', order: 20 }),
+  max_retries: z
+    .number()
+    .int()
+    .min(0, 'max_retries must be between 0 and 20')
+    .max(20, 'max_retries must be between 0 and 20')
+    .default(8)
+    .meta({ title: 'Max retries', description: 'Retries of a request that failed transiently (429, 5xx, network, timeout) before the stream fails.', order: 21 }),
 };
 
 /** Resolve the shared date fields into unix seconds, checking their order. */

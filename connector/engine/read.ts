@@ -58,11 +58,12 @@ export async function read<C>(o: ReadOptions<C>): Promise<ReadResult> {
   const byName = new Map(o.streams.map((s) => [s.name, s]));
   const failed: string[] = [];
   for (const configured of o.catalog) {
+    // Interrupted: streams not started yet get no status at all (the platform only trusts COMPLETE).
+    if (o.signal?.aborted) break;
     const now = (): number => o.clock.now();
     o.emitter.emit(msg.streamStatus(configured.name, 'STARTED', now()));
     const def = byName.get(configured.name);
     try {
-      if (o.signal?.aborted) throw new Interrupted();
       if (!def) {
         throw configError(
           `Stream '${configured.name}' is not a stream of this connector; remove it from the catalog (streams: ${[...byName.keys()].join(', ')}).`,

@@ -45,6 +45,8 @@ export class FakeServer {
   private server: Server | null = null;
   private sockets = new Set<Socket>();
   url = '';
+  /** Added to every response (simulated network latency). */
+  latencyMs = 0;
 
   constructor(private readonly handler: Handler) {}
 
@@ -92,6 +94,14 @@ export class FakeServer {
   }
 
   private serve(req: IncomingMessage, res: ServerResponse): void {
+    if (this.latencyMs > 0) {
+      setTimeout(() => this.respond(req, res), this.latencyMs);
+      return;
+    }
+    this.respond(req, res);
+  }
+
+  private respond(req: IncomingMessage, res: ServerResponse): void {
     const u = new URL(req.url ?? '/', 'http://fake');
     const logged: LoggedRequest = { method: req.method ?? 'GET', path: u.pathname, query: u.searchParams, headers: req.headers, at: Date.now() };
     this.requests.push(logged);

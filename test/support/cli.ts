@@ -38,7 +38,7 @@ export function run(bin: string, args: string[], o: RunOptions = {}): Promise<Ru
     let stdout = '';
     let stderr = '';
     let partial = '';
-    const messages: Message[] = [];
+    const seen: Message[] = [];
     let killed = false;
     const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 60_000);
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -54,9 +54,8 @@ export function run(bin: string, args: string[], o: RunOptions = {}): Promise<Ru
         } catch {
           continue;
         }
-        if (killed) continue;
-        messages.push(m);
-        if (o.killWhen?.(m, messages)) {
+        seen.push(m);
+        if (!killed && o.killWhen?.(m, seen)) {
           killed = true;
           child.kill(o.killWith ?? 'SIGKILL');
         }
@@ -67,7 +66,15 @@ export function run(bin: string, args: string[], o: RunOptions = {}): Promise<Ru
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const lines = stdout.split('\n').filter((l) => l.length > 0);
-      resolve({ code, signal, stdout, stderr, lines, messages: killed ? messages : lines.map((l) => JSON.parse(l) as Message) });
+      // A SIGKILLed process may leave a cut last line: keep every whole message.
+      const messages = lines.flatMap((l) => {
+        try {
+          return [JSON.parse(l) as Message];
+        } catch {
+          return [];
+        }
+      });
+      resolve({ code, signal, stdout, stderr, lines, messages });
     });
   });
 }

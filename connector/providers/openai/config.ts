@@ -49,6 +49,7 @@ export const OpenAiConfigSchema = z
       .optional()
       .meta({ title: 'Max window days', description: 'Cap on the days one request covers (1 = one request per day). Default: the API maximum.', order: 11 }),
     request_timeout_seconds: tuning.request_timeout_seconds,
+    max_retries: tuning.max_retries,
   });
 
 export type OpenAiConfig = z.infer<typeof OpenAiConfigSchema>;

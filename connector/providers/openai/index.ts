@@ -20,6 +20,7 @@ export const openAiSource: SourceDefinition<OpenAiConfig> = {
     baseUrl: c.base_url,
     headers: { authorization: `Bearer ${c.admin_api_key}`, accept: 'application/json', 'user-agent': `source-openai-costs/${VERSION}` },
     timeoutMs: c.request_timeout_seconds * 1000,
+    maxRetries: c.max_retries,
   }),
   authHint: 'OpenAI refused the key: an OpenAI Admin key (sk-admin-...) from an organization Owner is needed, not a project key',
   streams,
