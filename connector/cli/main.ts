@@ -105,6 +105,7 @@ async function dispatch<C>(
       headers: h.headers,
       timeoutMs: h.timeoutMs,
       ...(h.maxRetries === undefined ? {} : { maxRetries: h.maxRetries }),
+      ...(h.maxConcurrent === undefined ? {} : { maxConcurrent: h.maxConcurrent }),
       fetch: globalThis.fetch,
       sleep,
       clock,
@@ -158,6 +159,7 @@ async function dispatch<C>(
       const emitter: Emitter = { emit: (m) => writer.write(m), ready: () => writer.ready() };
       try {
         const result = await read({
+          concurrency: source.http(config).maxConcurrent ?? 1,
           config,
           common: source.common(config),
           streams: source.streams,

@@ -73,6 +73,19 @@ export const tuning = {
     .max(20, 'max_retries must be between 0 and 20')
     .default(8)
     .meta({ title: 'Max retries', description: 'Retries of a request that failed transiently (429, 5xx, network, timeout) before the stream fails.', order: 21 }),
+  max_concurrent_requests: z
+    .number()
+    .int()
+    .min(1, 'max_concurrent_requests must be between 1 and 16')
+    .max(16, 'max_concurrent_requests must be between 1 and 16')
+    .default(4)
+    .meta({ title: 'Max concurrent requests', description: 'Requests in flight at once, across windows and streams. Records and states stay in cursor order per stream.', order: 22 }),
+  requests_per_minute: z
+    .number()
+    .positive('requests_per_minute must be positive')
+    .max(6000, 'requests_per_minute must be at most 6000')
+    .optional()
+    .meta({ title: 'Requests per minute', description: 'Optional cap on request starts per minute, shared by all streams. After a 429 the whole process slows down.', order: 23 }),
 };
 
 /** Resolve the shared date fields into unix seconds, checking their order. */

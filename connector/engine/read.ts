@@ -40,6 +40,8 @@ export interface ReadOptions<C> {
   clock: { now(): number };
   errorContext: ErrorContext;
   signal?: AbortSignal;
+  /** Windows (and streams) read at once; the HTTP client bounds requests in flight separately. */
+  concurrency?: number;
 }
 
 export interface ReadResult {
@@ -57,9 +59,7 @@ export class Interrupted extends Error {}
 export async function read<C>(o: ReadOptions<C>): Promise<ReadResult> {
   const byName = new Map(o.streams.map((s) => [s.name, s]));
   const failed: string[] = [];
-  for (const configured of o.catalog) {
-    // Interrupted: streams not started yet get no status at all (the platform only trusts COMPLETE).
-    if (o.signal?.aborted) break;
+  const readOne = async (configured: ConfiguredStream): Promise<void> => {
     const now = (): number => o.clock.now();
     o.emitter.emit(msg.streamStatus(configured.name, 'STARTED', now()));
     const def = byName.get(configured.name);
@@ -76,7 +76,7 @@ export async function read<C>(o: ReadOptions<C>): Promise<ReadResult> {
     } catch (err) {
       failed.push(configured.name);
       o.emitter.emit(msg.streamStatus(configured.name, 'INCOMPLETE', now()));
-      if (err instanceof Interrupted) continue;
+      if (err instanceof Interrupted) return;
       const e = toConnectorError(err, o.errorContext);
       if (e.internalMessage) o.logger.debug(`${configured.name}: ${e.internalMessage}`);
       o.emitter.emit(
@@ -84,7 +84,17 @@ export async function read<C>(o: ReadOptions<C>): Promise<ReadResult> {
       );
     }
     await o.emitter.ready();
-  }
+  };
+  // Streams run side by side (each keeps its own order); the HTTP client bounds requests in flight.
+  const queue = [...o.catalog];
+  const worker = async (): Promise<void> => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      // Interrupted: streams not started yet get no status at all (the platform only trusts COMPLETE).
+      if (o.signal?.aborted) return;
+      await readOne(next);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency ?? 1, queue.length)) }, worker));
   return { failed };
 }
 
@@ -159,9 +169,22 @@ class StreamRun<C> {
       hooks: { onRateLimited: (until) => this.rateLimited(until) },
       onResponse: this.onResponse,
     });
+    // Up to `concurrency` windows are fetched ahead; they are emitted strictly in order, so a
+    // window's STATE always follows every earlier window's records. Memory: the windows in flight.
+    const depth = Math.max(1, o.concurrency ?? 1);
+    const inflight: Array<Promise<Row[]>> = [];
+    let launched = 0;
+    const launch = (): void => {
+      while (inflight.length < depth && launched < windows.length && !o.signal?.aborted) {
+        const p = reader.read(windows[launched++] as Window);
+        p.catch(() => undefined); // awaited in order below; avoid an unhandled rejection meanwhile
+        inflight.push(p);
+      }
+    };
     for (const [i, w] of windows.entries()) {
       this.checkAborted();
-      const rows = await reader.read(w);
+      launch();
+      const rows = await (inflight.shift() as Promise<Row[]>);
       this.checkAborted();
       this.emitRecords(rows);
       const next = windows[i + 1];

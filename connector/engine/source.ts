@@ -15,7 +15,7 @@ export interface SourceDefinition<C> {
   common(config: C): CommonConfig;
   /** Values to scrub from every output. */
   secrets(config: C): string[];
-  http(config: C): { baseUrl: string; headers: Record<string, string>; timeoutMs: number; maxRetries?: number; requestsPerMinute?: number | undefined };
+  http(config: C): { baseUrl: string; headers: Record<string, string>; timeoutMs: number; maxRetries?: number; maxConcurrent?: number; requestsPerMinute?: number | undefined };
   /** Shown on 401/403. */
   authHint: string;
   streams: ReadonlyArray<StreamDef<C>>;

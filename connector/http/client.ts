@@ -1,6 +1,6 @@
 import pRetry, { AbortError } from 'p-retry';
 import { HttpError, kindForStatus, parseRetryAfter } from './errors.js';
-import type { Clock, RateLimiter, Sleep } from './rate-limit.js';
+import { Semaphore, type Clock, type RateLimiter, type Sleep } from './rate-limit.js';
 
 export type Query = ReadonlyArray<readonly [string, string]>;
 
@@ -23,6 +23,8 @@ export interface HttpClientOptions {
   timeoutMs?: number;
   maxRetries?: number;
   maxRetryTimeMs?: number;
+  /** Requests in flight at once, across every stream of the process. */
+  maxConcurrent?: number;
   backoffBaseMs?: number;
   backoffCapMs?: number;
 }
@@ -47,10 +49,12 @@ const EXCERPT_CHARS = 300;
 /** GET-only JSON client: timeout, classified errors, retry with backoff, shared rate limit. */
 export class HttpClient {
   private readonly random: () => number;
+  private readonly slots: Semaphore;
   requestCount = 0;
 
   constructor(private readonly o: HttpClientOptions) {
     this.random = o.random ?? Math.random;
+    this.slots = new Semaphore(o.maxConcurrent ?? 1);
   }
 
   url(path: string, query: Query): string {
@@ -65,12 +69,15 @@ export class HttpClient {
     const maxRetryTime = this.o.maxRetryTimeMs ?? DEFAULT_MAX_RETRY_TIME_MS;
     return pRetry(
       async () => {
-        await this.waitForLimiter(hooks);
+        await this.slots.acquire();
         try {
+          await this.waitForLimiter(hooks);
           return await this.once(url);
         } catch (err) {
           if (err instanceof HttpError && !err.retryable) throw new AbortError(err);
           throw err;
+        } finally {
+          this.slots.release();
         }
       },
       {

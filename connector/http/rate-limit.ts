@@ -66,3 +66,25 @@ export class RateLimiter {
     if (this.penaltyMs > 0) this.penaltyMs = this.penaltyMs < 50 ? 0 : this.penaltyMs * 0.8;
   }
 }
+
+/** At most `max` holders at once; waiters are served in arrival order. */
+export class Semaphore {
+  private active = 0;
+  private readonly waiters: Array<() => void> = [];
+
+  constructor(private readonly max: number) {}
+
+  async acquire(): Promise<void> {
+    if (this.active < this.max) {
+      this.active += 1;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.active -= 1;
+  }
+}

@@ -222,7 +222,7 @@ describe('crash and resume', () => {
 
   it.each(['SIGTERM', 'SIGINT'] as const)('given %s during a read when it arrives then output is flushed, the stream is INCOMPLETE and the exit is non-zero', async (sig) => {
     fake.latencyMs = 300;
-    const { result } = await read(baseConfig(), { opts: { killWhen: (m) => m.type === 'STATE', killWith: sig } });
+    const { result } = await read({ ...baseConfig(), max_window_days: 5, max_concurrent_requests: 1 }, { opts: { killWhen: (m) => m.type === 'STATE', killWith: sig } });
     expect(result.code).toBe(1);
     assertProtocol(result, { streams: ['costs'], expectComplete: false });
     expect(statuses(result.messages, 'costs').at(-1)).toBe('INCOMPLETE');
@@ -316,9 +316,11 @@ describe('bad input gives one actionable config_error line and a non-zero exit',
 describe('secrets', () => {
   it('given a 401 whose body echoes the key, at debug level, when reading and checking then the key appears nowhere', async () => {
     const echo = { kind: 'status' as const, status: 401, body: JSON.stringify({ error: { message: `Incorrect API key provided: ${SENTINEL}`, type: 'invalid_request_error' } }) };
-    fake.fault({ fault: echo, times: 2 });
+    fake.fault({ fault: echo, times: 100 });
     const { result } = await read(baseConfig(), { env: { LOG_LEVEL: 'debug' } });
     expectLoudFailure(result, 'config_error');
+    fake.clearFaults();
+    fake.fault({ fault: echo });
     const f = files({ 'c.json': baseConfig() });
     const check = await cli(['check', '--config', f['c.json'] as string, '--debug']);
     expect(ofType(check.messages, 'CONNECTION_STATUS')[0]?.connectionStatus.status).toBe('FAILED');

@@ -50,6 +50,8 @@ export const OpenAiConfigSchema = z
       .meta({ title: 'Max window days', description: 'Cap on the days one request covers (1 = one request per day). Default: the API maximum.', order: 11 }),
     request_timeout_seconds: tuning.request_timeout_seconds,
     max_retries: tuning.max_retries,
+    max_concurrent_requests: tuning.max_concurrent_requests,
+    requests_per_minute: tuning.requests_per_minute,
   });
 
 export type OpenAiConfig = z.infer<typeof OpenAiConfigSchema>;

@@ -22,6 +22,8 @@ export const openAiSource: SourceDefinition<OpenAiConfig> = {
     timeoutMs: c.request_timeout_seconds * 1000,
     maxRetries: c.max_retries,
   }),
+    maxConcurrent: c.max_concurrent_requests,
+    requestsPerMinute: c.requests_per_minute,
   authHint: 'OpenAI refused the key: an OpenAI Admin key (sk-admin-...) from an organization Owner is needed, not a project key',
   streams,
   async check(http) {
