@@ -4,7 +4,7 @@ import type { BucketStream, JsonSchema, Row } from '../../engine/stream.js';
 import { BUCKET_SECONDS, isoDate, type BucketWidth } from '../../engine/time.js';
 import { parseOrThrow } from '../../engine/validation.js';
 import type { Query } from '../../http/client.js';
-import { API_KEY_ID_HISTORY_FLOOR, arrayParam, openAiBucketApi } from './api.js';
+import { arrayParam, openAiBucketApi } from './api.js';
 import type { OpenAiConfig } from './config.js';
 
 /**
@@ -23,6 +23,9 @@ export interface Metric {
 
 export type FilterName = 'project_ids' | 'user_ids' | 'api_key_ids' | 'models';
 
+/** JSON type of a dimension's value upstream; most are strings, completions' `batch` is a boolean. */
+export type DimensionType = 'string' | 'boolean';
+
 export interface ReportDecl {
   name: string;
   path: string;
@@ -31,6 +34,10 @@ export interface ReportDecl {
   resultObject: string;
   /** Every `group_by` value the endpoint accepts. */
   dimensions: readonly string[];
+  /** Dimensions whose values are not strings (default 'string'). */
+  dimensionTypes?: Readonly<Partial<Record<string, DimensionType>>>;
+  /** Dimensions the endpoint refuses to group by for windows before a fixed time (unix seconds). */
+  groupByFloors?: Readonly<Partial<Record<string, number>>>;
   defaultGroupBy: readonly string[];
   metrics: readonly Metric[];
   filters: readonly FilterName[];
@@ -38,11 +45,13 @@ export interface ReportDecl {
   maxBuckets: Partial<Record<BucketWidth, number>>;
 }
 
-const ZOD_BY_TYPE = { integer: z.number().int(), number: z.number(), string: z.string() } as const;
+const ZOD_BY_TYPE = { integer: z.number().int(), number: z.number(), string: z.string(), boolean: z.boolean() } as const;
+
+export const dimensionType = (decl: ReportDecl, dimension: string): DimensionType => decl.dimensionTypes?.[dimension] ?? 'string';
 
 function resultSchema(decl: ReportDecl): z.ZodType<Record<string, unknown>> {
   const shape: Record<string, z.ZodType> = { object: z.literal(decl.resultObject).optional() };
-  for (const d of decl.dimensions) shape[d] = z.string().nullish();
+  for (const d of decl.dimensions) shape[d] = ZOD_BY_TYPE[dimensionType(decl, d)].nullish();
   const nested = new Map<string, Record<string, z.ZodType>>();
   for (const m of decl.metrics) {
     if (!m.path) shape[m.name] = ZOD_BY_TYPE[m.type].nullish();
@@ -61,7 +70,7 @@ export function reportSchema(decl: ReportDecl): JsonSchema {
     end_time: { type: 'integer', description: 'Bucket end, unix seconds (exclusive).' },
     date: { type: 'string', format: 'date', description: 'UTC date of the bucket start.' },
   };
-  for (const d of decl.dimensions) properties[d] = nullable('string', { description: `Grouping dimension; null when not grouped by it or null upstream.` });
+  for (const d of decl.dimensions) properties[d] = nullable(dimensionType(decl, d), { description: `Grouping dimension; null when not grouped by it or null upstream.` });
   for (const m of decl.metrics) properties[m.name] = nullable(m.type, m.description ? { description: m.description } : {});
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
@@ -103,6 +112,8 @@ export function reportStream(decl: ReportDecl): BucketStream<OpenAiConfig> {
     plan(config) {
       const width: BucketWidth = decl.maxBuckets[config.bucket_width] ? config.bucket_width : '1d';
       const groupBy = config.group_by?.[decl.name] ?? decl.defaultGroupBy;
+      const floors = groupBy.flatMap((d) => decl.groupByFloors?.[d] ?? []);
+      const earliest = floors.length > 0 ? Math.max(...floors) : undefined;
       const cap = config.max_window_days === undefined ? Infinity : Math.max(1, Math.floor((config.max_window_days * 86_400) / BUCKET_SECONDS[width]));
       const params: Query = [
         ['bucket_width', width],
@@ -116,7 +127,7 @@ export function reportStream(decl: ReportDecl): BucketStream<OpenAiConfig> {
         bucketSeconds: BUCKET_SECONDS[width],
         maxBuckets: Math.min(decl.maxBuckets[width] ?? 1, cap),
         grouped: groupBy.length > 0,
-        ...(groupBy.includes('api_key_id') ? { earliest: API_KEY_ID_HISTORY_FLOOR } : {}),
+        ...(earliest === undefined ? {} : { earliest }),
         includeCurrentBucket: true,
         toRecord: (bucket, result) => toReportRecord(decl, bucket.start, bucket.end, parseOrThrow(schema, result)),
       };
