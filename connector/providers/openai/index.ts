@@ -4,10 +4,11 @@ import type { StreamDef } from '../../engine/stream.js';
 import { DAY } from '../../engine/time.js';
 import { VERSION } from '../../version.js';
 import { OpenAiConfigSchema, type OpenAiConfig } from './config.js';
+import { ENTITY_STREAMS } from './entities.js';
 import { reportStream } from './reports.js';
 import { REPORTS } from './streams.js';
 
-const streams: StreamDef<OpenAiConfig>[] = [...REPORTS.map(reportStream)];
+const streams: StreamDef<OpenAiConfig>[] = [...REPORTS.map(reportStream), ...ENTITY_STREAMS];
 
 export const openAiSource: SourceDefinition<OpenAiConfig> = {
   name: 'source-openai-costs',
@@ -21,9 +22,9 @@ export const openAiSource: SourceDefinition<OpenAiConfig> = {
     headers: { authorization: `Bearer ${c.admin_api_key}`, accept: 'application/json', 'user-agent': `source-openai-costs/${VERSION}` },
     timeoutMs: c.request_timeout_seconds * 1000,
     maxRetries: c.max_retries,
-  }),
     maxConcurrent: c.max_concurrent_requests,
     requestsPerMinute: c.requests_per_minute,
+  }),
   authHint: 'OpenAI refused the key: an OpenAI Admin key (sk-admin-...) from an organization Owner is needed, not a project key',
   streams,
   async check(http) {

@@ -1,0 +1,260 @@
+import { z } from 'zod';
+import { systemError } from '../../engine/errors.js';
+import type { JsonSchema, ListContext, ListStream, Row } from '../../engine/stream.js';
+import { describeZodError } from '../../engine/validation.js';
+import type { Query } from '../../http/client.js';
+import { HttpError } from '../../http/errors.js';
+import type { OpenAiConfig } from './config.js';
+
+/**
+ * OpenAI's organization entity lists (projects, users, project API keys) as
+ * full-refresh streams keyed by `id`. Every list speaks the same envelope:
+ * {object:'list', data:[...], first_id, last_id, has_more}, paged with
+ * `limit` (1-100, default 20) and `after` (the id of the last item seen).
+ * Source: https://platform.openai.com/docs/api-reference/projects/list
+ */
+
+/** Items per page: the documented maximum of `limit` on these lists. */
+export const ENTITY_PAGE_LIMIT = 100;
+
+export type FieldType = 'string' | 'integer';
+export interface EntityField {
+  name: string;
+  type: FieldType;
+  description: string;
+}
+
+export interface EntityDecl {
+  name: string;
+  description: string;
+  fields: readonly EntityField[];
+}
+
+const ListPage = z.looseObject({
+  object: z.string().nullish(),
+  data: z.array(z.unknown()),
+  first_id: z.string().nullish(),
+  last_id: z.string().nullish(),
+  has_more: z.boolean().nullish(),
+});
+
+/** draft-07, every field nullable but `id`, additionalProperties true: the same shape as reportSchema. */
+export function entitySchema(decl: EntityDecl): JsonSchema {
+  const properties: Record<string, JsonSchema> = {};
+  for (const f of decl.fields) {
+    properties[f.name] = f.name === 'id' ? { type: 'string', description: f.description } : { type: [f.type, 'null'], description: f.description };
+  }
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    title: decl.name,
+    description: decl.description,
+    type: 'object',
+    additionalProperties: true,
+    required: ['id'],
+    properties,
+  };
+}
+
+/** Items of one list, page by page, following `after` = last_id while has_more. */
+export async function* listPages(ctx: ListContext, path: string, params: Query = []): AsyncIterable<unknown[]> {
+  const seen = new Set<string>();
+  let after: string | null = null;
+  for (let page = 1; ; page++) {
+    const query: Query = [...params, ['limit', String(ENTITY_PAGE_LIMIT)], ...(after === null ? [] : [['after', after] as const])];
+    const res = await ctx.http.getJson(path, query);
+    ctx.onResponse();
+    const parsed = ListPage.safeParse(res.body);
+    if (!parsed.success) throw systemError(`${path}: unexpected response on page ${page}: ${describeZodError(parsed.error, res.body)}`);
+    const { data, has_more, last_id } = parsed.data;
+    yield data;
+    if (has_more !== true) return;
+    const lastItem = data[data.length - 1] as { id?: unknown } | undefined;
+    const next = last_id ?? (typeof lastItem?.id === 'string' ? lastItem.id : null);
+    if (next === null) throw systemError(`${path}: page ${page} says has_more but names no last_id and has no items; refusing to guess the next page.`);
+    if (seen.has(next)) throw systemError(`${path}: pagination loop on page ${page} (after=${next} repeated).`);
+    seen.add(next);
+    ctx.log(`${path}: page ${page} has_more; next after=${next}`);
+    after = next;
+  }
+}
+
+function parseItem<T>(schema: z.ZodType<T>, item: unknown, where: string): T {
+  const r = schema.safeParse(item);
+  if (r.success) return r.data;
+  throw systemError(`${where}: unexpected item: ${describeZodError(r.error, item)}`);
+}
+
+const str = z.string().nullish();
+const int = z.number().int().nullish();
+
+// ---- projects ---------------------------------------------------------------
+
+export const PROJECTS: EntityDecl = {
+  name: 'projects',
+  description: 'Every project of the organization, archived ones included (GET /organization/projects?include_archived=true). Full refresh.',
+  fields: [
+    { name: 'id', type: 'string', description: 'Project id, e.g. proj_abc. Primary key; joins project_id in costs and usage.' },
+    { name: 'object', type: 'string', description: 'Always organization.project.' },
+    { name: 'name', type: 'string', description: 'Project name.' },
+    { name: 'created_at', type: 'integer', description: 'Creation time, unix seconds.' },
+    { name: 'archived_at', type: 'integer', description: 'Archival time, unix seconds; null while active.' },
+    { name: 'status', type: 'string', description: 'active or archived.' },
+  ],
+};
+
+const ProjectItem = z.looseObject({ id: z.string().min(1), object: str, name: str, created_at: int, archived_at: int, status: str });
+type ProjectItem = z.infer<typeof ProjectItem>;
+
+const projectRow = (p: ProjectItem): Row => ({
+  id: p.id,
+  object: p.object ?? null,
+  name: p.name ?? null,
+  created_at: p.created_at ?? null,
+  archived_at: p.archived_at ?? null,
+  status: p.status ?? null,
+});
+
+const PROJECTS_PATH = '/organization/projects';
+
+/** Every project (archived included), restricted to config.project_ids when set. */
+async function* projectPages(ctx: ListContext, config: OpenAiConfig): AsyncIterable<ProjectItem[]> {
+  const only = config.project_ids?.length ? new Set(config.project_ids) : null;
+  let n = 0;
+  for await (const items of listPages(ctx, PROJECTS_PATH, [['include_archived', 'true']])) {
+    const projects = items.map((it, i) => parseItem(ProjectItem, it, `${PROJECTS_PATH} item ${n + i}`));
+    n += items.length;
+    yield only ? projects.filter((p) => only.has(p.id)) : projects;
+  }
+}
+
+export const projectsStream: ListStream<OpenAiConfig> = {
+  kind: 'list',
+  name: PROJECTS.name,
+  description: PROJECTS.description,
+  schema: entitySchema(PROJECTS),
+  primaryKey: [['id']],
+  async *pages(ctx, config) {
+    for await (const projects of projectPages(ctx, config)) yield projects.map(projectRow);
+  },
+};
+
+// ---- users ------------------------------------------------------------------
+
+export const USERS: EntityDecl = {
+  name: 'users',
+  description: 'Every member of the organization (GET /organization/users). Full refresh.',
+  fields: [
+    { name: 'id', type: 'string', description: 'User id, e.g. user-abc. Primary key; joins user_id in usage.' },
+    { name: 'object', type: 'string', description: 'Always organization.user.' },
+    { name: 'email', type: 'string', description: 'Email address.' },
+    { name: 'name', type: 'string', description: 'Display name.' },
+    { name: 'role', type: 'string', description: 'Organization role: owner or reader.' },
+    { name: 'added_at', type: 'integer', description: 'When the user joined the organization, unix seconds.' },
+  ],
+};
+
+const UserItem = z.looseObject({ id: z.string().min(1), object: str, email: str, name: str, role: str, added_at: int });
+const USERS_PATH = '/organization/users';
+
+export const usersStream: ListStream<OpenAiConfig> = {
+  kind: 'list',
+  name: USERS.name,
+  description: USERS.description,
+  schema: entitySchema(USERS),
+  primaryKey: [['id']],
+  async *pages(ctx) {
+    let n = 0;
+    for await (const items of listPages(ctx, USERS_PATH)) {
+      yield items.map((it, i) => {
+        const u = parseItem(UserItem, it, `${USERS_PATH} item ${n + i}`);
+        return { id: u.id, object: u.object ?? null, email: u.email ?? null, name: u.name ?? null, role: u.role ?? null, added_at: u.added_at ?? null };
+      });
+      n += items.length;
+    }
+  },
+};
+
+// ---- project API keys -------------------------------------------------------
+
+export const PROJECT_API_KEYS: EntityDecl = {
+  name: 'project_api_keys',
+  description:
+    'API keys of every project (GET /organization/projects/{project_id}/api_keys for each project, archived included). Only the redacted value is emitted, never a key. The owner (a user or a service account) is flattened into owner_* fields. Full refresh.',
+  fields: [
+    { name: 'id', type: 'string', description: 'API key id, e.g. key_abc. Primary key; joins api_key_id in costs and usage.' },
+    { name: 'object', type: 'string', description: 'Always organization.project.api_key.' },
+    { name: 'name', type: 'string', description: 'Key name.' },
+    { name: 'redacted_value', type: 'string', description: 'The redacted key, e.g. sk-abc...def. The secret itself is never emitted.' },
+    { name: 'created_at', type: 'integer', description: 'Creation time, unix seconds.' },
+    { name: 'last_used_at', type: 'integer', description: 'Last use, unix seconds; null if never used.' },
+    { name: 'project_id', type: 'string', description: 'The project the key belongs to (from the request path).' },
+    { name: 'owner_type', type: 'string', description: 'user or service_account.' },
+    { name: 'owner_id', type: 'string', description: 'owner.user.id or owner.service_account.id.' },
+    { name: 'owner_name', type: 'string', description: 'Name of the owning user or service account.' },
+    { name: 'owner_email', type: 'string', description: 'Email of the owning user; null for a service account.' },
+    { name: 'owner_role', type: 'string', description: 'Project role of the owner, e.g. owner, member.' },
+  ],
+};
+
+const OwnerPart = z.looseObject({ id: str, name: str, email: str, role: str }).nullish();
+const KeyItem = z.looseObject({
+  id: z.string().min(1),
+  object: str,
+  name: str,
+  redacted_value: str,
+  created_at: int,
+  last_used_at: int,
+  owner: z.looseObject({ type: str, user: OwnerPart, service_account: OwnerPart }).nullish(),
+});
+type KeyItem = z.infer<typeof KeyItem>;
+
+/** The emitted record: an explicit pick, so a full `value` the API might send is never copied. */
+export function keyRow(k: KeyItem, projectId: string): Row {
+  const type = k.owner?.type ?? (k.owner?.user ? 'user' : k.owner?.service_account ? 'service_account' : null);
+  const who = type === 'service_account' ? k.owner?.service_account : type === 'user' ? k.owner?.user : (k.owner?.user ?? k.owner?.service_account);
+  return {
+    id: k.id,
+    object: k.object ?? null,
+    name: k.name ?? null,
+    redacted_value: k.redacted_value ?? null,
+    created_at: k.created_at ?? null,
+    last_used_at: k.last_used_at ?? null,
+    project_id: projectId,
+    owner_type: type,
+    owner_id: who?.id ?? null,
+    owner_name: who?.name ?? null,
+    owner_email: type === 'service_account' ? null : (who?.email ?? null),
+    owner_role: who?.role ?? null,
+  };
+}
+
+export const projectApiKeysStream: ListStream<OpenAiConfig> = {
+  kind: 'list',
+  name: PROJECT_API_KEYS.name,
+  description: PROJECT_API_KEYS.description,
+  schema: entitySchema(PROJECT_API_KEYS),
+  primaryKey: [['id']],
+  async *pages(ctx: ListContext, config: OpenAiConfig) {
+    const projectIds: string[] = [];
+    for await (const projects of projectPages(ctx, config)) for (const p of projects) projectIds.push(p.id);
+    for (const projectId of projectIds) {
+      const path = `${PROJECTS_PATH}/${encodeURIComponent(projectId)}/api_keys`;
+      let n = 0;
+      try {
+        for await (const items of listPages(ctx, path)) {
+          yield items.map((it, i) => keyRow(parseItem(KeyItem, it, `${path} item ${n + i}`), projectId));
+          n += items.length;
+        }
+      } catch (err) {
+        // A project deleted between the project list and this request: nothing to list, not a failure.
+        if (err instanceof HttpError && err.details.status === 404 && n === 0) {
+          ctx.log(`${path}: 404, project gone since it was listed; skipping`);
+          continue;
+        }
+        throw err;
+      }
+    }
+  },
+};
+
+export const ENTITY_STREAMS: ReadonlyArray<ListStream<OpenAiConfig>> = [projectsStream, usersStream, projectApiKeysStream];
