@@ -1,8 +1,26 @@
 import { FakeServer, type JsonReply, type LoggedRequest } from './server.js';
+import { arrayParam, decodeToken, encodeToken, err, fingerprint, intParam, INVALID_TOKEN_MESSAGE, rng } from './openai-http.js';
+import {
+  listReply,
+  OrgDirectory,
+  OrgUsage,
+  usageEndpoint,
+  usageReply,
+  type ExpectedUsage,
+  type KeyObject,
+  type ProjectObject,
+  type UsageFilters,
+  type UsageResult,
+  type UsageWidth,
+  type UserObject,
+} from './openai-usage.js';
+
+export { arrayParam, INVALID_TOKEN_MESSAGE };
 
 /**
- * A faithful fake of OpenAI's organization admin API (costs today; usage and
- * entities build on the same org). Deterministic seeded data, parameters
+ * A faithful fake of OpenAI's organization admin API: costs here, usage and the
+ * entity lists (projects, users, project API keys) in openai-usage.ts, all on
+ * the same org. Deterministic seeded data, parameters
  * validated as the OpenAPI excerpt says, and OpenAI's known pagination bugs:
  * a grouped query gets has_more:true with a next_page that then fails with
  * "The page token is invalid, have you modified the query parameters?", also on
@@ -12,7 +30,6 @@ export const DAY = 86_400;
 export const API_KEY_ID_FLOOR = 1764979200;
 const COST_DIMS = ['project_id', 'line_item', 'api_key_id'] as const;
 export type CostDim = (typeof COST_DIMS)[number];
-export const INVALID_TOKEN_MESSAGE = 'The page token is invalid, have you modified the query parameters?';
 
 export interface OrgOptions {
   seed?: number;
@@ -25,6 +42,12 @@ export interface OrgOptions {
   /** Every n-th day has no cost at all (0 = none). */
   emptyEvery?: number;
   adminKey?: string;
+  /** Projects without cost besides the `projects` with cost (every third archived). Default 22. */
+  extraProjects?: number;
+  /** Members of the org. Default 48. */
+  users?: number;
+  /** Never-used keys listed in every project. Default 1. */
+  idleKeysPerProject?: number;
 }
 
 export interface CostBase {
@@ -37,17 +60,6 @@ export interface CostBase {
   unit: string;
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const MODELS = ['gpt-4o-2024-08-06', 'gpt-4o-mini-2024-07-18', 'o3-2025-04-16', 'gpt-4.1-2025-04-14', 'text-embedding-3-small', 'gpt-image-1', 'whisper-1', 'tts-1', 'o4-mini-2025-04-16'];
 const PARTS: Array<[string, string]> = [['input', 'tokens'], ['output', 'tokens'], ['cached input', 'tokens']];
 
@@ -58,8 +70,10 @@ export class OpenAiOrg {
   readonly adminKey: string;
   readonly firstDay: number;
   readonly endDay: number;
-  private readonly seed: number;
+  readonly seed: number;
   private readonly emptyEvery: number;
+  private readonly directory: () => OrgDirectory;
+  readonly usage: OrgUsage;
 
   constructor(o: OrgOptions) {
     this.seed = o.seed ?? 42;
@@ -80,6 +94,38 @@ export class OpenAiOrg {
       ...this.projects.map((p, i): [string, string[]] => [p, Array.from({ length: kpp }, (_, k) => `key_${String(i + 1).padStart(3, '0')}_${k}`)]),
       [null, []],
     ]);
+    let dir: OrgDirectory | undefined;
+    this.directory = () => (dir ??= new OrgDirectory(this, { extraProjects: o.extraProjects ?? 22, users: o.users ?? 48, idleKeysPerProject: o.idleKeysPerProject ?? 1 }));
+    this.usage = new OrgUsage(this, () => this.directory().users.map((u) => u.id));
+  }
+
+  /** Every project, archived included, in creation order: those with cost first. */
+  projectsList(): ProjectObject[] {
+    return this.directory().projects;
+  }
+
+  usersList(): UserObject[] {
+    return this.directory().users;
+  }
+
+  /** The keys of a project (undefined for an unknown project). */
+  apiKeys(projectId: string): KeyObject[] | undefined {
+    return this.directory().apiKeys(projectId);
+  }
+
+  /** The full secret of a key: what must never appear in the connector's output. */
+  apiKeyValue(id: string): string | undefined {
+    return this.directory().keyValue(id);
+  }
+
+  /** Usage results of one bucket as the API sends them. */
+  usageResults(endpoint: string, start: number, width: UsageWidth, groupBy: readonly string[], filters: UsageFilters = {}): UsageResult[] {
+    return this.usage.results(usageEndpoint(endpoint), start, width, groupBy, filters);
+  }
+
+  /** Ground truth: the usage_<endpoint> records a connector must emit for [start, end). */
+  expectedUsage(stream: string, start: number, end: number, width: UsageWidth, groupBy: readonly string[], filters: UsageFilters = {}): ExpectedUsage[] {
+    return this.usage.expected(stream, start, end, width, groupBy, filters);
   }
 
   /** The finest-grain cost rows of one day (deterministic per day). Null project = unattributed spend. */
@@ -170,46 +216,16 @@ export type ExpectedCost = Omit<CostResult, 'object' | 'amount'> & {
   amount_currency: string;
 };
 
-const err = (status: number, message: string, param: string | null = null, code: string | null = null): JsonReply => ({
-  status,
-  body: { error: { message, type: 'invalid_request_error', param, code } },
-});
-
-/** group_by accepted repeated, as group_by[] and comma-joined, as OpenAI clients send it. */
-export function arrayParam(q: URLSearchParams, name: string): string[] {
-  return [...q.getAll(name), ...q.getAll(`${name}[]`)].flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
-}
-
-function intParam(q: URLSearchParams, name: string): number | null | 'bad' {
-  const v = q.get(name);
-  if (v === null) return null;
-  return /^-?\d+$/.test(v) ? Number(v) : 'bad';
-}
-
-/** Fingerprint of every parameter but the cursor: a token is valid only for the same query. */
-function fingerprint(q: URLSearchParams): string {
-  const entries = [...q.entries()].filter(([k]) => k !== 'page').map(([k, v]) => `${k}=${v}`).sort();
-  let h = 2166136261;
-  for (const ch of entries.join('&')) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
-  return h.toString(16);
-}
-
-const encodeToken = (next: number, fp: string): string => `page_${Buffer.from(JSON.stringify({ n: next, f: fp })).toString('base64url')}`;
-function decodeToken(token: string): { n: number; f: string } | null {
-  try {
-    const t = JSON.parse(Buffer.from(token.replace(/^page_/, ''), 'base64url').toString('utf8')) as { n: number; f: string };
-    return typeof t.n === 'number' && typeof t.f === 'string' ? t : null;
-  } catch {
-    return null;
-  }
-}
-
 export interface FakeOpenAiOptions extends OrgOptions {
   now?: () => number;
   /** Serve at most this many buckets per page whatever `limit` says (a server whose real maximum is lower). */
   truncateAt?: number;
   /** Answer 400 to a `limit` above this (a server refusing large responses). */
   refuseLimitAbove?: number;
+  /** Serve at most this many items per entity list page whatever `limit` says. */
+  listPageCap?: number;
+  /** Send each key's full secret as `value` in key lists (the real API does not): a connector must drop it. */
+  leakKeyValues?: boolean;
 }
 
 export class FakeOpenAi extends FakeServer {
@@ -236,6 +252,31 @@ export class FakeOpenAi extends FakeServer {
       };
     }
     if (req.path === '/v1/organization/costs') return this.costs(req.query);
+    const now = Math.floor((this.options.now ?? Date.now)() / 1000);
+    const usage = /^\/v1\/organization\/usage\/([^/]+)$/.exec(req.path);
+    if (usage) {
+      return usageReply(this.org.usage, usage[1] as string, req.query, { now, truncateAt: this.options.truncateAt, refuseLimitAbove: this.options.refuseLimitAbove });
+    }
+    const list = { pageCap: this.options.listPageCap };
+    if (req.path === '/v1/organization/projects') {
+      const archived = req.query.get('include_archived') ?? 'false';
+      if (!['true', 'false'].includes(archived)) return err(400, "Invalid 'include_archived': expected a boolean.", 'include_archived');
+      const projects = this.org.projectsList().filter((p) => archived === 'true' || p.status === 'active');
+      return listReply(projects, req.query, ['include_archived'], list);
+    }
+    if (req.path === '/v1/organization/users') {
+      const emails = arrayParam(req.query, 'emails');
+      const users = this.org.usersList().filter((u) => emails.length === 0 || emails.includes(u.email));
+      return listReply(users, req.query, ['emails', 'emails[]'], list);
+    }
+    const keys = /^\/v1\/organization\/projects\/([^/]+)\/api_keys$/.exec(req.path);
+    if (keys) {
+      const projectId = decodeURIComponent(keys[1] as string);
+      const items = this.org.apiKeys(projectId);
+      if (!items) return err(404, `No project found with id '${projectId}'.`, null, 'not_found');
+      const served = this.options.leakKeyValues ? items.map((k) => ({ ...k, value: this.org.apiKeyValue(k.id) })) : items;
+      return listReply(served, req.query, ['owner_project_access'], list);
+    }
     return err(404, `Unknown request URL: GET ${req.path}.`, null, 'unknown_url');
   }
 
