@@ -75,40 +75,53 @@ export class WindowReader {
     const { plan, ctx } = this;
     const step = plan.bucketSeconds;
     const expected = bucketStarts(window, step);
-    const first: Query = [...plan.api.windowQuery(window, expected.length), ...plan.params];
     const seen = new Map<number, Bucket>();
-    const tokens = new Set<string>();
-    let query = first;
-    for (;;) {
-      const page = await this.fetchPage(query, window);
-      for (const bucket of page.buckets) {
-        if (bucket.start < window.start || bucket.start >= window.end) {
-          ctx.debug(`${plan.path}: ignoring bucket ${isoTime(bucket.start)} outside window ${describeWindow(window)}`);
-          continue;
-        }
-        if ((bucket.start - window.start) % step !== 0) {
-          throw systemError(`${plan.path}: bucket ${isoTime(bucket.start)} in window ${describeWindow(window)} is not aligned to ${step} s buckets.`);
-        }
-        const prior = seen.get(bucket.start);
-        if (prior) {
-          if (JSON.stringify(prior.results) !== JSON.stringify(bucket.results)) {
-            throw systemError(`${plan.path}: bucket ${isoTime(bucket.start)} came twice with different results in window ${describeWindow(window)}.`);
-          }
-          ctx.debug(`${plan.path}: dropping repeated bucket ${isoTime(bucket.start)}`);
-          continue;
-        }
-        seen.set(bucket.start, bucket);
+    const accept = (bucket: Bucket, appendRecords: boolean): void => {
+      if (bucket.start < window.start || bucket.start >= window.end) {
+        ctx.debug(`${plan.path}: ignoring bucket ${isoTime(bucket.start)} outside window ${describeWindow(window)}`);
+        return;
       }
-      const missing = expected.filter((t) => !seen.has(t));
-      if (missing.length === 0) {
-        if (page.hasMore) ctx.debug(`${plan.path}: page covers ${describeWindow(window)}; ignoring has_more/next_page`);
-        break;
+      if ((bucket.start - window.start) % step !== 0) {
+        throw systemError(`${plan.path}: bucket ${isoTime(bucket.start)} in window ${describeWindow(window)} is not aligned to ${step} s buckets.`);
       }
-      const why = `${missing.length} of ${expected.length} buckets missing, first ${isoTime(missing[0] ?? window.start)}`;
-      if (plan.grouped || !page.hasMore || !page.nextPage) throw new WindowNotCovered(why);
-      if (tokens.has(page.nextPage)) throw systemError(`${plan.path}: pagination loop in window ${describeWindow(window)} (cursor repeated).`);
-      tokens.add(page.nextPage);
-      query = plan.api.nextPageQuery(first, page.nextPage);
+      const prior = seen.get(bucket.start);
+      if (!prior) {
+        seen.set(bucket.start, { ...bucket, results: [...bucket.results] });
+      } else if (appendRecords) {
+        for (const r of bucket.results) prior.results.push(r);
+      } else if (JSON.stringify(prior.results) !== JSON.stringify(bucket.results)) {
+        throw systemError(`${plan.path}: bucket ${isoTime(bucket.start)} came twice with different results in window ${describeWindow(window)}.`);
+      } else {
+        ctx.debug(`${plan.path}: dropping repeated bucket ${isoTime(bucket.start)}`);
+      }
+    };
+    const missing = (): number[] => expected.filter((t) => !seen.has(t));
+
+    if (plan.fetchWindow) {
+      // Providers with an unusual cursor (Aurous: token-only, group splits) page through a window themselves.
+      const buckets = await plan.fetchWindow({ get: (q) => this.fetchPage(q, window), debug: ctx.debug }, window, expected.length);
+      for (const b of buckets) accept(b, false);
+      const gap = missing();
+      if (gap.length) throw new WindowNotCovered(`${gap.length} of ${expected.length} buckets missing, first ${isoTime(gap[0] as number)}`);
+    } else {
+      const first: Query = [...plan.api.windowQuery(window, expected.length), ...plan.params];
+      const tokens = new Set<string>();
+      let query = first;
+      for (;;) {
+        const page = await this.fetchPage(query, window);
+        for (const bucket of page.buckets) accept(bucket, plan.api.recordsPaginated === true);
+        const gap = missing();
+        const moreRecords = plan.api.recordsPaginated === true && page.hasMore && page.nextPage !== null;
+        if (gap.length === 0 && !moreRecords) {
+          if (page.hasMore) ctx.debug(`${plan.path}: page covers ${describeWindow(window)}; ignoring has_more/next_page`);
+          break;
+        }
+        const why = `${gap.length} of ${expected.length} buckets missing, first ${isoTime(gap[0] ?? window.start)}`;
+        if ((plan.grouped && !moreRecords) || !page.hasMore || !page.nextPage) throw new WindowNotCovered(why);
+        if (tokens.has(page.nextPage)) throw systemError(`${plan.path}: pagination loop in window ${describeWindow(window)} (cursor repeated).`);
+        tokens.add(page.nextPage);
+        query = plan.api.nextPageQuery(first, page.nextPage);
+      }
     }
     const rows: Row[] = [];
     const ids = new Set<unknown>();
@@ -131,7 +144,7 @@ export class WindowReader {
     return rows;
   }
 
-  private async fetchPage(query: Query, window: Window): Promise<Page> {
+  async fetchPage(query: Query, window: Window): Promise<Page> {
     const res = await this.ctx.http.getJson(this.plan.path, query, this.ctx.hooks);
     this.ctx.onResponse();
     const parsed = this.plan.api.page.safeParse(res.body);

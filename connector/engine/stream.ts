@@ -28,6 +28,17 @@ export interface BucketApi {
   nextPageQuery(first: Query, token: string): Query;
   /** Envelope schema; its output is a Page. Validation errors name the JSON path. */
   page: z.ZodType<Page>;
+  /**
+   * The cursor pages through the records of a bucket (Anthropic claude_code: one day, many
+   * records): keep following it while has_more, appending results to the same bucket.
+   */
+  recordsPaginated?: boolean;
+}
+
+/** What a provider-specific window fetcher may use: validated pages of `path`, counted as responses. */
+export interface WindowIo {
+  get(query: Query): Promise<Page>;
+  debug(msg: string): void;
 }
 
 /** A bucketed report bound to one config: everything the engine needs to read it. */
@@ -45,11 +56,15 @@ export interface BucketPlan {
   earliest?: number;
   /** Whether the bucket holding `now` may be requested (false for reports that refuse unfinished days). */
   includeCurrentBucket: boolean;
-  /** Validates one result and turns it into a record (without id/time fields, added by the engine). */
+  /**
+   * Optional: fetch every bucket of a window with provider-specific paging (Aurous's token-only
+   * cursor and group splits). The engine still checks coverage, order and repeats.
+   */
+  fetchWindow?: (io: WindowIo, window: Window, buckets: number) => Promise<Bucket[]>;
+  /** Validates one result and turns it into a complete record (including its id). */
   toRecord(bucket: Bucket, result: unknown, index: number): Row;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-unused-vars
 export interface StreamBase<C> {
   name: string;
   schema: JsonSchema;
