@@ -13,7 +13,11 @@ export interface WindowReaderContext {
   hooks: RequestHooks;
   /** Called on every successful response, including empty ones. */
   onResponse: () => void;
+  /** Rows one window may hold: windows shrink to stay under it once the density is known. */
+  maxRowsPerWindow?: number;
 }
+
+export const DEFAULT_MAX_ROWS_PER_WINDOW = 50_000;
 
 /** A page that does not hold every bucket of its window. */
 class WindowNotCovered extends Error {}
@@ -52,7 +56,9 @@ export class WindowReader {
       return out;
     }
     try {
-      return await this.readCovered(window);
+      const rows = await this.readCovered(window);
+      this.learnDensity(rows.length, bucketCount(window, step));
+      return rows;
     } catch (err) {
       const shrinkable = err instanceof WindowNotCovered || (err instanceof HttpError && err.details.status === 400);
       if (!shrinkable || bucketCount(window, step) < 2) {
@@ -68,6 +74,18 @@ export class WindowReader {
       const second = await this.read(b);
       for (const r of second) first.push(r);
       return first;
+    }
+  }
+
+  /** Bound memory: a dense organisation gets narrower windows (more requests, same output). */
+  private learnDensity(rows: number, buckets: number): void {
+    const cap = this.ctx.maxRowsPerWindow ?? DEFAULT_MAX_ROWS_PER_WINDOW;
+    const perBucket = rows / Math.max(1, buckets);
+    if (perBucket * this.maxBuckets <= cap) return;
+    const next = Math.max(1, Math.floor(cap / perBucket));
+    if (next < this.maxBuckets) {
+      this.ctx.debug(`${this.plan.path}: ${Math.round(perBucket)} rows per bucket; windows of at most ${next} buckets keep memory bounded`);
+      this.maxBuckets = next;
     }
   }
 

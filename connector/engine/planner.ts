@@ -2,7 +2,7 @@
  * The window planner: a pure function from a time range to request windows.
  * Windows are half-open [start, end) in unix seconds, aligned to the bucket
  * width, contiguous, non-overlapping, each holding at most `maxBuckets` buckets,
- * and never reaching past `end`. No I/O and no clock of its own: `now` is given.
+ * as few as possible, and never reaching past `end`. No I/O and no clock of its own: `now` is given.
  */
 export interface Window {
   start: number;
@@ -27,8 +27,17 @@ export function planWindows(input: PlanInput): Window[] {
   // The bucket containing `now` is the last one that exists (it is partial).
   const last = Math.min(Math.ceil(input.end / step) * step, (Math.floor(input.now / step) + 1) * step);
   const windows: Window[] = [];
-  for (let s = first; s < last; s += maxBuckets * step) {
-    windows.push({ start: s, end: Math.min(s + maxBuckets * step, last) });
+  if (last <= first) return windows;
+  // The fewest windows: ceil(buckets / maxBuckets). The remainder goes first, so every later
+  // window is full and the last one (holding the unfinished bucket) is as large as allowed.
+  const buckets = Math.round((last - first) / step);
+  const count = Math.ceil(buckets / maxBuckets);
+  let s = first;
+  const firstSize = buckets - (count - 1) * maxBuckets;
+  for (let i = 0; i < count; i++) {
+    const size = i === 0 ? firstSize : maxBuckets;
+    windows.push({ start: s, end: s + size * step });
+    s += size * step;
   }
   return windows;
 }

@@ -171,11 +171,13 @@ class StreamRun<C> {
     });
     // Up to `concurrency` windows are fetched ahead; they are emitted strictly in order, so a
     // window's STATE always follows every earlier window's records. Memory: the windows in flight.
+    // The first window goes alone: its density sizes the rest before several are in flight.
     const depth = Math.max(1, o.concurrency ?? 1);
     const inflight: Array<Promise<Row[]>> = [];
     let launched = 0;
+    let done = 0;
     const launch = (): void => {
-      while (inflight.length < depth && launched < windows.length && !o.signal?.aborted) {
+      while (inflight.length < (done === 0 ? 1 : depth) && launched < windows.length && !o.signal?.aborted) {
         const p = reader.read(windows[launched++] as Window);
         p.catch(() => undefined); // awaited in order below; avoid an unhandled rejection meanwhile
         inflight.push(p);
@@ -185,6 +187,7 @@ class StreamRun<C> {
       this.checkAborted();
       launch();
       const rows = await (inflight.shift() as Promise<Row[]>);
+      done += 1;
       this.checkAborted();
       this.emitRecords(rows);
       const next = windows[i + 1];

@@ -63,7 +63,7 @@ export class RateLimiter {
 
   /** A success: let the extra spacing decay back towards the configured rate. */
   relax(): void {
-    if (this.penaltyMs > 0) this.penaltyMs = this.penaltyMs < 50 ? 0 : this.penaltyMs * 0.8;
+    if (this.penaltyMs > 0) this.penaltyMs = this.penaltyMs < 50 ? 0 : this.penaltyMs / 2;
   }
 }
 

@@ -47,6 +47,9 @@ export class FakeServer {
   url = '';
   /** Added to every response (simulated network latency). */
   latencyMs = 0;
+  /** Most requests that were being served at the same time. */
+  maxInFlight = 0;
+  private inFlight = 0;
 
   constructor(private readonly handler: Handler) {}
 
@@ -94,6 +97,9 @@ export class FakeServer {
   }
 
   private serve(req: IncomingMessage, res: ServerResponse): void {
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    res.on('close', () => (this.inFlight -= 1));
     if (this.latencyMs > 0) {
       setTimeout(() => this.respond(req, res), this.latencyMs);
       return;
