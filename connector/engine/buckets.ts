@@ -128,6 +128,10 @@ export class WindowReader {
       for (;;) {
         const page = await this.fetchPage(query, window);
         for (const bucket of page.buckets) accept(bucket, plan.api.recordsPaginated === true);
+        // Records paginated in a one-bucket window: a last page with no records (so no bucket) means the bucket is empty, not missing.
+        if (plan.api.recordsPaginated === true && expected.length === 1 && seen.size === 0 && page.buckets.length === 0 && !page.hasMore) {
+          accept({ start: window.start, end: window.end, results: [] }, true);
+        }
         const gap = missing();
         const moreRecords = plan.api.recordsPaginated === true && page.hasMore && page.nextPage !== null;
         if (gap.length === 0 && !moreRecords) {
