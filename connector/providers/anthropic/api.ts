@@ -1,0 +1,173 @@
+import { z } from 'zod';
+import { systemError } from '../../engine/errors.js';
+import type { BucketApi, ListContext, Page } from '../../engine/stream.js';
+import { DAY, isoDate, isoTime, parseUtc } from '../../engine/time.js';
+import { describeZodError } from '../../engine/validation.js';
+import type { Query } from '../../http/client.js';
+
+/**
+ * How Anthropic's Admin API speaks. Paths are absolute (they start with /v1), so
+ * base_url is the host only. Sources: shared/specs/anthropic-admin-usage-cost.openapi.json
+ * (the Stainless spec excerpt) and shared/reference/provider-apis.md section 4.
+ */
+export const ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
+
+/** Sent on every request (https://platform.claude.com/docs/en/api/versioning). */
+export const ANTHROPIC_VERSION = '2023-06-01';
+
+/**
+ * GET /v1/organizations/cost_report: `limit` "minimum 1, maximum 31, default 7" buckets;
+ * bucket_width is `1d` only. https://platform.claude.com/docs/en/api/admin/cost_report
+ */
+export const COST_REPORT_MAX_BUCKETS = 31;
+
+/**
+ * GET /v1/organizations/usage_report/messages: default and maximum `limit` (buckets) per
+ * bucket_width, from the `limit` description: "1d: Default of 7 days, maximum of 31 days;
+ * 1h: Default of 24 hours, maximum of 168 hours; 1m: Default of 60 minutes, maximum of 1440 minutes".
+ * https://platform.claude.com/docs/en/api/admin/usage_report/retrieve_messages
+ */
+export const MESSAGES_LIMITS = {
+  '1d': { default: 7, max: 31 },
+  '1h': { default: 24, max: 168 },
+  '1m': { default: 60, max: 1440 },
+} as const;
+
+/**
+ * GET /v1/organizations/usage_report/claude_code: `limit` is records per page, "default: 20,
+ * max: 1000"; `starting_at` is one UTC day (YYYY-MM-DD).
+ * https://platform.claude.com/docs/en/api/admin/usage_report/retrieve_claude_code
+ */
+export const CLAUDE_CODE_PAGE_LIMIT = 1000;
+
+/**
+ * The entity lists (workspaces, api_keys, users): `limit` "Defaults to 20. Ranges from 1 to 1000",
+ * cursor `after_id` = the previous page's `last_id`. https://platform.claude.com/docs/en/api/admin/workspaces/list
+ */
+export const LIST_PAGE_LIMIT = 1000;
+
+/** An RFC 3339 time (or a bare UTC date) as unix seconds. */
+const rfc3339 = z.string().transform((s, ctx) => {
+  const t = parseUtc(s);
+  if (t === null) {
+    ctx.addIssue({ code: 'custom', message: `expected an RFC 3339 time, got ${JSON.stringify(s)}` });
+    return z.NEVER;
+  }
+  return t;
+});
+
+const BucketSchema = z.looseObject({
+  starting_at: rfc3339,
+  ending_at: rfc3339,
+  results: z.array(z.unknown()).nullish(),
+});
+
+/** cost_report and usage_report/messages: {data:[{starting_at, ending_at, results}], has_more, next_page}. */
+const ReportPage: z.ZodType<Page> = z
+  .looseObject({
+    data: z.array(BucketSchema),
+    has_more: z.boolean().nullish(),
+    next_page: z.string().nullish(),
+  })
+  .transform((p) => ({
+    buckets: p.data.map((b) => ({ start: b.starting_at, end: b.ending_at, results: b.results ?? [] })),
+    hasMore: p.has_more === true,
+    nextPage: p.next_page ?? null,
+  }));
+
+/** Anthropic re-sends every original parameter plus `page` (stable, opaque cursor). */
+const nextPageQuery = (first: Query, token: string): Query => [...first.filter(([k]) => k !== 'page'), ['page', token]];
+
+/**
+ * The bucketed reports. Windows are whole buckets, so `starting_at`/`ending_at` are
+ * bucket-aligned RFC 3339 UTC times (day-aligned for cost_report, as it demands).
+ * Grouped queries paginate correctly on Anthropic, so a short page is followed by its cursor.
+ */
+export const anthropicReportApi: BucketApi = {
+  windowQuery: (w, limit) => [
+    ['starting_at', isoTime(w.start)],
+    ['ending_at', isoTime(w.end)],
+    ['limit', String(limit)],
+  ],
+  nextPageQuery,
+  page: ReportPage,
+};
+
+const ClaudeCodeRecordDate = z.looseObject({ date: rfc3339 });
+
+/**
+ * usage_report/claude_code: {data:[record], has_more, next_page}, every record of one UTC day.
+ * A page becomes one bucket for the day its records carry (none for a page without records);
+ * the cursor pages through the records of that bucket.
+ */
+const ClaudeCodePage: z.ZodType<Page> = z
+  .looseObject({
+    data: z.array(z.unknown()),
+    has_more: z.boolean().nullish(),
+    next_page: z.string().nullish(),
+  })
+  .transform((p, ctx) => {
+    const days = new Set<number>();
+    for (const [i, item] of p.data.entries()) {
+      const r = ClaudeCodeRecordDate.safeParse(item);
+      if (!r.success) {
+        ctx.addIssue({ code: 'custom', path: ['data', i, 'date'], message: r.error.issues[0]?.message ?? 'expected an RFC 3339 date' });
+        return z.NEVER;
+      }
+      days.add(Math.floor(r.data.date / DAY) * DAY);
+    }
+    if (days.size > 1) {
+      ctx.addIssue({ code: 'custom', path: ['data'], message: `records of one page span ${days.size} days; expected one UTC day` });
+      return z.NEVER;
+    }
+    const [day] = [...days];
+    return {
+      buckets: day === undefined ? [] : [{ start: day, end: day + DAY, results: p.data }],
+      hasMore: p.has_more === true,
+      nextPage: p.next_page ?? null,
+    };
+  });
+
+export const claudeCodeApi: BucketApi = {
+  // One day per window; `limit` counts records here, not buckets.
+  windowQuery: (w) => [
+    ['starting_at', isoDate(w.start)],
+    ['limit', String(CLAUDE_CODE_PAGE_LIMIT)],
+  ],
+  nextPageQuery,
+  page: ClaudeCodePage,
+  recordsPaginated: true,
+};
+
+/** `group_by[]=a&group_by[]=b`, the array form Anthropic documents. */
+export const arrayParam = (name: string, values: readonly string[] | undefined): Query => (values ?? []).map((v) => [`${name}[]`, v] as const);
+
+const ListPage = z.looseObject({
+  data: z.array(z.unknown()),
+  has_more: z.boolean().nullish(),
+  first_id: z.string().nullish(),
+  last_id: z.string().nullish(),
+});
+
+/** Items of an entity list, page by page, following `after_id` = last_id while has_more. */
+export async function* listPages(ctx: ListContext, path: string, params: Query = []): AsyncIterable<unknown[]> {
+  const seen = new Set<string>();
+  let after: string | null = null;
+  for (let page = 1; ; page++) {
+    const query: Query = [...params, ['limit', String(LIST_PAGE_LIMIT)], ...(after === null ? [] : [['after_id', after] as const])];
+    const res = await ctx.http.getJson(path, query);
+    ctx.onResponse();
+    const parsed = ListPage.safeParse(res.body);
+    if (!parsed.success) throw systemError(`${path}: unexpected response on page ${page}: ${describeZodError(parsed.error, res.body)}`);
+    const { data, has_more, last_id } = parsed.data;
+    yield data;
+    if (has_more !== true) return;
+    const lastItem = data[data.length - 1] as { id?: unknown } | undefined;
+    const next = last_id ?? (typeof lastItem?.id === 'string' ? lastItem.id : null);
+    if (next === null) throw systemError(`${path}: page ${page} says has_more but names no last_id and has no items; refusing to guess the next page.`);
+    if (seen.has(next)) throw systemError(`${path}: pagination loop on page ${page} (after_id=${next} repeated).`);
+    seen.add(next);
+    ctx.log(`${path}: page ${page} has_more; next after_id=${next}`);
+    after = next;
+  }
+}

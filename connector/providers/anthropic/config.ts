@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { baseUrl, endDate, lookbackDays, startDate, tuning } from '../../engine/config.js';
+import { ANTHROPIC_BASE_URL } from './api.js';
+import { GROUPED_REPORTS } from './reports.js';
+
+const groupByShape = Object.fromEntries(
+  GROUPED_REPORTS.map((r) => [
+    r.name,
+    z
+      .array(z.enum(r.dimensions as unknown as [string, ...string[]], { error: () => `group_by.${r.name} accepts only ${r.dimensions.join(', ')}` }))
+      .optional()
+      .meta({ title: r.name, description: `Default: ${r.defaultGroupBy.join(', ') || 'none'}. Allowed: ${r.dimensions.join(', ')}.`, uniqueItems: true }),
+  ]),
+);
+
+export const AnthropicConfigSchema = z.looseObject({
+  admin_api_key: z
+    .string({ error: "'admin_api_key' is required: an Anthropic Admin API key (sk-ant-admin...)" })
+    .trim()
+    .min(1, 'admin_api_key is empty: paste an Anthropic Admin API key (sk-ant-admin...)')
+    .meta({
+      title: 'Admin API key',
+      description:
+        'An Anthropic Admin API key (sk-ant-admin...), created by an organization admin at console.anthropic.com/settings/admin-keys. Sent as x-api-key. A regular API key (sk-ant-api...) is refused.',
+      airbyte_secret: true,
+      order: 0,
+    }),
+  start_date: startDate,
+  end_date: endDate,
+  lookback_days: lookbackDays,
+  base_url: baseUrl(ANTHROPIC_BASE_URL),
+  group_by: z
+    .looseObject(groupByShape)
+    .optional()
+    .meta({ title: 'Grouping per stream', description: 'group_by[] dimensions per stream; the finer the grouping, the more rows.', order: 9 }),
+  bucket_width: z
+    .enum(['1d', '1h', '1m'])
+    .default('1d')
+    .meta({ title: 'Bucket width (usage_messages)', description: 'Width of usage_messages buckets. cost_report is always 1d; usage_claude_code is always one UTC day.', order: 10 }),
+  request_timeout_seconds: tuning.request_timeout_seconds,
+  max_retries: tuning.max_retries,
+  max_concurrent_requests: tuning.max_concurrent_requests,
+  requests_per_minute: tuning.requests_per_minute,
+});
+
+export type AnthropicConfig = z.infer<typeof AnthropicConfigSchema>;

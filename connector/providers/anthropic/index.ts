@@ -1,0 +1,40 @@
+import { commonConfig } from '../../engine/config.js';
+import type { SourceDefinition } from '../../engine/source.js';
+import type { StreamDef } from '../../engine/stream.js';
+import { VERSION } from '../../version.js';
+import { ANTHROPIC_VERSION } from './api.js';
+import { claudeCodeStream } from './claude-code.js';
+import { AnthropicConfigSchema, type AnthropicConfig } from './config.js';
+import { ENTITY_STREAMS } from './entities.js';
+import { costReportStream, usageMessagesStream } from './reports.js';
+
+const streams: StreamDef<AnthropicConfig>[] = [costReportStream, usageMessagesStream, claudeCodeStream, ...ENTITY_STREAMS];
+
+export const anthropicSource: SourceDefinition<AnthropicConfig> = {
+  name: 'source-anthropic-costs',
+  version: VERSION,
+  documentationUrl: 'https://github.com/ai-spend/connectors/blob/main/docs/source-anthropic-costs.md',
+  configSchema: AnthropicConfigSchema as unknown as SourceDefinition<AnthropicConfig>['configSchema'],
+  common: commonConfig,
+  secrets: (c) => [c.admin_api_key],
+  http: (c) => ({
+    baseUrl: c.base_url,
+    headers: {
+      'x-api-key': c.admin_api_key,
+      'anthropic-version': ANTHROPIC_VERSION,
+      accept: 'application/json',
+      'user-agent': `source-anthropic-costs/${VERSION}`,
+    },
+    timeoutMs: c.request_timeout_seconds * 1000,
+    maxRetries: c.max_retries,
+    maxConcurrent: c.max_concurrent_requests,
+    requestsPerMinute: c.requests_per_minute,
+  }),
+  authHint:
+    'Anthropic refused the key: an Anthropic Admin API key (sk-ant-admin...) from an organization admin is needed, not a regular API key (sk-ant-api...)',
+  streams,
+  async check(http) {
+    // The cheapest Admin-only request: one user of the organization.
+    await http.getJson('/v1/organizations/users', [['limit', '1']]);
+  },
+};

@@ -1,0 +1,236 @@
+import { z } from 'zod';
+import { recordId } from '../../engine/records.js';
+import type { Bucket, BucketStream, JsonSchema, Row } from '../../engine/stream.js';
+import { BUCKET_SECONDS, DAY, isoDate, isoTime, type BucketWidth } from '../../engine/time.js';
+import { parseOrThrow } from '../../engine/validation.js';
+import { anthropicReportApi, arrayParam, COST_REPORT_MAX_BUCKETS, MESSAGES_LIMITS } from './api.js';
+import type { AnthropicConfig } from './config.js';
+import { centsToUsd } from './money.js';
+
+/**
+ * Anthropic's bucketed reports: cost_report (money, 1d) and usage_report/messages
+ * (tokens, 1d/1h/1m). Every record carries the bucket as `starting_at`/`ending_at`
+ * (RFC 3339, the cursor is `starting_at`) and `date`, every dimension (null when not
+ * grouped by it, and null as data: workspace_id null = the default workspace,
+ * api_key_id null = Console usage), and an `id` hashed null-safely from the bucket
+ * start and every dimension (engine/records.ts recordId).
+ */
+
+export type ColumnType = 'string' | 'integer' | 'boolean' | 'object' | 'array';
+export interface Column {
+  name: string;
+  type: ColumnType;
+  description: string;
+  /** JSON-schema extras (format, items...). */
+  extra?: Record<string, unknown>;
+  /** Never null (the API requires it). */
+  required?: boolean;
+}
+
+export const col = (name: string, type: ColumnType, description: string, more: Partial<Column> = {}): Column => ({ name, type, description, ...more });
+
+/** draft-07, additionalProperties true, nullable unless required: the shape every stream of this repo uses. */
+export function streamSchema(title: string, description: string, columns: readonly Column[], required: readonly string[]): JsonSchema {
+  const properties: Record<string, JsonSchema> = {};
+  for (const c of columns) properties[c.name] = { type: c.required ? c.type : [c.type, 'null'], description: c.description, ...c.extra };
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    title,
+    description,
+    type: 'object',
+    additionalProperties: true,
+    required: [...required],
+    properties,
+  };
+}
+
+/** The columns every bucketed stream starts with. */
+export const BUCKET_COLUMNS: readonly Column[] = [
+  col('id', 'string', 'Deterministic primary key: null-safe hash of the bucket start and every dimension.', { required: true }),
+  col('starting_at', 'string', 'Bucket start, RFC 3339 UTC (inclusive). Cursor.', { required: true, extra: { format: 'date-time' } }),
+  col('ending_at', 'string', 'Bucket end, RFC 3339 UTC (exclusive).', { required: true, extra: { format: 'date-time' } }),
+  col('date', 'string', 'UTC date of the bucket start.', { required: true, extra: { format: 'date' } }),
+];
+const BUCKET_REQUIRED = ['id', 'starting_at', 'ending_at', 'date'];
+
+const bucketFields = (bucket: Bucket): Row => ({ id: '', starting_at: isoTime(bucket.start), ending_at: isoTime(bucket.end), date: isoDate(bucket.start) });
+
+export interface GroupedReport {
+  name: string;
+  /** Every group_by[] value this connector may send (beta-gated ones left out). */
+  dimensions: readonly string[];
+  defaultGroupBy: readonly string[];
+}
+
+const str = z.string().nullish();
+const int = z.number().int().nullish();
+
+// ---- cost_report ---------------------------------------------------------------
+
+/** group_by[] values of GET /v1/organizations/cost_report (BetaCostReportGroupBy). */
+export const COST_REPORT: GroupedReport = {
+  name: 'cost_report',
+  dimensions: ['workspace_id', 'description'],
+  defaultGroupBy: ['workspace_id', 'description'],
+};
+
+/** Fields of a cost item that distinguish rows; hashed (with the bucket start) into the id. */
+const COST_KEY_FIELDS = ['workspace_id', 'description', 'cost_type', 'model', 'service_tier', 'token_type', 'context_window', 'inference_geo', 'currency'] as const;
+
+const CostItem = z.looseObject({
+  currency: str,
+  amount: z.string({ error: 'amount must be a decimal string of cents' }),
+  workspace_id: str,
+  description: str,
+  cost_type: str,
+  context_window: str,
+  model: str,
+  service_tier: str,
+  token_type: str,
+  inference_geo: str,
+});
+
+const COST_COLUMNS: readonly Column[] = [
+  ...BUCKET_COLUMNS,
+  col('workspace_id', 'string', 'Workspace of the cost; null for the default workspace (or when not grouped by workspace_id).'),
+  col('description', 'string', 'Cost line, e.g. "Claude Sonnet 5 Usage - Input Tokens"; null when not grouped by description.'),
+  col('cost_type', 'string', 'tokens, web_search, code_execution or session_usage; null when not grouped by description.'),
+  col('model', 'string', 'Model; null when not grouped by description or for non-token costs.'),
+  col('service_tier', 'string', 'standard or batch; null when not grouped by description or for non-token costs.'),
+  col('token_type', 'string', 'uncached_input_tokens, output_tokens, cache_read_input_tokens, cache_creation.ephemeral_1h_input_tokens or cache_creation.ephemeral_5m_input_tokens; null when not grouped by description or for non-token costs.'),
+  col('context_window', 'string', '0-200k or 200k-1M; null when not grouped by description or for non-token costs.'),
+  col('inference_geo', 'string', 'global, us or not_available; null when the API does not say.'),
+  col('currency', 'string', 'Currency of the amount; currently always USD.'),
+  col('amount_cents', 'string', 'Cost in cents (lowest currency units) as the exact decimal string the API sent, e.g. "123.78912".', { required: true }),
+  col('amount_usd', 'string', 'The same cost in dollars as an exact decimal string (the decimal point moved two places, no float), e.g. "1.2378912".', { required: true }),
+];
+
+export function costRecord(bucket: Bucket, result: unknown): Row {
+  const item = parseOrThrow(CostItem, result);
+  const row = bucketFields(bucket);
+  for (const f of COST_KEY_FIELDS) row[f] = item[f] ?? null;
+  row.id = recordId([bucket.start, ...COST_KEY_FIELDS.map((f) => row[f])]);
+  row.amount_cents = item.amount;
+  row.amount_usd = centsToUsd(item.amount);
+  return row;
+}
+
+export const costReportStream: BucketStream<AnthropicConfig> = {
+  kind: 'buckets',
+  name: COST_REPORT.name,
+  description:
+    'Daily cost in USD per workspace and cost line (GET /v1/organizations/cost_report). Only finished UTC days are read. amount_cents is exact; amount_usd is the same amount in dollars as an exact decimal string. Priority Tier costs are not in this report.',
+  schema: streamSchema(
+    COST_REPORT.name,
+    'Daily cost per workspace and cost line (GET /v1/organizations/cost_report), amounts as exact decimal strings.',
+    COST_COLUMNS,
+    [...BUCKET_REQUIRED, 'amount_cents', 'amount_usd'],
+  ),
+  primaryKey: [['id']],
+  cursorField: 'starting_at',
+  plan(config) {
+    const groupBy = config.group_by?.[COST_REPORT.name] ?? COST_REPORT.defaultGroupBy;
+    return {
+      path: '/v1/organizations/cost_report',
+      api: anthropicReportApi,
+      params: [['bucket_width', '1d'], ...arrayParam('group_by', groupBy)],
+      bucketSeconds: DAY,
+      maxBuckets: COST_REPORT_MAX_BUCKETS,
+      // Anthropic's cursor works for grouped queries too: a short page is followed, not halved.
+      grouped: false,
+      // The cost report refuses ranges that end in the future ("Invalid date range", x-should-retry: false):
+      // only whole, finished UTC days are requested, so today is read on the next sync.
+      includeCurrentBucket: false,
+      toRecord: (bucket, result) => costRecord(bucket, result),
+    };
+  },
+};
+
+// ---- usage_report/messages -------------------------------------------------------
+
+/**
+ * group_by[] values of GET /v1/organizations/usage_report/messages (BetaMessagesUsageReportGroupBy)
+ * except `speed`, which needs the `anthropic-beta: fast-mode-2026-02-01` header and has no
+ * field in the result schema.
+ */
+export const USAGE_MESSAGES: GroupedReport = {
+  name: 'usage_messages',
+  dimensions: ['api_key_id', 'workspace_id', 'account_id', 'service_account_id', 'model', 'service_tier', 'context_window', 'inference_geo'],
+  defaultGroupBy: ['api_key_id', 'workspace_id', 'account_id', 'service_account_id', 'model', 'service_tier', 'context_window', 'inference_geo'],
+};
+
+const MessagesItem = z.looseObject({
+  uncached_input_tokens: int,
+  cache_creation: z.looseObject({ ephemeral_1h_input_tokens: int, ephemeral_5m_input_tokens: int }).nullish(),
+  cache_read_input_tokens: int,
+  output_tokens: int,
+  server_tool_use: z.looseObject({ web_search_requests: int }).nullish(),
+  ...Object.fromEntries(USAGE_MESSAGES.dimensions.map((d) => [d, str])),
+});
+
+const DIMENSION_DESCRIPTIONS: Record<string, string> = {
+  api_key_id: 'API key; null for usage in the Anthropic Console (Workbench, Playground) or when not grouped by api_key_id.',
+  workspace_id: 'Workspace; null for the default workspace or when not grouped by workspace_id.',
+  account_id: 'User account that made the request; null for non-OAuth requests or when not grouped by account_id.',
+  service_account_id: 'Service account; null for non-OIDC-federation requests or when not grouped by service_account_id.',
+  model: 'Model; null when not grouped by model.',
+  service_tier: 'standard, batch, priority, priority_on_demand, flex or flex_discount; null when not grouped by service_tier.',
+  context_window: '0-200k or 200k-1M; null when not grouped by context_window.',
+  inference_geo: 'global, us or not_available; null when not grouped by inference_geo.',
+};
+
+const MESSAGES_COLUMNS: readonly Column[] = [
+  ...BUCKET_COLUMNS,
+  ...USAGE_MESSAGES.dimensions.map((d) => col(d, 'string', DIMENSION_DESCRIPTIONS[d] ?? 'Grouping dimension.')),
+  col('uncached_input_tokens', 'integer', 'Uncached input tokens.'),
+  col('cache_creation_ephemeral_1h_input_tokens', 'integer', 'cache_creation.ephemeral_1h_input_tokens: input tokens written to the 1-hour cache; null when the API omits it.'),
+  col('cache_creation_ephemeral_5m_input_tokens', 'integer', 'cache_creation.ephemeral_5m_input_tokens: input tokens written to the 5-minute cache; null when the API omits it.'),
+  col('cache_read_input_tokens', 'integer', 'Input tokens read from the cache.'),
+  col('output_tokens', 'integer', 'Output tokens.'),
+  col('server_tool_use_web_search_requests', 'integer', 'server_tool_use.web_search_requests: web search requests; null when the API omits it.'),
+];
+
+export function messagesRecord(bucket: Bucket, result: unknown): Row {
+  const item = parseOrThrow(MessagesItem, result) as z.infer<typeof MessagesItem> & Record<string, unknown>;
+  const row = bucketFields(bucket);
+  for (const d of USAGE_MESSAGES.dimensions) row[d] = item[d] ?? null;
+  row.id = recordId([bucket.start, ...USAGE_MESSAGES.dimensions.map((d) => row[d])]);
+  row.uncached_input_tokens = item.uncached_input_tokens ?? null;
+  row.cache_creation_ephemeral_1h_input_tokens = item.cache_creation?.ephemeral_1h_input_tokens ?? null;
+  row.cache_creation_ephemeral_5m_input_tokens = item.cache_creation?.ephemeral_5m_input_tokens ?? null;
+  row.cache_read_input_tokens = item.cache_read_input_tokens ?? null;
+  row.output_tokens = item.output_tokens ?? null;
+  row.server_tool_use_web_search_requests = item.server_tool_use?.web_search_requests ?? null;
+  return row;
+}
+
+export const usageMessagesStream: BucketStream<AnthropicConfig> = {
+  kind: 'buckets',
+  name: USAGE_MESSAGES.name,
+  description:
+    'Messages API token usage per time bucket (GET /v1/organizations/usage_report/messages), 1d/1h/1m, grouped by every dimension by default. Nested cache_creation and server_tool_use are flattened. Does not reconcile with cost_report; use cost_report for money.',
+  schema: streamSchema(
+    USAGE_MESSAGES.name,
+    'Messages API token usage per time bucket (GET /v1/organizations/usage_report/messages).',
+    MESSAGES_COLUMNS,
+    BUCKET_REQUIRED,
+  ),
+  primaryKey: [['id']],
+  cursorField: 'starting_at',
+  plan(config) {
+    const width: BucketWidth = config.bucket_width;
+    const groupBy = config.group_by?.[USAGE_MESSAGES.name] ?? USAGE_MESSAGES.defaultGroupBy;
+    return {
+      path: '/v1/organizations/usage_report/messages',
+      api: anthropicReportApi,
+      params: [['bucket_width', width], ...arrayParam('group_by', groupBy)],
+      bucketSeconds: BUCKET_SECONDS[width],
+      maxBuckets: MESSAGES_LIMITS[width].max,
+      grouped: false,
+      includeCurrentBucket: true,
+      toRecord: (bucket, result) => messagesRecord(bucket, result),
+    };
+  },
+};
+
+export const GROUPED_REPORTS: readonly GroupedReport[] = [COST_REPORT, USAGE_MESSAGES];

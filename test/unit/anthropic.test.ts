@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { WindowReader } from '../../connector/engine/buckets.js';
+import type { HttpClient } from '../../connector/http/client.js';
+import { claudeCodeStream } from '../../connector/providers/anthropic/claude-code.js';
+import { AnthropicConfigSchema } from '../../connector/providers/anthropic/config.js';
+import { centsToUsd, shiftDecimalLeft } from '../../connector/providers/anthropic/money.js';
+import { costRecord, messagesRecord } from '../../connector/providers/anthropic/reports.js';
+import { rng } from '../fake/openai-http.js';
+
+const DAY = 86_400;
+const bucket = { start: Date.UTC(2025, 8, 1) / 1000, end: Date.UTC(2025, 8, 2) / 1000, results: [] };
+
+/** An independent exact check: a decimal string as a (BigInt numerator, power-of-ten scale) pair. */
+function rational(text: string): { n: bigint; scale: number } {
+  const [whole = '', frac = ''] = text.replace(/^[+-]/, '').split('.');
+  const n = BigInt(`${whole || '0'}${frac}`) * (text.startsWith('-') ? -1n : 1n);
+  return { n, scale: frac.length };
+}
+const same = (a: { n: bigint; scale: number }, b: { n: bigint; scale: number }): boolean =>
+  a.n * 10n ** BigInt(b.scale) === b.n * 10n ** BigInt(a.scale);
+
+describe('cents to USD, exactly', () => {
+  it.each([
+    ['123.78912', '1.2378912'],
+    ['0.1', '0.001'],
+    ['1500', '15'],
+    ['-5', '-0.05'],
+    ['0', '0'],
+    ['100', '1'],
+    ['12345', '123.45'],
+    ['123.45', '1.2345'],
+    ['1500.50', '15.005'],
+    ['007', '0.07'],
+    ['-0.00', '0'],
+    ['.5', '0.005'],
+    ['+42', '0.42'],
+    ['99999999999999999999.99999', '999999999999999999.9999999'],
+  ])('given the cents string %s when converted then the USD string is exactly %s', (cents, usd) => {
+    expect(centsToUsd(cents)).toBe(usd);
+  });
+
+  it('given integer cents when converted then the USD string is exact (claude_code estimated_cost)', () => {
+    expect(centsToUsd(186)).toBe('1.86');
+    expect(centsToUsd(42)).toBe('0.42');
+    expect(centsToUsd(0)).toBe('0');
+    expect(centsToUsd(-7)).toBe('-0.07');
+    expect(() => centsToUsd(1.5)).toThrow();
+  });
+
+  it.each(['', '-', '.', '1e3', 'abc', '1,5', ' 1', '1 ', '0x10', 'NaN', '1.2.3'])('given the malformed amount %j when converted then it throws', (bad) => {
+    expect(() => centsToUsd(bad)).toThrow(/not a decimal amount/);
+  });
+
+  it('given 2,000 random decimal strings when converted then each result equals the input divided by 100, in canonical form', () => {
+    const rand = rng(7);
+    for (let i = 0; i < 2_000; i++) {
+      const digits = (n: number): string => Array.from({ length: n }, () => String(Math.floor(rand() * 10))).join('');
+      const text = `${rand() < 0.2 ? '-' : ''}${digits(1 + Math.floor(rand() * 12))}${rand() < 0.6 ? `.${digits(1 + Math.floor(rand() * 8))}` : ''}`;
+      const usd = centsToUsd(text);
+      const input = rational(text);
+      expect(same(rational(usd), { n: input.n, scale: input.scale + 2 }), `${text} -> ${usd}`).toBe(true);
+      expect(usd).toMatch(/^-?(0|[1-9]\d*)(\.\d*[1-9])?$/);
+      expect(usd === '-0').toBe(false);
+    }
+  });
+
+  it('given a shift of zero places when applied then the number is only normalised', () => {
+    expect(shiftDecimalLeft('0012.3400', 0)).toBe('12.34');
+    expect(() => shiftDecimalLeft('1', -1)).toThrow(RangeError);
+  });
+});
+
+describe('Anthropic records', () => {
+  const cost = (extra: Record<string, unknown>) => ({
+    currency: 'USD',
+    amount: '0.1',
+    workspace_id: null,
+    description: null,
+    cost_type: null,
+    context_window: null,
+    model: null,
+    service_tier: null,
+    token_type: null,
+    inference_geo: null,
+    ...extra,
+  });
+
+  it('given a null workspace (the default one) and a workspace named "null" when keyed then the ids differ and both keep their value', () => {
+    const a = costRecord(bucket, cost({ workspace_id: null }));
+    const b = costRecord(bucket, cost({ workspace_id: 'null' }));
+    expect(a.workspace_id).toBeNull();
+    expect(b.workspace_id).toBe('null');
+    expect(a.id).not.toBe(b.id);
+    expect(a).toMatchObject({ amount_cents: '0.1', amount_usd: '0.001', starting_at: '2025-09-01T00:00:00Z', ending_at: '2025-09-02T00:00:00Z', date: '2025-09-01' });
+  });
+
+  it('given a cost amount sent as a number when mapped then it is refused (a float would lose cents)', () => {
+    expect(() => costRecord(bucket, cost({ amount: 0.1 }))).toThrow(/amount/);
+  });
+
+  it('given usage without cache_creation and server_tool_use when mapped then those columns are null, and zeros stay zeros', () => {
+    const base = { uncached_input_tokens: 5, cache_read_input_tokens: 0, output_tokens: 7, api_key_id: null, workspace_id: null, account_id: null, service_account_id: null, model: 'm', service_tier: null, context_window: null, inference_geo: null };
+    const absent = messagesRecord(bucket, base);
+    expect(absent).toMatchObject({ cache_creation_ephemeral_1h_input_tokens: null, cache_creation_ephemeral_5m_input_tokens: null, server_tool_use_web_search_requests: null, cache_read_input_tokens: 0 });
+    const present = messagesRecord(bucket, { ...base, cache_creation: { ephemeral_1h_input_tokens: 0, ephemeral_5m_input_tokens: 3 }, server_tool_use: { web_search_requests: 0 } });
+    expect(present).toMatchObject({ cache_creation_ephemeral_1h_input_tokens: 0, cache_creation_ephemeral_5m_input_tokens: 3, server_tool_use_web_search_requests: 0 });
+    expect(present.id).toBe(absent.id);
+  });
+
+  it('given a config with group_by speed (beta-gated) when parsed then it is refused', () => {
+    const r = AnthropicConfigSchema.safeParse({ admin_api_key: 'k', start_date: '2025-01-01', group_by: { usage_messages: ['speed'] } });
+    expect(r.success).toBe(false);
+  });
+});
+
+describe('claude_code days through the engine (records paginated in one bucket)', () => {
+  const plan = claudeCodeStream.plan(AnthropicConfigSchema.parse({ admin_api_key: 'k', start_date: '2025-01-01' }));
+  const record = (email: string) => ({
+    date: '2025-09-01T00:00:00Z',
+    actor: { type: 'user_actor', email_address: email },
+    organization_id: 'org',
+    customer_type: 'api',
+    subscription_type: null,
+    terminal_type: 'vscode',
+    is_remote: false,
+    core_metrics: { num_sessions: 1, lines_of_code: { added: 1, removed: 0 }, commits_by_claude_code: 0, pull_requests_by_claude_code: 0 },
+    tool_actions: {},
+    model_breakdown: [],
+  });
+  const reader = (pages: unknown[]) => {
+    const queries: string[][] = [];
+    const http = {
+      getJson: async (_path: string, query: ReadonlyArray<readonly [string, string]>) => {
+        queries.push(query.map(([k, v]) => `${k}=${v}`));
+        return { status: 200, headers: new Headers(), url: '', body: pages[queries.length - 1] };
+      },
+    } as unknown as HttpClient;
+    const r = new WindowReader(plan, { http, debug: () => undefined, warn: () => undefined, hooks: {}, onResponse: () => undefined });
+    return { r, queries };
+  };
+
+  it('given a day without any record when read then the bucket is empty, not missing', async () => {
+    const { r, queries } = reader([{ data: [], has_more: false, next_page: null }]);
+    await expect(r.read({ start: bucket.start, end: bucket.start + DAY })).resolves.toEqual([]);
+    expect(queries).toEqual([['starting_at=2025-09-01', 'limit=1000']]);
+  });
+
+  it('given a day whose records span two pages when read then every record is kept and the cursor is followed with the same query', async () => {
+    const { r, queries } = reader([
+      { data: [record('a@x'), record('b@x')], has_more: true, next_page: 'page_1' },
+      { data: [record('c@x')], has_more: false, next_page: null },
+    ]);
+    const rows = await r.read({ start: bucket.start, end: bucket.start + DAY });
+    expect(rows.map((x) => x.actor_email_address)).toEqual(['a@x', 'b@x', 'c@x']);
+    expect(queries[1]).toEqual(['starting_at=2025-09-01', 'limit=1000', 'page=page_1']);
+  });
+
+  it('given records of another day in the page when read then the read fails loudly', async () => {
+    const { r } = reader([{ data: [record('a@x'), { ...record('b@x'), date: '2025-09-02T00:00:00Z' }], has_more: false, next_page: null }]);
+    await expect(r.read({ start: bucket.start, end: bucket.start + DAY })).rejects.toThrow(/span 2 days/);
+  });
+});
