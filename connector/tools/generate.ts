@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { specification } from '../cli/spec.js';
 import type { SourceDefinition } from '../engine/source.js';
+import { anthropicSource } from '../providers/anthropic/index.js';
 import { openAiSource } from '../providers/openai/index.js';
 
 /**
@@ -17,7 +18,10 @@ export interface GeneratedFile {
 const json = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
 
 export function generatedFiles(): GeneratedFile[] {
-  const sources: Array<[SourceDefinition<never>, string]> = [[openAiSource as unknown as SourceDefinition<never>, '']];
+  const sources: Array<[SourceDefinition<never>, string]> = [
+    [openAiSource as unknown as SourceDefinition<never>, ''],
+    [anthropicSource as unknown as SourceDefinition<never>, 'connectors/source-anthropic-costs'],
+  ];
   const files: GeneratedFile[] = [];
   for (const [source, dir] of sources) {
     files.push({ path: join(dir, 'spec.json'), content: json(specification(source)) });

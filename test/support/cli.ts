@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BINS = {
   openai: join(ROOT, 'dist/providers/openai/main.js'),
+  anthropic: join(ROOT, 'dist/providers/anthropic/main.js'),
 } as const;
 
 export interface Message {
