@@ -48,6 +48,7 @@ export class WindowReader {
   async read(window: Window): Promise<Row[]> {
     const step = this.plan.bucketSeconds;
     if (bucketCount(window, step) > this.maxBuckets) {
+      // Another unit in flight learned a smaller size meanwhile (halving after a 400 or truncation).
       const out: Row[] = [];
       for (let s = window.start; s < window.end; s += this.maxBuckets * step) {
         const part = await this.read({ start: s, end: Math.min(s + this.maxBuckets * step, window.end) });

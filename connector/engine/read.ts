@@ -169,30 +169,45 @@ class StreamRun<C> {
       hooks: { onRateLimited: (until) => this.rateLimited(until) },
       onResponse: this.onResponse,
     });
-    // Up to `concurrency` windows are fetched ahead; they are emitted strictly in order, so a
-    // window's STATE always follows every earlier window's records. Memory: the windows in flight.
-    // The first window goes alone: its density sizes the rest before several are in flight.
+    // Up to `concurrency` units are fetched ahead and emitted strictly in order, so a STATE always
+    // follows every earlier record of the stream. A planned window wider than the reader's current
+    // size (learned from density, 400s or truncation) is cut into units of that size as it is
+    // launched, so memory stays bounded by the units in flight. The first unit goes alone: its
+    // density sizes the rest before several are in flight.
     const depth = Math.max(1, o.concurrency ?? 1);
-    const inflight: Array<Promise<Row[]>> = [];
-    let launched = 0;
+    const step = plan.bucketSeconds;
+    const pending = [...windows];
+    const inflight: Array<{ unit: Window; rows: Promise<Row[]> }> = [];
     let done = 0;
     const launch = (): void => {
-      while (inflight.length < (done === 0 ? 1 : depth) && launched < windows.length && !o.signal?.aborted) {
-        const p = reader.read(windows[launched++] as Window);
-        p.catch(() => undefined); // awaited in order below; avoid an unhandled rejection meanwhile
-        inflight.push(p);
+      while (inflight.length < (done === 0 ? 1 : depth) && pending.length > 0 && !o.signal?.aborted) {
+        const w = pending.shift() as Window;
+        const unit = { start: w.start, end: Math.min(w.end, w.start + reader.windowBuckets * step) };
+        if (unit.end < w.end) pending.unshift({ start: unit.end, end: w.end });
+        const rows = reader.read(unit);
+        rows.catch(() => undefined); // awaited in order below; avoid an unhandled rejection meanwhile
+        inflight.push({ unit, rows });
       }
     };
-    for (const [i, w] of windows.entries()) {
+    // Checkpoints: the cursor after a unit is min(unit end, today), never below the prior cursor.
+    // Only a cursor below the final one is emitted before the end, and never twice in a row.
+    const finalCursor = cursorAfter(windows[windows.length - 1] as Window);
+    let lastEmitted = -1;
+    launch();
+    while (inflight.length > 0) {
       this.checkAborted();
-      launch();
-      const rows = await (inflight.shift() as Promise<Row[]>);
+      const { unit, rows } = inflight.shift() as { unit: Window; rows: Promise<Row[]> };
+      const data = await rows;
       done += 1;
       this.checkAborted();
-      this.emitRecords(rows);
-      const next = windows[i + 1];
-      // Skip a checkpoint the next window would repeat (windows that end after today's start).
-      if (!next || cursorAfter(next) !== cursorAfter(w)) this.emitState(stateFor(cursorAfter(w)));
+      launch();
+      this.emitRecords(data);
+      const cursor = cursorAfter(unit);
+      const last = inflight.length === 0 && pending.length === 0;
+      if (last || (cursor < finalCursor && cursor !== lastEmitted)) {
+        this.emitState(stateFor(last ? finalCursor : cursor));
+        lastEmitted = cursor;
+      }
       await o.emitter.ready();
     }
   }

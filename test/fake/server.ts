@@ -47,6 +47,9 @@ export class FakeServer {
   url = '';
   /** Added to every response (simulated network latency). */
   latencyMs = 0;
+  /** Memoise good JSON replies by URL (benchmarks: keep the fake's own cost out of the measurement). */
+  cacheReplies = false;
+  private readonly replyCache = new Map<string, { status: number; text: string; headers?: Record<string, string> | undefined }>();
   /** Most requests that were being served at the same time. */
   maxInFlight = 0;
   private inFlight = 0;
@@ -113,6 +116,12 @@ export class FakeServer {
     this.requests.push(logged);
     const fault = this.takeFault(u.pathname);
     if (fault && fault.kind !== 'transform') return this.applyFault(fault, res);
+    const cached = this.cacheReplies && !fault ? this.replyCache.get(req.url ?? '') : undefined;
+    if (cached) {
+      res.writeHead(cached.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(cached.text), ...cached.headers });
+      res.end(cached.text);
+      return;
+    }
     let reply: JsonReply;
     try {
       reply = this.handler(logged);
@@ -122,6 +131,7 @@ export class FakeServer {
     let body = reply.body;
     if (fault?.kind === 'transform' && reply.status === 200) body = fault.fn(body);
     const text = JSON.stringify(body);
+    if (this.cacheReplies && !fault && reply.status === 200) this.replyCache.set(req.url ?? '', { status: reply.status, text, headers: reply.headers });
     res.writeHead(reply.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...reply.headers });
     res.end(text);
   }

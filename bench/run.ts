@@ -1,0 +1,180 @@
+/**
+ * Benchmarks (npm run bench; not part of npm test). Everything runs against the
+ * fake OpenAI API on 127.0.0.1, side by side in one run; prints a table and
+ * writes bench/results.json.
+ *
+ *   1. requests for a 365-day backfill of every report stream, against the minimum
+ *      (sum over streams of ceil(days / max buckets per page)) and one request per day;
+ *   2. records per second end to end for a large organisation (>= 1M costs records),
+ *      against a floor measured on the same bodies: JSON.parse of the responses plus
+ *      JSON.stringify of the same records, with no connector logic;
+ *   3. peak RSS of the connector for 30 days and for 3 years of the same organisation;
+ *   4. wall time of a 365-day backfill of every report stream with 150 ms of latency per
+ *      request, sequential (max_concurrent_requests 1) against concurrent (4).
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DAY, FakeOpenAi } from '../test/fake/openai.js';
+import { REPORTS } from '../connector/providers/openai/streams.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const BIN = join(ROOT, 'dist/providers/openai/main.js');
+const KEY = 'sk-admin-bench-000000000000';
+const YEAR_START = Date.UTC(2025, 0, 1) / 1000;
+const dir = mkdtempSync(join(tmpdir(), 'bench-'));
+
+interface RunStats {
+  records: number;
+  ms: number;
+  peakRssKb: number;
+  code: number | null;
+}
+
+/** Spawn the connector; count RECORD lines of stdout (discarded otherwise) and sample peak RSS. */
+function runConnector(config: Record<string, unknown>, streams: string[]): Promise<RunStats> {
+  const cfg = join(dir, `c-${Math.random()}.json`);
+  const cat = join(dir, `k-${Math.random()}.json`);
+  writeFileSync(cfg, JSON.stringify(config));
+  writeFileSync(cat, JSON.stringify({ streams: streams.map((name) => ({ stream: { name }, sync_mode: 'full_refresh', destination_sync_mode: 'overwrite' })) }));
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [BIN, 'read', '--config', cfg, '--catalog', cat], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let records = 0;
+    let peak = 0;
+    const needle = Buffer.from('{"type":"RECORD"');
+    child.stdout.on('data', (chunk: Buffer) => {
+      let i = chunk.indexOf(needle);
+      while (i !== -1) {
+        records += 1;
+        i = chunk.indexOf(needle, i + needle.length);
+      }
+    });
+    const sample = setInterval(() => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m) peak = Math.max(peak, Number(m[1]));
+      } catch {
+        /* exited */
+      }
+    }, 25);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearInterval(sample);
+      resolve({ records, ms: performance.now() - t0, peakRssKb: peak, code });
+    });
+  });
+}
+
+const reportStreams = REPORTS.map((r) => r.name);
+const minimumRequests = (days: number): number =>
+  REPORTS.reduce((sum, r) => sum + Math.ceil(days / (r.maxBuckets['1d'] ?? 1)), 0);
+
+async function requestsBenchmark() {
+  const fake = new FakeOpenAi({ firstDay: YEAR_START - 30 * DAY, days: 420, projects: 5, lineItems: 8, adminKey: KEY });
+  await fake.start();
+  const run = await runConnector({ admin_api_key: KEY, base_url: fake.baseUrl, start_date: '2025-01-01', end_date: '2025-12-31' }, reportStreams);
+  await fake.stop();
+  const made = fake.requests.length;
+  const minimum = minimumRequests(365);
+  const perDay = reportStreams.length * 365;
+  return { streams: reportStreams.length, days: 365, requests: made, minimum, onePerDay: perDay, ratioToMinimum: made / minimum, reductionVsOnePerDay: perDay / made, ok: run.code === 0 };
+}
+
+async function throughputBenchmark() {
+  const fake = new FakeOpenAi({ firstDay: YEAR_START, days: 366, projects: 200, lineItems: 25, adminKey: KEY, emptyEvery: 0 });
+  fake.cacheReplies = true;
+  await fake.start();
+  const config = { admin_api_key: KEY, base_url: fake.baseUrl, start_date: '2025-01-01', end_date: '2025-12-31' };
+  await runConnector(config, ['costs']); // warm the fake's reply cache: its own cost stays out of the timing
+  const before = fake.requests.length;
+  const run = await runConnector(config, ['costs']);
+  const urls = fake.requests.slice(before).map((r) => `${fake.url}${r.path}?${r.query.toString()}`);
+  // Floor: the same bodies, JSON.parse + JSON.stringify of the same records, nothing else.
+  const bodies: string[] = [];
+  for (const u of urls) bodies.push(await (await fetch(u, { headers: { authorization: `Bearer ${KEY}` } })).text());
+  await fake.stop();
+  const t0 = performance.now();
+  let floorRecords = 0;
+  let bytes = 0;
+  for (const text of bodies) {
+    const page = JSON.parse(text) as { data: Array<{ start_time: number; end_time: number; results: Array<Record<string, unknown>> }> };
+    for (const b of page.data) {
+      for (const r of b.results) {
+        bytes += JSON.stringify({ type: 'RECORD', record: { stream: 'costs', data: { start_time: b.start_time, end_time: b.end_time, ...r }, emitted_at: 0 } }).length;
+        floorRecords += 1;
+      }
+    }
+  }
+  const floorMs = performance.now() - t0;
+  const connectorRps = run.records / (run.ms / 1000);
+  const floorRps = floorRecords / (floorMs / 1000);
+  return { records: run.records, requests: urls.length, connectorSeconds: run.ms / 1000, connectorRecordsPerSecond: Math.round(connectorRps), floorRecords, floorSeconds: floorMs / 1000, floorRecordsPerSecond: Math.round(floorRps), ratioToFloor: connectorRps / floorRps, bytes, ok: run.code === 0 && run.records === floorRecords };
+}
+
+async function memoryBenchmark() {
+  const out: Record<string, { days: number; records: number; peakRssMb: number; seconds: number }> = {};
+  const end = Date.UTC(2025, 11, 31) / 1000;
+  for (const [label, days] of [['30 days', 30], ['3 years', 1095]] as const) {
+    const first = end - (days - 1) * DAY;
+    const fake = new FakeOpenAi({ firstDay: first, days, projects: 200, lineItems: 25, adminKey: KEY, emptyEvery: 0 });
+    await fake.start();
+    const iso = new Date(first * 1000).toISOString().slice(0, 10);
+    const run = await runConnector({ admin_api_key: KEY, base_url: fake.baseUrl, start_date: iso, end_date: '2025-12-31' }, ['costs']);
+    await fake.stop();
+    out[label] = { days, records: run.records, peakRssMb: Math.round(run.peakRssKb / 1024), seconds: Math.round(run.ms) / 1000 };
+  }
+  const a = out['30 days'] as { peakRssMb: number };
+  const b = out['3 years'] as { peakRssMb: number };
+  return { runs: out, thirtyDaysMb: a.peakRssMb, threeYearsMb: b.peakRssMb, ratio: b.peakRssMb / a.peakRssMb };
+}
+
+async function latencyBenchmark() {
+  const result: Record<string, { requests: number; seconds: number }> = {};
+  for (const concurrency of [1, 4]) {
+    const fake = new FakeOpenAi({ firstDay: YEAR_START - 30 * DAY, days: 420, projects: 5, lineItems: 8, adminKey: KEY });
+    fake.latencyMs = 150;
+    await fake.start();
+    const run = await runConnector({ admin_api_key: KEY, base_url: fake.baseUrl, start_date: '2025-01-01', end_date: '2025-12-31', max_concurrent_requests: concurrency }, reportStreams);
+    await fake.stop();
+    result[concurrency === 1 ? 'sequential' : 'concurrent (4)'] = { requests: fake.requests.length, seconds: run.ms / 1000 };
+  }
+  const conc = result['concurrent (4)'] as { requests: number; seconds: number };
+  const ideal = (conc.requests * 0.15) / 4;
+  const seq = result.sequential as { requests: number; seconds: number };
+  return { latencyMs: 150, sequential: seq, concurrent: conc, idealConcurrentSeconds: ideal, ratioToIdeal: conc.seconds / ideal };
+}
+
+const requests = await requestsBenchmark();
+const throughput = await throughputBenchmark();
+const memory = await memoryBenchmark();
+const latency = await latencyBenchmark();
+const results = {
+  date: new Date().toISOString(),
+  machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30) },
+  command: 'npm run bench',
+  requests,
+  throughput,
+  memory,
+  latency,
+  targets: {
+    'requests <= 1.05 x minimum': requests.ratioToMinimum <= 1.05,
+    'throughput >= 0.5 x floor': throughput.ratioToFloor >= 0.5,
+    'peak RSS 3y <= 1.3 x 30d': memory.ratio <= 1.3,
+    'concurrent wall <= 1.2 x ideal': latency.ratioToIdeal <= 1.2,
+  },
+};
+writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+const row = (k: string, v: string) => `| ${k.padEnd(44)} | ${v.padEnd(44)} |`;
+console.log(row('benchmark', 'result'));
+console.log(row('-'.repeat(44), '-'.repeat(44)));
+console.log(row('requests, 365-day backfill, 11 streams', `${requests.requests} (minimum ${requests.minimum}, one/day ${requests.onePerDay})`));
+console.log(row('  ratio to minimum / reduction vs one/day', `${requests.ratioToMinimum.toFixed(3)} / ${requests.reductionVsOnePerDay.toFixed(1)}x`));
+console.log(row('records/s end to end (costs, 1 year)', `${throughput.connectorRecordsPerSecond} (${throughput.records} records)`));
+console.log(row('  floor: JSON.parse + stringify records/s', `${throughput.floorRecordsPerSecond} (ratio ${throughput.ratioToFloor.toFixed(2)})`));
+console.log(row('peak RSS 30 days / 3 years', `${memory.thirtyDaysMb} MB / ${memory.threeYearsMb} MB (ratio ${memory.ratio.toFixed(2)})`));
+console.log(row('wall, 150 ms latency, sequential', `${latency.sequential.seconds.toFixed(1)} s (${latency.sequential.requests} requests)`));
+console.log(row('wall, 150 ms latency, concurrent (4)', `${latency.concurrent.seconds.toFixed(1)} s (ideal ${latency.idealConcurrentSeconds.toFixed(1)} s, ratio ${latency.ratioToIdeal.toFixed(2)})`));
+for (const [k, v] of Object.entries(results.targets)) console.log(row(`target: ${k}`, v ? 'met' : 'NOT met'));
