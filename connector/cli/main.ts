@@ -12,6 +12,7 @@ import { RateLimiter } from '../http/rate-limit.js';
 import * as msg from '../protocol/messages.js';
 import type { AirbyteMessage } from '../protocol/messages.js';
 import { NdjsonWriter } from '../protocol/writer.js';
+import { isSingerInvocation, singerMain } from './singer.js';
 import { specification } from './spec.js';
 
 const USAGE = (name: string): string =>
@@ -51,6 +52,8 @@ function runtime(debug: boolean): Runtime {
 
 /** The Airbyte CLI for one source. Never calls process.exit: sets exitCode once stdout is drained. */
 export async function main<C>(source: SourceDefinition<C>, argv: string[]): Promise<void> {
+  // Flags without a command word (--config F [--catalog F] [--state F], --discover): Singer mode.
+  if (isSingerInvocation(argv)) return singerMain(source, argv);
   let args: ReturnType<typeof parse>;
   const parse = (a: string[]) =>
     parseArgs({
