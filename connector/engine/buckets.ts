@@ -147,9 +147,10 @@ export class WindowReader {
       }
     }
     const rows: Row[] = [];
-    const ids = new Set<unknown>();
     for (const t of expected) {
       const bucket = seen.get(t) as Bucket;
+      // Ids include the bucket start, so a duplicate can only occur within one bucket.
+      const ids = new Set<unknown>();
       bucket.results.forEach((result, i) => {
         let row: Row;
         try {

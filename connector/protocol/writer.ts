@@ -15,9 +15,11 @@ const HAS_LINE_BREAKER = /[\u2028\u2029\u0085]/;
 const escapeLineBreakers = (ch: string): string => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
 export const REDACTED = '**********';
 
+const escapeAll = (text: string): string =>
+  HAS_LINE_BREAKER.test(text) ? text.replace(LINE_BREAKERS, escapeLineBreakers) : text;
+
 export function serialize(message: unknown): string {
-  const json = JSON.stringify(message);
-  return HAS_LINE_BREAKER.test(json) ? json.replace(LINE_BREAKERS, escapeLineBreakers) : json;
+  return escapeAll(JSON.stringify(message));
 }
 
 export class NdjsonWriter<M = unknown> {
@@ -43,7 +45,8 @@ export class NdjsonWriter<M = unknown> {
   }
 
   write(message: M): void {
-    const line = serialize(message);
+    // Escaping runs once per chunk in flushBuffer (one scan of 64 KB beats one call per line).
+    const line = JSON.stringify(message);
     this.buffer.push(line);
     this.bufferedBytes += line.length + 1;
     if (this.bufferedBytes >= this.chunkBytes) this.flushBuffer();
@@ -51,7 +54,7 @@ export class NdjsonWriter<M = unknown> {
 
   private flushBuffer(): void {
     if (this.buffer.length === 0) return;
-    const chunk = this.scrub(this.buffer.join('\n') + '\n');
+    const chunk = this.scrub(escapeAll(this.buffer.join('\n') + '\n'));
     this.buffer = [];
     this.bufferedBytes = 0;
     if (!this.out.write(chunk) && !this.waiting) {

@@ -61,6 +61,47 @@ function resultSchema(decl: ReportDecl): z.ZodType<Record<string, unknown>> {
   return z.looseObject(shape);
 }
 
+/**
+ * The per-result hot path: a check compiled from the declaration that accepts exactly what
+ * resultSchema accepts, without copying the object. Only a result that fails it goes through
+ * zod, whose error names the offending JSON path.
+ */
+function fastResultCheck(decl: ReportDecl): (r: unknown) => boolean {
+  const ok: Record<string, (v: unknown) => boolean> = {
+    integer: (v) => Number.isInteger(v),
+    number: (v) => typeof v === 'number' && Number.isFinite(v),
+    string: (v) => typeof v === 'string',
+    boolean: (v) => typeof v === 'boolean',
+  };
+  const flat: Array<[string, (v: unknown) => boolean]> = [];
+  const nested = new Map<string, Array<[string, (v: unknown) => boolean]>>();
+  for (const d of decl.dimensions) flat.push([d, ok[dimensionType(decl, d)] as (v: unknown) => boolean]);
+  for (const m of decl.metrics) {
+    const check = ok[m.type] as (v: unknown) => boolean;
+    if (!m.path) flat.push([m.name, check]);
+    else nested.set(m.path[0], [...(nested.get(m.path[0]) ?? []), [m.path[1], check]]);
+  }
+  return (r) => {
+    if (r === null || typeof r !== 'object' || Array.isArray(r)) return false;
+    const o = r as Record<string, unknown>;
+    if (o.object !== undefined && o.object !== decl.resultObject) return false;
+    for (const [k, check] of flat) {
+      const v = o[k];
+      if (v !== null && v !== undefined && !check(v)) return false;
+    }
+    for (const [k, fields] of nested) {
+      const inner = o[k];
+      if (inner === null || inner === undefined) continue;
+      if (typeof inner !== 'object' || Array.isArray(inner)) return false;
+      for (const [f, check] of fields) {
+        const v = (inner as Record<string, unknown>)[f];
+        if (v !== null && v !== undefined && !check(v)) return false;
+      }
+    }
+    return true;
+  };
+}
+
 const nullable = (type: string, extra: Record<string, unknown> = {}): JsonSchema => ({ type: [type, 'null'], ...extra });
 
 export function reportSchema(decl: ReportDecl): JsonSchema {
@@ -83,9 +124,20 @@ export function reportSchema(decl: ReportDecl): JsonSchema {
   };
 }
 
+let lastStart = NaN;
+let lastDate = '';
+/** isoDate, remembered for the bucket at hand (every result of a bucket shares it). */
+function dateOf(start: number): string {
+  if (start !== lastStart) {
+    lastStart = start;
+    lastDate = isoDate(start);
+  }
+  return lastDate;
+}
+
 /** The record for one result: the mapping shared by every report stream. */
 export function toReportRecord(decl: ReportDecl, start: number, end: number, result: Record<string, unknown>): Row {
-  const row: Row = { id: '', start_time: start, end_time: end, date: isoDate(start) };
+  const row: Row = { id: '', start_time: start, end_time: end, date: dateOf(start) };
   const key: unknown[] = [start];
   for (const d of decl.dimensions) {
     const v = result[d] ?? null;
@@ -102,6 +154,7 @@ export function toReportRecord(decl: ReportDecl, start: number, end: number, res
 
 export function reportStream(decl: ReportDecl): BucketStream<OpenAiConfig> {
   const schema = resultSchema(decl);
+  const valid = fastResultCheck(decl);
   return {
     kind: 'buckets',
     name: decl.name,
@@ -129,7 +182,8 @@ export function reportStream(decl: ReportDecl): BucketStream<OpenAiConfig> {
         grouped: groupBy.length > 0,
         ...(earliest === undefined ? {} : { earliest }),
         includeCurrentBucket: true,
-        toRecord: (bucket, result) => toReportRecord(decl, bucket.start, bucket.end, parseOrThrow(schema, result)),
+        toRecord: (bucket, result) =>
+          toReportRecord(decl, bucket.start, bucket.end, valid(result) ? (result as Record<string, unknown>) : parseOrThrow(schema, result)),
       };
     },
   };
