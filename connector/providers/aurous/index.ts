@@ -1,0 +1,38 @@
+import { commonConfig } from '../../engine/config.js';
+import type { SourceDefinition } from '../../engine/source.js';
+import type { StreamDef } from '../../engine/stream.js';
+import { DAY } from '../../engine/time.js';
+import { VERSION } from '../../version.js';
+import { AUROUS_API_VERSION, rangeQuery, USAGE_PATH } from './api.js';
+import { AurousConfigSchema, type AurousConfig } from './config.js';
+import { usageStream } from './usage.js';
+
+const streams: StreamDef<AurousConfig>[] = [usageStream];
+
+export const aurousSource: SourceDefinition<AurousConfig> = {
+  name: 'source-aurous-usage',
+  version: VERSION,
+  documentationUrl: 'https://github.com/ai-spend/connectors/blob/main/docs/source-aurous-usage.md',
+  configSchema: AurousConfigSchema as unknown as SourceDefinition<AurousConfig>['configSchema'],
+  common: commonConfig,
+  secrets: (c) => [c.api_key],
+  http: (c) => ({
+    baseUrl: c.base_url,
+    headers: {
+      'x-api-key': c.api_key,
+      'aurous-version': AUROUS_API_VERSION,
+      accept: 'application/json',
+      'user-agent': `source-aurous-usage/${VERSION}`,
+    },
+    timeoutMs: c.request_timeout_seconds * 1000,
+    maxRetries: c.max_retries,
+    maxConcurrent: c.max_concurrent_requests,
+    requestsPerMinute: c.requests_per_minute,
+  }),
+  authHint: 'Aurous Labs refused the key: set api_key to an Aurous Labs API key (al_live_..., or a legacy og_... key); it is sent as X-Api-Key',
+  streams,
+  async check(http) {
+    const today = Math.floor(Date.now() / 1000 / DAY) * DAY;
+    await http.getJson(USAGE_PATH, [...rangeQuery(today - DAY, today, 1), ['bucket_width', '1d']]);
+  },
+};
