@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { specification } from '../cli/spec.js';
 import type { SourceDefinition } from '../engine/source.js';
 import { anthropicSource } from '../providers/anthropic/index.js';
+import { aurousSource } from '../providers/aurous/index.js';
 import { openAiSource } from '../providers/openai/index.js';
 
 /**
@@ -21,6 +22,7 @@ export function generatedFiles(): GeneratedFile[] {
   const sources: Array<[SourceDefinition<never>, string]> = [
     [openAiSource as unknown as SourceDefinition<never>, ''],
     [anthropicSource as unknown as SourceDefinition<never>, 'connectors/source-anthropic-costs'],
+    [aurousSource as unknown as SourceDefinition<never>, 'connectors/source-aurous-usage'],
   ];
   const files: GeneratedFile[] = [];
   for (const [source, dir] of sources) {

@@ -8,6 +8,7 @@ export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BINS = {
   openai: join(ROOT, 'dist/providers/openai/main.js'),
   anthropic: join(ROOT, 'dist/providers/anthropic/main.js'),
+  aurous: join(ROOT, 'dist/providers/aurous/main.js'),
 } as const;
 
 export interface Message {
