@@ -1,0 +1,387 @@
+import { ConnectorError } from '../engine/errors.js';
+import type { Emitter } from '../engine/read.js';
+import { migrateStreamState, type StreamState } from '../engine/state.js';
+import type { StreamDef } from '../engine/stream.js';
+import type { AirbyteMessage, SyncMode } from '../protocol/messages.js';
+import { firstLine, type Warehouse } from './db.js';
+import { EXIT, WarehouseError } from './exit-codes.js';
+import { createTableSql, EXTRACTED_AT, ident, STATE_TABLE, STATE_TABLE_SQL, tableLayout, toText, type TableLayout } from './schema.js';
+
+/**
+ * Loads a read into DuckDB, one transaction per STATE.
+ *
+ * Records are buffered per stream (deduplicated by primary key, last wins). When the
+ * stream's STATE arrives, ONE transaction stages the buffered rows, merges them into
+ * the stream's table by primary key (new rows inserted, rows whose values changed
+ * updated, identical rows left alone) and upserts the STATE into `_connector_state`.
+ * So the stored state never claims rows that are not in the table, and the table never
+ * holds rows past the stored state: a crash at any instant leaves a consistent database
+ * and the next sync resumes from the last committed STATE. Records after the last STATE
+ * of a failed or interrupted stream are dropped, exactly as the platform would.
+ *
+ * Full-refresh list streams (projects, users, keys) emit one STATE after the whole list:
+ * their commit also deletes rows that are no longer listed, so the table is the snapshot.
+ */
+export interface LoadTarget<C = unknown> {
+  def: StreamDef<C>;
+  mode: SyncMode;
+}
+
+export type StreamOutcome = 'pending' | 'complete' | 'failed' | 'interrupted';
+
+export interface StreamStats {
+  name: string;
+  kind: 'buckets' | 'list';
+  table: string;
+  outcome: StreamOutcome;
+  /** Rows merged this run (after deduplication by primary key). */
+  rows: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+  commits: number;
+  firstDay: string | null;
+  lastDay: string | null;
+  /** Cursor (unix seconds) of the last committed STATE, for bucketed streams. */
+  cursor: number | null;
+  /** Why the stream failed: the read's error, or the load's. */
+  error: string | null;
+  startedAt: number | null;
+  endedAt: number | null;
+}
+
+export interface CommitInfo {
+  stream: string;
+  rows: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+  cursor: number | null;
+}
+
+interface Pending {
+  data: Record<string, unknown>;
+  emittedAt: number;
+}
+
+interface StreamCtx<C> {
+  target: LoadTarget<C>;
+  layout: TableLayout;
+  stage: string;
+  snapshot: boolean;
+  buffer: Map<string, Pending>;
+  stats: StreamStats;
+  loadFailed: boolean;
+  readStatus: 'COMPLETE' | 'INCOMPLETE' | null;
+  dayOf: (data: Record<string, unknown>) => string | null;
+  sql: MergeSql;
+  /** Column types of the table as it is in the database (after any ALTER). */
+  types: Map<string, string>;
+}
+
+export interface LoaderOptions {
+  clock: { now(): number };
+  onCommit?: (info: CommitInfo) => void;
+  onError?: (stream: string, message: string) => void;
+}
+
+const isoDay = (seconds: number): string => new Date(seconds * 1000).toISOString().slice(0, 10);
+
+interface MergeSql {
+  existing: string;
+  upsert: string;
+  snapshotDelete: string;
+  clearStage: string;
+}
+
+export class Loader<C> {
+  private readonly streams = new Map<string, StreamCtx<C>>();
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly db: Warehouse,
+    private readonly source: string,
+    private readonly targets: ReadonlyArray<LoadTarget<C>>,
+    private readonly o: LoaderOptions,
+  ) {}
+
+  /**
+   * Create or extend the tables, check that no selected table belongs to another
+   * connector, and return the stored states of the incremental streams.
+   */
+  async prepare(): Promise<Map<string, StreamState>> {
+    const db = this.db;
+    await db.run(STATE_TABLE_SQL);
+    const stored = new Map<string, { source: string; state: string }>();
+    for (const r of await db.rows(`SELECT stream, source, CAST(state AS VARCHAR) AS state FROM ${STATE_TABLE}`)) {
+      stored.set(String(r.stream), { source: String(r.source), state: String(r.state) });
+    }
+    for (const t of this.targets) {
+      const owner = stored.get(t.def.name)?.source;
+      if (owner !== undefined && owner !== this.source) {
+        throw new WarehouseError(
+          EXIT.usage,
+          `Table '${t.def.name}' in '${db.path}' was loaded by ${owner}, not ${this.source}; sync into another --db, or leave it out with --streams.`,
+        );
+      }
+    }
+    const states = new Map<string, StreamState>();
+    for (const [i, t] of this.targets.entries()) {
+      const layout = tableLayout(t.def);
+      let types = await db.columns(layout.table);
+      if (types.size === 0) {
+        await db.run(createTableSql(layout));
+      } else {
+        for (const c of layout.columns) {
+          if (!types.has(c.name)) await db.run(`ALTER TABLE ${ident(layout.table)} ADD COLUMN ${ident(c.name)} ${c.type}`);
+        }
+      }
+      types = await db.columns(layout.table);
+      const stage = `_stage_${i}`;
+      await db.run(`CREATE OR REPLACE TEMP TABLE ${ident(stage)} (${layout.columns.map((c) => `${ident(c.name)} VARCHAR`).join(', ')})`);
+      const ctx: StreamCtx<C> = {
+        target: t,
+        layout,
+        stage,
+        snapshot: t.def.kind === 'list',
+        buffer: new Map(),
+        stats: {
+          name: t.def.name,
+          kind: t.def.kind,
+          table: layout.table,
+          outcome: 'pending',
+          rows: 0,
+          inserted: 0,
+          updated: 0,
+          unchanged: 0,
+          deleted: 0,
+          commits: 0,
+          firstDay: null,
+          lastDay: null,
+          cursor: null,
+          error: null,
+          startedAt: null,
+          endedAt: null,
+        },
+        loadFailed: false,
+        readStatus: null,
+        dayOf: dayFunction(t.def, layout),
+        sql: mergeSql(layout, stage, types),
+        types,
+      };
+      this.streams.set(t.def.name, ctx);
+      const prior = stored.get(t.def.name);
+      if (prior && t.def.kind === 'buckets' && t.mode === 'incremental') {
+        let state: StreamState | null;
+        try {
+          state = migrateStreamState(t.def.name, JSON.parse(prior.state), t.def.cursorField);
+        } catch (err) {
+          const why = err instanceof ConnectorError ? err.message : String(err);
+          throw new WarehouseError(
+            EXIT.usage,
+            `The stored state of stream '${t.def.name}' in ${STATE_TABLE} is unusable (${why}); delete its row to re-sync the stream from start_date.`,
+          );
+        }
+        if (state) {
+          states.set(t.def.name, state);
+          ctx.stats.cursor = state.cursor;
+        }
+      }
+    }
+    return states;
+  }
+
+  /** The sink the engine's read() writes to. */
+  emitter(): Emitter {
+    return { emit: (m) => this.accept(m), ready: () => this.ready() };
+  }
+
+  /** Resolves when every STATE received so far has been committed (or its failure recorded). Never rejects. */
+  ready(): Promise<void> {
+    return this.chain;
+  }
+
+  /** Per-stream statistics; `outcome` is settled for streams whose read has ended and whose commits have run. */
+  stats(): StreamStats[] {
+    return [...this.streams.values()].map((s) => {
+      s.stats.outcome = outcome(s);
+      return s.stats;
+    });
+  }
+
+  accept(m: AirbyteMessage): void {
+    switch (m.type) {
+      case 'RECORD': {
+        const ctx = this.streams.get(m.record.stream);
+        if (!ctx) return;
+        const data = m.record.data;
+        const key = JSON.stringify(ctx.layout.primaryKey.map((k) => data[k] ?? null));
+        ctx.buffer.delete(key); // re-insert: keeps the latest position and value
+        ctx.buffer.set(key, { data, emittedAt: m.record.emitted_at });
+        return;
+      }
+      case 'STATE': {
+        const ctx = this.streams.get(m.state.stream.stream_descriptor.name);
+        if (!ctx) return;
+        const rows = [...ctx.buffer.values()];
+        ctx.buffer = new Map();
+        const state = m.state.stream.stream_state;
+        this.chain = this.chain.then(() => this.commitSafely(ctx, rows, state));
+        return;
+      }
+      case 'TRACE': {
+        const t = m.trace;
+        if (t.type === 'STREAM_STATUS') {
+          const ctx = this.streams.get(t.stream_status.stream_descriptor.name);
+          if (!ctx || t.stream_status.reasons) return;
+          const now = this.o.clock.now();
+          if (t.stream_status.status === 'STARTED') ctx.stats.startedAt = now;
+          if (t.stream_status.status === 'COMPLETE' || t.stream_status.status === 'INCOMPLETE') {
+            const status = t.stream_status.status;
+            ctx.buffer = new Map(); // records after the last STATE are never loaded
+            // Ended once this stream's commits have run.
+            this.chain = this.chain.then(() => {
+              ctx.readStatus = status;
+              ctx.stats.endedAt = this.o.clock.now();
+            });
+          }
+        } else if (t.type === 'ERROR') {
+          const name = t.error.stream_descriptor?.name;
+          const ctx = name ? this.streams.get(name) : undefined;
+          if (ctx && !ctx.stats.error) ctx.stats.error = t.error.message;
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private async commitSafely(ctx: StreamCtx<C>, rows: Pending[], state: Record<string, unknown>): Promise<void> {
+    if (ctx.loadFailed) return; // a later state must never skip rows of a failed commit
+    try {
+      await this.commit(ctx, rows, state);
+    } catch (err) {
+      ctx.loadFailed = true;
+      const message = `loading into table '${ctx.layout.table}' failed: ${firstLine(err instanceof Error ? err.message : String(err))}`;
+      ctx.stats.error ??= message;
+      if (ctx.stats.error !== message) ctx.stats.error = `${ctx.stats.error}; ${message}`;
+      this.o.onError?.(ctx.stats.name, message);
+    }
+  }
+
+  private async commit(ctx: StreamCtx<C>, rows: Pending[], state: Record<string, unknown>): Promise<void> {
+    const db = this.db;
+    const { layout, stats } = ctx;
+    let inserted = 0;
+    let updated = 0;
+    let unchanged = 0;
+    let deleted = 0;
+    await db.run('BEGIN TRANSACTION');
+    try {
+      if (rows.length > 0 || ctx.snapshot) {
+        if (rows.length > 0) {
+          const app = await db.appender(ctx.stage, 'main', 'temp');
+          try {
+            for (const r of rows) {
+              for (const c of layout.columns) {
+                const text = c.name === EXTRACTED_AT ? new Date(r.emittedAt).toISOString() : toText(r.data[c.name], c);
+                if (text === null) app.appendNull();
+                else app.appendVarchar(text);
+              }
+              app.endRow();
+            }
+            app.flushSync();
+          } finally {
+            app.closeSync();
+          }
+        }
+        const existing = Number((await db.rows(ctx.sql.existing))[0]?.n ?? 0);
+        const changed = rows.length > 0 ? await db.run(ctx.sql.upsert) : 0;
+        inserted = rows.length - existing;
+        updated = Math.max(0, changed - inserted);
+        unchanged = existing - updated;
+        if (ctx.snapshot) deleted = await db.run(ctx.sql.snapshotDelete);
+        await db.run(ctx.sql.clearStage);
+      }
+      await db.run(
+        `INSERT INTO ${STATE_TABLE} (stream, source, state, updated_at) VALUES (?, ?, CAST(? AS JSON), now())
+         ON CONFLICT (stream) DO UPDATE SET source = excluded.source, state = excluded.state, updated_at = excluded.updated_at`,
+        [stats.name, this.source, JSON.stringify(state)],
+      );
+      await db.run('COMMIT');
+    } catch (err) {
+      try {
+        await db.run('ROLLBACK');
+      } catch {
+        // the transaction is already gone
+      }
+      throw err;
+    }
+    stats.rows += rows.length;
+    stats.inserted += inserted;
+    stats.updated += updated;
+    stats.unchanged += unchanged;
+    stats.deleted += deleted;
+    stats.commits += 1;
+    for (const r of rows) {
+      const d = ctx.dayOf(r.data);
+      if (d === null) continue;
+      if (stats.firstDay === null || d < stats.firstDay) stats.firstDay = d;
+      if (stats.lastDay === null || d > stats.lastDay) stats.lastDay = d;
+    }
+    const cursor = typeof state.cursor === 'number' ? state.cursor : null;
+    if (cursor !== null) stats.cursor = cursor;
+    this.o.onCommit?.({ stream: stats.name, rows: rows.length, inserted, updated, unchanged, deleted, cursor });
+  }
+}
+
+function outcome<C>(s: StreamCtx<C>): StreamOutcome {
+  if (s.loadFailed) return 'failed';
+  if (s.readStatus === 'COMPLETE') return 'complete';
+  if (s.readStatus === 'INCOMPLETE') return s.stats.error ? 'failed' : 'interrupted';
+  return 'pending';
+}
+
+function mergeSql(layout: TableLayout, stage: string, types: Map<string, string>): MergeSql {
+  const t = ident(layout.table);
+  const s = ident(stage);
+  const cast = (col: string): string => `CAST(s.${ident(col)} AS ${types.get(col) ?? 'VARCHAR'})`;
+  const names = layout.columns.map((c) => c.name);
+  const keyMatch = layout.primaryKey.map((k) => `${t}.${ident(k)} = ${cast(k)}`).join(' AND ');
+  const rest = names.filter((n) => !layout.primaryKey.includes(n));
+  const compared = rest.filter((n) => n !== EXTRACTED_AT);
+  const conflict =
+    rest.length === 0
+      ? 'DO NOTHING'
+      : `DO UPDATE SET ${rest.map((n) => `${ident(n)} = excluded.${ident(n)}`).join(', ')}` +
+        (compared.length > 0 ? ` WHERE ${compared.map((n) => `${t}.${ident(n)} IS DISTINCT FROM excluded.${ident(n)}`).join(' OR ')}` : '');
+  return {
+    existing: `SELECT count(*) AS n FROM ${s} AS s JOIN ${t} ON ${keyMatch}`,
+    upsert:
+      `INSERT INTO ${t} (${names.map(ident).join(', ')}) SELECT ${names.map(cast).join(', ')} FROM ${s} AS s ` +
+      `ON CONFLICT (${layout.primaryKey.map(ident).join(', ')}) ${conflict}`,
+    snapshotDelete: `DELETE FROM ${t} WHERE NOT EXISTS (SELECT 1 FROM ${s} AS s WHERE ${keyMatch})`,
+    clearStage: `DELETE FROM ${s}`,
+  };
+}
+
+/** Which UTC day a record belongs to: its `date` column, else its cursor field. */
+function dayFunction<C>(def: StreamDef<C>, layout: TableLayout): (data: Record<string, unknown>) => string | null {
+  if (def.kind !== 'buckets') return () => null;
+  if (layout.columns.some((c) => c.name === 'date' && c.type === 'DATE')) {
+    return (d) => (typeof d.date === 'string' ? d.date.slice(0, 10) : null);
+  }
+  const field = def.cursorField;
+  return (d) => {
+    const v = d[field];
+    if (typeof v === 'number') return isoDay(v);
+    if (typeof v === 'string') {
+      const ms = Date.parse(v);
+      return Number.isNaN(ms) ? null : new Date(ms).toISOString().slice(0, 10);
+    }
+    return null;
+  };
+}

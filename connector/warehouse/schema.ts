@@ -1,0 +1,115 @@
+import type { JsonSchema, StreamDef } from '../engine/stream.js';
+import { systemError } from '../engine/errors.js';
+
+/**
+ * JSON schema -> DuckDB table layout. One table per stream, named after the stream,
+ * one column per top-level property in schema order, then `_extracted_at`:
+ *
+ *   integer                         BIGINT
+ *   number                          DOUBLE   (exactly the double the API sent; sum money with DECIMAL casts)
+ *   string                          VARCHAR  (exact decimal strings such as amount_usd stay VARCHAR)
+ *   string, format date             DATE
+ *   string, format date-time        TIMESTAMPTZ (an instant; the connection's TimeZone is UTC)
+ *   boolean                         BOOLEAN
+ *   object, array, several types,
+ *   no type                         JSON
+ *
+ * `["x", "null"]` maps like `x`; only the primary key columns are NOT NULL.
+ */
+export type SqlType = 'BIGINT' | 'DOUBLE' | 'VARCHAR' | 'DATE' | 'TIMESTAMPTZ' | 'BOOLEAN' | 'JSON';
+
+export interface Column {
+  name: string;
+  type: SqlType;
+  /** How a JSON value is turned into text for the VARCHAR staging column (cast to `type` in SQL). */
+  json: 'scalar' | 'json';
+}
+
+export interface TableLayout {
+  table: string;
+  columns: Column[];
+  primaryKey: string[];
+}
+
+/** Loader bookkeeping columns: when the row's current values were read from the API. */
+export const EXTRACTED_AT = '_extracted_at';
+export const STATE_TABLE = '_connector_state';
+
+export function sqlType(property: unknown): SqlType {
+  if (property === null || typeof property !== 'object') return 'JSON';
+  const p = property as Record<string, unknown>;
+  const raw = p.type;
+  const types = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter((t) => t !== 'null');
+  if (types.length !== 1) return 'JSON';
+  switch (types[0]) {
+    case 'integer':
+      return 'BIGINT';
+    case 'number':
+      return 'DOUBLE';
+    case 'boolean':
+      return 'BOOLEAN';
+    case 'string':
+      if (p.format === 'date') return 'DATE';
+      if (p.format === 'date-time') return 'TIMESTAMPTZ';
+      return 'VARCHAR';
+    default:
+      return 'JSON';
+  }
+}
+
+export function tableLayout(stream: Pick<StreamDef<unknown>, 'name' | 'schema' | 'primaryKey'>): TableLayout {
+  const properties = (stream.schema.properties ?? {}) as Record<string, JsonSchema>;
+  const columns: Column[] = Object.entries(properties).map(([name, p]) => {
+    const type = sqlType(p);
+    return { name, type, json: type === 'JSON' ? 'json' : 'scalar' };
+  });
+  if (columns.some((c) => c.name === EXTRACTED_AT)) throw systemError(`Stream '${stream.name}' has a property named ${EXTRACTED_AT}, which the warehouse reserves.`);
+  columns.push({ name: EXTRACTED_AT, type: 'TIMESTAMPTZ', json: 'scalar' });
+  const primaryKey = stream.primaryKey.map((path) => {
+    if (path.length !== 1) throw systemError(`Stream '${stream.name}' has a nested primary key (${path.join('.')}); the warehouse needs top-level key columns.`);
+    return path[0] as string;
+  });
+  if (primaryKey.length === 0) throw systemError(`Stream '${stream.name}' has no primary key; the warehouse merges rows by primary key.`);
+  for (const k of primaryKey) {
+    if (!columns.some((c) => c.name === k)) throw systemError(`Stream '${stream.name}' has primary key '${k}' that is not in its schema.`);
+  }
+  return { table: stream.name, columns, primaryKey };
+}
+
+/** A double-quoted SQL identifier. */
+export const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+export function createTableSql(layout: TableLayout): string {
+  const cols = layout.columns.map((c) => `${ident(c.name)} ${c.type}${layout.primaryKey.includes(c.name) ? ' NOT NULL' : ''}`);
+  return `CREATE TABLE IF NOT EXISTS ${ident(layout.table)} (${cols.join(', ')}, PRIMARY KEY (${layout.primaryKey.map(ident).join(', ')}))`;
+}
+
+export const STATE_TABLE_SQL = `CREATE TABLE IF NOT EXISTS ${STATE_TABLE} (
+  stream VARCHAR PRIMARY KEY,
+  source VARCHAR NOT NULL,
+  state JSON NOT NULL,
+  updated_at TIMESTAMPTZ NOT NULL
+)`;
+
+/**
+ * A record value as text for the VARCHAR staging table; DuckDB casts it to the column type.
+ * Numbers use JavaScript's shortest round-trip form, so a DOUBLE gets back exactly the
+ * double the API sent. Values of JSON columns are serialised JSON.
+ */
+export function toText(value: unknown, column: Column): string | null {
+  if (value === null || value === undefined) return null;
+  if (column.json === 'json') return JSON.stringify(value);
+  switch (typeof value) {
+    case 'string':
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) return null;
+      return String(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'bigint':
+      return value.toString();
+    default:
+      return JSON.stringify(value);
+  }
+}

@@ -1,0 +1,121 @@
+import type { StreamStats } from './loader.js';
+
+/**
+ * What a sync says on stderr: a progress bar while it runs (only when stderr is a
+ * terminal), then one summary line per stream. Every line goes through `scrub`, which
+ * masks the connector's secrets.
+ */
+export interface Terminal {
+  write(text: string): void;
+  isTTY: boolean;
+  columns?: number | undefined;
+}
+
+const int = (n: number): string => n.toLocaleString('en-US');
+const plural = (n: number, word: string): string => `${int(n)} ${word}${n === 1 ? '' : 's'}`;
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+const DAY_MS = 86_400_000;
+
+export function daysBetween(first: string, last: string): number {
+  return Math.round((Date.parse(`${last}T00:00:00Z`) - Date.parse(`${first}T00:00:00Z`)) / DAY_MS) + 1;
+}
+
+/** `costs: ok, 5,471 rows (5,400 inserted, 71 updated, 0 unchanged), 2025-09-01..2025-11-29 (90 days), 1 request, 0.4 s` */
+export function summaryLine(s: StreamStats, requests: number, now: number): string {
+  const status = { complete: 'ok', failed: 'FAILED', interrupted: 'INTERRUPTED', pending: 'NOT STARTED' }[s.outcome];
+  const parts: string[] = [];
+  const counts = [`${int(s.inserted)} inserted`, `${int(s.updated)} updated`, `${int(s.unchanged)} unchanged`];
+  if (s.kind === 'list') counts.push(`${int(s.deleted)} deleted`);
+  parts.push(`${plural(s.rows, 'row')} (${counts.join(', ')})`);
+  if (s.kind === 'list') parts.push(s.commits > 0 ? 'full snapshot' : 'no snapshot');
+  else if (s.firstDay && s.lastDay) parts.push(`${s.firstDay}..${s.lastDay} (${plural(daysBetween(s.firstDay, s.lastDay), 'day')})`);
+  else parts.push('no days');
+  parts.push(plural(requests, 'request'));
+  const end = s.endedAt ?? now;
+  parts.push(seconds(s.startedAt === null ? 0 : end - s.startedAt));
+  let line = `${s.name}: ${status}, ${parts.join(', ')}`;
+  if (s.outcome !== 'complete') {
+    const resume = s.kind === 'buckets' && s.cursor !== null ? `; the next sync resumes from ${new Date(s.cursor * 1000).toISOString().slice(0, 10)}` : '';
+    line += s.error ? ` -- ${s.error}${resume}` : resume;
+  }
+  return line;
+}
+
+export interface ProgressItem {
+  name: string;
+  /** 0..1 */
+  fraction: number;
+  done: boolean;
+  rows: number;
+}
+
+/** A one-line progress bar redrawn in place, at most every `intervalMs`; nothing at all when not a TTY. */
+export class Progress {
+  private last = 0;
+  private shown = false;
+
+  constructor(
+    private readonly term: Terminal,
+    private readonly scrub: (t: string) => string,
+    private readonly intervalMs = 100,
+  ) {}
+
+  get enabled(): boolean {
+    return this.term.isTTY;
+  }
+
+  update(items: readonly ProgressItem[], force = false): void {
+    if (!this.enabled) return;
+    const now = Date.now();
+    if (!force && now - this.last < this.intervalMs) return;
+    this.last = now;
+    const total = items.length || 1;
+    const fraction = items.reduce((a, i) => a + (i.done ? 1 : Math.min(1, Math.max(0, i.fraction))), 0) / total;
+    const width = 24;
+    const filled = Math.round(fraction * width);
+    const done = items.filter((i) => i.done).length;
+    const rows = items.reduce((a, i) => a + i.rows, 0);
+    const active = items.filter((i) => !i.done && i.fraction > 0).map((i) => i.name);
+    const tail = active.length > 0 ? `  ${active.slice(0, 2).join(', ')}${active.length > 2 ? ` +${active.length - 2}` : ''}` : '';
+    let line = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor(fraction * 100)).padStart(3)}%  ${done}/${items.length} streams  ${plural(rows, 'row')}${tail}`;
+    const cols = this.term.columns ?? 100;
+    if (line.length > cols - 1) line = line.slice(0, cols - 1);
+    this.term.write(`\r\x1b[2K${this.scrub(line)}`);
+    this.shown = true;
+  }
+
+  /** Erase the bar so that a normal line can be printed. */
+  clear(): void {
+    if (this.shown) this.term.write('\r\x1b[2K');
+    this.shown = false;
+  }
+}
+
+/** Writes whole lines to stderr, erasing the progress bar first and masking secrets. */
+export class Lines {
+  constructor(
+    private readonly term: Terminal,
+    private readonly progress: Progress,
+    private readonly scrub: (t: string) => string,
+  ) {}
+
+  line(text: string): void {
+    this.progress.clear();
+    this.term.write(`${this.scrub(text)}\n`);
+  }
+}
+
+/** Masks every registered secret (6+ characters) in a text. */
+export class Secrets {
+  private readonly values: string[] = [];
+
+  add(secret: string): void {
+    if (secret.length >= 6 && !this.values.includes(secret)) this.values.push(secret);
+  }
+
+  scrub = (text: string): string => {
+    let out = text;
+    for (const s of this.values) if (out.includes(s)) out = out.split(s).join('**********');
+    return out;
+  };
+}
