@@ -16,7 +16,7 @@ import { isSingerInvocation, singerMain } from './singer.js';
 import { specification } from './spec.js';
 
 const USAGE = (name: string): string =>
-  `usage: ${name} spec | check --config FILE | discover --config FILE | read --config FILE --catalog FILE [--state FILE] [--debug]`;
+  `usage: ${name} spec | check --config FILE | discover --config FILE | read --config FILE --catalog FILE [--state FILE] [--debug] | sync --config FILE [--db FILE] [--streams A,B] | report [--db FILE] [--out FILE]`;
 
 const clock = { now: (): number => Date.now() };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -52,6 +52,9 @@ function runtime(debug: boolean): Runtime {
 
 /** The Airbyte CLI for one source. Never calls process.exit: sets exitCode once stdout is drained. */
 export async function main<C>(source: SourceDefinition<C>, argv: string[]): Promise<void> {
+  // Warehouse commands (docs/warehouse.md) have their own flags and write only to stderr.
+  // Loaded on demand, so the other commands never load DuckDB.
+  if (argv[0] === 'sync' || argv[0] === 'report') return (await import('./sync.js')).warehouseCommand(source, argv);
   // Flags without a command word (--config F [--catalog F] [--state F], --discover): Singer mode.
   if (isSingerInvocation(argv)) return singerMain(source, argv);
   let args: ReturnType<typeof parse>;

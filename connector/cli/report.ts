@@ -1,0 +1,68 @@
+import { renameSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Warehouse, firstLine } from '../warehouse/db.js';
+import { EXIT, WarehouseError, type ExitCode } from '../warehouse/exit-codes.js';
+import { formatMoney } from '../warehouse/money.js';
+import { buildReport, renderHtml } from '../warehouse/report.js';
+import type { Terminal } from '../warehouse/summary.js';
+
+/**
+ * `<connector> report --db F [--out report.html] [--days 90]`: one static HTML page
+ * (inline CSS and SVG, no script, nothing fetched) from the spend tables in F, opened
+ * read-only. Exit codes as for sync (warehouse/exit-codes.ts).
+ */
+export async function reportCommand(name: string, argv: string[], term: Terminal): Promise<ExitCode> {
+  const say = (text: string): void => term.write(`${name} report: ${text}\n`);
+  let values: { db?: string | undefined; out?: string | undefined; days?: string | undefined };
+  try {
+    values = parseArgs({ args: argv, allowPositionals: false, strict: true, options: { db: { type: 'string' }, out: { type: 'string' }, days: { type: 'string' } } }).values;
+  } catch (err) {
+    say(`${(err as Error).message}. usage: ${name} report --db FILE [--out FILE] [--days N]`);
+    return EXIT.usage;
+  }
+  const dbPath = values.db ?? 'costs.duckdb';
+  const out = values.out ?? 'report.html';
+  const days = values.days === undefined ? 90 : Number(values.days);
+  if (!Number.isInteger(days) || days < 1 || days > 3660) {
+    say(`--days must be a whole number of days between 1 and 3660, got '${values.days}'.`);
+    return EXIT.usage;
+  }
+  let db: Warehouse;
+  try {
+    db = await Warehouse.open(dbPath, { readOnly: true });
+  } catch (err) {
+    if (err instanceof WarehouseError) {
+      say(err.message);
+      return err.exitCode;
+    }
+    throw err;
+  }
+  try {
+    const opts = { days, now: new Date() };
+    const data = await buildReport(db, opts);
+    const html = renderHtml(data, opts, basename(dbPath));
+    const tmp = `${out}.tmp-${process.pid}`;
+    try {
+      writeFileSync(tmp, html);
+      renameSync(tmp, out);
+    } catch (err) {
+      say(`cannot write '${out}' (${(err as NodeJS.ErrnoException).code ?? 'error'}).`);
+      return EXIT.usage;
+    }
+    if (data.last === null) {
+      say(`wrote ${out}: no spend table with rows in ${dbPath} yet (costs or cost_report); run sync first.`);
+    } else {
+      say(
+        `wrote ${out}: ${data.sources.map((s) => s.table).join(' + ')}, ${data.periodStart}..${data.last}, ` +
+          `${formatMoney(data.periodTotal, data.currency)} in ${data.days.length} days, ${formatMoney(data.month.mtd, data.currency)} ${data.month.label} to date.`,
+      );
+    }
+    return EXIT.ok;
+  } catch (err) {
+    say(`cannot read '${dbPath}': ${firstLine((err as Error).message)}`);
+    return EXIT.database;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,268 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parseConfig } from '../engine/config.js';
+import { ConnectorError, configError } from '../engine/errors.js';
+import { createLogger, type Level } from '../engine/logger.js';
+import { read, type ConfiguredStream } from '../engine/read.js';
+import type { SourceDefinition } from '../engine/source.js';
+import type { StreamState } from '../engine/state.js';
+import { DAY } from '../engine/time.js';
+import { HttpClient } from '../http/client.js';
+import { RateLimiter } from '../http/rate-limit.js';
+import { Warehouse, firstLine } from '../warehouse/db.js';
+import { EXIT, WarehouseError, type ExitCode } from '../warehouse/exit-codes.js';
+import { DbLock } from '../warehouse/lock.js';
+import { Loader, type LoadTarget } from '../warehouse/loader.js';
+import { Lines, Progress, Secrets, summaryLine, type ProgressItem, type Terminal } from '../warehouse/summary.js';
+import { reportCommand } from './report.js';
+
+/**
+ * `<connector> sync --config F [--db costs.duckdb] [--streams a,b] [--verbose] [--debug]`
+ *
+ * Runs the connector's read in this process and loads every selected stream into a
+ * DuckDB file (connector/warehouse/loader.ts): one table per stream merged by primary
+ * key, the connector state committed in the same transaction as the rows it covers.
+ * Generic over SourceDefinition, so every connector has it. Exit codes: warehouse/exit-codes.ts.
+ */
+export const SYNC_USAGE = (name: string): string =>
+  `usage: ${name} sync --config FILE [--db FILE] [--streams NAME,NAME] [--verbose] [--debug] | ${name} report --db FILE [--out FILE] [--days N]`;
+
+const DEFAULT_DB = 'costs.duckdb';
+const clock = { now: (): number => Date.now() };
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Entry point for the `sync` and `report` command words; sets process.exitCode. */
+export async function warehouseCommand<C>(source: SourceDefinition<C>, argv: string[]): Promise<void> {
+  const term: Terminal = {
+    write: (t) => void process.stderr.write(t),
+    isTTY: process.stderr.isTTY === true,
+    columns: process.stderr.columns,
+  };
+  const [command, ...rest] = argv;
+  process.exitCode = command === 'report' ? await reportCommand(source.name, rest, term) : await syncCommand(source, rest, term);
+}
+
+function readConfigFile(path: string | undefined): unknown {
+  if (!path) throw configError('--config FILE is required.');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw configError(`Cannot read --config file '${path}' (${(err as NodeJS.ErrnoException).code ?? 'error'}); check the path.`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw configError(`--config file '${path}' is not valid JSON; fix its syntax.`);
+  }
+}
+
+/** The streams to sync: all of them, or the --streams list, each incremental where it can be. */
+export function selectStreams<C>(source: SourceDefinition<C>, list: string | undefined): Array<LoadTarget<C>> {
+  const known = new Map(source.streams.map((s) => [s.name, s]));
+  const names = list === undefined ? [...known.keys()] : list.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (names.length === 0) throw configError(`--streams is empty; name one or more of: ${[...known.keys()].join(', ')}.`);
+  const out: Array<LoadTarget<C>> = [];
+  for (const name of new Set(names)) {
+    const def = known.get(name);
+    if (!def) throw configError(`Unknown stream '${name}' in --streams; this connector has: ${[...known.keys()].join(', ')}.`);
+    out.push({ def, mode: def.kind === 'buckets' ? 'incremental' : 'full_refresh' });
+  }
+  return out;
+}
+
+export async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term: Terminal): Promise<ExitCode> {
+  const secrets = new Secrets();
+  const progress = new Progress(term, secrets.scrub);
+  const out = new Lines(term, progress, secrets.scrub);
+  const fail = (code: ExitCode, message: string): ExitCode => {
+    out.line(`${source.name} sync: ${message}`);
+    return code;
+  };
+  let values: { config?: string | undefined; db?: string | undefined; streams?: string | undefined; verbose?: boolean | undefined; debug?: boolean | undefined };
+  try {
+    values = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      strict: true,
+      options: { config: { type: 'string' }, db: { type: 'string' }, streams: { type: 'string' }, verbose: { type: 'boolean' }, debug: { type: 'boolean' } },
+    }).values;
+  } catch (err) {
+    return fail(EXIT.usage, `${(err as Error).message}. ${SYNC_USAGE(source.name)}`);
+  }
+  const dbPath = values.db ?? DEFAULT_DB;
+
+  let config: C;
+  let targets: Array<LoadTarget<C>>;
+  try {
+    config = parseConfig(source.configSchema, readConfigFile(values.config));
+    for (const s of source.secrets(config)) secrets.add(s);
+    source.common(config);
+    targets = selectStreams(source, values.streams);
+  } catch (err) {
+    if (err instanceof ConnectorError) return fail(EXIT.usage, err.message);
+    throw err;
+  }
+  const common = source.common(config);
+
+  let lock: DbLock;
+  try {
+    lock = DbLock.acquire(dbPath, (m) => out.line(`${source.name} sync: ${m}`));
+  } catch (err) {
+    if (err instanceof WarehouseError) return fail(err.exitCode, err.message);
+    throw err;
+  }
+  const releaseOnExit = (): void => lock.release();
+  process.once('exit', releaseOnExit);
+
+  const abort = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => (): void => {
+    signals += 1;
+    if (signals > 1) {
+      // Nothing uncommitted is ever visible: stopping now only loses the window in flight.
+      out.line(`${source.name} sync: ${sig} again: stopping now; the next sync resumes from the last committed state`);
+      lock.release();
+      process.exit(130);
+    }
+    out.line(`${source.name} sync: ${sig} received: stopping after the current window (again to stop at once)`);
+    abort.abort();
+  };
+  const term$ = onSignal('SIGTERM');
+  const int$ = onSignal('SIGINT');
+  process.on('SIGTERM', term$);
+  process.on('SIGINT', int$);
+
+  let db: Warehouse | null = null;
+  try {
+    try {
+      db = await Warehouse.open(dbPath);
+    } catch (err) {
+      if (err instanceof WarehouseError) return fail(err.exitCode, err.message);
+      throw err;
+    }
+    const verbose = values.verbose === true;
+    const level: Level = values.debug ? 'debug' : verbose ? 'info' : 'warn';
+    const logger = createLogger(level, (lvl, message) => out.line(`${lvl.toLowerCase()}: ${message}`), secrets.scrub);
+    const loader = new Loader<C>(db, source.name, targets, {
+      clock,
+      onCommit: (c) => {
+        if (!verbose) return;
+        const through = c.cursor === null ? '' : ` up to ${new Date(c.cursor * 1000).toISOString().slice(0, 10)}`;
+        const deleted = c.deleted > 0 ? `, ${c.deleted} deleted` : '';
+        out.line(`${c.stream}: committed ${c.rows} rows (${c.inserted} inserted, ${c.updated} updated, ${c.unchanged} unchanged${deleted})${through}`);
+      },
+      onError: (stream, message) => out.line(`${stream}: ${message}`),
+    });
+    let states: Map<string, StreamState>;
+    try {
+      states = await loader.prepare();
+    } catch (err) {
+      if (err instanceof WarehouseError) return fail(err.exitCode, err.message);
+      if (err instanceof ConnectorError) return fail(EXIT.usage, err.message);
+      return fail(EXIT.database, `Cannot prepare the tables in '${dbPath}': ${firstLine((err as Error).message)}`);
+    }
+
+    // Requests are counted per stream: each stream's read runs in its own async context.
+    const streamOf = new AsyncLocalStorage<string>();
+    const requests = new Map<string, number>();
+    const countingFetch: typeof globalThis.fetch = (input, init) => {
+      const s = streamOf.getStore();
+      if (s !== undefined) requests.set(s, (requests.get(s) ?? 0) + 1);
+      return globalThis.fetch(input, init);
+    };
+    const h = source.http(config);
+    const http = new HttpClient({
+      baseUrl: h.baseUrl,
+      headers: h.headers,
+      timeoutMs: h.timeoutMs,
+      ...(h.maxRetries === undefined ? {} : { maxRetries: h.maxRetries }),
+      ...(h.maxConcurrent === undefined ? {} : { maxConcurrent: h.maxConcurrent }),
+      fetch: countingFetch,
+      sleep,
+      clock,
+      limiter: new RateLimiter(clock, sleep, { requestsPerMinute: h.requestsPerMinute }),
+      logger,
+      redact: secrets.scrub,
+    });
+
+    const started = clock.now();
+    const nowS = Math.floor(started / 1000);
+    const ranges = new Map(
+      targets.map((t) => {
+        const prior = states.get(t.def.name);
+        const from = prior ? Math.max(common.start, prior.cursor - common.lookbackDays * DAY) : common.start;
+        const to = Math.min(common.end ?? nowS, nowS);
+        return [t.def.name, { from, to }];
+      }),
+    );
+    const progressItems = (): ProgressItem[] =>
+      loader.stats().map((s) => {
+        const r = ranges.get(s.name);
+        const span = r ? r.to - r.from : 0;
+        const fraction = s.kind === 'buckets' && r && span > 0 && s.cursor !== null && s.startedAt !== null ? (s.cursor - r.from) / span : 0;
+        return { name: s.name, fraction, done: s.outcome !== 'pending', rows: s.rows };
+      });
+    const ticker = progress.enabled ? setInterval(() => progress.update(progressItems()), 100) : null;
+    ticker?.unref();
+
+    const emitter = loader.emitter();
+    const concurrency = Math.max(1, h.maxConcurrent ?? 1);
+    const queue: ConfiguredStream[] = targets.map((t) => ({ name: t.def.name, syncMode: t.mode }));
+    const worker = async (): Promise<void> => {
+      for (let next = queue.shift(); next; next = queue.shift()) {
+        if (abort.signal.aborted) return;
+        const configured = next;
+        await streamOf.run(configured.name, () =>
+          read({
+            concurrency,
+            config,
+            common,
+            streams: source.streams,
+            catalog: [configured],
+            states,
+            http,
+            emitter,
+            logger,
+            clock,
+            errorContext: { authHint: source.authHint },
+            signal: abort.signal,
+          }),
+        );
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+      await loader.ready();
+    } finally {
+      if (ticker) clearInterval(ticker);
+      progress.clear();
+    }
+
+    const stats = loader.stats();
+    const end = clock.now();
+    for (const s of stats) out.line(summaryLine(s, requests.get(s.name) ?? 0, end));
+    const ok = stats.filter((s) => s.outcome === 'complete').length;
+    const sum = (f: (s: (typeof stats)[number]) => number): number => stats.reduce((a, s) => a + f(s), 0);
+    out.line(
+      `${source.name} sync: ${ok}/${stats.length} streams loaded into ${dbPath}: ${sum((s) => s.rows).toLocaleString('en-US')} rows ` +
+        `(${sum((s) => s.inserted).toLocaleString('en-US')} inserted, ${sum((s) => s.updated).toLocaleString('en-US')} updated), ` +
+        `${http.requestCount} request${http.requestCount === 1 ? '' : 's'}, ${((end - started) / 1000).toFixed(1)} s` +
+        (abort.signal.aborted ? '; interrupted: the next sync resumes from the last committed state' : ''),
+    );
+    return ok === stats.length && !abort.signal.aborted ? EXIT.ok : EXIT.partial;
+  } catch (err) {
+    const e = err as Error;
+    return fail(EXIT.partial, `unexpected error: ${firstLine(e.message)}`);
+  } finally {
+    process.off('SIGTERM', term$);
+    process.off('SIGINT', int$);
+    try {
+      db?.close();
+    } finally {
+      lock.release();
+      process.off('exit', releaseOnExit);
+    }
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Money as exact decimal strings, the way DuckDB returns DECIMAL sums ("1234.567891000000").
+ * Rounding and formatting use BigInt, never floating point.
+ */
+const DECIMAL = /^(-?)(\d*)(?:\.(\d*))?$/;
+
+/** Parse "12.3400" into a scaled integer at `scale` decimals, rounding half away from zero. */
+export function toScaled(text: string, scale: number): bigint {
+  const m = DECIMAL.exec(text.trim());
+  if (!m || (m[2] === '' && (m[3] ?? '') === '')) throw new Error(`not a decimal: ${JSON.stringify(text)}`);
+  const neg = m[1] === '-';
+  const int = m[2] || '0';
+  const frac = m[3] ?? '';
+  const kept = (frac + '0'.repeat(scale)).slice(0, scale);
+  let v = BigInt(int + kept);
+  const next = frac.length > scale ? frac.charCodeAt(scale) - 48 : 0;
+  if (next >= 5) v += 1n;
+  return neg ? -v : v;
+}
+
+/** A scaled integer back to a plain decimal string with exactly `scale` decimals. */
+export function fromScaled(v: bigint, scale: number): string {
+  const neg = v < 0n;
+  const digits = (neg ? -v : v).toString().padStart(scale + 1, '0');
+  const int = digits.slice(0, digits.length - scale);
+  const frac = digits.slice(digits.length - scale);
+  return `${neg ? '-' : ''}${int}${scale > 0 ? `.${frac}` : ''}`;
+}
+
+/** "1234.567800000" -> "1234.5678"; "5.000" -> "5". */
+export function trimDecimal(text: string): string {
+  if (!text.includes('.')) return text;
+  const t = text.replace(/0+$/, '').replace(/\.$/, '');
+  return t === '-0' ? '0' : t;
+}
+
+const group = (int: string): string => int.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+
+const SYMBOLS: Record<string, string> = { USD: '$', EUR: '€', GBP: '£' };
+
+/** "1234.567" USD -> "$1,234.57"; other currencies -> "1,234.57 CHF". */
+export function formatMoney(exact: string, currency: string): string {
+  const cents = fromScaled(toScaled(exact, 2), 2);
+  const neg = cents.startsWith('-');
+  const [int = '0', frac = '00'] = (neg ? cents.slice(1) : cents).split('.');
+  const body = `${group(int)}.${frac}`;
+  const cur = currency.toUpperCase();
+  const sym = SYMBOLS[cur];
+  return `${neg ? '-' : ''}${sym ? `${sym}${body}` : `${body} ${cur}`}`;
+}
+
+/** Exact difference a - b of two decimal strings. */
+export function subtract(a: string, b: string, scale = 12): string {
+  return fromScaled(toScaled(a, scale) - toScaled(b, scale), scale);
+}

@@ -1,0 +1,343 @@
+import type { Warehouse } from './db.js';
+import { cumulativeLines, esc, OTHER_COLOR, PALETTE, stackedBars, type Series } from './charts.js';
+import { formatMoney, trimDecimal } from './money.js';
+import { ident, STATE_TABLE } from './schema.js';
+
+/**
+ * The spend report: one static HTML page from whatever spend tables the database has.
+ *
+ *   costs        (source-openai-costs)     amount_value, a DOUBLE holding the exact double the API sent
+ *   cost_report  (source-anthropic-costs)  amount_usd, an exact decimal string
+ *
+ * Every amount becomes DECIMAL(38,12) in SQL (a DOUBLE through its shortest text form,
+ * so 0.1 stays 0.1) and every sum is a DuckDB DECIMAL sum returned as text: no float
+ * ever touches money. Dates are UTC days.
+ */
+export interface ReportOptions {
+  /** Days of daily history shown, ending on the latest day with spend. */
+  days: number;
+  /** When the page is generated (shown on it). */
+  now: Date;
+}
+
+interface SpendSource {
+  provider: string;
+  table: string;
+  select: string;
+}
+
+interface Amounted {
+  exact: string;
+}
+
+export interface ReportData {
+  sources: SpendSource[];
+  currency: string;
+  otherCurrencies: Array<{ currency: string; total: string }>;
+  first: string | null;
+  last: string | null;
+  periodStart: string | null;
+  days: string[];
+  periodTotal: string;
+  byProject: Series[];
+  byLineItem: Series[];
+  month: { label: string; start: string; mtd: string; prevLabel: string; prevSame: string; prevFull: string; changePct: string | null; dayOfMonth: number };
+  cumulative: { current: string[]; previous: string[] };
+  topProjects: Array<{ provider: string; label: string; period: string; mtd: string; prevSame: string; share: string }>;
+  topModels: Array<{ provider: string; label: string; period: string; mtd: string; share: string }>;
+  daily: Array<{ day: string; total: string; top: string }>;
+  mtdDetail: Array<{ provider: string; project: string; lineItem: string; amount: string }>;
+  lastSync: string | null;
+  rows: number;
+}
+
+const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+
+/** The spend tables present, each as a SELECT of (provider, day, currency, project_key, project, line_item, model, amount). */
+export async function spendSources(db: Warehouse): Promise<SpendSource[]> {
+  const tables = await db.tables();
+  const cols = async (t: string): Promise<Set<string>> => new Set((await db.columns(t)).keys());
+  const out: SpendSource[] = [];
+  const or = (have: Set<string>, alias: string, name: string, fallback = 'NULL'): string => (have.has(name) ? `${alias}.${ident(name)}` : fallback);
+
+  if (tables.has('costs')) {
+    const c = await cols('costs');
+    if (c.has('date') && c.has('amount_value')) {
+      const projects = tables.has('projects') ? await cols('projects') : new Set<string>();
+      const join = projects.has('id') && projects.has('name') && c.has('project_id');
+      const pid = or(c, 'c', 'project_id');
+      const li = or(c, 'c', 'line_item');
+      out.push({
+        provider: 'OpenAI',
+        table: 'costs',
+        select: `SELECT 'OpenAI' AS provider, CAST(c."date" AS DATE) AS day, upper(coalesce(${or(c, 'c', 'amount_currency')}, 'usd')) AS currency,
+          coalesce(${pid}, '') AS project_key, coalesce(${join ? 'p."name", ' : ''}${pid}, 'No project') AS project,
+          coalesce(${li}, 'All line items') AS line_item,
+          CASE WHEN ${li} IS NULL THEN 'Unknown' ELSE split_part(${li}, ', ', 1) END AS model,
+          CAST(CAST(c."amount_value" AS VARCHAR) AS DECIMAL(38,12)) AS amount
+        FROM "costs" AS c ${join ? 'LEFT JOIN "projects" AS p ON p."id" = c."project_id"' : ''}
+        WHERE c."amount_value" IS NOT NULL AND c."date" IS NOT NULL`,
+      });
+    }
+  }
+  if (tables.has('cost_report')) {
+    const c = await cols('cost_report');
+    const amount = c.has('amount_usd') ? 'amount_usd' : null;
+    if (c.has('date') && amount) {
+      const ws = tables.has('workspaces') ? await cols('workspaces') : new Set<string>();
+      const join = ws.has('id') && ws.has('name') && c.has('workspace_id');
+      const wid = or(c, 'c', 'workspace_id');
+      out.push({
+        provider: 'Anthropic',
+        table: 'cost_report',
+        select: `SELECT 'Anthropic' AS provider, CAST(c."date" AS DATE) AS day, upper(coalesce(${or(c, 'c', 'currency')}, 'USD')) AS currency,
+          coalesce(${wid}, '') AS project_key, coalesce(${join ? 'w."name", ' : ''}${wid}, 'Default workspace') AS project,
+          coalesce(${or(c, 'c', 'description')}, ${or(c, 'c', 'cost_type')}, 'All cost lines') AS line_item,
+          coalesce(${or(c, 'c', 'model')}, ${or(c, 'c', 'cost_type')}, 'Other') AS model,
+          CAST(CAST(c."amount_usd" AS VARCHAR) AS DECIMAL(38,12)) AS amount
+        FROM "cost_report" AS c ${join ? 'LEFT JOIN "workspaces" AS w ON w."id" = c."workspace_id"' : ''}
+        WHERE c."amount_usd" IS NOT NULL AND c."date" IS NOT NULL`,
+      });
+    }
+  }
+  return out;
+}
+
+const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+
+export async function buildReport(db: Warehouse, o: ReportOptions): Promise<ReportData> {
+  const sources = await spendSources(db);
+  const tables = await db.tables();
+  let lastSync: string | null = null;
+  if (tables.has(STATE_TABLE)) {
+    const r = await db.rows(`SELECT strftime(max(updated_at), '%Y-%m-%d %H:%M UTC') AS t FROM ${STATE_TABLE}`);
+    lastSync = r[0]?.t ? str(r[0].t) : null;
+  }
+  const empty: ReportData = {
+    sources,
+    currency: 'USD',
+    otherCurrencies: [],
+    first: null,
+    last: null,
+    periodStart: null,
+    days: [],
+    periodTotal: '0',
+    byProject: [],
+    byLineItem: [],
+    month: { label: '', start: '', mtd: '0', prevLabel: '', prevSame: '0', prevFull: '0', changePct: null, dayOfMonth: 0 },
+    cumulative: { current: [], previous: [] },
+    topProjects: [],
+    topModels: [],
+    daily: [],
+    mtdDetail: [],
+    lastSync,
+    rows: 0,
+  };
+  if (sources.length === 0) return empty;
+  const multi = sources.length > 1;
+  const spend = `WITH spend AS (${sources.map((s) => s.select).join('\nUNION ALL\n')})`;
+  const q = (sql: string): Promise<Array<Record<string, unknown>>> => db.rows(`${spend}\n${sql}`);
+
+  const cur = await q(`SELECT currency, count(*) AS n, CAST(sum(amount) AS VARCHAR) AS total FROM spend GROUP BY currency ORDER BY n DESC, currency`);
+  if (cur.length === 0) return empty;
+  const currency = str(cur[0]?.currency);
+  const C = quote(currency);
+  const span = await q(`SELECT CAST(min(day) AS VARCHAR) AS first, CAST(max(day) AS VARCHAR) AS last, count(*) AS n FROM spend WHERE currency = ${C}`);
+  const first = str(span[0]?.first);
+  const last = str(span[0]?.last);
+  const L = `DATE ${quote(last)}`;
+  const periodStartRow = await q(`SELECT CAST(greatest(DATE ${quote(first)}, ${L} - ${Math.max(1, o.days) - 1}) AS VARCHAR) AS s`);
+  const periodStart = str(periodStartRow[0]?.s);
+  const inPeriod = `currency = ${C} AND day BETWEEN DATE ${quote(periodStart)} AND ${L}`;
+  const days: string[] = [];
+  for (let t = Date.parse(`${periodStart}T00:00:00Z`); t <= Date.parse(`${last}T00:00:00Z`); t += 86_400_000) days.push(new Date(t).toISOString().slice(0, 10));
+
+  const total = await q(`SELECT CAST(coalesce(sum(amount), 0) AS VARCHAR) AS t FROM spend WHERE ${inPeriod}`);
+  const periodTotal = str(total[0]?.t);
+
+  const stacked = async (key: string, label: string, top: number): Promise<Series[]> => {
+    const rows = await q(`, p AS (SELECT * FROM spend WHERE ${inPeriod}),
+      totals AS (SELECT provider, ${key} AS k, any_value(${label}) AS label, sum(amount) AS total FROM p GROUP BY provider, ${key}),
+      ranked AS (SELECT *, row_number() OVER (ORDER BY total DESC, provider, k) AS rank FROM totals QUALIFY rank <= ${top}),
+      keyed AS (SELECT p.day, p.amount, r.provider, r.k, r.label, r.rank FROM p LEFT JOIN ranked AS r ON r.provider = p.provider AND r.k = p.${key})
+      SELECT CAST(day AS VARCHAR) AS day, rank IS NULL AS other, coalesce(provider, '') AS provider, coalesce(k, '') AS k,
+             coalesce(label, 'Other') AS label, coalesce(rank, ${top + 1}) AS rank, CAST(sum(amount) AS VARCHAR) AS amount
+      FROM keyed GROUP BY ALL ORDER BY rank, day`);
+    const series = new Map<string, Series>();
+    for (const r of rows) {
+      const id = r.other ? '\u0000other' : `${str(r.provider)}\u0000${str(r.k)}`;
+      let s = series.get(id);
+      if (!s) {
+        const color = r.other ? OTHER_COLOR : (PALETTE[series.size % PALETTE.length] as string);
+        s = { key: id, label: r.other ? 'Other' : multi ? `${str(r.provider)} · ${str(r.label)}` : str(r.label), color, values: new Map() };
+        series.set(id, s);
+      }
+      s.values.set(str(r.day), str(r.amount));
+    }
+    // "Other" last (top of the stack).
+    return [...series.values()].sort((a, b) => Number(a.key === '\u0000other') - Number(b.key === '\u0000other'));
+  };
+  const byProject = await stacked('project_key', 'project', 8);
+  const byLineItem = await stacked('line_item', 'line_item', 8);
+
+  // Month to date (the month of the latest day) against the same days of the previous month.
+  const m = await q(`, b AS (SELECT date_trunc('month', ${L}) AS cs, date_trunc('month', ${L}) - INTERVAL 1 MONTH AS ps, dayofmonth(${L}) AS dom)
+    SELECT strftime(b.cs, '%B %Y') AS label, strftime(b.ps, '%B %Y') AS prev_label, CAST(CAST(b.cs AS DATE) AS VARCHAR) AS start, b.dom AS dom,
+      CAST(coalesce((SELECT sum(amount) FROM spend WHERE currency = ${C} AND day BETWEEN CAST(b.cs AS DATE) AND ${L}), 0) AS VARCHAR) AS mtd,
+      CAST(coalesce((SELECT sum(amount) FROM spend WHERE currency = ${C} AND day >= CAST(b.ps AS DATE) AND day < CAST(b.cs AS DATE) AND dayofmonth(day) <= b.dom), 0) AS VARCHAR) AS prev_same,
+      CAST(coalesce((SELECT sum(amount) FROM spend WHERE currency = ${C} AND day >= CAST(b.ps AS DATE) AND day < CAST(b.cs AS DATE)), 0) AS VARCHAR) AS prev_full
+    FROM b`);
+  const mr = m[0] ?? {};
+  const mtd = str(mr.mtd);
+  const prevSame = str(mr.prev_same);
+  const change = await db.rows(
+    `SELECT CASE WHEN CAST(? AS DECIMAL(38,12)) = 0 THEN NULL ELSE CAST(round((CAST(? AS DECIMAL(38,12)) - CAST(? AS DECIMAL(38,12))) * 100 / CAST(? AS DECIMAL(38,12)), 1) AS VARCHAR) END AS pct`,
+    [prevSame, mtd, prevSame, prevSame],
+  );
+  const monthStart = str(mr.start);
+  const cumulative = async (fromSql: string, toSql: string): Promise<string[]> => {
+    const rows = await q(`, d AS (SELECT dayofmonth(day) AS dom, sum(amount) AS a FROM spend WHERE currency = ${C} AND day >= ${fromSql} AND day < ${toSql} GROUP BY 1),
+      r AS (SELECT range AS dom FROM range(1, 32))
+      SELECT r.dom, CAST(sum(coalesce(d.a, 0)) OVER (ORDER BY r.dom) AS VARCHAR) AS c FROM r LEFT JOIN d USING (dom) ORDER BY r.dom`);
+    return rows.map((r) => str(r.c));
+  };
+  const ms = `DATE ${quote(monthStart)}`;
+  const dom = Number(mr.dom ?? 0);
+  const current = (await cumulative(ms, `${L} + 1`)).slice(0, dom);
+  const prevDays = await q(`SELECT dayofmonth(${ms} - 1) AS n`);
+  const previous = (await cumulative(`${ms} - INTERVAL 1 MONTH`, ms)).slice(0, Number(prevDays[0]?.n ?? 31));
+
+  const topProjects = (
+    await q(`, p AS (SELECT * FROM spend WHERE ${inPeriod}), t AS (SELECT sum(amount) AS all_total FROM p)
+      SELECT provider, any_value(project) AS label, CAST(sum(amount) AS VARCHAR) AS period,
+        CAST(coalesce(sum(amount) FILTER (WHERE day >= ${ms}), 0) AS VARCHAR) AS mtd,
+        CAST(coalesce(sum(amount) FILTER (WHERE day >= ${ms} - INTERVAL 1 MONTH AND day < ${ms} AND dayofmonth(day) <= ${dom}), 0) AS VARCHAR) AS prev_same,
+        CAST(round(sum(amount) * 100 / nullif(any_value(t.all_total), 0), 1) AS VARCHAR) AS share
+      FROM p, t GROUP BY provider, project_key ORDER BY sum(amount) DESC, provider, project_key LIMIT 10`)
+  ).map((r) => ({ provider: str(r.provider), label: str(r.label), period: str(r.period), mtd: str(r.mtd), prevSame: str(r.prev_same), share: str(r.share) }));
+  const topModels = (
+    await q(`, p AS (SELECT * FROM spend WHERE ${inPeriod}), t AS (SELECT sum(amount) AS all_total FROM p)
+      SELECT provider, model AS label, CAST(sum(amount) AS VARCHAR) AS period,
+        CAST(coalesce(sum(amount) FILTER (WHERE day >= ${ms}), 0) AS VARCHAR) AS mtd,
+        CAST(round(sum(amount) * 100 / nullif(any_value(t.all_total), 0), 1) AS VARCHAR) AS share
+      FROM p, t GROUP BY provider, model ORDER BY sum(amount) DESC, provider, model LIMIT 10`)
+  ).map((r) => ({ provider: str(r.provider), label: str(r.label), period: str(r.period), mtd: str(r.mtd), share: str(r.share) }));
+  const daily = (
+    await q(`, p AS (SELECT * FROM spend WHERE ${inPeriod}),
+      d AS (SELECT day, sum(amount) AS total FROM p GROUP BY day),
+      top AS (SELECT day, arg_max(project, a) AS project FROM (SELECT day, project_key, any_value(project) AS project, sum(amount) AS a FROM p GROUP BY day, project_key) GROUP BY day)
+      SELECT CAST(d.day AS VARCHAR) AS day, CAST(d.total AS VARCHAR) AS total, top.project AS top FROM d JOIN top USING (day) ORDER BY d.day DESC`)
+  ).map((r) => ({ day: str(r.day), total: str(r.total), top: str(r.top) }));
+  const mtdDetail = (
+    await q(`SELECT provider, any_value(project) AS project, line_item, CAST(sum(amount) AS VARCHAR) AS amount
+      FROM spend WHERE currency = ${C} AND day BETWEEN ${ms} AND ${L}
+      GROUP BY provider, project_key, line_item ORDER BY sum(amount) DESC, provider, project_key, line_item LIMIT 50`)
+  ).map((r) => ({ provider: str(r.provider), project: str(r.project), lineItem: str(r.line_item), amount: str(r.amount) }));
+
+  return {
+    sources,
+    currency,
+    otherCurrencies: cur.slice(1).map((r) => ({ currency: str(r.currency), total: str(r.total) })),
+    first,
+    last,
+    periodStart,
+    days,
+    periodTotal,
+    byProject,
+    byLineItem,
+    month: {
+      label: str(mr.label),
+      start: monthStart,
+      mtd,
+      prevLabel: str(mr.prev_label),
+      prevSame,
+      prevFull: str(mr.prev_full),
+      changePct: change[0]?.pct === null || change[0]?.pct === undefined ? null : str(change[0].pct),
+      dayOfMonth: dom,
+    },
+    cumulative: { current, previous },
+    topProjects,
+    topModels,
+    daily,
+    mtdDetail,
+    lastSync,
+    rows: Number(span[0]?.n ?? 0),
+  };
+}
+
+const money = (exact: string, currency: string, id?: string): string =>
+  `<span class="money"${id ? ` id="${id}"` : ''} data-exact="${esc(trimDecimal(exact))}" title="${esc(`${trimDecimal(exact)} ${currency}`)}">${esc(formatMoney(exact, currency))}</span>`;
+
+function bar(share: string): string {
+  const pct = Math.max(0, Math.min(100, Number(share) || 0));
+  return `<span class="bar"><span style="width:${pct.toFixed(1)}%"></span></span> ${esc(share)}%`;
+}
+
+export function renderHtml(d: ReportData, o: ReportOptions, dbName: string): string {
+  const cur = d.currency;
+  const generated = `${o.now.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const sourcesText = d.sources.length > 0 ? d.sources.map((s) => `${s.provider} (table <code>${esc(s.table)}</code>)`).join(', ') : 'none';
+  const head = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>AI spend report</title>
+<style>
+:root{color-scheme:light;--fg:#111827;--muted:#6b7280;--line:#e5e7eb;--card:#f9fafb;--accent:#2563eb}
+*{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:#fff}
+main{max-width:1040px;margin:0 auto;padding:24px 20px 48px}h1{font-size:24px;margin:0 0 4px}h2{font-size:17px;margin:32px 0 8px}
+.sub{color:var(--muted);margin:0}.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(220px,1fr));gap:12px;margin-top:20px}
+.card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px 16px}.card .k{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}
+.card .v{font-size:24px;font-weight:650;margin-top:4px;font-variant-numeric:tabular-nums}.card .n{color:var(--muted);font-size:12px;margin-top:2px}
+.up{color:#b91c1c}.down{color:#15803d}svg.chart{width:100%;height:auto;display:block}svg .tick{font-size:11px;fill:#6b7280;text-anchor:middle}svg text.tick[text-anchor="end"]{text-anchor:end}
+.legend{list-style:none;display:flex;flex-wrap:wrap;gap:6px 16px;padding:0;margin:6px 0 0;font-size:12px;color:#374151}.swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px;vertical-align:-1px}
+table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}th{font-size:12px;color:var(--muted);font-weight:600}
+td.num,th.num{text-align:right;white-space:nowrap}.bar{display:inline-block;width:80px;height:8px;background:#eef2ff;border-radius:4px;vertical-align:middle;overflow:hidden}.bar span{display:block;height:100%;background:var(--accent)}
+.note{color:var(--muted);font-size:12px}
+.empty{padding:32px;border:1px dashed var(--line);border-radius:10px;color:var(--muted);margin-top:24px}code{font-size:12px}details{margin-top:8px}
+</style></head><body><main>
+<h1>AI spend report</h1>
+<p class="sub">${esc(dbName)} · sources: ${sourcesText} · all dates UTC · generated ${esc(generated)}${d.lastSync ? ` · last sync ${esc(d.lastSync)}` : ''}</p>`;
+  const foot = `<p class="note" style="margin-top:32px">Amounts are summed exactly as decimals in DuckDB; hover an amount for its exact value. Made by <code>report</code> from the tables written by <code>sync</code>.</p></main></body></html>\n`;
+  if (d.sources.length === 0 || d.last === null) {
+    return `${head}<div class="empty" id="empty">No spend yet: the database has no <code>costs</code> (OpenAI) or <code>cost_report</code> (Anthropic) table with rows. Run <code>sync</code> first.</div>${foot}`;
+  }
+  const pct = d.month.changePct;
+  const changeHtml =
+    pct === null ? 'no spend in the same days of the previous month' : `<span class="${pct.startsWith('-') ? 'down' : 'up'}">${pct.startsWith('-') ? '' : '+'}${esc(pct)}%</span> vs ${esc(d.month.prevLabel)} 1–${d.month.dayOfMonth}`;
+  const others =
+    d.otherCurrencies.length > 0
+      ? `<p class="note">Charts and totals are in ${esc(cur)}; also present: ${d.otherCurrencies.map((o2) => money(o2.total, o2.currency)).join(', ')}.</p>`
+      : '';
+  const cards = `<section class="cards">
+<div class="card"><div class="k">Last ${d.days.length} days</div><div class="v">${money(d.periodTotal, cur, 'total-period')}</div><div class="n">${esc(d.periodStart ?? '')} to ${esc(d.last)}</div></div>
+<div class="card"><div class="k">${esc(d.month.label)} to date</div><div class="v">${money(d.month.mtd, cur, 'total-mtd')}</div><div class="n">${changeHtml}</div></div>
+<div class="card"><div class="k">${esc(d.month.prevLabel)} 1–${d.month.dayOfMonth}</div><div class="v">${money(d.month.prevSame, cur, 'total-prev-same')}</div><div class="n">same days of the previous month</div></div>
+<div class="card"><div class="k">${esc(d.month.prevLabel)} total</div><div class="v">${money(d.month.prevFull, cur, 'total-prev-month')}</div><div class="n">whole previous month</div></div>
+</section>${others}`;
+  const charts = `<h2>Daily spend by project</h2>${stackedBars('chart-projects', 'Daily spend by project', d.days, d.byProject, cur)}
+<h2>Daily spend by line item</h2>${stackedBars('chart-line-items', 'Daily spend by line item', d.days, d.byLineItem, cur)}
+<h2>${esc(d.month.label)} to date against ${esc(d.month.prevLabel)}</h2>${cumulativeLines(
+    'chart-month',
+    'Cumulative spend by day of month',
+    [
+      { label: `${d.month.prevLabel} (cumulative)`, color: '#9ca3af', dashed: true, points: d.cumulative.previous },
+      { label: `${d.month.label} (cumulative)`, color: '#2563eb', points: d.cumulative.current },
+    ],
+    cur,
+  )}`;
+  const multi = d.sources.length > 1;
+  const prov = (p: string): string => (multi ? `<td>${esc(p)}</td>` : '');
+  const provH = multi ? '<th>Provider</th>' : '';
+  const topProjects = `<div><h2>Top projects</h2><table id="top-projects"><thead><tr>${provH}<th>Project</th><th class="num">Last ${d.days.length} days</th><th class="num">Share</th><th class="num">MTD</th><th class="num">Prev. month 1–${d.month.dayOfMonth}</th></tr></thead><tbody>
+${d.topProjects.map((r) => `<tr>${prov(r.provider)}<td>${esc(r.label)}</td><td class="num">${money(r.period, cur)}</td><td class="num">${bar(r.share)}</td><td class="num">${money(r.mtd, cur)}</td><td class="num">${money(r.prevSame, cur)}</td></tr>`).join('\n')}
+</tbody></table></div>`;
+  const topModels = `<div><h2>Top models</h2><table id="top-models"><thead><tr>${provH}<th>Model</th><th class="num">Last ${d.days.length} days</th><th class="num">Share</th><th class="num">MTD</th></tr></thead><tbody>
+${d.topModels.map((r) => `<tr>${prov(r.provider)}<td>${esc(r.label)}</td><td class="num">${money(r.period, cur)}</td><td class="num">${bar(r.share)}</td><td class="num">${money(r.mtd, cur)}</td></tr>`).join('\n')}
+</tbody></table></div>`;
+  const daily = `<h2>Daily totals</h2><table id="daily"><thead><tr><th>Date (UTC)</th><th class="num">Spend</th><th>Largest project</th></tr></thead><tbody>
+${d.daily.map((r) => `<tr data-day="${esc(r.day)}"><td>${esc(r.day)}</td><td class="num">${money(r.total, cur)}</td><td>${esc(r.top)}</td></tr>`).join('\n')}
+</tbody></table>`;
+  const detail = `<h2>${esc(d.month.label)} to date by project and line item</h2><table id="mtd-detail"><thead><tr>${provH}<th>Project</th><th>Line item</th><th class="num">Spend</th></tr></thead><tbody>
+${d.mtdDetail.map((r) => `<tr>${prov(r.provider)}<td>${esc(r.project)}</td><td>${esc(r.lineItem)}</td><td class="num">${money(r.amount, cur)}</td></tr>`).join('\n')}
+</tbody></table><p class="note">The 50 largest combinations.</p>`;
+  return `${head}${cards}${charts}${topProjects}${topModels}${daily}${detail}${foot}`;
+}
