@@ -1,0 +1,170 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DAY, FakeOpenAi } from '../fake/openai.js';
+import { BINS, ROOT } from '../support/cli.js';
+import { microsToDecimal, runCli, usdFromMicros } from '../support/warehouse.js';
+
+const KEY = 'sk-admin-e2e-report-1a2b3c4d5e';
+const FIRST = Date.UTC(2025, 8, 20) / 1000; // 2025-09-20
+const DAYS = 56; // through 2025-11-14
+const END = FIRST + DAYS * DAY;
+const iso = (s: number): string => new Date(s * 1000).toISOString().slice(0, 10);
+const day = (d: string): number => Date.parse(`${d}T00:00:00Z`) / 1000;
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(ROOT, 'test-artifacts');
+// CI installs Debian's chromium (.ci/run); elsewhere the browser test is skipped when it is missing.
+const haveBrowser = existsSync(CHROMIUM) || process.env.CI !== undefined;
+
+let fake: FakeOpenAi;
+let dir: string;
+beforeAll(async () => {
+  fake = new FakeOpenAi({ firstDay: FIRST, days: DAYS, projects: 5, lineItems: 9, adminKey: KEY, emptyEvery: 0 });
+  await fake.start();
+  dir = mkdtempSync(join(tmpdir(), 'report-'));
+});
+afterAll(() => fake.stop());
+
+/** Exact spend in micro-dollars over [from, to). */
+function truth(from: number, to: number, filter: (r: { project_id: string | null }) => boolean = () => true): bigint {
+  let sum = 0n;
+  for (let d = from; d < to; d += DAY) for (const r of fake.org.costsOn(d)) if (filter(r)) sum += BigInt(r.micros);
+  return sum;
+}
+
+async function syncedDb(): Promise<string> {
+  const config = join(dir, 'config.json');
+  writeFileSync(config, JSON.stringify({ admin_api_key: KEY, start_date: iso(FIRST), end_date: iso(END - DAY), base_url: fake.baseUrl }));
+  const db = join(dir, 'spend.duckdb');
+  const r = await runCli(BINS.openai, ['sync', '--config', config, '--db', db, '--streams', 'costs,projects']);
+  expect(r.code, r.stderr).toBe(0);
+  return db;
+}
+
+describe('report', () => {
+  it.skipIf(!haveBrowser)('given a synced database when the report is opened in headless Chromium then it renders the charts and shows totals equal to the ground truth', async () => {
+    const db = await syncedDb();
+    const out = join(dir, 'report.html');
+    const r = await runCli(BINS.openai, ['report', '--db', db, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^source-openai-costs report: wrote .*report\.html: costs, 2025-09-20\.\.2025-11-14, \$[\d,]+\.\d\d in 56 days/);
+    const html = readFileSync(out, 'utf8');
+    // Self-contained: nothing to fetch, nothing to run.
+    expect(html).not.toMatch(/<script|<link|https?:\/\/(?!www\.w3\.org\/2000\/svg)|@import|url\(/);
+
+    const period = truth(FIRST, END);
+    const mtd = truth(day('2025-11-01'), END);
+    const prevSame = truth(day('2025-10-01'), day('2025-10-15'));
+    const prevFull = truth(day('2025-10-01'), day('2025-11-01'));
+
+    const profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1100, height: 900 },
+    });
+    try {
+      const page = context.pages()[0] ?? (await context.newPage());
+      const requested: string[] = [];
+      const problems: string[] = [];
+      page.on('request', (req) => requested.push(req.url()));
+      page.on('console', (m) => {
+        if (m.type() === 'error') problems.push(m.text());
+      });
+      page.on('pageerror', (e) => problems.push(e.message));
+      await page.goto(pathToFileURL(out).href);
+      await expect(page.title()).resolves.toBe('AI spend report');
+
+      const money = async (id: string) => ({ text: (await page.locator(`#${id}`).textContent())?.trim(), exact: await page.locator(`#${id}`).getAttribute('data-exact') });
+      expect(await money('total-period')).toEqual({ text: usdFromMicros(period), exact: microsToDecimal(period) });
+      expect(await money('total-mtd')).toEqual({ text: usdFromMicros(mtd), exact: microsToDecimal(mtd) });
+      expect(await money('total-prev-same')).toEqual({ text: usdFromMicros(prevSame), exact: microsToDecimal(prevSame) });
+      expect(await money('total-prev-month')).toEqual({ text: usdFromMicros(prevFull), exact: microsToDecimal(prevFull) });
+      expect(await page.locator('.card .k').allTextContents()).toEqual(['Last 56 days', 'November 2025 to date', 'October 2025 1–14', 'October 2025 total']);
+
+      // Charts: one bar segment per project with spend per day (5 projects + unattributed, 56 days).
+      const segments = await page.locator('#chart-projects rect').count();
+      expect(segments).toBeGreaterThan(56 * 3);
+      expect(await page.locator('#chart-line-items rect').count()).toBeGreaterThan(56 * 3);
+      expect(await page.locator('#chart-month polyline').count()).toBe(2);
+      const box = await page.locator('#chart-projects').boundingBox();
+      expect(box?.width).toBeGreaterThan(600);
+      expect(box?.height).toBeGreaterThan(150);
+      // Project names come from the projects table.
+      const names = fake.org.projectsList().slice(0, 5).map((p) => p.name);
+      const legend = await page.locator('#chart-projects + ul.legend').textContent();
+      for (const n of names) expect(legend).toContain(n);
+
+      // Daily table: every day's total, newest first, exact.
+      const rows = page.locator('#daily tbody tr');
+      expect(await rows.count()).toBe(DAYS);
+      const dayTotals = await rows.evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-day'), tr.querySelector('.money')?.getAttribute('data-exact')]));
+      expect(dayTotals[0]).toEqual(['2025-11-14', microsToDecimal(truth(day('2025-11-14'), END))]);
+      expect(dayTotals.at(-1)).toEqual(['2025-09-20', microsToDecimal(truth(FIRST, FIRST + DAY))]);
+      // Top projects: the largest project's total, exactly.
+      const byProject = new Map<string | null, bigint>();
+      for (let d = FIRST; d < END; d += DAY) for (const c of fake.org.costsOn(d)) byProject.set(c.project_id, (byProject.get(c.project_id) ?? 0n) + BigInt(c.micros));
+      const [topId, topMicros] = [...byProject].sort((a, b) => (a[1] < b[1] ? 1 : -1))[0] as [string | null, bigint];
+      const topName = fake.org.projectsList().find((p) => p.id === topId)?.name;
+      const firstRow = page.locator('#top-projects tbody tr').first();
+      expect(await firstRow.locator('td').first().textContent()).toBe(topName);
+      expect(await firstRow.locator('.money').first().getAttribute('data-exact')).toBe(microsToDecimal(topMicros));
+
+      expect(requested.every((u) => u.startsWith('file:'))).toBe(true);
+      expect(problems).toEqual([]);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });
+    } finally {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
+    expect(existsSync(join(ARTIFACTS, 'report.png'))).toBe(true);
+  });
+
+  it('given a database with an Anthropic cost_report beside OpenAI costs when reporting then both providers are summed exactly as decimals', async () => {
+    const db = join(dir, 'both.duckdb');
+    const instance = await DuckDBInstance.create(db);
+    const c = await instance.connect();
+    await c.run(`CREATE TABLE costs (id VARCHAR PRIMARY KEY, "date" DATE, project_id VARCHAR, line_item VARCHAR, amount_value DOUBLE, amount_currency VARCHAR);
+      INSERT INTO costs VALUES ('a', '2025-11-02', 'proj_1', 'gpt-4o, input', 0.1, 'usd'), ('b', '2025-11-02', 'proj_1', 'gpt-4o, output', 0.2, 'usd'), ('c', '2025-10-02', NULL, 'o3, input', 1e-7, 'usd');
+      CREATE TABLE cost_report (id VARCHAR PRIMARY KEY, "date" DATE, workspace_id VARCHAR, description VARCHAR, model VARCHAR, cost_type VARCHAR, currency VARCHAR, amount_cents VARCHAR, amount_usd VARCHAR);
+      INSERT INTO cost_report VALUES ('x', '2025-11-03', 'wrkspc_1', 'Claude Sonnet Usage - Input Tokens', 'claude-sonnet', 'tokens', 'USD', '123.78912', '1.2378912'), ('y', '2025-11-03', NULL, 'Web search', NULL, 'web_search', 'USD', '1000', '10');
+      CREATE TABLE workspaces (id VARCHAR PRIMARY KEY, name VARCHAR);
+      INSERT INTO workspaces VALUES ('wrkspc_1', 'Research <lab>');`);
+    c.closeSync();
+    instance.closeSync();
+    const out = join(dir, 'both.html');
+    const r = await runCli(BINS.openai, ['report', '--db', db, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    // 0.1 + 0.2 + 1.2378912 + 10 (November) and 1e-7 (October): exact, not 0.30000000000000004.
+    expect(html).toContain('id="total-period" data-exact="11.5378913"');
+    expect(html).toContain('id="total-mtd" data-exact="11.5378912"');
+    expect(html).toContain('id="total-prev-month" data-exact="0.0000001"');
+    expect(html).toContain('$11.54');
+    expect(html).toContain('Anthropic · Research &lt;lab&gt;');
+    expect(html).toContain('OpenAI · proj_1');
+    expect(html).toContain('Default workspace');
+    expect(html).not.toContain('Research <lab>');
+  });
+
+  it('given an empty or missing database when reporting then an empty page is written with exit 0, or the run is refused with exit 2', async () => {
+    const empty = join(dir, 'empty.duckdb');
+    const instance = await DuckDBInstance.create(empty);
+    instance.closeSync();
+    const out = join(dir, 'empty.html');
+    const r = await runCli(BINS.openai, ['report', '--db', empty, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(out, 'utf8')).toContain('id="empty"');
+    expect(r.stderr).toContain('no spend table with rows');
+    const missing = await runCli(BINS.openai, ['report', '--db', join(dir, 'nope.duckdb'), '--out', out]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("does not exist; run sync first");
+    expect(existsSync(join(dir, 'nope.duckdb'))).toBe(false);
+  });
+});
