@@ -1,0 +1,43 @@
+# One Dockerfile for every connector of this repository; the build argument picks which:
+#   docker build --build-arg CONNECTOR=source-openai-costs -t ai-spend/source-openai-costs:0.1.0 -t source-openai-costs .
+#   docker run --rm source-openai-costs spec
+# CONNECTOR: source-openai-costs | source-anthropic-costs | source-aurous-usage
+# VERSION must equal package.json "version" and dockerImageTag in connectors/<name>/metadata.yaml
+# (test/acceptance checks the default; scripts/test-image.sh passes it explicitly).
+ARG NODE_IMAGE=node:22-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY connector ./connector
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund \
+ && rm -rf dist/tools \
+ && find dist -name '*.map' -delete
+
+FROM ${NODE_IMAGE}
+ARG CONNECTOR=source-openai-costs
+ARG VERSION=0.1.0
+ENV NODE_ENV=production
+WORKDIR /airbyte/integration_code
+COPY --from=build /build/package.json ./package.json
+COPY --from=build /build/node_modules ./node_modules
+COPY --from=build /build/dist ./dist
+# main.js -> this connector's entry, so ENTRYPOINT stays one literal for every connector.
+RUN case "$CONNECTOR" in \
+      source-openai-costs) provider=openai ;; \
+      source-anthropic-costs) provider=anthropic ;; \
+      source-aurous-usage) provider=aurous ;; \
+      *) echo "unknown CONNECTOR '$CONNECTOR': use source-openai-costs, source-anthropic-costs or source-aurous-usage" >&2; exit 1 ;; \
+    esac \
+ && test -f "dist/providers/$provider/main.js" \
+ && ln -s "dist/providers/$provider/main.js" main.js
+LABEL io.airbyte.name="ai-spend/${CONNECTOR}" \
+      io.airbyte.version="${VERSION}" \
+      org.opencontainers.image.source="https://github.com/ai-spend/connectors" \
+      org.opencontainers.image.licenses="MIT"
+ENV AIRBYTE_ENTRYPOINT="node /airbyte/integration_code/main.js"
+ENTRYPOINT ["node", "/airbyte/integration_code/main.js"]
+USER node
