@@ -1,0 +1,95 @@
+import { join } from 'node:path';
+import { BINS, ROOT } from '../support/cli.js';
+import { FakeAnthropic } from '../fake/anthropic.js';
+import { FakeOpenAi } from '../fake/openai.js';
+
+/**
+ * The connectors the acceptance suite (acceptance.test.ts) and the image smoke test
+ * (scripts/test-image.sh via serve.ts) run against: how to start each one's fake API and the
+ * inputs CAT would take from acceptance-test-config.yml (config, future state, empty streams).
+ */
+export interface Harness {
+  /** A config that reads the fake's data; dates fixed in the past so reads are reproducible. */
+  config: Record<string, unknown>;
+  /** The same config with a key the fake refuses. */
+  badKeyConfig: Record<string, unknown>;
+  /** Values that must never appear in any output. */
+  secrets: string[];
+  stop(): Promise<void>;
+}
+
+export interface AcceptanceConnector {
+  /** Executable, image and metadata name. */
+  name: string;
+  /** dist/providers/<provider>/main.js */
+  provider: 'openai' | 'anthropic' | 'aurous';
+  bin: string;
+  /** The committed spec the `spec` output must equal (CAT spec_path). */
+  specFile: string;
+  /** The committed stream schemas. */
+  schemaDir: string;
+  /** The provider's API host (metadata allowedHosts). */
+  apiHost: string;
+  /** Config field holding the secret key. */
+  keyField: string;
+  /** Streams with no records against this fake (CAT empty_streams). */
+  emptyStreams: string[];
+  /** CAT future_state_path: a state far in the future for every incremental stream. */
+  futureState(incrementalStreams: readonly string[]): unknown[];
+  /** Start the fake API on 127.0.0.1 (port 0: any free port). */
+  start(port?: number): Promise<Harness>;
+}
+
+const FAR_FUTURE = Date.UTC(2100, 0, 1) / 1000;
+/** Our per-stream state ({"version":1,"cursor":...}) at 2100-01-01 for each stream. */
+export const farFuture = (streams: readonly string[]): unknown[] =>
+  streams.map((name) => ({ type: 'STREAM', stream: { stream_descriptor: { name }, stream_state: { version: 1, cursor: FAR_FUTURE } } }));
+
+const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
+
+export const openai: AcceptanceConnector = {
+  name: 'source-openai-costs',
+  provider: 'openai',
+  bin: BINS.openai,
+  specFile: join(ROOT, 'spec.json'),
+  schemaDir: join(ROOT, 'schemas'),
+  apiHost: 'api.openai.com',
+  keyField: 'admin_api_key',
+  emptyStreams: [],
+  futureState: farFuture,
+  async start(port = 0) {
+    const key = 'sk-admin-acceptance-4f3e2d1c0b';
+    const fake = new FakeOpenAi({ firstDay: day('2025-10-01'), days: 40, projects: 2, lineItems: 2, adminKey: key, extraProjects: 2, users: 3 });
+    await fake.start(port);
+    // 10-day windows: four checkpoints per report stream for test_read_sequential_slices.
+    const config = { admin_api_key: key, start_date: '2025-10-01', end_date: '2025-11-09', base_url: fake.baseUrl, max_window_days: 10 };
+    return { config, badKeyConfig: { ...config, admin_api_key: 'sk-proj-not-an-admin-key-42' }, secrets: [key], stop: () => fake.stop() };
+  },
+};
+
+export const anthropic: AcceptanceConnector = {
+  name: 'source-anthropic-costs',
+  provider: 'anthropic',
+  bin: BINS.anthropic,
+  specFile: join(ROOT, 'connectors/source-anthropic-costs/spec.json'),
+  schemaDir: join(ROOT, 'connectors/source-anthropic-costs/schemas'),
+  apiHost: 'api.anthropic.com',
+  keyField: 'admin_api_key',
+  emptyStreams: [],
+  futureState: farFuture,
+  async start(port = 0) {
+    const key = 'sk-ant-admin01-acceptance-8e7d6c5b4a';
+    const fake = new FakeAnthropic({ firstDay: day('2025-09-01'), days: 40, adminKey: key });
+    await fake.start(port);
+    const config = { admin_api_key: key, start_date: '2025-09-01', end_date: '2025-10-10', base_url: fake.baseUrl };
+    return { config, badKeyConfig: { ...config, admin_api_key: 'sk-ant-api03-not-an-admin-key' }, secrets: [key], stop: () => fake.stop() };
+  },
+};
+
+export const CONNECTORS: readonly AcceptanceConnector[] = [openai, anthropic];
+
+export function connectorByName(name: string): AcceptanceConnector {
+  const c = CONNECTORS.find((x) => x.name === name);
+  if (!c) throw new Error(`unknown connector '${name}': ${CONNECTORS.map((x) => x.name).join(', ')}`);
+  return c;
+}
