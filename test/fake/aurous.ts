@@ -97,7 +97,7 @@ export interface AurousDataOptions {
   rowsPerBucket?: number;
   /** Every n-th bucket since the epoch has no usage at all (0 = none). Default 5. */
   emptyEvery?: number;
-  /** Buckets containing any of these times get `denseRows` raw rows (to exceed the page maximum). */
+  /** Buckets containing any of these times are never empty and get `denseRows` raw rows (to exceed the page maximum). */
   dense?: number[];
   denseRows?: number;
 }
@@ -149,11 +149,11 @@ export class AurousData {
     const step = WIDTH_SECONDS[width];
     const rows: BaseRow[] = [];
     const every = this.o.emptyEvery ?? 5;
-    const empty = start < this.o.firstTime || start >= this.o.endTime || (every > 0 && (start / step) % every === every - 1);
+    const dense = (this.o.dense ?? []).some((t) => t >= start && t < start + step);
+    const empty = start < this.o.firstTime || start >= this.o.endTime || (!dense && every > 0 && (start / step) % every === every - 1);
     if (!empty) {
       const rand = rng(hash(`${this.o.seed ?? 7}:${width}:${start}`));
       const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
-      const dense = (this.o.dense ?? []).some((t) => t >= start && t < start + step);
       const count = dense ? (this.o.denseRows ?? 400) : 1 + Math.floor(rand() * 2 * (this.o.rowsPerBucket ?? 12));
       for (let i = 0; i < count; i++) {
         const r = rand();

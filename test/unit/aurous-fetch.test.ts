@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { ConnectorError } from '../../connector/engine/errors.js';
+import type { Bucket, WindowIo } from '../../connector/engine/stream.js';
+import { HttpError, kindForStatus } from '../../connector/http/errors.js';
+import type { Query } from '../../connector/http/client.js';
+import { aurousBucketApi } from '../../connector/providers/aurous/api.js';
+import { aurousWindowFetcher, type FetcherOptions } from '../../connector/providers/aurous/fetch.js';
+import { DAY, FakeAurous, FINGERPRINT_MISMATCH, type Dim, type FakeAurousOptions } from '../fake/aurous.js';
+
+/**
+ * The Aurous window fetcher driven in-process against the fake's handler: the
+ * same replies the HTTP fake serves, without sockets, and with injected clocks.
+ */
+const START = Date.UTC(2026, 5, 1) / 1000;
+const WINDOW = { start: START, end: START + 20 * DAY };
+
+function setup(fakeOptions: Partial<FakeAurousOptions> = {}, rewrite: (q: URLSearchParams) => URLSearchParams = (q) => q) {
+  const fake = new FakeAurous({ firstTime: START, endTime: START + 60 * DAY, users: 12, models: 3, ...fakeOptions });
+  const sent: URLSearchParams[] = [];
+  const io: WindowIo = {
+    async get(query: Query) {
+      const q = rewrite(new URLSearchParams(query.map(([k, v]): [string, string] => [k, v])));
+      sent.push(q);
+      const r = fake.reply(q);
+      if (r.status !== 200) throw new HttpError(kindForStatus(r.status), `HTTP ${r.status}`, { status: r.status, bodyExcerpt: JSON.stringify(r.body) });
+      return aurousBucketApi.page.parse(r.body);
+    },
+    debug: () => {},
+  };
+  return { fake, io, sent };
+}
+
+function fetcher(groupBy: Dim[], extra: Partial<FetcherOptions> = {}) {
+  return aurousWindowFetcher({
+    path: '/v1/usage',
+    bucketSeconds: DAY,
+    params: [['bucket_width', '1d'], ...(groupBy.length ? [['group_by', groupBy.join(',')] as const] : [])],
+    groupBy,
+    pageSize: 10,
+    ...extra,
+  });
+}
+
+/** Every bucket of the window as the fake holds it whole. */
+function truth(fake: FakeAurous, groupBy: Dim[]): Array<{ start: number; groups: unknown[] }> {
+  const out = [];
+  for (let t = WINDOW.start; t < WINDOW.end; t += DAY) out.push({ start: t, groups: fake.data.groups('1d', t, groupBy) });
+  return out;
+}
+const got = (buckets: Bucket[]) => buckets.map((b) => ({ start: b.start, groups: b.results }));
+const isSingleBucket = (q: URLSearchParams) => Date.parse(q.get('end_time') ?? '') - Date.parse(q.get('start_time') ?? '') === DAY * 1000;
+
+describe('aurous window fetcher', () => {
+  it('given buckets with more groups than the page size when fetching a window then every bucket is whole and each cut one was re-read alone at the maximum limit', async () => {
+    const { fake, io, sent } = setup();
+    const buckets = await fetcher(['user_id', 'model'])(io, WINDOW, 20);
+    const expected = truth(fake, ['user_id', 'model']);
+    expect(Math.max(...expected.map((b) => b.groups.length))).toBeGreaterThan(10);
+    expect(got(buckets)).toEqual(expected);
+    const singles = sent.filter(isSingleBucket);
+    expect(singles.length).toBeGreaterThan(0);
+    expect(singles.every((q) => q.get('limit') === '100')).toBe(true);
+    for (const q of sent.filter((q) => q.has('page_token'))) expect([...q.keys()]).toEqual(['page_token']);
+  });
+
+  it('given empty buckets served as groups [] or omitted when fetching then the result is the same whole window', async () => {
+    const omitted = setup();
+    const included = setup({ includeEmptyBuckets: true });
+    const a = await fetcher(['type'])(omitted.io, WINDOW, 20);
+    const b = await fetcher(['type'])(included.io, WINDOW, 20);
+    expect(got(a)).toEqual(truth(omitted.fake, ['type']));
+    expect(got(b)).toEqual(got(a));
+    expect(a.filter((x) => x.results.length === 0).length).toBeGreaterThan(0);
+  });
+
+  it('given an ungrouped query when fetching then no bucket is re-read (one row per bucket cannot be cut)', async () => {
+    const { fake, io, sent } = setup();
+    const buckets = await fetcher([], { pageSize: 3 })(io, WINDOW, 20);
+    expect(got(buckets)).toEqual(truth(fake, []));
+    expect(sent.filter(isSingleBucket)).toHaveLength(0);
+    expect(sent.length).toBeGreaterThan(3);
+  });
+
+  it('given a token close to its 24-hour expiry when continuing then the query restarts for the unread part instead of sending it', async () => {
+    const { fake, io, sent } = setup();
+    let now = 0;
+    const clocked: WindowIo = { get: async (q) => ((now += 23.5 * 3_600_000), io.get(q)), debug: () => {} };
+    const buckets = await fetcher(['type', 'model'], { clock: { now: () => now } })(clocked, WINDOW, 20);
+    expect(got(buckets)).toEqual(truth(fake, ['type', 'model']));
+    expect(sent.some((q) => q.has('page_token'))).toBe(false);
+    expect(sent.length).toBeGreaterThan(2);
+    // Each restart ends where the read so far stopped: end_time only moves back.
+    const ends = sent.filter((q) => !isSingleBucket(q)).map((q) => Date.parse(q.get('end_time') ?? ''));
+    expect([...ends].sort((x, y) => y - x)).toEqual(ends);
+    expect(fake.codes().every((c) => c === null)).toBe(true);
+  });
+
+  it('given an API that refuses every continuation (fingerprint mismatch) when fetching then each refusal restarts the unread part and nothing is lost', async () => {
+    const drift = (q: URLSearchParams) => (q.has('page_token') ? new URLSearchParams([...q, ['limit', '10']]) : q);
+    const { fake, io } = setup({}, drift);
+    const buckets = await fetcher(['user_id', 'model'])(io, WINDOW, 20);
+    expect(got(buckets)).toEqual(truth(fake, ['user_id', 'model']));
+    const refused = fake.served.filter((s) => s.code === 'invalid_page_token');
+    expect(refused.length).toBeGreaterThan(0);
+    expect(fake.reply(new URLSearchParams([...refused[0]!.query])).body).toMatchObject({ error: { code: 'invalid_page_token', message: FINGERPRINT_MISMATCH } });
+  });
+
+  it('given a bucket with more groups than the API maximum when fetching then a config_error names the bucket and suggests a narrower group_by', async () => {
+    const dense = START + 4 * DAY + 3600;
+    const { fake, io } = setup({ users: 40, models: 4, dense: [dense], denseRows: 600 });
+    expect(fake.data.groups('1d', START + 4 * DAY, ['user_id', 'model']).length).toBeGreaterThan(100);
+    const err = await fetcher(['user_id', 'model'])(io, WINDOW, 20).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectorError);
+    expect((err as ConnectorError).failureType).toBe('config_error');
+    expect((err as Error).message).toContain('2026-06-05T00:00:00Z');
+    expect((err as Error).message).toContain('narrower group_by');
+  });
+
+  it('given pages whose buckets are oldest first when fetching then it fails rather than guess where the cursor resumes', async () => {
+    const { io } = setup();
+    const reversed: WindowIo = { get: async (q) => ((p) => ({ ...p, buckets: [...p.buckets].reverse() }))(await io.get(q)), debug: () => {} };
+    await expect(fetcher(['type'])(reversed, WINDOW, 20)).rejects.toThrow(/newest first/);
+  });
+
+  it('given a continuation that resumes inside the bucket it cut (a fixed API) when fetching then the repeated bucket is ignored', async () => {
+    const { fake, io } = setup();
+    let boundary: Bucket | undefined;
+    const resuming: WindowIo = {
+      async get(q) {
+        const page = await io.get(q);
+        const isToken = q.some(([k]) => k === 'page_token');
+        const out = isToken && boundary ? { ...page, buckets: [{ ...boundary, results: boundary.results.slice(0, 1) }, ...page.buckets] } : page;
+        if (page.hasMore) boundary = page.buckets.at(-1);
+        return out;
+      },
+      debug: () => {},
+    };
+    const buckets = await fetcher(['user_id', 'model'])(resuming, WINDOW, 20);
+    expect(got(buckets)).toEqual(truth(fake, ['user_id', 'model']));
+  });
+});
