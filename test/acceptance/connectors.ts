@@ -34,6 +34,8 @@ export interface AcceptanceConnector {
   keyField: string;
   /** Streams with no records against this fake (CAT empty_streams). */
   emptyStreams: string[];
+  /** A short read for the image smoke test (scripts/test-image.sh): a few streams and their modes. */
+  smokeStreams: ReadonlyArray<{ name: string; mode: 'full_refresh' | 'incremental' }>;
   /** CAT future_state_path: a state far in the future for every incremental stream. */
   futureState(incrementalStreams: readonly string[]): unknown[];
   /** Start the fake API on 127.0.0.1 (port 0: any free port). */
@@ -56,6 +58,11 @@ export const openai: AcceptanceConnector = {
   apiHost: 'api.openai.com',
   keyField: 'admin_api_key',
   emptyStreams: [],
+  smokeStreams: [
+    { name: 'costs', mode: 'incremental' },
+    { name: 'usage_completions', mode: 'incremental' },
+    { name: 'projects', mode: 'full_refresh' },
+  ],
   futureState: farFuture,
   async start(port = 0) {
     const key = 'sk-admin-acceptance-4f3e2d1c0b';
@@ -76,6 +83,10 @@ export const anthropic: AcceptanceConnector = {
   apiHost: 'api.anthropic.com',
   keyField: 'admin_api_key',
   emptyStreams: [],
+  smokeStreams: [
+    { name: 'cost_report', mode: 'incremental' },
+    { name: 'workspaces', mode: 'full_refresh' },
+  ],
   futureState: farFuture,
   async start(port = 0) {
     const key = 'sk-ant-admin01-acceptance-8e7d6c5b4a';
