@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { BINS, ROOT } from '../support/cli.js';
 import { FakeAnthropic } from '../fake/anthropic.js';
+import { FakeAurous } from '../fake/aurous.js';
 import { FakeOpenAi } from '../fake/openai.js';
 
 /**
@@ -97,7 +98,29 @@ export const anthropic: AcceptanceConnector = {
   },
 };
 
-export const CONNECTORS: readonly AcceptanceConnector[] = [openai, anthropic];
+export const aurous: AcceptanceConnector = {
+  name: 'source-aurous-usage',
+  provider: 'aurous',
+  bin: BINS.aurous,
+  specFile: join(ROOT, 'connectors/source-aurous-usage/spec.json'),
+  schemaDir: join(ROOT, 'connectors/source-aurous-usage/schemas'),
+  apiHost: 'api.aurous-labs.com',
+  keyField: 'api_key',
+  emptyStreams: [],
+  smokeStreams: [{ name: 'usage', mode: 'incremental' }],
+  futureState: farFuture,
+  async start(port = 0) {
+    const key = 'al_live_acceptance_6b5a4c3d2e1f';
+    const first = day('2026-06-01');
+    // 120 days: the engine plans four windows, so four checkpoints for test_read_sequential_slices.
+    const fake = new FakeAurous({ firstTime: first, endTime: first + 120 * 86_400, apiKey: key, users: 4, models: 2 });
+    await fake.start(port);
+    const config = { api_key: key, start_date: '2026-06-01', end_date: '2026-09-28', base_url: fake.baseUrl };
+    return { config, badKeyConfig: { ...config, api_key: 'al_live_refused_key_000000' }, secrets: [key], stop: () => fake.stop() };
+  },
+};
+
+export const CONNECTORS: readonly AcceptanceConnector[] = [openai, anthropic, aurous];
 
 export function connectorByName(name: string): AcceptanceConnector {
   const c = CONNECTORS.find((x) => x.name === name);
