@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { ROOT, files, run, type Message, type RunResult } from '../support/cli.js';
 import { assertProtocol } from '../support/invariants.js';
 import { errorsText, recordValidator, validateMessage } from '../support/protocol.js';
+import { validateSingerCatalog, validateSingerMessage } from '../support/singer.js';
 import {
   additionalPropertiesNotTrue,
   arrayItems,
@@ -353,6 +354,64 @@ describe.each(CONNECTORS)('$name', (c: AcceptanceConnector) => {
       expect(records(r)).toHaveLength(0);
       assertProtocol(r, { streams: names });
       for (const n of names) expect(statesOf(r, n).length, n).toBeGreaterThanOrEqual(1);
+    });
+  });
+
+  describe('Singer mode (same binary, no command word)', () => {
+    async function singer(args: string[]): Promise<RunResult> {
+      const r = await run(c.bin, args);
+      for (const s of h.secrets) expect(r.stdout + r.stderr, 'a secret was printed').not.toContain(s);
+      return r;
+    }
+    /** Every stdout line a Singer message; SCHEMA before a stream's RECORDs; the last STATE's bookmarks. */
+    function singerMessages(r: RunResult): { byStream: Map<string, Json[]>; bookmarks: Json } {
+      expect(r.messages.length, 'only JSON on stdout').toBe(r.lines.length);
+      const byStream = new Map<string, Json[]>();
+      let bookmarks: Json = {};
+      for (const m of r.messages) {
+        if (!validateSingerMessage(m)) throw new Error(`invalid Singer message: ${errorsText(validateSingerMessage)}`);
+        if (m.type === 'SCHEMA') {
+          expect(byStream.has(m.stream), `second SCHEMA for ${m.stream}`).toBe(false);
+          byStream.set(m.stream, []);
+        } else if (m.type === 'RECORD') {
+          expect(byStream.has(m.stream), `RECORD of ${m.stream} before its SCHEMA`).toBe(true);
+          byStream.get(m.stream)?.push(m.record as Json);
+        } else {
+          expect(m.type).toBe('STATE');
+          bookmarks = m.value.bookmarks as Json;
+        }
+      }
+      return { byStream, bookmarks };
+    }
+
+    it('--discover: a Singer catalog of every stream, valid against the Singer catalog schema; exit 0', async () => {
+      const r = await singer(['--config', cfgFile(), '--discover']);
+      expect(r.code).toBe(0);
+      const catalog = JSON.parse(r.stdout) as Json;
+      if (!validateSingerCatalog(catalog)) throw new Error(errorsText(validateSingerCatalog));
+      expect((catalog.streams as Json[]).map((s) => s.tap_stream_id)).toEqual((await streams()).map((s) => s.name));
+    });
+
+    it('sync without a catalog emits the same records as the Airbyte read; a resume from its last STATE re-reads only the lookback; exit 0', async () => {
+      const first = await singer(['--config', cfgFile()]);
+      expect(first.code, first.stderr).toBe(0);
+      const one = singerMessages(first);
+      const basic = await basicRead();
+      for (const s of await streams()) {
+        const key = pkOf(s);
+        expect((one.byStream.get(s.name) ?? []).map(key).sort(), s.name).toEqual(records(basic, s.name).map(key).sort());
+      }
+      expect(Object.keys(one.bookmarks).sort()).toEqual((await streams()).map((s) => s.name).sort());
+      const f = files({ 'state.json': { bookmarks: one.bookmarks } });
+      const second = await singer(['--config', cfgFile(), '--state', f['state.json'] as string]);
+      expect(second.code, second.stderr).toBe(0);
+      const two = singerMessages(second);
+      for (const s of await incremental()) {
+        const before = one.byStream.get(s.name) ?? [];
+        const after = two.byStream.get(s.name) ?? [];
+        if (before.length > 0) expect(after.length, `${s.name} re-read after resume`).toBeLessThan(before.length);
+        expect(two.bookmarks[s.name], s.name).toEqual(one.bookmarks[s.name]);
+      }
     });
   });
 
