@@ -51,7 +51,7 @@ export async function reportCommand(name: string, argv: string[], term: Terminal
       return EXIT.usage;
     }
     if (data.last === null) {
-      say(`wrote ${out}: no spend table with rows in ${dbPath} yet (costs or cost_report); run sync first.`);
+      say(`wrote ${out}: ${dbPath} has no spend rows yet (table costs from source-openai-costs or cost_report from source-anthropic-costs).`);
     } else {
       say(
         `wrote ${out}: ${data.sources.map((s) => s.table).join(' + ')}, ${data.periodStart}..${data.last}, ` +

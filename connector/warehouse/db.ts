@@ -70,7 +70,7 @@ export class Warehouse {
 
 function openError(path: string, err: unknown): WarehouseError {
   const message = err instanceof Error ? err.message : String(err);
-  if (/lock/i.test(message)) {
+  if (/could not set lock|conflicting lock/i.test(message)) {
     return new WarehouseError(EXIT.locked, `Database '${path}' is in use by another process (a running sync or a DuckDB session); try again when it has finished.`, message);
   }
   return new WarehouseError(EXIT.database, `Cannot open database '${path}': ${firstLine(message)}`, message);

@@ -161,7 +161,7 @@ describe('report', () => {
     const r = await runCli(BINS.openai, ['report', '--db', empty, '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(out, 'utf8')).toContain('id="empty"');
-    expect(r.stderr).toContain('no spend table with rows');
+    expect(r.stderr).toContain('has no spend rows yet');
     const missing = await runCli(BINS.openai, ['report', '--db', join(dir, 'nope.duckdb'), '--out', out]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("does not exist; run sync first");
