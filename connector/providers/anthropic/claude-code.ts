@@ -69,8 +69,9 @@ const COLUMNS: readonly Column[] = [
   col('lines_of_code_removed', 'integer', 'core_metrics.lines_of_code.removed.'),
   col('commits_by_claude_code', 'integer', 'core_metrics.commits_by_claude_code.'),
   col('pull_requests_by_claude_code', 'integer', 'core_metrics.pull_requests_by_claude_code.'),
-  col('tool_actions', 'object', 'Per tool ({"edit_tool": {"accepted": 25, "rejected": 3}, ...}) as the API sent it.', {
-    extra: { additionalProperties: { type: 'object', properties: { accepted: nullableInt, rejected: nullableInt } } },
+  // A map keyed by tool name: Airbyte wants additionalProperties true, so its values are described, not typed.
+  col('tool_actions', 'object', 'Per tool, as the API sent it: {"<tool>": {"accepted": <int>, "rejected": <int>}, ...}.', {
+    extra: { additionalProperties: true },
   }),
   col('input_tokens', 'integer', 'Input tokens summed over model_breakdown; null when any model lacks it or there is none.'),
   col('output_tokens', 'integer', 'Output tokens summed over model_breakdown; null when any model lacks it or there is none.'),
