@@ -203,7 +203,8 @@ describe('sync into DuckDB', () => {
   it('given a sync running on a database when a second sync or a report starts on it then both are refused with exit 3, and SIGTERM stops the first after a committed window', async () => {
     const db = dbFile('busy');
     const config = configFile({ max_window_days: 1 });
-    fake.latencyMs = 150;
+    // Slow enough that the first sync is still running while the second and the report start (about 75 windows x 400 ms / 4).
+    fake.latencyMs = 400;
     try {
       let firstCommit!: () => void;
       const committed = new Promise<void>((resolve) => (firstCommit = resolve));
