@@ -79,6 +79,8 @@ export function parseStateFile(text: string, ctx: StateContext): Map<string, Str
     if (!ctx.streams.has(name)) {
       throw configError(`State file has a state for stream '${name}', which this connector does not have; pass the state of this connection.`);
     }
+    // Full-refresh list streams have no cursor: their state only records the snapshot, and a read ignores it.
+    if (ctx.streams.get(name) === undefined) continue;
     const state = migrateStreamState(name, parsed.data.stream.stream_state, ctx.streams.get(name));
     if (state) states.set(name, state);
   }

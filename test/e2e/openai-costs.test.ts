@@ -148,6 +148,20 @@ describe('source-openai-costs costs stream', () => {
     expect(requests).toHaveLength(0);
   });
 
+  it('given the states of a costs and a projects read when passed back then the next read accepts both and succeeds', async () => {
+    const f = files({ 'c.json': config(), 'cat.json': catalog([{ name: 'costs' }, { name: 'projects', mode: 'full_refresh' }]) });
+    const args = ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string];
+    const first = await run(BINS.openai, args);
+    expect(first.code).toBe(0);
+    const state = lastStates(first.messages);
+    expect(state).toHaveLength(2);
+    const s = files({ 's.json': state });
+    const second = await run(BINS.openai, [...args, '--state', s['s.json'] as string]);
+    expect(second.code).toBe(0);
+    assertProtocol(second, { streams: ['costs', 'projects'] });
+    expect(records(second.messages, 'projects')).toEqual(records(first.messages, 'projects'));
+  });
+
   it('given a version-0 state keyed by the cursor field when reading then it is migrated and read from cursor minus lookback', async () => {
     const state = [{ type: 'STREAM', stream: { stream_descriptor: { name: 'costs' }, stream_state: { start_time: day('2025-12-20') } } }];
     const { result } = await readCosts(config({ lookback_days: 0 }), { state });

@@ -25,6 +25,13 @@ describe('parseStateFile', () => {
     expect(parseStateFile(JSON.stringify([msg('costs', { version: 1, cursor: 100 })]), ctx).get('costs')).toEqual({ version: 1, cursor: 100 });
   });
 
+  it('given the state a full-refresh list stream emitted when passed back then it is accepted and ignored', () => {
+    const text = JSON.stringify([msg('projects', { version: 1, synced_at: 1735689600, pages: 2 }), msg('costs', { version: 1, cursor: 7 })]);
+    const states = parseStateFile(text, ctx);
+    expect(states.has('projects')).toBe(false);
+    expect(states.get('costs')).toEqual({ version: 1, cursor: 7 });
+  });
+
   it('given a version-0 state keyed by the cursor field when parsed then it is migrated to v1', () => {
     expect(parseStateFile(JSON.stringify([msg('costs', { start_time: 1735689600 })]), ctx).get('costs')).toEqual({ version: 1, cursor: 1735689600 });
   });

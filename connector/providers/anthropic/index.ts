@@ -13,7 +13,7 @@ const streams: StreamDef<AnthropicConfig>[] = [costReportStream, usageMessagesSt
 export const anthropicSource: SourceDefinition<AnthropicConfig> = {
   name: 'source-anthropic-costs',
   version: VERSION,
-  documentationUrl: 'https://github.com/ai-spend/connectors/blob/main/docs/source-anthropic-costs.md',
+  documentationUrl: 'https://github.com/ai-spend/connectors/blob/main/docs/integrations/sources/source-anthropic-costs.md',
   configSchema: AnthropicConfigSchema as unknown as SourceDefinition<AnthropicConfig>['configSchema'],
   common: commonConfig,
   secrets: (c) => [c.admin_api_key],

@@ -12,7 +12,7 @@ const streams: StreamDef<AurousConfig>[] = [usageStream];
 export const aurousSource: SourceDefinition<AurousConfig> = {
   name: 'source-aurous-usage',
   version: VERSION,
-  documentationUrl: 'https://github.com/ai-spend/connectors/blob/main/docs/source-aurous-usage.md',
+  documentationUrl: 'https://github.com/ai-spend/connectors/blob/main/docs/integrations/sources/source-aurous-usage.md',
   configSchema: AurousConfigSchema as unknown as SourceDefinition<AurousConfig>['configSchema'],
   common: commonConfig,
   secrets: (c) => [c.api_key],

@@ -13,7 +13,7 @@ const streams: StreamDef<OpenAiConfig>[] = [...REPORTS.map(reportStream), ...ENT
 export const openAiSource: SourceDefinition<OpenAiConfig> = {
   name: 'source-openai-costs',
   version: VERSION,
-  documentationUrl: 'https://github.com/ai-spend/connectors/blob/main/docs/source-openai-costs.md',
+  documentationUrl: 'https://github.com/ai-spend/connectors/blob/main/docs/integrations/sources/source-openai-costs.md',
   configSchema: OpenAiConfigSchema as unknown as SourceDefinition<OpenAiConfig>['configSchema'],
   common: commonConfig,
   secrets: (c) => [c.admin_api_key],
