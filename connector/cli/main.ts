@@ -7,19 +7,17 @@ import { createLogger, levelFromEnv, type Logger } from '../engine/logger.js';
 import { read, type Emitter } from '../engine/read.js';
 import type { SourceDefinition } from '../engine/source.js';
 import { parseStateFile } from '../engine/state.js';
-import { HttpClient } from '../http/client.js';
-import { RateLimiter } from '../http/rate-limit.js';
 import * as msg from '../protocol/messages.js';
 import type { AirbyteMessage } from '../protocol/messages.js';
 import { NdjsonWriter } from '../protocol/writer.js';
 import { isSingerInvocation, singerMain } from './singer.js';
+import type { HttpClient } from '../http/client.js';
+import { clock, httpClientFor } from './runtime.js';
 import { specification } from './spec.js';
 
 const USAGE = (name: string): string =>
   `usage: ${name} spec | check --config FILE | discover --config FILE | read --config FILE --catalog FILE [--state FILE] [--debug] | sync --config FILE [--db FILE] [--streams A,B] | report [--db FILE] [--out FILE]`;
 
-const clock = { now: (): number => Date.now() };
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Read and parse a JSON file named by a flag, or fail with a config_error that says which. */
 export function readJsonFile(flag: string, path: string | undefined, opts: { allowEmpty?: boolean } = {}): unknown {
@@ -105,20 +103,7 @@ async function dispatch<C>(
     return config;
   };
   const makeHttp = (config: C): HttpClient => {
-    const h = source.http(config);
-    return new HttpClient({
-      baseUrl: h.baseUrl,
-      headers: h.headers,
-      timeoutMs: h.timeoutMs,
-      ...(h.maxRetries === undefined ? {} : { maxRetries: h.maxRetries }),
-      ...(h.maxConcurrent === undefined ? {} : { maxConcurrent: h.maxConcurrent }),
-      fetch: globalThis.fetch,
-      sleep,
-      clock,
-      limiter: new RateLimiter(clock, sleep, { requestsPerMinute: h.requestsPerMinute }),
-      logger,
-      redact: (t) => writer.scrub(t),
-    });
+    return httpClientFor(source, config, { logger, redact: (t) => writer.scrub(t) });
   };
 
   switch (command) {

@@ -8,10 +8,9 @@ import { read, type ConfiguredStream, type Emitter } from '../engine/read.js';
 import type { SourceDefinition } from '../engine/source.js';
 import { migrateStreamState, type StreamState } from '../engine/state.js';
 import type { JsonSchema, StreamDef } from '../engine/stream.js';
-import { HttpClient } from '../http/client.js';
-import { RateLimiter } from '../http/rate-limit.js';
 import type { AirbyteMessage, SyncMode } from '../protocol/messages.js';
 import { NdjsonWriter } from '../protocol/writer.js';
+import { clock, httpClientFor } from './runtime.js';
 import { connectionSpecification } from './spec.js';
 
 /**
@@ -355,8 +354,6 @@ export class SingerEmitter implements Emitter {
 
 // ---- the CLI -------------------------------------------------------------------------------------
 
-const clock = { now: (): number => Date.now() };
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function readJson(flag: string, path: string): unknown {
   let text: string;
@@ -440,20 +437,7 @@ async function singerDispatch<C>(source: SourceDefinition<C>, flags: Flags, writ
   const bookmarks = parseSingerState(stateText);
   const states = statesFromBookmarks(bookmarks, source.streams, (m) => logger.warn(m));
 
-  const h = source.http(config);
-  const http = new HttpClient({
-    baseUrl: h.baseUrl,
-    headers: h.headers,
-    timeoutMs: h.timeoutMs,
-    ...(h.maxRetries === undefined ? {} : { maxRetries: h.maxRetries }),
-    ...(h.maxConcurrent === undefined ? {} : { maxConcurrent: h.maxConcurrent }),
-    fetch: globalThis.fetch,
-    sleep,
-    clock,
-    limiter: new RateLimiter(clock, sleep, { requestsPerMinute: h.requestsPerMinute }),
-    logger,
-    redact: scrub,
-  });
+  const http = httpClientFor(source, config, { logger, redact: scrub });
   const emitter = new SingerEmitter(writer, logger, selection, source.streams as ReadonlyArray<StreamDef<unknown>>, bookmarks);
   const catalog: ConfiguredStream[] = selection.map((s) => ({ name: s.name, syncMode: METHOD_TO_MODE[s.method] }));
   const abort = new AbortController();
@@ -467,7 +451,7 @@ async function singerDispatch<C>(source: SourceDefinition<C>, flags: Flags, writ
   process.once('SIGINT', int);
   try {
     const result = await read({
-      concurrency: h.maxConcurrent ?? 1,
+      concurrency: source.http(config).maxConcurrent ?? 1,
       config,
       common,
       streams: source.streams,

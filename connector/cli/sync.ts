@@ -8,14 +8,13 @@ import { read, type ConfiguredStream } from '../engine/read.js';
 import type { SourceDefinition } from '../engine/source.js';
 import type { StreamState } from '../engine/state.js';
 import { DAY } from '../engine/time.js';
-import { HttpClient } from '../http/client.js';
-import { RateLimiter } from '../http/rate-limit.js';
 import { Warehouse, firstLine } from '../warehouse/db.js';
 import { EXIT, WarehouseError, type ExitCode } from '../warehouse/exit-codes.js';
 import { DbLock } from '../warehouse/lock.js';
 import { Loader, type LoadTarget } from '../warehouse/loader.js';
 import { Lines, Progress, Secrets, summaryLine, type ProgressItem, type Terminal } from '../warehouse/summary.js';
 import { reportCommand } from './report.js';
+import { clock, httpClientFor } from './runtime.js';
 
 /**
  * `<connector> sync --config F [--db costs.duckdb] [--streams a,b] [--verbose] [--debug]`
@@ -29,8 +28,6 @@ export const SYNC_USAGE = (name: string): string =>
   `usage: ${name} sync --config FILE [--db FILE] [--streams NAME,NAME] [--verbose] [--debug] | ${name} report --db FILE [--out FILE] [--days N]`;
 
 const DEFAULT_DB = 'costs.duckdb';
-const clock = { now: (): number => Date.now() };
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Entry point for the `sync` and `report` command words; sets process.exitCode. */
 export async function warehouseCommand<C>(source: SourceDefinition<C>, argv: string[]): Promise<void> {
@@ -172,20 +169,7 @@ export async function syncCommand<C>(source: SourceDefinition<C>, argv: string[]
       if (s !== undefined) requests.set(s, (requests.get(s) ?? 0) + 1);
       return globalThis.fetch(input, init);
     };
-    const h = source.http(config);
-    const http = new HttpClient({
-      baseUrl: h.baseUrl,
-      headers: h.headers,
-      timeoutMs: h.timeoutMs,
-      ...(h.maxRetries === undefined ? {} : { maxRetries: h.maxRetries }),
-      ...(h.maxConcurrent === undefined ? {} : { maxConcurrent: h.maxConcurrent }),
-      fetch: countingFetch,
-      sleep,
-      clock,
-      limiter: new RateLimiter(clock, sleep, { requestsPerMinute: h.requestsPerMinute }),
-      logger,
-      redact: secrets.scrub,
-    });
+    const http = httpClientFor(source, config, { logger, redact: secrets.scrub, fetch: countingFetch });
 
     const started = clock.now();
     const nowS = Math.floor(started / 1000);
@@ -208,7 +192,7 @@ export async function syncCommand<C>(source: SourceDefinition<C>, argv: string[]
     ticker?.unref();
 
     const emitter = loader.emitter();
-    const concurrency = Math.max(1, h.maxConcurrent ?? 1);
+    const concurrency = Math.max(1, source.http(config).maxConcurrent ?? 1);
     const queue: ConfiguredStream[] = targets.map((t) => ({ name: t.def.name, syncMode: t.mode }));
     const worker = async (): Promise<void> => {
       for (let next = queue.shift(); next; next = queue.shift()) {

@@ -65,7 +65,7 @@ export interface BucketPlan {
   toRecord(bucket: Bucket, result: unknown, index: number): Row;
 }
 
-export interface StreamBase<C> {
+export interface StreamBase {
   name: string;
   schema: JsonSchema;
   primaryKey: string[][];
@@ -73,7 +73,7 @@ export interface StreamBase<C> {
   description: string;
 }
 
-export interface BucketStream<C> extends StreamBase<C> {
+export interface BucketStream<C> extends StreamBase {
   kind: 'buckets';
   cursorField: string;
   plan(config: C): BucketPlan;
@@ -86,7 +86,7 @@ export interface ListContext {
 }
 
 /** A full-refresh list (projects, users, keys): pages of records. */
-export interface ListStream<C> extends StreamBase<C> {
+export interface ListStream<C> extends StreamBase {
   kind: 'list';
   pages(ctx: ListContext, config: C): AsyncIterable<Row[]>;
 }

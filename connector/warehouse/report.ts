@@ -26,10 +26,6 @@ interface SpendSource {
   select: string;
 }
 
-interface Amounted {
-  exact: string;
-}
-
 export interface ReportData {
   sources: SpendSource[];
   currency: string;

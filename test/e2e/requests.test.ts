@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BINS, ROOT, catalog, files, ofType, records, run, states } from '../support/cli.js';
 import { assertProtocol, withoutIds } from '../support/invariants.js';
-import { DAY, FakeOpenAi, type FakeOpenAiOptions } from '../fake/openai.js';
+import { FakeOpenAi, type FakeOpenAiOptions } from '../fake/openai.js';
 
 /** Issue 5: fewest requests, window halving, concurrency in order, rate limits and backoff. */
 const KEY = 'sk-admin-requests-0a1b2c3d4e5f';

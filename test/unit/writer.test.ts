@@ -36,3 +36,15 @@ describe('NdjsonWriter', () => {
     expect(text).toContain('**********');
   });
 });
+
+describe('NdjsonWriter RECORD lines', () => {
+  it('given RECORD messages when written then each line is byte for byte JSON.stringify of the message', async () => {
+    const messages = [
+      { type: 'RECORD', record: { stream: 'costs', data: { id: 'a', v: 1.5, s: 'x"y\u2028' }, emitted_at: 1 } },
+      { type: 'RECORD', record: { stream: 'we"ird', data: { n: null }, emitted_at: 2 } },
+      { type: 'RECORD', record: { stream: 'costs', data: {}, emitted_at: 3, namespace: 'ns' } },
+    ];
+    const text = await collect((w) => messages.forEach((m) => w.write(m)));
+    expect(text.trimEnd().split('\n')).toEqual(messages.map((m) => serialize(m)));
+  });
+});

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { systemError } from '../../engine/errors.js';
-import type { BucketApi, ListContext, Page } from '../../engine/stream.js';
+import type { IdCursor } from '../../engine/lists.js';
+import type { BucketApi, Page } from '../../engine/stream.js';
 import { DAY, isoDate, isoTime, parseUtc } from '../../engine/time.js';
-import { describeZodError } from '../../engine/validation.js';
 import type { Query } from '../../http/client.js';
 
 /**
@@ -142,32 +141,5 @@ export const claudeCodeApi: BucketApi = {
 /** `group_by[]=a&group_by[]=b`, the array form Anthropic documents. */
 export const arrayParam = (name: string, values: readonly string[] | undefined): Query => (values ?? []).map((v) => [`${name}[]`, v] as const);
 
-const ListPage = z.looseObject({
-  data: z.array(z.unknown()),
-  has_more: z.boolean().nullish(),
-  first_id: z.string().nullish(),
-  last_id: z.string().nullish(),
-});
-
-/** Items of an entity list, page by page, following `after_id` = last_id while has_more. */
-export async function* listPages(ctx: ListContext, path: string, params: Query = []): AsyncIterable<unknown[]> {
-  const seen = new Set<string>();
-  let after: string | null = null;
-  for (let page = 1; ; page++) {
-    const query: Query = [...params, ['limit', String(LIST_PAGE_LIMIT)], ...(after === null ? [] : [['after_id', after] as const])];
-    const res = await ctx.http.getJson(path, query);
-    ctx.onResponse();
-    const parsed = ListPage.safeParse(res.body);
-    if (!parsed.success) throw systemError(`${path}: unexpected response on page ${page}: ${describeZodError(parsed.error, res.body)}`);
-    const { data, has_more, last_id } = parsed.data;
-    yield data;
-    if (has_more !== true) return;
-    const lastItem = data[data.length - 1] as { id?: unknown } | undefined;
-    const next = last_id ?? (typeof lastItem?.id === 'string' ? lastItem.id : null);
-    if (next === null) throw systemError(`${path}: page ${page} says has_more but names no last_id and has no items; refusing to guess the next page.`);
-    if (seen.has(next)) throw systemError(`${path}: pagination loop on page ${page} (after_id=${next} repeated).`);
-    seen.add(next);
-    ctx.log(`${path}: page ${page} has_more; next after_id=${next}`);
-    after = next;
-  }
-}
+/** Anthropic's list cursor: `after_id` = the last id. */
+export const LIST_CURSOR: IdCursor = { param: 'after_id', limit: LIST_PAGE_LIMIT };

@@ -3,14 +3,15 @@ import { systemError } from '../../engine/errors.js';
 import type { ListStream, Row } from '../../engine/stream.js';
 import { describeZodError } from '../../engine/validation.js';
 import type { Query } from '../../http/client.js';
-import { listPages } from './api.js';
+import { listPages } from '../../engine/lists.js';
+import { LIST_CURSOR } from './api.js';
 import type { AnthropicConfig } from './config.js';
 import { col, streamSchema, type Column } from './reports.js';
 
 /**
  * The organization's workspaces, API keys and users as full-refresh streams keyed by
  * `id`. Every list speaks {data, has_more, first_id, last_id}, paged with `limit` and
- * `after_id` (api.ts listPages). Each record is an explicit pick of documented fields,
+ * `after_id` (engine/lists.ts listPages). Each record is an explicit pick of documented fields,
  * so nothing else the API might send (a key's secret, say) is ever copied.
  */
 
@@ -44,7 +45,7 @@ function entityStream<T>(decl: EntityDecl<T>): ListStream<AnthropicConfig> {
     primaryKey: [['id']],
     async *pages(ctx) {
       let n = 0;
-      for await (const items of listPages(ctx, decl.path, decl.params)) {
+      for await (const items of listPages(ctx, decl.path, LIST_CURSOR, decl.params)) {
         yield items.map((it, i) => decl.row(parseItem(decl.item, it, `${decl.path} item ${n + i}`)));
         n += items.length;
       }

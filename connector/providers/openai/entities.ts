@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { systemError } from '../../engine/errors.js';
+import { listPages, type IdCursor } from '../../engine/lists.js';
 import type { JsonSchema, ListContext, ListStream, Row } from '../../engine/stream.js';
 import { describeZodError } from '../../engine/validation.js';
-import type { Query } from '../../http/client.js';
 import { HttpError } from '../../http/errors.js';
 import type { OpenAiConfig } from './config.js';
 
@@ -30,13 +30,6 @@ export interface EntityDecl {
   fields: readonly EntityField[];
 }
 
-const ListPage = z.looseObject({
-  object: z.string().nullish(),
-  data: z.array(z.unknown()),
-  first_id: z.string().nullish(),
-  last_id: z.string().nullish(),
-  has_more: z.boolean().nullish(),
-});
 
 /** draft-07, every field nullable but `id`, additionalProperties true: the same shape as reportSchema. */
 export function entitySchema(decl: EntityDecl): JsonSchema {
@@ -55,28 +48,8 @@ export function entitySchema(decl: EntityDecl): JsonSchema {
   };
 }
 
-/** Items of one list, page by page, following `after` = last_id while has_more. */
-export async function* listPages(ctx: ListContext, path: string, params: Query = []): AsyncIterable<unknown[]> {
-  const seen = new Set<string>();
-  let after: string | null = null;
-  for (let page = 1; ; page++) {
-    const query: Query = [...params, ['limit', String(ENTITY_PAGE_LIMIT)], ...(after === null ? [] : [['after', after] as const])];
-    const res = await ctx.http.getJson(path, query);
-    ctx.onResponse();
-    const parsed = ListPage.safeParse(res.body);
-    if (!parsed.success) throw systemError(`${path}: unexpected response on page ${page}: ${describeZodError(parsed.error, res.body)}`);
-    const { data, has_more, last_id } = parsed.data;
-    yield data;
-    if (has_more !== true) return;
-    const lastItem = data[data.length - 1] as { id?: unknown } | undefined;
-    const next = last_id ?? (typeof lastItem?.id === 'string' ? lastItem.id : null);
-    if (next === null) throw systemError(`${path}: page ${page} says has_more but names no last_id and has no items; refusing to guess the next page.`);
-    if (seen.has(next)) throw systemError(`${path}: pagination loop on page ${page} (after=${next} repeated).`);
-    seen.add(next);
-    ctx.log(`${path}: page ${page} has_more; next after=${next}`);
-    after = next;
-  }
-}
+/** OpenAI's list cursor: `after` = the last id. */
+const CURSOR: IdCursor = { param: 'after', limit: ENTITY_PAGE_LIMIT };
 
 function parseItem<T>(schema: z.ZodType<T>, item: unknown, where: string): T {
   const r = schema.safeParse(item);
@@ -120,7 +93,7 @@ const PROJECTS_PATH = '/organization/projects';
 async function* projectPages(ctx: ListContext, config: OpenAiConfig): AsyncIterable<ProjectItem[]> {
   const only = config.project_ids?.length ? new Set(config.project_ids) : null;
   let n = 0;
-  for await (const items of listPages(ctx, PROJECTS_PATH, [['include_archived', 'true']])) {
+  for await (const items of listPages(ctx, PROJECTS_PATH, CURSOR, [['include_archived', 'true']])) {
     const projects = items.map((it, i) => parseItem(ProjectItem, it, `${PROJECTS_PATH} item ${n + i}`));
     n += items.length;
     yield only ? projects.filter((p) => only.has(p.id)) : projects;
@@ -164,7 +137,7 @@ export const usersStream: ListStream<OpenAiConfig> = {
   primaryKey: [['id']],
   async *pages(ctx) {
     let n = 0;
-    for await (const items of listPages(ctx, USERS_PATH)) {
+    for await (const items of listPages(ctx, USERS_PATH, CURSOR)) {
       yield items.map((it, i) => {
         const u = parseItem(UserItem, it, `${USERS_PATH} item ${n + i}`);
         return { id: u.id, object: u.object ?? null, email: u.email ?? null, name: u.name ?? null, role: u.role ?? null, added_at: u.added_at ?? null };
@@ -241,7 +214,7 @@ export const projectApiKeysStream: ListStream<OpenAiConfig> = {
       const path = `${PROJECTS_PATH}/${encodeURIComponent(projectId)}/api_keys`;
       let n = 0;
       try {
-        for await (const items of listPages(ctx, path)) {
+        for await (const items of listPages(ctx, path, CURSOR)) {
           yield items.map((it, i) => keyRow(parseItem(KeyItem, it, `${path} item ${n + i}`), projectId));
           n += items.length;
         }

@@ -1,0 +1,30 @@
+import type { HttpLogger } from '../http/client.js';
+import { HttpClient } from '../http/client.js';
+import { RateLimiter } from '../http/rate-limit.js';
+import type { SourceDefinition } from '../engine/source.js';
+
+/** The real clock and sleep; everything below the CLI takes them as arguments. */
+export const clock = { now: (): number => Date.now() };
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The HTTP client a command uses for one source and config: one rate limiter per process. */
+export function httpClientFor<C>(
+  source: SourceDefinition<C>,
+  config: C,
+  deps: { logger: HttpLogger; redact: (text: string) => string; fetch?: typeof globalThis.fetch },
+): HttpClient {
+  const h = source.http(config);
+  return new HttpClient({
+    baseUrl: h.baseUrl,
+    headers: h.headers,
+    timeoutMs: h.timeoutMs,
+    ...(h.maxRetries === undefined ? {} : { maxRetries: h.maxRetries }),
+    ...(h.maxConcurrent === undefined ? {} : { maxConcurrent: h.maxConcurrent }),
+    fetch: deps.fetch ?? globalThis.fetch,
+    sleep,
+    clock,
+    limiter: new RateLimiter(clock, sleep, { requestsPerMinute: h.requestsPerMinute }),
+    logger: deps.logger,
+    redact: deps.redact,
+  });
+}

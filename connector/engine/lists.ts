@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import type { Query } from '../http/client.js';
+import { systemError } from './errors.js';
+import type { ListContext } from './stream.js';
+import { describeZodError } from './validation.js';
+
+/**
+ * The id-cursor list envelope OpenAI and Anthropic share:
+ * {data:[...], has_more, first_id, last_id}, paged by passing the last id back.
+ */
+const ListPage = z.looseObject({
+  data: z.array(z.unknown()),
+  has_more: z.boolean().nullish(),
+  first_id: z.string().nullish(),
+  last_id: z.string().nullish(),
+});
+
+export interface IdCursor {
+  /** Query name of the cursor: `after` (OpenAI) or `after_id` (Anthropic). */
+  param: string;
+  /** Items per page (`limit`). */
+  limit: number;
+}
+
+/** Items of one list, page by page, following the last id while has_more; never loops, never guesses. */
+export async function* listPages(ctx: ListContext, path: string, cursor: IdCursor, params: Query = []): AsyncIterable<unknown[]> {
+  const seen = new Set<string>();
+  let after: string | null = null;
+  for (let page = 1; ; page++) {
+    const query: Query = [...params, ['limit', String(cursor.limit)], ...(after === null ? [] : [[cursor.param, after] as const])];
+    const res = await ctx.http.getJson(path, query);
+    ctx.onResponse();
+    const parsed = ListPage.safeParse(res.body);
+    if (!parsed.success) throw systemError(`${path}: unexpected response on page ${page}: ${describeZodError(parsed.error, res.body)}`);
+    const { data, has_more, last_id } = parsed.data;
+    yield data;
+    if (has_more !== true) return;
+    const lastItem = data[data.length - 1] as { id?: unknown } | undefined;
+    const next = last_id ?? (typeof lastItem?.id === 'string' ? lastItem.id : null);
+    if (next === null) throw systemError(`${path}: page ${page} says has_more but names no last_id and has no items; refusing to guess the next page.`);
+    if (seen.has(next)) throw systemError(`${path}: pagination loop on page ${page} (${cursor.param}=${next} repeated).`);
+    seen.add(next);
+    ctx.log(`${path}: page ${page} has_more; next ${cursor.param}=${next}`);
+    after = next;
+  }
+}
