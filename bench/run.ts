@@ -147,6 +147,15 @@ async function latencyBenchmark() {
   return { latencyMs: 150, sequential: seq, concurrent: conc, idealConcurrentSeconds: ideal, ratioToIdeal: conc.seconds / ideal };
 }
 
+// `npm run bench -- throughput` (or requests, memory, latency) runs a subset; results.json is written only for a full run.
+const only = new Set(process.argv.slice(2));
+const want = (name: string): boolean => only.size === 0 || only.has(name);
+if (only.size > 0) {
+  for (const [name, fn] of [['requests', requestsBenchmark], ['throughput', throughputBenchmark], ['memory', memoryBenchmark], ['latency', latencyBenchmark]] as const) {
+    if (want(name)) console.log(name, JSON.stringify(await fn(), null, 2));
+  }
+  process.exit(0);
+}
 const requests = await requestsBenchmark();
 const throughput = await throughputBenchmark();
 const memory = await memoryBenchmark();

@@ -147,7 +147,11 @@ async function dispatch<C>(
       const int = onSignal('SIGINT');
       process.once('SIGTERM', term);
       process.once('SIGINT', int);
-      const emitter: Emitter = { emit: (m) => writer.write(m), ready: () => writer.ready() };
+      const emitter: Emitter = {
+        emit: (m) => writer.write(m),
+        emitRecord: (stream, data, emittedAt) => writer.writeRecord(stream, data, emittedAt),
+        ready: () => writer.ready(),
+      };
       try {
         const result = await read({
           concurrency: source.http(config).maxConcurrent ?? 1,

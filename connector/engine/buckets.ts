@@ -17,7 +17,8 @@ export interface WindowReaderContext {
   maxRowsPerWindow?: number;
 }
 
-export const DEFAULT_MAX_ROWS_PER_WINDOW = 50_000;
+/** Rows a stream may hold in memory across its units in flight; each unit gets its share. */
+export const DEFAULT_MAX_ROWS_IN_FLIGHT = 60_000;
 
 /** A page that does not hold every bucket of its window. */
 class WindowNotCovered extends Error {}
@@ -80,7 +81,7 @@ export class WindowReader {
 
   /** Bound memory: a dense organisation gets narrower windows (more requests, same output). */
   private learnDensity(rows: number, buckets: number): void {
-    const cap = this.ctx.maxRowsPerWindow ?? DEFAULT_MAX_ROWS_PER_WINDOW;
+    const cap = this.ctx.maxRowsPerWindow ?? DEFAULT_MAX_ROWS_IN_FLIGHT;
     const perBucket = rows / Math.max(1, buckets);
     if (perBucket * this.maxBuckets <= cap) return;
     const next = Math.max(1, Math.floor(cap / perBucket));

@@ -22,18 +22,6 @@ export function serialize(message: unknown): string {
   return escapeAll(JSON.stringify(message));
 }
 
-interface RecordShape {
-  type: 'RECORD';
-  record: { stream: string; data: unknown; emitted_at: number };
-}
-
-/** Exactly the three keys, in the order the protocol builder makes them. */
-function isRecord(m: unknown): m is RecordShape {
-  if (typeof m !== 'object' || m === null || (m as { type?: unknown }).type !== 'RECORD') return false;
-  const keys = Object.keys((m as RecordShape).record);
-  return keys.length === 3 && keys[0] === 'stream' && keys[1] === 'data' && keys[2] === 'emitted_at' && Object.keys(m).length === 2;
-}
-
 export class NdjsonWriter<M = unknown> {
   private buffer: string[] = [];
   private bufferedBytes = 0;
@@ -60,20 +48,26 @@ export class NdjsonWriter<M = unknown> {
 
   write(message: M): void {
     // Escaping runs once per chunk in flushBuffer (one scan of 64 KB beats one call per line).
-    const line = isRecord(message) ? this.recordLine(message.record) : JSON.stringify(message);
+    this.push(JSON.stringify(message));
+  }
+
+  /**
+   * A RECORD, byte for byte what write({type:'RECORD', record:{stream, data, emitted_at}}) gives,
+   * without the wrapper objects and with only `data` serialised per record.
+   */
+  writeRecord(stream: string, data: unknown, emittedAt: number): void {
+    let prefix = this.recordPrefix.get(stream);
+    if (prefix === undefined) {
+      prefix = `{"type":"RECORD","record":{"stream":${JSON.stringify(stream)},"data":`;
+      this.recordPrefix.set(stream, prefix);
+    }
+    this.push(`${prefix}${JSON.stringify(data)},"emitted_at":${JSON.stringify(emittedAt)}}}`);
+  }
+
+  private push(line: string): void {
     this.buffer.push(line);
     this.bufferedBytes += line.length + 1;
     if (this.bufferedBytes >= this.chunkBytes) this.flushBuffer();
-  }
-
-  /** A RECORD line, byte for byte what JSON.stringify gives, with only `data` serialised per record. */
-  private recordLine(r: { stream: string; data: unknown; emitted_at: number }): string {
-    let prefix = this.recordPrefix.get(r.stream);
-    if (prefix === undefined) {
-      prefix = `{"type":"RECORD","record":{"stream":${JSON.stringify(r.stream)},"data":`;
-      this.recordPrefix.set(r.stream, prefix);
-    }
-    return `${prefix}${JSON.stringify(r.data)},"emitted_at":${JSON.stringify(r.emitted_at)}}}`;
   }
 
   private flushBuffer(): void {
