@@ -45,12 +45,18 @@ function runConnector(config: Record<string, unknown>, streams: string[]): Promi
     let records = 0;
     let peak = 0;
     const needle = Buffer.from('{"type":"RECORD"');
+    let carry = Buffer.alloc(0); // the end of the previous chunk: a needle may straddle two chunks
     child.stdout.on('data', (chunk: Buffer) => {
-      let i = chunk.indexOf(needle);
+      const buf = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+      let i = buf.indexOf(needle);
+      let last = -1;
       while (i !== -1) {
         records += 1;
-        i = chunk.indexOf(needle, i + needle.length);
+        last = i;
+        i = buf.indexOf(needle, i + needle.length);
       }
+      const keepFrom = Math.max(buf.length - (needle.length - 1), last + needle.length);
+      carry = buf.subarray(keepFrom);
     });
     const sample = setInterval(() => {
       try {
