@@ -45,7 +45,7 @@ function runConnector(config: Record<string, unknown>, streams: string[]): Promi
     let records = 0;
     let peak = 0;
     const needle = Buffer.from('{"type":"RECORD"');
-    let carry = Buffer.alloc(0); // the end of the previous chunk: a needle may straddle two chunks
+    let carry: Buffer = Buffer.alloc(0); // the end of the previous chunk: a needle may straddle two chunks
     child.stdout.on('data', (chunk: Buffer) => {
       const buf = carry.length ? Buffer.concat([carry, chunk]) : chunk;
       let i = buf.indexOf(needle);
