@@ -12,7 +12,7 @@ import type { AirbyteMessage } from '../protocol/messages.js';
 import { NdjsonWriter } from '../protocol/writer.js';
 import { isSingerInvocation, singerMain } from './singer.js';
 import type { HttpClient } from '../http/client.js';
-import { clock, httpClientFor } from './runtime.js';
+import { clock, httpClientFor, withStopSignals } from './runtime.js';
 import { specification } from './spec.js';
 
 const USAGE = (name: string): string =>
@@ -138,21 +138,12 @@ async function dispatch<C>(
         }
       }
       const states = parseStateFile(stateText, { streams: streamsByName, log: (m) => logger.info(m) });
-      const abort = new AbortController();
-      const onSignal = (sig: string) => () => {
-        logger.warn(`${sig} received: stopping after the current window`);
-        abort.abort();
-      };
-      const term = onSignal('SIGTERM');
-      const int = onSignal('SIGINT');
-      process.once('SIGTERM', term);
-      process.once('SIGINT', int);
       const emitter: Emitter = {
         emit: (m) => writer.write(m),
         emitRecord: (stream, data, emittedAt) => writer.writeRecord(stream, data, emittedAt),
         ready: () => writer.ready(),
       };
-      try {
+      return withStopSignals((m) => logger.warn(m), async (signal) => {
         const result = await read({
           concurrency: source.http(config).maxConcurrent ?? 1,
           config,
@@ -165,17 +156,14 @@ async function dispatch<C>(
           logger,
           clock,
           errorContext: { authHint: source.authHint },
-          signal: abort.signal,
+          signal,
         });
-        if (abort.signal.aborted) {
+        if (signal.aborted) {
           writer.write(msg.errorTrace({ message: 'Interrupted by a signal; the next sync resumes from the last STATE.', failureType: 'transient_error' }, Date.now()));
           return 1;
         }
         return result.failed.length > 0 ? 1 : 0;
-      } finally {
-        process.off('SIGTERM', term);
-        process.off('SIGINT', int);
-      }
+      });
     }
     default:
       throw configError(command ? `Unknown command '${command}'. ${USAGE(source.name)}` : USAGE(source.name));

@@ -28,3 +28,24 @@ export function httpClientFor<C>(
     redact: deps.redact,
   });
 }
+
+/**
+ * Run `fn` with an AbortSignal that SIGTERM and SIGINT trip: the read stops after the
+ * current window, flushes, and marks running streams INCOMPLETE. Handlers are removed after.
+ */
+export async function withStopSignals<T>(log: (msg: string) => void, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const abort = new AbortController();
+  const handlers = (['SIGTERM', 'SIGINT'] as const).map((sig) => {
+    const handler = (): void => {
+      log(`${sig} received: stopping after the current window`);
+      abort.abort();
+    };
+    process.once(sig, handler);
+    return [sig, handler] as const;
+  });
+  try {
+    return await fn(abort.signal);
+  } finally {
+    for (const [sig, handler] of handlers) process.off(sig, handler);
+  }
+}

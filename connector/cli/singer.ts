@@ -10,7 +10,7 @@ import { migrateStreamState, type StreamState } from '../engine/state.js';
 import type { JsonSchema, StreamDef } from '../engine/stream.js';
 import type { AirbyteMessage, SyncMode } from '../protocol/messages.js';
 import { NdjsonWriter } from '../protocol/writer.js';
-import { clock, httpClientFor } from './runtime.js';
+import { clock, httpClientFor, withStopSignals } from './runtime.js';
 import { connectionSpecification } from './spec.js';
 
 /**
@@ -440,16 +440,7 @@ async function singerDispatch<C>(source: SourceDefinition<C>, flags: Flags, writ
   const http = httpClientFor(source, config, { logger, redact: scrub });
   const emitter = new SingerEmitter(writer, logger, selection, source.streams as ReadonlyArray<StreamDef<unknown>>, bookmarks);
   const catalog: ConfiguredStream[] = selection.map((s) => ({ name: s.name, syncMode: METHOD_TO_MODE[s.method] }));
-  const abort = new AbortController();
-  const onSignal = (sig: string) => () => {
-    logger.warn(`${sig} received: stopping after the current window`);
-    abort.abort();
-  };
-  const term = onSignal('SIGTERM');
-  const int = onSignal('SIGINT');
-  process.once('SIGTERM', term);
-  process.once('SIGINT', int);
-  try {
+  return withStopSignals((m) => logger.warn(m), async (signal) => {
     const result = await read({
       concurrency: source.http(config).maxConcurrent ?? 1,
       config,
@@ -462,9 +453,9 @@ async function singerDispatch<C>(source: SourceDefinition<C>, flags: Flags, writ
       logger,
       clock,
       errorContext: { authHint: source.authHint },
-      signal: abort.signal,
+      signal,
     });
-    if (abort.signal.aborted) {
+    if (signal.aborted) {
       logger.error('Interrupted by a signal; the next sync resumes from the last STATE.');
       return 1;
     }
@@ -473,8 +464,5 @@ async function singerDispatch<C>(source: SourceDefinition<C>, flags: Flags, writ
       return 1;
     }
     return 0;
-  } finally {
-    process.off('SIGTERM', term);
-    process.off('SIGINT', int);
-  }
+  });
 }

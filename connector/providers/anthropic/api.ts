@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { IdCursor } from '../../engine/lists.js';
+import { bucketPageSchema } from '../../engine/pages.js';
 import type { BucketApi, Page } from '../../engine/stream.js';
 import { DAY, isoDate, isoTime, parseUtc } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';
@@ -55,24 +56,8 @@ const rfc3339 = z.string().transform((s, ctx) => {
   return t;
 });
 
-const BucketSchema = z.looseObject({
-  starting_at: rfc3339,
-  ending_at: rfc3339,
-  results: z.array(z.unknown()).nullish(),
-});
-
 /** cost_report and usage_report/messages: {data:[{starting_at, ending_at, results}], has_more, next_page}. */
-const ReportPage: z.ZodType<Page> = z
-  .looseObject({
-    data: z.array(BucketSchema),
-    has_more: z.boolean().nullish(),
-    next_page: z.string().nullish(),
-  })
-  .transform((p) => ({
-    buckets: p.data.map((b) => ({ start: b.starting_at, end: b.ending_at, results: b.results ?? [] })),
-    hasMore: p.has_more === true,
-    nextPage: p.next_page ?? null,
-  }));
+const ReportPage = bucketPageSchema({ start: 'starting_at', end: 'ending_at', results: 'results' }, rfc3339);
 
 /** Anthropic re-sends every original parameter plus `page` (stable, opaque cursor). */
 const nextPageQuery = (first: Query, token: string): Query => [...first.filter(([k]) => k !== 'page'), ['page', token]];

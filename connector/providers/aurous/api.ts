@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { BucketApi, Page } from '../../engine/stream.js';
+import { bucketPageSchema } from '../../engine/pages.js';
+import type { BucketApi } from '../../engine/stream.js';
 import { DAY, isoTime, parseUtc } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';
 
@@ -68,23 +69,7 @@ const time = z.union([z.string(), z.number().int()]).transform((v, ctx) => {
   return t;
 });
 
-const BucketSchema = z.looseObject({
-  bucket_start: time,
-  bucket_end: time,
-  groups: z.array(z.unknown()).nullish(),
-});
-
-const PageSchema: z.ZodType<Page> = z
-  .looseObject({
-    data: z.array(BucketSchema),
-    has_more: z.boolean().nullish(),
-    next_page: z.string().nullish(),
-  })
-  .transform((p) => ({
-    buckets: p.data.map((b) => ({ start: b.bucket_start, end: b.bucket_end, results: b.groups ?? [] })),
-    hasMore: p.has_more === true,
-    nextPage: p.next_page ?? null,
-  }));
+const PageSchema = bucketPageSchema({ start: 'bucket_start', end: 'bucket_end', results: 'groups' }, time);
 
 /** A first-page query over [start, end) with `limit` group rows per page. */
 export const rangeQuery = (start: number, end: number, limit: number): Query => [

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Query } from '../../http/client.js';
-import type { BucketApi, Page } from '../../engine/stream.js';
+import { bucketPageSchema } from '../../engine/pages.js';
+import type { BucketApi } from '../../engine/stream.js';
 
 /**
  * How OpenAI's organization report endpoints (costs, usage/*) speak.
@@ -19,23 +20,7 @@ export const USAGE_LIMITS = {
 /** group_by=api_key_id is refused for windows before this (2025-12-06T00:00Z; langwatch/langwatch#7579). */
 export const API_KEY_ID_HISTORY_FLOOR = 1764979200;
 
-const BucketSchema = z.looseObject({
-  start_time: z.number().int(),
-  end_time: z.number().int(),
-  results: z.array(z.unknown()).nullish(),
-});
-
-const PageSchema: z.ZodType<Page> = z
-  .looseObject({
-    data: z.array(BucketSchema),
-    has_more: z.boolean().nullish(),
-    next_page: z.string().nullish(),
-  })
-  .transform((p) => ({
-    buckets: p.data.map((b) => ({ start: b.start_time, end: b.end_time, results: b.results ?? [] })),
-    hasMore: p.has_more === true,
-    nextPage: p.next_page ?? null,
-  }));
+const PageSchema = bucketPageSchema({ start: 'start_time', end: 'end_time', results: 'results' }, z.number().int());
 
 export const openAiBucketApi: BucketApi = {
   windowQuery: (w, limit) => [
