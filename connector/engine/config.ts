@@ -113,3 +113,18 @@ export function parseConfig<T>(schema: z.ZodType<T>, raw: unknown): T {
   }
   throw configError(`Config validation error: ${field ? `${field}: ` : ''}${message}.`.replace(/\.\.$/, '.'));
 }
+
+/** The HTTP client settings every connector takes from the shared tuning fields. */
+export function httpTuning(c: {
+  request_timeout_seconds: number;
+  max_retries: number;
+  max_concurrent_requests: number;
+  requests_per_minute?: number | undefined;
+}): { timeoutMs: number; maxRetries: number; maxConcurrent: number; requestsPerMinute: number | undefined } {
+  return {
+    timeoutMs: c.request_timeout_seconds * 1000,
+    maxRetries: c.max_retries,
+    maxConcurrent: c.max_concurrent_requests,
+    requestsPerMinute: c.requests_per_minute,
+  };
+}

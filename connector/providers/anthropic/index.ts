@@ -1,4 +1,4 @@
-import { commonConfig } from '../../engine/config.js';
+import { commonConfig, httpTuning } from '../../engine/config.js';
 import type { SourceDefinition } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
 import { VERSION } from '../../version.js';
@@ -25,10 +25,7 @@ export const anthropicSource: SourceDefinition<AnthropicConfig> = {
       accept: 'application/json',
       'user-agent': `source-anthropic-costs/${VERSION}`,
     },
-    timeoutMs: c.request_timeout_seconds * 1000,
-    maxRetries: c.max_retries,
-    maxConcurrent: c.max_concurrent_requests,
-    requestsPerMinute: c.requests_per_minute,
+    ...httpTuning(c),
   }),
   authHint:
     'Anthropic refused the key: an Anthropic Admin API key (sk-ant-admin...) from an organization admin is needed, not a regular API key (sk-ant-api...)',

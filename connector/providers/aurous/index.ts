@@ -1,4 +1,4 @@
-import { commonConfig } from '../../engine/config.js';
+import { commonConfig, httpTuning } from '../../engine/config.js';
 import type { SourceDefinition } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
 import { DAY } from '../../engine/time.js';
@@ -24,10 +24,7 @@ export const aurousSource: SourceDefinition<AurousConfig> = {
       accept: 'application/json',
       'user-agent': `source-aurous-usage/${VERSION}`,
     },
-    timeoutMs: c.request_timeout_seconds * 1000,
-    maxRetries: c.max_retries,
-    maxConcurrent: c.max_concurrent_requests,
-    requestsPerMinute: c.requests_per_minute,
+    ...httpTuning(c),
   }),
   authHint: 'Aurous Labs refused the key: set api_key to an Aurous Labs API key (al_live_..., or a legacy og_... key); it is sent as X-Api-Key',
   streams,

@@ -1,4 +1,4 @@
-import { commonConfig } from '../../engine/config.js';
+import { commonConfig, httpTuning } from '../../engine/config.js';
 import type { SourceDefinition } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
 import { DAY } from '../../engine/time.js';
@@ -20,10 +20,7 @@ export const openAiSource: SourceDefinition<OpenAiConfig> = {
   http: (c) => ({
     baseUrl: c.base_url,
     headers: { authorization: `Bearer ${c.admin_api_key}`, accept: 'application/json', 'user-agent': `source-openai-costs/${VERSION}` },
-    timeoutMs: c.request_timeout_seconds * 1000,
-    maxRetries: c.max_retries,
-    maxConcurrent: c.max_concurrent_requests,
-    requestsPerMinute: c.requests_per_minute,
+    ...httpTuning(c),
   }),
   authHint: 'OpenAI refused the key: an OpenAI Admin key (sk-admin-...) from an organization Owner is needed, not a project key',
   streams,
