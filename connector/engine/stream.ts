@@ -92,3 +92,19 @@ export interface ListStream<C> extends StreamBase {
 }
 
 export type StreamDef<C> = BucketStream<C> | ListStream<C>;
+
+/**
+ * The record schema every stream of this repository emits: draft-07, additionalProperties
+ * true (Airbyte's acceptance rule), the listed fields required, all others as given.
+ */
+export function recordSchema(title: string, description: string, properties: Record<string, JsonSchema>, required: readonly string[]): JsonSchema {
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    title,
+    description,
+    type: 'object',
+    additionalProperties: true,
+    required: [...required],
+    properties,
+  };
+}

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { recordId } from '../../engine/records.js';
-import type { Bucket, BucketStream, JsonSchema, Row } from '../../engine/stream.js';
+import { recordSchema, type Bucket, type BucketStream, type JsonSchema, type Row } from '../../engine/stream.js';
 import { BUCKET_SECONDS, DAY, isoDate, isoTime, type BucketWidth } from '../../engine/time.js';
 import { parseOrThrow } from '../../engine/validation.js';
 import { anthropicReportApi, arrayParam, COST_REPORT_MAX_BUCKETS, MESSAGES_LIMITS } from './api.js';
@@ -33,15 +33,7 @@ export const col = (name: string, type: ColumnType, description: string, more: P
 export function streamSchema(title: string, description: string, columns: readonly Column[], required: readonly string[]): JsonSchema {
   const properties: Record<string, JsonSchema> = {};
   for (const c of columns) properties[c.name] = { type: c.required ? c.type : [c.type, 'null'], description: c.description, ...c.extra };
-  return {
-    $schema: 'http://json-schema.org/draft-07/schema#',
-    title,
-    description,
-    type: 'object',
-    additionalProperties: true,
-    required: [...required],
-    properties,
-  };
+  return recordSchema(title, description, properties, required);
 }
 
 /** The columns every bucketed stream starts with. */

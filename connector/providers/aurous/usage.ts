@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { recordId } from '../../engine/records.js';
-import type { Bucket, BucketStream, JsonSchema, Row } from '../../engine/stream.js';
+import { recordSchema, type Bucket, type BucketStream, type JsonSchema, type Row } from '../../engine/stream.js';
 import { isoTime } from '../../engine/time.js';
 import { parseOrThrow } from '../../engine/validation.js';
 import type { Query } from '../../http/client.js';
@@ -43,15 +43,7 @@ export function usageSchema(): JsonSchema {
     properties[d] = { type: ['string', 'null'], description: 'Grouping dimension; null when not grouped by it or null upstream.' };
   }
   for (const m of METRICS) properties[m.name] = { type: [m.type, 'null'], description: m.description };
-  return {
-    $schema: 'http://json-schema.org/draft-07/schema#',
-    title: 'usage',
-    description: DESCRIPTION,
-    type: 'object',
-    additionalProperties: true,
-    required: ['id', 'bucket_start', 'bucket_end'],
-    properties,
-  };
+  return recordSchema('usage', DESCRIPTION, properties, ['id', 'bucket_start', 'bucket_end']);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { systemError } from '../../engine/errors.js';
 import { listPages, type IdCursor } from '../../engine/lists.js';
-import type { JsonSchema, ListContext, ListStream, Row } from '../../engine/stream.js';
+import { recordSchema, type JsonSchema, type ListContext, type ListStream, type Row } from '../../engine/stream.js';
 import { describeZodError } from '../../engine/validation.js';
 import { HttpError } from '../../http/errors.js';
 import type { OpenAiConfig } from './config.js';
@@ -37,15 +37,7 @@ export function entitySchema(decl: EntityDecl): JsonSchema {
   for (const f of decl.fields) {
     properties[f.name] = f.name === 'id' ? { type: 'string', description: f.description } : { type: [f.type, 'null'], description: f.description };
   }
-  return {
-    $schema: 'http://json-schema.org/draft-07/schema#',
-    title: decl.name,
-    description: decl.description,
-    type: 'object',
-    additionalProperties: true,
-    required: ['id'],
-    properties,
-  };
+  return recordSchema(decl.name, decl.description, properties, ['id']);
 }
 
 /** OpenAI's list cursor: `after` = the last id. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RecordIdHasher } from '../../engine/records.js';
-import type { BucketStream, JsonSchema, Row } from '../../engine/stream.js';
+import { recordSchema, type BucketStream, type JsonSchema, type Row } from '../../engine/stream.js';
 import { BUCKET_SECONDS, isoDate, type BucketWidth } from '../../engine/time.js';
 import { parseOrThrow } from '../../engine/validation.js';
 import type { Query } from '../../http/client.js';
@@ -113,15 +113,7 @@ export function reportSchema(decl: ReportDecl): JsonSchema {
   };
   for (const d of decl.dimensions) properties[d] = nullable(dimensionType(decl, d), { description: `Grouping dimension; null when not grouped by it or null upstream.` });
   for (const m of decl.metrics) properties[m.name] = nullable(m.type, m.description ? { description: m.description } : {});
-  return {
-    $schema: 'http://json-schema.org/draft-07/schema#',
-    title: decl.name,
-    description: decl.description,
-    type: 'object',
-    additionalProperties: true,
-    required: ['id', 'start_time', 'end_time', 'date'],
-    properties,
-  };
+  return recordSchema(decl.name, decl.description, properties, ['id', 'start_time', 'end_time', 'date']);
 }
 
 let lastStart = NaN;
