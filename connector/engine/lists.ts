@@ -44,3 +44,23 @@ export async function* listPages(ctx: ListContext, path: string, cursor: IdCurso
     after = next;
   }
 }
+
+/** listPages, each item validated with `item`; a bad item is a system_error naming the path, its index and the JSON path. */
+export async function* listItems<T>(ctx: ListContext, path: string, cursor: IdCursor, item: z.ZodType<T>, params: Query = []): AsyncIterable<T[]> {
+  let seen = 0;
+  for await (const items of listPages(ctx, path, cursor, params)) {
+    yield items.map((it, i) => {
+      const r = item.safeParse(it);
+      if (r.success) return r.data;
+      throw systemError(`${path} item ${seen + i}: unexpected item: ${describeZodError(r.error, it)}`);
+    });
+    seen += items.length;
+  }
+}
+
+/** The record of a flat entity: exactly the named fields, null when absent (nothing else is ever copied). */
+export function pickFields(item: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  for (const n of names) row[n] = item[n] ?? null;
+  return row;
+}

@@ -1,9 +1,7 @@
 import { z } from 'zod';
-import { systemError } from '../../engine/errors.js';
 import type { ListStream, Row } from '../../engine/stream.js';
-import { describeZodError } from '../../engine/validation.js';
 import type { Query } from '../../http/client.js';
-import { listPages } from '../../engine/lists.js';
+import { listItems, pickFields } from '../../engine/lists.js';
 import { LIST_CURSOR } from './api.js';
 import type { AnthropicConfig } from './config.js';
 import { col, streamSchema, type Column } from './reports.js';
@@ -17,11 +15,6 @@ import { col, streamSchema, type Column } from './reports.js';
 
 const str = z.string().nullish();
 
-function parseItem<T>(schema: z.ZodType<T>, item: unknown, where: string): T {
-  const r = schema.safeParse(item);
-  if (r.success) return r.data;
-  throw systemError(`${where}: unexpected item: ${describeZodError(r.error, item)}`);
-}
 
 const time = (name: string, description: string): Column => col(name, 'string', description, { extra: { format: 'date-time' } });
 const ID = (description: string): Column => col('id', 'string', description, { required: true });
@@ -33,10 +26,13 @@ interface EntityDecl<T> {
   params: Query;
   columns: readonly Column[];
   item: z.ZodType<T>;
-  row: (item: T) => Row;
+  /** The record of an item; default: exactly the declared columns (nothing else is ever copied). */
+  row?: (item: T) => Row;
 }
 
-function entityStream<T>(decl: EntityDecl<T>): ListStream<AnthropicConfig> {
+function entityStream<T extends Record<string, unknown>>(decl: EntityDecl<T>): ListStream<AnthropicConfig> {
+  const names = decl.columns.map((c) => c.name);
+  const row = decl.row ?? ((item: T): Row => pickFields(item, names));
   return {
     kind: 'list',
     name: decl.name,
@@ -44,11 +40,7 @@ function entityStream<T>(decl: EntityDecl<T>): ListStream<AnthropicConfig> {
     schema: streamSchema(decl.name, decl.description, decl.columns, ['id']),
     primaryKey: [['id']],
     async *pages(ctx) {
-      let n = 0;
-      for await (const items of listPages(ctx, decl.path, LIST_CURSOR, decl.params)) {
-        yield items.map((it, i) => decl.row(parseItem(decl.item, it, `${decl.path} item ${n + i}`)));
-        n += items.length;
-      }
+      for await (const items of listItems(ctx, decl.path, LIST_CURSOR, decl.item, decl.params)) yield items.map(row);
     },
   };
 }
@@ -81,15 +73,6 @@ export const workspacesStream = entityStream({
     col('data_residency', 'object', 'Data residency settings (workspace_geo, default_inference_geo, allowed_inference_geos) as the API sent them.'),
   ],
   item: WorkspaceItem,
-  row: (w) => ({
-    id: w.id,
-    type: w.type ?? null,
-    name: w.name ?? null,
-    created_at: w.created_at ?? null,
-    archived_at: w.archived_at ?? null,
-    display_color: w.display_color ?? null,
-    data_residency: w.data_residency ?? null,
-  }),
 });
 
 // ---- api_keys ---------------------------------------------------------------------
@@ -157,7 +140,6 @@ export const usersStream = entityStream({
     time('added_at', 'When the user joined the organization, RFC 3339.'),
   ],
   item: UserItem,
-  row: (u) => ({ id: u.id, type: u.type ?? null, email: u.email ?? null, name: u.name ?? null, role: u.role ?? null, added_at: u.added_at ?? null }),
 });
 
 export const ENTITY_STREAMS: ReadonlyArray<ListStream<AnthropicConfig>> = [workspacesStream, apiKeysStream, usersStream];

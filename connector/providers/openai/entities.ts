@@ -1,8 +1,6 @@
 import { z } from 'zod';
-import { systemError } from '../../engine/errors.js';
-import { listPages, type IdCursor } from '../../engine/lists.js';
+import { listItems, pickFields, type IdCursor } from '../../engine/lists.js';
 import { recordSchema, type JsonSchema, type ListContext, type ListStream, type Row } from '../../engine/stream.js';
-import { describeZodError } from '../../engine/validation.js';
 import { HttpError } from '../../http/errors.js';
 import type { OpenAiConfig } from './config.js';
 
@@ -43,11 +41,6 @@ export function entitySchema(decl: EntityDecl): JsonSchema {
 /** OpenAI's list cursor: `after` = the last id. */
 const CURSOR: IdCursor = { param: 'after', limit: ENTITY_PAGE_LIMIT };
 
-function parseItem<T>(schema: z.ZodType<T>, item: unknown, where: string): T {
-  const r = schema.safeParse(item);
-  if (r.success) return r.data;
-  throw systemError(`${where}: unexpected item: ${describeZodError(r.error, item)}`);
-}
 
 const str = z.string().nullish();
 const int = z.number().int().nullish();
@@ -69,25 +62,14 @@ export const PROJECTS: EntityDecl = {
 
 const ProjectItem = z.looseObject({ id: z.string().min(1), object: str, name: str, created_at: int, archived_at: int, status: str });
 type ProjectItem = z.infer<typeof ProjectItem>;
-
-const projectRow = (p: ProjectItem): Row => ({
-  id: p.id,
-  object: p.object ?? null,
-  name: p.name ?? null,
-  created_at: p.created_at ?? null,
-  archived_at: p.archived_at ?? null,
-  status: p.status ?? null,
-});
+const fieldNames = (decl: EntityDecl): string[] => decl.fields.map((f) => f.name);
 
 const PROJECTS_PATH = '/organization/projects';
 
 /** Every project (archived included), restricted to config.project_ids when set. */
 async function* projectPages(ctx: ListContext, config: OpenAiConfig): AsyncIterable<ProjectItem[]> {
   const only = config.project_ids?.length ? new Set(config.project_ids) : null;
-  let n = 0;
-  for await (const items of listPages(ctx, PROJECTS_PATH, CURSOR, [['include_archived', 'true']])) {
-    const projects = items.map((it, i) => parseItem(ProjectItem, it, `${PROJECTS_PATH} item ${n + i}`));
-    n += items.length;
+  for await (const projects of listItems(ctx, PROJECTS_PATH, CURSOR, ProjectItem, [['include_archived', 'true']])) {
     yield only ? projects.filter((p) => only.has(p.id)) : projects;
   }
 }
@@ -99,7 +81,8 @@ export const projectsStream: ListStream<OpenAiConfig> = {
   schema: entitySchema(PROJECTS),
   primaryKey: [['id']],
   async *pages(ctx, config) {
-    for await (const projects of projectPages(ctx, config)) yield projects.map(projectRow);
+    const names = fieldNames(PROJECTS);
+    for await (const projects of projectPages(ctx, config)) yield projects.map((p) => pickFields(p, names));
   },
 };
 
@@ -128,14 +111,8 @@ export const usersStream: ListStream<OpenAiConfig> = {
   schema: entitySchema(USERS),
   primaryKey: [['id']],
   async *pages(ctx) {
-    let n = 0;
-    for await (const items of listPages(ctx, USERS_PATH, CURSOR)) {
-      yield items.map((it, i) => {
-        const u = parseItem(UserItem, it, `${USERS_PATH} item ${n + i}`);
-        return { id: u.id, object: u.object ?? null, email: u.email ?? null, name: u.name ?? null, role: u.role ?? null, added_at: u.added_at ?? null };
-      });
-      n += items.length;
-    }
+    const names = fieldNames(USERS);
+    for await (const users of listItems(ctx, USERS_PATH, CURSOR, UserItem)) yield users.map((u) => pickFields(u, names));
   },
 };
 
@@ -206,9 +183,9 @@ export const projectApiKeysStream: ListStream<OpenAiConfig> = {
       const path = `${PROJECTS_PATH}/${encodeURIComponent(projectId)}/api_keys`;
       let n = 0;
       try {
-        for await (const items of listPages(ctx, path, CURSOR)) {
-          yield items.map((it, i) => keyRow(parseItem(KeyItem, it, `${path} item ${n + i}`), projectId));
-          n += items.length;
+        for await (const keys of listItems(ctx, path, CURSOR, KeyItem)) {
+          yield keys.map((k) => keyRow(k, projectId));
+          n += keys.length;
         }
       } catch (err) {
         // A project deleted between the project list and this request: nothing to list, not a failure.
