@@ -4,7 +4,7 @@ import { discoverCatalog, parseConfiguredCatalog } from '../engine/catalog.js';
 import { parseConfig } from '../engine/config.js';
 import { ConnectorError, configError, toConnectorError } from '../engine/errors.js';
 import { createLogger, levelFromEnv, type Logger } from '../engine/logger.js';
-import { read, type Emitter } from '../engine/read.js';
+import type { Emitter } from '../engine/read.js';
 import type { SourceDefinition } from '../engine/source.js';
 import { parseStateFile } from '../engine/state.js';
 import * as msg from '../protocol/messages.js';
@@ -12,7 +12,7 @@ import type { AirbyteMessage } from '../protocol/messages.js';
 import { NdjsonWriter } from '../protocol/writer.js';
 import { isSingerInvocation, singerMain } from './singer.js';
 import type { HttpClient } from '../http/client.js';
-import { clock, httpClientFor, withStopSignals } from './runtime.js';
+import { httpClientFor, readSource, withStopSignals } from './runtime.js';
 import { specification } from './spec.js';
 
 const USAGE = (name: string): string =>
@@ -144,20 +144,7 @@ async function dispatch<C>(
         ready: () => writer.ready(),
       };
       return withStopSignals((m) => logger.warn(m), async (signal) => {
-        const result = await read({
-          concurrency: source.http(config).maxConcurrent ?? 1,
-          config,
-          common: source.common(config),
-          streams: source.streams,
-          catalog,
-          states,
-          http: makeHttp(config),
-          emitter,
-          logger,
-          clock,
-          errorContext: { authHint: source.authHint },
-          signal,
-        });
+        const result = await readSource(source, config, { catalog, states, http: makeHttp(config), emitter, logger, signal });
         if (signal.aborted) {
           writer.write(msg.errorTrace({ message: 'Interrupted by a signal; the next sync resumes from the last STATE.', failureType: 'transient_error' }, Date.now()));
           return 1;

@@ -1,6 +1,7 @@
 import type { HttpLogger } from '../http/client.js';
 import { HttpClient } from '../http/client.js';
 import { RateLimiter } from '../http/rate-limit.js';
+import { read, type ReadOptions, type ReadResult } from '../engine/read.js';
 import type { SourceDefinition } from '../engine/source.js';
 
 /** The real clock and sleep; everything below the CLI takes them as arguments. */
@@ -48,4 +49,21 @@ export async function withStopSignals<T>(log: (msg: string) => void, fn: (signal
   } finally {
     for (const [sig, handler] of handlers) process.off(sig, handler);
   }
+}
+
+/** The engine read for one source and config: everything but the catalog, states, output and signal comes from the source. */
+export function readSource<C>(
+  source: SourceDefinition<C>,
+  config: C,
+  o: Pick<ReadOptions<C>, 'catalog' | 'states' | 'http' | 'emitter' | 'logger' | 'signal'>,
+): Promise<ReadResult> {
+  return read({
+    ...o,
+    config,
+    common: source.common(config),
+    streams: source.streams,
+    concurrency: source.http(config).maxConcurrent ?? 1,
+    clock,
+    errorContext: { authHint: source.authHint },
+  });
 }

@@ -4,13 +4,13 @@ import { z } from 'zod';
 import { parseConfig } from '../engine/config.js';
 import { ConnectorError, configError, toConnectorError } from '../engine/errors.js';
 import { createLogger, levelFromEnv, type Logger } from '../engine/logger.js';
-import { read, type ConfiguredStream, type Emitter } from '../engine/read.js';
+import type { ConfiguredStream, Emitter } from '../engine/read.js';
 import type { SourceDefinition } from '../engine/source.js';
 import { migrateStreamState, type StreamState } from '../engine/state.js';
 import type { JsonSchema, StreamDef } from '../engine/stream.js';
 import type { AirbyteMessage, SyncMode } from '../protocol/messages.js';
 import { NdjsonWriter } from '../protocol/writer.js';
-import { clock, httpClientFor, withStopSignals } from './runtime.js';
+import { httpClientFor, readSource, withStopSignals } from './runtime.js';
 import { connectionSpecification } from './spec.js';
 
 /**
@@ -416,7 +416,7 @@ async function singerDispatch<C>(source: SourceDefinition<C>, flags: Flags, writ
   if (!flags.config) throw configError(`--config FILE is required. ${USAGE(source.name)}`);
   const config = parseConfig(source.configSchema, readJson('config', flags.config));
   for (const s of source.secrets(config)) writer.addSecret(s);
-  const common = source.common(config);
+  source.common(config); // checks start_date <= end_date before any request
   if (flags.discover) {
     await writeText(`${JSON.stringify(singerCatalog(source.streams), null, 2)}\n`, scrub);
     return 0;
@@ -441,20 +441,7 @@ async function singerDispatch<C>(source: SourceDefinition<C>, flags: Flags, writ
   const emitter = new SingerEmitter(writer, logger, selection, source.streams as ReadonlyArray<StreamDef<unknown>>, bookmarks);
   const catalog: ConfiguredStream[] = selection.map((s) => ({ name: s.name, syncMode: METHOD_TO_MODE[s.method] }));
   return withStopSignals((m) => logger.warn(m), async (signal) => {
-    const result = await read({
-      concurrency: source.http(config).maxConcurrent ?? 1,
-      config,
-      common,
-      streams: source.streams,
-      catalog,
-      states,
-      http,
-      emitter,
-      logger,
-      clock,
-      errorContext: { authHint: source.authHint },
-      signal,
-    });
+    const result = await readSource(source, config, { catalog, states, http, emitter, logger, signal });
     if (signal.aborted) {
       logger.error('Interrupted by a signal; the next sync resumes from the last STATE.');
       return 1;

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { parseConfig } from '../engine/config.js';
 import { ConnectorError, configError } from '../engine/errors.js';
 import { createLogger, type Level } from '../engine/logger.js';
-import { read, type ConfiguredStream } from '../engine/read.js';
+import type { ConfiguredStream } from '../engine/read.js';
 import type { SourceDefinition } from '../engine/source.js';
 import type { StreamState } from '../engine/state.js';
 import { DAY } from '../engine/time.js';
@@ -14,7 +14,7 @@ import { DbLock } from '../warehouse/lock.js';
 import { Loader, type LoadTarget } from '../warehouse/loader.js';
 import { Lines, Progress, Secrets, summaryLine, type ProgressItem, type Terminal } from '../warehouse/summary.js';
 import { reportCommand } from './report.js';
-import { clock, httpClientFor } from './runtime.js';
+import { clock, httpClientFor, readSource } from './runtime.js';
 
 /**
  * `<connector> sync --config F [--db costs.duckdb] [--streams a,b] [--verbose] [--debug]`
@@ -199,20 +199,7 @@ export async function syncCommand<C>(source: SourceDefinition<C>, argv: string[]
         if (abort.signal.aborted) return;
         const configured = next;
         await streamOf.run(configured.name, () =>
-          read({
-            concurrency,
-            config,
-            common,
-            streams: source.streams,
-            catalog: [configured],
-            states,
-            http,
-            emitter,
-            logger,
-            clock,
-            errorContext: { authHint: source.authHint },
-            signal: abort.signal,
-          }),
+          readSource(source, config, { catalog: [configured], states, http, emitter, logger, signal: abort.signal }),
         );
       }
     };

@@ -106,7 +106,8 @@ export class WindowReader {
       }
       const prior = seen.get(bucket.start);
       if (!prior) {
-        seen.set(bucket.start, { ...bucket, results: [...bucket.results] });
+        // Every page is parsed afresh, so its bucket can be kept, and appended to, as it is.
+        seen.set(bucket.start, bucket);
       } else if (appendRecords) {
         for (const r of bucket.results) prior.results.push(r);
       } else if (JSON.stringify(prior.results) !== JSON.stringify(bucket.results)) {

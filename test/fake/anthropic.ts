@@ -1,5 +1,5 @@
 import { FakeServer, type Fault, type JsonReply, type LoggedRequest } from './server.js';
-import { rng, shortHash } from './openai-http.js';
+import { rng, shortHash } from './random.js';
 
 /**
  * A faithful fake of Anthropic's Admin API (shared/specs/anthropic-admin-usage-cost.openapi.json,

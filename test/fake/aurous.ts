@@ -1,3 +1,4 @@
+import { rng } from './random.js';
 import { FakeServer, type JsonReply, type LoggedRequest } from './server.js';
 
 /**
@@ -102,17 +103,6 @@ export interface AurousDataOptions {
   denseRows?: number;
 }
 
-/** A small seeded PRNG (mulberry32): the data is a pure function of the seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function hash(text: string): number {
   let h = 2166136261;

@@ -4,17 +4,6 @@ import type { JsonReply } from './server.js';
 
 export const INVALID_TOKEN_MESSAGE = 'The page token is invalid, have you modified the query parameters?';
 
-/** A small seeded PRNG (mulberry32): the fake's data is a pure function of the seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const err = (status: number, message: string, param: string | null = null, code: string | null = null): JsonReply => ({
   status,
@@ -51,13 +40,31 @@ export function decodeToken(token: string): { n: number; f: string } | null {
   }
 }
 
-/** A short stable hash, for deterministic ids and redacted values. */
-export function shortHash(text: string, length = 8): string {
-  let h = 2166136261;
-  let out = '';
-  for (let round = 0; out.length < length; round++) {
-    for (const ch of `${round}:${text}`) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
-    out += h.toString(16).padStart(8, '0');
+/**
+ * One page of an OpenAI report (costs and usage/*), with OpenAI's known bugs:
+ * `page` tokens are bound to the query's fingerprint, tokens handed out for grouped
+ * queries are never accepted, and a grouped page that ends in empty buckets claims
+ * there is more. At most `perPage` buckets of `step` seconds from `first` up to `end`.
+ */
+export function reportPage<R>(
+  q: URLSearchParams,
+  o: { first: number; end: number; step: number; perPage: number; grouped: boolean; results: (bucketStart: number) => R[] },
+): JsonReply {
+  const fp = fingerprint(q);
+  let from = o.first;
+  const page = q.get('page');
+  if (page !== null) {
+    const t = decodeToken(page);
+    if (!t || t.f !== fp || o.grouped) return err(400, INVALID_TOKEN_MESSAGE, null, 'invalid_request_error');
+    from = t.n;
   }
-  return out.slice(0, length);
+  const data: Array<{ object: string; start_time: number; end_time: number; results: R[] }> = [];
+  let t = from;
+  for (; t < o.end && data.length < o.perPage; t += o.step) {
+    data.push({ object: 'bucket', start_time: t, end_time: t + o.step, results: o.results(t) });
+  }
+  let hasMore = t < o.end;
+  const last = data[data.length - 1];
+  if (o.grouped && last && last.results.length === 0) hasMore = true;
+  return { status: 200, body: { object: 'page', data, has_more: hasMore, next_page: hasMore ? encodeToken(t, fp) : null } };
 }

@@ -1,5 +1,6 @@
 import type { JsonReply } from './server.js';
-import { arrayParam, decodeToken, encodeToken, err, fingerprint, intParam, INVALID_TOKEN_MESSAGE, rng, shortHash } from './openai-http.js';
+import { arrayParam, err, intParam, reportPage } from './openai-http.js';
+import { rng, shortHash } from './random.js';
 
 /**
  * The fake's usage endpoints (GET /organization/usage/*) and entity lists
@@ -343,27 +344,14 @@ export function usageReply(usage: OrgUsage, name: string, q: URLSearchParams, o:
     }
     if (values.length) filters[fname] = values;
   }
-  const fp = fingerprint(q);
-  let from = Math.floor(start / step) * step;
-  const page = q.get('page');
-  const grouped = groupBy.length > 0;
-  if (page !== null) {
-    const t = decodeToken(page);
-    // Known bug: tokens handed out for grouped queries are never accepted.
-    if (!t || t.f !== fp || grouped) return err(400, INVALID_TOKEN_MESSAGE, null, 'invalid_request_error');
-    from = t.n;
-  }
-  const perPage = Math.min(limit, o.truncateAt ?? Infinity);
-  const data: Array<{ object: string; start_time: number; end_time: number; results: UsageResult[] }> = [];
-  let t = from;
-  for (; t < end && data.length < perPage; t += step) {
-    data.push({ object: 'bucket', start_time: t, end_time: t + step, results: usage.results(ep, t, width, groupBy, filters) });
-  }
-  let hasMore = t < end;
-  // Known bug: a grouped page that ends in empty buckets claims there is more.
-  const last = data[data.length - 1];
-  if (grouped && last && last.results.length === 0) hasMore = true;
-  return { status: 200, body: { object: 'page', data, has_more: hasMore, next_page: hasMore ? encodeToken(t, fp) : null } };
+  return reportPage(q, {
+    first: Math.floor(start / step) * step,
+    end,
+    step,
+    perPage: Math.min(limit, o.truncateAt ?? Infinity),
+    grouped: groupBy.length > 0,
+    results: (t) => usage.results(ep, t, width, groupBy, filters),
+  });
 }
 
 // ---- entities -------------------------------------------------------------------

@@ -1,5 +1,6 @@
 import { FakeServer, type JsonReply, type LoggedRequest } from './server.js';
-import { arrayParam, decodeToken, encodeToken, err, fingerprint, intParam, INVALID_TOKEN_MESSAGE, rng } from './openai-http.js';
+import { arrayParam, err, intParam, INVALID_TOKEN_MESSAGE, reportPage } from './openai-http.js';
+import { rng } from './random.js';
 import {
   listReply,
   OrgDirectory,
@@ -306,27 +307,14 @@ export class FakeOpenAi extends FakeServer {
     if (groupBy.includes('api_key_id') && firstBucket < API_KEY_ID_FLOOR) {
       return err(400, `Grouping by api_key_id is only supported for start_time on or after ${API_KEY_ID_FLOOR}.`, 'group_by');
     }
-    const fp = fingerprint(q);
-    let from = firstBucket;
-    const page = q.get('page');
-    const grouped = groupBy.length > 0;
-    if (page !== null) {
-      const t = decodeToken(page);
-      // Known bug: tokens handed out for grouped queries are never accepted.
-      if (!t || t.f !== fp || grouped) return err(400, INVALID_TOKEN_MESSAGE, null, 'invalid_request_error');
-      from = t.n;
-    }
-    const perPage = Math.min(limit, this.options.truncateAt ?? Infinity);
-    const data: Array<{ object: string; start_time: number; end_time: number; results: CostResult[] }> = [];
     const filters = { projectIds: arrayParam(q, 'project_ids'), apiKeyIds: arrayParam(q, 'api_key_ids') };
-    let t = from;
-    for (; t < end && data.length < perPage; t += DAY) {
-      data.push({ object: 'bucket', start_time: t, end_time: t + DAY, results: this.org.costResults(t, groupBy as CostDim[], filters) });
-    }
-    let hasMore = t < end;
-    // Known bug: a grouped page that ends in empty buckets claims there is more.
-    const last = data[data.length - 1];
-    if (grouped && last && last.results.length === 0) hasMore = true;
-    return { status: 200, body: { object: 'page', data, has_more: hasMore, next_page: hasMore ? encodeToken(t, fp) : null } };
+    return reportPage(q, {
+      first: firstBucket,
+      end,
+      step: DAY,
+      perPage: Math.min(limit, this.options.truncateAt ?? Infinity),
+      grouped: groupBy.length > 0,
+      results: (t) => this.org.costResults(t, groupBy as CostDim[], filters),
+    });
   }
 }

@@ -5,7 +5,7 @@ import { claudeCodeStream } from '../../connector/providers/anthropic/claude-cod
 import { AnthropicConfigSchema } from '../../connector/providers/anthropic/config.js';
 import { centsToUsd, shiftDecimalLeft } from '../../connector/providers/anthropic/money.js';
 import { costRecord, messagesRecord } from '../../connector/providers/anthropic/reports.js';
-import { rng } from '../fake/openai-http.js';
+import { rng } from '../fake/random.js';
 
 const DAY = 86_400;
 const bucket = { start: Date.UTC(2025, 8, 1) / 1000, end: Date.UTC(2025, 8, 2) / 1000, results: [] };
