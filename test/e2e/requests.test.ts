@@ -130,8 +130,13 @@ describe('rate limits', () => {
     expect(result.code).toBe(0);
     expect(withoutIds(records(result.messages))).toEqual(truthOf(fake));
     expect(requests.length).toBe(7 + 4);
-    const total = (requests[4]?.at ?? 0) - (requests[0]?.at ?? 0);
-    expect(total).toBeGreaterThan(200);
+    assertProtocol(result, { streams: ['costs'], schemas: { costs: schema } });
+    // Each 429 doubles the spacing every request of the process keeps (250, 500, 1000 ms), on top of
+    // the jittered backoff: the k-th retry starts at least 250 * 2^(k-2) ms after the one before.
+    const gaps = requests.slice(1, 5).map((r, i) => r.at - (requests[i]?.at ?? 0));
+    expect(gaps[1]).toBeGreaterThanOrEqual(250 - 30);
+    expect(gaps[2]).toBeGreaterThanOrEqual(500 - 30);
+    expect(gaps[3]).toBeGreaterThanOrEqual(1000 - 30);
   });
 
   it('given requests_per_minute 240 when reading then request starts are spaced 250 ms apart', async () => {
