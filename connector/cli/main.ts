@@ -141,6 +141,7 @@ async function dispatch<C>(
       const emitter: Emitter = {
         emit: (m) => writer.write(m),
         emitRecord: (stream, data, emittedAt) => writer.writeRecord(stream, data, emittedAt),
+        emitRecordLines: (bytes) => writer.writeLines(bytes),
         ready: () => writer.ready(),
       };
       return withStopSignals((m) => logger.warn(m), async (signal) => {

@@ -1,4 +1,6 @@
+import { availableParallelism } from 'node:os';
 import type { HttpLogger } from '../http/client.js';
+import { DecodePool } from '../engine/decode-pool.js';
 import { HttpClient } from '../http/client.js';
 import { RateLimiter } from '../http/rate-limit.js';
 import { read, type ReadOptions, type ReadResult } from '../engine/read.js';
@@ -51,19 +53,34 @@ export async function withStopSignals<T>(log: (msg: string) => void, fn: (signal
   }
 }
 
-/** The engine read for one source and config: everything but the catalog, states, output and signal comes from the source. */
-export function readSource<C>(
+/**
+ * The engine read for one source and config: everything but the catalog, states, output and
+ * signal comes from the source. An output that takes serialised RECORD lines (the Airbyte
+ * writer) gets decode workers, unless `decode_threads` is 0.
+ */
+export async function readSource<C>(
   source: SourceDefinition<C>,
   config: C,
   o: Pick<ReadOptions<C>, 'catalog' | 'states' | 'http' | 'emitter' | 'logger' | 'signal'>,
 ): Promise<ReadResult> {
-  return read({
-    ...o,
-    config,
-    common: source.common(config),
-    streams: source.streams,
-    concurrency: source.http(config).maxConcurrent ?? 1,
-    clock,
-    errorContext: { authHint: source.authHint },
-  });
+  const concurrency = source.http(config).maxConcurrent ?? 1;
+  const threads = source.decodeThreads?.(config) ?? Math.min(availableParallelism(), concurrency);
+  const pool =
+    source.module && o.emitter.emitRecordLines && threads > 0
+      ? new DecodePool({ module: source.module, source: source.name, config, size: threads, log: (m) => o.logger.warn(m) })
+      : undefined;
+  try {
+    return await read({
+      ...o,
+      config,
+      common: source.common(config),
+      streams: source.streams,
+      concurrency,
+      clock,
+      errorContext: { authHint: source.authHint },
+      ...(pool ? { decoders: pool } : {}),
+    });
+  } finally {
+    await pool?.close();
+  }
 }

@@ -1,10 +1,10 @@
 import type { HttpClient, Query, RequestHooks } from '../http/client.js';
 import { HttpError } from '../http/errors.js';
-import { ConnectorError, systemError } from './errors.js';
+import { bucketRows, describeWindow, parsePage } from './decode.js';
+import { systemError } from './errors.js';
 import { bucketCount, bucketStarts, halve, type Window } from './planner.js';
-import type { Bucket, BucketPlan, Page, Row } from './stream.js';
+import type { Bucket, BucketPlan, EncodedRecords, Page, Row } from './stream.js';
 import { isoTime } from './time.js';
-import { describeZodError } from './validation.js';
 
 export interface WindowReaderContext {
   http: HttpClient;
@@ -15,6 +15,41 @@ export interface WindowReaderContext {
   onResponse: () => void;
   /** Rows one window may hold: windows shrink to stay under it once the density is known. */
   maxRowsPerWindow?: number;
+  /** Parses and serialises pages off the main thread (Airbyte output only); see decode-pool.ts. */
+  decoder?: PageDecoder;
+  clock: { now(): number };
+}
+
+/**
+ * Turns a response body into a Page whose buckets inside `window` carry their records already
+ * mapped and serialised as RECORD lines stamped `emittedAt` (Bucket.encoded). May take
+ * ownership of `body`. Throws NotJsonError for a body that is not JSON.
+ */
+export interface PageDecoder {
+  decode(body: Uint8Array, window: Window, emittedAt: number): Promise<Page>;
+}
+
+/** The records of a unit: row objects, or serialised RECORD lines when a decoder was used. */
+export class UnitRecords {
+  readonly rows: Row[] = [];
+  readonly encoded: Uint8Array[] = [];
+  count = 0;
+
+  addRows(rows: readonly Row[]): void {
+    for (const r of rows) this.rows.push(r);
+    this.count += rows.length;
+  }
+
+  addEncoded(e: EncodedRecords): void {
+    if (e.count > 0) this.encoded.push(e.bytes);
+    this.count += e.count;
+  }
+
+  append(other: UnitRecords): void {
+    this.addRows(other.rows);
+    for (const b of other.encoded) this.encoded.push(b);
+    this.count += other.count - other.rows.length;
+  }
 }
 
 /** Rows a stream may hold in memory across its units in flight; each unit gets its share. */
@@ -23,7 +58,6 @@ export const DEFAULT_MAX_ROWS_IN_FLIGHT = 60_000;
 /** A page that does not hold every bucket of its window. */
 class WindowNotCovered extends Error {}
 
-const describeWindow = (w: Window): string => `[${isoTime(w.start)}, ${isoTime(w.end)})`;
 
 /**
  * Reads bucketed windows of one stream. A grouped query is never paginated:
@@ -46,21 +80,20 @@ export class WindowReader {
     return this.maxBuckets;
   }
 
-  async read(window: Window): Promise<Row[]> {
+  async read(window: Window): Promise<UnitRecords> {
     const step = this.plan.bucketSeconds;
     if (bucketCount(window, step) > this.maxBuckets) {
       // Another unit in flight learned a smaller size meanwhile (halving after a 400 or truncation).
-      const out: Row[] = [];
+      const out = new UnitRecords();
       for (let s = window.start; s < window.end; s += this.maxBuckets * step) {
-        const part = await this.read({ start: s, end: Math.min(s + this.maxBuckets * step, window.end) });
-        for (const r of part) out.push(r);
+        out.append(await this.read({ start: s, end: Math.min(s + this.maxBuckets * step, window.end) }));
       }
       return out;
     }
     try {
-      const rows = await this.readCovered(window);
-      this.learnDensity(rows.length, bucketCount(window, step));
-      return rows;
+      const records = await this.readCovered(window);
+      this.learnDensity(records.count, bucketCount(window, step));
+      return records;
     } catch (err) {
       const shrinkable = err instanceof WindowNotCovered || (err instanceof HttpError && err.details.status === 400);
       if (!shrinkable || bucketCount(window, step) < 2) {
@@ -73,8 +106,7 @@ export class WindowReader {
       this.maxBuckets = Math.max(1, Math.min(this.maxBuckets, bucketCount(a, step)));
       this.ctx.warn(`${this.plan.path}: window ${describeWindow(window)} not served whole (${(err as Error).message}); using windows of at most ${this.maxBuckets} buckets`);
       const first = await this.read(a);
-      const second = await this.read(b);
-      for (const r of second) first.push(r);
+      first.append(await this.read(b));
       return first;
     }
   }
@@ -91,9 +123,11 @@ export class WindowReader {
     }
   }
 
-  private async readCovered(window: Window): Promise<Row[]> {
+  private async readCovered(window: Window): Promise<UnitRecords> {
     const { plan, ctx } = this;
     const step = plan.bucketSeconds;
+    // One stamp for the window, so a repeated bucket serialises to the same bytes.
+    const emittedAt = ctx.clock.now();
     const expected = bucketStarts(window, step);
     const seen = new Map<number, Bucket>();
     const accept = (bucket: Bucket, appendRecords: boolean): void => {
@@ -110,7 +144,7 @@ export class WindowReader {
         seen.set(bucket.start, bucket);
       } else if (appendRecords) {
         for (const r of bucket.results) prior.results.push(r);
-      } else if (JSON.stringify(prior.results) !== JSON.stringify(bucket.results)) {
+      } else if (!sameResults(prior, bucket)) {
         throw systemError(`${plan.path}: bucket ${isoTime(bucket.start)} came twice with different results in window ${describeWindow(window)}.`);
       } else {
         ctx.debug(`${plan.path}: dropping repeated bucket ${isoTime(bucket.start)}`);
@@ -120,7 +154,7 @@ export class WindowReader {
 
     if (plan.fetchWindow) {
       // Providers with an unusual cursor (Aurous: token-only, group splits) page through a window themselves.
-      const buckets = await plan.fetchWindow({ get: (q) => this.fetchPage(q, window), debug: ctx.debug }, window, expected.length);
+      const buckets = await plan.fetchWindow({ get: (q) => this.fetchPage(q, window, emittedAt), debug: ctx.debug }, window, expected.length);
       for (const b of buckets) accept(b, false);
       const gap = missing();
       if (gap.length) throw new WindowNotCovered(`${gap.length} of ${expected.length} buckets missing, first ${isoTime(gap[0] as number)}`);
@@ -129,7 +163,7 @@ export class WindowReader {
       const tokens = new Set<string>();
       let query = first;
       for (;;) {
-        const page = await this.fetchPage(query, window);
+        const page = await this.fetchPage(query, window, emittedAt);
         for (const bucket of page.buckets) accept(bucket, plan.api.recordsPaginated === true);
         // Records paginated in a one-bucket window: a last page with no records (so no bucket) means the bucket is empty, not missing.
         if (plan.api.recordsPaginated === true && expected.length === 1 && seen.size === 0 && page.buckets.length === 0 && !page.hasMore) {
@@ -148,43 +182,35 @@ export class WindowReader {
         query = plan.api.nextPageQuery(first, page.nextPage);
       }
     }
-    const rows: Row[] = [];
+    const out = new UnitRecords();
     for (const t of expected) {
       const bucket = seen.get(t) as Bucket;
-      // Ids include the bucket start, so a duplicate can only occur within one bucket.
-      const ids = new Set<unknown>();
-      bucket.results.forEach((result, i) => {
-        let row: Row;
-        try {
-          row = plan.toRecord(bucket, result, i);
-        } catch (err) {
-          throw wrapValidation(err, `${plan.path} window ${describeWindow(window)}, bucket ${isoTime(bucket.start)}, results[${i}]`);
-        }
-        if (ids.has(row.id)) {
-          throw systemError(`${plan.path}: two results with the same dimensions in bucket ${isoTime(bucket.start)} of window ${describeWindow(window)}; refusing to emit a duplicate key.`);
-        }
-        ids.add(row.id);
-        rows.push(row);
-      });
+      if (bucket.encoded) out.addEncoded(bucket.encoded);
+      else out.addRows(bucketRows(plan, bucket, window));
     }
-    return rows;
+    return out;
   }
 
-  async fetchPage(query: Query, window: Window): Promise<Page> {
-    const res = await this.ctx.http.getJson(this.plan.path, query, this.ctx.hooks);
-    this.ctx.onResponse();
-    const parsed = this.plan.api.page.safeParse(res.body);
-    if (!parsed.success) {
-      throw systemError(
-        `${this.plan.path}: unexpected response for window ${describeWindow(window)}: ${describeZodError(parsed.error, res.body)}`,
-      );
+  /**
+   * One page of `query`. With a decoder (plain one-page windows only: no provider fetcher, no
+   * records cursor), the body is parsed and its records serialised on a worker thread.
+   */
+  async fetchPage(query: Query, window: Window, emittedAt: number): Promise<Page> {
+    const { plan, ctx } = this;
+    const decoder = plan.fetchWindow || plan.api.recordsPaginated ? undefined : ctx.decoder;
+    if (decoder) {
+      const res = await ctx.http.get(plan.path, query, ctx.hooks, (body) => decoder.decode(body, window, emittedAt));
+      ctx.onResponse();
+      return res.body;
     }
-    return parsed.data;
+    const res = await ctx.http.getJson(plan.path, query, ctx.hooks);
+    ctx.onResponse();
+    return parsePage(plan, res.body, window);
   }
 }
 
-function wrapValidation(err: unknown, where: string): ConnectorError {
-  if (err instanceof ConnectorError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return systemError(`unexpected response at ${where}: ${message}`);
+/** Whether a bucket that came twice came with the same results. */
+function sameResults(a: Bucket, b: Bucket): boolean {
+  if (a.encoded && b.encoded) return Buffer.compare(a.encoded.bytes, b.encoded.bytes) === 0;
+  return JSON.stringify(a.results) === JSON.stringify(b.results);
 }

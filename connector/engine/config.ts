@@ -86,6 +86,18 @@ export const tuning = {
     .max(6000, 'requests_per_minute must be at most 6000')
     .optional()
     .meta({ title: 'Requests per minute', description: 'Optional cap on request starts per minute, shared by all streams. After a 429 the whole process slows down.', order: 23 }),
+  decode_threads: z
+    .number()
+    .int('decode_threads must be a whole number')
+    .min(0, 'decode_threads must be between 0 and 16')
+    .max(16, 'decode_threads must be between 0 and 16')
+    .optional()
+    .meta({
+      title: 'Decode threads',
+      description:
+        'Worker threads that parse responses and serialise records during a read, so a large backfill uses more than one core. Default: one per CPU, at most max_concurrent_requests. 0 decodes on the main thread.',
+      order: 24,
+    }),
 };
 
 /** Resolve the shared date fields into unix seconds, checking their order. */

@@ -1,7 +1,7 @@
 import type { HttpClient } from '../http/client.js';
 import * as msg from '../protocol/messages.js';
 import type { AirbyteMessage, SyncMode } from '../protocol/messages.js';
-import { DEFAULT_MAX_ROWS_IN_FLIGHT, WindowReader } from './buckets.js';
+import { DEFAULT_MAX_ROWS_IN_FLIGHT, UnitRecords, WindowReader, type PageDecoder } from './buckets.js';
 import { ConnectorError, configError, toConnectorError, type ErrorContext } from './errors.js';
 import type { Logger } from './logger.js';
 import { planWindows, type Window } from './planner.js';
@@ -14,6 +14,11 @@ export interface Emitter {
   emit(message: AirbyteMessage): void;
   /** Optional fast path for RECORDs (no wrapper objects); same meaning as emit(record(...)). */
   emitRecord?(stream: string, data: Row, emittedAt: number): void;
+  /**
+   * RECORD lines already serialised (UTF-8, newline-terminated) by a decode worker. Only an
+   * emitter that has this gets them: read() is given decoders only for such an emitter.
+   */
+  emitRecordLines?(bytes: Uint8Array): void;
   /** Resolves when the output can take more (backpressure). */
   ready(): Promise<void>;
 }
@@ -44,6 +49,8 @@ export interface ReadOptions<C> {
   signal?: AbortSignal;
   /** Windows (and streams) read at once; the HTTP client bounds requests in flight separately. */
   concurrency?: number;
+  /** Page decoders on worker threads, per stream; requires emitter.emitRecordLines. */
+  decoders?: { forStream(stream: string): PageDecoder };
 }
 
 export interface ReadResult {
@@ -128,6 +135,15 @@ class StreamRun<C> {
     this.pending += rows.length;
   }
 
+  private emitUnit(records: UnitRecords): void {
+    this.emitRecords(records.rows);
+    if (records.encoded.length === 0) return;
+    const { emitter } = this.o;
+    if (!emitter.emitRecordLines) throw new Error('serialised records need an emitter with emitRecordLines');
+    for (const bytes of records.encoded) emitter.emitRecordLines(bytes);
+    this.pending += records.count - records.rows.length;
+  }
+
   private emitState(state: Record<string, unknown>): void {
     this.o.emitter.emit(msg.streamState(this.name, state, this.pending));
     this.pending = 0;
@@ -175,6 +191,8 @@ class StreamRun<C> {
       hooks: { onRateLimited: (until) => this.rateLimited(until) },
       onResponse: this.onResponse,
       maxRowsPerWindow: Math.floor(DEFAULT_MAX_ROWS_IN_FLIGHT / depth),
+      clock: o.clock,
+      ...(o.decoders ? { decoder: o.decoders.forStream(this.name) } : {}),
     });
     // Up to `concurrency` units are fetched ahead and emitted strictly in order, so a STATE always
     // follows every earlier record of the stream. A planned window wider than the reader's current
@@ -183,7 +201,7 @@ class StreamRun<C> {
     // density sizes the rest before several are in flight.
     const step = plan.bucketSeconds;
     const pending = [...windows];
-    const inflight: Array<{ unit: Window; rows: Promise<Row[]> }> = [];
+    const inflight: Array<{ unit: Window; rows: Promise<UnitRecords> }> = [];
     let done = 0;
     const launch = (): void => {
       while (inflight.length < (done === 0 ? 1 : depth) && pending.length > 0 && !o.signal?.aborted) {
@@ -202,12 +220,12 @@ class StreamRun<C> {
     launch();
     while (inflight.length > 0) {
       this.checkAborted();
-      const { unit, rows } = inflight.shift() as { unit: Window; rows: Promise<Row[]> };
+      const { unit, rows } = inflight.shift() as { unit: Window; rows: Promise<UnitRecords> };
       const data = await rows;
       done += 1;
       this.checkAborted();
       launch();
-      this.emitRecords(data);
+      this.emitUnit(data);
       const cursor = cursorAfter(unit);
       const last = inflight.length === 0 && pending.length === 0;
       if (last || (cursor < finalCursor && cursor !== lastEmitted)) {

@@ -19,6 +19,10 @@ export interface SourceDefinition<C> {
   /** Shown on 401/403. */
   authHint: string;
   streams: ReadonlyArray<StreamDef<C>>;
+  /** URL of the module that exports this definition (import.meta.url), so decode workers can load it; without it, pages are decoded on the main thread. */
+  module?: string;
+  /** Worker threads for decoding (config `decode_threads`); undefined: one per CPU, at most the request concurrency. */
+  decodeThreads?(config: C): number | undefined;
   /** One cheap authenticated request; throws on failure. */
   check(http: HttpClient, config: C): Promise<void>;
 }

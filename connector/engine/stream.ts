@@ -5,11 +5,19 @@ import type { Window } from './planner.js';
 export type JsonSchema = Record<string, unknown>;
 export type Row = Record<string, unknown>;
 
+/** RECORD lines serialised off the main thread: UTF-8, one line per record, each ending in a newline. */
+export interface EncodedRecords {
+  count: number;
+  bytes: Uint8Array;
+}
+
 /** One time bucket of a bucketed report, as the engine sees it. */
 export interface Bucket {
   start: number;
   end: number;
   results: unknown[];
+  /** Set by a decode worker: the bucket's records, already mapped and serialised (results is then empty). */
+  encoded?: EncodedRecords;
 }
 
 export interface Page {

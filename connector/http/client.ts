@@ -34,17 +34,42 @@ export interface RequestHooks {
   onRateLimited?: (untilMs: number) => void;
 }
 
-export interface JsonResponse {
+export interface JsonResponse<T = unknown> {
   status: number;
   headers: Headers;
-  body: unknown;
+  body: T;
   url: string;
+}
+
+/** Turns a 2xx body into a value; throws NotJsonError when the bytes are not JSON (retried as bad_body). */
+export type BodyDecoder<T> = (bytes: Uint8Array) => T | Promise<T>;
+
+/** A 2xx body that does not parse as JSON: a proxy's HTML page, a truncated reply. Retried. */
+export class NotJsonError extends Error {}
+
+const utf8 = new TextDecoder();
+
+/** The default decoder: UTF-8, then JSON.parse. */
+export const parseJsonBody: BodyDecoder<unknown> = (bytes) => {
+  try {
+    return JSON.parse(utf8.decode(bytes));
+  } catch {
+    throw new NotJsonError('not JSON');
+  }
+};
+
+interface RawResponse {
+  status: number;
+  headers: Headers;
+  bytes: Uint8Array;
 }
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 export const DEFAULT_MAX_RETRIES = 8;
 export const DEFAULT_MAX_RETRY_TIME_MS = 10 * 60_000;
 const EXCERPT_CHARS = 300;
+/** Enough bytes for EXCERPT_CHARS characters of UTF-8. */
+const EXCERPT_BYTES = EXCERPT_CHARS * 4;
 
 /** GET-only JSON client: timeout, classified errors, retry with backoff, shared rate limit. */
 export class HttpClient {
@@ -63,22 +88,48 @@ export class HttpClient {
     return `${base}${path}${qs ? `?${qs}` : ''}`;
   }
 
-  async getJson(path: string, query: Query, hooks: RequestHooks = {}): Promise<JsonResponse> {
+  getJson(path: string, query: Query, hooks: RequestHooks = {}): Promise<JsonResponse> {
+    return this.get(path, query, hooks, parseJsonBody);
+  }
+
+  /**
+   * GET with retries; the body goes through `decode` after the request slot is released, so
+   * decoding (possibly on a worker thread) never holds up other requests. A NotJsonError from
+   * `decode` is retried like any bad body; any other error from it ends the request.
+   */
+  async get<T>(path: string, query: Query, hooks: RequestHooks, decode: BodyDecoder<T>): Promise<JsonResponse<T>> {
     const url = this.url(path, query);
     const started = this.o.clock.now();
     const maxRetryTime = this.o.maxRetryTimeMs ?? DEFAULT_MAX_RETRY_TIME_MS;
     return pRetry(
       async () => {
+        let raw: RawResponse;
         await this.slots.acquire();
         try {
           await this.waitForLimiter(hooks);
-          return await this.once(url);
+          raw = await this.once(url);
         } catch (err) {
           if (err instanceof HttpError && !err.retryable) throw new AbortError(err);
           throw err;
         } finally {
           this.slots.release();
         }
+        // `decode` may take the bytes (a worker thread does): keep the start for an error message.
+        const head = raw.bytes.slice(0, EXCERPT_BYTES);
+        let body: T;
+        try {
+          body = await decode(raw.bytes);
+        } catch (err) {
+          if (!(err instanceof NotJsonError)) throw new AbortError(err as Error);
+          const excerpt = this.excerpt(head);
+          throw new HttpError('bad_body', `HTTP ${raw.status} from ${this.describe(url)} is not JSON: ${excerpt}`, {
+            status: raw.status,
+            url: this.describe(url),
+            bodyExcerpt: excerpt,
+          });
+        }
+        this.o.limiter.relax();
+        return { status: raw.status, headers: raw.headers, body, url: this.describe(url) };
       },
       {
         retries: this.o.maxRetries ?? DEFAULT_MAX_RETRIES,
@@ -123,17 +174,21 @@ export class HttpClient {
     return this.o.redact(url.replace(this.o.baseUrl.replace(/\/+$/, ''), ''));
   }
 
-  private async once(url: string): Promise<JsonResponse> {
+  private excerpt(bytes: Uint8Array): string {
+    return this.o.redact(utf8.decode(bytes.subarray(0, EXCERPT_BYTES)).slice(0, EXCERPT_CHARS).replace(/\s+/g, ' '));
+  }
+
+  private async once(url: string): Promise<RawResponse> {
     const timeoutMs = this.o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     this.requestCount += 1;
     this.o.logger.debug(`GET ${this.describe(url)}`);
     let res: Response;
-    let text: string;
+    let bytes: Uint8Array;
     try {
       res = await this.o.fetch(url, { headers: this.o.headers, signal: controller.signal });
-      text = await res.text();
+      bytes = new Uint8Array(await res.arrayBuffer());
     } catch (err) {
       const reason = controller.signal.aborted
         ? `no response within ${timeoutMs} ms`
@@ -143,9 +198,9 @@ export class HttpClient {
       clearTimeout(timer);
     }
     this.observeBudget(res.headers);
-    const excerpt = this.o.redact(text.slice(0, EXCERPT_CHARS).replace(/\s+/g, ' '));
     if (!res.ok) {
       const kind = kindForStatus(res.status);
+      const excerpt = this.excerpt(bytes);
       throw new HttpError(kind, `HTTP ${res.status} from ${this.describe(url)}: ${excerpt}`, {
         status: res.status,
         url: this.describe(url),
@@ -154,18 +209,7 @@ export class HttpClient {
         headers: Object.fromEntries(res.headers),
       });
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new HttpError('bad_body', `HTTP ${res.status} from ${this.describe(url)} is not JSON: ${excerpt}`, {
-        status: res.status,
-        url: this.describe(url),
-        bodyExcerpt: excerpt,
-      });
-    }
-    this.o.limiter.relax();
-    return { status: res.status, headers: res.headers, body, url: this.describe(url) };
+    return { status: res.status, headers: res.headers, bytes };
   }
 
   /** Standard RateLimit-Remaining / RateLimit-Reset (seconds): pause before the budget runs dry. */

@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { recordLine } from './lines.js';
 
 /**
  * The one place that writes to stdout: newline-delimited JSON, one message a line.
@@ -22,10 +23,14 @@ export function serialize(message: unknown): string {
   return escapeAll(JSON.stringify(message));
 }
 
+/** UTF-8 of U+2028, U+2029 and U+0085: a chunk of bytes without them needs no escaping. */
+const LINE_BREAKER_BYTES = ['\u2028', '\u2029', '\u0085'].map((c) => Buffer.from(c, 'utf8'));
+
 export class NdjsonWriter<M = unknown> {
   private buffer: string[] = [];
   private bufferedBytes = 0;
   private secrets: string[] = [];
+  private secretBytes: Buffer[] = [];
   private waiting: Promise<void> | null = null;
 
   constructor(
@@ -35,7 +40,10 @@ export class NdjsonWriter<M = unknown> {
 
   /** Values that must never reach the output (API keys). Short values are ignored. */
   addSecret(secret: string): void {
-    if (secret.length >= 6 && !this.secrets.includes(secret)) this.secrets.push(secret);
+    if (secret.length >= 6 && !this.secrets.includes(secret)) {
+      this.secrets.push(secret);
+      this.secretBytes.push(Buffer.from(secret, 'utf8'));
+    }
   }
 
   scrub(text: string): string {
@@ -44,24 +52,26 @@ export class NdjsonWriter<M = unknown> {
     return out;
   }
 
-  private readonly recordPrefix = new Map<string, string>();
-
   write(message: M): void {
     // Escaping runs once per chunk in flushBuffer (one scan of 64 KB beats one call per line).
     this.push(JSON.stringify(message));
   }
 
-  /**
-   * A RECORD, byte for byte what write({type:'RECORD', record:{stream, data, emitted_at}}) gives,
-   * without the wrapper objects and with only `data` serialised per record.
-   */
+  /** A RECORD; same bytes as write() of the whole message (see recordLine). */
   writeRecord(stream: string, data: unknown, emittedAt: number): void {
-    let prefix = this.recordPrefix.get(stream);
-    if (prefix === undefined) {
-      prefix = `{"type":"RECORD","record":{"stream":${JSON.stringify(stream)},"data":`;
-      this.recordPrefix.set(stream, prefix);
-    }
-    this.push(`${prefix}${JSON.stringify(data)},"emitted_at":${JSON.stringify(emittedAt)}}}`);
+    this.push(recordLine(stream, data, emittedAt));
+  }
+
+  /**
+   * Lines serialised elsewhere (a decode worker), as UTF-8 bytes, each ending in a newline.
+   * Written as they are unless they hold a line breaker or a secret, in which case they take
+   * the string path (escape, scrub) like everything else.
+   */
+  writeLines(bytes: Uint8Array): void {
+    this.flushBuffer();
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const needsText = LINE_BREAKER_BYTES.some((b) => buf.includes(b)) || this.secretBytes.some((b) => buf.includes(b));
+    this.send(needsText ? this.scrub(escapeAll(buf.toString('utf8'))) : buf);
   }
 
   private push(line: string): void {
@@ -75,6 +85,10 @@ export class NdjsonWriter<M = unknown> {
     const chunk = this.scrub(escapeAll(this.buffer.join('\n') + '\n'));
     this.buffer = [];
     this.bufferedBytes = 0;
+    this.send(chunk);
+  }
+
+  private send(chunk: string | Buffer): void {
     if (!this.out.write(chunk) && !this.waiting) {
       this.waiting = new Promise((resolve) => {
         const done = (): void => {

@@ -135,13 +135,13 @@ describe('claude_code days through the engine (records paginated in one bucket)'
         return { status: 200, headers: new Headers(), url: '', body: pages[queries.length - 1] };
       },
     } as unknown as HttpClient;
-    const r = new WindowReader(plan, { http, debug: () => undefined, warn: () => undefined, hooks: {}, onResponse: () => undefined });
+    const r = new WindowReader(plan, { http, debug: () => undefined, warn: () => undefined, hooks: {}, onResponse: () => undefined, clock: { now: () => 0 } });
     return { r, queries };
   };
 
   it('given a day without any record when read then the bucket is empty, not missing', async () => {
     const { r, queries } = reader([{ data: [], has_more: false, next_page: null }]);
-    await expect(r.read({ start: bucket.start, end: bucket.start + DAY })).resolves.toEqual([]);
+    await expect(r.read({ start: bucket.start, end: bucket.start + DAY }).then((u) => u.rows)).resolves.toEqual([]);
     expect(queries).toEqual([['starting_at=2025-09-01', 'limit=1000']]);
   });
 
@@ -150,7 +150,7 @@ describe('claude_code days through the engine (records paginated in one bucket)'
       { data: [record('a@x'), record('b@x')], has_more: true, next_page: 'page_1' },
       { data: [record('c@x')], has_more: false, next_page: null },
     ]);
-    const rows = await r.read({ start: bucket.start, end: bucket.start + DAY });
+    const { rows } = await r.read({ start: bucket.start, end: bucket.start + DAY });
     expect(rows.map((x) => x.actor_email_address)).toEqual(['a@x', 'b@x', 'c@x']);
     expect(queries[1]).toEqual(['starting_at=2025-09-01', 'limit=1000', 'page=page_1']);
   });

@@ -30,6 +30,8 @@ export const anthropicSource: SourceDefinition<AnthropicConfig> = {
   authHint:
     'Anthropic refused the key: an Anthropic Admin API key (sk-ant-admin...) from an organization admin is needed, not a regular API key (sk-ant-api...)',
   streams,
+  module: import.meta.url,
+  decodeThreads: (c) => c.decode_threads,
   async check(http) {
     // The cheapest Admin-only request: one user of the organization.
     await http.getJson('/v1/organizations/users', [['limit', '1']]);

@@ -52,6 +52,7 @@ export const OpenAiConfigSchema = z
     max_retries: tuning.max_retries,
     max_concurrent_requests: tuning.max_concurrent_requests,
     requests_per_minute: tuning.requests_per_minute,
+  decode_threads: tuning.decode_threads,
   });
 
 export type OpenAiConfig = z.infer<typeof OpenAiConfigSchema>;

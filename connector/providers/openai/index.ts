@@ -24,6 +24,8 @@ export const openAiSource: SourceDefinition<OpenAiConfig> = {
   }),
   authHint: 'OpenAI refused the key: an OpenAI Admin key (sk-admin-...) from an organization Owner is needed, not a project key',
   streams,
+  module: import.meta.url,
+  decodeThreads: (c) => c.decode_threads,
   async check(http) {
     const now = Math.floor(Date.now() / 1000);
     const start = Math.floor(now / DAY) * DAY - DAY;
