@@ -69,6 +69,7 @@ export async function readSource<C>(
     source.module && o.emitter.emitRecordLines && threads > 0
       ? new DecodePool({ module: source.module, source: source.name, config, size: threads, log: (m) => o.logger.warn(m) })
       : undefined;
+  if (pool) o.logger.info(`decoding responses on up to ${threads} worker thread(s)`);
   try {
     return await read({
       ...o,

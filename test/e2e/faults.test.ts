@@ -89,6 +89,16 @@ describe('transient faults are retried and the output stays exact', () => {
     expect(requests.length).toBe(3 + times);
   });
 
+  it.each(cases.filter(([, f]) => f.kind === 'truncate' || f.kind === 'html'))(
+    'given %s and decoding on the main thread when reading then it is retried the same way',
+    async (_name, fault) => {
+      fake.fault({ fault, after: 1 });
+      const { result, requests } = await read({ ...baseConfig(), decode_threads: 0 });
+      expectExact(result);
+      expect(requests.length).toBe(4);
+    },
+  );
+
   it('given 500s on every try when reading then the stream fails loudly as transient_error with no partial window', async () => {
     fake.fault({ fault: { kind: 'status', status: 500 }, times: 100, after: 1 });
     const { result } = await read();
@@ -173,10 +183,16 @@ describe('odd but valid responses are read exactly', () => {
   });
 });
 
-describe('responses that do not match are a system_error naming endpoint, window and JSON path', () => {
+// Pages are decoded on worker threads by default and on the main thread with decode_threads 0: same errors.
+const DECODING: Array<[string, Record<string, unknown>]> = [
+  ['on decode workers', {}],
+  ['on the main thread', { decode_threads: 0 }],
+];
+
+describe.each(DECODING)('responses that do not match are a system_error naming endpoint, window and JSON path (decoding %s)', (_where, decoding) => {
   it('given a body without data when reading then the error names the path and quotes a redacted excerpt', async () => {
     fake.fault({ after: 1, fault: { kind: 'transform', fn: () => ({ object: 'page', echoed_key: SENTINEL }) } });
-    const message = expectLoudFailure((await read()).result, 'system_error');
+    const message = expectLoudFailure((await read({ ...baseConfig(), ...decoding })).result, 'system_error');
     expect(message).toContain('/organization/costs');
     expect(message).toContain('2025-09-21T00:00:00Z');
     expect(message).toMatch(/at data:/);
@@ -195,7 +211,7 @@ describe('responses that do not match are a system_error naming endpoint, window
         },
       },
     });
-    const { result } = await read();
+    const { result } = await read({ ...baseConfig(), ...decoding });
     const message = expectLoudFailure(result, 'system_error');
     expect(message).toMatch(/results\[0\]: at amount\.value: /);
     expect(records(result.messages)).toHaveLength(0);

@@ -104,6 +104,27 @@ describe('source-openai-costs costs stream', () => {
     }
   });
 
+  it('given decode workers and decode_threads 0 when reading the same streams then records and states are the same apart from timestamps, and equal to the ground truth', async () => {
+    const read = async (extra: Record<string, unknown>) => {
+      const cat = catalog([{ name: 'costs', mode: 'incremental' }, { name: 'usage_completions', mode: 'incremental' }, { name: 'projects', mode: 'full_refresh' }]);
+      const f = files({ 'config.json': config({ max_window_days: 10, max_concurrent_requests: 3, ...extra }), 'catalog.json': cat });
+      const result = await run(BINS.openai, ['read', '--config', f['config.json'] as string, '--catalog', f['catalog.json'] as string]);
+      expect(result.code).toBe(0);
+      assertProtocol(result, { streams: ['costs', 'usage_completions', 'projects'] });
+      // Log lines and statuses interleave across concurrent streams; each stream's records and states keep their order.
+      const perStream = (name: string) => result.messages.filter((m) => (m.type === 'RECORD' && m.record.stream === name) || (m.type === 'STATE' && m.state.stream.stream_descriptor.name === name));
+      const decoding = ofType(result.messages, 'LOG').filter((m) => /worker thread/.test(m.log.message as string)).map((m) => m.log.message as string);
+      return [decoding, ...['costs', 'usage_completions', 'projects'].map((name) => JSON.stringify(perStream(name)).replace(/"(emitted_at|synced_at)":\d+/g, '"$1":0'))];
+    };
+    const [[onWorkers, ...workers], [onMain, ...mainThread]] = [await read({ decode_threads: 2 }), await read({ decode_threads: 0 })];
+    expect(onWorkers).toEqual(['decoding responses on up to 2 worker thread(s)']);
+    expect(onMain).toEqual([]);
+    expect(workers).toEqual(mainThread);
+    const costs = (JSON.parse(workers[0] as string) as Array<{ type: string; record?: { data: Record<string, unknown> } }>).flatMap((m) => (m.record ? [m.record.data] : []));
+    const expected = fake.org.expectedCosts(day('2025-09-01'), day('2025-12-30'), ['project_id', 'line_item']);
+    expect(withoutIds(costs)).toEqual(withoutIds(expected as unknown as Array<Record<string, unknown>>));
+  });
+
   it('given an incremental read when reading again with its last state then only the lookback window is re-emitted', async () => {
     const first = await readCosts(config({ max_window_days: 30 }));
     expect(first.result.code).toBe(0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HttpClient } from '../../connector/http/client.js';
+import { HttpClient, NotJsonError } from '../../connector/http/client.js';
 import { HttpError, parseRetryAfter } from '../../connector/http/errors.js';
 import { RateLimiter } from '../../connector/http/rate-limit.js';
 import { toConnectorError } from '../../connector/engine/errors.js';
@@ -36,6 +36,40 @@ function client(responses: Array<() => Response>, extra: Partial<ConstructorPara
 }
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) => () => new Response(JSON.stringify(body), { status, headers });
+
+describe('HttpClient with a body decoder', () => {
+  it('given a decoder that finds no JSON when requested then it is retried as a bad body and the next body is decoded', async () => {
+    const { http, calls } = client([() => new Response('<html>proxy sekrit</html>'), json(200, { ok: true })]);
+    const seen: string[] = [];
+    const decode = (bytes: Uint8Array) => {
+      const text = new TextDecoder().decode(bytes);
+      seen.push(text);
+      bytes.fill(0); // a decoder may consume the bytes (a worker takes them): the error excerpt must not depend on them
+      if (!text.startsWith('{')) throw new NotJsonError('not JSON');
+      return JSON.parse(text) as unknown;
+    };
+    const res = await http.get('/x', [], {}, decode);
+    expect(res.body).toEqual({ ok: true });
+    expect(calls).toHaveLength(2);
+    expect(seen).toEqual(['<html>proxy sekrit</html>', '{"ok":true}']);
+  });
+
+  it('given only bodies that are not JSON when retries run out then the bad_body error quotes the redacted start of the body', async () => {
+    const { http, calls } = client([() => new Response('<html>proxy sekrit</html>')], { maxRetries: 2 });
+    const err = await http.get('/x', [], {}, () => { throw new NotJsonError('not JSON'); }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(HttpError);
+    expect((err as HttpError).kind).toBe('bad_body');
+    expect((err as HttpError).details.bodyExcerpt).toBe('<html>proxy ***</html>');
+    expect(calls).toHaveLength(3);
+  });
+
+  it('given a decoder that rejects the content when requested then the error is passed on at once, without a retry', async () => {
+    const { http, calls } = client([json(200, { data: 'x' })]);
+    const wrong = new Error('results[0]: not a number');
+    await expect(http.get('/x', [], {}, () => Promise.reject(wrong))).rejects.toBe(wrong);
+    expect(calls).toHaveLength(1);
+  });
+});
 
 describe('HttpClient', () => {
   it('given a 429 with Retry-After when requested then it waits that long and succeeds', async () => {

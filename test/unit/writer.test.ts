@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { recordLine } from '../../connector/protocol/lines.js';
 import { NdjsonWriter, serialize } from '../../connector/protocol/writer.js';
 
 async function collect(write: (w: NdjsonWriter) => void, chunkBytes?: number): Promise<string> {
@@ -48,5 +49,35 @@ describe('NdjsonWriter RECORD lines', () => {
       messages.forEach((m) => (Object.keys(m.record).length === 3 ? w.writeRecord(m.record.stream, m.record.data, m.record.emitted_at) : w.write(m))),
     );
     expect(text.trimEnd().split('\n')).toEqual(messages.map((m) => serialize(m)));
+  });
+});
+
+describe('NdjsonWriter serialised lines (from decode workers)', () => {
+  const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
+  const record = (data: unknown, emittedAt = 1) => ({ type: 'RECORD', record: { stream: 'costs', data, emitted_at: emittedAt } });
+
+  it('given lines between buffered messages when closed then everything comes out in the order written', async () => {
+    const text = await collect((w) => {
+      w.write({ n: 1 });
+      w.writeLines(utf8(`${recordLine('costs', { n: 2 }, 1)}\n${recordLine('costs', { n: 3 }, 1)}\n`));
+      w.write({ n: 4 });
+    });
+    expect(text).toBe(`${serialize({ n: 1 })}\n${serialize(record({ n: 2 }))}\n${serialize(record({ n: 3 }))}\n${serialize({ n: 4 })}\n`);
+  });
+
+  it('given lines holding U+2028, U+2029, U+0085 and text outside ASCII when written then they are escaped exactly like any message', async () => {
+    const data = { s: 'café a\u2028b\u2029c\u0085d 🚀' };
+    const text = await collect((w) => w.writeLines(utf8(`${recordLine('costs', data, 1)}\n`)));
+    expect(text).toBe(`${serialize(record(data))}\n`);
+    expect(text.trimEnd().split('\n')).toHaveLength(1);
+  });
+
+  it('given lines holding a registered secret when written then the output carries a mask instead', async () => {
+    const text = await collect((w) => {
+      w.addSecret('sk-admin-supersecret');
+      w.writeLines(utf8(`${recordLine('costs', { echoed: 'sk-admin-supersecret' }, 1)}\n`));
+    });
+    expect(text).not.toContain('sk-admin-supersecret');
+    expect(text).toBe(`${serialize(record({ echoed: '**********' }))}\n`);
   });
 });

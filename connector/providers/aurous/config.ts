@@ -70,7 +70,6 @@ export const AurousConfigSchema = z.looseObject({
   max_retries: tuning.max_retries,
   max_concurrent_requests: tuning.max_concurrent_requests,
   requests_per_minute: tuning.requests_per_minute,
-  decode_threads: tuning.decode_threads,
 });
 
 export type AurousConfig = z.infer<typeof AurousConfigSchema>;

@@ -28,8 +28,6 @@ export const aurousSource: SourceDefinition<AurousConfig> = {
   }),
   authHint: 'Aurous Labs refused the key: set api_key to an Aurous Labs API key (al_live_..., or a legacy og_... key); it is sent as X-Api-Key',
   streams,
-  module: import.meta.url,
-  decodeThreads: (c) => c.decode_threads,
   async check(http) {
     const today = Math.floor(Date.now() / 1000 / DAY) * DAY;
     await http.getJson(USAGE_PATH, [...rangeQuery(today - DAY, today, 1), ['bucket_width', '1d']]);

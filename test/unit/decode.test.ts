@@ -1,0 +1,162 @@
+import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { bucketRows, encodePage, parsePage } from '../../connector/engine/decode.js';
+import type { DecodePool as DecodePoolType } from '../../connector/engine/decode-pool.js';
+import { ConnectorError } from '../../connector/engine/errors.js';
+import type { Window } from '../../connector/engine/planner.js';
+import type { Page } from '../../connector/engine/stream.js';
+import { NotJsonError } from '../../connector/http/client.js';
+import { LineBuffer, recordLine } from '../../connector/protocol/lines.js';
+import { OpenAiConfigSchema } from '../../connector/providers/openai/config.js';
+import { reportStream } from '../../connector/providers/openai/reports.js';
+import { COSTS } from '../../connector/providers/openai/streams.js';
+import { ROOT } from '../support/cli.js';
+
+const DAY = 86_400;
+const D1 = Date.UTC(2025, 0, 1) / 1000;
+const config = OpenAiConfigSchema.parse({ admin_api_key: 'sk-admin-decode-test-0000', start_date: '2025-01-01' });
+const plan = reportStream(COSTS).plan(config);
+const window: Window = { start: D1, end: D1 + 2 * DAY };
+
+const result = (project: string | null, lineItem: string, value: number) => ({
+  object: 'organization.costs.result',
+  amount: { value, currency: 'usd' },
+  line_item: lineItem,
+  project_id: project,
+  quantity: 10,
+  quantity_unit: 'tokens',
+});
+const body = (buckets: Array<{ start: number; results: unknown[] }>, extra: Record<string, unknown> = {}) => ({
+  object: 'page',
+  data: buckets.map((b) => ({ object: 'bucket', start_time: b.start, end_time: b.start + DAY, results: b.results })),
+  has_more: true,
+  next_page: 'page_x',
+  ...extra,
+});
+const bytesOf = (value: unknown): Uint8Array => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));
+const text = (bytes: Uint8Array | undefined): string => new TextDecoder().decode(bytes);
+
+/** What the main thread emits for the same body: rows of each in-window bucket, serialised. */
+function mainThreadLines(value: unknown, emittedAt: number): string[] {
+  const page = parsePage(plan, value, window);
+  return page.buckets
+    .filter((b) => b.start >= window.start && b.start < window.end)
+    .map((b) => bucketRows(plan, b, window).map((r) => `${recordLine('costs', r, emittedAt)}\n`).join(''));
+}
+
+const PAGE = body([
+  { start: D1, results: [result('proj_1', 'gpt-4.1, input', 1.25), result(null, 'gpt-4.1, output', 0.000001)] },
+  { start: D1 + DAY, results: [] },
+  { start: D1 + 2 * DAY, results: [result('proj_1', 'outside the window', 3)] },
+]);
+const UNICODE_PAGE = body([{ start: D1, results: [result('proj_é', 'café ☕ 🚀 line\u2028break\u0085', 2.5)] }]);
+
+describe('encodePage (what a decode worker does with a body)', () => {
+  it('given a page with an empty bucket and one outside the window when encoded then each bucket in the window carries exactly the lines the main thread would write, and the other none', () => {
+    const { page } = encodePage(plan, 'costs', bytesOf(PAGE), window, 42);
+    expect(page.buckets.map((b) => [b.start, b.encoded?.count ?? null, b.results.length])).toEqual([
+      [D1, 2, 0],
+      [D1 + DAY, 0, 0],
+      [D1 + 2 * DAY, null, 0],
+    ]);
+    expect(page.buckets.slice(0, 2).map((b) => text(b.encoded?.bytes))).toEqual(mainThreadLines(PAGE, 42));
+    expect(page.hasMore).toBe(true);
+    expect(page.nextPage).toBe('page_x');
+  });
+
+  it('given text outside ASCII, an emoji and line breakers when encoded then the bytes are the UTF-8 of the same lines', () => {
+    const { page } = encodePage(plan, 'costs', bytesOf(UNICODE_PAGE), window, 7);
+    const lines = text(page.buckets[0]?.encoded?.bytes);
+    expect(lines).toBe(mainThreadLines(UNICODE_PAGE, 7).join(''));
+    expect((JSON.parse(lines) as { record: { data: { line_item: string } } }).record.data.line_item).toBe('café ☕ 🚀 line\u2028break\u0085');
+  });
+
+  it('given a body that is not JSON when encoded then NotJsonError, which the HTTP client retries as a bad body', () => {
+    expect(() => encodePage(plan, 'costs', bytesOf('<html>Bad Gateway</html>'), window, 0)).toThrow(NotJsonError);
+    expect(() => encodePage(plan, 'costs', bytesOf('{"data": [{"start_time": 1'), window, 0)).toThrow(NotJsonError);
+  });
+
+  it('given a result that fails validation or two results with the same dimensions when encoded then the same error as on the main thread', () => {
+    const bad = body([{ start: D1, results: [{ ...result('p', 'x', 1), amount: { value: '1.5', currency: 'usd' } }] }]);
+    const dup = body([{ start: D1, results: [result('p', 'x', 1), result('p', 'x', 2)] }]);
+    for (const value of [bad, dup, { object: 'page' }]) {
+      const onMain = (() => {
+        try {
+          mainThreadLines(value, 0);
+        } catch (err) {
+          return err as ConnectorError;
+        }
+        throw new Error('expected the main-thread path to fail');
+      })();
+      expect(onMain).toBeInstanceOf(ConnectorError);
+      expect(() => encodePage(plan, 'costs', bytesOf(value), window, 0)).toThrow(onMain.message);
+    }
+  });
+});
+
+describe('LineBuffer', () => {
+  it('given more lines than its first capacity, some multi-byte, when viewed then the bytes are the UTF-8 of the lines, each ending in a newline', () => {
+    const buf = new LineBuffer(1);
+    const lines = Array.from({ length: 3000 }, (_, i) => (i % 7 === 0 ? `€${i}😀` : `line ${i}`));
+    const marks: number[] = [];
+    for (const l of lines) {
+      buf.push(l);
+      marks.push(buf.length);
+    }
+    expect(text(buf.view(0, buf.length))).toBe(`${lines.join('\n')}\n`);
+    expect(text(buf.view(marks[9] as number, marks[10] as number))).toBe(`${lines[10]}\n`);
+    expect(buf.view(0, 1).buffer).toBe(buf.arrayBuffer);
+  });
+});
+
+describe('DecodePool (the built worker threads)', () => {
+  const dist = (p: string): string => pathToFileURL(join(ROOT, 'dist', p)).href;
+  const pools: DecodePoolType[] = [];
+  const load = async (module = dist('providers/openai/index.js')) => {
+    const { DecodePool } = (await import(dist('engine/decode-pool.js'))) as typeof import('../../connector/engine/decode-pool.js');
+    const { NotJsonError: WorkerNotJson } = (await import(dist('http/client.js'))) as typeof import('../../connector/http/client.js');
+    const { ConnectorError: WorkerConnectorError } = (await import(dist('engine/errors.js'))) as typeof import('../../connector/engine/errors.js');
+    const logged: string[] = [];
+    const pool = new DecodePool({ module, source: 'source-openai-costs', config, size: 2, log: (m) => logged.push(m) });
+    pools.push(pool);
+    return { pool, WorkerNotJson, WorkerConnectorError, logged };
+  };
+  afterAll(() => Promise.all(pools.map((p) => p.close())));
+
+  it('given bodies decoded on worker threads when compared then each page equals encodePage on this thread and the body was handed over, not copied', async () => {
+    const { pool, logged } = await load();
+    const bodies = [PAGE, UNICODE_PAGE, PAGE, UNICODE_PAGE].map(bytesOf);
+    const sizes = bodies.map((b) => b.byteLength);
+    const pages = await Promise.all(bodies.map((b) => pool.forStream('costs').decode(b, window, 5)));
+    expect(bodies.map((b) => b.byteLength)).toEqual(sizes.map(() => 0)); // transferred: detached here
+    const plain = (p: Page) => p.buckets.map((b) => ({ start: b.start, end: b.end, count: b.encoded?.count ?? null, lines: b.encoded ? text(b.encoded.bytes) : null }));
+    const expected = [PAGE, UNICODE_PAGE, PAGE, UNICODE_PAGE].map((v) => plain(encodePage(plan, 'costs', bytesOf(v), window, 5).page));
+    expect(pages.map(plain)).toEqual(expected);
+    expect(logged).toEqual([]);
+  });
+
+  it('given a body that is not JSON or a result that fails validation when decoded on a worker then NotJsonError or the ConnectorError of the main thread', async () => {
+    const { pool, WorkerNotJson, WorkerConnectorError } = await load();
+    await expect(pool.decode('costs', bytesOf('<html>'), window, 0)).rejects.toBeInstanceOf(WorkerNotJson);
+    const bad = body([{ start: D1, results: [{ ...result('p', 'x', 1), amount: { value: '1.5', currency: 'usd' } }] }]);
+    const err = (await pool.decode('costs', bytesOf(bad), window, 0).catch((e: unknown) => e)) as ConnectorError;
+    expect(err).toBeInstanceOf(WorkerConnectorError);
+    expect(err.failureType).toBe('system_error');
+    expect(err.message).toMatch(/results\[0\]: at amount\.value: /);
+  });
+
+  it('given a source module a worker cannot load when decoding then a system_error names it', async () => {
+    const { pool, WorkerConnectorError } = await load(dist('providers/nowhere/index.js'));
+    const err = (await pool.decode('costs', bytesOf(PAGE), window, 0).catch((e: unknown) => e)) as ConnectorError;
+    expect(err).toBeInstanceOf(WorkerConnectorError);
+    expect(err.failureType).toBe('system_error');
+    expect(err.message).toMatch(/providers\/nowhere\/index\.js/);
+  });
+
+  it('given a closed pool when asked to decode then it refuses', async () => {
+    const { pool } = await load();
+    await pool.close();
+    await expect(pool.decode('costs', bytesOf(PAGE), window, 0)).rejects.toThrow(/closed/);
+  });
+});
