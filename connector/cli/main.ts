@@ -12,7 +12,7 @@ import type { AirbyteMessage } from '../protocol/messages.js';
 import { NdjsonWriter } from '../protocol/writer.js';
 import { isSingerInvocation, singerMain } from './singer.js';
 import type { HttpClient } from '../http/client.js';
-import { httpClientFor, readSource, withStopSignals } from './runtime.js';
+import { decodePoolFor, httpClientFor, readSource, withStopSignals } from './runtime.js';
 import { specification } from './spec.js';
 
 const USAGE = (name: string): string =>
@@ -141,16 +141,23 @@ async function dispatch<C>(
       const emitter: Emitter = {
         emit: (m) => writer.write(m),
         emitRecord: (stream, data, emittedAt) => writer.writeRecord(stream, data, emittedAt),
-        emitRecordLines: (bytes) => writer.writeLines(bytes),
+        emitRecordLines: (bytes, written) => writer.writeLines(bytes, written),
         ready: () => writer.ready(),
       };
+      const pool = decodePoolFor(source, config, logger);
+      const http = httpClientFor(source, config, { logger, redact: (t) => writer.scrub(t), fetch: pool?.fetch });
       return withStopSignals((m) => logger.warn(m), async (signal) => {
-        const result = await readSource(source, config, { catalog, states, http: makeHttp(config), emitter, logger, signal });
-        if (signal.aborted) {
-          writer.write(msg.errorTrace({ message: 'Interrupted by a signal; the next sync resumes from the last STATE.', failureType: 'transient_error' }, Date.now()));
-          return 1;
+        try {
+          await pool?.ready();
+          const result = await readSource(source, config, { catalog, states, http, emitter, logger, signal, ...(pool ? { decoders: pool } : {}) });
+          if (signal.aborted) {
+            writer.write(msg.errorTrace({ message: 'Interrupted by a signal; the next sync resumes from the last STATE.', failureType: 'transient_error' }, Date.now()));
+            return 1;
+          }
+          return result.failed.length > 0 ? 1 : 0;
+        } finally {
+          await pool?.close();
         }
-        return result.failed.length > 0 ? 1 : 0;
       });
     }
     default:

@@ -1,8 +1,9 @@
 import { availableParallelism } from 'node:os';
-import type { HttpLogger } from '../http/client.js';
+import type { FetchLike, HttpLogger } from '../http/client.js';
 import { DecodePool } from '../engine/decode-pool.js';
 import { HttpClient } from '../http/client.js';
 import { RateLimiter } from '../http/rate-limit.js';
+import type { Logger } from '../engine/logger.js';
 import { read, type ReadOptions, type ReadResult } from '../engine/read.js';
 import type { SourceDefinition } from '../engine/source.js';
 
@@ -14,7 +15,7 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 export function httpClientFor<C>(
   source: SourceDefinition<C>,
   config: C,
-  deps: { logger: HttpLogger; redact: (text: string) => string; fetch?: typeof globalThis.fetch },
+  deps: { logger: HttpLogger; redact: (text: string) => string; fetch?: FetchLike | undefined },
 ): HttpClient {
   const h = source.http(config);
   return new HttpClient({
@@ -54,34 +55,32 @@ export async function withStopSignals<T>(log: (msg: string) => void, fn: (signal
 }
 
 /**
- * The engine read for one source and config: everything but the catalog, states, output and
- * signal comes from the source. An output that takes serialised RECORD lines (the Airbyte
- * writer) gets decode workers, unless `decode_threads` is 0.
+ * Worker threads for a read whose output takes serialised RECORD lines (the Airbyte writer):
+ * they receive and decode bodies (engine/decode-pool.ts). None when the source cannot be
+ * loaded in a worker or `decode_threads` is 0. Its `fetch` goes to the HTTP client and the
+ * pool itself to readSource as `decoders`; close it after the read.
  */
-export async function readSource<C>(
-  source: SourceDefinition<C>,
-  config: C,
-  o: Pick<ReadOptions<C>, 'catalog' | 'states' | 'http' | 'emitter' | 'logger' | 'signal'>,
-): Promise<ReadResult> {
+export function decodePoolFor<C>(source: SourceDefinition<C>, config: C, logger: Logger): DecodePool | undefined {
   const concurrency = source.http(config).maxConcurrent ?? 1;
   const threads = source.decodeThreads?.(config) ?? Math.min(availableParallelism(), concurrency);
-  const pool =
-    source.module && o.emitter.emitRecordLines && threads > 0
-      ? new DecodePool({ module: source.module, source: source.name, config, size: threads, log: (m) => o.logger.warn(m) })
-      : undefined;
-  if (pool) o.logger.info(`decoding responses on up to ${threads} worker thread(s)`);
-  try {
-    return await read({
-      ...o,
-      config,
-      common: source.common(config),
-      streams: source.streams,
-      concurrency,
-      clock,
-      errorContext: { authHint: source.authHint },
-      ...(pool ? { decoders: pool } : {}),
-    });
-  } finally {
-    await pool?.close();
-  }
+  if (!source.module || threads <= 0) return undefined;
+  logger.info(`receiving and decoding responses on up to ${threads} worker thread(s)`);
+  return new DecodePool({ module: source.module, source: source.name, config, size: threads, log: (m) => logger.warn(m) });
+}
+
+/** The engine read for one source and config: everything but the catalog, states, output, signal and decoders comes from the source. */
+export function readSource<C>(
+  source: SourceDefinition<C>,
+  config: C,
+  o: Pick<ReadOptions<C>, 'catalog' | 'states' | 'http' | 'emitter' | 'logger' | 'signal' | 'decoders'>,
+): Promise<ReadResult> {
+  return read({
+    ...o,
+    config,
+    common: source.common(config),
+    streams: source.streams,
+    concurrency: source.http(config).maxConcurrent ?? 1,
+    clock,
+    errorContext: { authHint: source.authHint },
+  });
 }

@@ -27,6 +27,8 @@ export interface WindowReaderContext {
  */
 export interface PageDecoder {
   decode(body: Uint8Array, window: Window, emittedAt: number): Promise<Page>;
+  /** Take back the memory of encoded records once they are written out (it may be reused). */
+  recycle?(buffers: ArrayBuffer[]): void;
 }
 
 /** The records of a unit: row objects, or serialised RECORD lines when a decoder was used. */

@@ -71,10 +71,17 @@ function text(bytes: Uint8Array): string {
 /**
  * A body as a Page whose buckets inside `window` carry their records as RECORD lines of
  * `stream` (Bucket.encoded, results emptied), all in one buffer the page's buckets share.
- * Buckets outside the window are left unmapped: the reader ignores them. Throws
- * NotJsonError for a body that is not JSON.
+ * Buckets outside the window are left unmapped: the reader ignores them. `spare` offers memory
+ * to write the lines into. Throws NotJsonError for a body that is not JSON.
  */
-export function encodePage(plan: BucketPlan, stream: string, body: Uint8Array, window: Window, emittedAt: number): { page: Page; buffer: ArrayBuffer } {
+export function encodePage(
+  plan: BucketPlan,
+  stream: string,
+  body: Uint8Array,
+  window: Window,
+  emittedAt: number,
+  spare?: () => ArrayBuffer | undefined,
+): { page: Page; buffer: ArrayBuffer } {
   let json: unknown;
   try {
     json = JSON.parse(text(body));
@@ -83,7 +90,7 @@ export function encodePage(plan: BucketPlan, stream: string, body: Uint8Array, w
   }
   const page = parsePage(plan, json, window);
   // Lines come out a little longer than results go in; untouched capacity costs no memory.
-  const out = new LineBuffer(2 * body.byteLength);
+  const out = new LineBuffer(2 * body.byteLength, spare?.());
   const spans: Array<[Bucket, number, number, number]> = [];
   for (const bucket of page.buckets) {
     if (bucket.start >= window.start && bucket.start < window.end) {

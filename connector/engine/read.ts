@@ -17,8 +17,9 @@ export interface Emitter {
   /**
    * RECORD lines already serialised (UTF-8, newline-terminated) by a decode worker. Only an
    * emitter that has this gets them: read() is given decoders only for such an emitter.
+   * `written` is called once the bytes are handed to the OS (or copied): then their memory may be reused.
    */
-  emitRecordLines?(bytes: Uint8Array): void;
+  emitRecordLines?(bytes: Uint8Array, written: () => void): void;
   /** Resolves when the output can take more (backpressure). */
   ready(): Promise<void>;
 }
@@ -135,12 +136,18 @@ class StreamRun<C> {
     this.pending += rows.length;
   }
 
-  private emitUnit(records: UnitRecords): void {
+  private emitUnit(records: UnitRecords, decoder: PageDecoder | undefined): void {
     this.emitRecords(records.rows);
     if (records.encoded.length === 0) return;
     const { emitter } = this.o;
     if (!emitter.emitRecordLines) throw new Error('serialised records need an emitter with emitRecordLines');
-    for (const bytes of records.encoded) emitter.emitRecordLines(bytes);
+    // The lines of a page share one buffer: it goes back to the decoder once all of them are written.
+    const buffers = new Set(records.encoded.map((b) => b.buffer as ArrayBuffer));
+    let left = records.encoded.length;
+    const written = (): void => {
+      if (--left === 0) decoder?.recycle?.([...buffers]);
+    };
+    for (const bytes of records.encoded) emitter.emitRecordLines(bytes, written);
     this.pending += records.count - records.rows.length;
   }
 
@@ -184,6 +191,7 @@ class StreamRun<C> {
       return;
     }
     const depth = Math.max(1, o.concurrency ?? 1);
+    const decoder = o.decoders?.forStream(this.name);
     const reader = new WindowReader(plan, {
       http: o.http,
       debug: (m) => o.logger.debug(m),
@@ -192,7 +200,7 @@ class StreamRun<C> {
       onResponse: this.onResponse,
       maxRowsPerWindow: Math.floor(DEFAULT_MAX_ROWS_IN_FLIGHT / depth),
       clock: o.clock,
-      ...(o.decoders ? { decoder: o.decoders.forStream(this.name) } : {}),
+      ...(decoder ? { decoder } : {}),
     });
     // Up to `concurrency` units are fetched ahead and emitted strictly in order, so a STATE always
     // follows every earlier record of the stream. A planned window wider than the reader's current
@@ -225,7 +233,7 @@ class StreamRun<C> {
       done += 1;
       this.checkAborted();
       launch();
-      this.emitUnit(data);
+      this.emitUnit(data, decoder);
       const cursor = cursorAfter(unit);
       const last = inflight.length === 0 && pending.length === 0;
       if (last || (cursor < finalCursor && cursor !== lastEmitted)) {

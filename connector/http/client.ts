@@ -9,10 +9,16 @@ export interface HttpLogger {
   warn(msg: string): void;
 }
 
+/** The part of a fetch Response the client reads. */
+export type FetchedResponse = Pick<Response, 'ok' | 'status' | 'headers' | 'arrayBuffer'>;
+
+/** What the client needs of fetch: globalThis.fetch, or a decode pool's worker-side fetch. */
+export type FetchLike = (url: string, init: { headers: Record<string, string>; signal: AbortSignal }) => Promise<FetchedResponse>;
+
 export interface HttpClientOptions {
   baseUrl: string;
   headers: Record<string, string>;
-  fetch: typeof globalThis.fetch;
+  fetch: FetchLike;
   sleep: Sleep;
   clock: Clock;
   random?: () => number;
@@ -184,7 +190,7 @@ export class HttpClient {
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     this.requestCount += 1;
     this.o.logger.debug(`GET ${this.describe(url)}`);
-    let res: Response;
+    let res: FetchedResponse;
     let bytes: Uint8Array;
     try {
       res = await this.o.fetch(url, { headers: this.o.headers, signal: controller.signal });

@@ -36,8 +36,9 @@ export class LineBuffer {
   private buf: Buffer;
   private used = 0;
 
-  constructor(capacity = 64 * 1024) {
-    this.buf = Buffer.allocUnsafeSlow(Math.max(1024, capacity));
+  /** `spare`: memory to write into first (a buffer handed back after an earlier use), if it is big enough. */
+  constructor(capacity = 64 * 1024, spare?: ArrayBuffer) {
+    this.buf = spare && spare.byteLength >= capacity ? Buffer.from(spare) : Buffer.allocUnsafeSlow(Math.max(1024, capacity));
   }
 
   get length(): number {

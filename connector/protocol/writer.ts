@@ -65,13 +65,19 @@ export class NdjsonWriter<M = unknown> {
   /**
    * Lines serialised elsewhere (a decode worker), as UTF-8 bytes, each ending in a newline.
    * Written as they are unless they hold a line breaker or a secret, in which case they take
-   * the string path (escape, scrub) like everything else.
+   * the string path (escape, scrub) like everything else. `written` runs once the bytes are
+   * no longer needed: handed to the OS, or copied.
    */
-  writeLines(bytes: Uint8Array): void {
+  writeLines(bytes: Uint8Array, written?: () => void): void {
     this.flushBuffer();
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const needsText = LINE_BREAKER_BYTES.some((b) => buf.includes(b)) || this.secretBytes.some((b) => buf.includes(b));
-    this.send(needsText ? this.scrub(escapeAll(buf.toString('utf8'))) : buf);
+    if (needsText) {
+      this.send(this.scrub(escapeAll(buf.toString('utf8'))));
+      written?.();
+    } else {
+      this.send(buf, written);
+    }
   }
 
   private push(line: string): void {
@@ -88,8 +94,9 @@ export class NdjsonWriter<M = unknown> {
     this.send(chunk);
   }
 
-  private send(chunk: string | Buffer): void {
-    if (!this.out.write(chunk) && !this.waiting) {
+  private send(chunk: string | Buffer, written?: () => void): void {
+    const accepted = written ? this.out.write(chunk, () => written()) : this.out.write(chunk);
+    if (!accepted && !this.waiting) {
       this.waiting = new Promise((resolve) => {
         const done = (): void => {
           this.out.off('drain', done);

@@ -117,7 +117,7 @@ describe('source-openai-costs costs stream', () => {
       return [decoding, ...['costs', 'usage_completions', 'projects'].map((name) => JSON.stringify(perStream(name)).replace(/"(emitted_at|synced_at)":\d+/g, '"$1":0'))];
     };
     const [[onWorkers, ...workers], [onMain, ...mainThread]] = [await read({ decode_threads: 2 }), await read({ decode_threads: 0 })];
-    expect(onWorkers).toEqual(['decoding responses on up to 2 worker thread(s)']);
+    expect(onWorkers).toEqual(['receiving and decoding responses on up to 2 worker thread(s)']);
     expect(onMain).toEqual([]);
     expect(workers).toEqual(mainThread);
     const costs = (JSON.parse(workers[0] as string) as Array<{ type: string; record?: { data: Record<string, unknown> } }>).flatMap((m) => (m.record ? [m.record.data] : []));
