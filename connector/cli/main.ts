@@ -148,7 +148,6 @@ async function dispatch<C>(
       const http = httpClientFor(source, config, { logger, redact: (t) => writer.scrub(t), fetch: pool?.fetch });
       return withStopSignals((m) => logger.warn(m), async (signal) => {
         try {
-          await pool?.ready();
           const result = await readSource(source, config, { catalog, states, http, emitter, logger, signal, ...(pool ? { decoders: pool } : {}) });
           if (signal.aborted) {
             writer.write(msg.errorTrace({ message: 'Interrupted by a signal; the next sync resumes from the last STATE.', failureType: 'transient_error' }, Date.now()));

@@ -57,7 +57,8 @@ export type DecodeReply =
 interface Slot {
   worker: Worker;
   pending: number;
-  ready: Promise<void>;
+  /** Has said it is ready (fetch loaded). */
+  up: boolean;
 }
 
 interface Call {
@@ -83,8 +84,8 @@ export class DecodePool {
   private closed = false;
 
   /**
-   * Every worker starts now: each loads the source while the main thread gets going, and the
-   * pool's footprint is fixed from the start rather than growing once a read gets busy.
+   * Every worker starts now: each loads fetch and the source while the first requests go out,
+   * and the pool's footprint is fixed from the start rather than growing once a read gets busy.
    */
   constructor(private readonly o: DecodePoolOptions) {
     for (let i = 0; i < Math.max(1, o.size); i++) this.spawn();
@@ -94,13 +95,19 @@ export class DecodePool {
     return { decode: (body, window, emittedAt) => this.decode(stream, body, window, emittedAt), recycle: (buffers) => this.recycle(buffers) };
   }
 
-  /** A fetch whose body is received on a worker; for the HttpClient. */
-  readonly fetch: FetchLike = (url, init) =>
-    this.call<FetchedResponse>((id) => ({ id, fetch: { url, headers: init.headers } }), [], (reply) => {
+  /**
+   * A fetch whose body is received on a worker; for the HttpClient. While no worker is up yet
+   * (the first tens of ms), a request goes out from this thread instead: no request waits for a
+   * worker to start, so the rate limiter's spacing of request starts is what the server sees.
+   */
+  readonly fetch: FetchLike = (url, init) => {
+    if (!this.slots.some((s) => s.up)) return globalThis.fetch(url, init);
+    return this.call<FetchedResponse>((id) => ({ id, fetch: { url, headers: init.headers } }), [], (reply) => {
       if (!('response' in reply)) throw new Error('unexpected reply to fetch');
       const { status, headers, body } = reply.response;
       return { ok: status >= 200 && status < 300, status, headers: new Headers(headers), arrayBuffer: () => Promise.resolve(body) };
-    }, init.signal);
+    }, init.signal, true);
+  };
 
   decode(stream: string, body: Uint8Array, window: Window, emittedAt: number): Promise<Page> {
     // Transfer, not copy: the body must own its whole buffer.
@@ -128,24 +135,15 @@ export class DecodePool {
     slot.worker.postMessage(msg, buffers);
   }
 
-  /**
-   * Resolves once every worker is up. A read waits for this before its first request, so that
-   * no request is held up by a worker still starting: the rate limiter's spacing of request
-   * starts is then also the spacing the server sees.
-   */
-  async ready(): Promise<void> {
-    await Promise.all(this.slots.map((s) => s.ready));
-  }
-
   async close(): Promise<void> {
     this.closed = true;
     const slots = this.slots.splice(0);
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
-  private call<T>(request: (id: number) => WorkerMessage, transfer: ArrayBuffer[], result: (reply: DecodeReply) => T, signal?: AbortSignal): Promise<T> {
+  private call<T>(request: (id: number) => WorkerMessage, transfer: ArrayBuffer[], result: (reply: DecodeReply) => T, signal?: AbortSignal, upOnly = false): Promise<T> {
     if (this.closed) return Promise.reject(new Error('decode pool is closed'));
-    const slot = this.pick();
+    const slot = this.pick(upOnly);
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       const onAbort = (): void => {
@@ -175,10 +173,10 @@ export class DecodePool {
     if (--slot.pending === 0) slot.worker.unref();
   }
 
-  /** The least busy worker; a new one if a worker has stopped and left fewer than `size`. */
-  private pick(): Slot {
+  /** The least busy worker (of those up, if `upOnly`); a new one if a worker has stopped and left fewer than `size`. */
+  private pick(upOnly = false): Slot {
     let best: Slot | undefined;
-    for (const s of this.slots) if (!best || s.pending < best.pending) best = s;
+    for (const s of this.slots) if ((!upOnly || s.up) && (!best || s.pending < best.pending)) best = s;
     if (best && (best.pending === 0 || this.slots.length >= this.o.size)) return best;
     return this.spawn();
   }
@@ -191,8 +189,7 @@ export class DecodePool {
       stderr: true,
       resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
     });
-    let up: () => void = () => undefined;
-    const slot: Slot = { worker, pending: 0, ready: new Promise<void>((resolve) => (up = resolve)) };
+    const slot: Slot = { worker, pending: 0, up: false };
     this.slots.push(slot);
     worker.unref();
     for (const out of [worker.stdout, worker.stderr]) {
@@ -200,7 +197,10 @@ export class DecodePool {
       out.on('data', (text: string) => this.o.log(`decode worker: ${text.trimEnd()}`));
     }
     worker.on('message', (reply: DecodeReply | WorkerReady) => {
-      if ('ready' in reply) return up();
+      if ('ready' in reply) {
+        slot.up = true;
+        return;
+      }
       const call = this.calls.get(reply.id);
       if (!call) return; // aborted meanwhile
       this.calls.delete(reply.id);
@@ -208,7 +208,6 @@ export class DecodePool {
       call.settle(reply);
     });
     const fail = (why: string): void => {
-      up();
       const i = this.slots.indexOf(slot);
       if (i >= 0) this.slots.splice(i, 1);
       for (const [id, call] of this.calls) {

@@ -22,12 +22,6 @@ const source: Promise<SourceDefinition<unknown>> = import(setup.module).then((mo
   if (!def) throw new Error(`${setup.module} exports no source named ${setup.source}`);
   return def;
 });
-// Ready once the source is loaded (or failed to load: decode requests then report why).
-const ready: WorkerReady = { ready: true };
-source.then(
-  () => port.postMessage(ready),
-  () => port.postMessage(ready),
-);
 const plans = new Map<string, BucketPlan>();
 /** Line buffers the main thread has written out and handed back: reused instead of allocating. */
 const spares: ArrayBuffer[] = [];
@@ -94,3 +88,9 @@ port.on('message', (msg: WorkerMessage) => {
     void decode(msg);
   }
 });
+
+// Ready to send requests as soon as fetch is loaded (Node loads it on first use); the source
+// goes on loading meanwhile, and decode requests wait for it.
+new Headers();
+const ready: WorkerReady = { ready: true };
+port.postMessage(ready);
