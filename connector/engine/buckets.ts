@@ -48,9 +48,9 @@ export class UnitRecords {
   }
 
   append(other: UnitRecords): void {
-    this.addRows(other.rows);
+    for (const r of other.rows) this.rows.push(r);
     for (const b of other.encoded) this.encoded.push(b);
-    this.count += other.count - other.rows.length;
+    this.count += other.count;
   }
 }
 
@@ -59,7 +59,6 @@ export const DEFAULT_MAX_ROWS_IN_FLIGHT = 60_000;
 
 /** A page that does not hold every bucket of its window. */
 class WindowNotCovered extends Error {}
-
 
 /**
  * Reads bucketed windows of one stream. A grouped query is never paginated:

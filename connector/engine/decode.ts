@@ -1,6 +1,5 @@
-import { isAscii } from 'node:buffer';
 import { LineBuffer, recordLine } from '../protocol/lines.js';
-import { NotJsonError } from '../http/client.js';
+import { parseJsonBody } from '../http/client.js';
 import { ConnectorError, systemError } from './errors.js';
 import type { Window } from './planner.js';
 import type { Bucket, BucketPlan, Page, Row } from './stream.js';
@@ -60,14 +59,6 @@ function wrapValidation(err: unknown, where: string): ConnectorError {
   return systemError(`unexpected response at ${where}: ${message}`);
 }
 
-const utf8 = new TextDecoder();
-
-/** UTF-8 bytes as a string; ASCII (the usual body) is copied as one-byte text, without decoding. */
-function text(bytes: Uint8Array): string {
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return isAscii(buf) ? buf.toString('latin1') : utf8.decode(bytes);
-}
-
 /**
  * A body as a Page whose buckets inside `window` carry their records as RECORD lines of
  * `stream` (Bucket.encoded, results emptied), all in one buffer the page's buckets share.
@@ -82,13 +73,7 @@ export function encodePage(
   emittedAt: number,
   spare?: () => ArrayBuffer | undefined,
 ): { page: Page; buffer: ArrayBuffer } {
-  let json: unknown;
-  try {
-    json = JSON.parse(text(body));
-  } catch {
-    throw new NotJsonError('not JSON');
-  }
-  const page = parsePage(plan, json, window);
+  const page = parsePage(plan, parseJsonBody(body), window);
   // Lines come out a little longer than results go in; untouched capacity costs no memory.
   const out = new LineBuffer(2 * body.byteLength, spare?.());
   const spans: Array<[Bucket, number, number, number]> = [];

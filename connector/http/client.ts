@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import pRetry, { AbortError } from 'p-retry';
 import { HttpError, kindForStatus, parseRetryAfter } from './errors.js';
 import { Semaphore, type Clock, type RateLimiter, type Sleep } from './rate-limit.js';
@@ -55,10 +56,16 @@ export class NotJsonError extends Error {}
 
 const utf8 = new TextDecoder();
 
+/** UTF-8 bytes as a string; ASCII (the usual body) is copied as one-byte text, without decoding. */
+function bodyText(bytes: Uint8Array): string {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return isAscii(buf) ? buf.toString('latin1') : utf8.decode(bytes);
+}
+
 /** The default decoder: UTF-8, then JSON.parse. */
 export const parseJsonBody: BodyDecoder<unknown> = (bytes) => {
   try {
-    return JSON.parse(utf8.decode(bytes));
+    return JSON.parse(bodyText(bytes));
   } catch {
     throw new NotJsonError('not JSON');
   }
