@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Query } from '../http/client.js';
 import { systemError } from './errors.js';
-import type { ListContext } from './stream.js';
+import type { ListContext, ListStream } from './stream.js';
 import { describeZodError } from './validation.js';
 
 /**
@@ -63,4 +63,9 @@ export function pickFields(item: Record<string, unknown>, names: readonly string
   const row: Record<string, unknown> = {};
   for (const n of names) row[n] = item[n] ?? null;
   return row;
+}
+
+/** A full-refresh entity list keyed by `id` (projects, users, keys, workspaces). */
+export function idListStream<C>(o: Pick<ListStream<C>, 'name' | 'description' | 'schema' | 'pages'>): ListStream<C> {
+  return { kind: 'list', primaryKey: [['id']], ...o };
 }

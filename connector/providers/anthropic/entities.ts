@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ListStream, Row } from '../../engine/stream.js';
 import type { Query } from '../../http/client.js';
-import { listItems, pickFields } from '../../engine/lists.js';
+import { idListStream, listItems, pickFields } from '../../engine/lists.js';
 import { LIST_CURSOR } from './api.js';
 import type { AnthropicConfig } from './config.js';
 import { col, streamSchema, type Column } from './reports.js';
@@ -14,7 +14,6 @@ import { col, streamSchema, type Column } from './reports.js';
  */
 
 const str = z.string().nullish();
-
 
 const time = (name: string, description: string): Column => col(name, 'string', description, { extra: { format: 'date-time' } });
 const ID = (description: string): Column => col('id', 'string', description, { required: true });
@@ -33,16 +32,14 @@ interface EntityDecl<T> {
 function entityStream<T extends Record<string, unknown>>(decl: EntityDecl<T>): ListStream<AnthropicConfig> {
   const names = decl.columns.map((c) => c.name);
   const row = decl.row ?? ((item: T): Row => pickFields(item, names));
-  return {
-    kind: 'list',
+  return idListStream({
     name: decl.name,
     description: decl.description,
     schema: streamSchema(decl.name, decl.description, decl.columns, ['id']),
-    primaryKey: [['id']],
     async *pages(ctx) {
       for await (const items of listItems(ctx, decl.path, LIST_CURSOR, decl.item, decl.params)) yield items.map(row);
     },
-  };
+  });
 }
 
 // ---- workspaces ------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { listItems, pickFields, type IdCursor } from '../../engine/lists.js';
+import { idListStream, listItems, pickFields, type IdCursor } from '../../engine/lists.js';
 import { recordSchema, type JsonSchema, type ListContext, type ListStream, type Row } from '../../engine/stream.js';
 import { HttpError } from '../../http/errors.js';
 import type { OpenAiConfig } from './config.js';
@@ -41,9 +41,27 @@ export function entitySchema(decl: EntityDecl): JsonSchema {
 /** OpenAI's list cursor: `after` = the last id. */
 const CURSOR: IdCursor = { param: 'after', limit: ENTITY_PAGE_LIMIT };
 
-
 const str = z.string().nullish();
 const int = z.number().int().nullish();
+
+type EntityItem = { id: string } & Record<string, unknown>;
+
+/** The item check of a flat entity, from its declared fields: a non-empty `id`, the rest nullable. */
+const entityItem = (decl: EntityDecl): z.ZodType<EntityItem> =>
+  z.looseObject(Object.fromEntries(decl.fields.map((f) => [f.name, f.name === 'id' ? z.string().min(1) : f.type === 'integer' ? int : str]))) as unknown as z.ZodType<EntityItem>;
+
+/** A flat entity stream: the declared fields of each listed item, nothing else. */
+function flatEntityStream(decl: EntityDecl, pages: (ctx: ListContext, config: OpenAiConfig) => AsyncIterable<Array<Record<string, unknown>>>): ListStream<OpenAiConfig> {
+  const names = decl.fields.map((f) => f.name);
+  return idListStream({
+    name: decl.name,
+    description: decl.description,
+    schema: entitySchema(decl),
+    async *pages(ctx, config) {
+      for await (const items of pages(ctx, config)) yield items.map((item) => pickFields(item, names));
+    },
+  });
+}
 
 // ---- projects ---------------------------------------------------------------
 
@@ -60,31 +78,19 @@ export const PROJECTS: EntityDecl = {
   ],
 };
 
-const ProjectItem = z.looseObject({ id: z.string().min(1), object: str, name: str, created_at: int, archived_at: int, status: str });
-type ProjectItem = z.infer<typeof ProjectItem>;
-const fieldNames = (decl: EntityDecl): string[] => decl.fields.map((f) => f.name);
+const ProjectItem = entityItem(PROJECTS);
 
 const PROJECTS_PATH = '/organization/projects';
 
 /** Every project (archived included), restricted to config.project_ids when set. */
-async function* projectPages(ctx: ListContext, config: OpenAiConfig): AsyncIterable<ProjectItem[]> {
+async function* projectPages(ctx: ListContext, config: OpenAiConfig): AsyncIterable<EntityItem[]> {
   const only = config.project_ids?.length ? new Set(config.project_ids) : null;
   for await (const projects of listItems(ctx, PROJECTS_PATH, CURSOR, ProjectItem, [['include_archived', 'true']])) {
     yield only ? projects.filter((p) => only.has(p.id)) : projects;
   }
 }
 
-export const projectsStream: ListStream<OpenAiConfig> = {
-  kind: 'list',
-  name: PROJECTS.name,
-  description: PROJECTS.description,
-  schema: entitySchema(PROJECTS),
-  primaryKey: [['id']],
-  async *pages(ctx, config) {
-    const names = fieldNames(PROJECTS);
-    for await (const projects of projectPages(ctx, config)) yield projects.map((p) => pickFields(p, names));
-  },
-};
+export const projectsStream = flatEntityStream(PROJECTS, projectPages);
 
 // ---- users ------------------------------------------------------------------
 
@@ -101,20 +107,10 @@ export const USERS: EntityDecl = {
   ],
 };
 
-const UserItem = z.looseObject({ id: z.string().min(1), object: str, email: str, name: str, role: str, added_at: int });
+const UserItem = entityItem(USERS);
 const USERS_PATH = '/organization/users';
 
-export const usersStream: ListStream<OpenAiConfig> = {
-  kind: 'list',
-  name: USERS.name,
-  description: USERS.description,
-  schema: entitySchema(USERS),
-  primaryKey: [['id']],
-  async *pages(ctx) {
-    const names = fieldNames(USERS);
-    for await (const users of listItems(ctx, USERS_PATH, CURSOR, UserItem)) yield users.map((u) => pickFields(u, names));
-  },
-};
+export const usersStream = flatEntityStream(USERS, (ctx) => listItems(ctx, USERS_PATH, CURSOR, UserItem));
 
 // ---- project API keys -------------------------------------------------------
 
@@ -170,12 +166,10 @@ export function keyRow(k: KeyItem, projectId: string): Row {
   };
 }
 
-export const projectApiKeysStream: ListStream<OpenAiConfig> = {
-  kind: 'list',
+export const projectApiKeysStream = idListStream<OpenAiConfig>({
   name: PROJECT_API_KEYS.name,
   description: PROJECT_API_KEYS.description,
   schema: entitySchema(PROJECT_API_KEYS),
-  primaryKey: [['id']],
   async *pages(ctx: ListContext, config: OpenAiConfig) {
     const projectIds: string[] = [];
     for await (const projects of projectPages(ctx, config)) for (const p of projects) projectIds.push(p.id);
@@ -197,6 +191,6 @@ export const projectApiKeysStream: ListStream<OpenAiConfig> = {
       }
     }
   },
-};
+});
 
 export const ENTITY_STREAMS: ReadonlyArray<ListStream<OpenAiConfig>> = [projectsStream, usersStream, projectApiKeysStream];
