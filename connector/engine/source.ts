@@ -1,3 +1,5 @@
+import { VERSION } from '../version.js';
+import { commonConfig } from './config.js';
 import type { z } from 'zod';
 import type { HttpClient } from '../http/client.js';
 import type { CommonConfig } from './read.js';
@@ -26,3 +28,11 @@ export interface SourceDefinition<C> {
   /** One cheap authenticated request; throws on failure. */
   check(http: HttpClient, config: C): Promise<void>;
 }
+
+const DOCS = 'https://github.com/ai-spend/connectors/blob/main/docs/integrations/sources';
+
+/** What every source derives from its name: version, documentation page, the shared date fields. */
+export const sourceIdentity = (name: string) => ({ name, version: VERSION, documentationUrl: `${DOCS}/${name}.md`, common: commonConfig });
+
+/** Headers every request of a source carries besides its key. */
+export const standardHeaders = (name: string): Record<string, string> => ({ accept: 'application/json', 'user-agent': `${name}/${VERSION}` });

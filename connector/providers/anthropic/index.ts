@@ -1,7 +1,6 @@
-import { commonConfig, httpTuning } from '../../engine/config.js';
-import type { SourceDefinition } from '../../engine/source.js';
+import { httpTuning } from '../../engine/config.js';
+import { sourceIdentity, standardHeaders, type SourceDefinition } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
-import { VERSION } from '../../version.js';
 import { ANTHROPIC_VERSION } from './api.js';
 import { claudeCodeStream } from './claude-code.js';
 import { AnthropicConfigSchema, type AnthropicConfig } from './config.js';
@@ -11,19 +10,15 @@ import { costReportStream, usageMessagesStream } from './reports.js';
 const streams: StreamDef<AnthropicConfig>[] = [costReportStream, usageMessagesStream, claudeCodeStream, ...ENTITY_STREAMS];
 
 export const anthropicSource: SourceDefinition<AnthropicConfig> = {
-  name: 'source-anthropic-costs',
-  version: VERSION,
-  documentationUrl: 'https://github.com/ai-spend/connectors/blob/main/docs/integrations/sources/source-anthropic-costs.md',
+  ...sourceIdentity('source-anthropic-costs'),
   configSchema: AnthropicConfigSchema as unknown as SourceDefinition<AnthropicConfig>['configSchema'],
-  common: commonConfig,
   secrets: (c) => [c.admin_api_key],
   http: (c) => ({
     baseUrl: c.base_url,
     headers: {
       'x-api-key': c.admin_api_key,
       'anthropic-version': ANTHROPIC_VERSION,
-      accept: 'application/json',
-      'user-agent': `source-anthropic-costs/${VERSION}`,
+      ...standardHeaders('source-anthropic-costs'),
     },
     ...httpTuning(c),
   }),

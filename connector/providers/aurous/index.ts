@@ -1,8 +1,7 @@
-import { commonConfig, httpTuning } from '../../engine/config.js';
-import type { SourceDefinition } from '../../engine/source.js';
+import { httpTuning } from '../../engine/config.js';
+import { sourceIdentity, standardHeaders, type SourceDefinition } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
 import { DAY } from '../../engine/time.js';
-import { VERSION } from '../../version.js';
 import { AUROUS_API_VERSION, rangeQuery, USAGE_PATH } from './api.js';
 import { AurousConfigSchema, type AurousConfig } from './config.js';
 import { usageStream } from './usage.js';
@@ -10,19 +9,15 @@ import { usageStream } from './usage.js';
 const streams: StreamDef<AurousConfig>[] = [usageStream];
 
 export const aurousSource: SourceDefinition<AurousConfig> = {
-  name: 'source-aurous-usage',
-  version: VERSION,
-  documentationUrl: 'https://github.com/ai-spend/connectors/blob/main/docs/integrations/sources/source-aurous-usage.md',
+  ...sourceIdentity('source-aurous-usage'),
   configSchema: AurousConfigSchema as unknown as SourceDefinition<AurousConfig>['configSchema'],
-  common: commonConfig,
   secrets: (c) => [c.api_key],
   http: (c) => ({
     baseUrl: c.base_url,
     headers: {
       'x-api-key': c.api_key,
       'aurous-version': AUROUS_API_VERSION,
-      accept: 'application/json',
-      'user-agent': `source-aurous-usage/${VERSION}`,
+      ...standardHeaders('source-aurous-usage'),
     },
     ...httpTuning(c),
   }),

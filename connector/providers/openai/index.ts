@@ -1,8 +1,7 @@
-import { commonConfig, httpTuning } from '../../engine/config.js';
-import type { SourceDefinition } from '../../engine/source.js';
+import { httpTuning } from '../../engine/config.js';
+import { sourceIdentity, standardHeaders, type SourceDefinition } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
 import { DAY } from '../../engine/time.js';
-import { VERSION } from '../../version.js';
 import { OpenAiConfigSchema, type OpenAiConfig } from './config.js';
 import { ENTITY_STREAMS } from './entities.js';
 import { reportStream } from './reports.js';
@@ -11,15 +10,12 @@ import { REPORTS } from './streams.js';
 const streams: StreamDef<OpenAiConfig>[] = [...REPORTS.map(reportStream), ...ENTITY_STREAMS];
 
 export const openAiSource: SourceDefinition<OpenAiConfig> = {
-  name: 'source-openai-costs',
-  version: VERSION,
-  documentationUrl: 'https://github.com/ai-spend/connectors/blob/main/docs/integrations/sources/source-openai-costs.md',
+  ...sourceIdentity('source-openai-costs'),
   configSchema: OpenAiConfigSchema as unknown as SourceDefinition<OpenAiConfig>['configSchema'],
-  common: commonConfig,
   secrets: (c) => [c.admin_api_key],
   http: (c) => ({
     baseUrl: c.base_url,
-    headers: { authorization: `Bearer ${c.admin_api_key}`, accept: 'application/json', 'user-agent': `source-openai-costs/${VERSION}` },
+    headers: { authorization: `Bearer ${c.admin_api_key}`, ...standardHeaders('source-openai-costs') },
     ...httpTuning(c),
   }),
   authHint: 'OpenAI refused the key: an OpenAI Admin key (sk-admin-...) from an organization Owner is needed, not a project key',
