@@ -51,6 +51,19 @@ const streams = readFileSync(join(dir as string, 'streams.txt'), 'utf8').split('
 for (const s of secrets) check(!out.includes(s) && !err.includes(s), 'a secret was printed');
 const lines = out.split('\n').filter((l) => l.length > 0);
 
+/** Every stdout line as JSON, each line that is not JSON a failure. */
+function parsedLines(): Array<{ line: string; m: Json }> {
+  const parsed: Array<{ line: string; m: Json }> = [];
+  for (const line of lines) {
+    try {
+      parsed.push({ line, m: JSON.parse(line) as Json });
+    } catch {
+      fail(`not JSON on stdout: ${line.slice(0, 100)}`);
+    }
+  }
+  return parsed;
+}
+
 if (kind === 'singer-discover') {
   check(code === 0, `exit ${code}, expected 0`);
   let catalog: Json = {};
@@ -74,14 +87,7 @@ if (kind === 'singer-sync') {
   const announced = new Set<string>();
   let recordsSeen = 0;
   let lastState: Json | undefined;
-  for (const line of lines) {
-    let m: Json;
-    try {
-      m = JSON.parse(line) as Json;
-    } catch {
-      fail(`not JSON on stdout: ${line.slice(0, 100)}`);
-      continue;
-    }
+  for (const { m } of parsedLines()) {
     check(['SCHEMA', 'RECORD', 'STATE'].includes(m.type), `unexpected Singer message type ${m.type}`);
     if (m.type === 'SCHEMA') announced.add(m.stream);
     if (m.type === 'RECORD') {
@@ -96,14 +102,7 @@ if (kind === 'singer-sync') {
 }
 
 const messages: Json[] = [];
-for (const line of lines) {
-  let m: Json;
-  try {
-    m = JSON.parse(line) as Json;
-  } catch {
-    fail(`not JSON on stdout: ${line.slice(0, 100)}`);
-    continue;
-  }
+for (const { line, m } of parsedLines()) {
   if (!validateMessage(m)) fail(`invalid AirbyteMessage ${line.slice(0, 120)}: ${errorsText(validateMessage)}`);
   check(!/[\u2028\u2029\u0085]/.test(line), 'raw U+2028/2029/0085 in a line');
   messages.push(m);
