@@ -11,7 +11,7 @@ import * as msg from '../protocol/messages.js';
 import type { AirbyteMessage } from '../protocol/messages.js';
 import { NdjsonWriter } from '../protocol/writer.js';
 import { isSingerInvocation, singerMain } from './singer.js';
-import type { HttpClient } from '../http/client.js';
+import type { FetchLike, HttpClient } from '../http/client.js';
 import { decodePoolFor, httpClientFor, readSource, withStopSignals } from './runtime.js';
 import { specification } from './spec.js';
 
@@ -102,8 +102,8 @@ async function dispatch<C>(
     source.common(config);
     return config;
   };
-  const makeHttp = (config: C): HttpClient => {
-    return httpClientFor(source, config, { logger, redact: (t) => writer.scrub(t) });
+  const makeHttp = (config: C, fetch?: FetchLike): HttpClient => {
+    return httpClientFor(source, config, { logger, redact: (t) => writer.scrub(t), fetch });
   };
 
   switch (command) {
@@ -145,7 +145,7 @@ async function dispatch<C>(
         ready: () => writer.ready(),
       };
       const pool = decodePoolFor(source, config, logger);
-      const http = httpClientFor(source, config, { logger, redact: (t) => writer.scrub(t), fetch: pool?.fetch });
+      const http = makeHttp(config, pool?.fetch);
       return withStopSignals((m) => logger.warn(m), async (signal) => {
         try {
           const result = await readSource(source, config, { catalog, states, http, emitter, logger, signal, ...(pool ? { decoders: pool } : {}) });

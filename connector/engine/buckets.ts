@@ -1,6 +1,6 @@
 import type { HttpClient, Query, RequestHooks } from '../http/client.js';
 import { HttpError } from '../http/errors.js';
-import { bucketRows, describeWindow, parsePage } from './decode.js';
+import { describeWindow, forEachRow, parsePage } from './decode.js';
 import { systemError } from './errors.js';
 import { bucketCount, bucketStarts, halve, type Window } from './planner.js';
 import type { Bucket, BucketPlan, EncodedRecords, Page, Row } from './stream.js';
@@ -37,10 +37,10 @@ export class UnitRecords {
   readonly encoded: Uint8Array[] = [];
   count = 0;
 
-  addRows(rows: readonly Row[]): void {
-    for (const r of rows) this.rows.push(r);
-    this.count += rows.length;
-  }
+  readonly addRow = (row: Row): void => {
+    this.rows.push(row);
+    this.count += 1;
+  };
 
   addEncoded(e: EncodedRecords): void {
     if (e.count > 0) this.encoded.push(e.bytes);
@@ -70,11 +70,15 @@ class WindowNotCovered extends Error {}
 export class WindowReader {
   private maxBuckets: number;
 
+  /** The context's decoder, for plain one-page windows only: a provider fetcher or a records cursor reads on this thread. */
+  private readonly decoder: PageDecoder | undefined;
+
   constructor(
     private readonly plan: BucketPlan,
     private readonly ctx: WindowReaderContext,
   ) {
     this.maxBuckets = plan.maxBuckets;
+    this.decoder = plan.fetchWindow || plan.api.recordsPaginated ? undefined : ctx.decoder;
   }
 
   get windowBuckets(): number {
@@ -187,18 +191,14 @@ export class WindowReader {
     for (const t of expected) {
       const bucket = seen.get(t) as Bucket;
       if (bucket.encoded) out.addEncoded(bucket.encoded);
-      else out.addRows(bucketRows(plan, bucket, window));
+      else forEachRow(plan, bucket, window, out.addRow);
     }
     return out;
   }
 
-  /**
-   * One page of `query`. With a decoder (plain one-page windows only: no provider fetcher, no
-   * records cursor), the body is parsed and its records serialised on a worker thread.
-   */
+  /** One page of `query`; with a decoder, the body is parsed and its records serialised on a worker thread. */
   async fetchPage(query: Query, window: Window, emittedAt: number): Promise<Page> {
-    const { plan, ctx } = this;
-    const decoder = plan.fetchWindow || plan.api.recordsPaginated ? undefined : ctx.decoder;
+    const { plan, ctx, decoder } = this;
     if (decoder) {
       const res = await ctx.http.get(plan.path, query, ctx.hooks, (body) => decoder.decode(body, window, emittedAt));
       ctx.onResponse();

@@ -22,19 +22,12 @@ export function parsePage(plan: BucketPlan, body: unknown, window: Window): Page
   return parsed.data;
 }
 
-/** A bucket's records: every result validated and mapped. */
-export function bucketRows(plan: BucketPlan, bucket: Bucket, window: Window): Row[] {
-  const rows: Row[] = [];
-  forEachRow(plan, bucket, window, (row) => rows.push(row));
-  return rows;
-}
-
 /**
- * Validate and map every result of a bucket, in order, handing each record to `use` (which
- * may drop it at once: a decode worker keeps only its line). Ids include the bucket start,
+ * Validate and map every result of a bucket, in order, handing each record to `use` (the
+ * reader keeps the row; a decode worker keeps only its line). Ids include the bucket start,
  * so a duplicate can only occur within one bucket.
  */
-function forEachRow(plan: BucketPlan, bucket: Bucket, window: Window, use: (row: Row) => void): void {
+export function forEachRow(plan: BucketPlan, bucket: Bucket, window: Window, use: (row: Row) => void): void {
   const ids = new Set<unknown>();
   bucket.results.forEach((result, i) => {
     let row: Row;

@@ -1,7 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bucketRows, encodePage, parsePage } from '../../connector/engine/decode.js';
+import { encodePage, forEachRow, parsePage } from '../../connector/engine/decode.js';
 import type { DecodePool as DecodePoolType } from '../../connector/engine/decode-pool.js';
 import { ConnectorError } from '../../connector/engine/errors.js';
 import type { Window } from '../../connector/engine/planner.js';
@@ -42,7 +42,11 @@ function mainThreadLines(value: unknown, emittedAt: number): string[] {
   const page = parsePage(plan, value, window);
   return page.buckets
     .filter((b) => b.start >= window.start && b.start < window.end)
-    .map((b) => bucketRows(plan, b, window).map((r) => `${recordLine('costs', r, emittedAt)}\n`).join(''));
+    .map((b) => {
+      let lines = '';
+      forEachRow(plan, b, window, (r) => (lines += `${recordLine('costs', r, emittedAt)}\n`));
+      return lines;
+    });
 }
 
 const PAGE = body([
