@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -156,6 +158,41 @@ describe('DecodePool (the built worker threads)', () => {
     expect(err).toBeInstanceOf(WorkerConnectorError);
     expect(err.failureType).toBe('system_error');
     expect(err.message).toMatch(/providers\/nowhere\/index\.js/);
+  });
+
+  it('given workers that are up when fetching through the pool then status, headers and body arrive whole; an abort rejects at once as an AbortError', async () => {
+    const server = createServer((req, res) => {
+      if (req.url === '/stall') return; // never answers
+      res.writeHead(req.url === '/missing' ? 404 : 200, { 'content-type': 'application/json', 'x-seen-auth': req.headers.authorization ?? '' });
+      res.end(JSON.stringify(PAGE));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const { pool } = await load();
+      await pool.decode('costs', bytesOf(PAGE), window, 0); // a worker answered, so one is up: fetches go to workers
+      const headers = { authorization: 'Bearer sk-admin-decode-test-0000' };
+      const res = await pool.fetch(`${base}/page`, { headers, signal: new AbortController().signal });
+      expect([res.ok, res.status, res.headers.get('x-seen-auth')]).toEqual([true, 200, headers.authorization]);
+      expect(text(new Uint8Array(await res.arrayBuffer()))).toBe(JSON.stringify(PAGE));
+      const missing = await pool.fetch(`${base}/missing`, { headers, signal: new AbortController().signal });
+      expect([missing.ok, missing.status]).toEqual([false, 404]);
+      const abort = new AbortController();
+      const stalled = pool.fetch(`${base}/stall`, { headers, signal: abort.signal });
+      setTimeout(() => abort.abort(), 50);
+      await expect(stalled).rejects.toMatchObject({ name: 'AbortError' });
+      const closed = createServer();
+      await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+      const closedPort = (closed.address() as AddressInfo).port;
+      await new Promise((r) => closed.close(r));
+      await expect(pool.fetch(`http://127.0.0.1:${closedPort}/refused`, { headers, signal: new AbortController().signal })).rejects.toMatchObject({
+        name: 'TypeError',
+        cause: { code: 'ECONNREFUSED' },
+      });
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it('given a closed pool when asked to decode then it refuses', async () => {
