@@ -164,16 +164,14 @@ export class WindowReader {
       const gap = missing();
       if (gap.length) throw new WindowNotCovered(`${gap.length} of ${expected.length} buckets missing, first ${isoTime(gap[0] as number)}`);
     } else {
+      // Records paginated: the window is its one bucket, and pages add records to it (a day without any is empty, not missing).
+      if (plan.api.recordsPaginated === true) for (const t of expected) seen.set(t, { start: t, end: t + step, results: [] });
       const first: Query = [...plan.api.windowQuery(window, expected.length), ...plan.params];
       const tokens = new Set<string>();
       let query = first;
       for (;;) {
         const page = await this.fetchPage(query, window, emittedAt);
         for (const bucket of page.buckets) accept(bucket, plan.api.recordsPaginated === true);
-        // Records paginated in a one-bucket window: a last page with no records (so no bucket) means the bucket is empty, not missing.
-        if (plan.api.recordsPaginated === true && expected.length === 1 && seen.size === 0 && page.buckets.length === 0 && !page.hasMore) {
-          accept({ start: window.start, end: window.end, results: [] }, true);
-        }
         const gap = missing();
         const moreRecords = plan.api.recordsPaginated === true && page.hasMore && page.nextPage !== null;
         if (gap.length === 0 && !moreRecords) {

@@ -38,7 +38,8 @@ export interface BucketApi {
   page: z.ZodType<Page>;
   /**
    * The cursor pages through the records of a bucket (Anthropic claude_code: one day, many
-   * records): keep following it while has_more, appending results to the same bucket.
+   * records): keep following it while has_more, appending results to the same bucket. Such a
+   * window is one bucket, present (maybe empty) whatever the pages hold.
    */
   recordsPaginated?: boolean;
 }
