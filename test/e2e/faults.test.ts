@@ -192,7 +192,8 @@ const DECODING: Array<[string, Record<string, unknown>]> = [
 describe.each(DECODING)('responses that do not match are a system_error naming endpoint, window and JSON path (decoding %s)', (_where, decoding) => {
   it('given a body without data when reading then the error names the path and quotes a redacted excerpt', async () => {
     fake.fault({ after: 1, fault: { kind: 'transform', fn: () => ({ object: 'page', echoed_key: SENTINEL }) } });
-    const message = expectLoudFailure((await read({ ...baseConfig(), ...decoding })).result, 'system_error');
+    // One request at a time, so the second request the server sees is the second window's (decode workers send concurrent requests in no fixed order).
+    const message = expectLoudFailure((await read({ ...baseConfig(), max_concurrent_requests: 1, ...decoding })).result, 'system_error');
     expect(message).toContain('/organization/costs');
     expect(message).toContain('2025-09-21T00:00:00Z');
     expect(message).toMatch(/at data:/);
