@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { discoverCatalog, parseConfiguredCatalog } from '../engine/catalog.js';
 import { parseConfig } from '../engine/config.js';
@@ -12,30 +11,13 @@ import type { AirbyteMessage } from '../protocol/messages.js';
 import { NdjsonWriter } from '../protocol/writer.js';
 import { isSingerInvocation, singerMain } from './singer.js';
 import type { FetchLike, HttpClient } from '../http/client.js';
-import { decodePoolFor, httpClientFor, readSource, withStopSignals } from './runtime.js';
+import { readJsonFile, readStateText } from './inputs.js';
+import { clock, decodePoolFor, httpClientFor, readSource, withStopSignals } from './runtime.js';
 import { specification } from './spec.js';
 
 const USAGE = (name: string): string =>
   `usage: ${name} spec | check --config FILE | discover --config FILE | read --config FILE --catalog FILE [--state FILE] [--debug] | sync --config FILE [--db FILE] [--streams A,B] | report [--db FILE] [--out FILE]`;
 
-
-/** Read and parse a JSON file named by a flag, or fail with a config_error that says which. */
-export function readJsonFile(flag: string, path: string | undefined, opts: { allowEmpty?: boolean } = {}): unknown {
-  if (!path) throw configError(`--${flag} FILE is required.`);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw configError(`Cannot read --${flag} file '${path}' (${code ?? 'error'}); check the path.`);
-  }
-  if (opts.allowEmpty && text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw configError(`--${flag} file '${path}' is not valid JSON; fix its syntax.`);
-  }
-}
 
 interface Runtime {
   writer: NdjsonWriter<AirbyteMessage>;
@@ -99,7 +81,7 @@ async function dispatch<C>(
   const loadConfig = (): C => {
     const config = parseConfig(source.configSchema, readJsonFile('config', flags.config));
     for (const s of source.secrets(config)) writer.addSecret(s);
-    source.common(config);
+    source.common(config, clock.now());
     return config;
   };
   const makeHttp = (config: C, fetch?: FetchLike): HttpClient => {
@@ -129,15 +111,7 @@ async function dispatch<C>(
       const config = loadConfig();
       const catalog = parseConfiguredCatalog(readJsonFile('catalog', flags.catalog), source.streams);
       const streamsByName = new Map(source.streams.map((s) => [s.name, s.kind === 'buckets' ? s.cursorField : undefined]));
-      let stateText = '';
-      if (flags.state) {
-        try {
-          stateText = readFileSync(flags.state, 'utf8');
-        } catch {
-          logger.info(`--state file '${flags.state}' not found; reading without state`);
-        }
-      }
-      const states = parseStateFile(stateText, { streams: streamsByName, log: (m) => logger.info(m) });
+      const states = parseStateFile(readStateText(flags.state), { streams: streamsByName });
       const emitter: Emitter = {
         emit: (m) => writer.write(m),
         emitRecord: (stream, data, emittedAt) => writer.writeRecord(stream, data, emittedAt),

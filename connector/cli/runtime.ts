@@ -77,7 +77,7 @@ export function readSource<C>(
   return read({
     ...o,
     config,
-    common: source.common(config),
+    common: source.common(config, clock.now()),
     streams: source.streams,
     concurrency: source.http(config).maxConcurrent ?? 1,
     clock,

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { parseConfig } from '../engine/config.js';
@@ -10,7 +9,8 @@ import { migrateStreamState, type StreamState } from '../engine/state.js';
 import type { JsonSchema, StreamDef } from '../engine/stream.js';
 import type { AirbyteMessage, SyncMode } from '../protocol/messages.js';
 import { NdjsonWriter } from '../protocol/writer.js';
-import { httpClientFor, readSource, withStopSignals } from './runtime.js';
+import { readJsonFile, readStateText } from './inputs.js';
+import { clock, httpClientFor, readSource, withStopSignals } from './runtime.js';
 import { connectionSpecification } from './spec.js';
 
 /**
@@ -355,20 +355,6 @@ export class SingerEmitter implements Emitter {
 // ---- the CLI -------------------------------------------------------------------------------------
 
 
-function readJson(flag: string, path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw configError(`Cannot read --${flag} file '${path}' (${(err as NodeJS.ErrnoException).code ?? 'error'}); check the path.`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw configError(`--${flag} file '${path}' is not valid JSON; fix its syntax.`);
-  }
-}
-
 const parseFlags = (argv: string[]) => parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
 type Flags = ReturnType<typeof parseFlags>;
 
@@ -414,27 +400,19 @@ async function singerDispatch<C>(source: SourceDefinition<C>, flags: Flags, writ
     return 0;
   }
   if (!flags.config) throw configError(`--config FILE is required. ${USAGE(source.name)}`);
-  const config = parseConfig(source.configSchema, readJson('config', flags.config));
+  const config = parseConfig(source.configSchema, readJsonFile('config', flags.config));
   for (const s of source.secrets(config)) writer.addSecret(s);
-  source.common(config); // checks start_date <= end_date before any request
+  source.common(config, clock.now()); // checks start_date <= end_date before any request
   if (flags.discover) {
     await writeText(`${JSON.stringify(singerCatalog(source.streams), null, 2)}\n`, scrub);
     return 0;
   }
   if (flags.catalog && flags.properties) throw configError('Pass either --catalog or --properties, not both.');
   const catalogPath = flags.catalog ?? flags.properties;
-  const selection = catalogPath ? selectFromCatalog(readJson(flags.catalog ? 'catalog' : 'properties', catalogPath), source.streams) : selectAll(source.streams);
+  const selection = catalogPath ? selectFromCatalog(readJsonFile(flags.catalog ? 'catalog' : 'properties', catalogPath), source.streams) : selectAll(source.streams);
   if (selection.length === 0) logger.warn('the catalog selects no stream: nothing to sync (set "selected": true in a stream\'s metadata)');
 
-  let stateText = '';
-  if (flags.state) {
-    try {
-      stateText = readFileSync(flags.state, 'utf8');
-    } catch {
-      logger.info(`--state file '${flags.state}' not found; syncing without state`);
-    }
-  }
-  const bookmarks = parseSingerState(stateText);
+  const bookmarks = parseSingerState(readStateText(flags.state));
   const states = statesFromBookmarks(bookmarks, source.streams, (m) => logger.warn(m));
 
   const http = httpClientFor(source, config, { logger, redact: scrub });

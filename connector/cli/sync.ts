@@ -1,19 +1,18 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseConfig } from '../engine/config.js';
 import { ConnectorError, configError } from '../engine/errors.js';
 import { createLogger, type Level } from '../engine/logger.js';
 import type { ConfiguredStream } from '../engine/read.js';
 import type { SourceDefinition } from '../engine/source.js';
-import type { StreamState } from '../engine/state.js';
-import { DAY } from '../engine/time.js';
+import { readRanges, type StreamState } from '../engine/state.js';
 import { Warehouse, firstLine } from '../warehouse/db.js';
 import { EXIT, WarehouseError, type ExitCode } from '../warehouse/exit-codes.js';
 import { DbLock } from '../warehouse/lock.js';
 import { Loader, type LoadTarget } from '../warehouse/loader.js';
 import { Lines, Progress, Secrets, summaryLine, type ProgressItem, type Terminal } from '../warehouse/summary.js';
 import { reportCommand } from './report.js';
+import { readJsonFile } from './inputs.js';
 import { clock, httpClientFor, readSource } from './runtime.js';
 
 /**
@@ -25,7 +24,7 @@ import { clock, httpClientFor, readSource } from './runtime.js';
  * Generic over SourceDefinition, so every connector has it. Exit codes: warehouse/exit-codes.ts.
  */
 export const SYNC_USAGE = (name: string): string =>
-  `usage: ${name} sync --config FILE [--db FILE] [--streams NAME,NAME] [--verbose] [--debug] | ${name} report --db FILE [--out FILE] [--days N]`;
+  `usage: ${name} sync --config FILE [--db FILE] [--streams NAME,NAME] [--reset NAME,NAME | --reset-all] [--verbose] [--debug] | ${name} report --db FILE [--out FILE] [--days N]`;
 
 const DEFAULT_DB = 'costs.duckdb';
 
@@ -38,21 +37,6 @@ export async function warehouseCommand<C>(source: SourceDefinition<C>, argv: str
   };
   const [command, ...rest] = argv;
   process.exitCode = command === 'report' ? await reportCommand(source.name, rest, term) : await syncCommand(source, rest, term);
-}
-
-function readConfigFile(path: string | undefined): unknown {
-  if (!path) throw configError('--config FILE is required.');
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw configError(`Cannot read --config file '${path}' (${(err as NodeJS.ErrnoException).code ?? 'error'}); check the path.`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw configError(`--config file '${path}' is not valid JSON; fix its syntax.`);
-  }
 }
 
 /** The streams to sync: all of them, or the --streams list, each incremental where it can be. */
@@ -69,6 +53,26 @@ export function selectStreams<C>(source: SourceDefinition<C>, list: string | und
   return out;
 }
 
+/**
+ * The streams `--reset` (comma lists, repeatable) or `--reset-all` name: each must be one this
+ * sync reads, since a reset drops the rows and state that the same run then re-reads.
+ */
+export function selectResets<C>(targets: ReadonlyArray<LoadTarget<C>>, lists: readonly string[] | undefined, all: boolean): Set<string> {
+  const selected = targets.map((t) => t.def.name);
+  if (all) {
+    if (lists?.length) throw configError('Pass either --reset NAME,... or --reset-all, not both.');
+    return new Set(selected);
+  }
+  const names = (lists ?? []).flatMap((l) => l.split(',')).map((s) => s.trim());
+  if (lists && names.every((n) => n === '')) throw configError(`--reset is empty; name one or more of: ${selected.join(', ')}.`);
+  for (const name of names) {
+    if (name !== '' && !selected.includes(name)) {
+      throw configError(`Cannot reset '${name}': it is not a stream this sync reads (${selected.join(', ')}); check the name or add it to --streams.`);
+    }
+  }
+  return new Set(names.filter((n) => n !== ''));
+}
+
 export async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term: Terminal): Promise<ExitCode> {
   const secrets = new Secrets();
   const progress = new Progress(term, secrets.scrub);
@@ -77,13 +81,29 @@ export async function syncCommand<C>(source: SourceDefinition<C>, argv: string[]
     out.line(`${source.name} sync: ${message}`);
     return code;
   };
-  let values: { config?: string | undefined; db?: string | undefined; streams?: string | undefined; verbose?: boolean | undefined; debug?: boolean | undefined };
+  let values: {
+    config?: string | undefined;
+    db?: string | undefined;
+    streams?: string | undefined;
+    reset?: string[] | undefined;
+    'reset-all'?: boolean | undefined;
+    verbose?: boolean | undefined;
+    debug?: boolean | undefined;
+  };
   try {
     values = parseArgs({
       args: argv,
       allowPositionals: false,
       strict: true,
-      options: { config: { type: 'string' }, db: { type: 'string' }, streams: { type: 'string' }, verbose: { type: 'boolean' }, debug: { type: 'boolean' } },
+      options: {
+        config: { type: 'string' },
+        db: { type: 'string' },
+        streams: { type: 'string' },
+        reset: { type: 'string', multiple: true },
+        'reset-all': { type: 'boolean' },
+        verbose: { type: 'boolean' },
+        debug: { type: 'boolean' },
+      },
     }).values;
   } catch (err) {
     return fail(EXIT.usage, `${(err as Error).message}. ${SYNC_USAGE(source.name)}`);
@@ -92,16 +112,18 @@ export async function syncCommand<C>(source: SourceDefinition<C>, argv: string[]
 
   let config: C;
   let targets: Array<LoadTarget<C>>;
+  let resets: Set<string>;
   try {
-    config = parseConfig(source.configSchema, readConfigFile(values.config));
+    config = parseConfig(source.configSchema, readJsonFile('config', values.config));
     for (const s of source.secrets(config)) secrets.add(s);
-    source.common(config);
+    source.common(config, clock.now());
     targets = selectStreams(source, values.streams);
+    resets = selectResets(targets, values.reset, values['reset-all'] === true);
   } catch (err) {
     if (err instanceof ConnectorError) return fail(EXIT.usage, err.message);
     throw err;
   }
-  const common = source.common(config);
+  const common = source.common(config, clock.now());
 
   let lock: DbLock;
   try {
@@ -144,6 +166,8 @@ export async function syncCommand<C>(source: SourceDefinition<C>, argv: string[]
     const logger = createLogger(level, (lvl, message) => out.line(`${lvl.toLowerCase()}: ${message}`), secrets.scrub);
     const loader = new Loader<C>(db, source.name, targets, {
       clock,
+      resets,
+      onReset: (stream, deleted) => out.line(`${stream}: reset: ${deleted} row${deleted === 1 ? '' : 's'} and the stored state dropped; re-reading from start_date`),
       onCommit: (c) => {
         if (!verbose) return;
         const through = c.cursor === null ? '' : ` up to ${new Date(c.cursor * 1000).toISOString().slice(0, 10)}`;
@@ -175,8 +199,7 @@ export async function syncCommand<C>(source: SourceDefinition<C>, argv: string[]
     const nowS = Math.floor(started / 1000);
     const ranges = new Map(
       targets.map((t) => {
-        const prior = states.get(t.def.name);
-        const from = prior ? Math.max(common.start, prior.cursor - common.lookbackDays * DAY) : common.start;
+        const from = readRanges(common.start, common.lookbackDays, states.get(t.def.name))[0]?.from ?? common.start;
         const to = Math.min(common.end ?? nowS, nowS);
         return [t.def.name, { from, to }];
       }),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { configError } from './errors.js';
 import type { CommonConfig } from './read.js';
-import { DAY, parseUtc, startOfDay } from './time.js';
+import { DAY, isoDate, parseUtc, startOfDay } from './time.js';
 
 /** Config fields every connector shares, as zod pieces with their spec metadata. */
 const DATE_PATTERN = '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2}))?$';
@@ -100,10 +100,17 @@ export const tuning = {
     }),
 };
 
-/** Resolve the shared date fields into unix seconds, checking their order. */
-export function commonConfig(c: { start_date: string; end_date?: string | undefined; lookback_days: number }): CommonConfig {
+/**
+ * Resolve the shared date fields into unix seconds, checking their order and that start_date is
+ * not in the future (`nowMs`: the injected clock). A future start_date would read nothing and exit 0.
+ */
+export function commonConfig(c: { start_date: string; end_date?: string | undefined; lookback_days: number }, nowMs: number): CommonConfig {
   const start = startOfDay(parseUtc(c.start_date) as number);
   const end = c.end_date === undefined ? undefined : startOfDay(parseUtc(c.end_date) as number) + DAY;
+  const today = startOfDay(Math.floor(nowMs / 1000));
+  if (start > today) {
+    throw configError(`start_date (${c.start_date}) is in the future (today is ${isoDate(today)} UTC); set it to the first day whose spend you want, e.g. ${isoDate(today - 90 * DAY)}.`);
+  }
   if (end !== undefined && end <= start) {
     throw configError(`start_date (${c.start_date}) is after end_date (${c.end_date}); set start_date on or before end_date.`);
   }

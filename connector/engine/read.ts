@@ -5,9 +5,9 @@ import { DEFAULT_MAX_ROWS_IN_FLIGHT, UnitRecords, WindowReader, type PageDecoder
 import { ConnectorError, configError, toConnectorError, type ErrorContext } from './errors.js';
 import type { Logger } from './logger.js';
 import { planWindows, type Window } from './planner.js';
-import type { StreamState } from './state.js';
+import { Coverage, readRanges, type StreamState } from './state.js';
 import type { BucketStream, ListStream, Row, StreamDef } from './stream.js';
-import { DAY, floorTo } from './time.js';
+import { DAY, floorTo, isoTime } from './time.js';
 
 /** Where messages go: the NDJSON writer in Airbyte mode, a translator in Singer mode. */
 export interface Emitter {
@@ -166,28 +166,33 @@ class StreamRun<C> {
     const nowS = Math.floor(o.clock.now() / 1000);
     const today = floorTo(nowS, DAY);
     const prior = this.configured.syncMode === 'incremental' ? o.states.get(this.name) : undefined;
-    let start = o.common.start;
-    if (prior) start = Math.max(start, prior.cursor - o.common.lookbackDays * DAY);
-    if (plan.earliest !== undefined && start < plan.earliest) {
-      o.logger.warn(`${this.name}: starting at ${new Date(plan.earliest * 1000).toISOString()}, the earliest the API serves for this grouping`);
-      start = plan.earliest;
-    }
     const horizon = plan.includeCurrentBucket ? nowS : floorTo(nowS, plan.bucketSeconds) - 1;
-    const windows = planWindows({
-      start,
-      end: o.common.end ?? nowS + 1,
-      now: horizon,
-      bucketSeconds: plan.bucketSeconds,
-      maxBuckets: plan.maxBuckets,
-    });
-    // The cursor only moves forward, and never past the start of today (today's bucket is not final).
-    const floor = prior?.cursor ?? 0;
-    const cursorAfter = (w: Window): number => Math.max(floor, Math.min(w.end, today));
-    const stateFor = (cursor: number): StreamState => ({ version: 1, cursor });
-    o.logger.info(`${this.name}: ${windows.length} window(s) from ${new Date(start * 1000).toISOString()}`);
+    const end = o.common.end ?? nowS + 1;
+    // A range start_date..covered_from never read comes first, then lookback_days before the cursor on.
+    const ranges = readRanges(o.common.start, o.common.lookbackDays, prior);
+    const windows = ranges.flatMap((r) =>
+      planWindows({ start: r.from, end: Math.min(end, r.to ?? end), now: horizon, bucketSeconds: plan.bucketSeconds, maxBuckets: plan.maxBuckets }),
+    );
+    if (ranges.length > 1) {
+      o.logger.info(`${this.name}: start_date is before the stored coverage (from ${isoTime(prior?.covered_from ?? 0)}); reading the missing range first`);
+    }
+    o.logger.info(`${this.name}: ${windows.length} window(s) from ${isoTime(ranges[0]?.from ?? o.common.start)}`);
+    // The state is the coverage proven so far: a window counts up to the start of today (today's
+    // bucket is not final); a backfilled range joins the stored interval only once it touches it.
+    const coverage = new Coverage(prior);
+    const cover = (w: Window): StreamState | null => {
+      coverage.add(w.start, Math.min(w.end, today));
+      return coverage.state();
+    };
+    const empty = Math.min(floorTo(ranges[0]?.from ?? o.common.start, plan.bucketSeconds), today);
+    const finalState = ((): StreamState => {
+      const sim = new Coverage(prior);
+      for (const w of windows) sim.add(w.start, Math.min(w.end, today));
+      return sim.state() ?? { version: 2, covered_from: empty, cursor: empty };
+    })();
     if (windows.length === 0) {
       this.onResponse();
-      this.emitState(prior ?? stateFor(Math.max(floor, Math.min(floorTo(start, plan.bucketSeconds), today))));
+      this.emitState(finalState);
       return;
     }
     const depth = Math.max(1, o.concurrency ?? 1);
@@ -221,10 +226,10 @@ class StreamRun<C> {
         inflight.push({ unit, rows });
       }
     };
-    // Checkpoints: the cursor after a unit is min(unit end, today), never below the prior cursor.
-    // Only a cursor below the final one is emitted before the end, and never twice in a row.
-    const finalCursor = cursorAfter(windows[windows.length - 1] as Window);
-    let lastEmitted = -1;
+    // Checkpoints: a STATE after a unit whose coverage differs from the last one emitted, and the
+    // final state after the last unit; an intermediate state never equals the final one.
+    const same = (a: StreamState | null, b: StreamState | null): boolean => a?.covered_from === b?.covered_from && a?.cursor === b?.cursor;
+    let lastEmitted: StreamState | null = prior ?? null;
     launch();
     while (inflight.length > 0) {
       this.checkAborted();
@@ -234,11 +239,12 @@ class StreamRun<C> {
       this.checkAborted();
       launch();
       this.emitUnit(data, decoder);
-      const cursor = cursorAfter(unit);
+      const state = cover(unit);
       const last = inflight.length === 0 && pending.length === 0;
-      if (last || (cursor < finalCursor && cursor !== lastEmitted)) {
-        this.emitState(stateFor(last ? finalCursor : cursor));
-        lastEmitted = cursor;
+      if (last) this.emitState(finalState);
+      else if (state && !same(state, lastEmitted) && !same(state, finalState)) {
+        this.emitState(state);
+        lastEmitted = state;
       }
       await o.emitter.ready();
     }

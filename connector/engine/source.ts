@@ -13,8 +13,8 @@ export interface SourceDefinition<C> {
   documentationUrl: string;
   /** zod is the source of truth for the config; spec.json is generated from it. */
   configSchema: z.ZodType<C>;
-  /** Shared date fields, checked (start <= end) and resolved to unix seconds. */
-  common(config: C): CommonConfig;
+  /** Shared date fields, checked (start <= end, start not after today by `nowMs`) and resolved to unix seconds. */
+  common(config: C, nowMs: number): CommonConfig;
   /** Values to scrub from every output. */
   secrets(config: C): string[];
   http(config: C): { baseUrl: string; headers: Record<string, string>; timeoutMs: number; maxRetries?: number; maxConcurrent?: number; requestsPerMinute?: number | undefined };

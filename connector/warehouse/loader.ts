@@ -83,6 +83,9 @@ interface StreamCtx<C> {
 
 export interface LoaderOptions {
   clock: { now(): number };
+  /** Streams to reset before the read: their rows and state are dropped in one transaction. */
+  resets?: ReadonlySet<string>;
+  onReset?: (stream: string, rowsDeleted: number) => void;
   onCommit?: (info: CommitInfo) => void;
   onError?: (stream: string, message: string) => void;
 }
@@ -172,6 +175,10 @@ export class Loader<C> {
         types,
       };
       this.streams.set(t.def.name, ctx);
+      if (this.o.resets?.has(t.def.name)) {
+        await this.reset(layout.table, t.def.name);
+        continue;
+      }
       const prior = stored.get(t.def.name);
       if (prior && t.def.kind === 'buckets' && t.mode === 'incremental') {
         let state: StreamState | null;
@@ -191,6 +198,26 @@ export class Loader<C> {
       }
     }
     return states;
+  }
+
+  /** Drop a stream's rows and its state in one transaction: the next read starts from start_date. */
+  private async reset(table: string, stream: string): Promise<void> {
+    const db = this.db;
+    await db.run('BEGIN TRANSACTION');
+    let deleted: number;
+    try {
+      deleted = await db.run(`DELETE FROM ${ident(table)}`);
+      await db.run(`DELETE FROM ${STATE_TABLE} WHERE stream = ?`, [stream]);
+      await db.run('COMMIT');
+    } catch (err) {
+      try {
+        await db.run('ROLLBACK');
+      } catch {
+        // the transaction is already gone
+      }
+      throw err;
+    }
+    this.o.onReset?.(stream, deleted);
   }
 
   /** The sink the engine's read() writes to. */

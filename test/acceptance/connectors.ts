@@ -44,9 +44,9 @@ export interface AcceptanceConnector {
 }
 
 const FAR_FUTURE = Date.UTC(2100, 0, 1) / 1000;
-/** Our per-stream state ({"version":1,"cursor":...}) at 2100-01-01 for each stream. */
+/** Our per-stream state ({"version":2,"covered_from":0,"cursor":...}): everything read up to 2100-01-01, for each stream. */
 export const farFuture = (streams: readonly string[]): unknown[] =>
-  streams.map((name) => ({ type: 'STREAM', stream: { stream_descriptor: { name }, stream_state: { version: 1, cursor: FAR_FUTURE } } }));
+  streams.map((name) => ({ type: 'STREAM', stream: { stream_descriptor: { name }, stream_state: { version: 2, covered_from: 0, cursor: FAR_FUTURE } } }));
 
 const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
 

@@ -219,7 +219,7 @@ describe('source-anthropic-costs read', () => {
     const first = await read(config(), REPORTS);
     ok(first.result, REPORTS);
     for (const s of REPORTS) {
-      expect(states(first.result.messages, s).at(-1)?.state.stream.stream_state, s).toEqual({ version: 1, cursor: day('2025-10-31') });
+      expect(states(first.result.messages, s).at(-1)?.state.stream.stream_state, s).toEqual({ version: 2, covered_from: day('2025-09-01'), cursor: day('2025-10-31') });
     }
     const second = await read(config({ lookback_days: 3 }), REPORTS, { state: lastStates(first.result.messages) });
     ok(second.result, REPORTS);
@@ -232,7 +232,7 @@ describe('source-anthropic-costs read', () => {
       ['2025-10-28T00:00:00Z', '2025-10-31T00:00:00Z'],
     ]);
     expect(second.requests.filter((r) => at(r, 'usage_report/claude_code')).map((r) => r.query.get('starting_at')).sort()).toEqual(['2025-10-28', '2025-10-29', '2025-10-30']);
-    for (const s of REPORTS) expect(states(second.result.messages, s).at(-1)?.state.stream.stream_state, s).toEqual({ version: 1, cursor: end });
+    for (const s of REPORTS) expect(states(second.result.messages, s).at(-1)?.state.stream.stream_state, s).toEqual({ version: 2, covered_from: day('2025-09-01'), cursor: end });
   });
 
   it('given no end_date when reading up to now then cost_report never asks for today (an unfinished day) while usage includes it, and every cursor stops at the start of today', async () => {

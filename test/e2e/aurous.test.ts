@@ -174,7 +174,7 @@ describe('source-aurous-usage usage stream', () => {
     const second = await read(config({ end_date: '2026-08-29', lookback_days: 3 }), { state: lastStates(first.result.messages) });
     expectExact(second.result, truth('2026-08-27', '2026-08-30', '1d', ['type', 'model']));
     expect(second.served.map((s) => s.query.get('start_time'))).toEqual(['2026-08-27T00:00:00Z']);
-    expect(states(second.result.messages).map((m) => m.state.stream.stream_state)).toEqual([{ version: 1, cursor: day('2026-08-30') }]);
+    expect(states(second.result.messages).map((m) => m.state.stream.stream_state)).toEqual([{ version: 2, covered_from: day('2026-06-01'), cursor: day('2026-08-30') }]);
   });
 
   it('given 429s with Retry-After when reading then the connector waits as told, reports RATE_LIMITED and the output is exact', async () => {

@@ -136,7 +136,7 @@ describe('source-openai-costs costs stream', () => {
     assertProtocol(second.result, { streams: ['costs'], schemas: { costs: schema } });
     expect(withoutIds(records(second.result.messages))).toEqual(withoutIds(fake.org.expectedCosts(day('2025-12-27'), day('2025-12-30'), ['project_id', 'line_item']) as never));
     expect(second.requests.map((r) => r.query.get('start_time'))).toEqual([String(day('2025-12-27'))]);
-    expect(states(second.result.messages).map((m) => m.state.stream.stream_state)).toEqual([{ version: 1, cursor: day('2025-12-30') }]);
+    expect(states(second.result.messages).map((m) => m.state.stream.stream_state)).toEqual([{ version: 2, covered_from: day('2025-09-01'), cursor: day('2025-12-30') }]);
   });
 
   it('given no end_date when reading up to now then today is emitted but the cursor stops at the start of today', async () => {
@@ -183,11 +183,15 @@ describe('source-openai-costs costs stream', () => {
     expect(records(second.messages, 'projects')).toEqual(records(first.messages, 'projects'));
   });
 
-  it('given a version-0 state keyed by the cursor field when reading then it is migrated and read from cursor minus lookback', async () => {
-    const state = [{ type: 'STREAM', stream: { stream_descriptor: { name: 'costs' }, stream_state: { start_time: day('2025-12-20') } } }];
-    const { result } = await readCosts(config({ lookback_days: 0 }), { state });
-    expect(result.code).toBe(0);
-    expect(withoutIds(records(result.messages))).toEqual(withoutIds(fake.org.expectedCosts(day('2025-12-20'), day('2025-12-30'), ['project_id', 'line_item']) as never));
+  it('given a version-0 or version-1 state when reading then it migrates to version 2 and, since it never recorded where its coverage starts, re-reads from start_date once', async () => {
+    for (const old of [{ start_time: day('2025-12-20') }, { version: 1, cursor: day('2025-12-20') }]) {
+      const state = [{ type: 'STREAM', stream: { stream_descriptor: { name: 'costs' }, stream_state: old } }];
+      const { result } = await readCosts(config({ lookback_days: 0 }), { state });
+      expect(result.code).toBe(0);
+      assertProtocol(result, { streams: ['costs'], schemas: { costs: schema } });
+      expect(withoutIds(records(result.messages))).toEqual(withoutIds(fake.org.expectedCosts(day('2025-09-01'), day('2025-12-30'), ['project_id', 'line_item']) as never));
+      expect(states(result.messages).at(-1)?.state.stream.stream_state).toEqual({ version: 2, covered_from: day('2025-09-01'), cursor: day('2025-12-30') });
+    }
   });
 
   it('given api_key_id grouping when the start is before OpenAI\'s history floor then the read starts at the floor', async () => {

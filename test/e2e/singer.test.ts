@@ -198,7 +198,7 @@ describe('Singer mode: source-openai-costs', () => {
     // Bookmarks: our per-stream state, one STATE per Airbyte STATE, the last one holding both streams.
     const states = ofType(result, 'STATE');
     expect(states.length).toBeGreaterThanOrEqual(5);
-    expect(lastBookmarks(result)).toEqual({ costs: { version: 1, cursor: day('2025-11-10') }, projects: expect.objectContaining({ version: 1 }) });
+    expect(lastBookmarks(result)).toEqual({ costs: { version: 2, covered_from: day('2025-10-01'), cursor: day('2025-11-10') }, projects: expect.objectContaining({ version: 1 }) });
     const cursors = states.map((m) => m.value.bookmarks.costs?.cursor).filter((c) => c !== undefined);
     expect(cursors).toEqual([...cursors].sort((a, b) => a - b));
     // Logs on stderr only.
@@ -216,7 +216,7 @@ describe('Singer mode: source-openai-costs', () => {
     assertSinger(second.result, { costs: catalog.streams[0]?.schema as Record<string, unknown> });
     expect(second.requests.map((r) => r.query.get('start_time'))).toEqual([String(day('2025-11-08'))]);
     expect(withoutIds(recordsOf(second.result, 'costs'))).toEqual(withoutIds(fake.org.expectedCosts(day('2025-11-08'), day('2025-11-10'), ['project_id', 'line_item']) as never));
-    expect(lastBookmarks(second.result)).toEqual({ costs: { version: 1, cursor: day('2025-11-10') }, users: { version: 1, synced_at: 1, pages: 1 }, retired_stream: { anything: true } });
+    expect(lastBookmarks(second.result)).toEqual({ costs: { version: 2, covered_from: day('2025-10-01'), cursor: day('2025-11-10') }, users: { version: 1, synced_at: 1, pages: 1 }, retired_stream: { anything: true } });
     expect(second.result.stderr).toMatch(/retired_stream/);
   });
 
@@ -229,16 +229,24 @@ describe('Singer mode: source-openai-costs', () => {
     expect(recordsOf(result, 'costs')).toHaveLength(fake.org.expectedCosts(day('2025-10-01'), day('2025-11-10'), ['project_id', 'line_item']).length);
   });
 
-  it('given a Meltano SDK bookmark, a legacy --properties catalog with replication-key as an array and a STATE-message state file when synced then all are understood', async () => {
+  it('given a Meltano SDK bookmark, a legacy --properties catalog with replication-key as an array and a STATE-message state file when synced then all are understood, and since neither bookmark records where its coverage starts, costs is re-read from start_date once', async () => {
     const { catalog } = await discover();
     const picked = select(catalog, { costs: { method: 'INCREMENTAL', key: ['start_time'] } });
     if (!validateSingerCatalog(picked)) throw new Error(errorsText(validateSingerCatalog));
+    const full = { version: 2, covered_from: day('2025-10-01'), cursor: day('2025-11-10') };
     const sdk = await sync(config({ lookback_days: 0 }), { catalog: picked, flag: '--properties', state: { bookmarks: { costs: { replication_key: 'start_time', replication_key_value: day('2025-11-07') } } } });
     expect(sdk.result.code, sdk.result.stderr).toBe(0);
-    expect(sdk.requests.map((r) => r.query.get('start_time'))).toEqual([String(day('2025-11-07'))]);
+    expect(sdk.requests.map((r) => r.query.get('start_time'))[0]).toEqual(String(day('2025-10-01')));
+    expect(lastBookmarks(sdk.result).costs).toEqual(full);
     const wrapped = await sync(config({ lookback_days: 0 }), { catalog: picked, state: { type: 'STATE', value: { bookmarks: { costs: { start_time: day('2025-11-09') } } } } });
     expect(wrapped.result.code).toBe(0);
-    expect(wrapped.requests.map((r) => r.query.get('start_time'))).toEqual([String(day('2025-11-09'))]);
+    expect(wrapped.requests.map((r) => r.query.get('start_time'))[0]).toEqual(String(day('2025-10-01')));
+    expect(lastBookmarks(wrapped.result).costs).toEqual(full);
+    // Our own bookmark records its coverage: the next sync resumes at its cursor (the end: nothing to read).
+    const ours = await sync(config({ lookback_days: 0 }), { catalog: picked, state: { bookmarks: { costs: full } } });
+    expect(ours.result.code).toBe(0);
+    expect(ours.requests).toHaveLength(0);
+    expect(lastBookmarks(ours.result).costs).toEqual(full);
   });
 
   it('given no catalog when synced then every stream is synced with its default method', async () => {

@@ -85,7 +85,7 @@ describe('sync into DuckDB', () => {
     const states = await query(db, 'SELECT stream, source, CAST(state AS VARCHAR) AS state FROM _connector_state ORDER BY stream');
     expect(states.map((s) => s.stream)).toEqual([...ALL_STREAMS].sort());
     expect(new Set(states.map((s) => s.source))).toEqual(new Set(['source-openai-costs']));
-    expect(JSON.parse(String(states.find((s) => s.stream === 'costs')?.state))).toEqual({ version: 1, cursor: END });
+    expect(JSON.parse(String(states.find((s) => s.stream === 'costs')?.state))).toEqual({ version: 2, covered_from: day('2025-09-01'), cursor: END });
 
     const types = await query(db, "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'costs' ORDER BY ordinal_position");
     expect(Object.fromEntries(types.map((t) => [t.column_name, t.data_type]))).toEqual({
@@ -160,7 +160,7 @@ describe('sync into DuckDB', () => {
     const late = await query(db, `SELECT CAST(amount_value AS VARCHAR) AS v FROM costs WHERE line_item = 'late-model-2025, output'`);
     expect(late).toEqual([{ v: '1e-06' }]);
     const states = await query(db, "SELECT CAST(state AS VARCHAR) AS s FROM _connector_state WHERE stream = 'costs'");
-    expect(JSON.parse(String(states[0]?.s))).toEqual({ version: 1, cursor: END });
+    expect(JSON.parse(String(states[0]?.s))).toEqual({ version: 2, covered_from: day('2025-09-01'), cursor: END });
   });
 
   it('given a sync killed with SIGKILL after some windows were committed when it is rerun then the database equals a clean run', async () => {
