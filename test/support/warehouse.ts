@@ -51,9 +51,12 @@ export function runCli(bin: string, args: string[], o: CliOptions = {}): Promise
   });
 }
 
-/** Rows of a query against a DuckDB file, opened read-only, values as JSON (BIGINT and DECIMAL as strings). */
-export async function query(db: string, sql: string): Promise<Array<Record<string, unknown>>> {
-  const instance = await DuckDBInstance.create(db, { access_mode: 'READ_ONLY' });
+/**
+ * Rows of a query against a DuckDB file, opened read-only unless `write` (a test that tampers
+ * with a warehouse), values as JSON (BIGINT and DECIMAL as strings).
+ */
+export async function query(db: string, sql: string, o: { write?: boolean } = {}): Promise<Array<Record<string, unknown>>> {
+  const instance = await DuckDBInstance.create(db, { access_mode: o.write ? 'READ_WRITE' : 'READ_ONLY' });
   try {
     const conn = await instance.connect();
     try {
