@@ -92,21 +92,21 @@ describe('HttpClient', () => {
     expect((err as HttpError).kind).toBe('auth');
     expect(calls).toHaveLength(1);
     expect((err as Error).message).not.toContain('sekrit');
-    expect(toConnectorError(err, { authHint: 'need admin key' }).failureType).toBe('config_error');
+    expect(toConnectorError(err, { authHint: () => 'need admin key' }).failureType).toBe('config_error');
   });
 
   it('given a 400 when requested then it is not retried and maps to system_error', async () => {
     const { http, calls } = client([json(400, { error: { message: 'bad param' } })]);
     const err = await http.getJson('/x', []).catch((e: unknown) => e);
     expect(calls).toHaveLength(1);
-    expect(toConnectorError(err, { authHint: '' }).failureType).toBe('system_error');
+    expect(toConnectorError(err, { authHint: () => '' }).failureType).toBe('system_error');
   });
 
   it('given 500s beyond the retry budget when requested then it fails as transient_error', async () => {
     const { http, calls } = client([json(500, {})], { maxRetries: 2 });
     const err = await http.getJson('/x', []).catch((e: unknown) => e);
     expect(calls).toHaveLength(3);
-    expect(toConnectorError(err, { authHint: '' }).failureType).toBe('transient_error');
+    expect(toConnectorError(err, { authHint: () => '' }).failureType).toBe('transient_error');
   });
 
   it('given a 200 whose body is HTML when requested then it is retried and then fails as transient', async () => {
