@@ -162,6 +162,15 @@ describe('HttpClient network failures', () => {
     expect(((await http.getJson('/x', []).catch((e: unknown) => e)) as Error).message).toBe('cannot connect to api.example.com:443 (connection refused)');
   });
 
+  it('given a port fetch blocks (the Fetch standard bad ports, e.g. 9) when requested then the error names host and port and says to use another port', async () => {
+    const badPort = () => {
+      throw Object.assign(new TypeError('fetch failed'), { cause: new Error('bad port') });
+    };
+    const { http } = client([badPort], { baseUrl: 'http://127.0.0.1:9/v1', maxRetries: 0 });
+    const err = await http.getJson('/x', []).catch((e: unknown) => e);
+    expect(toConnectorError(err, { authHint: () => '' }).message).toBe('cannot connect to 127.0.0.1:9 (fetch does not allow port 9) after retries: use another port in base_url');
+  });
+
   it('given a network budget when the connection is refused then it stops after that many retries, while a 500 keeps the full retries', async () => {
     const networkRetries = { retries: 2, maxTimeMs: 5_000 };
     const refused = client([fetchFailed('ECONNREFUSED')], { maxRetries: 8, networkRetries });
