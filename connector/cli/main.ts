@@ -4,7 +4,7 @@ import { parseConfig } from '../engine/config.js';
 import { ConnectorError, configError, toConnectorError } from '../engine/errors.js';
 import { createLogger, levelFromEnv, type Logger } from '../engine/logger.js';
 import type { Emitter } from '../engine/read.js';
-import type { SourceDefinition } from '../engine/source.js';
+import { errorContext, type SourceDefinition } from '../engine/source.js';
 import { parseStateFile } from '../engine/state.js';
 import * as msg from '../protocol/messages.js';
 import type { AirbyteMessage } from '../protocol/messages.js';
@@ -14,6 +14,12 @@ import type { FetchLike, HttpClient } from '../http/client.js';
 import { readJsonFile, readStateText } from './inputs.js';
 import { clock, decodePoolFor, httpClientFor, readSource, withStopSignals } from './runtime.js';
 import { specification } from './spec.js';
+
+/**
+ * `check` answers in seconds: a refused connection or a failed DNS lookup is retried at most
+ * twice within a few seconds (a read keeps the configured retries, ~a minute of backoff).
+ */
+const CHECK_NETWORK_RETRIES = { retries: 2, maxTimeMs: 5_000 };
 
 const USAGE = (name: string): string =>
   `usage: ${name} spec | check --config FILE | discover --config FILE | read --config FILE --catalog FILE [--state FILE] [--debug] | sync --config FILE [--db FILE] [--streams A,B] | report [--db FILE] [--out FILE]`;
@@ -60,7 +66,7 @@ export async function main<C>(source: SourceDefinition<C>, argv: string[]): Prom
   try {
     exitCode = await dispatch(source, command, args.values, writer, logger);
   } catch (err) {
-    const e = toConnectorError(err, { authHint: source.authHint });
+    const e = toConnectorError(err, errorContext(source));
     if (!(err instanceof ConnectorError) && err instanceof Error) logger.debug(err.stack ?? err.message);
     writer.write(msg.errorTrace({ message: e.message, internalMessage: e.internalMessage, failureType: e.failureType }, Date.now()));
     exitCode = 1;
@@ -84,8 +90,8 @@ async function dispatch<C>(
     source.common(config, clock.now());
     return config;
   };
-  const makeHttp = (config: C, fetch?: FetchLike): HttpClient => {
-    return httpClientFor(source, config, { logger, redact: (t) => writer.scrub(t), fetch });
+  const makeHttp = (config: C, o: { fetch?: FetchLike | undefined; networkRetries?: typeof CHECK_NETWORK_RETRIES } = {}): HttpClient => {
+    return httpClientFor(source, config, { logger, redact: (t) => writer.scrub(t), ...o });
   };
 
   switch (command) {
@@ -93,12 +99,13 @@ async function dispatch<C>(
       writer.write({ type: 'SPEC', spec: specification(source) });
       return 0;
     case 'check': {
+      let config: C | undefined;
       try {
-        const config = loadConfig();
-        await source.check(makeHttp(config), config);
+        config = loadConfig();
+        await source.check(makeHttp(config, { networkRetries: CHECK_NETWORK_RETRIES }), config);
         writer.write(msg.connectionStatus(true));
       } catch (err) {
-        const e = toConnectorError(err, { authHint: source.authHint });
+        const e = toConnectorError(err, errorContext(source, config));
         writer.write(msg.connectionStatus(false, e.message));
       }
       return 0;
@@ -119,7 +126,7 @@ async function dispatch<C>(
         ready: () => writer.ready(),
       };
       const pool = decodePoolFor(source, config, logger);
-      const http = makeHttp(config, pool?.fetch);
+      const http = makeHttp(config, { fetch: pool?.fetch });
       return withStopSignals((m) => logger.warn(m), async (signal) => {
         try {
           const result = await readSource(source, config, { catalog, states, http, emitter, logger, signal, ...(pool ? { decoders: pool } : {}) });

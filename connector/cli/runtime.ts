@@ -1,11 +1,11 @@
 import { availableParallelism } from 'node:os';
-import type { FetchLike, HttpLogger } from '../http/client.js';
+import type { FetchLike, HttpClientOptions, HttpLogger } from '../http/client.js';
 import { DecodePool } from '../engine/decode-pool.js';
 import { HttpClient } from '../http/client.js';
 import { RateLimiter } from '../http/rate-limit.js';
 import type { Logger } from '../engine/logger.js';
 import { read, type ReadOptions, type ReadResult } from '../engine/read.js';
-import type { SourceDefinition } from '../engine/source.js';
+import { errorContext, type SourceDefinition } from '../engine/source.js';
 
 /** The real clock and sleep; everything below the CLI takes them as arguments. */
 export const clock = { now: (): number => Date.now() };
@@ -15,7 +15,7 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 export function httpClientFor<C>(
   source: SourceDefinition<C>,
   config: C,
-  deps: { logger: HttpLogger; redact: (text: string) => string; fetch?: FetchLike | undefined },
+  deps: { logger: HttpLogger; redact: (text: string) => string; fetch?: FetchLike | undefined; networkRetries?: HttpClientOptions['networkRetries'] },
 ): HttpClient {
   const h = source.http(config);
   return new HttpClient({
@@ -30,6 +30,7 @@ export function httpClientFor<C>(
     limiter: new RateLimiter(clock, sleep, { requestsPerMinute: h.requestsPerMinute }),
     logger: deps.logger,
     redact: deps.redact,
+    ...(deps.networkRetries ? { networkRetries: deps.networkRetries } : {}),
   });
 }
 
@@ -81,6 +82,6 @@ export function readSource<C>(
     streams: source.streams,
     concurrency: source.http(config).maxConcurrent ?? 1,
     clock,
-    errorContext: { authHint: source.authHint },
+    errorContext: errorContext(source, config),
   });
 }

@@ -4,7 +4,7 @@ import { parseConfig } from '../engine/config.js';
 import { ConnectorError, configError, toConnectorError } from '../engine/errors.js';
 import { createLogger, levelFromEnv, type Logger } from '../engine/logger.js';
 import type { ConfiguredStream, Emitter } from '../engine/read.js';
-import type { SourceDefinition } from '../engine/source.js';
+import { errorContext, type SourceDefinition } from '../engine/source.js';
 import { migrateStreamState, type StreamState } from '../engine/state.js';
 import type { JsonSchema, StreamDef } from '../engine/stream.js';
 import type { AirbyteMessage, SyncMode } from '../protocol/messages.js';
@@ -375,7 +375,7 @@ export async function singerMain<C>(source: SourceDefinition<C>, argv: string[])
   try {
     exitCode = await singerDispatch(source, flags, writer, logger);
   } catch (err) {
-    const e = toConnectorError(err, { authHint: source.authHint });
+    const e = toConnectorError(err, errorContext(source));
     if (!(err instanceof ConnectorError) && err instanceof Error) logger.debug(err.stack ?? err.message);
     toStderr(`CRITICAL ${e.message} (${e.failureType})`);
     exitCode = 1;

@@ -58,6 +58,33 @@ export const baseUrl = (defaultUrl: string) =>
     }, 'base_url must be an https:// URL (http:// is allowed only for localhost/127.0.0.1)')
     .meta({ title: 'Base URL', description: `API base URL. Default ${defaultUrl}. Change only for a proxy or a test server.`, order: 4 });
 
+/**
+ * Where a provider's API version goes: OpenAI's base_url ends in /v1 and its paths follow
+ * (/organization/costs); Anthropic's and Aurous's paths start with /v1 and base_url is the host.
+ */
+export type VersionIn = 'base_url' | 'paths';
+
+/**
+ * The fix for a base_url whose /v1 is missing (or, where paths carry it, doubled): every
+ * request of such a config is a 404. Undefined when base_url is right, so any other 404 keeps
+ * its own message. Only origin and path are shown.
+ */
+export function baseUrlVersionHint(configured: string, versionIn: VersionIn): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(configured);
+  } catch {
+    return undefined;
+  }
+  const shown = `${u.origin}${u.pathname.replace(/\/+$/, '')}`;
+  const endsInV1 = shown.endsWith('/v1');
+  if (versionIn === 'base_url' && !endsInV1) return `base_url must end in /v1: it is '${shown}'; set it to '${shown}/v1'`;
+  if (versionIn === 'paths' && endsInV1) {
+    return `base_url must not end in /v1 (request paths start with /v1): it is '${shown}'; set it to '${shown.slice(0, -'/v1'.length)}'`;
+  }
+  return undefined;
+}
+
 export const tuning = {
   request_timeout_seconds: z
     .number()
@@ -124,6 +151,9 @@ export function parseConfig<T>(schema: z.ZodType<T>, raw: unknown): T {
   }
   const r = schema.safeParse(raw);
   if (r.success) return r.data;
+  // A misspelt field is also a missing one (stat_date): the unknown name explains both.
+  const unknown = r.error.issues.find((i) => i.code === 'unrecognized_keys');
+  if (unknown) throw configError(unknownFieldsMessage(schema, unknown.path, unknown.keys));
   const issue = r.error.issues[0];
   const field = issue?.path.map(String).join('.') ?? '';
   let message = issue?.message ?? 'invalid';
@@ -131,6 +161,25 @@ export function parseConfig<T>(schema: z.ZodType<T>, raw: unknown): T {
     message = `'${field}' is required`;
   }
   throw configError(`Config validation error: ${field ? `${field}: ` : ''}${message}.`.replace(/\.\.$/, '.'));
+}
+
+/** "Config has unknown field 'group_by.costz'; known fields of group_by: costs, ...", in one line. */
+function unknownFieldsMessage(schema: z.ZodType, path: readonly PropertyKey[], keys: readonly string[]): string {
+  const at = path.map(String).join('.');
+  const names = keys.map((k) => `'${at ? `${at}.` : ''}${k}'`).join(', ');
+  const known = Object.keys(objectAt(schema, path)?.shape ?? {}).join(', ');
+  return `Config has unknown field${keys.length > 1 ? 's' : ''} ${names}; known fields${at ? ` of ${at}` : ''}: ${known}.`;
+}
+
+/** The object schema at `path`, through optional and default wrappers. */
+function objectAt(schema: z.ZodType, path: readonly PropertyKey[]): z.ZodObject | undefined {
+  let node: unknown = schema;
+  for (let i = 0; ; i += 1) {
+    while (node instanceof z.ZodOptional || node instanceof z.ZodDefault || node instanceof z.ZodNullable) node = node.unwrap();
+    if (!(node instanceof z.ZodObject)) return undefined;
+    if (i === path.length) return node;
+    node = node.shape[String(path[i])];
+  }
 }
 
 /** The HTTP client settings every connector takes from the shared tuning fields. */

@@ -32,19 +32,26 @@ const FAILURE_BY_KIND: Record<HttpError['kind'], FailureType> = {
 };
 
 export interface ErrorContext {
-  /** Provider-specific hint for 401/403, e.g. which kind of key is needed. */
-  authHint: string;
+  /** Provider-specific hint for a 401/403 (by status): which kind of key is needed, or that the key is wrong. */
+  authHint: (status: number | undefined) => string;
+  /** Set when the configured base_url explains a 404 (a missing or doubled /v1): what to change. */
+  notFoundHint?: string | undefined;
 }
 
 export function toConnectorError(err: unknown, ctx: ErrorContext): ConnectorError {
   if (err instanceof ConnectorError) return err;
   if (err instanceof HttpError) {
     const failureType = FAILURE_BY_KIND[err.kind];
+    const status = err.details.status;
     if (err.kind === 'auth') {
-      return new ConnectorError(failureType, `${ctx.authHint} (HTTP ${err.details.status ?? '?'})`, err.message);
+      return new ConnectorError(failureType, `${ctx.authHint(status)} (HTTP ${status ?? '?'})`, err.message);
+    }
+    if (status === 404 && ctx.notFoundHint) {
+      return configError(`${ctx.notFoundHint} (HTTP 404 from ${err.details.url ?? '?'})`, err.message);
     }
     const retried = err.retryable ? ' after retries' : '';
-    return new ConnectorError(failureType, `${err.message}${retried}`, err.details.bodyExcerpt);
+    const hint = err.details.hint ? `: ${err.details.hint}` : '';
+    return new ConnectorError(failureType, `${err.message}${retried}${hint}`, err.details.bodyExcerpt);
   }
   const e = err instanceof Error ? err : new Error(String(err));
   return new ConnectorError('system_error', `Unexpected error: ${e.message}`, e.stack);

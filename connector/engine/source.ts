@@ -1,5 +1,6 @@
 import { VERSION } from '../version.js';
-import { commonConfig } from './config.js';
+import { baseUrlVersionHint, commonConfig, type VersionIn } from './config.js';
+import type { ErrorContext } from './errors.js';
 import type { z } from 'zod';
 import type { HttpClient } from '../http/client.js';
 import type { CommonConfig } from './read.js';
@@ -18,8 +19,10 @@ export interface SourceDefinition<C> {
   /** Values to scrub from every output. */
   secrets(config: C): string[];
   http(config: C): { baseUrl: string; headers: Record<string, string>; timeoutMs: number; maxRetries?: number; maxConcurrent?: number; requestsPerMinute?: number | undefined };
-  /** Shown on 401/403. */
-  authHint: string;
+  /** Shown on 401/403, by status; `config` is undefined when the error came before the config was read. */
+  authHint(config: C | undefined, status: number | undefined): string;
+  /** Where the API version goes (base_url or paths), so a 404 caused by a missing or doubled /v1 names the fix. */
+  versionIn: VersionIn;
   streams: ReadonlyArray<StreamDef<C>>;
   /** URL of the module that exports this definition (import.meta.url), so decode workers can load it; without it, pages are decoded on the main thread. */
   module?: string;
@@ -36,3 +39,24 @@ export const sourceIdentity = (name: string) => ({ name, version: VERSION, docum
 
 /** Headers every request of a source carries besides its key. */
 export const standardHeaders = (name: string): Record<string, string> => ({ accept: 'application/json', 'user-agent': `${name}/${VERSION}` });
+
+/** How the errors of a run name their fix: the provider's key hint, and the base_url check on a 404. */
+export function errorContext<C>(source: SourceDefinition<C>, config?: C): ErrorContext {
+  return {
+    authHint: (status) => source.authHint(config, status),
+    notFoundHint: config === undefined ? undefined : baseUrlVersionHint(source.http(config).baseUrl, source.versionIn),
+  };
+}
+
+/**
+ * The 401/403 hint of a provider whose endpoints need an Admin key. A key that looks like one
+ * was refused because it is wrong or revoked (401), or lacks a permission (403); any other key
+ * (a proxy's, a test's) gets `needed`, which says what kind of key the endpoints take.
+ */
+export function adminKeyHint(o: { provider: string; prefix: string; key: string; createAt: string; needed: string }) {
+  return (key: string | undefined, status: number | undefined): string => {
+    if (!key?.startsWith(o.prefix)) return o.needed;
+    if (status === 403) return `${o.provider} refused the ${o.key} for this endpoint: it lacks a permission; check the key at ${o.createAt}`;
+    return `${o.provider} refused the ${o.key}: it is wrong or revoked; check admin_api_key, or create a new one at ${o.createAt}`;
+  };
+}

@@ -34,6 +34,12 @@ export interface HttpClientOptions {
   maxConcurrent?: number;
   backoffBaseMs?: number;
   backoffCapMs?: number;
+  /**
+   * A tighter budget for network failures (refused, DNS, no response): at most `retries`
+   * retries within `maxTimeMs`. `check` answers in seconds instead of backing off for a minute;
+   * without it a network failure is retried like any other.
+   */
+  networkRetries?: { retries: number; maxTimeMs: number };
 }
 
 export interface RequestHooks {
@@ -154,6 +160,8 @@ export class HttpClient {
           const delay = this.delayFor(e, attemptNumber);
           const elapsed = this.o.clock.now() - started;
           if (elapsed + delay > maxRetryTime) return false;
+          const network = e.kind === 'network' ? this.o.networkRetries : undefined;
+          if (network && (attemptNumber > network.retries || elapsed + delay > network.maxTimeMs)) return false;
           this.o.logger.warn(
             `${this.o.redact(e.message)}; retry ${attemptNumber} in ${Math.round(delay)} ms (${this.describe(url)})`,
           );
@@ -203,10 +211,8 @@ export class HttpClient {
       res = await this.o.fetch(url, { headers: this.o.headers, signal: controller.signal });
       bytes = new Uint8Array(await res.arrayBuffer());
     } catch (err) {
-      const reason = controller.signal.aborted
-        ? `no response within ${timeoutMs} ms`
-        : (err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new HttpError('network', `request failed: ${reason}`, { url: this.describe(url) });
+      if (controller.signal.aborted) throw new HttpError('network', `request failed: no response within ${timeoutMs} ms`, { url: this.describe(url) });
+      throw networkError(url, err, this.describe(url));
     } finally {
       clearTimeout(timer);
     }
@@ -232,5 +238,36 @@ export class HttpClient {
     if (remaining !== null && reset !== null && Number(remaining) <= 0 && Number(reset) > 0) {
       this.o.limiter.penalize(Number(reset) * 1000);
     }
+  }
+}
+
+/**
+ * A fetch that failed before any response, as an HttpError naming the host. undici puts the
+ * system error code on `cause.code` (the decode pool's fetch keeps it); a refused connection
+ * and a failed DNS lookup are usually a wrong base_url, so they say what to check.
+ */
+function networkError(url: string, err: unknown, described: string): HttpError {
+  const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
+  const code = cause?.code;
+  const { hostname, port, protocol } = new URL(url);
+  const hostPort = `${hostname}:${port || (protocol === 'https:' ? '443' : '80')}`;
+  // fetch refuses the Fetch standard's "bad ports" (1, 9, 25, 6000, ...) without a code.
+  if (code === undefined && cause?.message === 'bad port') {
+    return new HttpError('network', `cannot connect to ${hostPort} (fetch does not allow port ${port})`, { url: described, hint: 'use another port in base_url' });
+  }
+  switch (code) {
+    case 'ECONNREFUSED':
+      return new HttpError('network', `cannot connect to ${hostPort} (connection refused)`, {
+        url: described,
+        hint: 'check base_url and that the server is up',
+      });
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new HttpError('network', `cannot resolve host ${hostname} (DNS lookup failed: ${code})`, {
+        url: described,
+        hint: 'check the host in base_url and the network',
+      });
+    default:
+      return new HttpError('network', `request failed: ${code ?? (err as Error).message}`, { url: described });
   }
 }

@@ -21,6 +21,8 @@ export class HttpError extends Error {
       bodyExcerpt?: string;
       retryAfterMs?: number | undefined;
       headers?: Record<string, string>;
+      /** What to do about it, when the failure itself says (a refused connection: check base_url). */
+      hint?: string;
     } = {},
   ) {
     super(message);

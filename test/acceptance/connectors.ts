@@ -71,7 +71,7 @@ export const openai: AcceptanceConnector = {
     await fake.start(port);
     // 10-day windows: four checkpoints per report stream for test_read_sequential_slices.
     const config = { admin_api_key: key, start_date: '2025-10-01', end_date: '2025-11-09', base_url: fake.baseUrl, max_window_days: 10 };
-    return { config, badKeyConfig: { ...config, admin_api_key: 'sk-proj-not-an-admin-key-42' }, secrets: [key], stop: () => fake.stop() };
+    return { config, badKeyConfig: { ...config, admin_api_key: 'sk-admin-not-the-fake-key-42' }, secrets: [key], stop: () => fake.stop() };
   },
 };
 
@@ -94,7 +94,7 @@ export const anthropic: AcceptanceConnector = {
     const fake = new FakeAnthropic({ firstDay: day('2025-09-01'), days: 40, adminKey: key });
     await fake.start(port);
     const config = { admin_api_key: key, start_date: '2025-09-01', end_date: '2025-10-10', base_url: fake.baseUrl };
-    return { config, badKeyConfig: { ...config, admin_api_key: 'sk-ant-api03-not-an-admin-key' }, secrets: [key], stop: () => fake.stop() };
+    return { config, badKeyConfig: { ...config, admin_api_key: 'sk-ant-admin01-not-the-fake-key' }, secrets: [key], stop: () => fake.stop() };
   },
 };
 

@@ -296,15 +296,15 @@ describe('source-anthropic-costs faults', () => {
     }
   });
 
-  it('given a regular API key when reading then TRACE ERROR config_error asks for an Admin key (sk-ant-admin...), the key is not printed and the exit is non-zero', async () => {
+  it('given a regular API key when reading then one TRACE ERROR config_error asks for an Admin key (sk-ant-admin...) before any request, the key is not printed and the exit is non-zero', async () => {
     const wrong = 'sk-ant-api03-NOT-AN-ADMIN-KEY-0123456789';
-    const { result } = await read(config({ admin_api_key: wrong }), ['cost_report', 'users']);
+    const { result, requests } = await read(config({ admin_api_key: wrong }), ['cost_report', 'users']);
     expect(result.code).toBe(1);
-    assertProtocol(result, { streams: ['cost_report', 'users'], expectComplete: false });
-    for (const s of ['cost_report', 'users']) expect(statuses(result.messages, s).at(-1)).toBe('INCOMPLETE');
+    assertProtocol(result, { streams: [] });
+    expect(requests).toHaveLength(0);
     const errs = errors(result.messages);
-    expect(errs.map((e) => e.trace.error.failure_type)).toEqual(['config_error', 'config_error']);
-    for (const e of errs) expect(e.trace.error.message).toContain('sk-ant-admin');
+    expect(errs.map((e) => e.trace.error.failure_type)).toEqual(['config_error']);
+    expect(errs[0]?.trace.error.message).toContain('create an Admin API key (sk-ant-admin...)');
     expect(result.stdout + result.stderr).not.toContain(wrong);
   });
 

@@ -212,15 +212,15 @@ describe('source-openai-costs costs stream', () => {
     expect(withoutIds(rows)).toEqual(withoutIds(fake.org.expectedCosts(day('2025-09-01'), day('2025-12-30'), ['project_id', 'line_item'], { projectIds: ['proj_002'] }) as never));
   });
 
-  it('given a wrong key when reading then TRACE ERROR config_error asks for an Admin key, the stream is INCOMPLETE and the exit is non-zero', async () => {
-    const wrong = 'sk-proj-wrongwrongwrong123';
+  it('given a wrong Admin key when reading then TRACE ERROR config_error says it is wrong or revoked, the stream is INCOMPLETE and the exit is non-zero', async () => {
+    const wrong = 'sk-admin-wrongwrongwrong123';
     const { result } = await readCosts(config({ admin_api_key: wrong }));
     expect(result.code).toBe(1);
     assertProtocol(result, { streams: ['costs'], expectComplete: false });
     expect(statuses(result.messages, 'costs').at(-1)).toBe('INCOMPLETE');
     const [error] = errors(result.messages);
     expect(error?.trace.error.failure_type).toBe('config_error');
-    expect(error?.trace.error.message).toContain('sk-admin-');
+    expect(error?.trace.error.message).toContain('Admin key (sk-admin-...): it is wrong or revoked');
     expect(result.stdout + result.stderr).not.toContain(wrong);
   });
 

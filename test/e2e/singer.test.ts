@@ -283,7 +283,7 @@ describe('Singer mode: source-openai-costs', () => {
 
   it('given a wrong key when synced then the stream fails with the Admin-key hint on stderr, the key is never printed and the exit is 1', async () => {
     const { catalog } = await discover();
-    const wrong = 'sk-proj-singerwrongkey12345';
+    const wrong = 'sk-admin-singerwrongkey12345';
     const { result } = await sync(config({ admin_api_key: wrong }), { catalog: select(catalog, { costs: {} }) });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/ERROR costs: .*sk-admin-/);

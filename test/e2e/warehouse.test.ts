@@ -244,7 +244,7 @@ describe('sync into DuckDB', () => {
     const db = dbFile('wrongkey');
     const r = await sync(configFile({ admin_api_key: wrong }), db, ['--streams', 'costs', '--debug']);
     expect(r.code).toBe(1);
-    expect(summary(r.stderr, 'costs')).toMatch(/^costs: FAILED, 0 rows .* -- OpenAI refused the key: an OpenAI Admin key \(sk-admin-\.\.\.\)/);
+    expect(summary(r.stderr, 'costs')).toMatch(/^costs: FAILED, 0 rows .* -- OpenAI refused the Admin key \(sk-admin-\.\.\.\): it is wrong or revoked/);
     expect(r.stderr + r.stdout).not.toContain(wrong);
     expect(existsSync(`${db}.lock`)).toBe(false);
     expect(await query(db, 'SELECT * FROM _connector_state')).toEqual([]);

@@ -278,7 +278,8 @@ export class FakeOpenAi extends FakeServer {
       const served = this.options.leakKeyValues ? items.map((k) => ({ ...k, value: this.org.apiKeyValue(k.id) })) : items;
       return listReply(served, req.query, ['owner_project_access'], list);
     }
-    return err(404, `Unknown request URL: GET ${req.path}.`, null, 'unknown_url');
+    // The live text, also for a path without /v1 (a base_url missing it): nomic-ai/gpt4all#3214.
+    return err(404, `Unknown request URL: GET ${req.path}. Please check the URL for typos, or see the docs at https://platform.openai.com/docs/api-reference/.`, null, 'unknown_url');
   }
 
   private costs(q: URLSearchParams): JsonReply {

@@ -3,6 +3,7 @@ import { HttpClient, NotJsonError } from '../../connector/http/client.js';
 import { HttpError, parseRetryAfter } from '../../connector/http/errors.js';
 import { RateLimiter } from '../../connector/http/rate-limit.js';
 import { toConnectorError } from '../../connector/engine/errors.js';
+import { baseUrlVersionHint } from '../../connector/engine/config.js';
 
 /** A fake clock whose sleep advances time instantly, recording each wait. */
 function fakeTime() {
@@ -92,21 +93,21 @@ describe('HttpClient', () => {
     expect((err as HttpError).kind).toBe('auth');
     expect(calls).toHaveLength(1);
     expect((err as Error).message).not.toContain('sekrit');
-    expect(toConnectorError(err, { authHint: 'need admin key' }).failureType).toBe('config_error');
+    expect(toConnectorError(err, { authHint: () => 'need admin key' }).failureType).toBe('config_error');
   });
 
   it('given a 400 when requested then it is not retried and maps to system_error', async () => {
     const { http, calls } = client([json(400, { error: { message: 'bad param' } })]);
     const err = await http.getJson('/x', []).catch((e: unknown) => e);
     expect(calls).toHaveLength(1);
-    expect(toConnectorError(err, { authHint: '' }).failureType).toBe('system_error');
+    expect(toConnectorError(err, { authHint: () => '' }).failureType).toBe('system_error');
   });
 
   it('given 500s beyond the retry budget when requested then it fails as transient_error', async () => {
     const { http, calls } = client([json(500, {})], { maxRetries: 2 });
     const err = await http.getJson('/x', []).catch((e: unknown) => e);
     expect(calls).toHaveLength(3);
-    expect(toConnectorError(err, { authHint: '' }).failureType).toBe('transient_error');
+    expect(toConnectorError(err, { authHint: () => '' }).failureType).toBe('transient_error');
   });
 
   it('given a 200 whose body is HTML when requested then it is retried and then fails as transient', async () => {
@@ -130,5 +131,96 @@ describe('HttpClient', () => {
     const before = t.clock.now();
     await limiter.acquire();
     expect(t.clock.now() - before).toBe(2000);
+  });
+});
+
+/** What undici's fetch throws before any response, and what the decode pool's fetch rebuilds: the code on `cause`. */
+const fetchFailed = (code: string) => () => {
+  throw Object.assign(new TypeError('fetch failed'), { cause: { code } });
+};
+
+describe('HttpClient network failures', () => {
+  it('given a refused connection when requested then the error names host and port and says to check base_url', async () => {
+    const { http } = client([fetchFailed('ECONNREFUSED')], { baseUrl: 'http://127.0.0.1:8787/v1', maxRetries: 0 });
+    const err = (await http.getJson('/x', []).catch((e: unknown) => e)) as HttpError;
+    expect(err.kind).toBe('network');
+    expect(err.message).toBe('cannot connect to 127.0.0.1:8787 (connection refused)');
+    expect(toConnectorError(err, { authHint: () => '' })).toMatchObject({
+      failureType: 'transient_error',
+      message: 'cannot connect to 127.0.0.1:8787 (connection refused) after retries: check base_url and that the server is up',
+    });
+  });
+
+  it('given a host that does not resolve (ENOTFOUND, EAI_AGAIN) when requested then the error names the host, and an https URL without a port names 443 when refused', async () => {
+    for (const code of ['ENOTFOUND', 'EAI_AGAIN']) {
+      const { http } = client([fetchFailed(code)], { maxRetries: 0 });
+      const err = (await http.getJson('/x', []).catch((e: unknown) => e)) as HttpError;
+      expect(err.message).toBe(`cannot resolve host api.example.com (DNS lookup failed: ${code})`);
+      expect(err.details.hint).toBe('check the host in base_url and the network');
+    }
+    const { http } = client([fetchFailed('ECONNREFUSED')], { maxRetries: 0 });
+    expect(((await http.getJson('/x', []).catch((e: unknown) => e)) as Error).message).toBe('cannot connect to api.example.com:443 (connection refused)');
+  });
+
+  it('given a port fetch blocks (the Fetch standard bad ports, e.g. 9) when requested then the error names host and port and says to use another port', async () => {
+    const badPort = () => {
+      throw Object.assign(new TypeError('fetch failed'), { cause: new Error('bad port') });
+    };
+    const { http } = client([badPort], { baseUrl: 'http://127.0.0.1:9/v1', maxRetries: 0 });
+    const err = await http.getJson('/x', []).catch((e: unknown) => e);
+    expect(toConnectorError(err, { authHint: () => '' }).message).toBe('cannot connect to 127.0.0.1:9 (fetch does not allow port 9) after retries: use another port in base_url');
+  });
+
+  it('given a network budget when the connection is refused then it stops after that many retries, while a 500 keeps the full retries', async () => {
+    const networkRetries = { retries: 2, maxTimeMs: 5_000 };
+    const refused = client([fetchFailed('ECONNREFUSED')], { maxRetries: 8, networkRetries });
+    await expect(refused.http.getJson('/x', [])).rejects.toThrow('connection refused');
+    expect(refused.calls).toHaveLength(3);
+    const failing = client([json(500, {})], { maxRetries: 8, networkRetries });
+    await expect(failing.http.getJson('/x', [])).rejects.toThrow('HTTP 500');
+    expect(failing.calls).toHaveLength(9);
+  });
+
+  it('given a network budget of a few seconds when backoff would pass it then it stops before', async () => {
+    // random 0.5, base 500 ms: delays 250, 500, 1000, 2000 ms; 250 + 500 + 1000 = 1750 <= 2000 < 3750.
+    const { http, calls, t } = client([fetchFailed('ECONNREFUSED')], { maxRetries: 8, networkRetries: { retries: 8, maxTimeMs: 2_000 } });
+    await expect(http.getJson('/x', [])).rejects.toThrow('connection refused');
+    expect(calls).toHaveLength(4);
+    expect(t.sleeps).toEqual([250, 500, 1000]);
+  });
+});
+
+describe('errors that name the fix', () => {
+  it('given a 404 when a base_url hint is known then it is a config_error with the hint; without one it stays the 404 as a system_error', async () => {
+    const { http } = client([json(404, { error: { message: 'Unknown request URL' } })]);
+    const err = await http.getJson('/organization/costs', []).catch((e: unknown) => e);
+    expect(toConnectorError(err, { authHint: () => '', notFoundHint: 'base_url must end in /v1' })).toMatchObject({
+      failureType: 'config_error',
+      message: 'base_url must end in /v1 (HTTP 404 from /organization/costs)',
+    });
+    expect(toConnectorError(err, { authHint: () => '' })).toMatchObject({ failureType: 'system_error', message: expect.stringMatching(/^HTTP 404 from \/organization\/costs: /) });
+  });
+
+  it('given a 401 and a 403 when mapped then the auth hint is asked for by status', async () => {
+    const hint = (status: number | undefined) => `hint for ${status}`;
+    for (const status of [401, 403]) {
+      const { http } = client([json(status, {})]);
+      const err = await http.getJson('/x', []).catch((e: unknown) => e);
+      expect(toConnectorError(err, { authHint: hint }).message).toBe(`hint for ${status} (HTTP ${status})`);
+    }
+  });
+
+  it('given base_urls when checked against where the provider puts /v1 then only a missing (or doubled) /v1 gets a hint, showing origin and path only', () => {
+    expect(baseUrlVersionHint('https://api.openai.com/v1', 'base_url')).toBeUndefined();
+    expect(baseUrlVersionHint('http://127.0.0.1:8787/v1/', 'base_url')).toBeUndefined();
+    expect(baseUrlVersionHint('http://127.0.0.1:8787', 'base_url')).toBe("base_url must end in /v1: it is 'http://127.0.0.1:8787'; set it to 'http://127.0.0.1:8787/v1'");
+    expect(baseUrlVersionHint('https://proxy.example.com/openai/?token=x', 'base_url')).toBe(
+      "base_url must end in /v1: it is 'https://proxy.example.com/openai'; set it to 'https://proxy.example.com/openai/v1'",
+    );
+    expect(baseUrlVersionHint('https://api.anthropic.com', 'paths')).toBeUndefined();
+    expect(baseUrlVersionHint('https://proxy.example.com/anthropic', 'paths')).toBeUndefined();
+    expect(baseUrlVersionHint('https://api.anthropic.com/v1', 'paths')).toBe(
+      "base_url must not end in /v1 (request paths start with /v1): it is 'https://api.anthropic.com/v1'; set it to 'https://api.anthropic.com'",
+    );
   });
 });

@@ -13,11 +13,18 @@ const groupByShape = Object.fromEntries(
   ]),
 );
 
-export const AnthropicConfigSchema = z.looseObject({
+// Strict: a misspelt field (stat_date) is refused, never silently ignored.
+export const AnthropicConfigSchema = z.strictObject({
   admin_api_key: z
     .string({ error: "'admin_api_key' is required: an Anthropic Admin API key (sk-ant-admin...)" })
     .trim()
     .min(1, 'admin_api_key is empty: paste an Anthropic Admin API key (sk-ant-admin...)')
+    // A regular API key is refused by every Admin endpoint: say so before any request. Other
+    // shapes (an org:admin OAuth token, a proxy's key) are left to the API.
+    .refine(
+      (k) => !k.startsWith('sk-ant-api'),
+      'this is a regular API key (sk-ant-api...), which cannot read usage and costs; create an Admin API key (sk-ant-admin...) as an organization admin at console.anthropic.com/settings/admin-keys',
+    )
     .meta({
       title: 'Admin API key',
       description:
@@ -30,7 +37,7 @@ export const AnthropicConfigSchema = z.looseObject({
   lookback_days: lookbackDays,
   base_url: baseUrl(ANTHROPIC_BASE_URL),
   group_by: z
-    .looseObject(groupByShape)
+    .strictObject(groupByShape)
     .optional()
     .meta({ title: 'Grouping per stream', description: 'group_by[] dimensions per stream; the finer the grouping, the more rows.', order: 9 }),
   bucket_width: z

@@ -1,5 +1,5 @@
 import { httpTuning } from '../../engine/config.js';
-import { sourceIdentity, standardHeaders, type SourceDefinition } from '../../engine/source.js';
+import { adminKeyHint, sourceIdentity, standardHeaders, type SourceDefinition } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
 import { ANTHROPIC_VERSION } from './api.js';
 import { claudeCodeStream } from './claude-code.js';
@@ -8,6 +8,14 @@ import { ENTITY_STREAMS } from './entities.js';
 import { costReportStream, usageMessagesStream } from './reports.js';
 
 const streams: StreamDef<AnthropicConfig>[] = [costReportStream, usageMessagesStream, claudeCodeStream, ...ENTITY_STREAMS];
+
+const authHint = adminKeyHint({
+  provider: 'Anthropic',
+  prefix: 'sk-ant-admin',
+  key: 'Admin API key (sk-ant-admin...)',
+  createAt: 'console.anthropic.com/settings/admin-keys',
+  needed: 'Anthropic refused the key: an Anthropic Admin API key (sk-ant-admin...) from an organization admin is needed, not a regular API key (sk-ant-api...)',
+});
 
 export const anthropicSource: SourceDefinition<AnthropicConfig> = {
   ...sourceIdentity('source-anthropic-costs'),
@@ -22,8 +30,9 @@ export const anthropicSource: SourceDefinition<AnthropicConfig> = {
     },
     ...httpTuning(c),
   }),
-  authHint:
-    'Anthropic refused the key: an Anthropic Admin API key (sk-ant-admin...) from an organization admin is needed, not a regular API key (sk-ant-api...)',
+  authHint: (c, status) => authHint(c?.admin_api_key, status),
+  // Paths start with /v1 (api.ts): base_url is the host.
+  versionIn: 'paths',
   streams,
   module: import.meta.url,
   decodeThreads: (c) => c.decode_threads,

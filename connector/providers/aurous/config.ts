@@ -10,7 +10,8 @@ const ids = (name: string, title: string, description: string, order: number) =>
 
 const DIMENSION_LIST = DIMENSIONS.join(', ');
 
-export const AurousConfigSchema = z.looseObject({
+// Strict: a misspelt field (stat_date) is refused, never silently ignored.
+export const AurousConfigSchema = z.strictObject({
   api_key: z
     .string({ error: "'api_key' is required: an Aurous Labs API key (al_live_...)" })
     .trim()

@@ -21,7 +21,9 @@ export const aurousSource: SourceDefinition<AurousConfig> = {
     },
     ...httpTuning(c),
   }),
-  authHint: 'Aurous Labs refused the key: set api_key to an Aurous Labs API key (al_live_..., or a legacy og_... key); it is sent as X-Api-Key',
+  authHint: () => 'Aurous Labs refused the key: set api_key to an Aurous Labs API key (al_live_..., or a legacy og_... key); it is sent as X-Api-Key',
+  // USAGE_PATH starts with /v1: base_url is the host.
+  versionIn: 'paths',
   streams,
   async check(http) {
     const today = Math.floor(Date.now() / 1000 / DAY) * DAY;

@@ -16,12 +16,19 @@ const groupByShape = Object.fromEntries(
   ]),
 );
 
+// Strict: a misspelt field (stat_date) is refused, never silently ignored.
 export const OpenAiConfigSchema = z
-  .looseObject({
+  .strictObject({
     admin_api_key: z
       .string({ error: "'admin_api_key' is required: an OpenAI Admin key (sk-admin-...)" })
       .trim()
       .min(1, 'admin_api_key is empty: paste an OpenAI Admin key (sk-admin-...)')
+      // Project, user and service-account keys (sk-proj-..., sk-...) are refused by every admin endpoint:
+      // say so before any request. Keys of another shape (a proxy's) are left to the API.
+      .refine(
+        (k) => !k.startsWith('sk-') || k.startsWith('sk-admin-'),
+        'this is a project or user key (sk-...), which cannot read usage and costs; create an Admin key (sk-admin-...) as an organization Owner at platform.openai.com/settings/organization/admin-keys',
+      )
       .meta({
         title: 'Admin API key',
         description: 'An OpenAI Admin key (sk-admin-...), created by an organization Owner at platform.openai.com/settings/organization/admin-keys.',
@@ -37,7 +44,7 @@ export const OpenAiConfigSchema = z
     api_key_ids: ids('API key IDs', 'Only these API keys (all when empty).', 7),
     models: ids('Models', 'Usage streams: only these models (all when empty).', 8),
     group_by: z
-      .looseObject(groupByShape)
+      .strictObject(groupByShape)
       .optional()
       .meta({ title: 'Grouping per stream', description: 'group_by dimensions per stream; the finer the grouping, the more rows.', order: 9 }),
     bucket_width: z.enum(['1d', '1h', '1m']).default('1d').meta({ title: 'Bucket width (usage streams)', description: 'Width of usage buckets. costs is always 1d.', order: 10 }),

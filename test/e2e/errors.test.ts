@@ -1,0 +1,355 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeAnthropic } from '../fake/anthropic.js';
+import { FakeAurous } from '../fake/aurous.js';
+import { DAY, FakeOpenAi } from '../fake/openai.js';
+import { BINS, ROOT, catalog, errors, files, ofType, run, statuses, type RunResult } from '../support/cli.js';
+import { assertProtocol } from '../support/invariants.js';
+import { runCli, type CliResult } from '../support/warehouse.js';
+
+/**
+ * Errors that name the fix ("Real-API fidelity", point 9), for every connector where they apply:
+ * a 404 that a missing (or doubled) /v1 in base_url explains, a refused connection or a failed
+ * DNS lookup (and how long check takes over them), a refused Admin key, a key of the wrong kind,
+ * and an unknown config field. Each through the built CLI: check (FAILED, exit 0), read (TRACE
+ * ERROR, exit 1), sync (one line) and Singer where the path differs. No output holds a key.
+ */
+const FIRST = Date.UTC(2026, 0, 1) / 1000;
+const DAYS = 10;
+const KEYS = { openai: 'sk-admin-e2e-errors-3c2b1a0f9e8d', anthropic: 'sk-ant-admin01-e2e-errors-8d7c6b5a4f3e', aurous: 'al_live_e2e_errors_1b2c3d4e5f6a' };
+const outputs: Array<{ stdout: string; stderr: string }> = [];
+/** Keys the tests send that must never be printed either. */
+const sent = new Set<string>(Object.values(KEYS));
+
+type Provider = 'openai' | 'anthropic' | 'aurous';
+const fakes = {} as { openai: FakeOpenAi; anthropic: FakeAnthropic; aurous: FakeAurous };
+
+beforeAll(async () => {
+  fakes.openai = new FakeOpenAi({ firstDay: FIRST, days: DAYS, projects: 2, lineItems: 2, adminKey: KEYS.openai });
+  fakes.anthropic = new FakeAnthropic({ firstDay: FIRST, days: DAYS, adminKey: KEYS.anthropic });
+  fakes.aurous = new FakeAurous({ firstTime: FIRST, endTime: FIRST + DAYS * DAY, apiKey: KEYS.aurous });
+  await Promise.all(Object.values(fakes).map((f) => f.start()));
+});
+afterAll(async () => {
+  await Promise.all(Object.values(fakes).map((f) => f.stop()));
+  for (const o of outputs) for (const key of sent) expect(o.stdout + o.stderr).not.toContain(key);
+});
+
+const KEY_FIELD: Record<Provider, string> = { openai: 'admin_api_key', anthropic: 'admin_api_key', aurous: 'api_key' };
+const STREAM: Record<Provider, string> = { openai: 'costs', anthropic: 'cost_report', aurous: 'usage' };
+const SPEC: Record<Provider, string> = {
+  openai: 'spec.json',
+  anthropic: 'connectors/source-anthropic-costs/spec.json',
+  aurous: 'connectors/source-aurous-usage/spec.json',
+};
+const NAME: Record<Provider, string> = { openai: 'source-openai-costs', anthropic: 'source-anthropic-costs', aurous: 'source-aurous-usage' };
+const PROVIDERS: Provider[] = ['openai', 'anthropic', 'aurous'];
+
+const config = (p: Provider, extra: Record<string, unknown> = {}): Record<string, unknown> => {
+  const key = extra[KEY_FIELD[p]];
+  if (typeof key === 'string') sent.add(key);
+  return { [KEY_FIELD[p]]: KEYS[p], start_date: '2026-01-01', end_date: '2026-01-05', base_url: fakes[p].baseUrl, ...extra };
+};
+
+/** The published config fields (spec.json), in order: what an unknown-field message must list. */
+function specFields(p: Provider, nested?: string): string[] {
+  const spec = JSON.parse(readFileSync(join(ROOT, SPEC[p]), 'utf8')) as { connectionSpecification: { properties: Record<string, { properties?: Record<string, unknown> }> } };
+  const props = spec.connectionSpecification.properties;
+  return Object.keys(nested ? (props[nested]?.properties ?? {}) : props);
+}
+
+async function cli(p: Provider, args: string[]): Promise<RunResult> {
+  const r = await run(BINS[p], args);
+  outputs.push(r);
+  return r;
+}
+
+/** `check`: exit 0, valid protocol, exactly one CONNECTION_STATUS, FAILED; its message and the requests it made. */
+async function checkFails(p: Provider, cfg: Record<string, unknown>) {
+  const before = fakes[p].requests.length;
+  const started = Date.now();
+  const result = await cli(p, ['check', '--config', files({ 'c.json': cfg })['c.json'] as string]);
+  const ms = Date.now() - started;
+  expect(result.code).toBe(0);
+  assertProtocol(result, { streams: [] });
+  const status = ofType(result.messages, 'CONNECTION_STATUS');
+  expect(status.map((m) => m.connectionStatus.status)).toEqual(['FAILED']);
+  return { message: status[0]?.connectionStatus.message as string, requests: fakes[p].requests.slice(before), ms, result };
+}
+
+/** `read` of one stream: exit 1, valid protocol; the TRACE ERRORs and the requests it made. */
+async function readFails(p: Provider, cfg: Record<string, unknown>, o: { startsStream?: boolean } = {}) {
+  const before = fakes[p].requests.length;
+  const f = files({ 'c.json': cfg, 'cat.json': catalog([{ name: STREAM[p], mode: 'full_refresh' }]) });
+  const result = await cli(p, ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]);
+  expect(result.code).toBe(1);
+  if (o.startsStream === false) {
+    // Refused before the read began: one TRACE ERROR and nothing else.
+    assertProtocol(result, { streams: [] });
+    expect(result.messages.map((m) => m.type)).toEqual(['TRACE']);
+  } else {
+    assertProtocol(result, { streams: [STREAM[p]], expectComplete: false });
+    expect(statuses(result.messages, STREAM[p]).at(-1)).toBe('INCOMPLETE');
+  }
+  const errs = errors(result.messages).map((m) => ({ message: m.trace.error.message as string, failureType: m.trace.error.failure_type as string }));
+  return { errors: errs, requests: fakes[p].requests.slice(before), result };
+}
+
+async function sync(p: Provider, cfg: Record<string, unknown>): Promise<CliResult> {
+  const f = files({ 'c.json': cfg });
+  const db = join(mkdtempSync(join(tmpdir(), 'errors-')), 'costs.duckdb');
+  const r = await runCli(BINS[p], ['sync', '--config', f['c.json'] as string, '--db', db, '--streams', STREAM[p]]);
+  outputs.push(r);
+  return r;
+}
+
+/** Singer mode: a sync of every stream; stdout holds only Singer messages, errors go to stderr. */
+async function singer(p: Provider, cfg: Record<string, unknown>): Promise<RunResult> {
+  return cli(p, ['--config', files({ 'c.json': cfg })['c.json'] as string]);
+}
+
+const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** A port nothing listens on: bound, then closed. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+const retryWarnings = (r: RunResult): string[] =>
+  ofType(r.messages, 'LOG').filter((m) => m.log.level === 'WARN' && /; retry \d+ in \d+ ms/.test(m.log.message)).map((m) => m.log.message as string);
+
+describe('a 404 that base_url explains', () => {
+  it('given an OpenAI base_url without /v1 when checking, reading and syncing then each says base_url must end in /v1, showing the configured and the corrected URL, as a config_error', async () => {
+    const base = fakes.openai.url;
+    const cfg = config('openai', { base_url: base });
+    const hint = `base_url must end in /v1: it is '${base}'; set it to '${base}/v1' (HTTP 404 from /organization/costs?`;
+    const check = await checkFails('openai', cfg);
+    expect(check.message).toMatch(new RegExp(`^${escape(hint)}start_time=\\d+&end_time=\\d+&limit=1\\)$`));
+    // The fake's own 404 for the path without /v1; a 404 is not retried.
+    expect(check.requests.map((r) => r.path)).toEqual(['/organization/costs']);
+    const read = await readFails('openai', cfg);
+    expect(read.errors).toHaveLength(1);
+    expect(read.errors[0]?.failureType).toBe('config_error');
+    expect(read.errors[0]?.message.startsWith(hint)).toBe(true);
+    expect(read.requests.every((r) => !r.path.startsWith('/v1/'))).toBe(true);
+    const synced = await sync('openai', cfg);
+    expect(synced.code).toBe(1);
+    expect(synced.stderr.split('\n').filter((l) => l.startsWith('costs: FAILED'))).toEqual([expect.stringContaining(`-- ${hint}`)]);
+  });
+
+  it('given an Anthropic or Aurous base_url ending in /v1 when checking and reading then each says base_url must not end in /v1 (its paths start with /v1), showing the corrected URL, as a config_error', async () => {
+    for (const [p, path] of [
+      ['anthropic', '/v1/v1/organizations/users'],
+      ['aurous', '/v1/v1/usage'],
+    ] as const) {
+      const base = fakes[p].url;
+      const cfg = config(p, { base_url: `${base}/v1/` });
+      const hint = `base_url must not end in /v1 (request paths start with /v1): it is '${base}/v1'; set it to '${base}' (HTTP 404 from /v1/`;
+      const check = await checkFails(p, cfg);
+      expect(check.message.startsWith(hint), check.message).toBe(true);
+      expect(check.requests.map((r) => r.path)).toEqual([path]);
+      const read = await readFails(p, cfg);
+      expect(read.errors.map((e) => e.failureType)).toEqual(['config_error']);
+      expect(read.errors[0]?.message.startsWith(hint), read.errors[0]?.message).toBe(true);
+    }
+  });
+
+  it('given a right base_url when the server answers 404 then the error is that 404, without a base_url hint, and stays a system_error', async () => {
+    const bodies: Record<Provider, string> = {
+      openai: JSON.stringify({ error: { message: 'Unknown request URL: GET /v1/organization/costs. Please check the URL for typos, or see the docs at https://platform.openai.com/docs/api-reference/.', type: 'invalid_request_error', param: null, code: 'unknown_url' } }),
+      anthropic: JSON.stringify({ type: 'error', error: { type: 'not_found_error', message: 'Not found' } }),
+      aurous: JSON.stringify({ error: { type: 'invalid_request', code: 'not_found', message: 'Unknown path /v1/usage.' } }),
+    };
+    for (const p of PROVIDERS) {
+      fakes[p].fault({ fault: { kind: 'status', status: 404, body: bodies[p] }, times: 2 });
+      try {
+        const check = await checkFails(p, config(p));
+        expect(check.message).toMatch(/^HTTP 404 from \/\S+: /);
+        expect(check.message).not.toContain('base_url');
+        const read = await readFails(p, config(p));
+        expect(read.errors.map((e) => e.failureType)).toEqual(['system_error']);
+        expect(read.errors[0]?.message).toMatch(/^HTTP 404 from \/\S+: /);
+        expect(read.errors[0]?.message).not.toContain('base_url');
+      } finally {
+        fakes[p].clearFaults();
+      }
+    }
+  });
+});
+
+describe('a server that cannot be reached', () => {
+  it('given a closed port when checking then FAILED names 127.0.0.1:<port> as refused and says to check base_url, after at most 2 retries and well within 15 s, exit 0', async () => {
+    const port = await closedPort();
+    await Promise.all(
+      PROVIDERS.map(async (p) => {
+        const check = await checkFails(p, config(p, { base_url: `http://127.0.0.1:${port}${p === 'openai' ? '/v1' : ''}` }));
+        expect(check.message).toBe(`cannot connect to 127.0.0.1:${port} (connection refused) after retries: check base_url and that the server is up`);
+        expect(retryWarnings(check.result)).toHaveLength(2);
+        // The read budget (8 retries, backoff up to 30 s) would take about a minute.
+        expect(check.ms).toBeLessThan(15_000);
+      }),
+    );
+  });
+
+  it('given a closed port when reading then TRACE ERROR transient_error names the host and port, after the configured retries (not check budget), exit 1; sync prints it in its one FAILED line', async () => {
+    const port = await closedPort();
+    const cfg = config('openai', { base_url: `http://localhost:${port}/v1`, max_retries: 3 });
+    const read = await readFails('openai', cfg);
+    expect(read.errors).toEqual([
+      { failureType: 'transient_error', message: `cannot connect to localhost:${port} (connection refused) after retries: check base_url and that the server is up` },
+    ]);
+    expect(retryWarnings(read.result)).toHaveLength(3);
+    const synced = await sync('openai', { ...cfg, max_retries: 1 });
+    expect(synced.code).toBe(1);
+    expect(synced.stderr.split('\n').filter((l) => l.startsWith('costs: FAILED'))).toEqual([
+      expect.stringContaining(`-- cannot connect to localhost:${port} (connection refused) after retries: check base_url and that the server is up`),
+    ]);
+  });
+
+  it('given a host that does not resolve when checking then FAILED names the host as a DNS failure and says to check base_url, well within 15 s, exit 0', async () => {
+    const check = await checkFails('anthropic', config('anthropic', { base_url: 'https://costs-api.invalid' }));
+    expect(check.message).toMatch(/^cannot resolve host costs-api\.invalid \(DNS lookup failed: (ENOTFOUND|EAI_AGAIN)\) after retries: check the host in base_url and the network$/);
+    expect(retryWarnings(check.result).length).toBeLessThanOrEqual(2);
+    expect(check.ms).toBeLessThan(15_000);
+  });
+});
+
+describe('a refused key of the right kind', () => {
+  const revoked = (p: 'openai' | 'anthropic', at: string, key: string) =>
+    `${p === 'openai' ? 'OpenAI' : 'Anthropic'} refused the ${key}: it is wrong or revoked; check admin_api_key, or create a new one at ${at} (HTTP 401)`;
+
+  it('given a wrong or revoked Admin key (sk-admin-..., sk-ant-admin...) when checking and reading then the message says it is wrong or revoked and where to create one, not that another kind of key is needed', async () => {
+    const cases = [
+      ['openai', 'sk-admin-revoked-0f1e2d3c4b5a', revoked('openai', 'platform.openai.com/settings/organization/admin-keys', 'Admin key (sk-admin-...)')],
+      ['anthropic', 'sk-ant-admin01-revoked-0f1e2d3c4b', revoked('anthropic', 'console.anthropic.com/settings/admin-keys', 'Admin API key (sk-ant-admin...)')],
+    ] as const;
+    for (const [p, key, message] of cases) {
+      const cfg = config(p, { admin_api_key: key });
+      const check = await checkFails(p, cfg);
+      expect(check.message).toBe(message);
+      expect(check.requests).toHaveLength(1);
+      const read = await readFails(p, cfg);
+      expect(read.errors).toEqual([{ failureType: 'config_error', message }]);
+    }
+  });
+
+  it('given a right Admin key that the API answers 403 when checking then the message says the key lacks a permission, as a config_error on read', async () => {
+    const cases = [
+      ['openai', JSON.stringify({ error: { message: 'You have insufficient permissions for this operation. Missing scopes: api.usage.read.', type: 'invalid_request_error', param: null, code: null } }), 'OpenAI refused the Admin key (sk-admin-...) for this endpoint: it lacks a permission; check the key at platform.openai.com/settings/organization/admin-keys (HTTP 403)'],
+      ['anthropic', JSON.stringify({ type: 'error', error: { type: 'permission_error', message: 'Your API key does not have permission to use the specified resource.' } }), 'Anthropic refused the Admin API key (sk-ant-admin...) for this endpoint: it lacks a permission; check the key at console.anthropic.com/settings/admin-keys (HTTP 403)'],
+    ] as const;
+    for (const [p, body, message] of cases) {
+      fakes[p].fault({ fault: { kind: 'status', status: 403, body }, times: 2 });
+      try {
+        expect((await checkFails(p, config(p))).message).toBe(message);
+        expect((await readFails(p, config(p))).errors).toEqual([{ failureType: 'config_error', message }]);
+      } finally {
+        fakes[p].clearFaults();
+      }
+    }
+  });
+
+  it('given a key of neither known shape (a proxy token, an Anthropic OAuth token) when checking then it reaches the API and its 401 says which key is needed', async () => {
+    const openai = await checkFails('openai', config('openai', { admin_api_key: 'proxy-token-7a6b5c4d3e2f' }));
+    expect(openai.requests).toHaveLength(1);
+    expect(openai.message).toBe('OpenAI refused the key: an OpenAI Admin key (sk-admin-...) from an organization Owner is needed, not a project key (HTTP 401)');
+    const anthropic = await checkFails('anthropic', config('anthropic', { admin_api_key: 'sk-ant-oat01-e2e-oauth-token-5e4d3c2b1a' }));
+    expect(anthropic.requests).toHaveLength(1);
+    expect(anthropic.message).toBe(
+      'Anthropic refused the key: an Anthropic Admin API key (sk-ant-admin...) from an organization admin is needed, not a regular API key (sk-ant-api...) (HTTP 401)',
+    );
+  });
+});
+
+describe('a key of the wrong kind', () => {
+  const OPENAI =
+    'Config validation error: admin_api_key: this is a project or user key (sk-...), which cannot read usage and costs; create an Admin key (sk-admin-...) as an organization Owner at platform.openai.com/settings/organization/admin-keys.';
+  const ANTHROPIC =
+    'Config validation error: admin_api_key: this is a regular API key (sk-ant-api...), which cannot read usage and costs; create an Admin API key (sk-ant-admin...) as an organization admin at console.anthropic.com/settings/admin-keys.';
+
+  it('given an OpenAI project, service-account or user key (sk-proj-, sk-svcacct-, sk-) when checking then FAILED names the Admin key and where to create it, before any request', async () => {
+    for (const key of ['sk-proj-e2e-errors-0a1b2c3d4e5f', 'sk-svcacct-e2e-errors-0a1b2c3d4e', 'sk-e2eerrors0a1b2c3d4e5f6a7b8c9d']) {
+      const check = await checkFails('openai', config('openai', { admin_api_key: key }));
+      expect(check.message).toBe(OPENAI);
+      expect(check.requests).toHaveLength(0);
+    }
+  });
+
+  it('given an OpenAI project key when reading, syncing and running Singer then each refuses it in one line before any request (read: config_error, exit 1; sync: exit 2; Singer: CRITICAL, exit 1)', async () => {
+    const cfg = config('openai', { admin_api_key: 'sk-proj-e2e-errors-read-9f8e7d6c' });
+    const before = fakes.openai.requests.length;
+    const read = await readFails('openai', cfg, { startsStream: false });
+    expect(read.errors).toEqual([{ failureType: 'config_error', message: OPENAI }]);
+    const synced = await sync('openai', cfg);
+    expect(synced.code).toBe(2);
+    expect(synced.stderr).toBe(`source-openai-costs sync: ${OPENAI}\n`);
+    const tap = await singer('openai', cfg);
+    expect(tap.code).toBe(1);
+    expect(tap.stdout).toBe('');
+    expect(tap.stderr).toBe(`CRITICAL ${OPENAI} (config_error)\n`);
+    expect(fakes.openai.requests.length).toBe(before);
+  });
+
+  it('given an Anthropic regular API key (sk-ant-api...) when checking and syncing then each refuses it in one line before any request', async () => {
+    const cfg = config('anthropic', { admin_api_key: 'sk-ant-api03-e2e-errors-7d6c5b4a3f' });
+    const check = await checkFails('anthropic', cfg);
+    expect(check.message).toBe(ANTHROPIC);
+    expect(check.requests).toHaveLength(0);
+    const before = fakes.anthropic.requests.length;
+    const synced = await sync('anthropic', cfg);
+    expect(synced.code).toBe(2);
+    expect(synced.stderr).toBe(`source-anthropic-costs sync: ${ANTHROPIC}\n`);
+    expect(fakes.anthropic.requests.length).toBe(before);
+  });
+});
+
+describe('an unknown config field', () => {
+  it('given a misspelt field (stat_date) when checking then every connector answers FAILED in one line naming it and listing the known fields, before any request', async () => {
+    for (const p of PROVIDERS) {
+      const { start_date: _start, ...rest } = config(p);
+      const check = await checkFails(p, { ...rest, stat_date: '2026-01-01' });
+      expect(check.message).toBe(`Config has unknown field 'stat_date'; known fields: ${specFields(p).join(', ')}.`);
+      expect(check.requests).toHaveLength(0);
+    }
+  });
+
+  it('given a misspelt field when reading, syncing and running Singer then each refuses it in the same line (read: config_error, exit 1; sync: exit 2; Singer: CRITICAL, exit 1)', async () => {
+    const cfg = { ...config('aurous'), bucket_witdh: '1h' };
+    const message = `Config has unknown field 'bucket_witdh'; known fields: ${specFields('aurous').join(', ')}.`;
+    const read = await readFails('aurous', cfg, { startsStream: false });
+    expect(read.errors).toEqual([{ failureType: 'config_error', message }]);
+    expect(read.requests).toHaveLength(0);
+    const synced = await sync('aurous', cfg);
+    expect(synced.code).toBe(2);
+    expect(synced.stderr).toBe(`${NAME.aurous} sync: ${message}\n`);
+    const tap = await singer('aurous', cfg);
+    expect(tap.code).toBe(1);
+    expect(tap.stderr).toBe(`CRITICAL ${message} (config_error)\n`);
+  });
+
+  it('given a misspelt stream name under group_by when checking then FAILED names group_by.<name> and lists the stream names', async () => {
+    for (const p of ['openai', 'anthropic'] as const) {
+      const check = await checkFails(p, config(p, { group_by: { [STREAM[p]]: [], costz: ['project_id'] } }));
+      expect(check.message).toBe(`Config has unknown field 'group_by.costz'; known fields of group_by: ${specFields(p, 'group_by').join(', ')}.`);
+      expect(specFields(p, 'group_by')).toContain(STREAM[p]);
+    }
+  });
+
+  it('given each shipped example config when discovered then it is accepted', async () => {
+    const examples: Array<[Provider, string]> = [
+      ['openai', 'examples/config.json'],
+      ['anthropic', 'examples/anthropic/config.json'],
+      ['aurous', 'examples/aurous/config.json'],
+    ];
+    for (const [p, path] of examples) {
+      const r = await cli(p, ['discover', '--config', join(ROOT, path)]);
+      expect(r.code, path).toBe(0);
+      expect(ofType(r.messages, 'CATALOG')).toHaveLength(1);
+    }
+  });
+});
