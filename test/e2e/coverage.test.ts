@@ -21,7 +21,7 @@ const GROUPING = ['project_id', 'line_item'] as const;
 const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
 const iso = (s: number): string => new Date(s * 1000).toISOString().slice(0, 10);
 const schema = JSON.parse(readFileSync(join(ROOT, 'schemas/costs.json'), 'utf8')) as Record<string, unknown>;
-const validateState = new Ajv({ strict: false }).compile(JSON.parse(readFileSync(join(ROOT, 'state/state.schema.json'), 'utf8')) as object);
+const validateState = new Ajv.default({ strict: false }).compile(JSON.parse(readFileSync(join(ROOT, 'state/state.schema.json'), 'utf8')) as object);
 
 let fake: FakeOpenAi;
 let dir: string;
