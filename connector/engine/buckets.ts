@@ -65,7 +65,8 @@ class WindowNotCovered extends Error {}
  * the window holds at most `maxBuckets` buckets and asks for exactly that many,
  * so one page covers it. If a page does not cover its window (truncated, or a 400
  * for a limit the server will not serve) the window is halved, down to single
- * buckets, and the size that worked is kept for the rest of the run.
+ * buckets, and the size that worked is kept for the rest of the run. An error the
+ * plan recognises as a refusal of the query itself (BucketPlan.refusal) is not.
  */
 export class WindowReader {
   private maxBuckets: number;
@@ -100,6 +101,8 @@ export class WindowReader {
       this.learnDensity(records.count, bucketCount(window, step));
       return records;
     } catch (err) {
+      const refused = err instanceof HttpError ? this.plan.refusal?.(err) : undefined;
+      if (refused) throw refused;
       const shrinkable = err instanceof WindowNotCovered || (err instanceof HttpError && err.details.status === 400);
       if (!shrinkable || bucketCount(window, step) < 2) {
         if (err instanceof WindowNotCovered) {

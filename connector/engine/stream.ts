@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { HttpClient, Query } from '../http/client.js';
+import type { HttpError } from '../http/errors.js';
 import type { Window } from './planner.js';
 
 export type JsonSchema = Record<string, unknown>;
@@ -70,6 +71,11 @@ export interface BucketPlan {
    * cursor and group splits). The engine still checks coverage, order and repeats.
    */
   fetchWindow?: (io: WindowIo, window: Window, buckets: number) => Promise<Bucket[]>;
+  /**
+   * Optional: recognise an HTTP error that refuses the query itself, not the window's size (Anthropic's
+   * group_by[] cap), and return the error to fail with at once: such a window is not halved.
+   */
+  refusal?: (err: HttpError) => Error | undefined;
   /** Validates one result and turns it into a complete record (including its id). */
   toRecord(bucket: Bucket, result: unknown, index: number): Row;
 }

@@ -3,7 +3,22 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BINS, ROOT, catalog, errors, files, lastStates, ofType, records, run, states, statuses, type RunResult } from '../support/cli.js';
 import { assertProtocol } from '../support/invariants.js';
-import { DAY, FakeAnthropic, INVALID_DATE_RANGE, MESSAGES_DIMS, PLANTED_AMOUNTS, invalidDateRangeFault, rateLimitFault, type Expected } from '../fake/anthropic.js';
+import {
+  ANTHROPIC_VERSION,
+  DAY,
+  DEFAULT_GROUP_BY,
+  FAST_MODE_BETA,
+  FakeAnthropic,
+  INVALID_DATE_RANGE,
+  MAX_GROUP_BY,
+  MESSAGES_DIMS,
+  MESSAGES_LIMITS,
+  PLANTED_AMOUNTS,
+  invalidDateRangeFault,
+  rateLimitFault,
+  tooManyGroupBy,
+  type Expected,
+} from '../fake/anthropic.js';
 import type { LoggedRequest } from '../fake/server.js';
 
 /**
@@ -120,9 +135,9 @@ describe('source-anthropic-costs read', () => {
       expect(r.query.getAll('group_by[]')).toEqual(['workspace_id', 'description']);
       expect(r.query.get('bucket_width')).toBe('1d');
     }
-    // usage_messages: grouped by every dimension that needs no beta header.
+    // usage_messages: grouped by the five cost-allocation dimensions (the API takes at most 5).
     for (const r of requests.filter((x) => at(x, 'usage_report/messages'))) {
-      expect(r.query.getAll('group_by[]')).toEqual([...MESSAGES_DIMS]);
+      expect(r.query.getAll('group_by[]')).toEqual([...DEFAULT_GROUP_BY]);
       expect(Number(r.query.get('limit'))).toBeLessThanOrEqual(31);
     }
     // usage_claude_code: one request per day, YYYY-MM-DD, limit 1000; one STATE per day.
@@ -183,6 +198,53 @@ describe('source-anthropic-costs read', () => {
     expectExact(result, 'usage_messages', fake.org.expectedUsageMessages(FIRST, day('2025-09-21'), '1d', ['model']));
     expect(requests.filter((r) => at(r, 'cost_report')).every((r) => r.query.getAll('group_by[]').join() === 'workspace_id')).toBe(true);
     expect(records(result.messages, 'cost_report').every((r) => r.description === null && r.model === null)).toBe(true);
+  });
+
+  it('given the default config and an API that refuses more than 5 group_by[] values when reading usage_messages then the five cost-allocation dimensions are requested and the records equal the ground truth exactly', async () => {
+    const { result, requests } = await read(config({ end_date: '2025-09-30' }), ['usage_messages']);
+    ok(result, ['usage_messages']);
+    expectExact(result, 'usage_messages', fake.org.expectedUsageMessages(FIRST, day('2025-10-01'), '1d', DEFAULT_GROUP_BY));
+    expect(records(result.messages, 'usage_messages').length).toBeGreaterThan(0);
+    expect(requests.length).toBeGreaterThan(0);
+    for (const r of requests) expect(r.query.getAll('group_by[]')).toEqual(['api_key_id', 'workspace_id', 'model', 'service_tier', 'context_window']);
+    // Not grouped by, so null in every record.
+    for (const r of records(result.messages, 'usage_messages')) expect([r.account_id, r.service_account_id, r.inference_geo]).toEqual([null, null, null]);
+  });
+
+  it('given groupings of at most 5 that together cover every dimension when reading then ids are unique, records equal the ground truth, and for each dimension two rows of one bucket differ in it alone', async () => {
+    const groupings = [DEFAULT_GROUP_BY, ['account_id', 'service_account_id', 'inference_geo', 'model', 'workspace_id']] as const;
+    expect(new Set(groupings.flat())).toEqual(new Set(MESSAGES_DIMS));
+    /** Per dimension, whether two rows of one bucket differ in that dimension and in no other. */
+    const loneDifferences = (rows: ReadonlyArray<Record<string, unknown>>, dims: readonly string[]): Set<string> => {
+      const found = new Set<string>();
+      for (const [i, a] of rows.entries()) {
+        for (const b of rows.slice(i + 1)) {
+          if (a.starting_at !== b.starting_at) continue;
+          const differ = dims.filter((d) => a[d] !== b[d]);
+          if (differ.length === 1) found.add(differ[0] as string);
+        }
+      }
+      return found;
+    };
+    const end = day('2025-10-16');
+    for (const groupBy of groupings) {
+      const cfg = config({ start_date: '2025-09-01', end_date: '2025-10-15', group_by: { usage_messages: [...groupBy] } });
+      const { result, requests } = await read(cfg, ['usage_messages']);
+      ok(result, ['usage_messages']);
+      for (const r of requests) expect(r.query.getAll('group_by[]')).toEqual([...groupBy]);
+      const rows = records(result.messages, 'usage_messages');
+      expectExact(result, 'usage_messages', fake.org.expectedUsageMessages(FIRST, end, '1d', groupBy));
+      expect(new Set(rows.map((r) => r.id)).size, groupBy.join()).toBe(rows.length);
+      // All eight dimension columns are compared: those not grouped by are null on both sides.
+      expect([...loneDifferences(rows, MESSAGES_DIMS)].sort(), groupBy.join()).toEqual([...groupBy].sort());
+    }
+    // cost_report: its two dimensions, the same way (the parsed fields follow description).
+    const { result } = await read(config({ end_date: '2025-10-15' }), ['cost_report']);
+    ok(result, ['cost_report']);
+    const costs = records(result.messages, 'cost_report');
+    expectExact(result, 'cost_report', fake.org.expectedCostReport(FIRST, end));
+    expect(new Set(costs.map((r) => r.id)).size).toBe(costs.length);
+    expect([...loneDifferences(costs, ['workspace_id', 'description'])].sort()).toEqual(['description', 'workspace_id']);
   });
 
   it('given a server with short pages when reading every stream then grouped cursors, record cursors and after_id are followed with identical queries and the output is exact', async () => {
@@ -316,6 +378,167 @@ describe('source-anthropic-costs faults', () => {
     expect(error?.trace.error.failure_type).toBe('config_error');
     expect(error?.trace.error.message).toContain('group_by.cost_report accepts only workspace_id, description');
     expect(fake.requests.length).toBe(before);
+  });
+  it('given group_by.usage_messages with 6 dimensions when checking then FAILED names the limit of 5 and the field; when reading then config_error, exit 1 and no request', async () => {
+    const six = config({ group_by: { usage_messages: ['api_key_id', 'workspace_id', 'account_id', 'model', 'service_tier', 'context_window'] } });
+    const before = fake.requests.length;
+    const check = await cli(['check', '--config', files({ 'c.json': six })['c.json'] as string]);
+    expect(check.code).toBe(0);
+    assertProtocol(check, { streams: [] });
+    const [status] = ofType(check.messages, 'CONNECTION_STATUS');
+    expect(status?.connectionStatus.status).toBe('FAILED');
+    expect(status?.connectionStatus.message).toBe(
+      'Config validation error: group_by.usage_messages: lists 6 dimensions but Anthropic takes at most 5 group_by[] values; keep at most 5 of api_key_id, workspace_id, account_id, service_account_id, model, service_tier, context_window, inference_geo.',
+    );
+
+    const { result } = await read(six, ['usage_messages']);
+    expect(result.code).toBe(1);
+    assertProtocol(result, { streams: [], expectComplete: false });
+    const errs = errors(result.messages);
+    expect(errs).toHaveLength(1);
+    expect(errs[0]?.trace.error.failure_type).toBe('config_error');
+    expect(errs[0]?.trace.error.message).toBe(status?.connectionStatus.message);
+    expect(records(result.messages)).toHaveLength(0);
+    expect(fake.requests.length).toBe(before);
+  });
+
+  it('given an API whose group_by[] cap is below the grouping (a future cap of 4) when reading then the stream fails at once with a one-line config_error quoting Anthropic and naming group_by.usage_messages, after one request, not halved', async () => {
+    const strict = new FakeAnthropic({ firstDay: FIRST, days: DAYS, adminKey: KEY, maxGroupBy: 4 });
+    await strict.start();
+    try {
+      const { result, requests } = await read(config({ end_date: '2025-09-20' }, strict), ['cost_report', 'usage_messages'], { server: strict });
+      expect(result.code).toBe(1);
+      assertProtocol(result, { streams: ['cost_report', 'usage_messages'], expectComplete: false });
+      expect(statuses(result.messages, 'cost_report').at(-1)).toBe('COMPLETE');
+      expect(statuses(result.messages, 'usage_messages').at(-1)).toBe('INCOMPLETE');
+      expect(records(result.messages, 'usage_messages')).toHaveLength(0);
+      const messages = requests.filter((r) => at(r, 'usage_report/messages'));
+      expect(messages).toHaveLength(1);
+      expect(messages[0]?.query.get('limit')).toBe('20');
+      const [error] = errors(result.messages);
+      expect(error?.trace.error.failure_type).toBe('config_error');
+      const text = error?.trace.error.message as string;
+      expect(text).not.toContain('\n');
+      expect(text).toMatch(
+        /^Anthropic refused the grouping of usage_messages \(api_key_id, workspace_id, model, service_tier, context_window\): "Cannot specify more than 4 group_by\[\] dimensions\." \(request_id req_\w+\); set group_by\.usage_messages in the config to at most 4 of api_key_id, workspace_id, account_id, service_account_id, model, service_tier, context_window, inference_geo\.$/,
+      );
+    } finally {
+      await strict.stop();
+    }
+  });
+});
+
+describe('the fake Anthropic Admin API reproduces the live limits', () => {
+  const HEADERS = { 'x-api-key': KEY, 'anthropic-version': ANTHROPIC_VERSION };
+  async function raw(path: string, params: Array<[string, string]>, headers: Record<string, string> = HEADERS) {
+    const res = await fetch(`${fake.baseUrl}/v1/organizations/${path}?${new URLSearchParams(params)}`, { headers });
+    const body = (await res.json()) as Record<string, unknown>;
+    return { status: res.status, headers: res.headers, body };
+  }
+  /** Anthropic's 400 with its request id in the body and the `request-id` header. */
+  const expectRefused = (r: Awaited<ReturnType<typeof raw>>, message: string, type = 'invalid_request_error'): void => {
+    expect(r.body).toEqual({ type: 'error', error: { type, message }, request_id: expect.stringMatching(/^req_\w+$/) });
+    expect(r.headers.get('request-id')).toBe(r.body.request_id);
+  };
+  const days = (from: string, n: number): Array<[string, string]> => [
+    ['starting_at', `${from}T00:00:00Z`],
+    ['ending_at', isoTime(day(from) + n * DAY)],
+  ];
+
+  it('given 6 group_by[] values when asking usage_report/messages then 400 with exactly Anthropic\'s body; 5 are served', async () => {
+    expect(MAX_GROUP_BY).toBe(5);
+    const six = ['api_key_id', 'workspace_id', 'account_id', 'model', 'service_tier', 'context_window'].map((g): [string, string] => ['group_by[]', g]);
+    const refused = await raw('usage_report/messages', [...days('2025-09-01', 2), ...six]);
+    expect(refused.status).toBe(400);
+    expectRefused(refused, 'Cannot specify more than 5 group_by[] dimensions.');
+    expect(tooManyGroupBy(5)).toBe('Cannot specify more than 5 group_by[] dimensions.');
+    const five = await raw('usage_report/messages', [...days('2025-09-01', 2), ...six.slice(0, 5)]);
+    expect(five.status).toBe(200);
+    expect((five.body.data as unknown[]).length).toBe(2);
+  });
+
+  it('given a limit outside 1-31 when asking cost_report then 400; 31 is served', async () => {
+    for (const limit of ['0', '32']) {
+      const r = await raw('cost_report', [...days('2025-09-01', 31), ['limit', limit]]);
+      expect(r.status, limit).toBe(400);
+      expectRefused(r, `limit: Input should be between 1 and 31, got ${limit}`);
+    }
+    expect((await raw('cost_report', [...days('2025-09-01', 31), ['limit', '31']])).status).toBe(200);
+  });
+
+  it('given a limit above the maximum of its bucket_width when asking usage_report/messages then 400 (1d 31, 1h 168, 1m 1440); the maximum is served', async () => {
+    for (const width of ['1d', '1h', '1m'] as const) {
+      const { max } = MESSAGES_LIMITS[width];
+      const q = (limit: number): Array<[string, string]> => [['starting_at', '2025-09-01T00:00:00Z'], ['ending_at', '2025-10-15T00:00:00Z'], ['bucket_width', width], ['limit', String(limit)]];
+      expectRefused(await raw('usage_report/messages', q(max + 1)), `limit: Input should be between 1 and ${max}, got ${max + 1}`);
+      const served = await raw('usage_report/messages', q(max));
+      expect(served.status, width).toBe(200);
+      expect((served.body.data as unknown[]).length, width).toBe(max);
+    }
+    expect([MESSAGES_LIMITS['1d'].max, MESSAGES_LIMITS['1h'].max, MESSAGES_LIMITS['1m'].max]).toEqual([31, 168, 1440]);
+  });
+
+  it('given a limit outside 1-1000 or a starting_at that is not one UTC day when asking usage_report/claude_code then 400; 1000 records of one day are served', async () => {
+    for (const limit of ['0', '1001']) expectRefused(await raw('usage_report/claude_code', [['starting_at', '2025-09-01'], ['limit', limit]]), `limit: Input should be between 1 and 1000, got ${limit}`);
+    expectRefused(
+      await raw('usage_report/claude_code', [['starting_at', '2025-09-01T00:00:00Z']]),
+      "starting_at: String should match pattern '^\\d{4}-\\d{2}-\\d{2}$', got '2025-09-01T00:00:00Z'",
+    );
+    expectRefused(await raw('usage_report/claude_code', [['starting_at', '2025-09-01'], ['ending_at', '2025-09-03']]), 'ending_at: Extra inputs are not permitted');
+    expect((await raw('usage_report/claude_code', [['starting_at', '2025-09-01'], ['limit', '1000']])).status).toBe(200);
+  });
+
+  it('given a cost_report range that is not whole finished UTC days, or starts too recently, then 400 "Invalid date range" with x-should-retry false', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const today = Math.floor(now / DAY) * DAY;
+    const ranges: Array<Array<[string, string]>> = [
+      [['starting_at', '2025-09-01T00:00:00Z'], ['ending_at', '2025-09-01T23:59:59Z']], // constructorfabric/insight#1901
+      [['starting_at', '2025-09-01T06:00:00Z'], ['ending_at', '2025-09-03T00:00:00Z']],
+      [['starting_at', isoTime(today - DAY)], ['ending_at', isoTime(today + DAY)]], // today is unfinished
+      [['starting_at', isoTime(now - DAY)]], // "24 hours ago" with no ending_at: langwatch/langwatch#7177
+      [['starting_at', isoTime(today)]],
+    ];
+    for (const q of ranges) {
+      const r = await raw('cost_report', q);
+      expect(r.status, JSON.stringify(q)).toBe(400);
+      expectRefused(r, INVALID_DATE_RANGE);
+      expect(r.headers.get('x-should-retry')).toBe('false');
+    }
+    expect((await raw('cost_report', [['starting_at', isoTime(today - DAY)], ['ending_at', isoTime(today)]])).status).toBe(200);
+  });
+
+  it('given a request without anthropic-version then 400 "anthropic-version: header is required"', async () => {
+    const r = await raw('users', [['limit', '1']], { 'x-api-key': KEY });
+    expect(r.status).toBe(400);
+    expectRefused(r, 'anthropic-version: header is required');
+    expect((await raw('users', [['limit', '1']])).status).toBe(200);
+  });
+
+  it('given group_by[]=speed without the fast-mode beta header then 400; with it the request is served', async () => {
+    const q: Array<[string, string]> = [...days('2025-10-01', 2), ['group_by[]', 'speed']];
+    expectRefused(await raw('usage_report/messages', q), `Grouping or filtering by speed requires the anthropic-beta: ${FAST_MODE_BETA} header`);
+    expect((await raw('usage_report/messages', q, { ...HEADERS, 'anthropic-beta': FAST_MODE_BETA })).status).toBe(200);
+  });
+
+  it('given a group_by[] value the endpoint does not support then 400 naming the allowed values', async () => {
+    expectRefused(await raw('cost_report', [...days('2025-09-01', 2), ['group_by[]', 'model']]), "group_by[]: Input should be 'description' or 'workspace_id', got 'model'");
+    expectRefused(
+      await raw('usage_report/messages', [...days('2025-09-01', 2), ['group_by[]', 'description']]),
+      "group_by[]: Input should be 'account_id', 'api_key_id', 'context_window', 'inference_geo', 'model', 'service_account_id', 'service_tier', 'speed', 'workspace_id', got 'description'",
+    );
+  });
+
+  it('given the rate-limit fault then 429 rate_limit_error with retry-after in seconds', async () => {
+    fake.fault({ fault: rateLimitFault(3), path: 'users', times: 1 });
+    try {
+      const r = await raw('users', [['limit', '1']]);
+      expect(r.status).toBe(429);
+      expectRefused(r, 'Number of requests has exceeded your rate limit. Please try again later.', 'rate_limit_error');
+      expect(r.headers.get('retry-after')).toBe('3');
+      expect((await raw('users', [['limit', '1']])).status).toBe(200);
+    } finally {
+      fake.clearFaults();
+    }
   });
 });
 

@@ -10,8 +10,11 @@ import { rng, shortHash } from './random.js';
  *   at least one whole day and not ending after the start of today, else
  *   400 "Invalid date range" with `x-should-retry: false`;
  * - GET /v1/organizations/usage_report/messages: 1d/1h/1m with the per-width limits, every
- *   group_by[] (speed only with the beta header), every filter, nested cache_creation and
- *   server_tool_use (absent on the oldest days, as fields the API did not send yet);
+ *   group_by[] (speed only with the beta header) but at most 5 of them per request (the live API's
+ *   400 "Cannot specify more than 5 group_by[] dimensions.", PostHog/posthog#72556), every filter,
+ *   nested cache_creation and server_tool_use (absent on the oldest days, as fields the API did not
+ *   send yet); dimensions vary independently, and every day holds pairs of events that differ in
+ *   exactly one dimension, so a record id that leaves a dimension out collides;
  * - GET /v1/organizations/usage_report/claude_code: one day per request, records paginated;
  * - GET /v1/organizations/{workspaces,api_keys,users}: after_id/before_id/limit lists;
  * - every bucketed page holds empty buckets too, cursors work for grouped queries, errors have
@@ -23,6 +26,9 @@ export const DAY = 86_400;
 export const ANTHROPIC_VERSION = '2023-06-01';
 export const FAST_MODE_BETA = 'fast-mode-2026-02-01';
 export const INVALID_DATE_RANGE = 'Invalid date range: ending date must be after starting date';
+/** Most group_by[] values usage_report/messages takes (PostHog/posthog#72556), and its refusal of more. */
+export const MAX_GROUP_BY = 5;
+export const tooManyGroupBy = (max: number): string => `Cannot specify more than ${max} group_by[] dimensions.`;
 /** server_tool_use is absent from messages results before this day, cache_creation before CACHE_CREATION_DAY. */
 export const SERVER_TOOL_USE_DAY = Date.UTC(2025, 9, 1) / 1000; // 2025-10-01
 export const CACHE_CREATION_DAY = Date.UTC(2025, 8, 15) / 1000; // 2025-09-15
@@ -41,12 +47,15 @@ export const COST_GROUP_BY = ['workspace_id', 'description'] as const;
 export const MESSAGES_DIMS = ['api_key_id', 'workspace_id', 'account_id', 'service_account_id', 'model', 'service_tier', 'context_window', 'inference_geo'] as const;
 /** Every group_by[] value of the messages report, `speed` (beta) included. */
 export const MESSAGES_GROUP_BY = ['account_id', 'api_key_id', 'context_window', 'inference_geo', 'model', 'service_account_id', 'service_tier', 'speed', 'workspace_id'] as const;
+/** The grouping source-anthropic-costs sends by default: the cost-allocation five (its documented contract). */
+export const DEFAULT_GROUP_BY = ['api_key_id', 'workspace_id', 'model', 'service_tier', 'context_window'] as const;
 type MessagesDim = (typeof MESSAGES_DIMS)[number] | 'speed';
 
+/** `geo`: the cost catalogue's parsed inference_geo; `geos`: where the model may run (not_available: no geo support). */
 const MODELS = [
-  { id: 'claude-opus-5', label: 'Claude Opus 5', geo: 'global' },
-  { id: 'claude-sonnet-5', label: 'Claude Sonnet 5', geo: 'us' },
-  { id: 'claude-haiku-4-5', label: 'Claude Haiku 4.5', geo: 'not_available' },
+  { id: 'claude-opus-5', label: 'Claude Opus 5', geo: 'global', geos: ['global', 'us'] },
+  { id: 'claude-sonnet-5', label: 'Claude Sonnet 5', geo: 'us', geos: ['global', 'us'] },
+  { id: 'claude-haiku-4-5', label: 'Claude Haiku 4.5', geo: 'not_available', geos: ['not_available'] },
 ] as const;
 const TOKEN_TYPES = [
   ['uncached_input_tokens', 'Input Tokens'],
@@ -351,40 +360,99 @@ export class AnthropicOrg {
       const rand = rng(this.seed * 7_919 + 1_000_003 + index);
       const f = (n: number): number => Math.floor(rand() * n);
       const pick = <T>(xs: readonly T[]): T => xs[f(xs.length)] as T;
+      // Every dimension drawn on its own (a key only within its workspace, a geo only where the model runs).
+      const dims = (): UsageEvent['dims'] => {
+        const workspace_id = pick(this.spendingWorkspaces);
+        const keys = this.keysIn(workspace_id);
+        const model = pick(MODELS);
+        return {
+          // Console (Workbench) usage has no API key, in any workspace.
+          api_key_id: rand() < 0.2 || keys.length === 0 ? null : pick(keys),
+          workspace_id,
+          account_id: rand() < 0.6 ? null : pick(this.users).id,
+          service_account_id: rand() < 0.85 ? null : pick(this.serviceAccounts),
+          model: model.id,
+          service_tier: pick(USAGE_TIERS),
+          context_window: rand() < 0.85 ? '0-200k' : '200k-1M',
+          inference_geo: pick(model.geos),
+          speed: rand() < 0.9 ? 'standard' : 'fast',
+        };
+      };
+      const event = (t: number, d: UsageEvent['dims']): UsageEvent => ({
+        t,
+        dims: d,
+        uncached_input_tokens: 100 + f(50_000),
+        cache_1h: f(3) === 0 ? 0 : f(8_000),
+        cache_5m: f(10_000),
+        cache_read_input_tokens: f(40_000),
+        output_tokens: 10 + f(9_000),
+        web_search_requests: f(4) === 0 ? 1 + f(5) : 0,
+      });
       const minutes = 2 + f(3);
       for (let m = 0; m < minutes; m++) {
         const t = day + f(1440) * 60;
-        for (let e = 0, n = 1 + f(3); e < n; e++) {
-          const workspace_id = pick(this.spendingWorkspaces);
-          const keys = this.apiKeys.filter((k) => k.workspace_id === workspace_id);
-          const model = pick(MODELS);
-          events.push({
-            t,
-            dims: {
-              // Console (Workbench) usage has no API key.
-              api_key_id: rand() < 0.2 || keys.length === 0 ? null : pick(keys).id,
-              workspace_id,
-              account_id: rand() < 0.6 ? null : pick(this.users).id,
-              service_account_id: rand() < 0.85 ? null : pick(this.serviceAccounts),
-              model: model.id,
-              service_tier: pick(USAGE_TIERS),
-              context_window: rand() < 0.85 ? '0-200k' : '200k-1M',
-              inference_geo: model.geo,
-              speed: rand() < 0.9 ? 'standard' : 'fast',
-            },
-            uncached_input_tokens: 100 + f(50_000),
-            cache_1h: f(3) === 0 ? 0 : f(8_000),
-            cache_5m: f(10_000),
-            cache_read_input_tokens: f(40_000),
-            output_tokens: 10 + f(9_000),
-            web_search_requests: f(4) === 0 ? 1 + f(5) : 0,
-          });
-        }
+        for (let e = 0, n = 1 + f(3); e < n; e++) events.push(event(t, dims()));
+      }
+      // Twins: per dimension, two events of one minute that differ in that dimension only, so every
+      // grouping that includes it has two rows of one bucket told apart by it alone.
+      for (const d of MESSAGES_DIMS) {
+        const t = day + f(1440) * 60;
+        const [a, b] = this.twin(dims(), d, f);
+        events.push(event(t, a), event(t, b));
       }
       events.sort((a, b) => a.t - b.t);
     }
     this.usageCache.set(day, events);
     return events;
+  }
+
+  private keysIn(workspace: string | null): string[] {
+    return this.apiKeys.filter((k) => k.workspace_id === workspace).map((k) => k.id);
+  }
+
+  /** Two consistent variants of `base` that differ in dimension `d` only. */
+  private twin(base: UsageEvent['dims'], d: (typeof MESSAGES_DIMS)[number], f: (n: number) => number): [UsageEvent['dims'], UsageEvent['dims']] {
+    const geoModels = MODELS.filter((m) => m.geos.length > 1);
+    const b = { ...base };
+    let values: ReadonlyArray<string | null>;
+    switch (d) {
+      case 'api_key_id':
+        values = [null, ...this.keysIn(b.workspace_id)];
+        break;
+      case 'workspace_id':
+        // A key belongs to one workspace: Console usage (no key) is what two workspaces can share.
+        b.api_key_id = null;
+        values = this.spendingWorkspaces;
+        break;
+      case 'account_id':
+        values = [null, ...this.users.map((u) => u.id)];
+        break;
+      case 'service_account_id':
+        values = [null, ...this.serviceAccounts];
+        break;
+      case 'model':
+        b.inference_geo = 'us';
+        values = geoModels.map((m) => m.id);
+        break;
+      case 'service_tier':
+        values = [...new Set(USAGE_TIERS)];
+        break;
+      case 'context_window':
+        values = ['0-200k', '200k-1M'];
+        break;
+      case 'inference_geo': {
+        const model = geoModels[f(geoModels.length)] as (typeof geoModels)[number];
+        b.model = model.id;
+        values = model.geos;
+        break;
+      }
+    }
+    const i = f(values.length);
+    const j = (i + 1 + f(values.length - 1)) % values.length;
+    return [
+      { ...b, [d]: values[i] ?? null },
+      { ...b, [d]: values[j] ?? null },
+    ];
   }
 
   /** Messages usage results of one bucket [start, start + width) as the API sends them. */
@@ -420,7 +488,7 @@ export class AnthropicOrg {
   }
 
   /** Ground truth: the usage_messages records for [start, end) at `width`. */
-  expectedUsageMessages(start: number, end: number, width: Width = '1d', groupBy: readonly string[] = MESSAGES_DIMS): Expected[] {
+  expectedUsageMessages(start: number, end: number, width: Width = '1d', groupBy: readonly string[] = DEFAULT_GROUP_BY): Expected[] {
     const step = WIDTH_SECONDS[width];
     const out: Expected[] = [];
     for (let t = Math.floor(start / step) * step; t < end; t += step) {
@@ -572,6 +640,8 @@ export interface FakeAnthropicOptions extends AnthropicOrgOptions {
   listPageCap?: number;
   /** Send each key's full secret as `key` in api_keys lists (the real API does not): a connector must drop it. */
   leakKeyValues?: boolean;
+  /** Most group_by[] values usage_report/messages takes; more is a 400. Default MAX_GROUP_BY (5), the live API's cap. */
+  maxGroupBy?: number;
 }
 
 let requestCounter = 0;
@@ -770,6 +840,8 @@ export class FakeAnthropic extends FakeServer {
     const groupBy = q.getAll('group_by[]');
     const wrong = groupBy.find((g) => !(MESSAGES_GROUP_BY as readonly string[]).includes(g));
     if (wrong !== undefined) return invalid(`group_by[]: Input should be ${MESSAGES_GROUP_BY.map((g) => `'${g}'`).join(', ')}, got '${wrong}'`);
+    const maxGroupBy = this.options.maxGroupBy ?? MAX_GROUP_BY;
+    if (groupBy.length > maxGroupBy) return invalid(tooManyGroupBy(maxGroupBy));
     const fastMode = beta.split(',').map((s) => s.trim()).includes(FAST_MODE_BETA);
     if ((groupBy.includes('speed') || q.has('speeds[]')) && !fastMode) return invalid(`Grouping or filtering by speed requires the anthropic-beta: ${FAST_MODE_BETA} header`);
     const enums: Record<string, readonly string[]> = {

@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { WindowReader } from '../../connector/engine/buckets.js';
+import { ConnectorError } from '../../connector/engine/errors.js';
 import type { HttpClient } from '../../connector/http/client.js';
+import { HttpError } from '../../connector/http/errors.js';
+import { MESSAGES_MAX_GROUP_BY } from '../../connector/providers/anthropic/api.js';
 import { claudeCodeStream } from '../../connector/providers/anthropic/claude-code.js';
 import { AnthropicConfigSchema } from '../../connector/providers/anthropic/config.js';
 import { centsToUsd, shiftDecimalLeft } from '../../connector/providers/anthropic/money.js';
-import { costRecord, messagesRecord } from '../../connector/providers/anthropic/reports.js';
+import { costRecord, messagesRecord, USAGE_MESSAGES, usageMessagesStream } from '../../connector/providers/anthropic/reports.js';
 import { rng } from '../fake/random.js';
 
 const DAY = 86_400;
@@ -110,6 +113,42 @@ describe('Anthropic records', () => {
   it('given a config with group_by speed (beta-gated) when parsed then it is refused', () => {
     const r = AnthropicConfigSchema.safeParse({ admin_api_key: 'k', start_date: '2025-01-01', group_by: { usage_messages: ['speed'] } });
     expect(r.success).toBe(false);
+  });
+});
+
+describe('usage_messages grouping within the API cap of 5 group_by[] values', () => {
+  const parse = (usage_messages: string[]) => AnthropicConfigSchema.safeParse({ admin_api_key: 'k', start_date: '2025-01-01', group_by: { usage_messages } });
+  const planOf = (usage_messages?: string[]) =>
+    usageMessagesStream.plan(AnthropicConfigSchema.parse({ admin_api_key: 'k', start_date: '2025-01-01', ...(usage_messages ? { group_by: { usage_messages } } : {}) }));
+  const http400 = (body: string) => new HttpError('client', `HTTP 400 from /v1/organizations/usage_report/messages?...: ${body}`, { status: 400, bodyExcerpt: body });
+
+  it('given no group_by when planned then the five cost-allocation dimensions are sent, within the cap', () => {
+    expect(USAGE_MESSAGES.defaultGroupBy).toEqual(['api_key_id', 'workspace_id', 'model', 'service_tier', 'context_window']);
+    expect(MESSAGES_MAX_GROUP_BY).toBe(5);
+    expect(planOf().params.filter(([k]) => k === 'group_by[]').map(([, v]) => v)).toEqual([...USAGE_MESSAGES.defaultGroupBy]);
+  });
+
+  it('given 5 dimensions when parsed then accepted; given 6 then refused naming the limit and the field', () => {
+    expect(parse(['api_key_id', 'workspace_id', 'account_id', 'service_account_id', 'inference_geo']).success).toBe(true);
+    const six = parse(['api_key_id', 'workspace_id', 'account_id', 'service_account_id', 'inference_geo', 'model']);
+    expect(six.success).toBe(false);
+    expect(six.error?.issues[0]?.path).toEqual(['group_by', 'usage_messages']);
+    expect(six.error?.issues[0]?.message).toMatch(/^lists 6 dimensions but Anthropic takes at most 5 group_by\[\] values; keep at most 5 of /);
+  });
+
+  it('given a 400 about group_by[] when classified then it is a config_error quoting Anthropic; any other 400 or body is left to the engine', () => {
+    const refusal = planOf(['model']).refusal;
+    const capped = refusal?.(http400('{"type":"error","error":{"type":"invalid_request_error","message":"Cannot specify more than 3 group_by[] dimensions."},"request_id":"req_1"}'));
+    expect(capped).toBeInstanceOf(ConnectorError);
+    expect((capped as ConnectorError).failureType).toBe('config_error');
+    expect(capped?.message).toBe(
+      'Anthropic refused the grouping of usage_messages (model): "Cannot specify more than 3 group_by[] dimensions." (request_id req_1); set group_by.usage_messages in the config to at most 3 of api_key_id, workspace_id, account_id, service_account_id, model, service_tier, context_window, inference_geo.',
+    );
+    const value = refusal?.(http400('{"type":"error","error":{"type":"invalid_request_error","message":"group_by[]: Input should be ... got \'model\'"}}'));
+    expect(value?.message).toMatch(/; set group_by\.usage_messages in the config to fewer of api_key_id, /);
+    expect(refusal?.(http400('{"type":"error","error":{"type":"invalid_request_error","message":"limit: Input should be between 1 and 31, got 32"}}'))).toBeUndefined();
+    expect(refusal?.(http400('<html>Bad Request</html>'))).toBeUndefined();
+    expect(refusal?.(new HttpError('server', 'HTTP 500', { status: 500, bodyExcerpt: '{"type":"error","error":{"type":"api_error","message":"group_by failed"}}' }))).toBeUndefined();
   });
 });
 

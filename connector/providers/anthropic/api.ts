@@ -4,6 +4,7 @@ import { bucketPageSchema } from '../../engine/pages.js';
 import type { BucketApi, Page } from '../../engine/stream.js';
 import { DAY, isoDate, isoTime, parseUtc } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';
+import type { HttpError } from '../../http/errors.js';
 
 /**
  * How Anthropic's Admin API speaks. Paths are absolute (they start with /v1), so
@@ -32,6 +33,13 @@ export const MESSAGES_LIMITS = {
   '1h': { default: 24, max: 168 },
   '1m': { default: 60, max: 1440 },
 } as const;
+
+/**
+ * GET /v1/organizations/usage_report/messages refuses more than 5 `group_by[]` values with
+ * 400 invalid_request_error "Cannot specify more than 5 group_by[] dimensions." although the docs
+ * say "any subset" (PostHog/posthog#72556: the request with 8 values replayed against the live API).
+ */
+export const MESSAGES_MAX_GROUP_BY = 5;
 
 /**
  * GET /v1/organizations/usage_report/claude_code: `limit` is records per page, "default: 20,
@@ -122,6 +130,23 @@ export const claudeCodeApi: BucketApi = {
   page: ClaudeCodePage,
   recordsPaginated: true,
 };
+
+const ErrorBody = z.looseObject({
+  error: z.looseObject({ type: z.string(), message: z.string() }),
+  request_id: z.string().nullish(),
+});
+
+/** Anthropic's error body, {"type":"error","error":{type, message},"request_id"}, of a failed request; undefined for any other body. */
+export function anthropicError(err: HttpError): { type: string; message: string; requestId: string | undefined } | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(err.details.bodyExcerpt ?? '');
+  } catch {
+    return undefined;
+  }
+  const r = ErrorBody.safeParse(body);
+  return r.success ? { type: r.data.error.type, message: r.data.error.message, requestId: r.data.request_id ?? undefined } : undefined;
+}
 
 /** `group_by[]=a&group_by[]=b`, the array form Anthropic documents. */
 export const arrayParam = (name: string, values: readonly string[] | undefined): Query => (values ?? []).map((v) => [`${name}[]`, v] as const);

@@ -1,15 +1,24 @@
 import { z } from 'zod';
 import { baseUrl, endDate, lookbackDays, startDate, tuning } from '../../engine/config.js';
 import { ANTHROPIC_BASE_URL } from './api.js';
-import { GROUPED_REPORTS } from './reports.js';
+import { GROUPED_REPORTS, type GroupedReport } from './reports.js';
+
+/** A report's group_by list: its values, and no more of them than Anthropic takes in one request. */
+const groupByList = (r: GroupedReport) => {
+  const list = z.array(z.enum(r.dimensions as unknown as [string, ...string[]], { error: () => `group_by.${r.name} accepts only ${r.dimensions.join(', ')}` }));
+  const max = r.maxGroupBy;
+  if (max === undefined) return list;
+  return list.max(max, {
+    error: (iss) => `lists ${Array.isArray(iss.input) ? iss.input.length : 'too many'} dimensions but Anthropic takes at most ${max} group_by[] values; keep at most ${max} of ${r.dimensions.join(', ')}`,
+  });
+};
 
 const groupByShape = Object.fromEntries(
   GROUPED_REPORTS.map((r) => [
     r.name,
-    z
-      .array(z.enum(r.dimensions as unknown as [string, ...string[]], { error: () => `group_by.${r.name} accepts only ${r.dimensions.join(', ')}` }))
+    groupByList(r)
       .optional()
-      .meta({ title: r.name, description: `Default: ${r.defaultGroupBy.join(', ') || 'none'}. Allowed: ${r.dimensions.join(', ')}.`, uniqueItems: true }),
+      .meta({ title: r.name, description: `Default: ${r.defaultGroupBy.join(', ') || 'none'}. Allowed: ${r.maxGroupBy ? `at most ${r.maxGroupBy} of ` : ''}${r.dimensions.join(', ')}.`, uniqueItems: true }),
   ]),
 );
 

@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { configError, type ConnectorError } from '../../engine/errors.js';
 import { recordId } from '../../engine/records.js';
 import { recordSchema, type Bucket, type BucketStream, type JsonSchema, type Row } from '../../engine/stream.js';
 import { BUCKET_SECONDS, DAY, isoDate, isoTime, type BucketWidth } from '../../engine/time.js';
 import { parseOrThrow } from '../../engine/validation.js';
-import { anthropicReportApi, arrayParam, COST_REPORT_MAX_BUCKETS, MESSAGES_LIMITS } from './api.js';
+import type { HttpError } from '../../http/errors.js';
+import { anthropicError, anthropicReportApi, arrayParam, COST_REPORT_MAX_BUCKETS, MESSAGES_LIMITS, MESSAGES_MAX_GROUP_BY } from './api.js';
 import type { AnthropicConfig } from './config.js';
 import { centsToUsd } from './money.js';
 
@@ -52,7 +54,28 @@ export interface GroupedReport {
   /** Every group_by[] value this connector may send (beta-gated ones left out). */
   dimensions: readonly string[];
   defaultGroupBy: readonly string[];
+  /** Most group_by[] values one request may carry (the config refuses more); all of them when absent. */
+  maxGroupBy?: number;
 }
+
+/**
+ * A 400 invalid_request_error about group_by[] (the cap on the number of values, or a value the API
+ * no longer takes) refuses the grouping itself: halving the window cannot help, so the stream fails
+ * at once with a config_error that quotes Anthropic and names the field to change.
+ */
+const groupByRefusal =
+  (report: GroupedReport, groupBy: readonly string[]) =>
+  (err: HttpError): ConnectorError | undefined => {
+    const e = anthropicError(err);
+    if (err.details.status !== 400 || e?.type !== 'invalid_request_error' || !e.message.includes('group_by')) return undefined;
+    const cap = /more than (\d+) group_by/.exec(e.message)?.[1];
+    const fix = `${cap ? `at most ${cap}` : 'fewer'} of ${report.dimensions.join(', ')}`;
+    const requestId = e.requestId ? ` (request_id ${e.requestId})` : '';
+    return configError(
+      `Anthropic refused the grouping of ${report.name} (${groupBy.join(', ')}): "${e.message}"${requestId}; set group_by.${report.name} in the config to ${fix}.`,
+      err.message,
+    );
+  };
 
 const str = z.string().nullish();
 const int = z.number().int().nullish();
@@ -133,6 +156,7 @@ export const costReportStream: BucketStream<AnthropicConfig> = {
       // The cost report refuses ranges that end in the future ("Invalid date range", x-should-retry: false):
       // only whole, finished UTC days are requested, so today is read on the next sync.
       includeCurrentBucket: false,
+      refusal: groupByRefusal(COST_REPORT, groupBy),
       toRecord: (bucket, result) => costRecord(bucket, result),
     };
   },
@@ -144,11 +168,19 @@ export const costReportStream: BucketStream<AnthropicConfig> = {
  * group_by[] values of GET /v1/organizations/usage_report/messages (BetaMessagesUsageReportGroupBy)
  * except `speed`, which needs the `anthropic-beta: fast-mode-2026-02-01` header and has no
  * field in the result schema.
+ *
+ * The API takes at most 5 of them per request (MESSAGES_MAX_GROUP_BY), so the default is the five
+ * that allocate cost: who spent (api_key_id, workspace_id) and what sets the price of a token
+ * (model, service_tier: batch and priority are priced apart, context_window: 200k-1M is long-context
+ * pricing). Left out: account_id and service_account_id, set only for OAuth and OIDC-federated
+ * requests, and inference_geo, which mostly follows the workspace's default geo. A config may
+ * swap any of them in, keeping at most 5.
  */
 export const USAGE_MESSAGES: GroupedReport = {
   name: 'usage_messages',
   dimensions: ['api_key_id', 'workspace_id', 'account_id', 'service_account_id', 'model', 'service_tier', 'context_window', 'inference_geo'],
-  defaultGroupBy: ['api_key_id', 'workspace_id', 'account_id', 'service_account_id', 'model', 'service_tier', 'context_window', 'inference_geo'],
+  defaultGroupBy: ['api_key_id', 'workspace_id', 'model', 'service_tier', 'context_window'],
+  maxGroupBy: MESSAGES_MAX_GROUP_BY,
 };
 
 const MessagesItem = z.looseObject({
@@ -200,7 +232,7 @@ export const usageMessagesStream: BucketStream<AnthropicConfig> = {
   kind: 'buckets',
   name: USAGE_MESSAGES.name,
   description:
-    'Messages API token usage per time bucket (GET /v1/organizations/usage_report/messages), 1d/1h/1m, grouped by every dimension by default. Nested cache_creation and server_tool_use are flattened. Does not reconcile with cost_report; use cost_report for money.',
+    'Messages API token usage per time bucket (GET /v1/organizations/usage_report/messages), 1d/1h/1m, grouped by api_key_id, workspace_id, model, service_tier and context_window by default (the API takes at most 5 dimensions). Nested cache_creation and server_tool_use are flattened. Does not reconcile with cost_report; use cost_report for money.',
   schema: streamSchema(
     USAGE_MESSAGES.name,
     'Messages API token usage per time bucket (GET /v1/organizations/usage_report/messages).',
@@ -220,6 +252,7 @@ export const usageMessagesStream: BucketStream<AnthropicConfig> = {
       maxBuckets: MESSAGES_LIMITS[width].max,
       grouped: false,
       includeCurrentBucket: true,
+      refusal: groupByRefusal(USAGE_MESSAGES, groupBy),
       toRecord: (bucket, result) => messagesRecord(bucket, result),
     };
   },
