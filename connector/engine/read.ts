@@ -168,10 +168,6 @@ class StreamRun<C> {
     const prior = this.configured.syncMode === 'incremental' ? o.states.get(this.name) : undefined;
     let start = o.common.start;
     if (prior) start = Math.max(start, prior.cursor - o.common.lookbackDays * DAY);
-    if (plan.earliest !== undefined && start < plan.earliest) {
-      o.logger.warn(`${this.name}: starting at ${new Date(plan.earliest * 1000).toISOString()}, the earliest the API serves for this grouping`);
-      start = plan.earliest;
-    }
     const horizon = plan.includeCurrentBucket ? nowS : floorTo(nowS, plan.bucketSeconds) - 1;
     const windows = planWindows({
       start,

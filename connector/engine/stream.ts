@@ -1,5 +1,7 @@
 import type { z } from 'zod';
 import type { HttpClient, Query } from '../http/client.js';
+import type { HttpError } from '../http/errors.js';
+import type { ConnectorError } from './errors.js';
 import type { Window } from './planner.js';
 
 export type JsonSchema = Record<string, unknown>;
@@ -61,8 +63,11 @@ export interface BucketPlan {
   maxBuckets: number;
   /** Grouped queries never follow a cursor (OpenAI's is broken for them). */
   grouped: boolean;
-  /** Earliest time the endpoint can serve for this query (e.g. a dimension's history floor). */
-  earliest?: number;
+  /**
+   * Optional: a refusal no smaller window would fix (e.g. a grouping the API will not serve for
+   * this range), as the error to fail the stream with; undefined for any other error.
+   */
+  refusal?: (err: HttpError, window: Window) => ConnectorError | undefined;
   /** Whether the bucket holding `now` may be requested (false for reports that refuse unfinished days). */
   includeCurrentBucket: boolean;
   /**
