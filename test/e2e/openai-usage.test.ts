@@ -360,7 +360,8 @@ describe('usage declarations against the OpenAPI excerpt', () => {
       const integers = Object.entries(props).filter(([, p]) => p.type === 'integer').map(([k]) => k);
       expect(decl.metrics.map((m) => m.name).sort()).toEqual(integers.sort());
       expect(decl.metrics.every((m) => m.type === 'integer' && !m.path)).toBe(true);
-      for (const req of result?.required ?? []) if (req !== 'object') expect(decl.metrics.slice(0, 3).map((m) => m.name)).toContain(req);
+      // Required metrics are required (a result without one is malformed); the others stay nullable.
+      expect(decl.metrics.filter((m) => m.required).map((m) => m.name).sort(), `${endpoint} required`).toEqual((result?.required ?? []).filter((r) => r !== 'object').sort());
       expect([...decl.filters].sort()).toEqual(params.map((p) => p.name).filter((n) => FILTERS.includes(n)).sort());
       const limit = params.find((p) => p.name === 'limit')?.description ?? '';
       for (const w of ['1d', '1h', '1m'] as const) {

@@ -58,7 +58,7 @@ const ZOD_BY_TYPE = { integer: z.number().int(), number: z.number(), string: z.s
 
 export const dimensionType = (decl: ReportDecl, dimension: string): DimensionType => decl.dimensionTypes?.[dimension] ?? 'string';
 
-function resultSchema(decl: ReportDecl): z.ZodType<Record<string, unknown>> {
+export function resultSchema(decl: ReportDecl): z.ZodType<Record<string, unknown>> {
   const shape: Record<string, z.ZodType> = { object: z.literal(decl.resultObject).optional() };
   for (const d of decl.dimensions) shape[d] = ZOD_BY_TYPE[dimensionType(decl, d)].nullish();
   const nested = new Map<string, Record<string, z.ZodType>>();
@@ -77,7 +77,7 @@ function resultSchema(decl: ReportDecl): z.ZodType<Record<string, unknown>> {
  * resultSchema accepts, without copying the object. Only a result that fails it goes through
  * zod, whose error names the offending JSON path.
  */
-function fastResultCheck(decl: ReportDecl): (r: unknown) => boolean {
+export function fastResultCheck(decl: ReportDecl): (r: unknown) => boolean {
   const ok: Record<string, (v: unknown) => boolean> = {
     // zod's int() is a safe integer.
     integer: (v) => Number.isSafeInteger(v),
