@@ -183,16 +183,19 @@ function apiError(body: string | undefined): { message: string; param: string | 
 /**
  * A 400 refusing the grouping (param `group_by`, or a message about grouping) as a config_error
  * that names the dimension to drop: no window size would make the API serve it, and reading
- * around it would leave days out. The dimension is the contested one the message names, else any
- * configured one it names, else a contested one configured; the API's message is quoted.
+ * around it would leave days out. The dimensions to drop are the configured ones the message names
+ * (before any list of supported values), else the contested ones configured, else all of them;
+ * the API's message is quoted.
  */
 export function groupByRefusal(decl: ReportDecl, groupBy: readonly string[]): (err: HttpError, window: Window) => ConnectorError | undefined {
   return (err, window) => {
     const api = err.details.status === 400 ? apiError(err.details.bodyExcerpt) : undefined;
     if (!api || groupBy.length === 0 || (api.param !== 'group_by' && !/group_by|grouping/i.test(api.message))) return undefined;
-    const named = groupBy.filter((d) => new RegExp(`\\b${d}\\b`).test(api.message));
+    // What the message names before listing what is supported ("'model'. Supported values are: ...").
+    const refused = api.message.split(/\bsupported\b/i)[0] ?? '';
+    const named = groupBy.filter((d) => new RegExp(`\\b${d}\\b`).test(refused));
     const contested = groupBy.filter((d) => decl.contestedGroupBy?.includes(d));
-    const drop = [named.filter((d) => contested.includes(d)), named, contested, groupBy].find((ds) => ds.length > 0) as readonly string[];
+    const drop = [named, contested, groupBy].find((ds) => ds.length > 0) as readonly string[];
     return configError(
       `OpenAI refused group_by ${drop.join(', ')} on ${decl.name} for ${describeWindow(window)} ("${api.message}"): remove ${drop.map((d) => `'${d}'`).join(', ')} from group_by.${decl.name}.`,
     );
