@@ -101,7 +101,8 @@ export class WindowReader {
       this.learnDensity(records.count, bucketCount(window, step));
       return records;
     } catch (err) {
-      const refused = err instanceof HttpError ? this.plan.refusal?.(err) : undefined;
+      // A refusal halving cannot fix fails at once: halving would read the rest and leave a gap.
+      const refused = err instanceof HttpError ? this.plan.refusal?.(err, window) : undefined;
       if (refused) throw refused;
       const shrinkable = err instanceof WindowNotCovered || (err instanceof HttpError && err.details.status === 400);
       if (!shrinkable || bucketCount(window, step) < 2) {

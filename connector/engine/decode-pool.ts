@@ -138,7 +138,15 @@ export class DecodePool {
   async close(): Promise<void> {
     this.closed = true;
     const slots = this.slots.splice(0);
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    // Terminating a worker busy on a page does not hold the event loop until its 'exit' (seen on
+    // Node 20): with nothing else pending, the process ended here, before the exit code was set,
+    // so a failed read could exit 0. A timer holds the loop until every worker has exited.
+    const hold = setInterval(() => undefined, 1_000);
+    try {
+      await Promise.all(slots.map((s) => s.worker.terminate()));
+    } finally {
+      clearInterval(hold);
+    }
   }
 
   private call<T>(request: (id: number) => WorkerMessage, transfer: ArrayBuffer[], result: (reply: DecodeReply) => T, signal?: AbortSignal, upOnly = false): Promise<T> {

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { HttpClient, Query } from '../http/client.js';
 import type { HttpError } from '../http/errors.js';
+import type { ConnectorError } from './errors.js';
 import type { Window } from './planner.js';
 
 export type JsonSchema = Record<string, unknown>;
@@ -62,8 +63,12 @@ export interface BucketPlan {
   maxBuckets: number;
   /** Grouped queries never follow a cursor (OpenAI's is broken for them). */
   grouped: boolean;
-  /** Earliest time the endpoint can serve for this query (e.g. a dimension's history floor). */
-  earliest?: number;
+  /**
+   * Optional: a refusal no smaller window would fix (a grouping the API will not serve for this
+   * range, Anthropic's group_by[] cap, Aurous's dimensions), as the error to fail the stream with at
+   * once (such a window is not halved: that would read around it and leave a gap); undefined for any other error.
+   */
+  refusal?: (err: HttpError, window: Window) => ConnectorError | undefined;
   /** Whether the bucket holding `now` may be requested (false for reports that refuse unfinished days). */
   includeCurrentBucket: boolean;
   /**
@@ -71,11 +76,6 @@ export interface BucketPlan {
    * cursor and group splits). The engine still checks coverage, order and repeats.
    */
   fetchWindow?: (io: WindowIo, window: Window, buckets: number) => Promise<Bucket[]>;
-  /**
-   * Optional: recognise an HTTP error that refuses the query itself, not the window's size (Anthropic's
-   * group_by[] cap), and return the error to fail with at once: such a window is not halved.
-   */
-  refusal?: (err: HttpError) => Error | undefined;
   /** Validates one result and turns it into a complete record (including its id). */
   toRecord(bucket: Bucket, result: unknown, index: number): Row;
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY, FakeOpenAi } from '../fake/openai.js';
 import { BINS, ROOT, catalog, errors, files, lastStates, records, run, states, type Message, type RunResult } from '../support/cli.js';
 import { assertProtocol, withoutIds } from '../support/invariants.js';
-import { microsToDecimal, query, runCli, trimDecimal } from '../support/warehouse.js';
+import { nanosToDecimal, query, runCli, trimDecimal } from '../support/warehouse.js';
 
 /**
  * No silent gaps from config or state: what a read covers is what its state claims, a
@@ -246,7 +246,7 @@ describe('sync: a wrong start_date corrected later leaves no hole, and --reset r
     const out = new Map<string, string>();
     for (let d = from; d < to; d += DAY) {
       const rows = fake.org.costsOn(d);
-      if (rows.length > 0) out.set(iso(d), microsToDecimal(rows.reduce((a, r) => a + BigInt(r.micros), 0n)));
+      if (rows.length > 0) out.set(iso(d), nanosToDecimal(rows.reduce((a, r) => a + BigInt(r.nanos), 0n)));
     }
     return out;
   };

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BINS, ROOT, catalog, errors, files, lastStates, ofType, records, run, states, statuses, type RunResult } from '../support/cli.js';
 import { assertProtocol, withoutIds } from '../support/invariants.js';
-import { DAY, FakeOpenAi } from '../fake/openai.js';
+import { DAY, FakeOpenAi, rateLimitFault } from '../fake/openai.js';
 import type { Fault } from '../fake/server.js';
 
 /**
@@ -72,8 +72,8 @@ function expectLoudFailure(result: RunResult, failureType: string): string {
 
 describe('transient faults are retried and the output stays exact', () => {
   const cases: Array<[string, Fault, number?]> = [
-    ['a 429 with Retry-After', { kind: 'status', status: 429, headers: { 'retry-after': '1' } }],
-    ['a 429 without Retry-After', { kind: 'status', status: 429 }],
+    ['a 429 with Retry-After', rateLimitFault(1)],
+    ['a 429 without Retry-After (the spec makes it optional)', rateLimitFault()],
     ['a 500', { kind: 'status', status: 500 }],
     ['a 502 with an HTML error page', { kind: 'status', status: 502, body: '<html><body>Bad Gateway</body></html>', contentType: 'text/html' }],
     ['a 503', { kind: 'status', status: 503 }, 2],

@@ -283,6 +283,27 @@ describe('source-openai-costs usage streams', () => {
     expect(status?.connectionStatus.message).toContain(allowed);
     expect(fake.requests.length).toBe(before);
   });
+
+  it('given the live API refusing a dimension the spec allows (a 400 naming group_by, as PostHog/posthog#73075 saw) when reading then config_error names only that dimension and quotes OpenAI, with no records and no STATE', async () => {
+    const message = "Invalid value for 'group_by': 'model'. Supported values are: 'project_id', 'user_id', 'api_key_id'.";
+    const body = JSON.stringify({ error: { message, type: 'invalid_request_error', param: 'group_by', code: null } });
+    fake.fault({ path: '/usage/embeddings', fault: { kind: 'status', status: 400, body } });
+    try {
+      const { result, requests } = await read(fake, config(), ['usage_embeddings']);
+      expect(result.code).toBe(1);
+      assertProtocol(result, { streams: ['usage_embeddings'], expectComplete: false });
+      const errs = errors(result.messages);
+      expect(errs.map((e) => e.trace.error.failure_type)).toEqual(['config_error']);
+      expect(errs[0]?.trace.error.message).toBe(
+        `OpenAI refused group_by model on usage_embeddings for [2025-09-01T00:00:00Z, 2025-09-28T00:00:00Z) ("${message}"): remove 'model' from group_by.usage_embeddings.`,
+      );
+      expect(records(result.messages)).toHaveLength(0);
+      expect(states(result.messages)).toHaveLength(0);
+      expect(requests).toHaveLength(1);
+    } finally {
+      fake.clearFaults();
+    }
+  });
 });
 
 describe('fake OpenAI usage API (validated per the OpenAPI excerpt)', () => {
@@ -360,7 +381,8 @@ describe('usage declarations against the OpenAPI excerpt', () => {
       const integers = Object.entries(props).filter(([, p]) => p.type === 'integer').map(([k]) => k);
       expect(decl.metrics.map((m) => m.name).sort()).toEqual(integers.sort());
       expect(decl.metrics.every((m) => m.type === 'integer' && !m.path)).toBe(true);
-      for (const req of result?.required ?? []) if (req !== 'object') expect(decl.metrics.slice(0, 3).map((m) => m.name)).toContain(req);
+      // Required metrics are required (a result without one is malformed); the others stay nullable.
+      expect(decl.metrics.filter((m) => m.required).map((m) => m.name).sort(), `${endpoint} required`).toEqual((result?.required ?? []).filter((r) => r !== 'object').sort());
       expect([...decl.filters].sort()).toEqual(params.map((p) => p.name).filter((n) => FILTERS.includes(n)).sort());
       const limit = params.find((p) => p.name === 'limit')?.description ?? '';
       for (const w of ['1d', '1h', '1m'] as const) {

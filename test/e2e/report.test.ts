@@ -7,7 +7,7 @@ import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY, FakeOpenAi } from '../fake/openai.js';
 import { BINS, ROOT } from '../support/cli.js';
-import { microsToDecimal, runCli, usdFromMicros } from '../support/warehouse.js';
+import { nanosToDecimal, runCli, usdFromNanos } from '../support/warehouse.js';
 
 const KEY = 'sk-admin-e2e-report-1a2b3c4d5e';
 const FIRST = Date.UTC(2025, 8, 20) / 1000; // 2025-09-20
@@ -28,10 +28,10 @@ beforeAll(async () => {
 });
 afterAll(() => fake.stop());
 
-/** Exact spend in micro-dollars over [from, to). */
+/** Exact spend in nano-dollars over [from, to). */
 function truth(from: number, to: number, filter: (r: { project_id: string | null }) => boolean = () => true): bigint {
   let sum = 0n;
-  for (let d = from; d < to; d += DAY) for (const r of fake.org.costsOn(d)) if (filter(r)) sum += BigInt(r.micros);
+  for (let d = from; d < to; d += DAY) for (const r of fake.org.costsOn(d)) if (filter(r)) sum += BigInt(r.nanos);
   return sum;
 }
 
@@ -81,10 +81,10 @@ describe('report', () => {
       await expect(page.title()).resolves.toBe('AI spend report');
 
       const money = async (id: string) => ({ text: (await page.locator(`#${id}`).textContent())?.trim(), exact: await page.locator(`#${id}`).getAttribute('data-exact') });
-      expect(await money('total-period')).toEqual({ text: usdFromMicros(period), exact: microsToDecimal(period) });
-      expect(await money('total-mtd')).toEqual({ text: usdFromMicros(mtd), exact: microsToDecimal(mtd) });
-      expect(await money('total-prev-same')).toEqual({ text: usdFromMicros(prevSame), exact: microsToDecimal(prevSame) });
-      expect(await money('total-prev-month')).toEqual({ text: usdFromMicros(prevFull), exact: microsToDecimal(prevFull) });
+      expect(await money('total-period')).toEqual({ text: usdFromNanos(period), exact: nanosToDecimal(period) });
+      expect(await money('total-mtd')).toEqual({ text: usdFromNanos(mtd), exact: nanosToDecimal(mtd) });
+      expect(await money('total-prev-same')).toEqual({ text: usdFromNanos(prevSame), exact: nanosToDecimal(prevSame) });
+      expect(await money('total-prev-month')).toEqual({ text: usdFromNanos(prevFull), exact: nanosToDecimal(prevFull) });
       expect(await page.locator('.card .k').allTextContents()).toEqual(['Last 56 days', 'November 2025 to date', 'October 2025 1–14', 'October 2025 total']);
 
       // Charts: one bar segment per project with spend per day (5 projects + unattributed, 56 days).
@@ -104,16 +104,16 @@ describe('report', () => {
       const rows = page.locator('#daily tbody tr');
       expect(await rows.count()).toBe(DAYS);
       const dayTotals = await rows.evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-day'), tr.querySelector('.money')?.getAttribute('data-exact')]));
-      expect(dayTotals[0]).toEqual(['2025-11-14', microsToDecimal(truth(day('2025-11-14'), END))]);
-      expect(dayTotals.at(-1)).toEqual(['2025-09-20', microsToDecimal(truth(FIRST, FIRST + DAY))]);
+      expect(dayTotals[0]).toEqual(['2025-11-14', nanosToDecimal(truth(day('2025-11-14'), END))]);
+      expect(dayTotals.at(-1)).toEqual(['2025-09-20', nanosToDecimal(truth(FIRST, FIRST + DAY))]);
       // Top projects: the largest project's total, exactly.
       const byProject = new Map<string | null, bigint>();
-      for (let d = FIRST; d < END; d += DAY) for (const c of fake.org.costsOn(d)) byProject.set(c.project_id, (byProject.get(c.project_id) ?? 0n) + BigInt(c.micros));
-      const [topId, topMicros] = [...byProject].sort((a, b) => (a[1] < b[1] ? 1 : -1))[0] as [string | null, bigint];
+      for (let d = FIRST; d < END; d += DAY) for (const c of fake.org.costsOn(d)) byProject.set(c.project_id, (byProject.get(c.project_id) ?? 0n) + BigInt(c.nanos));
+      const [topId, topNanos] = [...byProject].sort((a, b) => (a[1] < b[1] ? 1 : -1))[0] as [string | null, bigint];
       const topName = fake.org.projectsList().find((p) => p.id === topId)?.name;
       const firstRow = page.locator('#top-projects tbody tr').first();
       expect(await firstRow.locator('td').first().textContent()).toBe(topName);
-      expect(await firstRow.locator('.money').first().getAttribute('data-exact')).toBe(microsToDecimal(topMicros));
+      expect(await firstRow.locator('.money').first().getAttribute('data-exact')).toBe(nanosToDecimal(topNanos));
 
       expect(requested.every((u) => u.startsWith('file:'))).toBe(true);
       expect(problems).toEqual([]);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY, FakeOpenAi } from '../fake/openai.js';
 import { BINS } from '../support/cli.js';
-import { microsToDecimal, query, runCli, snapshot, trimDecimal } from '../support/warehouse.js';
+import { nanosToDecimal, query, runCli, snapshot, trimDecimal } from '../support/warehouse.js';
 
 const KEY = 'sk-admin-e2e-warehouse-7a6b5c4d3e';
 const FIRST = Date.UTC(2025, 8, 1) / 1000; // 2025-09-01
@@ -49,12 +49,12 @@ const sync = (config: string, db: string, more: string[] = [], o: Parameters<typ
 const count = async (db: string, table: string): Promise<number> => Number((await query(db, `SELECT count(*) AS n FROM "${table}"`))[0]?.n);
 const summary = (stderr: string, stream: string): string => stderr.split('\n').find((l) => l.startsWith(`${stream}: `) && !l.includes('committed')) ?? '';
 
-/** Exact spend per day from the fake's finest-grain rows, in micro-dollars. */
+/** Exact spend per day from the fake's finest-grain rows, in nano-dollars. */
 function truthPerDay(from: number, to: number): Map<string, string> {
   const out = new Map<string, string>();
   for (let d = from; d < to; d += DAY) {
     const rows = fake.org.costsOn(d);
-    if (rows.length > 0) out.set(iso(d), microsToDecimal(rows.reduce((a, r) => a + BigInt(r.micros), 0n)));
+    if (rows.length > 0) out.set(iso(d), nanosToDecimal(rows.reduce((a, r) => a + BigInt(r.nanos), 0n)));
   }
   return out;
 }
@@ -105,7 +105,7 @@ describe('sync into DuckDB', () => {
     const batch = await query(db, "SELECT data_type FROM information_schema.columns WHERE table_name = 'usage_completions' AND column_name = 'batch'");
     expect(batch[0]?.data_type).toBe('BOOLEAN');
 
-    // Money: per-day DECIMAL sums in DuckDB equal the fake's micro-dollar ground truth exactly.
+    // Money: per-day DECIMAL sums in DuckDB equal the fake's nano-dollar ground truth exactly.
     const truth = truthPerDay(FIRST, END);
     expect(truth.size).toBeGreaterThan(60);
     expect(await perDayInDb(db)).toEqual(truth);

@@ -642,6 +642,11 @@ export interface FakeAnthropicOptions extends AnthropicOrgOptions {
   leakKeyValues?: boolean;
   /** Most group_by[] values usage_report/messages takes; more is a 400. Default MAX_GROUP_BY (5), the live API's cap. */
   maxGroupBy?: number;
+  /**
+   * Leave out a field the spec requires (BetaGet*Response: data, has_more, next_page; time buckets:
+   * results) on report pages from the bucket starting at `from` on (claude_code: the day asked for).
+   */
+  malformed?: { kind: 'no_results' | 'no_has_more' | 'no_next_page'; from?: number };
 }
 
 let requestCounter = 0;
@@ -720,6 +725,7 @@ export class FakeAnthropic extends FakeServer {
   private route(req: LoggedRequest): JsonReply {
     const reply = this.dispatch(req);
     if (reply.status !== 200) return reply;
+    if (req.path.includes('/usage_report/') || req.path.endsWith('/cost_report')) this.malform(reply, req);
     const id = nextRequestId();
     return { ...reply, headers: { 'request-id': id, ...reply.headers } };
   }
@@ -757,6 +763,20 @@ export class FakeAnthropic extends FakeServer {
       default:
         return errorReply(404, 'not_found_error', `Not found: GET ${req.path}`);
     }
+  }
+
+  /** The `malformed` switch, on a good report page. */
+  private malform(reply: JsonReply, req: LoggedRequest): void {
+    const m = this.options.malformed;
+    if (!m) return;
+    const from = m.from ?? -Infinity;
+    const body = reply.body as { data: Array<{ starting_at?: string; results?: unknown }>; has_more?: boolean; next_page?: string | null };
+    // A claude_code page holds records of the day asked for; the others hold time buckets.
+    const claudeCode = req.path.endsWith('/claude_code');
+    const hit = claudeCode ? [] : body.data.filter((b) => Date.parse(String(b.starting_at)) / 1000 >= from);
+    const pageHit = claudeCode ? Date.parse(`${req.query.get('starting_at')}T00:00:00Z`) / 1000 >= from : hit.length > 0;
+    if (m.kind === 'no_results') for (const b of hit) delete b.results;
+    else if (pageHit) delete body[m.kind === 'no_has_more' ? 'has_more' : 'next_page'];
   }
 
   /** Common checks of the bucketed reports: the window and the limit. */

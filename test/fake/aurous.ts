@@ -247,6 +247,8 @@ export interface FakeAurousOptions extends AurousDataOptions {
   maxRangeBuckets?: number;
   /** Request budget per window: RateLimit-* headers, 429 + Retry-After once spent. Default 10000 per minute. */
   rateLimit?: { limit: number; windowMs: number };
+  /** Leave out a field of the documented envelope (a bucket's `groups`, the page's `has_more` or `next_page`) on pages holding a bucket starting at `from` or later. */
+  malformed?: { kind: 'no_groups' | 'no_has_more' | 'no_next_page'; from?: number };
 }
 
 interface UsageQuery {
@@ -484,6 +486,17 @@ export class FakeAurous extends FakeServer {
       }
     }
     const next = hasMore ? encodeToken({ v: 1, fp: fingerprint(q), last, exp, team: TEAM, q }) : null;
-    return { status: 200, body: { object: 'list', data, has_more: hasMore, next_page: next } };
+    const body: Record<string, unknown> = { object: 'list', data, has_more: hasMore, next_page: next };
+    this.malform(body, data);
+    return { status: 200, body };
+  }
+
+  /** The `malformed` switch, on a page holding a bucket that starts at `from` or later. */
+  private malform(body: Record<string, unknown>, data: Array<{ bucket_start: string; groups?: Group[] }>): void {
+    const m = this.options.malformed;
+    const hit = m ? data.filter((b) => Date.parse(b.bucket_start) / 1000 >= (m.from ?? -Infinity)) : [];
+    if (!m || hit.length === 0) return;
+    if (m.kind === 'no_groups') for (const b of hit) delete b.groups;
+    else delete body[m.kind === 'no_has_more' ? 'has_more' : 'next_page'];
   }
 }

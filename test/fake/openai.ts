@@ -1,4 +1,4 @@
-import { FakeServer, type JsonReply, type LoggedRequest } from './server.js';
+import { FakeServer, type Fault, type JsonReply, type LoggedRequest } from './server.js';
 import { arrayParam, err, intParam, INVALID_TOKEN_MESSAGE, reportPage } from './openai-http.js';
 import { rng } from './random.js';
 import {
@@ -56,13 +56,16 @@ export interface CostBase {
   project_id: string | null;
   line_item: string;
   api_key_id: string | null;
-  micros: number;
+  /** Cost in nano-dollars (1e-9 USD): amounts carry up to 9 decimals, and every sum is an exact integer. */
+  nanos: number;
   quantity: number;
   unit: string;
 }
 
 const MODELS = ['gpt-4o-2024-08-06', 'gpt-4o-mini-2024-07-18', 'o3-2025-04-16', 'gpt-4.1-2025-04-14', 'text-embedding-3-small', 'gpt-image-1', 'whisper-1', 'tts-1', 'o4-mini-2025-04-16'];
 const PARTS: Array<[string, string]> = [['input', 'tokens'], ['output', 'tokens'], ['cached input', 'tokens']];
+/** Amounts (nano-dollars) of the first rows of the org's first day: $0.00000012 and $12,345.678901234. */
+export const PLANTED_NANOS = [120, 12_345_678_901_234] as const;
 
 export class OpenAiOrg {
   readonly projects: string[];
@@ -142,23 +145,26 @@ export class OpenAiOrg {
         if (rand() < 0.2) continue;
         const keys = this.keys.get(project) ?? [];
         const api_key_id = keys.length && day >= API_KEY_ID_FLOOR ? (keys[Math.floor(rand() * keys.length)] as string) : null;
-        rows.push({ day, project_id: project, line_item: item.name, api_key_id, micros: 1 + Math.floor(rand() * 5_000_000), quantity: 1 + Math.floor(rand() * 2_000_000), unit: item.unit });
+        rows.push({ day, project_id: project, line_item: item.name, api_key_id, nanos: 1 + Math.floor(rand() * 5_000_000_000), quantity: 1 + Math.floor(rand() * 2_000_000), unit: item.unit });
       }
     }
+    // The org's first day plants amounts a float-minded connector would mangle: below a micro-dollar
+    // (sent as 1.2e-7) and with 14 significant digits.
+    for (const [i, nanos] of PLANTED_NANOS.entries()) if (index === 0 && rows[i]) rows[i].nanos = nanos;
     return rows;
   }
 
   /** Cost results for one day bucket as the API would send them. */
   costResults(day: number, groupBy: readonly CostDim[], filters: { projectIds?: string[]; apiKeyIds?: string[] } = {}): CostResult[] {
-    const groups = new Map<string, { dims: Record<CostDim, string | null>; micros: number; quantity: number; unit: string | null }>();
+    const groups = new Map<string, { dims: Record<CostDim, string | null>; nanos: number; quantity: number; unit: string | null }>();
     for (const row of this.costsOn(day)) {
       if (filters.projectIds?.length && !filters.projectIds.includes(row.project_id ?? '')) continue;
       if (filters.apiKeyIds?.length && !filters.apiKeyIds.includes(row.api_key_id ?? '')) continue;
       const dims = { project_id: null, line_item: null, api_key_id: null } as Record<CostDim, string | null>;
       for (const d of groupBy) dims[d] = row[d];
       const key = JSON.stringify(COST_DIMS.map((d) => dims[d]));
-      const g = groups.get(key) ?? { dims, micros: 0, quantity: 0, unit: row.unit };
-      g.micros += row.micros;
+      const g = groups.get(key) ?? { dims, nanos: 0, quantity: 0, unit: row.unit };
+      g.nanos += row.nanos;
       g.quantity += row.quantity;
       groups.set(key, g);
     }
@@ -167,7 +173,8 @@ export class OpenAiOrg {
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([, g]) => ({
         object: 'organization.costs.result',
-        amount: { value: g.micros / 1e6, currency: 'usd' },
+        // One division of exact integers: the double nearest the decimal, which JSON prints as that decimal.
+        amount: { value: g.nanos / 1e9, currency: 'usd' },
         line_item: g.dims.line_item,
         project_id: g.dims.project_id,
         api_key_id: g.dims.api_key_id,
@@ -227,10 +234,49 @@ export interface FakeOpenAiOptions extends OrgOptions {
   listPageCap?: number;
   /** Send each key's full secret as `value` in key lists (the real API does not): a connector must drop it. */
   leakKeyValues?: boolean;
+  /**
+   * costs with group_by=api_key_id, which the spec allows but field reports disagree on:
+   * 'refused' (default, the stricter report: refused on costs altogether, PostHog/posthog#71784),
+   * 'floor' (refused for windows starting before 1764979200, the 400 naming that epoch,
+   * langwatch/langwatch#7579) or 'allowed' (the spec).
+   */
+  apiKeyIdGrouping?: 'refused' | 'floor' | 'allowed';
+  /** Leave out a field the spec requires, on report pages (costs, usage) from the bucket starting at `from` on. */
+  malformed?: Malformation & { from?: number };
+  /** Keep the text of every response body in `bodies` (to compare raw numbers with the connector's output). */
+  recordBodies?: boolean;
+}
+
+/**
+ * Report pages with a required field left out. `result` is the bucket key OpenAI's own API
+ * reference uses in one place instead of the spec's `results`.
+ */
+export type Malformation =
+  | { kind: 'bucket_key_result' }
+  | { kind: 'no_has_more' }
+  | { kind: 'no_next_page' }
+  | { kind: 'no_required_metric'; metric: string };
+
+interface ReportBody {
+  data: Array<{ start_time: number; results?: Array<Record<string, unknown>>; result?: unknown }>;
+  has_more?: boolean;
+  next_page?: string | null;
+}
+
+/** The refusals of group_by=api_key_id on costs (the live wording is not published; the body is OpenAI's Error). */
+export const COSTS_GROUP_BY_REFUSED = `Invalid value for 'group_by': 'api_key_id'. Supported values are: 'project_id', 'line_item'.`;
+export const API_KEY_ID_FLOOR_MESSAGE = `Grouping by api_key_id is only supported for start_time on or after ${API_KEY_ID_FLOOR}.`;
+
+/** OpenAI's 429: the spec makes Retry-After optional ("may be omitted for 429 responses that require user action"). */
+export function rateLimitFault(retryAfterSeconds?: number): Fault {
+  const body = { error: { message: 'Rate limit reached for requests. Please try again later.', type: 'requests', param: null, code: 'rate_limit_exceeded' } };
+  return { kind: 'status', status: 429, body: JSON.stringify(body), ...(retryAfterSeconds === undefined ? {} : { headers: { 'retry-after': String(retryAfterSeconds) } }) };
 }
 
 export class FakeOpenAi extends FakeServer {
   readonly org: OpenAiOrg;
+  /** With recordBodies: every response body as sent, in order. */
+  readonly bodies: Array<{ path: string; text: string }> = [];
 
   constructor(readonly options: FakeOpenAiOptions) {
     const org = new OpenAiOrg(options);
@@ -243,6 +289,12 @@ export class FakeOpenAi extends FakeServer {
   }
 
   private route(req: LoggedRequest): JsonReply {
+    const reply = this.dispatch(req);
+    if (this.options.recordBodies) this.bodies.push({ path: req.path, text: JSON.stringify(reply.body) });
+    return reply;
+  }
+
+  private dispatch(req: LoggedRequest): JsonReply {
     const auth = req.headers.authorization ?? '';
     const key = auth.startsWith('Bearer ') ? auth.slice(7) : '';
     if (key !== this.org.adminKey) {
@@ -252,11 +304,17 @@ export class FakeOpenAi extends FakeServer {
         body: { error: { message: `Incorrect API key provided: ${masked}. You can find your API key at https://platform.openai.com/account/api-keys.`, type: 'invalid_request_error', param: null, code: 'invalid_api_key' } },
       };
     }
-    if (req.path === '/v1/organization/costs') return this.costs(req.query);
+    if (req.path === '/v1/organization/costs') return this.malform(this.costs(req.query));
     const now = Math.floor((this.options.now ?? Date.now)() / 1000);
     const usage = /^\/v1\/organization\/usage\/([^/]+)$/.exec(req.path);
     if (usage) {
-      return usageReply(this.org.usage, usage[1] as string, req.query, { now, truncateAt: this.options.truncateAt, refuseLimitAbove: this.options.refuseLimitAbove });
+      return this.malform(usageReply(this.org.usage, usage[1] as string, req.query, { now, truncateAt: this.options.truncateAt, refuseLimitAbove: this.options.refuseLimitAbove }));
+    }
+    // The legacy usage endpoints (QuantumNous/new-api#4994): dashboard/billing refuses API keys
+    // with a 403 (the body seen by Grt1228/chatgpt-java#194), /v1/usage is gone.
+    if (req.path.startsWith('/v1/dashboard/billing/')) {
+      const message = `Your request to GET ${req.path} must be made with a session key (that is, it can only be made from the browser). You made it with the following key type: secret.`;
+      return { status: 403, body: { error: { message, type: 'server_error', param: null, code: null } } };
     }
     const list = { pageCap: this.options.listPageCap };
     if (req.path === '/v1/organization/projects') {
@@ -282,6 +340,33 @@ export class FakeOpenAi extends FakeServer {
     return err(404, `Unknown request URL: GET ${req.path}. Please check the URL for typos, or see the docs at https://platform.openai.com/docs/api-reference/.`, null, 'unknown_url');
   }
 
+  /** The `malformed` switch: a good report page with a required field left out. */
+  private malform(reply: JsonReply): JsonReply {
+    const m = this.options.malformed;
+    if (!m || reply.status !== 200) return reply;
+    const body = reply.body as ReportBody;
+    const hit = body.data.filter((b) => b.start_time >= (m.from ?? -Infinity));
+    if (hit.length === 0) return reply;
+    switch (m.kind) {
+      case 'bucket_key_result':
+        for (const b of hit) {
+          b.result = b.results;
+          delete b.results;
+        }
+        break;
+      case 'no_has_more':
+        delete body.has_more;
+        break;
+      case 'no_next_page':
+        delete body.next_page;
+        break;
+      case 'no_required_metric':
+        for (const b of hit) for (const r of b.results ?? []) delete r[m.metric];
+        break;
+    }
+    return reply;
+  }
+
   private costs(q: URLSearchParams): JsonReply {
     const start = intParam(q, 'start_time');
     if (start === null) return err(400, "Missing required parameter: 'start_time'.", 'start_time');
@@ -301,13 +386,13 @@ export class FakeOpenAi extends FakeServer {
       return err(400, 'The response would be too large; request fewer buckets.', 'limit');
     }
     const groupBy = arrayParam(q, 'group_by');
+    const keyGrouping = this.options.apiKeyIdGrouping ?? 'refused';
+    const supported = keyGrouping === 'refused' ? COST_DIMS.filter((d) => d !== 'api_key_id') : COST_DIMS;
     for (const g of groupBy) {
-      if (!(COST_DIMS as readonly string[]).includes(g)) return err(400, `Invalid value for 'group_by': '${g}'. Supported values are: ${COST_DIMS.map((d) => `'${d}'`).join(', ')}.`, 'group_by');
+      if (!(supported as readonly string[]).includes(g)) return err(400, `Invalid value for 'group_by': '${g}'. Supported values are: ${supported.map((d) => `'${d}'`).join(', ')}.`, 'group_by');
     }
     const firstBucket = Math.floor(start / DAY) * DAY;
-    if (groupBy.includes('api_key_id') && firstBucket < API_KEY_ID_FLOOR) {
-      return err(400, `Grouping by api_key_id is only supported for start_time on or after ${API_KEY_ID_FLOOR}.`, 'group_by');
-    }
+    if (groupBy.includes('api_key_id') && keyGrouping === 'floor' && firstBucket < API_KEY_ID_FLOOR) return err(400, API_KEY_ID_FLOOR_MESSAGE, 'group_by');
     const filters = { projectIds: arrayParam(q, 'project_ids'), apiKeyIds: arrayParam(q, 'api_key_ids') };
     return reportPage(q, {
       first: firstBucket,

@@ -95,20 +95,20 @@ export async function snapshot(db: string): Promise<Record<string, string[]>> {
   return out;
 }
 
-/** Exact decimal text of a sum of micro-units: 1234567n -> "1.234567" (trailing zeros trimmed). */
-export function microsToDecimal(micros: bigint): string {
-  const neg = micros < 0n;
-  const digits = (neg ? -micros : micros).toString().padStart(7, '0');
-  const text = `${digits.slice(0, -6)}.${digits.slice(-6)}`.replace(/0+$/, '').replace(/\.$/, '');
+/** Exact decimal text of a sum of nano-units (the fake's costs): 1234567890n -> "1.23456789" (trailing zeros trimmed). */
+export function nanosToDecimal(nanos: bigint): string {
+  const neg = nanos < 0n;
+  const digits = (neg ? -nanos : nanos).toString().padStart(10, '0');
+  const text = `${digits.slice(0, -9)}.${digits.slice(-9)}`.replace(/0+$/, '').replace(/\.$/, '');
   return `${neg ? '-' : ''}${text}`;
 }
 
 /** Trim a DuckDB DECIMAL text: "12.340000000000" -> "12.34". */
 export const trimDecimal = (text: string): string => (text.includes('.') ? text.replace(/0+$/, '').replace(/\.$/, '') : text);
 
-/** "$1,234.57" from micro-units, rounding half up to cents (independent of the report's own formatter). */
-export function usdFromMicros(micros: bigint): string {
-  const cents = (micros + 5_000n) / 10_000n;
+/** "$1,234.57" from nano-units, rounding half up to cents (independent of the report's own formatter). */
+export function usdFromNanos(nanos: bigint): string {
+  const cents = (nanos + 5_000_000n) / 10_000_000n;
   const dollars = cents / 100n;
   const rest = (cents % 100n).toString().padStart(2, '0');
   return `$${dollars.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${rest}`;

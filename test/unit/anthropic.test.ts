@@ -137,18 +137,20 @@ describe('usage_messages grouping within the API cap of 5 group_by[] values', ()
   });
 
   it('given a 400 about group_by[] when classified then it is a config_error quoting Anthropic; any other 400 or body is left to the engine', () => {
-    const refusal = planOf(['model']).refusal;
-    const capped = refusal?.(http400('{"type":"error","error":{"type":"invalid_request_error","message":"Cannot specify more than 3 group_by[] dimensions."},"request_id":"req_1"}'));
+    const plan = planOf(['model']);
+    const window = { start: 0, end: 86_400 };
+    const refusal = (e: HttpError) => plan.refusal?.(e, window);
+    const capped = refusal(http400('{"type":"error","error":{"type":"invalid_request_error","message":"Cannot specify more than 3 group_by[] dimensions."},"request_id":"req_1"}'));
     expect(capped).toBeInstanceOf(ConnectorError);
     expect((capped as ConnectorError).failureType).toBe('config_error');
     expect(capped?.message).toBe(
       'Anthropic refused the grouping of usage_messages (model): "Cannot specify more than 3 group_by[] dimensions." (request_id req_1); set group_by.usage_messages in the config to at most 3 of api_key_id, workspace_id, account_id, service_account_id, model, service_tier, context_window, inference_geo.',
     );
-    const value = refusal?.(http400('{"type":"error","error":{"type":"invalid_request_error","message":"group_by[]: Input should be ... got \'model\'"}}'));
+    const value = refusal(http400('{"type":"error","error":{"type":"invalid_request_error","message":"group_by[]: Input should be ... got \'model\'"}}'));
     expect(value?.message).toMatch(/; set group_by\.usage_messages in the config to fewer of api_key_id, /);
-    expect(refusal?.(http400('{"type":"error","error":{"type":"invalid_request_error","message":"limit: Input should be between 1 and 31, got 32"}}'))).toBeUndefined();
-    expect(refusal?.(http400('<html>Bad Request</html>'))).toBeUndefined();
-    expect(refusal?.(new HttpError('server', 'HTTP 500', { status: 500, bodyExcerpt: '{"type":"error","error":{"type":"api_error","message":"group_by failed"}}' }))).toBeUndefined();
+    expect(refusal(http400('{"type":"error","error":{"type":"invalid_request_error","message":"limit: Input should be between 1 and 31, got 32"}}'))).toBeUndefined();
+    expect(refusal(http400('<html>Bad Request</html>'))).toBeUndefined();
+    expect(refusal(new HttpError('server', 'HTTP 500', { status: 500, bodyExcerpt: '{"type":"error","error":{"type":"api_error","message":"group_by failed"}}' }))).toBeUndefined();
   });
 });
 

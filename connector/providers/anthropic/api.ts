@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { IdCursor } from '../../engine/lists.js';
-import { bucketPageSchema } from '../../engine/pages.js';
+import { bucketPageSchema, pageCursorFields } from '../../engine/pages.js';
 import type { BucketApi, Page } from '../../engine/stream.js';
 import { DAY, isoDate, isoTime, parseUtc } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';
@@ -95,8 +95,7 @@ const ClaudeCodeRecordDate = z.looseObject({ date: rfc3339 });
 const ClaudeCodePage: z.ZodType<Page> = z
   .looseObject({
     data: z.array(z.unknown()),
-    has_more: z.boolean().nullish(),
-    next_page: z.string().nullish(),
+    ...pageCursorFields,
   })
   .transform((p, ctx) => {
     const days = new Set<number>();
@@ -115,8 +114,8 @@ const ClaudeCodePage: z.ZodType<Page> = z
     const [day] = [...days];
     return {
       buckets: day === undefined ? [] : [{ start: day, end: day + DAY, results: p.data }],
-      hasMore: p.has_more === true,
-      nextPage: p.next_page ?? null,
+      hasMore: p.has_more,
+      nextPage: p.next_page,
     };
   });
 

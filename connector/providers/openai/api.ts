@@ -17,8 +17,6 @@ export const USAGE_LIMITS = {
   '1h': { default: 24, max: 168 },
   '1m': { default: 60, max: 1440 },
 } as const;
-/** group_by=api_key_id is refused for windows before this (2025-12-06T00:00Z; langwatch/langwatch#7579). */
-export const API_KEY_ID_HISTORY_FLOOR = 1764979200;
 
 const PageSchema = bucketPageSchema({ start: 'start_time', end: 'end_time', results: 'results' }, z.number().int());
 

@@ -1,13 +1,15 @@
-import { httpTuning } from '../../engine/config.js';
+import { commonConfig, httpTuning } from '../../engine/config.js';
 import { adminKeyHint, sourceIdentity, standardHeaders, type SourceDefinition } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
 import { DAY } from '../../engine/time.js';
+import { HttpError } from '../../http/errors.js';
 import { OpenAiConfigSchema, type OpenAiConfig } from './config.js';
 import { ENTITY_STREAMS } from './entities.js';
 import { reportStream } from './reports.js';
-import { REPORTS } from './streams.js';
+import { COSTS, USAGE_REPORTS } from './streams.js';
 
-const streams: StreamDef<OpenAiConfig>[] = [...REPORTS.map(reportStream), ...ENTITY_STREAMS];
+const costsStream = reportStream(COSTS);
+const streams: StreamDef<OpenAiConfig>[] = [costsStream, ...USAGE_REPORTS.map(reportStream), ...ENTITY_STREAMS];
 
 const authHint = adminKeyHint({
   provider: 'OpenAI',
@@ -32,13 +34,16 @@ export const openAiSource: SourceDefinition<OpenAiConfig> = {
   streams,
   module: import.meta.url,
   decodeThreads: (c) => c.decode_threads,
-  async check(http) {
-    const now = Math.floor(Date.now() / 1000);
-    const start = Math.floor(now / DAY) * DAY - DAY;
-    await http.getJson('/organization/costs', [
-      ['start_time', String(start)],
-      ['end_time', String(start + DAY)],
-      ['limit', '1'],
-    ]);
+  // The first day of the range, with the configured costs grouping and filters: a grouping the
+  // API refuses (altogether, or before a history floor) fails at set-up, not in the first sync.
+  async check(http, config) {
+    const plan = costsStream.plan(config);
+    const { start } = commonConfig(config, Date.now()); // start_date is checked against today before check runs
+    const day = { start, end: start + DAY };
+    try {
+      await http.getJson(plan.path, [...plan.api.windowQuery(day, 1), ...plan.params]);
+    } catch (err) {
+      throw (err instanceof HttpError && plan.refusal?.(err, day)) || err;
+    }
   },
 };

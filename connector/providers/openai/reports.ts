@@ -1,9 +1,13 @@
 import { z } from 'zod';
+import { describeWindow } from '../../engine/decode.js';
+import { configError, type ConnectorError } from '../../engine/errors.js';
+import type { Window } from '../../engine/planner.js';
 import { RecordIdHasher } from '../../engine/records.js';
 import { recordSchema, type BucketStream, type JsonSchema, type Row } from '../../engine/stream.js';
 import { BUCKET_SECONDS, isoDate, type BucketWidth } from '../../engine/time.js';
 import { parseOrThrow } from '../../engine/validation.js';
 import type { Query } from '../../http/client.js';
+import type { HttpError } from '../../http/errors.js';
 import { arrayParam, openAiBucketApi } from './api.js';
 import type { OpenAiConfig } from './config.js';
 
@@ -18,6 +22,8 @@ export interface Metric {
   type: MetricType;
   /** Path in the result, when it is not the metric's own name (costs: amount.value). */
   path?: readonly [string, string];
+  /** Required by the spec: a result without it (or with null) is malformed, never a null metric. */
+  required?: boolean;
   description?: string;
 }
 
@@ -36,8 +42,11 @@ export interface ReportDecl {
   dimensions: readonly string[];
   /** Dimensions whose values are not strings (default 'string'). */
   dimensionTypes?: Readonly<Partial<Record<string, DimensionType>>>;
-  /** Dimensions the endpoint refuses to group by for windows before a fixed time (unix seconds). */
-  groupByFloors?: Readonly<Partial<Record<string, number>>>;
+  /**
+   * Dimensions the spec allows but the live API is reported to refuse, for part or all of the
+   * history: when the API refuses a grouping, these are the ones the error asks to remove.
+   */
+  contestedGroupBy?: readonly string[];
   defaultGroupBy: readonly string[];
   metrics: readonly Metric[];
   filters: readonly FilterName[];
@@ -49,15 +58,17 @@ const ZOD_BY_TYPE = { integer: z.number().int(), number: z.number(), string: z.s
 
 export const dimensionType = (decl: ReportDecl, dimension: string): DimensionType => decl.dimensionTypes?.[dimension] ?? 'string';
 
-function resultSchema(decl: ReportDecl): z.ZodType<Record<string, unknown>> {
+export function resultSchema(decl: ReportDecl): z.ZodType<Record<string, unknown>> {
   const shape: Record<string, z.ZodType> = { object: z.literal(decl.resultObject).optional() };
   for (const d of decl.dimensions) shape[d] = ZOD_BY_TYPE[dimensionType(decl, d)].nullish();
   const nested = new Map<string, Record<string, z.ZodType>>();
+  const metric = (m: Metric): z.ZodType => (m.required ? ZOD_BY_TYPE[m.type] : ZOD_BY_TYPE[m.type].nullish());
   for (const m of decl.metrics) {
-    if (!m.path) shape[m.name] = ZOD_BY_TYPE[m.type].nullish();
-    else nested.set(m.path[0], { ...nested.get(m.path[0]), [m.path[1]]: ZOD_BY_TYPE[m.type].nullish() });
+    if (!m.path) shape[m.name] = metric(m);
+    else nested.set(m.path[0], { ...nested.get(m.path[0]), [m.path[1]]: metric(m) });
   }
-  for (const [k, inner] of nested) shape[k] = z.looseObject(inner).nullish();
+  // An object holding a required metric is itself required.
+  for (const [k, inner] of nested) shape[k] = decl.metrics.some((m) => m.required && m.path?.[0] === k) ? z.looseObject(inner) : z.looseObject(inner).nullish();
   return z.looseObject(shape);
 }
 
@@ -66,37 +77,38 @@ function resultSchema(decl: ReportDecl): z.ZodType<Record<string, unknown>> {
  * resultSchema accepts, without copying the object. Only a result that fails it goes through
  * zod, whose error names the offending JSON path.
  */
-function fastResultCheck(decl: ReportDecl): (r: unknown) => boolean {
+export function fastResultCheck(decl: ReportDecl): (r: unknown) => boolean {
   const ok: Record<string, (v: unknown) => boolean> = {
-    integer: (v) => Number.isInteger(v),
+    // zod's int() is a safe integer.
+    integer: (v) => Number.isSafeInteger(v),
     number: (v) => typeof v === 'number' && Number.isFinite(v),
     string: (v) => typeof v === 'string',
     boolean: (v) => typeof v === 'boolean',
   };
-  const flat: Array<[string, (v: unknown) => boolean]> = [];
-  const nested = new Map<string, Array<[string, (v: unknown) => boolean]>>();
-  for (const d of decl.dimensions) flat.push([d, ok[dimensionType(decl, d)] as (v: unknown) => boolean]);
+  // [field, type check, required]: an optional field may also be null or absent.
+  type Field = [string, (v: unknown) => boolean, boolean];
+  const flat: Field[] = [];
+  const nested = new Map<string, Field[]>();
+  for (const d of decl.dimensions) flat.push([d, ok[dimensionType(decl, d)] as (v: unknown) => boolean, false]);
   for (const m of decl.metrics) {
-    const check = ok[m.type] as (v: unknown) => boolean;
-    if (!m.path) flat.push([m.name, check]);
-    else nested.set(m.path[0], [...(nested.get(m.path[0]) ?? []), [m.path[1], check]]);
+    const field: Field = [m.path ? m.path[1] : m.name, ok[m.type] as (v: unknown) => boolean, m.required === true];
+    if (!m.path) flat.push(field);
+    else nested.set(m.path[0], [...(nested.get(m.path[0]) ?? []), field]);
   }
+  const valid = (v: unknown, check: (v: unknown) => boolean, required: boolean): boolean => (v === null || v === undefined ? !required : check(v));
   return (r) => {
     if (r === null || typeof r !== 'object' || Array.isArray(r)) return false;
     const o = r as Record<string, unknown>;
     if (o.object !== undefined && o.object !== decl.resultObject) return false;
-    for (const [k, check] of flat) {
-      const v = o[k];
-      if (v !== null && v !== undefined && !check(v)) return false;
-    }
+    for (const [k, check, required] of flat) if (!valid(o[k], check, required)) return false;
     for (const [k, fields] of nested) {
       const inner = o[k];
-      if (inner === null || inner === undefined) continue;
-      if (typeof inner !== 'object' || Array.isArray(inner)) return false;
-      for (const [f, check] of fields) {
-        const v = (inner as Record<string, unknown>)[f];
-        if (v !== null && v !== undefined && !check(v)) return false;
+      if (inner === null || inner === undefined) {
+        if (fields.some(([, , required]) => required)) return false;
+        continue;
       }
+      if (typeof inner !== 'object' || Array.isArray(inner)) return false;
+      for (const [f, check, required] of fields) if (!valid((inner as Record<string, unknown>)[f], check, required)) return false;
     }
     return true;
   };
@@ -157,6 +169,39 @@ export function recordBuilder(decl: ReportDecl): (start: number, end: number, re
   };
 }
 
+/** The `error` of an OpenAI error body ({"error":{"message","type","param","code"}}), if the text is one. */
+function apiError(body: string | undefined): { message: string; param: string | null } | undefined {
+  try {
+    const e = (JSON.parse(body ?? '') as { error?: { message?: unknown; param?: unknown } }).error;
+    if (typeof e?.message === 'string') return { message: e.message, param: typeof e.param === 'string' ? e.param : null };
+  } catch {
+    // Not JSON, or cut short: not a body to read.
+  }
+  return undefined;
+}
+
+/**
+ * A 400 refusing the grouping (param `group_by`, or a message about grouping) as a config_error
+ * that names the dimension to drop: no window size would make the API serve it, and reading
+ * around it would leave days out. The dimensions to drop are the configured ones the message names
+ * (before any list of supported values), else the contested ones configured, else all of them;
+ * the API's message is quoted.
+ */
+export function groupByRefusal(decl: ReportDecl, groupBy: readonly string[]): (err: HttpError, window: Window) => ConnectorError | undefined {
+  return (err, window) => {
+    const api = err.details.status === 400 ? apiError(err.details.bodyExcerpt) : undefined;
+    if (!api || groupBy.length === 0 || (api.param !== 'group_by' && !/group_by|grouping/i.test(api.message))) return undefined;
+    // What the message names before listing what is supported ("'model'. Supported values are: ...").
+    const refused = api.message.split(/\bsupported\b/i)[0] ?? '';
+    const named = groupBy.filter((d) => new RegExp(`\\b${d}\\b`).test(refused));
+    const contested = groupBy.filter((d) => decl.contestedGroupBy?.includes(d));
+    const drop = [named, contested, groupBy].find((ds) => ds.length > 0) as readonly string[];
+    return configError(
+      `OpenAI refused group_by ${drop.join(', ')} on ${decl.name} for ${describeWindow(window)} ("${api.message}"): remove ${drop.map((d) => `'${d}'`).join(', ')} from group_by.${decl.name}.`,
+    );
+  };
+}
+
 export function reportStream(decl: ReportDecl): BucketStream<OpenAiConfig> {
   const schema = resultSchema(decl);
   const valid = fastResultCheck(decl);
@@ -171,8 +216,6 @@ export function reportStream(decl: ReportDecl): BucketStream<OpenAiConfig> {
     plan(config) {
       const width: BucketWidth = decl.maxBuckets[config.bucket_width] ? config.bucket_width : '1d';
       const groupBy = config.group_by?.[decl.name] ?? decl.defaultGroupBy;
-      const floors = groupBy.flatMap((d) => decl.groupByFloors?.[d] ?? []);
-      const earliest = floors.length > 0 ? Math.max(...floors) : undefined;
       const cap = config.max_window_days === undefined ? Infinity : Math.max(1, Math.floor((config.max_window_days * 86_400) / BUCKET_SECONDS[width]));
       const params: Query = [
         ['bucket_width', width],
@@ -186,7 +229,7 @@ export function reportStream(decl: ReportDecl): BucketStream<OpenAiConfig> {
         bucketSeconds: BUCKET_SECONDS[width],
         maxBuckets: Math.min(decl.maxBuckets[width] ?? 1, cap),
         grouped: groupBy.length > 0,
-        ...(earliest === undefined ? {} : { earliest }),
+        refusal: groupByRefusal(decl, groupBy),
         includeCurrentBucket: true,
         toRecord: (bucket, result) =>
           toRecord(bucket.start, bucket.end, valid(result) ? (result as Record<string, unknown>) : parseOrThrow(schema, result)),

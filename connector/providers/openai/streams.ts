@@ -1,4 +1,4 @@
-import { API_KEY_ID_HISTORY_FLOOR, COSTS_MAX_BUCKETS, USAGE_LIMITS } from './api.js';
+import { COSTS_MAX_BUCKETS, USAGE_LIMITS } from './api.js';
 import type { Metric, ReportDecl } from './reports.js';
 
 /** GET /organization/costs: spend per day; reconciles with the invoice. */
@@ -9,7 +9,9 @@ export const COSTS: ReportDecl = {
   resultObject: 'organization.costs.result',
   dimensions: ['project_id', 'line_item', 'api_key_id'],
   defaultGroupBy: ['project_id', 'line_item'],
-  groupByFloors: { api_key_id: API_KEY_ID_HISTORY_FLOOR },
+  // The spec allows it, but the live API refuses it before 2025-12-06 (langwatch/langwatch#7579)
+  // or on costs altogether (PostHog/posthog#71784): a refusal fails the stream, never a silent gap.
+  contestedGroupBy: ['api_key_id'],
   metrics: [
     { name: 'amount_value', type: 'number', path: ['amount', 'value'], description: 'Cost in amount_currency, exactly as the API sent it.' },
     { name: 'amount_currency', type: 'string', path: ['amount', 'currency'], description: 'Lowercase ISO-4217 currency, e.g. usd.' },
@@ -31,7 +33,9 @@ export const COSTS: ReportDecl = {
 const USAGE_MAX_BUCKETS = { '1d': USAGE_LIMITS['1d'].max, '1h': USAGE_LIMITS['1h'].max, '1m': USAGE_LIMITS['1m'].max } as const;
 
 const int = (name: string, description: string): Metric => ({ name, type: 'integer', description });
-const NUM_MODEL_REQUESTS = int('num_model_requests', 'The count of requests made to the model.');
+/** A metric the spec's result schema lists as required ("Metric fields (required first)"). */
+const required = (name: string, description: string): Metric => ({ ...int(name, description), required: true });
+const NUM_MODEL_REQUESTS = required('num_model_requests', 'The count of requests made to the model.');
 const PER_MODEL_DIMS = ['project_id', 'user_id', 'api_key_id', 'model'] as const;
 const PER_MODEL_FILTERS = ['project_ids', 'user_ids', 'api_key_ids', 'models'] as const;
 
@@ -44,8 +48,8 @@ export const USAGE_COMPLETIONS: ReportDecl = {
   dimensionTypes: { batch: 'boolean' },
   defaultGroupBy: [...PER_MODEL_DIMS, 'batch', 'service_tier'],
   metrics: [
-    int('input_tokens', 'Input tokens, including cached and cache-write tokens (text, audio and image).'),
-    int('output_tokens', 'Output tokens (text, audio and image).'),
+    required('input_tokens', 'Input tokens, including cached and cache-write tokens (text, audio and image).'),
+    required('output_tokens', 'Output tokens (text, audio and image).'),
     NUM_MODEL_REQUESTS,
     int('input_cached_tokens', 'Cached input tokens (text, audio and image).'),
     int('input_cache_write_tokens', 'Input tokens written to the cache.'),
@@ -71,7 +75,7 @@ export const USAGE_EMBEDDINGS: ReportDecl = {
   resultObject: 'organization.usage.embeddings.result',
   dimensions: [...PER_MODEL_DIMS],
   defaultGroupBy: [...PER_MODEL_DIMS],
-  metrics: [int('input_tokens', 'Input tokens.'), NUM_MODEL_REQUESTS],
+  metrics: [required('input_tokens', 'Input tokens.'), NUM_MODEL_REQUESTS],
   filters: [...PER_MODEL_FILTERS],
   maxBuckets: USAGE_MAX_BUCKETS,
 };
@@ -83,7 +87,7 @@ export const USAGE_MODERATIONS: ReportDecl = {
   resultObject: 'organization.usage.moderations.result',
   dimensions: [...PER_MODEL_DIMS],
   defaultGroupBy: [...PER_MODEL_DIMS],
-  metrics: [int('input_tokens', 'Input tokens.'), NUM_MODEL_REQUESTS],
+  metrics: [required('input_tokens', 'Input tokens.'), NUM_MODEL_REQUESTS],
   filters: [...PER_MODEL_FILTERS],
   maxBuckets: USAGE_MAX_BUCKETS,
 };
@@ -95,7 +99,7 @@ export const USAGE_IMAGES: ReportDecl = {
   resultObject: 'organization.usage.images.result',
   dimensions: [...PER_MODEL_DIMS, 'size', 'source'],
   defaultGroupBy: [...PER_MODEL_DIMS, 'size', 'source'],
-  metrics: [int('images', 'Images processed.'), NUM_MODEL_REQUESTS],
+  metrics: [required('images', 'Images processed.'), NUM_MODEL_REQUESTS],
   filters: [...PER_MODEL_FILTERS],
   maxBuckets: USAGE_MAX_BUCKETS,
 };
@@ -107,7 +111,7 @@ export const USAGE_AUDIO_SPEECHES: ReportDecl = {
   resultObject: 'organization.usage.audio_speeches.result',
   dimensions: [...PER_MODEL_DIMS],
   defaultGroupBy: [...PER_MODEL_DIMS],
-  metrics: [int('characters', 'Characters processed.'), NUM_MODEL_REQUESTS],
+  metrics: [required('characters', 'Characters processed.'), NUM_MODEL_REQUESTS],
   filters: [...PER_MODEL_FILTERS],
   maxBuckets: USAGE_MAX_BUCKETS,
 };
@@ -119,7 +123,7 @@ export const USAGE_AUDIO_TRANSCRIPTIONS: ReportDecl = {
   resultObject: 'organization.usage.audio_transcriptions.result',
   dimensions: [...PER_MODEL_DIMS],
   defaultGroupBy: [...PER_MODEL_DIMS],
-  metrics: [int('seconds', 'Seconds of audio processed.'), NUM_MODEL_REQUESTS],
+  metrics: [required('seconds', 'Seconds of audio processed.'), NUM_MODEL_REQUESTS],
   filters: [...PER_MODEL_FILTERS],
   maxBuckets: USAGE_MAX_BUCKETS,
 };
@@ -131,7 +135,7 @@ export const USAGE_VECTOR_STORES: ReportDecl = {
   resultObject: 'organization.usage.vector_stores.result',
   dimensions: ['project_id'],
   defaultGroupBy: ['project_id'],
-  metrics: [int('usage_bytes', 'Vector stores usage in bytes.')],
+  metrics: [required('usage_bytes', 'Vector stores usage in bytes.')],
   filters: ['project_ids'],
   maxBuckets: USAGE_MAX_BUCKETS,
 };
@@ -143,7 +147,7 @@ export const USAGE_CODE_INTERPRETER_SESSIONS: ReportDecl = {
   resultObject: 'organization.usage.code_interpreter_sessions.result',
   dimensions: ['project_id'],
   defaultGroupBy: ['project_id'],
-  metrics: [int('num_sessions', 'Code interpreter sessions.')],
+  metrics: [required('num_sessions', 'Code interpreter sessions.')],
   filters: ['project_ids'],
   maxBuckets: USAGE_MAX_BUCKETS,
 };
@@ -156,7 +160,7 @@ export const USAGE_FILE_SEARCH_CALLS: ReportDecl = {
   resultObject: 'organization.usage.file_searches.result',
   dimensions: ['project_id', 'user_id', 'api_key_id', 'vector_store_id'],
   defaultGroupBy: ['project_id', 'user_id', 'api_key_id', 'vector_store_id'],
-  metrics: [int('num_requests', 'File search calls.')],
+  metrics: [required('num_requests', 'File search calls.')],
   filters: ['project_ids', 'user_ids', 'api_key_ids'],
   maxBuckets: USAGE_MAX_BUCKETS,
 };
@@ -169,7 +173,7 @@ export const USAGE_WEB_SEARCH_CALLS: ReportDecl = {
   resultObject: 'organization.usage.web_searches.result',
   dimensions: [...PER_MODEL_DIMS, 'context_level'],
   defaultGroupBy: [...PER_MODEL_DIMS, 'context_level'],
-  metrics: [int('num_model_requests', 'Model requests.'), int('num_requests', 'Web search calls.')],
+  metrics: [required('num_model_requests', 'Model requests.'), required('num_requests', 'Web search calls.')],
   filters: [...PER_MODEL_FILTERS],
   maxBuckets: USAGE_MAX_BUCKETS,
 };
