@@ -362,6 +362,23 @@ describe('source-aurous-usage usage stream', () => {
     }
   });
 
+  it('given an API that serves buckets oldest first (the pagination page\'s reading) when reading then a system_error says buckets are not newest first, exit 1 and no record or state: never a silent gap', async () => {
+    const ascending = new FakeAurous({ ...base, oldestFirst: true });
+    await ascending.start();
+    try {
+      const { result } = await read(config({}, ascending), { server: ascending });
+      expect(result.code).toBe(1);
+      assertProtocol(result, { streams: ['usage'], expectComplete: false });
+      expect(records(result.messages)).toEqual([]);
+      expect(states(result.messages)).toEqual([]);
+      const [error] = errors(result.messages);
+      expect(error?.trace.error.failure_type).toBe('system_error');
+      expect(error?.trace.error.message).toMatch(/^\/v1\/usage window .*buckets are not newest first/);
+    } finally {
+      await ascending.stop();
+    }
+  });
+
   it('given a wrong key when reading then TRACE ERROR config_error names X-Api-Key, the stream is INCOMPLETE and the exit is non-zero', async () => {
     const wrong = 'al_live_wrongwrongwrong42';
     const { result } = await read(config({ api_key: wrong }));
@@ -441,6 +458,25 @@ describe('fake Aurous Labs /v1/usage over HTTP (the live behaviours the connecto
       expect((await get(token, HEADERS, teams)).status).toBe(200);
     } finally {
       await teams.stop();
+    }
+  });
+
+  it('given oldestFirst (the pagination page\'s order) when a reader walks every page then buckets ascend across pages and the ungrouped days are all served once', async () => {
+    const ascending = new FakeAurous({ ...base, oldestFirst: true });
+    await ascending.start();
+    try {
+      const starts: string[] = [];
+      let q: Record<string, string> = { ...june, limit: '3' };
+      for (;;) {
+        const page = await get(q, HEADERS, ascending);
+        expect(page.status).toBe(200);
+        starts.push(...(page.body.data as Array<{ bucket_start: string }>).map((b) => b.bucket_start));
+        if (!page.body.has_more) break;
+        q = { page_token: page.body.next_page as string };
+      }
+      expect(starts).toEqual([...new Set(truth('2026-06-01', '2026-06-11', '1d', [], {}, ascending).map((r) => r.bucket_start as string))]);
+    } finally {
+      await ascending.stop();
     }
   });
 

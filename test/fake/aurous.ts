@@ -13,7 +13,8 @@ import { FakeServer, type JsonReply, type LoggedRequest } from './server.js';
  *   `group_by` (at most 2 of status, api_key_id, user_id, type, model; comma list, repeated or group_by[];
  *   `groupByDimensions` narrows the list to the API reference's four, without model),
  *   filters status/type/api_key_id/user_id/lora_id (lists) and character_id (single);
- * - `limit` counts GROUP ROWS, 1-100 (default 24); buckets come newest first, groups by credits desc;
+ * - `limit` counts GROUP ROWS, 1-100 (default 24); buckets come newest first (the API reference; the pagination
+ *   page says oldest first: `oldestFirst`), groups by credits desc;
  * - the fingerprinted cursor: pages after the first send ONLY `page_token`; any other parameter next to
  *   it is a fingerprint mismatch (400 invalid_page_token). Tokens expire 24 h after the page-1 response
  *   (400 invalid_page_token, detail token_expired), judged on the injectable clock. Tokens are scoped to the
@@ -260,6 +261,8 @@ export interface FakeAurousOptions extends AurousDataOptions {
   groupByDimensions?: readonly Dim[];
   /** More API keys, each of another team (key -> team id): a token works only for keys of the team that minted it. */
   teamKeys?: Record<string, string>;
+  /** Serve buckets oldest first, as the pagination page says (the API reference says newest first, the default). */
+  oldestFirst?: boolean;
 }
 
 interface UsageQuery {
@@ -486,13 +489,16 @@ export class FakeAurous extends FakeServer {
   private page(q: UsageQuery, after: number | null, exp: number, team: string): JsonReply {
     const step = WIDTH_SECONDS[q.width];
     const first = Math.floor(q.start / step) * step;
-    let t = Math.ceil(q.end / step) * step - step;
-    if (after !== null) t = Math.min(t, after - step);
+    const newest = Math.ceil(q.end / step) * step - step;
+    // The token resumes after the last bucket served, in the order of the pages.
+    const dir = this.options.oldestFirst ? step : -step;
+    let t = dir < 0 ? newest : first;
+    if (after !== null) t = dir < 0 ? Math.min(t, after - step) : Math.max(t, after + step);
     const data: Array<{ object: string; bucket_start: string; bucket_end: string; groups: Group[] }> = [];
     let rows = 0;
     let hasMore = false;
     let last = 0;
-    for (; t >= first; t -= step) {
+    for (; t >= first && t <= newest; t += dir) {
       const groups = this.data.groups(q.width, t, q.groupBy, q.filters);
       if (groups.length === 0 && !this.options.includeEmptyBuckets) continue;
       if (rows >= q.limit) {
