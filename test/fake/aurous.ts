@@ -410,7 +410,7 @@ export class FakeAurous extends FakeServer {
       return error(400, 'invalid_request', 'invalid_version', `Aurous-Version must be a date (YYYY-MM-DD), got '${String(version)}'.`);
     }
     if (req.path !== '/v1/usage') return error(404, 'invalid_request', 'not_found', `Unknown path ${req.path}.`);
-    if (version === undefined) return this.lifetimeTotals();
+    if (version === undefined) return this.lifetimeTotals(team);
     const q = req.query;
     const tokenText = q.get('page_token');
     let query: UsageQuery;
@@ -442,10 +442,10 @@ export class FakeAurous extends FakeServer {
    * The stricter reading of "one reference page shows /v1/usage returning only lifetime totals": without
    * Aurous-Version the endpoint answers the team's totals over all time, whatever the query, with no buckets.
    */
-  private lifetimeTotals(): JsonReply {
+  private lifetimeTotals(team: string): JsonReply {
     const rows: BaseRow[] = [];
     for (let t = Math.floor(this.options.firstTime / DAY) * DAY; t < this.options.endTime; t += DAY) rows.push(...this.data.rows('1d', t));
-    return { status: 200, body: { object: 'usage.lifetime', team_id: TEAM, metrics: aggregate(rows) } };
+    return { status: 200, body: { object: 'usage.lifetime', team_id: team, metrics: aggregate(rows) } };
   }
 
   private parseQuery(q: URLSearchParams, now: number): UsageQuery | ErrorReply {
@@ -485,7 +485,7 @@ export class FakeAurous extends FakeServer {
     return { start, end, width, groupBy: groupBy as Dim[], filters, limit };
   }
 
-  /** One page: newest bucket first, `limit` group rows, the boundary bucket cut when it does not fit. */
+  /** One page: newest bucket first (or oldest), `limit` group rows, the boundary bucket cut when it does not fit. */
   private page(q: UsageQuery, after: number | null, exp: number, team: string): JsonReply {
     const step = WIDTH_SECONDS[q.width];
     const first = Math.floor(q.start / step) * step;
