@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BINS, ROOT, catalog, errors, files, lastStates, ofType, records, run, states, statuses, type RunResult } from '../support/cli.js';
 import { assertProtocol, withoutIds } from '../support/invariants.js';
-import { DAY, FakeAurous, FINGERPRINT_MISMATCH, type Dim, type FakeAurousOptions, type Filters, type Width } from '../fake/aurous.js';
+import { AUROUS_VERSION, DAY, FakeAurous, FINGERPRINT_MISMATCH, type Dim, type FakeAurousOptions, type Filters, type Width } from '../fake/aurous.js';
 
 /**
  * source-aurous-usage against the fake Aurous Labs API: exact output, the group
@@ -17,6 +17,8 @@ const DIR = join(ROOT, 'connectors/source-aurous-usage');
 const schema = JSON.parse(readFileSync(join(DIR, 'schemas/usage.json'), 'utf8')) as Record<string, unknown>;
 const day = (isoDate: string): number => Date.parse(`${isoDate}T00:00:00Z`) / 1000;
 const outputs: RunResult[] = [];
+/** What the connector sends with every request: the key and the pinned API version. */
+const HEADERS = { 'x-api-key': KEY, 'aurous-version': AUROUS_VERSION };
 const base: FakeAurousOptions = { firstTime: FIRST, endTime: FIRST + DAYS * DAY, apiKey: KEY, users: 12, models: 3 };
 
 let fake: FakeAurous;
@@ -94,7 +96,7 @@ describe('source-aurous-usage usage stream', () => {
     const pages: Array<{ data: Array<{ bucket_start: string; groups: unknown[] }>; has_more: boolean; next_page: string | null }> = [];
     let q = new URLSearchParams({ start_time: '2026-06-01T00:00:00Z', end_time: '2026-07-01T00:00:00Z', bucket_width: '1d', group_by: groupBy.join(','), limit: '10' });
     for (;;) {
-      const res = await fetch(`${fake.baseUrl}/v1/usage?${q}`, { headers: { 'x-api-key': KEY } });
+      const res = await fetch(`${fake.baseUrl}/v1/usage?${q}`, { headers: HEADERS });
       expect(res.status).toBe(200);
       expect(res.headers.get('ratelimit-limit')).not.toBeNull();
       const page = (await res.json()) as (typeof pages)[number];
@@ -115,7 +117,7 @@ describe('source-aurous-usage usage stream', () => {
     const starts = pages.flatMap((p) => p.data.map((b) => Date.parse(b.bucket_start)));
     expect([...starts].sort((a, b) => b - a)).toEqual(starts);
     // Re-sending parameters with the token is a fingerprint mismatch.
-    const resent = await fetch(`${fake.baseUrl}/v1/usage?${new URLSearchParams({ page_token: pages[0]?.next_page ?? '', bucket_width: '1d' })}`, { headers: { 'x-api-key': KEY } });
+    const resent = await fetch(`${fake.baseUrl}/v1/usage?${new URLSearchParams({ page_token: pages[0]?.next_page ?? '', bucket_width: '1d' })}`, { headers: HEADERS });
     expect(resent.status).toBe(400);
     expect(await resent.json()).toEqual({ error: { type: 'invalid_request', code: 'invalid_page_token', message: FINGERPRINT_MISMATCH } });
   });
@@ -265,6 +267,118 @@ describe('source-aurous-usage usage stream', () => {
     expect(three.served.length + unknown.served.length).toBe(0);
   });
 
+  it('given group_by with three dimensions, an unknown one, or page_size 101 when checking then FAILED names the limit and no request is sent', async () => {
+    const before = fake.requests.length;
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ group_by: ['type', 'model', 'status'] }, 'group_by accepts at most 2 dimensions (an Aurous limit)'],
+      [{ group_by: ['project_id'] }, 'group_by accepts only status, api_key_id, user_id, type, model'],
+      [{ page_size: 101 }, 'page_size must be between 1 and 100'],
+    ];
+    for (const [extra, says] of cases) {
+      const result = await run(BINS.aurous, ['check', '--config', files({ 'c.json': config(extra) })['c.json'] as string]);
+      outputs.push(result);
+      expect(result.code).toBe(0);
+      assertProtocol(result, { streams: [] });
+      const [status] = ofType(result.messages, 'CONNECTION_STATUS');
+      expect(status?.connectionStatus.status).toBe('FAILED');
+      expect(status?.connectionStatus.message).toContain(says);
+    }
+    const big = await read(config({ page_size: 101 }));
+    expect(big.result.code).toBe(1);
+    expect(errors(big.result.messages)[0]?.trace.error).toMatchObject({ failure_type: 'config_error', message: expect.stringContaining('page_size must be between 1 and 100') });
+    expect(fake.requests.length).toBe(before);
+  });
+
+  it('given an API that takes only the API reference\'s four group_by dimensions when reading and checking with group_by type,model then a config_error quotes the refusal after one request, with no record', async () => {
+    const strict = new FakeAurous({ ...base, groupByDimensions: ['status', 'api_key_id', 'user_id', 'type'] });
+    await strict.start();
+    try {
+      const { result, served } = await read(config({}, strict), { server: strict });
+      expect(result.code).toBe(1);
+      assertProtocol(result, { streams: ['usage'], expectComplete: false });
+      expect(records(result.messages)).toEqual([]);
+      expect(statuses(result.messages, 'usage').at(-1)).toBe('INCOMPLETE');
+      const [error] = errors(result.messages);
+      expect(error?.trace.error.failure_type).toBe('config_error');
+      expect(error?.trace.error.message).toContain("Aurous refused group_by type,model: Invalid 'group_by' value 'model': one of status, api_key_id, user_id, type.");
+      expect(error?.trace.error.message).toContain('Set group_by to at most 2 dimensions');
+      // Refused as a config mistake, not halved window after window.
+      expect(served.map((s) => s.code)).toEqual(['invalid_parameter']);
+      const check = await run(BINS.aurous, ['check', '--config', files({ 'c.json': config({}, strict) })['c.json'] as string]);
+      outputs.push(check);
+      const [status] = ofType(check.messages, 'CONNECTION_STATUS');
+      expect(status?.connectionStatus.status).toBe('FAILED');
+      expect(status?.connectionStatus.message).toContain("Aurous refused group_by type,model: Invalid 'group_by' value 'model'");
+      const ok = await read(config({ group_by: ['type', 'user_id'], end_date: '2026-06-10' }, strict), { server: strict, mode: 'full_refresh' });
+      expectExact(ok.result, truth('2026-06-01', '2026-06-11', '1d', ['type', 'user_id'], {}, strict));
+    } finally {
+      await strict.stop();
+    }
+  });
+
+  it('given check and a read that pages, re-reads cut buckets and continues with tokens when the fake\'s request log is read then every request carried Aurous-Version 2026-05-15 and the key', async () => {
+    const logged = new FakeAurous(base);
+    await logged.start();
+    try {
+      const check = await run(BINS.aurous, ['check', '--config', files({ 'c.json': config({ group_by: ['user_id', 'model'] }, logged) })['c.json'] as string]);
+      outputs.push(check);
+      expect(ofType(check.messages, 'CONNECTION_STATUS').map((m) => m.connectionStatus.status)).toEqual(['SUCCEEDED']);
+      const { result } = await read(config({ end_date: '2026-06-30', group_by: ['user_id', 'model'], page_size: 10 }, logged), { server: logged, mode: 'full_refresh' });
+      expectExact(result, truth('2026-06-01', '2026-07-01', '1d', ['user_id', 'model'], {}, logged));
+      const requests = logged.requests;
+      expect(requests.filter((r) => r.query.has('page_token')).length).toBeGreaterThan(5);
+      expect(requests.filter((r) => !r.query.has('page_token') && span(r.query) === DAY).length).toBeGreaterThan(5);
+      expect(requests.map((r) => [r.headers['aurous-version'], r.headers['x-api-key']])).toEqual(requests.map(() => ['2026-05-15', KEY]));
+    } finally {
+      await logged.stop();
+    }
+  });
+
+  it('given a proxy that strips Aurous-Version (the fake answers lifetime totals) when reading then a system_error names /v1/usage, exit 1, no RECORD and no STATE; check says FAILED naming the header', async () => {
+    const stripped = new FakeAurous({ ...base, stripVersionHeader: true });
+    await stripped.start();
+    try {
+      const { result, served } = await read(config({}, stripped), { server: stripped });
+      expect(served.length).toBeGreaterThan(0);
+      expect(served.every((s) => s.status === 200)).toBe(true);
+      expect(result.code).toBe(1);
+      assertProtocol(result, { streams: ['usage'], expectComplete: false });
+      expect(records(result.messages)).toEqual([]);
+      expect(states(result.messages)).toEqual([]);
+      expect(statuses(result.messages, 'usage').at(-1)).toBe('INCOMPLETE');
+      const [error] = errors(result.messages);
+      expect(error?.trace.error.failure_type).toBe('system_error');
+      expect(error?.trace.error.message).toContain('/v1/usage');
+      expect(error?.trace.error.message).toContain('data');
+      const check = await run(BINS.aurous, ['check', '--config', files({ 'c.json': config({}, stripped) })['c.json'] as string]);
+      outputs.push(check);
+      expect(check.code).toBe(0);
+      const [status] = ofType(check.messages, 'CONNECTION_STATUS');
+      expect(status?.connectionStatus.status).toBe('FAILED');
+      expect(status?.connectionStatus.message).toContain('/v1/usage answered something other than usage buckets');
+      expect(status?.connectionStatus.message).toContain('Aurous-Version');
+    } finally {
+      await stripped.stop();
+    }
+  });
+
+  it('given an API that serves buckets oldest first (the pagination page\'s reading) when reading then a system_error says buckets are not newest first, exit 1 and no record or state: never a silent gap', async () => {
+    const ascending = new FakeAurous({ ...base, oldestFirst: true });
+    await ascending.start();
+    try {
+      const { result } = await read(config({}, ascending), { server: ascending });
+      expect(result.code).toBe(1);
+      assertProtocol(result, { streams: ['usage'], expectComplete: false });
+      expect(records(result.messages)).toEqual([]);
+      expect(states(result.messages)).toEqual([]);
+      const [error] = errors(result.messages);
+      expect(error?.trace.error.failure_type).toBe('system_error');
+      expect(error?.trace.error.message).toMatch(/^\/v1\/usage window .*buckets are not newest first/);
+    } finally {
+      await ascending.stop();
+    }
+  });
+
   it('given a wrong key when reading then TRACE ERROR config_error names X-Api-Key, the stream is INCOMPLETE and the exit is non-zero', async () => {
     const wrong = 'al_live_wrongwrongwrong42';
     const { result } = await read(config({ api_key: wrong }));
@@ -275,6 +389,103 @@ describe('source-aurous-usage usage stream', () => {
     expect(error?.trace.error.failure_type).toBe('config_error');
     expect(error?.trace.error.message).toContain('X-Api-Key');
     expect(result.stdout + result.stderr).not.toContain(wrong);
+  });
+});
+
+describe('fake Aurous Labs /v1/usage over HTTP (the live behaviours the connector must survive)', () => {
+  const get = async (query: Record<string, string> | URLSearchParams, headers: Record<string, string> = HEADERS, server: FakeAurous = fake) => {
+    const res = await fetch(`${server.baseUrl}/v1/usage?${new URLSearchParams(query)}`, { headers });
+    return { status: res.status, body: (await res.json()) as Record<string, any>, headers: res.headers };
+  };
+  const june = { start_time: '2026-06-01T00:00:00Z', end_time: '2026-06-11T00:00:00Z', bucket_width: '1d' };
+  const invalid = (message: string) => ({ error: { type: 'invalid_request', code: 'invalid_parameter', message } });
+
+  it('given a request without Aurous-Version when sent then the answer is 200 with lifetime totals and no buckets, whatever the query; a malformed version is a 400 invalid_version', async () => {
+    const lifetime = await get({ ...june, group_by: 'type,model' }, { 'x-api-key': KEY });
+    expect(lifetime.status).toBe(200);
+    expect(Object.keys(lifetime.body)).toEqual(['object', 'team_id', 'metrics']);
+    expect(lifetime.body).toMatchObject({ object: 'usage.lifetime', team_id: 'team_fake' });
+    const everyDay = fake.data.expected(FIRST, FIRST + DAYS * DAY, '1d', []);
+    const sum = (f: 'request_count' | 'total_input_tokens') => everyDay.reduce((a, r) => a + r[f], 0);
+    expect(lifetime.body.metrics).toMatchObject({ request_count: sum('request_count'), total_input_tokens: sum('total_input_tokens') });
+    // Even a continuation or a query the versioned API refuses gets the totals.
+    expect((await get({ page_token: 'anything' }, { 'x-api-key': KEY })).body.object).toBe('usage.lifetime');
+    expect((await get({ limit: '500' }, { 'x-api-key': KEY })).body.object).toBe('usage.lifetime');
+    const malformed = await get(june, { ...HEADERS, 'aurous-version': 'latest' });
+    expect(malformed).toMatchObject({ status: 400, body: { error: { type: 'invalid_request', code: 'invalid_version', message: "Aurous-Version must be a date (YYYY-MM-DD), got 'latest'." } } });
+    const versioned = await get(june);
+    expect(versioned.status).toBe(200);
+    expect(versioned.body).toMatchObject({ object: 'list', has_more: false, next_page: null });
+    expect(versioned.body.data.length).toBeGreaterThan(5);
+    expect(versioned.body.data.every((b: { object: string }) => b.object === 'usage.bucket')).toBe(true);
+  });
+
+  it('given group_by with more than two dimensions in any spelling or an unknown dimension when sent then a 400 invalid_parameter says so, with RateLimit headers', async () => {
+    const three = await get({ ...june, group_by: 'type,model,status' });
+    expect(three.status).toBe(400);
+    expect(three.body).toEqual(invalid("'group_by' accepts at most 2 dimensions."));
+    expect(three.headers.get('ratelimit-limit')).toBe('10000');
+    expect(three.headers.get('ratelimit-remaining')).not.toBeNull();
+    const spelled = new URLSearchParams([...Object.entries(june), ['group_by', 'type'], ['group_by[]', 'model'], ['group_by', 'status']]);
+    expect((await get(spelled)).body).toEqual(invalid("'group_by' accepts at most 2 dimensions."));
+    expect((await get({ ...june, group_by: 'project_id' })).body).toEqual(invalid("Invalid 'group_by' value 'project_id': one of status, api_key_id, user_id, type, model."));
+    expect((await get({ ...june, group_by: 'type,type' })).body).toEqual(invalid("'group_by' lists a dimension twice."));
+    expect((await get({ ...june, group_by: 'status,user_id' })).status).toBe(200);
+  });
+
+  it('given limit outside 1-100 when sent then a 400 invalid_parameter; given no limit then a page holds at most 24 group rows (the stricter documented default)', async () => {
+    expect(await get({ ...june, limit: '101' })).toMatchObject({ status: 400, body: invalid("Invalid 'limit' '101': must be between 1 and 100.") });
+    expect(await get({ ...june, limit: '0' })).toMatchObject({ status: 400, body: invalid("Invalid 'limit' '0': must be between 1 and 100.") });
+    expect(await get({ ...june, limit: '2.5' })).toMatchObject({ status: 400, body: invalid("Invalid 'limit' '2.5': must be between 1 and 100.") });
+    expect((await get({ ...june, limit: '100' })).status).toBe(200);
+    const page = await get({ ...june, group_by: 'user_id,model' });
+    const rows = (page.body.data as Array<{ groups: unknown[] }>).reduce((a, b) => a + b.groups.length, 0);
+    expect(rows).toBe(24);
+    expect(page.body.has_more).toBe(true);
+  });
+
+  it('given a page_token minted for one team when continued with another team\'s key then 400 invalid_page_token; with the minting team\'s key it continues', async () => {
+    const OTHER = 'al_live_OTHER_TEAM_0000';
+    const teams = new FakeAurous({ ...base, teamKeys: { [OTHER]: 'team_other' } });
+    await teams.start();
+    try {
+      const first = await get({ ...june, group_by: 'user_id,model', limit: '10' }, HEADERS, teams);
+      expect(first.body.has_more).toBe(true);
+      const token = { page_token: first.body.next_page as string };
+      const other = await get(token, { ...HEADERS, 'x-api-key': OTHER }, teams);
+      expect(other).toMatchObject({ status: 400, body: { error: { type: 'invalid_request', code: 'invalid_page_token', message: 'page_token belongs to another team.' } } });
+      expect((await get(june, { ...HEADERS, 'x-api-key': OTHER }, teams)).status).toBe(200);
+      expect((await get(token, HEADERS, teams)).status).toBe(200);
+    } finally {
+      await teams.stop();
+    }
+  });
+
+  it('given oldestFirst (the pagination page\'s order) when a reader walks every page then buckets ascend across pages and the ungrouped days are all served once', async () => {
+    const ascending = new FakeAurous({ ...base, oldestFirst: true });
+    await ascending.start();
+    try {
+      const starts: string[] = [];
+      let q: Record<string, string> = { ...june, limit: '3' };
+      for (;;) {
+        const page = await get(q, HEADERS, ascending);
+        expect(page.status).toBe(200);
+        starts.push(...(page.body.data as Array<{ bucket_start: string }>).map((b) => b.bucket_start));
+        if (!page.body.has_more) break;
+        q = { page_token: page.body.next_page as string };
+      }
+      expect(starts).toEqual([...new Set(truth('2026-06-01', '2026-06-11', '1d', [], {}, ascending).map((r) => r.bucket_start as string))]);
+    } finally {
+      await ascending.stop();
+    }
+  });
+
+  it('given a range longer than the width\'s cap when sent then 400 range_too_large names the cap', async () => {
+    const minutes = { start_time: '2026-06-01T00:00:00Z', bucket_width: '1m' };
+    const tooLong = await get({ ...minutes, end_time: '2026-06-09T00:00:00Z' });
+    expect(tooLong).toMatchObject({ status: 400, body: { error: { type: 'invalid_request', code: 'range_too_large', message: 'The range holds 11520 buckets of 1m; at most 10080 per request.' } } });
+    expect((await get({ ...minutes, end_time: '2026-06-08T00:00:00Z' })).status).toBe(200);
+    expect((await get({ start_time: '2025-06-01T00:00:00Z', end_time: '2026-06-03T00:00:00Z', bucket_width: '1d' })).body.error.code).toBe('range_too_large');
   });
 });
 

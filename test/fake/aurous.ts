@@ -6,13 +6,19 @@ import { FakeServer, type JsonReply, type LoggedRequest } from './server.js';
  * provider-docs/aurous-usage-pagination.txt), reproducing what a connector must survive:
  *
  * - `X-Api-Key` auth (401 otherwise); errors as {"error":{"type","code","message"}};
+ * - `Aurous-Version`: documented as optional (default 2026-05-15), but one reference page shows /v1/usage
+ *   answering only lifetime totals, so the fake takes the stricter reading: a request without the header
+ *   gets the lifetime-totals shape (200, no buckets); a malformed one gets 400 invalid_version;
  * - RFC 3339 `start_time` (required) / `end_time` (default now), `bucket_width` 1m/5m/15m/1h/1d/7d,
- *   `group_by` (at most 2 of status, api_key_id, user_id, type, model; comma list, repeated or group_by[]),
+ *   `group_by` (at most 2 of status, api_key_id, user_id, type, model; comma list, repeated or group_by[];
+ *   `groupByDimensions` narrows the list to the API reference's four, without model),
  *   filters status/type/api_key_id/user_id/lora_id (lists) and character_id (single);
- * - `limit` counts GROUP ROWS, 1-100 (default 24); buckets come newest first, groups by credits desc;
+ * - `limit` counts GROUP ROWS, 1-100 (default 24); buckets come newest first (the API reference; the pagination
+ *   page says oldest first: `oldestFirst`), groups by credits desc;
  * - the fingerprinted cursor: pages after the first send ONLY `page_token`; any other parameter next to
  *   it is a fingerprint mismatch (400 invalid_page_token). Tokens expire 24 h after the page-1 response
- *   (400 invalid_page_token, detail token_expired), judged on the injectable clock;
+ *   (400 invalid_page_token, detail token_expired), judged on the injectable clock. Tokens are scoped to the
+ *   team of the key that minted them (`teamKeys` adds keys of other teams): another team's key gets 400;
  * - the group split: when a bucket holds more groups than fit, the page cuts it and the token resumes
  *   AFTER that bucket (older buckets), so its remaining groups are never served;
  * - empty buckets are omitted by default (UNCONFIRMED upstream; `includeEmptyBuckets` serves them with
@@ -28,6 +34,8 @@ export type Width = keyof typeof WIDTH_SECONDS;
 export const DIMS = ['status', 'api_key_id', 'user_id', 'type', 'model'] as const;
 export type Dim = (typeof DIMS)[number];
 export const FINGERPRINT_MISMATCH = 'page_token fingerprint mismatch — query parameters drifted between pages.';
+/** The version the fake's callers send (the documented default). */
+export const AUROUS_VERSION = '2026-05-15';
 export const TOKEN_LIFETIME_MS = 24 * 3_600_000;
 
 const STATUSES = ['succeeded', 'failed', 'cancelled'] as const;
@@ -249,6 +257,14 @@ export interface FakeAurousOptions extends AurousDataOptions {
   rateLimit?: { limit: number; windowMs: number };
   /** Leave out a field of the documented envelope (a bucket's `groups`, the page's `has_more` or `next_page`) on pages holding a bucket starting at `from` or later. */
   malformed?: { kind: 'no_groups' | 'no_has_more' | 'no_next_page'; from?: number };
+  /** Answer every request as if it had no Aurous-Version header (a proxy that strips it): lifetime totals. */
+  stripVersionHeader?: boolean;
+  /** The group_by values accepted (default all five; the API reference lists only status, api_key_id, user_id, type). */
+  groupByDimensions?: readonly Dim[];
+  /** More API keys, each of another team (key -> team id): a token works only for keys of the team that minted it. */
+  teamKeys?: Record<string, string>;
+  /** Serve buckets oldest first, as the pagination page says (the API reference says newest first, the default). */
+  oldestFirst?: boolean;
 }
 
 interface UsageQuery {
@@ -345,7 +361,7 @@ export class FakeAurous extends FakeServer {
   }
 
   /** Answer one request in-process (unit tests drive the connector's fetcher with it). */
-  reply(query: URLSearchParams, headers: Record<string, string> = { 'x-api-key': this.apiKey }): JsonReply {
+  reply(query: URLSearchParams, headers: Record<string, string> = { 'x-api-key': this.apiKey, 'aurous-version': AUROUS_VERSION }): JsonReply {
     return this.route({ method: 'GET', path: '/v1/usage', query, headers, at: Date.now() });
   }
 
@@ -386,15 +402,17 @@ export class FakeAurous extends FakeServer {
 
   private handle(req: LoggedRequest, now: number): JsonReply {
     const key = req.headers['x-api-key'];
-    if (key !== this.apiKey) {
+    const team = key === this.apiKey ? TEAM : typeof key === 'string' ? this.options.teamKeys?.[key] : undefined;
+    if (team === undefined) {
       const shown = typeof key === 'string' && key.length > 8 ? `${key.slice(0, 3)}*****${key.slice(-4)}` : '*****';
       return error(401, 'authentication_error', 'invalid_api_key', `Invalid API key ${shown}: pass an Aurous Labs key in X-Api-Key.`);
     }
-    const version = req.headers['aurous-version'];
+    const version = this.options.stripVersionHeader ? undefined : req.headers['aurous-version'];
     if (version !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(String(version))) {
       return error(400, 'invalid_request', 'invalid_version', `Aurous-Version must be a date (YYYY-MM-DD), got '${String(version)}'.`);
     }
     if (req.path !== '/v1/usage') return error(404, 'invalid_request', 'not_found', `Unknown path ${req.path}.`);
+    if (version === undefined) return this.lifetimeTotals(team);
     const q = req.query;
     const tokenText = q.get('page_token');
     let query: UsageQuery;
@@ -404,7 +422,7 @@ export class FakeAurous extends FakeServer {
       const token = decodeToken(tokenText);
       const others = [...q.keys()].filter((k) => k !== 'page_token');
       if (!token) return error(400, 'invalid_request', 'invalid_page_token', 'page_token is malformed.');
-      if (token.team !== TEAM) return error(400, 'invalid_request', 'invalid_page_token', 'page_token belongs to another team.');
+      if (token.team !== team) return error(400, 'invalid_request', 'invalid_page_token', 'page_token belongs to another team.');
       // Every parameter is in the token: anything sent with it drifts from the fingerprint.
       if (others.length > 0 || fingerprint(token.q) !== token.fp) return error(400, 'invalid_request', 'invalid_page_token', FINGERPRINT_MISMATCH);
       if (now >= token.exp) {
@@ -419,7 +437,17 @@ export class FakeAurous extends FakeServer {
       query = parsed;
       exp = now + TOKEN_LIFETIME_MS;
     }
-    return this.page(query, after, exp);
+    return this.page(query, after, exp, team);
+  }
+
+  /**
+   * The stricter reading of "one reference page shows /v1/usage returning only lifetime totals": without
+   * Aurous-Version the endpoint answers the team's totals over all time, whatever the query, with no buckets.
+   */
+  private lifetimeTotals(team: string): JsonReply {
+    const rows: BaseRow[] = [];
+    for (let t = Math.floor(this.options.firstTime / DAY) * DAY; t < this.options.endTime; t += DAY) rows.push(...this.data.rows('1d', t));
+    return { status: 200, body: { object: 'usage.lifetime', team_id: team, metrics: aggregate(rows) } };
   }
 
   private parseQuery(q: URLSearchParams, now: number): UsageQuery | ErrorReply {
@@ -435,7 +463,8 @@ export class FakeAurous extends FakeServer {
     if (!(width in WIDTH_SECONDS)) return invalid(`Invalid 'bucket_width' '${width}': one of ${Object.keys(WIDTH_SECONDS).join(', ')}.`);
     const groupBy = listParam(q, 'group_by');
     if (groupBy.length > 2) return invalid("'group_by' accepts at most 2 dimensions.");
-    for (const g of groupBy) if (!(DIMS as readonly string[]).includes(g)) return invalid(`Invalid 'group_by' value '${g}': one of ${DIMS.join(', ')}.`);
+    const dims: readonly string[] = this.options.groupByDimensions ?? DIMS;
+    for (const g of groupBy) if (!dims.includes(g)) return invalid(`Invalid 'group_by' value '${g}': one of ${dims.join(', ')}.`);
     if (new Set(groupBy).size !== groupBy.length) return invalid("'group_by' lists a dimension twice.");
     const limitText = q.get('limit');
     const maxLimit = this.options.maxLimit ?? 100;
@@ -458,17 +487,20 @@ export class FakeAurous extends FakeServer {
     return { start, end, width, groupBy: groupBy as Dim[], filters, limit };
   }
 
-  /** One page: newest bucket first, `limit` group rows, the boundary bucket cut when it does not fit. */
-  private page(q: UsageQuery, after: number | null, exp: number): JsonReply {
+  /** One page: newest bucket first (or oldest), `limit` group rows, the boundary bucket cut when it does not fit. */
+  private page(q: UsageQuery, after: number | null, exp: number, team: string): JsonReply {
     const step = WIDTH_SECONDS[q.width];
     const first = Math.floor(q.start / step) * step;
-    let t = Math.ceil(q.end / step) * step - step;
-    if (after !== null) t = Math.min(t, after - step);
+    const newest = Math.ceil(q.end / step) * step - step;
+    // The token resumes after the last bucket served, in the order of the pages.
+    const dir = this.options.oldestFirst ? step : -step;
+    let t = dir < 0 ? newest : first;
+    if (after !== null) t = dir < 0 ? Math.min(t, after - step) : Math.max(t, after + step);
     const data: Array<{ object: string; bucket_start: string; bucket_end: string; groups: Group[] }> = [];
     let rows = 0;
     let hasMore = false;
     let last = 0;
-    for (; t >= first; t -= step) {
+    for (; t >= first && t <= newest; t += dir) {
       const groups = this.data.groups(q.width, t, q.groupBy, q.filters);
       if (groups.length === 0 && !this.options.includeEmptyBuckets) continue;
       if (rows >= q.limit) {
@@ -485,7 +517,7 @@ export class FakeAurous extends FakeServer {
         break;
       }
     }
-    const next = hasMore ? encodeToken({ v: 1, fp: fingerprint(q), last, exp, team: TEAM, q }) : null;
+    const next = hasMore ? encodeToken({ v: 1, fp: fingerprint(q), last, exp, team, q }) : null;
     const body: Record<string, unknown> = { object: 'list', data, has_more: hasMore, next_page: next };
     this.malform(body, data);
     return { status: 200, body };

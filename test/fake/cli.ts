@@ -36,7 +36,7 @@ const fake = anthropic
 const url = await fake.start(Number(values.port));
 process.stderr.write(
   aurous
-    ? `fake Aurous Labs usage API on ${url} (X-Api-Key ${values.key}); Ctrl-C to stop\n`
+    ? `fake Aurous Labs usage API on ${url} (X-Api-Key ${values.key}, Aurous-Version 2026-05-15: without it /v1/usage answers lifetime totals); Ctrl-C to stop\n`
     : `fake ${anthropic ? 'Anthropic' : 'OpenAI'} admin API on ${anthropic ? url : `${url}/v1`} (admin key ${values.key}); Ctrl-C to stop\n`,
 );
 const stop = (): void => void fake.stop().then(() => process.exit(0));

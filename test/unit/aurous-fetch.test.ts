@@ -5,7 +5,7 @@ import { HttpError, kindForStatus } from '../../connector/http/errors.js';
 import type { Query } from '../../connector/http/client.js';
 import { aurousBucketApi } from '../../connector/providers/aurous/api.js';
 import { aurousWindowFetcher, type FetcherOptions } from '../../connector/providers/aurous/fetch.js';
-import { DAY, FakeAurous, FINGERPRINT_MISMATCH, type Dim, type FakeAurousOptions } from '../fake/aurous.js';
+import { AUROUS_VERSION, DAY, FakeAurous, FINGERPRINT_MISMATCH, type Dim, type FakeAurousOptions } from '../fake/aurous.js';
 
 /**
  * The Aurous window fetcher driven in-process against the fake's handler: the
@@ -14,14 +14,18 @@ import { DAY, FakeAurous, FINGERPRINT_MISMATCH, type Dim, type FakeAurousOptions
 const START = Date.UTC(2026, 5, 1) / 1000;
 const WINDOW = { start: START, end: START + 20 * DAY };
 
-function setup(fakeOptions: Partial<FakeAurousOptions> = {}, rewrite: (q: URLSearchParams) => URLSearchParams = (q) => q) {
+function setup(
+  fakeOptions: Partial<FakeAurousOptions> = {},
+  rewrite: (q: URLSearchParams) => URLSearchParams = (q) => q,
+  key: (q: URLSearchParams, fake: FakeAurous) => string = (_q, fake) => fake.apiKey,
+) {
   const fake = new FakeAurous({ firstTime: START, endTime: START + 60 * DAY, users: 12, models: 3, ...fakeOptions });
   const sent: URLSearchParams[] = [];
   const io: WindowIo = {
     async get(query: Query) {
       const q = rewrite(new URLSearchParams(query.map(([k, v]): [string, string] => [k, v])));
       sent.push(q);
-      const r = fake.reply(q);
+      const r = fake.reply(q, { 'x-api-key': key(q, fake), 'aurous-version': AUROUS_VERSION });
       if (r.status !== 200) throw new HttpError(kindForStatus(r.status), `HTTP ${r.status}`, { status: r.status, bodyExcerpt: JSON.stringify(r.body) });
       return aurousBucketApi.page.parse(r.body);
     },
@@ -103,6 +107,30 @@ describe('aurous window fetcher', () => {
     const refused = fake.served.filter((s) => s.code === 'invalid_page_token');
     expect(refused.length).toBeGreaterThan(0);
     expect(fake.reply(new URLSearchParams([...refused[0]!.query])).body).toMatchObject({ error: { code: 'invalid_page_token', message: FINGERPRINT_MISMATCH } });
+  });
+
+  it('given continuations answered for another team (400 invalid_page_token) when fetching then each refusal restarts the unread part and nothing is lost', async () => {
+    const other = 'al_live_other_team';
+    const { fake, io } = setup({ teamKeys: { [other]: 'team_other' } }, undefined, (q, f) => (q.has('page_token') ? other : f.apiKey));
+    const buckets = await fetcher(['user_id', 'model'])(io, WINDOW, 20);
+    expect(got(buckets)).toEqual(truth(fake, ['user_id', 'model']));
+    const refused = fake.served.filter((s) => s.code === 'invalid_page_token');
+    expect(refused.length).toBeGreaterThan(0);
+    expect(fake.reply(new URLSearchParams([...refused[0]!.query]), { 'x-api-key': other, 'aurous-version': AUROUS_VERSION }).body).toEqual({
+      error: { type: 'invalid_request', code: 'invalid_page_token', message: 'page_token belongs to another team.' },
+    });
+  });
+
+  it('given an API that refuses a group_by dimension when fetching then one request ends in a config_error quoting the API, not a halved window', async () => {
+    const { io, sent } = setup({ groupByDimensions: ['status', 'api_key_id', 'user_id', 'type'] });
+    const err = await fetcher(['type', 'model'])(io, WINDOW, 20).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConnectorError);
+    expect((err as ConnectorError).failureType).toBe('config_error');
+    expect((err as Error).message).toContain("Aurous refused group_by type,model: Invalid 'group_by' value 'model': one of status, api_key_id, user_id, type.");
+    expect(sent).toHaveLength(1);
+    // Any other 400 (a range the server will not serve) stays an HttpError the engine halves the window for.
+    const capped = setup({ maxRangeBuckets: 8 });
+    await expect(fetcher(['type'])(capped.io, WINDOW, 20)).rejects.toBeInstanceOf(HttpError);
   });
 
   it('given a bucket with more groups than the API maximum when fetching then a config_error names the bucket and suggests a narrower group_by', async () => {

@@ -1,10 +1,10 @@
-import { configError, systemError } from '../../engine/errors.js';
+import { configError, systemError, type ConnectorError } from '../../engine/errors.js';
 import type { Window } from '../../engine/planner.js';
 import type { Bucket, Page, WindowIo } from '../../engine/stream.js';
 import { isoTime } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';
 import { HttpError } from '../../http/errors.js';
-import { aurousBucketApi, MAX_LIMIT, rangeQuery, TOKEN_LIFETIME_MS } from './api.js';
+import { aurousBucketApi, DIMENSIONS, MAX_GROUP_BY, MAX_LIMIT, rangeQuery, TOKEN_LIFETIME_MS, USAGE_PATH } from './api.js';
 
 /**
  * Reads one window of GET /v1/usage whole, despite the cursor's group-split loss.
@@ -60,6 +60,27 @@ export function refusedToken(err: unknown): { expired: boolean } | null {
   return { expired: body.includes('token_expired') };
 }
 
+/**
+ * A 400 refusing `group_by` (a dimension this API version does not take: the API reference lists
+ * four, the overview adds model) as a config_error with the API's own words, so the engine does
+ * not halve the window for it and the user learns which setting to change.
+ */
+export function groupByRefusal(err: unknown, groupBy: readonly string[]): ConnectorError | null {
+  if (!(err instanceof HttpError) || err.details.status !== 400) return null;
+  const body = err.details.bodyExcerpt ?? '';
+  if (!body.includes('invalid_parameter') || !body.includes("'group_by'")) return null;
+  let said = body;
+  try {
+    said = (JSON.parse(body) as { error?: { message?: string } }).error?.message ?? body;
+  } catch {
+    // An excerpt cut short: quote it as it is.
+  }
+  return configError(
+    `${USAGE_PATH}: Aurous refused group_by ${groupBy.join(',') || '(none)'}: ${said} ` +
+      `Set group_by to at most ${MAX_GROUP_BY} dimensions this API accepts (documented: ${DIMENSIONS.join(', ')}; model is listed only in the overview).`,
+  );
+}
+
 export function aurousWindowFetcher(o: FetcherOptions): WindowFetcher {
   const step = o.bucketSeconds;
   const maxLimit = o.maxLimit ?? MAX_LIMIT;
@@ -68,11 +89,18 @@ export function aurousWindowFetcher(o: FetcherOptions): WindowFetcher {
   const grouped = o.groupBy.length > 0;
   const first = (start: number, end: number, limit: number): Query => [...rangeQuery(start, end, limit), ...o.params];
   const where = (w: Window): string => `${o.path} window [${isoTime(w.start)}, ${isoTime(w.end)})`;
+  const get = async (io: WindowIo, query: Query): Promise<Page> => {
+    try {
+      return await io.get(query);
+    } catch (err) {
+      throw groupByRefusal(err, o.groupBy) ?? err;
+    }
+  };
 
   /** The whole of one bucket, or a loud failure when the API cannot serve it whole. */
   async function wholeBucket(io: WindowIo, window: Window, cut: Bucket): Promise<Bucket> {
     io.debug(`${where(window)}: bucket ${isoTime(cut.start)} may be cut at the page end; re-reading it alone`);
-    const page = await io.get(first(cut.start, cut.start + step, maxLimit));
+    const page = await get(io, first(cut.start, cut.start + step, maxLimit));
     const same = page.buckets.filter((b) => b.start === cut.start);
     if (page.buckets.length !== same.length) {
       throw systemError(`${where(window)}: a query for bucket ${isoTime(cut.start)} alone returned other buckets.`);
@@ -109,7 +137,7 @@ export function aurousWindowFetcher(o: FetcherOptions): WindowFetcher {
       if (!continuation) mintedAt = clock.now();
       let page: Page;
       try {
-        page = await io.get(query);
+        page = await get(io, query);
       } catch (err) {
         const refused = continuation ? refusedToken(err) : null;
         if (!refused) throw err;

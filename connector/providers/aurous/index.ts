@@ -1,9 +1,12 @@
 import { httpTuning } from '../../engine/config.js';
+import { systemError } from '../../engine/errors.js';
 import { sourceIdentity, standardHeaders, type SourceDefinition } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
 import { DAY } from '../../engine/time.js';
-import { AUROUS_API_VERSION, rangeQuery, USAGE_PATH } from './api.js';
+import { describeZodError } from '../../engine/validation.js';
+import { AUROUS_API_VERSION, aurousBucketApi, rangeQuery, USAGE_PATH } from './api.js';
 import { AurousConfigSchema, type AurousConfig } from './config.js';
+import { groupByRefusal } from './fetch.js';
 import { usageStream } from './usage.js';
 
 const streams: StreamDef<AurousConfig>[] = [usageStream];
@@ -25,8 +28,22 @@ export const aurousSource: SourceDefinition<AurousConfig> = {
   // USAGE_PATH starts with /v1: base_url is the host.
   versionIn: 'paths',
   streams,
-  async check(http) {
+  /**
+   * Yesterday with the configured width, group_by and filters: a dimension the API refuses fails here,
+   * and so does an answer that is not usage buckets (the lifetime totals one reference page shows for
+   * /v1/usage, e.g. when a proxy drops Aurous-Version), which every read would fail on.
+   */
+  async check(http, config) {
     const today = Math.floor(Date.now() / 1000 / DAY) * DAY;
-    await http.getJson(USAGE_PATH, [...rangeQuery(today - DAY, today, 1), ['bucket_width', '1d']]);
+    const res = await http.getJson(USAGE_PATH, [...rangeQuery(today - DAY, today, 1), ...usageStream.plan(config).params]).catch((err: unknown) => {
+      throw groupByRefusal(err, config.group_by) ?? err;
+    });
+    const page = aurousBucketApi.page.safeParse(res.body);
+    if (!page.success) {
+      throw systemError(
+        `${USAGE_PATH} answered something other than usage buckets (${describeZodError(page.error, res.body)}), as it may without the ` +
+          `Aurous-Version header (sent as ${AUROUS_API_VERSION}): check that no proxy between here and ${config.base_url} drops it.`,
+      );
+    }
   },
 };

@@ -1,0 +1,99 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SourceDefinition } from '../../connector/engine/source.js';
+import type { ListContext, Row, StreamDef } from '../../connector/engine/stream.js';
+import type { HttpClient, Query } from '../../connector/http/client.js';
+import { anthropicSource } from '../../connector/providers/anthropic/index.js';
+import { aurousSource } from '../../connector/providers/aurous/index.js';
+import { openAiSource } from '../../connector/providers/openai/index.js';
+import { ROOT } from './cli.js';
+
+/**
+ * Golden record ids (test/fixtures/golden-ids/<connector>.json): inputs as the API sends
+ * them and the `id` the connector gave them when the fixture was written. Ids are a
+ * contract (destinations dedupe on them), so the fixture is only ever edited by hand,
+ * deliberately; nothing here computes or rewrites an expected id.
+ */
+export interface GoldenCase {
+  name: string;
+  /** The bucket the result came in (bucketed streams), unix seconds. */
+  bucket?: { start: number; end: number };
+  /** Config fields on top of the connector's minimal config (Aurous group_by). */
+  config?: Record<string, unknown>;
+  /** The item listed first that `input` hangs off (project_api_keys: its project). */
+  parent?: Record<string, unknown>;
+  /** One result (bucketed) or item (list), exactly as the API sends it. */
+  input: unknown;
+  /** The expected id; absent when the mapping must refuse the input. */
+  id?: string;
+  refused?: true;
+  /** Names a case of the same stream that differs from this one in exactly one field and must get another id. */
+  differs_from?: string;
+  /** Names a case of the same stream that differs from this one (not in a key field) and must get the same id. */
+  same_id_as?: string;
+}
+
+export interface GoldenFile {
+  connector: string;
+  about: string;
+  streams: Record<string, GoldenCase[]>;
+}
+
+/** Every connector, with the least config it accepts (dates and key only). */
+export const GOLDEN_SOURCES: ReadonlyArray<{ source: SourceDefinition<unknown>; config: Record<string, unknown> }> = [
+  { source: openAiSource as unknown as SourceDefinition<unknown>, config: { admin_api_key: 'sk-admin-golden', start_date: '2026-01-01' } },
+  { source: anthropicSource as unknown as SourceDefinition<unknown>, config: { admin_api_key: 'sk-ant-admin01-golden', start_date: '2026-01-01' } },
+  { source: aurousSource as unknown as SourceDefinition<unknown>, config: { api_key: 'al_live_golden', start_date: '2026-01-01' } },
+];
+
+export const loadGolden = (connector: string): GoldenFile =>
+  JSON.parse(readFileSync(join(ROOT, 'test/fixtures/golden-ids', `${connector}.json`), 'utf8')) as GoldenFile;
+
+/** A list endpoint that serves one page per request: the parent's list first (when there is one), then the input's. */
+function listContext(c: GoldenCase): { ctx: ListContext; paths: string[] } {
+  const pages = [...(c.parent ? [[c.parent]] : []), [c.input]];
+  const paths: string[] = [];
+  const http = {
+    getJson: async (path: string, _query: Query) => {
+      paths.push(path);
+      const data = pages.shift() ?? [];
+      const last = data.at(-1) as { id?: unknown } | undefined;
+      return { status: 200, headers: new Headers(), url: path, body: { object: 'list', data, first_id: last?.id ?? null, last_id: last?.id ?? null, has_more: false } };
+    },
+  } as unknown as HttpClient;
+  return { ctx: { http, log: () => undefined, onResponse: () => undefined }, paths };
+}
+
+/**
+ * The records the connector's own mapping makes of one golden case: a bucketed stream's
+ * plan(config).toRecord (the function the reader and the decode workers call), or a list
+ * stream's pages() over a list endpoint that serves the input. The input is cloned, so a
+ * mapping that mutated it could not change another case.
+ */
+export async function recordsOf<C>(source: SourceDefinition<C>, stream: StreamDef<C>, baseConfig: Record<string, unknown>, c: GoldenCase): Promise<Row[]> {
+  const config = source.configSchema.parse({ ...baseConfig, ...c.config });
+  const input = structuredClone(c.input);
+  if (stream.kind === 'buckets') {
+    if (!c.bucket) throw new Error(`${stream.name} / ${c.name}: a bucketed stream's case needs a bucket`);
+    return [stream.plan(config).toRecord({ ...c.bucket, results: [] }, input, 0)];
+  }
+  const { ctx } = listContext({ ...c, input });
+  const rows: Row[] = [];
+  for await (const page of stream.pages(ctx, config)) rows.push(...page);
+  return rows;
+}
+
+/** Paths of the leaves where two JSON values differ (a missing key and a null differ). */
+export function leafDiff(a: unknown, b: unknown, path = '$'): string[] {
+  const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object';
+  if (!isObj(a) || !isObj(b) || Array.isArray(a) !== Array.isArray(b)) return Object.is(a, b) ? [] : [path];
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].flatMap((k) => {
+    const where = `${path}.${k}`;
+    if (!(k in a) || !(k in b)) return [where];
+    return leafDiff(a[k], b[k], where);
+  });
+}
+
+/** The part of a case the connector sees: everything but its name, expectations and relations. A bucket is one field. */
+export const caseInput = (c: GoldenCase) => ({ bucket: c.bucket && `${c.bucket.start}..${c.bucket.end}`, config: c.config ?? {}, parent: c.parent, input: c.input });
