@@ -305,7 +305,7 @@ describe('group_by api_key_id on costs: the spec allows it, the live API refuses
 
   it('given the floor switch and a state whose lookback reaches before 2025-12-06 when reading then config_error and no STATE; from a state past the floor the read is exact', async () => {
     await withFake({ apiKeyIdGrouping: 'floor' }, async (floor) => {
-      const stateAt = (iso: string) => [{ type: 'STREAM', stream: { stream_descriptor: { name: 'costs' }, stream_state: { version: 1, cursor: day(iso) } } }];
+      const stateAt = (iso: string) => [{ type: 'STREAM', stream: { stream_descriptor: { name: 'costs' }, stream_state: { version: 2, covered_from: day('2025-09-01'), cursor: day(iso) } } }];
       const early = await readCosts(config({ lookback_days: 3, ...byKey }), { server: floor, state: stateAt('2025-12-08') });
       expect(expectFailure(early.result, 'config_error')).toBe(refusal('[2025-12-05T00:00:00Z, 2025-12-30T00:00:00Z)', API_KEY_ID_FLOOR_MESSAGE));
       expect(states(early.result.messages)).toHaveLength(0);
