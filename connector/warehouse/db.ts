@@ -36,6 +36,23 @@ export class Warehouse {
     return r.rowsChanged;
   }
 
+  /** Run `fn` in one transaction: committed when it returns, rolled back when it throws. */
+  async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    await this.run('BEGIN TRANSACTION');
+    try {
+      const result = await fn();
+      await this.run('COMMIT');
+      return result;
+    } catch (err) {
+      try {
+        await this.run('ROLLBACK');
+      } catch {
+        // the transaction is already gone
+      }
+      throw err;
+    }
+  }
+
   async rows(sql: string, params?: DuckDBValue[]): Promise<Row[]> {
     const reader = await this.conn.runAndReadAll(sql, params);
     return reader.getRowObjectsJson() as Row[];

@@ -203,20 +203,11 @@ export class Loader<C> {
   /** Drop a stream's rows and its state in one transaction: the next read starts from start_date. */
   private async reset(table: string, stream: string): Promise<void> {
     const db = this.db;
-    await db.run('BEGIN TRANSACTION');
-    let deleted: number;
-    try {
-      deleted = await db.run(`DELETE FROM ${ident(table)}`);
+    const deleted = await db.transaction(async () => {
+      const n = await db.run(`DELETE FROM ${ident(table)}`);
       await db.run(`DELETE FROM ${STATE_TABLE} WHERE stream = ?`, [stream]);
-      await db.run('COMMIT');
-    } catch (err) {
-      try {
-        await db.run('ROLLBACK');
-      } catch {
-        // the transaction is already gone
-      }
-      throw err;
-    }
+      return n;
+    });
     this.o.onReset?.(stream, deleted);
   }
 
@@ -306,8 +297,7 @@ export class Loader<C> {
     let updated = 0;
     let unchanged = 0;
     let deleted = 0;
-    await db.run('BEGIN TRANSACTION');
-    try {
+    await db.transaction(async () => {
       if (rows.length > 0 || ctx.snapshot) {
         if (rows.length > 0) {
           const app = await db.appender(ctx.stage, 'main', 'temp');
@@ -338,15 +328,7 @@ export class Loader<C> {
          ON CONFLICT (stream) DO UPDATE SET source = excluded.source, state = excluded.state, updated_at = excluded.updated_at`,
         [stats.name, this.source, JSON.stringify(state)],
       );
-      await db.run('COMMIT');
-    } catch (err) {
-      try {
-        await db.run('ROLLBACK');
-      } catch {
-        // the transaction is already gone
-      }
-      throw err;
-    }
+    });
     stats.rows += rows.length;
     stats.inserted += inserted;
     stats.updated += updated;
