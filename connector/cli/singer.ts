@@ -273,7 +273,6 @@ function projectSchema(schema: JsonSchema, fields: Set<string> | null): JsonSche
 /** Turns the engine's Airbyte messages into Singer messages on stdout and log lines on stderr. */
 export class SingerEmitter implements Emitter {
   private readonly streams = new Map<string, StreamOut>();
-  readonly errors: string[] = [];
 
   constructor(
     private readonly writer: NdjsonWriter<SingerMessage>,
@@ -329,7 +328,6 @@ export class SingerEmitter implements Emitter {
           else this.logger.info(`${name}: ${t.stream_status.status}`);
         } else {
           const where = t.error.stream_descriptor ? `${t.error.stream_descriptor.name}: ` : '';
-          this.errors.push(`${where}${t.error.message}`);
           this.logger.error(`${where}${t.error.message} (${t.error.failure_type})`);
         }
         return;

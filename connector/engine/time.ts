@@ -5,7 +5,6 @@ export type BucketWidth = '1m' | '1h' | '1d';
 export const BUCKET_SECONDS: Record<BucketWidth, number> = { '1m': 60, '1h': 3_600, '1d': DAY };
 
 export const floorTo = (t: number, step: number): number => Math.floor(t / step) * step;
-export const ceilTo = (t: number, step: number): number => Math.ceil(t / step) * step;
 export const startOfDay = (t: number): number => floorTo(t, DAY);
 
 export const isoDate = (t: number): string => new Date(t * 1000).toISOString().slice(0, 10);

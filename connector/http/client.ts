@@ -225,7 +225,6 @@ export class HttpClient {
         url: this.describe(url),
         bodyExcerpt: excerpt,
         retryAfterMs: kind === 'rate_limited' || kind === 'server' ? parseRetryAfter(res.headers, this.o.clock.now()) : undefined,
-        headers: Object.fromEntries(res.headers),
       });
     }
     return { status: res.status, headers: res.headers, bytes };

@@ -20,7 +20,6 @@ export class HttpError extends Error {
       url?: string;
       bodyExcerpt?: string;
       retryAfterMs?: number | undefined;
-      headers?: Record<string, string>;
       /** What to do about it, when the failure itself says (a refused connection: check base_url). */
       hint?: string;
     } = {},
