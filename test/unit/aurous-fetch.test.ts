@@ -4,7 +4,7 @@ import type { Bucket, WindowIo } from '../../connector/engine/stream.js';
 import { HttpError, kindForStatus } from '../../connector/http/errors.js';
 import type { Query } from '../../connector/http/client.js';
 import { aurousBucketApi } from '../../connector/providers/aurous/api.js';
-import { aurousWindowFetcher, type FetcherOptions } from '../../connector/providers/aurous/fetch.js';
+import { aurousWindowFetcher, groupByRefusal, type FetcherOptions } from '../../connector/providers/aurous/fetch.js';
 import { AUROUS_VERSION, DAY, FakeAurous, FINGERPRINT_MISMATCH, type Dim, type FakeAurousOptions } from '../fake/aurous.js';
 
 /**
@@ -121,16 +121,20 @@ describe('aurous window fetcher', () => {
     });
   });
 
-  it('given an API that refuses a group_by dimension when fetching then one request ends in a config_error quoting the API, not a halved window', async () => {
+  it('given an API that refuses a group_by dimension when fetching then one request ends in a refusal the plan turns into a config_error quoting the API, not a halved window', async () => {
     const { io, sent } = setup({ groupByDimensions: ['status', 'api_key_id', 'user_id', 'type'] });
-    const err = await fetcher(['type', 'model'])(io, WINDOW, 20).catch((e: unknown) => e);
+    const raw = await fetcher(['type', 'model'])(io, WINDOW, 20).catch((e: unknown) => e);
+    expect(raw).toBeInstanceOf(HttpError);
+    const err = groupByRefusal(raw, ['type', 'model']);
     expect(err).toBeInstanceOf(ConnectorError);
     expect((err as ConnectorError).failureType).toBe('config_error');
     expect((err as Error).message).toContain("Aurous refused group_by type,model: Invalid 'group_by' value 'model': one of status, api_key_id, user_id, type.");
     expect(sent).toHaveLength(1);
-    // Any other 400 (a range the server will not serve) stays an HttpError the engine halves the window for.
+    // Any other 400 (a range the server will not serve) is no refusal: the engine halves the window for it.
     const capped = setup({ maxRangeBuckets: 8 });
-    await expect(fetcher(['type'])(capped.io, WINDOW, 20)).rejects.toBeInstanceOf(HttpError);
+    const other = await fetcher(['type'])(capped.io, WINDOW, 20).catch((e: unknown) => e);
+    expect(other).toBeInstanceOf(HttpError);
+    expect(groupByRefusal(other, ['type'])).toBeUndefined();
   });
 
   it('given a bucket with more groups than the API maximum when fetching then a config_error names the bucket and suggests a narrower group_by', async () => {

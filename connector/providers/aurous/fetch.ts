@@ -62,13 +62,13 @@ export function refusedToken(err: unknown): { expired: boolean } | null {
 
 /**
  * A 400 refusing `group_by` (a dimension this API version does not take: the API reference lists
- * four, the overview adds model) as a config_error with the API's own words, so the engine does
- * not halve the window for it and the user learns which setting to change.
+ * four, the overview adds model) as a config_error with the API's own words: the plan's refusal,
+ * so the engine does not halve the window for it and the user learns which setting to change.
  */
-export function groupByRefusal(err: unknown, groupBy: readonly string[]): ConnectorError | null {
-  if (!(err instanceof HttpError) || err.details.status !== 400) return null;
+export function groupByRefusal(err: unknown, groupBy: readonly string[]): ConnectorError | undefined {
+  if (!(err instanceof HttpError) || err.details.status !== 400) return undefined;
   const body = err.details.bodyExcerpt ?? '';
-  if (!body.includes('invalid_parameter') || !body.includes("'group_by'")) return null;
+  if (!body.includes('invalid_parameter') || !body.includes("'group_by'")) return undefined;
   let said = body;
   try {
     said = (JSON.parse(body) as { error?: { message?: string } }).error?.message ?? body;
@@ -89,18 +89,11 @@ export function aurousWindowFetcher(o: FetcherOptions): WindowFetcher {
   const grouped = o.groupBy.length > 0;
   const first = (start: number, end: number, limit: number): Query => [...rangeQuery(start, end, limit), ...o.params];
   const where = (w: Window): string => `${o.path} window [${isoTime(w.start)}, ${isoTime(w.end)})`;
-  const get = async (io: WindowIo, query: Query): Promise<Page> => {
-    try {
-      return await io.get(query);
-    } catch (err) {
-      throw groupByRefusal(err, o.groupBy) ?? err;
-    }
-  };
 
   /** The whole of one bucket, or a loud failure when the API cannot serve it whole. */
   async function wholeBucket(io: WindowIo, window: Window, cut: Bucket): Promise<Bucket> {
     io.debug(`${where(window)}: bucket ${isoTime(cut.start)} may be cut at the page end; re-reading it alone`);
-    const page = await get(io, first(cut.start, cut.start + step, maxLimit));
+    const page = await io.get(first(cut.start, cut.start + step, maxLimit));
     const same = page.buckets.filter((b) => b.start === cut.start);
     if (page.buckets.length !== same.length) {
       throw systemError(`${where(window)}: a query for bucket ${isoTime(cut.start)} alone returned other buckets.`);
@@ -137,7 +130,7 @@ export function aurousWindowFetcher(o: FetcherOptions): WindowFetcher {
       if (!continuation) mintedAt = clock.now();
       let page: Page;
       try {
-        page = await get(io, query);
+        page = await io.get(query);
       } catch (err) {
         const refused = continuation ? refusedToken(err) : null;
         if (!refused) throw err;

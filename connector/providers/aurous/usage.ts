@@ -6,7 +6,7 @@ import { parseOrThrow } from '../../engine/validation.js';
 import type { Query } from '../../http/client.js';
 import { aurousBucketApi, DIMENSIONS, USAGE_PATH, WIDTH_SECONDS, WINDOW_BUCKETS } from './api.js';
 import type { AurousConfig } from './config.js';
-import { aurousWindowFetcher } from './fetch.js';
+import { aurousWindowFetcher, groupByRefusal } from './fetch.js';
 
 /** The metrics of one group, as GET /v1/usage names them. */
 export const METRICS = [
@@ -106,6 +106,7 @@ export const usageStream: BucketStream<AurousConfig> = {
       grouped: groupBy.length > 0,
       includeCurrentBucket: true,
       fetchWindow: aurousWindowFetcher({ path: USAGE_PATH, bucketSeconds: WIDTH_SECONDS[width], params, groupBy, pageSize: config.page_size }),
+      refusal: (err) => groupByRefusal(err, groupBy),
       toRecord: (bucket, result) => toUsageRecord(groupBy, bucket, result),
     };
   },
