@@ -1,7 +1,7 @@
-import { commonConfig, httpTuning } from '../../engine/config.js';
+import { httpTuning } from '../../engine/config.js';
 import { adminKeyHint, sourceIdentity, standardHeaders, type SourceDefinition } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
-import { DAY } from '../../engine/time.js';
+import { DAY, parseUtc, startOfDay } from '../../engine/time.js';
 import { HttpError } from '../../http/errors.js';
 import { OpenAiConfigSchema, type OpenAiConfig } from './config.js';
 import { ENTITY_STREAMS } from './entities.js';
@@ -38,7 +38,8 @@ export const openAiSource: SourceDefinition<OpenAiConfig> = {
   // API refuses (altogether, or before a history floor) fails at set-up, not in the first sync.
   async check(http, config) {
     const plan = costsStream.plan(config);
-    const { start } = commonConfig(config, Date.now()); // start_date is checked against today before check runs
+    // Validated by the config schema (and against today) before check runs; no clock needed here.
+    const start = startOfDay(parseUtc(config.start_date) as number);
     const day = { start, end: start + DAY };
     try {
       await http.getJson(plan.path, [...plan.api.windowQuery(day, 1), ...plan.params]);
