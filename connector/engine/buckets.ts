@@ -2,6 +2,7 @@ import type { HttpClient, Query, RequestHooks } from '../http/client.js';
 import { HttpError } from '../http/errors.js';
 import { describeWindow, forEachRow, parsePage } from './decode.js';
 import { systemError } from './errors.js';
+import { responseFailure } from './responses.js';
 import { bucketCount, bucketStarts, halve, type Window } from './planner.js';
 import type { Bucket, BucketPlan, EncodedRecords, Page, Row } from './stream.js';
 import { isoTime } from './time.js';
@@ -66,7 +67,7 @@ class WindowNotCovered extends Error {}
  * so one page covers it. If a page does not cover its window (truncated, or a 400
  * for a limit the server will not serve) the window is halved, down to single
  * buckets, and the size that worked is kept for the rest of the run. An error the
- * plan recognises as a refusal of the query itself (BucketPlan.refusal) is not.
+ * plan declares a refusal of the query itself (a 'fail' of BucketPlan.responses) is not.
  */
 export class WindowReader {
   private maxBuckets: number;
@@ -102,7 +103,7 @@ export class WindowReader {
       return records;
     } catch (err) {
       // A refusal halving cannot fix fails at once: halving would read the rest and leave a gap.
-      const refused = err instanceof HttpError ? this.plan.refusal?.(err, window) : undefined;
+      const refused = responseFailure(this.plan.responses, err, window);
       if (refused) throw refused;
       const shrinkable = err instanceof WindowNotCovered || (err instanceof HttpError && err.details.status === 400);
       if (!shrinkable || bucketCount(window, step) < 2) {

@@ -21,16 +21,6 @@ export const configError = (message: string, internal?: string): ConnectorError 
 export const systemError = (message: string, internal?: string): ConnectorError =>
   new ConnectorError('system_error', message, internal);
 
-/** The one table from HTTP failure kind to Airbyte failure type. */
-const FAILURE_BY_KIND: Record<HttpError['kind'], FailureType> = {
-  auth: 'config_error',
-  rate_limited: 'transient_error',
-  server: 'transient_error',
-  network: 'transient_error',
-  bad_body: 'transient_error',
-  client: 'system_error',
-};
-
 export interface ErrorContext {
   /** Provider-specific hint for a 401/403 (by status): which kind of key is needed, or that the key is wrong. */
   authHint: (status: number | undefined) => string;
@@ -41,7 +31,8 @@ export interface ErrorContext {
 export function toConnectorError(err: unknown, ctx: ErrorContext): ConnectorError {
   if (err instanceof ConnectorError) return err;
   if (err instanceof HttpError) {
-    const failureType = FAILURE_BY_KIND[err.kind];
+    // The failure type comes from the error table (http/errors.ts), next to the retry action.
+    const failureType = err.failureType;
     const status = err.details.status;
     if (err.kind === 'auth') {
       return new ConnectorError(failureType, `${ctx.authHint(status)} (HTTP ${status ?? '?'})`, err.message);

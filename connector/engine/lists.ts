@@ -1,6 +1,8 @@
 import { z } from 'zod';
-import type { Query } from '../http/client.js';
+import type { JsonResponse, Query } from '../http/client.js';
+import type { HttpError } from '../http/errors.js';
 import { systemError } from './errors.js';
+import { responseFailure, responseRule } from './responses.js';
 import type { ListContext, ListStream } from './stream.js';
 import { describeZodError } from './validation.js';
 
@@ -28,7 +30,8 @@ export async function* listPages(ctx: ListContext, path: string, cursor: IdCurso
   let after: string | null = null;
   for (let page = 1; ; page++) {
     const query: Query = [...params, ['limit', String(cursor.limit)], ...(after === null ? [] : [[cursor.param, after] as const])];
-    const res = await ctx.http.getJson(path, query);
+    const res = await listPage(ctx, path, query, page);
+    if (!res) return;
     ctx.onResponse();
     const parsed = ListPage.safeParse(res.body);
     if (!parsed.success) throw systemError(`${path}: unexpected response on page ${page}: ${describeZodError(parsed.error, res.body)}`);
@@ -42,6 +45,23 @@ export async function* listPages(ctx: ListContext, path: string, cursor: IdCurso
     seen.add(next);
     ctx.log(`${path}: page ${page} has_more; next ${cursor.param}=${next}`);
     after = next;
+  }
+}
+
+/**
+ * One page of a list, with the stream's responses applied to an error: 'fail' as its error,
+ * 'ignore' (first page only) as no page at all, an empty list.
+ */
+async function listPage(ctx: ListContext, path: string, query: Query, page: number): Promise<JsonResponse | undefined> {
+  try {
+    return await ctx.http.getJson(path, query);
+  } catch (err) {
+    const rule = responseRule(ctx.responses, err, path);
+    if (rule?.action === 'ignore' && page === 1) {
+      ctx.log(`${path}: ${(err as HttpError).details.status}, ${rule.reason}; skipping`);
+      return undefined;
+    }
+    throw responseFailure(ctx.responses, err, path, path) ?? err;
   }
 }
 
@@ -66,6 +86,6 @@ export function pickFields(item: Record<string, unknown>, names: readonly string
 }
 
 /** A full-refresh entity list keyed by `id` (projects, users, keys, workspaces). */
-export function idListStream<C>(o: Pick<ListStream<C>, 'name' | 'description' | 'schema' | 'pages'>): ListStream<C> {
+export function idListStream<C>(o: Pick<ListStream<C>, 'name' | 'description' | 'schema' | 'pages' | 'responses'>): ListStream<C> {
   return { kind: 'list', primaryKey: [['id']], ...o };
 }

@@ -253,7 +253,7 @@ class StreamRun<C> {
   async readList(def: ListStream<C>): Promise<void> {
     const { o } = this;
     let pages = 0;
-    for await (const rows of def.pages({ http: o.http, log: (m) => o.logger.debug(m), onResponse: this.onResponse }, o.config)) {
+    for await (const rows of def.pages({ http: o.http, log: (m) => o.logger.debug(m), onResponse: this.onResponse, responses: def.responses }, o.config)) {
       this.checkAborted();
       this.emitRecords(rows);
       pages += 1;

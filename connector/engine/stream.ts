@@ -1,8 +1,7 @@
 import type { z } from 'zod';
 import type { HttpClient, Query } from '../http/client.js';
-import type { HttpError } from '../http/errors.js';
-import type { ConnectorError } from './errors.js';
 import type { Window } from './planner.js';
+import type { FailRule, IgnoreRule, RestartRule } from './responses.js';
 
 export type JsonSchema = Record<string, unknown>;
 export type Row = Record<string, unknown>;
@@ -64,11 +63,12 @@ export interface BucketPlan {
   /** Grouped queries never follow a cursor (OpenAI's is broken for them). */
   grouped: boolean;
   /**
-   * Optional: a refusal no smaller window would fix (a grouping the API will not serve for this
-   * range, Anthropic's group_by[] cap, Aurous's dimensions), as the error to fail the stream with at
-   * once (such a window is not halved: that would read around it and leave a gap); undefined for any other error.
+   * Optional: what particular error responses mean for this report (engine/responses.ts). 'fail': a
+   * refusal no smaller window would fix (a grouping the API will not serve for this range, Anthropic's
+   * group_by[] cap, Aurous's dimensions) fails the stream at once, the window not halved; 'restart':
+   * a refused cursor, for a fetchWindow that follows one (Aurous's page_token).
    */
-  refusal?: (err: HttpError, window: Window) => ConnectorError | undefined;
+  responses?: ReadonlyArray<FailRule<Window> | RestartRule>;
   /** Whether the bucket holding `now` may be requested (false for reports that refuse unfinished days). */
   includeCurrentBucket: boolean;
   /**
@@ -94,16 +94,23 @@ export interface BucketStream<C> extends StreamBase {
   plan(config: C): BucketPlan;
 }
 
+/** What a list stream's responses may say (engine/responses.ts); the message context is the request path. */
+export type ListResponseRule = FailRule<string> | IgnoreRule;
+
 export interface ListContext {
   http: HttpClient;
   log: (msg: string) => void;
   onResponse: () => void;
+  /** The stream's `responses`, applied by listPages. */
+  responses?: readonly ListResponseRule[] | undefined;
 }
 
 /** A full-refresh list (projects, users, keys): pages of records. */
 export interface ListStream<C> extends StreamBase {
   kind: 'list';
   pages(ctx: ListContext, config: C): AsyncIterable<Row[]>;
+  /** Optional: what particular error responses mean for this list ('ignore': a listed thing gone since). */
+  responses?: readonly ListResponseRule[];
 }
 
 export type StreamDef<C> = BucketStream<C> | ListStream<C>;

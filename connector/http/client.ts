@@ -1,6 +1,6 @@
 import { isAscii } from 'node:buffer';
 import pRetry, { AbortError } from 'p-retry';
-import { HttpError, kindForStatus, parseRetryAfter } from './errors.js';
+import { HttpError, statusError } from './errors.js';
 import { Semaphore, type Clock, type RateLimiter, type Sleep } from './rate-limit.js';
 
 export type Query = ReadonlyArray<readonly [string, string]>;
@@ -165,7 +165,7 @@ export class HttpClient {
           this.o.logger.warn(
             `${this.o.redact(e.message)}; retry ${attemptNumber} in ${Math.round(delay)} ms (${this.describe(url)})`,
           );
-          if (e.kind === 'rate_limited') {
+          if (e.action === 'rate_limited') {
             // The pause applies to every request of the process; the retry waits for it in waitForLimiter.
             this.o.limiter.penalize(delay);
           } else {
@@ -218,14 +218,10 @@ export class HttpClient {
     }
     this.observeBudget(res.headers);
     if (!res.ok) {
-      const kind = kindForStatus(res.status);
-      const excerpt = this.excerpt(bytes);
-      throw new HttpError(kind, `HTTP ${res.status} from ${this.describe(url)}: ${excerpt}`, {
-        status: res.status,
-        url: this.describe(url),
-        bodyExcerpt: excerpt,
-        retryAfterMs: kind === 'rate_limited' || kind === 'server' ? parseRetryAfter(res.headers, this.o.clock.now()) : undefined,
-      });
+      throw statusError(
+        { status: res.status, headers: res.headers, bytes },
+        { url: this.describe(url), excerpt: this.excerpt(bytes), redact: this.o.redact, nowMs: this.o.clock.now() },
+      );
     }
     return { status: res.status, headers: res.headers, bytes };
   }

@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { WindowReader } from '../../connector/engine/buckets.js';
 import { ConnectorError } from '../../connector/engine/errors.js';
+import { responseFailure } from '../../connector/engine/responses.js';
 import type { HttpClient } from '../../connector/http/client.js';
-import { HttpError } from '../../connector/http/errors.js';
+import type { HttpError } from '../../connector/http/errors.js';
 import { MESSAGES_MAX_GROUP_BY } from '../../connector/providers/anthropic/api.js';
 import { claudeCodeStream } from '../../connector/providers/anthropic/claude-code.js';
 import { AnthropicConfigSchema } from '../../connector/providers/anthropic/config.js';
 import { centsToUsd, shiftDecimalLeft } from '../../connector/providers/anthropic/money.js';
 import { costRecord, messagesRecord, USAGE_MESSAGES, usageMessagesStream } from '../../connector/providers/anthropic/reports.js';
 import { rng } from '../fake/random.js';
+import { responseError } from '../support/responses.js';
 
 const DAY = 86_400;
 const bucket = { start: Date.UTC(2025, 8, 1) / 1000, end: Date.UTC(2025, 8, 2) / 1000, results: [] };
@@ -120,7 +122,7 @@ describe('usage_messages grouping within the API cap of 5 group_by[] values', ()
   const parse = (usage_messages: string[]) => AnthropicConfigSchema.safeParse({ admin_api_key: 'k', start_date: '2025-01-01', group_by: { usage_messages } });
   const planOf = (usage_messages?: string[]) =>
     usageMessagesStream.plan(AnthropicConfigSchema.parse({ admin_api_key: 'k', start_date: '2025-01-01', ...(usage_messages ? { group_by: { usage_messages } } : {}) }));
-  const http400 = (body: string) => new HttpError('client', `HTTP 400 from /v1/organizations/usage_report/messages?...: ${body}`, { status: 400, bodyExcerpt: body });
+  const http400 = (body: string) => responseError(400, body, '/v1/organizations/usage_report/messages?...');
 
   it('given no group_by when planned then the five cost-allocation dimensions are sent, within the cap', () => {
     expect(USAGE_MESSAGES.defaultGroupBy).toEqual(['api_key_id', 'workspace_id', 'model', 'service_tier', 'context_window']);
@@ -139,7 +141,7 @@ describe('usage_messages grouping within the API cap of 5 group_by[] values', ()
   it('given a 400 about group_by[] when classified then it is a config_error quoting Anthropic; any other 400 or body is left to the engine', () => {
     const plan = planOf(['model']);
     const window = { start: 0, end: 86_400 };
-    const refusal = (e: HttpError) => plan.refusal?.(e, window);
+    const refusal = (e: HttpError) => responseFailure(plan.responses, e, window);
     const capped = refusal(http400('{"type":"error","error":{"type":"invalid_request_error","message":"Cannot specify more than 3 group_by[] dimensions."},"request_id":"req_1"}'));
     expect(capped).toBeInstanceOf(ConnectorError);
     expect((capped as ConnectorError).failureType).toBe('config_error');
@@ -150,7 +152,7 @@ describe('usage_messages grouping within the API cap of 5 group_by[] values', ()
     expect(value?.message).toMatch(/; set group_by\.usage_messages in the config to fewer of api_key_id, /);
     expect(refusal(http400('{"type":"error","error":{"type":"invalid_request_error","message":"limit: Input should be between 1 and 31, got 32"}}'))).toBeUndefined();
     expect(refusal(http400('<html>Bad Request</html>'))).toBeUndefined();
-    expect(refusal(new HttpError('server', 'HTTP 500', { status: 500, bodyExcerpt: '{"type":"error","error":{"type":"api_error","message":"group_by failed"}}' }))).toBeUndefined();
+    expect(refusal(responseError(500, '{"type":"error","error":{"type":"api_error","message":"group_by failed"}}'))).toBeUndefined();
   });
 });
 

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectorError } from '../../connector/engine/errors.js';
 import type { Bucket, WindowIo } from '../../connector/engine/stream.js';
-import { HttpError, kindForStatus } from '../../connector/http/errors.js';
+import { responseFailure } from '../../connector/engine/responses.js';
+import { HttpError } from '../../connector/http/errors.js';
 import type { Query } from '../../connector/http/client.js';
 import { aurousBucketApi } from '../../connector/providers/aurous/api.js';
-import { aurousWindowFetcher, groupByRefusal, type FetcherOptions } from '../../connector/providers/aurous/fetch.js';
+import { aurousWindowFetcher, type FetcherOptions } from '../../connector/providers/aurous/fetch.js';
+import { usageResponses } from '../../connector/providers/aurous/usage.js';
 import { AUROUS_VERSION, DAY, FakeAurous, FINGERPRINT_MISMATCH, type Dim, type FakeAurousOptions } from '../fake/aurous.js';
+import { responseError } from '../support/responses.js';
 
 /**
  * The Aurous window fetcher driven in-process against the fake's handler: the
@@ -26,7 +29,7 @@ function setup(
       const q = rewrite(new URLSearchParams(query.map(([k, v]): [string, string] => [k, v])));
       sent.push(q);
       const r = fake.reply(q, { 'x-api-key': key(q, fake), 'aurous-version': AUROUS_VERSION });
-      if (r.status !== 200) throw new HttpError(kindForStatus(r.status), `HTTP ${r.status}`, { status: r.status, bodyExcerpt: JSON.stringify(r.body) });
+      if (r.status !== 200) throw responseError(r.status, JSON.stringify(r.body), '/v1/usage');
       return aurousBucketApi.page.parse(r.body);
     },
     debug: () => {},
@@ -41,6 +44,7 @@ function fetcher(groupBy: Dim[], extra: Partial<FetcherOptions> = {}) {
     params: [['bucket_width', '1d'], ...(groupBy.length ? [['group_by', groupBy.join(',')] as const] : [])],
     groupBy,
     pageSize: 10,
+    responses: usageResponses(groupBy),
     ...extra,
   });
 }
@@ -125,7 +129,7 @@ describe('aurous window fetcher', () => {
     const { io, sent } = setup({ groupByDimensions: ['status', 'api_key_id', 'user_id', 'type'] });
     const raw = await fetcher(['type', 'model'])(io, WINDOW, 20).catch((e: unknown) => e);
     expect(raw).toBeInstanceOf(HttpError);
-    const err = groupByRefusal(raw, ['type', 'model']);
+    const err = responseFailure(usageResponses(['type', 'model']), raw, WINDOW);
     expect(err).toBeInstanceOf(ConnectorError);
     expect((err as ConnectorError).failureType).toBe('config_error');
     expect((err as Error).message).toContain("Aurous refused group_by type,model: Invalid 'group_by' value 'model': one of status, api_key_id, user_id, type.");
@@ -134,7 +138,7 @@ describe('aurous window fetcher', () => {
     const capped = setup({ maxRangeBuckets: 8 });
     const other = await fetcher(['type'])(capped.io, WINDOW, 20).catch((e: unknown) => e);
     expect(other).toBeInstanceOf(HttpError);
-    expect(groupByRefusal(other, ['type'])).toBeUndefined();
+    expect(responseFailure(usageResponses(['type']), other, WINDOW)).toBeUndefined();
   });
 
   it('given a bucket with more groups than the API maximum when fetching then a config_error names the bucket and suggests a narrower group_by', async () => {

@@ -4,7 +4,6 @@ import { bucketPageSchema, pageCursorFields } from '../../engine/pages.js';
 import type { BucketApi, Page } from '../../engine/stream.js';
 import { DAY, isoDate, isoTime, parseUtc } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';
-import type { HttpError } from '../../http/errors.js';
 
 /**
  * How Anthropic's Admin API speaks. Paths are absolute (they start with /v1), so
@@ -129,23 +128,6 @@ export const claudeCodeApi: BucketApi = {
   page: ClaudeCodePage,
   recordsPaginated: true,
 };
-
-const ErrorBody = z.looseObject({
-  error: z.looseObject({ type: z.string(), message: z.string() }),
-  request_id: z.string().nullish(),
-});
-
-/** Anthropic's error body, {"type":"error","error":{type, message},"request_id"}, of a failed request; undefined for any other body. */
-export function anthropicError(err: HttpError): { type: string; message: string; requestId: string | undefined } | undefined {
-  let body: unknown;
-  try {
-    body = JSON.parse(err.details.bodyExcerpt ?? '');
-  } catch {
-    return undefined;
-  }
-  const r = ErrorBody.safeParse(body);
-  return r.success ? { type: r.data.error.type, message: r.data.error.message, requestId: r.data.request_id ?? undefined } : undefined;
-}
 
 /** `group_by[]=a&group_by[]=b`, the array form Anthropic documents. */
 export const arrayParam = (name: string, values: readonly string[] | undefined): Query => (values ?? []).map((v) => [`${name}[]`, v] as const);

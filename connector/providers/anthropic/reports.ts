@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { configError, type ConnectorError } from '../../engine/errors.js';
+import type { Window } from '../../engine/planner.js';
 import { recordId } from '../../engine/records.js';
+import type { FailRule } from '../../engine/responses.js';
 import { recordSchema, type Bucket, type BucketStream, type JsonSchema, type Row } from '../../engine/stream.js';
 import { BUCKET_SECONDS, DAY, isoDate, isoTime, type BucketWidth } from '../../engine/time.js';
 import { parseOrThrow } from '../../engine/validation.js';
-import type { HttpError } from '../../http/errors.js';
-import { anthropicError, anthropicReportApi, arrayParam, COST_REPORT_MAX_BUCKETS, MESSAGES_LIMITS, MESSAGES_MAX_GROUP_BY } from './api.js';
+import { anthropicReportApi, arrayParam, COST_REPORT_MAX_BUCKETS, MESSAGES_LIMITS, MESSAGES_MAX_GROUP_BY } from './api.js';
 import type { AnthropicConfig } from './config.js';
 import { centsToUsd } from './money.js';
 
@@ -63,19 +63,20 @@ export interface GroupedReport {
  * no longer takes) refuses the grouping itself: halving the window cannot help, so the stream fails
  * at once with a config_error that quotes Anthropic and names the field to change.
  */
-const groupByRefusal =
-  (report: GroupedReport, groupBy: readonly string[]) =>
-  (err: HttpError): ConnectorError | undefined => {
-    const e = anthropicError(err);
-    if (err.details.status !== 400 || e?.type !== 'invalid_request_error' || !e.message.includes('group_by')) return undefined;
-    const cap = /more than (\d+) group_by/.exec(e.message)?.[1];
-    const fix = `${cap ? `at most ${cap}` : 'fewer'} of ${report.dimensions.join(', ')}`;
-    const requestId = e.requestId ? ` (request_id ${e.requestId})` : '';
-    return configError(
-      `Anthropic refused the grouping of ${report.name} (${groupBy.join(', ')}): "${e.message}"${requestId}; set group_by.${report.name} in the config to ${fix}.`,
-      err.message,
-    );
-  };
+const groupByRefusal = (report: GroupedReport, groupBy: readonly string[]): Array<FailRule<Window>> => [
+  {
+    when: { status: 400, type: 'invalid_request_error', messageIncludes: 'group_by' },
+    action: 'fail',
+    failureType: 'config_error',
+    message: (e) => {
+      const said = e.message ?? '';
+      const cap = /more than (\d+) group_by/.exec(said)?.[1];
+      const fix = `${cap ? `at most ${cap}` : 'fewer'} of ${report.dimensions.join(', ')}`;
+      const requestId = e.requestId ? ` (request_id ${e.requestId})` : '';
+      return `Anthropic refused the grouping of ${report.name} (${groupBy.join(', ')}): "${said}"${requestId}; set group_by.${report.name} in the config to ${fix}.`;
+    },
+  },
+];
 
 const str = z.string().nullish();
 const int = z.number().int().nullish();
@@ -156,7 +157,7 @@ export const costReportStream: BucketStream<AnthropicConfig> = {
       // The cost report refuses ranges that end in the future ("Invalid date range", x-should-retry: false):
       // only whole, finished UTC days are requested, so today is read on the next sync.
       includeCurrentBucket: false,
-      refusal: groupByRefusal(COST_REPORT, groupBy),
+      responses: groupByRefusal(COST_REPORT, groupBy),
       toRecord: (bucket, result) => costRecord(bucket, result),
     };
   },
@@ -252,7 +253,7 @@ export const usageMessagesStream: BucketStream<AnthropicConfig> = {
       maxBuckets: MESSAGES_LIMITS[width].max,
       grouped: false,
       includeCurrentBucket: true,
-      refusal: groupByRefusal(USAGE_MESSAGES, groupBy),
+      responses: groupByRefusal(USAGE_MESSAGES, groupBy),
       toRecord: (bucket, result) => messagesRecord(bucket, result),
     };
   },

@@ -1,10 +1,11 @@
-import { configError, systemError, type ConnectorError } from '../../engine/errors.js';
+import { configError, systemError } from '../../engine/errors.js';
 import type { Window } from '../../engine/planner.js';
+import { responseRule, type ResponseRule } from '../../engine/responses.js';
 import type { Bucket, Page, WindowIo } from '../../engine/stream.js';
 import { isoTime } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';
-import { HttpError } from '../../http/errors.js';
-import { aurousBucketApi, DIMENSIONS, MAX_GROUP_BY, MAX_LIMIT, rangeQuery, TOKEN_LIFETIME_MS, USAGE_PATH } from './api.js';
+import type { HttpError } from '../../http/errors.js';
+import { aurousBucketApi, MAX_LIMIT, rangeQuery, TOKEN_LIFETIME_MS } from './api.js';
 
 /**
  * Reads one window of GET /v1/usage whole, despite the cursor's group-split loss.
@@ -46,40 +47,13 @@ export interface FetcherOptions {
   tokenLifetimeMs?: number;
   /** A token older than lifetime minus this is not used (default 1 hour). */
   tokenMarginMs?: number;
+  /** The stream's responses: a 'restart' one says when a continuation's token was refused. */
+  responses?: readonly ResponseRule<Window>[];
 }
 
 export type WindowFetcher = (io: WindowIo, window: Window, buckets: number) => Promise<Bucket[]>;
 
 const HOUR_MS = 3_600_000;
-
-/** A 400 whose body says the token was refused (expired, fingerprint mismatch, other team). */
-export function refusedToken(err: unknown): { expired: boolean } | null {
-  if (!(err instanceof HttpError) || err.details.status !== 400) return null;
-  const body = err.details.bodyExcerpt ?? '';
-  if (!body.includes('invalid_page_token')) return null;
-  return { expired: body.includes('token_expired') };
-}
-
-/**
- * A 400 refusing `group_by` (a dimension this API version does not take: the API reference lists
- * four, the overview adds model) as a config_error with the API's own words: the plan's refusal,
- * so the engine does not halve the window for it and the user learns which setting to change.
- */
-export function groupByRefusal(err: unknown, groupBy: readonly string[]): ConnectorError | undefined {
-  if (!(err instanceof HttpError) || err.details.status !== 400) return undefined;
-  const body = err.details.bodyExcerpt ?? '';
-  if (!body.includes('invalid_parameter') || !body.includes("'group_by'")) return undefined;
-  let said = body;
-  try {
-    said = (JSON.parse(body) as { error?: { message?: string } }).error?.message ?? body;
-  } catch {
-    // An excerpt cut short: quote it as it is.
-  }
-  return configError(
-    `${USAGE_PATH}: Aurous refused group_by ${groupBy.join(',') || '(none)'}: ${said} ` +
-      `Set group_by to at most ${MAX_GROUP_BY} dimensions this API accepts (documented: ${DIMENSIONS.join(', ')}; model is listed only in the overview).`,
-  );
-}
 
 export function aurousWindowFetcher(o: FetcherOptions): WindowFetcher {
   const step = o.bucketSeconds;
@@ -132,9 +106,9 @@ export function aurousWindowFetcher(o: FetcherOptions): WindowFetcher {
       try {
         page = await io.get(query);
       } catch (err) {
-        const refused = continuation ? refusedToken(err) : null;
-        if (!refused) throw err;
-        restart(refused.expired ? 'page_token expired' : `page_token refused (${(err as HttpError).details.bodyExcerpt ?? 'invalid_page_token'})`);
+        const rule = continuation ? responseRule(o.responses, err) : undefined;
+        if (rule?.action !== 'restart') throw err;
+        restart(`page_token refused (${(err as HttpError).details.apiError?.message ?? 'no message'})`);
         continue;
       }
 

@@ -1,12 +1,12 @@
 import { httpTuning } from '../../engine/config.js';
 import { systemError } from '../../engine/errors.js';
+import { responseFailure } from '../../engine/responses.js';
 import { sourceIdentity, standardHeaders, type SourceDefinition } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
 import { DAY } from '../../engine/time.js';
 import { describeZodError } from '../../engine/validation.js';
 import { AUROUS_API_VERSION, aurousBucketApi, rangeQuery, USAGE_PATH } from './api.js';
 import { AurousConfigSchema, type AurousConfig } from './config.js';
-import { groupByRefusal } from './fetch.js';
 import { usageStream } from './usage.js';
 
 const streams: StreamDef<AurousConfig>[] = [usageStream];
@@ -35,8 +35,10 @@ export const aurousSource: SourceDefinition<AurousConfig> = {
    */
   async check(http, config) {
     const today = Math.floor(Date.now() / 1000 / DAY) * DAY;
-    const res = await http.getJson(USAGE_PATH, [...rangeQuery(today - DAY, today, 1), ...usageStream.plan(config).params]).catch((err: unknown) => {
-      throw groupByRefusal(err, config.group_by) ?? err;
+    const plan = usageStream.plan(config);
+    const day = { start: today - DAY, end: today };
+    const res = await http.getJson(USAGE_PATH, [...rangeQuery(day.start, day.end, 1), ...plan.params]).catch((err: unknown) => {
+      throw responseFailure(plan.responses, err, day) ?? err;
     });
     const page = aurousBucketApi.page.safeParse(res.body);
     if (!page.success) {

@@ -1,12 +1,14 @@
 import { z } from 'zod';
+import type { Window } from '../../engine/planner.js';
 import { recordId } from '../../engine/records.js';
+import type { FailRule, RestartRule } from '../../engine/responses.js';
 import { recordSchema, type Bucket, type BucketStream, type JsonSchema, type Row } from '../../engine/stream.js';
 import { isoTime } from '../../engine/time.js';
 import { parseOrThrow } from '../../engine/validation.js';
 import type { Query } from '../../http/client.js';
-import { aurousBucketApi, DIMENSIONS, USAGE_PATH, WIDTH_SECONDS, WINDOW_BUCKETS } from './api.js';
+import { aurousBucketApi, DIMENSIONS, MAX_GROUP_BY, USAGE_PATH, WIDTH_SECONDS, WINDOW_BUCKETS } from './api.js';
 import type { AurousConfig } from './config.js';
-import { aurousWindowFetcher, groupByRefusal } from './fetch.js';
+import { aurousWindowFetcher } from './fetch.js';
 
 /** The metrics of one group, as GET /v1/usage names them. */
 export const METRICS = [
@@ -81,6 +83,27 @@ function filterParams(c: AurousConfig): Query {
   ];
 }
 
+/**
+ * What Aurous's error responses mean for /v1/usage. A refused page_token (400 invalid_page_token:
+ * expired, a fingerprint mismatch, another team's) restarts the query for the part of the window not
+ * read yet (applied by the fetcher). A refused group_by (a dimension this API version does not take:
+ * the API reference lists four, the overview adds model) fails as a config_error with the API's own
+ * words, so the window is not halved for it and the user learns which setting to change.
+ */
+export function usageResponses(groupBy: readonly string[]): Array<FailRule<Window> | RestartRule> {
+  return [
+    { when: { status: 400, code: 'invalid_page_token' }, action: 'restart' },
+    {
+      when: { status: 400, code: 'invalid_parameter', messageIncludes: "'group_by'" },
+      action: 'fail',
+      failureType: 'config_error',
+      message: (e) =>
+        `${USAGE_PATH}: Aurous refused group_by ${groupBy.join(',') || '(none)'}: ${e.message ?? ''} ` +
+        `Set group_by to at most ${MAX_GROUP_BY} dimensions this API accepts (documented: ${DIMENSIONS.join(', ')}; model is listed only in the overview).`,
+    },
+  ];
+}
+
 export const usageStream: BucketStream<AurousConfig> = {
   kind: 'buckets',
   name: 'usage',
@@ -97,6 +120,7 @@ export const usageStream: BucketStream<AurousConfig> = {
       ...(groupBy.length > 0 ? [['group_by', groupBy.join(',')] as const] : []),
       ...filterParams(config),
     ];
+    const responses = usageResponses(groupBy);
     return {
       path: USAGE_PATH,
       api: aurousBucketApi,
@@ -105,8 +129,8 @@ export const usageStream: BucketStream<AurousConfig> = {
       maxBuckets: WINDOW_BUCKETS[width],
       grouped: groupBy.length > 0,
       includeCurrentBucket: true,
-      fetchWindow: aurousWindowFetcher({ path: USAGE_PATH, bucketSeconds: WIDTH_SECONDS[width], params, groupBy, pageSize: config.page_size }),
-      refusal: (err) => groupByRefusal(err, groupBy),
+      fetchWindow: aurousWindowFetcher({ path: USAGE_PATH, bucketSeconds: WIDTH_SECONDS[width], params, groupBy, pageSize: config.page_size, responses }),
+      responses,
       toRecord: (bucket, result) => toUsageRecord(groupBy, bucket, result),
     };
   },

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { idListStream, listItems, pickFields, type IdCursor } from '../../engine/lists.js';
 import { recordSchema, type JsonSchema, type ListContext, type ListStream, type Row } from '../../engine/stream.js';
-import { HttpError } from '../../http/errors.js';
 import type { OpenAiConfig } from './config.js';
 
 /**
@@ -170,25 +169,14 @@ export const projectApiKeysStream = idListStream<OpenAiConfig>({
   name: PROJECT_API_KEYS.name,
   description: PROJECT_API_KEYS.description,
   schema: entitySchema(PROJECT_API_KEYS),
+  // A project deleted between the project list and its keys request: nothing to list, not a failure.
+  responses: [{ when: { status: 404, path: /^\/organization\/projects\/[^/]+\/api_keys$/ }, action: 'ignore', reason: 'project gone since it was listed' }],
   async *pages(ctx: ListContext, config: OpenAiConfig) {
     const projectIds: string[] = [];
     for await (const projects of projectPages(ctx, config)) for (const p of projects) projectIds.push(p.id);
     for (const projectId of projectIds) {
       const path = `${PROJECTS_PATH}/${encodeURIComponent(projectId)}/api_keys`;
-      let n = 0;
-      try {
-        for await (const keys of listItems(ctx, path, CURSOR, KeyItem)) {
-          yield keys.map((k) => keyRow(k, projectId));
-          n += keys.length;
-        }
-      } catch (err) {
-        // A project deleted between the project list and this request: nothing to list, not a failure.
-        if (err instanceof HttpError && err.details.status === 404 && n === 0) {
-          ctx.log(`${path}: 404, project gone since it was listed; skipping`);
-          continue;
-        }
-        throw err;
-      }
+      for await (const keys of listItems(ctx, path, CURSOR, KeyItem)) yield keys.map((k) => keyRow(k, projectId));
     }
   },
 });

@@ -1,8 +1,8 @@
 import { httpTuning } from '../../engine/config.js';
+import { responseFailure } from '../../engine/responses.js';
 import { adminKeyHint, sourceIdentity, standardHeaders, type SourceDefinition } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
 import { DAY, parseUtc, startOfDay } from '../../engine/time.js';
-import { HttpError } from '../../http/errors.js';
 import { OpenAiConfigSchema, type OpenAiConfig } from './config.js';
 import { ENTITY_STREAMS } from './entities.js';
 import { reportStream } from './reports.js';
@@ -44,7 +44,7 @@ export const openAiSource: SourceDefinition<OpenAiConfig> = {
     try {
       await http.getJson(plan.path, [...plan.api.windowQuery(day, 1), ...plan.params]);
     } catch (err) {
-      throw (err instanceof HttpError && plan.refusal?.(err, day)) || err;
+      throw responseFailure(plan.responses, err, day) ?? err;
     }
   },
 };

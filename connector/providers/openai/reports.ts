@@ -1,13 +1,12 @@
 import { z } from 'zod';
 import { describeWindow } from '../../engine/decode.js';
-import { configError, type ConnectorError } from '../../engine/errors.js';
 import type { Window } from '../../engine/planner.js';
 import { RecordIdHasher } from '../../engine/records.js';
+import type { FailRule } from '../../engine/responses.js';
 import { recordSchema, type BucketStream, type JsonSchema, type Row } from '../../engine/stream.js';
 import { BUCKET_SECONDS, isoDate, type BucketWidth } from '../../engine/time.js';
 import { parseOrThrow } from '../../engine/validation.js';
 import type { Query } from '../../http/client.js';
-import type { HttpError } from '../../http/errors.js';
 import { arrayParam, openAiBucketApi } from './api.js';
 import type { OpenAiConfig } from './config.js';
 
@@ -169,37 +168,31 @@ export function recordBuilder(decl: ReportDecl): (start: number, end: number, re
   };
 }
 
-/** The `error` of an OpenAI error body ({"error":{"message","type","param","code"}}), if the text is one. */
-function apiError(body: string | undefined): { message: string; param: string | null } | undefined {
-  try {
-    const e = (JSON.parse(body ?? '') as { error?: { message?: unknown; param?: unknown } }).error;
-    if (typeof e?.message === 'string') return { message: e.message, param: typeof e.param === 'string' ? e.param : null };
-  } catch {
-    // Not JSON, or cut short: not a body to read.
-  }
-  return undefined;
-}
-
 /**
- * A 400 refusing the grouping (param `group_by`, or a message about grouping) as a config_error
- * that names the dimension to drop: no window size would make the API serve it, and reading
- * around it would leave days out. The dimensions to drop are the configured ones the message names
- * (before any list of supported values), else the contested ones configured, else all of them;
- * the API's message is quoted.
+ * A 400 refusing the grouping (param `group_by`, or a message about grouping) fails the stream as a
+ * config_error that names the dimension to drop: no window size would make the API serve it, and
+ * reading around it would leave days out. The dimensions to drop are the configured ones the message
+ * names (before any list of supported values), else the contested ones configured, else all of them;
+ * the API's message is quoted. Without a grouping there is nothing to refuse.
  */
-export function groupByRefusal(decl: ReportDecl, groupBy: readonly string[]): (err: HttpError, window: Window) => ConnectorError | undefined {
-  return (err, window) => {
-    const api = err.details.status === 400 ? apiError(err.details.bodyExcerpt) : undefined;
-    if (!api || groupBy.length === 0 || (api.param !== 'group_by' && !/group_by|grouping/i.test(api.message))) return undefined;
-    // What the message names before listing what is supported ("'model'. Supported values are: ...").
-    const refused = api.message.split(/\bsupported\b/i)[0] ?? '';
-    const named = groupBy.filter((d) => new RegExp(`\\b${d}\\b`).test(refused));
-    const contested = groupBy.filter((d) => decl.contestedGroupBy?.includes(d));
-    const drop = [named, contested, groupBy].find((ds) => ds.length > 0) as readonly string[];
-    return configError(
-      `OpenAI refused group_by ${drop.join(', ')} on ${decl.name} for ${describeWindow(window)} ("${api.message}"): remove ${drop.map((d) => `'${d}'`).join(', ')} from group_by.${decl.name}.`,
-    );
+export function groupByRefusal(decl: ReportDecl, groupBy: readonly string[]): Array<FailRule<Window>> {
+  if (groupBy.length === 0) return [];
+  const refused: Omit<FailRule<Window>, 'when'> = {
+    action: 'fail',
+    failureType: 'config_error',
+    message: (e, window) => {
+      const said = e.message ?? '';
+      // What the message names before listing what is supported ("'model'. Supported values are: ...").
+      const named = groupBy.filter((d) => new RegExp(`\\b${d}\\b`).test(said.split(/\bsupported\b/i)[0] ?? ''));
+      const contested = groupBy.filter((d) => decl.contestedGroupBy?.includes(d));
+      const drop = [named, contested, groupBy].find((ds) => ds.length > 0) as readonly string[];
+      return `OpenAI refused group_by ${drop.join(', ')} on ${decl.name} for ${describeWindow(window)} ("${said}"): remove ${drop.map((d) => `'${d}'`).join(', ')} from group_by.${decl.name}.`;
+    },
   };
+  return [
+    { when: { status: 400, param: 'group_by' }, ...refused },
+    { when: { status: 400, messageMatches: /group_by|grouping/i }, ...refused },
+  ];
 }
 
 export function reportStream(decl: ReportDecl): BucketStream<OpenAiConfig> {
@@ -229,7 +222,7 @@ export function reportStream(decl: ReportDecl): BucketStream<OpenAiConfig> {
         bucketSeconds: BUCKET_SECONDS[width],
         maxBuckets: Math.min(decl.maxBuckets[width] ?? 1, cap),
         grouped: groupBy.length > 0,
-        refusal: groupByRefusal(decl, groupBy),
+        responses: groupByRefusal(decl, groupBy),
         includeCurrentBucket: true,
         toRecord: (bucket, result) =>
           toRecord(bucket.start, bucket.end, valid(result) ? (result as Record<string, unknown>) : parseOrThrow(schema, result)),

@@ -1,0 +1,78 @@
+import { HttpError, type ApiError } from '../http/errors.js';
+import type { FailureType } from '../protocol/messages.js';
+import { ConnectorError } from './errors.js';
+
+/**
+ * Per-stream response actions, declared with the stream (Airbyte's HttpResponseFilter): which error
+ * responses mean something particular for this stream, and what the engine then does. An error no
+ * rule matches follows the error table (http/errors.ts). Rules match the parsed error body
+ * (ApiError), never the text of the body.
+ */
+export interface ResponseMatch {
+  status: number;
+  type?: string;
+  code?: string;
+  param?: string;
+  /** A piece of the API's message (case-sensitive). */
+  messageIncludes?: string;
+  messageMatches?: RegExp;
+  /** The request path, for a stream that reads more than one. */
+  path?: RegExp;
+}
+
+/**
+ * Fail the stream at once with `failureType` and `message` (the API's words quoted, the setting to
+ * change named): a refusal no retry and no smaller window would fix. Applied to a bucketed report's
+ * windows (not halved: halving would read around it and leave a gap), a list's pages and `check`.
+ */
+export interface FailRule<C> {
+  when: ResponseMatch;
+  action: 'fail';
+  failureType: FailureType;
+  message: (e: ApiError, ctx: C) => string;
+}
+
+/**
+ * The thing listed is gone (a project deleted since it was listed): the list is empty. Only on a
+ * list's first page: an error after that is never ignored, as it would cut the list short.
+ */
+export interface IgnoreRule {
+  when: ResponseMatch;
+  action: 'ignore';
+  /** Why that is no failure, for the log. */
+  reason: string;
+}
+
+/** The cursor was refused (expired, or the query drifted): a fetcher that follows one restarts the query without it. */
+export interface RestartRule {
+  when: ResponseMatch;
+  action: 'restart';
+}
+
+export type ResponseRule<C> = FailRule<C> | IgnoreRule | RestartRule;
+
+function matches(m: ResponseMatch, e: ApiError, path: string | undefined): boolean {
+  return (
+    m.status === e.status &&
+    (m.type === undefined || m.type === e.type) &&
+    (m.code === undefined || m.code === e.code) &&
+    (m.param === undefined || m.param === e.param) &&
+    (m.messageIncludes === undefined || (e.message ?? '').includes(m.messageIncludes)) &&
+    (m.messageMatches === undefined || m.messageMatches.test(e.message ?? '')) &&
+    (m.path === undefined || (path !== undefined && m.path.test(path)))
+  );
+}
+
+/** The first rule that matches `err`'s response (undefined for an error without one); `path` is the request's path. */
+export function responseRule<R extends { when: ResponseMatch }>(rules: readonly R[] | undefined, err: unknown, path?: string): R | undefined {
+  const api = err instanceof HttpError ? err.details.apiError : undefined;
+  return api ? rules?.find((r) => matches(r.when, api, path)) : undefined;
+}
+
+/** The error a matching 'fail' rule turns `err` into (its HTTP line kept for engineers); undefined when none matches. */
+export function responseFailure<C>(rules: ReadonlyArray<ResponseRule<C>> | undefined, err: unknown, ctx: C, path?: string): ConnectorError | undefined {
+  const rule = responseRule(rules, err, path);
+  if (rule?.action !== 'fail') return undefined;
+  const e = err as HttpError;
+  return new ConnectorError(rule.failureType, rule.message(e.details.apiError as ApiError, ctx), e.message);
+}
