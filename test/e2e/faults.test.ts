@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BINS, ROOT, catalog, errors, files, lastStates, ofType, records, run, states, statuses, type RunResult } from '../support/cli.js';
 import { assertProtocol, withoutIds } from '../support/invariants.js';
-import { DAY, FakeOpenAi, rateLimitFault } from '../fake/openai.js';
-import type { Fault } from '../fake/server.js';
+import { DAY, FakeOpenAi, rateLimitFault, shouldRetryFault } from '../fake/openai.js';
+import type { Fault, LoggedRequest } from '../fake/server.js';
 
 /**
  * Faults, bad input, crashes and secrets (issue 4). Every run uses a sentinel
@@ -106,6 +106,37 @@ describe('transient faults are retried and the output stays exact', () => {
     // The first window (20 days) is complete and checkpointed; nothing of the failed one is emitted.
     expect(withoutIds(records(result.messages))).toEqual(withoutIds(fake.org.expectedCosts(day('2025-09-01'), day('2025-09-21'), ['project_id', 'line_item']) as never));
     expect(states(result.messages).map((m) => m.state.stream.stream_state.cursor)).toEqual([day('2025-09-21')]);
+  });
+});
+
+describe('x-should-retry overrides the status', () => {
+  // One request at a time: the requests of the failing window can be counted exactly.
+  const serial = () => ({ ...baseConfig(), max_concurrent_requests: 1 });
+  const windowRequests = (requests: LoggedRequest[], start: string) => requests.filter((r) => r.query.get('start_time') === String(day(start)));
+
+  it('given a 503 with x-should-retry false when reading then it is not retried: the stream fails at once as transient_error after one request for that window', async () => {
+    fake.fault({ fault: shouldRetryFault(503, false), after: 1 });
+    const { result, requests } = await read(serial());
+    const message = expectLoudFailure(result, 'transient_error');
+    expect(message).toMatch(/^HTTP 503 from \/organization\/costs\?start_time=1758412800&.*: \{"error":\{"message":"The server could not complete the request \(HTTP 503\)\.",/);
+    expect(message).not.toContain('after retries');
+    expect(windowRequests(requests, '2025-09-21')).toHaveLength(1);
+    expect(states(result.messages).map((m) => m.state.stream.stream_state.cursor)).toEqual([day('2025-09-21')]);
+  });
+
+  it('given a 409 with x-should-retry true when reading then it is retried and the records equal the ground truth', async () => {
+    fake.fault({ fault: shouldRetryFault(409, true), after: 1 });
+    const { result, requests } = await read(serial());
+    expectExact(result);
+    expect(windowRequests(requests, '2025-09-21')).toHaveLength(2);
+    expect(requests).toHaveLength(4);
+  });
+
+  it('given a 409 without x-should-retry when reading then the table decides: not retried, a system_error after one request', async () => {
+    fake.fault({ fault: { kind: 'status', status: 409 }, after: 1 });
+    const { result, requests } = await read(serial());
+    expect(expectLoudFailure(result, 'system_error')).toMatch(/^HTTP 409 from \/organization\/costs\?start_time=1758412800&/);
+    expect(windowRequests(requests, '2025-09-21')).toHaveLength(1);
   });
 });
 

@@ -492,6 +492,53 @@ describe('source-openai-costs entity streams', () => {
     }
   });
 
+  /** A small org whose project proj_002 is deleted right after the project list (see FakeOpenAiOptions.deletedProjects). */
+  async function withDeletedProject<T>(extra: Partial<ConstructorParameters<typeof FakeOpenAi>[0]>, body: (server: FakeOpenAi) => Promise<T>): Promise<T> {
+    const server = new FakeOpenAi({ firstDay: FIRST, days: 10, projects: 3, lineItems: 2, adminKey: KEY, extraProjects: 2, users: 3, deletedProjects: { ids: ['proj_002'] }, ...extra });
+    await server.start();
+    try {
+      return await body(server);
+    } finally {
+      await server.stop();
+    }
+  }
+  const keysOf = (requests: LoggedRequest[], projectId: string) => requests.filter((r) => r.path === `/v1/organization/projects/${projectId}/api_keys`);
+
+  it('given a project deleted between the project list and its keys request (404) when reading project_api_keys then that project is skipped and every other key equals the fake directory', async () => {
+    await withDeletedProject({}, async (server) => {
+      const { result, requests } = await read(server, { ...config(), base_url: server.baseUrl }, ['project_api_keys']);
+      expect(result.code).toBe(0);
+      assertProtocol(result, { streams: ['project_api_keys'], schemas: schemasFor(ENTITIES) });
+      const others = server.org.projectsList().map((p) => p.id).filter((id) => id !== 'proj_002');
+      expect(sortById(records(result.messages, 'project_api_keys'))).toEqual(sortById(expectedKeys(server, others)));
+      expect(keysOf(requests, 'proj_002')).toHaveLength(1);
+      expect(errors(result.messages)).toEqual([]);
+    });
+  });
+
+  it('given a project deleted while its keys are paged (404 on the second page) when reading project_api_keys then the stream fails loudly as system_error instead of passing a cut list as whole', async () => {
+    await withDeletedProject({ deletedProjects: { ids: ['proj_002'], midList: true }, listPageCap: 2, idleKeysPerProject: 2 }, async (server) => {
+      const { result, requests } = await read(server, { ...config(), base_url: server.baseUrl }, ['project_api_keys']);
+      expect(result.code).not.toBe(0);
+      assertProtocol(result, { streams: ['project_api_keys'], expectComplete: false });
+      const [error] = errors(result.messages);
+      expect(error?.trace.error.failure_type).toBe('system_error');
+      expect(error?.trace.error.message).toMatch(/^HTTP 404 from \/organization\/projects\/proj_002\/api_keys\?limit=100&after=\w+: .*No project found with id 'proj_002'/);
+      expect(keysOf(requests, 'proj_002')).toHaveLength(2);
+    });
+  });
+
+  it('given a 404 on the project list itself when reading project_api_keys then it is not ignored: the stream fails as system_error after one request', async () => {
+    await withDeletedProject({ deletedProjects: { ids: [] } }, async (server) => {
+      server.fault({ path: '/organization/projects', fault: { kind: 'status', status: 404, body: JSON.stringify({ error: { message: 'Not found', type: 'invalid_request_error', param: null, code: null } }) } });
+      const { result, requests } = await read(server, { ...config(), base_url: server.baseUrl }, ['project_api_keys']);
+      expect(result.code).not.toBe(0);
+      assertProtocol(result, { streams: ['project_api_keys'], expectComplete: false });
+      expect(errors(result.messages)[0]?.trace.error).toMatchObject({ failure_type: 'system_error', message: expect.stringMatching(/^HTTP 404 from \/organization\/projects\?/) });
+      expect(requests).toHaveLength(1);
+    });
+  });
+
   it('given project_ids when reading projects and project_api_keys then only those projects and their keys are emitted', async () => {
     const { result, requests } = await read(fake, config({ project_ids: ['proj_002', 'proj_050'] }), ['projects', 'project_api_keys']);
     expect(result.code).toBe(0);

@@ -235,6 +235,12 @@ export interface FakeOpenAiOptions extends OrgOptions {
   /** Send each key's full secret as `value` in key lists (the real API does not): a connector must drop it. */
   leakKeyValues?: boolean;
   /**
+   * Projects deleted just after the project list was served: still listed, but their api_keys list
+   * answers 404 `No project found`, as for any unknown project; with `midList`, only the pages after
+   * the first (deleted while its keys were being listed).
+   */
+  deletedProjects?: { ids: readonly string[]; midList?: boolean };
+  /**
    * costs with group_by=api_key_id, which the spec allows but field reports disagree on:
    * 'refused' (default, the stricter report: refused on costs altogether, PostHog/posthog#71784),
    * 'floor' (refused for windows starting before 1764979200, the 400 naming that epoch,
@@ -266,6 +272,15 @@ interface ReportBody {
 /** The refusals of group_by=api_key_id on costs (the live wording is not published; the body is OpenAI's Error). */
 export const COSTS_GROUP_BY_REFUSED = `Invalid value for 'group_by': 'api_key_id'. Supported values are: 'project_id', 'line_item'.`;
 export const API_KEY_ID_FLOOR_MESSAGE = `Grouping by api_key_id is only supported for start_time on or after ${API_KEY_ID_FLOOR}.`;
+
+/**
+ * An OpenAI error with `x-should-retry`, the header OpenAI's and Anthropic's APIs send and openai-node
+ * obeys over the status: `false` on a status that is otherwise retried, `true` on one that is not.
+ */
+export function shouldRetryFault(status: number, shouldRetry: boolean): Fault {
+  const body = { error: { message: `The server could not complete the request (HTTP ${status}).`, type: 'server_error', param: null, code: null } };
+  return { kind: 'status', status, body: JSON.stringify(body), headers: { 'x-should-retry': String(shouldRetry) } };
+}
 
 /** OpenAI's 429: the spec makes Retry-After optional ("may be omitted for 429 responses that require user action"). */
 export function rateLimitFault(retryAfterSeconds?: number): Fault {
@@ -332,12 +347,18 @@ export class FakeOpenAi extends FakeServer {
     if (keys) {
       const projectId = decodeURIComponent(keys[1] as string);
       const items = this.org.apiKeys(projectId);
-      if (!items) return err(404, `No project found with id '${projectId}'.`, null, 'not_found');
+      if (!items || this.deletedBeforeThisPage(projectId, req.query)) return err(404, `No project found with id '${projectId}'.`, null, 'not_found');
       const served = this.options.leakKeyValues ? items.map((k) => ({ ...k, value: this.org.apiKeyValue(k.id) })) : items;
       return listReply(served, req.query, ['owner_project_access'], list);
     }
     // The live text, also for a path without /v1 (a base_url missing it): nomic-ai/gpt4all#3214.
     return err(404, `Unknown request URL: GET ${req.path}. Please check the URL for typos, or see the docs at https://platform.openai.com/docs/api-reference/.`, null, 'unknown_url');
+  }
+
+  /** The `deletedProjects` switch: whether the project is gone by the time this page of its key list is asked for. */
+  private deletedBeforeThisPage(projectId: string, q: URLSearchParams): boolean {
+    const d = this.options.deletedProjects;
+    return d?.ids.includes(projectId) === true && (!d.midList || q.has('after'));
   }
 
   /** The `malformed` switch: a good report page with a required field left out. */

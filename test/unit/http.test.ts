@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HttpClient, NotJsonError } from '../../connector/http/client.js';
-import { HttpError, parseRetryAfter } from '../../connector/http/errors.js';
+import { ERROR_TABLE, HttpError, kindForStatus, parseRetryAfter, retryAction } from '../../connector/http/errors.js';
 import { RateLimiter } from '../../connector/http/rate-limit.js';
 import { toConnectorError } from '../../connector/engine/errors.js';
 import { baseUrlVersionHint } from '../../connector/engine/config.js';
@@ -131,6 +131,121 @@ describe('HttpClient', () => {
     const before = t.clock.now();
     await limiter.acquire();
     expect(t.clock.now() - before).toBe(2000);
+  });
+});
+
+describe('the error table', () => {
+  it('given each status when classified then its kind, action and failure type are those of ERROR_TABLE, the rows the docs list', () => {
+    const row = (status: number) => {
+      const kind = kindForStatus(status);
+      return [status, kind, ERROR_TABLE[kind].action, ERROR_TABLE[kind].failureType].join(' ');
+    };
+    expect([400, 401, 403, 404, 408, 409, 422, 429, 500, 502, 503, 504, 529, 304].map(row)).toEqual([
+      '400 client fail system_error',
+      '401 auth fail config_error',
+      '403 auth fail config_error',
+      '404 client fail system_error',
+      '408 server retry transient_error',
+      '409 client fail system_error',
+      '422 client fail system_error',
+      '429 rate_limited rate_limited transient_error',
+      '500 server retry transient_error',
+      '502 server retry transient_error',
+      '503 server retry transient_error',
+      '504 server retry transient_error',
+      '529 server retry transient_error',
+      '304 client fail system_error',
+    ]);
+    expect([ERROR_TABLE.network, ERROR_TABLE.bad_body]).toEqual([
+      { statuses: [], action: 'retry', failureType: 'transient_error' },
+      { statuses: [], action: 'retry', failureType: 'transient_error' },
+    ]);
+  });
+
+  it('given x-should-retry when a kind is resolved then false stops any retry, true retries a final status, and a rate limit stays a rate limit', () => {
+    expect(retryAction('server', false)).toBe('fail');
+    expect(retryAction('rate_limited', false)).toBe('fail');
+    expect(retryAction('client', true)).toBe('retry');
+    expect(retryAction('auth', true)).toBe('retry');
+    expect(retryAction('rate_limited', true)).toBe('rate_limited');
+    expect(retryAction('client', undefined)).toBe('fail');
+  });
+});
+
+describe('HttpClient and x-should-retry', () => {
+  it('given a 503 with x-should-retry false when requested then it fails after one request, still a transient_error, and not "after retries"', async () => {
+    const { http, calls, t } = client([json(503, { error: { message: 'overloaded' } }, { 'x-should-retry': 'false' }), json(200, { ok: true })]);
+    const err = (await http.getJson('/x', []).catch((e: unknown) => e)) as HttpError;
+    expect(calls).toHaveLength(1);
+    expect(t.sleeps).toEqual([]);
+    expect([err.kind, err.retryable, err.details.shouldRetry]).toEqual(['server', false, false]);
+    expect(toConnectorError(err, { authHint: () => '' })).toMatchObject({ failureType: 'transient_error', message: 'HTTP 503 from /x: {"error":{"message":"overloaded"}}' });
+  });
+
+  it('given a 409 with x-should-retry true when requested then it is retried after a backoff and the next answer is returned', async () => {
+    const { http, calls, t } = client([json(409, { error: { message: 'conflict' } }, { 'x-should-retry': 'true' }), json(200, { ok: true })]);
+    const res = await http.getJson('/x', []);
+    expect(res.body).toEqual({ ok: true });
+    expect(calls).toHaveLength(2);
+    expect(t.sleeps).toEqual([250]);
+  });
+
+  it('given a 409 with x-should-retry true and Retry-After when requested then the retry waits the server\'s delay', async () => {
+    const { http, t } = client([json(409, {}, { 'x-should-retry': 'true', 'retry-after': '2' }), json(200, { ok: true })]);
+    await http.getJson('/x', []);
+    expect(t.sleeps).toEqual([2000]);
+  });
+
+  it('given a 409 with x-should-retry true on every try when retries run out then it ends as the table says for a 409, a system_error after retries', async () => {
+    const { http, calls } = client([json(409, {}, { 'x-should-retry': 'true' })], { maxRetries: 2 });
+    const err = await http.getJson('/x', []).catch((e: unknown) => e);
+    expect(calls).toHaveLength(3);
+    expect(toConnectorError(err, { authHint: () => '' })).toMatchObject({ failureType: 'system_error', message: 'HTTP 409 from /x: {} after retries' });
+  });
+
+  it('given a 429 with x-should-retry false when requested then it fails at once and pauses no other request', async () => {
+    const t = fakeTime();
+    const limiter = new RateLimiter(t.clock, t.sleep);
+    const { http, calls } = client([json(429, {}, { 'x-should-retry': 'false', 'retry-after': '30' }), json(200, { ok: true })], { limiter });
+    const err = (await http.getJson('/x', []).catch((e: unknown) => e)) as HttpError;
+    expect(calls).toHaveLength(1);
+    expect([err.kind, err.action, err.details.retryAfterMs]).toEqual(['rate_limited', 'fail', undefined]);
+    expect(limiter.pausedUntilMs).toBe(0);
+  });
+
+  it('given x-should-retry with another value when requested then it is ignored and the status decides', async () => {
+    const { http, calls } = client([json(400, {}, { 'x-should-retry': 'maybe' }), json(200, { ok: true })]);
+    await expect(http.getJson('/x', [])).rejects.toThrow('HTTP 400');
+    expect(calls).toHaveLength(1);
+  });
+});
+
+describe('HttpClient error bodies', () => {
+  const failOnce = async (status: number, body: string) => {
+    const { http } = client([() => new Response(body, { status })], { maxRetries: 0 });
+    return (await http.getJson('/x', []).catch((e: unknown) => e)) as HttpError;
+  };
+
+  it('given the error bodies of OpenAI, Anthropic and Aurous when a request fails then each is parsed once into status, type, code, message, param and request id', async () => {
+    const openai = await failOnce(400, JSON.stringify({ error: { message: "Invalid value for 'group_by': 'api_key_id'.", type: 'invalid_request_error', param: 'group_by', code: null } }));
+    expect(openai.details.apiError).toEqual({ status: 400, type: 'invalid_request_error', message: "Invalid value for 'group_by': 'api_key_id'.", param: 'group_by' });
+    const anthropic = await failOnce(400, JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: 'Cannot specify more than 4 group_by[] dimensions.' }, request_id: 'req_011C' }));
+    expect(anthropic.details.apiError).toEqual({ status: 400, type: 'invalid_request_error', message: 'Cannot specify more than 4 group_by[] dimensions.', requestId: 'req_011C' });
+    const aurous = await failOnce(400, JSON.stringify({ error: { type: 'invalid_request', code: 'invalid_page_token', message: 'page_token expired.', detail: 'token_expired' } }));
+    expect(aurous.details.apiError).toEqual({ status: 400, type: 'invalid_request', code: 'invalid_page_token', message: 'page_token expired.' });
+  });
+
+  it('given a body that is not the error envelope (HTML, JSON without error, cut short) when a request fails then only the status is known', async () => {
+    expect((await failOnce(502, '<html>Bad Gateway</html>')).details.apiError).toEqual({ status: 502 });
+    expect((await failOnce(400, '{"message":"bad"}')).details.apiError).toEqual({ status: 400 });
+    expect((await failOnce(400, '{"error":{"message":"cut')).details.apiError).toEqual({ status: 400 });
+  });
+
+  it('given an error message that echoes a secret, spans lines, or is longer than the excerpt when parsed then it is redacted, one line and whole', async () => {
+    const long = `group_by ${'x'.repeat(400)} end`;
+    const e = await failOnce(401, JSON.stringify({ error: { message: 'Incorrect API key provided: sekrit.\nSee  docs.', type: 'invalid_request_error' } }));
+    expect(e.details.apiError?.message).toBe('Incorrect API key provided: ***. See docs.');
+    expect((await failOnce(400, JSON.stringify({ error: { message: long } }))).details.apiError?.message).toBe(long);
   });
 });
 
