@@ -2,8 +2,8 @@ import type { HttpClient, Query, RequestHooks } from '../http/client.js';
 import { HttpError } from '../http/errors.js';
 import { describeWindow, forEachRow, parsePage } from './decode.js';
 import { systemError } from './errors.js';
-import { responseFailure } from './responses.js';
 import { bucketCount, bucketStarts, halve, type Window } from './planner.js';
+import { responseFailure } from './responses.js';
 import type { Bucket, BucketPlan, EncodedRecords, Page, Row } from './stream.js';
 import { isoTime } from './time.js';
 
