@@ -104,18 +104,3 @@ export class Lines {
     this.term.write(`${this.scrub(text)}\n`);
   }
 }
-
-/** Masks every registered secret (6+ characters) in a text. */
-export class Secrets {
-  private readonly values: string[] = [];
-
-  add(secret: string): void {
-    if (secret.length >= 6 && !this.values.includes(secret)) this.values.push(secret);
-  }
-
-  scrub = (text: string): string => {
-    let out = text;
-    for (const s of this.values) if (out.includes(s)) out = out.split(s).join('**********');
-    return out;
-  };
-}
