@@ -80,7 +80,8 @@ export interface ReadRange {
  * What an incremental read must read, in cursor order: the range start_date..covered_from that
  * was never read (when start_date moved earlier), then from `lookback_days` before the cursor
  * on. Contiguous or overlapping ranges are merged, so with no gap this is one range. The one
- * place that turns a state and the shared date fields into a start: read and sync both use it.
+ * place that turns a state and the shared date fields into a start: read() calls it once per
+ * stream and hands the start to its hooks (StreamHooks.onRange: sync's progress).
  */
 export function readRanges(start: number, lookbackDays: number, prior: StreamState | undefined): ReadRange[] {
   if (!prior) return [{ from: start }];
