@@ -20,7 +20,7 @@ const WHY: Record<string, string> = {
 };
 
 /** The text of the file `--<flag> path`, or a config_error that says what to fix. */
-export function readTextFile(flag: string, path: string): string {
+function readTextFile(flag: string, path: string): string {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);

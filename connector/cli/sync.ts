@@ -23,7 +23,7 @@ import { clock, httpClientFor, readSource } from './runtime.js';
  * key, the connector state committed in the same transaction as the rows it covers.
  * Generic over SourceDefinition, so every connector has it. Exit codes: warehouse/exit-codes.ts.
  */
-export const SYNC_USAGE = (name: string): string =>
+const SYNC_USAGE = (name: string): string =>
   `usage: ${name} sync --config FILE [--db FILE] [--streams NAME,NAME] [--reset NAME,NAME | --reset-all] [--verbose] [--debug] | ${name} report --db FILE [--out FILE] [--days N]`;
 
 const DEFAULT_DB = 'costs.duckdb';
@@ -40,7 +40,7 @@ export async function warehouseCommand<C>(source: SourceDefinition<C>, argv: str
 }
 
 /** The streams to sync: all of them, or the --streams list, each incremental where it can be. */
-export function selectStreams<C>(source: SourceDefinition<C>, list: string | undefined): Array<LoadTarget<C>> {
+function selectStreams<C>(source: SourceDefinition<C>, list: string | undefined): Array<LoadTarget<C>> {
   const known = new Map(source.streams.map((s) => [s.name, s]));
   const names = list === undefined ? [...known.keys()] : list.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   if (names.length === 0) throw configError(`--streams is empty; name one or more of: ${[...known.keys()].join(', ')}.`);
@@ -57,7 +57,7 @@ export function selectStreams<C>(source: SourceDefinition<C>, list: string | und
  * The streams `--reset` (comma lists, repeatable) or `--reset-all` name: each must be one this
  * sync reads, since a reset drops the rows and state that the same run then re-reads.
  */
-export function selectResets<C>(targets: ReadonlyArray<LoadTarget<C>>, lists: readonly string[] | undefined, all: boolean): Set<string> {
+function selectResets<C>(targets: ReadonlyArray<LoadTarget<C>>, lists: readonly string[] | undefined, all: boolean): Set<string> {
   const selected = targets.map((t) => t.def.name);
   if (all) {
     if (lists?.length) throw configError('Pass either --reset NAME,... or --reset-all, not both.');
@@ -73,7 +73,7 @@ export function selectResets<C>(targets: ReadonlyArray<LoadTarget<C>>, lists: re
   return new Set(names.filter((n) => n !== ''));
 }
 
-export async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term: Terminal): Promise<ExitCode> {
+async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term: Terminal): Promise<ExitCode> {
   const secrets = new Secrets();
   const progress = new Progress(term, secrets.scrub);
   const out = new Lines(term, progress, secrets.scrub);

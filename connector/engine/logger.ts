@@ -4,7 +4,7 @@ import type { LogLevel } from '../protocol/messages.js';
 import { REDACTED, type Secrets } from '../protocol/secrets.js';
 
 /** Structured context of a log line; rendered as JSON after the message. */
-export type LogFields = Record<string, unknown>;
+type LogFields = Record<string, unknown>;
 
 export interface Logger {
   debug(msg: string, fields?: LogFields): void;

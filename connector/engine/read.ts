@@ -2,7 +2,7 @@ import type { HttpClient } from '../http/client.js';
 import * as msg from '../protocol/messages.js';
 import type { AirbyteMessage, SyncMode } from '../protocol/messages.js';
 import { DEFAULT_MAX_ROWS_IN_FLIGHT, UnitRecords, WindowReader, type PageDecoder } from './buckets.js';
-import { ConnectorError, configError, toConnectorError, type ErrorContext } from './errors.js';
+import { configError, toConnectorError, type ErrorContext } from './errors.js';
 import type { Logger } from './logger.js';
 import { planWindows, type Window } from './planner.js';
 import { Coverage, readRanges, type StreamState } from './state.js';
@@ -299,4 +299,3 @@ class StreamRun<C> {
   }
 }
 
-export { ConnectorError };

@@ -15,9 +15,9 @@ import { DAY } from './time.js';
  * from start_date once (records are upserted by primary key) rather than trust coverage that
  * may never have been read.
  */
-export const STATE_VERSION = 2;
+const STATE_VERSION = 2;
 
-export const StreamStateV2 = z
+const StreamStateV2 = z
   .looseObject({
     version: z.literal(2),
     covered_from: z.number().int().nonnegative(),
@@ -38,7 +38,7 @@ const StateMessage = z.looseObject({
   }),
 });
 
-export interface StateContext {
+interface StateContext {
   /** Every stream this connector has: name -> its cursor field. */
   streams: ReadonlyMap<string, string | undefined>;
 }
@@ -71,7 +71,7 @@ export function migrateStreamState(stream: string, raw: unknown, cursorField: st
 }
 
 /** One contiguous read range: [from, to), `to` undefined for "up to the read's end". */
-export interface ReadRange {
+interface ReadRange {
   from: number;
   to?: number;
 }

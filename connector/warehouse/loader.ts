@@ -27,7 +27,7 @@ export interface LoadTarget<C = unknown> {
   mode: SyncMode;
 }
 
-export type StreamOutcome = 'pending' | 'complete' | 'failed' | 'interrupted';
+type StreamOutcome = 'pending' | 'complete' | 'failed' | 'interrupted';
 
 export interface StreamStats {
   name: string;
@@ -51,7 +51,7 @@ export interface StreamStats {
   endedAt: number | null;
 }
 
-export interface CommitInfo {
+interface CommitInfo {
   stream: string;
   rows: number;
   inserted: number;
@@ -81,7 +81,7 @@ interface StreamCtx<C> {
   types: Map<string, string>;
 }
 
-export interface LoaderOptions {
+interface LoaderOptions {
   clock: { now(): number };
   /** Streams to reset before the read: their rows and state are dropped in one transaction. */
   resets?: ReadonlySet<string>;

@@ -16,7 +16,7 @@ const plural = (n: number, word: string): string => `${int(n)} ${word}${n === 1 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 const DAY_MS = 86_400_000;
 
-export function daysBetween(first: string, last: string): number {
+function daysBetween(first: string, last: string): number {
   return Math.round((Date.parse(`${last}T00:00:00Z`) - Date.parse(`${first}T00:00:00Z`)) / DAY_MS) + 1;
 }
 

@@ -3,12 +3,12 @@ import { configError } from '../../engine/errors.js';
 import type { JsonSchema, StreamDef } from '../../engine/stream.js';
 import type { SyncMode } from '../../protocol/messages.js';
 
-export interface SingerMetadata {
+interface SingerMetadata {
   breadcrumb: string[];
   metadata: Record<string, unknown>;
 }
 
-export interface SingerCatalogEntry {
+interface SingerCatalogEntry {
   tap_stream_id: string;
   stream: string;
   schema: JsonSchema;
@@ -16,7 +16,7 @@ export interface SingerCatalogEntry {
   metadata: SingerMetadata[];
 }
 
-export type ReplicationMethod = 'FULL_TABLE' | 'INCREMENTAL';
+type ReplicationMethod = 'FULL_TABLE' | 'INCREMENTAL';
 
 export const keyProperties = <C>(s: StreamDef<C>): string[] => s.primaryKey.map((path) => path.join('.'));
 const propertyNames = (schema: JsonSchema): string[] => Object.keys((schema.properties as Record<string, unknown> | undefined) ?? {});
