@@ -298,4 +298,3 @@ class StreamRun<C> {
     );
   }
 }
-
