@@ -3,6 +3,8 @@ import { configError } from '../../engine/errors.js';
 import type { JsonSchema, StreamDef } from '../../engine/stream.js';
 import type { SyncMode } from '../../protocol/messages.js';
 
+// Singer mode: the catalog --discover prints, and the streams, methods and fields a --catalog selects.
+
 interface SingerMetadata {
   breadcrumb: string[];
   metadata: Record<string, unknown>;

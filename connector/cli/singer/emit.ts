@@ -5,6 +5,8 @@ import type { AirbyteMessage } from '../../protocol/messages.js';
 import type { NdjsonWriter } from '../../protocol/writer.js';
 import { keyProperties, type SingerSelection } from './catalog.js';
 
+// Singer mode: the Emitter that translates the engine's Airbyte messages into Singer messages.
+
 export type SingerMessage =
   | { type: 'SCHEMA'; stream: string; schema: JsonSchema; key_properties: string[]; bookmark_properties: string[] }
   | { type: 'RECORD'; stream: string; record: Record<string, unknown>; time_extracted: string }

@@ -3,6 +3,8 @@ import { configError } from '../../engine/errors.js';
 import { migrateStreamState, type StreamState } from '../../engine/state.js';
 import type { StreamDef } from '../../engine/stream.js';
 
+// Singer mode: the --state file (bookmarks) and the engine states read from it.
+
 const StateFile = z.looseObject({ bookmarks: z.record(z.string(), z.unknown()).optional() });
 
 /**
