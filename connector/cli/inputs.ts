@@ -1,5 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { parseConfig } from '../engine/config.js';
 import { configError } from '../engine/errors.js';
+import type { SourceDefinition } from '../engine/source.js';
+import type { Secrets } from '../protocol/secrets.js';
+import { clock } from './runtime.js';
 
 /**
  * The command-line inputs every mode reads (Airbyte, Singer, sync): files named by a flag. A
@@ -16,7 +20,7 @@ const WHY: Record<string, string> = {
 };
 
 /** The text of the file `--<flag> path`, or a config_error that says what to fix. */
-export function readTextFile(flag: string, path: string): string {
+function readTextFile(flag: string, path: string): string {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
@@ -29,6 +33,18 @@ export function readTextFile(flag: string, path: string): string {
   } catch {
     throw configError(`--${flag} file '${path}' is not valid UTF-8 text; pass the JSON file the connector wrote.`);
   }
+}
+
+/**
+ * The config of a run (Airbyte, Singer, sync): --config parsed against the source's schema, its
+ * secrets registered with `secrets`, the one list every output of the run scrubs, and the shared
+ * date fields checked (start_date <= end_date, not after today) before any request.
+ */
+export function loadConfig<C>(source: SourceDefinition<C>, path: string | undefined, secrets: Secrets): C {
+  const config = parseConfig(source.configSchema, readJsonFile('config', path));
+  for (const s of source.secrets(config)) secrets.add(s);
+  source.common(config, clock.now());
+  return config;
 }
 
 /** Read and parse a JSON file named by a flag, or fail with a config_error that says which. */

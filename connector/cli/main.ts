@@ -1,6 +1,6 @@
+import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { discoverCatalog, parseConfiguredCatalog } from '../engine/catalog.js';
-import { parseConfig } from '../engine/config.js';
 import { ConnectorError, configError, toConnectorError } from '../engine/errors.js';
 import { createLogger, levelFromEnv, type Logger } from '../engine/logger.js';
 import type { Emitter } from '../engine/read.js';
@@ -9,10 +9,11 @@ import { parseStateFile } from '../engine/state.js';
 import * as msg from '../protocol/messages.js';
 import type { AirbyteMessage } from '../protocol/messages.js';
 import { NdjsonWriter } from '../protocol/writer.js';
-import { isSingerInvocation, singerMain } from './singer.js';
+import { isSingerInvocation } from './singer/args.js';
+import { singerMain } from './singer/main.js';
 import type { FetchLike, HttpClient } from '../http/client.js';
-import { readJsonFile, readStateText } from './inputs.js';
-import { clock, decodePoolFor, httpClientFor, readSource, withStopSignals } from './runtime.js';
+import { loadConfig, readJsonFile, readStateText } from './inputs.js';
+import { decodePoolFor, httpClientFor, readSource, withStopSignals } from './runtime.js';
 import { specification } from './spec.js';
 
 /**
@@ -30,9 +31,10 @@ interface Runtime {
   logger: Logger;
 }
 
-function runtime(debug: boolean): Runtime {
-  const writer = new NdjsonWriter<AirbyteMessage>(process.stdout);
-  const logger = createLogger(levelFromEnv(process.env, debug), (level, message) => writer.write(msg.log(level, message)), (t) => writer.scrub(t));
+/** Airbyte mode's output: messages on stdout; every log line a LOG message, scrubbed with the writer's secrets. */
+export function runtime(debug: boolean, out: Writable = process.stdout): Runtime {
+  const writer = new NdjsonWriter<AirbyteMessage>(out);
+  const logger = createLogger(levelFromEnv(process.env, debug), (level, message) => writer.write(msg.log(level, message)), writer.secrets);
   return { writer, logger };
 }
 
@@ -84,14 +86,9 @@ async function dispatch<C>(
   writer: NdjsonWriter<AirbyteMessage>,
   logger: Logger,
 ): Promise<number> {
-  const loadConfig = (): C => {
-    const config = parseConfig(source.configSchema, readJsonFile('config', flags.config));
-    for (const s of source.secrets(config)) writer.addSecret(s);
-    source.common(config, clock.now());
-    return config;
-  };
+  const readConfig = (): C => loadConfig(source, flags.config, writer.secrets);
   const makeHttp = (config: C, o: { fetch?: FetchLike | undefined; networkRetries?: typeof CHECK_NETWORK_RETRIES } = {}): HttpClient => {
-    return httpClientFor(source, config, { logger, redact: (t) => writer.scrub(t), ...o });
+    return httpClientFor(source, config, { logger, redact: writer.secrets.scrub, ...o });
   };
 
   switch (command) {
@@ -101,7 +98,7 @@ async function dispatch<C>(
     case 'check': {
       let config: C | undefined;
       try {
-        config = loadConfig();
+        config = readConfig();
         await source.check(makeHttp(config, { networkRetries: CHECK_NETWORK_RETRIES }), config);
         writer.write(msg.connectionStatus(true));
       } catch (err) {
@@ -111,11 +108,11 @@ async function dispatch<C>(
       return 0;
     }
     case 'discover':
-      loadConfig();
+      readConfig();
       writer.write({ type: 'CATALOG', catalog: { streams: discoverCatalog(source.streams) } });
       return 0;
     case 'read': {
-      const config = loadConfig();
+      const config = readConfig();
       const catalog = parseConfiguredCatalog(readJsonFile('catalog', flags.catalog), source.streams);
       const streamsByName = new Map(source.streams.map((s) => [s.name, s.kind === 'buckets' ? s.cursorField : undefined]));
       const states = parseStateFile(readStateText(flags.state), { streams: streamsByName });

@@ -69,11 +69,11 @@ export function decodePoolFor<C>(source: SourceDefinition<C>, config: C, logger:
   return new DecodePool({ module: source.module, source: source.name, config, size: threads, log: (m) => logger.warn(m) });
 }
 
-/** The engine read for one source and config: everything but the catalog, states, output, signal and decoders comes from the source. */
+/** The engine read for one source and config: everything but the catalog, states, output, hooks, signal and decoders comes from the source. */
 export function readSource<C>(
   source: SourceDefinition<C>,
   config: C,
-  o: Pick<ReadOptions<C>, 'catalog' | 'states' | 'http' | 'emitter' | 'logger' | 'signal' | 'decoders'>,
+  o: Pick<ReadOptions<C>, 'catalog' | 'states' | 'http' | 'emitter' | 'hooks' | 'logger' | 'signal' | 'decoders'>,
 ): Promise<ReadResult> {
   return read({
     ...o,

@@ -1,18 +1,18 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { parseArgs } from 'node:util';
-import { parseConfig } from '../engine/config.js';
 import { ConnectorError, configError } from '../engine/errors.js';
-import { createLogger, type Level } from '../engine/logger.js';
-import type { ConfiguredStream } from '../engine/read.js';
+import { createLogger, type Level, type Logger } from '../engine/logger.js';
+import type { ConfiguredStream, StreamHooks } from '../engine/read.js';
 import type { SourceDefinition } from '../engine/source.js';
-import { readRanges, type StreamState } from '../engine/state.js';
+import type { StreamState } from '../engine/state.js';
+import { Secrets } from '../protocol/secrets.js';
 import { Warehouse, firstLine } from '../warehouse/db.js';
 import { EXIT, WarehouseError, type ExitCode } from '../warehouse/exit-codes.js';
 import { DbLock } from '../warehouse/lock.js';
 import { Loader, type LoadTarget } from '../warehouse/loader.js';
-import { Lines, Progress, Secrets, summaryLine, type ProgressItem, type Terminal } from '../warehouse/summary.js';
+import { Lines, Progress, summaryLine, type ProgressItem, type Terminal } from '../warehouse/summary.js';
 import { reportCommand } from './report.js';
-import { readJsonFile } from './inputs.js';
+import { loadConfig } from './inputs.js';
 import { clock, httpClientFor, readSource } from './runtime.js';
 
 /**
@@ -23,7 +23,7 @@ import { clock, httpClientFor, readSource } from './runtime.js';
  * key, the connector state committed in the same transaction as the rows it covers.
  * Generic over SourceDefinition, so every connector has it. Exit codes: warehouse/exit-codes.ts.
  */
-export const SYNC_USAGE = (name: string): string =>
+const SYNC_USAGE = (name: string): string =>
   `usage: ${name} sync --config FILE [--db FILE] [--streams NAME,NAME] [--reset NAME,NAME | --reset-all] [--verbose] [--debug] | ${name} report --db FILE [--out FILE] [--days N]`;
 
 const DEFAULT_DB = 'costs.duckdb';
@@ -40,7 +40,7 @@ export async function warehouseCommand<C>(source: SourceDefinition<C>, argv: str
 }
 
 /** The streams to sync: all of them, or the --streams list, each incremental where it can be. */
-export function selectStreams<C>(source: SourceDefinition<C>, list: string | undefined): Array<LoadTarget<C>> {
+function selectStreams<C>(source: SourceDefinition<C>, list: string | undefined): Array<LoadTarget<C>> {
   const known = new Map(source.streams.map((s) => [s.name, s]));
   const names = list === undefined ? [...known.keys()] : list.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   if (names.length === 0) throw configError(`--streams is empty; name one or more of: ${[...known.keys()].join(', ')}.`);
@@ -57,7 +57,7 @@ export function selectStreams<C>(source: SourceDefinition<C>, list: string | und
  * The streams `--reset` (comma lists, repeatable) or `--reset-all` name: each must be one this
  * sync reads, since a reset drops the rows and state that the same run then re-reads.
  */
-export function selectResets<C>(targets: ReadonlyArray<LoadTarget<C>>, lists: readonly string[] | undefined, all: boolean): Set<string> {
+function selectResets<C>(targets: ReadonlyArray<LoadTarget<C>>, lists: readonly string[] | undefined, all: boolean): Set<string> {
   const selected = targets.map((t) => t.def.name);
   if (all) {
     if (lists?.length) throw configError('Pass either --reset NAME,... or --reset-all, not both.');
@@ -73,7 +73,7 @@ export function selectResets<C>(targets: ReadonlyArray<LoadTarget<C>>, lists: re
   return new Set(names.filter((n) => n !== ''));
 }
 
-export async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term: Terminal): Promise<ExitCode> {
+async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term: Terminal): Promise<ExitCode> {
   const secrets = new Secrets();
   const progress = new Progress(term, secrets.scrub);
   const out = new Lines(term, progress, secrets.scrub);
@@ -114,16 +114,13 @@ export async function syncCommand<C>(source: SourceDefinition<C>, argv: string[]
   let targets: Array<LoadTarget<C>>;
   let resets: Set<string>;
   try {
-    config = parseConfig(source.configSchema, readJsonFile('config', values.config));
-    for (const s of source.secrets(config)) secrets.add(s);
-    source.common(config, clock.now());
+    config = loadConfig(source, values.config, secrets);
     targets = selectStreams(source, values.streams);
     resets = selectResets(targets, values.reset, values['reset-all'] === true);
   } catch (err) {
     if (err instanceof ConnectorError) return fail(EXIT.usage, err.message);
     throw err;
   }
-  const common = source.common(config, clock.now());
 
   let lock: DbLock;
   try {
@@ -163,7 +160,7 @@ export async function syncCommand<C>(source: SourceDefinition<C>, argv: string[]
     }
     const verbose = values.verbose === true;
     const level: Level = values.debug ? 'debug' : verbose ? 'info' : 'warn';
-    const logger = createLogger(level, (lvl, message) => out.line(`${lvl.toLowerCase()}: ${message}`), secrets.scrub);
+    const logger = syncLogger(level, out, secrets);
     const loader = new Loader<C>(db, source.name, targets, {
       clock,
       resets,
@@ -196,14 +193,8 @@ export async function syncCommand<C>(source: SourceDefinition<C>, argv: string[]
     const http = httpClientFor(source, config, { logger, redact: secrets.scrub, fetch: countingFetch });
 
     const started = clock.now();
-    const nowS = Math.floor(started / 1000);
-    const ranges = new Map(
-      targets.map((t) => {
-        const from = readRanges(common.start, common.lookbackDays, states.get(t.def.name))[0]?.from ?? common.start;
-        const to = Math.min(common.end ?? nowS, nowS);
-        return [t.def.name, { from, to }];
-      }),
-    );
+    // Where each bucketed stream's read starts and ends, as read() planned it.
+    const ranges = new Map<string, { from: number; to: number }>();
     const progressItems = (): ProgressItem[] =>
       loader.stats().map((s) => {
         const r = ranges.get(s.name);
@@ -214,20 +205,14 @@ export async function syncCommand<C>(source: SourceDefinition<C>, argv: string[]
     const ticker = progress.enabled ? setInterval(() => progress.update(progressItems()), 100) : null;
     ticker?.unref();
 
-    const emitter = loader.emitter();
-    const concurrency = Math.max(1, source.http(config).maxConcurrent ?? 1);
-    const queue: ConfiguredStream[] = targets.map((t) => ({ name: t.def.name, syncMode: t.mode }));
-    const worker = async (): Promise<void> => {
-      for (let next = queue.shift(); next; next = queue.shift()) {
-        if (abort.signal.aborted) return;
-        const configured = next;
-        await streamOf.run(configured.name, () =>
-          readSource(source, config, { catalog: [configured], states, http, emitter, logger, signal: abort.signal }),
-        );
-      }
+    const catalog: ConfiguredStream[] = targets.map((t) => ({ name: t.def.name, syncMode: t.mode }));
+    const hooks: StreamHooks = {
+      ...loader.hooks(),
+      run: (stream, read) => streamOf.run(stream, read),
+      onRange: (stream, range) => void ranges.set(stream, range),
     };
     try {
-      await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+      await readSource(source, config, { catalog, states, http, emitter: loader.emitter(), hooks, logger, signal: abort.signal });
       await loader.ready();
     } finally {
       if (ticker) clearInterval(ticker);
@@ -259,4 +244,9 @@ export async function syncCommand<C>(source: SourceDefinition<C>, argv: string[]
       process.off('exit', releaseOnExit);
     }
   }
+}
+
+/** sync's log: lines on stderr (under the progress bar), scrubbed with the run's secrets. */
+export function syncLogger(level: Level, out: Lines, secrets: Secrets): Logger {
+  return createLogger(level, (lvl, message) => out.line(`${lvl.toLowerCase()}: ${message}`), secrets);
 }

@@ -28,7 +28,7 @@ export const endDate = utcDate('end_date').optional().meta({
   order: 2,
 });
 
-export const MAX_LOOKBACK_DAYS = 31;
+const MAX_LOOKBACK_DAYS = 31;
 export const lookbackDays = z
   .number()
   .int('lookback_days must be a whole number')

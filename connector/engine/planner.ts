@@ -9,7 +9,7 @@ export interface Window {
   end: number;
 }
 
-export interface PlanInput {
+interface PlanInput {
   /** Earliest time to read (inclusive). Floored to the bucket. */
   start: number;
   /** Latest time to read (exclusive). Ceiled to the bucket. */

@@ -2,7 +2,7 @@ import type { HttpClient } from '../http/client.js';
 import * as msg from '../protocol/messages.js';
 import type { AirbyteMessage, SyncMode } from '../protocol/messages.js';
 import { DEFAULT_MAX_ROWS_IN_FLIGHT, UnitRecords, WindowReader, type PageDecoder } from './buckets.js';
-import { ConnectorError, configError, toConnectorError, type ErrorContext } from './errors.js';
+import { configError, toConnectorError, type ErrorContext } from './errors.js';
 import type { Logger } from './logger.js';
 import { planWindows, type Window } from './planner.js';
 import { Coverage, readRanges, type StreamState } from './state.js';
@@ -36,6 +36,24 @@ export interface ConfiguredStream {
   syncMode: SyncMode;
 }
 
+/**
+ * Per-stream events of a read, for an output that acts on streams rather than on messages (the
+ * warehouse loader commits a stream's rows with its state). Each is called right after the
+ * message it matches is emitted.
+ */
+export interface StreamHooks {
+  /** Runs one stream's whole read (sync runs it in an async context that counts its requests). */
+  run?(stream: string, read: () => Promise<void>): Promise<void>;
+  /** After STARTED. */
+  onStreamStart?(stream: string): void;
+  /** A bucketed stream's reach, unix seconds: from its incremental start (state, start_date, lookback) to the read's end. */
+  onRange?(stream: string, range: { from: number; to: number }): void;
+  /** After a STATE: every record of the stream emitted before it is covered by `state`. */
+  onCheckpoint?(stream: string, state: Record<string, unknown>): void;
+  /** After the stream's last message; `error` is the message of its TRACE ERROR, if it failed. */
+  onStreamEnd?(stream: string, status: 'COMPLETE' | 'INCOMPLETE', error?: string): void;
+}
+
 export interface ReadOptions<C> {
   config: C;
   common: CommonConfig;
@@ -44,6 +62,7 @@ export interface ReadOptions<C> {
   states: ReadonlyMap<string, StreamState>;
   http: HttpClient;
   emitter: Emitter;
+  hooks?: StreamHooks;
   logger: Logger;
   clock: { now(): number };
   errorContext: ErrorContext;
@@ -72,6 +91,7 @@ export async function read<C>(o: ReadOptions<C>): Promise<ReadResult> {
   const readOne = async (configured: ConfiguredStream): Promise<void> => {
     const now = (): number => o.clock.now();
     o.emitter.emit(msg.streamStatus(configured.name, 'STARTED', now()));
+    o.hooks?.onStreamStart?.(configured.name);
     const def = byName.get(configured.name);
     try {
       if (!def) {
@@ -83,15 +103,20 @@ export async function read<C>(o: ReadOptions<C>): Promise<ReadResult> {
       if (def.kind === 'buckets') await run.readBuckets(def);
       else await run.readList(def);
       o.emitter.emit(msg.streamStatus(configured.name, 'COMPLETE', now()));
+      o.hooks?.onStreamEnd?.(configured.name, 'COMPLETE');
     } catch (err) {
       failed.push(configured.name);
       o.emitter.emit(msg.streamStatus(configured.name, 'INCOMPLETE', now()));
-      if (err instanceof Interrupted) return;
+      if (err instanceof Interrupted) {
+        o.hooks?.onStreamEnd?.(configured.name, 'INCOMPLETE');
+        return;
+      }
       const e = toConnectorError(err, o.errorContext);
       if (e.internalMessage) o.logger.debug(`${configured.name}: ${e.internalMessage}`);
       o.emitter.emit(
         msg.errorTrace({ message: e.message, internalMessage: e.internalMessage, failureType: e.failureType, stream: configured.name }, now()),
       );
+      o.hooks?.onStreamEnd?.(configured.name, 'INCOMPLETE', e.message);
     }
     await o.emitter.ready();
   };
@@ -102,7 +127,7 @@ export async function read<C>(o: ReadOptions<C>): Promise<ReadResult> {
     for (let next = queue.shift(); next; next = queue.shift()) {
       // Interrupted: streams not started yet get no status at all (the platform only trusts COMPLETE).
       if (o.signal?.aborted) return;
-      await readOne(next);
+      await (o.hooks?.run ? o.hooks.run(next.name, () => readOne(next)) : readOne(next));
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(2 * (o.concurrency ?? 1), queue.length)) }, worker));
@@ -153,6 +178,7 @@ class StreamRun<C> {
 
   private emitState(state: Record<string, unknown>): void {
     this.o.emitter.emit(msg.streamState(this.name, state, this.pending));
+    this.o.hooks?.onCheckpoint?.(this.name, state);
     this.pending = 0;
   }
 
@@ -170,13 +196,15 @@ class StreamRun<C> {
     const end = o.common.end ?? nowS + 1;
     // A range start_date..covered_from never read comes first, then lookback_days before the cursor on.
     const ranges = readRanges(o.common.start, o.common.lookbackDays, prior);
+    const from = ranges[0]?.from ?? o.common.start;
+    o.hooks?.onRange?.(this.name, { from, to: Math.min(end, nowS) });
     const windows = ranges.flatMap((r) =>
       planWindows({ start: r.from, end: Math.min(end, r.to ?? end), now: horizon, bucketSeconds: plan.bucketSeconds, maxBuckets: plan.maxBuckets }),
     );
     if (ranges.length > 1) {
       o.logger.info(`${this.name}: start_date is before the stored coverage (from ${isoTime(prior?.covered_from ?? 0)}); reading the missing range first`);
     }
-    o.logger.info(`${this.name}: ${windows.length} window(s) from ${isoTime(ranges[0]?.from ?? o.common.start)}`);
+    o.logger.info(`${this.name}: ${windows.length} window(s) from ${isoTime(from)}`);
     // The state is the coverage proven so far: a window counts up to the start of today (today's
     // bucket is not final); a backfilled range joins the stored interval only once it touches it.
     const coverage = new Coverage(prior);
@@ -184,7 +212,7 @@ class StreamRun<C> {
       coverage.add(w.start, Math.min(w.end, today));
       return coverage.state();
     };
-    const empty = Math.min(floorTo(ranges[0]?.from ?? o.common.start, plan.bucketSeconds), today);
+    const empty = Math.min(floorTo(from, plan.bucketSeconds), today);
     const finalState = ((): StreamState => {
       const sim = new Coverage(prior);
       for (const w of windows) sim.add(w.start, Math.min(w.end, today));
@@ -270,5 +298,3 @@ class StreamRun<C> {
     );
   }
 }
-
-export { ConnectorError };

@@ -15,9 +15,9 @@ import { DAY } from './time.js';
  * from start_date once (records are upserted by primary key) rather than trust coverage that
  * may never have been read.
  */
-export const STATE_VERSION = 2;
+const STATE_VERSION = 2;
 
-export const StreamStateV2 = z
+const StreamStateV2 = z
   .looseObject({
     version: z.literal(2),
     covered_from: z.number().int().nonnegative(),
@@ -38,7 +38,7 @@ const StateMessage = z.looseObject({
   }),
 });
 
-export interface StateContext {
+interface StateContext {
   /** Every stream this connector has: name -> its cursor field. */
   streams: ReadonlyMap<string, string | undefined>;
 }
@@ -71,7 +71,7 @@ export function migrateStreamState(stream: string, raw: unknown, cursorField: st
 }
 
 /** One contiguous read range: [from, to), `to` undefined for "up to the read's end". */
-export interface ReadRange {
+interface ReadRange {
   from: number;
   to?: number;
 }
@@ -80,7 +80,8 @@ export interface ReadRange {
  * What an incremental read must read, in cursor order: the range start_date..covered_from that
  * was never read (when start_date moved earlier), then from `lookback_days` before the cursor
  * on. Contiguous or overlapping ranges are merged, so with no gap this is one range. The one
- * place that turns a state and the shared date fields into a start: read and sync both use it.
+ * place that turns a state and the shared date fields into a start: read() calls it once per
+ * stream and hands the start to its hooks (StreamHooks.onRange: sync's progress).
  */
 export function readRanges(start: number, lookbackDays: number, prior: StreamState | undefined): ReadRange[] {
   if (!prior) return [{ from: start }];

@@ -80,7 +80,7 @@ export interface BucketPlan {
   toRecord(bucket: Bucket, result: unknown, index: number): Row;
 }
 
-export interface StreamBase {
+interface StreamBase {
   name: string;
   schema: JsonSchema;
   primaryKey: string[][];

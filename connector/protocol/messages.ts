@@ -4,11 +4,11 @@
  */
 
 export type FailureType = 'system_error' | 'config_error' | 'transient_error';
-export type StreamStatus = 'STARTED' | 'RUNNING' | 'COMPLETE' | 'INCOMPLETE';
+type StreamStatus = 'STARTED' | 'RUNNING' | 'COMPLETE' | 'INCOMPLETE';
 export type LogLevel = 'FATAL' | 'ERROR' | 'WARN' | 'INFO' | 'DEBUG' | 'TRACE';
 export type SyncMode = 'full_refresh' | 'incremental';
 
-export interface StreamDescriptor {
+interface StreamDescriptor {
   name: string;
   namespace?: string;
 }
@@ -31,7 +31,7 @@ export interface ConnectorSpecification {
   supported_destination_sync_modes?: string[];
 }
 
-export interface RateLimitedReason {
+interface RateLimitedReason {
   type: 'RATE_LIMITED';
   rate_limited: { quota_reset?: number };
 }
@@ -52,7 +52,7 @@ export type AirbyteMessage =
   | { type: 'CATALOG'; catalog: { streams: AirbyteStream[] } }
   | { type: 'TRACE'; trace: AirbyteTrace };
 
-export type AirbyteTrace =
+type AirbyteTrace =
   | {
       type: 'ERROR';
       emitted_at: number;

@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import { recordLine } from './lines.js';
+import { Secrets } from './secrets.js';
 
 /**
  * The one place that writes to stdout: newline-delimited JSON, one message a line.
@@ -14,7 +15,6 @@ import { recordLine } from './lines.js';
 const LINE_BREAKERS = /[\u2028\u2029\u0085]/g;
 const HAS_LINE_BREAKER = /[\u2028\u2029\u0085]/;
 const escapeLineBreakers = (ch: string): string => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
-export const REDACTED = '**********';
 
 const escapeAll = (text: string): string =>
   HAS_LINE_BREAKER.test(text) ? text.replace(LINE_BREAKERS, escapeLineBreakers) : text;
@@ -29,28 +29,14 @@ const LINE_BREAKER_BYTES = ['\u2028', '\u2029', '\u0085'].map((c) => Buffer.from
 export class NdjsonWriter<M = unknown> {
   private buffer: string[] = [];
   private bufferedBytes = 0;
-  private secrets: string[] = [];
-  private secretBytes: Buffer[] = [];
+  /** Values that must never reach the output (API keys): the CLI registers them as it reads the config. */
+  readonly secrets = new Secrets();
   private waiting: Promise<void> | null = null;
 
   constructor(
     private readonly out: Writable,
     private readonly chunkBytes = 64 * 1024,
   ) {}
-
-  /** Values that must never reach the output (API keys). Short values are ignored. */
-  addSecret(secret: string): void {
-    if (secret.length >= 6 && !this.secrets.includes(secret)) {
-      this.secrets.push(secret);
-      this.secretBytes.push(Buffer.from(secret, 'utf8'));
-    }
-  }
-
-  scrub(text: string): string {
-    let out = text;
-    for (const s of this.secrets) if (out.includes(s)) out = out.split(s).join(REDACTED);
-    return out;
-  }
 
   write(message: M): void {
     // Escaping runs once per chunk in flushBuffer (one scan of 64 KB beats one call per line).
@@ -71,9 +57,9 @@ export class NdjsonWriter<M = unknown> {
   writeLines(bytes: Uint8Array, written?: () => void): void {
     this.flushBuffer();
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const needsText = LINE_BREAKER_BYTES.some((b) => buf.includes(b)) || this.secretBytes.some((b) => buf.includes(b));
+    const needsText = LINE_BREAKER_BYTES.some((b) => buf.includes(b)) || this.secrets.foundIn(buf);
     if (needsText) {
-      this.send(this.scrub(escapeAll(buf.toString('utf8'))));
+      this.send(this.secrets.scrub(escapeAll(buf.toString('utf8'))));
       written?.();
     } else {
       this.send(buf, written);
@@ -88,7 +74,7 @@ export class NdjsonWriter<M = unknown> {
 
   private flushBuffer(): void {
     if (this.buffer.length === 0) return;
-    const chunk = this.scrub(escapeAll(this.buffer.join('\n') + '\n'));
+    const chunk = this.secrets.scrub(escapeAll(this.buffer.join('\n') + '\n'));
     this.buffer = [];
     this.bufferedBytes = 0;
     this.send(chunk);

@@ -11,7 +11,7 @@ import { openAiSource } from '../providers/openai/index.js';
  * schemas/<stream>.json (from the stream declarations). A test fails when the
  * committed files differ from what this produces.
  */
-export interface GeneratedFile {
+interface GeneratedFile {
   path: string;
   content: string;
 }

@@ -25,7 +25,7 @@ const H = 300;
 const M = { top: 12, right: 12, bottom: 30, left: 72 };
 
 /** 1, 2, 2.5 or 5 times a power of ten, so that about `ticks` steps cover `max`. */
-export function niceStep(max: number, ticks = 4): number {
+function niceStep(max: number, ticks = 4): number {
   if (!(max > 0)) return 1;
   const raw = max / ticks;
   const pow = 10 ** Math.floor(Math.log10(raw));

@@ -1,18 +1,18 @@
 import { ConnectorError } from '../engine/errors.js';
-import type { Emitter } from '../engine/read.js';
+import type { Emitter, StreamHooks } from '../engine/read.js';
 import { migrateStreamState, type StreamState } from '../engine/state.js';
 import type { StreamDef } from '../engine/stream.js';
-import type { AirbyteMessage, SyncMode } from '../protocol/messages.js';
+import type { SyncMode } from '../protocol/messages.js';
 import { firstLine, type Warehouse } from './db.js';
 import { EXIT, WarehouseError } from './exit-codes.js';
 import { createTableSql, EXTRACTED_AT, ident, STATE_TABLE, STATE_TABLE_SQL, tableLayout, toText, type TableLayout } from './schema.js';
 
 /**
- * Loads a read into DuckDB, one transaction per STATE.
+ * Loads a read into DuckDB, one transaction per checkpoint (STATE).
  *
- * Records are buffered per stream (deduplicated by primary key, last wins). When the
- * stream's STATE arrives, ONE transaction stages the buffered rows, merges them into
- * the stream's table by primary key (new rows inserted, rows whose values changed
+ * Records are buffered per stream (deduplicated by primary key, last wins). When read()
+ * checkpoints the stream (StreamHooks.onCheckpoint, with its STATE), ONE transaction stages
+ * the buffered rows, merges them into the stream's table by primary key (new rows inserted, rows whose values changed
  * updated, identical rows left alone) and upserts the STATE into `_connector_state`.
  * So the stored state never claims rows that are not in the table, and the table never
  * holds rows past the stored state: a crash at any instant leaves a consistent database
@@ -27,7 +27,7 @@ export interface LoadTarget<C = unknown> {
   mode: SyncMode;
 }
 
-export type StreamOutcome = 'pending' | 'complete' | 'failed' | 'interrupted';
+type StreamOutcome = 'pending' | 'complete' | 'failed' | 'interrupted';
 
 export interface StreamStats {
   name: string;
@@ -51,7 +51,7 @@ export interface StreamStats {
   endedAt: number | null;
 }
 
-export interface CommitInfo {
+interface CommitInfo {
   stream: string;
   rows: number;
   inserted: number;
@@ -81,7 +81,7 @@ interface StreamCtx<C> {
   types: Map<string, string>;
 }
 
-export interface LoaderOptions {
+interface LoaderOptions {
   clock: { now(): number };
   /** Streams to reset before the read: their rows and state are dropped in one transaction. */
   resets?: ReadonlySet<string>;
@@ -211,12 +211,27 @@ export class Loader<C> {
     this.o.onReset?.(stream, deleted);
   }
 
-  /** The sink the engine's read() writes to. */
+  /** The sink the engine's read() writes records to: each is buffered until its stream's next checkpoint. */
   emitter(): Emitter {
-    return { emit: (m) => this.accept(m), ready: () => this.ready() };
+    return {
+      emit: (m) => {
+        if (m.type === 'RECORD') this.record(m.record.stream, m.record.data, m.record.emitted_at);
+      },
+      emitRecord: (stream, data, emittedAt) => this.record(stream, data, emittedAt),
+      ready: () => this.ready(),
+    };
   }
 
-  /** Resolves when every STATE received so far has been committed (or its failure recorded). Never rejects. */
+  /** What read() tells the loader per stream: a checkpoint commits the rows before it with its state. */
+  hooks(): StreamHooks {
+    return {
+      onStreamStart: (stream) => this.started(stream),
+      onCheckpoint: (stream, state) => this.checkpoint(stream, state),
+      onStreamEnd: (stream, status, error) => this.ended(stream, status, error),
+    };
+  }
+
+  /** Resolves when every checkpoint received so far has been committed (or its failure recorded). Never rejects. */
   ready(): Promise<void> {
     return this.chain;
   }
@@ -229,52 +244,38 @@ export class Loader<C> {
     });
   }
 
-  accept(m: AirbyteMessage): void {
-    switch (m.type) {
-      case 'RECORD': {
-        const ctx = this.streams.get(m.record.stream);
-        if (!ctx) return;
-        const data = m.record.data;
-        const key = JSON.stringify(ctx.layout.primaryKey.map((k) => data[k] ?? null));
-        ctx.buffer.delete(key); // re-insert: keeps the latest position and value
-        ctx.buffer.set(key, { data, emittedAt: m.record.emitted_at });
-        return;
-      }
-      case 'STATE': {
-        const ctx = this.streams.get(m.state.stream.stream_descriptor.name);
-        if (!ctx) return;
-        const rows = [...ctx.buffer.values()];
-        ctx.buffer = new Map();
-        const state = m.state.stream.stream_state;
-        this.chain = this.chain.then(() => this.commitSafely(ctx, rows, state));
-        return;
-      }
-      case 'TRACE': {
-        const t = m.trace;
-        if (t.type === 'STREAM_STATUS') {
-          const ctx = this.streams.get(t.stream_status.stream_descriptor.name);
-          if (!ctx || t.stream_status.reasons) return;
-          const now = this.o.clock.now();
-          if (t.stream_status.status === 'STARTED') ctx.stats.startedAt = now;
-          if (t.stream_status.status === 'COMPLETE' || t.stream_status.status === 'INCOMPLETE') {
-            const status = t.stream_status.status;
-            ctx.buffer = new Map(); // records after the last STATE are never loaded
-            // Ended once this stream's commits have run.
-            this.chain = this.chain.then(() => {
-              ctx.readStatus = status;
-              ctx.stats.endedAt = this.o.clock.now();
-            });
-          }
-        } else if (t.type === 'ERROR') {
-          const name = t.error.stream_descriptor?.name;
-          const ctx = name ? this.streams.get(name) : undefined;
-          if (ctx && !ctx.stats.error) ctx.stats.error = t.error.message;
-        }
-        return;
-      }
-      default:
-        return;
-    }
+  private record(stream: string, data: Record<string, unknown>, emittedAt: number): void {
+    const ctx = this.streams.get(stream);
+    if (!ctx) return;
+    const key = JSON.stringify(ctx.layout.primaryKey.map((k) => data[k] ?? null));
+    ctx.buffer.delete(key); // re-insert: keeps the latest position and value
+    ctx.buffer.set(key, { data, emittedAt });
+  }
+
+  private started(stream: string): void {
+    const ctx = this.streams.get(stream);
+    if (ctx) ctx.stats.startedAt = this.o.clock.now();
+  }
+
+  /** One transaction: the rows buffered since the last checkpoint, and `state`. */
+  private checkpoint(stream: string, state: Record<string, unknown>): void {
+    const ctx = this.streams.get(stream);
+    if (!ctx) return;
+    const rows = [...ctx.buffer.values()];
+    ctx.buffer = new Map();
+    this.chain = this.chain.then(() => this.commitSafely(ctx, rows, state));
+  }
+
+  private ended(stream: string, status: 'COMPLETE' | 'INCOMPLETE', error: string | undefined): void {
+    const ctx = this.streams.get(stream);
+    if (!ctx) return;
+    if (error !== undefined && !ctx.stats.error) ctx.stats.error = error;
+    ctx.buffer = new Map(); // records after the last checkpoint are never loaded
+    // Ended once this stream's commits have run.
+    this.chain = this.chain.then(() => {
+      ctx.readStatus = status;
+      ctx.stats.endedAt = this.o.clock.now();
+    });
   }
 
   private async commitSafely(ctx: StreamCtx<C>, rows: Pending[], state: Record<string, unknown>): Promise<void> {

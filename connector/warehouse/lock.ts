@@ -9,7 +9,7 @@ import { EXIT, WarehouseError } from './exit-codes.js';
  * DuckDB's own file lock is the backstop for the instant between detecting a stale
  * lock and replacing it.
  */
-export interface LockInfo {
+interface LockInfo {
   pid: number;
   host: string;
   started: string;
@@ -20,7 +20,7 @@ const EMPTY_LOCK_GRACE_MS = 10_000;
 
 export const lockPath = (db: string): string => `${db}.lock`;
 
-export function isAlive(pid: number): boolean {
+function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -13,7 +13,7 @@ import { ident, STATE_TABLE } from './schema.js';
  * so 0.1 stays 0.1) and every sum is a DuckDB DECIMAL sum returned as text: no float
  * ever touches money. Dates are UTC days.
  */
-export interface ReportOptions {
+interface ReportOptions {
   /** Days of daily history shown, ending on the latest day with spend. */
   days: number;
   /** When the page is generated (shown on it). */
@@ -26,7 +26,7 @@ interface SpendSource {
   select: string;
 }
 
-export interface ReportData {
+interface ReportData {
   sources: SpendSource[];
   currency: string;
   otherCurrencies: Array<{ currency: string; total: string }>;
@@ -50,7 +50,7 @@ export interface ReportData {
 const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /** The spend tables present, each as a SELECT of (provider, day, currency, project_key, project, line_item, model, amount). */
-export async function spendSources(db: Warehouse): Promise<SpendSource[]> {
+async function spendSources(db: Warehouse): Promise<SpendSource[]> {
   const tables = await db.tables();
   const cols = async (t: string): Promise<Set<string>> => new Set((await db.columns(t)).keys());
   const out: SpendSource[] = [];

@@ -16,7 +16,7 @@ import { systemError } from '../engine/errors.js';
  *
  * `["x", "null"]` maps like `x`; only the primary key columns are NOT NULL.
  */
-export type SqlType = 'BIGINT' | 'DOUBLE' | 'VARCHAR' | 'DATE' | 'TIMESTAMPTZ' | 'BOOLEAN' | 'JSON';
+type SqlType = 'BIGINT' | 'DOUBLE' | 'VARCHAR' | 'DATE' | 'TIMESTAMPTZ' | 'BOOLEAN' | 'JSON';
 
 export interface Column {
   name: string;

@@ -16,7 +16,7 @@ const plural = (n: number, word: string): string => `${int(n)} ${word}${n === 1 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 const DAY_MS = 86_400_000;
 
-export function daysBetween(first: string, last: string): number {
+function daysBetween(first: string, last: string): number {
   return Math.round((Date.parse(`${last}T00:00:00Z`) - Date.parse(`${first}T00:00:00Z`)) / DAY_MS) + 1;
 }
 
@@ -103,19 +103,4 @@ export class Lines {
     this.progress.clear();
     this.term.write(`${this.scrub(text)}\n`);
   }
-}
-
-/** Masks every registered secret (6+ characters) in a text. */
-export class Secrets {
-  private readonly values: string[] = [];
-
-  add(secret: string): void {
-    if (secret.length >= 6 && !this.values.includes(secret)) this.values.push(secret);
-  }
-
-  scrub = (text: string): string => {
-    let out = text;
-    for (const s of this.values) if (out.includes(s)) out = out.split(s).join('**********');
-    return out;
-  };
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BINS, ROOT, catalog, errors, files, lastStates, ofType, records, run, states, statuses, type RunResult } from '../support/cli.js';
 import { assertProtocol, withoutIds } from '../support/invariants.js';
@@ -372,6 +372,21 @@ describe('secrets', () => {
     const f = files({ 'c.json': baseConfig() });
     const check = await cli(['check', '--config', f['c.json'] as string, '--debug']);
     expect(ofType(check.messages, 'CONNECTION_STATUS')[0]?.connectionStatus.status).toBe('FAILED');
+  });
+
+  it('given a 401 whose body echoes the key, at debug level, when syncing in Singer mode and into DuckDB then the key appears nowhere', async () => {
+    const echo = { kind: 'status' as const, status: 401, body: JSON.stringify({ error: { message: `Incorrect API key provided: ${SENTINEL}`, type: 'invalid_request_error' } }) };
+    fake.fault({ fault: echo, times: 100 });
+    const f = files({ 'c.json': baseConfig() });
+    const singer = await cli(['--config', f['c.json'] as string, '--debug']);
+    expect(singer.code).toBe(1);
+    expect(singer.stderr).toMatch(/^ERROR costs: .*\(config_error\)$/m);
+    expect(singer.stderr).toMatch(/^DEBUG /m);
+    const sync = await cli(['sync', '--config', f['c.json'] as string, '--db', join(dirname(f['c.json'] as string), 'costs.duckdb'), '--streams', 'costs', '--debug']);
+    expect(sync.code).toBe(1);
+    expect(sync.stderr).toMatch(/^costs: FAILED, /m);
+    expect(sync.stderr).toMatch(/^debug: /m);
+    for (const o of [singer, sync]) expect(`${o.stdout}${o.stderr}`).not.toContain(SENTINEL);
   });
 
   it('given a full debug read when it succeeds then logs carry URLs but never the key', async () => {

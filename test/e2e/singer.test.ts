@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { isSingerInvocation } from '../../connector/cli/singer.js';
+import { isSingerInvocation } from '../../connector/cli/singer/args.js';
 import { BINS, ROOT, catalog as airbyteCatalog, files, records as airbyteRecords, run, type Message, type RunResult } from '../support/cli.js';
 import { withoutIds } from '../support/invariants.js';
 import { errorsText, recordValidator } from '../support/protocol.js';

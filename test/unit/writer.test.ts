@@ -30,7 +30,7 @@ describe('NdjsonWriter', () => {
 
   it('given a registered secret when a message contains it then the output carries a mask instead', async () => {
     const text = await collect((w) => {
-      w.addSecret('sk-admin-supersecret');
+      w.secrets.add('sk-admin-supersecret');
       w.write({ message: 'bad key sk-admin-supersecret echoed' });
     });
     expect(text).not.toContain('sk-admin-supersecret');
@@ -74,7 +74,7 @@ describe('NdjsonWriter serialised lines (from decode workers)', () => {
 
   it('given lines holding a registered secret when written then the output carries a mask instead', async () => {
     const text = await collect((w) => {
-      w.addSecret('sk-admin-supersecret');
+      w.secrets.add('sk-admin-supersecret');
       w.writeLines(utf8(`${recordLine('costs', { echoed: 'sk-admin-supersecret' }, 1)}\n`));
     });
     expect(text).not.toContain('sk-admin-supersecret');

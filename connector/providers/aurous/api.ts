@@ -20,7 +20,6 @@ export const MAX_LIMIT = 100;
 
 /** Every `group_by` value the API reference and overview list; at most two at once. */
 export const DIMENSIONS = ['status', 'api_key_id', 'user_id', 'type', 'model'] as const;
-export type Dimension = (typeof DIMENSIONS)[number];
 export const MAX_GROUP_BY = 2;
 
 export const WIDTHS = ['1m', '5m', '15m', '1h', '1d', '7d'] as const;

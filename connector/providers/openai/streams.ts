@@ -192,4 +192,3 @@ export const USAGE_REPORTS: readonly ReportDecl[] = [
 ];
 
 export const REPORTS: readonly ReportDecl[] = [COSTS, ...USAGE_REPORTS];
-export { USAGE_LIMITS };

@@ -1,0 +1,105 @@
+import type { Writable } from 'node:stream';
+import { ConnectorError, configError, toConnectorError } from '../../engine/errors.js';
+import { createLogger, levelFromEnv, type Logger } from '../../engine/logger.js';
+import type { ConfiguredStream } from '../../engine/read.js';
+import { errorContext, type SourceDefinition } from '../../engine/source.js';
+import type { StreamDef } from '../../engine/stream.js';
+import { NdjsonWriter } from '../../protocol/writer.js';
+import { loadConfig, readJsonFile, readStateText } from '../inputs.js';
+import { httpClientFor, readSource, withStopSignals } from '../runtime.js';
+import { connectionSpecification } from '../spec.js';
+import { parseFlags, USAGE, type Flags } from './args.js';
+import { METHOD_TO_MODE, selectAll, selectFromCatalog, singerCatalog } from './catalog.js';
+import { SingerEmitter, type SingerMessage } from './emit.js';
+import { parseSingerState, statesFromBookmarks } from './state.js';
+
+/**
+ * Singer mode of the same binaries (https://github.com/singer-io/getting-started):
+ *
+ *   source-x --config CONFIG --discover                      -> a Singer catalog on stdout
+ *   source-x --config CONFIG [--state STATE] [--catalog CATALOG | --properties CATALOG]
+ *                                                            -> SCHEMA / RECORD / STATE lines
+ *
+ * The sync is the engine's Airbyte read() with a translating Emitter: RECORD -> SCHEMA (once,
+ * before the stream's first RECORD) + RECORD; per-stream STATE -> STATE {bookmarks: {...}}
+ * carrying every stream's bookmark; STREAM_STATUS, ERROR and LOG -> stderr lines. stdout only
+ * ever holds Singer messages.
+ */
+
+/** Singer mode's output: messages on stdout, log lines on stderr, both scrubbed with the writer's secrets. */
+export function singerRuntime(debug: boolean, out: Writable = process.stdout, err: Writable = process.stderr) {
+  const writer = new NdjsonWriter<SingerMessage>(out);
+  const toStderr = (line: string): void => void err.write(`${writer.secrets.scrub(line)}\n`);
+  const logger = createLogger(levelFromEnv(process.env, debug), (level, message) => toStderr(`${level} ${message}`), writer.secrets);
+  return { writer, logger, toStderr };
+}
+
+/** The Singer CLI for one source. Like the Airbyte CLI it never calls process.exit. */
+export async function singerMain<C>(source: SourceDefinition<C>, argv: string[]): Promise<void> {
+  let flags: Flags;
+  try {
+    flags = parseFlags(argv);
+  } catch (err) {
+    process.stderr.write(`CRITICAL ${(err as Error).message}. ${USAGE(source.name)}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const { writer, logger, toStderr } = singerRuntime(flags.debug === true);
+  let exitCode = 0;
+  try {
+    exitCode = await singerDispatch(source, flags, writer, logger);
+  } catch (err) {
+    const e = toConnectorError(err, errorContext(source));
+    if (!(err instanceof ConnectorError) && err instanceof Error) logger.debug(err.stack ?? err.message);
+    toStderr(`CRITICAL ${e.message} (${e.failureType})`);
+    exitCode = 1;
+  }
+  await writer.close();
+  process.exitCode = exitCode;
+}
+
+async function writeText(text: string, scrub: (t: string) => string): Promise<void> {
+  await new Promise<void>((resolve) => process.stdout.write(scrub(text), () => resolve()));
+}
+
+async function singerDispatch<C>(source: SourceDefinition<C>, flags: Flags, writer: NdjsonWriter<SingerMessage>, logger: Logger): Promise<number> {
+  const { scrub } = writer.secrets;
+  if (flags.version) {
+    await writeText(`${source.name} ${source.version}\n`, scrub);
+    return 0;
+  }
+  if (flags.about) {
+    const about = { name: source.name, version: source.version, capabilities: ['catalog', 'discover', 'state', 'about'], settings: connectionSpecification(source) };
+    await writeText(`${JSON.stringify(about, null, 2)}\n`, scrub);
+    return 0;
+  }
+  if (!flags.config) throw configError(`--config FILE is required. ${USAGE(source.name)}`);
+  const config = loadConfig(source, flags.config, writer.secrets);
+  if (flags.discover) {
+    await writeText(`${JSON.stringify(singerCatalog(source.streams), null, 2)}\n`, scrub);
+    return 0;
+  }
+  if (flags.catalog && flags.properties) throw configError('Pass either --catalog or --properties, not both.');
+  const catalogPath = flags.catalog ?? flags.properties;
+  const selection = catalogPath ? selectFromCatalog(readJsonFile(flags.catalog ? 'catalog' : 'properties', catalogPath), source.streams) : selectAll(source.streams);
+  if (selection.length === 0) logger.warn('the catalog selects no stream: nothing to sync (set "selected": true in a stream\'s metadata)');
+
+  const bookmarks = parseSingerState(readStateText(flags.state));
+  const states = statesFromBookmarks(bookmarks, source.streams, (m) => logger.warn(m));
+
+  const http = httpClientFor(source, config, { logger, redact: scrub });
+  const emitter = new SingerEmitter(writer, logger, selection, source.streams as ReadonlyArray<StreamDef<unknown>>, bookmarks);
+  const catalog: ConfiguredStream[] = selection.map((s) => ({ name: s.name, syncMode: METHOD_TO_MODE[s.method] }));
+  return withStopSignals((m) => logger.warn(m), async (signal) => {
+    const result = await readSource(source, config, { catalog, states, http, emitter, logger, signal });
+    if (signal.aborted) {
+      logger.error('Interrupted by a signal; the next sync resumes from the last STATE.');
+      return 1;
+    }
+    if (result.failed.length > 0) {
+      logger.error(`streams that did not sync: ${result.failed.join(', ')}`);
+      return 1;
+    }
+    return 0;
+  });
+}
