@@ -1,7 +1,7 @@
 # One Dockerfile for every connector of this repository; the build argument picks which:
 #   docker build --build-arg CONNECTOR=source-openai-costs -t ai-spend/source-openai-costs:0.1.0 -t source-openai-costs .
 #   docker run --rm source-openai-costs spec
-# CONNECTOR: source-openai-costs | source-anthropic-costs | source-aurous-usage
+# CONNECTOR: a connector of the registry, connector/connectors.ts.
 # VERSION must equal package.json "version" and dockerImageTag in connectors/<name>/metadata.yaml
 # (test/acceptance checks the default; scripts/test-image.sh passes it explicitly).
 ARG NODE_IMAGE=node:22-bookworm-slim
@@ -26,6 +26,7 @@ COPY --from=build /build/package.json ./package.json
 COPY --from=build /build/node_modules ./node_modules
 COPY --from=build /build/dist ./dist
 # main.js -> this connector's entry, so ENTRYPOINT stays one literal for every connector.
+# The case is written from connector/connectors.ts by `npm run generate`: do not edit it by hand.
 RUN case "$CONNECTOR" in \
       source-openai-costs) provider=openai ;; \
       source-anthropic-costs) provider=anthropic ;; \

@@ -6,7 +6,8 @@
 #   exit != 0), and Singer --discover and sync. Every stdout line is validated against
 #   ../shared/specs/airbyte_protocol.json, exit codes are asserted, and no secret may be printed.
 #
-# usage: scripts/test-image.sh [CONNECTOR...]   (default: every connector of test/acceptance/connectors.ts)
+# usage: scripts/test-image.sh [CONNECTOR...]   (default: every connector of the registry, connector/connectors.ts,
+# as package.json "bin" lists them: generated from it, and a test keeps them equal)
 # Uses docker when it has an engine (docker info), else podman; installs podman and a local
 # node:22-bookworm-slim base image with ../shared/tools/container-env.sh when neither is ready.
 set -euo pipefail
@@ -36,7 +37,7 @@ fi
 if [ "$#" -gt 0 ]; then
   CONNECTORS=("$@")
 else
-  mapfile -t CONNECTORS < <(grep -oE "^  name: 'source-[a-z-]+'" test/acceptance/connectors.ts | sed -E "s/.*'(.*)'/\1/")
+  mapfile -t CONNECTORS < <(node -p "Object.keys(require('./package.json').bin).join('\\n')")
 fi
 echo "test-image: $ENGINE, version $VERSION, connectors: ${CONNECTORS[*]}"
 
