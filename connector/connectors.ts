@@ -17,6 +17,7 @@ export interface Connector<P extends string = string> {
   readonly source: () => Promise<SourceDefinition<unknown>>;
 }
 
+/** One line per connector. */
 const LIST = [
   { name: 'source-openai-costs', provider: 'openai', source: async () => (await import('./providers/openai/index.js')).openAiSource },
   { name: 'source-anthropic-costs', provider: 'anthropic', source: async () => (await import('./providers/anthropic/index.js')).anthropicSource },
@@ -24,7 +25,7 @@ const LIST = [
 ] as const satisfies readonly Connector[];
 
 export const CONNECTORS: ReadonlyArray<Connector<Provider>> = LIST;
-/** The registered provider folders, as a type: a map keyed by it (the acceptance harnesses) must name every connector. */
+/** The registered provider folders, as a type: a map keyed by it (the acceptance fixtures, the golden ids' configs) must name every connector. */
 export type Provider = (typeof LIST)[number]['provider'];
 
 /** The executable of a connector, relative to the package root (package.json "bin", the image's main.js). */

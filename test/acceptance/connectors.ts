@@ -110,8 +110,8 @@ const aurous: Fixture = {
   },
 };
 
-/** One harness per registered provider: a connector added to the registry without one does not compile. */
-const HARNESSES: Record<Provider, Fixture> = { openai, anthropic, aurous };
+/** One fixture per registered provider: a connector added to the registry without one does not compile. */
+const FIXTURES: Record<Provider, Fixture> = { openai, anthropic, aurous };
 
 export const CONNECTORS: readonly AcceptanceConnector[] = REGISTRY.map((c) => ({
   name: c.name,
@@ -119,7 +119,7 @@ export const CONNECTORS: readonly AcceptanceConnector[] = REGISTRY.map((c) => ({
   bin: BINS[c.provider],
   specFile: join(CONTRACTS[c.provider], 'spec.json'),
   schemaDir: join(CONTRACTS[c.provider], 'schemas'),
-  ...HARNESSES[c.provider],
+  ...FIXTURES[c.provider],
 }));
 
 export function connectorByName(name: string): AcceptanceConnector {
