@@ -1,7 +1,7 @@
 # One Dockerfile for every connector of this repository; the build argument picks which:
 #   docker build --build-arg CONNECTOR=source-openai-costs -t ai-spend/source-openai-costs:0.1.0 -t source-openai-costs .
 #   docker run --rm source-openai-costs spec
-# CONNECTOR: source-openai-costs | source-anthropic-costs | source-aurous-usage
+# CONNECTOR: a connector of the registry, connector/connectors.ts.
 # VERSION must equal package.json "version" and dockerImageTag in connectors/<name>/metadata.yaml
 # (test/acceptance checks the default; scripts/test-image.sh passes it explicitly).
 ARG NODE_IMAGE=node:22-bookworm-slim
@@ -13,11 +13,23 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY connector ./connector
 RUN npm run build \
- && npm prune --omit=dev --no-audit --no-fund \
+ && npm prune --omit=dev --omit=optional --no-audit --no-fund \
  && rm -rf dist/tools \
  && find dist -name '*.map' -delete
 
-FROM ${NODE_IMAGE}
+# The runtime: the base without npm, corepack and yarn (a connector installs nothing when it runs),
+# man pages and message catalogues; copied into an empty image as one layer, so that what is
+# removed is gone from the image instead of hidden under a later layer.
+FROM ${NODE_IMAGE} AS runtime
+RUN rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
+      /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-* /usr/local/include \
+      /usr/share/locale /usr/share/man /usr/share/info \
+ && node --version
+
+FROM scratch
+COPY --from=runtime / /
+# The base image's PATH (its NODE_VERSION is informational: nothing reads it).
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 ARG CONNECTOR=source-openai-costs
 ARG VERSION=0.1.0
 ENV NODE_ENV=production
@@ -26,6 +38,7 @@ COPY --from=build /build/package.json ./package.json
 COPY --from=build /build/node_modules ./node_modules
 COPY --from=build /build/dist ./dist
 # main.js -> this connector's entry, so ENTRYPOINT stays one literal for every connector.
+# The case is written from connector/connectors.ts by `npm run generate`: do not edit it by hand.
 RUN case "$CONNECTOR" in \
       source-openai-costs) provider=openai ;; \
       source-anthropic-costs) provider=anthropic ;; \

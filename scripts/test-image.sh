@@ -3,10 +3,12 @@
 # Airbyte does, against the fake provider API running on this host (--network host):
 #   image config (labels = metadata.yaml, AIRBYTE_ENTRYPOINT = ENTRYPOINT, user node),
 #   spec (no mounts), check, discover, a short read, a read with an invalid catalog (TRACE ERROR,
-#   exit != 0), and Singer --discover and sync. Every stdout line is validated against
+#   exit != 0), Singer --discover and sync, and `sync` into DuckDB, which is not in the image (one
+#   line saying how to install it, exit 2). Every stdout line is validated against
 #   ../shared/specs/airbyte_protocol.json, exit codes are asserted, and no secret may be printed.
 #
-# usage: scripts/test-image.sh [CONNECTOR...]   (default: every connector of test/acceptance/connectors.ts)
+# usage: scripts/test-image.sh [CONNECTOR...]   (default: every connector of the registry, connector/connectors.ts,
+# as package.json "bin" lists them: generated from it, and a test keeps them equal)
 # Uses docker when it has an engine (docker info), else podman; installs podman and a local
 # node:22-bookworm-slim base image with ../shared/tools/container-env.sh when neither is ready.
 set -euo pipefail
@@ -36,7 +38,7 @@ fi
 if [ "$#" -gt 0 ]; then
   CONNECTORS=("$@")
 else
-  mapfile -t CONNECTORS < <(grep -oE "^  name: 'source-[a-z-]+'" test/acceptance/connectors.ts | sed -E "s/.*'(.*)'/\1/")
+  mapfile -t CONNECTORS < <(node -p "Object.keys(require('./package.json').bin).join('\\n')")
 fi
 echo "test-image: $ENGINE, version $VERSION, connectors: ${CONNECTORS[*]}"
 
@@ -84,6 +86,7 @@ for CONNECTOR in "${CONNECTORS[@]}"; do
   run read-fail "$IMAGE" read --config /data/config.json --catalog /data/bad-catalog.json
   run singer-discover "$IMAGE" --config /data/config.json --discover
   run singer-sync "$IMAGE" --config /data/config.json
+  run sync "$IMAGE" sync --config /data/config.json --db /tmp/costs.duckdb
 
   kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
   echo "ok   $CONNECTOR image in $((SECONDS - start)) s"

@@ -1,41 +1,67 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { specification } from '../cli/spec.js';
-import type { SourceDefinition } from '../engine/source.js';
-import { anthropicSource } from '../providers/anthropic/index.js';
-import { aurousSource } from '../providers/aurous/index.js';
-import { openAiSource } from '../providers/openai/index.js';
+import { CONNECTORS, contractsDirOf, entryOf } from '../connectors.js';
 
 /**
- * Writes the generated contract files: spec.json (from the zod config) and
- * schemas/<stream>.json (from the stream declarations). A test fails when the
- * committed files differ from what this produces.
+ * Writes the files derived from the registry (connector/connectors.ts): each connector's
+ * connectors/<name>/spec.json (from its zod config) and schemas/<stream>.json (from its stream
+ * declarations), package.json "bin" (and the lock file's copy of it) and the Dockerfile's
+ * CONNECTOR case. A test fails when the committed files differ from what this produces, so a
+ * connector is added by one registry line and `npm run generate`, never by hand in those files.
  */
 interface GeneratedFile {
   path: string;
   content: string;
 }
 
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const json = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
+const committed = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
 
-export function generatedFiles(): GeneratedFile[] {
-  const sources: Array<[SourceDefinition<never>, string]> = [
-    [openAiSource as unknown as SourceDefinition<never>, ''],
-    [anthropicSource as unknown as SourceDefinition<never>, 'connectors/source-anthropic-costs'],
-    [aurousSource as unknown as SourceDefinition<never>, 'connectors/source-aurous-usage'],
+/** package.json, or the lock file's root package, with "bin" from the registry (key order otherwise kept). */
+function withBin(text: string, lock: boolean): string {
+  const pkg = JSON.parse(text) as { packages: Record<string, Record<string, unknown>> } & Record<string, unknown>;
+  const bin = Object.fromEntries(CONNECTORS.map((c) => [c.name, entryOf(c)]));
+  // npm keeps the lock file's bin sorted by name; package.json keeps the registry's order.
+  const root = lock ? pkg.packages[''] : pkg;
+  if (!root) throw new Error('package-lock.json has no root package');
+  root.bin = lock ? Object.fromEntries(Object.entries(bin).sort(([a], [b]) => a.localeCompare(b))) : bin;
+  return json(pkg);
+}
+
+/** The Dockerfile with its CONNECTOR -> provider case written from the registry. */
+function withConnectorCase(text: string): string {
+  const names = CONNECTORS.map((c) => c.name);
+  const alternatives = `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
+  const cases = [
+    ...CONNECTORS.map((c) => `      ${c.name}) provider=${c.provider} ;; \\`),
+    `      *) echo "unknown CONNECTOR '$CONNECTOR': use ${alternatives}" >&2; exit 1 ;; \\`,
   ];
+  const block = /^(RUN case "\$CONNECTOR" in \\\n)(?:.*\n)*?( {4}esac \\\n)/m;
+  if (!block.test(text)) throw new Error('Dockerfile: no `RUN case "$CONNECTOR" in ... esac` block to generate');
+  return text.replace(block, (_all, head: string, tail: string) => `${head}${cases.join('\n')}\n${tail}`);
+}
+
+export async function generatedFiles(): Promise<GeneratedFile[]> {
   const files: GeneratedFile[] = [];
-  for (const [source, dir] of sources) {
+  for (const c of CONNECTORS) {
+    const source = await c.source();
+    const dir = contractsDirOf(c);
     files.push({ path: join(dir, 'spec.json'), content: json(specification(source)) });
     for (const s of source.streams) files.push({ path: join(dir, 'schemas', `${s.name}.json`), content: json(s.schema) });
   }
+  files.push({ path: 'package.json', content: withBin(committed('package.json'), false) });
+  files.push({ path: 'package-lock.json', content: withBin(committed('package-lock.json'), true) });
+  files.push({ path: 'Dockerfile', content: withConnectorCase(committed('Dockerfile')) });
   return files;
 }
 
 if (process.argv[1] && import.meta.url === `file://${process.argv[1]}`) {
-  for (const f of generatedFiles()) {
-    mkdirSync(dirname(f.path) || '.', { recursive: true });
-    writeFileSync(f.path, f.content);
+  for (const f of await generatedFiles()) {
+    mkdirSync(dirname(join(ROOT, f.path)), { recursive: true });
+    writeFileSync(join(ROOT, f.path), f.content);
     process.stderr.write(`wrote ${f.path}\n`);
   }
 }

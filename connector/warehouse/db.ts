@@ -1,6 +1,25 @@
 import { existsSync } from 'node:fs';
-import { DuckDBInstance, type DuckDBAppender, type DuckDBConnection, type DuckDBValue, type Json } from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBValue, Json } from '@duckdb/node-api';
 import { WarehouseError, EXIT } from './exit-codes.js';
+
+/** What `sync` and `report` say when the optional dependency is not installed (the connector images leave it out). */
+export const DUCKDB_MISSING =
+  'DuckDB is not installed: sync and report need the optional dependency @duckdb/node-api; install it with `npm install @duckdb/node-api` (or `npm ci` without --omit=optional). The connector images leave it out: run sync and report from an npm install.';
+
+/**
+ * DuckDB, loaded when a database is opened and not before: it is an optional dependency
+ * (70 MB of native library), so spec/check/discover/read never load it and run without it.
+ */
+async function duckdb(): Promise<typeof import('@duckdb/node-api')> {
+  try {
+    return await import('@duckdb/node-api');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    // The package itself, or its native bindings package, is missing.
+    if ((e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND') && /@duckdb\//.test(e.message)) throw new WarehouseError(EXIT.usage, DUCKDB_MISSING, e.message);
+    throw err;
+  }
+}
 
 export type Row = Record<string, Json>;
 
@@ -16,6 +35,7 @@ export class Warehouse {
   ) {}
 
   static async open(path: string, opts: { readOnly?: boolean } = {}): Promise<Warehouse> {
+    const { DuckDBInstance } = await duckdb();
     if (opts.readOnly && !existsSync(path)) {
       throw new WarehouseError(EXIT.usage, `Database '${path}' does not exist; run sync first or pass the right --db.`);
     }

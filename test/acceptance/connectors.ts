@@ -1,13 +1,15 @@
 import { join } from 'node:path';
-import { BINS, ROOT } from '../support/cli.js';
+import { CONNECTORS as REGISTRY, type Provider } from '../../connector/connectors.js';
+import { BINS, CONTRACTS } from '../support/cli.js';
 import { FakeAnthropic } from '../fake/anthropic.js';
 import { FakeAurous } from '../fake/aurous.js';
 import { FakeOpenAi } from '../fake/openai.js';
 
 /**
  * The connectors the acceptance suite (acceptance.test.ts) and the image smoke test
- * (scripts/test-image.sh via serve.ts) run against: how to start each one's fake API and the
- * inputs CAT would take from acceptance-test-config.yml (config, future state, empty streams).
+ * (scripts/test-image.sh via serve.ts) run against: every connector of the registry
+ * (connector/connectors.ts), with how to start its fake API and the inputs CAT would take from
+ * acceptance-test-config.yml (config, future state, empty streams).
  */
 export interface Harness {
   /** A config that reads the fake's data; dates fixed in the past so reads are reproducible. */
@@ -23,7 +25,7 @@ export interface AcceptanceConnector {
   /** Executable, image and metadata name. */
   name: string;
   /** dist/providers/<provider>/main.js */
-  provider: 'openai' | 'anthropic' | 'aurous';
+  provider: Provider;
   bin: string;
   /** The committed spec the `spec` output must equal (CAT spec_path). */
   specFile: string;
@@ -50,12 +52,10 @@ export const farFuture = (streams: readonly string[]): unknown[] =>
 
 const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
 
-export const openai: AcceptanceConnector = {
-  name: 'source-openai-costs',
-  provider: 'openai',
-  bin: BINS.openai,
-  specFile: join(ROOT, 'spec.json'),
-  schemaDir: join(ROOT, 'schemas'),
+/** What only the tests know about a connector: its fake API and CAT's inputs. The registry gives the rest. */
+type Fixture = Omit<AcceptanceConnector, 'name' | 'provider' | 'bin' | 'specFile' | 'schemaDir'>;
+
+const openai: Fixture = {
   apiHost: 'api.openai.com',
   keyField: 'admin_api_key',
   emptyStreams: [],
@@ -75,12 +75,7 @@ export const openai: AcceptanceConnector = {
   },
 };
 
-export const anthropic: AcceptanceConnector = {
-  name: 'source-anthropic-costs',
-  provider: 'anthropic',
-  bin: BINS.anthropic,
-  specFile: join(ROOT, 'connectors/source-anthropic-costs/spec.json'),
-  schemaDir: join(ROOT, 'connectors/source-anthropic-costs/schemas'),
+const anthropic: Fixture = {
   apiHost: 'api.anthropic.com',
   keyField: 'admin_api_key',
   emptyStreams: [],
@@ -98,12 +93,7 @@ export const anthropic: AcceptanceConnector = {
   },
 };
 
-export const aurous: AcceptanceConnector = {
-  name: 'source-aurous-usage',
-  provider: 'aurous',
-  bin: BINS.aurous,
-  specFile: join(ROOT, 'connectors/source-aurous-usage/spec.json'),
-  schemaDir: join(ROOT, 'connectors/source-aurous-usage/schemas'),
+const aurous: Fixture = {
   apiHost: 'api.aurous-labs.com',
   keyField: 'api_key',
   emptyStreams: [],
@@ -120,7 +110,17 @@ export const aurous: AcceptanceConnector = {
   },
 };
 
-export const CONNECTORS: readonly AcceptanceConnector[] = [openai, anthropic, aurous];
+/** One fixture per registered provider: a connector added to the registry without one does not compile. */
+const FIXTURES: Record<Provider, Fixture> = { openai, anthropic, aurous };
+
+export const CONNECTORS: readonly AcceptanceConnector[] = REGISTRY.map((c) => ({
+  name: c.name,
+  provider: c.provider,
+  bin: BINS[c.provider],
+  specFile: join(CONTRACTS[c.provider], 'spec.json'),
+  schemaDir: join(CONTRACTS[c.provider], 'schemas'),
+  ...FIXTURES[c.provider],
+}));
 
 export function connectorByName(name: string): AcceptanceConnector {
   const c = CONNECTORS.find((x) => x.name === name);

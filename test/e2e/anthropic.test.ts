@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BINS, ROOT, catalog, errors, files, lastStates, ofType, records, run, states, statuses, type RunResult } from '../support/cli.js';
+import { BINS, CONTRACTS, catalog, errors, files, lastStates, ofType, records, run, states, statuses, type RunResult } from '../support/cli.js';
 import { assertProtocol } from '../support/invariants.js';
 import {
   ANTHROPIC_VERSION,
@@ -28,7 +28,7 @@ import type { LoggedRequest } from '../fake/server.js';
 const KEY = 'sk-ant-admin01-E2E-SENTINEL-9f8e7d6c5b4a';
 const FIRST = Date.UTC(2025, 8, 1) / 1000; // 2025-09-01
 const DAYS = 60; // through 2025-10-30
-const DIR = join(ROOT, 'connectors/source-anthropic-costs');
+const DIR = CONTRACTS.anthropic;
 const REPORTS = ['cost_report', 'usage_messages', 'usage_claude_code'] as const;
 const ENTITIES = ['workspaces', 'api_keys', 'users'] as const;
 const ALL = [...REPORTS, ...ENTITIES];

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BINS, ROOT, catalog, errors, files, lastStates, ofType, records, run, states, statuses, type RunResult } from '../support/cli.js';
+import { BINS, CONTRACTS, catalog, errors, files, lastStates, ofType, records, run, states, statuses, type RunResult } from '../support/cli.js';
 import { assertProtocol, withoutIds } from '../support/invariants.js';
 import { AUROUS_VERSION, DAY, FakeAurous, FINGERPRINT_MISMATCH, type Dim, type FakeAurousOptions, type Filters, type Width } from '../fake/aurous.js';
 
@@ -13,7 +13,7 @@ import { AUROUS_VERSION, DAY, FakeAurous, FINGERPRINT_MISMATCH, type Dim, type F
 const KEY = 'al_live_SENTINEL_4f7a1c9e2b3d';
 const FIRST = Date.UTC(2026, 5, 1) / 1000; // 2026-06-01
 const DAYS = 120;
-const DIR = join(ROOT, 'connectors/source-aurous-usage');
+const DIR = CONTRACTS.aurous;
 const schema = JSON.parse(readFileSync(join(DIR, 'schemas/usage.json'), 'utf8')) as Record<string, unknown>;
 const day = (isoDate: string): number => Date.parse(`${isoDate}T00:00:00Z`) / 1000;
 const outputs: RunResult[] = [];

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Ajv from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY, FakeOpenAi } from '../fake/openai.js';
-import { BINS, ROOT, catalog, errors, files, lastStates, records, run, states, type Message, type RunResult } from '../support/cli.js';
+import { BINS, CONTRACTS, ROOT, catalog, errors, files, lastStates, records, run, states, type Message, type RunResult } from '../support/cli.js';
 import { assertProtocol, withoutIds } from '../support/invariants.js';
 import { nanosToDecimal, query, runCli, trimDecimal } from '../support/warehouse.js';
 
@@ -20,7 +20,7 @@ const END = FIRST + DAYS * DAY;
 const GROUPING = ['project_id', 'line_item'] as const;
 const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
 const iso = (s: number): string => new Date(s * 1000).toISOString().slice(0, 10);
-const schema = JSON.parse(readFileSync(join(ROOT, 'schemas/costs.json'), 'utf8')) as Record<string, unknown>;
+const schema = JSON.parse(readFileSync(join(CONTRACTS.openai, 'schemas/costs.json'), 'utf8')) as Record<string, unknown>;
 const validateState = new Ajv.default({ strict: false }).compile(JSON.parse(readFileSync(join(ROOT, 'state/state.schema.json'), 'utf8')) as object);
 
 let fake: FakeOpenAi;

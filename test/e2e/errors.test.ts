@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeAnthropic } from '../fake/anthropic.js';
 import { FakeAurous } from '../fake/aurous.js';
 import { DAY, FakeOpenAi } from '../fake/openai.js';
-import { BINS, ROOT, catalog, errors, files, ofType, run, statuses, type RunResult } from '../support/cli.js';
+import { BINS, CONTRACTS, ROOT, catalog, errors, files, ofType, run, statuses, type RunResult } from '../support/cli.js';
 import { assertProtocol } from '../support/invariants.js';
 import { runCli, type CliResult } from '../support/warehouse.js';
 
@@ -40,11 +40,6 @@ afterAll(async () => {
 
 const KEY_FIELD: Record<Provider, string> = { openai: 'admin_api_key', anthropic: 'admin_api_key', aurous: 'api_key' };
 const STREAM: Record<Provider, string> = { openai: 'costs', anthropic: 'cost_report', aurous: 'usage' };
-const SPEC: Record<Provider, string> = {
-  openai: 'spec.json',
-  anthropic: 'connectors/source-anthropic-costs/spec.json',
-  aurous: 'connectors/source-aurous-usage/spec.json',
-};
 const NAME: Record<Provider, string> = { openai: 'source-openai-costs', anthropic: 'source-anthropic-costs', aurous: 'source-aurous-usage' };
 const PROVIDERS: Provider[] = ['openai', 'anthropic', 'aurous'];
 
@@ -56,7 +51,7 @@ const config = (p: Provider, extra: Record<string, unknown> = {}): Record<string
 
 /** The published config fields (spec.json), in order: what an unknown-field message must list. */
 function specFields(p: Provider, nested?: string): string[] {
-  const spec = JSON.parse(readFileSync(join(ROOT, SPEC[p]), 'utf8')) as { connectionSpecification: { properties: Record<string, { properties?: Record<string, unknown> }> } };
+  const spec = JSON.parse(readFileSync(join(CONTRACTS[p], 'spec.json'), 'utf8')) as { connectionSpecification: { properties: Record<string, { properties?: Record<string, unknown> }> } };
   const props = spec.connectionSpecification.properties;
   return Object.keys(nested ? (props[nested]?.properties ?? {}) : props);
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BINS, ROOT, catalog, errors, files, lastStates, ofType, records, run, states, statuses, type RunResult } from '../support/cli.js';
+import { BINS, CONTRACTS, catalog, errors, files, lastStates, ofType, records, run, states, statuses, type RunResult } from '../support/cli.js';
 import { assertProtocol, withoutIds } from '../support/invariants.js';
 import { DAY, FakeOpenAi, rateLimitFault, shouldRetryFault } from '../fake/openai.js';
 import type { Fault, LoggedRequest } from '../fake/server.js';
@@ -13,7 +13,7 @@ import type { Fault, LoggedRequest } from '../fake/server.js';
 const SENTINEL = 'sk-admin-SENTINEL-7c1e9f3a2b4d5e6f';
 const FIRST = Date.UTC(2025, 8, 1) / 1000;
 const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
-const schema = JSON.parse(readFileSync(join(ROOT, 'schemas/costs.json'), 'utf8')) as Record<string, unknown>;
+const schema = JSON.parse(readFileSync(join(CONTRACTS.openai, 'schemas/costs.json'), 'utf8')) as Record<string, unknown>;
 const outputs: RunResult[] = [];
 
 let fake: FakeOpenAi;

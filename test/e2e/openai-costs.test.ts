@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BINS, ROOT, catalog, errors, files, lastStates, ofType, records, run, states, statuses } from '../support/cli.js';
+import { BINS, CONTRACTS, ROOT, catalog, errors, files, lastStates, ofType, records, run, states, statuses } from '../support/cli.js';
 import { assertProtocol, withoutIds } from '../support/invariants.js';
 import { API_KEY_ID_FLOOR, API_KEY_ID_FLOOR_MESSAGE, COSTS_GROUP_BY_REFUSED, DAY, FakeOpenAi, INVALID_TOKEN_MESSAGE, type FakeOpenAiOptions } from '../fake/openai.js';
 import { query, runCli } from '../support/warehouse.js';
@@ -10,7 +10,7 @@ import { query, runCli } from '../support/warehouse.js';
 const KEY = 'sk-admin-e2e-costs-5f1d2c3b4a';
 const FIRST = Date.UTC(2025, 8, 1) / 1000; // 2025-09-01
 const DAYS = 120; // through 2025-12-29
-const schema = JSON.parse(readFileSync(join(ROOT, 'schemas/costs.json'), 'utf8')) as Record<string, unknown>;
+const schema = JSON.parse(readFileSync(join(CONTRACTS.openai, 'schemas/costs.json'), 'utf8')) as Record<string, unknown>;
 const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
 
 const ORG = { firstDay: FIRST, days: DAYS, projects: 4, lineItems: 5, adminKey: KEY, emptyEvery: 9 };
@@ -437,7 +437,7 @@ describe('source-openai-costs spec, check and discover', () => {
     assertProtocol(result, { streams: [] });
     expect(result.messages).toHaveLength(1);
     const spec = result.messages[0]?.spec;
-    expect(spec).toEqual(JSON.parse(readFileSync(join(ROOT, 'spec.json'), 'utf8')));
+    expect(spec).toEqual(JSON.parse(readFileSync(join(CONTRACTS.openai, 'spec.json'), 'utf8')));
     const text = JSON.stringify(spec);
     expect(text).not.toContain('$ref');
     expect(text).not.toContain('"additionalProperties":false');

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { USAGE_LIMITS } from '../../connector/providers/openai/api.js';
 import { REPORTS } from '../../connector/providers/openai/streams.js';
-import { BINS, ROOT, catalog, errors, files, lastStates, ofType, records, run, states, type Message } from '../support/cli.js';
+import { BINS, CONTRACTS, catalog, errors, files, lastStates, ofType, records, run, states, type Message } from '../support/cli.js';
 import { assertProtocol, withoutIds } from '../support/invariants.js';
 import { SHARED_SPECS } from '../support/protocol.js';
 import { DAY, FakeOpenAi } from '../fake/openai.js';
@@ -23,7 +23,7 @@ const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
 type Row = Record<string, unknown>;
 const USAGE = USAGE_ENDPOINTS.map((e) => e.stream);
 const ENTITIES = ['projects', 'users', 'project_api_keys'];
-const schemaOf = (s: string): Record<string, unknown> => JSON.parse(readFileSync(join(ROOT, `schemas/${s}.json`), 'utf8')) as Record<string, unknown>;
+const schemaOf = (s: string): Record<string, unknown> => JSON.parse(readFileSync(join(CONTRACTS.openai, `schemas/${s}.json`), 'utf8')) as Record<string, unknown>;
 const SCHEMAS = Object.fromEntries([...USAGE, ...ENTITIES].map((s) => [s, schemaOf(s)]));
 const schemasFor = (streams: readonly string[]) => Object.fromEntries(streams.map((s) => [s, SCHEMAS[s] as Record<string, unknown>]));
 /** Every dimension of the endpoint: the default grouping. */

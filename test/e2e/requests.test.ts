@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BINS, ROOT, catalog, files, ofType, records, run, states } from '../support/cli.js';
+import { BINS, CONTRACTS, catalog, files, ofType, records, run, states } from '../support/cli.js';
 import { assertProtocol, withoutIds } from '../support/invariants.js';
 import { FakeOpenAi, type FakeOpenAiOptions } from '../fake/openai.js';
 
@@ -9,7 +9,7 @@ import { FakeOpenAi, type FakeOpenAiOptions } from '../fake/openai.js';
 const KEY = 'sk-admin-requests-0a1b2c3d4e5f';
 const FIRST = Date.UTC(2024, 11, 1) / 1000; // 2024-12-01
 const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
-const schema = JSON.parse(readFileSync(join(ROOT, 'schemas/costs.json'), 'utf8')) as Record<string, unknown>;
+const schema = JSON.parse(readFileSync(join(CONTRACTS.openai, 'schemas/costs.json'), 'utf8')) as Record<string, unknown>;
 const YEAR = { start_date: '2025-01-01', end_date: '2025-12-31' };
 const truthOf = (f: FakeOpenAi, start = day('2025-01-01'), end = day('2026-01-01')) =>
   withoutIds(f.org.expectedCosts(start, end, ['project_id', 'line_item']) as never);

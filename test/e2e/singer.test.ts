@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { isSingerInvocation } from '../../connector/cli/singer/args.js';
-import { BINS, ROOT, catalog as airbyteCatalog, files, records as airbyteRecords, run, type Message, type RunResult } from '../support/cli.js';
+import { BINS, CONTRACTS, ROOT, catalog as airbyteCatalog, files, records as airbyteRecords, run, type Message, type RunResult } from '../support/cli.js';
 import { withoutIds } from '../support/invariants.js';
 import { errorsText, recordValidator } from '../support/protocol.js';
 import { unpatched, validateSingerCatalog, validateSingerMessage } from '../support/singer.js';
@@ -153,7 +153,7 @@ describe('Singer mode: source-openai-costs', () => {
     expect(new Set(names).size).toBe(names.length);
     for (const s of catalog.streams) {
       expect(s.stream).toBe(s.tap_stream_id);
-      expect(s.schema).toEqual(JSON.parse(readFileSync(join(ROOT, 'schemas', `${s.stream}.json`), 'utf8')));
+      expect(s.schema).toEqual(JSON.parse(readFileSync(join(CONTRACTS.openai, 'schemas', `${s.stream}.json`), 'utf8')));
       const top = s.metadata.find((m) => m.breadcrumb.length === 0)?.metadata;
       expect(top).toMatchObject({ inclusion: 'available', 'selected-by-default': false, 'table-key-properties': s.key_properties });
       const fields = s.metadata.filter((m) => m.breadcrumb.length === 2).map((m) => m.breadcrumb[1]);
@@ -311,7 +311,7 @@ describe('examples/meltano/meltano.yml', () => {
     const extractor = project.plugins.extractors[0];
     expect(extractor?.executable).toBe('source-openai-costs');
     expect(extractor?.capabilities).toEqual(expect.arrayContaining(['catalog', 'discover', 'state']));
-    const spec = JSON.parse(readFileSync(join(ROOT, 'spec.json'), 'utf8')) as { connectionSpecification: { properties: Record<string, unknown>; required: string[] } };
+    const spec = JSON.parse(readFileSync(join(CONTRACTS.openai, 'spec.json'), 'utf8')) as { connectionSpecification: { properties: Record<string, unknown>; required: string[] } };
     const settings = extractor?.settings as Array<{ name: string; kind?: string }>;
     for (const s of settings) expect(Object.keys(spec.connectionSpecification.properties), s.name).toContain(s.name);
     for (const r of spec.connectionSpecification.required) expect(settings.map((s) => s.name)).toContain(r);

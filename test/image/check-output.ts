@@ -11,7 +11,7 @@ import { errorsText, validateMessage } from '../support/protocol.js';
  *   tsx test/image/check-output.ts KIND DIR EXIT_CODE        (reads DIR/KIND.out and DIR/KIND.err)
  *   tsx test/image/check-output.ts image CONFIG_JSON CONNECTOR (the image's config vs metadata.yaml)
  *
- * KIND: spec | check | discover | read | read-fail | singer-discover | singer-sync
+ * KIND: spec | check | discover | read | read-fail | singer-discover | singer-sync | sync
  */
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -62,6 +62,14 @@ function parsedLines(): Array<{ line: string; m: Json }> {
     }
   }
   return parsed;
+}
+
+if (kind === 'sync') {
+  // DuckDB is an optional dependency pruned from the image: sync says in one line how to get it, exit 2 (usage).
+  check(code === 2, `exit ${code}, expected 2 (DuckDB is not in the image)`);
+  check(out === '', `sync printed to stdout: ${out.slice(0, 100)}`);
+  check(/^source-[a-z-]+ sync: DuckDB is not installed: [^\n]*npm install @duckdb\/node-api[^\n]*\n$/.test(err), `expected the one-line DuckDB message, got: ${err.slice(0, 300)}`);
+  finish('sync without DuckDB (one line, exit 2)');
 }
 
 if (kind === 'singer-discover') {

@@ -3,13 +3,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CONNECTORS, contractsDirOf, entryOf, type Provider } from '../../connector/connectors.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const BINS = {
-  openai: join(ROOT, 'dist/providers/openai/main.js'),
-  anthropic: join(ROOT, 'dist/providers/anthropic/main.js'),
-  aurous: join(ROOT, 'dist/providers/aurous/main.js'),
-} as const;
+const byProvider = <T>(f: (c: (typeof CONNECTORS)[number]) => T): Record<Provider, T> =>
+  Object.fromEntries(CONNECTORS.map((c) => [c.provider, f(c)])) as Record<Provider, T>;
+/** The built executable of each registered connector (connector/connectors.ts), by provider. */
+export const BINS = byProvider((c) => join(ROOT, entryOf(c)));
+/** Each connector's generated contracts: connectors/<name>/ (spec.json, schemas/<stream>.json), by provider. */
+export const CONTRACTS = byProvider((c) => join(ROOT, contractsDirOf(c)));
 
 export interface Message {
   type: string;

@@ -1,11 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CONNECTORS, type Provider } from '../../connector/connectors.js';
 import type { SourceDefinition } from '../../connector/engine/source.js';
 import type { ListContext, Row, StreamDef } from '../../connector/engine/stream.js';
 import type { HttpClient, Query } from '../../connector/http/client.js';
-import { anthropicSource } from '../../connector/providers/anthropic/index.js';
-import { aurousSource } from '../../connector/providers/aurous/index.js';
-import { openAiSource } from '../../connector/providers/openai/index.js';
 import { ROOT } from './cli.js';
 
 /**
@@ -39,12 +37,17 @@ export interface GoldenFile {
   streams: Record<string, GoldenCase[]>;
 }
 
-/** Every connector, with the least config it accepts (dates and key only). */
-export const GOLDEN_SOURCES: ReadonlyArray<{ source: SourceDefinition<unknown>; config: Record<string, unknown> }> = [
-  { source: openAiSource as unknown as SourceDefinition<unknown>, config: { admin_api_key: 'sk-admin-golden', start_date: '2026-01-01' } },
-  { source: anthropicSource as unknown as SourceDefinition<unknown>, config: { admin_api_key: 'sk-ant-admin01-golden', start_date: '2026-01-01' } },
-  { source: aurousSource as unknown as SourceDefinition<unknown>, config: { api_key: 'al_live_golden', start_date: '2026-01-01' } },
-];
+/** The least config each connector accepts (dates and key only). */
+const MINIMAL_CONFIG: Record<Provider, Record<string, unknown>> = {
+  openai: { admin_api_key: 'sk-admin-golden', start_date: '2026-01-01' },
+  anthropic: { admin_api_key: 'sk-ant-admin01-golden', start_date: '2026-01-01' },
+  aurous: { api_key: 'al_live_golden', start_date: '2026-01-01' },
+};
+
+/** Every connector of the registry, with the least config it accepts. */
+export const GOLDEN_SOURCES: ReadonlyArray<{ source: SourceDefinition<unknown>; config: Record<string, unknown> }> = await Promise.all(
+  CONNECTORS.map(async (c) => ({ source: await c.source(), config: MINIMAL_CONFIG[c.provider] })),
+);
 
 export const loadGolden = (connector: string): GoldenFile =>
   JSON.parse(readFileSync(join(ROOT, 'test/fixtures/golden-ids', `${connector}.json`), 'utf8')) as GoldenFile;

@@ -19,7 +19,7 @@ const authHint = adminKeyHint({
 
 export const anthropicSource: SourceDefinition<AnthropicConfig> = {
   ...sourceIdentity('source-anthropic-costs'),
-  configSchema: AnthropicConfigSchema as unknown as SourceDefinition<AnthropicConfig>['configSchema'],
+  configSchema: AnthropicConfigSchema,
   secrets: (c) => [c.admin_api_key],
   http: (c) => ({
     baseUrl: c.base_url,

@@ -13,7 +13,7 @@ const streams: StreamDef<AurousConfig>[] = [usageStream];
 
 export const aurousSource: SourceDefinition<AurousConfig> = {
   ...sourceIdentity('source-aurous-usage'),
-  configSchema: AurousConfigSchema as unknown as SourceDefinition<AurousConfig>['configSchema'],
+  configSchema: AurousConfigSchema,
   secrets: (c) => [c.api_key],
   http: (c) => ({
     baseUrl: c.base_url,

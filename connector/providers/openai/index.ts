@@ -21,7 +21,7 @@ const authHint = adminKeyHint({
 
 export const openAiSource: SourceDefinition<OpenAiConfig> = {
   ...sourceIdentity('source-openai-costs'),
-  configSchema: OpenAiConfigSchema as unknown as SourceDefinition<OpenAiConfig>['configSchema'],
+  configSchema: OpenAiConfigSchema,
   secrets: (c) => [c.admin_api_key],
   http: (c) => ({
     baseUrl: c.base_url,
