@@ -8,7 +8,8 @@ import { CONNECTORS, contractsDirOf, entryOf } from '../connectors.js';
  * Writes the files derived from the registry (connector/connectors.ts): each connector's
  * connectors/<name>/spec.json (from its zod config) and schemas/<stream>.json (from its stream
  * declarations), package.json "bin" (and the lock file's copy of it) and the Dockerfile's
- * CONNECTOR case. A test fails when the committed files differ from what this produces, so a
+ * CONNECTOR case, and the root spec.json and schemas/ of the design card's layout (the first
+ * connector's, the Dockerfile's default). A test fails when the committed files differ from what this produces, so a
  * connector is added by one registry line and `npm run generate`, never by hand in those files.
  */
 interface GeneratedFile {
@@ -41,7 +42,9 @@ function withConnectorCase(text: string): string {
   ];
   const block = /^(RUN case "\$CONNECTOR" in \\\n)(?:.*\n)*?( {4}esac \\\n)/m;
   if (!block.test(text)) throw new Error('Dockerfile: no `RUN case "$CONNECTOR" in ... esac` block to generate');
-  return text.replace(block, (_all, head: string, tail: string) => `${head}${cases.join('\n')}\n${tail}`);
+  return text
+    .replace(block, (_all, head: string, tail: string) => `${head}${cases.join('\n')}\n${tail}`)
+    .replace(/^ARG CONNECTOR=.*$/m, `ARG CONNECTOR=${names[0]}`);
 }
 
 export async function generatedFiles(): Promise<GeneratedFile[]> {
@@ -51,6 +54,12 @@ export async function generatedFiles(): Promise<GeneratedFile[]> {
     const dir = contractsDirOf(c);
     files.push({ path: join(dir, 'spec.json'), content: json(specification(source)) });
     for (const s of source.streams) files.push({ path: join(dir, 'schemas', `${s.name}.json`), content: json(s.schema) });
+    // The design card's top-level spec.json and schemas/: the contracts of the image `docker build .`
+    // makes without a CONNECTOR argument (the first connector), generated, never a hand-kept copy.
+    if (c === CONNECTORS[0]) {
+      files.push({ path: 'spec.json', content: json(specification(source)) });
+      for (const s of source.streams) files.push({ path: join('schemas', `${s.name}.json`), content: json(s.schema) });
+    }
   }
   files.push({ path: 'package.json', content: withBin(committed('package.json'), false) });
   files.push({ path: 'package-lock.json', content: withBin(committed('package-lock.json'), true) });
