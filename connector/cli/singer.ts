@@ -1,16 +1,17 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { parseConfig } from '../engine/config.js';
+import { encodedLines, type RecordFormat } from '../engine/decode.js';
 import { ConnectorError, configError, toConnectorError } from '../engine/errors.js';
 import { createLogger, levelFromEnv, type Logger } from '../engine/logger.js';
 import type { ConfiguredStream, Emitter } from '../engine/read.js';
 import { errorContext, type SourceDefinition } from '../engine/source.js';
 import { migrateStreamState, type StreamState } from '../engine/state.js';
-import type { JsonSchema, StreamDef } from '../engine/stream.js';
+import type { EncodedRecords, JsonSchema, StreamDef } from '../engine/stream.js';
 import type { AirbyteMessage, SyncMode } from '../protocol/messages.js';
 import { NdjsonWriter } from '../protocol/writer.js';
 import { readJsonFile, readStateText } from './inputs.js';
-import { clock, httpClientFor, readSource, withStopSignals } from './runtime.js';
+import { clock, decodePoolFor, httpClientFor, readSource, withStopSignals } from './runtime.js';
 import { connectionSpecification } from './spec.js';
 
 /**
@@ -273,6 +274,8 @@ function projectSchema(schema: JsonSchema, fields: Set<string> | null): JsonSche
 /** Turns the engine's Airbyte messages into Singer messages on stdout and log lines on stderr. */
 export class SingerEmitter implements Emitter {
   private readonly streams = new Map<string, StreamOut>();
+  /** Singer RECORD lines of each stream's selected fields, encoded like any record (engine/decode.ts). */
+  readonly records: RecordFormat;
 
   constructor(
     private readonly writer: NdjsonWriter<SingerMessage>,
@@ -294,6 +297,7 @@ export class SingerEmitter implements Emitter {
         announced: false,
       });
     }
+    this.records = { kind: 'singer', fields: Object.fromEntries(selection.map((s) => [s.name, s.fields ? [...s.fields] : null])) };
   }
 
   private announce(stream: string): StreamOut | undefined {
@@ -305,14 +309,13 @@ export class SingerEmitter implements Emitter {
     return s;
   }
 
+  emitRecords(stream: string, records: EncodedRecords, written: () => void): void {
+    this.announce(stream);
+    this.writer.writeLines(encodedLines(records), written);
+  }
+
   emit(m: AirbyteMessage): void {
     switch (m.type) {
-      case 'RECORD': {
-        const s = this.announce(m.record.stream);
-        const data = s?.fields ? Object.fromEntries(Object.entries(m.record.data).filter(([k]) => s.fields?.has(k))) : m.record.data;
-        this.writer.write({ type: 'RECORD', stream: m.record.stream, record: data, time_extracted: new Date(m.record.emitted_at).toISOString() });
-        return;
-      }
       case 'STATE': {
         this.bookmarks[m.state.stream.stream_descriptor.name] = m.state.stream.stream_state;
         this.writer.write({ type: 'STATE', value: { bookmarks: this.bookmarks } });
@@ -416,16 +419,21 @@ async function singerDispatch<C>(source: SourceDefinition<C>, flags: Flags, writ
   const http = httpClientFor(source, config, { logger, redact: scrub });
   const emitter = new SingerEmitter(writer, logger, selection, source.streams as ReadonlyArray<StreamDef<unknown>>, bookmarks);
   const catalog: ConfiguredStream[] = selection.map((s) => ({ name: s.name, syncMode: METHOD_TO_MODE[s.method] }));
+  const pool = decodePoolFor(source, config, emitter.records, logger);
   return withStopSignals((m) => logger.warn(m), async (signal) => {
-    const result = await readSource(source, config, { catalog, states, http, emitter, logger, signal });
-    if (signal.aborted) {
-      logger.error('Interrupted by a signal; the next sync resumes from the last STATE.');
-      return 1;
+    try {
+      const result = await readSource(source, config, { catalog, states, http, emitter, logger, signal, ...(pool ? { decoders: pool } : {}) });
+      if (signal.aborted) {
+        logger.error('Interrupted by a signal; the next sync resumes from the last STATE.');
+        return 1;
+      }
+      if (result.failed.length > 0) {
+        logger.error(`streams that did not sync: ${result.failed.join(', ')}`);
+        return 1;
+      }
+      return 0;
+    } finally {
+      await pool?.close();
     }
-    if (result.failed.length > 0) {
-      logger.error(`streams that did not sync: ${result.failed.join(', ')}`);
-      return 1;
-    }
-    return 0;
   });
 }

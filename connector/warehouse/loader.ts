@@ -1,4 +1,5 @@
 import { ConnectorError } from '../engine/errors.js';
+import { encodedRows } from '../engine/decode.js';
 import type { Emitter } from '../engine/read.js';
 import { migrateStreamState, type StreamState } from '../engine/state.js';
 import type { StreamDef } from '../engine/stream.js';
@@ -213,7 +214,16 @@ export class Loader<C> {
 
   /** The sink the engine's read() writes to. */
   emitter(): Emitter {
-    return { emit: (m) => this.accept(m), ready: () => this.ready() };
+    return {
+      emit: (m) => this.accept(m),
+      records: { kind: 'rows' },
+      emitRecords: (stream, records, written) => {
+        const { rows, emittedAt } = encodedRows(records);
+        for (const data of rows) this.addRecord(stream, data, emittedAt);
+        written();
+      },
+      ready: () => this.ready(),
+    };
   }
 
   /** Resolves when every STATE received so far has been committed (or its failure recorded). Never rejects. */
@@ -229,17 +239,18 @@ export class Loader<C> {
     });
   }
 
+  private addRecord(stream: string, data: Record<string, unknown>, emittedAt: number): void {
+    const ctx = this.streams.get(stream);
+    if (!ctx) return;
+    const key = JSON.stringify(ctx.layout.primaryKey.map((k) => data[k] ?? null));
+    ctx.buffer.delete(key); // re-insert: keeps the latest position and value
+    ctx.buffer.set(key, { data, emittedAt });
+  }
+
   accept(m: AirbyteMessage): void {
     switch (m.type) {
-      case 'RECORD': {
-        const ctx = this.streams.get(m.record.stream);
-        if (!ctx) return;
-        const data = m.record.data;
-        const key = JSON.stringify(ctx.layout.primaryKey.map((k) => data[k] ?? null));
-        ctx.buffer.delete(key); // re-insert: keeps the latest position and value
-        ctx.buffer.set(key, { data, emittedAt: m.record.emitted_at });
-        return;
-      }
+      case 'RECORD':
+        return this.addRecord(m.record.stream, m.record.data, m.record.emitted_at);
       case 'STATE': {
         const ctx = this.streams.get(m.state.stream.stream_descriptor.name);
         if (!ctx) return;

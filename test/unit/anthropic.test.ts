@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { WindowReader } from '../../connector/engine/buckets.js';
+import { UnitRecords, WindowReader } from '../../connector/engine/buckets.js';
+import { encodedRows } from '../../connector/engine/decode.js';
 import { ConnectorError } from '../../connector/engine/errors.js';
-import type { HttpClient } from '../../connector/http/client.js';
+import { HttpClient } from '../../connector/http/client.js';
+import { RateLimiter } from '../../connector/http/rate-limit.js';
 import { HttpError } from '../../connector/http/errors.js';
 import { MESSAGES_MAX_GROUP_BY } from '../../connector/providers/anthropic/api.js';
 import { claudeCodeStream } from '../../connector/providers/anthropic/claude-code.js';
@@ -170,19 +172,21 @@ describe('claude_code days through the engine (records paginated in one bucket)'
   });
   const reader = (pages: unknown[]) => {
     const queries: string[][] = [];
-    const http = {
-      getJson: async (_path: string, query: ReadonlyArray<readonly [string, string]>) => {
-        queries.push(query.map(([k, v]) => `${k}=${v}`));
-        return { status: 200, headers: new Headers(), url: '', body: pages[queries.length - 1] };
-      },
-    } as unknown as HttpClient;
-    const r = new WindowReader(plan, { http, debug: () => undefined, warn: () => undefined, hooks: {}, onResponse: () => undefined, clock: { now: () => 0 } });
+    const fetch = async (url: string) => {
+      queries.push([...new URL(url).searchParams].map(([k, v]) => `${k}=${v}`));
+      return new Response(JSON.stringify(pages[queries.length - 1]), { status: 200 });
+    };
+    const time = { now: () => 0 };
+    const sleep = async () => undefined;
+    const http = new HttpClient({ baseUrl: 'https://api.example.com', headers: {}, fetch, sleep, clock: time, limiter: new RateLimiter(time, sleep), logger: { debug: () => undefined, warn: () => undefined }, redact: (t) => t });
+    const r = new WindowReader(plan, { http, stream: 'usage_claude_code', format: { kind: 'rows' }, debug: () => undefined, warn: () => undefined, hooks: {}, onResponse: () => undefined, clock: time });
     return { r, queries };
   };
+  const rowsOf = (u: UnitRecords) => u.batches.flatMap((b) => encodedRows(b).rows);
 
   it('given a day without any record when read then the bucket is empty, not missing', async () => {
     const { r, queries } = reader([{ data: [], has_more: false, next_page: null }]);
-    await expect(r.read({ start: bucket.start, end: bucket.start + DAY }).then((u) => u.rows)).resolves.toEqual([]);
+    await expect(r.read({ start: bucket.start, end: bucket.start + DAY }).then(rowsOf)).resolves.toEqual([]);
     expect(queries).toEqual([['starting_at=2025-09-01', 'limit=1000']]);
   });
 
@@ -191,7 +195,7 @@ describe('claude_code days through the engine (records paginated in one bucket)'
       { data: [record('a@x'), record('b@x')], has_more: true, next_page: 'page_1' },
       { data: [record('c@x')], has_more: false, next_page: null },
     ]);
-    const { rows } = await r.read({ start: bucket.start, end: bucket.start + DAY });
+    const rows = rowsOf(await r.read({ start: bucket.start, end: bucket.start + DAY }));
     expect(rows.map((x) => x.actor_email_address)).toEqual(['a@x', 'b@x', 'c@x']);
     expect(queries[1]).toEqual(['starting_at=2025-09-01', 'limit=1000', 'page=page_1']);
   });

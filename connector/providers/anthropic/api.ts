@@ -127,7 +127,6 @@ export const claudeCodeApi: BucketApi = {
   ],
   nextPageQuery,
   page: ClaudeCodePage,
-  recordsPaginated: true,
 };
 
 const ErrorBody = z.looseObject({

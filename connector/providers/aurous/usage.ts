@@ -103,9 +103,8 @@ export const usageStream: BucketStream<AurousConfig> = {
       params,
       bucketSeconds: WIDTH_SECONDS[width],
       maxBuckets: WINDOW_BUCKETS[width],
-      grouped: groupBy.length > 0,
+      paging: { kind: 'custom', fetchWindow: aurousWindowFetcher({ path: USAGE_PATH, bucketSeconds: WIDTH_SECONDS[width], params, groupBy, pageSize: config.page_size }) },
       includeCurrentBucket: true,
-      fetchWindow: aurousWindowFetcher({ path: USAGE_PATH, bucketSeconds: WIDTH_SECONDS[width], params, groupBy, pageSize: config.page_size }),
       refusal: (err) => groupByRefusal(err, groupBy),
       toRecord: (bucket, result) => toUsageRecord(groupBy, bucket, result),
     };
