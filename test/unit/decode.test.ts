@@ -9,6 +9,7 @@ import { ConnectorError } from '../../connector/engine/errors.js';
 import type { Window } from '../../connector/engine/planner.js';
 import type { EncodedRecords, Page } from '../../connector/engine/stream.js';
 import { NotJsonError, type FetchFailed } from '../../connector/http/client.js';
+import type { HttpError } from '../../connector/http/errors.js';
 import { LineBuffer, recordLine } from '../../connector/protocol/lines.js';
 import { OpenAiConfigSchema } from '../../connector/providers/openai/config.js';
 import { reportStream } from '../../connector/providers/openai/reports.js';
@@ -213,6 +214,64 @@ describe('DecodePool (the built worker threads)', () => {
     expect((refused as FetchFailed).failure.code).toBe('ECONNREFUSED');
     const badPort = await pool.page(request('http://127.0.0.1:9/x')).catch((e: unknown) => e);
     expect((badPort as FetchFailed).failure).toMatchObject({ code: undefined, cause: 'bad port' });
+  });
+
+  /** An HttpClient (one request slot) whose requests go through `transport`; sleeps are recorded, not slept. */
+  const client = async (base: string, o: { maxRetries?: number } = {}) => {
+    // The pool's errors are the built module's classes: the client that classifies them must be too.
+    const { HttpClient } = (await import(dist('http/client.js'))) as typeof import('../../connector/http/client.js');
+    const { RateLimiter } = (await import(dist('http/rate-limit.js'))) as typeof import('../../connector/http/rate-limit.js');
+    const sleeps: number[] = [];
+    const clock = { now: () => Date.now() };
+    const sleep = async (ms: number) => void sleeps.push(ms);
+    const http = new HttpClient({ baseUrl: base, headers, fetch: globalThis.fetch, sleep, clock, limiter: new RateLimiter(clock, sleep), logger: { debug: () => undefined, warn: () => undefined }, redact: (t) => t.replaceAll('sekrit', '***'), maxConcurrent: 1, ...o });
+    return { http, sleeps };
+  };
+
+  it('given a worker that receives a 503 with Retry-After when requested through the HttpClient then the main thread waits as told, retries, frees the request slot and gets the page decoded on the worker', async () => {
+    const { pool } = await load();
+    const seen: string[] = [];
+    let refusals = 1;
+    const server = createServer((req, res) => {
+      seen.push(req.url ?? '');
+      if (req.url === '/page' && refusals-- > 0) {
+        res.writeHead(503, { 'retry-after-ms': '40', 'content-type': 'application/json' });
+        return res.end('{"error":{"message":"overloaded"}}');
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(PAGE));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    servers.push(server);
+    await up(pool);
+    const { http, sleeps } = await client(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const transport = pool.forStream('costs').transport(window, 5, false);
+    if (!transport) throw new Error('a worker is up: expected a worker transport');
+    // One request slot: the second request waits for it, and takes it as soon as the 503 has freed it, before the retry.
+    const [first, second] = await Promise.all([http.get('/page', [], {}, transport), http.get('/other', [], {}, transport)]);
+    expect(seen).toEqual(['/page', '/other', '/page']);
+    expect(sleeps).toEqual([40]);
+    expect(http.requestCount).toBe(3);
+    const lines = (p: Page) => p.buckets.map((b) => (b.encoded ? linesOf(b.encoded) : null));
+    expect(lines(first.body)).toEqual(lines(encodePage(plan, 'costs', AIRBYTE, bytesOf(PAGE), window, 5).page));
+    expect(lines(second.body)).toEqual(lines(first.body));
+  });
+
+  it('given a 2xx body that is not JSON when requested through a worker and on this thread then both are retried and fail with the same bad_body message', async () => {
+    const { pool } = await load();
+    const base = await serve([bytesOf('<html>proxy   sekrit\n</html>')]);
+    await up(pool);
+    const viaWorker = await client(base, { maxRetries: 1 });
+    const transport = pool.forStream('costs').transport(window, 0, false);
+    if (!transport) throw new Error('a worker is up: expected a worker transport');
+    const onWorker = (await viaWorker.http.get('/0', [], {}, transport).catch((e: unknown) => e)) as HttpError;
+    const onMain = await client(base, { maxRetries: 1 });
+    const { encodePage: builtEncodePage } = (await import(dist('engine/decode.js'))) as typeof import('../../connector/engine/decode.js');
+    const inThread = (await onMain.http.get('/0', [], {}, onMain.http.inThread((b) => builtEncodePage(plan, 'costs', AIRBYTE, b, window, 0).page)).catch((e: unknown) => e)) as HttpError;
+    expect(inThread.kind).toBe('bad_body');
+    expect(inThread.message).toBe('HTTP 200 from /0 is not JSON: <html>proxy *** </html>');
+    expect([onWorker.kind, onWorker.message, onWorker.details]).toEqual([inThread.kind, inThread.message, inThread.details]);
+    expect([viaWorker.http.requestCount, onMain.http.requestCount]).toEqual([2, 2]);
   });
 
   it('given a closed pool when asked for a page then it refuses', async () => {
