@@ -200,6 +200,25 @@ describe('claude_code days through the engine (records paginated in one bucket)'
     expect(queries[1]).toEqual(['starting_at=2025-09-01', 'limit=1000', 'page=page_1']);
   });
 
+  it('given a records cursor that comes back when read then the shared loop guard fails the window as a pagination loop after two requests', async () => {
+    const { r, queries } = reader([
+      { data: [record('a@x')], has_more: true, next_page: 'page_1' },
+      { data: [record('b@x')], has_more: true, next_page: 'page_1' },
+    ]);
+    await expect(r.read({ start: bucket.start, end: bucket.start + DAY })).rejects.toThrow(
+      '/v1/organizations/usage_report/claude_code: pagination loop in window [2025-09-01T00:00:00Z, 2025-09-02T00:00:00Z) (cursor repeated).',
+    );
+    expect(queries).toHaveLength(2);
+  });
+
+  it('given the same record on two pages of one day when read then the duplicate key is refused across pages, as within one', async () => {
+    const { r } = reader([
+      { data: [record('a@x')], has_more: true, next_page: 'page_1' },
+      { data: [record('a@x')], has_more: false, next_page: null },
+    ]);
+    await expect(r.read({ start: bucket.start, end: bucket.start + DAY })).rejects.toThrow(/two results with the same dimensions in bucket 2025-09-01T00:00:00Z .*refusing to emit a duplicate key/);
+  });
+
   it('given records of another day in the page when read then the read fails loudly', async () => {
     const { r } = reader([{ data: [record('a@x'), { ...record('b@x'), date: '2025-09-02T00:00:00Z' }], has_more: false, next_page: null }]);
     await expect(r.read({ start: bucket.start, end: bucket.start + DAY })).rejects.toThrow(/span 2 days/);

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { WindowReader } from '../../connector/engine/buckets.js';
 import { ConnectorError } from '../../connector/engine/errors.js';
 import type { Bucket, FetchedWindow, WindowIo } from '../../connector/engine/stream.js';
 import { HttpError, kindForStatus } from '../../connector/http/errors.js';
-import type { Query } from '../../connector/http/client.js';
+import type { HttpClient, Query } from '../../connector/http/client.js';
 import { aurousBucketApi } from '../../connector/providers/aurous/api.js';
+import { AurousConfigSchema } from '../../connector/providers/aurous/config.js';
+import { usageStream } from '../../connector/providers/aurous/usage.js';
 import { aurousWindowFetcher, groupByRefusal, type FetcherOptions } from '../../connector/providers/aurous/fetch.js';
 import { AUROUS_VERSION, DAY, FakeAurous, FINGERPRINT_MISMATCH, type Dim, type FakeAurousOptions } from '../fake/aurous.js';
 
@@ -176,5 +179,25 @@ describe('aurous window fetcher', () => {
     };
     const buckets = await fetcher(['user_id', 'model'])(resuming, WINDOW);
     expect(got(buckets)).toEqual(truth(fake, ['user_id', 'model']));
+  });
+});
+
+describe('a custom fetcher through the engine coverage check (WindowReader)', () => {
+  const plan = (fetched: FetchedWindow) => ({
+    ...usageStream.plan(AurousConfigSchema.parse({ api_key: 'al_live_x', start_date: '2026-06-01' })),
+    paging: { kind: 'custom' as const, fetchWindow: async () => fetched },
+  });
+  const read = (fetched: FetchedWindow, window = { start: START, end: START + DAY }) =>
+    new WindowReader(plan(fetched), { http: {} as HttpClient, stream: 'usage', format: { kind: 'rows' }, debug: () => undefined, warn: () => undefined, hooks: {}, onResponse: () => undefined, clock: { now: () => 0 } }).read(window);
+
+  it('given a fetch that says its pages were incomplete when a bucket is missing then the window is not covered: a system_error, never a silent gap', async () => {
+    await expect(read({ buckets: [], complete: false })).rejects.toThrow(
+      '/v1/usage: the response for window [2026-06-01T00:00:00Z, 2026-06-02T00:00:00Z) does not cover it (1 of 1 buckets missing, first 2026-06-01T00:00:00Z); refusing to leave a gap.',
+    );
+  });
+
+  it('given a complete fetch that mentions no bucket when read then every bucket of the window is empty, and a misaligned bucket fails as for any provider', async () => {
+    await expect(read({ buckets: [], complete: true }, { start: START, end: START + 3 * DAY }).then((u) => u.count)).resolves.toBe(0);
+    await expect(read({ buckets: [{ start: START + 3600, end: START + DAY + 3600, results: [] }], complete: true })).rejects.toThrow(/is not aligned to 86400 s buckets/);
   });
 });
