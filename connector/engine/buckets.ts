@@ -29,10 +29,10 @@ export interface WindowReaderContext {
 export interface PageDecoder {
   /**
    * A transport that fetches one page of `window` on a worker and answers with it decoded
-   * (encodePage: records stamped `emittedAt`, with their ids when `ids`); undefined while no
-   * worker is up: the page is then received and decoded on this thread, by the same function.
+   * (encodePage: records stamped `emittedAt`, with their ids when `ids`). A request that starts
+   * while no worker is up goes through `inThread` instead (the same function on this thread).
    */
-  transport(window: Window, emittedAt: number, ids: boolean): Transport<Page> | undefined;
+  transport(window: Window, emittedAt: number, ids: boolean, inThread: Transport<Page>): Transport<Page>;
   /** Take back the memory of encoded records once they are written out (it may be reused). */
   recycle?(buffers: ArrayBuffer[]): void;
 }
@@ -209,8 +209,8 @@ export class WindowReader {
   async fetchPage(query: Query, window: Window, emittedAt: number): Promise<Page> {
     const { plan, ctx } = this;
     const ids = plan.paging.kind === 'records';
-    const transport =
-      ctx.decoder?.transport(window, emittedAt, ids) ?? ctx.http.inThread((body) => encodePage(plan, ctx.stream, ctx.format, body, window, emittedAt, { ids }).page);
+    const inThread = ctx.http.inThread((body) => encodePage(plan, ctx.stream, ctx.format, body, window, emittedAt, { ids }).page);
+    const transport = ctx.decoder?.transport(window, emittedAt, ids, inThread) ?? inThread;
     const res = await ctx.http.get(plan.path, query, ctx.hooks, transport);
     ctx.onResponse();
     return res.body;

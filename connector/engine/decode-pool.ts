@@ -97,14 +97,15 @@ export class DecodePool {
   }
 
   /**
-   * The pages of `stream`, fetched and decoded on workers. While no worker is up yet (the first
-   * tens of ms) there is no transport and a page is received and decoded on this thread
-   * instead: no request waits for a worker to start, so the rate limiter's spacing of request
+   * The pages of `stream`, fetched and decoded on workers. A request that starts while no worker
+   * is up yet (the first tens of ms) goes out from this thread instead, and its page is decoded
+   * here: no request waits for a worker to start, so the rate limiter's spacing of request
    * starts is what the server sees.
    */
   forStream(stream: string): PageDecoder {
     return {
-      transport: (window, emittedAt, ids) => (this.slots.some((s) => s.up) ? (url, init) => this.page({ url, headers: init.headers, stream, window, emittedAt, ids }, init.signal) : undefined),
+      transport: (window, emittedAt, ids, inThread) => (url, init) =>
+        this.slots.some((s) => s.up) ? this.page({ url, headers: init.headers, stream, window, emittedAt, ids }, init.signal) : inThread(url, init),
       recycle: (buffers) => this.recycle(buffers),
     };
   }

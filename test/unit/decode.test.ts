@@ -146,9 +146,17 @@ describe('DecodePool (the built worker threads)', () => {
   };
   const headers = { authorization: 'Bearer sk-admin-decode-test-0000' };
   const request = (url: string, emittedAt = 0) => ({ url, headers, stream: 'costs', window, emittedAt, ids: false });
+  /** Waits until a worker is up: a page then goes to it (the fallback says if it would not). */
   const up = async (pool: DecodePoolType) => {
-    while (!pool.forStream('costs').transport(window, 0, false)) await new Promise((r) => setTimeout(r, 5));
+    const notUp = new Error('no worker up');
+    const probe = pool.forStream('costs').transport(window, 0, false, () => Promise.reject(notUp));
+    for (;;) {
+      const err = await probe('http://127.0.0.1:1/probe', { headers: {}, signal: AbortSignal.abort() }).catch((e: unknown) => e);
+      if (err !== notUp) return;
+      await new Promise((r) => setTimeout(r, 5));
+    }
   };
+  const noFallback = () => Promise.reject(new Error('expected the page to go to a worker'));
   afterAll(async () => {
     await Promise.all(pools.map((p) => p.close()));
     for (const s of servers) {
@@ -245,8 +253,7 @@ describe('DecodePool (the built worker threads)', () => {
     servers.push(server);
     await up(pool);
     const { http, sleeps } = await client(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    const transport = pool.forStream('costs').transport(window, 5, false);
-    if (!transport) throw new Error('a worker is up: expected a worker transport');
+    const transport = pool.forStream('costs').transport(window, 5, false, noFallback);
     // One request slot: the second request waits for it, and takes it as soon as the 503 has freed it, before the retry.
     const [first, second] = await Promise.all([http.get('/page', [], {}, transport), http.get('/other', [], {}, transport)]);
     expect(seen).toEqual(['/page', '/other', '/page']);
@@ -262,8 +269,7 @@ describe('DecodePool (the built worker threads)', () => {
     const base = await serve([bytesOf('<html>proxy   sekrit\n</html>')]);
     await up(pool);
     const viaWorker = await client(base, { maxRetries: 1 });
-    const transport = pool.forStream('costs').transport(window, 0, false);
-    if (!transport) throw new Error('a worker is up: expected a worker transport');
+    const transport = pool.forStream('costs').transport(window, 0, false, noFallback);
     const onWorker = (await viaWorker.http.get('/0', [], {}, transport).catch((e: unknown) => e)) as HttpError;
     const onMain = await client(base, { maxRetries: 1 });
     const { encodePage: builtEncodePage } = (await import(dist('engine/decode.js'))) as typeof import('../../connector/engine/decode.js');
