@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { discoverCatalog, parseConfiguredCatalog } from '../engine/catalog.js';
 import { ConnectorError, configError, toConnectorError } from '../engine/errors.js';
 import { createLogger, levelFromEnv, type Logger } from '../engine/logger.js';
+import { encodedLines } from '../engine/decode.js';
 import type { Emitter } from '../engine/read.js';
 import { errorContext, type SourceDefinition } from '../engine/source.js';
 import { parseStateFile } from '../engine/state.js';
@@ -11,7 +12,7 @@ import type { AirbyteMessage } from '../protocol/messages.js';
 import { NdjsonWriter } from '../protocol/writer.js';
 import { isSingerInvocation } from './singer/args.js';
 import { singerMain } from './singer/main.js';
-import type { FetchLike, HttpClient } from '../http/client.js';
+import type { HttpClient } from '../http/client.js';
 import { loadConfig, readJsonFile, readStateText } from './inputs.js';
 import { decodePoolFor, httpClientFor, readSource, withStopSignals } from './runtime.js';
 import { specification } from './spec.js';
@@ -87,7 +88,7 @@ async function dispatch<C>(
   logger: Logger,
 ): Promise<number> {
   const readConfig = (): C => loadConfig(source, flags.config, writer.secrets);
-  const makeHttp = (config: C, o: { fetch?: FetchLike | undefined; networkRetries?: typeof CHECK_NETWORK_RETRIES } = {}): HttpClient => {
+  const makeHttp = (config: C, o: { networkRetries?: typeof CHECK_NETWORK_RETRIES } = {}): HttpClient => {
     return httpClientFor(source, config, { logger, redact: writer.secrets.scrub, ...o });
   };
 
@@ -118,12 +119,12 @@ async function dispatch<C>(
       const states = parseStateFile(readStateText(flags.state), { streams: streamsByName });
       const emitter: Emitter = {
         emit: (m) => writer.write(m),
-        emitRecord: (stream, data, emittedAt) => writer.writeRecord(stream, data, emittedAt),
-        emitRecordLines: (bytes, written) => writer.writeLines(bytes, written),
+        records: { kind: 'airbyte' },
+        emitRecords: (_stream, records, written) => writer.writeLines(encodedLines(records), written),
         ready: () => writer.ready(),
       };
-      const pool = decodePoolFor(source, config, logger);
-      const http = makeHttp(config, { fetch: pool?.fetch });
+      const pool = decodePoolFor(source, config, emitter.records, logger);
+      const http = makeHttp(config);
       return withStopSignals((m) => logger.warn(m), async (signal) => {
         try {
           const result = await readSource(source, config, { catalog, states, http, emitter, logger, signal, ...(pool ? { decoders: pool } : {}) });

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { FetchLike, HttpClientOptions, HttpLogger } from '../http/client.js';
 import { DecodePool } from '../engine/decode-pool.js';
+import type { RecordFormat } from '../engine/decode.js';
 import { HttpClient } from '../http/client.js';
 import { RateLimiter } from '../http/rate-limit.js';
 import type { Logger } from '../engine/logger.js';
@@ -56,17 +57,17 @@ export async function withStopSignals<T>(log: (msg: string) => void, fn: (signal
 }
 
 /**
- * Worker threads for a read whose output takes serialised RECORD lines (the Airbyte writer):
- * they receive and decode bodies (engine/decode-pool.ts). None when the source cannot be
- * loaded in a worker or `decode_threads` is 0. Its `fetch` goes to the HTTP client and the
- * pool itself to readSource as `decoders`; close it after the read.
+ * Worker threads for a read: they fetch pages and encode their records in the output's
+ * `format` (engine/decode-pool.ts). None when the source cannot be loaded in a worker or
+ * `decode_threads` is 0 (pages are then received and encoded on this thread by the same
+ * functions). The pool goes to readSource as `decoders`; close it after the read.
  */
-export function decodePoolFor<C>(source: SourceDefinition<C>, config: C, logger: Logger): DecodePool | undefined {
+export function decodePoolFor<C>(source: SourceDefinition<C>, config: C, format: RecordFormat, logger: Logger): DecodePool | undefined {
   const concurrency = source.http(config).maxConcurrent ?? 1;
   const threads = source.decodeThreads?.(config) ?? Math.min(availableParallelism(), concurrency);
   if (!source.module || threads <= 0) return undefined;
   logger.info(`receiving and decoding responses on up to ${threads} worker thread(s)`);
-  return new DecodePool({ module: source.module, source: source.name, config, size: threads, log: (m) => logger.warn(m) });
+  return new DecodePool({ module: source.module, source: source.name, config, format, size: threads, log: (m) => logger.warn(m) });
 }
 
 /** The engine read for one source and config: everything but the catalog, states, output, hooks, signal and decoders comes from the source. */

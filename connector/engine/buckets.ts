@@ -1,14 +1,19 @@
-import type { HttpClient, Query, RequestHooks } from '../http/client.js';
+import type { HttpClient, Query, RequestHooks, Transport } from '../http/client.js';
 import { HttpError } from '../http/errors.js';
-import { describeWindow, forEachRow, parsePage } from './decode.js';
+import { describeWindow, encodePage, type RecordFormat } from './decode.js';
 import { systemError } from './errors.js';
+import { CursorGuard } from './pages.js';
 import { bucketCount, bucketStarts, halve, type Window } from './planner.js';
 import { responseFailure } from './responses.js';
-import type { Bucket, BucketPlan, EncodedRecords, Page, Row } from './stream.js';
+import type { Bucket, BucketPlan, EncodedRecords, Page } from './stream.js';
 import { isoTime } from './time.js';
 
 export interface WindowReaderContext {
   http: HttpClient;
+  /** The stream the records are encoded for. */
+  stream: string;
+  /** How the output takes its records (Emitter.records). */
+  format: RecordFormat;
   debug: (msg: string) => void;
   warn: (msg: string) => void;
   hooks: RequestHooks;
@@ -16,41 +21,36 @@ export interface WindowReaderContext {
   onResponse: () => void;
   /** Rows one window may hold: windows shrink to stay under it once the density is known. */
   maxRowsPerWindow?: number;
-  /** Parses and serialises pages off the main thread (Airbyte output only); see decode-pool.ts. */
+  /** Receives and encodes pages on worker threads (decode-pool.ts); without it, on this thread. */
   decoder?: PageDecoder;
   clock: { now(): number };
 }
 
-/**
- * Turns a response body into a Page whose buckets inside `window` carry their records already
- * mapped and serialised as RECORD lines stamped `emittedAt` (Bucket.encoded). May take
- * ownership of `body`. Throws NotJsonError for a body that is not JSON.
- */
+/** Receives the pages of one stream on decode workers and encodes their records there (decode-pool.ts). */
 export interface PageDecoder {
-  decode(body: Uint8Array, window: Window, emittedAt: number): Promise<Page>;
+  /**
+   * A transport that fetches one page of `window` on a worker and answers with it decoded
+   * (encodePage: records stamped `emittedAt`, with their ids when `ids`). A request that starts
+   * while no worker is up goes through `inThread` instead (the same function on this thread).
+   */
+  transport(window: Window, emittedAt: number, ids: boolean, inThread: Transport<Page>): Transport<Page>;
   /** Take back the memory of encoded records once they are written out (it may be reused). */
   recycle?(buffers: ArrayBuffer[]): void;
 }
 
-/** The records of a unit: row objects, or serialised RECORD lines when a decoder was used. */
+/** The records of a unit, encoded for the output, in order. */
 export class UnitRecords {
-  readonly rows: Row[] = [];
-  readonly encoded: Uint8Array[] = [];
+  readonly batches: EncodedRecords[] = [];
   count = 0;
 
-  readonly addRow = (row: Row): void => {
-    this.rows.push(row);
-    this.count += 1;
-  };
-
-  addEncoded(e: EncodedRecords): void {
-    if (e.count > 0) this.encoded.push(e.bytes);
+  add(e: EncodedRecords): void {
+    if (e.count === 0) return;
+    this.batches.push(e);
     this.count += e.count;
   }
 
   append(other: UnitRecords): void {
-    for (const r of other.rows) this.rows.push(r);
-    for (const b of other.encoded) this.encoded.push(b);
+    for (const b of other.batches) this.batches.push(b);
     this.count += other.count;
   }
 }
@@ -62,9 +62,8 @@ export const DEFAULT_MAX_ROWS_IN_FLIGHT = 60_000;
 class WindowNotCovered extends Error {}
 
 /**
- * Reads bucketed windows of one stream. A grouped query is never paginated:
- * the window holds at most `maxBuckets` buckets and asks for exactly that many,
- * so one page covers it. If a page does not cover its window (truncated, or a 400
+ * Reads bucketed windows of one stream, paged as the plan says (BucketPlan.paging). A window
+ * holds at most `maxBuckets` buckets and asks for exactly that many, so one page usually covers it. If a page does not cover its window (truncated, or a 400
  * for a limit the server will not serve) the window is halved, down to single
  * buckets, and the size that worked is kept for the rest of the run. An error the
  * plan declares a refusal of the query itself (a 'fail' of BucketPlan.responses) is not.
@@ -72,15 +71,11 @@ class WindowNotCovered extends Error {}
 export class WindowReader {
   private maxBuckets: number;
 
-  /** The context's decoder, for plain one-page windows only: a provider fetcher or a records cursor reads on this thread. */
-  private readonly decoder: PageDecoder | undefined;
-
   constructor(
     private readonly plan: BucketPlan,
     private readonly ctx: WindowReaderContext,
   ) {
     this.maxBuckets = plan.maxBuckets;
-    this.decoder = plan.fetchWindow || plan.api.recordsPaginated ? undefined : ctx.decoder;
   }
 
   get windowBuckets(): number {
@@ -136,10 +131,13 @@ export class WindowReader {
   private async readCovered(window: Window): Promise<UnitRecords> {
     const { plan, ctx } = this;
     const step = plan.bucketSeconds;
-    // One stamp for the window, so a repeated bucket serialises to the same bytes.
+    const paging = plan.paging;
+    // One stamp for the window, so a repeated bucket encodes to the same bytes.
     const emittedAt = ctx.clock.now();
     const expected = bucketStarts(window, step);
-    const seen = new Map<number, Bucket>();
+    /** The records of each bucket seen, as pages brought them; `first` to compare a repeat with, `ids` across pages of records. */
+    const seen = new Map<number, { first: Bucket | null; batches: EncodedRecords[]; ids: Set<unknown> }>();
+    const empty = (): { first: null; batches: EncodedRecords[]; ids: Set<unknown> } => ({ first: null, batches: [], ids: new Set() });
     const accept = (bucket: Bucket, appendRecords: boolean): void => {
       if (bucket.start < window.start || bucket.start >= window.end) {
         ctx.debug(`${plan.path}: ignoring bucket ${isoTime(bucket.start)} outside window ${describeWindow(window)}`);
@@ -148,73 +146,82 @@ export class WindowReader {
       if ((bucket.start - window.start) % step !== 0) {
         throw systemError(`${plan.path}: bucket ${isoTime(bucket.start)} in window ${describeWindow(window)} is not aligned to ${step} s buckets.`);
       }
+      const records = bucket.encoded ?? { count: 0, lines: new Uint8Array(0) };
       const prior = seen.get(bucket.start);
       if (!prior) {
-        // Every page is parsed afresh, so its bucket can be kept, and appended to, as it is.
-        seen.set(bucket.start, bucket);
+        seen.set(bucket.start, { first: bucket, batches: [records], ids: new Set(bucket.ids) });
       } else if (appendRecords) {
-        for (const r of bucket.results) prior.results.push(r);
-      } else if (!sameResults(prior, bucket)) {
+        for (const id of bucket.ids ?? []) {
+          if (prior.ids.has(id)) {
+            throw systemError(
+              `${plan.path}: two results with the same dimensions in bucket ${isoTime(bucket.start)} of window ${describeWindow(window)}; refusing to emit a duplicate key.`,
+            );
+          }
+          prior.ids.add(id);
+        }
+        prior.batches.push(records);
+      } else if (!sameRecords(prior.first?.encoded, records)) {
         throw systemError(`${plan.path}: bucket ${isoTime(bucket.start)} came twice with different results in window ${describeWindow(window)}.`);
       } else {
         ctx.debug(`${plan.path}: dropping repeated bucket ${isoTime(bucket.start)}`);
       }
     };
     const missing = (): number[] => expected.filter((t) => !seen.has(t));
+    const notCovered = (gap: number[]): WindowNotCovered =>
+      new WindowNotCovered(`${gap.length} of ${expected.length} buckets missing, first ${isoTime(gap[0] ?? window.start)}`);
 
-    if (plan.fetchWindow) {
+    if (paging.kind === 'custom') {
       // Providers with an unusual cursor (Aurous: token-only, group splits) page through a window themselves.
-      const buckets = await plan.fetchWindow({ get: (q) => this.fetchPage(q, window, emittedAt), debug: ctx.debug }, window, expected.length);
-      for (const b of buckets) accept(b, false);
+      const fetched = await paging.fetchWindow({ get: (q) => this.fetchPage(q, window, emittedAt), debug: ctx.debug }, window);
+      for (const b of fetched.buckets) accept(b, false);
+      // Complete pages: a bucket they did not mention is empty (whether an API sends empty buckets is its own affair).
+      if (fetched.complete) for (const t of expected) if (!seen.has(t)) seen.set(t, empty());
       const gap = missing();
-      if (gap.length) throw new WindowNotCovered(`${gap.length} of ${expected.length} buckets missing, first ${isoTime(gap[0] as number)}`);
+      if (gap.length) throw notCovered(gap);
     } else {
-      // Records paginated: the window is its one bucket, and pages add records to it (a day without any is empty, not missing).
-      if (plan.api.recordsPaginated === true) for (const t of expected) seen.set(t, { start: t, end: t + step, results: [] });
+      const records = paging.kind === 'records';
+      // Records paging: the window is its one bucket, and pages add records to it (a day without any is empty, not missing).
+      if (records) for (const t of expected) seen.set(t, empty());
       const first: Query = [...plan.api.windowQuery(window, expected.length), ...plan.params];
-      const tokens = new Set<string>();
+      const guard = new CursorGuard({
+        missing: () => notCovered(missing()),
+        repeated: () => systemError(`${plan.path}: pagination loop in window ${describeWindow(window)} (cursor repeated).`),
+      });
       let query = first;
       for (;;) {
         const page = await this.fetchPage(query, window, emittedAt);
-        for (const bucket of page.buckets) accept(bucket, plan.api.recordsPaginated === true);
+        for (const bucket of page.buckets) accept(bucket, records);
         const gap = missing();
-        const moreRecords = plan.api.recordsPaginated === true && page.hasMore && page.nextPage !== null;
+        const moreRecords = records && page.hasMore && page.nextPage !== null;
         if (gap.length === 0 && !moreRecords) {
           if (page.hasMore) ctx.debug(`${plan.path}: page covers ${describeWindow(window)}; ignoring has_more/next_page`);
           break;
         }
-        const why = `${gap.length} of ${expected.length} buckets missing, first ${isoTime(gap[0] ?? window.start)}`;
-        if ((plan.grouped && !moreRecords) || !page.hasMore || !page.nextPage) throw new WindowNotCovered(why);
-        if (tokens.has(page.nextPage)) throw systemError(`${plan.path}: pagination loop in window ${describeWindow(window)} (cursor repeated).`);
-        tokens.add(page.nextPage);
-        query = plan.api.nextPageQuery(first, page.nextPage);
+        if ((paging.kind === 'single' && !moreRecords) || !page.hasMore) throw notCovered(gap);
+        query = plan.api.nextPageQuery(first, guard.follow(page.nextPage));
       }
     }
     const out = new UnitRecords();
-    for (const t of expected) {
-      const bucket = seen.get(t) as Bucket;
-      if (bucket.encoded) out.addEncoded(bucket.encoded);
-      else forEachRow(plan, bucket, window, out.addRow);
-    }
+    for (const t of expected) for (const b of (seen.get(t) ?? empty()).batches) out.add(b);
     return out;
   }
 
-  /** One page of `query`; with a decoder, the body is parsed and its records serialised on a worker thread. */
+  /** One page of `query`, decoded: on a worker when the context has a decoder and one is up, else on this thread. */
   async fetchPage(query: Query, window: Window, emittedAt: number): Promise<Page> {
-    const { plan, ctx, decoder } = this;
-    if (decoder) {
-      const res = await ctx.http.get(plan.path, query, ctx.hooks, (body) => decoder.decode(body, window, emittedAt));
-      ctx.onResponse();
-      return res.body;
-    }
-    const res = await ctx.http.getJson(plan.path, query, ctx.hooks);
+    const { plan, ctx } = this;
+    const ids = plan.paging.kind === 'records';
+    const inThread = ctx.http.inThread((body) => encodePage(plan, ctx.stream, ctx.format, body, window, emittedAt, { ids }).page);
+    const transport = ctx.decoder?.transport(window, emittedAt, ids, inThread) ?? inThread;
+    const res = await ctx.http.get(plan.path, query, ctx.hooks, transport);
     ctx.onResponse();
-    return parsePage(plan, res.body, window);
+    return res.body;
   }
 }
 
-/** Whether a bucket that came twice came with the same results. */
-function sameResults(a: Bucket, b: Bucket): boolean {
-  if (a.encoded && b.encoded) return Buffer.compare(a.encoded.bytes, b.encoded.bytes) === 0;
-  return JSON.stringify(a.results) === JSON.stringify(b.results);
+/** Whether a bucket that came twice came with the same records. */
+function sameRecords(a: EncodedRecords | undefined, b: EncodedRecords): boolean {
+  if (!a) return b.count === 0;
+  if ('lines' in a && 'lines' in b) return Buffer.compare(a.lines, b.lines) === 0;
+  if ('rows' in a && 'rows' in b) return JSON.stringify(a.rows) === JSON.stringify(b.rows);
+  return false;
 }

@@ -1,26 +1,28 @@
 import { Worker } from 'node:worker_threads';
-import { NotJsonError, type FetchLike, type FetchedResponse } from '../http/client.js';
+import { FetchFailed, NotJsonError, type FetchFailure, type Received, type Transport } from '../http/client.js';
 import type { FailureType } from '../protocol/messages.js';
 import type { PageDecoder } from './buckets.js';
+import type { RecordFormat } from './decode.js';
 import { ConnectorError, systemError } from './errors.js';
 import type { Window } from './planner.js';
-import type { EncodedRecords, Page } from './stream.js';
+import type { Bucket, Page } from './stream.js';
 
 /**
- * Worker threads that receive response bodies and turn them into serialised RECORD lines,
- * so that a large read uses more than one core and the main thread stays light:
+ * Worker threads that fetch pages and turn them into records encoded for the output, so that a
+ * large read uses more than one core and the main thread never sees a response body. One call
+ * per request: a worker sends it, receives the whole body (the socket's buffers are allocated
+ * and freed there, where garbage collection runs often), and answers twice:
  *
- * - `fetch` receives a body on a worker (the socket's buffers are allocated and freed
- *   there, where garbage collection runs often) and hands the bytes over. The main
- *   thread's HttpClient still decides when a request starts (request slots, rate limit)
- *   and what a status means (retries), so it uses this like any fetch.
- * - `decode` parses a body, checks it, maps and serialises its records (engine/decode.ts
- *   encodePage, the same code the main thread runs without workers).
- * - `recycle` hands written-out line buffers back for the next lines.
+ * - `head`: status and headers (and for any status but 2xx the start of the body), once the
+ *   body is in. The main thread's HttpClient frees the request slot and decides on retries
+ *   from it, exactly as for a request it sent itself (fetchTransport).
+ * - for a 2xx, `page`: the body parsed, checked, mapped and encoded (engine/decode.ts
+ *   encodePage, the same code the main thread runs without workers), or why it could not be.
  *
- * Bodies and lines move between threads as transferred buffers, not copies. Workers start
- * with the pool, hold the process open only while they have work, and their stdout/stderr
- * never reach the process's stdout. Order, checkpoints and the writer stay on the main thread.
+ * `recycle` hands written-out line buffers back for the next lines. Lines move between threads
+ * as transferred buffers, not copies. Workers start with the pool, hold the process open only
+ * while they have work, and their stdout/stderr never reach the process's stdout. Order,
+ * checkpoints and the writer stay on the main thread.
  */
 export interface WorkerSetup {
   /** URL of the module that exports the source definition. */
@@ -28,31 +30,29 @@ export interface WorkerSetup {
   /** The definition's name. */
   source: string;
   config: unknown;
+  /** How the output takes its records. */
+  format: RecordFormat;
 }
 
-export interface DecodeRequest {
+export interface PageRequest {
   id: number;
-  decode: { stream: string; body: Uint8Array; window: Window; emittedAt: number };
+  page: { url: string; headers: Record<string, string>; stream: string; window: Window; emittedAt: number; ids: boolean };
 }
-export interface FetchRequest {
-  id: number;
-  fetch: { url: string; headers: Record<string, string> };
-}
-export type WorkerMessage = DecodeRequest | FetchRequest | { abort: number } | { recycle: ArrayBuffer[] };
+export type WorkerMessage = PageRequest | { abort: number } | { recycle: ArrayBuffer[] };
 
-export type WireError =
-  | { notJson: true }
-  | { network: true; message: string; code?: string | undefined }
-  | { failureType: FailureType; message: string; internalMessage?: string | undefined };
-/** A worker's first message: it has loaded the source and takes requests. */
+/** Why a 2xx page could not be decoded: not JSON (with the start of the body), or a ConnectorError's parts. */
+export type DecodeFailure = { notJson: string } | { failureType: FailureType; message: string; internalMessage?: string | undefined };
+
+/** A worker's first message: it has loaded fetch and takes requests. */
 export interface WorkerReady {
   ready: true;
 }
 
-export type DecodeReply =
-  | { id: number; page: { buckets: Array<{ start: number; end: number; encoded: EncodedRecords | null }>; hasMore: boolean; nextPage: string | null } }
-  | { id: number; response: { status: number; headers: Array<[string, string]>; body: ArrayBuffer } }
-  | { id: number; error: WireError };
+export type WorkerReply =
+  | { id: number; head: { status: number; headers: Array<[string, string]>; errorBody: Uint8Array } }
+  | { id: number; failed: FetchFailure }
+  | { id: number; page: { buckets: Array<Omit<Bucket, 'results'>>; hasMore: boolean; nextPage: string | null } }
+  | { id: number; undecoded: DecodeFailure };
 
 interface Slot {
   worker: Worker;
@@ -63,7 +63,8 @@ interface Slot {
 
 interface Call {
   slot: Slot;
-  settle(reply: DecodeReply): void;
+  /** Before the head: settles the transport; after it: the decoded page. */
+  reply(reply: WorkerReply): void;
   reject(err: Error): void;
 }
 
@@ -91,35 +92,67 @@ export class DecodePool {
     for (let i = 0; i < Math.max(1, o.size); i++) this.spawn();
   }
 
-  forStream(stream: string): PageDecoder {
-    return { decode: (body, window, emittedAt) => this.decode(stream, body, window, emittedAt), recycle: (buffers) => this.recycle(buffers) };
+  get format(): RecordFormat {
+    return this.o.format;
   }
 
   /**
-   * A fetch whose body is received on a worker; for the HttpClient. While no worker is up yet
-   * (the first tens of ms), a request goes out from this thread instead: no request waits for a
-   * worker to start, so the rate limiter's spacing of request starts is what the server sees.
+   * The pages of `stream`, fetched and decoded on workers. A request that starts while no worker
+   * is up yet (the first tens of ms) goes out from this thread instead, and its page is decoded
+   * here: no request waits for a worker to start, so the rate limiter's spacing of request
+   * starts is what the server sees.
    */
-  readonly fetch: FetchLike = (url, init) => {
-    if (!this.slots.some((s) => s.up)) return globalThis.fetch(url, init);
-    return this.call<FetchedResponse>((id) => ({ id, fetch: { url, headers: init.headers } }), [], (reply) => {
-      if (!('response' in reply)) throw new Error('unexpected reply to fetch');
-      const { status, headers, body } = reply.response;
-      return { ok: status >= 200 && status < 300, status, headers: new Headers(headers), arrayBuffer: () => Promise.resolve(body) };
-    }, init.signal, true);
-  };
+  forStream(stream: string): PageDecoder {
+    return {
+      transport: (window, emittedAt, ids, inThread) => (url, init) =>
+        this.slots.some((s) => s.up) ? this.page({ url, headers: init.headers, stream, window, emittedAt, ids }, init.signal) : inThread(url, init),
+      recycle: (buffers) => this.recycle(buffers),
+    };
+  }
 
-  decode(stream: string, body: Uint8Array, window: Window, emittedAt: number): Promise<Page> {
-    // Transfer, not copy: the body must own its whole buffer.
-    const owned = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : body.slice();
-    return this.call<Page>((id) => ({ id, decode: { stream, body: owned, window, emittedAt } }), [owned.buffer as ArrayBuffer], (reply) => {
-      if (!('page' in reply)) throw new Error('unexpected reply to decode');
-      const { buckets, hasMore, nextPage } = reply.page;
-      return {
-        buckets: buckets.map((b) => (b.encoded ? { start: b.start, end: b.end, results: [], encoded: b.encoded } : { start: b.start, end: b.end, results: [] })),
-        hasMore,
-        nextPage,
+  /** One page through a worker: resolves with its head, and its `decoded()` with the page. */
+  page(request: PageRequest['page'], signal?: AbortSignal): ReturnType<Transport<Page>> {
+    if (this.closed) return Promise.reject(new Error('decode pool is closed'));
+    if (signal?.aborted) return Promise.reject(new DOMException('This operation was aborted', 'AbortError'));
+    const slot = this.pick();
+    const id = this.nextId++;
+    return new Promise<Received<Page>>((resolve, reject) => {
+      const onAbort = (): void => {
+        if (!this.calls.delete(id)) return;
+        this.done(slot);
+        const abort: WorkerMessage = { abort: id };
+        slot.worker.postMessage(abort);
+        reject(new DOMException('This operation was aborted', 'AbortError'));
       };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      let decoded: { resolve(page: Page): void; reject(err: Error): void } | undefined;
+      this.calls.set(id, {
+        slot,
+        reply: (reply) => {
+          if ('head' in reply) {
+            signal?.removeEventListener('abort', onAbort);
+            const { status, headers, errorBody } = reply.head;
+            const page = new Promise<Page>((res, rej) => (decoded = { resolve: res, reject: rej }));
+            page.catch(() => undefined); // a 2xx the client has stopped waiting for must not be unhandled
+            const ok = status >= 200 && status < 300;
+            // A 2xx stays in `calls` until its page comes.
+            if (!ok) this.settle(id);
+            resolve({ status, headers: new Headers(headers), errorBody, decoded: () => (ok ? page : Promise.reject(new Error(`HTTP ${status} has no page`))) });
+          } else if ('failed' in reply) {
+            signal?.removeEventListener('abort', onAbort);
+            this.settle(id);
+            reject(new FetchFailed(reply.failed));
+          } else {
+            this.settle(id);
+            if ('page' in reply) decoded?.resolve(fromWirePage(reply.page));
+            else decoded?.reject(fromWireFailure(reply.undecoded));
+          }
+        },
+        reject: (err) => (decoded ? decoded.reject(err) : reject(err)),
+      });
+      if (slot.pending++ === 0) slot.worker.ref();
+      const msg: WorkerMessage = { id, page: request };
+      slot.worker.postMessage(msg);
     });
   }
 
@@ -149,48 +182,27 @@ export class DecodePool {
     }
   }
 
-  private call<T>(request: (id: number) => WorkerMessage, transfer: ArrayBuffer[], result: (reply: DecodeReply) => T, signal?: AbortSignal, upOnly = false): Promise<T> {
-    if (this.closed) return Promise.reject(new Error('decode pool is closed'));
-    const slot = this.pick(upOnly);
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = (): void => {
-        if (!this.calls.delete(id)) return;
-        this.done(slot);
-        const abort: WorkerMessage = { abort: id };
-        slot.worker.postMessage(abort);
-        reject(new DOMException('This operation was aborted', 'AbortError'));
-      };
-      if (signal?.aborted) return reject(new DOMException('This operation was aborted', 'AbortError'));
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.calls.set(id, {
-        slot,
-        settle: (reply) => {
-          signal?.removeEventListener('abort', onAbort);
-          if ('error' in reply) reject(fromWire(reply.error));
-          else resolve(result(reply));
-        },
-        reject,
-      });
-      if (slot.pending++ === 0) slot.worker.ref();
-      slot.worker.postMessage(request(id), transfer);
-    });
+  private settle(id: number): void {
+    const call = this.calls.get(id);
+    if (!call) return;
+    this.calls.delete(id);
+    this.done(call.slot);
   }
 
   private done(slot: Slot): void {
     if (--slot.pending === 0) slot.worker.unref();
   }
 
-  /** The least busy worker (of those up, if `upOnly`); a new one if a worker has stopped and left fewer than `size`. */
-  private pick(upOnly = false): Slot {
+  /** The least busy worker that is up; a new one if a worker has stopped and left fewer than `size`. */
+  private pick(): Slot {
     let best: Slot | undefined;
-    for (const s of this.slots) if ((!upOnly || s.up) && (!best || s.pending < best.pending)) best = s;
+    for (const s of this.slots) if (s.up && (!best || s.pending < best.pending)) best = s;
     if (best && (best.pending === 0 || this.slots.length >= this.o.size)) return best;
     return this.spawn();
   }
 
   private spawn(): Slot {
-    const setup: WorkerSetup = { module: this.o.module, source: this.o.source, config: this.o.config };
+    const setup: WorkerSetup = { module: this.o.module, source: this.o.source, config: this.o.config, format: this.o.format };
     const worker = new Worker(new URL('./decode-worker.js', import.meta.url), {
       workerData: setup,
       stdout: true,
@@ -204,16 +216,12 @@ export class DecodePool {
       out.setEncoding('utf8');
       out.on('data', (text: string) => this.o.log(`decode worker: ${text.trimEnd()}`));
     }
-    worker.on('message', (reply: DecodeReply | WorkerReady) => {
+    worker.on('message', (reply: WorkerReply | WorkerReady) => {
       if ('ready' in reply) {
         slot.up = true;
         return;
       }
-      const call = this.calls.get(reply.id);
-      if (!call) return; // aborted meanwhile
-      this.calls.delete(reply.id);
-      this.done(call.slot);
-      call.settle(reply);
+      this.calls.get(reply.id)?.reply(reply); // none: aborted meanwhile
     });
     const fail = (why: string): void => {
       const i = this.slots.indexOf(slot);
@@ -230,8 +238,11 @@ export class DecodePool {
   }
 }
 
-function fromWire(e: WireError): Error {
-  if ('notJson' in e) return new NotJsonError('not JSON');
-  if ('network' in e) return Object.assign(new TypeError(e.message), { cause: { code: e.code } });
+function fromWirePage(p: Extract<WorkerReply, { page: unknown }>['page']): Page {
+  return { buckets: p.buckets.map((b) => ({ ...b, results: [] })), hasMore: p.hasMore, nextPage: p.nextPage };
+}
+
+function fromWireFailure(e: DecodeFailure): Error {
+  if ('notJson' in e) return new NotJsonError(e.notJson);
   return new ConnectorError(e.failureType, e.message, e.internalMessage);
 }

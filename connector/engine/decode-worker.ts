@@ -1,12 +1,12 @@
 /**
- * A decode worker: receives response bodies and parses them into serialised records
- * (encodePage) for the pool in decode-pool.ts. It loads the source definition itself (plans
- * hold functions, which cannot cross threads) and never writes to stdout.
+ * A decode worker: fetches pages and encodes their records (encodePage) for the pool in
+ * decode-pool.ts. It loads the source definition itself (plans hold functions, which cannot
+ * cross threads) and never writes to stdout.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { NotJsonError } from '../http/client.js';
+import { bodyExcerpt, errorBodyOf, fetchFailure, NotJsonError } from '../http/client.js';
 import { encodePage } from './decode.js';
-import type { DecodeReply, DecodeRequest, FetchRequest, WireError, WorkerMessage, WorkerReady, WorkerSetup } from './decode-pool.js';
+import type { DecodeFailure, PageRequest, WorkerMessage, WorkerReady, WorkerReply, WorkerSetup } from './decode-pool.js';
 import { ConnectorError } from './errors.js';
 import type { SourceDefinition } from './source.js';
 import type { BucketPlan } from './stream.js';
@@ -22,6 +22,8 @@ const source: Promise<SourceDefinition<unknown>> = import(setup.module).then((mo
   if (!def) throw new Error(`${setup.module} exports no source named ${setup.source}`);
   return def;
 });
+// Loaded while the first response is awaited; its failure is reported with the first page.
+source.catch(() => undefined);
 const plans = new Map<string, BucketPlan>();
 /** Line buffers the main thread has written out and handed back: reused instead of allocating. */
 const spares: ArrayBuffer[] = [];
@@ -40,40 +42,38 @@ async function planFor(stream: string): Promise<BucketPlan> {
   return plan;
 }
 
-function toWire(err: unknown): WireError {
-  if (err instanceof NotJsonError) return { notJson: true };
+function failure(err: unknown, body: Uint8Array): DecodeFailure {
+  if (err instanceof NotJsonError) return { notJson: bodyExcerpt(body) };
   if (err instanceof ConnectorError) return { failureType: err.failureType, message: err.message, internalMessage: err.internalMessage };
   const e = err as Error;
   return { failureType: 'system_error', message: `Unexpected error while decoding: ${e.message}`, internalMessage: e.stack };
 }
 
-async function decode({ id, decode: d }: DecodeRequest): Promise<void> {
-  try {
-    const plan = await planFor(d.stream);
-    const { page, buffer } = encodePage(plan, d.stream, d.body, d.window, d.emittedAt, () => spares.pop());
-    const buckets = page.buckets.map((b) => ({ start: b.start, end: b.end, encoded: b.encoded ?? null }));
-    const reply: DecodeReply = { id, page: { buckets, hasMore: page.hasMore, nextPage: page.nextPage } };
-    port?.postMessage(reply, [buffer]);
-  } catch (err) {
-    const reply: DecodeReply = { id, error: toWire(err) };
-    port?.postMessage(reply);
-  }
-}
+const post = (reply: WorkerReply, transfer: ArrayBuffer[] = []): void => port?.postMessage(reply, transfer);
 
-async function receive({ id, fetch: f }: FetchRequest): Promise<void> {
+async function page({ id, page: p }: PageRequest): Promise<void> {
   const controller = new AbortController();
   fetches.set(id, controller);
+  let body: Uint8Array;
   try {
-    const res = await fetch(f.url, { headers: f.headers, signal: controller.signal });
-    const body = await res.arrayBuffer();
-    const reply: DecodeReply = { id, response: { status: res.status, headers: [...res.headers], body } };
-    port?.postMessage(reply, [body]);
+    const res = await fetch(p.url, { headers: p.headers, signal: controller.signal });
+    body = new Uint8Array(await res.arrayBuffer());
+    // An error body is small and wanted whole (its envelope is parsed for the error); a 2xx body stays here.
+    const errorBody = errorBodyOf(res.ok, body).slice();
+    post({ id, head: { status: res.status, headers: [...res.headers], errorBody } }, [errorBody.buffer]);
+    if (!res.ok) return;
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string } };
-    const reply: DecodeReply = { id, error: { network: true, message: e.message, code: e.cause?.code } };
-    port?.postMessage(reply);
+    return post({ id, failed: fetchFailure(err) });
   } finally {
     fetches.delete(id);
+  }
+  try {
+    const plan = await planFor(p.stream);
+    const { page: decoded, transfer } = encodePage(plan, p.stream, setup.format, body, p.window, p.emittedAt, { ids: p.ids, spare: spares.pop() });
+    const buckets = decoded.buckets.map(({ results: _, ...b }) => b);
+    post({ id, page: { buckets, hasMore: decoded.hasMore, nextPage: decoded.nextPage } }, transfer);
+  } catch (err) {
+    post({ id, undecoded: failure(err, body) });
   }
 }
 
@@ -82,15 +82,13 @@ port.on('message', (msg: WorkerMessage) => {
     for (const b of msg.recycle) if (spares.length < MAX_SPARES) spares.push(b);
   } else if ('abort' in msg) {
     fetches.get(msg.abort)?.abort();
-  } else if ('fetch' in msg) {
-    void receive(msg);
   } else {
-    void decode(msg);
+    void page(msg);
   }
 });
 
 // Ready to send requests as soon as fetch is loaded (Node loads it on first use); the source
-// goes on loading meanwhile, and decode requests wait for it.
+// goes on loading meanwhile, and pages wait for it.
 new Headers();
 const ready: WorkerReady = { ready: true };
 port.postMessage(ready);

@@ -2,14 +2,14 @@ import { LineBuffer, recordLine } from '../protocol/lines.js';
 import { parseJsonBody } from '../http/client.js';
 import { ConnectorError, systemError } from './errors.js';
 import type { Window } from './planner.js';
-import type { Bucket, BucketPlan, Page, Row } from './stream.js';
+import type { Bucket, BucketPlan, EncodedRecords, Page, Row } from './stream.js';
 import { isoTime } from './time.js';
 import { describeZodError } from './validation.js';
 
 /**
  * From a response body to records, with no I/O: the envelope check, the per-result mapping and
  * duplicate-key check, and (for decode workers) the serialisation of a page's records as RECORD
- * lines. The main thread and the decode workers run the same functions.
+ * lines or rows for the output. The main thread and the decode workers run the same functions.
  */
 export const describeWindow = (w: Window): string => `[${isoTime(w.start)}, ${isoTime(w.end)})`;
 
@@ -53,35 +53,120 @@ function wrapValidation(err: unknown, where: string): ConnectorError {
 }
 
 /**
- * A body as a Page whose buckets inside `window` carry their records as RECORD lines of
- * `stream` (Bucket.encoded, results emptied), all in one buffer the page's buckets share.
- * Buckets outside the window are left unmapped: the reader ignores them. `spare` offers memory
- * to write the lines into. Throws NotJsonError for a body that is not JSON.
+ * The form an output takes its records in (Emitter.records): RECORD lines of the Airbyte
+ * protocol, Singer RECORD lines of each stream's selected fields, or the rows themselves (the
+ * warehouse). Plain data: decode workers are told it and encode pages the same way.
+ */
+export type RecordFormat = { kind: 'airbyte' } | { kind: 'singer'; fields: Record<string, readonly string[] | null> } | { kind: 'rows' };
+
+/** A record as one line of `format` (no newline); byte for byte what the output would serialise. */
+function lineOf(format: Exclude<RecordFormat, { kind: 'rows' }>, stream: string, row: Row, emittedAt: number): string {
+  if (format.kind === 'airbyte') return recordLine(stream, row, emittedAt);
+  const fields = format.fields[stream];
+  const data = fields ? Object.fromEntries(Object.entries(row).filter(([k]) => fields.includes(k))) : row;
+  return JSON.stringify({ type: 'RECORD', stream, record: data, time_extracted: new Date(emittedAt).toISOString() });
+}
+
+/**
+ * Encodes records of one stream in `format`, in batches (one per bucket): lines go into one
+ * buffer the batches share (transferable), rows into arrays. `capacity` sizes the buffer;
+ * `spare` offers memory to write into.
+ */
+export class RecordEncoder {
+  private readonly lines: LineBuffer | undefined;
+  private rows: Row[] = [];
+  private readonly batchRows: Row[][] = [];
+  private from = 0;
+  private count = 0;
+  private readonly cuts: Array<[number, number, number]> = [];
+
+  constructor(
+    private readonly format: RecordFormat,
+    private readonly stream: string,
+    private readonly emittedAt: number,
+    capacity?: number,
+    spare?: ArrayBuffer,
+  ) {
+    this.lines = format.kind === 'rows' ? undefined : new LineBuffer(capacity, spare);
+  }
+
+  readonly push = (row: Row): void => {
+    this.count += 1;
+    if (this.format.kind === 'rows') this.rows.push(row);
+    else this.lines?.push(lineOf(this.format, this.stream, row, this.emittedAt));
+  };
+
+  /** Ends the current batch; its records come out of batches(), in cut order. */
+  cut(): number {
+    const to = this.lines?.length ?? 0;
+    this.cuts.push([this.from, to, this.count]);
+    this.from = to;
+    this.count = 0;
+    if (this.format.kind === 'rows') this.batchRows.push(this.rows);
+    this.rows = [];
+    return this.cuts.length - 1;
+  }
+
+
+  /** Every batch cut so far. Take them once every record is in: lines may move to a larger buffer while they are pushed. */
+  batches(): EncodedRecords[] {
+    return this.cuts.map(([from, to, count], i): EncodedRecords => {
+      if (this.lines) return { count, lines: this.lines.view(from, to) };
+      return { count, rows: this.batchRows[i] as Row[], emittedAt: this.emittedAt };
+    });
+  }
+
+  /** The memory the lines share, to transfer to another thread (none for rows). */
+  get transfer(): ArrayBuffer[] {
+    return this.lines ? [this.lines.arrayBuffer] : [];
+  }
+}
+
+/**
+ * A body as a Page whose buckets inside `window` carry their records encoded for the output
+ * (Bucket.encoded, results emptied), the lines of all of them in one buffer. Buckets outside
+ * the window are left unmapped: the reader ignores them. With `ids`, each bucket also names
+ * its records' ids (Bucket.ids), for a check across pages. `spare` offers memory to write the
+ * lines into. Throws NotJsonError for a body that is not JSON.
  */
 export function encodePage(
   plan: BucketPlan,
   stream: string,
+  format: RecordFormat,
   body: Uint8Array,
   window: Window,
   emittedAt: number,
-  spare?: () => ArrayBuffer | undefined,
-): { page: Page; buffer: ArrayBuffer } {
+  o: { ids?: boolean; spare?: ArrayBuffer | undefined } = {},
+): { page: Page; transfer: ArrayBuffer[] } {
   const page = parsePage(plan, parseJsonBody(body), window);
   // Lines come out a little longer than results go in; untouched capacity costs no memory.
-  const out = new LineBuffer(2 * body.byteLength, spare?.());
-  const spans: Array<[Bucket, number, number, number]> = [];
+  const out = new RecordEncoder(format, stream, emittedAt, 2 * body.byteLength, o.spare);
+  const cuts: Array<[Bucket, number]> = [];
   for (const bucket of page.buckets) {
     if (bucket.start >= window.start && bucket.start < window.end) {
-      const from = out.length;
-      let count = 0;
+      const ids: unknown[] = [];
       forEachRow(plan, bucket, window, (row) => {
-        out.push(recordLine(stream, row, emittedAt));
-        count += 1;
+        out.push(row);
+        if (o.ids) ids.push(row.id);
       });
-      spans.push([bucket, from, out.length, count]);
+      if (o.ids) bucket.ids = ids;
+      cuts.push([bucket, out.cut()]);
     }
     bucket.results = [];
   }
-  for (const [bucket, from, to, count] of spans) bucket.encoded = { count, bytes: out.view(from, to) };
-  return { page, buffer: out.arrayBuffer };
+  const batches = out.batches();
+  for (const [bucket, i] of cuts) bucket.encoded = batches[i] as EncodedRecords;
+  return { page, transfer: out.transfer };
+}
+
+/** The lines of records encoded in a line format (an emitter whose `records` is airbyte or singer gets nothing else). */
+export function encodedLines(records: EncodedRecords): Uint8Array {
+  if ('lines' in records) return records.lines;
+  throw new Error('records encoded as rows reached an output that takes lines');
+}
+
+/** The rows of records encoded as rows (an emitter whose `records` is rows gets nothing else). */
+export function encodedRows(records: EncodedRecords): { rows: Row[]; emittedAt: number } {
+  if ('rows' in records) return records;
+  throw new Error('records encoded as lines reached an output that takes rows');
 }

@@ -3,6 +3,7 @@ import type { JsonResponse, Query } from '../http/client.js';
 import type { HttpError } from '../http/errors.js';
 import { systemError } from './errors.js';
 import { responseFailure, responseRule } from './responses.js';
+import { CursorGuard } from './pages.js';
 import type { ListContext, ListStream } from './stream.js';
 import { describeZodError } from './validation.js';
 
@@ -26,9 +27,13 @@ export interface IdCursor {
 
 /** Items of one list, page by page, following the last id while has_more; never loops, never guesses. */
 export async function* listPages(ctx: ListContext, path: string, cursor: IdCursor, params: Query = []): AsyncIterable<unknown[]> {
-  const seen = new Set<string>();
+  let page = 1;
+  const guard = new CursorGuard({
+    missing: () => systemError(`${path}: page ${page} says has_more but names no last_id and has no items; refusing to guess the next page.`),
+    repeated: (next) => systemError(`${path}: pagination loop on page ${page} (${cursor.param}=${next} repeated).`),
+  });
   let after: string | null = null;
-  for (let page = 1; ; page++) {
+  for (; ; page++) {
     const query: Query = [...params, ['limit', String(cursor.limit)], ...(after === null ? [] : [[cursor.param, after] as const])];
     const res = await listPage(ctx, path, query, page);
     if (!res) return;
@@ -39,10 +44,7 @@ export async function* listPages(ctx: ListContext, path: string, cursor: IdCurso
     yield data;
     if (has_more !== true) return;
     const lastItem = data[data.length - 1] as { id?: unknown } | undefined;
-    const next = last_id ?? (typeof lastItem?.id === 'string' ? lastItem.id : null);
-    if (next === null) throw systemError(`${path}: page ${page} says has_more but names no last_id and has no items; refusing to guess the next page.`);
-    if (seen.has(next)) throw systemError(`${path}: pagination loop on page ${page} (${cursor.param}=${next} repeated).`);
-    seen.add(next);
+    const next = guard.follow(last_id ?? (typeof lastItem?.id === 'string' ? lastItem.id : null));
     ctx.log(`${path}: page ${page} has_more; next ${cursor.param}=${next}`);
     after = next;
   }

@@ -30,3 +30,33 @@ export function bucketPageSchema(
       nextPage: p.next_page,
     }));
 }
+
+/** The errors of a cursor that cannot be followed, in the words of the reader that follows it. */
+export interface CursorErrors {
+  /** A page says there is more but names no next token. */
+  missing(): Error;
+  /** The next token was followed before: the API loops. */
+  repeated(token: string): Error;
+  /** A page says there is more but brought nothing forward (Aurous: no bucket of the window). */
+  stalled?(): Error;
+}
+
+/**
+ * The one loop guard of every paginated read (bucket windows, entity lists, the Aurous
+ * fetcher): a next page is followed only with a token, never twice the same token, and only
+ * after a page that made progress; otherwise the read fails rather than loop or guess.
+ */
+export class CursorGuard {
+  private readonly seen = new Set<string>();
+
+  constructor(private readonly errors: CursorErrors) {}
+
+  /** The token to follow after a page that says has_more; `progressed`: whether the page brought anything new. */
+  follow(token: string | null | undefined, progressed = true): string {
+    if (!progressed && this.errors.stalled) throw this.errors.stalled();
+    if (token === null || token === undefined || token === '') throw this.errors.missing();
+    if (this.seen.has(token)) throw this.errors.repeated(token);
+    this.seen.add(token);
+    return token;
+  }
+}

@@ -2,24 +2,29 @@ import type { HttpClient } from '../http/client.js';
 import * as msg from '../protocol/messages.js';
 import type { AirbyteMessage, SyncMode } from '../protocol/messages.js';
 import { DEFAULT_MAX_ROWS_IN_FLIGHT, UnitRecords, WindowReader, type PageDecoder } from './buckets.js';
+import { RecordEncoder, type RecordFormat } from './decode.js';
 import { configError, toConnectorError, type ErrorContext } from './errors.js';
 import type { Logger } from './logger.js';
 import { planWindows, type Window } from './planner.js';
 import { Coverage, readRanges, type StreamState } from './state.js';
-import type { BucketStream, ListStream, Row, StreamDef } from './stream.js';
+import type { BucketStream, EncodedRecords, ListStream, Row, StreamDef } from './stream.js';
 import { DAY, floorTo, isoTime } from './time.js';
 
-/** Where messages go: the NDJSON writer in Airbyte mode, a translator in Singer mode. */
+/**
+ * Where messages go: the NDJSON writer in Airbyte mode, a translator in Singer mode, the
+ * warehouse loader in `sync`. Records take one path whatever the output: the emitter says in
+ * which form it takes them (`records`), they are encoded so on a decode worker or on this thread
+ * (engine/decode.ts), and come in batches to emitRecords; emit() gets every other message.
+ */
 export interface Emitter {
   emit(message: AirbyteMessage): void;
-  /** Optional fast path for RECORDs (no wrapper objects); same meaning as emit(record(...)). */
-  emitRecord?(stream: string, data: Row, emittedAt: number): void;
+  /** The form records come to emitRecords in. */
+  readonly records: RecordFormat;
   /**
-   * RECORD lines already serialised (UTF-8, newline-terminated) by a decode worker. Only an
-   * emitter that has this gets them: read() is given decoders only for such an emitter.
-   * `written` is called once the bytes are handed to the OS (or copied): then their memory may be reused.
+   * Records of `stream`, in order, encoded as `records` says (same meaning as emit() of each
+   * RECORD). `written` is called once the bytes are handed to the OS (or copied): then their memory may be reused.
    */
-  emitRecordLines?(bytes: Uint8Array, written: () => void): void;
+  emitRecords(stream: string, records: EncodedRecords, written: () => void): void;
   /** Resolves when the output can take more (backpressure). */
   ready(): Promise<void>;
 }
@@ -69,7 +74,7 @@ export interface ReadOptions<C> {
   signal?: AbortSignal;
   /** Windows (and streams) read at once; the HTTP client bounds requests in flight separately. */
   concurrency?: number;
-  /** Page decoders on worker threads, per stream; requires emitter.emitRecordLines. */
+  /** Page decoders on worker threads, per stream, encoding records as emitter.records says. */
   decoders?: { forStream(stream: string): PageDecoder };
 }
 
@@ -153,27 +158,26 @@ class StreamRun<C> {
     this.o.emitter.emit(msg.streamStatus(this.name, 'RUNNING', this.o.clock.now()));
   };
 
-  private emitRecords(rows: readonly Row[]): void {
-    const emittedAt = this.o.clock.now();
-    const { emitter } = this.o;
-    if (emitter.emitRecord) for (const data of rows) emitter.emitRecord(this.name, data, emittedAt);
-    else for (const data of rows) emitter.emit(msg.record(this.name, data, emittedAt));
-    this.pending += rows.length;
+  /** Rows read on this thread (a list page), encoded like any page. */
+  private emitRows(rows: readonly Row[]): void {
+    const out = new RecordEncoder(this.o.emitter.records, this.name, this.o.clock.now());
+    for (const row of rows) out.push(row);
+    out.cut();
+    const unit = new UnitRecords();
+    for (const b of out.batches()) unit.add(b);
+    this.emitUnit(unit, undefined);
   }
 
   private emitUnit(records: UnitRecords, decoder: PageDecoder | undefined): void {
-    this.emitRecords(records.rows);
-    if (records.encoded.length === 0) return;
     const { emitter } = this.o;
-    if (!emitter.emitRecordLines) throw new Error('serialised records need an emitter with emitRecordLines');
     // The lines of a page share one buffer: it goes back to the decoder once all of them are written.
-    const buffers = new Set(records.encoded.map((b) => b.buffer as ArrayBuffer));
-    let left = records.encoded.length;
+    const buffers = new Set(records.batches.flatMap((b) => ('lines' in b ? [b.lines.buffer as ArrayBuffer] : [])));
+    let left = records.batches.length;
     const written = (): void => {
-      if (--left === 0) decoder?.recycle?.([...buffers]);
+      if (--left === 0 && buffers.size > 0) decoder?.recycle?.([...buffers]);
     };
-    for (const bytes of records.encoded) emitter.emitRecordLines(bytes, written);
-    this.pending += records.count - records.rows.length;
+    for (const batch of records.batches) emitter.emitRecords(this.name, batch, written);
+    this.pending += records.count;
   }
 
   private emitState(state: Record<string, unknown>): void {
@@ -227,6 +231,8 @@ class StreamRun<C> {
     const decoder = o.decoders?.forStream(this.name);
     const reader = new WindowReader(plan, {
       http: o.http,
+      stream: this.name,
+      format: o.emitter.records,
       debug: (m) => o.logger.debug(m),
       warn: (m) => o.logger.warn(m),
       hooks: { onRateLimited: (until) => this.rateLimited(until) },
@@ -283,7 +289,7 @@ class StreamRun<C> {
     let pages = 0;
     for await (const rows of def.pages({ http: o.http, log: (m) => o.logger.debug(m), onResponse: this.onResponse, responses: def.responses }, o.config)) {
       this.checkAborted();
-      this.emitRecords(rows);
+      this.emitRows(rows);
       pages += 1;
       await o.emitter.ready();
     }

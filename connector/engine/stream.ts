@@ -6,19 +6,22 @@ import type { FailRule, IgnoreRule, RestartRule } from './responses.js';
 export type JsonSchema = Record<string, unknown>;
 export type Row = Record<string, unknown>;
 
-/** RECORD lines serialised off the main thread: UTF-8, one line per record, each ending in a newline. */
-export interface EncodedRecords {
-  count: number;
-  bytes: Uint8Array;
-}
+/**
+ * Records encoded for the output (engine/decode.ts RecordFormat), on a decode worker or on this
+ * thread: serialised lines (UTF-8, one per record, each ending in a newline), or rows with the
+ * time they were read.
+ */
+export type EncodedRecords = { count: number; lines: Uint8Array } | { count: number; rows: Row[]; emittedAt: number };
 
 /** One time bucket of a bucketed report, as the engine sees it. */
 export interface Bucket {
   start: number;
   end: number;
   results: unknown[];
-  /** Set by a decode worker: the bucket's records, already mapped and serialised (results is then empty). */
+  /** Set once decoded: the bucket's records, mapped and encoded for the output (results is then empty). */
   encoded?: EncodedRecords;
+  /** The ids of `encoded`, when asked for (records paging checks them across pages). */
+  ids?: unknown[];
 }
 
 export interface Page {
@@ -37,19 +40,40 @@ export interface BucketApi {
   nextPageQuery(first: Query, token: string): Query;
   /** Envelope schema; its output is a Page. Validation errors name the JSON path. */
   page: z.ZodType<Page>;
-  /**
-   * The cursor pages through the records of a bucket (Anthropic claude_code: one day, many
-   * records): keep following it while has_more, appending results to the same bucket. Such a
-   * window is one bucket, present (maybe empty) whatever the pages hold.
-   */
-  recordsPaginated?: boolean;
 }
 
-/** What a provider-specific window fetcher may use: validated pages of `path`, counted as responses. */
+/** What a provider-specific window fetcher may use: decoded pages of `path`, counted as responses. */
 export interface WindowIo {
   get(query: Query): Promise<Page>;
   debug(msg: string): void;
 }
+
+/**
+ * What a custom fetcher hands back: the buckets its pages held (each at most once, inside the
+ * window), and whether those pages were complete (the API said there was no more). The engine
+ * checks them like any page: alignment, coverage, and (only when complete) a bucket not
+ * mentioned is an empty bucket.
+ */
+export interface FetchedWindow {
+  buckets: Bucket[];
+  complete: boolean;
+}
+
+/**
+ * How the pages of a window are read:
+ * - `single`: one page covers the window; its cursor is never followed (OpenAI's is broken for
+ *   grouped queries), a page short of the window makes the engine halve it;
+ * - `cursor`: follow the cursor while buckets are missing (Anthropic's reports, ungrouped OpenAI);
+ * - `records`: the cursor pages through the records of one bucket (Anthropic claude_code: one
+ *   day, many records): follow it while has_more, appending to the same bucket; the window's
+ *   bucket is present (maybe empty) whatever the pages hold;
+ * - `custom`: the provider pages through the window itself (Aurous: token-only cursor, group splits).
+ */
+export type Paging =
+  | { kind: 'single' }
+  | { kind: 'cursor' }
+  | { kind: 'records' }
+  | { kind: 'custom'; fetchWindow: (io: WindowIo, window: Window) => Promise<FetchedWindow> };
 
 /** A bucketed report bound to one config: everything the engine needs to read it. */
 export interface BucketPlan {
@@ -60,8 +84,7 @@ export interface BucketPlan {
   bucketSeconds: number;
   /** Most buckets one page may hold: the window size that needs no second page. */
   maxBuckets: number;
-  /** Grouped queries never follow a cursor (OpenAI's is broken for them). */
-  grouped: boolean;
+  paging: Paging;
   /**
    * Optional: what particular error responses mean for this report (engine/responses.ts). 'fail': a
    * refusal no smaller window would fix (a grouping the API will not serve for this range, Anthropic's
@@ -71,11 +94,6 @@ export interface BucketPlan {
   responses?: ReadonlyArray<FailRule<Window> | RestartRule>;
   /** Whether the bucket holding `now` may be requested (false for reports that refuse unfinished days). */
   includeCurrentBucket: boolean;
-  /**
-   * Optional: fetch every bucket of a window with provider-specific paging (Aurous's token-only
-   * cursor and group splits). The engine still checks coverage, order and repeats.
-   */
-  fetchWindow?: (io: WindowIo, window: Window, buckets: number) => Promise<Bucket[]>;
   /** Validates one result and turns it into a complete record (including its id). */
   toRecord(bucket: Bucket, result: unknown, index: number): Row;
 }

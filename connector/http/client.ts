@@ -13,12 +13,56 @@ export interface HttpLogger {
 /** The part of a fetch Response the client reads. */
 export type FetchedResponse = Pick<Response, 'ok' | 'status' | 'headers' | 'arrayBuffer'>;
 
-/** What the client needs of fetch: globalThis.fetch, or a decode pool's worker-side fetch. */
+/** What the client needs of fetch (globalThis.fetch, or a counting wrapper). */
 export type FetchLike = (url: string, init: { headers: Record<string, string>; signal: AbortSignal }) => Promise<FetchedResponse>;
+
+/**
+ * One request's answer as a transport receives it: status and headers once the body is in (the
+ * client then frees the request slot and decides on retries), the decoded body for a 2xx, and
+ * for any other status the start of the body for the error message.
+ */
+export interface Received<T> {
+  status: number;
+  headers: Headers;
+  /** A 2xx body, decoded; rejects with NotJsonError (carrying the start of the body) when it is not JSON. */
+  decoded(): Promise<T>;
+  /** Any other status: its body (at most ERROR_BODY_BYTES: an error envelope is small), for the error; empty for a 2xx. */
+  errorBody: Uint8Array;
+}
+
+/**
+ * Sends one GET and receives its answer where the body is decoded: on this thread
+ * (fetchTransport) or on a decode worker (engine/decode-pool.ts), so the body never has to
+ * visit this thread. A request that gets no response rejects with a FetchFailed.
+ */
+export type Transport<T> = (url: string, init: { headers: Record<string, string>; signal: AbortSignal }) => Promise<Received<T>>;
+
+/** Why a fetch got no response, as plain data (it crosses from a decode worker). */
+export interface FetchFailure {
+  message: string;
+  /** The system error code undici puts on `cause.code` (ECONNREFUSED, ENOTFOUND, ...). */
+  code?: string | undefined;
+  /** The cause's message ('bad port' for the Fetch standard's blocked ports, which have no code). */
+  cause?: string | undefined;
+}
+
+export class FetchFailed extends Error {
+  constructor(readonly failure: FetchFailure) {
+    super(failure.message);
+  }
+}
+
+/** A fetch rejection as a FetchFailure. */
+export function fetchFailure(err: unknown): FetchFailure {
+  if (err instanceof FetchFailed) return err.failure;
+  const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
+  return { message: (err as Error).message, code: cause?.code, cause: cause?.message };
+}
 
 export interface HttpClientOptions {
   baseUrl: string;
   headers: Record<string, string>;
+  /** Sends requests whose body is decoded on this thread (getJson, inThread). */
   fetch: FetchLike;
   sleep: Sleep;
   clock: Clock;
@@ -58,7 +102,12 @@ export interface JsonResponse<T = unknown> {
 export type BodyDecoder<T> = (bytes: Uint8Array) => T | Promise<T>;
 
 /** A 2xx body that does not parse as JSON: a proxy's HTML page, a truncated reply. Retried. */
-export class NotJsonError extends Error {}
+export class NotJsonError extends Error {
+  /** `excerpt`: the start of the body (see bodyExcerpt), for the error message. */
+  constructor(readonly excerpt = '') {
+    super('not JSON');
+  }
+}
 
 const utf8 = new TextDecoder();
 
@@ -73,15 +122,9 @@ export const parseJsonBody: BodyDecoder<unknown> = (bytes) => {
   try {
     return JSON.parse(bodyText(bytes));
   } catch {
-    throw new NotJsonError('not JSON');
+    throw new NotJsonError();
   }
 };
-
-interface RawResponse {
-  status: number;
-  headers: Headers;
-  bytes: Uint8Array;
-}
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 export const DEFAULT_MAX_RETRIES = 8;
@@ -89,6 +132,43 @@ export const DEFAULT_MAX_RETRY_TIME_MS = 10 * 60_000;
 const EXCERPT_CHARS = 300;
 /** Enough bytes for EXCERPT_CHARS characters of UTF-8. */
 const EXCERPT_BYTES = EXCERPT_CHARS * 4;
+
+/** The start of a body as one line of text, for an error message (the client redacts it). */
+export function bodyExcerpt(bytes: Uint8Array): string {
+  return utf8.decode(bytes.subarray(0, EXCERPT_BYTES)).slice(0, EXCERPT_CHARS).replace(/\s+/g, ' ');
+}
+
+/** The most of a non-2xx body kept for its error (the message's excerpt and the parsed error envelope). */
+const ERROR_BODY_BYTES = 64 * 1024;
+const NO_BODY = new Uint8Array(0);
+
+/** What a transport keeps of a response's body for an error: nothing for a 2xx. */
+export const errorBodyOf = (ok: boolean, bytes: Uint8Array): Uint8Array => (ok ? NO_BODY : bytes.subarray(0, ERROR_BODY_BYTES));
+
+/** `decode` of a 2xx body; a NotJsonError comes out carrying the start of the body. */
+export async function decodeBody<T>(decode: BodyDecoder<T>, bytes: Uint8Array): Promise<T> {
+  try {
+    return await decode(bytes);
+  } catch (err) {
+    if (err instanceof NotJsonError) throw new NotJsonError(bodyExcerpt(bytes));
+    throw err;
+  }
+}
+
+/** A transport that receives the body on this thread and decodes it with `decode` when the client asks (after it freed the request slot). */
+export function fetchTransport<T>(fetch: FetchLike, decode: BodyDecoder<T>): Transport<T> {
+  return async (url, init) => {
+    let res: FetchedResponse;
+    let bytes: Uint8Array;
+    try {
+      res = await fetch(url, init);
+      bytes = new Uint8Array(await res.arrayBuffer());
+    } catch (err) {
+      throw new FetchFailed(fetchFailure(err));
+    }
+    return { status: res.status, headers: res.headers, errorBody: errorBodyOf(res.ok, bytes), decoded: () => decodeBody(decode, bytes) };
+  };
+}
 
 /** GET-only JSON client: timeout, classified errors, retry with backoff, shared rate limit. */
 export class HttpClient {
@@ -108,47 +188,50 @@ export class HttpClient {
   }
 
   getJson(path: string, query: Query, hooks: RequestHooks = {}): Promise<JsonResponse> {
-    return this.get(path, query, hooks, parseJsonBody);
+    return this.get(path, query, hooks, this.inThread(parseJsonBody));
+  }
+
+  /** A transport whose bodies are received and decoded (with `decode`) on this thread. */
+  inThread<T>(decode: BodyDecoder<T>): Transport<T> {
+    return fetchTransport(this.o.fetch, decode);
   }
 
   /**
-   * GET with retries; the body goes through `decode` after the request slot is released, so
-   * decoding (possibly on a worker thread) never holds up other requests. A NotJsonError from
-   * `decode` is retried like any bad body; any other error from it ends the request.
+   * GET with retries through `transport`. The request slot is released once the answer is in,
+   * before its body is decoded, so decoding never holds up other requests. A NotJsonError from
+   * the decoding is retried like any bad body; any other error from it ends the request.
    */
-  async get<T>(path: string, query: Query, hooks: RequestHooks, decode: BodyDecoder<T>): Promise<JsonResponse<T>> {
+  async get<T>(path: string, query: Query, hooks: RequestHooks, transport: Transport<T>): Promise<JsonResponse<T>> {
     const url = this.url(path, query);
     const started = this.o.clock.now();
     const maxRetryTime = this.o.maxRetryTimeMs ?? DEFAULT_MAX_RETRY_TIME_MS;
     return pRetry(
       async () => {
-        let raw: RawResponse;
+        let received: Received<T>;
         await this.slots.acquire();
         try {
           await this.waitForLimiter(hooks);
-          raw = await this.once(url);
+          received = await this.once(url, transport);
         } catch (err) {
           if (err instanceof HttpError && !err.retryable) throw new AbortError(err);
           throw err;
         } finally {
           this.slots.release();
         }
-        // `decode` may take the bytes (a worker thread does): keep the start for an error message.
-        const head = raw.bytes.slice(0, EXCERPT_BYTES);
         let body: T;
         try {
-          body = await decode(raw.bytes);
+          body = await received.decoded();
         } catch (err) {
           if (!(err instanceof NotJsonError)) throw new AbortError(err as Error);
-          const excerpt = this.excerpt(head);
-          throw new HttpError('bad_body', `HTTP ${raw.status} from ${this.describe(url)} is not JSON: ${excerpt}`, {
-            status: raw.status,
+          const excerpt = this.o.redact(err.excerpt);
+          throw new HttpError('bad_body', `HTTP ${received.status} from ${this.describe(url)} is not JSON: ${excerpt}`, {
+            status: received.status,
             url: this.describe(url),
             bodyExcerpt: excerpt,
           });
         }
         this.o.limiter.relax();
-        return { status: raw.status, headers: raw.headers, body, url: this.describe(url) };
+        return { status: received.status, headers: received.headers, body, url: this.describe(url) };
       },
       {
         retries: this.o.maxRetries ?? DEFAULT_MAX_RETRIES,
@@ -195,21 +278,15 @@ export class HttpClient {
     return this.o.redact(url.replace(this.o.baseUrl.replace(/\/+$/, ''), ''));
   }
 
-  private excerpt(bytes: Uint8Array): string {
-    return this.o.redact(utf8.decode(bytes.subarray(0, EXCERPT_BYTES)).slice(0, EXCERPT_CHARS).replace(/\s+/g, ' '));
-  }
-
-  private async once(url: string): Promise<RawResponse> {
+  private async once<T>(url: string, transport: Transport<T>): Promise<Received<T>> {
     const timeoutMs = this.o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     this.requestCount += 1;
     this.o.logger.debug(`GET ${this.describe(url)}`);
-    let res: FetchedResponse;
-    let bytes: Uint8Array;
+    let res: Received<T>;
     try {
-      res = await this.o.fetch(url, { headers: this.o.headers, signal: controller.signal });
-      bytes = new Uint8Array(await res.arrayBuffer());
+      res = await transport(url, { headers: this.o.headers, signal: controller.signal });
     } catch (err) {
       if (controller.signal.aborted) throw new HttpError('network', `request failed: no response within ${timeoutMs} ms`, { url: this.describe(url) });
       throw networkError(url, err, this.describe(url));
@@ -217,13 +294,13 @@ export class HttpClient {
       clearTimeout(timer);
     }
     this.observeBudget(res.headers);
-    if (!res.ok) {
+    if (res.status < 200 || res.status > 299) {
       throw statusError(
-        { status: res.status, headers: res.headers, bytes },
-        { url: this.describe(url), excerpt: this.excerpt(bytes), redact: this.o.redact, nowMs: this.o.clock.now() },
+        { status: res.status, headers: res.headers, bytes: res.errorBody },
+        { url: this.describe(url), excerpt: this.o.redact(bodyExcerpt(res.errorBody)), redact: this.o.redact, nowMs: this.o.clock.now() },
       );
     }
-    return { status: res.status, headers: res.headers, bytes };
+    return res;
   }
 
   /** Standard RateLimit-Remaining / RateLimit-Reset (seconds): pause before the budget runs dry. */
@@ -237,17 +314,17 @@ export class HttpClient {
 }
 
 /**
- * A fetch that failed before any response, as an HttpError naming the host. undici puts the
- * system error code on `cause.code` (the decode pool's fetch keeps it); a refused connection
- * and a failed DNS lookup are usually a wrong base_url, so they say what to check.
+ * A fetch that failed before any response, as an HttpError naming the host (fetchFailure: the
+ * same on this thread and from a decode worker); a refused connection and a failed DNS lookup
+ * are usually a wrong base_url, so they say what to check.
  */
 function networkError(url: string, err: unknown, described: string): HttpError {
-  const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
-  const code = cause?.code;
+  const failure = fetchFailure(err);
+  const code = failure.code;
   const { hostname, port, protocol } = new URL(url);
   const hostPort = `${hostname}:${port || (protocol === 'https:' ? '443' : '80')}`;
   // fetch refuses the Fetch standard's "bad ports" (1, 9, 25, 6000, ...) without a code.
-  if (code === undefined && cause?.message === 'bad port') {
+  if (code === undefined && failure.cause === 'bad port') {
     return new HttpError('network', `cannot connect to ${hostPort} (fetch does not allow port ${port})`, { url: described, hint: 'use another port in base_url' });
   }
   switch (code) {
@@ -263,6 +340,6 @@ function networkError(url: string, err: unknown, described: string): HttpError {
         hint: 'check the host in base_url and the network',
       });
     default:
-      return new HttpError('network', `request failed: ${code ?? (err as Error).message}`, { url: described });
+      return new HttpError('network', `request failed: ${code ?? failure.message}`, { url: described });
   }
 }

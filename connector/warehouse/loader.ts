@@ -1,4 +1,5 @@
 import { ConnectorError } from '../engine/errors.js';
+import { encodedRows } from '../engine/decode.js';
 import type { Emitter, StreamHooks } from '../engine/read.js';
 import { migrateStreamState, type StreamState } from '../engine/state.js';
 import type { StreamDef } from '../engine/stream.js';
@@ -214,10 +215,14 @@ export class Loader<C> {
   /** The sink the engine's read() writes records to: each is buffered until its stream's next checkpoint. */
   emitter(): Emitter {
     return {
-      emit: (m) => {
-        if (m.type === 'RECORD') this.record(m.record.stream, m.record.data, m.record.emitted_at);
+      // Every other message is the hooks' business (loader.hooks()): records are all this sink takes.
+      emit: () => undefined,
+      records: { kind: 'rows' },
+      emitRecords: (stream, records, written) => {
+        const { rows, emittedAt } = encodedRows(records);
+        for (const data of rows) this.record(stream, data, emittedAt);
+        written();
       },
-      emitRecord: (stream, data, emittedAt) => this.record(stream, data, emittedAt),
       ready: () => this.ready(),
     };
   }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BINS, CONTRACTS, catalog, errors, files, lastStates, ofType, records, run, states, statuses, type RunResult } from '../support/cli.js';
+import { BINS, CONTRACTS, catalog, dataLines, errors, files, lastStates, ofType, records, run, states, statuses, type RunResult } from '../support/cli.js';
 import { assertProtocol } from '../support/invariants.js';
 import {
   ANTHROPIC_VERSION,
@@ -245,6 +245,27 @@ describe('source-anthropic-costs read', () => {
     expectExact(result, 'cost_report', fake.org.expectedCostReport(FIRST, end));
     expect(new Set(costs.map((r) => r.id)).size).toBe(costs.length);
     expect([...loneDifferences(costs, ['workspace_id', 'description'])].sort()).toEqual(['description', 'workspace_id']);
+  });
+
+  it('given records paginated over several pages (claude_code) when read with decode_threads 2 and 0 then the RECORD and STATE lines are byte for byte the same and equal the ground truth', async () => {
+    const paged = new FakeAnthropic({ firstDay: FIRST, days: DAYS, adminKey: KEY, recordPageCap: 3 });
+    await paged.start();
+    try {
+      const read2 = async (threads: number) => {
+        const { result, requests } = await read(config({ end_date: '2025-09-20', decode_threads: threads }, paged), ['usage_claude_code'], { server: paged });
+        ok(result, ['usage_claude_code']);
+        const workers = ofType(result.messages, 'LOG').filter((m) => /worker thread/.test(m.log.message as string));
+        return { result, requests, workers: workers.length, lines: dataLines(result.stdout) };
+      };
+      const [onWorkers, onMain] = [await read2(2), await read2(0)];
+      expect([onWorkers.workers, onMain.workers]).toEqual([1, 0]);
+      expect(onWorkers.requests.filter((r) => r.query.has('page')).length).toBeGreaterThan(0);
+      expect(onWorkers.lines.length).toBeGreaterThan(20);
+      expect(onWorkers.lines).toEqual(onMain.lines);
+      expectExact(onWorkers.result, 'usage_claude_code', paged.org.expectedClaudeCode(FIRST, day('2025-09-21')));
+    } finally {
+      await paged.stop();
+    }
   });
 
   it('given a server with short pages when reading every stream then grouped cursors, record cursors and after_id are followed with identical queries and the output is exact', async () => {

@@ -106,6 +106,12 @@ export const statuses = (messages: Message[], stream: string): string[] =>
   ofType(messages, 'TRACE')
     .filter((m) => m.trace.type === 'STREAM_STATUS' && m.trace.stream_status.stream_descriptor.name === stream && !m.trace.stream_status.reasons)
     .map((m) => m.trace.stream_status.status as string);
+/** The RECORD and STATE lines of an output as written (bytes, not parsed), emitted_at zeroed: equal for equal reads whatever the clock. */
+export const dataLines = (stdout: string): string[] =>
+  stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{"type":"RECORD"') || l.startsWith('{"type":"STATE"'))
+    .map((l) => l.replace(/"emitted_at":\d+\}\}$/, '"emitted_at":0}}'));
 export const errors = (messages: Message[]): Message[] => ofType(messages, 'TRACE').filter((m) => m.trace.type === 'ERROR');
 
 export function catalog(streams: Array<{ name: string; mode?: 'full_refresh' | 'incremental' }>): unknown {

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { WindowReader } from '../../connector/engine/buckets.js';
+import { UnitRecords, WindowReader } from '../../connector/engine/buckets.js';
+import { encodedRows } from '../../connector/engine/decode.js';
 import { ConnectorError } from '../../connector/engine/errors.js';
 import { responseFailure } from '../../connector/engine/responses.js';
-import type { HttpClient } from '../../connector/http/client.js';
+import { HttpClient } from '../../connector/http/client.js';
+import { RateLimiter } from '../../connector/http/rate-limit.js';
 import type { HttpError } from '../../connector/http/errors.js';
 import { MESSAGES_MAX_GROUP_BY } from '../../connector/providers/anthropic/api.js';
 import { claudeCodeStream } from '../../connector/providers/anthropic/claude-code.js';
@@ -172,19 +174,21 @@ describe('claude_code days through the engine (records paginated in one bucket)'
   });
   const reader = (pages: unknown[]) => {
     const queries: string[][] = [];
-    const http = {
-      getJson: async (_path: string, query: ReadonlyArray<readonly [string, string]>) => {
-        queries.push(query.map(([k, v]) => `${k}=${v}`));
-        return { status: 200, headers: new Headers(), url: '', body: pages[queries.length - 1] };
-      },
-    } as unknown as HttpClient;
-    const r = new WindowReader(plan, { http, debug: () => undefined, warn: () => undefined, hooks: {}, onResponse: () => undefined, clock: { now: () => 0 } });
+    const fetch = async (url: string) => {
+      queries.push([...new URL(url).searchParams].map(([k, v]) => `${k}=${v}`));
+      return new Response(JSON.stringify(pages[queries.length - 1]), { status: 200 });
+    };
+    const time = { now: () => 0 };
+    const sleep = async () => undefined;
+    const http = new HttpClient({ baseUrl: 'https://api.example.com', headers: {}, fetch, sleep, clock: time, limiter: new RateLimiter(time, sleep), logger: { debug: () => undefined, warn: () => undefined }, redact: (t) => t });
+    const r = new WindowReader(plan, { http, stream: 'usage_claude_code', format: { kind: 'rows' }, debug: () => undefined, warn: () => undefined, hooks: {}, onResponse: () => undefined, clock: time });
     return { r, queries };
   };
+  const rowsOf = (u: UnitRecords) => u.batches.flatMap((b) => encodedRows(b).rows);
 
   it('given a day without any record when read then the bucket is empty, not missing', async () => {
     const { r, queries } = reader([{ data: [], has_more: false, next_page: null }]);
-    await expect(r.read({ start: bucket.start, end: bucket.start + DAY }).then((u) => u.rows)).resolves.toEqual([]);
+    await expect(r.read({ start: bucket.start, end: bucket.start + DAY }).then(rowsOf)).resolves.toEqual([]);
     expect(queries).toEqual([['starting_at=2025-09-01', 'limit=1000']]);
   });
 
@@ -193,9 +197,28 @@ describe('claude_code days through the engine (records paginated in one bucket)'
       { data: [record('a@x'), record('b@x')], has_more: true, next_page: 'page_1' },
       { data: [record('c@x')], has_more: false, next_page: null },
     ]);
-    const { rows } = await r.read({ start: bucket.start, end: bucket.start + DAY });
+    const rows = rowsOf(await r.read({ start: bucket.start, end: bucket.start + DAY }));
     expect(rows.map((x) => x.actor_email_address)).toEqual(['a@x', 'b@x', 'c@x']);
     expect(queries[1]).toEqual(['starting_at=2025-09-01', 'limit=1000', 'page=page_1']);
+  });
+
+  it('given a records cursor that comes back when read then the shared loop guard fails the window as a pagination loop after two requests', async () => {
+    const { r, queries } = reader([
+      { data: [record('a@x')], has_more: true, next_page: 'page_1' },
+      { data: [record('b@x')], has_more: true, next_page: 'page_1' },
+    ]);
+    await expect(r.read({ start: bucket.start, end: bucket.start + DAY })).rejects.toThrow(
+      '/v1/organizations/usage_report/claude_code: pagination loop in window [2025-09-01T00:00:00Z, 2025-09-02T00:00:00Z) (cursor repeated).',
+    );
+    expect(queries).toHaveLength(2);
+  });
+
+  it('given the same record on two pages of one day when read then the duplicate key is refused across pages, as within one', async () => {
+    const { r } = reader([
+      { data: [record('a@x')], has_more: true, next_page: 'page_1' },
+      { data: [record('a@x')], has_more: false, next_page: null },
+    ]);
+    await expect(r.read({ start: bucket.start, end: bucket.start + DAY })).rejects.toThrow(/two results with the same dimensions in bucket 2025-09-01T00:00:00Z .*refusing to emit a duplicate key/);
   });
 
   it('given records of another day in the page when read then the read fails loudly', async () => {

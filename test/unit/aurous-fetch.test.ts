@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { WindowReader } from '../../connector/engine/buckets.js';
 import { ConnectorError } from '../../connector/engine/errors.js';
-import type { Bucket, WindowIo } from '../../connector/engine/stream.js';
+import type { Bucket, FetchedWindow, WindowIo } from '../../connector/engine/stream.js';
 import { responseFailure } from '../../connector/engine/responses.js';
 import { HttpError } from '../../connector/http/errors.js';
-import type { Query } from '../../connector/http/client.js';
+import type { HttpClient, Query } from '../../connector/http/client.js';
 import { aurousBucketApi } from '../../connector/providers/aurous/api.js';
+import { AurousConfigSchema } from '../../connector/providers/aurous/config.js';
 import { aurousWindowFetcher, type FetcherOptions } from '../../connector/providers/aurous/fetch.js';
-import { usageResponses } from '../../connector/providers/aurous/usage.js';
+import { usageResponses, usageStream } from '../../connector/providers/aurous/usage.js';
 import { AUROUS_VERSION, DAY, FakeAurous, FINGERPRINT_MISMATCH, type Dim, type FakeAurousOptions } from '../fake/aurous.js';
 import { responseError } from '../support/responses.js';
 
@@ -55,13 +57,20 @@ function truth(fake: FakeAurous, groupBy: Dim[]): Array<{ start: number; groups:
   for (let t = WINDOW.start; t < WINDOW.end; t += DAY) out.push({ start: t, groups: fake.data.groups('1d', t, groupBy) });
   return out;
 }
-const got = (buckets: Bucket[]) => buckets.map((b) => ({ start: b.start, groups: b.results }));
+/** The window as the engine takes a complete fetch (WindowReader.readCovered): each bucket the pages held, every other one empty. */
+const got = (fetched: FetchedWindow) => {
+  expect(fetched.complete).toBe(true);
+  const byStart = new Map(fetched.buckets.map((b) => [b.start, b.results]));
+  const out = [];
+  for (let t = WINDOW.start; t < WINDOW.end; t += DAY) out.push({ start: t, groups: byStart.get(t) ?? [] });
+  return out;
+};
 const isSingleBucket = (q: URLSearchParams) => Date.parse(q.get('end_time') ?? '') - Date.parse(q.get('start_time') ?? '') === DAY * 1000;
 
 describe('aurous window fetcher', () => {
   it('given buckets with more groups than the page size when fetching a window then every bucket is whole and each cut one was re-read alone at the maximum limit', async () => {
     const { fake, io, sent } = setup();
-    const buckets = await fetcher(['user_id', 'model'])(io, WINDOW, 20);
+    const buckets = await fetcher(['user_id', 'model'])(io, WINDOW);
     const expected = truth(fake, ['user_id', 'model']);
     expect(Math.max(...expected.map((b) => b.groups.length))).toBeGreaterThan(10);
     expect(got(buckets)).toEqual(expected);
@@ -74,16 +83,16 @@ describe('aurous window fetcher', () => {
   it('given empty buckets served as groups [] or omitted when fetching then the result is the same whole window', async () => {
     const omitted = setup();
     const included = setup({ includeEmptyBuckets: true });
-    const a = await fetcher(['type'])(omitted.io, WINDOW, 20);
-    const b = await fetcher(['type'])(included.io, WINDOW, 20);
+    const a = await fetcher(['type'])(omitted.io, WINDOW);
+    const b = await fetcher(['type'])(included.io, WINDOW);
     expect(got(a)).toEqual(truth(omitted.fake, ['type']));
     expect(got(b)).toEqual(got(a));
-    expect(a.filter((x) => x.results.length === 0).length).toBeGreaterThan(0);
+    expect(got(a).filter((x) => x.groups.length === 0).length).toBeGreaterThan(0);
   });
 
   it('given an ungrouped query when fetching then no bucket is re-read (one row per bucket cannot be cut)', async () => {
     const { fake, io, sent } = setup();
-    const buckets = await fetcher([], { pageSize: 3 })(io, WINDOW, 20);
+    const buckets = await fetcher([], { pageSize: 3 })(io, WINDOW);
     expect(got(buckets)).toEqual(truth(fake, []));
     expect(sent.filter(isSingleBucket)).toHaveLength(0);
     expect(sent.length).toBeGreaterThan(3);
@@ -93,7 +102,7 @@ describe('aurous window fetcher', () => {
     const { fake, io, sent } = setup();
     let now = 0;
     const clocked: WindowIo = { get: async (q) => ((now += 23.5 * 3_600_000), io.get(q)), debug: () => {} };
-    const buckets = await fetcher(['type', 'model'], { clock: { now: () => now } })(clocked, WINDOW, 20);
+    const buckets = await fetcher(['type', 'model'], { clock: { now: () => now } })(clocked, WINDOW);
     expect(got(buckets)).toEqual(truth(fake, ['type', 'model']));
     expect(sent.some((q) => q.has('page_token'))).toBe(false);
     expect(sent.length).toBeGreaterThan(2);
@@ -106,7 +115,7 @@ describe('aurous window fetcher', () => {
   it('given an API that refuses every continuation (fingerprint mismatch) when fetching then each refusal restarts the unread part and nothing is lost', async () => {
     const drift = (q: URLSearchParams) => (q.has('page_token') ? new URLSearchParams([...q, ['limit', '10']]) : q);
     const { fake, io } = setup({}, drift);
-    const buckets = await fetcher(['user_id', 'model'])(io, WINDOW, 20);
+    const buckets = await fetcher(['user_id', 'model'])(io, WINDOW);
     expect(got(buckets)).toEqual(truth(fake, ['user_id', 'model']));
     const refused = fake.served.filter((s) => s.code === 'invalid_page_token');
     expect(refused.length).toBeGreaterThan(0);
@@ -116,7 +125,7 @@ describe('aurous window fetcher', () => {
   it('given continuations answered for another team (400 invalid_page_token) when fetching then each refusal restarts the unread part and nothing is lost', async () => {
     const other = 'al_live_other_team';
     const { fake, io } = setup({ teamKeys: { [other]: 'team_other' } }, undefined, (q, f) => (q.has('page_token') ? other : f.apiKey));
-    const buckets = await fetcher(['user_id', 'model'])(io, WINDOW, 20);
+    const buckets = await fetcher(['user_id', 'model'])(io, WINDOW);
     expect(got(buckets)).toEqual(truth(fake, ['user_id', 'model']));
     const refused = fake.served.filter((s) => s.code === 'invalid_page_token');
     expect(refused.length).toBeGreaterThan(0);
@@ -127,7 +136,7 @@ describe('aurous window fetcher', () => {
 
   it('given an API that refuses a group_by dimension when fetching then one request ends in a refusal the plan turns into a config_error quoting the API, not a halved window', async () => {
     const { io, sent } = setup({ groupByDimensions: ['status', 'api_key_id', 'user_id', 'type'] });
-    const raw = await fetcher(['type', 'model'])(io, WINDOW, 20).catch((e: unknown) => e);
+    const raw = await fetcher(['type', 'model'])(io, WINDOW).catch((e: unknown) => e);
     expect(raw).toBeInstanceOf(HttpError);
     const err = responseFailure(usageResponses(['type', 'model']), raw, WINDOW);
     expect(err).toBeInstanceOf(ConnectorError);
@@ -136,7 +145,7 @@ describe('aurous window fetcher', () => {
     expect(sent).toHaveLength(1);
     // Any other 400 (a range the server will not serve) is no refusal: the engine halves the window for it.
     const capped = setup({ maxRangeBuckets: 8 });
-    const other = await fetcher(['type'])(capped.io, WINDOW, 20).catch((e: unknown) => e);
+    const other = await fetcher(['type'])(capped.io, WINDOW).catch((e: unknown) => e);
     expect(other).toBeInstanceOf(HttpError);
     expect(responseFailure(usageResponses(['type']), other, WINDOW)).toBeUndefined();
   });
@@ -145,7 +154,7 @@ describe('aurous window fetcher', () => {
     const dense = START + 4 * DAY + 3600;
     const { fake, io } = setup({ users: 40, models: 4, dense: [dense], denseRows: 600 });
     expect(fake.data.groups('1d', START + 4 * DAY, ['user_id', 'model']).length).toBeGreaterThan(100);
-    const err = await fetcher(['user_id', 'model'])(io, WINDOW, 20).catch((e: unknown) => e);
+    const err = await fetcher(['user_id', 'model'])(io, WINDOW).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectorError);
     expect((err as ConnectorError).failureType).toBe('config_error');
     expect((err as Error).message).toContain('2026-06-05T00:00:00Z');
@@ -155,7 +164,7 @@ describe('aurous window fetcher', () => {
   it('given pages whose buckets are oldest first when fetching then it fails rather than guess where the cursor resumes', async () => {
     const { io } = setup();
     const reversed: WindowIo = { get: async (q) => ((p) => ({ ...p, buckets: [...p.buckets].reverse() }))(await io.get(q)), debug: () => {} };
-    await expect(fetcher(['type'])(reversed, WINDOW, 20)).rejects.toThrow(/newest first/);
+    await expect(fetcher(['type'])(reversed, WINDOW)).rejects.toThrow(/newest first/);
   });
 
   it('given a continuation that resumes inside the bucket it cut (a fixed API) when fetching then the repeated bucket is ignored', async () => {
@@ -171,7 +180,27 @@ describe('aurous window fetcher', () => {
       },
       debug: () => {},
     };
-    const buckets = await fetcher(['user_id', 'model'])(resuming, WINDOW, 20);
+    const buckets = await fetcher(['user_id', 'model'])(resuming, WINDOW);
     expect(got(buckets)).toEqual(truth(fake, ['user_id', 'model']));
+  });
+});
+
+describe('a custom fetcher through the engine coverage check (WindowReader)', () => {
+  const plan = (fetched: FetchedWindow) => ({
+    ...usageStream.plan(AurousConfigSchema.parse({ api_key: 'al_live_x', start_date: '2026-06-01' })),
+    paging: { kind: 'custom' as const, fetchWindow: async () => fetched },
+  });
+  const read = (fetched: FetchedWindow, window = { start: START, end: START + DAY }) =>
+    new WindowReader(plan(fetched), { http: {} as HttpClient, stream: 'usage', format: { kind: 'rows' }, debug: () => undefined, warn: () => undefined, hooks: {}, onResponse: () => undefined, clock: { now: () => 0 } }).read(window);
+
+  it('given a fetch that says its pages were incomplete when a bucket is missing then the window is not covered: a system_error, never a silent gap', async () => {
+    await expect(read({ buckets: [], complete: false })).rejects.toThrow(
+      '/v1/usage: the response for window [2026-06-01T00:00:00Z, 2026-06-02T00:00:00Z) does not cover it (1 of 1 buckets missing, first 2026-06-01T00:00:00Z); refusing to leave a gap.',
+    );
+  });
+
+  it('given a complete fetch that mentions no bucket when read then every bucket of the window is empty, and a misaligned bucket fails as for any provider', async () => {
+    await expect(read({ buckets: [], complete: true }, { start: START, end: START + 3 * DAY }).then((u) => u.count)).resolves.toBe(0);
+    await expect(read({ buckets: [{ start: START + 3600, end: START + DAY + 3600, results: [] }], complete: true })).rejects.toThrow(/is not aligned to 86400 s buckets/);
   });
 });

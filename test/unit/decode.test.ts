@@ -1,14 +1,15 @@
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodePage, forEachRow, parsePage } from '../../connector/engine/decode.js';
+import { encodedLines, encodePage, forEachRow, parsePage, type RecordFormat } from '../../connector/engine/decode.js';
 import type { DecodePool as DecodePoolType } from '../../connector/engine/decode-pool.js';
 import { ConnectorError } from '../../connector/engine/errors.js';
 import type { Window } from '../../connector/engine/planner.js';
-import type { Page } from '../../connector/engine/stream.js';
-import { NotJsonError } from '../../connector/http/client.js';
+import type { EncodedRecords, Page } from '../../connector/engine/stream.js';
+import { NotJsonError, type FetchFailed } from '../../connector/http/client.js';
+import type { HttpError } from '../../connector/http/errors.js';
 import { LineBuffer, recordLine } from '../../connector/protocol/lines.js';
 import { OpenAiConfigSchema } from '../../connector/providers/openai/config.js';
 import { reportStream } from '../../connector/providers/openai/reports.js';
@@ -38,6 +39,8 @@ const body = (buckets: Array<{ start: number; results: unknown[] }>, extra: Reco
 });
 const bytesOf = (value: unknown): Uint8Array => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));
 const text = (bytes: Uint8Array | undefined): string => new TextDecoder().decode(bytes);
+const AIRBYTE: RecordFormat = { kind: 'airbyte' };
+const linesOf = (e: EncodedRecords | undefined): string => (e ? text(encodedLines(e)) : '');
 
 /** What the main thread emits for the same body: rows of each in-window bucket, serialised. */
 function mainThreadLines(value: unknown, emittedAt: number): string[] {
@@ -60,27 +63,27 @@ const UNICODE_PAGE = body([{ start: D1, results: [result('proj_é', 'café ☕ �
 
 describe('encodePage (what a decode worker does with a body)', () => {
   it('given a page with an empty bucket and one outside the window when encoded then each bucket in the window carries exactly the lines the main thread would write, and the other none', () => {
-    const { page } = encodePage(plan, 'costs', bytesOf(PAGE), window, 42);
+    const { page } = encodePage(plan, 'costs', AIRBYTE, bytesOf(PAGE), window, 42);
     expect(page.buckets.map((b) => [b.start, b.encoded?.count ?? null, b.results.length])).toEqual([
       [D1, 2, 0],
       [D1 + DAY, 0, 0],
       [D1 + 2 * DAY, null, 0],
     ]);
-    expect(page.buckets.slice(0, 2).map((b) => text(b.encoded?.bytes))).toEqual(mainThreadLines(PAGE, 42));
+    expect(page.buckets.slice(0, 2).map((b) => linesOf(b.encoded))).toEqual(mainThreadLines(PAGE, 42));
     expect(page.hasMore).toBe(true);
     expect(page.nextPage).toBe('page_x');
   });
 
   it('given text outside ASCII, an emoji and line breakers when encoded then the bytes are the UTF-8 of the same lines', () => {
-    const { page } = encodePage(plan, 'costs', bytesOf(UNICODE_PAGE), window, 7);
-    const lines = text(page.buckets[0]?.encoded?.bytes);
+    const { page } = encodePage(plan, 'costs', AIRBYTE, bytesOf(UNICODE_PAGE), window, 7);
+    const lines = linesOf(page.buckets[0]?.encoded);
     expect(lines).toBe(mainThreadLines(UNICODE_PAGE, 7).join(''));
     expect((JSON.parse(lines) as { record: { data: { line_item: string } } }).record.data.line_item).toBe('café ☕ 🚀 line\u2028break\u0085');
   });
 
   it('given a body that is not JSON when encoded then NotJsonError, which the HTTP client retries as a bad body', () => {
-    expect(() => encodePage(plan, 'costs', bytesOf('<html>Bad Gateway</html>'), window, 0)).toThrow(NotJsonError);
-    expect(() => encodePage(plan, 'costs', bytesOf('{"data": [{"start_time": 1'), window, 0)).toThrow(NotJsonError);
+    expect(() => encodePage(plan, 'costs', AIRBYTE, bytesOf('<html>Bad Gateway</html>'), window, 0)).toThrow(NotJsonError);
+    expect(() => encodePage(plan, 'costs', AIRBYTE, bytesOf('{"data": [{"start_time": 1'), window, 0)).toThrow(NotJsonError);
   });
 
   it('given a result that fails validation or two results with the same dimensions when encoded then the same error as on the main thread', () => {
@@ -96,7 +99,7 @@ describe('encodePage (what a decode worker does with a body)', () => {
         throw new Error('expected the main-thread path to fail');
       })();
       expect(onMain).toBeInstanceOf(ConnectorError);
-      expect(() => encodePage(plan, 'costs', bytesOf(value), window, 0)).toThrow(onMain.message);
+      expect(() => encodePage(plan, 'costs', AIRBYTE, bytesOf(value), window, 0)).toThrow(onMain.message);
     }
   });
 });
@@ -119,85 +122,167 @@ describe('LineBuffer', () => {
 describe('DecodePool (the built worker threads)', () => {
   const dist = (p: string): string => pathToFileURL(join(ROOT, 'dist', p)).href;
   const pools: DecodePoolType[] = [];
+  /** Serves each body at /<index>; /stall never answers, /missing is a 404. */
+  const serve = async (bodies: Uint8Array[]) => {
+    const server = createServer((req, res) => {
+      if (req.url === '/stall') return;
+      const body = bodies[Number(req.url?.slice(1))];
+      res.writeHead(body ? 200 : 404, { 'content-type': 'application/json', 'x-seen-auth': req.headers.authorization ?? '' });
+      res.end(body ?? '{"error":{"message":"no such page"}}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    servers.push(server);
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  };
+  const servers: Server[] = [];
   const load = async (module = dist('providers/openai/index.js')) => {
     const { DecodePool } = (await import(dist('engine/decode-pool.js'))) as typeof import('../../connector/engine/decode-pool.js');
-    const { NotJsonError: WorkerNotJson } = (await import(dist('http/client.js'))) as typeof import('../../connector/http/client.js');
+    const { NotJsonError: WorkerNotJson, FetchFailed: WorkerFetchFailed } = (await import(dist('http/client.js'))) as typeof import('../../connector/http/client.js');
     const { ConnectorError: WorkerConnectorError } = (await import(dist('engine/errors.js'))) as typeof import('../../connector/engine/errors.js');
     const logged: string[] = [];
-    const pool = new DecodePool({ module, source: 'source-openai-costs', config, size: 2, log: (m) => logged.push(m) });
+    const pool = new DecodePool({ module, source: 'source-openai-costs', config, format: AIRBYTE, size: 2, log: (m) => logged.push(m) });
     pools.push(pool);
-    return { pool, WorkerNotJson, WorkerConnectorError, logged };
+    return { pool, WorkerNotJson, WorkerFetchFailed, WorkerConnectorError, logged };
   };
-  afterAll(() => Promise.all(pools.map((p) => p.close())));
+  const headers = { authorization: 'Bearer sk-admin-decode-test-0000' };
+  const request = (url: string, emittedAt = 0) => ({ url, headers, stream: 'costs', window, emittedAt, ids: false });
+  /** Waits until a worker is up: a page then goes to it (the fallback says if it would not). */
+  const up = async (pool: DecodePoolType) => {
+    const notUp = new Error('no worker up');
+    const probe = pool.forStream('costs').transport(window, 0, false, () => Promise.reject(notUp));
+    for (;;) {
+      const err = await probe('http://127.0.0.1:1/probe', { headers: {}, signal: AbortSignal.abort() }).catch((e: unknown) => e);
+      if (err !== notUp) return;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  const noFallback = () => Promise.reject(new Error('expected the page to go to a worker'));
+  afterAll(async () => {
+    await Promise.all(pools.map((p) => p.close()));
+    for (const s of servers) {
+      s.closeAllConnections();
+      s.close();
+    }
+  });
 
-  it('given bodies decoded on worker threads when compared then each page equals encodePage on this thread and the body was handed over, not copied', async () => {
+  it('given pages fetched on worker threads when compared then each page equals encodePage on this thread, and the head carries status and headers', async () => {
     const { pool, logged } = await load();
-    const bodies = [PAGE, UNICODE_PAGE, PAGE, UNICODE_PAGE].map(bytesOf);
-    const sizes = bodies.map((b) => b.byteLength);
-    const pages = await Promise.all(bodies.map((b) => pool.forStream('costs').decode(b, window, 5)));
-    expect(bodies.map((b) => b.byteLength)).toEqual(sizes.map(() => 0)); // transferred: detached here
-    const plain = (p: Page) => p.buckets.map((b) => ({ start: b.start, end: b.end, count: b.encoded?.count ?? null, lines: b.encoded ? text(b.encoded.bytes) : null }));
-    const expected = [PAGE, UNICODE_PAGE, PAGE, UNICODE_PAGE].map((v) => plain(encodePage(plan, 'costs', bytesOf(v), window, 5).page));
+    const values = [PAGE, UNICODE_PAGE, PAGE, UNICODE_PAGE];
+    const base = await serve(values.map(bytesOf));
+    await up(pool);
+    const received = await Promise.all(values.map((_, i) => pool.page(request(`${base}/${i}`, 5))));
+    expect(received.map((r) => [r.status, r.headers.get('x-seen-auth'), r.errorBody.byteLength])).toEqual(values.map(() => [200, headers.authorization, 0]));
+    const pages = await Promise.all(received.map((r) => r.decoded()));
+    const plain = (p: Page) => p.buckets.map((b) => ({ start: b.start, end: b.end, count: b.encoded?.count ?? null, lines: b.encoded ? linesOf(b.encoded) : null }));
+    const expected = values.map((v) => plain(encodePage(plan, 'costs', AIRBYTE, bytesOf(v), window, 5).page));
     expect(pages.map(plain)).toEqual(expected);
     expect(logged).toEqual([]);
   });
 
-  it('given a body that is not JSON or a result that fails validation when decoded on a worker then NotJsonError or the ConnectorError of the main thread', async () => {
+  it('given a 2xx body that is not JSON or a result that fails validation when fetched on a worker then NotJsonError with the start of the body, or the ConnectorError of the main thread', async () => {
     const { pool, WorkerNotJson, WorkerConnectorError } = await load();
-    await expect(pool.decode('costs', bytesOf('<html>'), window, 0)).rejects.toBeInstanceOf(WorkerNotJson);
     const bad = body([{ start: D1, results: [{ ...result('p', 'x', 1), amount: { value: '1.5', currency: 'usd' } }] }]);
-    const err = (await pool.decode('costs', bytesOf(bad), window, 0).catch((e: unknown) => e)) as ConnectorError;
+    const base = await serve([bytesOf('<html>\n  Bad   Gateway</html>'), bytesOf(bad)]);
+    await up(pool);
+    const notJson = await (await pool.page(request(`${base}/0`))).decoded().catch((e: unknown) => e);
+    expect(notJson).toBeInstanceOf(WorkerNotJson);
+    expect((notJson as NotJsonError).excerpt).toBe('<html> Bad Gateway</html>');
+    const err = (await (await pool.page(request(`${base}/1`))).decoded().catch((e: unknown) => e)) as ConnectorError;
     expect(err).toBeInstanceOf(WorkerConnectorError);
     expect(err.failureType).toBe('system_error');
     expect(err.message).toMatch(/results\[0\]: at amount\.value: /);
   });
 
-  it('given a source module a worker cannot load when decoding then a system_error names it', async () => {
+  it('given a source module a worker cannot load when a page comes then a system_error names it', async () => {
     const { pool, WorkerConnectorError } = await load(dist('providers/nowhere/index.js'));
-    const err = (await pool.decode('costs', bytesOf(PAGE), window, 0).catch((e: unknown) => e)) as ConnectorError;
+    const base = await serve([bytesOf(PAGE)]);
+    await up(pool);
+    const err = (await (await pool.page(request(`${base}/0`))).decoded().catch((e: unknown) => e)) as ConnectorError;
     expect(err).toBeInstanceOf(WorkerConnectorError);
     expect(err.failureType).toBe('system_error');
     expect(err.message).toMatch(/providers\/nowhere\/index\.js/);
   });
 
-  it('given workers that are up when fetching through the pool then status, headers and body arrive whole; an abort rejects at once as an AbortError', async () => {
+  it('given a 404, a stalled request and a refused connection when fetched on a worker then the head says 404 with its body, an abort rejects at once as an AbortError, and the refusal keeps its code', async () => {
+    const { pool, WorkerFetchFailed } = await load();
+    const base = await serve([]);
+    await up(pool);
+    const missing = await pool.page(request(`${base}/missing`));
+    expect([missing.status, new TextDecoder().decode(missing.errorBody)]).toEqual([404, '{"error":{"message":"no such page"}}']);
+    const abort = new AbortController();
+    const stalled = pool.page(request(`${base}/stall`), abort.signal);
+    setTimeout(() => abort.abort(), 50);
+    await expect(stalled).rejects.toMatchObject({ name: 'AbortError' });
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const closedPort = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const refused = await pool.page(request(`http://127.0.0.1:${closedPort}/refused`)).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(WorkerFetchFailed);
+    expect((refused as FetchFailed).failure.code).toBe('ECONNREFUSED');
+    const badPort = await pool.page(request('http://127.0.0.1:9/x')).catch((e: unknown) => e);
+    expect((badPort as FetchFailed).failure).toMatchObject({ code: undefined, cause: 'bad port' });
+  });
+
+  /** An HttpClient (one request slot) whose requests go through `transport`; sleeps are recorded, not slept. */
+  const client = async (base: string, o: { maxRetries?: number } = {}) => {
+    // The pool's errors are the built module's classes: the client that classifies them must be too.
+    const { HttpClient } = (await import(dist('http/client.js'))) as typeof import('../../connector/http/client.js');
+    const { RateLimiter } = (await import(dist('http/rate-limit.js'))) as typeof import('../../connector/http/rate-limit.js');
+    const sleeps: number[] = [];
+    const clock = { now: () => Date.now() };
+    const sleep = async (ms: number) => void sleeps.push(ms);
+    const http = new HttpClient({ baseUrl: base, headers, fetch: globalThis.fetch, sleep, clock, limiter: new RateLimiter(clock, sleep), logger: { debug: () => undefined, warn: () => undefined }, redact: (t) => t.replaceAll('sekrit', '***'), maxConcurrent: 1, ...o });
+    return { http, sleeps };
+  };
+
+  it('given a worker that receives a 503 with Retry-After when requested through the HttpClient then the main thread waits as told, retries, frees the request slot and gets the page decoded on the worker', async () => {
+    const { pool } = await load();
+    const seen: string[] = [];
+    let refusals = 1;
     const server = createServer((req, res) => {
-      if (req.url === '/stall') return; // never answers
-      res.writeHead(req.url === '/missing' ? 404 : 200, { 'content-type': 'application/json', 'x-seen-auth': req.headers.authorization ?? '' });
+      seen.push(req.url ?? '');
+      if (req.url === '/page' && refusals-- > 0) {
+        res.writeHead(503, { 'retry-after-ms': '40', 'content-type': 'application/json' });
+        return res.end('{"error":{"message":"overloaded"}}');
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(PAGE));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    try {
-      const { pool } = await load();
-      await pool.decode('costs', bytesOf(PAGE), window, 0); // a worker answered, so one is up: fetches go to workers
-      const headers = { authorization: 'Bearer sk-admin-decode-test-0000' };
-      const res = await pool.fetch(`${base}/page`, { headers, signal: new AbortController().signal });
-      expect([res.ok, res.status, res.headers.get('x-seen-auth')]).toEqual([true, 200, headers.authorization]);
-      expect(text(new Uint8Array(await res.arrayBuffer()))).toBe(JSON.stringify(PAGE));
-      const missing = await pool.fetch(`${base}/missing`, { headers, signal: new AbortController().signal });
-      expect([missing.ok, missing.status]).toEqual([false, 404]);
-      const abort = new AbortController();
-      const stalled = pool.fetch(`${base}/stall`, { headers, signal: abort.signal });
-      setTimeout(() => abort.abort(), 50);
-      await expect(stalled).rejects.toMatchObject({ name: 'AbortError' });
-      const closed = createServer();
-      await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-      const closedPort = (closed.address() as AddressInfo).port;
-      await new Promise((r) => closed.close(r));
-      await expect(pool.fetch(`http://127.0.0.1:${closedPort}/refused`, { headers, signal: new AbortController().signal })).rejects.toMatchObject({
-        name: 'TypeError',
-        cause: { code: 'ECONNREFUSED' },
-      });
-    } finally {
-      server.closeAllConnections();
-      server.close();
-    }
+    servers.push(server);
+    await up(pool);
+    const { http, sleeps } = await client(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const transport = pool.forStream('costs').transport(window, 5, false, noFallback);
+    // One request slot: the second request waits for it, and takes it as soon as the 503 has freed it, before the retry.
+    const [first, second] = await Promise.all([http.get('/page', [], {}, transport), http.get('/other', [], {}, transport)]);
+    expect(seen).toEqual(['/page', '/other', '/page']);
+    expect(sleeps).toEqual([40]);
+    expect(http.requestCount).toBe(3);
+    const lines = (p: Page) => p.buckets.map((b) => (b.encoded ? linesOf(b.encoded) : null));
+    expect(lines(first.body)).toEqual(lines(encodePage(plan, 'costs', AIRBYTE, bytesOf(PAGE), window, 5).page));
+    expect(lines(second.body)).toEqual(lines(first.body));
   });
 
-  it('given a closed pool when asked to decode then it refuses', async () => {
+  it('given a 2xx body that is not JSON when requested through a worker and on this thread then both are retried and fail with the same bad_body message', async () => {
+    const { pool } = await load();
+    const base = await serve([bytesOf('<html>proxy   sekrit\n</html>')]);
+    await up(pool);
+    const viaWorker = await client(base, { maxRetries: 1 });
+    const transport = pool.forStream('costs').transport(window, 0, false, noFallback);
+    const onWorker = (await viaWorker.http.get('/0', [], {}, transport).catch((e: unknown) => e)) as HttpError;
+    const onMain = await client(base, { maxRetries: 1 });
+    const { encodePage: builtEncodePage } = (await import(dist('engine/decode.js'))) as typeof import('../../connector/engine/decode.js');
+    const inThread = (await onMain.http.get('/0', [], {}, onMain.http.inThread((b) => builtEncodePage(plan, 'costs', AIRBYTE, b, window, 0).page)).catch((e: unknown) => e)) as HttpError;
+    expect(inThread.kind).toBe('bad_body');
+    expect(inThread.message).toBe('HTTP 200 from /0 is not JSON: <html>proxy *** </html>');
+    expect([onWorker.kind, onWorker.message, onWorker.details]).toEqual([inThread.kind, inThread.message, inThread.details]);
+    expect([viaWorker.http.requestCount, onMain.http.requestCount]).toEqual([2, 2]);
+  });
+
+  it('given a closed pool when asked for a page then it refuses', async () => {
     const { pool } = await load();
     await pool.close();
-    await expect(pool.decode('costs', bytesOf(PAGE), window, 0)).rejects.toThrow(/closed/);
+    await expect(pool.page(request('http://127.0.0.1:1/x'))).rejects.toThrow(/closed/);
   });
 });

@@ -49,7 +49,7 @@ describe('HttpClient with a body decoder', () => {
       if (!text.startsWith('{')) throw new NotJsonError('not JSON');
       return JSON.parse(text) as unknown;
     };
-    const res = await http.get('/x', [], {}, decode);
+    const res = await http.get('/x', [], {}, http.inThread(decode));
     expect(res.body).toEqual({ ok: true });
     expect(calls).toHaveLength(2);
     expect(seen).toEqual(['<html>proxy sekrit</html>', '{"ok":true}']);
@@ -57,7 +57,7 @@ describe('HttpClient with a body decoder', () => {
 
   it('given only bodies that are not JSON when retries run out then the bad_body error quotes the redacted start of the body', async () => {
     const { http, calls } = client([() => new Response('<html>proxy sekrit</html>')], { maxRetries: 2 });
-    const err = await http.get('/x', [], {}, () => { throw new NotJsonError('not JSON'); }).catch((e: unknown) => e);
+    const err = await http.get('/x', [], {}, http.inThread(() => { throw new NotJsonError('not JSON'); })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HttpError);
     expect((err as HttpError).kind).toBe('bad_body');
     expect((err as HttpError).details.bodyExcerpt).toBe('<html>proxy ***</html>');
@@ -67,7 +67,7 @@ describe('HttpClient with a body decoder', () => {
   it('given a decoder that rejects the content when requested then the error is passed on at once, without a retry', async () => {
     const { http, calls } = client([json(200, { data: 'x' })]);
     const wrong = new Error('results[0]: not a number');
-    await expect(http.get('/x', [], {}, () => Promise.reject(wrong))).rejects.toBe(wrong);
+    await expect(http.get('/x', [], {}, http.inThread(() => Promise.reject(wrong)))).rejects.toBe(wrong);
     expect(calls).toHaveLength(1);
   });
 });

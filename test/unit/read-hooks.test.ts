@@ -1,3 +1,4 @@
+import { encodedRows } from '../../connector/engine/decode.js';
 import { describe, expect, it } from 'vitest';
 import { read, type Emitter, type StreamHooks } from '../../connector/engine/read.js';
 import type { BucketPlan, BucketStream, ListStream, StreamDef } from '../../connector/engine/stream.js';
@@ -39,10 +40,14 @@ async function events(streams: Array<StreamDef<unknown>>, states = new Map(), co
   const log: string[] = [];
   const emitter: Emitter = {
     emit: (m: AirbyteMessage) => {
-      if (m.type === 'RECORD') log.push(`RECORD ${m.record.stream} ${String(m.record.data.id)}`);
-      else if (m.type === 'STATE') log.push(`STATE ${m.state.stream.stream_descriptor.name}`);
+      if (m.type === 'STATE') log.push(`STATE ${m.state.stream.stream_descriptor.name}`);
       else if (m.type === 'TRACE' && m.trace.type === 'STREAM_STATUS') log.push(`${m.trace.stream_status.status} ${m.trace.stream_status.stream_descriptor.name}`);
       else if (m.type === 'TRACE' && m.trace.type === 'ERROR') log.push(`ERROR ${m.trace.error.stream_descriptor?.name}`);
+    },
+    records: { kind: 'rows' },
+    emitRecords: (stream, records, written) => {
+      for (const data of encodedRows(records).rows) log.push(`RECORD ${stream} ${String(data.id)}`);
+      written();
     },
     ready: async () => undefined,
   };

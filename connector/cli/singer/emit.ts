@@ -1,6 +1,7 @@
+import { encodedLines, type RecordFormat } from '../../engine/decode.js';
 import type { Logger } from '../../engine/logger.js';
 import type { Emitter } from '../../engine/read.js';
-import type { JsonSchema, StreamDef } from '../../engine/stream.js';
+import type { EncodedRecords, JsonSchema, StreamDef } from '../../engine/stream.js';
 import type { AirbyteMessage } from '../../protocol/messages.js';
 import type { NdjsonWriter } from '../../protocol/writer.js';
 import { keyProperties, type SingerSelection } from './catalog.js';
@@ -31,6 +32,8 @@ function projectSchema(schema: JsonSchema, fields: Set<string> | null): JsonSche
 /** Turns the engine's Airbyte messages into Singer messages on stdout and log lines on stderr. */
 export class SingerEmitter implements Emitter {
   private readonly streams = new Map<string, StreamOut>();
+  /** Singer RECORD lines of each stream's selected fields, encoded like any record (engine/decode.ts). */
+  readonly records: RecordFormat;
 
   constructor(
     private readonly writer: NdjsonWriter<SingerMessage>,
@@ -52,6 +55,7 @@ export class SingerEmitter implements Emitter {
         announced: false,
       });
     }
+    this.records = { kind: 'singer', fields: Object.fromEntries(selection.map((s) => [s.name, s.fields ? [...s.fields] : null])) };
   }
 
   private announce(stream: string): StreamOut | undefined {
@@ -63,14 +67,13 @@ export class SingerEmitter implements Emitter {
     return s;
   }
 
+  emitRecords(stream: string, records: EncodedRecords, written: () => void): void {
+    this.announce(stream);
+    this.writer.writeLines(encodedLines(records), written);
+  }
+
   emit(m: AirbyteMessage): void {
     switch (m.type) {
-      case 'RECORD': {
-        const s = this.announce(m.record.stream);
-        const data = s?.fields ? Object.fromEntries(Object.entries(m.record.data).filter(([k]) => s.fields?.has(k))) : m.record.data;
-        this.writer.write({ type: 'RECORD', stream: m.record.stream, record: data, time_extracted: new Date(m.record.emitted_at).toISOString() });
-        return;
-      }
       case 'STATE': {
         this.bookmarks[m.state.stream.stream_descriptor.name] = m.state.stream.stream_state;
         this.writer.write({ type: 'STATE', value: { bookmarks: this.bookmarks } });

@@ -126,7 +126,6 @@ export const claudeCodeApi: BucketApi = {
   ],
   nextPageQuery,
   page: ClaudeCodePage,
-  recordsPaginated: true,
 };
 
 /** `group_by[]=a&group_by[]=b`, the array form Anthropic documents. */

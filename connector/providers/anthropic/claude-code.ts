@@ -12,7 +12,7 @@ import { BUCKET_COLUMNS, col, streamSchema, type Column } from './reports.js';
  * GET /v1/organizations/usage_report/claude_code: one record per actor, terminal and
  * local/remote per UTC day. One request per day (`starting_at=YYYY-MM-DD`), its records
  * paginated by the cursor (`limit` up to 1000, `page`); the engine reads each day as one
- * bucket (BucketApi.recordsPaginated).
+ * bucket (BucketPlan.paging `records`).
  *
  * Primary key `id`: recordId (a null-safe hash) of [day start, actor type, actor email,
  * actor API key name, terminal_type, is_remote, customer_type, subscription_type,
@@ -191,7 +191,7 @@ export const claudeCodeStream: BucketStream<AnthropicConfig> = {
       params: [],
       bucketSeconds: DAY,
       maxBuckets: 1,
-      grouped: false,
+      paging: { kind: 'records' },
       includeCurrentBucket: true,
       toRecord: (bucket, result) => claudeCodeRecord(bucket, result),
     };

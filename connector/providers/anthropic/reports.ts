@@ -153,7 +153,7 @@ export const costReportStream: BucketStream<AnthropicConfig> = {
       bucketSeconds: DAY,
       maxBuckets: COST_REPORT_MAX_BUCKETS,
       // Anthropic's cursor works for grouped queries too: a short page is followed, not halved.
-      grouped: false,
+      paging: { kind: 'cursor' },
       // The cost report refuses ranges that end in the future ("Invalid date range", x-should-retry: false):
       // only whole, finished UTC days are requested, so today is read on the next sync.
       includeCurrentBucket: false,
@@ -251,7 +251,7 @@ export const usageMessagesStream: BucketStream<AnthropicConfig> = {
       params: [['bucket_width', width], ...arrayParam('group_by', groupBy)],
       bucketSeconds: BUCKET_SECONDS[width],
       maxBuckets: MESSAGES_LIMITS[width].max,
-      grouped: false,
+      paging: { kind: 'cursor' },
       includeCurrentBucket: true,
       responses: groupByRefusal(USAGE_MESSAGES, groupBy),
       toRecord: (bucket, result) => messagesRecord(bucket, result),

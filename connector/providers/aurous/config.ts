@@ -71,6 +71,7 @@ export const AurousConfigSchema = z.strictObject({
   max_retries: tuning.max_retries,
   max_concurrent_requests: tuning.max_concurrent_requests,
   requests_per_minute: tuning.requests_per_minute,
+  decode_threads: tuning.decode_threads,
 });
 
 export type AurousConfig = z.infer<typeof AurousConfigSchema>;

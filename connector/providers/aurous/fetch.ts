@@ -1,7 +1,8 @@
 import { configError, systemError } from '../../engine/errors.js';
 import type { Window } from '../../engine/planner.js';
+import { CursorGuard } from '../../engine/pages.js';
 import { responseRule, type ResponseRule } from '../../engine/responses.js';
-import type { Bucket, Page, WindowIo } from '../../engine/stream.js';
+import type { Bucket, FetchedWindow, Page, WindowIo } from '../../engine/stream.js';
 import { isoTime } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';
 import type { HttpError } from '../../http/errors.js';
@@ -27,9 +28,9 @@ import { aurousBucketApi, MAX_LIMIT, rangeQuery, TOKEN_LIFETIME_MS } from './api
  * query restarts for the part of the window not read yet, which is known exactly
  * because buckets come newest first: [window start, oldest bucket read).
  *
- * Whether Aurous returns empty buckets is UNCONFIRMED. Once the pages are complete
- * (`has_more: false`) every bucket of the window they did not mention is empty, so
- * the fetcher returns it with no groups: the engine's coverage check then holds
+ * Whether Aurous returns empty buckets is UNCONFIRMED. The fetcher hands the engine every
+ * bucket its pages held and says they were complete; the engine checks them like any page
+ * (alignment, outside the window, coverage) and takes a bucket they did not mention as empty,
  * whichever way the API behaves. Nothing is returned for an incomplete read.
  */
 export interface FetcherOptions {
@@ -51,9 +52,12 @@ export interface FetcherOptions {
   responses?: readonly ResponseRule<Window>[];
 }
 
-export type WindowFetcher = (io: WindowIo, window: Window, buckets: number) => Promise<Bucket[]>;
+export type WindowFetcher = (io: WindowIo, window: Window) => Promise<FetchedWindow>;
 
 const HOUR_MS = 3_600_000;
+
+/** Records in a bucket: decoded (encoded for the output) or as the page held them. */
+const recordCount = (b: Bucket): number => b.encoded?.count ?? b.results.length;
 
 export function aurousWindowFetcher(o: FetcherOptions): WindowFetcher {
   const step = o.bucketSeconds;
@@ -64,8 +68,8 @@ export function aurousWindowFetcher(o: FetcherOptions): WindowFetcher {
   const first = (start: number, end: number, limit: number): Query => [...rangeQuery(start, end, limit), ...o.params];
   const where = (w: Window): string => `${o.path} window [${isoTime(w.start)}, ${isoTime(w.end)})`;
 
-  /** The whole of one bucket, or a loud failure when the API cannot serve it whole. */
-  async function wholeBucket(io: WindowIo, window: Window, cut: Bucket): Promise<Bucket> {
+  /** The whole of one bucket (none: it is empty), or a loud failure when the API cannot serve it whole. */
+  async function wholeBucket(io: WindowIo, window: Window, cut: Bucket): Promise<Bucket | undefined> {
     io.debug(`${where(window)}: bucket ${isoTime(cut.start)} may be cut at the page end; re-reading it alone`);
     const page = await io.get(first(cut.start, cut.start + step, maxLimit));
     const same = page.buckets.filter((b) => b.start === cut.start);
@@ -81,18 +85,24 @@ export function aurousWindowFetcher(o: FetcherOptions): WindowFetcher {
       );
     }
     if (same.length > 1) throw systemError(`${where(window)}: bucket ${isoTime(cut.start)} came twice in one page.`);
-    return same[0] ?? { start: cut.start, end: cut.start + step, results: [] };
+    return same[0];
   }
 
   return async (io, window) => {
     const whole = new Map<number, Bucket>();
+    /** Buckets outside the window: passed on for the engine to ignore. */
+    const outside: Bucket[] = [];
     // Everything in [coveredFrom, window.end) is known: a bucket in `whole`, or empty.
     let coveredFrom = window.end;
     let query = first(window.start, window.end, o.pageSize);
     let continuation = false;
     let mintedAt = clock.now();
     let lastBoundary: number | null = null;
-    const tokens = new Set<string>();
+    const guard = new CursorGuard({
+      stalled: () => systemError(`${where(window)}: a page with has_more holds no bucket of the window; cannot make progress.`),
+      missing: () => systemError(`${where(window)}: has_more is true but next_page is missing.`),
+      repeated: () => systemError(`${where(window)}: pagination loop (next_page repeated).`),
+    });
     const restart = (why: string): void => {
       io.debug(`${where(window)}: ${why}; restarting the query for [${isoTime(window.start)}, ${isoTime(coveredFrom)})`);
       query = first(window.start, coveredFrom, o.pageSize);
@@ -112,19 +122,16 @@ export function aurousWindowFetcher(o: FetcherOptions): WindowFetcher {
         continue;
       }
 
-      // Validate the page: aligned, inside the unread part of the window, strictly newest first.
+      // Validate the page: inside the unread part of the window, strictly newest first (the engine checks alignment).
       const got: Bucket[] = [];
       let previous = Infinity;
       for (const b of page.buckets) {
-        if ((b.start - window.start) % step !== 0) {
-          throw systemError(`${where(window)}: bucket ${isoTime(b.start)} is not aligned to ${step} s buckets.`);
-        }
         if (b.start >= previous) {
           throw systemError(`${where(window)}: buckets are not newest first (${isoTime(b.start)} after ${isoTime(previous)}); refusing to guess where the cursor resumes.`);
         }
         previous = b.start;
         if (b.start < window.start || b.start >= window.end) {
-          io.debug(`${where(window)}: ignoring bucket ${isoTime(b.start)} outside the window`);
+          outside.push(b);
           continue;
         }
         if (b.start >= coveredFrom) {
@@ -143,24 +150,19 @@ export function aurousWindowFetcher(o: FetcherOptions): WindowFetcher {
         coveredFrom = window.start;
         break;
       }
-      const boundary = got[got.length - 1];
-      if (!boundary) throw systemError(`${where(window)}: a page with has_more holds no bucket of the window; cannot make progress.`);
-      if (!page.nextPage) throw systemError(`${where(window)}: has_more is true but next_page is missing.`);
-      const mayBeCut = grouped && boundary.results.length > 0;
+      const next = guard.follow(page.nextPage, got.length > 0);
+      const last = got[got.length - 1] as Bucket;
+      const mayBeCut = grouped && recordCount(last) > 0;
       for (const b of mayBeCut ? got.slice(0, -1) : got) whole.set(b.start, b);
-      if (mayBeCut) whole.set(boundary.start, await wholeBucket(io, window, boundary));
-      coveredFrom = boundary.start;
-      lastBoundary = boundary.start;
+      const reread = mayBeCut ? await wholeBucket(io, window, last) : undefined;
+      if (reread) whole.set(last.start, reread);
+      coveredFrom = last.start;
+      lastBoundary = last.start;
       if (coveredFrom <= window.start) break; // the window's oldest bucket is read; whatever follows is outside it
-      if (tokens.has(page.nextPage)) throw systemError(`${where(window)}: pagination loop (next_page repeated).`);
-      tokens.add(page.nextPage);
-      query = aurousBucketApi.nextPageQuery(query, page.nextPage);
+      query = aurousBucketApi.nextPageQuery(query, next);
       continuation = true;
     }
-
-    // The pages are complete: a bucket they did not mention is an empty bucket.
-    const out: Bucket[] = [];
-    for (let t = window.start; t < window.end; t += step) out.push(whole.get(t) ?? { start: t, end: t + step, results: [] });
-    return out;
+    // Every page was read to its end: the engine takes a bucket they did not mention as empty.
+    return { buckets: [...whole.values(), ...outside], complete: true };
   };
 }

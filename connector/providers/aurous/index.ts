@@ -28,6 +28,8 @@ export const aurousSource: SourceDefinition<AurousConfig> = {
   // USAGE_PATH starts with /v1: base_url is the host.
   versionIn: 'paths',
   streams,
+  module: import.meta.url,
+  decodeThreads: (c) => c.decode_threads,
   /**
    * Yesterday with the configured width, group_by and filters: a dimension the API refuses fails here,
    * and so does an answer that is not usage buckets (the lifetime totals one reference page shows for

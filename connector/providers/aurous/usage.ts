@@ -127,9 +127,11 @@ export const usageStream: BucketStream<AurousConfig> = {
       params,
       bucketSeconds: WIDTH_SECONDS[width],
       maxBuckets: WINDOW_BUCKETS[width],
-      grouped: groupBy.length > 0,
+      paging: {
+        kind: 'custom',
+        fetchWindow: aurousWindowFetcher({ path: USAGE_PATH, bucketSeconds: WIDTH_SECONDS[width], params, groupBy, pageSize: config.page_size, responses }),
+      },
       includeCurrentBucket: true,
-      fetchWindow: aurousWindowFetcher({ path: USAGE_PATH, bucketSeconds: WIDTH_SECONDS[width], params, groupBy, pageSize: config.page_size, responses }),
       responses,
       toRecord: (bucket, result) => toUsageRecord(groupBy, bucket, result),
     };

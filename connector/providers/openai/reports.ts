@@ -221,7 +221,8 @@ export function reportStream(decl: ReportDecl): BucketStream<OpenAiConfig> {
         params,
         bucketSeconds: BUCKET_SECONDS[width],
         maxBuckets: Math.min(decl.maxBuckets[width] ?? 1, cap),
-        grouped: groupBy.length > 0,
+        // OpenAI's cursor is broken for grouped queries: one page per window, halved when short.
+        paging: groupBy.length > 0 ? { kind: 'single' } : { kind: 'cursor' },
         responses: groupByRefusal(decl, groupBy),
         includeCurrentBucket: true,
         toRecord: (bucket, result) =>
