@@ -133,31 +133,47 @@ function itemZod(shape: Map<string, Node>, own: Record<string, z.ZodType>): z.Zo
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-function leafCheck(c: Column): (v: unknown) => boolean {
-  const fast = c.check || c.items ? undefined : FAST_BY_TYPE[c.type];
-  if (!fast) {
-    const zod = leafZod(c);
-    return (v) => zod.safeParse(v).success;
-  }
-  const optional = c.required !== true;
-  return (v) => (v === null || v === undefined ? optional : fast(v));
+/** Fast checks of constants: a discriminator is compared, not parsed by zod on every record. */
+const CONSTANTS = new WeakMap<z.ZodType, (v: unknown) => boolean>();
+
+/** An optional constant (a result's `object` discriminator), for the keys a stream checks itself. */
+export function optionalConstant(value: string): z.ZodType {
+  const zod = z.literal(value).optional();
+  CONSTANTS.set(zod, (v) => v === undefined || v === value);
+  return zod;
 }
 
-/** [key, check] pairs of one object level, checks compiled once; an absent optional object passes. */
+/** [key, check, optional]: with `optional` undefined, the check sees null and absent values too (zod's own). */
+type Check = [key: string, check: (v: unknown) => boolean, optional: boolean | undefined];
+
+function leafCheck(key: string, c: Column): Check {
+  const fast = c.check || c.items ? undefined : FAST_BY_TYPE[c.type];
+  if (fast) return [key, fast, c.required !== true];
+  const zod = leafZod(c);
+  return [key, (v) => zod.safeParse(v).success, undefined];
+}
+
+/** The checks of one object level, compiled once, run in a plain loop (this runs per record). */
 function objectCheck(shape: Map<string, Node>, own: Record<string, z.ZodType>): (o: Record<string, unknown>) => boolean {
-  const checks: Array<[string, (v: unknown) => boolean]> = Object.entries(own).map(([k, zod]) => [k, (v) => zod.safeParse(v).success]);
+  const checks: Check[] = Object.entries(own).map(([k, zod]) => [k, CONSTANTS.get(zod) ?? ((v) => zod.safeParse(v).success), undefined]);
   for (const [key, node] of shape) {
     if (key in own) continue;
     if (node.kind === 'leaf') {
-      checks.push([key, leafCheck(node.column)]);
+      checks.push(leafCheck(key, node.column));
       continue;
     }
     const inner = objectCheck(node.children, {});
-    const optional = !required(node);
-    checks.push([key, (v) => (v === null || v === undefined ? optional : isObject(v) && inner(v))]);
+    checks.push([key, (v) => isObject(v) && inner(v), !required(node)]);
   }
+  const n = checks.length;
   return (o) => {
-    for (const [k, check] of checks) if (!check(o[k])) return false;
+    for (let i = 0; i < n; i++) {
+      const [k, check, optional] = checks[i] as Check;
+      const v = o[k];
+      if (optional !== undefined && (v === null || v === undefined)) {
+        if (!optional) return false;
+      } else if (!check(v)) return false;
+    }
     return true;
   };
 }
@@ -166,33 +182,37 @@ function objectCheck(shape: Map<string, Node>, own: Record<string, z.ZodType>): 
 
 const ZERO: Record<ColumnType, unknown> = { string: '', integer: 0, number: 0, boolean: false, object: null, array: null };
 
-type Reader = [name: string, path: readonly string[], convert: ((v: never) => unknown) | undefined, items: ((item: Record<string, unknown>) => Row) | undefined];
-
 /**
  * The record of an item: cloned from a template holding every column in order, so every record
- * of a stream has the same keys in the same order (and one hidden class: this runs per record),
- * then each column read from its path, null when absent.
+ * of a stream has the same keys in the same order (and one hidden class), then each column read
+ * from its path, null when absent. This runs per record (over a million times in a large
+ * backfill), so it is compiled to straight-line code with constant keys, as a hand-written
+ * mapping would be: one loop over all columns would make each load and store site see every
+ * key, and V8 handles such sites through a slower generic path. Keys are embedded as JSON string
+ * literals, so no name can break out of them.
  */
 function rowMapper(columns: readonly Column[]): (item: Record<string, unknown>) => Row {
   const template: Row = {};
   for (const c of columns) template[c.name] = c.notNull ? ZERO[c.type] : null;
-  const readers: Reader[] = [];
+  const converts: Array<(v: unknown) => unknown> = [];
+  const lines: string[] = [];
   for (const c of columns) {
     const path = c.from === undefined ? [c.name] : c.from;
-    if (path !== null && path.length > 0) readers.push([c.name, path, c.convert, c.items ? rowMapper(c.items) : undefined]);
+    if (path === null || path.length === 0) continue;
+    const [first, ...rest] = path.map((k) => `[${JSON.stringify(k)}]`);
+    const convert = (c.items ? mapAll(rowMapper(c.items)) : c.convert) as ((v: unknown) => unknown) | undefined;
+    if (convert) converts.push(convert);
+    lines.push(
+      `v = item${first};`,
+      ...rest.map((k) => `if (v !== null && v !== undefined) v = v${k};`),
+      `row[${JSON.stringify(c.name)}] = v === null || v === undefined ? null : ${convert ? `converts[${converts.length - 1}](v)` : 'v'};`,
+    );
   }
-  return (item) => {
-    const row: Row = { ...template };
-    for (const [name, path, convert, items] of readers) {
-      let v: unknown = item[path[0] as string];
-      for (let i = 1; i < path.length && v !== null && v !== undefined; i++) v = (v as Record<string, unknown>)[path[i] as string];
-      if (v === null || v === undefined) row[name] = null;
-      else if (items) row[name] = (v as Array<Record<string, unknown>>).map(items);
-      else row[name] = convert ? convert(v as never) : v;
-    }
-    return row;
-  };
+  const compile = new Function('template', 'converts', `return (item) => {\n const row = { ...template };\n let v;\n ${lines.join('\n ')}\n return row;\n};`);
+  return compile(template, converts) as (item: Record<string, unknown>) => Row;
 }
+
+const mapAll = (map: (item: Record<string, unknown>) => Row) => (v: unknown): Row[] => (v as Array<Record<string, unknown>>).map(map);
 
 /** A stream's columns compiled once: schema, checks and mapping. */
 export interface Columns {
@@ -222,7 +242,7 @@ export function columns(list: readonly Column[], own: Record<string, z.ZodType> 
     columns: list,
     item: item as z.ZodType<Record<string, unknown>>,
     check,
-    parse: (v) => (check(v) ? v as Record<string, unknown> : parseOrThrow(item, v) as Record<string, unknown>),
+    parse: (v) => (isObject(v) && fast(v) ? v : (parseOrThrow(item, v) as Record<string, unknown>)),
     row: rowMapper(list),
     schema: (title, description) => columnsSchema(title, description, list),
   };

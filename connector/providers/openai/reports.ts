@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { col, columns, type Column, type Columns } from '../../engine/columns.js';
+import { col, columns, optionalConstant, type Column, type Columns } from '../../engine/columns.js';
 import { describeWindow } from '../../engine/decode.js';
 import { configError, type ConnectorError } from '../../engine/errors.js';
 import type { Window } from '../../engine/planner.js';
@@ -63,7 +62,7 @@ export function reportColumns(decl: ReportDecl): Column[] {
 }
 
 /** The columns of a report compiled, its result checked for the `object` discriminator too. */
-export const reportResults = (decl: ReportDecl): Columns => columns(reportColumns(decl), { object: z.literal(decl.resultObject).optional() });
+export const reportResults = (decl: ReportDecl): Columns => columns(reportColumns(decl), { object: optionalConstant(decl.resultObject) });
 
 let lastStart = NaN;
 let lastDate = '';
