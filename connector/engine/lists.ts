@@ -80,13 +80,6 @@ export async function* listItems<T>(ctx: ListContext, path: string, cursor: IdCu
   }
 }
 
-/** The record of a flat entity: exactly the named fields, null when absent (nothing else is ever copied). */
-export function pickFields(item: Record<string, unknown>, names: readonly string[]): Record<string, unknown> {
-  const row: Record<string, unknown> = {};
-  for (const n of names) row[n] = item[n] ?? null;
-  return row;
-}
-
 /** A full-refresh entity list keyed by `id` (projects, users, keys, workspaces). */
 export function idListStream<C>(o: Pick<ListStream<C>, 'name' | 'description' | 'schema' | 'pages' | 'responses'>): ListStream<C> {
   return { kind: 'list', primaryKey: [['id']], ...o };

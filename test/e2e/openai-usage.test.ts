@@ -380,7 +380,7 @@ describe('usage declarations against the OpenAPI excerpt', () => {
       }
       const integers = Object.entries(props).filter(([, p]) => p.type === 'integer').map(([k]) => k);
       expect(decl.metrics.map((m) => m.name).sort()).toEqual(integers.sort());
-      expect(decl.metrics.every((m) => m.type === 'integer' && !m.path)).toBe(true);
+      expect(decl.metrics.every((m) => m.type === 'integer' && !m.from)).toBe(true);
       // Required metrics are required (a result without one is malformed); the others stay nullable.
       expect(decl.metrics.filter((m) => m.required).map((m) => m.name).sort(), `${endpoint} required`).toEqual((result?.required ?? []).filter((r) => r !== 'object').sort());
       expect([...decl.filters].sort()).toEqual(params.map((p) => p.name).filter((n) => FILTERS.includes(n)).sort());

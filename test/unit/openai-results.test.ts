@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fastResultCheck, resultSchema } from '../../connector/providers/openai/reports.js';
+import { reportResults } from '../../connector/providers/openai/reports.js';
 import { REPORTS } from '../../connector/providers/openai/streams.js';
 
 /**
@@ -10,20 +10,22 @@ import { REPORTS } from '../../connector/providers/openai/streams.js';
 const BAD_VALUES: unknown[] = [undefined, null, 'x', '12', true, 1.5, -3, 2 ** 60, 0, {}, []];
 
 describe.each(REPORTS.map((d) => [d.name, d] as const))('the fast result check of %s', (_name, decl) => {
-  const schema = resultSchema(decl);
-  const fast = fastResultCheck(decl);
+  const results = reportResults(decl);
+  const schema = results.item;
+  const fast = results.check;
   const good: Record<string, unknown> = { object: decl.resultObject };
   for (const d of decl.dimensions) good[d] = decl.dimensionTypes?.[d] === 'boolean' ? true : 'v';
   for (const m of decl.metrics) {
     const value = m.type === 'string' ? 'usd' : 7;
-    if (m.path) good[m.path[0]] = { ...(good[m.path[0]] as object), [m.path[1]]: value };
+    const [outer, inner] = m.from ?? [m.name];
+    if (inner) good[outer as string] = { ...(good[outer as string] as object), [inner]: value };
     else good[m.name] = value;
   }
   const fields = [...new Set(['object', ...Object.keys(good)])];
-  const nested = decl.metrics.flatMap((m) => (m.path ? [m.path] : []));
+  const nested = decl.metrics.flatMap((m) => (m.from ? [m.from] : []));
   const probes: Array<[string, unknown]> = [['a whole result', good], ['null', null], ['an array', []], ['a string', 'x']];
   for (const f of fields) for (const v of BAD_VALUES) probes.push([`${f} = ${JSON.stringify(v) ?? 'absent'}`, { ...good, [f]: v }]);
-  for (const [outer, inner] of nested) {
+  for (const [outer, inner] of nested as Array<[string, string]>) {
     for (const v of BAD_VALUES) probes.push([`${outer}.${inner} = ${JSON.stringify(v) ?? 'absent'}`, { ...good, [outer]: { ...(good[outer] as object), [inner]: v } }]);
   }
 
@@ -34,7 +36,7 @@ describe.each(REPORTS.map((d) => [d.name, d] as const))('the fast result check o
   });
 
   it('given a result without one of its required metrics when checked then both refuse it; without an optional metric both accept it', () => {
-    for (const m of decl.metrics.filter((x) => !x.path)) {
+    for (const m of decl.metrics.filter((x) => !x.from)) {
       const { [m.name]: _dropped, ...without } = good;
       expect(fast(without), m.name).toBe(m.required !== true);
       expect(schema.safeParse(without).success, m.name).toBe(m.required !== true);

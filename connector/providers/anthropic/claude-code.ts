@@ -1,12 +1,12 @@
 import { z } from 'zod';
+import { col, columns, type Column } from '../../engine/columns.js';
 import { recordId } from '../../engine/records.js';
 import type { Bucket, BucketStream, Row } from '../../engine/stream.js';
 import { DAY, isoDate, isoTime } from '../../engine/time.js';
-import { parseOrThrow } from '../../engine/validation.js';
 import { claudeCodeApi } from './api.js';
 import type { AnthropicConfig } from './config.js';
 import { centsToUsd } from './money.js';
-import { BUCKET_COLUMNS, col, streamSchema, type Column } from './reports.js';
+import { BUCKET_COLUMNS } from './reports.js';
 
 /**
  * GET /v1/organizations/usage_report/claude_code: one record per actor, terminal and
@@ -19,103 +19,64 @@ import { BUCKET_COLUMNS, col, streamSchema, type Column } from './reports.js';
  * organization_id]: every field that tells two rows of one day apart.
  */
 
-const str = z.string().nullish();
 const int = z.number().int().nullish();
 
-const Actor = z.looseObject({ type: z.string(), email_address: str, api_key_name: str });
-const Breakdown = z.looseObject({
-  model: str,
-  tokens: z.looseObject({ input: int, output: int, cache_read: int, cache_creation: int }).nullish(),
-  estimated_cost: z.looseObject({ amount: z.number().int('estimated_cost.amount must be integer cents'), currency: str }).nullish(),
-});
-const ClaudeCodeItem = z.looseObject({
-  date: z.string(),
-  actor: Actor,
-  organization_id: str,
-  customer_type: str,
-  subscription_type: str,
-  terminal_type: str,
-  is_remote: z.boolean().nullish(),
-  core_metrics: z
-    .looseObject({
-      num_sessions: int,
-      lines_of_code: z.looseObject({ added: int, removed: int }).nullish(),
-      commits_by_claude_code: int,
-      pull_requests_by_claude_code: int,
-    })
-    .nullish(),
-  tool_actions: z.record(z.string(), z.looseObject({ accepted: int, rejected: int })).nullish(),
-  model_breakdown: z.array(Breakdown).nullish(),
-});
-type Breakdown = z.infer<typeof Breakdown>;
+/** A map keyed by tool name, emitted as zod copies it (each tool's accepted and rejected first). */
+const ToolActions = z.record(z.string(), z.looseObject({ accepted: int, rejected: int })).nullish();
+
+/** Per model: tokens and estimated cost, flattened; the cost also as exact USD. */
+const BREAKDOWN: readonly Column[] = [
+  { name: 'model', type: 'string' },
+  { name: 'input_tokens', type: 'integer', from: ['tokens', 'input'] },
+  { name: 'output_tokens', type: 'integer', from: ['tokens', 'output'] },
+  { name: 'cache_read_tokens', type: 'integer', from: ['tokens', 'cache_read'] },
+  { name: 'cache_creation_tokens', type: 'integer', from: ['tokens', 'cache_creation'] },
+  { name: 'estimated_cost_cents', type: 'integer', from: ['estimated_cost', 'amount'], check: z.number().int('estimated_cost.amount must be integer cents') },
+  { name: 'estimated_cost_usd', type: 'string', from: ['estimated_cost', 'amount'], convert: centsToUsd },
+  { name: 'estimated_cost_currency', type: 'string', from: ['estimated_cost', 'currency'] },
+];
 
 const TOKEN_TOTALS = ['input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_creation_tokens'] as const;
 
-const nullableInt = { type: ['integer', 'null'] };
-const nullableStr = { type: ['string', 'null'] };
+/** Summed over model_breakdown by claudeCodeRecord, not read from the item. */
+const total = (name: string, description: string): Column => col(name, 'integer', description, { from: null });
 
 const COLUMNS: readonly Column[] = [
   ...BUCKET_COLUMNS,
   col('organization_id', 'string', 'Organization that owns the usage.'),
-  col('actor_type', 'string', 'user_actor (a Console user) or api_actor (an API key).'),
-  col('actor_email_address', 'string', 'Email of the user, for user_actor; null otherwise.'),
-  col('actor_api_key_name', 'string', 'Name of the API key, for api_actor; null otherwise.'),
+  col('actor_type', 'string', 'user_actor (a Console user) or api_actor (an API key).', { from: ['actor', 'type'], required: true }),
+  col('actor_email_address', 'string', 'Email of the user, for user_actor; null otherwise.', { from: ['actor', 'email_address'] }),
+  col('actor_api_key_name', 'string', 'Name of the API key, for api_actor; null otherwise.', { from: ['actor', 'api_key_name'] }),
   col('customer_type', 'string', 'api or subscription.'),
   col('subscription_type', 'string', 'enterprise or team for subscription customers; null for API customers.'),
   col('terminal_type', 'string', 'Terminal or environment, e.g. vscode, iTerm.app, tmux.'),
   col('is_remote', 'boolean', 'Remote (e.g. Claude Code on the web) or local usage; reported as separate rows.'),
-  col('num_sessions', 'integer', 'core_metrics.num_sessions.'),
-  col('lines_of_code_added', 'integer', 'core_metrics.lines_of_code.added.'),
-  col('lines_of_code_removed', 'integer', 'core_metrics.lines_of_code.removed.'),
-  col('commits_by_claude_code', 'integer', 'core_metrics.commits_by_claude_code.'),
-  col('pull_requests_by_claude_code', 'integer', 'core_metrics.pull_requests_by_claude_code.'),
+  col('num_sessions', 'integer', 'core_metrics.num_sessions.', { from: ['core_metrics', 'num_sessions'] }),
+  col('lines_of_code_added', 'integer', 'core_metrics.lines_of_code.added.', { from: ['core_metrics', 'lines_of_code', 'added'] }),
+  col('lines_of_code_removed', 'integer', 'core_metrics.lines_of_code.removed.', { from: ['core_metrics', 'lines_of_code', 'removed'] }),
+  col('commits_by_claude_code', 'integer', 'core_metrics.commits_by_claude_code.', { from: ['core_metrics', 'commits_by_claude_code'] }),
+  col('pull_requests_by_claude_code', 'integer', 'core_metrics.pull_requests_by_claude_code.', { from: ['core_metrics', 'pull_requests_by_claude_code'] }),
   // A map keyed by tool name: Airbyte wants additionalProperties true, so its values are described, not typed.
   col('tool_actions', 'object', 'Per tool, as the API sent it: {"<tool>": {"accepted": <int>, "rejected": <int>}, ...}.', {
     extra: { additionalProperties: true },
+    check: ToolActions,
+    convert: (v: unknown) => ToolActions.parse(v),
   }),
-  col('input_tokens', 'integer', 'Input tokens summed over model_breakdown; null when any model lacks it or there is none.'),
-  col('output_tokens', 'integer', 'Output tokens summed over model_breakdown; null when any model lacks it or there is none.'),
-  col('cache_read_tokens', 'integer', 'Cache-read tokens summed over model_breakdown; null when any model lacks it or there is none.'),
-  col('cache_creation_tokens', 'integer', 'Cache-creation tokens summed over model_breakdown; null when any model lacks it or there is none.'),
-  col('estimated_cost_cents', 'integer', 'Estimated cost in cents summed over model_breakdown; null when there is none or currencies differ.'),
-  col('estimated_cost_usd', 'string', 'estimated_cost_cents in dollars as an exact decimal string, e.g. "1.86".'),
-  col('estimated_cost_currency', 'string', 'Currency of the estimated cost, e.g. USD.'),
-  col('model_breakdown', 'array', 'Per model: tokens and estimated cost (cents and exact USD), flattened.', {
-    extra: {
-      items: {
-        type: 'object',
-        additionalProperties: true,
-        properties: {
-          model: nullableStr,
-          input_tokens: nullableInt,
-          output_tokens: nullableInt,
-          cache_read_tokens: nullableInt,
-          cache_creation_tokens: nullableInt,
-          estimated_cost_cents: nullableInt,
-          estimated_cost_usd: nullableStr,
-          estimated_cost_currency: nullableStr,
-        },
-      },
-    },
-  }),
+  total('input_tokens', 'Input tokens summed over model_breakdown; null when any model lacks it or there is none.'),
+  total('output_tokens', 'Output tokens summed over model_breakdown; null when any model lacks it or there is none.'),
+  total('cache_read_tokens', 'Cache-read tokens summed over model_breakdown; null when any model lacks it or there is none.'),
+  total('cache_creation_tokens', 'Cache-creation tokens summed over model_breakdown; null when any model lacks it or there is none.'),
+  total('estimated_cost_cents', 'Estimated cost in cents summed over model_breakdown; null when there is none or currencies differ.'),
+  col('estimated_cost_usd', 'string', 'estimated_cost_cents in dollars as an exact decimal string, e.g. "1.86".', { from: null }),
+  col('estimated_cost_currency', 'string', 'Currency of the estimated cost, e.g. USD.', { from: null }),
+  col('model_breakdown', 'array', 'Per model: tokens and estimated cost (cents and exact USD), flattened.', { items: BREAKDOWN }),
 ];
 
-const breakdownRow = (b: Breakdown): Row => {
-  const cents = b.estimated_cost?.amount ?? null;
-  return {
-    model: b.model ?? null,
-    input_tokens: b.tokens?.input ?? null,
-    output_tokens: b.tokens?.output ?? null,
-    cache_read_tokens: b.tokens?.cache_read ?? null,
-    cache_creation_tokens: b.tokens?.cache_creation ?? null,
-    estimated_cost_cents: cents,
-    estimated_cost_usd: cents === null ? null : centsToUsd(cents),
-    estimated_cost_currency: b.estimated_cost?.currency ?? null,
-  };
-};
+// The record's date is the bucket's; the item's own is checked (and read by the page, claudeCodeApi).
+const Items = columns(COLUMNS, { date: z.string() });
 
 /** Sum of one field over every model, or null when there is no model or one lacks it. */
-function total(rows: readonly Row[], field: string): number | null {
+function sum(rows: readonly Row[], field: string): number | null {
   if (rows.length === 0) return null;
   let sum = 0;
   for (const r of rows) {
@@ -127,36 +88,18 @@ function total(rows: readonly Row[], field: string): number | null {
 }
 
 export function claudeCodeRecord(bucket: Bucket, result: unknown): Row {
-  const item = parseOrThrow(ClaudeCodeItem, result);
-  const breakdown = (item.model_breakdown ?? []).map(breakdownRow);
+  const row = Items.row(Items.parse(result));
+  const breakdown = (row.model_breakdown ?? []) as Row[];
   const currencies = new Set(breakdown.map((b) => b.estimated_cost_currency));
   const sameCurrency = currencies.size === 1 && !currencies.has(null);
-  const cents = sameCurrency ? total(breakdown, 'estimated_cost_cents') : null;
-  const row: Row = {
-    id: '',
-    starting_at: isoTime(bucket.start),
-    ending_at: isoTime(bucket.start + DAY),
-    date: isoDate(bucket.start),
-    organization_id: item.organization_id ?? null,
-    actor_type: item.actor.type,
-    actor_email_address: item.actor.email_address ?? null,
-    actor_api_key_name: item.actor.api_key_name ?? null,
-    customer_type: item.customer_type ?? null,
-    subscription_type: item.subscription_type ?? null,
-    terminal_type: item.terminal_type ?? null,
-    is_remote: item.is_remote ?? null,
-    num_sessions: item.core_metrics?.num_sessions ?? null,
-    lines_of_code_added: item.core_metrics?.lines_of_code?.added ?? null,
-    lines_of_code_removed: item.core_metrics?.lines_of_code?.removed ?? null,
-    commits_by_claude_code: item.core_metrics?.commits_by_claude_code ?? null,
-    pull_requests_by_claude_code: item.core_metrics?.pull_requests_by_claude_code ?? null,
-    tool_actions: item.tool_actions ?? null,
-  };
-  for (const t of TOKEN_TOTALS) row[t] = total(breakdown, t);
+  const cents = sameCurrency ? sum(breakdown, 'estimated_cost_cents') : null;
+  row.starting_at = isoTime(bucket.start);
+  row.ending_at = isoTime(bucket.start + DAY);
+  row.date = isoDate(bucket.start);
+  for (const t of TOKEN_TOTALS) row[t] = sum(breakdown, t);
   row.estimated_cost_cents = cents;
   row.estimated_cost_usd = cents === null ? null : centsToUsd(cents);
   row.estimated_cost_currency = sameCurrency ? ([...currencies][0] ?? null) : null;
-  row.model_breakdown = item.model_breakdown === undefined || item.model_breakdown === null ? null : breakdown;
   row.id = recordId([
     bucket.start,
     row.actor_type,
@@ -176,12 +119,7 @@ export const claudeCodeStream: BucketStream<AnthropicConfig> = {
   name: 'usage_claude_code',
   description:
     'Claude Code usage per UTC day, actor, terminal and local/remote (GET /v1/organizations/usage_report/claude_code): sessions, lines, commits, PRs, tool actions, and tokens and estimated cost per model (cents and exact USD). One request per day, records paginated.',
-  schema: streamSchema(
-    'usage_claude_code',
-    'Claude Code usage per UTC day, actor, terminal and local/remote (GET /v1/organizations/usage_report/claude_code).',
-    COLUMNS,
-    ['id', 'starting_at', 'ending_at', 'date'],
-  ),
+  schema: Items.schema('usage_claude_code', 'Claude Code usage per UTC day, actor, terminal and local/remote (GET /v1/organizations/usage_report/claude_code).'),
   primaryKey: [['id']],
   cursorField: 'starting_at',
   plan() {

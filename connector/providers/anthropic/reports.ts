@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { Window } from '../../engine/planner.js';
 import { recordId } from '../../engine/records.js';
+import { col, columns, type Column, type Columns } from '../../engine/columns.js';
 import type { FailRule } from '../../engine/responses.js';
-import { recordSchema, type Bucket, type BucketStream, type JsonSchema, type Row } from '../../engine/stream.js';
+import type { Bucket, BucketStream, Row } from '../../engine/stream.js';
 import { BUCKET_SECONDS, DAY, isoDate, isoTime, type BucketWidth } from '../../engine/time.js';
-import { parseOrThrow } from '../../engine/validation.js';
 import { anthropicReportApi, arrayParam, COST_REPORT_MAX_BUCKETS, MESSAGES_LIMITS, MESSAGES_MAX_GROUP_BY } from './api.js';
 import type { AnthropicConfig } from './config.js';
 import { centsToUsd } from './money.js';
@@ -18,36 +18,23 @@ import { centsToUsd } from './money.js';
  * start and every dimension (engine/records.ts recordId).
  */
 
-export type ColumnType = 'string' | 'integer' | 'boolean' | 'object' | 'array';
-export interface Column {
-  name: string;
-  type: ColumnType;
-  description: string;
-  /** JSON-schema extras (format, items...). */
-  extra?: Record<string, unknown>;
-  /** Never null (the API requires it). */
-  required?: boolean;
-}
-
-export const col = (name: string, type: ColumnType, description: string, more: Partial<Column> = {}): Column => ({ name, type, description, ...more });
-
-/** draft-07, additionalProperties true, nullable unless required: the shape every stream of this repo uses. */
-export function streamSchema(title: string, description: string, columns: readonly Column[], required: readonly string[]): JsonSchema {
-  const properties: Record<string, JsonSchema> = {};
-  for (const c of columns) properties[c.name] = { type: c.required ? c.type : [c.type, 'null'], description: c.description, ...c.extra };
-  return recordSchema(title, description, properties, required);
-}
-
 /** The columns every bucketed stream starts with. */
 export const BUCKET_COLUMNS: readonly Column[] = [
-  col('id', 'string', 'Deterministic primary key: null-safe hash of the bucket start and every dimension.', { required: true }),
-  col('starting_at', 'string', 'Bucket start, RFC 3339 UTC (inclusive). Cursor.', { required: true, extra: { format: 'date-time' } }),
-  col('ending_at', 'string', 'Bucket end, RFC 3339 UTC (exclusive).', { required: true, extra: { format: 'date-time' } }),
-  col('date', 'string', 'UTC date of the bucket start.', { required: true, extra: { format: 'date' } }),
+  col('id', 'string', 'Deterministic primary key: null-safe hash of the bucket start and every dimension.', { notNull: true, from: null }),
+  col('starting_at', 'string', 'Bucket start, RFC 3339 UTC (inclusive). Cursor.', { notNull: true, from: null, format: 'date-time' }),
+  col('ending_at', 'string', 'Bucket end, RFC 3339 UTC (exclusive).', { notNull: true, from: null, format: 'date-time' }),
+  col('date', 'string', 'UTC date of the bucket start.', { notNull: true, from: null, format: 'date' }),
 ];
-const BUCKET_REQUIRED = ['id', 'starting_at', 'ending_at', 'date'];
 
-const bucketFields = (bucket: Bucket): Row => ({ id: '', starting_at: isoTime(bucket.start), ending_at: isoTime(bucket.end), date: isoDate(bucket.start) });
+/** A bucketed record: the item's columns, the bucket's times, and the id hashed from the bucket start and `key`. */
+export function bucketRecord(items: Columns, key: readonly string[], bucket: Bucket, result: unknown, end = bucket.end): Row {
+  const row = items.row(items.parse(result));
+  row.starting_at = isoTime(bucket.start);
+  row.ending_at = isoTime(end);
+  row.date = isoDate(bucket.start);
+  row.id = recordId([bucket.start, ...key.map((k) => row[k])]);
+  return row;
+}
 
 export interface GroupedReport {
   name: string;
@@ -78,9 +65,6 @@ const groupByRefusal = (report: GroupedReport, groupBy: readonly string[]): Arra
   },
 ];
 
-const str = z.string().nullish();
-const int = z.number().int().nullish();
-
 // ---- cost_report ---------------------------------------------------------------
 
 /** group_by[] values of GET /v1/organizations/cost_report (BetaCostReportGroupBy). */
@@ -93,19 +77,6 @@ export const COST_REPORT: GroupedReport = {
 /** Fields of a cost item that distinguish rows; hashed (with the bucket start) into the id. */
 const COST_KEY_FIELDS = ['workspace_id', 'description', 'cost_type', 'model', 'service_tier', 'token_type', 'context_window', 'inference_geo', 'currency'] as const;
 
-const CostItem = z.looseObject({
-  currency: str,
-  amount: z.string({ error: 'amount must be a decimal string of cents' }),
-  workspace_id: str,
-  description: str,
-  cost_type: str,
-  context_window: str,
-  model: str,
-  service_tier: str,
-  token_type: str,
-  inference_geo: str,
-});
-
 const COST_COLUMNS: readonly Column[] = [
   ...BUCKET_COLUMNS,
   col('workspace_id', 'string', 'Workspace of the cost; null for the default workspace (or when not grouped by workspace_id).'),
@@ -117,31 +88,28 @@ const COST_COLUMNS: readonly Column[] = [
   col('context_window', 'string', '0-200k or 200k-1M; null when not grouped by description or for non-token costs.'),
   col('inference_geo', 'string', 'global, us or not_available; null when the API does not say.'),
   col('currency', 'string', 'Currency of the amount; currently always USD.'),
-  col('amount_cents', 'string', 'Cost in cents (lowest currency units) as the exact decimal string the API sent, e.g. "123.78912".', { required: true }),
-  col('amount_usd', 'string', 'The same cost in dollars as an exact decimal string (the decimal point moved two places, no float), e.g. "1.2378912".', { required: true }),
+  col('amount_cents', 'string', 'Cost in cents (lowest currency units) as the exact decimal string the API sent, e.g. "123.78912".', {
+    notNull: true,
+    from: ['amount'],
+    required: true,
+    check: z.string({ error: 'amount must be a decimal string of cents' }),
+  }),
+  col('amount_usd', 'string', 'The same cost in dollars as an exact decimal string (the decimal point moved two places, no float), e.g. "1.2378912".', {
+    notNull: true,
+    from: ['amount'],
+    convert: centsToUsd,
+  }),
 ];
+const CostItems = columns(COST_COLUMNS);
 
-export function costRecord(bucket: Bucket, result: unknown): Row {
-  const item = parseOrThrow(CostItem, result);
-  const row = bucketFields(bucket);
-  for (const f of COST_KEY_FIELDS) row[f] = item[f] ?? null;
-  row.id = recordId([bucket.start, ...COST_KEY_FIELDS.map((f) => row[f])]);
-  row.amount_cents = item.amount;
-  row.amount_usd = centsToUsd(item.amount);
-  return row;
-}
+export const costRecord = (bucket: Bucket, result: unknown): Row => bucketRecord(CostItems, COST_KEY_FIELDS, bucket, result);
 
 export const costReportStream: BucketStream<AnthropicConfig> = {
   kind: 'buckets',
   name: COST_REPORT.name,
   description:
     'Daily cost in USD per workspace and cost line (GET /v1/organizations/cost_report). Only finished UTC days are read. amount_cents is exact; amount_usd is the same amount in dollars as an exact decimal string. Priority Tier costs are not in this report.',
-  schema: streamSchema(
-    COST_REPORT.name,
-    'Daily cost per workspace and cost line (GET /v1/organizations/cost_report), amounts as exact decimal strings.',
-    COST_COLUMNS,
-    [...BUCKET_REQUIRED, 'amount_cents', 'amount_usd'],
-  ),
+  schema: CostItems.schema(COST_REPORT.name, 'Daily cost per workspace and cost line (GET /v1/organizations/cost_report), amounts as exact decimal strings.'),
   primaryKey: [['id']],
   cursorField: 'starting_at',
   plan(config) {
@@ -184,15 +152,6 @@ export const USAGE_MESSAGES: GroupedReport = {
   maxGroupBy: MESSAGES_MAX_GROUP_BY,
 };
 
-const MessagesItem = z.looseObject({
-  uncached_input_tokens: int,
-  cache_creation: z.looseObject({ ephemeral_1h_input_tokens: int, ephemeral_5m_input_tokens: int }).nullish(),
-  cache_read_input_tokens: int,
-  output_tokens: int,
-  server_tool_use: z.looseObject({ web_search_requests: int }).nullish(),
-  ...Object.fromEntries(USAGE_MESSAGES.dimensions.map((d) => [d, str])),
-});
-
 const DIMENSION_DESCRIPTIONS: Record<string, string> = {
   api_key_id: 'API key; null for usage in the Anthropic Console (Workbench, Playground) or when not grouped by api_key_id.',
   workspace_id: 'Workspace; null for the default workspace or when not grouped by workspace_id.',
@@ -208,38 +167,28 @@ const MESSAGES_COLUMNS: readonly Column[] = [
   ...BUCKET_COLUMNS,
   ...USAGE_MESSAGES.dimensions.map((d) => col(d, 'string', DIMENSION_DESCRIPTIONS[d] ?? 'Grouping dimension.')),
   col('uncached_input_tokens', 'integer', 'Uncached input tokens.'),
-  col('cache_creation_ephemeral_1h_input_tokens', 'integer', 'cache_creation.ephemeral_1h_input_tokens: input tokens written to the 1-hour cache; null when the API omits it.'),
-  col('cache_creation_ephemeral_5m_input_tokens', 'integer', 'cache_creation.ephemeral_5m_input_tokens: input tokens written to the 5-minute cache; null when the API omits it.'),
+  col('cache_creation_ephemeral_1h_input_tokens', 'integer', 'cache_creation.ephemeral_1h_input_tokens: input tokens written to the 1-hour cache; null when the API omits it.', {
+    from: ['cache_creation', 'ephemeral_1h_input_tokens'],
+  }),
+  col('cache_creation_ephemeral_5m_input_tokens', 'integer', 'cache_creation.ephemeral_5m_input_tokens: input tokens written to the 5-minute cache; null when the API omits it.', {
+    from: ['cache_creation', 'ephemeral_5m_input_tokens'],
+  }),
   col('cache_read_input_tokens', 'integer', 'Input tokens read from the cache.'),
   col('output_tokens', 'integer', 'Output tokens.'),
-  col('server_tool_use_web_search_requests', 'integer', 'server_tool_use.web_search_requests: web search requests; null when the API omits it.'),
+  col('server_tool_use_web_search_requests', 'integer', 'server_tool_use.web_search_requests: web search requests; null when the API omits it.', {
+    from: ['server_tool_use', 'web_search_requests'],
+  }),
 ];
+const MessagesItems = columns(MESSAGES_COLUMNS);
 
-export function messagesRecord(bucket: Bucket, result: unknown): Row {
-  const item = parseOrThrow(MessagesItem, result) as z.infer<typeof MessagesItem> & Record<string, unknown>;
-  const row = bucketFields(bucket);
-  for (const d of USAGE_MESSAGES.dimensions) row[d] = item[d] ?? null;
-  row.id = recordId([bucket.start, ...USAGE_MESSAGES.dimensions.map((d) => row[d])]);
-  row.uncached_input_tokens = item.uncached_input_tokens ?? null;
-  row.cache_creation_ephemeral_1h_input_tokens = item.cache_creation?.ephemeral_1h_input_tokens ?? null;
-  row.cache_creation_ephemeral_5m_input_tokens = item.cache_creation?.ephemeral_5m_input_tokens ?? null;
-  row.cache_read_input_tokens = item.cache_read_input_tokens ?? null;
-  row.output_tokens = item.output_tokens ?? null;
-  row.server_tool_use_web_search_requests = item.server_tool_use?.web_search_requests ?? null;
-  return row;
-}
+export const messagesRecord = (bucket: Bucket, result: unknown): Row => bucketRecord(MessagesItems, USAGE_MESSAGES.dimensions, bucket, result);
 
 export const usageMessagesStream: BucketStream<AnthropicConfig> = {
   kind: 'buckets',
   name: USAGE_MESSAGES.name,
   description:
     'Messages API token usage per time bucket (GET /v1/organizations/usage_report/messages), 1d/1h/1m, grouped by api_key_id, workspace_id, model, service_tier and context_window by default (the API takes at most 5 dimensions). Nested cache_creation and server_tool_use are flattened. Does not reconcile with cost_report; use cost_report for money.',
-  schema: streamSchema(
-    USAGE_MESSAGES.name,
-    'Messages API token usage per time bucket (GET /v1/organizations/usage_report/messages).',
-    MESSAGES_COLUMNS,
-    BUCKET_REQUIRED,
-  ),
+  schema: MessagesItems.schema(USAGE_MESSAGES.name, 'Messages API token usage per time bucket (GET /v1/organizations/usage_report/messages).'),
   primaryKey: [['id']],
   cursorField: 'starting_at',
   plan(config) {

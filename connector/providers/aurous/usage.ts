@@ -1,52 +1,44 @@
 import { z } from 'zod';
 import type { Window } from '../../engine/planner.js';
 import { recordId } from '../../engine/records.js';
+import { col, columns, type Column } from '../../engine/columns.js';
 import type { FailRule, RestartRule } from '../../engine/responses.js';
-import { recordSchema, type Bucket, type BucketStream, type JsonSchema, type Row } from '../../engine/stream.js';
+import type { Bucket, BucketStream, Row } from '../../engine/stream.js';
 import { isoTime } from '../../engine/time.js';
-import { parseOrThrow } from '../../engine/validation.js';
 import type { Query } from '../../http/client.js';
 import { aurousBucketApi, DIMENSIONS, MAX_GROUP_BY, USAGE_PATH, WIDTH_SECONDS, WINDOW_BUCKETS } from './api.js';
 import type { AurousConfig } from './config.js';
 import { aurousWindowFetcher } from './fetch.js';
 
-/** The metrics of one group, as GET /v1/usage names them. */
-export const METRICS = [
-  { name: 'request_count', type: 'integer', description: 'Requests in the bucket and group.' },
-  { name: 'successful_count', type: 'integer', description: 'Requests that succeeded.' },
-  { name: 'failed_count', type: 'integer', description: 'Requests that failed.' },
-  { name: 'cancelled_count', type: 'integer', description: 'Requests that were cancelled.' },
-  { name: 'credits_used', type: 'number', description: 'Credits charged, exactly as the API sent them.' },
-  { name: 'duration_ms_p50', type: 'integer', description: 'Median request duration in milliseconds.' },
-  { name: 'duration_ms_p95', type: 'integer', description: '95th percentile request duration in milliseconds.' },
-  { name: 'image_count', type: 'integer', description: 'Images generated.' },
-  { name: 'video_seconds', type: 'number', description: 'Seconds of video generated.' },
-  { name: 'total_input_tokens', type: 'integer', description: 'Input tokens.' },
-  { name: 'total_output_tokens', type: 'integer', description: 'Output tokens.' },
-] as const;
-
-const metricZod = { integer: z.number().int().nullish(), number: z.number().nullish() } as const;
-
-const GroupSchema = z.looseObject({
-  key: z.record(z.string(), z.string().nullable()).nullish(),
-  metrics: z.looseObject(Object.fromEntries(METRICS.map((m) => [m.name, metricZod[m.type]]))).nullish(),
-});
+/** The metrics of one group, as GET /v1/usage names them (under `metrics`). */
+export const METRICS: readonly Column[] = [
+  col('request_count', 'integer', 'Requests in the bucket and group.'),
+  col('successful_count', 'integer', 'Requests that succeeded.'),
+  col('failed_count', 'integer', 'Requests that failed.'),
+  col('cancelled_count', 'integer', 'Requests that were cancelled.'),
+  col('credits_used', 'number', 'Credits charged, exactly as the API sent them.'),
+  col('duration_ms_p50', 'integer', 'Median request duration in milliseconds.'),
+  col('duration_ms_p95', 'integer', '95th percentile request duration in milliseconds.'),
+  col('image_count', 'integer', 'Images generated.'),
+  col('video_seconds', 'number', 'Seconds of video generated.'),
+  col('total_input_tokens', 'integer', 'Input tokens.'),
+  col('total_output_tokens', 'integer', 'Output tokens.'),
+].map((m) => ({ ...m, from: ['metrics', m.name] }));
 
 const DESCRIPTION =
   'Aurous Labs usage (requests, credits, durations, images, video, tokens) per time bucket and group (GET /v1/usage).';
 
-export function usageSchema(): JsonSchema {
-  const properties: Record<string, JsonSchema> = {
-    id: { type: 'string', description: 'Deterministic key: hash of the bucket start and the group key (null-safe).' },
-    bucket_start: { type: 'string', format: 'date-time', description: 'Bucket start, RFC 3339 UTC (inclusive). Cursor.' },
-    bucket_end: { type: 'string', format: 'date-time', description: 'Bucket end, RFC 3339 UTC (exclusive).' },
-  };
-  for (const d of DIMENSIONS) {
-    properties[d] = { type: ['string', 'null'], description: 'Grouping dimension; null when not grouped by it or null upstream.' };
-  }
-  for (const m of METRICS) properties[m.name] = { type: [m.type, 'null'], description: m.description };
-  return recordSchema('usage', DESCRIPTION, properties, ['id', 'bucket_start', 'bucket_end']);
-}
+const COLUMNS: readonly Column[] = [
+  { name: 'id', type: 'string', description: 'Deterministic key: hash of the bucket start and the group key (null-safe).', notNull: true, from: null },
+  { name: 'bucket_start', type: 'string', format: 'date-time', description: 'Bucket start, RFC 3339 UTC (inclusive). Cursor.', notNull: true, from: null },
+  { name: 'bucket_end', type: 'string', format: 'date-time', description: 'Bucket end, RFC 3339 UTC (exclusive).', notNull: true, from: null },
+  // Read from the group's key only when grouped by it (toUsageRecord).
+  ...DIMENSIONS.map((d) => col(d, 'string', 'Grouping dimension; null when not grouped by it or null upstream.', { from: null })),
+  ...METRICS,
+];
+
+/** A group: its key is a map of dimension values (any of them, each a string or null), its metrics the columns'. */
+const Groups = columns(COLUMNS, { key: z.record(z.string(), z.string().nullable()).nullish() });
 
 /**
  * The record of one group. Dimensions outside group_by are null; the id hashes the
@@ -54,9 +46,11 @@ export function usageSchema(): JsonSchema {
  * upstream null differs from "not grouped" and no value can collide with another.
  */
 export function toUsageRecord(groupBy: readonly string[], bucket: Bucket, raw: unknown): Row {
-  const group = parseOrThrow(GroupSchema, raw);
-  const key = group.key ?? {};
-  const row: Row = { id: '', bucket_start: isoTime(bucket.start), bucket_end: isoTime(bucket.end) };
+  const group = Groups.parse(raw);
+  const key = (group.key ?? {}) as Record<string, string | null>;
+  const row = Groups.row(group);
+  row.bucket_start = isoTime(bucket.start);
+  row.bucket_end = isoTime(bucket.end);
   const idParts: unknown[] = [bucket.start];
   for (const d of DIMENSIONS) {
     const isGrouped = groupBy.includes(d);
@@ -65,8 +59,6 @@ export function toUsageRecord(groupBy: readonly string[], bucket: Bucket, raw: u
     idParts.push(isGrouped ? [value] : null);
   }
   row.id = recordId(idParts);
-  const metrics = (group.metrics ?? {}) as Record<string, unknown>;
-  for (const m of METRICS) row[m.name] = metrics[m.name] ?? null;
   return row;
 }
 
@@ -108,7 +100,7 @@ export const usageStream: BucketStream<AurousConfig> = {
   kind: 'buckets',
   name: 'usage',
   description: DESCRIPTION,
-  schema: usageSchema(),
+  schema: Groups.schema('usage', DESCRIPTION),
   primaryKey: [['id']],
   cursorField: 'bucket_start',
   plan(config) {

@@ -1,11 +1,10 @@
-import { z } from 'zod';
+import { col, columns, optionalConstant, type Column, type Columns } from '../../engine/columns.js';
 import { describeWindow } from '../../engine/decode.js';
 import type { Window } from '../../engine/planner.js';
 import { RecordIdHasher } from '../../engine/records.js';
 import type { FailRule } from '../../engine/responses.js';
-import { recordSchema, type BucketStream, type JsonSchema, type Row } from '../../engine/stream.js';
+import type { BucketStream, Row } from '../../engine/stream.js';
 import { BUCKET_SECONDS, isoDate, type BucketWidth } from '../../engine/time.js';
-import { parseOrThrow } from '../../engine/validation.js';
 import type { Query } from '../../http/client.js';
 import { arrayParam, openAiBucketApi } from './api.js';
 import type { OpenAiConfig } from './config.js';
@@ -15,16 +14,6 @@ import type { OpenAiConfig } from './config.js';
  * generic mapping turns a bucket result into a flat record: id, bucket times,
  * every dimension (null when not grouped), every metric (null when absent).
  */
-export type MetricType = 'integer' | 'number' | 'string';
-export interface Metric {
-  name: string;
-  type: MetricType;
-  /** Path in the result, when it is not the metric's own name (costs: amount.value). */
-  path?: readonly [string, string];
-  /** Required by the spec: a result without it (or with null) is malformed, never a null metric. */
-  required?: boolean;
-  description?: string;
-}
 
 export type FilterName = 'project_ids' | 'user_ids' | 'api_key_ids' | 'models';
 
@@ -47,85 +36,32 @@ export interface ReportDecl {
    */
   contestedGroupBy?: readonly string[];
   defaultGroupBy: readonly string[];
-  metrics: readonly Metric[];
+  /** Read from the result by name, or by `from` when nested (costs: amount.value); `required` ones must be there. */
+  metrics: readonly Column[];
   filters: readonly FilterName[];
   /** Bucket widths the endpoint accepts, and the most buckets a page may hold at each. */
   maxBuckets: Partial<Record<BucketWidth, number>>;
 }
 
-const ZOD_BY_TYPE = { integer: z.number().int(), number: z.number(), string: z.string(), boolean: z.boolean() } as const;
-
 export const dimensionType = (decl: ReportDecl, dimension: string): DimensionType => decl.dimensionTypes?.[dimension] ?? 'string';
 
-export function resultSchema(decl: ReportDecl): z.ZodType<Record<string, unknown>> {
-  const shape: Record<string, z.ZodType> = { object: z.literal(decl.resultObject).optional() };
-  for (const d of decl.dimensions) shape[d] = ZOD_BY_TYPE[dimensionType(decl, d)].nullish();
-  const nested = new Map<string, Record<string, z.ZodType>>();
-  const metric = (m: Metric): z.ZodType => (m.required ? ZOD_BY_TYPE[m.type] : ZOD_BY_TYPE[m.type].nullish());
-  for (const m of decl.metrics) {
-    if (!m.path) shape[m.name] = metric(m);
-    else nested.set(m.path[0], { ...nested.get(m.path[0]), [m.path[1]]: metric(m) });
-  }
-  // An object holding a required metric is itself required.
-  for (const [k, inner] of nested) shape[k] = decl.metrics.some((m) => m.required && m.path?.[0] === k) ? z.looseObject(inner) : z.looseObject(inner).nullish();
-  return z.looseObject(shape);
-}
-
 /**
- * The per-result hot path: a check compiled from the declaration that accepts exactly what
- * resultSchema accepts, without copying the object. Only a result that fails it goes through
- * zod, whose error names the offending JSON path.
+ * The columns of a report: the bucket's (filled by the mapping), every dimension (null when not
+ * grouped by it), every metric (null when absent).
  */
-export function fastResultCheck(decl: ReportDecl): (r: unknown) => boolean {
-  const ok: Record<string, (v: unknown) => boolean> = {
-    // zod's int() is a safe integer.
-    integer: (v) => Number.isSafeInteger(v),
-    number: (v) => typeof v === 'number' && Number.isFinite(v),
-    string: (v) => typeof v === 'string',
-    boolean: (v) => typeof v === 'boolean',
-  };
-  // [field, type check, required]: an optional field may also be null or absent.
-  type Field = [string, (v: unknown) => boolean, boolean];
-  const flat: Field[] = [];
-  const nested = new Map<string, Field[]>();
-  for (const d of decl.dimensions) flat.push([d, ok[dimensionType(decl, d)] as (v: unknown) => boolean, false]);
-  for (const m of decl.metrics) {
-    const field: Field = [m.path ? m.path[1] : m.name, ok[m.type] as (v: unknown) => boolean, m.required === true];
-    if (!m.path) flat.push(field);
-    else nested.set(m.path[0], [...(nested.get(m.path[0]) ?? []), field]);
-  }
-  const valid = (v: unknown, check: (v: unknown) => boolean, required: boolean): boolean => (v === null || v === undefined ? !required : check(v));
-  return (r) => {
-    if (r === null || typeof r !== 'object' || Array.isArray(r)) return false;
-    const o = r as Record<string, unknown>;
-    if (o.object !== undefined && o.object !== decl.resultObject) return false;
-    for (const [k, check, required] of flat) if (!valid(o[k], check, required)) return false;
-    for (const [k, fields] of nested) {
-      const inner = o[k];
-      if (inner === null || inner === undefined) {
-        if (fields.some(([, , required]) => required)) return false;
-        continue;
-      }
-      if (typeof inner !== 'object' || Array.isArray(inner)) return false;
-      for (const [f, check, required] of fields) if (!valid((inner as Record<string, unknown>)[f], check, required)) return false;
-    }
-    return true;
-  };
+export function reportColumns(decl: ReportDecl): Column[] {
+  return [
+    { name: 'id', type: 'string', description: 'Deterministic key: hash of the bucket start and every dimension.', notNull: true, from: null },
+    { name: 'start_time', type: 'integer', description: 'Bucket start, unix seconds (inclusive). Cursor.', notNull: true, from: null },
+    { name: 'end_time', type: 'integer', description: 'Bucket end, unix seconds (exclusive).', notNull: true, from: null },
+    { name: 'date', type: 'string', format: 'date', description: 'UTC date of the bucket start.', notNull: true, from: null },
+    ...decl.dimensions.map((d) => col(d, dimensionType(decl, d), 'Grouping dimension; null when not grouped by it or null upstream.')),
+    ...decl.metrics,
+  ];
 }
 
-const nullable = (type: string, extra: Record<string, unknown> = {}): JsonSchema => ({ type: [type, 'null'], ...extra });
-
-export function reportSchema(decl: ReportDecl): JsonSchema {
-  const properties: Record<string, JsonSchema> = {
-    id: { type: 'string', description: 'Deterministic key: hash of the bucket start and every dimension.' },
-    start_time: { type: 'integer', description: 'Bucket start, unix seconds (inclusive). Cursor.' },
-    end_time: { type: 'integer', description: 'Bucket end, unix seconds (exclusive).' },
-    date: { type: 'string', format: 'date', description: 'UTC date of the bucket start.' },
-  };
-  for (const d of decl.dimensions) properties[d] = nullable(dimensionType(decl, d), { description: `Grouping dimension; null when not grouped by it or null upstream.` });
-  for (const m of decl.metrics) properties[m.name] = nullable(m.type, m.description ? { description: m.description } : {});
-  return recordSchema(decl.name, decl.description, properties, ['id', 'start_time', 'end_time', 'date']);
-}
+/** The columns of a report compiled, its result checked for the `object` discriminator too. */
+export const reportResults = (decl: ReportDecl): Columns => columns(reportColumns(decl), { object: optionalConstant(decl.resultObject) });
 
 let lastStart = NaN;
 let lastDate = '';
@@ -139,31 +75,19 @@ function dateOf(start: number): string {
 }
 
 /**
- * The record for one result: the mapping shared by every report stream. Rows are cloned from
- * a template with every field in schema order, so each record has the same hidden class (the
- * per-record path runs over a million times in a large backfill).
+ * The record for one checked result: the mapping shared by every report stream, with the bucket's
+ * times and the id (the bucket start and every dimension, hashed) filled in.
  */
-export function recordBuilder(decl: ReportDecl): (start: number, end: number, result: Record<string, unknown>) => Row {
-  const template: Row = { id: '', start_time: 0, end_time: 0, date: '' };
-  for (const d of decl.dimensions) template[d] = null;
-  for (const m of decl.metrics) template[m.name] = null;
+export function recordBuilder(decl: ReportDecl, results: Columns = reportResults(decl)): (start: number, end: number, result: Record<string, unknown>) => Row {
   const hasher = new RecordIdHasher();
   return (start, end, result) => {
-    const row: Row = { ...template };
+    const row = results.row(result);
     row.start_time = start;
     row.end_time = end;
     row.date = dateOf(start);
     hasher.reset().add(start);
-    for (const d of decl.dimensions) {
-      const v = result[d] ?? null;
-      row[d] = v;
-      hasher.add(v);
-    }
+    for (const d of decl.dimensions) hasher.add(row[d]);
     row.id = hasher.digest();
-    for (const m of decl.metrics) {
-      const v = m.path ? (result[m.path[0]] as Record<string, unknown> | null | undefined)?.[m.path[1]] : result[m.name];
-      row[m.name] = v ?? null;
-    }
     return row;
   };
 }
@@ -196,14 +120,13 @@ export function groupByRefusal(decl: ReportDecl, groupBy: readonly string[]): Ar
 }
 
 export function reportStream(decl: ReportDecl): BucketStream<OpenAiConfig> {
-  const schema = resultSchema(decl);
-  const valid = fastResultCheck(decl);
-  const toRecord = recordBuilder(decl);
+  const results = reportResults(decl);
+  const toRecord = recordBuilder(decl, results);
   return {
     kind: 'buckets',
     name: decl.name,
     description: decl.description,
-    schema: reportSchema(decl),
+    schema: results.schema(decl.name, decl.description),
     primaryKey: [['id']],
     cursorField: 'start_time',
     plan(config) {
@@ -225,8 +148,7 @@ export function reportStream(decl: ReportDecl): BucketStream<OpenAiConfig> {
         paging: groupBy.length > 0 ? { kind: 'single' } : { kind: 'cursor' },
         responses: groupByRefusal(decl, groupBy),
         includeCurrentBucket: true,
-        toRecord: (bucket, result) =>
-          toRecord(bucket.start, bucket.end, valid(result) ? (result as Record<string, unknown>) : parseOrThrow(schema, result)),
+        toRecord: (bucket, result) => toRecord(bucket.start, bucket.end, results.parse(result)),
       };
     },
   };

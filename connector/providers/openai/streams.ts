@@ -1,5 +1,6 @@
 import { COSTS_MAX_BUCKETS, USAGE_LIMITS } from './api.js';
-import type { Metric, ReportDecl } from './reports.js';
+import { col, type Column } from '../../engine/columns.js';
+import type { ReportDecl } from './reports.js';
 
 /** GET /organization/costs: spend per day; reconciles with the invoice. */
 export const COSTS: ReportDecl = {
@@ -13,10 +14,10 @@ export const COSTS: ReportDecl = {
   // or on costs altogether (PostHog/posthog#71784): a refusal fails the stream, never a silent gap.
   contestedGroupBy: ['api_key_id'],
   metrics: [
-    { name: 'amount_value', type: 'number', path: ['amount', 'value'], description: 'Cost in amount_currency, exactly as the API sent it.' },
-    { name: 'amount_currency', type: 'string', path: ['amount', 'currency'], description: 'Lowercase ISO-4217 currency, e.g. usd.' },
-    { name: 'quantity', type: 'number', description: 'Billed quantity (when grouped by line_item).' },
-    { name: 'quantity_unit', type: 'string', description: 'Unit of quantity, e.g. tokens.' },
+    col('amount_value', 'number', 'Cost in amount_currency, exactly as the API sent it.', { from: ['amount', 'value'] }),
+    col('amount_currency', 'string', 'Lowercase ISO-4217 currency, e.g. usd.', { from: ['amount', 'currency'] }),
+    col('quantity', 'number', 'Billed quantity (when grouped by line_item).'),
+    col('quantity_unit', 'string', 'Unit of quantity, e.g. tokens.'),
   ],
   filters: ['project_ids', 'api_key_ids'],
   maxBuckets: { '1d': COSTS_MAX_BUCKETS },
@@ -32,9 +33,9 @@ export const COSTS: ReportDecl = {
  */
 const USAGE_MAX_BUCKETS = { '1d': USAGE_LIMITS['1d'].max, '1h': USAGE_LIMITS['1h'].max, '1m': USAGE_LIMITS['1m'].max } as const;
 
-const int = (name: string, description: string): Metric => ({ name, type: 'integer', description });
+const int = (name: string, description: string): Column => col(name, 'integer', description);
 /** A metric the spec's result schema lists as required ("Metric fields (required first)"). */
-const required = (name: string, description: string): Metric => ({ ...int(name, description), required: true });
+const required = (name: string, description: string): Column => col(name, 'integer', description, { required: true });
 const NUM_MODEL_REQUESTS = required('num_model_requests', 'The count of requests made to the model.');
 const PER_MODEL_DIMS = ['project_id', 'user_id', 'api_key_id', 'model'] as const;
 const PER_MODEL_FILTERS = ['project_ids', 'user_ids', 'api_key_ids', 'models'] as const;
