@@ -87,8 +87,13 @@ port.on('message', (msg: WorkerMessage) => {
   }
 });
 
-// Ready to send requests as soon as fetch is loaded (Node loads it on first use); the source
-// goes on loading meanwhile, and pages wait for it.
-new Headers();
+// Ready once fetch (Node loads it on first use; a `data:` URL loads it with no network) and the source are loaded, or the source has failed
+// to load (the first page then reports why). Saying so earlier let a request wait in this thread
+// while the source's modules were evaluated, so the server saw it late and the rate limiter's
+// spacing of request starts broke; until then the pool sends requests from the main thread.
 const ready: WorkerReady = { ready: true };
-port.postMessage(ready);
+const warm = fetch('data:,').then(
+  (r) => r.arrayBuffer(),
+  () => undefined,
+);
+void Promise.allSettled([warm, source]).then(() => port.postMessage(ready));
