@@ -35,7 +35,7 @@ async function planFor(stream: string): Promise<BucketPlan> {
   let plan = plans.get(stream);
   if (!plan) {
     const def = (await source).streams.find((s) => s.name === stream);
-    if (!def || def.kind !== 'buckets') throw new Error(`no bucketed stream ${stream}`);
+    if (def?.kind !== 'buckets') throw new Error(`no bucketed stream ${stream}`);
     plan = def.plan(setup.config);
     plans.set(stream, plan);
   }

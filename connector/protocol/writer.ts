@@ -74,7 +74,7 @@ export class NdjsonWriter<M = unknown> {
 
   private flushBuffer(): void {
     if (this.buffer.length === 0) return;
-    const chunk = this.secrets.scrub(escapeAll(this.buffer.join('\n') + '\n'));
+    const chunk = this.secrets.scrub(escapeAll(`${this.buffer.join('\n')}\n`));
     this.buffer = [];
     this.bufferedBytes = 0;
     this.send(chunk);

@@ -23,7 +23,6 @@ function* nodes(schema: unknown, path = '#'): Generator<{ node: Json; path: stri
       if (k === 'properties' && isObj(v)) {
         for (const [name, sub] of Object.entries(v)) yield* walk(sub, `${p}/properties/${name}`, 'properties');
       } else if (k === 'enum' || k === 'const' || k === 'examples' || k === 'default' || k === 'required') {
-        continue; // values, not schemas
       } else {
         yield* walk(v, `${p}/${k}`, k);
       }

@@ -106,7 +106,7 @@ async function singer(p: Provider, cfg: Record<string, unknown>): Promise<RunRes
   return cli(p, ['--config', files({ 'c.json': cfg })['c.json'] as string]);
 }
 
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** A port nothing listens on: bound, then closed. */
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -124,7 +124,7 @@ describe('a 404 that base_url explains', () => {
     const cfg = config('openai', { base_url: base });
     const hint = `base_url must end in /v1: it is '${base}'; set it to '${base}/v1' (HTTP 404 from /organization/costs?`;
     const check = await checkFails('openai', cfg);
-    expect(check.message).toMatch(new RegExp(`^${escape(hint)}start_time=\\d+&end_time=\\d+&limit=1&bucket_width=1d&group_by=project_id&group_by=line_item\\)$`));
+    expect(check.message).toMatch(new RegExp(`^${escapeRegExp(hint)}start_time=\\d+&end_time=\\d+&limit=1&bucket_width=1d&group_by=project_id&group_by=line_item\\)$`));
     // The fake's own 404 for the path without /v1; a 404 is not retried.
     expect(check.requests.map((r) => r.path)).toEqual(['/organization/costs']);
     const read = await readFails('openai', cfg);

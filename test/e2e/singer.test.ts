@@ -108,7 +108,7 @@ function assertSinger(result: RunResult, schemas: Record<string, Record<string, 
       const v = validators.get(m.stream);
       if (v && !v(m.record)) throw new Error(`record of ${m.stream} invalid against its SCHEMA: ${errorsText(v)}`);
       for (const k of schema?.key_properties ?? []) expect(m.record[k], `key ${k} of ${m.stream}`).not.toBeNull();
-      const key = JSON.stringify((schema?.key_properties as string[]).map((k) => m.record[k]));
+      const key = JSON.stringify(((schema?.key_properties ?? []) as string[]).map((k) => m.record[k]));
       const seen = ids.get(m.stream) ?? new Set();
       expect(seen.has(key), `duplicate key in ${m.stream}`).toBe(false);
       seen.add(key);

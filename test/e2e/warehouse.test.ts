@@ -172,7 +172,7 @@ describe('sync into DuckDB', () => {
 
     const db = dbFile('killed');
     fake.latencyMs = 80;
-    let killed;
+    let killed: Awaited<ReturnType<typeof sync>>;
     try {
       killed = await sync(config, db, [...streams, '--verbose'], { killWhen: (_line, all) => all.filter((l) => l.startsWith('costs: committed')).length >= 2 });
     } finally {

@@ -115,7 +115,10 @@ export class FakeServer {
     const logged: LoggedRequest = { method: req.method ?? 'GET', path: u.pathname, query: u.searchParams, headers: req.headers, at: Date.now() };
     this.requests.push(logged);
     const fault = this.takeFault(u.pathname);
-    if (fault && fault.kind !== 'transform') return this.applyFault(fault, res);
+    if (fault && fault.kind !== 'transform') {
+      this.applyFault(fault, res);
+      return;
+    }
     const cached = this.cacheReplies && !fault ? this.replyCache.get(req.url ?? '') : undefined;
     if (cached) {
       res.writeHead(cached.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(cached.text), ...cached.headers });

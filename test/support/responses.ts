@@ -1,4 +1,4 @@
-import { HttpError, statusError } from '../../connector/http/errors.js';
+import { type HttpError, statusError } from '../../connector/http/errors.js';
 
 /**
  * The HttpError the client makes of a non-2xx response (statusError), for tests that drive a stream's

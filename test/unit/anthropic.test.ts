@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UnitRecords, WindowReader } from '../../connector/engine/buckets.js';
+import { type UnitRecords, WindowReader } from '../../connector/engine/buckets.js';
 import { encodedRows } from '../../connector/engine/decode.js';
 import { ConnectorError } from '../../connector/engine/errors.js';
 import { responseFailure } from '../../connector/engine/responses.js';
