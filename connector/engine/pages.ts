@@ -1,5 +1,22 @@
 import { z } from 'zod';
 import type { Page } from './stream.js';
+import { parseUtc } from './time.js';
+
+/** Text as unix seconds when it is an RFC 3339 time (or a bare UTC date); the zod issue names what came. */
+function rfc3339Text(s: string, ctx: z.RefinementCtx): number {
+  const t = parseUtc(s);
+  if (t === null) {
+    ctx.addIssue({ code: 'custom', message: `expected an RFC 3339 time, got ${JSON.stringify(s)}` });
+    return z.NEVER;
+  }
+  return t;
+}
+
+/** A bucket boundary sent as RFC 3339 text (Anthropic), as unix seconds. */
+export const rfc3339Seconds: z.ZodType<number> = z.string().transform(rfc3339Text);
+
+/** A bucket boundary sent as RFC 3339 text or, leniently, unix seconds (Aurous), as unix seconds. */
+export const rfc3339OrUnixSeconds: z.ZodType<number> = z.union([z.string(), z.number().int()]).transform((v, ctx) => (typeof v === 'number' ? v : rfc3339Text(v, ctx)));
 
 /**
  * The cursor fields of a page, both required by every provider's spec (OpenAI UsageResponse,

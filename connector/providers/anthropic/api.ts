@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { IdCursor } from '../../engine/lists.js';
-import { bucketPageSchema, pageCursorFields } from '../../engine/pages.js';
+import { bucketPageSchema, pageCursorFields, rfc3339Seconds } from '../../engine/pages.js';
 import type { BucketApi, Page } from '../../engine/stream.js';
-import { DAY, isoDate, isoTime, parseUtc } from '../../engine/time.js';
+import { DAY, isoDate, isoTime } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';
 
 /**
@@ -53,18 +53,9 @@ export const CLAUDE_CODE_PAGE_LIMIT = 1000;
  */
 export const LIST_PAGE_LIMIT = 1000;
 
-/** An RFC 3339 time (or a bare UTC date) as unix seconds. */
-const rfc3339 = z.string().transform((s, ctx) => {
-  const t = parseUtc(s);
-  if (t === null) {
-    ctx.addIssue({ code: 'custom', message: `expected an RFC 3339 time, got ${JSON.stringify(s)}` });
-    return z.NEVER;
-  }
-  return t;
-});
 
 /** cost_report and usage_report/messages: {data:[{starting_at, ending_at, results}], has_more, next_page}. */
-const ReportPage = bucketPageSchema({ start: 'starting_at', end: 'ending_at', results: 'results' }, rfc3339);
+const ReportPage = bucketPageSchema({ start: 'starting_at', end: 'ending_at', results: 'results' }, rfc3339Seconds);
 
 /** Anthropic re-sends every original parameter plus `page` (stable, opaque cursor). */
 const nextPageQuery = (first: Query, token: string): Query => [...first.filter(([k]) => k !== 'page'), ['page', token]];
@@ -84,7 +75,7 @@ export const anthropicReportApi: BucketApi = {
   page: ReportPage,
 };
 
-const ClaudeCodeRecordDate = z.looseObject({ date: rfc3339 });
+const ClaudeCodeRecordDate = z.looseObject({ date: rfc3339Seconds });
 
 /**
  * usage_report/claude_code: {data:[record], has_more, next_page}, every record of one UTC day.

@@ -1,7 +1,6 @@
-import { z } from 'zod';
-import { bucketPageSchema } from '../../engine/pages.js';
+import { bucketPageSchema, rfc3339OrUnixSeconds } from '../../engine/pages.js';
 import type { BucketApi } from '../../engine/stream.js';
-import { DAY, isoTime, parseUtc } from '../../engine/time.js';
+import { DAY, isoTime } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';
 
 /**
@@ -57,18 +56,7 @@ export const WINDOW_BUCKETS: Record<AurousWidth, number> = {
 /** Tokens expire 24 hours after the page-1 response that minted them. */
 export const TOKEN_LIFETIME_MS = 24 * 3_600_000;
 
-/** An RFC 3339 time (or, leniently, unix seconds) as unix seconds. */
-const time = z.union([z.string(), z.number().int()]).transform((v, ctx) => {
-  if (typeof v === 'number') return v;
-  const t = parseUtc(v);
-  if (t === null) {
-    ctx.addIssue({ code: 'custom', message: `expected an RFC 3339 time, got ${JSON.stringify(v)}` });
-    return z.NEVER;
-  }
-  return t;
-});
-
-const PageSchema = bucketPageSchema({ start: 'bucket_start', end: 'bucket_end', results: 'groups' }, time);
+const PageSchema = bucketPageSchema({ start: 'bucket_start', end: 'bucket_end', results: 'groups' }, rfc3339OrUnixSeconds);
 
 /** A first-page query over [start, end) with `limit` group rows per page. */
 export const rangeQuery = (start: number, end: number, limit: number): Query => [
