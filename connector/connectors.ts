@@ -33,12 +33,3 @@ export const entryOf = (c: Pick<Connector, 'provider'>): string => `dist/provide
 
 /** Where a connector's metadata.yaml and generated contracts (spec.json, schemas/<stream>.json) live. */
 export const contractsDirOf = (c: Pick<Connector, 'name'>): string => `connectors/${c.name}`;
-
-export function connectorNamed(name: string): Connector<Provider> {
-  const c = CONNECTORS.find((x) => x.name === name);
-  if (!c) throw new Error(`unknown connector '${name}': ${CONNECTORS.map((x) => x.name).join(', ')}`);
-  return c;
-}
-
-/** The definition of the connector called `name` (e.g. in a worker thread, which cannot be handed one). */
-export const loadSource = (name: string): Promise<SourceDefinition<unknown>> => connectorNamed(name).source();

@@ -18,7 +18,7 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
  * requests closer together than `requests_per_minute` allows. A `data:` URL goes through fetch
  * with no network. The decode workers do the same before they take requests.
  */
-export const warmFetch = (): Promise<void> =>
+const warmFetch = (): Promise<void> =>
   fetch('data:,').then(
     (r) => void r.arrayBuffer(),
     () => undefined,

@@ -8,7 +8,7 @@ import { responseFailure } from './responses.js';
 import type { Bucket, BucketPlan, EncodedRecords, Page } from './stream.js';
 import { isoTime } from './time.js';
 
-export interface WindowReaderContext {
+interface WindowReaderContext {
   http: HttpClient;
   /** The stream the records are encoded for. */
   stream: string;

@@ -8,7 +8,7 @@ import { parseOrThrow } from './validation.js';
  * and the mapping of an item into a record, so a column cannot be typed one way in the schema,
  * checked another and read a third.
  */
-export type ColumnType = 'string' | 'integer' | 'number' | 'boolean' | 'object' | 'array';
+type ColumnType = 'string' | 'integer' | 'number' | 'boolean' | 'object' | 'array';
 
 export interface Column {
   /** Field of the record. */
@@ -61,7 +61,7 @@ function property(c: Column): JsonSchema {
 const properties = (columns: readonly Column[]): Record<string, JsonSchema> => Object.fromEntries(columns.map((c) => [c.name, property(c)]));
 
 /** The record schema of a stream: every column's property, the notNull ones required. */
-export function columnsSchema(title: string, description: string, columns: readonly Column[]): JsonSchema {
+function columnsSchema(title: string, description: string, columns: readonly Column[]): JsonSchema {
   return recordSchema(title, description, properties(columns), columns.filter((c) => c.notNull).map((c) => c.name));
 }
 

@@ -68,7 +68,7 @@ interface Call {
   reject(err: Error): void;
 }
 
-export interface DecodePoolOptions extends WorkerSetup {
+interface DecodePoolOptions extends WorkerSetup {
   size: number;
   /** Where anything a worker prints goes (never stdout). */
   log: (msg: string) => void;

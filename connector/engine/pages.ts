@@ -49,7 +49,7 @@ export function bucketPageSchema(
 }
 
 /** The errors of a cursor that cannot be followed, in the words of the reader that follows it. */
-export interface CursorErrors {
+interface CursorErrors {
   /** A page says there is more but names no next token. */
   missing(): Error;
   /** The next token was followed before: the API loops. */

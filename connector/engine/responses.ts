@@ -8,7 +8,7 @@ import { ConnectorError } from './errors.js';
  * rule matches follows the error table (http/errors.ts). Rules match the parsed error body
  * (ApiError), never the text of the body.
  */
-export interface ResponseMatch {
+interface ResponseMatch {
   status: number;
   type?: string;
   code?: string;

@@ -69,7 +69,7 @@ export interface FetchedWindow {
  *   bucket is present (maybe empty) whatever the pages hold;
  * - `custom`: the provider pages through the window itself (Aurous: token-only cursor, group splits).
  */
-export type Paging =
+type Paging =
   | { kind: 'single' }
   | { kind: 'cursor' }
   | { kind: 'records' }
@@ -113,7 +113,7 @@ export interface BucketStream<C> extends StreamBase {
 }
 
 /** What a list stream's responses may say (engine/responses.ts); the message context is the request path. */
-export type ListResponseRule = FailRule<string> | IgnoreRule;
+type ListResponseRule = FailRule<string> | IgnoreRule;
 
 export interface ListContext {
   http: HttpClient;

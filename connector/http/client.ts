@@ -11,7 +11,7 @@ export interface HttpLogger {
 }
 
 /** The part of a fetch Response the client reads. */
-export type FetchedResponse = Pick<Response, 'ok' | 'status' | 'headers' | 'arrayBuffer'>;
+type FetchedResponse = Pick<Response, 'ok' | 'status' | 'headers' | 'arrayBuffer'>;
 
 /** What the client needs of fetch (globalThis.fetch, or a counting wrapper). */
 export type FetchLike = (url: string, init: { headers: Record<string, string>; signal: AbortSignal }) => Promise<FetchedResponse>;
@@ -99,7 +99,7 @@ export interface JsonResponse<T = unknown> {
 }
 
 /** Turns a 2xx body into a value; throws NotJsonError when the bytes are not JSON (retried as bad_body). */
-export type BodyDecoder<T> = (bytes: Uint8Array) => T | Promise<T>;
+type BodyDecoder<T> = (bytes: Uint8Array) => T | Promise<T>;
 
 /** A 2xx body that does not parse as JSON: a proxy's HTML page, a truncated reply. Retried. */
 export class NotJsonError extends Error {
@@ -126,9 +126,9 @@ export const parseJsonBody: BodyDecoder<unknown> = (bytes) => {
   }
 };
 
-export const DEFAULT_TIMEOUT_MS = 60_000;
-export const DEFAULT_MAX_RETRIES = 8;
-export const DEFAULT_MAX_RETRY_TIME_MS = 10 * 60_000;
+const DEFAULT_TIMEOUT_MS = 60_000;
+const DEFAULT_MAX_RETRIES = 8;
+const DEFAULT_MAX_RETRY_TIME_MS = 10 * 60_000;
 const EXCERPT_CHARS = 300;
 /** Enough bytes for EXCERPT_CHARS characters of UTF-8. */
 const EXCERPT_BYTES = EXCERPT_CHARS * 4;
@@ -146,7 +146,7 @@ const NO_BODY = new Uint8Array(0);
 export const errorBodyOf = (ok: boolean, bytes: Uint8Array): Uint8Array => (ok ? NO_BODY : bytes.subarray(0, ERROR_BODY_BYTES));
 
 /** `decode` of a 2xx body; a NotJsonError comes out carrying the start of the body. */
-export async function decodeBody<T>(decode: BodyDecoder<T>, bytes: Uint8Array): Promise<T> {
+async function decodeBody<T>(decode: BodyDecoder<T>, bytes: Uint8Array): Promise<T> {
   try {
     return await decode(bytes);
   } catch (err) {

@@ -1,7 +1,7 @@
 import type { FailureType } from '../protocol/messages.js';
 
 /** What went wrong with a request: a row of ERROR_TABLE. */
-export type HttpErrorKind =
+type HttpErrorKind =
   | 'auth' // 401/403: the key is wrong or lacks the permission
   | 'rate_limited' // 429
   | 'server' // 5xx, 408
@@ -13,7 +13,7 @@ export type HttpErrorKind =
  * What the client does about a failed request (Airbyte's ResponseAction): retry it after a backoff,
  * retry it after a pause every request of the process waits for, or give up at once.
  */
-export type RetryAction = 'retry' | 'rate_limited' | 'fail';
+type RetryAction = 'retry' | 'rate_limited' | 'fail';
 
 type StatusClass = `${1 | 2 | 3 | 4 | 5}xx`;
 
@@ -102,7 +102,7 @@ export class HttpError extends Error {
 }
 
 /** `x-should-retry: true|false` (OpenAI and Anthropic send it); undefined when absent or anything else. */
-export function shouldRetryHeader(headers: Headers): boolean | undefined {
+function shouldRetryHeader(headers: Headers): boolean | undefined {
   const value = headers.get('x-should-retry');
   return value === 'true' ? true : value === 'false' ? false : undefined;
 }
@@ -110,7 +110,7 @@ export function shouldRetryHeader(headers: Headers): boolean | undefined {
 const utf8 = new TextDecoder();
 
 /** The `error` envelope of an error body (see ApiError); only `status` when the body is not one. */
-export function parseApiError(status: number, bytes: Uint8Array, redact: (text: string) => string): ApiError {
+function parseApiError(status: number, bytes: Uint8Array, redact: (text: string) => string): ApiError {
   const out: ApiError = { status };
   let body: { error?: unknown; request_id?: unknown } | null;
   try {
@@ -129,7 +129,7 @@ export function parseApiError(status: number, bytes: Uint8Array, redact: (text: 
 }
 
 /** A non-2xx response, as the client received it. */
-export interface ErrorResponse {
+interface ErrorResponse {
   status: number;
   headers: Headers;
   bytes: Uint8Array;

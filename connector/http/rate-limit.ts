@@ -10,7 +10,7 @@ export interface Clock {
 }
 export type Sleep = (ms: number) => Promise<void>;
 
-export interface RateLimiterOptions {
+interface RateLimiterOptions {
   requestsPerMinute?: number | undefined;
   /** Spacing after a 429 starts here and doubles on each further 429. */
   penaltyStartMs?: number;

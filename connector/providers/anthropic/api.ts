@@ -45,13 +45,13 @@ export const MESSAGES_MAX_GROUP_BY = 5;
  * max: 1000"; `starting_at` is one UTC day (YYYY-MM-DD).
  * https://platform.claude.com/docs/en/api/admin/usage_report/retrieve_claude_code
  */
-export const CLAUDE_CODE_PAGE_LIMIT = 1000;
+const CLAUDE_CODE_PAGE_LIMIT = 1000;
 
 /**
  * The entity lists (workspaces, api_keys, users): `limit` "Defaults to 20. Ranges from 1 to 1000",
  * cursor `after_id` = the previous page's `last_id`. https://platform.claude.com/docs/en/api/admin/workspaces/list
  */
-export const LIST_PAGE_LIMIT = 1000;
+const LIST_PAGE_LIMIT = 1000;
 
 
 /** cost_report and usage_report/messages: {data:[{starting_at, ending_at, results}], has_more, next_page}. */

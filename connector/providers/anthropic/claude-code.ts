@@ -87,7 +87,7 @@ function sum(rows: readonly Row[], field: string): number | null {
   return sum;
 }
 
-export function claudeCodeRecord(bucket: Bucket, result: unknown): Row {
+function claudeCodeRecord(bucket: Bucket, result: unknown): Row {
   const row = Items.row(Items.parse(result));
   const breakdown = (row.model_breakdown ?? []) as Row[];
   const currencies = new Set(breakdown.map((b) => b.estimated_cost_currency));

@@ -37,7 +37,7 @@ function entityStream(decl: EntityDecl): ListStream<AnthropicConfig> {
 
 // ---- workspaces ------------------------------------------------------------------
 
-export const workspacesStream = entityStream({
+const workspacesStream = entityStream({
   name: 'workspaces',
   path: '/v1/organizations/workspaces',
   description:
@@ -56,7 +56,7 @@ export const workspacesStream = entityStream({
 
 // ---- api_keys ---------------------------------------------------------------------
 
-export const apiKeysStream = entityStream({
+const apiKeysStream = entityStream({
   name: 'api_keys',
   path: '/v1/organizations/api_keys',
   description:

@@ -27,7 +27,7 @@ export const BUCKET_COLUMNS: readonly Column[] = [
 ];
 
 /** A bucketed record: the item's columns, the bucket's times, and the id hashed from the bucket start and `key`. */
-export function bucketRecord(items: Columns, key: readonly string[], bucket: Bucket, result: unknown, end = bucket.end): Row {
+function bucketRecord(items: Columns, key: readonly string[], bucket: Bucket, result: unknown, end = bucket.end): Row {
   const row = items.row(items.parse(result));
   row.starting_at = isoTime(bucket.start);
   row.ending_at = isoTime(end);
@@ -68,7 +68,7 @@ const groupByRefusal = (report: GroupedReport, groupBy: readonly string[]): Arra
 // ---- cost_report ---------------------------------------------------------------
 
 /** group_by[] values of GET /v1/organizations/cost_report (BetaCostReportGroupBy). */
-export const COST_REPORT: GroupedReport = {
+const COST_REPORT: GroupedReport = {
   name: 'cost_report',
   dimensions: ['workspace_id', 'description'],
   defaultGroupBy: ['workspace_id', 'description'],

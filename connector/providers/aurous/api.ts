@@ -22,7 +22,7 @@ export const DIMENSIONS = ['status', 'api_key_id', 'user_id', 'type', 'model'] a
 export const MAX_GROUP_BY = 2;
 
 export const WIDTHS = ['1m', '5m', '15m', '1h', '1d', '7d'] as const;
-export type AurousWidth = (typeof WIDTHS)[number];
+type AurousWidth = (typeof WIDTHS)[number];
 
 /**
  * Seconds per bucket. All widths are aligned to multiples of their length since

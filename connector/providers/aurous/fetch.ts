@@ -52,7 +52,7 @@ export interface FetcherOptions {
   responses?: readonly ResponseRule<Window>[];
 }
 
-export type WindowFetcher = (io: WindowIo, window: Window) => Promise<FetchedWindow>;
+type WindowFetcher = (io: WindowIo, window: Window) => Promise<FetchedWindow>;
 
 const HOUR_MS = 3_600_000;
 

@@ -11,7 +11,7 @@ import type { AurousConfig } from './config.js';
 import { aurousWindowFetcher } from './fetch.js';
 
 /** The metrics of one group, as GET /v1/usage names them (under `metrics`). */
-export const METRICS: readonly Column[] = [
+const METRICS: readonly Column[] = [
   col('request_count', 'integer', 'Requests in the bucket and group.'),
   col('successful_count', 'integer', 'Requests that succeeded.'),
   col('failed_count', 'integer', 'Requests that failed.'),
@@ -45,7 +45,7 @@ const Groups = columns(COLUMNS, { key: z.record(z.string(), z.string().nullable(
  * bucket start and, per dimension, [value] when grouped or null when not, so an
  * upstream null differs from "not grouped" and no value can collide with another.
  */
-export function toUsageRecord(groupBy: readonly string[], bucket: Bucket, raw: unknown): Row {
+function toUsageRecord(groupBy: readonly string[], bucket: Bucket, raw: unknown): Row {
   const group = Groups.parse(raw);
   const key = (group.key ?? {}) as Record<string, string | null>;
   const row = Groups.row(group);

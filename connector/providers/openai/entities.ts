@@ -13,7 +13,7 @@ import type { OpenAiConfig } from './config.js';
  */
 
 /** Items per page: the documented maximum of `limit` on these lists. */
-export const ENTITY_PAGE_LIMIT = 100;
+const ENTITY_PAGE_LIMIT = 100;
 
 export interface EntityDecl {
   name: string;
@@ -40,7 +40,7 @@ function flatEntityStream(decl: EntityDecl, pages: (ctx: ListContext, config: Op
 
 // ---- projects ---------------------------------------------------------------
 
-export const PROJECTS: EntityDecl = {
+const PROJECTS: EntityDecl = {
   name: 'projects',
   description: 'Every project of the organization, archived ones included (GET /organization/projects?include_archived=true). Full refresh.',
   columns: [
@@ -65,11 +65,11 @@ async function* projectPages(ctx: ListContext, config: OpenAiConfig): AsyncItera
   }
 }
 
-export const projectsStream = flatEntityStream(PROJECTS, projectPages);
+const projectsStream = flatEntityStream(PROJECTS, projectPages);
 
 // ---- users ------------------------------------------------------------------
 
-export const USERS: EntityDecl = {
+const USERS: EntityDecl = {
   name: 'users',
   description: 'Every member of the organization (GET /organization/users). Full refresh.',
   columns: [
@@ -89,7 +89,7 @@ export const usersStream = flatEntityStream(USERS, (ctx) => listItems(ctx, USERS
 
 // ---- project API keys -------------------------------------------------------
 
-export const PROJECT_API_KEYS: EntityDecl = {
+const PROJECT_API_KEYS: EntityDecl = {
   name: 'project_api_keys',
   description:
     'API keys of every project (GET /organization/projects/{project_id}/api_keys for each project, archived included). Only the redacted value is emitted, never a key. The owner (a user or a service account) is flattened into owner_* fields. Full refresh.',
@@ -117,7 +117,7 @@ type Owner = z.infer<typeof Owner>;
 const Keys = columns(PROJECT_API_KEYS.columns, { owner: Owner });
 
 /** The emitted record: the declared columns only, so a full `value` the API might send is never copied. */
-export function keyRow(k: Record<string, unknown>, projectId: string): Row {
+function keyRow(k: Record<string, unknown>, projectId: string): Row {
   const owner = k.owner as Owner;
   const type = owner?.type ?? (owner?.user ? 'user' : owner?.service_account ? 'service_account' : null);
   const who = type === 'service_account' ? owner?.service_account : type === 'user' ? owner?.user : (owner?.user ?? owner?.service_account);
@@ -131,7 +131,7 @@ export function keyRow(k: Record<string, unknown>, projectId: string): Row {
   return row;
 }
 
-export const projectApiKeysStream = idListStream<OpenAiConfig>({
+const projectApiKeysStream = idListStream<OpenAiConfig>({
   name: PROJECT_API_KEYS.name,
   description: PROJECT_API_KEYS.description,
   schema: Keys.schema(PROJECT_API_KEYS.name, PROJECT_API_KEYS.description),

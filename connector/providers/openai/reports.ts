@@ -15,10 +15,10 @@ import type { OpenAiConfig } from './config.js';
  * every dimension (null when not grouped), every metric (null when absent).
  */
 
-export type FilterName = 'project_ids' | 'user_ids' | 'api_key_ids' | 'models';
+type FilterName = 'project_ids' | 'user_ids' | 'api_key_ids' | 'models';
 
 /** JSON type of a dimension's value upstream; most are strings, completions' `batch` is a boolean. */
-export type DimensionType = 'string' | 'boolean';
+type DimensionType = 'string' | 'boolean';
 
 export interface ReportDecl {
   name: string;
@@ -43,13 +43,13 @@ export interface ReportDecl {
   maxBuckets: Partial<Record<BucketWidth, number>>;
 }
 
-export const dimensionType = (decl: ReportDecl, dimension: string): DimensionType => decl.dimensionTypes?.[dimension] ?? 'string';
+const dimensionType = (decl: ReportDecl, dimension: string): DimensionType => decl.dimensionTypes?.[dimension] ?? 'string';
 
 /**
  * The columns of a report: the bucket's (filled by the mapping), every dimension (null when not
  * grouped by it), every metric (null when absent).
  */
-export function reportColumns(decl: ReportDecl): Column[] {
+function reportColumns(decl: ReportDecl): Column[] {
   return [
     { name: 'id', type: 'string', description: 'Deterministic key: hash of the bucket start and every dimension.', notNull: true, from: null },
     { name: 'start_time', type: 'integer', description: 'Bucket start, unix seconds (inclusive). Cursor.', notNull: true, from: null },
@@ -78,7 +78,7 @@ function dateOf(start: number): string {
  * The record for one checked result: the mapping shared by every report stream, with the bucket's
  * times and the id (the bucket start and every dimension, hashed) filled in.
  */
-export function recordBuilder(decl: ReportDecl, results: Columns = reportResults(decl)): (start: number, end: number, result: Record<string, unknown>) => Row {
+function recordBuilder(decl: ReportDecl, results: Columns = reportResults(decl)): (start: number, end: number, result: Record<string, unknown>) => Row {
   const hasher = new RecordIdHasher();
   return (start, end, result) => {
     const row = results.row(result);

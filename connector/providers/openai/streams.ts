@@ -40,7 +40,7 @@ const NUM_MODEL_REQUESTS = required('num_model_requests', 'The count of requests
 const PER_MODEL_DIMS = ['project_id', 'user_id', 'api_key_id', 'model'] as const;
 const PER_MODEL_FILTERS = ['project_ids', 'user_ids', 'api_key_ids', 'models'] as const;
 
-export const USAGE_COMPLETIONS: ReportDecl = {
+const USAGE_COMPLETIONS: ReportDecl = {
   name: 'usage_completions',
   path: '/organization/usage/completions',
   description: 'Completions usage (tokens and requests) per time bucket (GET /organization/usage/completions). Does not reconcile with the invoice; use costs for money.',
@@ -69,7 +69,7 @@ export const USAGE_COMPLETIONS: ReportDecl = {
   maxBuckets: USAGE_MAX_BUCKETS,
 };
 
-export const USAGE_EMBEDDINGS: ReportDecl = {
+const USAGE_EMBEDDINGS: ReportDecl = {
   name: 'usage_embeddings',
   path: '/organization/usage/embeddings',
   description: 'Embeddings usage per time bucket (GET /organization/usage/embeddings). Does not reconcile with the invoice; use costs for money.',
@@ -81,7 +81,7 @@ export const USAGE_EMBEDDINGS: ReportDecl = {
   maxBuckets: USAGE_MAX_BUCKETS,
 };
 
-export const USAGE_MODERATIONS: ReportDecl = {
+const USAGE_MODERATIONS: ReportDecl = {
   name: 'usage_moderations',
   path: '/organization/usage/moderations',
   description: 'Moderations usage per time bucket (GET /organization/usage/moderations). Does not reconcile with the invoice; use costs for money.',
@@ -93,7 +93,7 @@ export const USAGE_MODERATIONS: ReportDecl = {
   maxBuckets: USAGE_MAX_BUCKETS,
 };
 
-export const USAGE_IMAGES: ReportDecl = {
+const USAGE_IMAGES: ReportDecl = {
   name: 'usage_images',
   path: '/organization/usage/images',
   description: 'Image generation usage per time bucket (GET /organization/usage/images). Does not reconcile with the invoice; use costs for money.',
@@ -105,7 +105,7 @@ export const USAGE_IMAGES: ReportDecl = {
   maxBuckets: USAGE_MAX_BUCKETS,
 };
 
-export const USAGE_AUDIO_SPEECHES: ReportDecl = {
+const USAGE_AUDIO_SPEECHES: ReportDecl = {
   name: 'usage_audio_speeches',
   path: '/organization/usage/audio_speeches',
   description: 'Text-to-speech usage per time bucket (GET /organization/usage/audio_speeches). Does not reconcile with the invoice; use costs for money.',
@@ -117,7 +117,7 @@ export const USAGE_AUDIO_SPEECHES: ReportDecl = {
   maxBuckets: USAGE_MAX_BUCKETS,
 };
 
-export const USAGE_AUDIO_TRANSCRIPTIONS: ReportDecl = {
+const USAGE_AUDIO_TRANSCRIPTIONS: ReportDecl = {
   name: 'usage_audio_transcriptions',
   path: '/organization/usage/audio_transcriptions',
   description: 'Transcription usage per time bucket (GET /organization/usage/audio_transcriptions). Does not reconcile with the invoice; use costs for money.',
@@ -129,7 +129,7 @@ export const USAGE_AUDIO_TRANSCRIPTIONS: ReportDecl = {
   maxBuckets: USAGE_MAX_BUCKETS,
 };
 
-export const USAGE_VECTOR_STORES: ReportDecl = {
+const USAGE_VECTOR_STORES: ReportDecl = {
   name: 'usage_vector_stores',
   path: '/organization/usage/vector_stores',
   description: 'Vector store storage per time bucket (GET /organization/usage/vector_stores). Does not reconcile with the invoice; use costs for money.',
@@ -141,7 +141,7 @@ export const USAGE_VECTOR_STORES: ReportDecl = {
   maxBuckets: USAGE_MAX_BUCKETS,
 };
 
-export const USAGE_CODE_INTERPRETER_SESSIONS: ReportDecl = {
+const USAGE_CODE_INTERPRETER_SESSIONS: ReportDecl = {
   name: 'usage_code_interpreter_sessions',
   path: '/organization/usage/code_interpreter_sessions',
   description: 'Code interpreter sessions per time bucket (GET /organization/usage/code_interpreter_sessions). Does not reconcile with the invoice; use costs for money.',
@@ -153,7 +153,7 @@ export const USAGE_CODE_INTERPRETER_SESSIONS: ReportDecl = {
   maxBuckets: USAGE_MAX_BUCKETS,
 };
 
-export const USAGE_FILE_SEARCH_CALLS: ReportDecl = {
+const USAGE_FILE_SEARCH_CALLS: ReportDecl = {
   name: 'usage_file_search_calls',
   path: '/organization/usage/file_search_calls',
   description: 'File search tool calls per time bucket (GET /organization/usage/file_search_calls). Does not reconcile with the invoice; use costs for money.',
@@ -166,7 +166,7 @@ export const USAGE_FILE_SEARCH_CALLS: ReportDecl = {
   maxBuckets: USAGE_MAX_BUCKETS,
 };
 
-export const USAGE_WEB_SEARCH_CALLS: ReportDecl = {
+const USAGE_WEB_SEARCH_CALLS: ReportDecl = {
   name: 'usage_web_search_calls',
   path: '/organization/usage/web_search_calls',
   description: 'Web search tool calls per time bucket (GET /organization/usage/web_search_calls). Does not reconcile with the invoice; use costs for money.',
