@@ -5,7 +5,7 @@ import { GROUPED_REPORTS, type GroupedReport } from './reports.js';
 
 /** A report's group_by list: its values, and no more of them than Anthropic takes in one request. */
 const groupByList = (r: GroupedReport) => {
-  const list = z.array(z.enum(r.dimensions as unknown as [string, ...string[]], { error: () => `group_by.${r.name} accepts only ${r.dimensions.join(', ')}` }));
+  const list = z.array(z.enum(r.dimensions, { error: () => `group_by.${r.name} accepts only ${r.dimensions.join(', ')}` }));
   const max = r.maxGroupBy;
   if (max === undefined) return list;
   return list.max(max, {
