@@ -18,12 +18,15 @@ RUN npm run build \
  && find dist -name '*.map' -delete
 
 # The runtime: the base without npm, corepack and yarn (a connector installs nothing when it runs),
-# man pages and message catalogues; copied into an empty image as one layer, so that what is
-# removed is gone from the image instead of hidden under a later layer.
+# man pages, message catalogues, package docs (their copyright files stay) and glibc's iconv
+# modules (Node converts text itself); the package database stays, so image scanners still see
+# every package. Copied into an empty image as one layer, so that what is removed is gone from
+# the image instead of hidden under a later layer.
 FROM ${NODE_IMAGE} AS runtime
 RUN rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack \
       /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-* /usr/local/include \
-      /usr/share/locale /usr/share/man /usr/share/info \
+      /usr/share/locale /usr/share/man /usr/share/info /usr/lib/x86_64-linux-gnu/gconv /usr/lib/aarch64-linux-gnu/gconv \
+ && find /usr/share/doc -mindepth 1 ! -name copyright ! -type d -delete \
  && node --version
 
 FROM scratch
