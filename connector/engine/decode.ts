@@ -1,10 +1,12 @@
 import { LineBuffer, recordLine } from '../protocol/lines.js';
-import { parseJsonBody } from '../http/client.js';
+import { bodyText, parseJsonBody } from '../http/client.js';
 import { ConnectorError, systemError } from './errors.js';
 import type { Window } from './planner.js';
 import type { Bucket, BucketPlan, EncodedRecords, Page, Row } from './stream.js';
 import { isoTime } from './time.js';
 import { describeZodError } from './validation.js';
+import { findArrayMember, findDataArray, type ArrayMember } from './json-scan.js';
+import { bucketPageResults } from './pages.js';
 
 /**
  * From a response body to records, with no I/O: the envelope check, the per-result mapping and
@@ -27,9 +29,17 @@ export function parsePage(plan: BucketPlan, body: unknown, window: Window): Page
  * reader keeps the row; a decode worker keeps only its line). Ids include the bucket start,
  * so a duplicate can only occur within one bucket.
  */
-export function forEachRow(plan: BucketPlan, bucket: Bucket, window: Window, use: (row: Row) => void): void {
+export function forEachRow(
+  plan: BucketPlan,
+  bucket: Bucket,
+  window: Window,
+  use: (row: Row) => void,
+  results: Iterable<readonly unknown[]> = [bucket.results],
+): void {
   const ids = new Set<unknown>();
-  bucket.results.forEach((result, i) => {
+  let i = -1;
+  for (const chunk of results) for (const result of chunk) {
+    i += 1;
     let row: Row;
     try {
       row = plan.toRecord(bucket, result, i);
@@ -43,7 +53,7 @@ export function forEachRow(plan: BucketPlan, bucket: Bucket, window: Window, use
     }
     ids.add(row.id);
     use(row);
-  });
+  }
 }
 
 function wrapValidation(err: unknown, where: string): ConnectorError {
@@ -128,6 +138,11 @@ export class RecordEncoder {
  * the window are left unmapped: the reader ignores them. With `ids`, each bucket also names
  * its records' ids (Bucket.ids), for a check across pages. `spare` offers memory to write the
  * lines into. Throws NotJsonError for a body that is not JSON.
+ *
+ * A page of a bucketPageSchema is parsed one bucket at a time (the objects of one bucket are
+ * young garbage; a dense page parsed whole held hundreds of MB of them at once). Any body that
+ * way cannot take, or that fails on the way, is parsed whole again: that way gives the verdict,
+ * so errors and their messages are the same either way.
  */
 export function encodePage(
   plan: BucketPlan,
@@ -138,25 +153,96 @@ export function encodePage(
   emittedAt: number,
   o: { ids?: boolean; spare?: ArrayBuffer | undefined } = {},
 ): { page: Page; transfer: ArrayBuffer[] } {
+  const results = bucketPageResults(plan.api.page);
+  const data = results === undefined ? undefined : findDataArray(body);
+  if (results !== undefined && data) {
+    try {
+      return encodeBuckets(plan, new PageEncoder(plan, stream, format, body, window, emittedAt, o), body, data, results);
+    } catch {
+      // Parsed whole below, for the error it gives.
+    }
+  }
+  const encoder = new PageEncoder(plan, stream, format, body, window, emittedAt, o);
   const page = parsePage(plan, parseJsonBody(body), window);
-  // Lines come out a little longer than results go in; untouched capacity costs no memory.
-  const out = new RecordEncoder(format, stream, emittedAt, 2 * body.byteLength, o.spare);
-  const cuts: Array<[Bucket, number]> = [];
-  for (const bucket of page.buckets) {
+  for (const bucket of page.buckets) encoder.add(bucket);
+  return encoder.done(page.hasMore, page.nextPage);
+}
+
+/** Results parsed at a time: their objects die young (a worker's young generation is small), a bucket's thousands would not. */
+const RESULTS_PER_CHUNK = 256;
+
+/** The text of b[start, end) with b[hole.start, hole.end) (inside it) left out: JSON with an empty array in its place. */
+const textWithout = (b: Uint8Array, start: number, end: number, hole: ArrayMember): string =>
+  `${bodyText(b.subarray(start, hole.start))}[]${bodyText(b.subarray(hole.end, end))}`;
+
+/**
+ * The elements of `data` one by one, each checked by the page schema with the envelope and its
+ * results left out; the results then parsed, mapped and encoded a chunk at a time, and dropped.
+ */
+function encodeBuckets(plan: BucketPlan, encoder: PageEncoder, body: Uint8Array, data: ArrayMember, results: string): { page: Page; transfer: ArrayBuffer[] } {
+  const envelope = JSON.parse(textWithout(body, 0, body.byteLength, data)) as Record<string, unknown>;
+  const head = plan.api.page.parse(envelope);
+  for (const [start, end] of data.elements) {
+    const inner = findArrayMember(body, results, start, end);
+    if (!inner) throw new Error('bucket out of the scanner\'s shape'); // parsed whole instead
+    envelope.data = [JSON.parse(textWithout(body, start, end, inner))];
+    encoder.add(plan.api.page.parse(envelope).buckets[0] as Bucket, chunks(body, inner));
+  }
+  return encoder.done(head.hasMore, head.nextPage);
+}
+
+/** The elements of an array, parsed RESULTS_PER_CHUNK at a time. */
+function* chunks(body: Uint8Array, array: ArrayMember): Generator<unknown[]> {
+  const { elements } = array;
+  for (let k = 0; k < elements.length; k += RESULTS_PER_CHUNK) {
+    const first = elements[k] as [number, number];
+    const last = elements[Math.min(k + RESULTS_PER_CHUNK, elements.length) - 1] as [number, number];
+    yield JSON.parse(`[${bodyText(body.subarray(first[0], last[1]))}]`) as unknown[];
+  }
+}
+
+/** Buckets of one page, in order, into one RecordEncoder. */
+class PageEncoder {
+  private readonly out: RecordEncoder;
+  private readonly buckets: Bucket[] = [];
+  private readonly cuts: Array<[Bucket, number]> = [];
+
+  constructor(
+    private readonly plan: BucketPlan,
+    stream: string,
+    format: RecordFormat,
+    body: Uint8Array,
+    private readonly window: Window,
+    emittedAt: number,
+    private readonly o: { ids?: boolean; spare?: ArrayBuffer | undefined },
+  ) {
+    // Lines come out a little longer than results go in; untouched capacity costs no memory.
+    this.out = new RecordEncoder(format, stream, emittedAt, 2 * body.byteLength, o.spare);
+  }
+
+  /** `results`: the bucket's results in chunks, when they are not in bucket.results. */
+  add(bucket: Bucket, results?: Iterable<readonly unknown[]>): void {
+    const { window, o } = this;
     if (bucket.start >= window.start && bucket.start < window.end) {
       const ids: unknown[] = [];
-      forEachRow(plan, bucket, window, (row) => {
-        out.push(row);
+      forEachRow(this.plan, bucket, window, (row) => {
+        this.out.push(row);
         if (o.ids) ids.push(row.id);
-      });
+      }, results);
       if (o.ids) bucket.ids = ids;
-      cuts.push([bucket, out.cut()]);
+      this.cuts.push([bucket, this.out.cut()]);
+    } else if (results) {
+      for (const _ of results); // parsed all the same: a body is JSON throughout or retried
     }
     bucket.results = [];
+    this.buckets.push(bucket);
   }
-  const batches = out.batches();
-  for (const [bucket, i] of cuts) bucket.encoded = batches[i] as EncodedRecords;
-  return { page, transfer: out.transfer };
+
+  done(hasMore: boolean, nextPage: string | null): { page: Page; transfer: ArrayBuffer[] } {
+    const batches = this.out.batches();
+    for (const [bucket, i] of this.cuts) bucket.encoded = batches[i] as EncodedRecords;
+    return { page: { buckets: this.buckets, hasMore, nextPage }, transfer: this.out.transfer };
+  }
 }
 
 /** The lines of records encoded in a line format (an emitter whose `records` is airbyte or singer gets nothing else). */

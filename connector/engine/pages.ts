@@ -36,7 +36,7 @@ export function bucketPageSchema(
   time: z.ZodType<number>,
 ): z.ZodType<Page> {
   const bucket = z.looseObject({ [names.start]: time, [names.end]: time, [names.results]: z.array(z.unknown()) });
-  return z
+  const schema = z
     .looseObject({ data: z.array(bucket), ...pageCursorFields })
     .transform((p) => ({
       buckets: p.data.map((b) => {
@@ -46,7 +46,19 @@ export function bucketPageSchema(
       hasMore: p.has_more,
       nextPage: p.next_page,
     }));
+  bucketPages.set(schema, names);
+  return schema;
 }
+
+const bucketPages = new WeakMap<z.ZodType<Page>, { results: string }>();
+
+/**
+ * The results' name of a bucketPageSchema (undefined for another schema): one bucket per element
+ * of `data`, each checked on its own and its results only for being an array, so a page can be
+ * checked one element at a time (the schema applied to the envelope with that element alone,
+ * its results left out) and come out the same.
+ */
+export const bucketPageResults = (schema: z.ZodType<Page>): string | undefined => bucketPages.get(schema)?.results;
 
 /** The errors of a cursor that cannot be followed, in the words of the reader that follows it. */
 interface CursorErrors {

@@ -112,7 +112,7 @@ export class NotJsonError extends Error {
 const utf8 = new TextDecoder();
 
 /** UTF-8 bytes as a string; ASCII (the usual body) is copied as one-byte text, without decoding. */
-function bodyText(bytes: Uint8Array): string {
+export function bodyText(bytes: Uint8Array): string {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return isAscii(buf) ? buf.toString('latin1') : utf8.decode(bytes);
 }
