@@ -79,8 +79,7 @@ function runConnector(config: Record<string, unknown>, streams: string[], discar
 }
 
 const reportStreams = REPORTS.map((r) => r.name);
-const minimumRequests = (days: number): number =>
-  REPORTS.reduce((sum, r) => sum + Math.ceil(days / (r.maxBuckets['1d'] ?? 1)), 0);
+const minimumRequests = (days: number): number => REPORTS.reduce((sum, r) => sum + Math.ceil(days / (r.maxBuckets['1d'] ?? 1)), 0);
 
 async function requestsBenchmark() {
   const fake = new FakeOpenAi({ firstDay: YEAR_START - 30 * DAY, days: 420, projects: 5, lineItems: 8, adminKey: KEY });
@@ -90,7 +89,16 @@ async function requestsBenchmark() {
   const made = fake.requests.length;
   const minimum = minimumRequests(365);
   const perDay = reportStreams.length * 365;
-  return { streams: reportStreams.length, days: 365, requests: made, minimum, onePerDay: perDay, ratioToMinimum: made / minimum, reductionVsOnePerDay: perDay / made, ok: run.code === 0 };
+  return {
+    streams: reportStreams.length,
+    days: 365,
+    requests: made,
+    minimum,
+    onePerDay: perDay,
+    ratioToMinimum: made / minimum,
+    reductionVsOnePerDay: perDay / made,
+    ok: run.code === 0,
+  };
 }
 
 /** Timed repetitions of the throughput run and of its floor; the medians are reported. */
@@ -106,7 +114,10 @@ function floorOnce(bodies: string[]): { ms: number; records: number; bytes: numb
     const page = JSON.parse(text) as { data: Array<{ start_time: number; end_time: number; results: Array<Record<string, unknown>> }> };
     for (const b of page.data) {
       for (const r of b.results) {
-        bytes += JSON.stringify({ type: 'RECORD', record: { stream: 'costs', data: { start_time: b.start_time, end_time: b.end_time, ...r }, emitted_at: 0 } }).length;
+        bytes += JSON.stringify({
+          type: 'RECORD',
+          record: { stream: 'costs', data: { start_time: b.start_time, end_time: b.end_time, ...r }, emitted_at: 0 },
+        }).length;
         records += 1;
       }
     }
@@ -157,14 +168,18 @@ async function throughputBenchmark() {
 async function memoryBenchmark() {
   const out: Record<string, { days: number; records: number; peakRssMb: number; peakRssMbEach: number[]; seconds: number }> = {};
   const end = Date.UTC(2025, 11, 31) / 1000;
-  for (const [label, days] of [['30 days', 30], ['3 years', 1095]] as const) {
+  for (const [label, days] of [
+    ['30 days', 30],
+    ['3 years', 1095],
+  ] as const) {
     const first = end - (days - 1) * DAY;
     const fake = new FakeOpenAi({ firstDay: first, days, projects: 200, lineItems: 25, adminKey: KEY, emptyEvery: 0 });
     fake.cacheReplies = true;
     await fake.start();
     const iso = new Date(first * 1000).toISOString().slice(0, 10);
     const runs: RunStats[] = [];
-    for (let i = 0; i < REPEATS; i++) runs.push(await runConnector({ admin_api_key: KEY, base_url: fake.baseUrl, start_date: iso, end_date: '2025-12-31' }, ['costs']));
+    for (let i = 0; i < REPEATS; i++)
+      runs.push(await runConnector({ admin_api_key: KEY, base_url: fake.baseUrl, start_date: iso, end_date: '2025-12-31' }, ['costs']));
     await fake.stop();
     const mb = runs.map((r) => Math.round(r.peakRssKb / 1024));
     out[label] = { days, records: runs[0]?.records ?? 0, peakRssMb: median(mb), peakRssMbEach: mb, seconds: Math.round(median(runs.map((r) => r.ms))) / 1000 };
@@ -180,7 +195,10 @@ async function latencyBenchmark() {
     const fake = new FakeOpenAi({ firstDay: YEAR_START - 30 * DAY, days: 420, projects: 5, lineItems: 8, adminKey: KEY });
     fake.latencyMs = 150;
     await fake.start();
-    const run = await runConnector({ admin_api_key: KEY, base_url: fake.baseUrl, start_date: '2025-01-01', end_date: '2025-12-31', max_concurrent_requests: concurrency }, reportStreams);
+    const run = await runConnector(
+      { admin_api_key: KEY, base_url: fake.baseUrl, start_date: '2025-01-01', end_date: '2025-12-31', max_concurrent_requests: concurrency },
+      reportStreams,
+    );
     await fake.stop();
     result[concurrency === 1 ? 'sequential' : 'concurrent (4)'] = { requests: fake.requests.length, seconds: run.ms / 1000 };
   }
@@ -194,7 +212,12 @@ async function latencyBenchmark() {
 const only = new Set(process.argv.slice(2));
 const want = (name: string): boolean => only.size === 0 || only.has(name);
 if (only.size > 0) {
-  for (const [name, fn] of [['requests', requestsBenchmark], ['throughput', throughputBenchmark], ['memory', memoryBenchmark], ['latency', latencyBenchmark]] as const) {
+  for (const [name, fn] of [
+    ['requests', requestsBenchmark],
+    ['throughput', throughputBenchmark],
+    ['memory', memoryBenchmark],
+    ['latency', latencyBenchmark],
+  ] as const) {
     if (want(name)) console.log(name, JSON.stringify(await fn(), null, 2));
   }
   process.exit(0);
@@ -228,5 +251,10 @@ console.log(row('records/s end to end (costs, 1 year)', `${throughput.connectorR
 console.log(row('  floor: JSON.parse + stringify records/s', `${throughput.floorRecordsPerSecond} (ratio ${throughput.ratioToFloor.toFixed(2)})`));
 console.log(row('peak RSS 30 days / 3 years', `${memory.thirtyDaysMb} MB / ${memory.threeYearsMb} MB (ratio ${memory.ratio.toFixed(2)})`));
 console.log(row('wall, 150 ms latency, sequential', `${latency.sequential.seconds.toFixed(1)} s (${latency.sequential.requests} requests)`));
-console.log(row('wall, 150 ms latency, concurrent (4)', `${latency.concurrent.seconds.toFixed(1)} s (ideal ${latency.idealConcurrentSeconds.toFixed(1)} s, ratio ${latency.ratioToIdeal.toFixed(2)})`));
+console.log(
+  row(
+    'wall, 150 ms latency, concurrent (4)',
+    `${latency.concurrent.seconds.toFixed(1)} s (ideal ${latency.idealConcurrentSeconds.toFixed(1)} s, ratio ${latency.ratioToIdeal.toFixed(2)})`,
+  ),
+);
 for (const [k, v] of Object.entries(results.targets)) console.log(row(`target: ${k}`, v ? 'met' : 'NOT met'));

@@ -52,7 +52,9 @@ try {
     JSON.stringify({ admin_api_key: fake.org.adminKey, start_date: new Date(firstDay * 1000).toISOString().slice(0, 10), base_url: fake.baseUrl }, null, 2),
   );
   for (const f of [DB, `${DB}.wal`, `${DB}.lock`, HTML]) rmSync(f, { force: true });
-  say(`1/3 Fake OpenAI admin API on ${fake.baseUrl}: ${fake.org.projects.length} projects, ${fake.org.lineItems.length} line items, ${DAYS} days up to today (config: ${config})`);
+  say(
+    `1/3 Fake OpenAI admin API on ${fake.baseUrl}: ${fake.org.projects.length} projects, ${fake.org.lineItems.length} line items, ${DAYS} days up to today (config: ${config})`,
+  );
   say('2/3 sync every stream into demo.duckdb, then again (incremental: only the lookback days are re-read)');
   for (let i = 0; i < 2; i++) {
     const code = await cli(['sync', '--config', config, '--db', DB]);

@@ -26,7 +26,6 @@ const CHECK_NETWORK_RETRIES = { retries: 2, maxTimeMs: 5_000 };
 const USAGE = (name: string): string =>
   `usage: ${name} spec | check --config FILE | discover --config FILE | read --config FILE --catalog FILE [--state FILE] [--debug] | sync --config FILE [--db FILE] [--streams A,B] | report [--db FILE] [--out FILE]`;
 
-
 interface Runtime {
   writer: NdjsonWriter<AirbyteMessage>;
   logger: Logger;
@@ -125,18 +124,23 @@ async function dispatch<C>(
       };
       const pool = decodePoolFor(source, config, emitter.records, logger);
       const http = makeHttp(config);
-      return withStopSignals((m) => logger.warn(m), async (signal) => {
-        try {
-          const result = await readSource(source, config, { catalog, states, http, emitter, logger, signal, ...(pool ? { decoders: pool } : {}) });
-          if (signal.aborted) {
-            writer.write(msg.errorTrace({ message: 'Interrupted by a signal; the next sync resumes from the last STATE.', failureType: 'transient_error' }, Date.now()));
-            return 1;
+      return withStopSignals(
+        (m) => logger.warn(m),
+        async (signal) => {
+          try {
+            const result = await readSource(source, config, { catalog, states, http, emitter, logger, signal, ...(pool ? { decoders: pool } : {}) });
+            if (signal.aborted) {
+              writer.write(
+                msg.errorTrace({ message: 'Interrupted by a signal; the next sync resumes from the last STATE.', failureType: 'transient_error' }, Date.now()),
+              );
+              return 1;
+            }
+            return result.failed.length > 0 ? 1 : 0;
+          } finally {
+            await pool?.close();
           }
-          return result.failed.length > 0 ? 1 : 0;
-        } finally {
-          await pool?.close();
-        }
-      });
+        },
+      );
     }
     default:
       throw configError(command ? `Unknown command '${command}'. ${USAGE(source.name)}` : USAGE(source.name));

@@ -16,7 +16,12 @@ export async function reportCommand(name: string, argv: string[], term: Terminal
   const say = (text: string): void => term.write(`${name} report: ${text}\n`);
   let values: { db?: string | undefined; out?: string | undefined; days?: string | undefined };
   try {
-    values = parseArgs({ args: argv, allowPositionals: false, strict: true, options: { db: { type: 'string' }, out: { type: 'string' }, days: { type: 'string' } } }).values;
+    values = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      strict: true,
+      options: { db: { type: 'string' }, out: { type: 'string' }, days: { type: 'string' } },
+    }).values;
   } catch (err) {
     say(`${(err as Error).message}. usage: ${name} report --db FILE [--out FILE] [--days N]`);
     return EXIT.usage;

@@ -42,7 +42,13 @@ export async function warehouseCommand<C>(source: SourceDefinition<C>, argv: str
 /** The streams to sync: all of them, or the --streams list, each incremental where it can be. */
 function selectStreams<C>(source: SourceDefinition<C>, list: string | undefined): Array<LoadTarget<C>> {
   const known = new Map(source.streams.map((s) => [s.name, s]));
-  const names = list === undefined ? [...known.keys()] : list.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const names =
+    list === undefined
+      ? [...known.keys()]
+      : list
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s.length > 0);
   if (names.length === 0) throw configError(`--streams is empty; name one or more of: ${[...known.keys()].join(', ')}.`);
   const out: Array<LoadTarget<C>> = [];
   for (const name of new Set(names)) {
@@ -164,7 +170,8 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
     const loader = new Loader<C>(db, source.name, targets, {
       clock,
       resets,
-      onReset: (stream, deleted) => out.line(`${stream}: reset: ${deleted} row${deleted === 1 ? '' : 's'} and the stored state dropped; re-reading from start_date`),
+      onReset: (stream, deleted) =>
+        out.line(`${stream}: reset: ${deleted} row${deleted === 1 ? '' : 's'} and the stored state dropped; re-reading from start_date`),
       onCommit: (c) => {
         if (!verbose) return;
         const through = c.cursor === null ? '' : ` up to ${new Date(c.cursor * 1000).toISOString().slice(0, 10)}`;

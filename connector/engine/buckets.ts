@@ -103,13 +103,17 @@ export class WindowReader {
       const shrinkable = err instanceof WindowNotCovered || (err instanceof HttpError && err.details.status === 400);
       if (!shrinkable || bucketCount(window, step) < 2) {
         if (err instanceof WindowNotCovered) {
-          throw systemError(`${this.plan.path}: the response for window ${describeWindow(window)} does not cover it (${err.message}); refusing to leave a gap.`);
+          throw systemError(
+            `${this.plan.path}: the response for window ${describeWindow(window)} does not cover it (${err.message}); refusing to leave a gap.`,
+          );
         }
         throw err;
       }
       const [a, b] = halve(window, step);
       this.maxBuckets = Math.max(1, Math.min(this.maxBuckets, bucketCount(a, step)));
-      this.ctx.warn(`${this.plan.path}: window ${describeWindow(window)} not served whole (${(err as Error).message}); using windows of at most ${this.maxBuckets} buckets`);
+      this.ctx.warn(
+        `${this.plan.path}: window ${describeWindow(window)} not served whole (${(err as Error).message}); using windows of at most ${this.maxBuckets} buckets`,
+      );
       const first = await this.read(a);
       first.append(await this.read(b));
       return first;

@@ -41,7 +41,9 @@ const SYNC_MODES: readonly SyncMode[] = ['full_refresh', 'incremental'];
 export function parseConfiguredCatalog<C>(raw: unknown, streams: ReadonlyArray<StreamDef<C>>): ConfiguredStream[] {
   const parsed = ConfiguredCatalog.safeParse(raw);
   if (!parsed.success) {
-    throw configError('Catalog must be a ConfiguredAirbyteCatalog: {"streams":[{"stream":{"name":"costs",...},"sync_mode":"incremental","destination_sync_mode":"append"}]}.');
+    throw configError(
+      'Catalog must be a ConfiguredAirbyteCatalog: {"streams":[{"stream":{"name":"costs",...},"sync_mode":"incremental","destination_sync_mode":"append"}]}.',
+    );
   }
   const known = new Map(streams.map((s) => [s.name, s]));
   const out: ConfiguredStream[] = [];

@@ -62,7 +62,12 @@ const properties = (columns: readonly Column[]): Record<string, JsonSchema> => O
 
 /** The record schema of a stream: every column's property, the notNull ones required. */
 function columnsSchema(title: string, description: string, columns: readonly Column[]): JsonSchema {
-  return recordSchema(title, description, properties(columns), columns.filter((c) => c.notNull).map((c) => c.name));
+  return recordSchema(
+    title,
+    description,
+    properties(columns),
+    columns.filter((c) => c.notNull).map((c) => c.name),
+  );
 }
 
 // ---- checking an item ---------------------------------------------------------------
@@ -212,7 +217,10 @@ function rowMapper(columns: readonly Column[]): (item: Record<string, unknown>) 
   return compile(template, converts) as (item: Record<string, unknown>) => Row;
 }
 
-const mapAll = (map: (item: Record<string, unknown>) => Row) => (v: unknown): Row[] => (v as Array<Record<string, unknown>>).map(map);
+const mapAll =
+  (map: (item: Record<string, unknown>) => Row) =>
+  (v: unknown): Row[] =>
+    (v as Array<Record<string, unknown>>).map(map);
 
 /** A stream's columns compiled once: schema, checks and mapping. */
 export interface Columns {

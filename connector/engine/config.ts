@@ -20,13 +20,15 @@ export const startDate = utcDate('start_date').meta({
   order: 1,
 });
 
-export const endDate = utcDate('end_date').optional().meta({
-  title: 'End date',
-  description: 'Last UTC day to sync, inclusive. Default: today (whose partial bucket is re-read on the next sync).',
-  examples: ['2025-12-31'],
-  pattern: DATE_PATTERN,
-  order: 2,
-});
+export const endDate = utcDate('end_date')
+  .optional()
+  .meta({
+    title: 'End date',
+    description: 'Last UTC day to sync, inclusive. Default: today (whose partial bucket is re-read on the next sync).',
+    examples: ['2025-12-31'],
+    pattern: DATE_PATTERN,
+    order: 2,
+  });
 
 const MAX_LOOKBACK_DAYS = 31;
 export const lookbackDays = z
@@ -93,26 +95,27 @@ export const tuning = {
     .max(600, 'request_timeout_seconds must be between 1 and 600')
     .default(60)
     .meta({ title: 'Request timeout (seconds)', description: 'A request with no complete response by then is retried.', order: 20 }),
-  max_retries: z
-    .number()
-    .int()
-    .min(0, 'max_retries must be between 0 and 20')
-    .max(20, 'max_retries must be between 0 and 20')
-    .default(8)
-    .meta({ title: 'Max retries', description: 'Retries of a request that failed transiently (429, 5xx, network, timeout) before the stream fails.', order: 21 }),
+  max_retries: z.number().int().min(0, 'max_retries must be between 0 and 20').max(20, 'max_retries must be between 0 and 20').default(8).meta({
+    title: 'Max retries',
+    description: 'Retries of a request that failed transiently (429, 5xx, network, timeout) before the stream fails.',
+    order: 21,
+  }),
   max_concurrent_requests: z
     .number()
     .int()
     .min(1, 'max_concurrent_requests must be between 1 and 16')
     .max(16, 'max_concurrent_requests must be between 1 and 16')
     .default(4)
-    .meta({ title: 'Max concurrent requests', description: 'Requests in flight at once, across windows and streams. Records and states stay in cursor order per stream.', order: 22 }),
-  requests_per_minute: z
-    .number()
-    .positive('requests_per_minute must be positive')
-    .max(6000, 'requests_per_minute must be at most 6000')
-    .optional()
-    .meta({ title: 'Requests per minute', description: 'Optional cap on request starts per minute, shared by all streams. After a 429 the whole process slows down.', order: 23 }),
+    .meta({
+      title: 'Max concurrent requests',
+      description: 'Requests in flight at once, across windows and streams. Records and states stay in cursor order per stream.',
+      order: 22,
+    }),
+  requests_per_minute: z.number().positive('requests_per_minute must be positive').max(6000, 'requests_per_minute must be at most 6000').optional().meta({
+    title: 'Requests per minute',
+    description: 'Optional cap on request starts per minute, shared by all streams. After a 429 the whole process slows down.',
+    order: 23,
+  }),
   decode_threads: z
     .number()
     .int('decode_threads must be a whole number')
@@ -136,7 +139,9 @@ export function commonConfig(c: { start_date: string; end_date?: string | undefi
   const end = c.end_date === undefined ? undefined : startOfDay(parseUtc(c.end_date) as number) + DAY;
   const today = startOfDay(Math.floor(nowMs / 1000));
   if (start > today) {
-    throw configError(`start_date (${c.start_date}) is in the future (today is ${isoDate(today)} UTC); set it to the first day whose spend you want, e.g. ${isoDate(today - 90 * DAY)}.`);
+    throw configError(
+      `start_date (${c.start_date}) is in the future (today is ${isoDate(today)} UTC); set it to the first day whose spend you want, e.g. ${isoDate(today - 90 * DAY)}.`,
+    );
   }
   if (end !== undefined && end <= start) {
     throw configError(`start_date (${c.start_date}) is after end_date (${c.end_date}); set start_date on or before end_date.`);

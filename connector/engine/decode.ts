@@ -38,22 +38,23 @@ export function forEachRow(
 ): void {
   const ids = new Set<unknown>();
   let i = -1;
-  for (const chunk of results) for (const result of chunk) {
-    i += 1;
-    let row: Row;
-    try {
-      row = plan.toRecord(bucket, result, i);
-    } catch (err) {
-      throw wrapValidation(err, `${plan.path} window ${describeWindow(window)}, bucket ${isoTime(bucket.start)}, results[${i}]`);
+  for (const chunk of results)
+    for (const result of chunk) {
+      i += 1;
+      let row: Row;
+      try {
+        row = plan.toRecord(bucket, result, i);
+      } catch (err) {
+        throw wrapValidation(err, `${plan.path} window ${describeWindow(window)}, bucket ${isoTime(bucket.start)}, results[${i}]`);
+      }
+      if (ids.has(row.id)) {
+        throw systemError(
+          `${plan.path}: two results with the same dimensions in bucket ${isoTime(bucket.start)} of window ${describeWindow(window)}; refusing to emit a duplicate key.`,
+        );
+      }
+      ids.add(row.id);
+      use(row);
     }
-    if (ids.has(row.id)) {
-      throw systemError(
-        `${plan.path}: two results with the same dimensions in bucket ${isoTime(bucket.start)} of window ${describeWindow(window)}; refusing to emit a duplicate key.`,
-      );
-    }
-    ids.add(row.id);
-    use(row);
-  }
 }
 
 function wrapValidation(err: unknown, where: string): ConnectorError {
@@ -116,7 +117,6 @@ export class RecordEncoder {
     this.rows = [];
     return this.cuts.length - 1;
   }
-
 
   /** Every batch cut so far. Take them once every record is in: lines may move to a larger buffer while they are pushed. */
   batches(): EncodedRecords[] {
@@ -184,7 +184,7 @@ function encodeBuckets(plan: BucketPlan, encoder: PageEncoder, body: Uint8Array,
   const head = plan.api.page.parse(envelope);
   for (const [start, end] of data.elements) {
     const inner = findArrayMember(body, results, start, end);
-    if (!inner) throw new Error('bucket out of the scanner\'s shape'); // parsed whole instead
+    if (!inner) throw new Error("bucket out of the scanner's shape"); // parsed whole instead
     envelope.data = [JSON.parse(textWithout(body, start, end, inner))];
     encoder.add(plan.api.page.parse(envelope).buckets[0] as Bucket, chunks(body, inner));
   }
@@ -225,10 +225,16 @@ class PageEncoder {
     const { window, o } = this;
     if (bucket.start >= window.start && bucket.start < window.end) {
       const ids: unknown[] = [];
-      forEachRow(this.plan, bucket, window, (row) => {
-        this.out.push(row);
-        if (o.ids) ids.push(row.id);
-      }, results);
+      forEachRow(
+        this.plan,
+        bucket,
+        window,
+        (row) => {
+          this.out.push(row);
+          if (o.ids) ids.push(row.id);
+        },
+        results,
+      );
       if (o.ids) bucket.ids = ids;
       this.cuts.push([bucket, this.out.cut()]);
     } else if (results) {

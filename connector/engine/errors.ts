@@ -16,10 +16,8 @@ export class ConnectorError extends Error {
   }
 }
 
-export const configError = (message: string, internal?: string): ConnectorError =>
-  new ConnectorError('config_error', message, internal);
-export const systemError = (message: string, internal?: string): ConnectorError =>
-  new ConnectorError('system_error', message, internal);
+export const configError = (message: string, internal?: string): ConnectorError => new ConnectorError('config_error', message, internal);
+export const systemError = (message: string, internal?: string): ConnectorError => new ConnectorError('system_error', message, internal);
 
 export interface ErrorContext {
   /** Provider-specific hint for a 401/403 (by status): which kind of key is needed, or that the key is wrong. */

@@ -18,7 +18,16 @@ export type Level = 'debug' | 'info' | 'warn' | 'error';
 const AIRBYTE_LEVEL: Record<number, LogLevel> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 
 /** Fields pino masks whatever their value (a key that is not this run's, or too short to be registered). */
-const REDACT_PATHS = ['*.admin_api_key', '*.api_key', 'admin_api_key', 'api_key', 'authorization', '*.authorization', '*.headers.authorization', '*.headers["x-api-key"]'];
+const REDACT_PATHS = [
+  '*.admin_api_key',
+  '*.api_key',
+  'admin_api_key',
+  'api_key',
+  'authorization',
+  '*.authorization',
+  '*.headers.authorization',
+  '*.headers["x-api-key"]',
+];
 
 /**
  * pino, with each line turned into a protocol log by `sink` (an Airbyte LOG message, a stderr

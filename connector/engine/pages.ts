@@ -16,7 +16,9 @@ function rfc3339Text(s: string, ctx: z.RefinementCtx): number {
 export const rfc3339Seconds: z.ZodType<number> = z.string().transform(rfc3339Text);
 
 /** A bucket boundary sent as RFC 3339 text or, leniently, unix seconds (Aurous), as unix seconds. */
-export const rfc3339OrUnixSeconds: z.ZodType<number> = z.union([z.string(), z.number().int()]).transform((v, ctx) => (typeof v === 'number' ? v : rfc3339Text(v, ctx)));
+export const rfc3339OrUnixSeconds: z.ZodType<number> = z
+  .union([z.string(), z.number().int()])
+  .transform((v, ctx) => (typeof v === 'number' ? v : rfc3339Text(v, ctx)));
 
 /**
  * The cursor fields of a page, both required by every provider's spec (OpenAI UsageResponse,
@@ -31,21 +33,16 @@ export const pageCursorFields = { has_more: z.boolean(), next_page: z.string().n
  * without its results is malformed, not empty). `time` parses a bucket boundary into unix
  * seconds (OpenAI sends integers, Anthropic and Aurous RFC 3339). The output is the engine's Page.
  */
-export function bucketPageSchema(
-  names: { start: string; end: string; results: string },
-  time: z.ZodType<number>,
-): z.ZodType<Page> {
+export function bucketPageSchema(names: { start: string; end: string; results: string }, time: z.ZodType<number>): z.ZodType<Page> {
   const bucket = z.looseObject({ [names.start]: time, [names.end]: time, [names.results]: z.array(z.unknown()) });
-  const schema = z
-    .looseObject({ data: z.array(bucket), ...pageCursorFields })
-    .transform((p) => ({
-      buckets: p.data.map((b) => {
-        const fields = b as Record<string, unknown>;
-        return { start: fields[names.start] as number, end: fields[names.end] as number, results: fields[names.results] as unknown[] };
-      }),
-      hasMore: p.has_more,
-      nextPage: p.next_page,
-    }));
+  const schema = z.looseObject({ data: z.array(bucket), ...pageCursorFields }).transform((p) => ({
+    buckets: p.data.map((b) => {
+      const fields = b as Record<string, unknown>;
+      return { start: fields[names.start] as number, end: fields[names.end] as number, results: fields[names.results] as unknown[] };
+    }),
+    hasMore: p.has_more,
+    nextPage: p.next_page,
+  }));
   bucketPages.set(schema, names);
   return schema;
 }

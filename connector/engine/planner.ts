@@ -49,8 +49,7 @@ export function bucketStarts(window: Window, bucketSeconds: number): number[] {
   return out;
 }
 
-export const bucketCount = (window: Window, bucketSeconds: number): number =>
-  Math.round((window.end - window.start) / bucketSeconds);
+export const bucketCount = (window: Window, bucketSeconds: number): number => Math.round((window.end - window.start) / bucketSeconds);
 
 /** Split a window into two halves on a bucket boundary (for windows of 2+ buckets). */
 export function halve(window: Window, bucketSeconds: number): [Window, Window] {

@@ -118,9 +118,7 @@ export async function read<C>(o: ReadOptions<C>): Promise<ReadResult> {
       }
       const e = toConnectorError(err, o.errorContext);
       if (e.internalMessage) o.logger.debug(`${configured.name}: ${e.internalMessage}`);
-      o.emitter.emit(
-        msg.errorTrace({ message: e.message, internalMessage: e.internalMessage, failureType: e.failureType, stream: configured.name }, now()),
-      );
+      o.emitter.emit(msg.errorTrace({ message: e.message, internalMessage: e.internalMessage, failureType: e.failureType, stream: configured.name }, now()));
       o.hooks?.onStreamEnd?.(configured.name, 'INCOMPLETE', e.message);
     }
     await o.emitter.ready();

@@ -69,5 +69,4 @@ export function recordId(parts: readonly unknown[]): string {
 }
 
 const BYTE_HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-const hex = (n: number): string =>
-  (BYTE_HEX[(n >>> 24) & 255] as string) + BYTE_HEX[(n >>> 16) & 255] + BYTE_HEX[(n >>> 8) & 255] + BYTE_HEX[n & 255];
+const hex = (n: number): string => (BYTE_HEX[(n >>> 24) & 255] as string) + BYTE_HEX[(n >>> 16) & 255] + BYTE_HEX[(n >>> 8) & 255] + BYTE_HEX[n & 255];

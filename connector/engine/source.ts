@@ -18,7 +18,14 @@ export interface SourceDefinition<C> {
   common(config: C, nowMs: number): CommonConfig;
   /** Values to scrub from every output. */
   secrets(config: C): string[];
-  http(config: C): { baseUrl: string; headers: Record<string, string>; timeoutMs: number; maxRetries?: number; maxConcurrent?: number; requestsPerMinute?: number | undefined };
+  http(config: C): {
+    baseUrl: string;
+    headers: Record<string, string>;
+    timeoutMs: number;
+    maxRetries?: number;
+    maxConcurrent?: number;
+    requestsPerMinute?: number | undefined;
+  };
   /** Shown on 401/403, by status; `config` is undefined when the error came before the config was read. */
   authHint(config: C | undefined, status: number | undefined): string;
   /** Where the API version goes (base_url or paths), so a 404 caused by a missing or doubled /v1 names the fix. */

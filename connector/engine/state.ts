@@ -59,7 +59,9 @@ export function migrateStreamState(stream: string, raw: unknown, cursorField: st
     throw configError(`State for stream '${stream}' has ${cursorField}=${JSON.stringify(v)}, expected unix seconds; fix or remove the state file.`);
   }
   if (typeof obj.version === 'number' && obj.version > STATE_VERSION) {
-    throw configError(`State for stream '${stream}' has version ${obj.version}, newer than this connector understands (${STATE_VERSION}); upgrade the connector or reset the stream.`);
+    throw configError(
+      `State for stream '${stream}' has version ${obj.version}, newer than this connector understands (${STATE_VERSION}); upgrade the connector or reset the stream.`,
+    );
   }
   const parsed = obj.version === 1 ? StreamStateV1.safeParse(obj) : StreamStateV2.safeParse(obj);
   if (!parsed.success) {
@@ -143,7 +145,9 @@ export function parseStateFile(text: string, ctx: StateContext): Map<string, Str
   for (const [i, item] of items.entries()) {
     const parsed = StateMessage.safeParse(item);
     if (!parsed.success) {
-      throw configError(`State file entry ${i} is not a per-stream state ({"type":"STREAM","stream":{"stream_descriptor":{"name":...},"stream_state":{...}}}); LEGACY and GLOBAL states are not supported.`);
+      throw configError(
+        `State file entry ${i} is not a per-stream state ({"type":"STREAM","stream":{"stream_descriptor":{"name":...},"stream_state":{...}}}); LEGACY and GLOBAL states are not supported.`,
+      );
     }
     const name = parsed.data.stream.stream_descriptor.name;
     if (!ctx.streams.has(name)) {

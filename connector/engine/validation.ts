@@ -6,10 +6,7 @@ const EXCERPT = 160;
 export function describeZodError(error: z.ZodError, body: unknown): string {
   const issue = error.issues[0];
   if (!issue) return 'invalid';
-  const path = issue.path.reduce<string>(
-    (acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)),
-    '',
-  );
+  const path = issue.path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
   let excerpt = '';
   try {
     excerpt = JSON.stringify(body)?.slice(0, EXCERPT) ?? '';

@@ -245,9 +245,7 @@ export class HttpClient {
           if (elapsed + delay > maxRetryTime) return false;
           const network = e.kind === 'network' ? this.o.networkRetries : undefined;
           if (network && (attemptNumber > network.retries || elapsed + delay > network.maxTimeMs)) return false;
-          this.o.logger.warn(
-            `${this.o.redact(e.message)}; retry ${attemptNumber} in ${Math.round(delay)} ms (${this.describe(url)})`,
-          );
+          this.o.logger.warn(`${this.o.redact(e.message)}; retry ${attemptNumber} in ${Math.round(delay)} ms (${this.describe(url)})`);
           if (e.action === 'rate_limited') {
             // The pause applies to every request of the process; the retry waits for it in waitForLimiter.
             this.o.limiter.penalize(delay);
@@ -325,7 +323,10 @@ function networkError(url: string, err: unknown, described: string): HttpError {
   const hostPort = `${hostname}:${port || (protocol === 'https:' ? '443' : '80')}`;
   // fetch refuses the Fetch standard's "bad ports" (1, 9, 25, 6000, ...) without a code.
   if (code === undefined && failure.cause === 'bad port') {
-    return new HttpError('network', `cannot connect to ${hostPort} (fetch does not allow port ${port})`, { url: described, hint: 'use another port in base_url' });
+    return new HttpError('network', `cannot connect to ${hostPort} (fetch does not allow port ${port})`, {
+      url: described,
+      hint: 'use another port in base_url',
+    });
   }
   switch (code) {
     case 'ECONNREFUSED':

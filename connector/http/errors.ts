@@ -123,7 +123,13 @@ function parseApiError(status: number, bytes: Uint8Array, redact: (text: string)
   // One line: an API message is quoted in a one-line error.
   const text = (v: unknown): string | undefined => (typeof v === 'string' ? redact(v.replace(/\s+/g, ' ')) : undefined);
   const fields = e as Record<string, unknown>;
-  const found = { type: text(fields.type), code: text(fields.code), message: text(fields.message), param: text(fields.param), requestId: text(body?.request_id) };
+  const found = {
+    type: text(fields.type),
+    code: text(fields.code),
+    message: text(fields.message),
+    param: text(fields.param),
+    requestId: text(body?.request_id),
+  };
   for (const [k, v] of Object.entries(found)) if (v !== undefined) out[k as keyof typeof found] = v;
   return out;
 }

@@ -75,11 +75,7 @@ export const record = (stream: string, data: Record<string, unknown>, emittedAt:
   record: { stream, data, emitted_at: emittedAt },
 });
 
-export const streamState = (
-  stream: string,
-  state: Record<string, unknown>,
-  recordCount: number,
-): AirbyteMessage => ({
+export const streamState = (stream: string, state: Record<string, unknown>, recordCount: number): AirbyteMessage => ({
   type: 'STATE',
   state: {
     type: 'STREAM',
@@ -90,12 +86,7 @@ export const streamState = (
 
 export const log = (level: LogLevel, message: string): AirbyteMessage => ({ type: 'LOG', log: { level, message } });
 
-export const streamStatus = (
-  stream: string,
-  status: StreamStatus,
-  emittedAt: number,
-  reasons?: RateLimitedReason[],
-): AirbyteMessage => ({
+export const streamStatus = (stream: string, status: StreamStatus, emittedAt: number, reasons?: RateLimitedReason[]): AirbyteMessage => ({
   type: 'TRACE',
   trace: {
     type: 'STREAM_STATUS',

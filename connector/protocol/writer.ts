@@ -16,8 +16,7 @@ const LINE_BREAKERS = /[\u2028\u2029\u0085]/g;
 const HAS_LINE_BREAKER = /[\u2028\u2029\u0085]/;
 const escapeLineBreakers = (ch: string): string => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
-const escapeAll = (text: string): string =>
-  HAS_LINE_BREAKER.test(text) ? text.replace(LINE_BREAKERS, escapeLineBreakers) : text;
+const escapeAll = (text: string): string => (HAS_LINE_BREAKER.test(text) ? text.replace(LINE_BREAKERS, escapeLineBreakers) : text);
 
 export function serialize(message: unknown): string {
   return escapeAll(JSON.stringify(message));

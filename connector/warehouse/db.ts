@@ -16,7 +16,8 @@ async function duckdb(): Promise<typeof import('@duckdb/node-api')> {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     // The package itself, or its native bindings package, is missing.
-    if ((e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND') && /@duckdb\//.test(e.message)) throw new WarehouseError(EXIT.usage, DUCKDB_MISSING, e.message);
+    if ((e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'MODULE_NOT_FOUND') && /@duckdb\//.test(e.message))
+      throw new WarehouseError(EXIT.usage, DUCKDB_MISSING, e.message);
     throw err;
   }
 }
@@ -108,7 +109,11 @@ export class Warehouse {
 function openError(path: string, err: unknown): WarehouseError {
   const message = err instanceof Error ? err.message : String(err);
   if (/could not set lock|conflicting lock/i.test(message)) {
-    return new WarehouseError(EXIT.locked, `Database '${path}' is in use by another process (a running sync or a DuckDB session); try again when it has finished.`, message);
+    return new WarehouseError(
+      EXIT.locked,
+      `Database '${path}' is in use by another process (a running sync or a DuckDB session); try again when it has finished.`,
+      message,
+    );
   }
   return new WarehouseError(EXIT.database, `Cannot open database '${path}': ${firstLine(message)}`, message);
 }

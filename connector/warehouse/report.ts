@@ -192,7 +192,8 @@ export async function buildReport(db: Warehouse, o: ReportOptions): Promise<Repo
   );
   const monthStart = str(mr.start);
   const cumulative = async (fromSql: string, toSql: string): Promise<string[]> => {
-    const rows = await q(`, d AS (SELECT dayofmonth(day) AS dom, sum(amount) AS a FROM spend WHERE currency = ${C} AND day >= ${fromSql} AND day < ${toSql} GROUP BY 1),
+    const rows =
+      await q(`, d AS (SELECT dayofmonth(day) AS dom, sum(amount) AS a FROM spend WHERE currency = ${C} AND day >= ${fromSql} AND day < ${toSql} GROUP BY 1),
       r AS (SELECT range AS dom FROM range(1, 32))
       SELECT r.dom, CAST(sum(coalesce(d.a, 0)) OVER (ORDER BY r.dom) AS VARCHAR) AS c FROM r LEFT JOIN d USING (dom) ORDER BY r.dom`);
     return rows.map((r) => str(r.c));
@@ -298,7 +299,9 @@ td.num,th.num{text-align:right;white-space:nowrap}.bar{display:inline-block;widt
   }
   const pct = d.month.changePct;
   const changeHtml =
-    pct === null ? 'no spend in the same days of the previous month' : `<span class="${pct.startsWith('-') ? 'down' : 'up'}">${pct.startsWith('-') ? '' : '+'}${esc(pct)}%</span> vs ${esc(d.month.prevLabel)} 1–${d.month.dayOfMonth}`;
+    pct === null
+      ? 'no spend in the same days of the previous month'
+      : `<span class="${pct.startsWith('-') ? 'down' : 'up'}">${pct.startsWith('-') ? '' : '+'}${esc(pct)}%</span> vs ${esc(d.month.prevLabel)} 1–${d.month.dayOfMonth}`;
   const others =
     d.otherCurrencies.length > 0
       ? `<p class="note">Charts and totals are in ${esc(cur)}; also present: ${d.otherCurrencies.map((o2) => money(o2.total, o2.currency)).join(', ')}.</p>`

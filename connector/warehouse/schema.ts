@@ -63,10 +63,12 @@ export function tableLayout(stream: Pick<StreamDef<unknown>, 'name' | 'schema' |
     const type = sqlType(p);
     return { name, type, json: type === 'JSON' ? 'json' : 'scalar' };
   });
-  if (columns.some((c) => c.name === EXTRACTED_AT)) throw systemError(`Stream '${stream.name}' has a property named ${EXTRACTED_AT}, which the warehouse reserves.`);
+  if (columns.some((c) => c.name === EXTRACTED_AT))
+    throw systemError(`Stream '${stream.name}' has a property named ${EXTRACTED_AT}, which the warehouse reserves.`);
   columns.push({ name: EXTRACTED_AT, type: 'TIMESTAMPTZ', json: 'scalar' });
   const primaryKey = stream.primaryKey.map((path) => {
-    if (path.length !== 1) throw systemError(`Stream '${stream.name}' has a nested primary key (${path.join('.')}); the warehouse needs top-level key columns.`);
+    if (path.length !== 1)
+      throw systemError(`Stream '${stream.name}' has a nested primary key (${path.join('.')}); the warehouse needs top-level key columns.`);
     return path[0] as string;
   });
   if (primaryKey.length === 0) throw systemError(`Stream '${stream.name}' has no primary key; the warehouse merges rows by primary key.`);

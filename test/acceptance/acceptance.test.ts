@@ -85,7 +85,10 @@ function latestStates(r: RunResult): Json[] {
   return [...latest].map(([name, s]) => ({ type: 'STREAM', stream: { stream_descriptor: { name }, stream_state: s } }));
 }
 
-const pkOf = (s: Stream) => (r: Json): string => JSON.stringify((s.source_defined_primary_key ?? [['id']]).map((p) => p.reduce<unknown>((v, k) => (v as Json | undefined)?.[k], r)));
+const pkOf =
+  (s: Stream) =>
+  (r: Json): string =>
+    JSON.stringify((s.source_defined_primary_key ?? [['id']]).map((p) => p.reduce<unknown>((v, k) => (v as Json | undefined)?.[k], r)));
 
 describe.each(CONNECTORS)('$name', (c: AcceptanceConnector) => {
   let h: Harness;
@@ -109,7 +112,14 @@ describe.each(CONNECTORS)('$name', (c: AcceptanceConnector) => {
   const cfgFile = (cfg: Json = h.config): string => files({ 'config.json': cfg })['config.json'] as string;
   async function read(catalog: Json, state?: unknown, cfg: Json = h.config): Promise<RunResult> {
     const f = files({ 'config.json': cfg, 'catalog.json': catalog, ...(state ? { 'state.json': state } : {}) });
-    return cli(['read', '--config', f['config.json'] as string, '--catalog', f['catalog.json'] as string, ...(state ? ['--state', f['state.json'] as string] : [])]);
+    return cli([
+      'read',
+      '--config',
+      f['config.json'] as string,
+      '--catalog',
+      f['catalog.json'] as string,
+      ...(state ? ['--state', f['state.json'] as string] : []),
+    ]);
   }
 
   let specRun: Promise<RunResult> | undefined;
@@ -247,7 +257,11 @@ describe.each(CONNECTORS)('$name', (c: AcceptanceConnector) => {
     it('read: statuses STARTED, RUNNING..., COMPLETE for exactly the configured streams; per-stream STATEs with sourceStats, at least one a stream', async () => {
       const r = await basicRead();
       const names = (await streams()).map((s) => s.name);
-      const traced = new Set(ofType(r, 'TRACE').filter((m) => m.trace.type === 'STREAM_STATUS').map((m) => m.trace.stream_status.stream_descriptor.name as string));
+      const traced = new Set(
+        ofType(r, 'TRACE')
+          .filter((m) => m.trace.type === 'STREAM_STATUS')
+          .map((m) => m.trace.stream_status.stream_descriptor.name as string),
+      );
       expect([...traced].sort()).toEqual([...names].sort());
       for (const name of names) {
         const st = ofType(r, 'TRACE')
@@ -256,7 +270,10 @@ describe.each(CONNECTORS)('$name', (c: AcceptanceConnector) => {
         expect(st.length, name).toBeGreaterThanOrEqual(3);
         expect(st[0]).toBe('STARTED');
         expect(st.at(-1)).toBe('COMPLETE');
-        expect(st.slice(1, -1).every((x) => x === 'RUNNING'), name).toBe(true);
+        expect(
+          st.slice(1, -1).every((x) => x === 'RUNNING'),
+          name,
+        ).toBe(true);
       }
       const states = statesOf(r);
       expect(states.length).toBeGreaterThanOrEqual(names.length);
@@ -268,7 +285,19 @@ describe.each(CONNECTORS)('$name', (c: AcceptanceConnector) => {
     });
 
     it('test_airbyte_trace_message_on_failure: an unknown stream with sync_mode INVALID gives a TRACE ERROR and a non-zero exit', async () => {
-      const catalog = { streams: [{ stream: { name: '__AIRBYTE__stream_that_does_not_exist', json_schema: { type: 'object', properties: { f: { type: 'string' } } }, supported_sync_modes: ['full_refresh'] }, sync_mode: 'INVALID', destination_sync_mode: 'INVALID' }] };
+      const catalog = {
+        streams: [
+          {
+            stream: {
+              name: '__AIRBYTE__stream_that_does_not_exist',
+              json_schema: { type: 'object', properties: { f: { type: 'string' } } },
+              supported_sync_modes: ['full_refresh'],
+            },
+            sync_mode: 'INVALID',
+            destination_sync_mode: 'INVALID',
+          },
+        ],
+      };
       const r = await read(catalog);
       expect(r.code).not.toBe(0);
       expect(ofType(r, 'TRACE').filter((m) => m.trace.type === 'ERROR').length).toBeGreaterThanOrEqual(1);
@@ -305,7 +334,10 @@ describe.each(CONNECTORS)('$name', (c: AcceptanceConnector) => {
       assertProtocol(first, { streams: inc.map((s) => s.name) });
       expect(statesOf(first).length).toBeGreaterThanOrEqual(1);
       expect(records(first).length).toBeGreaterThanOrEqual(1);
-      const second = await read(configured(inc, () => 'incremental'), latestStates(first));
+      const second = await read(
+        configured(inc, () => 'incremental'),
+        latestStates(first),
+      );
       expect(second.code, second.stderr).toBe(0);
       assertProtocol(second, { streams: inc.map((s) => s.name) });
       expect(recordsDiffer(records(first), records(second))).toBe(true);
@@ -330,9 +362,15 @@ describe.each(CONNECTORS)('$name', (c: AcceptanceConnector) => {
         return sampled(cps).map(({ item, index, last }) => ({ s, cp: item, index, last, of: cps.length, own }));
       });
       expect(jobs.length, 'checkpoints to read from').toBeGreaterThan(0);
-      expect(jobs.some((j) => !j.last), 'at least one stream has intermediate checkpoints').toBe(true);
+      expect(
+        jobs.some((j) => !j.last),
+        'at least one stream has intermediate checkpoints',
+      ).toBe(true);
       await pool(jobs, 2, async ({ s, cp, index, last, of, own }) => {
-        const r = await read(configured([s], () => 'incremental'), [{ type: 'STREAM', stream: { stream_descriptor: { name: s.name }, stream_state: cp.state } }]);
+        const r = await read(
+          configured([s], () => 'incremental'),
+          [{ type: 'STREAM', stream: { stream_descriptor: { name: s.name }, stream_state: cp.state } }],
+        );
         expect(r.code, r.stderr).toBe(0);
         const again = records(r, s.name);
         const what = `${s.name} checkpoint ${index + 1}/${of} ${JSON.stringify(cp.state)}`;
@@ -340,16 +378,25 @@ describe.each(CONNECTORS)('$name', (c: AcceptanceConnector) => {
         expect(recordsDiffer(own, again), what).toBe(true);
         // Crash after this checkpoint and resume: what came before it plus the re-read covers read 1.
         const key = pkOf(s);
-        const before = first.messages.slice(0, cp.at).filter((m) => m.type === 'RECORD' && m.record.stream === s.name).map((m) => key(m.record.data));
+        const before = first.messages
+          .slice(0, cp.at)
+          .filter((m) => m.type === 'RECORD' && m.record.stream === s.name)
+          .map((m) => key(m.record.data));
         const covered = new Set([...before, ...again.map(key)]);
-        expect(own.filter((row) => !covered.has(key(row))), `${what}: records lost`).toEqual([]);
+        expect(
+          own.filter((row) => !covered.has(key(row))),
+          `${what}: records lost`,
+        ).toEqual([]);
       });
     });
 
     it('test_state_with_abnormally_large_values: the future state gives no records, a STATE and COMPLETE for every stream; exit 0', async () => {
       const inc = await incremental();
       const names = inc.map((s) => s.name);
-      const r = await read(configured(inc, () => 'incremental'), c.futureState(names));
+      const r = await read(
+        configured(inc, () => 'incremental'),
+        c.futureState(names),
+      );
       expect(r.code, r.stderr).toBe(0);
       expect(records(r)).toHaveLength(0);
       assertProtocol(r, { streams: names });
@@ -423,7 +470,15 @@ describe.each(CONNECTORS)('$name', (c: AcceptanceConnector) => {
       const meta = parse(readFileSync(metaPath, 'utf8')) as { metadataSpecVersion: string; data: Json };
       expect(meta.metadataSpecVersion).toBe('1.0');
       const d = meta.data;
-      expect(d).toMatchObject({ name: expect.any(String), connectorType: 'source', connectorSubtype: 'api', releaseStage: 'alpha', license: 'MIT', supportLevel: 'community', dockerImageTag: VERSION });
+      expect(d).toMatchObject({
+        name: expect.any(String),
+        connectorType: 'source',
+        connectorSubtype: 'api',
+        releaseStage: 'alpha',
+        license: 'MIT',
+        supportLevel: 'community',
+        dockerImageTag: VERSION,
+      });
       expect(d.definitionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       expect(d.dockerRepository.split('/').at(-1)).toBe(c.name);
       expect(d.githubIssueLabel).toBe(c.name);
@@ -440,7 +495,13 @@ describe.each(CONNECTORS)('$name', (c: AcceptanceConnector) => {
       const text = readFileSync(docPath, 'utf8');
       const headings = text.split('\n').filter((l) => /^#{1,2} /.test(l));
       expect(headings[0]).toMatch(/^# \S/);
-      expect(headings.slice(1).map((l) => l.replace(/^## /, ''))).toEqual(['Prerequisites', 'Setup guide', 'Supported sync modes', 'Supported streams', 'Changelog']);
+      expect(headings.slice(1).map((l) => l.replace(/^## /, ''))).toEqual([
+        'Prerequisites',
+        'Setup guide',
+        'Supported sync modes',
+        'Supported streams',
+        'Changelog',
+      ]);
       const section = (name: string): string => text.split(/^## /m).find((s) => s.startsWith(name)) ?? '';
       for (const s of await streams()) expect(section('Supported streams'), s.name).toContain(`\`${s.name}\``);
       const props = (await spec()).messages[0]?.spec.connectionSpecification as Json;

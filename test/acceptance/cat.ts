@@ -87,7 +87,25 @@ export function oneOfViolations(schema: unknown): string[] {
 }
 
 /** CAT's list of secret names, plus the *_key / *_token / *_secret / password names we use. */
-const SECRET_NAMES = ['client_token', 'access_token', 'api_token', 'token', 'secret', 'client_secret', 'password', 'key', 'service_account_info', 'service_account', 'tenant_id', 'certificate', 'jwt', 'credentials', 'app_id', 'appid', 'refresh_token'];
+const SECRET_NAMES = [
+  'client_token',
+  'access_token',
+  'api_token',
+  'token',
+  'secret',
+  'client_secret',
+  'password',
+  'key',
+  'service_account_info',
+  'service_account',
+  'tenant_id',
+  'certificate',
+  'jwt',
+  'credentials',
+  'app_id',
+  'appid',
+  'refresh_token',
+];
 const looksSecret = (name: string): boolean => SECRET_NAMES.includes(name.toLowerCase()) || /(^|_)(api_key|key|token|secret|password)$/i.test(name);
 const typesOf = (node: Json): string[] => (Array.isArray(node.type) ? (node.type as string[]) : typeof node.type === 'string' ? [node.type] : []);
 
@@ -107,14 +125,21 @@ export function secretMarking(spec: unknown): string[] {
 /** test_property_type_is_not_array: one type, or [type, "null"]. */
 export function typeArrays(schema: unknown): string[] {
   return [...nodes(schema)]
-    .filter(({ node }) => Array.isArray(node.type) && !((node.type as unknown[]).length === 1 || ((node.type as unknown[]).length === 2 && (node.type as unknown[])[1] === 'null')))
+    .filter(
+      ({ node }) =>
+        Array.isArray(node.type) &&
+        !((node.type as unknown[]).length === 1 || ((node.type as unknown[]).length === 2 && (node.type as unknown[])[1] === 'null')),
+    )
     .map(({ path }) => path);
 }
 
 /** test_object_not_empty: every non-root object has properties (or a oneOf). */
 export function emptyObjects(schema: unknown): string[] {
   return [...nodes(schema)]
-    .filter(({ node, path }) => path !== '#' && typesOf(node).includes('object') && !(isObj(node.properties) && Object.keys(node.properties).length > 0) && !Array.isArray(node.oneOf))
+    .filter(
+      ({ node, path }) =>
+        path !== '#' && typesOf(node).includes('object') && !(isObj(node.properties) && Object.keys(node.properties).length > 0) && !Array.isArray(node.oneOf),
+    )
     .map(({ path }) => path);
 }
 
@@ -128,7 +153,8 @@ export function arrayItems(schema: unknown): string[] {
       out.push(`${path}: items is not a single schema`);
       continue;
     }
-    if (!('enum' in items) && !typesOf(items).some((t) => ['object', 'string', 'number', 'integer'].includes(t))) out.push(`${path}: items type ${JSON.stringify(items.type)}`);
+    if (!('enum' in items) && !typesOf(items).some((t) => ['object', 'string', 'number', 'integer'].includes(t)))
+      out.push(`${path}: items type ${JSON.stringify(items.type)}`);
   }
   return out;
 }
@@ -149,7 +175,8 @@ export function uiKeywords(spec: Json): string[] {
       }
     }
     if ('group' in node && !/^#\/properties\/[^/]+$/.test(path)) out.push(`${path}: group on a nested property`);
-    if ('display_type' in node && (!Array.isArray(node.oneOf) || !['dropdown', 'radio'].includes(String(node.display_type)))) out.push(`${path}: display_type without oneOf or not dropdown/radio`);
+    if ('display_type' in node && (!Array.isArray(node.oneOf) || !['dropdown', 'radio'].includes(String(node.display_type))))
+      out.push(`${path}: display_type without oneOf or not dropdown/radio`);
   }
   return out;
 }
@@ -196,7 +223,8 @@ export function strictValueErrors(schema: Json, data: Json): string[] {
     const p = props[k];
     if (!isObj(p) || v === null) continue;
     const types = typesOf(p);
-    if (types.includes('integer') && !types.includes('number') && typeof v === 'number' && !(Number.isInteger(v) && Math.abs(v) < 1e21)) out.push(`${k}: ${v} is not a strict integer`);
+    if (types.includes('integer') && !types.includes('number') && typeof v === 'number' && !(Number.isInteger(v) && Math.abs(v) < 1e21))
+      out.push(`${k}: ${v} is not a strict integer`);
     if (p.format === 'date-time' && typeof v === 'string' && (!CAT_DATE_TIME.test(v) || Number.isNaN(Date.parse(v)))) out.push(`${k}: ${v} is not a date-time`);
   }
   if (Object.keys(data).length > 0 && !Object.keys(data).some((k) => k in props)) out.push('record shares no field with its schema');
@@ -261,7 +289,15 @@ export function sampled<T>(list: readonly T[]): Array<{ item: T; index: number; 
 /** CAT's naive_diff_records: non-empty when the record sets differ (order ignored). */
 export function recordsDiffer(a: readonly Json[], b: readonly Json[]): boolean {
   const sortKeys = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(sortKeys) : isObj(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys(v[k])])) : v;
+    Array.isArray(v)
+      ? v.map(sortKeys)
+      : isObj(v)
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sortKeys(v[k])]),
+          )
+        : v;
   const key = (r: Json): string => JSON.stringify(sortKeys(r));
   const sa = a.map(key).sort();
   const sb = b.map(key).sort();

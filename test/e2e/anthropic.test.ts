@@ -85,10 +85,16 @@ async function read(cfg: Record<string, unknown>, streams: readonly string[], op
 /** Rows without id, keys sorted, in a canonical order: exact comparison with ground truth. */
 function canon(rows: ReadonlyArray<Record<string, unknown>>): Expected[] {
   const sortKeys = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(sortKeys) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])])) : v;
-  return rows
-    .map(({ id: _id, ...rest }) => sortKeys(rest) as Expected)
-    .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+    Array.isArray(v)
+      ? v.map(sortKeys)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return rows.map(({ id: _id, ...rest }) => sortKeys(rest) as Expected).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
 }
 
 function expectExact(result: RunResult, stream: string, expected: Expected[]): void {
@@ -124,7 +130,9 @@ describe('source-anthropic-costs read', () => {
     // cost_report: day-aligned windows of at most 31 days, tiling the range, grouped by default.
     const costs = requests.filter((r) => at(r, 'cost_report'));
     expect(costs).toHaveLength(2);
-    const spans = costs.map((r) => [Date.parse(r.query.get('starting_at') as string) / 1000, Date.parse(r.query.get('ending_at') as string) / 1000] as const).sort((a, b) => a[0] - b[0]);
+    const spans = costs
+      .map((r) => [Date.parse(r.query.get('starting_at') as string) / 1000, Date.parse(r.query.get('ending_at') as string) / 1000] as const)
+      .sort((a, b) => a[0] - b[0]);
     expect(spans[0]?.[0]).toBe(FIRST);
     expect(spans[1]?.[0]).toBe(spans[0]?.[1]);
     expect(spans[1]?.[1]).toBe(end);
@@ -174,7 +182,9 @@ describe('source-anthropic-costs read', () => {
     expect(before.length).toBeGreaterThan(0);
     expect(before.every((r) => r.cache_creation_ephemeral_1h_input_tokens === null && r.server_tool_use_web_search_requests === null)).toBe(true);
     expect(after.length).toBeGreaterThan(0);
-    expect(after.every((r) => typeof r.cache_creation_ephemeral_5m_input_tokens === 'number' && typeof r.server_tool_use_web_search_requests === 'number')).toBe(true);
+    expect(
+      after.every((r) => typeof r.cache_creation_ephemeral_5m_input_tokens === 'number' && typeof r.server_tool_use_web_search_requests === 'number'),
+    ).toBe(true);
   });
 
   it('given hourly and minute buckets when reading usage_messages then records equal the ground truth and pages stay within the per-width limits', async () => {
@@ -289,7 +299,10 @@ describe('source-anthropic-costs read', () => {
           const q = new URLSearchParams(r.query);
           q.delete('page');
           // The same query as one of the first pages, plus the cursor.
-          expect(mine.some((f) => !f.query.has('page') && new URLSearchParams(f.query).toString() === q.toString()), path).toBe(true);
+          expect(
+            mine.some((f) => !f.query.has('page') && new URLSearchParams(f.query).toString() === q.toString()),
+            path,
+          ).toBe(true);
         }
       }
       expect(requests.filter((r) => at(r, 'users') && r.query.has('after_id')).length).toBe(Math.ceil(paged.org.users.length / 4) - 1);
@@ -302,7 +315,11 @@ describe('source-anthropic-costs read', () => {
     const first = await read(config(), REPORTS);
     ok(first.result, REPORTS);
     for (const s of REPORTS) {
-      expect(states(first.result.messages, s).at(-1)?.state.stream.stream_state, s).toEqual({ version: 2, covered_from: day('2025-09-01'), cursor: day('2025-10-31') });
+      expect(states(first.result.messages, s).at(-1)?.state.stream.stream_state, s).toEqual({
+        version: 2,
+        covered_from: day('2025-09-01'),
+        cursor: day('2025-10-31'),
+      });
     }
     const second = await read(config({ lookback_days: 3 }), REPORTS, { state: lastStates(first.result.messages) });
     ok(second.result, REPORTS);
@@ -314,8 +331,14 @@ describe('source-anthropic-costs read', () => {
     expect(second.requests.filter((r) => at(r, 'cost_report')).map((r) => [r.query.get('starting_at'), r.query.get('ending_at')])).toEqual([
       ['2025-10-28T00:00:00Z', '2025-10-31T00:00:00Z'],
     ]);
-    expect(second.requests.filter((r) => at(r, 'usage_report/claude_code')).map((r) => r.query.get('starting_at')).sort()).toEqual(['2025-10-28', '2025-10-29', '2025-10-30']);
-    for (const s of REPORTS) expect(states(second.result.messages, s).at(-1)?.state.stream.stream_state, s).toEqual({ version: 2, covered_from: day('2025-09-01'), cursor: end });
+    expect(
+      second.requests
+        .filter((r) => at(r, 'usage_report/claude_code'))
+        .map((r) => r.query.get('starting_at'))
+        .sort(),
+    ).toEqual(['2025-10-28', '2025-10-29', '2025-10-30']);
+    for (const s of REPORTS)
+      expect(states(second.result.messages, s).at(-1)?.state.stream.stream_state, s).toEqual({ version: 2, covered_from: day('2025-09-01'), cursor: end });
   });
 
   it('given no end_date when reading up to now then cost_report never asks for today (an unfinished day) while usage includes it, and every cursor stops at the start of today', async () => {
@@ -466,7 +489,7 @@ describe('the fake Anthropic Admin API reproduces the live limits', () => {
     ['ending_at', isoTime(day(from) + n * DAY)],
   ];
 
-  it('given 6 group_by[] values when asking usage_report/messages then 400 with exactly Anthropic\'s body; 5 are served', async () => {
+  it("given 6 group_by[] values when asking usage_report/messages then 400 with exactly Anthropic's body; 5 are served", async () => {
     expect(MAX_GROUP_BY).toBe(5);
     const six = ['api_key_id', 'workspace_id', 'account_id', 'model', 'service_tier', 'context_window'].map((g): [string, string] => ['group_by[]', g]);
     const refused = await raw('usage_report/messages', [...days('2025-09-01', 2), ...six]);
@@ -490,7 +513,12 @@ describe('the fake Anthropic Admin API reproduces the live limits', () => {
   it('given a limit above the maximum of its bucket_width when asking usage_report/messages then 400 (1d 31, 1h 168, 1m 1440); the maximum is served', async () => {
     for (const width of ['1d', '1h', '1m'] as const) {
       const { max } = MESSAGES_LIMITS[width];
-      const q = (limit: number): Array<[string, string]> => [['starting_at', '2025-09-01T00:00:00Z'], ['ending_at', '2025-10-15T00:00:00Z'], ['bucket_width', width], ['limit', String(limit)]];
+      const q = (limit: number): Array<[string, string]> => [
+        ['starting_at', '2025-09-01T00:00:00Z'],
+        ['ending_at', '2025-10-15T00:00:00Z'],
+        ['bucket_width', width],
+        ['limit', String(limit)],
+      ];
       expectRefused(await raw('usage_report/messages', q(max + 1)), `limit: Input should be between 1 and ${max}, got ${max + 1}`);
       const served = await raw('usage_report/messages', q(max));
       expect(served.status, width).toBe(200);
@@ -500,22 +528,51 @@ describe('the fake Anthropic Admin API reproduces the live limits', () => {
   });
 
   it('given a limit outside 1-1000 or a starting_at that is not one UTC day when asking usage_report/claude_code then 400; 1000 records of one day are served', async () => {
-    for (const limit of ['0', '1001']) expectRefused(await raw('usage_report/claude_code', [['starting_at', '2025-09-01'], ['limit', limit]]), `limit: Input should be between 1 and 1000, got ${limit}`);
+    for (const limit of ['0', '1001'])
+      expectRefused(
+        await raw('usage_report/claude_code', [
+          ['starting_at', '2025-09-01'],
+          ['limit', limit],
+        ]),
+        `limit: Input should be between 1 and 1000, got ${limit}`,
+      );
     expectRefused(
       await raw('usage_report/claude_code', [['starting_at', '2025-09-01T00:00:00Z']]),
       "starting_at: String should match pattern '^\\d{4}-\\d{2}-\\d{2}$', got '2025-09-01T00:00:00Z'",
     );
-    expectRefused(await raw('usage_report/claude_code', [['starting_at', '2025-09-01'], ['ending_at', '2025-09-03']]), 'ending_at: Extra inputs are not permitted');
-    expect((await raw('usage_report/claude_code', [['starting_at', '2025-09-01'], ['limit', '1000']])).status).toBe(200);
+    expectRefused(
+      await raw('usage_report/claude_code', [
+        ['starting_at', '2025-09-01'],
+        ['ending_at', '2025-09-03'],
+      ]),
+      'ending_at: Extra inputs are not permitted',
+    );
+    expect(
+      (
+        await raw('usage_report/claude_code', [
+          ['starting_at', '2025-09-01'],
+          ['limit', '1000'],
+        ])
+      ).status,
+    ).toBe(200);
   });
 
   it('given a cost_report range that is not whole finished UTC days, or starts too recently, then 400 "Invalid date range" with x-should-retry false', async () => {
     const now = Math.floor(Date.now() / 1000);
     const today = Math.floor(now / DAY) * DAY;
     const ranges: Array<Array<[string, string]>> = [
-      [['starting_at', '2025-09-01T00:00:00Z'], ['ending_at', '2025-09-01T23:59:59Z']], // constructorfabric/insight#1901
-      [['starting_at', '2025-09-01T06:00:00Z'], ['ending_at', '2025-09-03T00:00:00Z']],
-      [['starting_at', isoTime(today - DAY)], ['ending_at', isoTime(today + DAY)]], // today is unfinished
+      [
+        ['starting_at', '2025-09-01T00:00:00Z'],
+        ['ending_at', '2025-09-01T23:59:59Z'],
+      ], // constructorfabric/insight#1901
+      [
+        ['starting_at', '2025-09-01T06:00:00Z'],
+        ['ending_at', '2025-09-03T00:00:00Z'],
+      ],
+      [
+        ['starting_at', isoTime(today - DAY)],
+        ['ending_at', isoTime(today + DAY)],
+      ], // today is unfinished
       [['starting_at', isoTime(now - DAY)]], // "24 hours ago" with no ending_at: langwatch/langwatch#7177
       [['starting_at', isoTime(today)]],
     ];
@@ -525,7 +582,14 @@ describe('the fake Anthropic Admin API reproduces the live limits', () => {
       expectRefused(r, INVALID_DATE_RANGE);
       expect(r.headers.get('x-should-retry')).toBe('false');
     }
-    expect((await raw('cost_report', [['starting_at', isoTime(today - DAY)], ['ending_at', isoTime(today)]])).status).toBe(200);
+    expect(
+      (
+        await raw('cost_report', [
+          ['starting_at', isoTime(today - DAY)],
+          ['ending_at', isoTime(today)],
+        ])
+      ).status,
+    ).toBe(200);
   });
 
   it('given a request without anthropic-version then 400 "anthropic-version: header is required"', async () => {
@@ -542,7 +606,10 @@ describe('the fake Anthropic Admin API reproduces the live limits', () => {
   });
 
   it('given a group_by[] value the endpoint does not support then 400 naming the allowed values', async () => {
-    expectRefused(await raw('cost_report', [...days('2025-09-01', 2), ['group_by[]', 'model']]), "group_by[]: Input should be 'description' or 'workspace_id', got 'model'");
+    expectRefused(
+      await raw('cost_report', [...days('2025-09-01', 2), ['group_by[]', 'model']]),
+      "group_by[]: Input should be 'description' or 'workspace_id', got 'model'",
+    );
     expectRefused(
       await raw('usage_report/messages', [...days('2025-09-01', 2), ['group_by[]', 'description']]),
       "group_by[]: Input should be 'account_id', 'api_key_id', 'context_window', 'inference_geo', 'model', 'service_account_id', 'service_tier', 'speed', 'workspace_id', got 'description'",
@@ -576,7 +643,19 @@ describe('source-anthropic-costs spec, check and discover', () => {
     expect(props.admin_api_key.airbyte_secret).toBe(true);
     expect(spec.connectionSpecification.required).toEqual(['admin_api_key', 'start_date']);
     expect(Object.keys(props)).toEqual(
-      expect.arrayContaining(['admin_api_key', 'start_date', 'end_date', 'lookback_days', 'base_url', 'group_by', 'bucket_width', 'request_timeout_seconds', 'max_retries', 'max_concurrent_requests', 'requests_per_minute']),
+      expect.arrayContaining([
+        'admin_api_key',
+        'start_date',
+        'end_date',
+        'lookback_days',
+        'base_url',
+        'group_by',
+        'bucket_width',
+        'request_timeout_seconds',
+        'max_retries',
+        'max_concurrent_requests',
+        'requests_per_minute',
+      ]),
     );
     expect(props.base_url.default).toBe('https://api.anthropic.com');
   });
@@ -605,7 +684,12 @@ describe('source-anthropic-costs spec, check and discover', () => {
       expect(s.json_schema).toEqual(schemas[s.name as string]);
       expect(s.source_defined_primary_key).toEqual([['id']]);
       if ((REPORTS as readonly string[]).includes(s.name as string)) {
-        expect(s).toMatchObject({ supported_sync_modes: ['full_refresh', 'incremental'], source_defined_cursor: true, default_cursor_field: ['starting_at'], is_resumable: true });
+        expect(s).toMatchObject({
+          supported_sync_modes: ['full_refresh', 'incremental'],
+          source_defined_cursor: true,
+          default_cursor_field: ['starting_at'],
+          is_resumable: true,
+        });
       } else {
         expect(s.supported_sync_modes).toEqual(['full_refresh']);
       }

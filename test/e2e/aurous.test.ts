@@ -90,11 +90,17 @@ describe('source-aurous-usage usage stream', () => {
     expect(singles.every((s) => s.query.get('limit') === '100' && s.query.get('group_by') === 'user_id,model')).toBe(true);
   });
 
-  it('given the same fake when a naive reader follows next_page with the same small limit then it loses the cut buckets\' groups (the behaviour the connector defends against)', async () => {
+  it("given the same fake when a naive reader follows next_page with the same small limit then it loses the cut buckets' groups (the behaviour the connector defends against)", async () => {
     const groupBy: Dim[] = ['user_id', 'model'];
     const rows: Array<{ bucket: string; key: unknown }> = [];
     const pages: Array<{ data: Array<{ bucket_start: string; groups: unknown[] }>; has_more: boolean; next_page: string | null }> = [];
-    let q = new URLSearchParams({ start_time: '2026-06-01T00:00:00Z', end_time: '2026-07-01T00:00:00Z', bucket_width: '1d', group_by: groupBy.join(','), limit: '10' });
+    let q = new URLSearchParams({
+      start_time: '2026-06-01T00:00:00Z',
+      end_time: '2026-07-01T00:00:00Z',
+      bucket_width: '1d',
+      group_by: groupBy.join(','),
+      limit: '10',
+    });
     for (;;) {
       const res = await fetch(`${fake.baseUrl}/v1/usage?${q}`, { headers: HEADERS });
       expect(res.status).toBe(200);
@@ -117,7 +123,9 @@ describe('source-aurous-usage usage stream', () => {
     const starts = pages.flatMap((p) => p.data.map((b) => Date.parse(b.bucket_start)));
     expect([...starts].sort((a, b) => b - a)).toEqual(starts);
     // Re-sending parameters with the token is a fingerprint mismatch.
-    const resent = await fetch(`${fake.baseUrl}/v1/usage?${new URLSearchParams({ page_token: pages[0]?.next_page ?? '', bucket_width: '1d' })}`, { headers: HEADERS });
+    const resent = await fetch(`${fake.baseUrl}/v1/usage?${new URLSearchParams({ page_token: pages[0]?.next_page ?? '', bucket_width: '1d' })}`, {
+      headers: HEADERS,
+    });
     expect(resent.status).toBe(400);
     expect(await resent.json()).toEqual({ error: { type: 'invalid_request', code: 'invalid_page_token', message: FINGERPRINT_MISMATCH } });
   });
@@ -128,7 +136,10 @@ describe('source-aurous-usage usage stream', () => {
     await expiring.start();
     try {
       const groupBy: Dim[] = ['user_id', 'model'];
-      const f = files({ 'c.json': config({ start_date: '2026-06-01', end_date: '2026-06-20', group_by: groupBy, page_size: 20 }, expiring), 'cat.json': catalog([{ name: 'usage' }]) });
+      const f = files({
+        'c.json': config({ start_date: '2026-06-01', end_date: '2026-06-20', group_by: groupBy, page_size: 20 }, expiring),
+        'cat.json': catalog([{ name: 'usage' }]),
+      });
       const result = await run(BINS.aurous, ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]);
       outputs.push(result);
       expectExact(result, truth('2026-06-01', '2026-06-21', '1d', groupBy, {}, expiring));
@@ -141,7 +152,10 @@ describe('source-aurous-usage usage stream', () => {
       const restart = served[expired + 1]!.query;
       expect(restart.has('page_token')).toBe(false);
       expect(restart.get('start_time')).toBe('2026-06-01T00:00:00Z');
-      const readBefore = served.slice(0, expired).filter((s) => !s.query.has('page_token') && span(s.query) === DAY).map((s) => s.query.get('start_time'));
+      const readBefore = served
+        .slice(0, expired)
+        .filter((s) => !s.query.has('page_token') && span(s.query) === DAY)
+        .map((s) => s.query.get('start_time'));
       expect(restart.get('end_time')).toBe(readBefore.at(-1));
     } finally {
       await expiring.stop();
@@ -176,7 +190,9 @@ describe('source-aurous-usage usage stream', () => {
     const second = await read(config({ end_date: '2026-08-29', lookback_days: 3 }), { state: lastStates(first.result.messages) });
     expectExact(second.result, truth('2026-08-27', '2026-08-30', '1d', ['type', 'model']));
     expect(second.served.map((s) => s.query.get('start_time'))).toEqual(['2026-08-27T00:00:00Z']);
-    expect(states(second.result.messages).map((m) => m.state.stream.stream_state)).toEqual([{ version: 2, covered_from: day('2026-06-01'), cursor: day('2026-08-30') }]);
+    expect(states(second.result.messages).map((m) => m.state.stream.stream_state)).toEqual([
+      { version: 2, covered_from: day('2026-06-01'), cursor: day('2026-08-30') },
+    ]);
   });
 
   it('given 429s with Retry-After when reading then the connector waits as told, reports RATE_LIMITED and the output is exact', async () => {
@@ -193,7 +209,10 @@ describe('source-aurous-usage usage stream', () => {
     const budget = new FakeAurous({ ...base, rateLimit: { limit: 4, windowMs: 1000 } });
     await budget.start();
     try {
-      const { result, served, ms } = await read(config({ end_date: '2026-06-10', group_by: ['user_id', 'model'], page_size: 25, max_concurrent_requests: 1 }, budget), { server: budget });
+      const { result, served, ms } = await read(
+        config({ end_date: '2026-06-10', group_by: ['user_id', 'model'], page_size: 25, max_concurrent_requests: 1 }, budget),
+        { server: budget },
+      );
       expectExact(result, truth('2026-06-01', '2026-06-11', '1d', ['user_id', 'model'], {}, budget));
       expect(served.length).toBeGreaterThan(4);
       expect(served.every((s) => s.status === 200 && s.code === null)).toBe(true);
@@ -217,7 +236,10 @@ describe('source-aurous-usage usage stream', () => {
   it('given 1h and 5m buckets when reading then every bucket of the range equals the ground truth', async () => {
     const hourly = await read(config({ start_date: '2026-06-10', end_date: '2026-06-17', bucket_width: '1h', group_by: ['status'] }), { mode: 'full_refresh' });
     expectExact(hourly.result, truth('2026-06-10', '2026-06-18', '1h', ['status']));
-    expect(hourly.served.filter((s) => s.status === 200 && !s.query.has('page_token') && span(s.query) > 3600).map((s) => span(s.query))).toEqual([DAY, 7 * DAY]);
+    expect(hourly.served.filter((s) => s.status === 200 && !s.query.has('page_token') && span(s.query) > 3600).map((s) => span(s.query))).toEqual([
+      DAY,
+      7 * DAY,
+    ]);
     const fine = await read(config({ start_date: '2026-06-10', end_date: '2026-06-10', bucket_width: '5m', group_by: [] }), { mode: 'full_refresh' });
     expectExact(fine.result, truth('2026-06-10', '2026-06-11', '5m', []));
     expect(records(fine.result.messages).every((r) => r.type === null && r.model === null)).toBe(true);
@@ -225,7 +247,8 @@ describe('source-aurous-usage usage stream', () => {
 
   it('given cut buckets re-read alone, token continuations and empty buckets when read with decode_threads 2 and 0 then the RECORD and STATE lines are byte for byte the same and equal the ground truth', async () => {
     // Some days of the range have no usage (the last ones, past the fake's data, and a few before): empty buckets, which the fake omits.
-    const cfg = (threads: number) => config({ start_date: '2026-09-10', end_date: '2026-10-05', group_by: ['user_id', 'model'], page_size: 10, decode_threads: threads });
+    const cfg = (threads: number) =>
+      config({ start_date: '2026-09-10', end_date: '2026-10-05', group_by: ['user_id', 'model'], page_size: 10, decode_threads: threads });
     const [onWorkers, onMain] = [await read(cfg(2)), await read(cfg(0))];
     const workers = (r: RunResult) => ofType(r.messages, 'LOG').filter((m) => /worker thread/.test(m.log.message as string)).length;
     expect([workers(onWorkers.result), workers(onMain.result)]).toEqual([1, 0]);
@@ -252,7 +275,12 @@ describe('source-aurous-usage usage stream', () => {
   });
 
   it('given filters when reading then each is sent (character_id once) and the output equals the filtered ground truth', async () => {
-    const filters = { status: ['succeeded', 'failed'], type: ['image', 'upscale'], user_id: ['usr_001', 'usr_002', 'usr_003', 'usr_004'], character_id: 'chr_001' };
+    const filters = {
+      status: ['succeeded', 'failed'],
+      type: ['image', 'upscale'],
+      user_id: ['usr_001', 'usr_002', 'usr_003', 'usr_004'],
+      character_id: 'chr_001',
+    };
     const { result, served } = await read(config({ ...filters, group_by: ['user_id', 'status'] }), { mode: 'full_refresh' });
     expectExact(result, truth('2026-06-01', '2026-07-31', '1d', ['user_id', 'status'], filters));
     const q = served[0]?.query;
@@ -301,11 +329,14 @@ describe('source-aurous-usage usage stream', () => {
     }
     const big = await read(config({ page_size: 101 }));
     expect(big.result.code).toBe(1);
-    expect(errors(big.result.messages)[0]?.trace.error).toMatchObject({ failure_type: 'config_error', message: expect.stringContaining('page_size must be between 1 and 100') });
+    expect(errors(big.result.messages)[0]?.trace.error).toMatchObject({
+      failure_type: 'config_error',
+      message: expect.stringContaining('page_size must be between 1 and 100'),
+    });
     expect(fake.requests.length).toBe(before);
   });
 
-  it('given an API that takes only the API reference\'s four group_by dimensions when reading and checking with group_by type,model then a config_error quotes the refusal after one request, with no record', async () => {
+  it("given an API that takes only the API reference's four group_by dimensions when reading and checking with group_by type,model then a config_error quotes the refusal after one request, with no record", async () => {
     const strict = new FakeAurous({ ...base, groupByDimensions: ['status', 'api_key_id', 'user_id', 'type'] });
     await strict.start();
     try {
@@ -316,7 +347,9 @@ describe('source-aurous-usage usage stream', () => {
       expect(statuses(result.messages, 'usage').at(-1)).toBe('INCOMPLETE');
       const [error] = errors(result.messages);
       expect(error?.trace.error.failure_type).toBe('config_error');
-      expect(error?.trace.error.message).toContain("Aurous refused group_by type,model: Invalid 'group_by' value 'model': one of status, api_key_id, user_id, type.");
+      expect(error?.trace.error.message).toContain(
+        "Aurous refused group_by type,model: Invalid 'group_by' value 'model': one of status, api_key_id, user_id, type.",
+      );
       expect(error?.trace.error.message).toContain('Set group_by to at most 2 dimensions');
       // Refused as a config mistake, not halved window after window.
       expect(served.map((s) => s.code)).toEqual(['invalid_parameter']);
@@ -332,14 +365,17 @@ describe('source-aurous-usage usage stream', () => {
     }
   });
 
-  it('given check and a read that pages, re-reads cut buckets and continues with tokens when the fake\'s request log is read then every request carried Aurous-Version 2026-05-15 and the key', async () => {
+  it("given check and a read that pages, re-reads cut buckets and continues with tokens when the fake's request log is read then every request carried Aurous-Version 2026-05-15 and the key", async () => {
     const logged = new FakeAurous(base);
     await logged.start();
     try {
       const check = await run(BINS.aurous, ['check', '--config', files({ 'c.json': config({ group_by: ['user_id', 'model'] }, logged) })['c.json'] as string]);
       outputs.push(check);
       expect(ofType(check.messages, 'CONNECTION_STATUS').map((m) => m.connectionStatus.status)).toEqual(['SUCCEEDED']);
-      const { result } = await read(config({ end_date: '2026-06-30', group_by: ['user_id', 'model'], page_size: 10 }, logged), { server: logged, mode: 'full_refresh' });
+      const { result } = await read(config({ end_date: '2026-06-30', group_by: ['user_id', 'model'], page_size: 10 }, logged), {
+        server: logged,
+        mode: 'full_refresh',
+      });
       expectExact(result, truth('2026-06-01', '2026-07-01', '1d', ['user_id', 'model'], {}, logged));
       const requests = logged.requests;
       expect(requests.filter((r) => r.query.has('page_token')).length).toBeGreaterThan(5);
@@ -378,7 +414,7 @@ describe('source-aurous-usage usage stream', () => {
     }
   });
 
-  it('given an API that serves buckets oldest first (the pagination page\'s reading) when reading then a system_error says buckets are not newest first, exit 1 and no record or state: never a silent gap', async () => {
+  it("given an API that serves buckets oldest first (the pagination page's reading) when reading then a system_error says buckets are not newest first, exit 1 and no record or state: never a silent gap", async () => {
     const ascending = new FakeAurous({ ...base, oldestFirst: true });
     await ascending.start();
     try {
@@ -428,7 +464,10 @@ describe('fake Aurous Labs /v1/usage over HTTP (the live behaviours the connecto
     expect((await get({ page_token: 'anything' }, { 'x-api-key': KEY })).body.object).toBe('usage.lifetime');
     expect((await get({ limit: '500' }, { 'x-api-key': KEY })).body.object).toBe('usage.lifetime');
     const malformed = await get(june, { ...HEADERS, 'aurous-version': 'latest' });
-    expect(malformed).toMatchObject({ status: 400, body: { error: { type: 'invalid_request', code: 'invalid_version', message: "Aurous-Version must be a date (YYYY-MM-DD), got 'latest'." } } });
+    expect(malformed).toMatchObject({
+      status: 400,
+      body: { error: { type: 'invalid_request', code: 'invalid_version', message: "Aurous-Version must be a date (YYYY-MM-DD), got 'latest'." } },
+    });
     const versioned = await get(june);
     expect(versioned.status).toBe(200);
     expect(versioned.body).toMatchObject({ object: 'list', has_more: false, next_page: null });
@@ -444,7 +483,9 @@ describe('fake Aurous Labs /v1/usage over HTTP (the live behaviours the connecto
     expect(three.headers.get('ratelimit-remaining')).not.toBeNull();
     const spelled = new URLSearchParams([...Object.entries(june), ['group_by', 'type'], ['group_by[]', 'model'], ['group_by', 'status']]);
     expect((await get(spelled)).body).toEqual(invalid("'group_by' accepts at most 2 dimensions."));
-    expect((await get({ ...june, group_by: 'project_id' })).body).toEqual(invalid("Invalid 'group_by' value 'project_id': one of status, api_key_id, user_id, type, model."));
+    expect((await get({ ...june, group_by: 'project_id' })).body).toEqual(
+      invalid("Invalid 'group_by' value 'project_id': one of status, api_key_id, user_id, type, model."),
+    );
     expect((await get({ ...june, group_by: 'type,type' })).body).toEqual(invalid("'group_by' lists a dimension twice."));
     expect((await get({ ...june, group_by: 'status,user_id' })).status).toBe(200);
   });
@@ -460,7 +501,7 @@ describe('fake Aurous Labs /v1/usage over HTTP (the live behaviours the connecto
     expect(page.body.has_more).toBe(true);
   });
 
-  it('given a page_token minted for one team when continued with another team\'s key then 400 invalid_page_token; with the minting team\'s key it continues', async () => {
+  it("given a page_token minted for one team when continued with another team's key then 400 invalid_page_token; with the minting team's key it continues", async () => {
     const OTHER = 'al_live_OTHER_TEAM_0000';
     const teams = new FakeAurous({ ...base, teamKeys: { [OTHER]: 'team_other' } });
     await teams.start();
@@ -469,7 +510,10 @@ describe('fake Aurous Labs /v1/usage over HTTP (the live behaviours the connecto
       expect(first.body.has_more).toBe(true);
       const token = { page_token: first.body.next_page as string };
       const other = await get(token, { ...HEADERS, 'x-api-key': OTHER }, teams);
-      expect(other).toMatchObject({ status: 400, body: { error: { type: 'invalid_request', code: 'invalid_page_token', message: 'page_token belongs to another team.' } } });
+      expect(other).toMatchObject({
+        status: 400,
+        body: { error: { type: 'invalid_request', code: 'invalid_page_token', message: 'page_token belongs to another team.' } },
+      });
       expect((await get(june, { ...HEADERS, 'x-api-key': OTHER }, teams)).status).toBe(200);
       expect((await get(token, HEADERS, teams)).status).toBe(200);
     } finally {
@@ -477,7 +521,7 @@ describe('fake Aurous Labs /v1/usage over HTTP (the live behaviours the connecto
     }
   });
 
-  it('given oldestFirst (the pagination page\'s order) when a reader walks every page then buckets ascend across pages and the ungrouped days are all served once', async () => {
+  it("given oldestFirst (the pagination page's order) when a reader walks every page then buckets ascend across pages and the ungrouped days are all served once", async () => {
     const ascending = new FakeAurous({ ...base, oldestFirst: true });
     await ascending.start();
     try {
@@ -496,10 +540,13 @@ describe('fake Aurous Labs /v1/usage over HTTP (the live behaviours the connecto
     }
   });
 
-  it('given a range longer than the width\'s cap when sent then 400 range_too_large names the cap', async () => {
+  it("given a range longer than the width's cap when sent then 400 range_too_large names the cap", async () => {
     const minutes = { start_time: '2026-06-01T00:00:00Z', bucket_width: '1m' };
     const tooLong = await get({ ...minutes, end_time: '2026-06-09T00:00:00Z' });
-    expect(tooLong).toMatchObject({ status: 400, body: { error: { type: 'invalid_request', code: 'range_too_large', message: 'The range holds 11520 buckets of 1m; at most 10080 per request.' } } });
+    expect(tooLong).toMatchObject({
+      status: 400,
+      body: { error: { type: 'invalid_request', code: 'range_too_large', message: 'The range holds 11520 buckets of 1m; at most 10080 per request.' } },
+    });
     expect((await get({ ...minutes, end_time: '2026-06-08T00:00:00Z' })).status).toBe(200);
     expect((await get({ start_time: '2025-06-01T00:00:00Z', end_time: '2026-06-03T00:00:00Z', bucket_width: '1d' })).body.error.code).toBe('range_too_large');
   });
@@ -564,4 +611,3 @@ describe('source-aurous-usage spec, check and discover', () => {
     }
   });
 });
-

@@ -32,7 +32,13 @@ beforeAll(async () => {
 });
 afterAll(() => fake.stop());
 
-const config = (extra: Record<string, unknown> = {}) => ({ admin_api_key: KEY, start_date: '2025-09-01', end_date: iso(END - DAY), base_url: fake.baseUrl, ...extra });
+const config = (extra: Record<string, unknown> = {}) => ({
+  admin_api_key: KEY,
+  start_date: '2025-09-01',
+  end_date: iso(END - DAY),
+  base_url: fake.baseUrl,
+  ...extra,
+});
 const expected = (from: number, to: number) => withoutIds(fake.org.expectedCosts(from, to, [...GROUPING]) as never);
 const stateOf = (m: Message) => m.state.stream.stream_state as { version: number; covered_from: number; cursor: number };
 const stateMessage = (s: Record<string, unknown>) => [{ type: 'STREAM', stream: { stream_descriptor: { name: 'costs' }, stream_state: s } }];
@@ -132,11 +138,19 @@ describe('moving start_date earlier backfills the gap in the same run', () => {
     const late = await readCosts(config({ start_date: '2025-12-01' }));
     const prior = lastStates(late.result.messages);
     const killedRun = await (async () => {
-      const f = files({ 'config.json': config({ max_window_days: 10, max_concurrent_requests: 1 }), 'catalog.json': catalog([{ name: 'costs' }]), 'state.json': prior });
-      return run(BINS.openai, ['read', '--config', f['config.json'] as string, '--catalog', f['catalog.json'] as string, '--state', f['state.json'] as string], {
-        killWhen: (m) => m.type === 'RECORD',
-        killWith: 'SIGKILL',
+      const f = files({
+        'config.json': config({ max_window_days: 10, max_concurrent_requests: 1 }),
+        'catalog.json': catalog([{ name: 'costs' }]),
+        'state.json': prior,
       });
+      return run(
+        BINS.openai,
+        ['read', '--config', f['config.json'] as string, '--catalog', f['catalog.json'] as string, '--state', f['state.json'] as string],
+        {
+          killWhen: (m) => m.type === 'RECORD',
+          killWith: 'SIGKILL',
+        },
+      );
     })();
     expect(killedRun.signal).toBe('SIGKILL');
     for (const m of states(killedRun.messages)) expect(stateOf(m).covered_from).toBe(day('2025-12-01'));
@@ -159,7 +173,12 @@ describe('moving start_date earlier backfills the gap in the same run', () => {
     expect(second.code, second.stderr).toBe(0);
     const costs = second.messages.filter((m) => m.type === 'RECORD' && m.stream === 'costs').map((m) => m.record as Record<string, unknown>);
     expect(withoutIds(costs)).toEqual(expected(FIRST, day('2025-12-01')));
-    expect(fake.requests.slice(before).filter((r) => r.path.endsWith('/costs')).map((r) => Number(r.query.get('start_time')))[0]).toBe(FIRST);
+    expect(
+      fake.requests
+        .slice(before)
+        .filter((r) => r.path.endsWith('/costs'))
+        .map((r) => Number(r.query.get('start_time')))[0],
+    ).toBe(FIRST);
     const bookmark = second.messages.filter((m) => m.type === 'STATE').at(-1)?.value.bookmarks.costs;
     expect(bookmark).toEqual({ version: 2, covered_from: FIRST, cursor: END });
   });
@@ -198,7 +217,11 @@ describe('a state file that exists but cannot be read is a config_error', () => 
   const cases: Array<[string, () => string, RegExp]> = [
     ['a --state path that does not exist', () => join(dir, 'no-such-state.json'), /Cannot read --state file '.*no-such-state\.json': it does not exist/],
     ['a --state path that is a directory', () => statePath('dir', (p) => mkdirSync(p)), /Cannot read --state file '.*': it is a directory/],
-    ['a --state file that is not UTF-8', () => statePath('latin1.json', (p) => writeFileSync(p, Buffer.from([0x5b, 0xff, 0xfe, 0x5d]))), /--state file '.*' is not valid UTF-8/],
+    [
+      'a --state file that is not UTF-8',
+      () => statePath('latin1.json', (p) => writeFileSync(p, Buffer.from([0x5b, 0xff, 0xfe, 0x5d]))),
+      /--state file '.*' is not valid UTF-8/,
+    ],
   ];
 
   it.each(cases)('given %s when reading then TRACE ERROR config_error, exit 1, and no record or STATE', async (_name, path, pattern) => {
@@ -237,10 +260,12 @@ describe('sync: a wrong start_date corrected later leaves no hole, and --reset r
   const sync = (cfg: string, db: string, more: string[] = []) => runCli(BINS.openai, ['sync', '--config', cfg, '--db', db, '--streams', 'costs', ...more]);
   const perDay = async (db: string) =>
     new Map(
-      (await query(db, `SELECT CAST("date" AS VARCHAR) AS d, CAST(sum(CAST(CAST(amount_value AS VARCHAR) AS DECIMAL(38,12))) AS VARCHAR) AS t FROM costs GROUP BY 1 ORDER BY 1`)).map((r) => [
-        String(r.d),
-        trimDecimal(String(r.t)),
-      ]),
+      (
+        await query(
+          db,
+          `SELECT CAST("date" AS VARCHAR) AS d, CAST(sum(CAST(CAST(amount_value AS VARCHAR) AS DECIMAL(38,12))) AS VARCHAR) AS t FROM costs GROUP BY 1 ORDER BY 1`,
+        )
+      ).map((r) => [String(r.d), trimDecimal(String(r.t))]),
     );
   const truth = (from: number, to: number) => {
     const out = new Map<string, string>();
@@ -250,7 +275,8 @@ describe('sync: a wrong start_date corrected later leaves no hole, and --reset r
     }
     return out;
   };
-  const stored = async (db: string) => JSON.parse(String((await query(db, "SELECT CAST(state AS VARCHAR) AS s FROM _connector_state WHERE stream = 'costs'"))[0]?.s)) as unknown;
+  const stored = async (db: string) =>
+    JSON.parse(String((await query(db, "SELECT CAST(state AS VARCHAR) AS s FROM _connector_state WHERE stream = 'costs'"))[0]?.s)) as unknown;
 
   it('given a first sync from a late start_date when start_date is corrected to three months earlier then the next sync reads the missing days and every day equals the truth', async () => {
     const db = join(dir, 'corrected.duckdb');
@@ -267,7 +293,9 @@ describe('sync: a wrong start_date corrected later leaves no hole, and --reset r
     const db = join(dir, 'reset.duckdb');
     const cfg = configFile({});
     expect((await sync(cfg, db)).code).toBe(0);
-    await query(db, `INSERT INTO costs (id, start_time, end_time, "date", amount_value) VALUES ('stray', ${FIRST}, ${FIRST + DAY}, DATE '2025-09-01', 999)`, { write: true });
+    await query(db, `INSERT INTO costs (id, start_time, end_time, "date", amount_value) VALUES ('stray', ${FIRST}, ${FIRST + DAY}, DATE '2025-09-01', 999)`, {
+      write: true,
+    });
     const incremental = await sync(cfg, db);
     expect(incremental.code).toBe(0);
     expect(Number((await query(db, "SELECT count(*) AS n FROM costs WHERE id = 'stray'"))[0]?.n)).toBe(1);

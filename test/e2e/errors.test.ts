@@ -51,7 +51,9 @@ const config = (p: Provider, extra: Record<string, unknown> = {}): Record<string
 
 /** The published config fields (spec.json), in order: what an unknown-field message must list. */
 function specFields(p: Provider, nested?: string): string[] {
-  const spec = JSON.parse(readFileSync(join(CONTRACTS[p], 'spec.json'), 'utf8')) as { connectionSpecification: { properties: Record<string, { properties?: Record<string, unknown> }> } };
+  const spec = JSON.parse(readFileSync(join(CONTRACTS[p], 'spec.json'), 'utf8')) as {
+    connectionSpecification: { properties: Record<string, { properties?: Record<string, unknown> }> };
+  };
   const props = spec.connectionSpecification.properties;
   return Object.keys(nested ? (props[nested]?.properties ?? {}) : props);
 }
@@ -116,7 +118,9 @@ async function closedPort(): Promise<number> {
   return port;
 }
 const retryWarnings = (r: RunResult): string[] =>
-  ofType(r.messages, 'LOG').filter((m) => m.log.level === 'WARN' && /; retry \d+ in \d+ ms/.test(m.log.message)).map((m) => m.log.message as string);
+  ofType(r.messages, 'LOG')
+    .filter((m) => m.log.level === 'WARN' && /; retry \d+ in \d+ ms/.test(m.log.message))
+    .map((m) => m.log.message as string);
 
 describe('a 404 that base_url explains', () => {
   it('given an OpenAI base_url without /v1 when checking, reading and syncing then each says base_url must end in /v1, showing the configured and the corrected URL, as a config_error', async () => {
@@ -124,7 +128,9 @@ describe('a 404 that base_url explains', () => {
     const cfg = config('openai', { base_url: base });
     const hint = `base_url must end in /v1: it is '${base}'; set it to '${base}/v1' (HTTP 404 from /organization/costs?`;
     const check = await checkFails('openai', cfg);
-    expect(check.message).toMatch(new RegExp(`^${escapeRegExp(hint)}start_time=\\d+&end_time=\\d+&limit=1&bucket_width=1d&group_by=project_id&group_by=line_item\\)$`));
+    expect(check.message).toMatch(
+      new RegExp(`^${escapeRegExp(hint)}start_time=\\d+&end_time=\\d+&limit=1&bucket_width=1d&group_by=project_id&group_by=line_item\\)$`),
+    );
     // The fake's own 404 for the path without /v1; a 404 is not retried.
     expect(check.requests.map((r) => r.path)).toEqual(['/organization/costs']);
     const read = await readFails('openai', cfg);
@@ -156,7 +162,15 @@ describe('a 404 that base_url explains', () => {
 
   it('given a right base_url when the server answers 404 then the error is that 404, without a base_url hint, and stays a system_error', async () => {
     const bodies: Record<Provider, string> = {
-      openai: JSON.stringify({ error: { message: 'Unknown request URL: GET /v1/organization/costs. Please check the URL for typos, or see the docs at https://platform.openai.com/docs/api-reference/.', type: 'invalid_request_error', param: null, code: 'unknown_url' } }),
+      openai: JSON.stringify({
+        error: {
+          message:
+            'Unknown request URL: GET /v1/organization/costs. Please check the URL for typos, or see the docs at https://platform.openai.com/docs/api-reference/.',
+          type: 'invalid_request_error',
+          param: null,
+          code: 'unknown_url',
+        },
+      }),
       anthropic: JSON.stringify({ type: 'error', error: { type: 'not_found_error', message: 'Not found' } }),
       aurous: JSON.stringify({ error: { type: 'invalid_request', code: 'not_found', message: 'Unknown path /v1/usage.' } }),
     };
@@ -196,7 +210,10 @@ describe('a server that cannot be reached', () => {
     const cfg = config('openai', { base_url: `http://localhost:${port}/v1`, max_retries: 3 });
     const read = await readFails('openai', cfg);
     expect(read.errors).toEqual([
-      { failureType: 'transient_error', message: `cannot connect to localhost:${port} (connection refused) after retries: check base_url and that the server is up` },
+      {
+        failureType: 'transient_error',
+        message: `cannot connect to localhost:${port} (connection refused) after retries: check base_url and that the server is up`,
+      },
     ]);
     expect(retryWarnings(read.result)).toHaveLength(3);
     const synced = await sync('openai', { ...cfg, max_retries: 1 });
@@ -208,7 +225,9 @@ describe('a server that cannot be reached', () => {
 
   it('given a host that does not resolve when checking then FAILED names the host as a DNS failure and says to check base_url, well within 15 s, exit 0', async () => {
     const check = await checkFails('anthropic', config('anthropic', { base_url: 'https://costs-api.invalid' }));
-    expect(check.message).toMatch(/^cannot resolve host costs-api\.invalid \(DNS lookup failed: (ENOTFOUND|EAI_AGAIN)\) after retries: check the host in base_url and the network$/);
+    expect(check.message).toMatch(
+      /^cannot resolve host costs-api\.invalid \(DNS lookup failed: (ENOTFOUND|EAI_AGAIN)\) after retries: check the host in base_url and the network$/,
+    );
     expect(retryWarnings(check.result).length).toBeLessThanOrEqual(2);
     expect(check.ms).toBeLessThan(15_000);
   });
@@ -235,8 +254,23 @@ describe('a refused key of the right kind', () => {
 
   it('given a right Admin key that the API answers 403 when checking then the message says the key lacks a permission, as a config_error on read', async () => {
     const cases = [
-      ['openai', JSON.stringify({ error: { message: 'You have insufficient permissions for this operation. Missing scopes: api.usage.read.', type: 'invalid_request_error', param: null, code: null } }), 'OpenAI refused the Admin key (sk-admin-...) for this endpoint: it lacks a permission; check the key at platform.openai.com/settings/organization/admin-keys (HTTP 403)'],
-      ['anthropic', JSON.stringify({ type: 'error', error: { type: 'permission_error', message: 'Your API key does not have permission to use the specified resource.' } }), 'Anthropic refused the Admin API key (sk-ant-admin...) for this endpoint: it lacks a permission; check the key at console.anthropic.com/settings/admin-keys (HTTP 403)'],
+      [
+        'openai',
+        JSON.stringify({
+          error: {
+            message: 'You have insufficient permissions for this operation. Missing scopes: api.usage.read.',
+            type: 'invalid_request_error',
+            param: null,
+            code: null,
+          },
+        }),
+        'OpenAI refused the Admin key (sk-admin-...) for this endpoint: it lacks a permission; check the key at platform.openai.com/settings/organization/admin-keys (HTTP 403)',
+      ],
+      [
+        'anthropic',
+        JSON.stringify({ type: 'error', error: { type: 'permission_error', message: 'Your API key does not have permission to use the specified resource.' } }),
+        'Anthropic refused the Admin API key (sk-ant-admin...) for this endpoint: it lacks a permission; check the key at console.anthropic.com/settings/admin-keys (HTTP 403)',
+      ],
     ] as const;
     for (const [p, body, message] of cases) {
       fakes[p].fault({ fault: { kind: 'status', status: 403, body }, times: 2 });
@@ -252,7 +286,9 @@ describe('a refused key of the right kind', () => {
   it('given a key of neither known shape (a proxy token, an Anthropic OAuth token) when checking then it reaches the API and its 401 says which key is needed', async () => {
     const openai = await checkFails('openai', config('openai', { admin_api_key: 'proxy-token-7a6b5c4d3e2f' }));
     expect(openai.requests).toHaveLength(1);
-    expect(openai.message).toBe('OpenAI refused the key: an OpenAI Admin key (sk-admin-...) from an organization Owner is needed, not a project key (HTTP 401)');
+    expect(openai.message).toBe(
+      'OpenAI refused the key: an OpenAI Admin key (sk-admin-...) from an organization Owner is needed, not a project key (HTTP 401)',
+    );
     const anthropic = await checkFails('anthropic', config('anthropic', { admin_api_key: 'sk-ant-oat01-e2e-oauth-token-5e4d3c2b1a' }));
     expect(anthropic.requests).toHaveLength(1);
     expect(anthropic.message).toBe(

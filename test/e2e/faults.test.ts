@@ -38,7 +38,8 @@ const baseConfig = () => ({
   max_retries: 3,
   request_timeout_seconds: 1,
 });
-const truth = (groupBy: Array<'project_id' | 'line_item'> = ['project_id', 'line_item']) => withoutIds(fake.org.expectedCosts(day('2025-09-01'), day('2025-10-31'), groupBy) as never);
+const truth = (groupBy: Array<'project_id' | 'line_item'> = ['project_id', 'line_item']) =>
+  withoutIds(fake.org.expectedCosts(day('2025-09-01'), day('2025-10-31'), groupBy) as never);
 
 async function cli(args: string[], env: Record<string, string> = {}, opts: Parameters<typeof run>[2] = {}): Promise<RunResult> {
   const r = await run(BINS.openai, args, { env, ...opts });
@@ -46,8 +47,15 @@ async function cli(args: string[], env: Record<string, string> = {}, opts: Param
   return r;
 }
 
-async function read(cfg: Record<string, unknown> = baseConfig(), extra: { state?: unknown; mode?: 'incremental' | 'full_refresh'; env?: Record<string, string>; opts?: Parameters<typeof run>[2] } = {}) {
-  const f = files({ 'c.json': cfg, 'cat.json': catalog([{ name: 'costs', mode: extra.mode ?? 'incremental' }]), ...(extra.state ? { 's.json': extra.state } : {}) });
+async function read(
+  cfg: Record<string, unknown> = baseConfig(),
+  extra: { state?: unknown; mode?: 'incremental' | 'full_refresh'; env?: Record<string, string>; opts?: Parameters<typeof run>[2] } = {},
+) {
+  const f = files({
+    'c.json': cfg,
+    'cat.json': catalog([{ name: 'costs', mode: extra.mode ?? 'incremental' }]),
+    ...(extra.state ? { 's.json': extra.state } : {}),
+  });
   const args = ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string, ...(f['s.json'] ? ['--state', f['s.json']] : [])];
   const before = fake.requests.length;
   const result = await cli(args, extra.env ?? {}, extra.opts ?? {});
@@ -55,7 +63,13 @@ async function read(cfg: Record<string, unknown> = baseConfig(), extra: { state?
 }
 
 function expectExact(result: RunResult, expected = truth()): void {
-  expect(result.code, result.stdout.split('\n').filter((l) => l.includes('"ERROR"')).join('\n')).toBe(0);
+  expect(
+    result.code,
+    result.stdout
+      .split('\n')
+      .filter((l) => l.includes('"ERROR"'))
+      .join('\n'),
+  ).toBe(0);
   assertProtocol(result, { streams: ['costs'], schemas: { costs: schema } });
   expect(withoutIds(records(result.messages))).toEqual(expected);
 }
@@ -104,7 +118,9 @@ describe('transient faults are retried and the output stays exact', () => {
     const { result } = await read();
     expect(expectLoudFailure(result, 'transient_error')).toMatch(/HTTP 500/);
     // The first window (20 days) is complete and checkpointed; nothing of the failed one is emitted.
-    expect(withoutIds(records(result.messages))).toEqual(withoutIds(fake.org.expectedCosts(day('2025-09-01'), day('2025-09-21'), ['project_id', 'line_item']) as never));
+    expect(withoutIds(records(result.messages))).toEqual(
+      withoutIds(fake.org.expectedCosts(day('2025-09-01'), day('2025-09-21'), ['project_id', 'line_item']) as never),
+    );
     expect(states(result.messages).map((m) => m.state.stream.stream_state.cursor)).toEqual([day('2025-09-21')]);
   });
 });
@@ -118,7 +134,9 @@ describe('x-should-retry overrides the status', () => {
     fake.fault({ fault: shouldRetryFault(503, false), after: 1 });
     const { result, requests } = await read(serial());
     const message = expectLoudFailure(result, 'transient_error');
-    expect(message).toMatch(/^HTTP 503 from \/organization\/costs\?start_time=1758412800&.*: \{"error":\{"message":"The server could not complete the request \(HTTP 503\)\.",/);
+    expect(message).toMatch(
+      /^HTTP 503 from \/organization\/costs\?start_time=1758412800&.*: \{"error":\{"message":"The server could not complete the request \(HTTP 503\)\.",/,
+    );
     expect(message).not.toContain('after retries');
     expect(windowRequests(requests, '2025-09-21')).toHaveLength(1);
     expect(states(result.messages).map((m) => m.state.stream.stream_state.cursor)).toEqual([day('2025-09-21')]);
@@ -167,11 +185,12 @@ describe('odd but valid responses are read exactly', () => {
         kind: 'transform',
         fn: (b) => {
           const body = b as { data: Array<{ results: Array<Record<string, unknown>> }> };
-          for (const bucket of body.data) for (const r of bucket.results) {
-            delete r.quantity;
-            delete r.quantity_unit;
-            r.amount = null;
-          }
+          for (const bucket of body.data)
+            for (const r of bucket.results) {
+              delete r.quantity;
+              delete r.quantity_unit;
+              r.amount = null;
+            }
           return body;
         },
       },
@@ -251,32 +270,41 @@ describe.each(DECODING)('responses that do not match are a system_error naming e
 });
 
 describe('crash and resume', () => {
-  it.each([1, 2, 3])('given a SIGKILL after STATE %i when resumed from the last printed STATE then the union equals a clean run and nothing before cursor - lookback is fetched again', async (k) => {
-    const clean = (await read()).result;
-    expect(clean.code).toBe(0);
-    const crashed = await read(baseConfig(), { opts: { killWhen: (_m, all) => ofType(all, 'STATE').length >= k, killWith: 'SIGKILL' } });
-    expect(crashed.result.signal).toBe('SIGKILL');
-    const state = lastStates(crashed.result.messages);
-    const cursor = (state[0] as { stream: { stream_state: { cursor: number } } }).stream.stream_state.cursor;
-    const resumed = await read(baseConfig(), { state });
-    expect(resumed.result.code).toBe(0);
-    assertProtocol(resumed.result, { streams: ['costs'], schemas: { costs: schema } });
-    const union = new Map<unknown, unknown>();
-    for (const r of [...records(crashed.result.messages), ...records(resumed.result.messages)]) union.set(r.id, r);
-    expect(withoutIds([...union.values()] as Array<Record<string, unknown>>)).toEqual(withoutIds(records(clean.messages)));
-    const starts = resumed.requests.map((r) => Number(r.query.get('start_time')));
-    expect(Math.min(...starts)).toBe(cursor - 3 * DAY);
-  });
+  it.each([1, 2, 3])(
+    'given a SIGKILL after STATE %i when resumed from the last printed STATE then the union equals a clean run and nothing before cursor - lookback is fetched again',
+    async (k) => {
+      const clean = (await read()).result;
+      expect(clean.code).toBe(0);
+      const crashed = await read(baseConfig(), { opts: { killWhen: (_m, all) => ofType(all, 'STATE').length >= k, killWith: 'SIGKILL' } });
+      expect(crashed.result.signal).toBe('SIGKILL');
+      const state = lastStates(crashed.result.messages);
+      const cursor = (state[0] as { stream: { stream_state: { cursor: number } } }).stream.stream_state.cursor;
+      const resumed = await read(baseConfig(), { state });
+      expect(resumed.result.code).toBe(0);
+      assertProtocol(resumed.result, { streams: ['costs'], schemas: { costs: schema } });
+      const union = new Map<unknown, unknown>();
+      for (const r of [...records(crashed.result.messages), ...records(resumed.result.messages)]) union.set(r.id, r);
+      expect(withoutIds([...union.values()] as Array<Record<string, unknown>>)).toEqual(withoutIds(records(clean.messages)));
+      const starts = resumed.requests.map((r) => Number(r.query.get('start_time')));
+      expect(Math.min(...starts)).toBe(cursor - 3 * DAY);
+    },
+  );
 
-  it.each(['SIGTERM', 'SIGINT'] as const)('given %s during a read when it arrives then output is flushed, the stream is INCOMPLETE and the exit is non-zero', async (sig) => {
-    fake.latencyMs = 300;
-    const { result } = await read({ ...baseConfig(), max_window_days: 5, max_concurrent_requests: 1 }, { opts: { killWhen: (m) => m.type === 'STATE', killWith: sig } });
-    expect(result.code).toBe(1);
-    assertProtocol(result, { streams: ['costs'], expectComplete: false });
-    expect(statuses(result.messages, 'costs').at(-1)).toBe('INCOMPLETE');
-    expect(errors(result.messages).at(-1)?.trace.error.failure_type).toBe('transient_error');
-    expect(result.lines.at(-1)).toContain('"ERROR"');
-  });
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'given %s during a read when it arrives then output is flushed, the stream is INCOMPLETE and the exit is non-zero',
+    async (sig) => {
+      fake.latencyMs = 300;
+      const { result } = await read(
+        { ...baseConfig(), max_window_days: 5, max_concurrent_requests: 1 },
+        { opts: { killWhen: (m) => m.type === 'STATE', killWith: sig } },
+      );
+      expect(result.code).toBe(1);
+      assertProtocol(result, { streams: ['costs'], expectComplete: false });
+      expect(statuses(result.messages, 'costs').at(-1)).toBe('INCOMPLETE');
+      expect(errors(result.messages).at(-1)?.trace.error.failure_type).toBe('transient_error');
+      expect(result.lines.at(-1)).toContain('"ERROR"');
+    },
+  );
 });
 
 describe('bad input gives one actionable config_error line and a non-zero exit', () => {
@@ -289,8 +317,16 @@ describe('bad input gives one actionable config_error line and a non-zero exit',
     ['an impossible start_date', { admin_api_key: SENTINEL, start_date: '2025-02-30' }, /start_date is not a real date/],
     ['a start_date after end_date', { admin_api_key: SENTINEL, start_date: '2025-03-01', end_date: '2025-02-01' }, /start_date .* is after end_date/],
     ['lookback_days out of range', { admin_api_key: SENTINEL, start_date: '2025-01-01', lookback_days: 90 }, /lookback_days must be between 0 and 31/],
-    ['an unknown group_by dimension', { admin_api_key: SENTINEL, start_date: '2025-01-01', group_by: { costs: ['model'] } }, /group_by.costs accepts only project_id, line_item, api_key_id/],
-    ['http:// on a non-loopback host', { admin_api_key: SENTINEL, start_date: '2025-01-01', base_url: 'http://api.openai.com/v1' }, /base_url must be an https:\/\/ URL/],
+    [
+      'an unknown group_by dimension',
+      { admin_api_key: SENTINEL, start_date: '2025-01-01', group_by: { costs: ['model'] } },
+      /group_by.costs accepts only project_id, line_item, api_key_id/,
+    ],
+    [
+      'http:// on a non-loopback host',
+      { admin_api_key: SENTINEL, start_date: '2025-01-01', base_url: 'http://api.openai.com/v1' },
+      /base_url must be an https:\/\/ URL/,
+    ],
   ];
 
   function expectConfigError(result: RunResult, pattern: RegExp): void {
@@ -316,7 +352,10 @@ describe('bad input gives one actionable config_error line and a non-zero exit',
 
   it('given a config file that does not exist when reading then config_error names the path', async () => {
     const f = files({ 'cat.json': catalog([{ name: 'costs' }]) });
-    expectConfigError(await cli(['read', '--config', '/nonexistent/config.json', '--catalog', f['cat.json'] as string]), /Cannot read --config file '\/nonexistent\/config.json'/);
+    expectConfigError(
+      await cli(['read', '--config', '/nonexistent/config.json', '--catalog', f['cat.json'] as string]),
+      /Cannot read --config file '\/nonexistent\/config.json'/,
+    );
   });
 
   const catalogCases: Array<[string, unknown, RegExp]> = [
@@ -335,16 +374,31 @@ describe('bad input gives one actionable config_error line and a non-zero exit',
   });
 
   it('given an unknown stream with sync_mode INVALID (the CAT failure probe) when reading then a TRACE ERROR and non-zero exit', async () => {
-    const f = files({ 'c.json': baseConfig(), 'cat.json': { streams: [{ stream: { name: '__AIRBYTE__stream_that_does_not_exist' }, sync_mode: 'INVALID', destination_sync_mode: 'INVALID' }] } });
+    const f = files({
+      'c.json': baseConfig(),
+      'cat.json': { streams: [{ stream: { name: '__AIRBYTE__stream_that_does_not_exist' }, sync_mode: 'INVALID', destination_sync_mode: 'INVALID' }] },
+    });
     expectConfigError(await cli(['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]), /sync_mode/);
   });
 
   const stateCases: Array<[string, unknown, RegExp]> = [
     ['a state that is not JSON', '[{"type":', /State file is not valid JSON/],
-    ['a state of the wrong shape', [{ type: 'STREAM', stream: { stream_descriptor: { name: 'costs' }, stream_state: { version: 1, cursor: 'soon' } } }], /State for stream 'costs' is invalid at 'cursor'/],
+    [
+      'a state of the wrong shape',
+      [{ type: 'STREAM', stream: { stream_descriptor: { name: 'costs' }, stream_state: { version: 1, cursor: 'soon' } } }],
+      /State for stream 'costs' is invalid at 'cursor'/,
+    ],
     ['a LEGACY state', { data: { costs: { cursor: 1 } } }, /not a per-stream state/],
-    ['a state for another connector\'s stream', [{ type: 'STREAM', stream: { stream_descriptor: { name: 'cost_report' }, stream_state: { version: 1, cursor: 1 } } }], /stream 'cost_report', which this connector does not have/],
-    ['a state from a newer version', [{ type: 'STREAM', stream: { stream_descriptor: { name: 'costs' }, stream_state: { version: 9, cursor: 1 } } }], /newer than this connector understands/],
+    [
+      "a state for another connector's stream",
+      [{ type: 'STREAM', stream: { stream_descriptor: { name: 'cost_report' }, stream_state: { version: 1, cursor: 1 } } }],
+      /stream 'cost_report', which this connector does not have/,
+    ],
+    [
+      'a state from a newer version',
+      [{ type: 'STREAM', stream: { stream_descriptor: { name: 'costs' }, stream_state: { version: 9, cursor: 1 } } }],
+      /newer than this connector understands/,
+    ],
   ];
   it.each(stateCases)('given %s when reading then config_error', async (_n, state, pattern) => {
     const f = files({ 'c.json': baseConfig(), 'cat.json': catalog([{ name: 'costs' }]), 's.json': state });
@@ -363,7 +417,11 @@ describe('bad input gives one actionable config_error line and a non-zero exit',
 
 describe('secrets', () => {
   it('given a 401 whose body echoes the key, at debug level, when reading and checking then the key appears nowhere', async () => {
-    const echo = { kind: 'status' as const, status: 401, body: JSON.stringify({ error: { message: `Incorrect API key provided: ${SENTINEL}`, type: 'invalid_request_error' } }) };
+    const echo = {
+      kind: 'status' as const,
+      status: 401,
+      body: JSON.stringify({ error: { message: `Incorrect API key provided: ${SENTINEL}`, type: 'invalid_request_error' } }),
+    };
     fake.fault({ fault: echo, times: 100 });
     const { result } = await read(baseConfig(), { env: { LOG_LEVEL: 'debug' } });
     expectLoudFailure(result, 'config_error');
@@ -375,14 +433,27 @@ describe('secrets', () => {
   });
 
   it('given a 401 whose body echoes the key, at debug level, when syncing in Singer mode and into DuckDB then the key appears nowhere', async () => {
-    const echo = { kind: 'status' as const, status: 401, body: JSON.stringify({ error: { message: `Incorrect API key provided: ${SENTINEL}`, type: 'invalid_request_error' } }) };
+    const echo = {
+      kind: 'status' as const,
+      status: 401,
+      body: JSON.stringify({ error: { message: `Incorrect API key provided: ${SENTINEL}`, type: 'invalid_request_error' } }),
+    };
     fake.fault({ fault: echo, times: 100 });
     const f = files({ 'c.json': baseConfig() });
     const singer = await cli(['--config', f['c.json'] as string, '--debug']);
     expect(singer.code).toBe(1);
     expect(singer.stderr).toMatch(/^ERROR costs: .*\(config_error\)$/m);
     expect(singer.stderr).toMatch(/^DEBUG /m);
-    const sync = await cli(['sync', '--config', f['c.json'] as string, '--db', join(dirname(f['c.json'] as string), 'costs.duckdb'), '--streams', 'costs', '--debug']);
+    const sync = await cli([
+      'sync',
+      '--config',
+      f['c.json'] as string,
+      '--db',
+      join(dirname(f['c.json'] as string), 'costs.duckdb'),
+      '--streams',
+      'costs',
+      '--debug',
+    ]);
     expect(sync.code).toBe(1);
     expect(sync.stderr).toMatch(/^costs: FAILED, /m);
     expect(sync.stderr).toMatch(/^debug: /m);

@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BINS, CONTRACTS, ROOT, catalog, errors, files, lastStates, ofType, records, run, states, statuses } from '../support/cli.js';
 import { assertProtocol, withoutIds } from '../support/invariants.js';
-import { API_KEY_ID_FLOOR, API_KEY_ID_FLOOR_MESSAGE, COSTS_GROUP_BY_REFUSED, DAY, FakeOpenAi, INVALID_TOKEN_MESSAGE, type FakeOpenAiOptions } from '../fake/openai.js';
+import {
+  API_KEY_ID_FLOOR,
+  API_KEY_ID_FLOOR_MESSAGE,
+  COSTS_GROUP_BY_REFUSED,
+  DAY,
+  FakeOpenAi,
+  INVALID_TOKEN_MESSAGE,
+  type FakeOpenAiOptions,
+} from '../fake/openai.js';
 import { query, runCli } from '../support/warehouse.js';
 
 const KEY = 'sk-admin-e2e-costs-5f1d2c3b4a';
@@ -43,7 +51,11 @@ const config = (extra: Record<string, unknown> = {}) => ({
 
 async function readCosts(cfg: Record<string, unknown>, opts: { mode?: 'incremental' | 'full_refresh'; state?: unknown; server?: FakeOpenAi } = {}) {
   const server = opts.server ?? fake;
-  const f = files({ 'config.json': { ...cfg, base_url: server.baseUrl }, 'catalog.json': catalog([{ name: 'costs', mode: opts.mode ?? 'incremental' }]), ...(opts.state ? { 'state.json': opts.state } : {}) });
+  const f = files({
+    'config.json': { ...cfg, base_url: server.baseUrl },
+    'catalog.json': catalog([{ name: 'costs', mode: opts.mode ?? 'incremental' }]),
+    ...(opts.state ? { 'state.json': opts.state } : {}),
+  });
   const args = ['read', '--config', f['config.json'] as string, '--catalog', f['catalog.json'] as string];
   if (f['state.json']) args.push('--state', f['state.json']);
   const before = server.requests.length;
@@ -102,7 +114,9 @@ describe('source-openai-costs costs stream', () => {
     const { result, requests } = await readCosts(config({ start_date: '2025-09-01', end_date: '2025-09-18', max_window_days: 9 }), { mode: 'full_refresh' });
     expect(result.code).toBe(0);
     assertProtocol(result, { streams: ['costs'], schemas: { costs: schema } });
-    expect(withoutIds(records(result.messages))).toEqual(withoutIds(fake.org.expectedCosts(day('2025-09-01'), day('2025-09-19'), ['project_id', 'line_item']) as never));
+    expect(withoutIds(records(result.messages))).toEqual(
+      withoutIds(fake.org.expectedCosts(day('2025-09-01'), day('2025-09-19'), ['project_id', 'line_item']) as never),
+    );
     expect(requests.every((r) => !r.query.has('page'))).toBe(true);
     expect(requests).toHaveLength(2);
   });
@@ -111,7 +125,10 @@ describe('source-openai-costs costs stream', () => {
     const truncating = new FakeOpenAi({ firstDay: FIRST, days: DAYS, projects: 4, lineItems: 5, adminKey: KEY, truncateAt: 7 });
     await truncating.start();
     try {
-      const f = files({ 'c.json': { ...config(), base_url: truncating.baseUrl, group_by: { costs: [] } }, 'cat.json': catalog([{ name: 'costs', mode: 'full_refresh' }]) });
+      const f = files({
+        'c.json': { ...config(), base_url: truncating.baseUrl, group_by: { costs: [] } },
+        'cat.json': catalog([{ name: 'costs', mode: 'full_refresh' }]),
+      });
       const result = await run(BINS.openai, ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]);
       expect(result.code).toBe(0);
       assertProtocol(result, { streams: ['costs'], schemas: { costs: schema } });
@@ -136,7 +153,9 @@ describe('source-openai-costs costs stream', () => {
       const result = await run(BINS.openai, ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]);
       expect(result.code).toBe(0);
       assertProtocol(result, { streams: ['costs'], schemas: { costs: schema } });
-      expect(withoutIds(records(result.messages))).toEqual(withoutIds(truncating.org.expectedCosts(day('2025-09-01'), day('2025-12-30'), ['project_id', 'line_item']) as never));
+      expect(withoutIds(records(result.messages))).toEqual(
+        withoutIds(truncating.org.expectedCosts(day('2025-09-01'), day('2025-12-30'), ['project_id', 'line_item']) as never),
+      );
       expect(truncating.requests.some((r) => r.query.has('page'))).toBe(false);
     } finally {
       await truncating.stop();
@@ -145,21 +164,35 @@ describe('source-openai-costs costs stream', () => {
 
   it('given decode workers and decode_threads 0 when reading the same streams then records and states are the same apart from timestamps, and equal to the ground truth', async () => {
     const read = async (extra: Record<string, unknown>) => {
-      const cat = catalog([{ name: 'costs', mode: 'incremental' }, { name: 'usage_completions', mode: 'incremental' }, { name: 'projects', mode: 'full_refresh' }]);
+      const cat = catalog([
+        { name: 'costs', mode: 'incremental' },
+        { name: 'usage_completions', mode: 'incremental' },
+        { name: 'projects', mode: 'full_refresh' },
+      ]);
       const f = files({ 'config.json': config({ max_window_days: 10, max_concurrent_requests: 3, ...extra }), 'catalog.json': cat });
       const result = await run(BINS.openai, ['read', '--config', f['config.json'] as string, '--catalog', f['catalog.json'] as string]);
       expect(result.code).toBe(0);
       assertProtocol(result, { streams: ['costs', 'usage_completions', 'projects'] });
       // Log lines and statuses interleave across concurrent streams; each stream's records and states keep their order.
-      const perStream = (name: string) => result.messages.filter((m) => (m.type === 'RECORD' && m.record.stream === name) || (m.type === 'STATE' && m.state.stream.stream_descriptor.name === name));
-      const decoding = ofType(result.messages, 'LOG').filter((m) => /worker thread/.test(m.log.message as string)).map((m) => m.log.message as string);
-      return [decoding, ...['costs', 'usage_completions', 'projects'].map((name) => JSON.stringify(perStream(name)).replace(/"(emitted_at|synced_at)":\d+/g, '"$1":0'))];
+      const perStream = (name: string) =>
+        result.messages.filter(
+          (m) => (m.type === 'RECORD' && m.record.stream === name) || (m.type === 'STATE' && m.state.stream.stream_descriptor.name === name),
+        );
+      const decoding = ofType(result.messages, 'LOG')
+        .filter((m) => /worker thread/.test(m.log.message as string))
+        .map((m) => m.log.message as string);
+      return [
+        decoding,
+        ...['costs', 'usage_completions', 'projects'].map((name) => JSON.stringify(perStream(name)).replace(/"(emitted_at|synced_at)":\d+/g, '"$1":0')),
+      ];
     };
     const [[onWorkers, ...workers], [onMain, ...mainThread]] = [await read({ decode_threads: 2 }), await read({ decode_threads: 0 })];
     expect(onWorkers).toEqual(['receiving and decoding responses on up to 2 worker thread(s)']);
     expect(onMain).toEqual([]);
     expect(workers).toEqual(mainThread);
-    const costs = (JSON.parse(workers[0] as string) as Array<{ type: string; record?: { data: Record<string, unknown> } }>).flatMap((m) => (m.record ? [m.record.data] : []));
+    const costs = (JSON.parse(workers[0] as string) as Array<{ type: string; record?: { data: Record<string, unknown> } }>).flatMap((m) =>
+      m.record ? [m.record.data] : [],
+    );
     const expected = fake.org.expectedCosts(day('2025-09-01'), day('2025-12-30'), ['project_id', 'line_item']);
     expect(withoutIds(costs)).toEqual(withoutIds(expected as unknown as Array<Record<string, unknown>>));
   });
@@ -173,9 +206,13 @@ describe('source-openai-costs costs stream', () => {
     const second = await readCosts(config({ max_window_days: 30, lookback_days: 3 }), { state: lastStates(first.result.messages) });
     expect(second.result.code).toBe(0);
     assertProtocol(second.result, { streams: ['costs'], schemas: { costs: schema } });
-    expect(withoutIds(records(second.result.messages))).toEqual(withoutIds(fake.org.expectedCosts(day('2025-12-27'), day('2025-12-30'), ['project_id', 'line_item']) as never));
+    expect(withoutIds(records(second.result.messages))).toEqual(
+      withoutIds(fake.org.expectedCosts(day('2025-12-27'), day('2025-12-30'), ['project_id', 'line_item']) as never),
+    );
     expect(second.requests.map((r) => r.query.get('start_time'))).toEqual([String(day('2025-12-27'))]);
-    expect(states(second.result.messages).map((m) => m.state.stream.stream_state)).toEqual([{ version: 2, covered_from: day('2025-09-01'), cursor: day('2025-12-30') }]);
+    expect(states(second.result.messages).map((m) => m.state.stream.stream_state)).toEqual([
+      { version: 2, covered_from: day('2025-09-01'), cursor: day('2025-12-30') },
+    ]);
   });
 
   it('given no end_date when reading up to now then today is emitted but the cursor stops at the start of today', async () => {
@@ -183,7 +220,10 @@ describe('source-openai-costs costs stream', () => {
     const live = new FakeOpenAi({ firstDay: today - 9 * DAY, days: 10, projects: 2, lineItems: 3, adminKey: KEY, emptyEvery: 0 });
     await live.start();
     try {
-      const f = files({ 'c.json': { admin_api_key: KEY, start_date: new Date((today - 9 * DAY) * 1000).toISOString().slice(0, 10), base_url: live.baseUrl, max_window_days: 5 }, 'cat.json': catalog([{ name: 'costs' }]) });
+      const f = files({
+        'c.json': { admin_api_key: KEY, start_date: new Date((today - 9 * DAY) * 1000).toISOString().slice(0, 10), base_url: live.baseUrl, max_window_days: 5 },
+        'cat.json': catalog([{ name: 'costs' }]),
+      });
       const result = await run(BINS.openai, ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]);
       expect(result.code).toBe(0);
       assertProtocol(result, { streams: ['costs'], schemas: { costs: schema } });
@@ -228,7 +268,9 @@ describe('source-openai-costs costs stream', () => {
       const { result } = await readCosts(config({ lookback_days: 0 }), { state });
       expect(result.code).toBe(0);
       assertProtocol(result, { streams: ['costs'], schemas: { costs: schema } });
-      expect(withoutIds(records(result.messages))).toEqual(withoutIds(fake.org.expectedCosts(day('2025-09-01'), day('2025-12-30'), ['project_id', 'line_item']) as never));
+      expect(withoutIds(records(result.messages))).toEqual(
+        withoutIds(fake.org.expectedCosts(day('2025-09-01'), day('2025-12-30'), ['project_id', 'line_item']) as never),
+      );
       expect(states(result.messages).at(-1)?.state.stream.stream_state).toEqual({ version: 2, covered_from: day('2025-09-01'), cursor: day('2025-12-30') });
     }
   });
@@ -239,7 +281,9 @@ describe('source-openai-costs costs stream', () => {
     expect(requests[0]?.query.getAll('project_ids')).toEqual(['proj_002']);
     const rows = records(result.messages);
     expect(new Set(rows.map((r) => r.project_id))).toEqual(new Set(['proj_002']));
-    expect(withoutIds(rows)).toEqual(withoutIds(fake.org.expectedCosts(day('2025-09-01'), day('2025-12-30'), ['project_id', 'line_item'], { projectIds: ['proj_002'] }) as never));
+    expect(withoutIds(rows)).toEqual(
+      withoutIds(fake.org.expectedCosts(day('2025-09-01'), day('2025-12-30'), ['project_id', 'line_item'], { projectIds: ['proj_002'] }) as never),
+    );
   });
 
   it('given a wrong Admin key when reading then TRACE ERROR config_error says it is wrong or revoked, the stream is INCOMPLETE and the exit is non-zero', async () => {
@@ -305,14 +349,18 @@ describe('group_by api_key_id on costs: the spec allows it, the live API refuses
 
   it('given the floor switch and a state whose lookback reaches before 2025-12-06 when reading then config_error and no STATE; from a state past the floor the read is exact', async () => {
     await withFake({ apiKeyIdGrouping: 'floor' }, async (floor) => {
-      const stateAt = (iso: string) => [{ type: 'STREAM', stream: { stream_descriptor: { name: 'costs' }, stream_state: { version: 2, covered_from: day('2025-09-01'), cursor: day(iso) } } }];
+      const stateAt = (iso: string) => [
+        { type: 'STREAM', stream: { stream_descriptor: { name: 'costs' }, stream_state: { version: 2, covered_from: day('2025-09-01'), cursor: day(iso) } } },
+      ];
       const early = await readCosts(config({ lookback_days: 3, ...byKey }), { server: floor, state: stateAt('2025-12-08') });
       expect(expectFailure(early.result, 'config_error')).toBe(refusal('[2025-12-05T00:00:00Z, 2025-12-30T00:00:00Z)', API_KEY_ID_FLOOR_MESSAGE));
       expect(states(early.result.messages)).toHaveLength(0);
       const late = await readCosts(config({ lookback_days: 3, ...byKey }), { server: floor, state: stateAt('2025-12-09') });
       expect(late.result.code).toBe(0);
       assertProtocol(late.result, { streams: ['costs'], schemas: { costs: schema } });
-      expect(withoutIds(records(late.result.messages))).toEqual(withoutIds(floor.org.expectedCosts(API_KEY_ID_FLOOR, day('2025-12-30'), ['project_id', 'api_key_id']) as never));
+      expect(withoutIds(records(late.result.messages))).toEqual(
+        withoutIds(floor.org.expectedCosts(API_KEY_ID_FLOOR, day('2025-12-30'), ['project_id', 'api_key_id']) as never),
+      );
       expect(states(late.result.messages).map((m) => m.state.stream.stream_state.cursor)).toEqual([day('2025-12-30')]);
     });
   });
@@ -380,7 +428,9 @@ describe('fake OpenAI costs API, as reported live', () => {
     return { status: res.status, body: await res.json() };
   };
   const start = day('2025-09-01');
-  const openAiError = (message: string, param: string | null, code: string | null = null) => ({ error: { message, type: 'invalid_request_error', param, code } });
+  const openAiError = (message: string, param: string | null, code: string | null = null) => ({
+    error: { message, type: 'invalid_request_error', param, code },
+  });
 
   it('given limit outside 1-180 when asking for costs then 400 "Invalid limit provided: 366. Limit must be less than or equal to 180." (rejected, not clamped)', async () => {
     expect(await get('/organization/costs', `start_time=${start}&limit=366`)).toEqual({
@@ -398,7 +448,10 @@ describe('fake OpenAI costs API, as reported live', () => {
       status: 400,
       body: openAiError("Invalid value for 'group_by': 'model'. Supported values are: 'project_id', 'line_item'.", 'group_by'),
     });
-    expect(await get('/organization/costs', `start_time=${start}&group_by=api_key_id`)).toEqual({ status: 400, body: openAiError(COSTS_GROUP_BY_REFUSED, 'group_by') });
+    expect(await get('/organization/costs', `start_time=${start}&group_by=api_key_id`)).toEqual({
+      status: 400,
+      body: openAiError(COSTS_GROUP_BY_REFUSED, 'group_by'),
+    });
   });
 
   it('given a next_page used with changed parameters, or any next_page of a grouped query, when asking then 400 "The page token is invalid, have you modified the query parameters?"', async () => {
@@ -409,16 +462,45 @@ describe('fake OpenAI costs API, as reported live', () => {
     expect(await get('/organization/costs', `start_time=${start}&end_time=${start + 31 * DAY}&limit=7&page=${token}`)).toEqual(invalid);
     expect((await get('/organization/costs', `start_time=${start}&end_time=${start + 30 * DAY}&limit=7&page=${token}`)).status).toBe(200);
     const grouped = await get('/organization/costs', `start_time=${start}&end_time=${start + 30 * DAY}&limit=7&group_by=project_id`);
-    expect(await get('/organization/costs', `start_time=${start}&end_time=${start + 30 * DAY}&limit=7&group_by=project_id&page=${grouped.body.next_page}`)).toEqual(invalid);
+    expect(
+      await get('/organization/costs', `start_time=${start}&end_time=${start + 30 * DAY}&limit=7&group_by=project_id&page=${grouped.body.next_page}`),
+    ).toEqual(invalid);
   });
 
   it('given the legacy usage endpoints when asked with an API key then dashboard/billing answers 403 (session key only) and /v1/usage 404; a read of every stream never calls them', async () => {
-    expect(await fetch(`${fake.url}/v1/dashboard/billing/usage?start_date=2025-09-01&end_date=2025-09-30`, { headers: { authorization: `Bearer ${KEY}` } }).then(async (r) => ({ status: r.status, body: await r.json() }))).toEqual({
+    expect(
+      await fetch(`${fake.url}/v1/dashboard/billing/usage?start_date=2025-09-01&end_date=2025-09-30`, { headers: { authorization: `Bearer ${KEY}` } }).then(
+        async (r) => ({ status: r.status, body: await r.json() }),
+      ),
+    ).toEqual({
       status: 403,
-      body: { error: { message: 'Your request to GET /v1/dashboard/billing/usage must be made with a session key (that is, it can only be made from the browser). You made it with the following key type: secret.', type: 'server_error', param: null, code: null } },
+      body: {
+        error: {
+          message:
+            'Your request to GET /v1/dashboard/billing/usage must be made with a session key (that is, it can only be made from the browser). You made it with the following key type: secret.',
+          type: 'server_error',
+          param: null,
+          code: null,
+        },
+      },
     });
     expect((await fetch(`${fake.url}/v1/usage?date=2025-09-01`, { headers: { authorization: `Bearer ${KEY}` } })).status).toBe(404);
-    const all = ['costs', 'usage_completions', 'usage_embeddings', 'usage_moderations', 'usage_images', 'usage_audio_speeches', 'usage_audio_transcriptions', 'usage_vector_stores', 'usage_code_interpreter_sessions', 'usage_file_search_calls', 'usage_web_search_calls', 'projects', 'users', 'project_api_keys'];
+    const all = [
+      'costs',
+      'usage_completions',
+      'usage_embeddings',
+      'usage_moderations',
+      'usage_images',
+      'usage_audio_speeches',
+      'usage_audio_transcriptions',
+      'usage_vector_stores',
+      'usage_code_interpreter_sessions',
+      'usage_file_search_calls',
+      'usage_web_search_calls',
+      'projects',
+      'users',
+      'project_api_keys',
+    ];
     const f = files({ 'c.json': config({ start_date: '2025-12-01' }), 'cat.json': catalog(all.map((name) => ({ name, mode: 'full_refresh' as const }))) });
     const before = fake.requests.length;
     const result = await run(BINS.openai, ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]);

@@ -23,7 +23,8 @@ const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
 type Row = Record<string, unknown>;
 const USAGE = USAGE_ENDPOINTS.map((e) => e.stream);
 const ENTITIES = ['projects', 'users', 'project_api_keys'];
-const schemaOf = (s: string): Record<string, unknown> => JSON.parse(readFileSync(join(CONTRACTS.openai, `schemas/${s}.json`), 'utf8')) as Record<string, unknown>;
+const schemaOf = (s: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(join(CONTRACTS.openai, `schemas/${s}.json`), 'utf8')) as Record<string, unknown>;
 const SCHEMAS = Object.fromEntries([...USAGE, ...ENTITIES].map((s) => [s, schemaOf(s)]));
 const schemasFor = (streams: readonly string[]) => Object.fromEntries(streams.map((s) => [s, SCHEMAS[s] as Record<string, unknown>]));
 /** Every dimension of the endpoint: the default grouping. */
@@ -38,7 +39,13 @@ beforeAll(async () => {
 });
 afterAll(() => fake.stop());
 
-const config = (extra: Record<string, unknown> = {}) => ({ admin_api_key: KEY, start_date: '2025-09-01', end_date: '2025-12-29', base_url: fake.baseUrl, ...extra });
+const config = (extra: Record<string, unknown> = {}) => ({
+  admin_api_key: KEY,
+  start_date: '2025-09-01',
+  end_date: '2025-12-29',
+  base_url: fake.baseUrl,
+  ...extra,
+});
 
 async function read(
   server: FakeOpenAi,
@@ -164,7 +171,13 @@ describe('source-openai-costs usage streams', () => {
     expectUsageExact(first.result.messages, fake, USAGE, day('2025-12-15'), day('2025-12-22'), '1h');
     for (const s of USAGE) {
       // 168 hours in windows of at most 2 days (48 buckets): 4 requests.
-      const ends = expectWindows(first.requests.filter((r) => r.path === pathOf(s)), '1h', day('2025-12-15'), day('2025-12-22'), 48);
+      const ends = expectWindows(
+        first.requests.filter((r) => r.path === pathOf(s)),
+        '1h',
+        day('2025-12-15'),
+        day('2025-12-22'),
+        48,
+      );
       expect(ends).toHaveLength(4);
       expect(cursors(first.result.messages, s)).toEqual(ends);
     }
@@ -187,7 +200,13 @@ describe('source-openai-costs usage streams', () => {
     assertProtocol(first.result, { streams: USAGE, schemas: schemasFor(USAGE) });
     expectUsageExact(first.result.messages, fake, USAGE, day('2025-12-19'), day('2025-12-22'), '1m');
     for (const s of USAGE) {
-      const ends = expectWindows(first.requests.filter((r) => r.path === pathOf(s)), '1m', day('2025-12-19'), day('2025-12-22'), 1440);
+      const ends = expectWindows(
+        first.requests.filter((r) => r.path === pathOf(s)),
+        '1m',
+        day('2025-12-19'),
+        day('2025-12-22'),
+        1440,
+      );
       expect(ends).toEqual([day('2025-12-20'), day('2025-12-21'), day('2025-12-22')]);
       expect(cursors(first.result.messages, s)).toEqual(ends);
     }
@@ -205,12 +224,16 @@ describe('source-openai-costs usage streams', () => {
   });
 
   it('given 1h and 1m widths without max_window_days when reading then each request asks for the per-width maximum of buckets (168, 1440)', async () => {
-    const hours = await read(fake, config({ start_date: '2025-12-01', end_date: '2025-12-10', bucket_width: '1h' }), ['usage_completions'], { mode: 'full_refresh' });
+    const hours = await read(fake, config({ start_date: '2025-12-01', end_date: '2025-12-10', bucket_width: '1h' }), ['usage_completions'], {
+      mode: 'full_refresh',
+    });
     expect(hours.result.code).toBe(0);
     expect(expectWindows(hours.requests, '1h', day('2025-12-01'), day('2025-12-11'), 168)).toHaveLength(2);
     expect(hours.requests.map((r) => Number(r.query.get('limit'))).sort((a, b) => a - b)).toEqual([72, 168]);
     expectUsageExact(hours.result.messages, fake, ['usage_completions'], day('2025-12-01'), day('2025-12-11'), '1h');
-    const minutes = await read(fake, config({ start_date: '2025-12-01', end_date: '2025-12-02', bucket_width: '1m' }), ['usage_moderations'], { mode: 'full_refresh' });
+    const minutes = await read(fake, config({ start_date: '2025-12-01', end_date: '2025-12-02', bucket_width: '1m' }), ['usage_moderations'], {
+      mode: 'full_refresh',
+    });
     expect(minutes.result.code).toBe(0);
     expect(expectWindows(minutes.requests, '1m', day('2025-12-01'), day('2025-12-03'), 1440)).toHaveLength(2);
     expectUsageExact(minutes.result.messages, fake, ['usage_moderations'], day('2025-12-01'), day('2025-12-03'), '1m');
@@ -220,7 +243,12 @@ describe('source-openai-costs usage streams', () => {
     const truncating = new FakeOpenAi({ firstDay: FIRST, days: DAYS, projects: 3, lineItems: 4, adminKey: KEY, emptyEvery: 9, truncateAt: 5 });
     await truncating.start();
     try {
-      const { result, requests } = await read(truncating, { ...config(), base_url: truncating.baseUrl, group_by: { usage_embeddings: [] } }, ['usage_embeddings'], { mode: 'full_refresh' });
+      const { result, requests } = await read(
+        truncating,
+        { ...config(), base_url: truncating.baseUrl, group_by: { usage_embeddings: [] } },
+        ['usage_embeddings'],
+        { mode: 'full_refresh' },
+      );
       expect(result.code).toBe(0);
       assertProtocol(result, { streams: ['usage_embeddings'], schemas: schemasFor(['usage_embeddings']) });
       const expected = truncating.org.expectedUsage('usage_embeddings', day('2025-09-01'), day('2025-12-30'), '1d', []);
@@ -260,10 +288,13 @@ describe('source-openai-costs usage streams', () => {
     }
     const [start, end] = [day('2025-12-01'), day('2025-12-30')];
     const filters = { project_ids: ['proj_002'], models: ['gpt-4o-2024-08-06', 'o3-2025-04-16'] };
-    const exp = (s: string, g: readonly string[], f: Record<string, string[]>) => withoutIds(fake.org.expectedUsage(s, start, end, '1d', g, f) as unknown as Row[]);
+    const exp = (s: string, g: readonly string[], f: Record<string, string[]>) =>
+      withoutIds(fake.org.expectedUsage(s, start, end, '1d', g, f) as unknown as Row[]);
     expect(withoutIds(records(result.messages, 'usage_completions'))).toEqual(exp('usage_completions', ['model', 'batch'], filters));
     expect(withoutIds(records(result.messages, 'usage_vector_stores'))).toEqual(exp('usage_vector_stores', [], { project_ids: ['proj_002'] }));
-    expect(withoutIds(records(result.messages, 'usage_file_search_calls'))).toEqual(exp('usage_file_search_calls', ALL_DIMS.usage_file_search_calls ?? [], { project_ids: ['proj_002'] }));
+    expect(withoutIds(records(result.messages, 'usage_file_search_calls'))).toEqual(
+      exp('usage_file_search_calls', ALL_DIMS.usage_file_search_calls ?? [], { project_ids: ['proj_002'] }),
+    );
     expect(records(result.messages, 'usage_completions').every((r) => r.project_id === null && r.user_id === null)).toBe(true);
   });
 
@@ -319,7 +350,11 @@ describe('fake OpenAI usage API (validated per the OpenAPI excerpt)', () => {
     expect(fileSearch.body.error.message).toContain("'project_id', 'user_id', 'api_key_id', 'vector_store_id'");
     expect((await get('/organization/usage/completions', 'limit=3')).status).toBe(400);
     expect((await get('/organization/usage/completions', `start_time=${start}&bucket_width=1w`)).status).toBe(400);
-    for (const [width, max] of [['1d', 31], ['1h', 168], ['1m', 1440]] as const) {
+    for (const [width, max] of [
+      ['1d', 31],
+      ['1h', 168],
+      ['1m', 1440],
+    ] as const) {
       expect((await get('/organization/usage/embeddings', `start_time=${start}&bucket_width=${width}&limit=${max}`)).status).toBe(200);
       const over = await get('/organization/usage/embeddings', `start_time=${start}&bucket_width=${width}&limit=${max + 1}`);
       expect(over.status).toBe(400);
@@ -356,7 +391,11 @@ describe('usage declarations against the OpenAPI excerpt', () => {
     paths: Record<string, { get: { parameters: OpenApiParam[] } }>;
     components: { schemas: Record<string, { properties: Record<string, OpenApiProp>; required: string[] }> };
   };
-  const pascal = (s: string): string => s.split('_').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
+  const pascal = (s: string): string =>
+    s
+      .split('_')
+      .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+      .join('');
   const FILTERS = ['project_ids', 'user_ids', 'api_key_ids', 'models'];
 
   it('given every usage path of the spec when compared then the connector declares exactly its path, result object, group_by values and types, integer metrics, filters and limits', () => {
@@ -378,12 +417,25 @@ describe('usage declarations against the OpenAPI excerpt', () => {
         const types = (props[d]?.anyOf ?? []).map((a) => a.type).filter((t) => t !== 'null');
         expect(types, `${endpoint}.${d}`).toEqual([decl.dimensionTypes?.[d] ?? 'string']);
       }
-      const integers = Object.entries(props).filter(([, p]) => p.type === 'integer').map(([k]) => k);
+      const integers = Object.entries(props)
+        .filter(([, p]) => p.type === 'integer')
+        .map(([k]) => k);
       expect(decl.metrics.map((m) => m.name).sort()).toEqual(integers.sort());
       expect(decl.metrics.every((m) => m.type === 'integer' && !m.from)).toBe(true);
       // Required metrics are required (a result without one is malformed); the others stay nullable.
-      expect(decl.metrics.filter((m) => m.required).map((m) => m.name).sort(), `${endpoint} required`).toEqual((result?.required ?? []).filter((r) => r !== 'object').sort());
-      expect([...decl.filters].sort()).toEqual(params.map((p) => p.name).filter((n) => FILTERS.includes(n)).sort());
+      expect(
+        decl.metrics
+          .filter((m) => m.required)
+          .map((m) => m.name)
+          .sort(),
+        `${endpoint} required`,
+      ).toEqual((result?.required ?? []).filter((r) => r !== 'object').sort());
+      expect([...decl.filters].sort()).toEqual(
+        params
+          .map((p) => p.name)
+          .filter((n) => FILTERS.includes(n))
+          .sort(),
+      );
       const limit = params.find((p) => p.name === 'limit')?.description ?? '';
       for (const w of ['1d', '1h', '1m'] as const) {
         const m = new RegExp(`bucket_width=${w}\`: default: (\\d+), max: (\\d+)`).exec(limit);
@@ -402,7 +454,12 @@ describe('usage declarations against the OpenAPI excerpt', () => {
       const props = result?.properties ?? {};
       expect(ep.object).toBe(props.object?.enum?.[0]);
       expect([...ep.dims]).toEqual(params.find((p) => p.name === 'group_by')?.schema.items?.enum);
-      expect([...ep.metrics].sort()).toEqual(Object.entries(props).filter(([, p]) => p.type === 'integer').map(([k]) => k).sort());
+      expect([...ep.metrics].sort()).toEqual(
+        Object.entries(props)
+          .filter(([, p]) => p.type === 'integer')
+          .map(([k]) => k)
+          .sort(),
+      );
       expect([...ep.required].sort()).toEqual((result?.required ?? []).filter((r) => r !== 'object').sort());
       const filters = params.filter((p) => !['start_time', 'end_time', 'bucket_width', 'group_by', 'limit', 'page'].includes(p.name));
       expect(Object.keys(ep.filters).sort()).toEqual(filters.map((p) => p.name).sort());
@@ -417,7 +474,14 @@ describe('usage declarations against the OpenAPI excerpt', () => {
 
 // ---- entity streams -------------------------------------------------------------
 
-const projectRecord = (p: ProjectObject): Row => ({ id: p.id, object: p.object, name: p.name, created_at: p.created_at, archived_at: p.archived_at, status: p.status });
+const projectRecord = (p: ProjectObject): Row => ({
+  id: p.id,
+  object: p.object,
+  name: p.name,
+  created_at: p.created_at,
+  archived_at: p.archived_at,
+  status: p.status,
+});
 const userRecord = (u: UserObject): Row => ({ id: u.id, object: u.object, email: u.email, name: u.name, role: u.role, added_at: u.added_at });
 const keyRecord = (k: KeyObject, projectId: string): Row => {
   const who = k.owner.user ?? k.owner.service_account;
@@ -437,7 +501,10 @@ const keyRecord = (k: KeyObject, projectId: string): Row => {
   };
 };
 const expectedKeys = (server: FakeOpenAi, projectIds?: readonly string[]): Row[] =>
-  server.org.projectsList().filter((p) => !projectIds || projectIds.includes(p.id)).flatMap((p) => (server.org.apiKeys(p.id) ?? []).map((k) => keyRecord(k, p.id)));
+  server.org
+    .projectsList()
+    .filter((p) => !projectIds || projectIds.includes(p.id))
+    .flatMap((p) => (server.org.apiKeys(p.id) ?? []).map((k) => keyRecord(k, p.id)));
 const keyValues = (server: FakeOpenAi): string[] => expectedKeys(server).map((k) => server.org.apiKeyValue(k.id as string) as string);
 
 describe('source-openai-costs entity streams', () => {
@@ -466,7 +533,18 @@ describe('source-openai-costs entity streams', () => {
   });
 
   it('given a server that pages lists smaller than asked and sends full key values when reading project_api_keys then every key is read page by page and no full key value is emitted', async () => {
-    const leaky = new FakeOpenAi({ firstDay: FIRST, days: 10, projects: 3, lineItems: 2, adminKey: KEY, extraProjects: 5, users: 9, idleKeysPerProject: 6, listPageCap: 4, leakKeyValues: true });
+    const leaky = new FakeOpenAi({
+      firstDay: FIRST,
+      days: 10,
+      projects: 3,
+      lineItems: 2,
+      adminKey: KEY,
+      extraProjects: 5,
+      users: 9,
+      idleKeysPerProject: 6,
+      listPageCap: 4,
+      leakKeyValues: true,
+    });
     await leaky.start();
     try {
       const { result, requests } = await read(leaky, { ...config(), base_url: leaky.baseUrl }, ['project_api_keys', 'users']);
@@ -494,7 +572,17 @@ describe('source-openai-costs entity streams', () => {
 
   /** A small org whose project proj_002 is deleted right after the project list (see FakeOpenAiOptions.deletedProjects). */
   async function withDeletedProject<T>(extra: Partial<ConstructorParameters<typeof FakeOpenAi>[0]>, body: (server: FakeOpenAi) => Promise<T>): Promise<T> {
-    const server = new FakeOpenAi({ firstDay: FIRST, days: 10, projects: 3, lineItems: 2, adminKey: KEY, extraProjects: 2, users: 3, deletedProjects: { ids: ['proj_002'] }, ...extra });
+    const server = new FakeOpenAi({
+      firstDay: FIRST,
+      days: 10,
+      projects: 3,
+      lineItems: 2,
+      adminKey: KEY,
+      extraProjects: 2,
+      users: 3,
+      deletedProjects: { ids: ['proj_002'] },
+      ...extra,
+    });
     await server.start();
     try {
       return await body(server);
@@ -509,7 +597,10 @@ describe('source-openai-costs entity streams', () => {
       const { result, requests } = await read(server, { ...config(), base_url: server.baseUrl }, ['project_api_keys']);
       expect(result.code).toBe(0);
       assertProtocol(result, { streams: ['project_api_keys'], schemas: schemasFor(ENTITIES) });
-      const others = server.org.projectsList().map((p) => p.id).filter((id) => id !== 'proj_002');
+      const others = server.org
+        .projectsList()
+        .map((p) => p.id)
+        .filter((id) => id !== 'proj_002');
       expect(sortById(records(result.messages, 'project_api_keys'))).toEqual(sortById(expectedKeys(server, others)));
       expect(keysOf(requests, 'proj_002')).toHaveLength(1);
       expect(errors(result.messages)).toEqual([]);
@@ -523,18 +614,30 @@ describe('source-openai-costs entity streams', () => {
       assertProtocol(result, { streams: ['project_api_keys'], expectComplete: false });
       const [error] = errors(result.messages);
       expect(error?.trace.error.failure_type).toBe('system_error');
-      expect(error?.trace.error.message).toMatch(/^HTTP 404 from \/organization\/projects\/proj_002\/api_keys\?limit=100&after=\w+: .*No project found with id 'proj_002'/);
+      expect(error?.trace.error.message).toMatch(
+        /^HTTP 404 from \/organization\/projects\/proj_002\/api_keys\?limit=100&after=\w+: .*No project found with id 'proj_002'/,
+      );
       expect(keysOf(requests, 'proj_002')).toHaveLength(2);
     });
   });
 
   it('given a 404 on the project list itself when reading project_api_keys then it is not ignored: the stream fails as system_error after one request', async () => {
     await withDeletedProject({ deletedProjects: { ids: [] } }, async (server) => {
-      server.fault({ path: '/organization/projects', fault: { kind: 'status', status: 404, body: JSON.stringify({ error: { message: 'Not found', type: 'invalid_request_error', param: null, code: null } }) } });
+      server.fault({
+        path: '/organization/projects',
+        fault: {
+          kind: 'status',
+          status: 404,
+          body: JSON.stringify({ error: { message: 'Not found', type: 'invalid_request_error', param: null, code: null } }),
+        },
+      });
       const { result, requests } = await read(server, { ...config(), base_url: server.baseUrl }, ['project_api_keys']);
       expect(result.code).not.toBe(0);
       assertProtocol(result, { streams: ['project_api_keys'], expectComplete: false });
-      expect(errors(result.messages)[0]?.trace.error).toMatchObject({ failure_type: 'system_error', message: expect.stringMatching(/^HTTP 404 from \/organization\/projects\?/) });
+      expect(errors(result.messages)[0]?.trace.error).toMatchObject({
+        failure_type: 'system_error',
+        message: expect.stringMatching(/^HTTP 404 from \/organization\/projects\?/),
+      });
       expect(requests).toHaveLength(1);
     });
   });
@@ -559,7 +662,10 @@ describe('source-openai-costs discover', () => {
     expect(result.code).toBe(0);
     const streams = ofType(result.messages, 'CATALOG')[0]?.catalog.streams as Array<Record<string, unknown>>;
     for (const s of USAGE) {
-      expect(streams.find((x) => x.name === s), s).toMatchObject({
+      expect(
+        streams.find((x) => x.name === s),
+        s,
+      ).toMatchObject({
         supported_sync_modes: ['full_refresh', 'incremental'],
         source_defined_cursor: true,
         default_cursor_field: ['start_time'],

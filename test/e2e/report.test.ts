@@ -65,7 +65,16 @@ describe('report', () => {
     const context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1100, height: 900 },
     });
     try {
@@ -80,7 +89,10 @@ describe('report', () => {
       await page.goto(pathToFileURL(out).href);
       await expect(page.title()).resolves.toBe('AI spend report');
 
-      const money = async (id: string) => ({ text: (await page.locator(`#${id}`).textContent())?.trim(), exact: await page.locator(`#${id}`).getAttribute('data-exact') });
+      const money = async (id: string) => ({
+        text: (await page.locator(`#${id}`).textContent())?.trim(),
+        exact: await page.locator(`#${id}`).getAttribute('data-exact'),
+      });
       expect(await money('total-period')).toEqual({ text: usdFromNanos(period), exact: nanosToDecimal(period) });
       expect(await money('total-mtd')).toEqual({ text: usdFromNanos(mtd), exact: nanosToDecimal(mtd) });
       expect(await money('total-prev-same')).toEqual({ text: usdFromNanos(prevSame), exact: nanosToDecimal(prevSame) });
@@ -96,7 +108,10 @@ describe('report', () => {
       expect(box?.width).toBeGreaterThan(600);
       expect(box?.height).toBeGreaterThan(150);
       // Project names come from the projects table.
-      const names = fake.org.projectsList().slice(0, 5).map((p) => p.name);
+      const names = fake.org
+        .projectsList()
+        .slice(0, 5)
+        .map((p) => p.name);
       const legend = await page.locator('#chart-projects + ul.legend').textContent();
       for (const n of names) expect(legend).toContain(n);
 
@@ -108,7 +123,8 @@ describe('report', () => {
       expect(dayTotals.at(-1)).toEqual(['2025-09-20', nanosToDecimal(truth(FIRST, FIRST + DAY))]);
       // Top projects: the largest project's total, exactly.
       const byProject = new Map<string | null, bigint>();
-      for (let d = FIRST; d < END; d += DAY) for (const c of fake.org.costsOn(d)) byProject.set(c.project_id, (byProject.get(c.project_id) ?? 0n) + BigInt(c.nanos));
+      for (let d = FIRST; d < END; d += DAY)
+        for (const c of fake.org.costsOn(d)) byProject.set(c.project_id, (byProject.get(c.project_id) ?? 0n) + BigInt(c.nanos));
       const [topId, topNanos] = [...byProject].sort((a, b) => (a[1] < b[1] ? 1 : -1))[0] as [string | null, bigint];
       const topName = fake.org.projectsList().find((p) => p.id === topId)?.name;
       const firstRow = page.locator('#top-projects tbody tr').first();
@@ -164,7 +180,7 @@ describe('report', () => {
     expect(r.stderr).toContain('has no spend rows yet');
     const missing = await runCli(BINS.openai, ['report', '--db', join(dir, 'nope.duckdb'), '--out', out]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain("does not exist; run sync first");
+    expect(missing.stderr).toContain('does not exist; run sync first');
     expect(existsSync(join(dir, 'nope.duckdb'))).toBe(false);
   });
 });

@@ -27,7 +27,10 @@ afterEach(() => {
 afterAll(() => fake.stop());
 
 async function read(target: FakeOpenAi, extra: Record<string, unknown> = {}) {
-  const f = files({ 'c.json': { admin_api_key: KEY, base_url: target.baseUrl, ...YEAR, ...extra }, 'cat.json': catalog([{ name: 'costs', mode: 'full_refresh' }]) });
+  const f = files({
+    'c.json': { admin_api_key: KEY, base_url: target.baseUrl, ...YEAR, ...extra },
+    'cat.json': catalog([{ name: 'costs', mode: 'full_refresh' }]),
+  });
   const before = target.requests.length;
   const t0 = Date.now();
   const result = await run(BINS.openai, ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]);

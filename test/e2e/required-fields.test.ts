@@ -21,7 +21,15 @@ type Row = Record<string, unknown>;
 /** Rows without id, with sorted keys, in a canonical order: exact comparison whatever the key order. */
 function canon(rows: ReadonlyArray<Row>): Row[] {
   const sortKeys = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(sortKeys) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Row)[k])])) : v;
+    Array.isArray(v)
+      ? v.map(sortKeys)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sortKeys((v as Row)[k])]),
+          )
+        : v;
   return rows.map(({ id: _id, ...rest }) => sortKeys(rest) as Row).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
 }
 
@@ -72,24 +80,39 @@ describe('OpenAI: a required field missing is a system_error naming endpoint, wi
     ["a bucket keyed `result` (the name in OpenAI's reference) instead of `results`", { kind: 'bucket_key_result' }, 'costs', /: at data\[0\]\.results: /],
     ['a page without has_more', { kind: 'no_has_more' }, 'costs', /: at has_more: /],
     ['a page without next_page', { kind: 'no_next_page' }, 'costs', /: at next_page: /],
-    ['a completions result without output_tokens', { kind: 'no_required_metric', metric: 'output_tokens' }, 'usage_completions', /, bucket 2025-\S+, results\[0\]: at output_tokens: /],
+    [
+      'a completions result without output_tokens',
+      { kind: 'no_required_metric', metric: 'output_tokens' },
+      'usage_completions',
+      /, bucket 2025-\S+, results\[0\]: at output_tokens: /,
+    ],
   ];
 
   it.each(cases)('given %s when reading then system_error, exit 1, no records of that window', async (_name, malformation, stream, jsonPath) => {
-    await serve(new FakeOpenAi({ firstDay: FIRST, days: 60, projects: 3, lineItems: 4, adminKey: KEY, malformed: { ...malformation, from: FROM } }), async (fake) => {
-      const config = { admin_api_key: KEY, start_date: '2025-09-01', end_date: '2025-10-30', base_url: fake.baseUrl, max_window_days: 20 };
-      const onWorkers = await readFailing(BINS.openai, stream, config);
-      const onMain = await readFailing(BINS.openai, stream, { ...config, decode_threads: 0 });
-      expect(onWorkers.message).toBe(onMain.message);
-      const before =
-        stream === 'costs'
-          ? fake.org.expectedCosts(FIRST, FROM, ['project_id', 'line_item'])
-          : fake.org.expectedUsage(stream, FIRST, FROM, '1d', usageEndpoint(stream).dims);
-      const path = stream === 'costs' ? '/organization/costs' : '/organization/usage/completions';
-      for (const failed of [onWorkers, onMain]) {
-        expectNamed(failed, { stream, path, window: '[2025-09-21T00:00:00Z, 2025-10-11T00:00:00Z)', jsonPath, before: before as unknown as Row[], cursor: FROM });
-      }
-    });
+    await serve(
+      new FakeOpenAi({ firstDay: FIRST, days: 60, projects: 3, lineItems: 4, adminKey: KEY, malformed: { ...malformation, from: FROM } }),
+      async (fake) => {
+        const config = { admin_api_key: KEY, start_date: '2025-09-01', end_date: '2025-10-30', base_url: fake.baseUrl, max_window_days: 20 };
+        const onWorkers = await readFailing(BINS.openai, stream, config);
+        const onMain = await readFailing(BINS.openai, stream, { ...config, decode_threads: 0 });
+        expect(onWorkers.message).toBe(onMain.message);
+        const before =
+          stream === 'costs'
+            ? fake.org.expectedCosts(FIRST, FROM, ['project_id', 'line_item'])
+            : fake.org.expectedUsage(stream, FIRST, FROM, '1d', usageEndpoint(stream).dims);
+        const path = stream === 'costs' ? '/organization/costs' : '/organization/usage/completions';
+        for (const failed of [onWorkers, onMain]) {
+          expectNamed(failed, {
+            stream,
+            path,
+            window: '[2025-09-21T00:00:00Z, 2025-10-11T00:00:00Z)',
+            jsonPath,
+            before: before as unknown as Row[],
+            cursor: FROM,
+          });
+        }
+      },
+    );
   });
 });
 
@@ -106,23 +129,26 @@ describe('Anthropic: a required field of the report envelope missing is a system
     ['a page without has_more', 'no_has_more', /: at has_more: /],
     ['a page without next_page', 'no_next_page', /: at next_page: /],
   ];
-  it.each(cases)('given cost_report with %s when reading on decode workers and on the main thread then the same system_error, exit 1, no records of that window', async (_name, kind, jsonPath) => {
-    await serve(new FakeAnthropic({ ...options, malformed: { kind, from: FROM } }), async (fake) => {
-      const onWorkers = await readFailing(BINS.anthropic, 'cost_report', config(fake));
-      const onMain = await readFailing(BINS.anthropic, 'cost_report', { ...config(fake), decode_threads: 0 });
-      expect(onWorkers.message).toBe(onMain.message);
-      for (const failed of [onWorkers, onMain]) {
-        expectNamed(failed, {
-          stream: 'cost_report',
-          path: '/v1/organizations/cost_report',
-          window: '[2025-09-30T00:00:00Z, 2025-10-31T00:00:00Z)',
-          jsonPath,
-          before: fake.org.expectedCostReport(FIRST, FROM) as unknown as Row[],
-          cursor: FROM,
-        });
-      }
-    });
-  });
+  it.each(cases)(
+    'given cost_report with %s when reading on decode workers and on the main thread then the same system_error, exit 1, no records of that window',
+    async (_name, kind, jsonPath) => {
+      await serve(new FakeAnthropic({ ...options, malformed: { kind, from: FROM } }), async (fake) => {
+        const onWorkers = await readFailing(BINS.anthropic, 'cost_report', config(fake));
+        const onMain = await readFailing(BINS.anthropic, 'cost_report', { ...config(fake), decode_threads: 0 });
+        expect(onWorkers.message).toBe(onMain.message);
+        for (const failed of [onWorkers, onMain]) {
+          expectNamed(failed, {
+            stream: 'cost_report',
+            path: '/v1/organizations/cost_report',
+            window: '[2025-09-30T00:00:00Z, 2025-10-31T00:00:00Z)',
+            jsonPath,
+            before: fake.org.expectedCostReport(FIRST, FROM) as unknown as Row[],
+            cursor: FROM,
+          });
+        }
+      });
+    },
+  );
 
   it('given usage_claude_code pages without has_more from 2025-09-03 when reading then system_error naming that day and has_more, exit 1, the days before exact', async () => {
     const from = day('2025-09-03');

@@ -31,7 +31,15 @@ const config = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-type Catalog = { streams: Array<{ tap_stream_id: string; stream: string; schema: Record<string, any>; key_properties: string[]; metadata: Array<{ breadcrumb: string[]; metadata: Record<string, unknown> }> }> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Catalog = {
+  streams: Array<{
+    tap_stream_id: string;
+    stream: string;
+    schema: Record<string, any>;
+    key_properties: string[];
+    metadata: Array<{ breadcrumb: string[]; metadata: Record<string, unknown> }>;
+  }>;
+}; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 let discovered: Promise<{ result: RunResult; catalog: Catalog }> | undefined;
 /** One --discover run, shared by the tests (each uses a copy of its catalog). */
@@ -79,7 +87,9 @@ async function sync(cfg: Record<string, unknown>, opts: { catalog?: unknown; sta
 
 const ofType = (result: RunResult, type: string): Message[] => result.messages.filter((m) => m.type === type);
 const recordsOf = (result: RunResult, stream: string): Array<Record<string, unknown>> =>
-  ofType(result, 'RECORD').filter((m) => m.stream === stream).map((m) => m.record as Record<string, unknown>);
+  ofType(result, 'RECORD')
+    .filter((m) => m.stream === stream)
+    .map((m) => m.record as Record<string, unknown>);
 const lastBookmarks = (result: RunResult): Record<string, any> => ofType(result, 'STATE').at(-1)?.value.bookmarks; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** What every Singer sync must hold: only valid Singer messages on stdout, SCHEMA before RECORDs, keys present and unique. */
@@ -186,7 +196,13 @@ describe('Singer mode: source-openai-costs', () => {
     expect(Object.keys(costsSchema?.schema.properties)).toContain('id'); // automatic: cannot be deselected
     expect(schemas.find((m) => m.stream === 'projects')).toMatchObject({ key_properties: ['id'], bookmark_properties: [] });
     // The same data as the Airbyte read of the same config, minus the deselected field.
-    const f = files({ 'c.json': config(), 'cat.json': airbyteCatalog([{ name: 'costs', mode: 'incremental' }, { name: 'projects', mode: 'full_refresh' }]) });
+    const f = files({
+      'c.json': config(),
+      'cat.json': airbyteCatalog([
+        { name: 'costs', mode: 'incremental' },
+        { name: 'projects', mode: 'full_refresh' },
+      ]),
+    });
     const airbyte = await run(BINS.openai, ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]);
     expect(airbyte.code).toBe(0);
     const costs = recordsOf(result, 'costs');
@@ -194,11 +210,16 @@ describe('Singer mode: source-openai-costs', () => {
     expect(costs.every((r) => !('quantity' in r))).toBe(true);
     expect(costs).toEqual(airbyteRecords(airbyte.messages, 'costs').map(({ quantity: _q, ...rest }) => rest));
     expect(recordsOf(result, 'projects')).toEqual(airbyteRecords(airbyte.messages, 'projects'));
-    expect(withoutIds(costs)).toEqual(withoutIds(fake.org.expectedCosts(day('2025-10-01'), day('2025-11-10'), ['project_id', 'line_item']).map(({ quantity: _q, ...rest }) => rest) as never));
+    expect(withoutIds(costs)).toEqual(
+      withoutIds(fake.org.expectedCosts(day('2025-10-01'), day('2025-11-10'), ['project_id', 'line_item']).map(({ quantity: _q, ...rest }) => rest) as never),
+    );
     // Bookmarks: our per-stream state, one STATE per Airbyte STATE, the last one holding both streams.
     const states = ofType(result, 'STATE');
     expect(states.length).toBeGreaterThanOrEqual(5);
-    expect(lastBookmarks(result)).toEqual({ costs: { version: 2, covered_from: day('2025-10-01'), cursor: day('2025-11-10') }, projects: expect.objectContaining({ version: 1 }) });
+    expect(lastBookmarks(result)).toEqual({
+      costs: { version: 2, covered_from: day('2025-10-01'), cursor: day('2025-11-10') },
+      projects: expect.objectContaining({ version: 1 }),
+    });
     const cursors = states.map((m) => m.value.bookmarks.costs?.cursor).filter((c) => c !== undefined);
     expect(cursors).toEqual([...cursors].sort((a, b) => a - b));
     // Logs on stderr only.
@@ -215,14 +236,23 @@ describe('Singer mode: source-openai-costs', () => {
     expect(second.result.code, second.result.stderr).toBe(0);
     assertSinger(second.result, { costs: catalog.streams[0]?.schema as Record<string, unknown> });
     expect(second.requests.map((r) => r.query.get('start_time'))).toEqual([String(day('2025-11-08'))]);
-    expect(withoutIds(recordsOf(second.result, 'costs'))).toEqual(withoutIds(fake.org.expectedCosts(day('2025-11-08'), day('2025-11-10'), ['project_id', 'line_item']) as never));
-    expect(lastBookmarks(second.result)).toEqual({ costs: { version: 2, covered_from: day('2025-10-01'), cursor: day('2025-11-10') }, users: { version: 1, synced_at: 1, pages: 1 }, retired_stream: { anything: true } });
+    expect(withoutIds(recordsOf(second.result, 'costs'))).toEqual(
+      withoutIds(fake.org.expectedCosts(day('2025-11-08'), day('2025-11-10'), ['project_id', 'line_item']) as never),
+    );
+    expect(lastBookmarks(second.result)).toEqual({
+      costs: { version: 2, covered_from: day('2025-10-01'), cursor: day('2025-11-10') },
+      users: { version: 1, synced_at: 1, pages: 1 },
+      retired_stream: { anything: true },
+    });
     expect(second.result.stderr).toMatch(/retired_stream/);
   });
 
   it('given FULL_TABLE on costs when synced with a bookmark then the bookmark is ignored and every day is read', async () => {
     const { catalog } = await discover();
-    const { result, requests } = await sync(config(), { catalog: select(catalog, { costs: { method: 'FULL_TABLE' } }), state: { bookmarks: { costs: { version: 1, cursor: day('2025-11-05') } } } });
+    const { result, requests } = await sync(config(), {
+      catalog: select(catalog, { costs: { method: 'FULL_TABLE' } }),
+      state: { bookmarks: { costs: { version: 1, cursor: day('2025-11-05') } } },
+    });
     expect(result.code).toBe(0);
     expect(requests[0]?.query.get('start_time')).toBe(String(day('2025-10-01')));
     expect(ofType(result, 'SCHEMA')[0]).toMatchObject({ bookmark_properties: [] });
@@ -234,11 +264,18 @@ describe('Singer mode: source-openai-costs', () => {
     const picked = select(catalog, { costs: { method: 'INCREMENTAL', key: ['start_time'] } });
     if (!validateSingerCatalog(picked)) throw new Error(errorsText(validateSingerCatalog));
     const full = { version: 2, covered_from: day('2025-10-01'), cursor: day('2025-11-10') };
-    const sdk = await sync(config({ lookback_days: 0 }), { catalog: picked, flag: '--properties', state: { bookmarks: { costs: { replication_key: 'start_time', replication_key_value: day('2025-11-07') } } } });
+    const sdk = await sync(config({ lookback_days: 0 }), {
+      catalog: picked,
+      flag: '--properties',
+      state: { bookmarks: { costs: { replication_key: 'start_time', replication_key_value: day('2025-11-07') } } },
+    });
     expect(sdk.result.code, sdk.result.stderr).toBe(0);
     expect(sdk.requests.map((r) => r.query.get('start_time'))[0]).toEqual(String(day('2025-10-01')));
     expect(lastBookmarks(sdk.result).costs).toEqual(full);
-    const wrapped = await sync(config({ lookback_days: 0 }), { catalog: picked, state: { type: 'STATE', value: { bookmarks: { costs: { start_time: day('2025-11-09') } } } } });
+    const wrapped = await sync(config({ lookback_days: 0 }), {
+      catalog: picked,
+      state: { type: 'STATE', value: { bookmarks: { costs: { start_time: day('2025-11-09') } } } },
+    });
     expect(wrapped.result.code).toBe(0);
     expect(wrapped.requests.map((r) => r.query.get('start_time'))[0]).toEqual(String(day('2025-10-01')));
     expect(lastBookmarks(wrapped.result).costs).toEqual(full);
@@ -254,7 +291,11 @@ describe('Singer mode: source-openai-costs', () => {
     const { result } = await sync(config({ start_date: '2025-11-08' }));
     expect(result.code, result.stderr).toBe(0);
     assertSinger(result, Object.fromEntries(catalog.streams.map((s) => [s.stream, s.schema])));
-    expect(ofType(result, 'SCHEMA').map((m) => m.stream).sort()).toEqual(catalog.streams.map((s) => s.stream).sort());
+    expect(
+      ofType(result, 'SCHEMA')
+        .map((m) => m.stream)
+        .sort(),
+    ).toEqual(catalog.streams.map((s) => s.stream).sort());
     expect(Object.keys(lastBookmarks(result)).sort()).toEqual(catalog.streams.map((s) => s.stream).sort());
   });
 
@@ -271,15 +312,18 @@ describe('Singer mode: source-openai-costs', () => {
     ['INCREMENTAL on a full-table stream', { projects: { method: 'INCREMENTAL' } }, /supports only FULL_TABLE/],
     ['LOG_BASED', { costs: { method: 'LOG_BASED' } }, /FULL_TABLE or INCREMENTAL/],
     ['an unknown replication-key', { costs: { key: 'end_time' } }, /only valid replication key is 'start_time'/],
-  ] as Array<[string, Record<string, Pick>, RegExp]>)('given %s when synced then CRITICAL on stderr, nothing on stdout, exit 1', async (_what, picks, message) => {
-    const { catalog } = await discover();
-    const { result, requests } = await sync(config(), { catalog: select(catalog, picks) });
-    expect(result.code).toBe(1);
-    expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/^CRITICAL /m);
-    expect(result.stderr).toMatch(message);
-    expect(requests).toHaveLength(0);
-  });
+  ] as Array<[string, Record<string, Pick>, RegExp]>)(
+    'given %s when synced then CRITICAL on stderr, nothing on stdout, exit 1',
+    async (_what, picks, message) => {
+      const { catalog } = await discover();
+      const { result, requests } = await sync(config(), { catalog: select(catalog, picks) });
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(/^CRITICAL /m);
+      expect(result.stderr).toMatch(message);
+      expect(requests).toHaveLength(0);
+    },
+  );
 
   it('given a wrong key when synced then the stream fails with the Admin-key hint on stderr, the key is never printed and the exit is 1', async () => {
     const { catalog } = await discover();
@@ -311,7 +355,9 @@ describe('examples/meltano/meltano.yml', () => {
     const extractor = project.plugins.extractors[0];
     expect(extractor?.executable).toBe('source-openai-costs');
     expect(extractor?.capabilities).toEqual(expect.arrayContaining(['catalog', 'discover', 'state']));
-    const spec = JSON.parse(readFileSync(join(CONTRACTS.openai, 'spec.json'), 'utf8')) as { connectionSpecification: { properties: Record<string, unknown>; required: string[] } };
+    const spec = JSON.parse(readFileSync(join(CONTRACTS.openai, 'spec.json'), 'utf8')) as {
+      connectionSpecification: { properties: Record<string, unknown>; required: string[] };
+    };
     const settings = extractor?.settings as Array<{ name: string; kind?: string }>;
     for (const s of settings) expect(Object.keys(spec.connectionSpecification.properties), s.name).toContain(s.name);
     for (const r of spec.connectionSpecification.required) expect(settings.map((s) => s.name)).toContain(r);

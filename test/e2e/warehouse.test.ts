@@ -73,7 +73,8 @@ describe('sync into DuckDB', () => {
     const r = await sync(configFile(), db);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('');
-    for (const s of ALL_STREAMS) expect(summary(r.stderr, s), `summary of ${s}`).toMatch(new RegExp(`^${s}: ok, [\\d,]+ rows \\([\\d,]+ inserted, 0 updated, 0 unchanged`));
+    for (const s of ALL_STREAMS)
+      expect(summary(r.stderr, s), `summary of ${s}`).toMatch(new RegExp(`^${s}: ok, [\\d,]+ rows \\([\\d,]+ inserted, 0 updated, 0 unchanged`));
     expect(summary(r.stderr, 'costs')).toMatch(/2025-09-01\.\.2025-11-14 \(75 days\), 1 request, [\d.]+ s$/);
     expect(r.stderr).toMatch(/source-openai-costs sync: 14\/14 streams loaded into .*first\.duckdb/);
     expect(r.stderr).not.toContain(KEY);
@@ -139,7 +140,13 @@ describe('sync into DuckDB', () => {
           if (!bucket || !first) return body;
           target = { project_id: first.project_id as string | null, line_item: first.line_item as string | null };
           first.amount = { value: 4321.987654, currency: 'usd' };
-          bucket.results.push({ ...first, line_item: 'late-model-2025, output', amount: { value: 0.000001, currency: 'usd' }, quantity: 1, quantity_unit: 'tokens' });
+          bucket.results.push({
+            ...first,
+            line_item: 'late-model-2025, output',
+            amount: { value: 0.000001, currency: 'usd' },
+            quantity: 1,
+            quantity_unit: 'tokens',
+          });
           return body;
         },
       },

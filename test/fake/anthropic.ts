@@ -44,9 +44,28 @@ export const MESSAGES_LIMITS: Record<Width, { default: number; max: number }> = 
   '1m': { default: 60, max: 1440 },
 };
 export const COST_GROUP_BY = ['workspace_id', 'description'] as const;
-export const MESSAGES_DIMS = ['api_key_id', 'workspace_id', 'account_id', 'service_account_id', 'model', 'service_tier', 'context_window', 'inference_geo'] as const;
+export const MESSAGES_DIMS = [
+  'api_key_id',
+  'workspace_id',
+  'account_id',
+  'service_account_id',
+  'model',
+  'service_tier',
+  'context_window',
+  'inference_geo',
+] as const;
 /** Every group_by[] value of the messages report, `speed` (beta) included. */
-export const MESSAGES_GROUP_BY = ['account_id', 'api_key_id', 'context_window', 'inference_geo', 'model', 'service_account_id', 'service_tier', 'speed', 'workspace_id'] as const;
+export const MESSAGES_GROUP_BY = [
+  'account_id',
+  'api_key_id',
+  'context_window',
+  'inference_geo',
+  'model',
+  'service_account_id',
+  'service_tier',
+  'speed',
+  'workspace_id',
+] as const;
 /** The grouping source-anthropic-costs sends by default: the cost-allocation five (its documented contract). */
 export const DEFAULT_GROUP_BY = ['api_key_id', 'workspace_id', 'model', 'service_tier', 'context_window'] as const;
 type MessagesDim = (typeof MESSAGES_DIMS)[number] | 'speed';
@@ -83,11 +102,35 @@ function costCatalogue(): CostLine[] {
   const lines: CostLine[] = [];
   for (const m of MODELS) {
     for (const [token_type, label] of TOKEN_TYPES) {
-      lines.push({ description: `${m.label} Usage - ${label}`, cost_type: 'tokens', model: m.id, service_tier: 'standard', token_type, context_window: '0-200k', inference_geo: m.geo });
+      lines.push({
+        description: `${m.label} Usage - ${label}`,
+        cost_type: 'tokens',
+        model: m.id,
+        service_tier: 'standard',
+        token_type,
+        context_window: '0-200k',
+        inference_geo: m.geo,
+      });
     }
-    lines.push({ description: `${m.label} Batch Usage - Output Tokens`, cost_type: 'tokens', model: m.id, service_tier: 'batch', token_type: 'output_tokens', context_window: '0-200k', inference_geo: m.geo });
+    lines.push({
+      description: `${m.label} Batch Usage - Output Tokens`,
+      cost_type: 'tokens',
+      model: m.id,
+      service_tier: 'batch',
+      token_type: 'output_tokens',
+      context_window: '0-200k',
+      inference_geo: m.geo,
+    });
   }
-  lines.push({ description: 'Claude Sonnet 5 Long Context Usage - Input Tokens', cost_type: 'tokens', model: 'claude-sonnet-5', service_tier: 'standard', token_type: 'uncached_input_tokens', context_window: '200k-1M', inference_geo: 'us' });
+  lines.push({
+    description: 'Claude Sonnet 5 Long Context Usage - Input Tokens',
+    cost_type: 'tokens',
+    model: 'claude-sonnet-5',
+    service_tier: 'standard',
+    token_type: 'uncached_input_tokens',
+    context_window: '200k-1M',
+    inference_geo: 'us',
+  });
   const none = { model: null, service_tier: null, token_type: null, context_window: null, inference_geo: null };
   lines.push({ description: 'Web Search Usage', cost_type: 'web_search', ...none });
   lines.push({ description: 'Code Execution Usage', cost_type: 'code_execution', ...none });
@@ -149,9 +192,18 @@ export interface ClaudeCodeRecord {
   subscription_type: 'enterprise' | 'team' | null;
   terminal_type: string;
   is_remote: boolean;
-  core_metrics: { num_sessions: number; lines_of_code: { added: number; removed: number }; commits_by_claude_code: number; pull_requests_by_claude_code: number };
+  core_metrics: {
+    num_sessions: number;
+    lines_of_code: { added: number; removed: number };
+    commits_by_claude_code: number;
+    pull_requests_by_claude_code: number;
+  };
   tool_actions: Record<string, { accepted: number; rejected: number }>;
-  model_breakdown: Array<{ model: string; tokens: { input: number; output: number; cache_read: number; cache_creation: number }; estimated_cost: { amount: number; currency: string } }>;
+  model_breakdown: Array<{
+    model: string;
+    tokens: { input: number; output: number; cache_read: number; cache_creation: number };
+    estimated_cost: { amount: number; currency: string };
+  }>;
 }
 
 export type Expected = Record<string, unknown>;
@@ -177,7 +229,9 @@ const isoDay = (t: number): string => iso(t).slice(0, 10);
 export function unitsToCents(units: number): string {
   const sign = units < 0 ? '-' : '';
   const a = Math.abs(units);
-  const frac = String(a % 100_000).padStart(5, '0').replace(/0+$/, '');
+  const frac = String(a % 100_000)
+    .padStart(5, '0')
+    .replace(/0+$/, '');
   return `${sign}${Math.floor(a / 100_000)}${frac ? `.${frac}` : ''}`;
 }
 
@@ -185,7 +239,9 @@ export function unitsToCents(units: number): string {
 export function unitsToUsd(units: number): string {
   const sign = units < 0 ? '-' : '';
   const a = Math.abs(units);
-  const frac = String(a % 10_000_000).padStart(7, '0').replace(/0+$/, '');
+  const frac = String(a % 10_000_000)
+    .padStart(7, '0')
+    .replace(/0+$/, '');
   return `${sign}${Math.floor(a / 10_000_000)}${frac ? `.${frac}` : ''}`;
 }
 
@@ -228,7 +284,11 @@ export class AnthropicOrg {
       created_at: iso(t0 + i * DAY + 1234),
       archived_at: i >= active ? iso(t0 + (i + 40) * DAY) : null,
       display_color: `#${shortHash(`color${i}`, 6)}`,
-      data_residency: { workspace_geo: 'us', default_inference_geo: i % 2 ? 'us' : 'global', allowed_inference_geos: i % 3 === 0 ? 'unrestricted' : ['us', 'global'] },
+      data_residency: {
+        workspace_geo: 'us',
+        default_inference_geo: i % 2 ? 'us' : 'global',
+        allowed_inference_geos: i % 3 === 0 ? 'unrestricted' : ['us', 'global'],
+      },
     }));
     const roles = ['admin', 'developer', 'user', 'billing', 'claude_code_user'];
     this.users = Array.from({ length: o.users ?? 12 }, (_, i) => ({
@@ -253,7 +313,7 @@ export class AnthropicOrg {
           type: 'api_key' as const,
           name: `${ws === null ? 'Default' : `Workspace ${pad(wi)}`} key ${k + 1}`,
           workspace_id: ws,
-          status: wi > active ? 'archived' : statuses[(wi * 2 + k) % statuses.length] as ApiKeyObject['status'],
+          status: wi > active ? 'archived' : (statuses[(wi * 2 + k) % statuses.length] as ApiKeyObject['status']),
           created_at: iso(t0 + (wi * 2 + k) * DAY + 99),
           expires_at: k === 1 ? iso(o.firstDay + 400 * DAY) : null,
           created_by: { id: creator.id, type: 'user' },
@@ -296,7 +356,8 @@ export class AnthropicOrg {
           if (rand() < 0.65) continue;
           // Awkward amounts: up to five decimals of a cent, some whole cents, some tiny.
           const kind = rand();
-          const units = kind < 0.2 ? 100_000 * (1 + Math.floor(rand() * 5_000)) : kind < 0.3 ? 1 + Math.floor(rand() * 100) : 1 + Math.floor(rand() * 5_000_000_000);
+          const units =
+            kind < 0.2 ? 100_000 * (1 + Math.floor(rand() * 5_000)) : kind < 0.3 ? 1 + Math.floor(rand() * 100) : 1 + Math.floor(rand() * 5_000_000_000);
           rows.push({ day, workspace_id, line, units });
         }
       }
@@ -342,7 +403,14 @@ export class AnthropicOrg {
     for (let day = start; day < end; day += DAY) {
       for (const r of this.costResults(day, groupBy)) {
         const { amount, ...rest } = r;
-        out.push({ starting_at: iso(day), ending_at: iso(day + DAY), date: isoDay(day), ...rest, amount_cents: amount, amount_usd: unitsToUsd(centsToUnits(amount as string)) });
+        out.push({
+          starting_at: iso(day),
+          ending_at: iso(day + DAY),
+          date: isoDay(day),
+          ...rest,
+          amount_cents: amount,
+          amount_usd: unitsToUsd(centsToUnits(amount as string)),
+        });
       }
     }
     return out;
@@ -456,7 +524,13 @@ export class AnthropicOrg {
   }
 
   /** Messages usage results of one bucket [start, start + width) as the API sends them. */
-  usageResults(start: number, width: Width, groupBy: readonly string[], filters: Readonly<Record<string, readonly string[]>> = {}, withSpeed = false): Array<Record<string, unknown>> {
+  usageResults(
+    start: number,
+    width: Width,
+    groupBy: readonly string[],
+    filters: Readonly<Record<string, readonly string[]>> = {},
+    withSpeed = false,
+  ): Array<Record<string, unknown>> {
     const end = start + WIDTH_SECONDS[width];
     const day = Math.floor(start / DAY) * DAY;
     const groups = new Map<string, { dims: Record<string, string | null>; m: number[] }>();
@@ -665,7 +739,9 @@ export const invalidDateRange = (): JsonReply => errorReply(400, 'invalid_reques
 
 /** A fault: 429 rate_limit_error with `retry-after` (seconds). */
 export function rateLimitFault(retryAfterSeconds = 1): Fault {
-  const r = errorReply(429, 'rate_limit_error', 'Number of requests has exceeded your rate limit. Please try again later.', { 'retry-after': String(retryAfterSeconds) });
+  const r = errorReply(429, 'rate_limit_error', 'Number of requests has exceeded your rate limit. Please try again later.', {
+    'retry-after': String(retryAfterSeconds),
+  });
   return { kind: 'status', status: 429, body: JSON.stringify(r.body), headers: r.headers as Record<string, string> };
 }
 
@@ -690,7 +766,14 @@ function intParam(q: URLSearchParams, name: string): number | null | 'bad' {
 
 /** Fingerprint of every parameter but the cursor: a token is valid only for the same query. */
 function fingerprint(q: URLSearchParams): string {
-  return shortHash([...q.entries()].filter(([k]) => k !== 'page').map(([k, v]) => `${k}=${v}`).sort().join('&'), 12);
+  return shortHash(
+    [...q.entries()]
+      .filter(([k]) => k !== 'page')
+      .map(([k, v]) => `${k}=${v}`)
+      .sort()
+      .join('&'),
+    12,
+  );
 }
 const encodeToken = (position: number | string, fp: string): string => `page_${Buffer.from(JSON.stringify({ p: position, f: fp })).toString('base64url')}`;
 function decodeToken(token: string, fp: string): number | string | null {
@@ -745,20 +828,31 @@ export class FakeAnthropic extends FakeServer {
       case '/v1/organizations/workspaces': {
         const archived = q.get('include_archived') ?? 'false';
         if (!['true', 'false'].includes(archived)) return invalid('include_archived: Input should be a valid boolean');
-        return this.list(q, ['include_archived'], this.org.workspaces.filter((w) => archived === 'true' || w.archived_at === null));
+        return this.list(
+          q,
+          ['include_archived'],
+          this.org.workspaces.filter((w) => archived === 'true' || w.archived_at === null),
+        );
       }
       case '/v1/organizations/api_keys': {
         const status = q.get('status');
-        if (status !== null && !['active', 'inactive', 'archived'].includes(status)) return invalid(`status: Input should be 'active', 'inactive' or 'archived'`);
+        if (status !== null && !['active', 'inactive', 'archived'].includes(status))
+          return invalid(`status: Input should be 'active', 'inactive' or 'archived'`);
         const ws = q.get('workspace_id');
         const by = q.get('created_by_user_id');
-        const keys = this.org.apiKeys.filter((k) => (status === null || k.status === status) && (ws === null || k.workspace_id === ws) && (by === null || k.created_by.id === by));
+        const keys = this.org.apiKeys.filter(
+          (k) => (status === null || k.status === status) && (ws === null || k.workspace_id === ws) && (by === null || k.created_by.id === by),
+        );
         const served = this.options.leakKeyValues ? keys.map((k) => ({ ...k, key: this.org.apiKeySecret(k.id) })) : keys;
         return this.list(q, ['status', 'workspace_id', 'created_by_user_id'], served);
       }
       case '/v1/organizations/users': {
         const email = q.get('email');
-        return this.list(q, ['email'], this.org.users.filter((u) => email === null || u.email === email));
+        return this.list(
+          q,
+          ['email'],
+          this.org.users.filter((u) => email === null || u.email === email),
+        );
       }
       default:
         return errorReply(404, 'not_found_error', `Not found: GET ${req.path}`);
@@ -862,8 +956,12 @@ export class FakeAnthropic extends FakeServer {
     if (wrong !== undefined) return invalid(`group_by[]: Input should be ${MESSAGES_GROUP_BY.map((g) => `'${g}'`).join(', ')}, got '${wrong}'`);
     const maxGroupBy = this.options.maxGroupBy ?? MAX_GROUP_BY;
     if (groupBy.length > maxGroupBy) return invalid(tooManyGroupBy(maxGroupBy));
-    const fastMode = beta.split(',').map((s) => s.trim()).includes(FAST_MODE_BETA);
-    if ((groupBy.includes('speed') || q.has('speeds[]')) && !fastMode) return invalid(`Grouping or filtering by speed requires the anthropic-beta: ${FAST_MODE_BETA} header`);
+    const fastMode = beta
+      .split(',')
+      .map((s) => s.trim())
+      .includes(FAST_MODE_BETA);
+    if ((groupBy.includes('speed') || q.has('speeds[]')) && !fastMode)
+      return invalid(`Grouping or filtering by speed requires the anthropic-beta: ${FAST_MODE_BETA} header`);
     const enums: Record<string, readonly string[]> = {
       'service_tiers[]': ['batch', 'flex', 'flex_discount', 'priority', 'priority_on_demand', 'standard'],
       'context_window[]': ['0-200k', '200k-1M'],
@@ -887,7 +985,8 @@ export class FakeAnthropic extends FakeServer {
     const dayText = q.get('starting_at');
     if (dayText === null) return invalid('starting_at: Field required');
     const day = /^\d{4}-\d{2}-\d{2}$/.test(dayText) ? Date.parse(`${dayText}T00:00:00Z`) / 1000 : NaN;
-    if (!Number.isFinite(day) || iso(day).slice(0, 10) !== dayText) return invalid(`starting_at: String should match pattern '^\\d{4}-\\d{2}-\\d{2}$', got '${dayText}'`);
+    if (!Number.isFinite(day) || iso(day).slice(0, 10) !== dayText)
+      return invalid(`starting_at: String should match pattern '^\\d{4}-\\d{2}-\\d{2}$', got '${dayText}'`);
     const limitParam = intParam(q, 'limit');
     if (limitParam === 'bad') return invalid('limit: Input should be a valid integer');
     const limit = limitParam ?? 20;

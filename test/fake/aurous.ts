@@ -111,7 +111,6 @@ export interface AurousDataOptions {
   denseRows?: number;
 }
 
-
 function hash(text: string): number {
   let h = 2166136261;
   for (const ch of text) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
@@ -136,7 +135,10 @@ export class AurousData {
     this.keys = n(o.keys ?? 4, 'key_');
     this.loras = n(o.loras ?? 3, 'lora_');
     this.characters = n(o.characters ?? 3, 'chr_');
-    this.models = Array.from({ length: o.models ?? 3 }, (_, i) => `${MODEL_NAMES[i % MODEL_NAMES.length]}${i >= MODEL_NAMES.length ? `-${Math.floor(i / MODEL_NAMES.length)}` : ''}`);
+    this.models = Array.from(
+      { length: o.models ?? 3 },
+      (_, i) => `${MODEL_NAMES[i % MODEL_NAMES.length]}${i >= MODEL_NAMES.length ? `-${Math.floor(i / MODEL_NAMES.length)}` : ''}`,
+    );
   }
 
   /** The raw rows of one bucket. */
@@ -229,9 +231,18 @@ function aggregate(rows: BaseRow[]): Metrics {
   const timedRequests = timed.reduce((a, r) => a + r.requests, 0);
   return {
     request_count: sum((r) => r.requests),
-    successful_count: sum((r) => r.requests, (r) => r.status === 'succeeded'),
-    failed_count: sum((r) => r.requests, (r) => r.status === 'failed'),
-    cancelled_count: sum((r) => r.requests, (r) => r.status === 'cancelled'),
+    successful_count: sum(
+      (r) => r.requests,
+      (r) => r.status === 'succeeded',
+    ),
+    failed_count: sum(
+      (r) => r.requests,
+      (r) => r.status === 'failed',
+    ),
+    cancelled_count: sum(
+      (r) => r.requests,
+      (r) => r.status === 'cancelled',
+    ),
     credits_used: sum((r) => r.milliCredits) / 1000,
     // Cancelled requests have no duration: a group of only cancelled requests has null percentiles.
     duration_ms_p50: timed.length ? Math.round(timed.reduce((a, r) => a + r.p50 * r.requests, 0) / timedRequests) : null,
@@ -320,7 +331,10 @@ function parseTime(v: string): number | null {
 
 /** Comma lists, repeated keys and `name[]`, as the API accepts them. */
 function listParam(q: URLSearchParams, name: string): string[] {
-  return [...q.getAll(name), ...q.getAll(`${name}[]`)].flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  return [...q.getAll(name), ...q.getAll(`${name}[]`)]
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
 }
 
 const TEAM = 'team_fake';
@@ -383,7 +397,12 @@ export class FakeAurous extends FakeServer {
     }
     const body = reply.body as { error?: { code?: string; detail?: string } };
     if (req.path === '/v1/usage') {
-      this.served.push({ query: req.query, status: reply.status, code: body?.error?.code ?? null, ...(body?.error?.detail ? { detail: body.error.detail } : {}) });
+      this.served.push({
+        query: req.query,
+        status: reply.status,
+        code: body?.error?.code ?? null,
+        ...(body?.error?.detail ? { detail: body.error.detail } : {}),
+      });
     }
     return { ...reply, headers: { ...headers, ...reply.headers } };
   }
@@ -426,7 +445,9 @@ export class FakeAurous extends FakeServer {
       // Every parameter is in the token: anything sent with it drifts from the fingerprint.
       if (others.length > 0 || fingerprint(token.q) !== token.fp) return error(400, 'invalid_request', 'invalid_page_token', FINGERPRINT_MISMATCH);
       if (now >= token.exp) {
-        return error(400, 'invalid_request', 'invalid_page_token', 'page_token expired: tokens are valid for 24 hours after the first page.', { detail: 'token_expired' });
+        return error(400, 'invalid_request', 'invalid_page_token', 'page_token expired: tokens are valid for 24 hours after the first page.', {
+          detail: 'token_expired',
+        });
       }
       query = token.q;
       after = token.last;

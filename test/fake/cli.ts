@@ -31,8 +31,14 @@ const today = Math.floor(Date.now() / 1000 / DAY) * DAY;
 const fake = anthropic
   ? new FakeAnthropic({ firstDay: today - (days - 1) * DAY, days, adminKey: values.key })
   : aurous
-  ? new FakeAurous({ firstTime: today - (days - 1) * DAY, endTime: today + DAY, apiKey: values.key })
-  : new FakeOpenAi({ firstDay: today - (days - 1) * DAY, days, projects: Number(values.projects), lineItems: Number(values['line-items']), adminKey: values.key });
+    ? new FakeAurous({ firstTime: today - (days - 1) * DAY, endTime: today + DAY, apiKey: values.key })
+    : new FakeOpenAi({
+        firstDay: today - (days - 1) * DAY,
+        days,
+        projects: Number(values.projects),
+        lineItems: Number(values['line-items']),
+        adminKey: values.key,
+      });
 const url = await fake.start(Number(values.port));
 process.stderr.write(
   aurous

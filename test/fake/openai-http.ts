@@ -4,7 +4,6 @@ import type { JsonReply } from './server.js';
 
 export const INVALID_TOKEN_MESSAGE = 'The page token is invalid, have you modified the query parameters?';
 
-
 export const err = (status: number, message: string, param: string | null = null, code: string | null = null): JsonReply => ({
   status,
   body: { error: { message, type: 'invalid_request_error', param, code } },
@@ -12,7 +11,10 @@ export const err = (status: number, message: string, param: string | null = null
 
 /** group_by accepted repeated, as group_by[] and comma-joined, as OpenAI clients send it. */
 export function arrayParam(q: URLSearchParams, name: string): string[] {
-  return [...q.getAll(name), ...q.getAll(`${name}[]`)].flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  return [...q.getAll(name), ...q.getAll(`${name}[]`)]
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
 }
 
 export function intParam(q: URLSearchParams, name: string): number | null | 'bad' {
@@ -23,7 +25,10 @@ export function intParam(q: URLSearchParams, name: string): number | null | 'bad
 
 /** Fingerprint of every parameter but the cursor: a token is valid only for the same query. */
 export function fingerprint(q: URLSearchParams): string {
-  const entries = [...q.entries()].filter(([k]) => k !== 'page').map(([k, v]) => `${k}=${v}`).sort();
+  const entries = [...q.entries()]
+    .filter(([k]) => k !== 'page')
+    .map(([k, v]) => `${k}=${v}`)
+    .sort();
   let h = 2166136261;
   for (const ch of entries.join('&')) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
   return h.toString(16);

@@ -61,28 +61,84 @@ export const USAGE_ENDPOINTS: readonly UsageEndpoint[] = [
     endpoint: 'completions',
     dims: [...PER_MODEL_DIMS, 'batch', 'service_tier'],
     metrics: [
-      'input_tokens', 'output_tokens', 'num_model_requests', 'input_cached_tokens', 'input_cache_write_tokens', 'input_uncached_tokens',
-      'input_text_tokens', 'output_text_tokens', 'input_cached_text_tokens', 'input_audio_tokens', 'input_cached_audio_tokens',
-      'output_audio_tokens', 'input_image_tokens', 'input_cached_image_tokens', 'output_image_tokens',
+      'input_tokens',
+      'output_tokens',
+      'num_model_requests',
+      'input_cached_tokens',
+      'input_cache_write_tokens',
+      'input_uncached_tokens',
+      'input_text_tokens',
+      'output_text_tokens',
+      'input_cached_text_tokens',
+      'input_audio_tokens',
+      'input_cached_audio_tokens',
+      'output_audio_tokens',
+      'input_image_tokens',
+      'input_cached_image_tokens',
+      'output_image_tokens',
     ],
     required: ['input_tokens', 'output_tokens', 'num_model_requests'],
     filters: { ...PER_MODEL_FILTERS, batch: { dim: 'batch', kind: 'bool' } },
     models: ['gpt-4o-2024-08-06', 'gpt-4o-mini-2024-07-18', 'o3-2025-04-16', 'gpt-4.1-2025-04-14'],
   }),
-  endpoint({ endpoint: 'embeddings', dims: PER_MODEL_DIMS, metrics: ['input_tokens', 'num_model_requests'], required: ['input_tokens', 'num_model_requests'], filters: PER_MODEL_FILTERS, models: ['text-embedding-3-small', 'text-embedding-3-large'] }),
-  endpoint({ endpoint: 'moderations', dims: PER_MODEL_DIMS, metrics: ['input_tokens', 'num_model_requests'], required: ['input_tokens', 'num_model_requests'], filters: PER_MODEL_FILTERS, models: ['omni-moderation-2024-09-26', 'text-moderation-007'] }),
+  endpoint({
+    endpoint: 'embeddings',
+    dims: PER_MODEL_DIMS,
+    metrics: ['input_tokens', 'num_model_requests'],
+    required: ['input_tokens', 'num_model_requests'],
+    filters: PER_MODEL_FILTERS,
+    models: ['text-embedding-3-small', 'text-embedding-3-large'],
+  }),
+  endpoint({
+    endpoint: 'moderations',
+    dims: PER_MODEL_DIMS,
+    metrics: ['input_tokens', 'num_model_requests'],
+    required: ['input_tokens', 'num_model_requests'],
+    filters: PER_MODEL_FILTERS,
+    models: ['omni-moderation-2024-09-26', 'text-moderation-007'],
+  }),
   endpoint({
     endpoint: 'images',
     dims: [...PER_MODEL_DIMS, 'size', 'source'],
     metrics: ['images', 'num_model_requests'],
     required: ['images', 'num_model_requests'],
-    filters: { ...PER_MODEL_FILTERS, sources: { dim: 'source', kind: 'enum', values: IMAGE_SOURCES }, sizes: { dim: 'size', kind: 'enum', values: IMAGE_SIZES } },
+    filters: {
+      ...PER_MODEL_FILTERS,
+      sources: { dim: 'source', kind: 'enum', values: IMAGE_SOURCES },
+      sizes: { dim: 'size', kind: 'enum', values: IMAGE_SIZES },
+    },
     models: ['gpt-image-1', 'dall-e-3'],
   }),
-  endpoint({ endpoint: 'audio_speeches', dims: PER_MODEL_DIMS, metrics: ['characters', 'num_model_requests'], required: ['characters', 'num_model_requests'], filters: PER_MODEL_FILTERS, models: ['tts-1', 'gpt-4o-mini-tts'] }),
-  endpoint({ endpoint: 'audio_transcriptions', dims: PER_MODEL_DIMS, metrics: ['seconds', 'num_model_requests'], required: ['seconds', 'num_model_requests'], filters: PER_MODEL_FILTERS, models: ['whisper-1', 'gpt-4o-transcribe'] }),
-  endpoint({ endpoint: 'vector_stores', dims: ['project_id'], metrics: ['usage_bytes'], required: ['usage_bytes'], filters: { project_ids: ids('project_id') } }),
-  endpoint({ endpoint: 'code_interpreter_sessions', dims: ['project_id'], metrics: ['num_sessions'], required: ['num_sessions'], filters: { project_ids: ids('project_id') } }),
+  endpoint({
+    endpoint: 'audio_speeches',
+    dims: PER_MODEL_DIMS,
+    metrics: ['characters', 'num_model_requests'],
+    required: ['characters', 'num_model_requests'],
+    filters: PER_MODEL_FILTERS,
+    models: ['tts-1', 'gpt-4o-mini-tts'],
+  }),
+  endpoint({
+    endpoint: 'audio_transcriptions',
+    dims: PER_MODEL_DIMS,
+    metrics: ['seconds', 'num_model_requests'],
+    required: ['seconds', 'num_model_requests'],
+    filters: PER_MODEL_FILTERS,
+    models: ['whisper-1', 'gpt-4o-transcribe'],
+  }),
+  endpoint({
+    endpoint: 'vector_stores',
+    dims: ['project_id'],
+    metrics: ['usage_bytes'],
+    required: ['usage_bytes'],
+    filters: { project_ids: ids('project_id') },
+  }),
+  endpoint({
+    endpoint: 'code_interpreter_sessions',
+    dims: ['project_id'],
+    metrics: ['num_sessions'],
+    required: ['num_sessions'],
+    filters: { project_ids: ids('project_id') },
+  }),
   endpoint({
     endpoint: 'file_search_calls',
     object: 'organization.usage.file_searches.result',
@@ -260,9 +316,7 @@ export class OrgUsage {
         groups.set(key, g);
       }
     }
-    return [...groups.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, g]) => ({ object: ep.object, ...g.metrics, ...g.dims }));
+    return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, g]) => ({ object: ep.object, ...g.metrics, ...g.dims }));
   }
 
   /** Ground truth: the records a connector must emit for [start, end) at `width`. Empty buckets have none. */
@@ -319,14 +373,16 @@ export function usageReply(usage: OrgUsage, name: string, q: URLSearchParams, o:
   const end = endParam ?? o.now;
   if (end <= start) return err(400, "'end_time' must be after 'start_time'.", 'end_time');
   const widthParam = q.get('bucket_width') ?? '1d';
-  if (!(widthParam in WIDTH_SECONDS)) return err(400, `Invalid value for 'bucket_width': '${widthParam}'. Supported values are: '1m', '1h', '1d'.`, 'bucket_width');
+  if (!(widthParam in WIDTH_SECONDS))
+    return err(400, `Invalid value for 'bucket_width': '${widthParam}'. Supported values are: '1m', '1h', '1d'.`, 'bucket_width');
   const width = widthParam as UsageWidth;
   const step = WIDTH_SECONDS[width];
   const limitParam = intParam(q, 'limit');
   if (limitParam === 'bad') return err(400, "Invalid 'limit': expected an integer.", 'limit');
   const { default: defaultLimit, max } = FAKE_USAGE_LIMITS[width];
   const limit = limitParam ?? defaultLimit;
-  if (limit < 1 || limit > max) return err(400, `Invalid limit provided: ${limit}. Limit must be less than or equal to ${max} for bucket_width=${width}.`, 'limit');
+  if (limit < 1 || limit > max)
+    return err(400, `Invalid limit provided: ${limit}. Limit must be less than or equal to ${max} for bucket_width=${width}.`, 'limit');
   if (o.refuseLimitAbove !== undefined && limit > o.refuseLimitAbove) return err(400, 'The response would be too large; request fewer buckets.', 'limit');
   const groupBy = arrayParam(q, 'group_by');
   for (const g of groupBy) {
@@ -421,7 +477,14 @@ export class OrgDirectory {
       const id = org.projects[i] ?? `proj_${pad(i + 1)}`;
       const created_at = t0 + i * DAY;
       const archived = i >= org.projects.length && (i - org.projects.length) % 3 === 2;
-      return { id, object: 'organization.project', name: `Project ${pad(i + 1)}`, created_at, archived_at: archived ? created_at + 30 * DAY : null, status: archived ? 'archived' : 'active' };
+      return {
+        id,
+        object: 'organization.project',
+        name: `Project ${pad(i + 1)}`,
+        created_at,
+        archived_at: archived ? created_at + 30 * DAY : null,
+        status: archived ? 'archived' : 'active',
+      };
     });
     for (const [pi, p] of this.projects.entries()) {
       const used = org.keys.get(p.id) ?? [];
@@ -435,8 +498,27 @@ export class OrgDirectory {
           const u = this.users[(pi + k) % Math.max(1, this.users.length)];
           const owner: KeyOwner =
             k % 2 === 0 && u
-              ? { type: 'user', user: { object: 'organization.project.user', id: u.id, name: u.name, email: u.email, role: k === 0 ? 'owner' : 'member', added_at: u.added_at } }
-              : { type: 'service_account', service_account: { object: 'organization.project.service_account', id: `svc_acct_${shortHash(id, 10)}`, name: `${p.name} bot ${k}`, role: 'member', created_at } };
+              ? {
+                  type: 'user',
+                  user: {
+                    object: 'organization.project.user',
+                    id: u.id,
+                    name: u.name,
+                    email: u.email,
+                    role: k === 0 ? 'owner' : 'member',
+                    added_at: u.added_at,
+                  },
+                }
+              : {
+                  type: 'service_account',
+                  service_account: {
+                    object: 'organization.project.service_account',
+                    id: `svc_acct_${shortHash(id, 10)}`,
+                    name: `${p.name} bot ${k}`,
+                    role: 'member',
+                    created_at,
+                  },
+                };
           return {
             object: 'organization.project.api_key',
             id,

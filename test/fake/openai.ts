@@ -62,8 +62,22 @@ export interface CostBase {
   unit: string;
 }
 
-const MODELS = ['gpt-4o-2024-08-06', 'gpt-4o-mini-2024-07-18', 'o3-2025-04-16', 'gpt-4.1-2025-04-14', 'text-embedding-3-small', 'gpt-image-1', 'whisper-1', 'tts-1', 'o4-mini-2025-04-16'];
-const PARTS: Array<[string, string]> = [['input', 'tokens'], ['output', 'tokens'], ['cached input', 'tokens']];
+const MODELS = [
+  'gpt-4o-2024-08-06',
+  'gpt-4o-mini-2024-07-18',
+  'o3-2025-04-16',
+  'gpt-4.1-2025-04-14',
+  'text-embedding-3-small',
+  'gpt-image-1',
+  'whisper-1',
+  'tts-1',
+  'o4-mini-2025-04-16',
+];
+const PARTS: Array<[string, string]> = [
+  ['input', 'tokens'],
+  ['output', 'tokens'],
+  ['cached input', 'tokens'],
+];
 /** Amounts (nano-dollars) of the first rows of the org's first day: $0.00000012 and $12,345.678901234. */
 export const PLANTED_NANOS = [120, 12_345_678_901_234] as const;
 
@@ -99,7 +113,8 @@ export class OpenAiOrg {
       [null, []],
     ]);
     let dir: OrgDirectory | undefined;
-    this.directory = () => (dir ??= new OrgDirectory(this, { extraProjects: o.extraProjects ?? 22, users: o.users ?? 48, idleKeysPerProject: o.idleKeysPerProject ?? 1 }));
+    this.directory = () =>
+      (dir ??= new OrgDirectory(this, { extraProjects: o.extraProjects ?? 22, users: o.users ?? 48, idleKeysPerProject: o.idleKeysPerProject ?? 1 }));
     this.usage = new OrgUsage(this, () => this.directory().users.map((u) => u.id));
   }
 
@@ -145,7 +160,15 @@ export class OpenAiOrg {
         if (rand() < 0.2) continue;
         const keys = this.keys.get(project) ?? [];
         const api_key_id = keys.length && day >= API_KEY_ID_FLOOR ? (keys[Math.floor(rand() * keys.length)] as string) : null;
-        rows.push({ day, project_id: project, line_item: item.name, api_key_id, nanos: 1 + Math.floor(rand() * 5_000_000_000), quantity: 1 + Math.floor(rand() * 2_000_000), unit: item.unit });
+        rows.push({
+          day,
+          project_id: project,
+          line_item: item.name,
+          api_key_id,
+          nanos: 1 + Math.floor(rand() * 5_000_000_000),
+          quantity: 1 + Math.floor(rand() * 2_000_000),
+          unit: item.unit,
+        });
       }
     }
     // The org's first day plants amounts a float-minded connector would mangle: below a micro-dollar
@@ -257,11 +280,7 @@ export interface FakeOpenAiOptions extends OrgOptions {
  * Report pages with a required field left out. `result` is the bucket key OpenAI's own API
  * reference uses in one place instead of the spec's `results`.
  */
-export type Malformation =
-  | { kind: 'bucket_key_result' }
-  | { kind: 'no_has_more' }
-  | { kind: 'no_next_page' }
-  | { kind: 'no_required_metric'; metric: string };
+export type Malformation = { kind: 'bucket_key_result' } | { kind: 'no_has_more' } | { kind: 'no_next_page' } | { kind: 'no_required_metric'; metric: string };
 
 interface ReportBody {
   data: Array<{ start_time: number; results?: Array<Record<string, unknown>>; result?: unknown }>;
@@ -285,7 +304,12 @@ export function shouldRetryFault(status: number, shouldRetry: boolean): Fault {
 /** OpenAI's 429: the spec makes Retry-After optional ("may be omitted for 429 responses that require user action"). */
 export function rateLimitFault(retryAfterSeconds?: number): Fault {
   const body = { error: { message: 'Rate limit reached for requests. Please try again later.', type: 'requests', param: null, code: 'rate_limit_exceeded' } };
-  return { kind: 'status', status: 429, body: JSON.stringify(body), ...(retryAfterSeconds === undefined ? {} : { headers: { 'retry-after': String(retryAfterSeconds) } }) };
+  return {
+    kind: 'status',
+    status: 429,
+    body: JSON.stringify(body),
+    ...(retryAfterSeconds === undefined ? {} : { headers: { 'retry-after': String(retryAfterSeconds) } }),
+  };
 }
 
 export class FakeOpenAi extends FakeServer {
@@ -316,14 +340,27 @@ export class FakeOpenAi extends FakeServer {
       const masked = key.length > 8 ? `${key.slice(0, 3)}*****${key.slice(-4)}` : '*****';
       return {
         status: 401,
-        body: { error: { message: `Incorrect API key provided: ${masked}. You can find your API key at https://platform.openai.com/account/api-keys.`, type: 'invalid_request_error', param: null, code: 'invalid_api_key' } },
+        body: {
+          error: {
+            message: `Incorrect API key provided: ${masked}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+            type: 'invalid_request_error',
+            param: null,
+            code: 'invalid_api_key',
+          },
+        },
       };
     }
     if (req.path === '/v1/organization/costs') return this.malform(this.costs(req.query));
     const now = Math.floor((this.options.now ?? Date.now)() / 1000);
     const usage = /^\/v1\/organization\/usage\/([^/]+)$/.exec(req.path);
     if (usage) {
-      return this.malform(usageReply(this.org.usage, usage[1] as string, req.query, { now, truncateAt: this.options.truncateAt, refuseLimitAbove: this.options.refuseLimitAbove }));
+      return this.malform(
+        usageReply(this.org.usage, usage[1] as string, req.query, {
+          now,
+          truncateAt: this.options.truncateAt,
+          refuseLimitAbove: this.options.refuseLimitAbove,
+        }),
+      );
     }
     // The legacy usage endpoints (QuantumNous/new-api#4994): dashboard/billing refuses API keys
     // with a 403 (the body seen by Grt1228/chatgpt-java#194), /v1/usage is gone.
@@ -352,7 +389,12 @@ export class FakeOpenAi extends FakeServer {
       return listReply(served, req.query, ['owner_project_access'], list);
     }
     // The live text, also for a path without /v1 (a base_url missing it): nomic-ai/gpt4all#3214.
-    return err(404, `Unknown request URL: GET ${req.path}. Please check the URL for typos, or see the docs at https://platform.openai.com/docs/api-reference/.`, null, 'unknown_url');
+    return err(
+      404,
+      `Unknown request URL: GET ${req.path}. Please check the URL for typos, or see the docs at https://platform.openai.com/docs/api-reference/.`,
+      null,
+      'unknown_url',
+    );
   }
 
   /** The `deletedProjects` switch: whether the project is gone by the time this page of its key list is asked for. */
@@ -410,7 +452,8 @@ export class FakeOpenAi extends FakeServer {
     const keyGrouping = this.options.apiKeyIdGrouping ?? 'refused';
     const supported = keyGrouping === 'refused' ? COST_DIMS.filter((d) => d !== 'api_key_id') : COST_DIMS;
     for (const g of groupBy) {
-      if (!(supported as readonly string[]).includes(g)) return err(400, `Invalid value for 'group_by': '${g}'. Supported values are: ${supported.map((d) => `'${d}'`).join(', ')}.`, 'group_by');
+      if (!(supported as readonly string[]).includes(g))
+        return err(400, `Invalid value for 'group_by': '${g}'. Supported values are: ${supported.map((d) => `'${d}'`).join(', ')}.`, 'group_by');
     }
     const firstBucket = Math.floor(start / DAY) * DAY;
     if (groupBy.includes('api_key_id') && keyGrouping === 'floor' && firstBucket < API_KEY_ID_FLOOR) return err(400, API_KEY_ID_FLOOR_MESSAGE, 'group_by');

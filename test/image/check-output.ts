@@ -37,8 +37,14 @@ if (kind === 'image') {
   const entry = (config.Entrypoint ?? []) as string[];
   check(env.AIRBYTE_ENTRYPOINT === entry.join(' '), `AIRBYTE_ENTRYPOINT '${env.AIRBYTE_ENTRYPOINT}' differs from ENTRYPOINT ${JSON.stringify(entry)}`);
   check(entry[0] === 'node', `ENTRYPOINT ${JSON.stringify(entry)} does not run node`);
-  check(config.Labels?.['io.airbyte.name'] === meta.dockerRepository, `label io.airbyte.name '${config.Labels?.['io.airbyte.name']}' != dockerRepository '${meta.dockerRepository}'`);
-  check(config.Labels?.['io.airbyte.version'] === meta.dockerImageTag, `label io.airbyte.version '${config.Labels?.['io.airbyte.version']}' != dockerImageTag '${meta.dockerImageTag}'`);
+  check(
+    config.Labels?.['io.airbyte.name'] === meta.dockerRepository,
+    `label io.airbyte.name '${config.Labels?.['io.airbyte.name']}' != dockerRepository '${meta.dockerRepository}'`,
+  );
+  check(
+    config.Labels?.['io.airbyte.version'] === meta.dockerImageTag,
+    `label io.airbyte.version '${config.Labels?.['io.airbyte.version']}' != dockerImageTag '${meta.dockerImageTag}'`,
+  );
   check(config.User === 'node', `runs as '${config.User}', not the non-root user node`);
   finish(`${connector} image: labels, AIRBYTE_ENTRYPOINT, user`);
 }
@@ -46,8 +52,12 @@ if (kind === 'image') {
 const out = readFileSync(join(dir as string, `${kind}.out`), 'utf8');
 const err = readFileSync(join(dir as string, `${kind}.err`), 'utf8');
 const code = Number(third);
-const secrets = readFileSync(join(dir as string, 'secrets.txt'), 'utf8').split('\n').filter(Boolean);
-const streams = readFileSync(join(dir as string, 'streams.txt'), 'utf8').split('\n').filter(Boolean);
+const secrets = readFileSync(join(dir as string, 'secrets.txt'), 'utf8')
+  .split('\n')
+  .filter(Boolean);
+const streams = readFileSync(join(dir as string, 'streams.txt'), 'utf8')
+  .split('\n')
+  .filter(Boolean);
 for (const s of secrets) check(!out.includes(s) && !err.includes(s), 'a secret was printed');
 const lines = out.split('\n').filter((l) => l.length > 0);
 
@@ -68,7 +78,10 @@ if (kind === 'sync') {
   // DuckDB is an optional dependency pruned from the image: sync says in one line how to get it, exit 2 (usage).
   check(code === 2, `exit ${code}, expected 2 (DuckDB is not in the image)`);
   check(out === '', `sync printed to stdout: ${out.slice(0, 100)}`);
-  check(/^source-[a-z-]+ sync: DuckDB is not installed: [^\n]*npm install @duckdb\/node-api[^\n]*\n$/.test(err), `expected the one-line DuckDB message, got: ${err.slice(0, 300)}`);
+  check(
+    /^source-[a-z-]+ sync: DuckDB is not installed: [^\n]*npm install @duckdb\/node-api[^\n]*\n$/.test(err),
+    `expected the one-line DuckDB message, got: ${err.slice(0, 300)}`,
+  );
   finish('sync without DuckDB (one line, exit 2)');
 }
 
@@ -83,7 +96,10 @@ if (kind === 'singer-discover') {
   const entries = (catalog.streams ?? []) as Json[];
   check(entries.length > 0, 'no stream in the Singer catalog');
   for (const s of entries) {
-    check(typeof s.tap_stream_id === 'string' && typeof s.stream === 'string' && typeof s.schema === 'object', `stream without tap_stream_id/stream/schema: ${JSON.stringify(s).slice(0, 100)}`);
+    check(
+      typeof s.tap_stream_id === 'string' && typeof s.stream === 'string' && typeof s.schema === 'object',
+      `stream without tap_stream_id/stream/schema: ${JSON.stringify(s).slice(0, 100)}`,
+    );
     const top = ((s.metadata ?? []) as Json[]).find((m) => Array.isArray(m.breadcrumb) && m.breadcrumb.length === 0);
     check(Array.isArray(top?.metadata?.['table-key-properties']), `${s.stream}: no table-key-properties`);
   }
@@ -141,15 +157,23 @@ switch (kind) {
     for (const s of streams) {
       const recs = ofType('RECORD').filter((m) => m.record.stream === s).length;
       check(recs > 0, `no RECORD for ${s}`);
-      check(ofType('STATE').some((m) => m.state.type === 'STREAM' && m.state.stream.stream_descriptor.name === s), `no STATE for ${s}`);
-      const st = ofType('TRACE').filter((m) => m.trace.type === 'STREAM_STATUS' && m.trace.stream_status.stream_descriptor.name === s).map((m) => m.trace.stream_status.status as string);
+      check(
+        ofType('STATE').some((m) => m.state.type === 'STREAM' && m.state.stream.stream_descriptor.name === s),
+        `no STATE for ${s}`,
+      );
+      const st = ofType('TRACE')
+        .filter((m) => m.trace.type === 'STREAM_STATUS' && m.trace.stream_status.stream_descriptor.name === s)
+        .map((m) => m.trace.stream_status.status as string);
       check(st[0] === 'STARTED' && st.at(-1) === 'COMPLETE' && st.length >= 3, `statuses of ${s}: ${st.join(',')}`);
     }
     break;
   }
   case 'read-fail':
     check(code !== 0, 'exit 0 for an invalid catalog');
-    check(ofType('TRACE').some((m) => m.trace.type === 'ERROR'), 'no TRACE ERROR for an invalid catalog');
+    check(
+      ofType('TRACE').some((m) => m.trace.type === 'ERROR'),
+      'no TRACE ERROR for an invalid catalog',
+    );
     break;
   default:
     fail(`unknown kind '${kind}'`);

@@ -61,7 +61,12 @@ function listContext(c: GoldenCase): { ctx: ListContext; paths: string[] } {
       paths.push(path);
       const data = pages.shift() ?? [];
       const last = data.at(-1) as { id?: unknown } | undefined;
-      return { status: 200, headers: new Headers(), url: path, body: { object: 'list', data, first_id: last?.id ?? null, last_id: last?.id ?? null, has_more: false } };
+      return {
+        status: 200,
+        headers: new Headers(),
+        url: path,
+        body: { object: 'list', data, first_id: last?.id ?? null, last_id: last?.id ?? null, has_more: false },
+      };
     },
   } as unknown as HttpClient;
   return { ctx: { http, log: () => undefined, onResponse: () => undefined }, paths };
@@ -99,4 +104,9 @@ export function leafDiff(a: unknown, b: unknown, path = '$'): string[] {
 }
 
 /** The part of a case the connector sees: everything but its name, expectations and relations. A bucket is one field. */
-export const caseInput = (c: GoldenCase) => ({ bucket: c.bucket && `${c.bucket.start}..${c.bucket.end}`, config: c.config ?? {}, parent: c.parent, input: c.input });
+export const caseInput = (c: GoldenCase) => ({
+  bucket: c.bucket && `${c.bucket.start}..${c.bucket.end}`,
+  config: c.config ?? {},
+  parent: c.parent,
+  input: c.input,
+});

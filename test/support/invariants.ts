@@ -69,7 +69,5 @@ export function assertProtocol(
 
 /** Records without their id, sorted, for exact comparison with ground truth. */
 export function withoutIds(rows: Array<Record<string, unknown>>): Array<Record<string, unknown>> {
-  return rows
-    .map(({ id: _id, ...rest }) => rest)
-    .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+  return rows.map(({ id: _id, ...rest }) => rest).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
 }

@@ -25,7 +25,10 @@ export function singerSchemas(): { catalog: Json; message: Json } {
   catalog.definitions.SingerTableSchema.additionalProperties = true;
   catalog.definitions.SingerColumn.additionalProperties = true;
   const key = catalog.definitions.SingerMetadataChild.properties['replication-key'];
-  catalog.definitions.SingerMetadataChild.properties['replication-key'] = { description: key.description, oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] };
+  catalog.definitions.SingerMetadataChild.properties['replication-key'] = {
+    description: key.description,
+    oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+  };
   return { catalog, message };
 }
 

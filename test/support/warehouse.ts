@@ -76,10 +76,14 @@ export async function query(db: string, sql: string, o: { write?: boolean } = {}
  * load-time columns (_extracted_at, _connector_state.updated_at), sorted.
  */
 export async function snapshot(db: string): Promise<Record<string, string[]>> {
-  const tables = (await query(db, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY table_name")).map((r) => String(r.table_name));
+  const tables = (await query(db, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY table_name")).map((r) =>
+    String(r.table_name),
+  );
   const out: Record<string, string[]> = {};
   for (const t of tables) {
-    const cols = (await query(db, `SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = '${t}' ORDER BY ordinal_position`))
+    const cols = (
+      await query(db, `SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = '${t}' ORDER BY ordinal_position`)
+    )
       .map((r) => String(r.column_name))
       .filter((c) => c !== '_extracted_at' && !(t === '_connector_state' && c === 'updated_at'));
     const rows = await query(db, `SELECT ${cols.map((c) => `"${c}"`).join(', ')} FROM "${t}"`);

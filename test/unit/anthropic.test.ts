@@ -23,8 +23,7 @@ function rational(text: string): { n: bigint; scale: number } {
   const n = BigInt(`${whole || '0'}${frac}`) * (text.startsWith('-') ? -1n : 1n);
   return { n, scale: frac.length };
 }
-const same = (a: { n: bigint; scale: number }, b: { n: bigint; scale: number }): boolean =>
-  a.n * 10n ** BigInt(b.scale) === b.n * 10n ** BigInt(a.scale);
+const same = (a: { n: bigint; scale: number }, b: { n: bigint; scale: number }): boolean => a.n * 10n ** BigInt(b.scale) === b.n * 10n ** BigInt(a.scale);
 
 describe('cents to USD, exactly', () => {
   it.each([
@@ -98,7 +97,13 @@ describe('Anthropic records', () => {
     expect(a.workspace_id).toBeNull();
     expect(b.workspace_id).toBe('null');
     expect(a.id).not.toBe(b.id);
-    expect(a).toMatchObject({ amount_cents: '0.1', amount_usd: '0.001', starting_at: '2025-09-01T00:00:00Z', ending_at: '2025-09-02T00:00:00Z', date: '2025-09-01' });
+    expect(a).toMatchObject({
+      amount_cents: '0.1',
+      amount_usd: '0.001',
+      starting_at: '2025-09-01T00:00:00Z',
+      ending_at: '2025-09-02T00:00:00Z',
+      date: '2025-09-01',
+    });
   });
 
   it('given a cost amount sent as a number when mapped then it is refused (a float would lose cents)', () => {
@@ -106,11 +111,36 @@ describe('Anthropic records', () => {
   });
 
   it('given usage without cache_creation and server_tool_use when mapped then those columns are null, and zeros stay zeros', () => {
-    const base = { uncached_input_tokens: 5, cache_read_input_tokens: 0, output_tokens: 7, api_key_id: null, workspace_id: null, account_id: null, service_account_id: null, model: 'm', service_tier: null, context_window: null, inference_geo: null };
+    const base = {
+      uncached_input_tokens: 5,
+      cache_read_input_tokens: 0,
+      output_tokens: 7,
+      api_key_id: null,
+      workspace_id: null,
+      account_id: null,
+      service_account_id: null,
+      model: 'm',
+      service_tier: null,
+      context_window: null,
+      inference_geo: null,
+    };
     const absent = messagesRecord(bucket, base);
-    expect(absent).toMatchObject({ cache_creation_ephemeral_1h_input_tokens: null, cache_creation_ephemeral_5m_input_tokens: null, server_tool_use_web_search_requests: null, cache_read_input_tokens: 0 });
-    const present = messagesRecord(bucket, { ...base, cache_creation: { ephemeral_1h_input_tokens: 0, ephemeral_5m_input_tokens: 3 }, server_tool_use: { web_search_requests: 0 } });
-    expect(present).toMatchObject({ cache_creation_ephemeral_1h_input_tokens: 0, cache_creation_ephemeral_5m_input_tokens: 3, server_tool_use_web_search_requests: 0 });
+    expect(absent).toMatchObject({
+      cache_creation_ephemeral_1h_input_tokens: null,
+      cache_creation_ephemeral_5m_input_tokens: null,
+      server_tool_use_web_search_requests: null,
+      cache_read_input_tokens: 0,
+    });
+    const present = messagesRecord(bucket, {
+      ...base,
+      cache_creation: { ephemeral_1h_input_tokens: 0, ephemeral_5m_input_tokens: 3 },
+      server_tool_use: { web_search_requests: 0 },
+    });
+    expect(present).toMatchObject({
+      cache_creation_ephemeral_1h_input_tokens: 0,
+      cache_creation_ephemeral_5m_input_tokens: 3,
+      server_tool_use_web_search_requests: 0,
+    });
     expect(present.id).toBe(absent.id);
   });
 
@@ -123,13 +153,19 @@ describe('Anthropic records', () => {
 describe('usage_messages grouping within the API cap of 5 group_by[] values', () => {
   const parse = (usage_messages: string[]) => AnthropicConfigSchema.safeParse({ admin_api_key: 'k', start_date: '2025-01-01', group_by: { usage_messages } });
   const planOf = (usage_messages?: string[]) =>
-    usageMessagesStream.plan(AnthropicConfigSchema.parse({ admin_api_key: 'k', start_date: '2025-01-01', ...(usage_messages ? { group_by: { usage_messages } } : {}) }));
+    usageMessagesStream.plan(
+      AnthropicConfigSchema.parse({ admin_api_key: 'k', start_date: '2025-01-01', ...(usage_messages ? { group_by: { usage_messages } } : {}) }),
+    );
   const http400 = (body: string) => responseError(400, body, '/v1/organizations/usage_report/messages?...');
 
   it('given no group_by when planned then the five cost-allocation dimensions are sent, within the cap', () => {
     expect(USAGE_MESSAGES.defaultGroupBy).toEqual(['api_key_id', 'workspace_id', 'model', 'service_tier', 'context_window']);
     expect(MESSAGES_MAX_GROUP_BY).toBe(5);
-    expect(planOf().params.filter(([k]) => k === 'group_by[]').map(([, v]) => v)).toEqual([...USAGE_MESSAGES.defaultGroupBy]);
+    expect(
+      planOf()
+        .params.filter(([k]) => k === 'group_by[]')
+        .map(([, v]) => v),
+    ).toEqual([...USAGE_MESSAGES.defaultGroupBy]);
   });
 
   it('given 5 dimensions when parsed then accepted; given 6 then refused naming the limit and the field', () => {
@@ -144,7 +180,9 @@ describe('usage_messages grouping within the API cap of 5 group_by[] values', ()
     const plan = planOf(['model']);
     const window = { start: 0, end: 86_400 };
     const refusal = (e: HttpError) => responseFailure(plan.responses, e, window);
-    const capped = refusal(http400('{"type":"error","error":{"type":"invalid_request_error","message":"Cannot specify more than 3 group_by[] dimensions."},"request_id":"req_1"}'));
+    const capped = refusal(
+      http400('{"type":"error","error":{"type":"invalid_request_error","message":"Cannot specify more than 3 group_by[] dimensions."},"request_id":"req_1"}'),
+    );
     expect(capped).toBeInstanceOf(ConnectorError);
     expect((capped as ConnectorError).failureType).toBe('config_error');
     expect(capped?.message).toBe(
@@ -152,7 +190,9 @@ describe('usage_messages grouping within the API cap of 5 group_by[] values', ()
     );
     const value = refusal(http400('{"type":"error","error":{"type":"invalid_request_error","message":"group_by[]: Input should be ... got \'model\'"}}'));
     expect(value?.message).toMatch(/; set group_by\.usage_messages in the config to fewer of api_key_id, /);
-    expect(refusal(http400('{"type":"error","error":{"type":"invalid_request_error","message":"limit: Input should be between 1 and 31, got 32"}}'))).toBeUndefined();
+    expect(
+      refusal(http400('{"type":"error","error":{"type":"invalid_request_error","message":"limit: Input should be between 1 and 31, got 32"}}')),
+    ).toBeUndefined();
     expect(refusal(http400('<html>Bad Request</html>'))).toBeUndefined();
     expect(refusal(responseError(500, '{"type":"error","error":{"type":"api_error","message":"group_by failed"}}'))).toBeUndefined();
   });
@@ -180,8 +220,26 @@ describe('claude_code days through the engine (records paginated in one bucket)'
     };
     const time = { now: () => 0 };
     const sleep = async () => undefined;
-    const http = new HttpClient({ baseUrl: 'https://api.example.com', headers: {}, fetch, sleep, clock: time, limiter: new RateLimiter(time, sleep), logger: { debug: () => undefined, warn: () => undefined }, redact: (t) => t });
-    const r = new WindowReader(plan, { http, stream: 'usage_claude_code', format: { kind: 'rows' }, debug: () => undefined, warn: () => undefined, hooks: {}, onResponse: () => undefined, clock: time });
+    const http = new HttpClient({
+      baseUrl: 'https://api.example.com',
+      headers: {},
+      fetch,
+      sleep,
+      clock: time,
+      limiter: new RateLimiter(time, sleep),
+      logger: { debug: () => undefined, warn: () => undefined },
+      redact: (t) => t,
+    });
+    const r = new WindowReader(plan, {
+      http,
+      stream: 'usage_claude_code',
+      format: { kind: 'rows' },
+      debug: () => undefined,
+      warn: () => undefined,
+      hooks: {},
+      onResponse: () => undefined,
+      clock: time,
+    });
     return { r, queries };
   };
   const rowsOf = (u: UnitRecords) => u.batches.flatMap((b) => encodedRows(b).rows);
@@ -218,7 +276,9 @@ describe('claude_code days through the engine (records paginated in one bucket)'
       { data: [record('a@x')], has_more: true, next_page: 'page_1' },
       { data: [record('a@x')], has_more: false, next_page: null },
     ]);
-    await expect(r.read({ start: bucket.start, end: bucket.start + DAY })).rejects.toThrow(/two results with the same dimensions in bucket 2025-09-01T00:00:00Z .*refusing to emit a duplicate key/);
+    await expect(r.read({ start: bucket.start, end: bucket.start + DAY })).rejects.toThrow(
+      /two results with the same dimensions in bucket 2025-09-01T00:00:00Z .*refusing to emit a duplicate key/,
+    );
   });
 
   it('given records of another day in the page when read then the read fails loudly', async () => {

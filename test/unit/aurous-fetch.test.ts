@@ -119,7 +119,9 @@ describe('aurous window fetcher', () => {
     expect(got(buckets)).toEqual(truth(fake, ['user_id', 'model']));
     const refused = fake.served.filter((s) => s.code === 'invalid_page_token');
     expect(refused.length).toBeGreaterThan(0);
-    expect(fake.reply(new URLSearchParams([...refused[0]!.query])).body).toMatchObject({ error: { code: 'invalid_page_token', message: FINGERPRINT_MISMATCH } });
+    expect(fake.reply(new URLSearchParams([...refused[0]!.query])).body).toMatchObject({
+      error: { code: 'invalid_page_token', message: FINGERPRINT_MISMATCH },
+    });
   });
 
   it('given continuations answered for another team (400 invalid_page_token) when fetching then each refusal restarts the unread part and nothing is lost', async () => {
@@ -191,7 +193,16 @@ describe('a custom fetcher through the engine coverage check (WindowReader)', ()
     paging: { kind: 'custom' as const, fetchWindow: async () => fetched },
   });
   const read = (fetched: FetchedWindow, window = { start: START, end: START + DAY }) =>
-    new WindowReader(plan(fetched), { http: {} as HttpClient, stream: 'usage', format: { kind: 'rows' }, debug: () => undefined, warn: () => undefined, hooks: {}, onResponse: () => undefined, clock: { now: () => 0 } }).read(window);
+    new WindowReader(plan(fetched), {
+      http: {} as HttpClient,
+      stream: 'usage',
+      format: { kind: 'rows' },
+      debug: () => undefined,
+      warn: () => undefined,
+      hooks: {},
+      onResponse: () => undefined,
+      clock: { now: () => 0 },
+    }).read(window);
 
   it('given a fetch that says its pages were incomplete when a bucket is missing then the window is not covered: a system_error, never a silent gap', async () => {
     await expect(read({ buckets: [], complete: false })).rejects.toThrow(
@@ -201,6 +212,8 @@ describe('a custom fetcher through the engine coverage check (WindowReader)', ()
 
   it('given a complete fetch that mentions no bucket when read then every bucket of the window is empty, and a misaligned bucket fails as for any provider', async () => {
     await expect(read({ buckets: [], complete: true }, { start: START, end: START + 3 * DAY }).then((u) => u.count)).resolves.toBe(0);
-    await expect(read({ buckets: [{ start: START + 3600, end: START + DAY + 3600, results: [] }], complete: true })).rejects.toThrow(/is not aligned to 86400 s buckets/);
+    await expect(read({ buckets: [{ start: START + 3600, end: START + DAY + 3600, results: [] }], complete: true })).rejects.toThrow(
+      /is not aligned to 86400 s buckets/,
+    );
   });
 });

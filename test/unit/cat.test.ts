@@ -20,20 +20,38 @@ import type { Message } from '../support/cli.js';
 /** The acceptance rules catch what CAT catches (each rule shown failing once). */
 describe('CAT rules', () => {
   it('given forbidden keywords when checked then keywords are found but property names that look like them are not', () => {
-    const schema = { type: 'object', properties: { anyOf: { type: 'string' }, a: { anyOf: [{ type: 'string' }] }, b: { type: 'object', properties: { c: { not: {} } } } } };
+    const schema = {
+      type: 'object',
+      properties: { anyOf: { type: 'string' }, a: { anyOf: [{ type: 'string' }] }, b: { type: 'object', properties: { c: { not: {} } } } },
+    };
     expect(forbiddenKeywords(schema)).toEqual(['#/properties/a: anyOf', '#/properties/b/properties/c: not']);
   });
 
   it('given secrets when checked then an unmarked key is flagged and a marked boolean too', () => {
-    const spec = { type: 'object', properties: { api_key: { type: 'string' }, token: { type: 'string', airbyte_secret: true }, key_ids: { type: 'array', items: { type: 'string' } }, flag: { type: 'boolean', airbyte_secret: true } } };
-    expect(secretMarking(spec)).toEqual(['#/properties/api_key: looks secret but has no airbyte_secret: true', '#/properties/flag: airbyte_secret on a boolean property']);
+    const spec = {
+      type: 'object',
+      properties: {
+        api_key: { type: 'string' },
+        token: { type: 'string', airbyte_secret: true },
+        key_ids: { type: 'array', items: { type: 'string' } },
+        flag: { type: 'boolean', airbyte_secret: true },
+      },
+    };
+    expect(secretMarking(spec)).toEqual([
+      '#/properties/api_key: looks secret but has no airbyte_secret: true',
+      '#/properties/flag: airbyte_secret on a boolean property',
+    ]);
   });
 
   it('given oneOf variants when checked then exactly one common const discriminator is required', () => {
     const good = { type: 'object', oneOf: [{ properties: { kind: { const: 'a' }, x: { type: 'string' } } }, { properties: { kind: { const: 'b' } } }] };
     expect(oneOfViolations(good)).toEqual([]);
     const bad = { oneOf: [{ properties: { kind: { const: 'a' } } }, { properties: { other: { const: 'b' } } }] };
-    expect(oneOfViolations(bad)).toEqual(['#: oneOf parent is not type object', '#: oneOf variants share no property', '#: oneOf needs exactly one common const property, has 0']);
+    expect(oneOfViolations(bad)).toEqual([
+      '#: oneOf parent is not type object',
+      '#: oneOf variants share no property',
+      '#: oneOf needs exactly one common const property, has 0',
+    ]);
   });
 
   it('given schema shapes when checked then type arrays, empty objects, array items, additionalProperties and UI keywords are flagged', () => {
@@ -56,10 +74,19 @@ describe('CAT rules', () => {
   });
 
   it('given a read with states when checkpointed then duplicates collapse, counts become expected counts and CAT samples the middle', () => {
-    const state = (cursor: number, count: number): Message => ({ type: 'STATE', state: { type: 'STREAM', stream: { stream_descriptor: { name: 's' }, stream_state: { cursor } }, sourceStats: { recordCount: count } } });
+    const state = (cursor: number, count: number): Message => ({
+      type: 'STATE',
+      state: { type: 'STREAM', stream: { stream_descriptor: { name: 's' }, stream_state: { cursor } }, sourceStats: { recordCount: count } },
+    });
     const cps = checkpoints([state(1, 5), state(1, 0), state(2, 0), state(3, 4), state(4, 3), state(5, 2), state(6, 1)], 's');
     // {1} collapses to count 5, expected 15 - 5 = 10; {2} adds nothing, so reading from it returns the same: only {2} is kept.
-    expect(cps.map((c) => [c.state.cursor, c.count, c.expected])).toEqual([[2, 0, 10], [3, 4, 6], [4, 3, 3], [5, 2, 1], [6, 1, 0]]);
+    expect(cps.map((c) => [c.state.cursor, c.count, c.expected])).toEqual([
+      [2, 0, 10],
+      [3, 4, 6],
+      [4, 3, 3],
+      [5, 2, 1],
+      [6, 1, 0],
+    ]);
     expect(sampled(cps).map((s) => s.index)).toEqual([1, 2, 3]);
     expect(sampled(cps.slice(0, 2))).toEqual([{ item: cps[1], index: 1, last: true }]);
     expect(recordsDiffer([{ a: 1, b: 2 }], [{ b: 2, a: 1 }])).toBe(false);

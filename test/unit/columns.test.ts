@@ -58,7 +58,12 @@ function replaced(v: unknown, p: readonly string[], x: unknown): unknown {
 
 describe('columns compiled from one list', () => {
   it('given an item with each field and each object absent, null or of another type when checked then the fast check and zod agree on every one', () => {
-    const probes: Array<[string, unknown]> = [['whole', good], ['null', null], ['array', []], ['string', 'x']];
+    const probes: Array<[string, unknown]> = [
+      ['whole', good],
+      ['null', null],
+      ['array', []],
+      ['string', 'x'],
+    ];
     for (const p of paths(good)) for (const v of BAD_VALUES) probes.push([`${p.join('.')} = ${JSON.stringify(v) ?? 'absent'}`, replaced(good, p, v)]);
     probes.push(['breakdown element without cost.amount', { ...good, breakdown: [{ model: 'm', cost: {} }] }]);
     expect(set.check(good)).toBe(true);
@@ -80,7 +85,10 @@ describe('columns compiled from one list', () => {
         credits: 1.5,
         remote: false,
         tools: { edit: { accepted: 1 } },
-        breakdown: [{ model: 'm', cents: 150, usd: '1.5' }, { model: null, cents: null, usd: null }],
+        breakdown: [
+          { model: 'm', cents: 150, usd: '1.5' },
+          { model: null, cents: null, usd: null },
+        ],
       }),
     );
     expect(set.row({ actor: { type: 'x' }, core: { sessions: 0 } })).toMatchObject({ org: null, added: null, sessions: 0, breakdown: null });
@@ -100,7 +108,11 @@ describe('columns compiled from one list', () => {
     expect(schema.properties.breakdown).toEqual({
       type: ['array', 'null'],
       description: 'Per model.',
-      items: { type: 'object', additionalProperties: true, properties: { model: { type: ['string', 'null'] }, cents: { type: ['integer', 'null'] }, usd: { type: ['string', 'null'] } } },
+      items: {
+        type: 'object',
+        additionalProperties: true,
+        properties: { model: { type: ['string', 'null'] }, cents: { type: ['integer', 'null'] }, usd: { type: ['string', 'null'] } },
+      },
     });
     expect(entityId('Key.')).toMatchObject({ name: 'id', notNull: true, required: true });
   });

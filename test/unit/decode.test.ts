@@ -137,7 +137,9 @@ describe('DecodePool (the built worker threads)', () => {
   const servers: Server[] = [];
   const load = async (module = dist('providers/openai/index.js')) => {
     const { DecodePool } = (await import(dist('engine/decode-pool.js'))) as typeof import('../../connector/engine/decode-pool.js');
-    const { NotJsonError: WorkerNotJson, FetchFailed: WorkerFetchFailed } = (await import(dist('http/client.js'))) as typeof import('../../connector/http/client.js');
+    const { NotJsonError: WorkerNotJson, FetchFailed: WorkerFetchFailed } = (await import(
+      dist('http/client.js')
+    )) as typeof import('../../connector/http/client.js');
     const { ConnectorError: WorkerConnectorError } = (await import(dist('engine/errors.js'))) as typeof import('../../connector/engine/errors.js');
     const logged: string[] = [];
     const pool = new DecodePool({ module, source: 'source-openai-costs', config, format: AIRBYTE, size: 2, log: (m) => logged.push(m) });
@@ -173,7 +175,8 @@ describe('DecodePool (the built worker threads)', () => {
     const received = await Promise.all(values.map((_, i) => pool.page(request(`${base}/${i}`, 5))));
     expect(received.map((r) => [r.status, r.headers.get('x-seen-auth'), r.errorBody.byteLength])).toEqual(values.map(() => [200, headers.authorization, 0]));
     const pages = await Promise.all(received.map((r) => r.decoded()));
-    const plain = (p: Page) => p.buckets.map((b) => ({ start: b.start, end: b.end, count: b.encoded?.count ?? null, lines: b.encoded ? linesOf(b.encoded) : null }));
+    const plain = (p: Page) =>
+      p.buckets.map((b) => ({ start: b.start, end: b.end, count: b.encoded?.count ?? null, lines: b.encoded ? linesOf(b.encoded) : null }));
     const expected = values.map((v) => plain(encodePage(plan, 'costs', AIRBYTE, bytesOf(v), window, 5).page));
     expect(pages.map(plain)).toEqual(expected);
     expect(logged).toEqual([]);
@@ -232,7 +235,18 @@ describe('DecodePool (the built worker threads)', () => {
     const sleeps: number[] = [];
     const clock = { now: () => Date.now() };
     const sleep = async (ms: number) => void sleeps.push(ms);
-    const http = new HttpClient({ baseUrl: base, headers, fetch: globalThis.fetch, sleep, clock, limiter: new RateLimiter(clock, sleep), logger: { debug: () => undefined, warn: () => undefined }, redact: (t) => t.replaceAll('sekrit', '***'), maxConcurrent: 1, ...o });
+    const http = new HttpClient({
+      baseUrl: base,
+      headers,
+      fetch: globalThis.fetch,
+      sleep,
+      clock,
+      limiter: new RateLimiter(clock, sleep),
+      logger: { debug: () => undefined, warn: () => undefined },
+      redact: (t) => t.replaceAll('sekrit', '***'),
+      maxConcurrent: 1,
+      ...o,
+    });
     return { http, sleeps };
   };
 
@@ -273,7 +287,14 @@ describe('DecodePool (the built worker threads)', () => {
     const onWorker = (await viaWorker.http.get('/0', [], {}, transport).catch((e: unknown) => e)) as HttpError;
     const onMain = await client(base, { maxRetries: 1 });
     const { encodePage: builtEncodePage } = (await import(dist('engine/decode.js'))) as typeof import('../../connector/engine/decode.js');
-    const inThread = (await onMain.http.get('/0', [], {}, onMain.http.inThread((b) => builtEncodePage(plan, 'costs', AIRBYTE, b, window, 0).page)).catch((e: unknown) => e)) as HttpError;
+    const inThread = (await onMain.http
+      .get(
+        '/0',
+        [],
+        {},
+        onMain.http.inThread((b) => builtEncodePage(plan, 'costs', AIRBYTE, b, window, 0).page),
+      )
+      .catch((e: unknown) => e)) as HttpError;
     expect(inThread.kind).toBe('bad_body');
     expect(inThread.message).toBe('HTTP 200 from /0 is not JSON: <html>proxy *** </html>');
     expect([onWorker.kind, onWorker.message, onWorker.details]).toEqual([inThread.kind, inThread.message, inThread.details]);

@@ -26,7 +26,7 @@ for (const { source, config } of GOLDEN_SOURCES) {
   describe(`${source.name} golden ids`, () => {
     const golden = loadGolden(source.name);
 
-    it('given the fixture when compared with the connector then it is this connector\'s and names no stream the connector does not have', () => {
+    it("given the fixture when compared with the connector then it is this connector's and names no stream the connector does not have", () => {
       expect(golden.connector).toBe(source.name);
       expect(Object.keys(golden.streams).filter((n) => !source.streams.some((s) => s.name === n))).toEqual([]);
     });
@@ -36,7 +36,10 @@ for (const { source, config } of GOLDEN_SOURCES) {
       const byName = new Map(cases.map((c) => [c.name, c]));
 
       it(`given the ${stream.name} stream when its golden cases are listed then there are cases with nulls, non-ASCII text, a one-field pair and a refused input, keyed on id`, () => {
-        expect(cases.length, `${source.name} stream ${stream.name} has no golden ids: add cases to test/fixtures/golden-ids/${source.name}.json`).toBeGreaterThan(0);
+        expect(
+          cases.length,
+          `${source.name} stream ${stream.name} has no golden ids: add cases to test/fixtures/golden-ids/${source.name}.json`,
+        ).toBeGreaterThan(0);
         expect(stream.primaryKey).toEqual([['id']]);
         expect(byName.size, 'case names must be unique').toBe(cases.length);
         expect(cases.some((c) => hasNull(c.input))).toBe(true);
@@ -54,7 +57,10 @@ for (const { source, config } of GOLDEN_SOURCES) {
             continue;
           }
           const rows = await run;
-          expect(rows.map((r) => r.id), `${stream.name} / ${c.name}`).toEqual([c.id]);
+          expect(
+            rows.map((r) => r.id),
+            `${stream.name} / ${c.name}`,
+          ).toEqual([c.id]);
         }
       });
 

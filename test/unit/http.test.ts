@@ -36,7 +36,10 @@ function client(responses: Array<() => Response>, extra: Partial<ConstructorPara
   return { http, calls, t };
 }
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}) => () => new Response(JSON.stringify(body), { status, headers });
+const json =
+  (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  () =>
+    new Response(JSON.stringify(body), { status, headers });
 
 describe('HttpClient with a body decoder', () => {
   it('given a decoder that finds no JSON when requested then it is retried as a bad body and the next body is decoded', async () => {
@@ -57,7 +60,16 @@ describe('HttpClient with a body decoder', () => {
 
   it('given only bodies that are not JSON when retries run out then the bad_body error quotes the redacted start of the body', async () => {
     const { http, calls } = client([() => new Response('<html>proxy sekrit</html>')], { maxRetries: 2 });
-    const err = await http.get('/x', [], {}, http.inThread(() => { throw new NotJsonError('not JSON'); })).catch((e: unknown) => e);
+    const err = await http
+      .get(
+        '/x',
+        [],
+        {},
+        http.inThread(() => {
+          throw new NotJsonError('not JSON');
+        }),
+      )
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HttpError);
     expect((err as HttpError).kind).toBe('bad_body');
     expect((err as HttpError).details.bodyExcerpt).toBe('<html>proxy ***</html>');
@@ -67,7 +79,14 @@ describe('HttpClient with a body decoder', () => {
   it('given a decoder that rejects the content when requested then the error is passed on at once, without a retry', async () => {
     const { http, calls } = client([json(200, { data: 'x' })]);
     const wrong = new Error('results[0]: not a number');
-    await expect(http.get('/x', [], {}, http.inThread(() => Promise.reject(wrong)))).rejects.toBe(wrong);
+    await expect(
+      http.get(
+        '/x',
+        [],
+        {},
+        http.inThread(() => Promise.reject(wrong)),
+      ),
+    ).rejects.toBe(wrong);
     expect(calls).toHaveLength(1);
   });
 });
@@ -179,7 +198,10 @@ describe('HttpClient and x-should-retry', () => {
     expect(calls).toHaveLength(1);
     expect(t.sleeps).toEqual([]);
     expect([err.kind, err.retryable, err.details.shouldRetry]).toEqual(['server', false, false]);
-    expect(toConnectorError(err, { authHint: () => '' })).toMatchObject({ failureType: 'transient_error', message: 'HTTP 503 from /x: {"error":{"message":"overloaded"}}' });
+    expect(toConnectorError(err, { authHint: () => '' })).toMatchObject({
+      failureType: 'transient_error',
+      message: 'HTTP 503 from /x: {"error":{"message":"overloaded"}}',
+    });
   });
 
   it('given a 409 with x-should-retry true when requested then it is retried after a backoff and the next answer is returned', async () => {
@@ -190,7 +212,7 @@ describe('HttpClient and x-should-retry', () => {
     expect(t.sleeps).toEqual([250]);
   });
 
-  it('given a 409 with x-should-retry true and Retry-After when requested then the retry waits the server\'s delay', async () => {
+  it("given a 409 with x-should-retry true and Retry-After when requested then the retry waits the server's delay", async () => {
     const { http, t } = client([json(409, {}, { 'x-should-retry': 'true', 'retry-after': '2' }), json(200, { ok: true })]);
     await http.getJson('/x', []);
     expect(t.sleeps).toEqual([2000]);
@@ -227,11 +249,34 @@ describe('HttpClient error bodies', () => {
   };
 
   it('given the error bodies of OpenAI, Anthropic and Aurous when a request fails then each is parsed once into status, type, code, message, param and request id', async () => {
-    const openai = await failOnce(400, JSON.stringify({ error: { message: "Invalid value for 'group_by': 'api_key_id'.", type: 'invalid_request_error', param: 'group_by', code: null } }));
-    expect(openai.details.apiError).toEqual({ status: 400, type: 'invalid_request_error', message: "Invalid value for 'group_by': 'api_key_id'.", param: 'group_by' });
-    const anthropic = await failOnce(400, JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: 'Cannot specify more than 4 group_by[] dimensions.' }, request_id: 'req_011C' }));
-    expect(anthropic.details.apiError).toEqual({ status: 400, type: 'invalid_request_error', message: 'Cannot specify more than 4 group_by[] dimensions.', requestId: 'req_011C' });
-    const aurous = await failOnce(400, JSON.stringify({ error: { type: 'invalid_request', code: 'invalid_page_token', message: 'page_token expired.', detail: 'token_expired' } }));
+    const openai = await failOnce(
+      400,
+      JSON.stringify({ error: { message: "Invalid value for 'group_by': 'api_key_id'.", type: 'invalid_request_error', param: 'group_by', code: null } }),
+    );
+    expect(openai.details.apiError).toEqual({
+      status: 400,
+      type: 'invalid_request_error',
+      message: "Invalid value for 'group_by': 'api_key_id'.",
+      param: 'group_by',
+    });
+    const anthropic = await failOnce(
+      400,
+      JSON.stringify({
+        type: 'error',
+        error: { type: 'invalid_request_error', message: 'Cannot specify more than 4 group_by[] dimensions.' },
+        request_id: 'req_011C',
+      }),
+    );
+    expect(anthropic.details.apiError).toEqual({
+      status: 400,
+      type: 'invalid_request_error',
+      message: 'Cannot specify more than 4 group_by[] dimensions.',
+      requestId: 'req_011C',
+    });
+    const aurous = await failOnce(
+      400,
+      JSON.stringify({ error: { type: 'invalid_request', code: 'invalid_page_token', message: 'page_token expired.', detail: 'token_expired' } }),
+    );
     expect(aurous.details.apiError).toEqual({ status: 400, type: 'invalid_request', code: 'invalid_page_token', message: 'page_token expired.' });
   });
 
@@ -283,7 +328,9 @@ describe('HttpClient network failures', () => {
     };
     const { http } = client([badPort], { baseUrl: 'http://127.0.0.1:9/v1', maxRetries: 0 });
     const err = await http.getJson('/x', []).catch((e: unknown) => e);
-    expect(toConnectorError(err, { authHint: () => '' }).message).toBe('cannot connect to 127.0.0.1:9 (fetch does not allow port 9) after retries: use another port in base_url');
+    expect(toConnectorError(err, { authHint: () => '' }).message).toBe(
+      'cannot connect to 127.0.0.1:9 (fetch does not allow port 9) after retries: use another port in base_url',
+    );
   });
 
   it('given a network budget when the connection is refused then it stops after that many retries, while a 500 keeps the full retries', async () => {
@@ -313,7 +360,10 @@ describe('errors that name the fix', () => {
       failureType: 'config_error',
       message: 'base_url must end in /v1 (HTTP 404 from /organization/costs)',
     });
-    expect(toConnectorError(err, { authHint: () => '' })).toMatchObject({ failureType: 'system_error', message: expect.stringMatching(/^HTTP 404 from \/organization\/costs: /) });
+    expect(toConnectorError(err, { authHint: () => '' })).toMatchObject({
+      failureType: 'system_error',
+      message: expect.stringMatching(/^HTTP 404 from \/organization\/costs: /),
+    });
   });
 
   it('given a 401 and a 403 when mapped then the auth hint is asked for by status', async () => {
@@ -328,7 +378,9 @@ describe('errors that name the fix', () => {
   it('given base_urls when checked against where the provider puts /v1 then only a missing (or doubled) /v1 gets a hint, showing origin and path only', () => {
     expect(baseUrlVersionHint('https://api.openai.com/v1', 'base_url')).toBeUndefined();
     expect(baseUrlVersionHint('http://127.0.0.1:8787/v1/', 'base_url')).toBeUndefined();
-    expect(baseUrlVersionHint('http://127.0.0.1:8787', 'base_url')).toBe("base_url must end in /v1: it is 'http://127.0.0.1:8787'; set it to 'http://127.0.0.1:8787/v1'");
+    expect(baseUrlVersionHint('http://127.0.0.1:8787', 'base_url')).toBe(
+      "base_url must end in /v1: it is 'http://127.0.0.1:8787'; set it to 'http://127.0.0.1:8787/v1'",
+    );
     expect(baseUrlVersionHint('https://proxy.example.com/openai/?token=x', 'base_url')).toBe(
       "base_url must end in /v1: it is 'https://proxy.example.com/openai'; set it to 'https://proxy.example.com/openai/v1'",
     );

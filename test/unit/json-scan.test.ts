@@ -151,7 +151,12 @@ describe('findDataArray (the byte scanner that lets a page be parsed bucket by b
       const at = Math.floor(next() * good.length);
       const ch = alphabet[Math.floor(next() * alphabet.length)] as string;
       const kind = next();
-      const mutated = kind < 0.4 ? good.slice(0, at) + good.slice(at + 1) : kind < 0.7 ? good.slice(0, at) + ch + good.slice(at) : good.slice(0, at) + ch + good.slice(at + 1);
+      const mutated =
+        kind < 0.4
+          ? good.slice(0, at) + good.slice(at + 1)
+          : kind < 0.7
+            ? good.slice(0, at) + ch + good.slice(at)
+            : good.slice(0, at) + ch + good.slice(at + 1);
       // As the bytes on the wire say it (a cut surrogate pair becomes U+FFFD).
       const body = text(bytes(mutated));
       const parsed = jsonParse(body);

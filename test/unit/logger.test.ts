@@ -53,8 +53,17 @@ describe('logger redaction in every mode', () => {
     writer.secrets.add(KEY);
     logEverything(logger);
     await writer.close();
-    const logs = out.text().trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; log: { level: string; message: string } });
-    expect(logs.map((m) => [m.type, m.log.level])).toEqual([['LOG', 'ERROR'], ['LOG', 'WARN'], ['LOG', 'INFO'], ['LOG', 'DEBUG']]);
+    const logs = out
+      .text()
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; log: { level: string; message: string } });
+    expect(logs.map((m) => [m.type, m.log.level])).toEqual([
+      ['LOG', 'ERROR'],
+      ['LOG', 'WARN'],
+      ['LOG', 'INFO'],
+      ['LOG', 'DEBUG'],
+    ]);
     expect(out.text()).not.toContain(KEY);
     expectScrubbed(logs.map((m) => m.log.message).join('\n'));
   });
@@ -67,7 +76,13 @@ describe('logger redaction in every mode', () => {
     logEverything(logger);
     await writer.close();
     expect(out.text()).toBe('');
-    expect(err.text().trimEnd().split('\n').map((l) => l.split(' ')[0])).toEqual(['ERROR', 'WARN', 'INFO', 'DEBUG']);
+    expect(
+      err
+        .text()
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.split(' ')[0]),
+    ).toEqual(['ERROR', 'WARN', 'INFO', 'DEBUG']);
     expectScrubbed(err.text());
   });
 
@@ -77,7 +92,12 @@ describe('logger redaction in every mode', () => {
     const secrets = new Secrets();
     secrets.add(KEY);
     logEverything(syncLogger('debug', new Lines(term, new Progress(term, secrets.scrub), secrets.scrub), secrets));
-    expect(text.trimEnd().split('\n').map((l) => l.split(':')[0])).toEqual(['error', 'warn', 'info', 'debug']);
+    expect(
+      text
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.split(':')[0]),
+    ).toEqual(['error', 'warn', 'info', 'debug']);
     expectScrubbed(text);
   });
 });

@@ -23,10 +23,16 @@ describe.each(REPORTS.map((d) => [d.name, d] as const))('the fast result check o
   }
   const fields = [...new Set(['object', ...Object.keys(good)])];
   const nested = decl.metrics.flatMap((m) => (m.from ? [m.from] : []));
-  const probes: Array<[string, unknown]> = [['a whole result', good], ['null', null], ['an array', []], ['a string', 'x']];
+  const probes: Array<[string, unknown]> = [
+    ['a whole result', good],
+    ['null', null],
+    ['an array', []],
+    ['a string', 'x'],
+  ];
   for (const f of fields) for (const v of BAD_VALUES) probes.push([`${f} = ${JSON.stringify(v) ?? 'absent'}`, { ...good, [f]: v }]);
   for (const [outer, inner] of nested as Array<[string, string]>) {
-    for (const v of BAD_VALUES) probes.push([`${outer}.${inner} = ${JSON.stringify(v) ?? 'absent'}`, { ...good, [outer]: { ...(good[outer] as object), [inner]: v } }]);
+    for (const v of BAD_VALUES)
+      probes.push([`${outer}.${inner} = ${JSON.stringify(v) ?? 'absent'}`, { ...good, [outer]: { ...(good[outer] as object), [inner]: v } }]);
   }
 
   it('given a whole result and results with each field absent, null or of another type when checked then the fast check and zod agree on every one', () => {

@@ -7,7 +7,7 @@ const H = 3_600;
 /** A small seeded generator so property runs are reproducible. */
 function rng(seed: number): () => number {
   let s = seed;
-  return () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  return () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
 
 describe('planWindows', () => {
@@ -30,11 +30,7 @@ describe('planWindows', () => {
       expect(windows.at(-1)?.end).toBe(last);
       const bad = windows.filter(
         (w, k) =>
-          w.start % step !== 0 ||
-          w.end % step !== 0 ||
-          w.end <= w.start ||
-          bucketCount(w, step) > maxBuckets ||
-          (k > 0 && w.start !== windows[k - 1]?.end),
+          w.start % step !== 0 || w.end % step !== 0 || w.end <= w.start || bucketCount(w, step) > maxBuckets || (k > 0 && w.start !== windows[k - 1]?.end),
       );
       expect(bad).toEqual([]);
       const buckets = Math.round((last - Math.floor(start / step) * step) / step);

@@ -36,12 +36,17 @@ const buckets: BucketStream<unknown> = {
 };
 
 /** Runs a read of `streams` and returns one event log: the messages emitted and the hook calls, in order. */
-async function events(streams: Array<StreamDef<unknown>>, states = new Map(), common = { start: 100 * DAY, end: 100 * DAY, lookbackDays: 3 }): Promise<string[]> {
+async function events(
+  streams: Array<StreamDef<unknown>>,
+  states = new Map(),
+  common = { start: 100 * DAY, end: 100 * DAY, lookbackDays: 3 },
+): Promise<string[]> {
   const log: string[] = [];
   const emitter: Emitter = {
     emit: (m: AirbyteMessage) => {
       if (m.type === 'STATE') log.push(`STATE ${m.state.stream.stream_descriptor.name}`);
-      else if (m.type === 'TRACE' && m.trace.type === 'STREAM_STATUS') log.push(`${m.trace.stream_status.status} ${m.trace.stream_status.stream_descriptor.name}`);
+      else if (m.type === 'TRACE' && m.trace.type === 'STREAM_STATUS')
+        log.push(`${m.trace.stream_status.status} ${m.trace.stream_status.stream_descriptor.name}`);
       else if (m.type === 'TRACE' && m.trace.type === 'ERROR') log.push(`ERROR ${m.trace.error.stream_descriptor?.name}`);
     },
     records: { kind: 'rows' },

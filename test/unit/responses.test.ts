@@ -12,7 +12,8 @@ const grouping: FailRule<string> = {
   failureType: 'config_error',
   message: (e, ctx) => `refused in ${ctx}: "${e.message}" (${e.requestId ?? 'no id'})`,
 };
-const anthropic400 = (message: string) => responseError(400, JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message }, request_id: 'req_1' }), '/v1/r?x=1');
+const anthropic400 = (message: string) =>
+  responseError(400, JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message }, request_id: 'req_1' }), '/v1/r?x=1');
 
 describe('per-stream response rules', () => {
   it('given rules when an error response matches every field of one then that rule applies, else none', () => {
@@ -23,7 +24,9 @@ describe('per-stream response rules', () => {
     expect(responseRule(rules, anthropic400('Cannot specify more than 3 group_by[] dimensions.'))).toBe(grouping);
     expect(responseRule(rules, anthropic400('limit: Input should be between 1 and 31'))).toBeUndefined();
     // The same body with another status, or the words only in the raw text, is no match.
-    expect(responseRule(rules, responseError(500, JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: 'group_by' } })))).toBeUndefined();
+    expect(
+      responseRule(rules, responseError(500, JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: 'group_by' } }))),
+    ).toBeUndefined();
     expect(responseRule(rules, responseError(400, '<html>invalid_request_error group_by</html>'))).toBeUndefined();
     // A path rule needs the request path.
     expect(responseRule(rules, responseError(404, '{}'), '/organization/projects/p/api_keys')).toBe(gone);

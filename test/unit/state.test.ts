@@ -4,7 +4,12 @@ import { Coverage, parseStateFile, readRanges } from '../../connector/engine/sta
 
 const DAY = 86_400;
 
-const ctx = { streams: new Map<string, string | undefined>([['costs', 'start_time'], ['projects', undefined]]) };
+const ctx = {
+  streams: new Map<string, string | undefined>([
+    ['costs', 'start_time'],
+    ['projects', undefined],
+  ]),
+};
 const msg = (name: string, state: unknown) => ({ type: 'STREAM', stream: { stream_descriptor: { name }, stream_state: state } });
 
 function configErrorOf(fn: () => unknown): string {
@@ -24,11 +29,19 @@ describe('parseStateFile', () => {
   });
 
   it('given a v2 state when parsed then its coverage is kept', () => {
-    expect(parseStateFile(JSON.stringify([msg('costs', { version: 2, covered_from: 50, cursor: 100 })]), ctx).get('costs')).toEqual({ version: 2, covered_from: 50, cursor: 100 });
+    expect(parseStateFile(JSON.stringify([msg('costs', { version: 2, covered_from: 50, cursor: 100 })]), ctx).get('costs')).toEqual({
+      version: 2,
+      covered_from: 50,
+      cursor: 100,
+    });
   });
 
   it('given a v1 state when parsed then it migrates to v2 with no proven coverage before its cursor', () => {
-    expect(parseStateFile(JSON.stringify([msg('costs', { version: 1, cursor: 100 })]), ctx).get('costs')).toEqual({ version: 2, covered_from: 100, cursor: 100 });
+    expect(parseStateFile(JSON.stringify([msg('costs', { version: 1, cursor: 100 })]), ctx).get('costs')).toEqual({
+      version: 2,
+      covered_from: 100,
+      cursor: 100,
+    });
   });
 
   it('given the state a full-refresh list stream emitted when passed back then it is accepted and ignored', () => {
@@ -39,7 +52,11 @@ describe('parseStateFile', () => {
   });
 
   it('given a version-0 state keyed by the cursor field when parsed then it migrates to v2 with no proven coverage before its cursor', () => {
-    expect(parseStateFile(JSON.stringify([msg('costs', { start_time: 1735689600 })]), ctx).get('costs')).toEqual({ version: 2, covered_from: 1735689600, cursor: 1735689600 });
+    expect(parseStateFile(JSON.stringify([msg('costs', { start_time: 1735689600 })]), ctx).get('costs')).toEqual({
+      version: 2,
+      covered_from: 1735689600,
+      cursor: 1735689600,
+    });
   });
 
   it('given a v2 state whose covered_from is after its cursor when parsed then a config_error names covered_from', () => {

@@ -150,12 +150,18 @@ describe('summary line', () => {
   };
 
   it('given a finished, a failed and a list stream when summarised then each is one line with rows, days, requests and duration', () => {
-    expect(summaryLine(base, 3, 9_999)).toBe('costs: ok, 1,234 rows (1,000 inserted, 34 updated, 200 unchanged), 2025-09-01..2025-11-29 (90 days), 3 requests, 1.5 s');
+    expect(summaryLine(base, 3, 9_999)).toBe(
+      'costs: ok, 1,234 rows (1,000 inserted, 34 updated, 200 unchanged), 2025-09-01..2025-11-29 (90 days), 3 requests, 1.5 s',
+    );
     expect(summaryLine({ ...base, outcome: 'failed', error: 'HTTP 500 after retries' }, 1, 9_999)).toBe(
       'costs: FAILED, 1,234 rows (1,000 inserted, 34 updated, 200 unchanged), 2025-09-01..2025-11-29 (90 days), 1 request, 1.5 s -- HTTP 500 after retries; the next sync resumes from 2025-11-30',
     );
-    expect(summaryLine({ ...base, name: 'users', kind: 'list', rows: 2, inserted: 1, updated: 0, unchanged: 1, deleted: 1, firstDay: null, lastDay: null, cursor: null }, 1, 9_999)).toBe(
-      'users: ok, 2 rows (1 inserted, 0 updated, 1 unchanged, 1 deleted), full snapshot, 1 request, 1.5 s',
-    );
+    expect(
+      summaryLine(
+        { ...base, name: 'users', kind: 'list', rows: 2, inserted: 1, updated: 0, unchanged: 1, deleted: 1, firstDay: null, lastDay: null, cursor: null },
+        1,
+        9_999,
+      ),
+    ).toBe('users: ok, 2 rows (1 inserted, 0 updated, 1 unchanged, 1 deleted), full snapshot, 1 request, 1.5 s');
   });
 });

@@ -25,7 +25,12 @@ describe('NdjsonWriter', () => {
     const text = await collect((w) => {
       for (let i = 0; i < 1000; i++) w.write({ i });
     }, 100);
-    expect(text.trimEnd().split('\n').map((l) => (JSON.parse(l) as { i: number }).i)).toEqual([...Array(1000).keys()]);
+    expect(
+      text
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { i: number }).i),
+    ).toEqual([...Array(1000).keys()]);
   });
 
   it('given a registered secret when a message contains it then the output carries a mask instead', async () => {

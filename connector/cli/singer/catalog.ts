@@ -100,7 +100,7 @@ export function selectFromCatalog<C>(raw: unknown, streams: ReadonlyArray<Stream
     if (!name) throw configError('Catalog stream without tap_stream_id or stream; pass the file --discover printed.');
     const meta = new Map((entry.metadata ?? []).map((m) => [m.breadcrumb.join('\u0000'), m.metadata]));
     const top = meta.get('') ?? {};
-    const selected = typeof top.selected === 'boolean' ? top.selected : entry.schema?.selected ?? top['selected-by-default'] === true;
+    const selected = typeof top.selected === 'boolean' ? top.selected : (entry.schema?.selected ?? top['selected-by-default'] === true);
     if (!selected) continue;
     if (seen.has(name)) throw configError(`Catalog selects stream '${name}' twice; keep one entry.`);
     seen.add(name);

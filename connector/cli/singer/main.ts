@@ -69,7 +69,12 @@ async function singerDispatch<C>(source: SourceDefinition<C>, flags: Flags, writ
     return 0;
   }
   if (flags.about) {
-    const about = { name: source.name, version: source.version, capabilities: ['catalog', 'discover', 'state', 'about'], settings: connectionSpecification(source) };
+    const about = {
+      name: source.name,
+      version: source.version,
+      capabilities: ['catalog', 'discover', 'state', 'about'],
+      settings: connectionSpecification(source),
+    };
     await writeText(`${JSON.stringify(about, null, 2)}\n`, scrub);
     return 0;
   }
@@ -81,7 +86,9 @@ async function singerDispatch<C>(source: SourceDefinition<C>, flags: Flags, writ
   }
   if (flags.catalog && flags.properties) throw configError('Pass either --catalog or --properties, not both.');
   const catalogPath = flags.catalog ?? flags.properties;
-  const selection = catalogPath ? selectFromCatalog(readJsonFile(flags.catalog ? 'catalog' : 'properties', catalogPath), source.streams) : selectAll(source.streams);
+  const selection = catalogPath
+    ? selectFromCatalog(readJsonFile(flags.catalog ? 'catalog' : 'properties', catalogPath), source.streams)
+    : selectAll(source.streams);
   if (selection.length === 0) logger.warn('the catalog selects no stream: nothing to sync (set "selected": true in a stream\'s metadata)');
 
   const bookmarks = parseSingerState(readStateText(flags.state));
@@ -91,20 +98,23 @@ async function singerDispatch<C>(source: SourceDefinition<C>, flags: Flags, writ
   const emitter = new SingerEmitter(writer, logger, selection, source.streams as ReadonlyArray<StreamDef<unknown>>, bookmarks);
   const catalog: ConfiguredStream[] = selection.map((s) => ({ name: s.name, syncMode: METHOD_TO_MODE[s.method] }));
   const pool = decodePoolFor(source, config, emitter.records, logger);
-  return withStopSignals((m) => logger.warn(m), async (signal) => {
-    try {
-      const result = await readSource(source, config, { catalog, states, http, emitter, logger, signal, ...(pool ? { decoders: pool } : {}) });
-      if (signal.aborted) {
-        logger.error('Interrupted by a signal; the next sync resumes from the last STATE.');
-        return 1;
+  return withStopSignals(
+    (m) => logger.warn(m),
+    async (signal) => {
+      try {
+        const result = await readSource(source, config, { catalog, states, http, emitter, logger, signal, ...(pool ? { decoders: pool } : {}) });
+        if (signal.aborted) {
+          logger.error('Interrupted by a signal; the next sync resumes from the last STATE.');
+          return 1;
+        }
+        if (result.failed.length > 0) {
+          logger.error(`streams that did not sync: ${result.failed.join(', ')}`);
+          return 1;
+        }
+        return 0;
+      } finally {
+        await pool?.close();
       }
-      if (result.failed.length > 0) {
-        logger.error(`streams that did not sync: ${result.failed.join(', ')}`);
-        return 1;
-      }
-      return 0;
-    } finally {
-      await pool?.close();
-    }
-  });
+    },
+  );
 }

@@ -30,7 +30,11 @@ export function parseSingerState(text: string): Record<string, unknown> {
  * {"<cursor field>": value}, and the Meltano SDK shape {"replication_key", "replication_key_value"}.
  * Bookmarks of full-table streams (snapshot bookmarks) and of unknown streams do not steer a read.
  */
-export function statesFromBookmarks<C>(bookmarks: Record<string, unknown>, streams: ReadonlyArray<StreamDef<C>>, log: (m: string) => void): Map<string, StreamState> {
+export function statesFromBookmarks<C>(
+  bookmarks: Record<string, unknown>,
+  streams: ReadonlyArray<StreamDef<C>>,
+  log: (m: string) => void,
+): Map<string, StreamState> {
   const byName = new Map(streams.map((s) => [s.name, s]));
   const states = new Map<string, StreamState>();
   for (const [name, raw] of Object.entries(bookmarks)) {

@@ -53,7 +53,6 @@ const CLAUDE_CODE_PAGE_LIMIT = 1000;
  */
 const LIST_PAGE_LIMIT = 1000;
 
-
 /** cost_report and usage_report/messages: {data:[{starting_at, ending_at, results}], has_more, next_page}. */
 const ReportPage = bucketPageSchema({ start: 'starting_at', end: 'ending_at', results: 'results' }, rfc3339Seconds);
 

@@ -119,7 +119,10 @@ export const claudeCodeStream: BucketStream<AnthropicConfig> = {
   name: 'usage_claude_code',
   description:
     'Claude Code usage per UTC day, actor, terminal and local/remote (GET /v1/organizations/usage_report/claude_code): sessions, lines, commits, PRs, tool actions, and tokens and estimated cost per model (cents and exact USD). One request per day, records paginated.',
-  schema: Items.schema('usage_claude_code', 'Claude Code usage per UTC day, actor, terminal and local/remote (GET /v1/organizations/usage_report/claude_code).'),
+  schema: Items.schema(
+    'usage_claude_code',
+    'Claude Code usage per UTC day, actor, terminal and local/remote (GET /v1/organizations/usage_report/claude_code).',
+  ),
   primaryKey: [['id']],
   cursorField: 'starting_at',
   plan() {

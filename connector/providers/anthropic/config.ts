@@ -9,7 +9,8 @@ const groupByList = (r: GroupedReport) => {
   const max = r.maxGroupBy;
   if (max === undefined) return list;
   return list.max(max, {
-    error: (iss) => `lists ${Array.isArray(iss.input) ? iss.input.length : 'too many'} dimensions but Anthropic takes at most ${max} group_by[] values; keep at most ${max} of ${r.dimensions.join(', ')}`,
+    error: (iss) =>
+      `lists ${Array.isArray(iss.input) ? iss.input.length : 'too many'} dimensions but Anthropic takes at most ${max} group_by[] values; keep at most ${max} of ${r.dimensions.join(', ')}`,
   });
 };
 
@@ -18,7 +19,11 @@ const groupByShape = Object.fromEntries(
     r.name,
     groupByList(r)
       .optional()
-      .meta({ title: r.name, description: `Default: ${r.defaultGroupBy.join(', ') || 'none'}. Allowed: ${r.maxGroupBy ? `at most ${r.maxGroupBy} of ` : ''}${r.dimensions.join(', ')}.`, uniqueItems: true }),
+      .meta({
+        title: r.name,
+        description: `Default: ${r.defaultGroupBy.join(', ') || 'none'}. Allowed: ${r.maxGroupBy ? `at most ${r.maxGroupBy} of ` : ''}${r.dimensions.join(', ')}.`,
+        uniqueItems: true,
+      }),
   ]),
 );
 
@@ -49,10 +54,11 @@ export const AnthropicConfigSchema = z.strictObject({
     .strictObject(groupByShape)
     .optional()
     .meta({ title: 'Grouping per stream', description: 'group_by[] dimensions per stream; the finer the grouping, the more rows.', order: 9 }),
-  bucket_width: z
-    .enum(['1d', '1h', '1m'])
-    .default('1d')
-    .meta({ title: 'Bucket width (usage_messages)', description: 'Width of usage_messages buckets. cost_report is always 1d; usage_claude_code is always one UTC day.', order: 10 }),
+  bucket_width: z.enum(['1d', '1h', '1m']).default('1d').meta({
+    title: 'Bucket width (usage_messages)',
+    description: 'Width of usage_messages buckets. cost_report is always 1d; usage_claude_code is always one UTC day.',
+    order: 10,
+  }),
   request_timeout_seconds: tuning.request_timeout_seconds,
   max_retries: tuning.max_retries,
   max_concurrent_requests: tuning.max_concurrent_requests,

@@ -75,7 +75,17 @@ const COST_REPORT: GroupedReport = {
 };
 
 /** Fields of a cost item that distinguish rows; hashed (with the bucket start) into the id. */
-const COST_KEY_FIELDS = ['workspace_id', 'description', 'cost_type', 'model', 'service_tier', 'token_type', 'context_window', 'inference_geo', 'currency'] as const;
+const COST_KEY_FIELDS = [
+  'workspace_id',
+  'description',
+  'cost_type',
+  'model',
+  'service_tier',
+  'token_type',
+  'context_window',
+  'inference_geo',
+  'currency',
+] as const;
 
 const COST_COLUMNS: readonly Column[] = [
   ...BUCKET_COLUMNS,
@@ -84,7 +94,11 @@ const COST_COLUMNS: readonly Column[] = [
   col('cost_type', 'string', 'tokens, web_search, code_execution or session_usage; null when not grouped by description.'),
   col('model', 'string', 'Model; null when not grouped by description or for non-token costs.'),
   col('service_tier', 'string', 'standard or batch; null when not grouped by description or for non-token costs.'),
-  col('token_type', 'string', 'uncached_input_tokens, output_tokens, cache_read_input_tokens, cache_creation.ephemeral_1h_input_tokens or cache_creation.ephemeral_5m_input_tokens; null when not grouped by description or for non-token costs.'),
+  col(
+    'token_type',
+    'string',
+    'uncached_input_tokens, output_tokens, cache_read_input_tokens, cache_creation.ephemeral_1h_input_tokens or cache_creation.ephemeral_5m_input_tokens; null when not grouped by description or for non-token costs.',
+  ),
   col('context_window', 'string', '0-200k or 200k-1M; null when not grouped by description or for non-token costs.'),
   col('inference_geo', 'string', 'global, us or not_available; null when the API does not say.'),
   col('currency', 'string', 'Currency of the amount; currently always USD.'),
@@ -167,12 +181,22 @@ const MESSAGES_COLUMNS: readonly Column[] = [
   ...BUCKET_COLUMNS,
   ...USAGE_MESSAGES.dimensions.map((d) => col(d, 'string', DIMENSION_DESCRIPTIONS[d] ?? 'Grouping dimension.')),
   col('uncached_input_tokens', 'integer', 'Uncached input tokens.'),
-  col('cache_creation_ephemeral_1h_input_tokens', 'integer', 'cache_creation.ephemeral_1h_input_tokens: input tokens written to the 1-hour cache; null when the API omits it.', {
-    from: ['cache_creation', 'ephemeral_1h_input_tokens'],
-  }),
-  col('cache_creation_ephemeral_5m_input_tokens', 'integer', 'cache_creation.ephemeral_5m_input_tokens: input tokens written to the 5-minute cache; null when the API omits it.', {
-    from: ['cache_creation', 'ephemeral_5m_input_tokens'],
-  }),
+  col(
+    'cache_creation_ephemeral_1h_input_tokens',
+    'integer',
+    'cache_creation.ephemeral_1h_input_tokens: input tokens written to the 1-hour cache; null when the API omits it.',
+    {
+      from: ['cache_creation', 'ephemeral_1h_input_tokens'],
+    },
+  ),
+  col(
+    'cache_creation_ephemeral_5m_input_tokens',
+    'integer',
+    'cache_creation.ephemeral_5m_input_tokens: input tokens written to the 5-minute cache; null when the API omits it.',
+    {
+      from: ['cache_creation', 'ephemeral_5m_input_tokens'],
+    },
+  ),
   col('cache_read_input_tokens', 'integer', 'Input tokens read from the cache.'),
   col('output_tokens', 'integer', 'Output tokens.'),
   col('server_tool_use_web_search_requests', 'integer', 'server_tool_use.web_search_requests: web search requests; null when the API omits it.', {

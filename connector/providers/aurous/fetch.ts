@@ -127,7 +127,9 @@ export function aurousWindowFetcher(o: FetcherOptions): WindowFetcher {
       let previous = Infinity;
       for (const b of page.buckets) {
         if (b.start >= previous) {
-          throw systemError(`${where(window)}: buckets are not newest first (${isoTime(b.start)} after ${isoTime(previous)}); refusing to guess where the cursor resumes.`);
+          throw systemError(
+            `${where(window)}: buckets are not newest first (${isoTime(b.start)} after ${isoTime(previous)}); refusing to guess where the cursor resumes.`,
+          );
         }
         previous = b.start;
         if (b.start < window.start || b.start >= window.end) {

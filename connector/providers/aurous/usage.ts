@@ -25,8 +25,7 @@ const METRICS: readonly Column[] = [
   col('total_output_tokens', 'integer', 'Output tokens.'),
 ].map((m) => ({ ...m, from: ['metrics', m.name] }));
 
-const DESCRIPTION =
-  'Aurous Labs usage (requests, credits, durations, images, video, tokens) per time bucket and group (GET /v1/usage).';
+const DESCRIPTION = 'Aurous Labs usage (requests, credits, durations, images, video, tokens) per time bucket and group (GET /v1/usage).';
 
 const COLUMNS: readonly Column[] = [
   { name: 'id', type: 'string', description: 'Deterministic key: hash of the bucket start and the group key (null-safe).', notNull: true, from: null },

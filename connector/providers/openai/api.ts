@@ -32,5 +32,4 @@ export const openAiBucketApi: BucketApi = {
 };
 
 /** Repeated keys (`group_by=a&group_by=b`), the form OpenAI's cookbook uses. */
-export const arrayParam = (name: string, values: readonly string[] | undefined): Query =>
-  (values ?? []).map((v) => [name, v] as const);
+export const arrayParam = (name: string, values: readonly string[] | undefined): Query => (values ?? []).map((v) => [name, v] as const);

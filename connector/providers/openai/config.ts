@@ -3,8 +3,7 @@ import { baseUrl, endDate, lookbackDays, startDate, tuning } from '../../engine/
 import { OPENAI_BASE_URL } from './api.js';
 import { REPORTS } from './streams.js';
 
-const ids = (title: string, description: string, order: number) =>
-  z.array(z.string().min(1)).optional().meta({ title, description, order });
+const ids = (title: string, description: string, order: number) => z.array(z.string().min(1)).optional().meta({ title, description, order });
 
 const groupByShape = Object.fromEntries(
   REPORTS.map((r) => [
@@ -17,49 +16,51 @@ const groupByShape = Object.fromEntries(
 );
 
 // Strict: a misspelt field (stat_date) is refused, never silently ignored.
-export const OpenAiConfigSchema = z
-  .strictObject({
-    admin_api_key: z
-      .string({ error: "'admin_api_key' is required: an OpenAI Admin key (sk-admin-...)" })
-      .trim()
-      .min(1, 'admin_api_key is empty: paste an OpenAI Admin key (sk-admin-...)')
-      // Project, user and service-account keys (sk-proj-..., sk-...) are refused by every admin endpoint:
-      // say so before any request. Keys of another shape (a proxy's) are left to the API.
-      .refine(
-        (k) => !k.startsWith('sk-') || k.startsWith('sk-admin-'),
-        'this is a project or user key (sk-...), which cannot read usage and costs; create an Admin key (sk-admin-...) as an organization Owner at platform.openai.com/settings/organization/admin-keys',
-      )
-      .meta({
-        title: 'Admin API key',
-        description: 'An OpenAI Admin key (sk-admin-...), created by an organization Owner at platform.openai.com/settings/organization/admin-keys.',
-        airbyte_secret: true,
-        order: 0,
-      }),
-    start_date: startDate,
-    end_date: endDate,
-    lookback_days: lookbackDays,
-    base_url: baseUrl(OPENAI_BASE_URL),
-    project_ids: ids('Project IDs', 'Only these projects (all when empty).', 5),
-    user_ids: ids('User IDs', 'Usage streams: only these users (all when empty).', 6),
-    api_key_ids: ids('API key IDs', 'Only these API keys (all when empty).', 7),
-    models: ids('Models', 'Usage streams: only these models (all when empty).', 8),
-    group_by: z
-      .strictObject(groupByShape)
-      .optional()
-      .meta({ title: 'Grouping per stream', description: 'group_by dimensions per stream; the finer the grouping, the more rows.', order: 9 }),
-    bucket_width: z.enum(['1d', '1h', '1m']).default('1d').meta({ title: 'Bucket width (usage streams)', description: 'Width of usage buckets. costs is always 1d.', order: 10 }),
-    max_window_days: z
-      .number()
-      .int()
-      .min(1, 'max_window_days must be between 1 and 366')
-      .max(366, 'max_window_days must be between 1 and 366')
-      .optional()
-      .meta({ title: 'Max window days', description: 'Cap on the days one request covers (1 = one request per day). Default: the API maximum.', order: 11 }),
-    request_timeout_seconds: tuning.request_timeout_seconds,
-    max_retries: tuning.max_retries,
-    max_concurrent_requests: tuning.max_concurrent_requests,
-    requests_per_minute: tuning.requests_per_minute,
+export const OpenAiConfigSchema = z.strictObject({
+  admin_api_key: z
+    .string({ error: "'admin_api_key' is required: an OpenAI Admin key (sk-admin-...)" })
+    .trim()
+    .min(1, 'admin_api_key is empty: paste an OpenAI Admin key (sk-admin-...)')
+    // Project, user and service-account keys (sk-proj-..., sk-...) are refused by every admin endpoint:
+    // say so before any request. Keys of another shape (a proxy's) are left to the API.
+    .refine(
+      (k) => !k.startsWith('sk-') || k.startsWith('sk-admin-'),
+      'this is a project or user key (sk-...), which cannot read usage and costs; create an Admin key (sk-admin-...) as an organization Owner at platform.openai.com/settings/organization/admin-keys',
+    )
+    .meta({
+      title: 'Admin API key',
+      description: 'An OpenAI Admin key (sk-admin-...), created by an organization Owner at platform.openai.com/settings/organization/admin-keys.',
+      airbyte_secret: true,
+      order: 0,
+    }),
+  start_date: startDate,
+  end_date: endDate,
+  lookback_days: lookbackDays,
+  base_url: baseUrl(OPENAI_BASE_URL),
+  project_ids: ids('Project IDs', 'Only these projects (all when empty).', 5),
+  user_ids: ids('User IDs', 'Usage streams: only these users (all when empty).', 6),
+  api_key_ids: ids('API key IDs', 'Only these API keys (all when empty).', 7),
+  models: ids('Models', 'Usage streams: only these models (all when empty).', 8),
+  group_by: z
+    .strictObject(groupByShape)
+    .optional()
+    .meta({ title: 'Grouping per stream', description: 'group_by dimensions per stream; the finer the grouping, the more rows.', order: 9 }),
+  bucket_width: z
+    .enum(['1d', '1h', '1m'])
+    .default('1d')
+    .meta({ title: 'Bucket width (usage streams)', description: 'Width of usage buckets. costs is always 1d.', order: 10 }),
+  max_window_days: z
+    .number()
+    .int()
+    .min(1, 'max_window_days must be between 1 and 366')
+    .max(366, 'max_window_days must be between 1 and 366')
+    .optional()
+    .meta({ title: 'Max window days', description: 'Cap on the days one request covers (1 = one request per day). Default: the API maximum.', order: 11 }),
+  request_timeout_seconds: tuning.request_timeout_seconds,
+  max_retries: tuning.max_retries,
+  max_concurrent_requests: tuning.max_concurrent_requests,
+  requests_per_minute: tuning.requests_per_minute,
   decode_threads: tuning.decode_threads,
-  });
+});
 
 export type OpenAiConfig = z.infer<typeof OpenAiConfigSchema>;

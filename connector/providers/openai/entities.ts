@@ -26,7 +26,10 @@ export interface EntityDecl {
 const CURSOR: IdCursor = { param: 'after', limit: ENTITY_PAGE_LIMIT };
 
 /** A flat entity stream: the declared columns of each listed item, nothing else. */
-function flatEntityStream(decl: EntityDecl, pages: (ctx: ListContext, config: OpenAiConfig) => AsyncIterable<Array<Record<string, unknown>>>): ListStream<OpenAiConfig> {
+function flatEntityStream(
+  decl: EntityDecl,
+  pages: (ctx: ListContext, config: OpenAiConfig) => AsyncIterable<Array<Record<string, unknown>>>,
+): ListStream<OpenAiConfig> {
   const items = columns(decl.columns);
   return idListStream({
     name: decl.name,

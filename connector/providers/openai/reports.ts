@@ -133,11 +133,7 @@ export function reportStream(decl: ReportDecl): BucketStream<OpenAiConfig> {
       const width: BucketWidth = decl.maxBuckets[config.bucket_width] ? config.bucket_width : '1d';
       const groupBy = config.group_by?.[decl.name] ?? decl.defaultGroupBy;
       const cap = config.max_window_days === undefined ? Infinity : Math.max(1, Math.floor((config.max_window_days * 86_400) / BUCKET_SECONDS[width]));
-      const params: Query = [
-        ['bucket_width', width],
-        ...arrayParam('group_by', groupBy),
-        ...decl.filters.flatMap((f) => arrayParam(f, config[f])),
-      ];
+      const params: Query = [['bucket_width', width], ...arrayParam('group_by', groupBy), ...decl.filters.flatMap((f) => arrayParam(f, config[f]))];
       return {
         path: decl.path,
         api: openAiBucketApi,

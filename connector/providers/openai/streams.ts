@@ -43,7 +43,8 @@ const PER_MODEL_FILTERS = ['project_ids', 'user_ids', 'api_key_ids', 'models'] a
 const USAGE_COMPLETIONS: ReportDecl = {
   name: 'usage_completions',
   path: '/organization/usage/completions',
-  description: 'Completions usage (tokens and requests) per time bucket (GET /organization/usage/completions). Does not reconcile with the invoice; use costs for money.',
+  description:
+    'Completions usage (tokens and requests) per time bucket (GET /organization/usage/completions). Does not reconcile with the invoice; use costs for money.',
   resultObject: 'organization.usage.completions.result',
   dimensions: [...PER_MODEL_DIMS, 'batch', 'service_tier'],
   dimensionTypes: { batch: 'boolean' },
@@ -144,7 +145,8 @@ const USAGE_VECTOR_STORES: ReportDecl = {
 const USAGE_CODE_INTERPRETER_SESSIONS: ReportDecl = {
   name: 'usage_code_interpreter_sessions',
   path: '/organization/usage/code_interpreter_sessions',
-  description: 'Code interpreter sessions per time bucket (GET /organization/usage/code_interpreter_sessions). Does not reconcile with the invoice; use costs for money.',
+  description:
+    'Code interpreter sessions per time bucket (GET /organization/usage/code_interpreter_sessions). Does not reconcile with the invoice; use costs for money.',
   resultObject: 'organization.usage.code_interpreter_sessions.result',
   dimensions: ['project_id'],
   defaultGroupBy: ['project_id'],
