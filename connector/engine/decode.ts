@@ -5,7 +5,7 @@ import type { Window } from './planner.js';
 import type { Bucket, BucketPlan, EncodedRecords, Page, Row } from './stream.js';
 import { isoTime } from './time.js';
 import { describeZodError } from './validation.js';
-import { findArrayMember, findDataArray, type ArrayMember } from './json-scan.js';
+import { findDataBuckets, type ArrayMember } from './json-scan.js';
 import { bucketPageResults } from './pages.js';
 
 /**
@@ -154,10 +154,10 @@ export function encodePage(
   o: { ids?: boolean; spare?: ArrayBuffer | undefined } = {},
 ): { page: Page; transfer: ArrayBuffer[] } {
   const results = bucketPageResults(plan.api.page);
-  const data = results === undefined ? undefined : findDataArray(body);
-  if (results !== undefined && data) {
+  const found = results === undefined ? undefined : findDataBuckets(body, results);
+  if (found) {
     try {
-      return encodeBuckets(plan, new PageEncoder(plan, stream, format, body, window, emittedAt, o), body, data, results);
+      return encodeBuckets(plan, new PageEncoder(plan, stream, format, body, window, emittedAt, o), body, found);
     } catch {
       // Parsed whole below, for the error it gives.
     }
@@ -179,12 +179,16 @@ const textWithout = (b: Uint8Array, start: number, end: number, hole: ArrayMembe
  * The elements of `data` one by one, each checked by the page schema with the envelope and its
  * results left out; the results then parsed, mapped and encoded a chunk at a time, and dropped.
  */
-function encodeBuckets(plan: BucketPlan, encoder: PageEncoder, body: Uint8Array, data: ArrayMember, results: string): { page: Page; transfer: ArrayBuffer[] } {
+function encodeBuckets(
+  plan: BucketPlan,
+  encoder: PageEncoder,
+  body: Uint8Array,
+  { data, inner: results }: { data: ArrayMember; inner: ArrayMember[] },
+): { page: Page; transfer: ArrayBuffer[] } {
   const envelope = JSON.parse(textWithout(body, 0, body.byteLength, data)) as Record<string, unknown>;
   const head = plan.api.page.parse(envelope);
-  for (const [start, end] of data.elements) {
-    const inner = findArrayMember(body, results, start, end);
-    if (!inner) throw new Error("bucket out of the scanner's shape"); // parsed whole instead
+  for (const [k, [start, end]] of data.elements.entries()) {
+    const inner = results[k] as ArrayMember;
     envelope.data = [JSON.parse(textWithout(body, start, end, inner))];
     encoder.add(plan.api.page.parse(envelope).buckets[0] as Bucket, chunks(body, inner));
   }

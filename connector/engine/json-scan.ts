@@ -31,14 +31,17 @@ function skipSpace(b: Uint8Array, i: number): number {
   return i;
 }
 
-/** From the quote opening a string to just past its closing quote; -1 if it does not close. */
+/**
+ * From the quote opening a string to just past its closing quote (an escaped character is
+ * skipped); -1 if it does not close. What the string holds is not checked here (a raw control character, a bad escape): the
+ * parse of the element or envelope holding it rejects it as JSON.parse of the whole body would.
+ */
 function skipString(b: Uint8Array, i: number): number {
   const n = b.length;
   for (i += 1; i < n; i++) {
-    const c = b[i] as number;
+    const c = b[i];
     if (c === QUOTE) return i + 1;
     if (c === BACKSLASH) i += 1;
-    else if (c < 0x20) return -1; // JSON forbids raw control characters in strings
   }
   return -1;
 }
@@ -84,13 +87,17 @@ function hasEscape(b: Uint8Array, start: number, end: number): boolean {
   return false;
 }
 
-/** The elements of an array whose `[` is at `i`, and the index just past its `]`; undefined if out of shape. */
-function scanArray(b: Uint8Array, i: number): { end: number; elements: Array<[number, number]> } | undefined {
+/** The elements of an array whose `[` is at `i`, each ended by `element` (default skipValue), and the index just past its `]`; undefined if out of shape. */
+function scanArray(
+  b: Uint8Array,
+  i: number,
+  element: (b: Uint8Array, i: number) => number = skipValue,
+): { end: number; elements: Array<[number, number]> } | undefined {
   const elements: Array<[number, number]> = [];
   i = skipSpace(b, i + 1);
   if (b[i] === CLOSE_BRACKET) return { end: i + 1, elements };
   for (;;) {
-    const end = skipValue(b, i);
+    const end = element(b, i);
     if (end < 0) return undefined;
     elements.push([i, end]);
     i = skipSpace(b, end);
@@ -100,36 +107,43 @@ function scanArray(b: Uint8Array, i: number): { end: number; elements: Array<[nu
   }
 }
 
-/** The top-level `data` array of a JSON object body, or undefined (see above: parse it whole then). */
-export const findDataArray = (b: Uint8Array): ArrayMember | undefined => findArrayMember(b, 'data', 0, b.length);
+const keyBytesOf = (key: string): Uint8Array => Buffer.from(JSON.stringify(key));
 
 /**
- * The array member `key` of the JSON object whose text is exactly b[from, to) (a body, or an
- * element found before), or undefined, on the same terms as findDataArray.
+ * The object whose `{` is at `i`: the index just past its `}`, and its array member `key` if it
+ * has one; undefined if out of shape. With `nested`, every element of that array must be an object
+ * with an array member `nested`, found in the same pass (`inner`, one per element).
  */
-export function findArrayMember(b: Uint8Array, key: string, from: number, to: number): ArrayMember | undefined {
-  const keyBytes = Buffer.from(JSON.stringify(key));
-  if (to > b.length) return undefined;
-  b = b.subarray(0, to);
-  let i = skipSpace(b, from);
+function scanObject(b: Uint8Array, i: number, key: Uint8Array, nested?: Uint8Array): { end: number; found?: ArrayMember; inner?: ArrayMember[] } | undefined {
   if (b[i] !== OPEN_BRACE) return undefined;
   i = skipSpace(b, i + 1);
   let found: ArrayMember | undefined;
-  if (b[i] === CLOSE_BRACE) return undefined;
+  let inner: ArrayMember[] | undefined;
+  if (b[i] === CLOSE_BRACE) return { end: i + 1 };
   for (;;) {
     if (b[i] !== QUOTE) return undefined;
     const keyEnd = skipString(b, i);
     if (keyEnd < 0 || hasEscape(b, i, keyEnd)) return undefined;
-    const wanted = isKey(b, i, keyEnd, keyBytes);
+    const wanted = isKey(b, i, keyEnd, key);
     i = skipSpace(b, keyEnd);
     if (b[i] !== COLON) return undefined;
     i = skipSpace(b, i + 1);
     if (wanted) {
       // The key twice: JSON.parse keeps the last; rare enough to leave to it.
       if (found || b[i] !== OPEN_BRACKET) return undefined;
-      const array = scanArray(b, i);
+      const members: ArrayMember[] = [];
+      const element = nested
+        ? (b: Uint8Array, j: number): number => {
+            const o = scanObject(b, j, nested);
+            if (!o?.found) return -1;
+            members.push(o.found);
+            return o.end;
+          }
+        : skipValue;
+      const array = scanArray(b, i, element);
       if (!array) return undefined;
       found = { start: i, end: array.end, elements: array.elements };
+      if (nested) inner = members;
       i = array.end;
     } else {
       i = skipValue(b, i);
@@ -140,5 +154,30 @@ export function findArrayMember(b: Uint8Array, key: string, from: number, to: nu
     if (b[i] !== COMMA) return undefined;
     i = skipSpace(b, i + 1);
   }
-  return skipSpace(b, i + 1) === to ? found : undefined;
+  return { end: i + 1, ...(found ? { found } : {}), ...(inner ? { inner } : {}) };
+}
+
+/** The top-level `data` array of a JSON object body, or undefined (see above: parse it whole then). */
+export const findDataArray = (b: Uint8Array): ArrayMember | undefined => findArrayMember(b, 'data', 0, b.length);
+
+/**
+ * The top-level `data` array of a body whose elements are objects (buckets) with an array member
+ * `key` (their results), all found in one pass over the bytes; undefined on the same terms as
+ * findDataArray, or when an element has no such member.
+ */
+export function findDataBuckets(b: Uint8Array, key: string): { data: ArrayMember; inner: ArrayMember[] } | undefined {
+  const o = scanObject(b, skipSpace(b, 0), keyBytesOf('data'), keyBytesOf(key));
+  if (!o?.found || !o.inner || skipSpace(b, o.end) !== b.length) return undefined;
+  return { data: o.found, inner: o.inner };
+}
+
+/**
+ * The array member `key` of the JSON object whose text is exactly b[from, to) (a body, or an
+ * element found before), or undefined, on the same terms as findDataArray.
+ */
+export function findArrayMember(b: Uint8Array, key: string, from: number, to: number): ArrayMember | undefined {
+  if (to > b.length) return undefined;
+  b = b.subarray(0, to);
+  const o = scanObject(b, skipSpace(b, from), keyBytesOf(key));
+  return o?.found && skipSpace(b, o.end) === to ? o.found : undefined;
 }
