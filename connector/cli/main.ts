@@ -128,7 +128,8 @@ async function dispatch<C>(
         (m) => logger.warn(m),
         async (signal) => {
           try {
-            const result = await readSource(source, config, { catalog, states, http, emitter, logger, signal, ...(pool ? { decoders: pool } : {}) });
+            await pool?.up;
+          const result = await readSource(source, config, { catalog, states, http, emitter, logger, signal, ...(pool ? { decoders: pool } : {}) });
             if (signal.aborted) {
               writer.write(
                 msg.errorTrace({ message: 'Interrupted by a signal; the next sync resumes from the last STATE.', failureType: 'transient_error' }, Date.now()),

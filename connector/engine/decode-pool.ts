@@ -83,6 +83,15 @@ export class DecodePool {
   private nextId = 1;
   private recycled = 0;
   private closed = false;
+  private markUp: () => void = () => undefined;
+  /**
+   * Resolves once a worker is up (its fetch and source loaded), or one has failed (requests then go
+   * out from this thread). A read awaits it before its first request, so no page is decoded on the
+   * main thread, whose heap would keep that page's memory for the rest of the run.
+   */
+  readonly up: Promise<void> = new Promise((resolve) => {
+    this.markUp = resolve;
+  });
 
   /**
    * Every worker starts now: each loads fetch and the source while the first requests go out,
@@ -219,11 +228,13 @@ export class DecodePool {
     worker.on('message', (reply: WorkerReply | WorkerReady) => {
       if ('ready' in reply) {
         slot.up = true;
+        this.markUp();
         return;
       }
       this.calls.get(reply.id)?.reply(reply); // none: aborted meanwhile
     });
     const fail = (why: string): void => {
+      this.markUp(); // no worker may ever come up: requests then go out from this thread
       const i = this.slots.indexOf(slot);
       if (i >= 0) this.slots.splice(i, 1);
       for (const [id, call] of this.calls) {

@@ -102,7 +102,8 @@ async function singerDispatch<C>(source: SourceDefinition<C>, flags: Flags, writ
     (m) => logger.warn(m),
     async (signal) => {
       try {
-        const result = await readSource(source, config, { catalog, states, http, emitter, logger, signal, ...(pool ? { decoders: pool } : {}) });
+        await pool?.up;
+      const result = await readSource(source, config, { catalog, states, http, emitter, logger, signal, ...(pool ? { decoders: pool } : {}) });
         if (signal.aborted) {
           logger.error('Interrupted by a signal; the next sync resumes from the last STATE.');
           return 1;
