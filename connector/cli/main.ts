@@ -129,7 +129,7 @@ async function dispatch<C>(
         async (signal) => {
           try {
             await pool?.up;
-          const result = await readSource(source, config, { catalog, states, http, emitter, logger, signal, ...(pool ? { decoders: pool } : {}) });
+            const result = await readSource(source, config, { catalog, states, http, emitter, logger, signal, ...(pool ? { decoders: pool } : {}) });
             if (signal.aborted) {
               writer.write(
                 msg.errorTrace({ message: 'Interrupted by a signal; the next sync resumes from the last STATE.', failureType: 'transient_error' }, Date.now()),

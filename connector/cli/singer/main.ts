@@ -103,7 +103,7 @@ async function singerDispatch<C>(source: SourceDefinition<C>, flags: Flags, writ
     async (signal) => {
       try {
         await pool?.up;
-      const result = await readSource(source, config, { catalog, states, http, emitter, logger, signal, ...(pool ? { decoders: pool } : {}) });
+        const result = await readSource(source, config, { catalog, states, http, emitter, logger, signal, ...(pool ? { decoders: pool } : {}) });
         if (signal.aborted) {
           logger.error('Interrupted by a signal; the next sync resumes from the last STATE.');
           return 1;
