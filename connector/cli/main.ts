@@ -14,7 +14,7 @@ import { isSingerInvocation } from './singer/args.js';
 import { singerMain } from './singer/main.js';
 import type { HttpClient } from '../http/client.js';
 import { loadConfig, readJsonFile, readStateText } from './inputs.js';
-import { decodePoolFor, httpClientFor, readSource, withStopSignals } from './runtime.js';
+import { httpClientFor, readWithWorkers } from './runtime.js';
 import { specification } from './spec.js';
 
 /**
@@ -122,26 +122,14 @@ async function dispatch<C>(
         emitRecords: (_stream, records, written) => writer.writeLines(encodedLines(records), written),
         ready: () => writer.ready(),
       };
-      const pool = decodePoolFor(source, config, emitter.records, logger);
-      const http = makeHttp(config);
-      return withStopSignals(
-        (m) => logger.warn(m),
-        async (signal) => {
-          try {
-            await pool?.up;
-            const result = await readSource(source, config, { catalog, states, http, emitter, logger, signal, ...(pool ? { decoders: pool } : {}) });
-            if (signal.aborted) {
-              writer.write(
-                msg.errorTrace({ message: 'Interrupted by a signal; the next sync resumes from the last STATE.', failureType: 'transient_error' }, Date.now()),
-              );
-              return 1;
-            }
-            return result.failed.length > 0 ? 1 : 0;
-          } finally {
-            await pool?.close();
-          }
-        },
-      );
+      const result = await readWithWorkers(source, config, { catalog, states, http: makeHttp(config), emitter, logger });
+      if (result.interrupted) {
+        writer.write(
+          msg.errorTrace({ message: 'Interrupted by a signal; the next sync resumes from the last STATE.', failureType: 'transient_error' }, Date.now()),
+        );
+        return 1;
+      }
+      return result.failed.length > 0 ? 1 : 0;
     }
     default:
       throw configError(command ? `Unknown command '${command}'. ${USAGE(source.name)}` : USAGE(source.name));

@@ -72,9 +72,9 @@ export async function withStopSignals<T>(log: (msg: string) => void, fn: (signal
  * Worker threads for a read: they fetch pages and encode their records in the output's
  * `format` (engine/decode-pool.ts). None when the source cannot be loaded in a worker or
  * `decode_threads` is 0 (pages are then received and encoded on this thread by the same
- * functions). The pool goes to readSource as `decoders`; close it after the read.
+ * functions).
  */
-export function decodePoolFor<C>(source: SourceDefinition<C>, config: C, format: RecordFormat, logger: Logger): DecodePool | undefined {
+function decodePoolFor<C>(source: SourceDefinition<C>, config: C, format: RecordFormat, logger: Logger): DecodePool | undefined {
   const concurrency = source.http(config).maxConcurrent ?? 1;
   const threads = source.decodeThreads?.(config) ?? Math.min(availableParallelism(), concurrency);
   if (!source.module || threads <= 0) return undefined;
@@ -98,4 +98,29 @@ export async function readSource<C>(
     clock,
     errorContext: errorContext(source, config),
   });
+}
+
+/**
+ * The read of an output command (Airbyte `read`, Singer mode): decode workers for the emitter's
+ * record format, up before the first request (so no page is decoded, and kept, on this thread)
+ * and closed after; SIGTERM/SIGINT stop it after the current window (`interrupted`).
+ */
+export async function readWithWorkers<C>(
+  source: SourceDefinition<C>,
+  config: C,
+  o: Pick<ReadOptions<C>, 'catalog' | 'states' | 'http' | 'emitter' | 'logger'>,
+): Promise<ReadResult & { interrupted: boolean }> {
+  const pool = decodePoolFor(source, config, o.emitter.records, o.logger);
+  return withStopSignals(
+    (m) => o.logger.warn(m),
+    async (signal) => {
+      try {
+        await pool?.up;
+        const result = await readSource(source, config, { ...o, signal, ...(pool ? { decoders: pool } : {}) });
+        return { ...result, interrupted: signal.aborted };
+      } finally {
+        await pool?.close();
+      }
+    },
+  );
 }

@@ -6,7 +6,7 @@ import { errorContext, type SourceDefinition } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
 import { NdjsonWriter } from '../../protocol/writer.js';
 import { loadConfig, readJsonFile, readStateText } from '../inputs.js';
-import { decodePoolFor, httpClientFor, readSource, withStopSignals } from '../runtime.js';
+import { httpClientFor, readWithWorkers } from '../runtime.js';
 import { connectionSpecification } from '../spec.js';
 import { parseFlags, USAGE, type Flags } from './args.js';
 import { METHOD_TO_MODE, selectAll, selectFromCatalog, singerCatalog } from './catalog.js';
@@ -97,25 +97,14 @@ async function singerDispatch<C>(source: SourceDefinition<C>, flags: Flags, writ
   const http = httpClientFor(source, config, { logger, redact: scrub });
   const emitter = new SingerEmitter(writer, logger, selection, source.streams as ReadonlyArray<StreamDef<unknown>>, bookmarks);
   const catalog: ConfiguredStream[] = selection.map((s) => ({ name: s.name, syncMode: METHOD_TO_MODE[s.method] }));
-  const pool = decodePoolFor(source, config, emitter.records, logger);
-  return withStopSignals(
-    (m) => logger.warn(m),
-    async (signal) => {
-      try {
-        await pool?.up;
-        const result = await readSource(source, config, { catalog, states, http, emitter, logger, signal, ...(pool ? { decoders: pool } : {}) });
-        if (signal.aborted) {
-          logger.error('Interrupted by a signal; the next sync resumes from the last STATE.');
-          return 1;
-        }
-        if (result.failed.length > 0) {
-          logger.error(`streams that did not sync: ${result.failed.join(', ')}`);
-          return 1;
-        }
-        return 0;
-      } finally {
-        await pool?.close();
-      }
-    },
-  );
+  const result = await readWithWorkers(source, config, { catalog, states, http, emitter, logger });
+  if (result.interrupted) {
+    logger.error('Interrupted by a signal; the next sync resumes from the last STATE.');
+    return 1;
+  }
+  if (result.failed.length > 0) {
+    logger.error(`streams that did not sync: ${result.failed.join(', ')}`);
+    return 1;
+  }
+  return 0;
 }
