@@ -70,12 +70,20 @@ function wrapValidation(err: unknown, where: string): ConnectorError {
  */
 export type RecordFormat = { kind: 'airbyte' } | { kind: 'singer'; fields: Record<string, readonly string[] | null> } | { kind: 'rows' };
 
-/** A record as one line of `format` (no newline); byte for byte what the output would serialise. */
-function lineOf(format: Exclude<RecordFormat, { kind: 'rows' }>, stream: string, row: Row, emittedAt: number): string {
-  if (format.kind === 'airbyte') return recordLine(stream, row, emittedAt);
-  const fields = format.fields[stream];
-  const data = fields ? Object.fromEntries(Object.entries(row).filter(([k]) => fields.includes(k))) : row;
-  return JSON.stringify({ type: 'RECORD', stream, record: data, time_extracted: new Date(emittedAt).toISOString() });
+/**
+ * A record as one line of `format` (no newline), byte for byte what the output would serialise;
+ * what is the same for every record of a stream (its selected fields, the extraction time) is
+ * worked out once, not per record.
+ */
+function lineWriter(format: Exclude<RecordFormat, { kind: 'rows' }>, stream: string, emittedAt: number): (row: Row) => string {
+  if (format.kind === 'airbyte') return (row) => recordLine(stream, row, emittedAt);
+  const selected = format.fields[stream];
+  const fields = selected ? new Set(selected) : null;
+  const timeExtracted = new Date(emittedAt).toISOString();
+  return (row) => {
+    const data = fields ? Object.fromEntries(Object.entries(row).filter(([k]) => fields.has(k))) : row;
+    return JSON.stringify({ type: 'RECORD', stream, record: data, time_extracted: timeExtracted });
+  };
 }
 
 /**
@@ -85,6 +93,7 @@ function lineOf(format: Exclude<RecordFormat, { kind: 'rows' }>, stream: string,
  */
 export class RecordEncoder {
   private readonly lines: LineBuffer | undefined;
+  private readonly line: ((row: Row) => string) | undefined;
   private rows: Row[] = [];
   private readonly batchRows: Row[][] = [];
   private from = 0;
@@ -93,18 +102,19 @@ export class RecordEncoder {
 
   constructor(
     private readonly format: RecordFormat,
-    private readonly stream: string,
+    stream: string,
     private readonly emittedAt: number,
     capacity?: number,
     spare?: ArrayBuffer,
   ) {
     this.lines = format.kind === 'rows' ? undefined : new LineBuffer(capacity, spare);
+    this.line = format.kind === 'rows' ? undefined : lineWriter(format, stream, emittedAt);
   }
 
   readonly push = (row: Row): void => {
     this.count += 1;
-    if (this.format.kind === 'rows') this.rows.push(row);
-    else this.lines?.push(lineOf(this.format, this.stream, row, this.emittedAt));
+    if (this.line) this.lines?.push(this.line(row));
+    else this.rows.push(row);
   };
 
   /** Ends the current batch; its records come out of batches(), in cut order. */
