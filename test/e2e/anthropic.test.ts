@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BINS, CONTRACTS, catalog, dataLines, errors, files, lastStates, ofType, records, run, states, statuses, type RunResult } from '../support/cli.js';
-import { assertProtocol } from '../support/invariants.js';
+import { assertProtocol, canonicalRows } from '../support/invariants.js';
 import {
   ANTHROPIC_VERSION,
   DAY,
@@ -82,23 +82,8 @@ async function read(cfg: Record<string, unknown>, streams: readonly string[], op
   return { result, requests: server.requests.slice(before) };
 }
 
-/** Rows without id, keys sorted, in a canonical order: exact comparison with ground truth. */
-function canon(rows: ReadonlyArray<Record<string, unknown>>): Expected[] {
-  const sortKeys = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(sortKeys)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.keys(v)
-              .sort()
-              .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
-          )
-        : v;
-  return rows.map(({ id: _id, ...rest }) => sortKeys(rest) as Expected).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
-}
-
 function expectExact(result: RunResult, stream: string, expected: Expected[]): void {
-  expect(canon(records(result.messages, stream)), stream).toEqual(canon(expected));
+  expect(canonicalRows(records(result.messages, stream)), stream).toEqual(canonicalRows(expected));
 }
 
 const ok = (result: RunResult, streams: readonly string[]): void => {

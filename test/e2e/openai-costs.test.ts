@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BINS, CONTRACTS, ROOT, catalog, errors, files, lastStates, ofType, records, run, states, statuses } from '../support/cli.js';
+import { BINS, CONTRACTS, OPENAI_STREAMS, ROOT, catalog, errors, files, lastStates, ofType, records, run, states, statuses } from '../support/cli.js';
 import { assertProtocol, withoutIds } from '../support/invariants.js';
 import {
   API_KEY_ID_FLOOR,
@@ -485,22 +485,7 @@ describe('fake OpenAI costs API, as reported live', () => {
       },
     });
     expect((await fetch(`${fake.url}/v1/usage?date=2025-09-01`, { headers: { authorization: `Bearer ${KEY}` } })).status).toBe(404);
-    const all = [
-      'costs',
-      'usage_completions',
-      'usage_embeddings',
-      'usage_moderations',
-      'usage_images',
-      'usage_audio_speeches',
-      'usage_audio_transcriptions',
-      'usage_vector_stores',
-      'usage_code_interpreter_sessions',
-      'usage_file_search_calls',
-      'usage_web_search_calls',
-      'projects',
-      'users',
-      'project_api_keys',
-    ];
+    const all = [...OPENAI_STREAMS];
     const f = files({ 'c.json': config({ start_date: '2025-12-01' }), 'cat.json': catalog(all.map((name) => ({ name, mode: 'full_refresh' as const }))) });
     const before = fake.requests.length;
     const result = await run(BINS.openai, ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]);

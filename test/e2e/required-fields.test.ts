@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BINS, catalog, errors, files, records, run, states, statuses, type RunResult } from '../support/cli.js';
-import { assertProtocol } from '../support/invariants.js';
+import { assertProtocol, canonicalRows } from '../support/invariants.js';
 import { FakeAnthropic, type FakeAnthropicOptions } from '../fake/anthropic.js';
 import { FakeAurous, type FakeAurousOptions } from '../fake/aurous.js';
 import { FakeOpenAi, type Malformation } from '../fake/openai.js';
@@ -17,21 +17,6 @@ import type { FakeServer } from '../fake/server.js';
  */
 const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
 type Row = Record<string, unknown>;
-
-/** Rows without id, with sorted keys, in a canonical order: exact comparison whatever the key order. */
-function canon(rows: ReadonlyArray<Row>): Row[] {
-  const sortKeys = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(sortKeys)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.keys(v)
-              .sort()
-              .map((k) => [k, sortKeys((v as Row)[k])]),
-          )
-        : v;
-  return rows.map(({ id: _id, ...rest }) => sortKeys(rest) as Row).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
-}
 
 async function serve<S extends FakeServer, T>(server: S, use: (server: S) => Promise<T>): Promise<T> {
   await server.start();
@@ -67,7 +52,7 @@ function expectNamed(failed: Failed, o: { stream: string; path: string; window: 
   expect(failed.message).toContain(o.window);
   expect(failed.message).toMatch(o.jsonPath);
   expect(o.before.length).toBeGreaterThan(0);
-  expect(canon(records(failed.result.messages, o.stream))).toEqual(canon(o.before));
+  expect(canonicalRows(records(failed.result.messages, o.stream))).toEqual(canonicalRows(o.before));
   expect(states(failed.result.messages, o.stream).at(-1)?.state.stream.stream_state.cursor).toBe(o.cursor);
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY, FakeOpenAi } from '../fake/openai.js';
-import { BINS } from '../support/cli.js';
+import { BINS, OPENAI_STREAMS } from '../support/cli.js';
 import { nanosToDecimal, query, runCli, snapshot, trimDecimal } from '../support/warehouse.js';
 
 const KEY = 'sk-admin-e2e-warehouse-7a6b5c4d3e';
@@ -12,22 +12,7 @@ const DAYS = 75; // through 2025-11-14
 const END = FIRST + DAYS * DAY;
 const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
 const iso = (s: number): string => new Date(s * 1000).toISOString().slice(0, 10);
-const ALL_STREAMS = [
-  'costs',
-  'usage_completions',
-  'usage_embeddings',
-  'usage_moderations',
-  'usage_images',
-  'usage_audio_speeches',
-  'usage_audio_transcriptions',
-  'usage_vector_stores',
-  'usage_code_interpreter_sessions',
-  'usage_file_search_calls',
-  'usage_web_search_calls',
-  'projects',
-  'users',
-  'project_api_keys',
-];
+const ALL_STREAMS = OPENAI_STREAMS;
 
 let fake: FakeOpenAi;
 let dir: string;

@@ -13,6 +13,24 @@ export const BINS = byProvider((c) => join(ROOT, entryOf(c)));
 /** Each connector's generated contracts: connectors/<name>/ (spec.json, schemas/<stream>.json), by provider. */
 export const CONTRACTS = byProvider((c) => join(ROOT, contractsDirOf(c)));
 
+/** Every stream of source-openai-costs, written out (not read from the connector), in catalog order. */
+export const OPENAI_STREAMS = [
+  'costs',
+  'usage_completions',
+  'usage_embeddings',
+  'usage_moderations',
+  'usage_images',
+  'usage_audio_speeches',
+  'usage_audio_transcriptions',
+  'usage_vector_stores',
+  'usage_code_interpreter_sessions',
+  'usage_file_search_calls',
+  'usage_web_search_calls',
+  'projects',
+  'users',
+  'project_api_keys',
+] as const;
+
 export interface Message {
   type: string;
   [k: string]: any; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -71,3 +71,18 @@ export function assertProtocol(
 export function withoutIds(rows: Array<Record<string, unknown>>): Array<Record<string, unknown>> {
   return rows.map(({ id: _id, ...rest }) => rest).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
 }
+
+/** Rows without id, keys sorted at every depth, in a canonical order: exact comparison whatever the key order. */
+export function canonicalRows(rows: ReadonlyArray<Record<string, unknown>>): Array<Record<string, unknown>> {
+  const sortKeys = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sortKeys)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return rows.map(({ id: _id, ...rest }) => sortKeys(rest) as Record<string, unknown>).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+}
