@@ -56,7 +56,7 @@ export class UnitRecords {
 }
 
 /** Rows a stream may hold in memory across its units in flight; each unit gets its share. */
-export const DEFAULT_MAX_ROWS_IN_FLIGHT = 60_000;
+export const DEFAULT_MAX_ROWS_IN_FLIGHT = 40_000;
 
 /** A page that does not hold every bucket of its window. */
 class WindowNotCovered extends Error {}

@@ -74,8 +74,11 @@ interface DecodePoolOptions extends WorkerSetup {
   log: (msg: string) => void;
 }
 
-/** Young generation of a worker: small, so short-lived garbage (and the buffers it holds) goes quickly. */
-const YOUNG_GENERATION_MB = 8;
+/**
+ * Young generation of a worker: small, so short-lived garbage (and the buffers it holds) goes
+ * quickly. 3 MB instead of 8 lowered the 3-year read's peak RSS by about 20 MB (BENCHMARKS.md).
+ */
+const YOUNG_GENERATION_MB = 3;
 
 export class DecodePool {
   private readonly slots: Slot[] = [];

@@ -4,7 +4,7 @@
  * cross threads) and never writes to stdout.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { bodyExcerpt, errorBodyOf, fetchFailure, NotJsonError } from '../http/client.js';
+import { bodyExcerpt, errorBodyOf, fetchFailure, NotJsonError, receiveBody } from '../http/client.js';
 import { encodePage } from './decode.js';
 import type { DecodeFailure, PageRequest, WorkerMessage, WorkerReady, WorkerReply, WorkerSetup } from './decode-pool.js';
 import { ConnectorError } from './errors.js';
@@ -25,9 +25,19 @@ const source: Promise<SourceDefinition<unknown>> = import(setup.module).then((mo
 // Loaded while the first response is awaited; its failure is reported with the first page.
 source.catch(() => undefined);
 const plans = new Map<string, BucketPlan>();
-/** Line buffers the main thread has written out and handed back: reused instead of allocating. */
+/**
+ * Line buffers the main thread has written out and handed back: reused instead of allocating,
+ * up to SPARE_BYTES of them. A larger one (a dense first page's) is let go: kept, its touched
+ * pages would stay resident for the rest of the read.
+ */
 const spares: ArrayBuffer[] = [];
-const MAX_SPARES = 2;
+const SPARE_BYTES = 8 * 1024 * 1024;
+let spareBytes = 0;
+function takeSpare(): ArrayBuffer | undefined {
+  const spare = spares.pop();
+  if (spare) spareBytes -= spare.byteLength;
+  return spare;
+}
 /** Requests in flight, to abort when the main thread's timeout fires. */
 const fetches = new Map<number, AbortController>();
 
@@ -57,7 +67,7 @@ async function page({ id, page: p }: PageRequest): Promise<void> {
   let body: Uint8Array;
   try {
     const res = await fetch(p.url, { headers: p.headers, signal: controller.signal });
-    body = new Uint8Array(await res.arrayBuffer());
+    body = await receiveBody(res);
     // An error body is small and wanted whole (its envelope is parsed for the error); a 2xx body stays here.
     const errorBody = errorBodyOf(res.ok, body).slice();
     post({ id, head: { status: res.status, headers: [...res.headers], errorBody } }, [errorBody.buffer]);
@@ -69,7 +79,7 @@ async function page({ id, page: p }: PageRequest): Promise<void> {
   }
   try {
     const plan = await planFor(p.stream);
-    const { page: decoded, transfer } = encodePage(plan, p.stream, setup.format, body, p.window, p.emittedAt, { ids: p.ids, spare: spares.pop() });
+    const { page: decoded, transfer } = encodePage(plan, p.stream, setup.format, body, p.window, p.emittedAt, { ids: p.ids, spare: takeSpare() });
     const buckets = decoded.buckets.map(({ results: _, ...b }) => b);
     post({ id, page: { buckets, hasMore: decoded.hasMore, nextPage: decoded.nextPage } }, transfer);
   } catch (err) {
@@ -79,7 +89,11 @@ async function page({ id, page: p }: PageRequest): Promise<void> {
 
 port.on('message', (msg: WorkerMessage) => {
   if ('recycle' in msg) {
-    for (const b of msg.recycle) if (spares.length < MAX_SPARES) spares.push(b);
+    for (const b of msg.recycle) {
+      if (spareBytes + b.byteLength > SPARE_BYTES) continue;
+      spares.push(b);
+      spareBytes += b.byteLength;
+    }
   } else if ('abort' in msg) {
     fetches.get(msg.abort)?.abort();
   } else {

@@ -10,8 +10,8 @@ export interface HttpLogger {
   warn(msg: string): void;
 }
 
-/** The part of a fetch Response the client reads. */
-type FetchedResponse = Pick<Response, 'ok' | 'status' | 'headers' | 'arrayBuffer'>;
+/** The part of a fetch Response the client reads (an injected fetch may give no body stream: arrayBuffer is used then). */
+type FetchedResponse = Pick<Response, 'ok' | 'status' | 'headers' | 'arrayBuffer'> & { body?: Response['body'] };
 
 /** What the client needs of fetch (globalThis.fetch, or a counting wrapper). */
 export type FetchLike = (url: string, init: { headers: Record<string, string>; signal: AbortSignal }) => Promise<FetchedResponse>;
@@ -145,6 +145,33 @@ const NO_BODY = new Uint8Array(0);
 /** What a transport keeps of a response's body for an error: nothing for a 2xx. */
 export const errorBodyOf = (ok: boolean, bytes: Uint8Array): Uint8Array => (ok ? NO_BODY : bytes.subarray(0, ERROR_BODY_BYTES));
 
+/** What a body buffer starts at when its length is not known in advance, and the most a declared length reserves. */
+const FIRST_BODY_BYTES = 64 * 1024;
+const MAX_RESERVED_BODY_BYTES = 256 * 1024 * 1024;
+
+/**
+ * A response's whole body in one buffer. Response.arrayBuffer() gathers the chunks and then
+ * copies them into one buffer, so a large page was held twice for a moment (the peak RSS of a
+ * dense read); here the chunks go straight into a buffer sized by Content-Length when the body
+ * comes as is (not compressed), grown as they come otherwise.
+ */
+export async function receiveBody(res: FetchedResponse): Promise<Uint8Array> {
+  if (!res.body) return new Uint8Array(await res.arrayBuffer());
+  const declared = res.headers.has('content-encoding') ? Number.NaN : Number(res.headers.get('content-length') ?? Number.NaN);
+  let buf = new Uint8Array(Number.isSafeInteger(declared) && declared > 0 ? Math.min(declared, MAX_RESERVED_BODY_BYTES) : FIRST_BODY_BYTES);
+  let n = 0;
+  for await (const chunk of res.body) {
+    if (n + chunk.byteLength > buf.byteLength) {
+      const grown = new Uint8Array(Math.max(2 * buf.byteLength, n + chunk.byteLength));
+      grown.set(buf.subarray(0, n));
+      buf = grown;
+    }
+    buf.set(chunk, n);
+    n += chunk.byteLength;
+  }
+  return buf.subarray(0, n);
+}
+
 /** `decode` of a 2xx body; a NotJsonError comes out carrying the start of the body. */
 async function decodeBody<T>(decode: BodyDecoder<T>, bytes: Uint8Array): Promise<T> {
   try {
@@ -162,7 +189,7 @@ export function fetchTransport<T>(fetch: FetchLike, decode: BodyDecoder<T>): Tra
     let bytes: Uint8Array;
     try {
       res = await fetch(url, init);
-      bytes = new Uint8Array(await res.arrayBuffer());
+      bytes = await receiveBody(res);
     } catch (err) {
       throw new FetchFailed(fetchFailure(err));
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HttpClient, NotJsonError } from '../../connector/http/client.js';
+import { HttpClient, NotJsonError, receiveBody } from '../../connector/http/client.js';
 import { ERROR_TABLE, HttpError, kindForStatus, parseRetryAfter, retryAction } from '../../connector/http/errors.js';
 import { RateLimiter } from '../../connector/http/rate-limit.js';
 import { toConnectorError } from '../../connector/engine/errors.js';
@@ -389,5 +389,45 @@ describe('errors that name the fix', () => {
     expect(baseUrlVersionHint('https://api.anthropic.com/v1', 'paths')).toBe(
       "base_url must not end in /v1 (request paths start with /v1): it is 'https://api.anthropic.com/v1'; set it to 'https://api.anthropic.com'",
     );
+  });
+});
+
+describe('receiveBody', () => {
+  /** A Response whose body arrives in the given chunks, with the given headers. */
+  const streamed = (chunks: string[], headers: Record<string, string>): Response => {
+    const enc = new TextEncoder();
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (const s of chunks) c.enqueue(enc.encode(s));
+        c.close();
+      },
+    });
+    return new Response(body, { headers });
+  };
+  const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+  const chunks = ['{"data":[', '"é€', '😀"', ',1'.repeat(70_000), ']}'];
+  const whole = chunks.join('');
+  const bytes = new TextEncoder().encode(whole).byteLength;
+
+  it('given a body in chunks with an exact, a missing, a too small or a too large Content-Length, or compressed, when received then the bytes are the body exactly', async () => {
+    for (const headers of [
+      { 'content-length': String(bytes) },
+      {},
+      { 'content-length': '10' },
+      { 'content-length': String(bytes + 5000) },
+      { 'content-length': '10', 'content-encoding': 'gzip' },
+      { 'content-length': 'nonsense' },
+    ]) {
+      const got = await receiveBody(streamed(chunks, headers));
+      expect(got.byteLength, JSON.stringify(headers)).toBe(bytes);
+      expect(text(got)).toBe(whole);
+    }
+  });
+
+  it('given a response without a body stream (an injected fetch) or an empty body when received then its arrayBuffer, or nothing', async () => {
+    const injected = { ok: true, status: 200, headers: new Headers(), arrayBuffer: async () => new TextEncoder().encode('{"a":1}').buffer };
+    expect(text(await receiveBody(injected as unknown as Response))).toBe('{"a":1}');
+    expect((await receiveBody(new Response(null))).byteLength).toBe(0);
+    expect((await receiveBody(streamed([], { 'content-length': '0' }))).byteLength).toBe(0);
   });
 });
