@@ -1,4 +1,4 @@
-import { LineBuffer, recordLine } from '../protocol/lines.js';
+import { LineBuffer, recordLineWriter } from '../protocol/lines.js';
 import { bodyText, parseJsonBody } from '../http/client.js';
 import { ConnectorError, systemError } from './errors.js';
 import type { Window } from './planner.js';
@@ -47,12 +47,13 @@ export function forEachRow(
       } catch (err) {
         throw wrapValidation(err, `${plan.path} window ${describeWindow(window)}, bucket ${isoTime(bucket.start)}, results[${i}]`);
       }
-      if (ids.has(row.id)) {
+      // One lookup, not has() then add(): the set grew unless the id was in it.
+      const size = ids.size;
+      if (ids.add(row.id).size === size) {
         throw systemError(
           `${plan.path}: two results with the same dimensions in bucket ${isoTime(bucket.start)} of window ${describeWindow(window)}; refusing to emit a duplicate key.`,
         );
       }
-      ids.add(row.id);
       use(row);
     }
 }
@@ -76,7 +77,7 @@ export type RecordFormat = { kind: 'airbyte' } | { kind: 'singer'; fields: Recor
  * worked out once, not per record.
  */
 function lineWriter(format: Exclude<RecordFormat, { kind: 'rows' }>, stream: string, emittedAt: number): (row: Row) => string {
-  if (format.kind === 'airbyte') return (row) => recordLine(stream, row, emittedAt);
+  if (format.kind === 'airbyte') return recordLineWriter(stream, emittedAt);
   const selected = format.fields[stream];
   const fields = selected ? new Set(selected) : null;
   const timeExtracted = new Date(emittedAt).toISOString();

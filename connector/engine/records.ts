@@ -23,6 +23,15 @@ export class RecordIdHasher {
     return this;
   }
 
+  /** Continue from where `other` is: parts every key starts with (a bucket's start) are hashed once. */
+  copy(other: RecordIdHasher): this {
+    this.h1 = other.h1;
+    this.h2 = other.h2;
+    this.h3 = other.h3;
+    this.h4 = other.h4;
+    return this;
+  }
+
   private mix(k: number): void {
     this.h1 = this.h2 ^ Math.imul(this.h1 ^ k, 597399067);
     this.h2 = this.h3 ^ Math.imul(this.h2 ^ k, 2869860233);

@@ -10,12 +10,23 @@ const recordPrefixes = new Map<string, string>();
  * Line breakers are left raw: the writer escapes them.
  */
 export function recordLine(stream: string, data: unknown, emittedAt: number): string {
+  return `${recordPrefix(stream)}${JSON.stringify(data)},"emitted_at":${JSON.stringify(emittedAt)}}}`;
+}
+
+/** recordLine for one stream and extraction time: what every record shares is serialised once. */
+export function recordLineWriter(stream: string, emittedAt: number): (data: unknown) => string {
+  const prefix = recordPrefix(stream);
+  const suffix = `,"emitted_at":${JSON.stringify(emittedAt)}}}`;
+  return (data) => `${prefix}${JSON.stringify(data)}${suffix}`;
+}
+
+function recordPrefix(stream: string): string {
   let prefix = recordPrefixes.get(stream);
   if (prefix === undefined) {
     prefix = `{"type":"RECORD","record":{"stream":${JSON.stringify(stream)},"data":`;
     recordPrefixes.set(stream, prefix);
   }
-  return `${prefix}${JSON.stringify(data)},"emitted_at":${JSON.stringify(emittedAt)}}}`;
+  return prefix;
 }
 
 const NEWLINE = 0x0a;

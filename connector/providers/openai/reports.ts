@@ -80,12 +80,19 @@ function dateOf(start: number): string {
  */
 function recordBuilder(decl: ReportDecl, results: Columns = reportResults(decl)): (start: number, end: number, result: Record<string, unknown>) => Row {
   const hasher = new RecordIdHasher();
+  // Every result of a bucket shares its start: hashed once per bucket, not per record.
+  const atStart = new RecordIdHasher();
+  let hashedStart = NaN;
   return (start, end, result) => {
     const row = results.row(result);
     row.start_time = start;
     row.end_time = end;
     row.date = dateOf(start);
-    hasher.reset().add(start);
+    if (start !== hashedStart) {
+      atStart.reset().add(start);
+      hashedStart = start;
+    }
+    hasher.copy(atStart);
     for (const d of decl.dimensions) hasher.add(row[d]);
     row.id = hasher.digest();
     return row;
