@@ -6,8 +6,10 @@ import { ident, STATE_TABLE } from './schema.js';
 /**
  * The spend report: one static HTML page from whatever spend tables the database has.
  *
- *   costs        (source-openai-costs)     amount_value, a DOUBLE holding the exact double the API sent
- *   cost_report  (source-anthropic-costs)  amount_usd, an exact decimal string
+ *   costs           (source-openai-costs)     amount_value, a DOUBLE holding the exact double the API sent
+ *   analytics_cost  (source-anthropic-costs)  amount_usd (and list_amount_usd), exact decimal strings
+ *   cost_report     (source-anthropic-costs)  amount_usd, an exact decimal string; Anthropic's legacy
+ *                                             report, used for the days analytics_cost does not cover
  *
  * Every amount becomes DECIMAL(38,12) in SQL (a DOUBLE through its shortest text form,
  * so 0.1 stays 0.1) and every sum is a DuckDB DECIMAL sum returned as text: no float
@@ -24,6 +26,17 @@ interface SpendSource {
   provider: string;
   table: string;
   select: string;
+  /** How the source is used, when not plainly (shown after the table name). */
+  note?: string;
+}
+
+/** Spend by one analytics_cost dimension (API key, actor) over the report's period. */
+interface Breakdown {
+  label: string;
+  kind: string;
+  period: string;
+  list: string;
+  share: string;
 }
 
 interface ReportData {
@@ -43,11 +56,43 @@ interface ReportData {
   topModels: Array<{ provider: string; label: string; period: string; mtd: string; share: string }>;
   daily: Array<{ day: string; total: string; top: string }>;
   mtdDetail: Array<{ provider: string; project: string; lineItem: string; amount: string }>;
+  /** Anthropic analytics_cost by API key and by actor (empty unless the rows are grouped so). */
+  byApiKey: Breakdown[];
+  byActor: Breakdown[];
+  /** Why a table was left out of the money, for the page. */
+  notes: string[];
   lastSync: string | null;
   rows: number;
 }
 
 const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+
+/**
+ * Dimensions whose analytics_cost rows do not add up to the spend: an rbac_group_id row counts a
+ * user in every group they belong to (rows overlap), claude_tag_user_id rows leave out Claude Tag
+ * usage no single user started. Rows grouped by them give no totals.
+ */
+const NON_ADDITIVE = ['rbac_group_id', 'claude_tag_user_id'] as const;
+
+/** Whether analytics_cost can give the money: present, with amounts and dates, and grouped only by dimensions whose rows add up. */
+async function analyticsCost(db: Warehouse, tables: Set<string>): Promise<{ use: boolean; columns: Set<string>; why?: string }> {
+  if (!tables.has('analytics_cost')) return { use: false, columns: new Set() };
+  const columns = new Set((await db.columns('analytics_cost')).keys());
+  if (!columns.has('date') || !columns.has('amount_usd')) return { use: false, columns };
+  const present = NON_ADDITIVE.filter((k) => columns.has(k));
+  if (present.length > 0) {
+    const r = await db.rows(`SELECT ${present.map((k) => `count(*) FILTER (WHERE ${ident(k)} IS NOT NULL) AS ${ident(k)}`).join(', ')} FROM "analytics_cost"`);
+    const grouped = present.filter((k) => Number(r[0]?.[k] ?? 0) > 0);
+    if (grouped.length > 0) {
+      return {
+        use: false,
+        columns,
+        why: `analytics_cost is left out of the totals: its rows are grouped by ${grouped.join(' and ')}, whose rows overlap or fall short of the spend (sync it without that grouping for totals).`,
+      };
+    }
+  }
+  return { use: true, columns };
+}
 
 /** The spend tables present, each as a SELECT of (provider, day, currency, project_key, project, line_item, model, amount). */
 async function spendSources(db: Warehouse): Promise<SpendSource[]> {
@@ -76,6 +121,25 @@ async function spendSources(db: Warehouse): Promise<SpendSource[]> {
       });
     }
   }
+  const analytics = await analyticsCost(db, tables);
+  if (analytics.use) {
+    const c = analytics.columns;
+    const ws = tables.has('workspaces') ? await cols('workspaces') : new Set<string>();
+    const join = ws.has('id') && ws.has('name') && c.has('workspace_id');
+    const wid = or(c, 'a', 'workspace_id');
+    const parts = ['model', 'cost_type', 'token_type'].filter((k) => c.has(k)).map((k) => `a.${ident(k)}`);
+    out.push({
+      provider: 'Anthropic',
+      table: 'analytics_cost',
+      select: `SELECT 'Anthropic' AS provider, CAST(a."date" AS DATE) AS day, upper(coalesce(${or(c, 'a', 'currency')}, 'USD')) AS currency,
+          coalesce(${wid}, '') AS project_key, coalesce(${join ? 'w."name", ' : ''}${wid}, 'Default workspace') AS project,
+          coalesce(${parts.length > 0 ? `nullif(concat_ws(' · ', ${parts.join(', ')}), '')` : 'NULL'}, 'All costs') AS line_item,
+          coalesce(${or(c, 'a', 'model')}, ${or(c, 'a', 'cost_type')}, 'Other') AS model,
+          CAST(CAST(a."amount_usd" AS VARCHAR) AS DECIMAL(38,12)) AS amount
+        FROM "analytics_cost" AS a ${join ? 'LEFT JOIN "workspaces" AS w ON w."id" = a."workspace_id"' : ''}
+        WHERE a."amount_usd" IS NOT NULL AND a."date" IS NOT NULL`,
+    });
+  }
   if (tables.has('cost_report')) {
     const c = await cols('cost_report');
     const amount = c.has('amount_usd') ? 'amount_usd' : null;
@@ -83,16 +147,19 @@ async function spendSources(db: Warehouse): Promise<SpendSource[]> {
       const ws = tables.has('workspaces') ? await cols('workspaces') : new Set<string>();
       const join = ws.has('id') && ws.has('name') && c.has('workspace_id');
       const wid = or(c, 'c', 'workspace_id');
+      // A day analytics_cost has rows for is taken from there: the same money is never counted twice.
+      const notCovered = analytics.use ? 'AND NOT EXISTS (SELECT 1 FROM "analytics_cost" AS a WHERE CAST(a."date" AS DATE) = CAST(c."date" AS DATE))' : '';
       out.push({
         provider: 'Anthropic',
         table: 'cost_report',
+        ...(analytics.use ? { note: 'days without analytics_cost rows' } : {}),
         select: `SELECT 'Anthropic' AS provider, CAST(c."date" AS DATE) AS day, upper(coalesce(${or(c, 'c', 'currency')}, 'USD')) AS currency,
           coalesce(${wid}, '') AS project_key, coalesce(${join ? 'w."name", ' : ''}${wid}, 'Default workspace') AS project,
           coalesce(${or(c, 'c', 'description')}, ${or(c, 'c', 'cost_type')}, 'All cost lines') AS line_item,
           coalesce(${or(c, 'c', 'model')}, ${or(c, 'c', 'cost_type')}, 'Other') AS model,
           CAST(CAST(c."amount_usd" AS VARCHAR) AS DECIMAL(38,12)) AS amount
         FROM "cost_report" AS c ${join ? 'LEFT JOIN "workspaces" AS w ON w."id" = c."workspace_id"' : ''}
-        WHERE c."amount_usd" IS NOT NULL AND c."date" IS NOT NULL`,
+        WHERE c."amount_usd" IS NOT NULL AND c."date" IS NOT NULL ${notCovered}`,
       });
     }
   }
@@ -101,9 +168,71 @@ async function spendSources(db: Warehouse): Promise<SpendSource[]> {
 
 const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
 
+const ACTOR_KINDS: Record<string, string> = {
+  user_actor: 'User',
+  service_account_actor: 'Service account',
+  api_actor: 'API key',
+  federated_actor: 'Federated identity',
+};
+
+/**
+ * analytics_cost over the report's days by API key (named from the api_keys table) or by actor
+ * (the user, service account, API key or federated identity Anthropic attributes the cost to;
+ * named from the actor object or the users table), paid amount beside list price. Empty when the
+ * rows are not grouped by that dimension (every value null).
+ */
+async function analyticsBreakdown(
+  db: Warehouse,
+  c: Set<string>,
+  tables: Set<string>,
+  by: 'api_key' | 'actor',
+  currency: string,
+  from: string,
+  to: string,
+): Promise<Breakdown[]> {
+  const key = by === 'api_key' ? 'api_key_id' : 'actor_id';
+  if (!c.has(key) || (by === 'actor' && !c.has('actor'))) return [];
+  const other = by === 'api_key' ? 'api_keys' : 'users';
+  const oc = tables.has(other) ? new Set((await db.columns(other)).keys()) : new Set<string>();
+  const join = oc.has('id') && (oc.has('name') || oc.has('email'));
+  const named = [
+    ...(by === 'actor' ? [`json_extract_string(a."actor", '$.email')`, `json_extract_string(a."actor", '$.name')`] : []),
+    ...(join ? ['email', 'name'].filter((k) => oc.has(k)).map((k) => `o.${ident(k)}`) : []),
+  ];
+  const kind = by === 'actor' ? `json_extract_string(a."actor", '$.type')` : 'NULL';
+  const dec = (col: string): string => (c.has(col) ? `sum(CAST(CAST(a.${ident(col)} AS VARCHAR) AS DECIMAL(38,12)))` : 'NULL');
+  const grouped = by === 'api_key' ? `a."api_key_id" IS NOT NULL` : `a."actor" IS NOT NULL`;
+  const rows = await db.rows(
+    `WITH a AS (SELECT * FROM "analytics_cost" WHERE upper(coalesce(${c.has('currency') ? '"currency"' : 'NULL'}, 'USD')) = ${quote(currency)}
+        AND CAST("date" AS DATE) BETWEEN DATE ${quote(from)} AND DATE ${quote(to)} AND "amount_usd" IS NOT NULL),
+      t AS (SELECT sum(CAST(CAST("amount_usd" AS VARCHAR) AS DECIMAL(38,12))) AS all_total FROM a)
+    SELECT a.${ident(key)} AS k, ${kind} AS kind, ${named.length > 0 ? `any_value(coalesce(${named.join(', ')}))` : 'NULL'} AS name,
+      CAST(${dec('amount_usd')} AS VARCHAR) AS period, CAST(${dec('list_amount_usd')} AS VARCHAR) AS list,
+      CAST(round(${dec('amount_usd')} * 100 / nullif(any_value(t.all_total), 0), 1) AS VARCHAR) AS share
+    FROM a ${join ? `LEFT JOIN ${ident(other)} AS o ON o."id" = a.${ident(key)}` : ''}, t
+    WHERE EXISTS (SELECT 1 FROM a WHERE ${grouped})
+    GROUP BY a.${ident(key)}, ${kind} ORDER BY ${dec('amount_usd')} DESC, k NULLS LAST, kind LIMIT 10`,
+  );
+  return rows.map((r) => {
+    const id = r.k === null || r.k === undefined ? null : String(r.k);
+    const name = r.name === null || r.name === undefined ? null : String(r.name);
+    const k = str(r.kind);
+    const fallback = by === 'api_key' ? 'No API key (Console)' : k === 'federated_actor' ? 'Federated identity' : 'Unattributed';
+    return {
+      label: name && id ? `${name} (${id})` : (name ?? id ?? fallback),
+      kind: by === 'actor' ? (ACTOR_KINDS[k] ?? (k || '—')) : '',
+      period: str(r.period),
+      list: str(r.list),
+      share: str(r.share),
+    };
+  });
+}
+
 export async function buildReport(db: Warehouse, o: ReportOptions): Promise<ReportData> {
   const sources = await spendSources(db);
   const tables = await db.tables();
+  const analytics = await analyticsCost(db, tables);
+  const notes = analytics.why ? [analytics.why] : [];
   let lastSync: string | null = null;
   if (tables.has(STATE_TABLE)) {
     const r = await db.rows(`SELECT strftime(max(updated_at), '%Y-%m-%d %H:%M UTC') AS t FROM ${STATE_TABLE}`);
@@ -126,6 +255,9 @@ export async function buildReport(db: Warehouse, o: ReportOptions): Promise<Repo
     topModels: [],
     daily: [],
     mtdDetail: [],
+    byApiKey: [],
+    byActor: [],
+    notes,
     lastSync,
     rows: 0,
   };
@@ -231,6 +363,9 @@ export async function buildReport(db: Warehouse, o: ReportOptions): Promise<Repo
       GROUP BY provider, project_key, line_item ORDER BY sum(amount) DESC, provider, project_key, line_item LIMIT 50`)
   ).map((r) => ({ provider: str(r.provider), project: str(r.project), lineItem: str(r.line_item), amount: str(r.amount) }));
 
+  const byApiKey = analytics.use ? await analyticsBreakdown(db, analytics.columns, tables, 'api_key', currency, periodStart, last) : [];
+  const byActor = analytics.use ? await analyticsBreakdown(db, analytics.columns, tables, 'actor', currency, periodStart, last) : [];
+
   return {
     sources,
     currency,
@@ -257,6 +392,9 @@ export async function buildReport(db: Warehouse, o: ReportOptions): Promise<Repo
     topModels,
     daily,
     mtdDetail,
+    byApiKey,
+    byActor,
+    notes,
     lastSync,
     rows: Number(span[0]?.n ?? 0),
   };
@@ -273,7 +411,9 @@ function bar(share: string): string {
 export function renderHtml(d: ReportData, o: ReportOptions, dbName: string): string {
   const cur = d.currency;
   const generated = `${o.now.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-  const sourcesText = d.sources.length > 0 ? d.sources.map((s) => `${s.provider} (table <code>${esc(s.table)}</code>)`).join(', ') : 'none';
+  const sourcesText =
+    d.sources.length > 0 ? d.sources.map((s) => `${s.provider} (table <code>${esc(s.table)}</code>${s.note ? `, ${esc(s.note)}` : ''})`).join(', ') : 'none';
+  const notes = d.notes.map((n) => `<p class="note" data-note>${esc(n)}</p>`).join('');
   const head = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>AI spend report</title>
@@ -292,10 +432,10 @@ td.num,th.num{text-align:right;white-space:nowrap}.bar{display:inline-block;widt
 .empty{padding:32px;border:1px dashed var(--line);border-radius:10px;color:var(--muted);margin-top:24px}code{font-size:12px}details{margin-top:8px}
 </style></head><body><main>
 <h1>AI spend report</h1>
-<p class="sub">${esc(dbName)} · sources: ${sourcesText} · all dates UTC · generated ${esc(generated)}${d.lastSync ? ` · last sync ${esc(d.lastSync)}` : ''}</p>`;
+<p class="sub">${esc(dbName)} · sources: ${sourcesText} · all dates UTC · generated ${esc(generated)}${d.lastSync ? ` · last sync ${esc(d.lastSync)}` : ''}</p>${notes}`;
   const foot = `<p class="note" style="margin-top:32px">Amounts are summed exactly as decimals in DuckDB; hover an amount for its exact value. Made by <code>report</code> from the tables written by <code>sync</code>.</p></main></body></html>\n`;
   if (d.sources.length === 0 || d.last === null) {
-    return `${head}<div class="empty" id="empty">No spend yet: the database has no <code>costs</code> (OpenAI) or <code>cost_report</code> (Anthropic) table with rows. Run <code>sync</code> first.</div>${foot}`;
+    return `${head}<div class="empty" id="empty">No spend yet: the database has no <code>costs</code> (OpenAI), <code>analytics_cost</code> or <code>cost_report</code> (Anthropic) table with rows. Run <code>sync</code> first.</div>${foot}`;
   }
   const pct = d.month.changePct;
   const changeHtml =
@@ -332,11 +472,19 @@ ${d.topProjects.map((r) => `<tr>${prov(r.provider)}<td>${esc(r.label)}</td><td c
   const topModels = `<div><h2>Top models</h2><table id="top-models"><thead><tr>${provH}<th>Model</th><th class="num">Last ${d.days.length} days</th><th class="num">Share</th><th class="num">MTD</th></tr></thead><tbody>
 ${d.topModels.map((r) => `<tr>${prov(r.provider)}<td>${esc(r.label)}</td><td class="num">${money(r.period, cur)}</td><td class="num">${bar(r.share)}</td><td class="num">${money(r.mtd, cur)}</td></tr>`).join('\n')}
 </tbody></table></div>`;
+  const breakdown = (id: string, title: string, what: string, rows: Breakdown[]): string =>
+    rows.length === 0
+      ? ''
+      : `<div><h2>${esc(title)}</h2><table id="${id}"><thead><tr><th>${esc(what)}</th>${id === 'by-actor' ? '<th>Type</th>' : ''}<th class="num">Last ${d.days.length} days</th><th class="num">Share</th><th class="num">At list price</th></tr></thead><tbody>
+${rows.map((r) => `<tr><td>${esc(r.label)}</td>${id === 'by-actor' ? `<td>${esc(r.kind)}</td>` : ''}<td class="num">${money(r.period, cur)}</td><td class="num">${bar(r.share)}</td><td class="num">${r.list ? money(r.list, cur) : '—'}</td></tr>`).join('\n')}
+</tbody></table><p class="note">Anthropic <code>analytics_cost</code>: paid (after discounts, before credits) beside list price; the 10 largest.</p></div>`;
+  const byKey = breakdown('by-api-key', 'Anthropic cost by API key', 'API key', d.byApiKey);
+  const byActor = breakdown('by-actor', 'Anthropic cost by person or service account', 'Actor', d.byActor);
   const daily = `<h2>Daily totals</h2><table id="daily"><thead><tr><th>Date (UTC)</th><th class="num">Spend</th><th>Largest project</th></tr></thead><tbody>
 ${d.daily.map((r) => `<tr data-day="${esc(r.day)}"><td>${esc(r.day)}</td><td class="num">${money(r.total, cur)}</td><td>${esc(r.top)}</td></tr>`).join('\n')}
 </tbody></table>`;
   const detail = `<h2>${esc(d.month.label)} to date by project and line item</h2><table id="mtd-detail"><thead><tr>${provH}<th>Project</th><th>Line item</th><th class="num">Spend</th></tr></thead><tbody>
 ${d.mtdDetail.map((r) => `<tr>${prov(r.provider)}<td>${esc(r.project)}</td><td>${esc(r.lineItem)}</td><td class="num">${money(r.amount, cur)}</td></tr>`).join('\n')}
 </tbody></table><p class="note">The 50 largest combinations.</p>`;
-  return `${head}${cards}${charts}${topProjects}${topModels}${daily}${detail}${foot}`;
+  return `${head}${cards}${charts}${topProjects}${topModels}${byKey}${byActor}${daily}${detail}${foot}`;
 }

@@ -169,6 +169,100 @@ describe('report', () => {
     expect(html).not.toContain('Research <lab>');
   });
 
+  /** A table of the page as rows of cell texts (tags dropped), by its id. */
+  const tableRows = (html: string, id: string): string[][] => {
+    const body = new RegExp(`<table id="${id}">[\\s\\S]*?<tbody>([\\s\\S]*?)</tbody>`).exec(html)?.[1] ?? '';
+    return [...body.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map((m) =>
+      [...(m[1] ?? '').matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) => (c[1] ?? '').replace(/<[^>]+>/g, '').replace(/&amp;/g, '&').trim()),
+    );
+  };
+  /** The exact amounts (data-exact) in a table's rows, by its id. */
+  const exactAmounts = (html: string, id: string): string[][] => {
+    const body = new RegExp(`<table id="${id}">[\\s\\S]*?<tbody>([\\s\\S]*?)</tbody>`).exec(html)?.[1] ?? '';
+    return [...body.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map((m) => [...(m[1] ?? '').matchAll(/data-exact="([^"]*)"/g)].map((x) => x[1] as string));
+  };
+
+  /** Anthropic's analytics_cost as sync writes it (the stream's columns that the report reads), with cost_report beside it. */
+  async function anthropicDb(name: string, analyticsRows: string): Promise<string> {
+    const db = join(dir, `${name}.duckdb`);
+    const instance = await DuckDBInstance.create(db);
+    const c = await instance.connect();
+    await c.run(`CREATE TABLE cost_report (id VARCHAR PRIMARY KEY, "date" DATE, workspace_id VARCHAR, description VARCHAR, model VARCHAR, cost_type VARCHAR, currency VARCHAR, amount_cents VARCHAR, amount_usd VARCHAR);
+      INSERT INTO cost_report VALUES ('x', '2026-11-03', 'wrkspc_1', 'Claude Sonnet Usage - Input Tokens', 'claude-sonnet-5', 'tokens', 'USD', '123.78912', '1.2378912'),
+        ('z', '2026-11-01', 'wrkspc_1', 'Web search', NULL, 'web_search', 'USD', '500', '5');
+      CREATE TABLE analytics_cost (id VARCHAR PRIMARY KEY, "date" DATE, workspace_id VARCHAR, api_key_id VARCHAR, model VARCHAR, cost_type VARCHAR, token_type VARCHAR,
+        rbac_group_id VARCHAR, claude_tag_user_id VARCHAR, actor JSON, actor_id VARCHAR, actor_type VARCHAR, currency VARCHAR,
+        amount_cents VARCHAR, amount_usd VARCHAR, list_amount_cents VARCHAR, list_amount_usd VARCHAR, requests BIGINT);
+      ${analyticsRows}
+      CREATE TABLE workspaces (id VARCHAR PRIMARY KEY, name VARCHAR);
+      INSERT INTO workspaces VALUES ('wrkspc_1', 'Research');
+      CREATE TABLE api_keys (id VARCHAR PRIMARY KEY, name VARCHAR);
+      INSERT INTO api_keys VALUES ('apikey_1', 'Prod key');
+      CREATE TABLE users (id VARCHAR PRIMARY KEY, email VARCHAR, name VARCHAR);
+      INSERT INTO users VALUES ('user_2', 'grace@example.com', 'Grace');`);
+    c.closeSync();
+    instance.closeSync();
+    return db;
+  }
+
+  it('given analytics_cost beside the legacy cost_report when reporting then each day is taken from one of them, never both, and cost by API key and by actor shows paid beside list price exactly', async () => {
+    const db = await anthropicDb(
+      'analytics',
+      `INSERT INTO analytics_cost VALUES
+        ('a1', '2026-11-03', 'wrkspc_1', 'apikey_1', 'claude-sonnet-5', NULL, NULL, NULL, NULL, '{"type":"user_actor","user_id":"user_1","email":"ada@example.com"}', 'user_1', NULL, 'USD', '1893412.5625', '18934.125625', '2104902.85', '21049.0285', 48213),
+        ('a2', '2026-11-03', NULL, 'apikey_2', 'claude-haiku-4-5', NULL, NULL, NULL, NULL, '{"type":"api_actor","api_key_id":"apikey_2"}', 'apikey_2', NULL, 'USD', '42017', '420.17', '42017', '420.17', 9012),
+        ('a3', '2026-11-03', NULL, NULL, NULL, NULL, NULL, NULL, NULL, '{"type":"federated_actor"}', NULL, NULL, 'USD', '0.0001', '0.000001', '0.0002', '0.000002', NULL),
+        ('a4', '2026-11-04', 'wrkspc_1', 'apikey_1', 'claude-sonnet-5', NULL, NULL, NULL, NULL, '{"type":"service_account_actor","service_account_id":"svac_1"}', 'svac_1', NULL, 'USD', '150', '1.5', '200', '2', 3),
+        ('a5', '2026-11-04', 'wrkspc_1', 'apikey_1', 'claude-sonnet-5', NULL, NULL, NULL, NULL, '{"type":"user_actor","user_id":"user_2"}', 'user_2', NULL, 'USD', '0.5', '0.005', '0.5', '0.005', 1);`,
+    );
+    const out = join(dir, 'analytics.html');
+    const r = await runCli(BINS.anthropic, ['report', '--db', db, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    // cost_report's 2026-11-03 (1.2378912) is left out: analytics_cost has that day. Its 11-01 (5) is kept.
+    // 5 + 18934.125625 + 420.17 + 0.000001 + 1.5 + 0.005
+    expect(html).toContain('id="total-period" data-exact="19360.800626"');
+    expect(html).toContain('Anthropic (table <code>analytics_cost</code>), Anthropic (table <code>cost_report</code>, days without analytics_cost rows)');
+    expect(tableRows(html, 'by-api-key').map((row) => row[0])).toEqual(['Prod key (apikey_1)', 'apikey_2', 'No API key (Console)']);
+    expect(exactAmounts(html, 'by-api-key')).toEqual([
+      ['18935.630625', '21051.0335'],
+      ['420.17', '420.17'],
+      ['0.000001', '0.000002'],
+    ]);
+    expect(tableRows(html, 'by-actor').map((row) => row.slice(0, 2))).toEqual([
+      ['ada@example.com (user_1)', 'User'],
+      ['apikey_2', 'API key'],
+      ['svac_1', 'Service account'],
+      ['grace@example.com (user_2)', 'User'],
+      ['Federated identity', 'Federated identity'],
+    ]);
+    expect(exactAmounts(html, 'by-actor')).toEqual([
+      ['18934.125625', '21049.0285'],
+      ['420.17', '420.17'],
+      ['1.5', '2'],
+      ['0.005', '0.005'],
+      ['0.000001', '0.000002'],
+    ]);
+    expect(html).not.toContain('data-note');
+  });
+
+  it('given analytics_cost grouped by rbac_group_id (rows that overlap) when reporting then its rows stay out of the totals, the page says why, and cost_report gives the money', async () => {
+    const db = await anthropicDb(
+      'rbac',
+      `INSERT INTO analytics_cost VALUES
+        ('r1', '2026-11-03', NULL, NULL, NULL, NULL, NULL, 'rbac_group_1', NULL, NULL, NULL, NULL, 'USD', '100', '1', '100', '1', 1),
+        ('r2', '2026-11-03', NULL, NULL, NULL, NULL, NULL, 'rbac_group_2', NULL, NULL, NULL, NULL, 'USD', '100', '1', '100', '1', 1);`,
+    );
+    const out = join(dir, 'rbac.html');
+    const r = await runCli(BINS.anthropic, ['report', '--db', db, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain('id="total-period" data-exact="6.2378912"');
+    expect(html).toContain('analytics_cost is left out of the totals: its rows are grouped by rbac_group_id');
+    expect(html).not.toContain('id="by-api-key"');
+    expect(html).not.toContain('id="by-actor"');
+  });
+
   it('given an empty or missing database when reporting then an empty page is written with exit 0, or the run is refused with exit 2', async () => {
     const empty = join(dir, 'empty.duckdb');
     const instance = await DuckDBInstance.create(empty);
