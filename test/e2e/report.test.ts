@@ -169,18 +169,22 @@ describe('report', () => {
     expect(html).not.toContain('Research <lab>');
   });
 
-  /** A table of the page as rows of cell texts (tags dropped), by its id. */
-  const tableRows = (html: string, id: string): string[][] => {
+  /** The inner HTML of each row of a table of the page, by its id. */
+  const bodyRows = (html: string, id: string): string[] => {
     const body = new RegExp(`<table id="${id}">[\\s\\S]*?<tbody>([\\s\\S]*?)</tbody>`).exec(html)?.[1] ?? '';
-    return [...body.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map((m) =>
-      [...(m[1] ?? '').matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) => (c[1] ?? '').replace(/<[^>]+>/g, '').replace(/&amp;/g, '&').trim()),
-    );
+    return [...body.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map((m) => m[1] ?? '');
   };
-  /** The exact amounts (data-exact) in a table's rows, by its id. */
-  const exactAmounts = (html: string, id: string): string[][] => {
-    const body = new RegExp(`<table id="${id}">[\\s\\S]*?<tbody>([\\s\\S]*?)</tbody>`).exec(html)?.[1] ?? '';
-    return [...body.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map((m) => [...(m[1] ?? '').matchAll(/data-exact="([^"]*)"/g)].map((x) => x[1] as string));
-  };
+  const cellText = (cell: string): string =>
+    cell
+      .replace(/<[^>]+>/g, '')
+      .replace(/&amp;/g, '&')
+      .trim();
+  /** A table as rows of cell texts (tags dropped). */
+  const tableRows = (html: string, id: string): string[][] =>
+    bodyRows(html, id).map((row) => [...row.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) => cellText(c[1] ?? '')));
+  /** The exact amounts (data-exact) in a table's rows. */
+  const exactAmounts = (html: string, id: string): string[][] =>
+    bodyRows(html, id).map((row) => [...row.matchAll(/data-exact="([^"]*)"/g)].map((x) => x[1] as string));
 
   /** Anthropic's analytics_cost as sync writes it (the stream's columns that the report reads), with cost_report beside it. */
   async function anthropicDb(name: string, analyticsRows: string): Promise<string> {
