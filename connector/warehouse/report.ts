@@ -75,7 +75,14 @@ const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 const NON_ADDITIVE = ['rbac_group_id', 'claude_tag_user_id'] as const;
 
 /** Whether analytics_cost can give the money: present, with amounts and dates, and grouped only by dimensions whose rows add up. */
-async function analyticsCost(db: Warehouse, tables: Set<string>): Promise<{ use: boolean; columns: Set<string>; why?: string }> {
+interface AnalyticsCost {
+  use: boolean;
+  columns: Set<string>;
+  /** Why it is not used for money, for the page. */
+  why?: string;
+}
+
+async function analyticsCost(db: Warehouse, tables: Set<string>): Promise<AnalyticsCost> {
   if (!tables.has('analytics_cost')) return { use: false, columns: new Set() };
   const columns = new Set((await db.columns('analytics_cost')).keys());
   if (!columns.has('date') || !columns.has('amount_usd')) return { use: false, columns };
@@ -95,7 +102,7 @@ async function analyticsCost(db: Warehouse, tables: Set<string>): Promise<{ use:
 }
 
 /** The spend tables present, each as a SELECT of (provider, day, currency, project_key, project, line_item, model, amount). */
-async function spendSources(db: Warehouse): Promise<SpendSource[]> {
+async function spendSources(db: Warehouse, analytics: AnalyticsCost): Promise<SpendSource[]> {
   const tables = await db.tables();
   const cols = async (t: string): Promise<Set<string>> => new Set((await db.columns(t)).keys());
   const out: SpendSource[] = [];
@@ -121,45 +128,44 @@ async function spendSources(db: Warehouse): Promise<SpendSource[]> {
       });
     }
   }
-  const analytics = await analyticsCost(db, tables);
+  // Anthropic: analytics_cost, and the legacy cost_report for the days analytics_cost has no rows
+  // (the same money is never counted twice). Both by workspace, named from `workspaces`.
+  const ws = tables.has('workspaces') ? await cols('workspaces') : new Set<string>();
+  const anthropic = (table: string, c: Set<string>, lineItem: string, where = ''): string => {
+    const join = ws.has('id') && ws.has('name') && c.has('workspace_id');
+    const wid = or(c, 't', 'workspace_id');
+    return `SELECT 'Anthropic' AS provider, CAST(t."date" AS DATE) AS day, upper(coalesce(${or(c, 't', 'currency')}, 'USD')) AS currency,
+          coalesce(${wid}, '') AS project_key, coalesce(${join ? 'w."name", ' : ''}${wid}, 'Default workspace') AS project,
+          ${lineItem} AS line_item,
+          coalesce(${or(c, 't', 'model')}, ${or(c, 't', 'cost_type')}, 'Other') AS model,
+          CAST(CAST(t."amount_usd" AS VARCHAR) AS DECIMAL(38,12)) AS amount
+        FROM ${ident(table)} AS t ${join ? 'LEFT JOIN "workspaces" AS w ON w."id" = t."workspace_id"' : ''}
+        WHERE t."amount_usd" IS NOT NULL AND t."date" IS NOT NULL ${where}`;
+  };
   if (analytics.use) {
     const c = analytics.columns;
-    const ws = tables.has('workspaces') ? await cols('workspaces') : new Set<string>();
-    const join = ws.has('id') && ws.has('name') && c.has('workspace_id');
-    const wid = or(c, 'a', 'workspace_id');
-    const parts = ['model', 'cost_type', 'token_type'].filter((k) => c.has(k)).map((k) => `a.${ident(k)}`);
-    out.push({
-      provider: 'Anthropic',
-      table: 'analytics_cost',
-      select: `SELECT 'Anthropic' AS provider, CAST(a."date" AS DATE) AS day, upper(coalesce(${or(c, 'a', 'currency')}, 'USD')) AS currency,
-          coalesce(${wid}, '') AS project_key, coalesce(${join ? 'w."name", ' : ''}${wid}, 'Default workspace') AS project,
-          coalesce(${parts.length > 0 ? `nullif(concat_ws(' · ', ${parts.join(', ')}), '')` : 'NULL'}, 'All costs') AS line_item,
-          coalesce(${or(c, 'a', 'model')}, ${or(c, 'a', 'cost_type')}, 'Other') AS model,
-          CAST(CAST(a."amount_usd" AS VARCHAR) AS DECIMAL(38,12)) AS amount
-        FROM "analytics_cost" AS a ${join ? 'LEFT JOIN "workspaces" AS w ON w."id" = a."workspace_id"' : ''}
-        WHERE a."amount_usd" IS NOT NULL AND a."date" IS NOT NULL`,
-    });
+    const parts = ['model', 'cost_type', 'token_type'].filter((k) => c.has(k)).map((k) => `t.${ident(k)}`);
+    const lineItem = `coalesce(${parts.length > 0 ? `nullif(concat_ws(' · ', ${parts.join(', ')}), '')` : 'NULL'}, 'All costs')`;
+    out.push({ provider: 'Anthropic', table: 'analytics_cost', select: anthropic('analytics_cost', c, lineItem) });
   }
   if (tables.has('cost_report')) {
     const c = await cols('cost_report');
-    const amount = c.has('amount_usd') ? 'amount_usd' : null;
-    if (c.has('date') && amount) {
-      const ws = tables.has('workspaces') ? await cols('workspaces') : new Set<string>();
-      const join = ws.has('id') && ws.has('name') && c.has('workspace_id');
-      const wid = or(c, 'c', 'workspace_id');
-      // A day analytics_cost has rows for is taken from there: the same money is never counted twice.
-      const notCovered = analytics.use ? 'AND NOT EXISTS (SELECT 1 FROM "analytics_cost" AS a WHERE CAST(a."date" AS DATE) = CAST(c."date" AS DATE))' : '';
+    if (c.has('date') && c.has('amount_usd')) {
+      const lineItem = `coalesce(${or(c, 't', 'description')}, ${or(c, 't', 'cost_type')}, 'All cost lines')`;
       out.push({
         provider: 'Anthropic',
         table: 'cost_report',
-        ...(analytics.use ? { note: 'days without analytics_cost rows' } : {}),
-        select: `SELECT 'Anthropic' AS provider, CAST(c."date" AS DATE) AS day, upper(coalesce(${or(c, 'c', 'currency')}, 'USD')) AS currency,
-          coalesce(${wid}, '') AS project_key, coalesce(${join ? 'w."name", ' : ''}${wid}, 'Default workspace') AS project,
-          coalesce(${or(c, 'c', 'description')}, ${or(c, 'c', 'cost_type')}, 'All cost lines') AS line_item,
-          coalesce(${or(c, 'c', 'model')}, ${or(c, 'c', 'cost_type')}, 'Other') AS model,
-          CAST(CAST(c."amount_usd" AS VARCHAR) AS DECIMAL(38,12)) AS amount
-        FROM "cost_report" AS c ${join ? 'LEFT JOIN "workspaces" AS w ON w."id" = c."workspace_id"' : ''}
-        WHERE c."amount_usd" IS NOT NULL AND c."date" IS NOT NULL ${notCovered}`,
+        ...(analytics.use
+          ? {
+              note: 'days without analytics_cost rows',
+              select: anthropic(
+                'cost_report',
+                c,
+                lineItem,
+                'AND NOT EXISTS (SELECT 1 FROM "analytics_cost" AS a WHERE CAST(a."date" AS DATE) = CAST(t."date" AS DATE))',
+              ),
+            }
+          : { select: anthropic('cost_report', c, lineItem) }),
       });
     }
   }
@@ -229,9 +235,9 @@ async function analyticsBreakdown(
 }
 
 export async function buildReport(db: Warehouse, o: ReportOptions): Promise<ReportData> {
-  const sources = await spendSources(db);
   const tables = await db.tables();
   const analytics = await analyticsCost(db, tables);
+  const sources = await spendSources(db, analytics);
   const notes = analytics.why ? [analytics.why] : [];
   let lastSync: string | null = null;
   if (tables.has(STATE_TABLE)) {

@@ -44,6 +44,20 @@ async function syncedDb(): Promise<string> {
   return db;
 }
 
+/** A database made by `sql` (tables as sync writes them), reported by `bin`: the page's HTML, after exit 0. */
+async function reportOf(bin: string, name: string, sql: string): Promise<string> {
+  const db = join(dir, `${name}.duckdb`);
+  const instance = await DuckDBInstance.create(db);
+  const c = await instance.connect();
+  await c.run(sql);
+  c.closeSync();
+  instance.closeSync();
+  const out = join(dir, `${name}.html`);
+  const r = await runCli(bin, ['report', '--db', db, '--out', out]);
+  expect(r.code, r.stderr).toBe(0);
+  return readFileSync(out, 'utf8');
+}
+
 describe('report', () => {
   it('given a synced database when the report is opened in headless Chromium then it renders the charts and shows totals equal to the ground truth', async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (see README, Set up)`);
@@ -143,21 +157,16 @@ describe('report', () => {
   });
 
   it('given a database with an Anthropic cost_report beside OpenAI costs when reporting then both providers are summed exactly as decimals', async () => {
-    const db = join(dir, 'both.duckdb');
-    const instance = await DuckDBInstance.create(db);
-    const c = await instance.connect();
-    await c.run(`CREATE TABLE costs (id VARCHAR PRIMARY KEY, "date" DATE, project_id VARCHAR, line_item VARCHAR, amount_value DOUBLE, amount_currency VARCHAR);
+    const html = await reportOf(
+      BINS.openai,
+      'both',
+      `CREATE TABLE costs (id VARCHAR PRIMARY KEY, "date" DATE, project_id VARCHAR, line_item VARCHAR, amount_value DOUBLE, amount_currency VARCHAR);
       INSERT INTO costs VALUES ('a', '2025-11-02', 'proj_1', 'gpt-4o, input', 0.1, 'usd'), ('b', '2025-11-02', 'proj_1', 'gpt-4o, output', 0.2, 'usd'), ('c', '2025-10-02', NULL, 'o3, input', 1e-7, 'usd');
       CREATE TABLE cost_report (id VARCHAR PRIMARY KEY, "date" DATE, workspace_id VARCHAR, description VARCHAR, model VARCHAR, cost_type VARCHAR, currency VARCHAR, amount_cents VARCHAR, amount_usd VARCHAR);
       INSERT INTO cost_report VALUES ('x', '2025-11-03', 'wrkspc_1', 'Claude Sonnet Usage - Input Tokens', 'claude-sonnet', 'tokens', 'USD', '123.78912', '1.2378912'), ('y', '2025-11-03', NULL, 'Web search', NULL, 'web_search', 'USD', '1000', '10');
       CREATE TABLE workspaces (id VARCHAR PRIMARY KEY, name VARCHAR);
-      INSERT INTO workspaces VALUES ('wrkspc_1', 'Research <lab>');`);
-    c.closeSync();
-    instance.closeSync();
-    const out = join(dir, 'both.html');
-    const r = await runCli(BINS.openai, ['report', '--db', db, '--out', out]);
-    expect(r.code, r.stderr).toBe(0);
-    const html = readFileSync(out, 'utf8');
+      INSERT INTO workspaces VALUES ('wrkspc_1', 'Research <lab>');`,
+    );
     // 0.1 + 0.2 + 1.2378912 + 10 (November) and 1e-7 (October): exact, not 0.30000000000000004.
     expect(html).toContain('id="total-period" data-exact="11.5378913"');
     expect(html).toContain('id="total-mtd" data-exact="11.5378912"');
@@ -187,11 +196,8 @@ describe('report', () => {
     bodyRows(html, id).map((row) => [...row.matchAll(/data-exact="([^"]*)"/g)].map((x) => x[1] as string));
 
   /** Anthropic's analytics_cost as sync writes it (the stream's columns that the report reads), with cost_report beside it. */
-  async function anthropicDb(name: string, analyticsRows: string): Promise<string> {
-    const db = join(dir, `${name}.duckdb`);
-    const instance = await DuckDBInstance.create(db);
-    const c = await instance.connect();
-    await c.run(`CREATE TABLE cost_report (id VARCHAR PRIMARY KEY, "date" DATE, workspace_id VARCHAR, description VARCHAR, model VARCHAR, cost_type VARCHAR, currency VARCHAR, amount_cents VARCHAR, amount_usd VARCHAR);
+  const anthropicTables = (analyticsRows: string): string =>
+    `CREATE TABLE cost_report (id VARCHAR PRIMARY KEY, "date" DATE, workspace_id VARCHAR, description VARCHAR, model VARCHAR, cost_type VARCHAR, currency VARCHAR, amount_cents VARCHAR, amount_usd VARCHAR);
       INSERT INTO cost_report VALUES ('x', '2026-11-03', 'wrkspc_1', 'Claude Sonnet Usage - Input Tokens', 'claude-sonnet-5', 'tokens', 'USD', '123.78912', '1.2378912'),
         ('z', '2026-11-01', 'wrkspc_1', 'Web search', NULL, 'web_search', 'USD', '500', '5');
       CREATE TABLE analytics_cost (id VARCHAR PRIMARY KEY, "date" DATE, workspace_id VARCHAR, api_key_id VARCHAR, model VARCHAR, cost_type VARCHAR, token_type VARCHAR,
@@ -203,26 +209,21 @@ describe('report', () => {
       CREATE TABLE api_keys (id VARCHAR PRIMARY KEY, name VARCHAR);
       INSERT INTO api_keys VALUES ('apikey_1', 'Prod key');
       CREATE TABLE users (id VARCHAR PRIMARY KEY, email VARCHAR, name VARCHAR);
-      INSERT INTO users VALUES ('user_2', 'grace@example.com', 'Grace');`);
-    c.closeSync();
-    instance.closeSync();
-    return db;
-  }
+      INSERT INTO users VALUES ('user_2', 'grace@example.com', 'Grace');`;
 
   it('given analytics_cost beside the legacy cost_report when reporting then each day is taken from one of them, never both, and cost by API key and by actor shows paid beside list price exactly', async () => {
-    const db = await anthropicDb(
+    const html = await reportOf(
+      BINS.anthropic,
       'analytics',
-      `INSERT INTO analytics_cost VALUES
+      anthropicTables(
+        `INSERT INTO analytics_cost VALUES
         ('a1', '2026-11-03', 'wrkspc_1', 'apikey_1', 'claude-sonnet-5', NULL, NULL, NULL, NULL, '{"type":"user_actor","user_id":"user_1","email":"ada@example.com"}', 'user_1', NULL, 'USD', '1893412.5625', '18934.125625', '2104902.85', '21049.0285', 48213),
         ('a2', '2026-11-03', NULL, 'apikey_2', 'claude-haiku-4-5', NULL, NULL, NULL, NULL, '{"type":"api_actor","api_key_id":"apikey_2"}', 'apikey_2', NULL, 'USD', '42017', '420.17', '42017', '420.17', 9012),
         ('a3', '2026-11-03', NULL, NULL, NULL, NULL, NULL, NULL, NULL, '{"type":"federated_actor"}', NULL, NULL, 'USD', '0.0001', '0.000001', '0.0002', '0.000002', NULL),
         ('a4', '2026-11-04', 'wrkspc_1', 'apikey_1', 'claude-sonnet-5', NULL, NULL, NULL, NULL, '{"type":"service_account_actor","service_account_id":"svac_1"}', 'svac_1', NULL, 'USD', '150', '1.5', '200', '2', 3),
         ('a5', '2026-11-04', 'wrkspc_1', 'apikey_1', 'claude-sonnet-5', NULL, NULL, NULL, NULL, '{"type":"user_actor","user_id":"user_2"}', 'user_2', NULL, 'USD', '0.5', '0.005', '0.5', '0.005', 1);`,
+      ),
     );
-    const out = join(dir, 'analytics.html');
-    const r = await runCli(BINS.anthropic, ['report', '--db', db, '--out', out]);
-    expect(r.code, r.stderr).toBe(0);
-    const html = readFileSync(out, 'utf8');
     // cost_report's 2026-11-03 (1.2378912) is left out: analytics_cost has that day. Its 11-01 (5) is kept.
     // 5 + 18934.125625 + 420.17 + 0.000001 + 1.5 + 0.005
     expect(html).toContain('id="total-period" data-exact="19360.800626"');
@@ -251,16 +252,15 @@ describe('report', () => {
   });
 
   it('given analytics_cost grouped by rbac_group_id (rows that overlap) when reporting then its rows stay out of the totals, the page says why, and cost_report gives the money', async () => {
-    const db = await anthropicDb(
+    const html = await reportOf(
+      BINS.anthropic,
       'rbac',
-      `INSERT INTO analytics_cost VALUES
+      anthropicTables(
+        `INSERT INTO analytics_cost VALUES
         ('r1', '2026-11-03', NULL, NULL, NULL, NULL, NULL, 'rbac_group_1', NULL, NULL, NULL, NULL, 'USD', '100', '1', '100', '1', 1),
         ('r2', '2026-11-03', NULL, NULL, NULL, NULL, NULL, 'rbac_group_2', NULL, NULL, NULL, NULL, 'USD', '100', '1', '100', '1', 1);`,
+      ),
     );
-    const out = join(dir, 'rbac.html');
-    const r = await runCli(BINS.anthropic, ['report', '--db', db, '--out', out]);
-    expect(r.code, r.stderr).toBe(0);
-    const html = readFileSync(out, 'utf8');
     expect(html).toContain('id="total-period" data-exact="6.2378912"');
     expect(html).toContain('analytics_cost is left out of the totals: its rows are grouped by rbac_group_id');
     expect(html).not.toContain('id="by-api-key"');
