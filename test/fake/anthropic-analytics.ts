@@ -118,8 +118,8 @@ export interface AnalyticsOptions {
   maxGroupBy?: number;
   /** Serve at most this many rows per page whatever `limit` says. */
   pageCap?: number;
-  /** A followed token of page `afterPages` or later (1: the second page) answers 410, `times` times (default 1; Infinity: always). */
-  expiry?: { afterPages: number; times?: number };
+  /** A followed token of page `afterPages` or later (1: the second page) answers 410, `times` times (default 1; Infinity: always), for queries starting at or after `from`. */
+  expiry?: { afterPages: number; times?: number; from?: number };
   /** A followed token answers 400 as if the query had changed, `times` times (default 1; Infinity: always). */
   misbind?: { afterPages?: number; times?: number };
   /** The data refreshes once after this many pages have been served in all: new rows, earlier tokens expire (410). */
@@ -562,7 +562,7 @@ export class AnalyticsEndpoints {
       if (t === null) return this.invalid('page: Invalid page cursor');
       if (t.f !== fp) return this.invalid(MISBOUND_MESSAGE);
       if (t.g !== this.data.generation) return this.reply(410, 'invalid_request_error', EXPIRED_MESSAGE);
-      if (this.options.expiry && t.n >= this.options.expiry.afterPages && this.expiriesLeft > 0) {
+      if (this.options.expiry && t.n >= this.options.expiry.afterPages && start >= (this.options.expiry.from ?? -Infinity) && this.expiriesLeft > 0) {
         this.expiriesLeft -= 1;
         return this.reply(410, 'invalid_request_error', EXPIRED_MESSAGE);
       }
