@@ -163,10 +163,12 @@ describe('source-anthropic-costs analytics streams', () => {
     expect(firstPages.length).toBe(1 + 2);
   });
 
-  it('given a cursor the API no longer ties to the query (400) when reading then the window restarts and the records equal the ground truth', async () => {
-    const f = await server({ analytics: { misbind: { afterPages: 1, times: 1 } } });
+  it('given pages shorter than the limit and a cursor the API no longer ties to the query (400) when reading then the window restarts and the records equal the ground truth', async () => {
+    // pageCap: pages of 6 rows whatever limit (1000) says; the cursor is followed all the same.
+    const f = await server({ analytics: { misbind: { afterPages: 1, times: 1 }, pageCap: 6 } });
     const start = TODAY - 10 * DAY;
-    const { result } = await read(f, config(f, { start_date: isoDate(start), analytics_page_size: 6 }), ['analytics_usage']);
+    const { result, requests } = await read(f, config(f, { start_date: isoDate(start) }), ['analytics_usage']);
+    expect(analyticsRequests(requests).filter((r) => r.query.has('page')).length).toBeGreaterThan(5);
     ok(result, ['analytics_usage']);
     exact(result, 'analytics_usage', f.analytics.data.expectedUsage(start, TODAY));
     expect(logs(result, 'WARN').some((m) => m.includes('does not match the query'))).toBe(true);
