@@ -231,7 +231,9 @@ export class WindowReader {
               (err as Error).message,
             );
           }
-          ctx.warn(`${plan.path}: cursor refused after ${pages} page(s) of window ${describeWindow(window)} ("${said}"); discarding them and reading the window again from its first page (restart ${attempt + 1} of ${restarts})`);
+          ctx.warn(
+            `${plan.path}: cursor refused after ${pages} page(s) of window ${describeWindow(window)} ("${said}"); discarding them and reading the window again from its first page (restart ${attempt + 1} of ${restarts})`,
+          );
           seen.clear();
           for (const t of expected) seen.set(t, empty());
           guard = newGuard();

@@ -52,7 +52,14 @@ async function read(f: FakeAnthropic, cfg: Record<string, unknown>, streams: rea
     ...(state ? { 's.json': state } : {}),
   });
   const before = f.requests.length;
-  const result = await run(BINS.anthropic, ['read', '--config', fl['c.json'] as string, '--catalog', fl['cat.json'] as string, ...(fl['s.json'] ? ['--state', fl['s.json']] : [])]);
+  const result = await run(BINS.anthropic, [
+    'read',
+    '--config',
+    fl['c.json'] as string,
+    '--catalog',
+    fl['cat.json'] as string,
+    ...(fl['s.json'] ? ['--state', fl['s.json']] : []),
+  ]);
   outputs.push(result);
   return { result, requests: f.requests.slice(before) };
 }
@@ -84,7 +91,10 @@ const f40Ranked = (f: FakeAnthropic, start: number): string[] =>
     .rows('cost', { start, end: start + 31 * DAY, width: '1d', groupBy: ['workspace_id', 'api_key_id', 'actor', 'model'] })
     .sort((a, b) => ((a._rank as bigint) < (b._rank as bigint) ? 1 : -1))
     .map((r) => String(r.starting_at));
-const logs = (r: RunResult, level: string): string[] => ofType(r.messages, 'LOG').filter((m) => m.log.level === level).map((m) => m.log.message as string);
+const logs = (r: RunResult, level: string): string[] =>
+  ofType(r.messages, 'LOG')
+    .filter((m) => m.log.level === level)
+    .map((m) => m.log.message as string);
 
 describe('source-anthropic-costs analytics streams', () => {
   it('given 400 days of data when reading both analytics streams from the floor then every record equals the ground truth to the last digit (amount and list_amount), windows stay within 31 days and the state covers exactly floor..today', async () => {
@@ -206,7 +216,10 @@ describe('source-anthropic-costs analytics streams', () => {
   });
 
   it('given a start_date before the floor when reading then analytics streams fail with a config_error naming the floor before any analytics request, and the legacy stream still reads', async () => {
-    const { result, requests } = await read(fake, config(fake, { start_date: isoDate(FIRST), end_date: isoDate(FIRST + 20 * DAY) }), ['analytics_cost', 'cost_report']);
+    const { result, requests } = await read(fake, config(fake, { start_date: isoDate(FIRST), end_date: isoDate(FIRST + 20 * DAY) }), [
+      'analytics_cost',
+      'cost_report',
+    ]);
     expect(result.code).not.toBe(0);
     assertProtocol(result, { streams: ['analytics_cost', 'cost_report'], schemas, expectComplete: false });
     const [err] = errors(result.messages);
@@ -235,7 +248,11 @@ describe('source-anthropic-costs analytics streams', () => {
   it('given cost grouped by cost_type and token_type in 1h buckets when reading then rows fan out, requests is null on every row, and the amounts equal the ground truth', async () => {
     const start = TODAY - 3 * DAY;
     const groupBy = ['workspace_id', 'cost_type', 'token_type'];
-    const { result, requests } = await read(fake, config(fake, { start_date: isoDate(start), time_bucket_width: '1h', group_by: { analytics_cost: groupBy } }), ['analytics_cost']);
+    const { result, requests } = await read(
+      fake,
+      config(fake, { start_date: isoDate(start), time_bucket_width: '1h', group_by: { analytics_cost: groupBy } }),
+      ['analytics_cost'],
+    );
     ok(result, ['analytics_cost']);
     exact(result, 'analytics_cost', fake.analytics.data.expectedCost(start, TODAY, '1h', groupBy));
     const got = records(result.messages, 'analytics_cost');
@@ -269,12 +286,17 @@ describe('source-anthropic-costs analytics streams', () => {
       excludeDeleted: true,
     });
     expect(got.length).toBe(rows.length);
-    expect(got.reduce((s, r) => s + (r.total_tokens as number), 0)).toBe(rows.reduce((s, r) => s + ((r.usage as { total_tokens: number }).total_tokens as number), 0));
+    expect(got.reduce((s, r) => s + (r.total_tokens as number), 0)).toBe(
+      rows.reduce((s, r) => s + ((r.usage as { total_tokens: number }).total_tokens as number), 0),
+    );
   });
 
   it.each([
     [{ group_by: { analytics_cost: ['workspace_id', 'api_key_id', 'actor', 'model', 'service_tier', 'product'] } }, 'at most 5'],
-    [{ group_by: { analytics_usage: ['claude_tag_user_id'] }, filters: { analytics_usage: { rbac_group_ids: ['rbac_group_1'] } } }, 'claude_tag_user_id with rbac_group_id'],
+    [
+      { group_by: { analytics_usage: ['claude_tag_user_id'] }, filters: { analytics_usage: { rbac_group_ids: ['rbac_group_1'] } } },
+      'claude_tag_user_id with rbac_group_id',
+    ],
     [{ filters: { analytics_cost: { api_key_ids: Array.from({ length: 101 }, (_, i) => `apikey_${i}`) } } }, 'more than 100 values'],
     [{ analytics_page_size: 1001 }, 'analytics_page_size must be between 1 and 1000'],
     [{ group_by: { analytics_usage: ['cost_type'] } }, 'group_by.analytics_usage accepts only'],
@@ -303,7 +325,9 @@ describe('source-anthropic-costs analytics streams', () => {
     const discovered = await run(BINS.anthropic, ['--config', fl['c.json'] as string, '--discover']);
     outputs.push(discovered);
     expect(discovered.code, discovered.stderr).toBe(0);
-    const cat = JSON.parse(discovered.stdout) as { streams: Array<{ tap_stream_id: string; metadata: Array<{ breadcrumb: string[]; metadata: Record<string, unknown> }> }> };
+    const cat = JSON.parse(discovered.stdout) as {
+      streams: Array<{ tap_stream_id: string; metadata: Array<{ breadcrumb: string[]; metadata: Record<string, unknown> }> }>;
+    };
     for (const s of cat.streams) for (const m of s.metadata) if (m.breadcrumb.length === 0) m.metadata.selected = s.tap_stream_id === 'analytics_cost';
     const sf = files({ 'c.json': cfg, 'cat.json': cat });
     const singer = await run(BINS.anthropic, ['--config', sf['c.json'] as string, '--catalog', sf['cat.json'] as string]);

@@ -193,7 +193,10 @@ export class AnalyticsData {
       for (let i = 0; i < n; i++) out.push(this.event(day, r, i === 0 ? 'user' : 'random'));
       // The planted pair: same everything but the actor type, the same id string.
       const base = this.event(day, r, 'random');
-      out.push({ ...base, dims: { ...base.dims, actor: { type: 'service_account_actor', service_account_id: this.sharedActorId }, actor_type: 'service_account_actor' } });
+      out.push({
+        ...base,
+        dims: { ...base.dims, actor: { type: 'service_account_actor', service_account_id: this.sharedActorId }, actor_type: 'service_account_actor' },
+      });
       out.push({ ...base, dims: { ...base.dims, actor: { type: 'api_actor', api_key_id: this.sharedActorId }, actor_type: 'api_actor' } });
       // A code-execution event: no model, no product, cost only in code_execution.
       out.push(this.codeExecution(day, r));
@@ -207,7 +210,10 @@ export class AnalyticsData {
   private event(day: number, r: () => number, kind: 'user' | 'random'): AnalyticsEvent {
     const { workspaces, apiKeys } = this.org;
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
-    const actor = kind === 'user' ? { type: 'user_actor', user_id: this.org.users[0]?.id, email: this.org.users[0]?.email, name: this.org.users[0]?.name, deleted: false } : this.actorsFor(r);
+    const actor =
+      kind === 'user'
+        ? { type: 'user_actor', user_id: this.org.users[0]?.id, email: this.org.users[0]?.email, name: this.org.users[0]?.name, deleted: false }
+        : this.actorsFor(r);
     const product = pick(PRODUCTS);
     const tag = product === 'claude-tag';
     const dims: Record<string, unknown> = {
@@ -301,12 +307,22 @@ export class AnalyticsData {
    */
   rows(
     kind: 'cost' | 'usage',
-    o: { start: number; end: number; width: AnalyticsWidth; groupBy: readonly string[]; filters?: ReadonlyMap<string, readonly string[]>; excludeDeleted?: boolean },
+    o: {
+      start: number;
+      end: number;
+      width: AnalyticsWidth;
+      groupBy: readonly string[];
+      filters?: ReadonlyMap<string, readonly string[]>;
+      excludeDeleted?: boolean;
+    },
   ): Array<Record<string, unknown>> {
     const step = WIDTH[o.width];
     const dims = kind === 'cost' ? COST_DIMS : SHARED_DIMS;
     const fanOut = kind === 'cost' && (o.groupBy.includes('cost_type') || o.groupBy.includes('token_type'));
-    const acc = new Map<string, { bucket: number; group: Record<string, unknown>; amount: bigint; list: bigint; tokens: Record<TokenType, number>; web: number; requests: number | null }>();
+    const acc = new Map<
+      string,
+      { bucket: number; group: Record<string, unknown>; amount: bigint; list: bigint; tokens: Record<TokenType, number>; web: number; requests: number | null }
+    >();
     for (const e of this.events(o.start, o.end, o.filters, o.excludeDeleted)) {
       const bucket = Math.floor(e.t / step) * step;
       const parts: Array<{ costType: string | null; tokenType: string | null; list: bigint; amount: bigint }> = fanOut
@@ -323,7 +339,15 @@ export class AnalyticsData {
         const key = `${bucket}|${JSON.stringify(dims.map((d) => group[d]))}`;
         let a = acc.get(key);
         if (!a) {
-          a = { bucket, group, amount: 0n, list: 0n, tokens: Object.fromEntries(TOKEN_TYPES.map((t) => [t, 0])) as Record<TokenType, number>, web: 0, requests: 0 };
+          a = {
+            bucket,
+            group,
+            amount: 0n,
+            list: 0n,
+            tokens: Object.fromEntries(TOKEN_TYPES.map((t) => [t, 0])) as Record<TokenType, number>,
+            web: 0,
+            requests: 0,
+          };
           acc.set(key, a);
         }
         a.amount += part.amount;
@@ -336,7 +360,11 @@ export class AnalyticsData {
     return [...acc.values()].map((a) => {
       const head = { starting_at: iso(a.bucket), ending_at: iso(a.bucket + step), group: a.group };
       if (kind === 'cost') {
-        return { ...head, cost: { amount: unitsToCents(a.amount), currency: 'USD', list_amount: unitsToCents(a.list), requests: fanOut ? null : a.requests }, _rank: a.amount };
+        return {
+          ...head,
+          cost: { amount: unitsToCents(a.amount), currency: 'USD', list_amount: unitsToCents(a.list), requests: fanOut ? null : a.requests },
+          _rank: a.amount,
+        };
       }
       const total = TOKEN_TYPES.reduce((s, t) => s + a.tokens[t], 0);
       return {
@@ -474,8 +502,10 @@ function decodeToken(text: string): Token | null {
   }
 }
 
-export const EXPIRED_MESSAGE = 'The page cursor has expired because the underlying data was refreshed; restart pagination from the first page without the page parameter.';
-export const MISBOUND_MESSAGE = 'page: The page cursor does not match the query parameters. Do not change query parameters while paginating; start again without a page parameter.';
+export const EXPIRED_MESSAGE =
+  'The page cursor has expired because the underlying data was refreshed; restart pagination from the first page without the page parameter.';
+export const MISBOUND_MESSAGE =
+  'page: The page cursor does not match the query parameters. Do not change query parameters while paginating; start again without a page parameter.';
 
 /** The two analytics endpoints, on FakeAnthropic's server. */
 export class AnalyticsEndpoints {
@@ -503,7 +533,18 @@ export class AnalyticsEndpoints {
       .map((s) => s.trim())
       .filter(Boolean);
     if (!betas.includes(ANALYTICS_BETA)) return this.reply(404, 'not_found_error', 'Not Found');
-    const allowed = ['starting_at', 'ending_at', 'time_bucket_width', 'group_by[]', 'order_by', 'order', 'limit', 'page', 'exclude_deleted_users', ...Object.keys(FILTERS)];
+    const allowed = [
+      'starting_at',
+      'ending_at',
+      'time_bucket_width',
+      'group_by[]',
+      'order_by',
+      'order',
+      'limit',
+      'page',
+      'exclude_deleted_users',
+      ...Object.keys(FILTERS),
+    ];
     const extra = [...new Set(q.keys())].find((k) => !allowed.includes(k));
     if (extra) return this.invalid(`${extra}: Extra inputs are not permitted`);
     const startText = q.get('starting_at');
@@ -543,7 +584,10 @@ export class AnalyticsEndpoints {
       if (values.length > MAX_ITEMS) return this.invalid(`${param}: List should have at most ${MAX_ITEMS} items after validation, not ${values.length}`);
       if (param !== 'group_by[]' && values.length) filters.set(param, values);
     }
-    if ((groupBy.includes('claude_tag_user_id') || filters.has('claude_tag_user_ids[]')) && (groupBy.includes('rbac_group_id') || filters.has('rbac_group_ids[]')))
+    if (
+      (groupBy.includes('claude_tag_user_id') || filters.has('claude_tag_user_ids[]')) &&
+      (groupBy.includes('rbac_group_id') || filters.has('rbac_group_ids[]'))
+    )
       return this.invalid('claude_tag_user_id cannot be combined with group_by[]=rbac_group_id or the rbac_group_ids[] filter');
     const orderBy = q.get('order_by');
     const orders = kind === 'cost' ? COST_ORDER : USAGE_ORDER;
@@ -597,7 +641,13 @@ export class AnalyticsEndpoints {
     if (this.options.refreshAfterPages !== undefined && this.pagesServed === this.options.refreshAfterPages) this.data.generation += 1;
     return {
       status: 200,
-      body: { data, has_more: hasMore, next_page: token, data_refreshed_at: iso(nowS - 3 * 3_600), organization_id: `org_${shortHash(String(this.data.generation), 8)}` },
+      body: {
+        data,
+        has_more: hasMore,
+        next_page: token,
+        data_refreshed_at: iso(nowS - 3 * 3_600),
+        organization_id: `org_${shortHash(String(this.data.generation), 8)}`,
+      },
     };
   }
 }

@@ -223,7 +223,9 @@ describe('analytics windows through the engine (records paging, restarts)', () =
   });
 
   it('given a cursor refused four times when read then it fails with a transient_error after 3 restarts', async () => {
-    const { r, seen } = reader(Array.from({ length: 4 }, () => [ok([rowA], 'p1'), err(400, 'page: The page cursor does not match the query parameters.')]).flat());
+    const { r, seen } = reader(
+      Array.from({ length: 4 }, () => [ok([rowA], 'p1'), err(400, 'page: The page cursor does not match the query parameters.')]).flat(),
+    );
     const failure = await r.read(W).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ConnectorError);
     expect((failure as ConnectorError).failureType).toBe('transient_error');

@@ -45,8 +45,7 @@ export const ANALYTICS_MAX_PAGE_SIZE = 1000;
 export const ANALYTICS_RESTARTS = 3;
 
 /** The earliest time a read may start at, given now: whole UTC days, so at or after both limits. */
-export const analyticsFloor = (nowS: number): number =>
-  Math.max(ANALYTICS_FIRST_DAY, Math.ceil((nowS - ANALYTICS_MAX_AGE_DAYS * DAY) / DAY) * DAY);
+export const analyticsFloor = (nowS: number): number => Math.max(ANALYTICS_FIRST_DAY, Math.ceil((nowS - ANALYTICS_MAX_AGE_DAYS * DAY) / DAY) * DAY);
 
 /** group_by[] values of both endpoints, in the API's (alphabetical) order [DOC up to service_tier, INFERRED after]. */
 const SHARED_DIMENSIONS = [
@@ -168,33 +167,49 @@ const DIMENSION_DESCRIPTIONS: Record<string, string> = {
   workspace_id: 'Workspace (wrkspc_...); null for the default workspace or when not grouped by workspace_id.',
   model: 'Model; null for rows not tied to a model (code execution) or when not grouped by model.',
   cost_type: 'tokens, web_search or code_execution; null when not grouped by cost_type (the amount is then the total).',
-  token_type: 'Token category of a tokens cost (uncached_input_tokens, output_tokens, cache_read_input_tokens, cache_creation.ephemeral_1h_input_tokens, cache_creation.ephemeral_5m_input_tokens); null otherwise.',
+  token_type:
+    'Token category of a tokens cost (uncached_input_tokens, output_tokens, cache_read_input_tokens, cache_creation.ephemeral_1h_input_tokens, cache_creation.ephemeral_5m_input_tokens); null otherwise.',
   rbac_group_id: 'RBAC group; rows overlap (a user counts in full in each of their groups), so never sum them for a total.',
   claude_tag_user_id: 'Slack user of Claude Tag usage; per-user rows can add up to less than the Claude Tag total.',
 };
 const dimensionColumn = (d: string): Column =>
   d === 'actor'
-    ? col('actor', 'object', 'The identity the usage is attributed to, as the API sent it (group.actor: {type, user_id|service_account_id|api_key_id, ...}); null when not grouped by actor or unattributed.', {
-        from: ['group', 'actor'],
-        extra: { additionalProperties: true },
-        check: z.looseObject({ type: z.string() }).nullish(),
-      })
+    ? col(
+        'actor',
+        'object',
+        'The identity the usage is attributed to, as the API sent it (group.actor: {type, user_id|service_account_id|api_key_id, ...}); null when not grouped by actor or unattributed.',
+        {
+          from: ['group', 'actor'],
+          extra: { additionalProperties: true },
+          check: z.looseObject({ type: z.string() }).nullish(),
+        },
+      )
     : d === 'actor_type'
       ? col('actor_type', 'string', DIMENSION_DESCRIPTIONS.actor_type as string, { from: null })
       : col(d, 'string', DIMENSION_DESCRIPTIONS[d] ?? `group.${d}; null when not grouped by ${d} (or null as data: no ${d}).`, { from: ['group', d] });
 
 const HEAD: readonly Column[] = [
-  col('id', 'string', 'Deterministic primary key: null-safe hash of the bucket (start and end), every group dimension (the actor by its type and id), and any unknown group key.', {
-    notNull: true,
-    from: null,
-  }),
+  col(
+    'id',
+    'string',
+    'Deterministic primary key: null-safe hash of the bucket (start and end), every group dimension (the actor by its type and id), and any unknown group key.',
+    {
+      notNull: true,
+      from: null,
+    },
+  ),
   col('starting_at', 'string', 'Bucket start, RFC 3339 UTC (inclusive). Cursor.', { notNull: true, from: null, format: 'date-time' }),
   col('ending_at', 'string', 'Bucket end, RFC 3339 UTC (exclusive).', { notNull: true, from: null, format: 'date-time' }),
   col('date', 'string', 'UTC date of the bucket start.', { notNull: true, from: null, format: 'date' }),
 ];
-const ACTOR_ID = col('actor_id', 'string', 'The actor\'s id for flat use: user_id, service_account_id or api_key_id (or its "id"); null for a federated actor (no tagged id) or no actor.', {
-  from: null,
-});
+const ACTOR_ID = col(
+  'actor_id',
+  'string',
+  'The actor\'s id for flat use: user_id, service_account_id or api_key_id (or its "id"); null for a federated actor (no tagged id) or no actor.',
+  {
+    from: null,
+  },
+);
 const GROUP_EXTRA = col('group_extra', 'object', 'Group keys this connector does not know yet (the beta may add some), as sent; null when there are none.', {
   from: null,
   extra: { additionalProperties: true },
@@ -222,10 +237,19 @@ const COST_METRICS: readonly Column[] = [
     required: true,
     check: decimalCents('cost.list_amount'),
   }),
-  col('list_amount_usd', 'string', 'list_amount_cents in dollars as an exact decimal string.', { notNull: true, from: ['cost', 'list_amount'], convert: centsToUsd }),
-  col('requests', 'integer', 'API requests in the row (execution spans for code execution); null when grouped by cost_type or token_type (the API cannot split it), never 0 for unknown.', {
-    from: ['cost', 'requests'],
+  col('list_amount_usd', 'string', 'list_amount_cents in dollars as an exact decimal string.', {
+    notNull: true,
+    from: ['cost', 'list_amount'],
+    convert: centsToUsd,
   }),
+  col(
+    'requests',
+    'integer',
+    'API requests in the row (execution spans for code execution); null when grouped by cost_type or token_type (the API cannot split it), never 0 for unknown.',
+    {
+      from: ['cost', 'requests'],
+    },
+  ),
 ];
 const USAGE_METRICS: readonly Column[] = [
   col('uncached_input_tokens', 'integer', 'usage.uncached_input_tokens.', { from: ['usage', 'uncached_input_tokens'] }),
@@ -308,7 +332,8 @@ function analyticsRecord(report: GroupedReport, cols: Columns, width: number, bu
   return row;
 }
 export const analyticsCostRecord = (width: number, bucket: Bucket, result: unknown): Row => analyticsRecord(ANALYTICS_COST, costColumns, width, bucket, result);
-export const analyticsUsageRecord = (width: number, bucket: Bucket, result: unknown): Row => analyticsRecord(ANALYTICS_USAGE, usageColumns, width, bucket, result);
+export const analyticsUsageRecord = (width: number, bucket: Bucket, result: unknown): Row =>
+  analyticsRecord(ANALYTICS_USAGE, usageColumns, width, bucket, result);
 
 // ---- responses --------------------------------------------------------------------------------
 

@@ -123,7 +123,10 @@ export const costReportStream: BucketStream<AnthropicConfig> = {
   name: COST_REPORT.name,
   description:
     'Legacy (Anthropic calls the Usage and Cost API legacy; use analytics_cost): daily cost in USD per workspace and cost line (GET /v1/organizations/cost_report). Only finished UTC days are read. amount_cents is exact; amount_usd is the same amount in dollars as an exact decimal string. Priority Tier costs are not in this report.',
-  schema: CostItems.schema(COST_REPORT.name, 'Legacy: daily cost per workspace and cost line (GET /v1/organizations/cost_report), amounts as exact decimal strings.'),
+  schema: CostItems.schema(
+    COST_REPORT.name,
+    'Legacy: daily cost per workspace and cost line (GET /v1/organizations/cost_report), amounts as exact decimal strings.',
+  ),
   primaryKey: [['id']],
   cursorField: 'starting_at',
   plan(config) {
