@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BINS, CONTRACTS, catalog, errors, files, lastStates, ofType, records, run, states, statuses, type Message, type RunResult } from '../support/cli.js';
@@ -6,6 +7,7 @@ import { assertProtocol, canonicalRows } from '../support/invariants.js';
 import { ANALYTICS_BETA, EXPIRED_MESSAGE, unitsToUsd } from '../fake/anthropic-analytics.js';
 import { FakeAnthropic, type FakeAnthropicOptions } from '../fake/anthropic.js';
 import type { LoggedRequest } from '../fake/server.js';
+import { query, runCli } from '../support/warehouse.js';
 
 /**
  * analytics_cost and analytics_usage (issue 15) against the fake Usage and Cost Analytics API on
@@ -339,5 +341,27 @@ describe('source-anthropic-costs analytics streams', () => {
     const airbyte = await read(fake, cfg, ['analytics_cost']);
     expect(singerRecords).toEqual(records(airbyte.result.messages, 'analytics_cost'));
     expect(canonicalRows(singerRecords)).toEqual(canonicalRows(fake.analytics.data.expectedCost(start, TODAY)));
+  });
+
+  it('given analytics_cost synced into DuckDB with the entities when reported then the table has the ground truth rows and the report total equals the fake total to the last digit', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'an-analytics-'));
+    try {
+      const start = TODAY - 20 * DAY;
+      const cfgFile = files({ 'c.json': config(fake, { start_date: isoDate(start) }) })['c.json'] as string;
+      const db = join(dir, 'w.duckdb');
+      const synced = await runCli(BINS.anthropic, ['sync', '--config', cfgFile, '--db', db, '--streams', 'analytics_cost,workspaces,api_keys,users']);
+      expect(synced.code, synced.stderr).toBe(0);
+      const expected = fake.analytics.data.expectedCost(start, TODAY);
+      const [count] = await query(db, 'SELECT count(*) AS n FROM analytics_cost');
+      expect(Number(count?.n)).toBe(expected.length);
+      const out = join(dir, 'r.html');
+      const reported = await runCli(BINS.anthropic, ['report', '--db', db, '--out', out]);
+      expect(reported.code, reported.stderr).toBe(0);
+      const html = readFileSync(out, 'utf8');
+      expect(html).toContain(`id="total-period" data-exact="${fake.analytics.data.totalUsd(start, TODAY).amount}"`);
+      expect(html).toContain('Federated identity');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
