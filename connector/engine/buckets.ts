@@ -98,7 +98,12 @@ export class WindowReader {
       return records;
     } catch (err) {
       // A refusal halving cannot fix fails at once: halving would read the rest and leave a gap.
-      const refused = responseFailure(this.plan.responses, err, window);
+      // Only 'fail' rules here: a 'restart' rule that matches (a 400 naming the page on a first page, where no cursor was sent) must not hide a refusal.
+      const refused = responseFailure(
+        this.plan.responses?.filter((r) => r.action === 'fail'),
+        err,
+        window,
+      );
       if (refused) throw refused;
       const shrinkable = err instanceof WindowNotCovered || (err instanceof HttpError && err.details.status === 400);
       if (!shrinkable || bucketCount(window, step) < 2) {

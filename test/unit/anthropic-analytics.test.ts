@@ -239,6 +239,13 @@ describe('analytics windows through the engine (records paging, restarts)', () =
     expect(seen).toHaveLength(1);
   });
 
+  it('given a 400 naming the page on a first page (no cursor sent) when read then it is a refusal (config_error), not a restart and not halved', async () => {
+    const { r, seen } = reader([err(400, 'limit: must not exceed the page size of 500')]);
+    const failure = await r.read(W).catch((e: unknown) => e);
+    expect((failure as ConnectorError).failureType).toBe('config_error');
+    expect(seen).toHaveLength(1);
+  });
+
   it('given a row outside the window when read then the read fails loudly instead of dropping it', async () => {
     const { r } = reader([ok([rowA, costRow({ model: 'z' }, {}, W.end)], null)]);
     await expect(r.read(W)).rejects.toThrow(/outside the window asked for; refusing to drop or duplicate it/);
