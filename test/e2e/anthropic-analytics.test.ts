@@ -263,6 +263,25 @@ describe('source-anthropic-costs analytics streams', () => {
     for (const r of analyticsRequests(requests)) expect(r.query.get('time_bucket_width')).toBe('1h');
   });
 
+  it('given 1m buckets from two days ago when reading then every request spans at most 24 hours, windows are contiguous up to the last finished minute, and the records equal the ground truth', async () => {
+    const start = TODAY - 2 * DAY;
+    const { result, requests } = await read(fake, config(fake, { start_date: isoDate(start), time_bucket_width: '1m' }), ['analytics_usage']);
+    ok(result, ['analytics_usage']);
+    exact(result, 'analytics_usage', fake.analytics.data.expectedUsage(start, TODAY, '1m'));
+    // Windows of at most 1440 minutes, contiguous from start_date to the last finished minute (today's included).
+    const windows = analyticsRequests(requests)
+      .filter((r) => !r.query.has('page'))
+      .map((r) => [Date.parse(r.query.get('starting_at') as string) / 1000, Date.parse(r.query.get('ending_at') as string) / 1000] as const)
+      .sort((a, b) => a[0] - b[0]);
+    expect(windows[0]?.[0]).toBe(start);
+    for (const [i, [s, e]] of windows.entries()) {
+      expect(e - s).toBeLessThanOrEqual(DAY);
+      if (i > 0) expect(s).toBe(windows[i - 1]?.[1]);
+    }
+    expect(windows.at(-1)?.[1]).toBeGreaterThan(TODAY);
+    expect(windows.at(-1)?.[1]).toBeLessThanOrEqual(Math.floor(Date.now() / 60_000) * 60);
+  });
+
   it('given filters in the config when reading then they are sent as arrays and the records equal the filtered ground truth', async () => {
     const start = TODAY - 10 * DAY;
     const models = ['claude-haiku-4-5'];
