@@ -362,7 +362,7 @@ const analyticsResponses = (report: GroupedReport, groupBy: readonly string[]): 
     action: 'fail',
     failureType: 'config_error',
     message: (e, w) =>
-      `Anthropic refused ${report.name} for ${isoTime(w.start)}..${isoTime(w.end)} (group_by ${groupBy.join(', ') || 'none'}): "${e.message ?? 'bad request'}"${requestIdOf(e)}; check group_by.${report.name}, filters.${report.name}, time_bucket_width and start_date in the config.`,
+      `Anthropic refused ${report.name} for ${isoTime(w.start)}..${isoTime(w.end)} (group_by ${groupBy.join(', ') || 'none'}): "${e.message ?? 'bad request'}"${requestIdOf(e)}; check group_by.${report.name}, filters.${report.name}, time_bucket_width, analytics_page_size and start_date in the config.`,
   },
 ];
 
