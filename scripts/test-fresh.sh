@@ -3,6 +3,8 @@
 # node:22-bookworm-slim with nothing else installed (no apt package, no browser, no git), on a clone
 # of this repository's HEAD (committed work only), as the image's unprivileged user `node`. Proves
 # that a newcomer with only Node needs nothing else (the report test's Chromium comes from npm).
+# Beside the clone, as CI lays it out, a copy of ../shared: the tests validate every message against
+# ../shared/specs (the Airbyte protocol and Singer schemas), which the repository does not hold.
 #
 # usage: scripts/test-fresh.sh [NODE_MAJOR]   (default 22; 20 runs the same on node:20-bookworm-slim)
 # Uses docker when it has an engine (docker info), else podman; installs podman and a local
@@ -30,12 +32,14 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 git clone --quiet --no-hardlinks "$ROOT" "$WORK/repo"
 rm -rf "$WORK/repo/.git/hooks"
+[ -d ../shared/specs ] || { echo "test-fresh: ../shared/specs is missing (the tests read the protocol schemas there)"; exit 1; }
+cp -R ../shared "$WORK/shared"
 echo "test-fresh: $ENGINE, $BASE_IMAGE, clone of $(git -C "$WORK/repo" log -1 --format='%h (%s)' | cut -c1-90)"
 
 start=$SECONDS
 code=0
-# The clone goes in through stdin (tar), so the container owns its copy and writes as `node`.
-tar -C "$WORK" -c repo | "$ENGINE" run --rm -i --network host --user node --workdir /home/node "$BASE_IMAGE" bash -c '
+# The clone and shared/ go in through stdin (tar), so the container owns its copy and writes as `node`.
+tar -C "$WORK" -c repo shared | "$ENGINE" run --rm -i --network host --user node --workdir /home/node "$BASE_IMAGE" bash -c '
   set -euo pipefail
   tar -x -C /home/node
   cd /home/node/repo
