@@ -26,7 +26,6 @@ const FLAGS: Record<string, Record<string, string | null>> = {
   // Singer mode: flags without a command word; its flags are in the binary's own help.
   '': { '--config': 'FILE', '--discover': null, '--catalog': 'FILE', '--properties': 'FILE', '--state': 'FILE', '--about': null, '--debug': null },
 };
-const AIRBYTE = ['spec', 'check', 'discover', 'read'];
 const COMMAND_WORDS = Object.keys(FLAGS).filter((c) => c !== '');
 const NAMES = CONNECTORS.map((c) => [c.name, BINS[c.provider]] as const);
 const NOT_A_FLAG = '--zz-not-a-flag';
