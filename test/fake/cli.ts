@@ -3,6 +3,7 @@ import { VERSION } from '../../connector/version.js';
 import { FakeAnthropic } from './anthropic.js';
 import { FakeAurous } from './aurous.js';
 import { DAY, FakeOpenAi } from './openai.js';
+import { PortInUseError } from './server.js';
 
 /**
  * Run a fake provider API by hand (`npm run fake-api -- --help`). Its command line is declared
@@ -102,7 +103,11 @@ const fake =
       ? new FakeAurous({ firstTime: firstDay, endTime: today + DAY, apiKey: o.key })
       : new FakeOpenAi({ firstDay, days: o.days, projects: o.projects, lineItems: o.lineItems, adminKey: o.key });
 // A port in use (PortInUseError) names the port and how to pick another: one line, exit 2, no stack.
-const url = await fake.start(o.port).catch((err: Error) => fail(err.message, false));
+const url = await fake
+  .start(o.port)
+  .catch((err: Error) =>
+    fail(err instanceof PortInUseError ? `${err.message}; pick another with --port N, or --port 0 for any free port` : err.message, false),
+  );
 process.stderr.write(
   o.provider === 'aurous'
     ? `fake Aurous Labs usage API on ${url} (X-Api-Key ${o.key}, Aurous-Version 2026-05-15: without it /v1/usage answers lifetime totals); Ctrl-C to stop\n`

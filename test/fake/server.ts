@@ -39,14 +39,14 @@ export interface JsonReply {
 
 export type Handler = (req: LoggedRequest) => JsonReply;
 
-/** The port a fake was asked to listen on is taken: the message names it and how to pick another. */
+/** The port a fake was asked to listen on is taken: the message names it; the caller says how to pick another. */
 export class PortInUseError extends Error {
   override readonly name = 'PortInUseError';
   constructor(
     readonly port: number,
     readonly host: string,
   ) {
-    super(`port ${port} on ${host} is in use (another fake API still running?); pick another with --port N, or --port 0 for any free port`);
+    super(`port ${port} on ${host} is in use (another fake API still running?)`);
   }
 }
 
