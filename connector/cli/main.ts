@@ -70,8 +70,12 @@ function programUsage(prog: string): string {
   return `usage: ${lines.join('\n       ')}\nRun '${prog} --help' for more, '${prog} COMMAND --help' for a command's options.\n`;
 }
 
-/** Write `text` to stdout and wait until it is flushed. */
-const printOut = (text: string): Promise<void> => new Promise((resolve) => process.stdout.write(text, () => resolve()));
+/** Human text (help, version) on stdout through the one writer, flushed. */
+async function printOut(text: string): Promise<void> {
+  const writer = new NdjsonWriter<AirbyteMessage>(process.stdout);
+  writer.writeText(text);
+  await writer.close();
+}
 
 /**
  * A usage error of the Airbyte CLI: the one line and the usage on stderr, for a person; the same

@@ -63,9 +63,6 @@ export async function singerMain<C>(source: SourceDefinition<C>, argv: string[])
   process.exitCode = exitCode;
 }
 
-async function writeText(text: string, scrub: (t: string) => string): Promise<void> {
-  await new Promise<void>((resolve) => process.stdout.write(scrub(text), () => resolve()));
-}
 
 async function singerDispatch<C>(source: SourceDefinition<C>, flags: Flags, writer: NdjsonWriter<SingerMessage>, logger: Logger): Promise<number> {
   const { scrub } = writer.secrets;
@@ -76,12 +73,12 @@ async function singerDispatch<C>(source: SourceDefinition<C>, flags: Flags, writ
       capabilities: ['catalog', 'discover', 'state', 'about'],
       settings: connectionSpecification(source),
     };
-    await writeText(`${JSON.stringify(about, null, 2)}\n`, scrub);
+    writer.writeText(`${JSON.stringify(about, null, 2)}\n`);
     return 0;
   }
   const config = loadConfig(source, flags.config, writer.secrets);
   if (flags.discover) {
-    await writeText(`${JSON.stringify(singerCatalog(source.streams), null, 2)}\n`, scrub);
+    writer.writeText(`${JSON.stringify(singerCatalog(source.streams), null, 2)}\n`);
     return 0;
   }
   const catalogPath = flags.catalog ?? flags.properties;
