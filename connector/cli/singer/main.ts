@@ -63,7 +63,6 @@ export async function singerMain<C>(source: SourceDefinition<C>, argv: string[])
   process.exitCode = exitCode;
 }
 
-
 async function singerDispatch<C>(source: SourceDefinition<C>, flags: Flags, writer: NdjsonWriter<SingerMessage>, logger: Logger): Promise<number> {
   const { scrub } = writer.secrets;
   if (flags.about) {
