@@ -85,7 +85,7 @@ async function printOut(text: string): Promise<void> {
 async function usageError(prog: string, decl: CommandDecl | undefined, message: string): Promise<void> {
   const usage = decl ? usageOf(prog, decl) : programUsage(prog);
   process.stderr.write(`${prog}${decl ? ` ${decl.word}` : ''}: ${message}\n${usage}`);
-  const hint = decl ? `usage: ${synopses(prog, decl).join(' | ')}` : `Run '${prog} --help' for the commands.`;
+  const hint = `usage: ${(decl ? synopses(prog, decl) : COMMANDS.map((c) => synopses(prog, c)[0] ?? c.word)).join(' | ')}`;
   const early = new NdjsonWriter<AirbyteMessage>(process.stdout);
   early.write(msg.errorTrace({ message: `${message} ${hint}`, failureType: 'config_error' }, Date.now()));
   await early.close();
