@@ -412,7 +412,9 @@ describe('bad input gives one actionable config_error line and a non-zero exit',
     const b = await cli(['read', '--nope']);
     expect(b.code).toBe(2);
     expect(errors(b.messages)[0]?.trace.error.failure_type).toBe('config_error');
-    expect(errors(b.messages)[0]?.trace.error.message).toMatch(/^Unknown option '--nope' for read\. usage: source-openai-costs read --config FILE --catalog FILE/);
+    expect(errors(b.messages)[0]?.trace.error.message).toMatch(
+      /^Unknown option '--nope' for read\. usage: source-openai-costs read --config FILE --catalog FILE/,
+    );
   });
 });
 
