@@ -111,7 +111,7 @@ describe('report', () => {
       expect(await money('total-mtd')).toEqual({ text: usdFromNanos(mtd), exact: nanosToDecimal(mtd) });
       expect(await money('total-prev-same')).toEqual({ text: usdFromNanos(prevSame), exact: nanosToDecimal(prevSame) });
       expect(await money('total-prev-month')).toEqual({ text: usdFromNanos(prevFull), exact: nanosToDecimal(prevFull) });
-      expect(await page.locator('.card .k').allTextContents()).toEqual(['Last 56 days', 'November 2025 to date', 'October 2025 1–14', 'October 2025 total']);
+      expect(await page.locator('.card .k').allTextContents()).toEqual(['Last 56 days', 'November 2025 to date', 'November 2025 forecast', 'October 2025 1–14', 'October 2025 total']);
 
       // Charts: one bar segment per project with spend per day (5 projects + unattributed, 56 days).
       const segments = await page.locator('#chart-projects rect').count();
