@@ -117,7 +117,7 @@ describe('report', () => {
       const segments = await page.locator('#chart-projects rect').count();
       expect(segments).toBeGreaterThan(56 * 3);
       expect(await page.locator('#chart-line-items rect').count()).toBeGreaterThan(56 * 3);
-      expect(await page.locator('#chart-month polyline').count()).toBe(2);
+      expect(await page.locator('#chart-month polyline').count()).toBe(3); // previous month, this month, this month's forecast
       const box = await page.locator('#chart-projects').boundingBox();
       expect(box?.width).toBeGreaterThan(600);
       expect(box?.height).toBeGreaterThan(150);
