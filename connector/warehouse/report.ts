@@ -674,7 +674,7 @@ main{max-width:1040px;margin:0 auto;padding:24px 20px 48px}h1{font-size:24px;mar
 .legend{list-style:none;display:flex;flex-wrap:wrap;gap:6px 16px;padding:0;margin:6px 0 0;font-size:12px;color:#374151}.swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px;vertical-align:-1px}
 table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}th{font-size:12px;color:var(--muted);font-weight:600}
 td.num,th.num{text-align:right;white-space:nowrap}.bar{display:inline-block;width:80px;height:8px;background:#eef2ff;border-radius:4px;vertical-align:middle;overflow:hidden}.bar span{display:block;height:100%;background:var(--accent)}
-.note{color:var(--muted);font-size:12px}.incomplete{color:#92400e;background:#fef3c7;border-radius:4px;padding:0 4px}.forecast{font-style:italic}
+.note{color:var(--muted);font-size:12px}.incomplete{color:#92400e;background:#fef3c7;border-radius:4px;padding:0 4px;white-space:normal}td.change,td.forecast{white-space:normal;max-width:220px}.forecast{font-style:italic}
 .csv{font-size:12px;margin:4px 0 0}summary{font-size:12px;color:var(--muted);cursor:pointer}
 .empty{padding:32px;border:1px dashed var(--line);border-radius:10px;color:var(--muted);margin-top:24px}code{font-size:12px}details{margin-top:8px}
 </style></head><body><main>
@@ -754,7 +754,7 @@ td.num,th.num{text-align:right;white-space:nowrap}.bar{display:inline-block;widt
     .join('\n');
   const providerTable = `<h2>By provider</h2><table id="providers"><thead><tr><th>Provider</th><th class="num">Last ${d.days.length} days</th><th class="num">Share</th><th class="num">${esc(d.month.label)} to date</th><th class="num">${esc(d.month.prevLabel)} 1–${d.month.dayOfMonth}</th><th class="num">Change</th><th class="num">Month-end forecast</th></tr></thead><tbody>
 ${providerRows}
-</tbody><tfoot><tr><th>All</th><td class="num">${money(d.periodTotal, cur)}</td><td></td><td class="num">${money(d.month.mtd, cur)}</td><td class="num">${money(d.month.prevSame, cur)}</td><td class="num change">${d.month.incomplete.length > 0 ? mark(d.month.incomplete.join('; ')) : changeText(pct, null, 'the same days')}</td><td class="num forecast">${money(d.month.forecast, cur)}</td></tr></tfoot></table>
+</tbody><tfoot><tr><th>All</th><td class="num">${money(d.periodTotal, cur)}</td><td></td><td class="num">${money(d.month.mtd, cur)}</td><td class="num">${money(d.month.prevSame, cur)}</td><td class="num change">${d.month.incomplete.length > 0 ? `<span class="incomplete" data-incomplete title="${esc(d.month.incomplete.join('; '))}">incomplete</span>` : changeText(pct, null, 'the same days')}</td><td class="num forecast">${money(d.month.forecast, cur)}</td></tr></tfoot></table>
 <p class="note" id="forecast-how">Forecast (not a bill): the month's daily run rate carried to its end, ${how}, exact to 12 decimals. A change against the previous month is shown only for providers with data from that month's first day; otherwise it is marked incomplete.</p>`;
   const multi = d.providers.length > 1;
   const prov = (p: string): string => (multi ? `<td>${esc(p)}</td>` : '');
