@@ -58,6 +58,23 @@ async function reportOf(bin: string, name: string, sql: string): Promise<string>
   return readFileSync(out, 'utf8');
 }
 
+/** The inner HTML of each row of a table of the page, by its id. */
+const bodyRows = (html: string, id: string): string[] => {
+  const body = new RegExp(`<table id="${id}">[\\s\\S]*?<tbody>([\\s\\S]*?)</tbody>`).exec(html)?.[1] ?? '';
+  return [...body.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map((m) => m[1] ?? '');
+};
+const cellText = (cell: string): string =>
+  cell
+    .replace(/<[^>]+>/g, '')
+    .replace(/&amp;/g, '&')
+    .trim();
+/** A table as rows of cell texts (tags dropped). */
+const tableRows = (html: string, id: string): string[][] =>
+  bodyRows(html, id).map((row) => [...row.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) => cellText(c[1] ?? '')));
+/** The exact amounts (data-exact) in a table's rows. */
+const exactAmounts = (html: string, id: string): string[][] =>
+  bodyRows(html, id).map((row) => [...row.matchAll(/data-exact="([^"]*)"/g)].map((x) => x[1] as string));
+
 /** Headless Chromium (CHROMIUM) with a fresh profile; close the context and remove the profile when done. */
 async function launchChromium(): Promise<{ context: BrowserContext; profile: string }> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (see README, Set up)`);
@@ -118,7 +135,13 @@ describe('report', () => {
       expect(await money('total-mtd')).toEqual({ text: usdFromNanos(mtd), exact: nanosToDecimal(mtd) });
       expect(await money('total-prev-same')).toEqual({ text: usdFromNanos(prevSame), exact: nanosToDecimal(prevSame) });
       expect(await money('total-prev-month')).toEqual({ text: usdFromNanos(prevFull), exact: nanosToDecimal(prevFull) });
-      expect(await page.locator('.card .k').allTextContents()).toEqual(['Last 56 days', 'November 2025 to date', 'November 2025 forecast', 'October 2025 1–14', 'October 2025 total']);
+      expect(await page.locator('.card .k').allTextContents()).toEqual([
+        'Last 56 days',
+        'November 2025 to date',
+        'November 2025 forecast',
+        'October 2025 1–14',
+        'October 2025 total',
+      ]);
 
       // Charts: one bar segment per project with spend per day (5 projects + unattributed, 56 days).
       const segments = await page.locator('#chart-projects rect').count();
@@ -183,24 +206,10 @@ describe('report', () => {
     expect(html).toContain('OpenAI · proj_1');
     expect(html).toContain('Default workspace');
     expect(html).not.toContain('Research <lab>');
+    // An older sync (no focus_spend): the provider tables give the money, and the page says to re-sync.
+    expect(html).toContain('id="legacy"');
+    expect(html).toContain('Re-sync with the <code>spend</code> stream');
   });
-
-  /** The inner HTML of each row of a table of the page, by its id. */
-  const bodyRows = (html: string, id: string): string[] => {
-    const body = new RegExp(`<table id="${id}">[\\s\\S]*?<tbody>([\\s\\S]*?)</tbody>`).exec(html)?.[1] ?? '';
-    return [...body.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map((m) => m[1] ?? '');
-  };
-  const cellText = (cell: string): string =>
-    cell
-      .replace(/<[^>]+>/g, '')
-      .replace(/&amp;/g, '&')
-      .trim();
-  /** A table as rows of cell texts (tags dropped). */
-  const tableRows = (html: string, id: string): string[][] =>
-    bodyRows(html, id).map((row) => [...row.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) => cellText(c[1] ?? '')));
-  /** The exact amounts (data-exact) in a table's rows. */
-  const exactAmounts = (html: string, id: string): string[][] =>
-    bodyRows(html, id).map((row) => [...row.matchAll(/data-exact="([^"]*)"/g)].map((x) => x[1] as string));
 
   /** Anthropic's analytics_cost as sync writes it (the stream's columns that the report reads), with cost_report beside it. */
   const anthropicTables = (analyticsRows: string): string =>
@@ -349,7 +358,8 @@ function focusRows(): FocusRow[] {
     seed = (seed * 1103515245 + 12345) % 2147483648;
     return seed / 2147483648;
   };
-  const amount = (maxDollars: number): string => `${Math.floor(rand() * maxDollars)}.${String(Math.floor(rand() * 1e6)).padStart(6, '0')}${String(Math.floor(rand() * 1e6)).padStart(6, '0')}`;
+  const amount = (maxDollars: number): string =>
+    `${Math.floor(rand() * maxDollars)}.${String(Math.floor(rand() * 1e6)).padStart(6, '0')}${String(Math.floor(rand() * 1e6)).padStart(6, '0')}`;
   const rows: FocusRow[] = [];
   const dayOf = (t: number): string => new Date(t).toISOString().slice(0, 10);
   for (let t = Date.UTC(2026, 9, 1); t <= Date.UTC(2026, 10, 14); t += 86_400_000) {
@@ -360,7 +370,16 @@ function focusRows(): FocusRow[] {
     for (let p = 1; p <= 12; p++) {
       if ((dom + p) % 5 === 0) continue;
       const sub = `proj_${String(p).padStart(2, '0')}`;
-      rows.push({ day: d, provider: 'OpenAI', service: true, sub, subName: `Project ${p}`, model: p % 3 === 0 ? 'gpt-5' : 'gpt-5-mini', amount: amount(p * 40), category: 'Usage' });
+      rows.push({
+        day: d,
+        provider: 'OpenAI',
+        service: true,
+        sub,
+        subName: `Project ${p}`,
+        model: p % 3 === 0 ? 'gpt-5' : 'gpt-5-mini',
+        amount: amount(p * 40),
+        category: 'Usage',
+      });
     }
     if (d >= '2026-11-01') {
       for (const [ws, name] of [
@@ -369,9 +388,28 @@ function focusRows(): FocusRow[] {
       ] as const)
         rows.push({ day: d, provider: 'Anthropic', service: true, sub: ws, subName: name, model: 'claude-sonnet-5', amount: amount(900), category: 'Usage' });
     }
-    if (d >= '2026-11-05') rows.push({ day: d, provider: 'Aurous Labs', service: false, sub: 'team_1', subName: 'Team 1', model: 'aurous-1', amount: amount(30), category: 'Usage' });
+    if (d >= '2026-11-05')
+      rows.push({
+        day: d,
+        provider: 'Aurous Labs',
+        service: false,
+        sub: 'team_1',
+        subName: 'Team 1',
+        model: 'aurous-1',
+        amount: amount(30),
+        category: 'Usage',
+      });
   }
-  rows.push({ day: '2026-11-02', provider: 'OpenAI', service: true, sub: 'proj_01', subName: 'Project 1', model: 'gpt-5-mini', amount: '-0.000000000001', category: 'Credit' });
+  rows.push({
+    day: '2026-11-02',
+    provider: 'OpenAI',
+    service: true,
+    sub: 'proj_01',
+    subName: 'Project 1',
+    model: 'gpt-5-mini',
+    amount: '-0.000000000001',
+    category: 'Credit',
+  });
   return rows;
 }
 
@@ -509,7 +547,9 @@ describe('report from focus_spend', () => {
       // Every day of the range, newest first, zero where nothing was spent.
       const daily = await page
         .locator('#daily tbody tr')
-        .evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-day'), tr.querySelector('.money')?.getAttribute('data-exact'), tr.querySelector('.money')?.textContent]));
+        .evaluateAll((trs) =>
+          trs.map((tr) => [tr.getAttribute('data-day'), tr.querySelector('.money')?.getAttribute('data-exact'), tr.querySelector('.money')?.textContent]),
+        );
       expect(daily).toEqual([...days].reverse().map((d) => [d, plain(sum((r) => r.day === d)), usd(sum((r) => r.day === d))]));
       expect(daily.find((r) => r[0] === '2026-11-07')).toEqual(['2026-11-07', '0', '$0.00']);
 
@@ -520,12 +560,16 @@ describe('report from focus_spend', () => {
         const href = (await link.getAttribute('href')) as string;
         expect(href.startsWith('data:text/csv;charset=utf-8,')).toBe(true);
         const csv = parseCsv(decodeURIComponent(href.slice('data:text/csv;charset=utf-8,'.length)));
-        const table = await page.locator(`#${id}-table`).evaluate((t) => [
-          [...t.querySelectorAll('thead th')].map((th) => th.textContent ?? ''),
-          ...[...t.querySelectorAll('tbody tr')].map((tr) =>
-            [...tr.querySelectorAll('td')].map((td, i) => (i === 0 ? (td.textContent ?? '') : (td.querySelector('.money')?.getAttribute('data-exact') ?? ''))),
-          ),
-        ]);
+        const table = await page
+          .locator(`#${id}-table`)
+          .evaluate((t) => [
+            [...t.querySelectorAll('thead th')].map((th) => th.textContent ?? ''),
+            ...[...t.querySelectorAll('tbody tr')].map((tr) =>
+              [...tr.querySelectorAll('td')].map((td, i) =>
+                i === 0 ? (td.textContent ?? '') : (td.querySelector('.money')?.getAttribute('data-exact') ?? ''),
+              ),
+            ),
+          ]);
         expect(csv).toEqual(table);
         return { csv, table };
       };
@@ -549,7 +593,12 @@ describe('report from focus_spend', () => {
         ['Date', ...top.map(label), 'Other (7 more sub-accounts)', 'Total'],
         ...days.map((d) => {
           const on = (k: string) => (r: FocusRow) => r.day === d && `${r.provider}\u0000${r.sub}` === k;
-          return [d, ...top.map((k) => plain(sum(on(k)))), plain(sum((r) => r.day === d && !top.includes(`${r.provider}\u0000${r.sub}`))), plain(sum((r) => r.day === d))];
+          return [
+            d,
+            ...top.map((k) => plain(sum(on(k)))),
+            plain(sum((r) => r.day === d && !top.includes(`${r.provider}\u0000${r.sub}`))),
+            plain(sum((r) => r.day === d)),
+          ];
         }),
       ]);
       expect(await page.locator('#chart-projects + ul.legend li').last().textContent()).toBe('Other (7 more sub-accounts)');
@@ -591,5 +640,37 @@ describe('report from focus_spend', () => {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
     }
+  });
+
+  it('given focus_spend with TIMESTAMPTZ and DECIMAL columns beside Anthropic tables in a schema and with a prefix when reporting then the money is focus_spend alone, the cost by API key still comes from anthropic.analytics_cost, and no day is missing', async () => {
+    const html = await reportOf(
+      BINS.openai,
+      'focus-typed',
+      `CREATE TABLE focus_spend ("ChargePeriodStart" TIMESTAMPTZ, "ChargePeriodEnd" TIMESTAMPTZ, "BilledCost" DECIMAL(38,12), "EffectiveCost" DECIMAL(38,12),
+        "ListCost" DECIMAL(38,12), "BillingCurrency" VARCHAR, "ServiceProviderName" VARCHAR, "SubAccountId" VARCHAR, "SubAccountName" VARCHAR, "ChargeCategory" VARCHAR);
+      INSERT INTO focus_spend VALUES
+        ('2026-11-01 00:00:00+00', '2026-11-02 00:00:00+00', 0.100000000001, 0.1, 0.1, 'USD', 'OpenAI', 'proj_1', 'Main', 'Usage'),
+        ('2026-11-01 00:00:00+00', '2026-11-02 00:00:00+00', 0.2, 0.2, 0.2, 'USD', 'OpenAI', 'proj_1', 'Main', 'Usage'),
+        ('2026-11-04 00:00:00+00', '2026-11-05 00:00:00+00', 18934.125625, 18934.125625, 21049.0285, 'USD', 'Anthropic', 'wrkspc_1', 'Research', 'Usage'),
+        ('2026-10-31 00:00:00+00', '2026-11-01 00:00:00+00', 7.000000000009, 7, 7, 'USD', 'Anthropic', 'wrkspc_1', 'Research', 'Usage');
+      CREATE SCHEMA anthropic;
+      CREATE TABLE anthropic.analytics_cost (id VARCHAR PRIMARY KEY, "date" DATE, workspace_id VARCHAR, api_key_id VARCHAR, model VARCHAR, currency VARCHAR, amount_usd VARCHAR, list_amount_usd VARCHAR);
+      INSERT INTO anthropic.analytics_cost VALUES ('a1', '2026-11-04', 'wrkspc_1', 'apikey_1', 'claude-sonnet-5', 'USD', '18934.125625', '21049.0285');
+      CREATE TABLE anthropic_api_keys (id VARCHAR PRIMARY KEY, name VARCHAR);
+      INSERT INTO anthropic_api_keys VALUES ('apikey_1', 'Prod key');`,
+    );
+    // 0.100000000001 + 0.2 + 18934.125625 + 7.000000000009: analytics_cost is not added again.
+    expect(html).toContain('id="total-period" data-exact="18941.42562500001"');
+    expect(html).toContain('id="total-mtd" data-exact="18934.425625000001"');
+    expect(html).toContain('id="total-prev-month" data-exact="7.000000000009"');
+    // November 1–4 forecast: 18934.425625000001 × 30 ÷ 4 = 142008.1921875000075 -> 142008.192187500008 (12 decimals, half away from zero).
+    expect(html).toContain('id="forecast-total" data-exact="142008.192187500008"');
+    expect(html).toContain('no data for OpenAI in October 2026');
+    expect(html).not.toContain('id="legacy"');
+    expect(tableRows(html, 'by-api-key').map((row) => row[0])).toEqual(['Prod key (apikey_1)']);
+    expect(exactAmounts(html, 'by-api-key')).toEqual([['18934.125625', '21049.0285']]);
+    // Every day from October 31 to November 4, newest first, zero on the days without rows.
+    expect(bodyRows(html, 'daily').map((r) => /data-exact="([^"]*)"/.exec(r)?.[1])).toEqual(['18934.125625', '0', '0', '0.300000000001', '7.000000000009']);
+    expect(tableRows(html, 'daily').map((r) => r[0])).toEqual(['2026-11-04', '2026-11-03', '2026-11-02', '2026-11-01', '2026-10-31']);
   });
 });
