@@ -63,7 +63,8 @@ export async function reportCommand(name: string, argv: string[], term: Terminal
           `${formatMoney(data.periodTotal, data.currency)} in ${data.days.length} days, ${formatMoney(data.month.mtd, data.currency)} ${data.month.label} to date` +
           `${data.mode === 'focus' ? ` (${data.providers.map((p) => p.provider).join(', ')})` : ''}.`,
       );
-      if (data.mode === 'tables') say('no focus_spend table with rows: read the provider tables of an older sync; re-sync with the spend stream for the FOCUS table.');
+      if (data.mode === 'tables')
+        say('no focus_spend table with rows: read the provider tables of an older sync; re-sync with the spend stream for the FOCUS table.');
     }
     return EXIT.ok;
   } catch (err) {

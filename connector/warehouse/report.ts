@@ -158,9 +158,9 @@ export async function readCatalog(db: Warehouse): Promise<Catalog> {
   const tables = new Map<string, Set<string>>();
   for (const r of rows) {
     const key = `${String(r.s)}.${String(r.t)}`;
-    let cols = tables.get(key);
-    if (!cols) tables.set(key, (cols = new Set()));
+    const cols = tables.get(key) ?? new Set<string>();
     cols.add(String(r.c));
+    tables.set(key, cols);
   }
   return { tables };
 }
@@ -250,7 +250,7 @@ function providerSources(catalog: Catalog, analytics: AnalyticsCost): SpendSourc
     const c = costs.columns;
     if (c.has('date') && c.has('amount_value')) {
       const projects = resolveTable(catalog, 'projects', 'openai');
-      const join = projects !== null && projects.columns.has('id') && projects.columns.has('name') && c.has('project_id');
+      const join = projects?.columns.has('id') === true && projects.columns.has('name') && c.has('project_id');
       const pid = or(c, 'c', 'project_id');
       const li = or(c, 'c', 'line_item');
       out.push({
@@ -271,7 +271,7 @@ function providerSources(catalog: Catalog, analytics: AnalyticsCost): SpendSourc
   const ws = resolveTable(catalog, 'workspaces', 'anthropic');
   const anthropic = (table: ResolvedTable, lineItem: string, where = ''): string => {
     const c = table.columns;
-    const join = ws !== null && ws.columns.has('id') && ws.columns.has('name') && c.has('workspace_id');
+    const join = ws?.columns.has('id') === true && ws.columns.has('name') && c.has('workspace_id');
     const wid = or(c, 't', 'workspace_id');
     return `SELECT 'Anthropic' AS provider, CAST(t."date" AS DATE) AS day, upper(coalesce(${or(c, 't', 'currency')}, 'USD')) AS currency,
           coalesce(${wid}, '') AS project_key, coalesce(${join ? 'w."name", ' : ''}${wid}, 'Default workspace') AS project,
@@ -375,7 +375,13 @@ async function analyticsBreakdown(
 }
 
 /** Exact sum of decimal strings (12 decimals), trimmed. */
-const add = (xs: readonly string[]): string => trimDecimal(fromScaled(xs.reduce((acc, x) => acc + toScaled(x, 12), 0n), 12));
+const add = (xs: readonly string[]): string =>
+  trimDecimal(
+    fromScaled(
+      xs.reduce((acc, x) => acc + toScaled(x, 12), 0n),
+      12,
+    ),
+  );
 
 export async function buildReport(db: Warehouse, o: ReportOptions): Promise<ReportData> {
   const catalog = await readCatalog(db);
@@ -490,7 +496,8 @@ export async function buildReport(db: Warehouse, o: ReportOptions): Promise<Repo
   ).map((r) => {
     const provider = str(r.provider);
     const pFirst = str(r.first);
-    const incomplete = pFirst <= prevStart ? null : pFirst >= monthStart ? `no data for ${provider} in ${prevLabel}` : `no data for ${provider} before ${pFirst}`;
+    const incomplete =
+      pFirst <= prevStart ? null : pFirst >= monthStart ? `no data for ${provider} in ${prevLabel}` : `no data for ${provider} before ${pFirst}`;
     const pm = str(r.mtd);
     return {
       provider,
@@ -537,7 +544,11 @@ export async function buildReport(db: Warehouse, o: ReportOptions): Promise<Repo
     const list = [...series.values()].sort((a, b) => Number(a.key === '\u0000other') - Number(b.key === '\u0000other'));
     const sum = (s: Series): bigint => [...s.values.values()].reduce((acc, v) => acc + toScaled(v, 12), 0n);
     const other = list.find((s) => s.key === '\u0000other');
-    const largest = list.filter((s) => s !== other).reduce((acc, s) => (sum(s) > acc ? sum(s) : acc), 0n);
+    let largest = 0n;
+    for (const s of list) {
+      const v = s === other ? 0n : sum(s);
+      if (v > largest) largest = v;
+    }
     const otherNote =
       other && sum(other) > largest
         ? `"Other" (grey, on top) is ${otherItems} ${noun} added together: more than any one shown, though each alone is smaller.`
