@@ -395,6 +395,21 @@ export async function buildReport(db: Warehouse, o: ReportOptions): Promise<Repo
   const focusRows = focus ? Number((await db.rows(`SELECT count(*) AS n FROM (${focus.select})`))[0]?.n ?? 0) : 0;
   const mode: ReportData['mode'] = focus && focusRows > 0 ? 'focus' : 'tables';
   const sources = focus && mode === 'focus' ? [focus] : providerSources(catalog, analytics);
+  if (focus && mode === 'focus') {
+    // A provider whose own tables have spend but focus_spend has none was synced without the spend
+    // stream: its money is not in this report, and the page says so rather than show a smaller total.
+    const inFocus = (await db.rows(`SELECT DISTINCT lower(provider) AS p FROM (${focus.select})`)).map((r) => str(r.p));
+    const missing = new Map<string, string[]>();
+    for (const s of providerSources(catalog, analytics)) {
+      if (inFocus.some((p) => p.startsWith(s.provider.toLowerCase()))) continue;
+      const n = Number((await db.rows(`SELECT count(*) AS n FROM (${s.select})`))[0]?.n ?? 0);
+      if (n > 0) missing.set(s.provider, [...(missing.get(s.provider) ?? []), s.table]);
+    }
+    for (const [provider, names] of missing)
+      notes.push(
+        `${names.join(' and ')} ${names.length > 1 ? 'have' : 'has'} ${provider} spend but ${focus.table} has no ${provider} rows: those amounts are not in this report. Re-sync source-${provider.toLowerCase()}-costs with the spend stream.`,
+      );
+  }
   let lastSync: string | null = null;
   const state = resolveTable(catalog, STATE_TABLE);
   if (state?.columns.has('updated_at')) {

@@ -610,6 +610,9 @@ describe('report from focus_spend', () => {
       expect(month.csv[30]).toEqual(['30', plain(sum((r) => r.day >= '2026-10-01' && r.day <= '2026-10-30')), '', plain(forecast(mtd))]);
       expect(month.csv[31]).toEqual(['31', plain(sum((r) => r.day >= '2026-10-01' && r.day <= '2026-10-31')), '', '']);
       await chartCsv('chart-line-items');
+      // Models come from SkuPriceDetails.ModelId.
+      const models = await page.locator('#top-models tbody tr').evaluateAll((trs) => trs.map((tr) => tr.querySelectorAll('td')[1]?.textContent));
+      expect(new Set(models)).toEqual(new Set(['gpt-5', 'gpt-5-mini', 'claude-sonnet-5', 'aurous-1']));
 
       // Screenshots of the new parts: rendered, sized, not blank.
       mkdirSync(ARTIFACTS, { recursive: true });
@@ -672,5 +675,34 @@ describe('report from focus_spend', () => {
     // Every day from October 31 to November 4, newest first, zero on the days without rows.
     expect(bodyRows(html, 'daily').map((r) => /data-exact="([^"]*)"/.exec(r)?.[1])).toEqual(['18934.125625', '0', '0', '0.300000000001', '7.000000000009']);
     expect(tableRows(html, 'daily').map((r) => r[0])).toEqual(['2026-11-04', '2026-11-03', '2026-11-02', '2026-11-01', '2026-10-31']);
+  });
+
+  it('given more sub-accounts than the chart names whose rest add up to more than the largest, and Anthropic spend only in cost_report, when reporting then Other is labelled with its count and explained, the CSV defuses formulas, and the page says Anthropic is missing', async () => {
+    const big = Array.from(
+      { length: 8 },
+      (_, i) => `('2026-11-02T00:00:00Z', '10.000000000001', 'OpenAI', 'proj_b${i}', ${i === 0 ? "'=cmd|calc'" : `'Big ${i}'`})`,
+    );
+    const small = Array.from({ length: 10 }, (_, i) => `('2026-11-02T00:00:00Z', '5', 'OpenAI', 'proj_s${i}', 'Small ${i}')`);
+    const html = await reportOf(
+      BINS.openai,
+      'focus-other',
+      `CREATE TABLE focus_spend ("ChargePeriodStart" VARCHAR, "BilledCost" VARCHAR, "ServiceProviderName" VARCHAR, "SubAccountId" VARCHAR, "SubAccountName" VARCHAR);
+      INSERT INTO focus_spend VALUES ${[...big, ...small].join(', ')};
+      CREATE TABLE cost_report (id VARCHAR PRIMARY KEY, "date" DATE, workspace_id VARCHAR, description VARCHAR, currency VARCHAR, amount_usd VARCHAR);
+      INSERT INTO cost_report VALUES ('x', '2026-11-02', 'wrkspc_1', 'Web search', 'USD', '99');`,
+    );
+    // 8 × 10.000000000001 + 10 × 5; cost_report's 99 is not added.
+    expect(html).toContain('id="total-period" data-exact="130.000000000008"');
+    expect(html).toContain('cost_report has Anthropic spend but focus_spend has no Anthropic rows: those amounts are not in this report.');
+    expect(html).toContain('<li><span class="swatch" style="background:#9ca3af"></span>Other (10 more sub-accounts)</li>');
+    expect(html).toContain('id="chart-projects-other-note"');
+    expect(html).toContain('&quot;Other&quot; (grey, on top) is 10 sub-accounts added together: more than any one shown, though each alone is smaller.');
+    const href = /id="chart-projects-csv" download="spend-by-project.csv" href="data:text\/csv;charset=utf-8,([^"]*)"/.exec(html)?.[1] ?? '';
+    const csv = decodeURIComponent(href.replace(/&amp;/g, '&').replace(/&#39;/g, "'"));
+    expect(csv.split('\r\n')[1]).toBe(`2026-11-02,${Array(8).fill('10.000000000001').join(',')},50,130.000000000008`);
+    // A label a spreadsheet would run as a formula is prefixed with ' in the CSV.
+    expect(csv.split('\r\n')[0]).toBe(`Date,'=cmd|calc,${Array.from({ length: 7 }, (_, i) => `Big ${i + 1}`).join(',')},Other (10 more sub-accounts),Total`);
+    // The one-day month: forecast 130.000000000008 × 30 ÷ 2 (November 2 is day 2).
+    expect(html).toContain('id="forecast-total" data-exact="1950.00000000012"');
   });
 });
