@@ -736,7 +736,7 @@ td.num,th.num{text-align:right;white-space:nowrap}.bar{display:inline-block;widt
 <div class="card"><div class="k">${esc(d.month.prevLabel)} 1–${d.month.dayOfMonth}</div><div class="v">${money(d.month.prevSame, cur, 'total-prev-same')}</div><div class="n">same days of the previous month</div></div>
 <div class="card"><div class="k">${esc(d.month.prevLabel)} total</div><div class="v">${money(d.month.prevFull, cur, 'total-prev-month')}</div><div class="n">whole previous month${d.month.incomplete.length > 0 ? ` · ${mark(d.month.incomplete.join('; '))}` : ''}</div></div>
 </section>${others}`;
-  const amountCell = (v: string): string => (v === '' ? '' : money(v, cur));
+  const amountCell = (v: string): string => formatMoney(v, cur);
   const stackTable = (id: string, s: Stack): ChartTable => ({
     id,
     header: ['Date', ...s.series.map((x) => x.label), 'Total'],

@@ -26,7 +26,10 @@ beforeAll(async () => {
   await fake.start();
   dir = mkdtempSync(join(tmpdir(), 'report-'));
 });
-afterAll(() => fake.stop());
+afterAll(async () => {
+  await fake.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 /** Exact spend in nano-dollars over [from, to). */
 function truth(from: number, to: number, filter: (r: { project_id: string | null }) => boolean = () => true): bigint {
@@ -565,9 +568,7 @@ describe('report from focus_spend', () => {
           .evaluate((t) => [
             [...t.querySelectorAll('thead th')].map((th) => th.textContent ?? ''),
             ...[...t.querySelectorAll('tbody tr')].map((tr) =>
-              [...tr.querySelectorAll('td')].map((td, i) =>
-                i === 0 ? (td.textContent ?? '') : (td.querySelector('.money')?.getAttribute('data-exact') ?? ''),
-              ),
+              [...tr.querySelectorAll('td')].map((td, i) => (i === 0 ? (td.textContent ?? '') : (td.getAttribute('data-exact') ?? ''))),
             ),
           ]);
         expect(csv).toEqual(table);
@@ -578,6 +579,13 @@ describe('report from focus_spend', () => {
         ['Date', ...providers, 'Total'],
         ...days.map((d) => [d, ...providers.map((p) => plain(sum((r) => r.day === d && r.provider === p))), plain(sum((r) => r.day === d))]),
       ]);
+
+      // What the table shows is each exact amount in dollars and cents.
+      const cells = await page
+        .locator('#chart-providers-table td[data-exact]')
+        .evaluateAll((tds) => tds.map((td) => [td.getAttribute('data-exact'), td.textContent]));
+      expect(cells.length).toBe(days.length * (providers.length + 1));
+      for (const [exactText, shown] of cells) expect(shown).toBe(usd(scaled(exactText as string)));
 
       // Top 8 sub-accounts by name, the other 7 as one labelled band.
       const items = new Map<string, bigint>();
