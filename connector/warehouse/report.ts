@@ -526,11 +526,17 @@ export async function buildReport(db: Warehouse, o: ReportOptions): Promise<Repo
       change: incomplete ? null : percentChange(pm, str(r.prev_same)),
       incomplete,
       forecast: runRateForecast(pm, dom, dim),
-      forecastIncomplete: pFirst > monthStart ? `no data for ${provider} before ${pFirst}: its run rate counts ${dom} days` : null,
+      forecastIncomplete: pFirst > monthStart ? `no data for ${provider} before ${pFirst}` : null,
     };
   });
   const multi = providers.length > 1;
-  const incomplete = providers.flatMap((p) => (p.incomplete ? [p.incomplete] : []));
+  // For the all-provider figures, one clause: "no data for Anthropic and Aurous in October 2026".
+  const names = (xs: string[]): string => (xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs.at(-1)}`);
+  const absent = providers.filter((p) => p.incomplete && p.first >= monthStart).map((p) => p.provider);
+  const incomplete = [
+    ...(absent.length > 0 ? [`no data for ${names(absent)} in ${prevLabel}`] : []),
+    ...providers.flatMap((p) => (p.incomplete && p.first < monthStart ? [p.incomplete] : [])),
+  ];
 
   const stacked = async (key: string, label: string, top: number, noun: string): Promise<Stack> => {
     const rows = await q(`, p AS (SELECT * FROM spend WHERE ${inPeriod}),
@@ -693,7 +699,7 @@ export function renderHtml(d: ReportData, o: ReportOptions, dbName: string): str
 :root{color-scheme:light;--fg:#111827;--muted:#6b7280;--line:#e5e7eb;--card:#f9fafb;--accent:#2563eb}
 *{box-sizing:border-box}body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:#fff}
 main{max-width:1040px;margin:0 auto;padding:24px 20px 48px}h1{font-size:24px;margin:0 0 4px}h2{font-size:17px;margin:32px 0 8px}
-.sub{color:var(--muted);margin:0}.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(220px,1fr));gap:12px;margin-top:20px}
+.sub{color:var(--muted);margin:0}.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(180px,1fr));gap:12px;margin-top:20px}
 .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:14px 16px}.card .k{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}
 .card .v{font-size:24px;font-weight:650;margin-top:4px;font-variant-numeric:tabular-nums}.card .n{color:var(--muted);font-size:12px;margin-top:2px}
 .up{color:#b91c1c}.down{color:#15803d}svg.chart{width:100%;height:auto;display:block}svg .tick{font-size:11px;fill:#6b7280;text-anchor:middle}svg text.tick[text-anchor="end"]{text-anchor:end}
@@ -781,7 +787,7 @@ td.num,th.num{text-align:right;white-space:nowrap}.bar{display:inline-block;widt
   const providerTable = `<h2>By provider</h2><table id="providers"><thead><tr><th>Provider</th><th class="num">Last ${d.days.length} days</th><th class="num">Share</th><th class="num">${esc(d.month.label)} to date</th><th class="num">${esc(d.month.prevLabel)} 1–${d.month.dayOfMonth}</th><th class="num">Change</th><th class="num">Month-end forecast</th></tr></thead><tbody>
 ${providerRows}
 </tbody><tfoot><tr><th>All</th><td class="num">${money(d.periodTotal, cur)}</td><td></td><td class="num">${money(d.month.mtd, cur)}</td><td class="num">${money(d.month.prevSame, cur)}</td><td class="num change">${d.month.incomplete.length > 0 ? `<span class="incomplete" data-incomplete title="${esc(d.month.incomplete.join('; '))}">incomplete</span>` : changeText(pct, null, 'the same days')}</td><td class="num forecast">${money(d.month.forecast, cur)}</td></tr></tfoot></table>
-<p class="note" id="forecast-how">Forecast (not a bill): the month's daily run rate carried to its end, ${how}, exact to 12 decimals. A change against the previous month is shown only for providers with data from that month's first day; otherwise it is marked incomplete.</p>`;
+<p class="note" id="forecast-how">Forecast (not a bill): the month's daily run rate carried to its end, ${how}, exact to 12 decimals; a provider whose data starts later in the month is marked, as its run rate still divides by every elapsed day. A change against the previous month is shown only for providers with data from that month's first day; otherwise it is marked incomplete.</p>`;
   const multi = d.providers.length > 1;
   const prov = (p: string): string => (multi ? `<td>${esc(p)}</td>` : '');
   const provH = multi ? '<th>Provider</th>' : '';

@@ -516,7 +516,7 @@ describe('report from focus_spend', () => {
 
       // The month-over-month change: never a percentage when a provider has no data in October.
       const change = (await page.locator('#change-mtd').textContent())?.trim();
-      expect(change).toBe('incomplete: no data for Anthropic in October 2026; no data for Aurous Labs in October 2026');
+      expect(change).toBe('incomplete: no data for Anthropic and Aurous Labs in October 2026');
       expect(change).not.toMatch(/%/);
 
       // By provider: period, MTD, previous same days, change (or the mark), forecast.
@@ -543,7 +543,7 @@ describe('report from focus_spend', () => {
         }
       }
       expect(await page.locator('#providers tbody tr[data-provider="Aurous Labs"] td.forecast').textContent()).toContain(
-        'incomplete: no data for Aurous Labs before 2026-11-05: its run rate counts 14 days',
+        'incomplete: no data for Aurous Labs before 2026-11-05',
       );
       expect(await page.locator('#providers tbody tr[data-provider="Anthropic"] td.forecast [data-incomplete]').count()).toBe(0);
 
