@@ -54,12 +54,15 @@ export async function reportCommand(name: string, argv: string[], term: Terminal
       return EXIT.usage;
     }
     if (data.last === null) {
-      say(`wrote ${out}: ${dbPath} has no spend rows yet (table costs from source-openai-costs or cost_report from source-anthropic-costs).`);
+      say(`wrote ${out}: ${dbPath} has no spend rows yet (table focus_spend from the spend stream of any connector; sync first).`);
     } else {
       say(
         `wrote ${out}: ${data.sources.map((s) => s.table).join(' + ')}, ${data.periodStart}..${data.last}, ` +
-          `${formatMoney(data.periodTotal, data.currency)} in ${data.days.length} days, ${formatMoney(data.month.mtd, data.currency)} ${data.month.label} to date.`,
+          `${formatMoney(data.periodTotal, data.currency)} in ${data.days.length} days, ${formatMoney(data.month.mtd, data.currency)} ${data.month.label} to date` +
+          `${data.mode === 'focus' ? ` (${data.providers.map((p) => p.provider).join(', ')})` : ''}.`,
       );
+      if (data.mode === 'tables')
+        say('no focus_spend table with rows: read the provider tables of an older sync; re-sync with the spend stream for the FOCUS table.');
     }
     return EXIT.ok;
   } catch (err) {

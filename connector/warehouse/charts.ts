@@ -101,8 +101,10 @@ export interface Line {
   label: string;
   color: string;
   dashed?: boolean;
-  /** Exact cumulative amounts, index 0 = day 1. */
+  /** Exact cumulative amounts, index 0 = day `start` (1 unless given). */
   points: readonly string[];
+  /** Day of month of the first point (a forecast line starts at the last day with data). */
+  start?: number;
 }
 
 /** Cumulative spend by day of month, one line per month. */
@@ -117,10 +119,11 @@ export function cumulativeLines(id: string, title: string, lines: readonly Line[
   let paths = '';
   for (const l of lines) {
     if (l.points.length === 0) continue;
-    const pts = l.points.map((p, i) => `${x(i).toFixed(1)},${y(Number(p)).toFixed(1)}`).join(' ');
+    const off = (l.start ?? 1) - 1;
+    const pts = l.points.map((p, i) => `${x(off + i).toFixed(1)},${y(Number(p)).toFixed(1)}`).join(' ');
     paths += `<polyline points="${pts}" fill="none" stroke="${l.color}" stroke-width="2.5"${l.dashed ? ' stroke-dasharray="6 4"' : ''}/>`;
-    const last = l.points.length - 1;
-    const lastValue = l.points[last] as string;
+    const last = off + l.points.length - 1;
+    const lastValue = l.points[l.points.length - 1] as string;
     paths += `<circle cx="${x(last).toFixed(1)}" cy="${y(Number(lastValue)).toFixed(1)}" r="4" fill="${l.color}"><title>${esc(`${l.label}, day ${last + 1}: ${formatMoney(lastValue, currency)}`)}</title></circle>`;
   }
   let ticks = '';
@@ -134,4 +137,38 @@ function svg(id: string, title: string, body: string): string {
 
 function legend(items: ReadonlyArray<{ label: string; color: string }>): string {
   return `<ul class="legend">${items.map((s) => `<li><span class="swatch" style="background:${s.color}"></span>${esc(s.label)}</li>`).join('')}</ul>`;
+}
+
+/** The table behind a chart: exact values (plain decimal strings), one row per x value. */
+export interface ChartTable {
+  /** The chart's element id; the table is `${id}-table`, the CSV link `${id}-csv`. */
+  id: string;
+  header: string[];
+  rows: string[][];
+}
+
+/** One CSV field: quoted when needed; text a spreadsheet would run as a formula is prefixed with '. */
+function csvField(v: string, label: boolean): string {
+  const safe = label && /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/** RFC 4180 CSV of a chart table (CRLF line ends); the first column and the header are labels, the rest amounts. */
+export function toCsv(t: ChartTable): string {
+  const line = (cells: readonly string[], header: boolean): string => cells.map((c, i) => csvField(c, header || i === 0)).join(',');
+  return `${[line(t.header, true), ...t.rows.map((r) => line(r, false))].join('\r\n')}\r\n`;
+}
+
+/**
+ * A chart's data: a CSV download link (a data: URI, so the page stays one file) and the same
+ * table in a closed <details>, both from the same exact strings (each amount cell shows `format(v)`
+ * and carries the exact value in data-exact).
+ */
+export function chartData(t: ChartTable, fileName: string, format: (v: string) => string): string {
+  // Percent-encoded, but commas kept as they are (legal in a data: URI): a third of the size.
+  const href = `data:text/csv;charset=utf-8,${encodeURIComponent(toCsv(t)).replace(/%2C/g, ',')}`;
+  return `<p class="csv"><a id="${esc(t.id)}-csv" download="${esc(fileName)}" href="${esc(href)}">Download CSV</a> (the table behind this chart, exact amounts)</p>
+<details><summary>Table</summary><table id="${esc(t.id)}-table" class="chart-table"><thead><tr>${t.header.map((h, i) => `<th${i > 0 ? ' class="num"' : ''}>${esc(h)}</th>`).join('')}</tr></thead><tbody>
+${t.rows.map((r) => `<tr>${r.map((v, i) => (i === 0 ? `<td>${esc(v)}</td>` : v === '' ? '<td class="num"></td>' : `<td class="num" data-exact="${esc(v)}">${esc(format(v))}</td>`)).join('')}</tr>`).join('\n')}
+</tbody></table></details>`;
 }

@@ -53,3 +53,36 @@ export function formatMoney(exact: string, currency: string): string {
 export function subtract(a: string, b: string, scale = 12): string {
   return fromScaled(toScaled(a, scale) - toScaled(b, scale), scale);
 }
+
+/** a × num ÷ den for a decimal string, at `scale` decimals, rounded half away from zero (BigInt, no float). */
+export function mulDiv(a: string, num: number, den: number, scale = 12): string {
+  if (!Number.isInteger(num) || !Number.isInteger(den) || den <= 0) throw new Error(`mulDiv: bad ratio ${num}/${den}`);
+  const n = toScaled(a, scale) * BigInt(num);
+  const d = BigInt(den);
+  const neg = n < 0n;
+  const abs = neg ? -n : n;
+  let q = abs / d;
+  if ((abs % d) * 2n >= d) q += 1n;
+  return fromScaled(neg ? -q : q, scale);
+}
+
+/**
+ * The month-end forecast from the month's daily run rate: month to date ÷ elapsed days × days in
+ * the month, computed as MTD × days ÷ elapsed (one rounding, to 12 decimals, half away from zero).
+ */
+export function runRateForecast(mtd: string, elapsedDays: number, daysInMonth: number): string {
+  return mulDiv(mtd, daysInMonth, elapsedDays);
+}
+
+/** (now − before) × 100 ÷ before to one decimal, half away from zero; null when before is zero. */
+export function percentChange(now: string, before: string): string | null {
+  const b = toScaled(before, 12);
+  if (b === 0n) return null;
+  const n = (toScaled(now, 12) - b) * 1000n; // tenths of a percent, before division
+  const neg = n < 0n !== b < 0n;
+  const an = n < 0n ? -n : n;
+  const ab = b < 0n ? -b : b;
+  let q = an / ab;
+  if ((an % ab) * 2n >= ab) q += 1n;
+  return fromScaled(neg ? -q : q, 1);
+}

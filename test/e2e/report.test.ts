@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { chromium } from 'playwright-core';
+import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY, FakeOpenAi } from '../fake/openai.js';
 import { bundledChromium } from '../support/chromium.js';
@@ -27,7 +27,10 @@ beforeAll(async () => {
   await fake.start();
   dir = mkdtempSync(join(tmpdir(), 'report-'));
 });
-afterAll(() => fake.stop());
+afterAll(async () => {
+  await fake.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 /** Exact spend in nano-dollars over [from, to). */
 function truth(from: number, to: number, filter: (r: { project_id: string | null }) => boolean = () => true): bigint {
@@ -59,6 +62,46 @@ async function reportOf(bin: string, name: string, sql: string): Promise<string>
   return readFileSync(out, 'utf8');
 }
 
+/** The inner HTML of each row of a table of the page, by its id. */
+const bodyRows = (html: string, id: string): string[] => {
+  const body = new RegExp(`<table id="${id}">[\\s\\S]*?<tbody>([\\s\\S]*?)</tbody>`).exec(html)?.[1] ?? '';
+  return [...body.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map((m) => m[1] ?? '');
+};
+const cellText = (cell: string): string =>
+  cell
+    .replace(/<[^>]+>/g, '')
+    .replace(/&amp;/g, '&')
+    .trim();
+/** A table as rows of cell texts (tags dropped). */
+const tableRows = (html: string, id: string): string[][] =>
+  bodyRows(html, id).map((row) => [...row.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) => cellText(c[1] ?? '')));
+/** The exact amounts (data-exact) in a table's rows. */
+const exactAmounts = (html: string, id: string): string[][] =>
+  bodyRows(html, id).map((row) => [...row.matchAll(/data-exact="([^"]*)"/g)].map((x) => x[1] as string));
+
+/** The bundled headless Chromium (test/support/chromium.ts) with a fresh profile; close the context and remove the profile when done. */
+async function launchChromium(): Promise<{ context: BrowserContext; profile: string }> {
+  const profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
+  const browser = await bundledChromium();
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: browser.executablePath,
+    env: browser.env,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1100, height: 900 },
+  });
+  return { context, profile };
+}
+
 describe('report', () => {
   it('given a synced database when the report is opened in headless Chromium then it renders the charts and shows totals equal to the ground truth', async () => {
     const db = await syncedDb();
@@ -75,24 +118,7 @@ describe('report', () => {
     const prevSame = truth(day('2025-10-01'), day('2025-10-15'));
     const prevFull = truth(day('2025-10-01'), day('2025-11-01'));
 
-    const profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
-    const browser = await bundledChromium();
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: browser.executablePath,
-      env: browser.env,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1100, height: 900 },
-    });
+    const { context, profile } = await launchChromium();
     try {
       const page = context.pages()[0] ?? (await context.newPage());
       const requested: string[] = [];
@@ -113,13 +139,19 @@ describe('report', () => {
       expect(await money('total-mtd')).toEqual({ text: usdFromNanos(mtd), exact: nanosToDecimal(mtd) });
       expect(await money('total-prev-same')).toEqual({ text: usdFromNanos(prevSame), exact: nanosToDecimal(prevSame) });
       expect(await money('total-prev-month')).toEqual({ text: usdFromNanos(prevFull), exact: nanosToDecimal(prevFull) });
-      expect(await page.locator('.card .k').allTextContents()).toEqual(['Last 56 days', 'November 2025 to date', 'October 2025 1–14', 'October 2025 total']);
+      expect(await page.locator('.card .k').allTextContents()).toEqual([
+        'Last 56 days',
+        'November 2025 to date',
+        'November 2025 forecast',
+        'October 2025 1–14',
+        'October 2025 total',
+      ]);
 
       // Charts: one bar segment per project with spend per day (5 projects + unattributed, 56 days).
       const segments = await page.locator('#chart-projects rect').count();
       expect(segments).toBeGreaterThan(56 * 3);
       expect(await page.locator('#chart-line-items rect').count()).toBeGreaterThan(56 * 3);
-      expect(await page.locator('#chart-month polyline').count()).toBe(2);
+      expect(await page.locator('#chart-month polyline').count()).toBe(3); // previous month, this month, this month's forecast
       const box = await page.locator('#chart-projects').boundingBox();
       expect(box?.width).toBeGreaterThan(600);
       expect(box?.height).toBeGreaterThan(150);
@@ -178,24 +210,10 @@ describe('report', () => {
     expect(html).toContain('OpenAI · proj_1');
     expect(html).toContain('Default workspace');
     expect(html).not.toContain('Research <lab>');
+    // An older sync (no focus_spend): the provider tables give the money, and the page says to re-sync.
+    expect(html).toContain('id="legacy"');
+    expect(html).toContain('Re-sync with the <code>spend</code> stream');
   });
-
-  /** The inner HTML of each row of a table of the page, by its id. */
-  const bodyRows = (html: string, id: string): string[] => {
-    const body = new RegExp(`<table id="${id}">[\\s\\S]*?<tbody>([\\s\\S]*?)</tbody>`).exec(html)?.[1] ?? '';
-    return [...body.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map((m) => m[1] ?? '');
-  };
-  const cellText = (cell: string): string =>
-    cell
-      .replace(/<[^>]+>/g, '')
-      .replace(/&amp;/g, '&')
-      .trim();
-  /** A table as rows of cell texts (tags dropped). */
-  const tableRows = (html: string, id: string): string[][] =>
-    bodyRows(html, id).map((row) => [...row.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) => cellText(c[1] ?? '')));
-  /** The exact amounts (data-exact) in a table's rows. */
-  const exactAmounts = (html: string, id: string): string[][] =>
-    bodyRows(html, id).map((row) => [...row.matchAll(/data-exact="([^"]*)"/g)].map((x) => x[1] as string));
 
   /** Anthropic's analytics_cost as sync writes it (the stream's columns that the report reads), with cost_report beside it. */
   const anthropicTables = (analyticsRows: string): string =>
@@ -282,5 +300,418 @@ describe('report', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('does not exist; run sync first');
     expect(existsSync(join(dir, 'nope.duckdb'))).toBe(false);
+  });
+});
+
+/*
+ * FOCUS 1.3: focus_spend as `sync` writes it from every connector's `spend` stream (FOCUS column
+ * names, PascalCase). Ground truth is kept here as BigInt at 12 decimals and every number on the
+ * page, in its tables and in its CSV files is compared with it exactly.
+ */
+const SCALE = 10n ** 12n;
+/** "12.5" -> 12500000000000n (at most 12 decimals). */
+const scaled = (text: string): bigint => {
+  const neg = text.startsWith('-');
+  const [int = '0', frac = ''] = (neg ? text.slice(1) : text).split('.');
+  const v = BigInt(int) * SCALE + BigInt(frac.padEnd(12, '0'));
+  return neg ? -v : v;
+};
+/** 12500000000000n -> "12.5", 0n -> "0": the page's data-exact and CSV form. */
+const plain = (v: bigint): string => {
+  const neg = v < 0n;
+  const a = neg ? -v : v;
+  const frac = (a % SCALE).toString().padStart(12, '0').replace(/0+$/, '');
+  return `${neg ? '-' : ''}${a / SCALE}${frac ? `.${frac}` : ''}`;
+};
+/** a × num ÷ den, half away from zero. */
+const ratio = (a: bigint, num: bigint, den: bigint): bigint => {
+  const n = a * num;
+  const abs = n < 0n ? -n : n;
+  const q = abs / den + ((abs % den) * 2n >= den ? 1n : 0n);
+  return n < 0n ? -q : q;
+};
+/** "$1,234.57" from 12-decimal units, cents rounded half away from zero. */
+const usd = (v: bigint): string => {
+  const cents = ratio(v, 1n, 10n ** 10n);
+  const a = cents < 0n ? -cents : cents;
+  const int = (a / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `${cents < 0n ? '-' : ''}$${int}.${(a % 100n).toString().padStart(2, '0')}`;
+};
+const sumOf = (xs: Iterable<bigint>): bigint => {
+  let t = 0n;
+  for (const x of xs) t += x;
+  return t;
+};
+
+interface FocusRow {
+  day: string;
+  provider: string;
+  /** null: only the deprecated ProviderName column is set */
+  service: boolean;
+  sub: string;
+  subName: string;
+  model: string;
+  amount: string;
+  category: string;
+}
+
+/** A seeded organization: OpenAI from October 1 (with whole days without spend), Anthropic and Aurous from November only. */
+function focusRows(): FocusRow[] {
+  let seed = 20261201;
+  const rand = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const amount = (maxDollars: number): string =>
+    `${Math.floor(rand() * maxDollars)}.${String(Math.floor(rand() * 1e6)).padStart(6, '0')}${String(Math.floor(rand() * 1e6)).padStart(6, '0')}`;
+  const rows: FocusRow[] = [];
+  const dayOf = (t: number): string => new Date(t).toISOString().slice(0, 10);
+  for (let t = Date.UTC(2026, 9, 1); t <= Date.UTC(2026, 10, 14); t += 86_400_000) {
+    const d = dayOf(t);
+    const dom = Number(d.slice(8));
+    // No spend at all on these days: the page must still show them, at zero.
+    if (d === '2026-10-09' || d === '2026-10-23' || d === '2026-11-07') continue;
+    for (let p = 1; p <= 12; p++) {
+      if ((dom + p) % 5 === 0) continue;
+      const sub = `proj_${String(p).padStart(2, '0')}`;
+      rows.push({
+        day: d,
+        provider: 'OpenAI',
+        service: true,
+        sub,
+        subName: `Project ${p}`,
+        model: p % 3 === 0 ? 'gpt-5' : 'gpt-5-mini',
+        amount: amount(p * 40),
+        category: 'Usage',
+      });
+    }
+    if (d >= '2026-11-01') {
+      for (const [ws, name] of [
+        ['wrkspc_a', 'Research'],
+        ['wrkspc_b', 'Support bots'],
+      ] as const)
+        rows.push({ day: d, provider: 'Anthropic', service: true, sub: ws, subName: name, model: 'claude-sonnet-5', amount: amount(900), category: 'Usage' });
+    }
+    if (d >= '2026-11-05')
+      rows.push({
+        day: d,
+        provider: 'Aurous Labs',
+        service: false,
+        sub: 'team_1',
+        subName: 'Team 1',
+        model: 'aurous-1',
+        amount: amount(30),
+        category: 'Usage',
+      });
+  }
+  rows.push({
+    day: '2026-11-02',
+    provider: 'OpenAI',
+    service: true,
+    sub: 'proj_01',
+    subName: 'Project 1',
+    model: 'gpt-5-mini',
+    amount: '-0.000000000001',
+    category: 'Credit',
+  });
+  return rows;
+}
+
+const sqlText = (v: string | null): string => (v === null ? 'NULL' : `'${v.replace(/'/g, "''")}'`);
+
+/** focus_spend with text timestamps and text money (one way sync may store them). */
+function focusSql(rows: FocusRow[]): string {
+  const values = rows.map((r, i) => {
+    const next = new Date(Date.parse(`${r.day}T00:00:00Z`) + 86_400_000).toISOString().replace('.000', '');
+    return `(${[
+      sqlText(`${r.day}T00:00:00Z`),
+      sqlText(next),
+      sqlText(r.amount),
+      sqlText(r.amount),
+      sqlText(r.amount),
+      "'USD'",
+      r.service ? sqlText(r.provider) : 'NULL',
+      sqlText(r.provider),
+      sqlText(r.sub),
+      sqlText(r.subName),
+      sqlText(`sku_${r.model}`),
+      sqlText(JSON.stringify({ ModelId: r.model })),
+      sqlText(r.category),
+      "'AI and Machine Learning'",
+      sqlText(`${r.provider} API`),
+      sqlText(`${r.model} tokens`),
+      sqlText(`row_${i}`),
+    ].join(', ')})`;
+  });
+  return `CREATE TABLE focus_spend ("ChargePeriodStart" VARCHAR, "ChargePeriodEnd" VARCHAR, "BilledCost" VARCHAR, "EffectiveCost" VARCHAR, "ListCost" VARCHAR,
+      "BillingCurrency" VARCHAR, "ServiceProviderName" VARCHAR, "ProviderName" VARCHAR, "SubAccountId" VARCHAR, "SubAccountName" VARCHAR, "SkuId" VARCHAR,
+      "SkuPriceDetails" JSON, "ChargeCategory" VARCHAR, "ServiceCategory" VARCHAR, "ServiceName" VARCHAR, "ChargeDescription" VARCHAR, x_row_id VARCHAR);
+    INSERT INTO focus_spend VALUES ${values.join(',\n')};`;
+}
+
+/** A CSV file (RFC 4180, as the page writes it) as rows of fields. */
+function parseCsv(text: string): string[][] {
+  const out: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] as string;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') row.push(field), (field = '');
+    else if (ch === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      out.push(row);
+      row = [];
+      field = '';
+      i++;
+    } else field += ch;
+  }
+  return out;
+}
+
+/** PNG width and height from its IHDR chunk. */
+const pngSize = (png: Buffer): { width: number; height: number } => {
+  expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
+};
+
+describe('report from focus_spend', () => {
+  it('given focus_spend with OpenAI since October and Anthropic and Aurous since November when the report is opened in headless Chromium then totals, changes, forecasts, every day and every chart CSV equal the ground truth exactly, and the new parts render', async () => {
+    const rows = focusRows();
+    const html = await reportOf(BINS.anthropic, 'focus', focusSql(rows));
+    expect(html).not.toMatch(/<script|<link|https?:\/\/(?!www\.w3\.org\/2000\/svg)|@import|url\(/);
+    expect(html).toContain('FOCUS 1.3 (table <code>focus_spend</code>');
+    expect(html).not.toContain('id="legacy"');
+
+    // Ground truth.
+    const days: string[] = [];
+    for (let t = Date.UTC(2026, 9, 1); t <= Date.UTC(2026, 10, 14); t += 86_400_000) days.push(new Date(t).toISOString().slice(0, 10));
+    const sum = (f: (r: FocusRow) => boolean): bigint => sumOf(rows.filter(f).map((r) => scaled(r.amount)));
+    const inNov = (r: FocusRow): boolean => r.day >= '2026-11-01';
+    const inOctSame = (r: FocusRow): boolean => r.day >= '2026-10-01' && r.day <= '2026-10-14';
+    const providers = ['OpenAI', 'Anthropic', 'Aurous Labs'].sort((a, b) => {
+      const d = sum((r) => r.provider === b) - sum((r) => r.provider === a);
+      return d > 0n ? 1 : d < 0n ? -1 : a < b ? -1 : 1;
+    });
+    const mtd = sum(inNov);
+    const forecast = (v: bigint): bigint => ratio(v, 30n, 14n); // November: MTD ÷ 14 elapsed days × 30 days
+
+    const { context, profile } = await launchChromium();
+    try {
+      const page = context.pages()[0] ?? (await context.newPage());
+      const problems: string[] = [];
+      page.on('pageerror', (e) => problems.push(e.message));
+      await page.goto(pathToFileURL(join(dir, 'focus.html')).href);
+      const exact = (sel: string) => page.locator(sel).getAttribute('data-exact');
+      expect(await exact('#total-period')).toBe(plain(sum(() => true)));
+      expect(await exact('#total-mtd')).toBe(plain(mtd));
+      expect(await exact('#total-prev-same')).toBe(plain(sum(inOctSame)));
+      expect(await exact('#forecast-total')).toBe(plain(forecast(mtd)));
+      expect((await page.locator('#forecast-total').textContent())?.trim()).toBe(usd(forecast(mtd)));
+      expect(await page.locator('#forecast-card').textContent()).toContain('forecast at the daily run rate: November 2026 to date ÷ 14 elapsed days × 30 days');
+
+      // The month-over-month change: never a percentage when a provider has no data in October.
+      const change = (await page.locator('#change-mtd').textContent())?.trim();
+      expect(change).toBe('incomplete: no data for Anthropic and Aurous Labs in October 2026');
+      expect(change).not.toMatch(/%/);
+
+      // By provider: period, MTD, previous same days, change (or the mark), forecast.
+      const table = page.locator('#providers tbody tr');
+      expect(await table.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-provider')))).toEqual(providers);
+      for (const p of providers) {
+        const row = page.locator(`#providers tbody tr[data-provider="${p}"]`);
+        const amounts = await row.locator('.money').evaluateAll((els) => els.map((e) => e.getAttribute('data-exact')));
+        const mine = (r: FocusRow): boolean => r.provider === p;
+        expect(amounts).toEqual([
+          plain(sum(mine)),
+          plain(sum((r) => mine(r) && inNov(r))),
+          plain(sum((r) => mine(r) && inOctSame(r))),
+          plain(forecast(sum((r) => mine(r) && inNov(r)))),
+        ]);
+        const changeText = (await row.locator('td.change').textContent())?.trim();
+        if (p === 'OpenAI') {
+          const before = sum((r) => mine(r) && inOctSame(r));
+          const tenths = ratio(sum((r) => mine(r) && inNov(r)) - before, 1000n, before);
+          const a = tenths < 0n ? -tenths : tenths;
+          expect(changeText).toBe(`${tenths < 0n ? '-' : '+'}${a / 10n}.${a % 10n}%`);
+        } else {
+          expect(changeText).toBe(`incomplete: no data for ${p} in October 2026`);
+        }
+      }
+      expect(await page.locator('#providers tbody tr[data-provider="Aurous Labs"] td.forecast').textContent()).toContain(
+        'incomplete: no data for Aurous Labs before 2026-11-05',
+      );
+      expect(await page.locator('#providers tbody tr[data-provider="Anthropic"] td.forecast [data-incomplete]').count()).toBe(0);
+
+      // Every day of the range, newest first, zero where nothing was spent.
+      const daily = await page
+        .locator('#daily tbody tr')
+        .evaluateAll((trs) =>
+          trs.map((tr) => [tr.getAttribute('data-day'), tr.querySelector('.money')?.getAttribute('data-exact'), tr.querySelector('.money')?.textContent]),
+        );
+      expect(daily).toEqual([...days].reverse().map((d) => [d, plain(sum((r) => r.day === d)), usd(sum((r) => r.day === d))]));
+      expect(daily.find((r) => r[0] === '2026-11-07')).toEqual(['2026-11-07', '0', '$0.00']);
+
+      // Each chart's CSV (a data: URI download link) equals the table behind it and the ground truth.
+      const chartCsv = async (id: string): Promise<{ csv: string[][]; table: string[][] }> => {
+        const link = page.locator(`#${id}-csv`);
+        expect(await link.getAttribute('download')).toMatch(/\.csv$/);
+        const href = (await link.getAttribute('href')) as string;
+        expect(href.startsWith('data:text/csv;charset=utf-8,')).toBe(true);
+        const csv = parseCsv(decodeURIComponent(href.slice('data:text/csv;charset=utf-8,'.length)));
+        const table = await page
+          .locator(`#${id}-table`)
+          .evaluate((t) => [
+            [...t.querySelectorAll('thead th')].map((th) => th.textContent ?? ''),
+            ...[...t.querySelectorAll('tbody tr')].map((tr) =>
+              [...tr.querySelectorAll('td')].map((td, i) => (i === 0 ? (td.textContent ?? '') : (td.getAttribute('data-exact') ?? ''))),
+            ),
+          ]);
+        expect(csv).toEqual(table);
+        return { csv, table };
+      };
+      const byProvider = await chartCsv('chart-providers');
+      expect(byProvider.csv).toEqual([
+        ['Date', ...providers, 'Total'],
+        ...days.map((d) => [d, ...providers.map((p) => plain(sum((r) => r.day === d && r.provider === p))), plain(sum((r) => r.day === d))]),
+      ]);
+
+      // What the table shows is each exact amount in dollars and cents.
+      const cells = await page
+        .locator('#chart-providers-table td[data-exact]')
+        .evaluateAll((tds) => tds.map((td) => [td.getAttribute('data-exact'), td.textContent]));
+      expect(cells.length).toBe(days.length * (providers.length + 1));
+      for (const [exactText, shown] of cells) expect(shown).toBe(usd(scaled(exactText as string)));
+
+      // Top 8 sub-accounts by name, the other 7 as one labelled band.
+      const items = new Map<string, bigint>();
+      for (const r of rows) items.set(`${r.provider}\u0000${r.sub}`, (items.get(`${r.provider}\u0000${r.sub}`) ?? 0n) + scaled(r.amount));
+      const ranked = [...items].sort((a, b) => (a[1] === b[1] ? (a[0] < b[0] ? -1 : 1) : a[1] > b[1] ? -1 : 1)).map(([k]) => k);
+      const top = ranked.slice(0, 8);
+      const label = (k: string): string => {
+        const [p, sub] = k.split('\u0000') as [string, string];
+        return `${p} · ${rows.find((r) => r.provider === p && r.sub === sub)?.subName}`;
+      };
+      const byProject = await chartCsv('chart-projects');
+      expect(byProject.csv).toEqual([
+        ['Date', ...top.map(label), 'Other (7 more sub-accounts)', 'Total'],
+        ...days.map((d) => {
+          const on = (k: string) => (r: FocusRow) => r.day === d && `${r.provider}\u0000${r.sub}` === k;
+          return [
+            d,
+            ...top.map((k) => plain(sum(on(k)))),
+            plain(sum((r) => r.day === d && !top.includes(`${r.provider}\u0000${r.sub}`))),
+            plain(sum((r) => r.day === d)),
+          ];
+        }),
+      ]);
+      expect(await page.locator('#chart-projects + ul.legend li').last().textContent()).toBe('Other (7 more sub-accounts)');
+
+      const month = await chartCsv('chart-month');
+      expect(month.csv[0]).toEqual(['Day of month', 'October 2026 (cumulative)', 'November 2026 (cumulative)', 'November 2026 forecast (cumulative)']);
+      expect(month.csv.length).toBe(1 + 31);
+      expect(month.csv[14]).toEqual(['14', plain(sum((r) => r.day >= '2026-10-01' && r.day <= '2026-10-14')), plain(mtd), plain(mtd)]);
+      expect(month.csv[30]).toEqual(['30', plain(sum((r) => r.day >= '2026-10-01' && r.day <= '2026-10-30')), '', plain(forecast(mtd))]);
+      expect(month.csv[31]).toEqual(['31', plain(sum((r) => r.day >= '2026-10-01' && r.day <= '2026-10-31')), '', '']);
+      await chartCsv('chart-line-items');
+      // Models come from SkuPriceDetails.ModelId.
+      const models = await page.locator('#top-models tbody tr').evaluateAll((trs) => trs.map((tr) => tr.querySelectorAll('td')[1]?.textContent));
+      expect(new Set(models)).toEqual(new Set(['gpt-5', 'gpt-5-mini', 'claude-sonnet-5', 'aurous-1']));
+
+      // Screenshots of the new parts: rendered, sized, not blank.
+      mkdirSync(ARTIFACTS, { recursive: true });
+      for (const [sel, minW, minH] of [
+        ['#chart-providers', 600, 150],
+        ['#providers', 600, 80],
+        ['#forecast-card', 180, 60],
+        ['#change-mtd [data-incomplete]', 100, 10],
+      ] as const) {
+        const el = page.locator(sel).first();
+        await el.scrollIntoViewIfNeeded();
+        const box = await el.boundingBox();
+        expect(box?.width, sel).toBeGreaterThan(minW);
+        expect(box?.height, sel).toBeGreaterThan(minH);
+        const png = await el.screenshot({ path: join(ARTIFACTS, `report-focus-${sel.replace(/[^a-z-]/g, '')}.png`) });
+        expect(png.length, sel).toBeGreaterThan(500);
+        const size = pngSize(png);
+        expect(size.width, sel).toBeGreaterThanOrEqual(Math.floor(minW));
+        expect(size.height, sel).toBeGreaterThanOrEqual(Math.floor(minH));
+      }
+      // One bar segment per provider per day with spend (Anthropic and Aurous only in November).
+      const segments = await page.locator('#chart-providers rect').count();
+      const expected = days.reduce((n, d) => n + providers.filter((p) => sum((r) => r.day === d && r.provider === p) > 0n).length, 0);
+      expect(segments).toBe(expected);
+      await page.screenshot({ path: join(ARTIFACTS, 'report-focus.png'), fullPage: true });
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
+  });
+
+  it('given focus_spend with TIMESTAMPTZ and DECIMAL columns beside Anthropic tables in a schema and with a prefix when reporting then the money is focus_spend alone, the cost by API key still comes from anthropic.analytics_cost, and no day is missing', async () => {
+    const html = await reportOf(
+      BINS.openai,
+      'focus-typed',
+      `CREATE TABLE focus_spend ("ChargePeriodStart" TIMESTAMPTZ, "ChargePeriodEnd" TIMESTAMPTZ, "BilledCost" DECIMAL(38,12), "EffectiveCost" DECIMAL(38,12),
+        "ListCost" DECIMAL(38,12), "BillingCurrency" VARCHAR, "ServiceProviderName" VARCHAR, "SubAccountId" VARCHAR, "SubAccountName" VARCHAR, "ChargeCategory" VARCHAR);
+      INSERT INTO focus_spend VALUES
+        ('2026-11-01 00:00:00+00', '2026-11-02 00:00:00+00', 0.100000000001, 0.1, 0.1, 'USD', 'OpenAI', 'proj_1', 'Main', 'Usage'),
+        ('2026-11-01 00:00:00+00', '2026-11-02 00:00:00+00', 0.2, 0.2, 0.2, 'USD', 'OpenAI', 'proj_1', 'Main', 'Usage'),
+        ('2026-11-04 00:00:00+00', '2026-11-05 00:00:00+00', 18934.125625, 18934.125625, 21049.0285, 'USD', 'Anthropic', 'wrkspc_1', 'Research', 'Usage'),
+        ('2026-10-31 00:00:00+00', '2026-11-01 00:00:00+00', 7.000000000009, 7, 7, 'USD', 'Anthropic', 'wrkspc_1', 'Research', 'Usage');
+      CREATE SCHEMA anthropic;
+      CREATE TABLE anthropic.analytics_cost (id VARCHAR PRIMARY KEY, "date" DATE, workspace_id VARCHAR, api_key_id VARCHAR, model VARCHAR, currency VARCHAR, amount_usd VARCHAR, list_amount_usd VARCHAR);
+      INSERT INTO anthropic.analytics_cost VALUES ('a1', '2026-11-04', 'wrkspc_1', 'apikey_1', 'claude-sonnet-5', 'USD', '18934.125625', '21049.0285');
+      CREATE TABLE anthropic_api_keys (id VARCHAR PRIMARY KEY, name VARCHAR);
+      INSERT INTO anthropic_api_keys VALUES ('apikey_1', 'Prod key');`,
+    );
+    // 0.100000000001 + 0.2 + 18934.125625 + 7.000000000009: analytics_cost is not added again.
+    expect(html).toContain('id="total-period" data-exact="18941.42562500001"');
+    expect(html).toContain('id="total-mtd" data-exact="18934.425625000001"');
+    expect(html).toContain('id="total-prev-month" data-exact="7.000000000009"');
+    // November 1–4 forecast: 18934.425625000001 × 30 ÷ 4 = 142008.1921875000075 -> 142008.192187500008 (12 decimals, half away from zero).
+    expect(html).toContain('id="forecast-total" data-exact="142008.192187500008"');
+    expect(html).toContain('no data for OpenAI in October 2026');
+    expect(html).not.toContain('id="legacy"');
+    expect(tableRows(html, 'by-api-key').map((row) => row[0])).toEqual(['Prod key (apikey_1)']);
+    expect(exactAmounts(html, 'by-api-key')).toEqual([['18934.125625', '21049.0285']]);
+    // Every day from October 31 to November 4, newest first, zero on the days without rows.
+    expect(bodyRows(html, 'daily').map((r) => /data-exact="([^"]*)"/.exec(r)?.[1])).toEqual(['18934.125625', '0', '0', '0.300000000001', '7.000000000009']);
+    expect(tableRows(html, 'daily').map((r) => r[0])).toEqual(['2026-11-04', '2026-11-03', '2026-11-02', '2026-11-01', '2026-10-31']);
+  });
+
+  it('given more sub-accounts than the chart names whose rest add up to more than the largest, and Anthropic spend only in cost_report, when reporting then Other is labelled with its count and explained, the CSV defuses formulas, and the page says Anthropic is missing', async () => {
+    const big = Array.from(
+      { length: 8 },
+      (_, i) => `('2026-11-02T00:00:00Z', '10.000000000001', 'OpenAI', 'proj_b${i}', ${i === 0 ? "'=cmd|calc'" : `'Big ${i}'`})`,
+    );
+    const small = Array.from({ length: 10 }, (_, i) => `('2026-11-02T00:00:00Z', '5', 'OpenAI', 'proj_s${i}', 'Small ${i}')`);
+    const html = await reportOf(
+      BINS.openai,
+      'focus-other',
+      `CREATE TABLE focus_spend ("ChargePeriodStart" VARCHAR, "BilledCost" VARCHAR, "ServiceProviderName" VARCHAR, "SubAccountId" VARCHAR, "SubAccountName" VARCHAR);
+      INSERT INTO focus_spend VALUES ${[...big, ...small].join(', ')};
+      CREATE TABLE cost_report (id VARCHAR PRIMARY KEY, "date" DATE, workspace_id VARCHAR, description VARCHAR, currency VARCHAR, amount_usd VARCHAR);
+      INSERT INTO cost_report VALUES ('x', '2026-11-02', 'wrkspc_1', 'Web search', 'USD', '99');`,
+    );
+    // 8 × 10.000000000001 + 10 × 5; cost_report's 99 is not added.
+    expect(html).toContain('id="total-period" data-exact="130.000000000008"');
+    expect(html).toContain('cost_report has Anthropic spend but focus_spend has no Anthropic rows: those amounts are not in this report.');
+    expect(html).toContain('<li><span class="swatch" style="background:#9ca3af"></span>Other (10 more sub-accounts)</li>');
+    expect(html).toContain('id="chart-projects-other-note"');
+    expect(html).toContain('&quot;Other&quot; (grey, on top) is 10 sub-accounts added together: more than any one shown, though each alone is smaller.');
+    const href = /id="chart-projects-csv" download="spend-by-project.csv" href="data:text\/csv;charset=utf-8,([^"]*)"/.exec(html)?.[1] ?? '';
+    const csv = decodeURIComponent(href.replace(/&amp;/g, '&').replace(/&#39;/g, "'"));
+    expect(csv.split('\r\n')[1]).toBe(`2026-11-02,${Array(8).fill('10.000000000001').join(',')},50,130.000000000008`);
+    // A label a spreadsheet would run as a formula is prefixed with ' in the CSV.
+    expect(csv.split('\r\n')[0]).toBe(`Date,'=cmd|calc,${Array.from({ length: 7 }, (_, i) => `Big ${i + 1}`).join(',')},Other (10 more sub-accounts),Total`);
+    // The one-day month: forecast 130.000000000008 × 30 ÷ 2 (November 2 is day 2).
+    expect(html).toContain('id="forecast-total" data-exact="1950.00000000012"');
   });
 });
