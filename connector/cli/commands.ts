@@ -81,7 +81,7 @@ export const READ: CommandDecl = {
       value: 'FILE',
       help: "after the read, write every stream's last STATE there, in the form --state takes (also when a stream failed)",
     },
-    { name: 'dry-run', help: 'send nothing: list each stream\'s windows and the request of each as LOG messages, exit 0' },
+    { name: 'dry-run', help: "send nothing: list each stream's windows and the request of each as LOG messages, exit 0" },
     DEBUG,
   ],
   notes: [AIRBYTE_OUTPUT, AIRBYTE_EXITS],

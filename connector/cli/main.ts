@@ -220,6 +220,7 @@ async function dispatch<C>(source: SourceDefinition<C>, command: string, flags: 
         writer.write(msg.log('INFO', `dry-run: ${planned.filter((p) => !('list' in p)).length} window request(s); nothing was sent`));
         return 0;
       }
+      if (flags.stateOut !== undefined) StateOut.probe(flags.stateOut);
       const lastState = new StateOut(stateText);
       const emitter: Emitter = {
         emit: (m) => {

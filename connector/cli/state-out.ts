@@ -32,15 +32,31 @@ export class StateOut {
     return `${JSON.stringify(items, null, 2)}\n`;
   }
 
+  /** Before the read: fail now, before any request, when the file could not be written after it. */
+  static probe(path: string): void {
+    write(path, null);
+  }
+
   write(path: string): void {
-    const tmp = `${path}.${process.pid}.tmp`;
+    write(path, this.text());
+  }
+}
+
+/** Write `text` to `path` through a temporary file beside it and a rename; `null`: only try the temporary file. */
+function write(path: string, text: string | null): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, text ?? '');
+    if (text === null) rmSync(tmp);
+    else renameSync(tmp, path);
+  } catch (err) {
     try {
-      writeFileSync(tmp, this.text());
-      renameSync(tmp, path);
-    } catch (err) {
       rmSync(tmp, { force: true });
-      const code = (err as NodeJS.ErrnoException).code ?? 'error';
-      throw configError(`Cannot write --state-out file '${path}' (${code}); pass a path in a writable directory.`);
+    } catch {
+      // nothing was created
     }
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'its directory does not exist' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code;
+    throw configError(`Cannot write --state-out file '${path}': ${why}; pass a path in a writable directory.`);
   }
 }

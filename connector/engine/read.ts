@@ -381,7 +381,12 @@ export function plannedRequests<C>(
     const { plan, windows } = planStream(o, configured, def);
     for (const w of windows) {
       const unit = { start: w.start, end: Math.min(w.end, w.start + plan.maxBuckets * plan.bucketSeconds) };
-      out.push({ stream: def.name, window: unit, path: plan.path, query: [...plan.api.windowQuery(unit, bucketCount(unit, plan.bucketSeconds)), ...plan.params] });
+      out.push({
+        stream: def.name,
+        window: unit,
+        path: plan.path,
+        query: [...plan.api.windowQuery(unit, bucketCount(unit, plan.bucketSeconds)), ...plan.params],
+      });
     }
   }
   return out;
