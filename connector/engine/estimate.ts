@@ -8,15 +8,23 @@
  * Counts of rows, not money: plain integer arithmetic.
  */
 export class RowEstimate {
-  private bucketsRead = 0;
+  private read = 0;
   private rowsRead = 0;
 
   constructor(readonly plannedBuckets: number) {}
 
   /** A unit of `buckets` buckets was read and held `rows` rows. */
   add(buckets: number, rows: number): void {
-    this.bucketsRead += buckets;
+    this.read += buckets;
     this.rowsRead += rows;
+  }
+
+  get bucketsRead(): number {
+    return this.read;
+  }
+
+  get rowsSoFar(): number {
+    return this.rowsRead;
   }
 
   /** The estimate now: a non-negative integer. */

@@ -54,10 +54,26 @@ export interface StreamHooks {
   onStreamStart?(stream: string): void;
   /** A bucketed stream's reach, unix seconds: from its incremental start (state, start_date, lookback) to the read's end. */
   onRange?(stream: string, range: { from: number; to: number }): void;
+  /**
+   * A bucketed stream's windows: once planned (nothing done) and after each unit read. Units are
+   * windows, or parts of one when the reader cuts it smaller, so `windowsPlanned` may grow.
+   */
+  onWindows?(stream: string, progress: WindowProgress): void;
   /** After a STATE: every record of the stream emitted before it is covered by `state`. */
   onCheckpoint?(stream: string, state: Record<string, unknown>): void;
   /** After the stream's last message; `error` is the message of its TRACE ERROR, if it failed. */
   onStreamEnd?(stream: string, status: 'COMPLETE' | 'INCOMPLETE', error?: string): void;
+}
+
+/** How far a bucketed stream's read is (StreamHooks.onWindows). */
+export interface WindowProgress {
+  windowsDone: number;
+  windowsPlanned: number;
+  bucketsDone: number;
+  bucketsPlanned: number;
+  rows: number;
+  /** The current ESTIMATE (engine/estimate.ts). */
+  rowEstimate: number;
 }
 
 export interface ReadOptions<C> {
@@ -219,6 +235,16 @@ class StreamRun<C> {
     // Progress for the platform: an estimate once planned, refined after the first unit read (engine/estimate.ts).
     const estimate = new RowEstimate(windows.reduce((n, w) => n + bucketCount(w, plan.bucketSeconds), 0));
     o.emitter.emit(msg.rowEstimate(this.name, estimate.rows(), o.clock.now()));
+    const progress = (done: number, left: number): void =>
+      o.hooks?.onWindows?.(this.name, {
+        windowsDone: done,
+        windowsPlanned: done + left,
+        bucketsDone: estimate.bucketsRead,
+        bucketsPlanned: estimate.plannedBuckets,
+        rows: estimate.rowsSoFar,
+        rowEstimate: estimate.rows(),
+      });
+    progress(0, windows.length);
     const depth = Math.max(1, o.concurrency ?? 1);
     const decoder = o.decoders?.forStream(this.name);
     const reader = new WindowReader(plan, {
@@ -267,6 +293,7 @@ class StreamRun<C> {
       this.emitUnit(data, decoder);
       estimate.add(bucketCount(unit, step), data.count);
       if (done === 1) o.emitter.emit(msg.rowEstimate(this.name, estimate.rows(), o.clock.now()));
+      progress(done, inflight.length + pending.length);
       const state = cover(unit);
       const last = inflight.length === 0 && pending.length === 0;
       if (last) this.emitState(finalState);
