@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeAnthropic } from '../fake/anthropic.js';
@@ -5,6 +6,7 @@ import { FakeOpenAi } from '../fake/openai.js';
 import type { LoggedRequest } from '../fake/server.js';
 import { BINS, type Message, catalog, errors, files, records, run, states, statuses } from '../support/cli.js';
 import { assertProtocol } from '../support/invariants.js';
+import { runCli } from '../support/warehouse.js';
 
 /**
  * Issue 17 points 3 and 5: TRACE ESTIMATE in Airbyte `read`, `read --dry-run`, `read --state-out`.
@@ -259,6 +261,61 @@ describe('read --state-out', () => {
       ]);
     } finally {
       openai.clearFaults();
+    }
+  });
+});
+
+/** Run a command on a pseudo-terminal (util-linux `script`, in every Debian and Ubuntu image): stderr is a TTY. */
+function onTerminal(argv: string[]): Promise<{ code: number | null; output: string }> {
+  const quoted = argv.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', `stty cols 200; ${quoted}`, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (output += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (output += c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+describe('sync progress on a terminal', () => {
+  it('given a sync on a TTY when windows are read then the progress line shows windows done of planned and the time left; piped, stderr has no progress at all', async () => {
+    const f = files({ 'config.json': openaiConfig() });
+    const db = `${f['config.json']}.duckdb`;
+    const piped = `${f['config.json']}.piped.duckdb`;
+    openai.latencyMs = 300;
+    try {
+      const tty = await onTerminal([
+        process.execPath,
+        BINS.openai,
+        'sync',
+        '--config',
+        f['config.json'] as string,
+        '--db',
+        db,
+        '--streams',
+        'usage_completions',
+      ]);
+      expect(tty.code, tty.output).toBe(0);
+      const frames = tty.output
+        .split('\r\x1b[2K')
+        .map((t) => t.trim())
+        .filter((t) => t.startsWith('['));
+      expect(
+        frames.some((t) => /usage_completions 0\/4 windows, 0 rows, estimating/.test(t)) || frames.some((t) => /usage_completions [1-3]\/4 windows/.test(t)),
+        tty.output,
+      ).toBe(true);
+      expect(
+        frames.some((t) => /usage_completions [1-3]\/4 windows, [\d,]+ rows, ~\d+ s left/.test(t)),
+        tty.output,
+      ).toBe(true);
+      const cron = await runCli(BINS.openai, ['sync', '--config', f['config.json'] as string, '--db', piped, '--streams', 'usage_completions']);
+      expect(cron.code).toBe(0);
+      expect(cron.stderr).not.toContain('\r');
+      expect(cron.stderr).not.toContain('windows');
+      expect(cron.stderr.trim().split('\n')).toHaveLength(2); // the stream's summary line and the sync's
+    } finally {
+      openai.latencyMs = 0;
     }
   });
 });
