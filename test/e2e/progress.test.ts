@@ -301,10 +301,7 @@ describe('sync progress on a terminal', () => {
         .split('\r\x1b[2K')
         .map((t) => t.trim())
         .filter((t) => t.startsWith('['));
-      expect(
-        frames.some((t) => /usage_completions 0\/4 windows, 0 rows, estimating/.test(t)) || frames.some((t) => /usage_completions [1-3]\/4 windows/.test(t)),
-        tty.output,
-      ).toBe(true);
+      expect(frames.length, tty.output).toBeGreaterThan(0);
       expect(
         frames.some((t) => /usage_completions [1-3]\/4 windows, [\d,]+ rows, ~\d+ s left/.test(t)),
         tty.output,
