@@ -214,7 +214,9 @@ async function dispatch<C>(source: SourceDefinition<C>, command: string, flags: 
           const text =
             'list' in p
               ? `dry-run ${p.stream}: full refresh list, pages followed by cursor (not planned)`
-              : `dry-run ${p.stream} ${isoTime(p.window.start)}..${isoTime(p.window.end)}: GET ${http.url(p.path, p.query)}`;
+              : p.exact
+                ? `dry-run ${p.stream} ${isoTime(p.window.start)}..${isoTime(p.window.end)}: GET ${http.url(p.path, p.query)}`
+                : `dry-run ${p.stream} ${isoTime(p.window.start)}..${isoTime(p.window.end)}: GET ${http.url(p.path, [])} (the connector pages this window itself: its queries depend on the answers)`;
           writer.write(msg.log('INFO', text));
         }
         writer.write(msg.log('INFO', `dry-run: ${planned.filter((p) => !('list' in p)).length} window request(s); nothing was sent`));

@@ -383,6 +383,8 @@ export interface PlannedRequest {
   window: Window;
   path: string;
   query: Query;
+  /** False when the provider pages the window itself (custom paging): its queries depend on the answers, only the window is known. */
+  exact: boolean;
 }
 
 /**
@@ -413,6 +415,7 @@ export function plannedRequests<C>(
         window: unit,
         path: plan.path,
         query: [...plan.api.windowQuery(unit, bucketCount(unit, plan.bucketSeconds)), ...plan.params],
+        exact: plan.paging.kind !== 'custom',
       });
     }
   }
