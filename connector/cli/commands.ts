@@ -76,6 +76,12 @@ export const READ: CommandDecl = {
     CONFIG,
     { name: 'catalog', value: 'FILE', required: true, help: 'the configured catalog (JSON): the streams to read and their sync modes' },
     { name: 'state', value: 'FILE', help: 'the last STATE message(s) of a previous read (JSON): read incrementally from there' },
+    {
+      name: 'state-out',
+      value: 'FILE',
+      help: "after the read, write every stream's last STATE there, in the form --state takes (also when a stream failed)",
+    },
+    { name: 'dry-run', help: "send nothing: list each stream's windows and the request of each as LOG messages, exit 0" },
     DEBUG,
   ],
   notes: [AIRBYTE_OUTPUT, AIRBYTE_EXITS],

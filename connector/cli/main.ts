@@ -14,7 +14,10 @@ import { isSingerInvocation } from './singer/args.js';
 import { singerMain } from './singer/main.js';
 import type { HttpClient } from '../http/client.js';
 import { loadConfig, readJsonFile, readStateText } from './inputs.js';
-import { httpClientFor, readWithWorkers } from './runtime.js';
+import { clock, httpClientFor, readWithWorkers } from './runtime.js';
+import { StateOut } from './state-out.js';
+import { plannedRequests } from '../engine/read.js';
+import { isoTime } from '../engine/time.js';
 import { specification } from './spec.js';
 import {
   COMMANDS,
@@ -144,7 +147,13 @@ export async function main<C>(source: SourceDefinition<C>, argv: string[]): Prom
     exitCode = await dispatch(
       source,
       decl.word,
-      { config: str(values, 'config'), catalog: str(values, 'catalog'), state: str(values, 'state') },
+      {
+        config: str(values, 'config'),
+        catalog: str(values, 'catalog'),
+        state: str(values, 'state'),
+        stateOut: str(values, 'state-out'),
+        dryRun: values['dry-run'] === true,
+      },
       writer,
       logger,
     );
@@ -158,7 +167,13 @@ export async function main<C>(source: SourceDefinition<C>, argv: string[]): Prom
   process.exitCode = exitCode;
 }
 
-type Flags = { config?: string | undefined; catalog?: string | undefined; state?: string | undefined };
+type Flags = {
+  config?: string | undefined;
+  catalog?: string | undefined;
+  state?: string | undefined;
+  stateOut?: string | undefined;
+  dryRun?: boolean;
+};
 
 async function dispatch<C>(source: SourceDefinition<C>, command: string, flags: Flags, writer: NdjsonWriter<AirbyteMessage>, logger: Logger): Promise<number> {
   const readConfig = (): C => loadConfig(source, flags.config, writer.secrets);
@@ -190,14 +205,41 @@ async function dispatch<C>(source: SourceDefinition<C>, command: string, flags: 
       const config = readConfig();
       const catalog = parseConfiguredCatalog(readJsonFile('catalog', flags.catalog), source.streams);
       const streamsByName = new Map(source.streams.map((s) => [s.name, s.kind === 'buckets' ? s.cursorField : undefined]));
-      const states = parseStateFile(readStateText(flags.state), { streams: streamsByName });
+      const stateText = readStateText(flags.state);
+      const states = parseStateFile(stateText, { streams: streamsByName });
+      if (flags.dryRun) {
+        const http = makeHttp(config);
+        const planned = plannedRequests({ config, common: source.common(config, clock.now()), streams: source.streams, catalog, states, clock });
+        for (const p of planned) {
+          const text =
+            'list' in p
+              ? `dry-run ${p.stream}: full refresh list, pages followed by cursor (not planned)`
+              : p.exact
+                ? `dry-run ${p.stream} ${isoTime(p.window.start)}..${isoTime(p.window.end)}: GET ${http.url(p.path, p.query)}`
+                : `dry-run ${p.stream} ${isoTime(p.window.start)}..${isoTime(p.window.end)}: GET ${http.url(p.path, [])} (the connector pages this window itself: its queries depend on the answers)`;
+          writer.write(msg.log('INFO', text));
+        }
+        writer.write(msg.log('INFO', `dry-run: ${planned.filter((p) => !('list' in p)).length} window request(s); nothing was sent`));
+        return 0;
+      }
+      if (flags.stateOut !== undefined) StateOut.probe(flags.stateOut);
+      const lastState = new StateOut(stateText);
       const emitter: Emitter = {
-        emit: (m) => writer.write(m),
+        emit: (m) => {
+          if (m.type === 'STATE') lastState.set(m.state.stream.stream_descriptor.name, m.state.stream.stream_state);
+          writer.write(m);
+        },
         records: { kind: 'airbyte' },
         emitRecords: (_stream, records, written) => writer.writeLines(encodedLines(records), written),
         ready: () => writer.ready(),
       };
-      const result = await readWithWorkers(source, config, { catalog, states, http: makeHttp(config), emitter, logger });
+      let result: Awaited<ReturnType<typeof readWithWorkers>>;
+      try {
+        result = await readWithWorkers(source, config, { catalog, states, http: makeHttp(config), emitter, logger });
+      } finally {
+        // Also when the read failed: the state of what completed.
+        if (flags.stateOut !== undefined) lastState.write(flags.stateOut);
+      }
       if (result.interrupted) {
         writer.write(
           msg.errorTrace({ message: 'Interrupted by a signal; the next sync resumes from the last STATE.', failureType: 'transient_error' }, Date.now()),

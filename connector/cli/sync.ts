@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ConnectorError, configError } from '../engine/errors.js';
 import { createLogger, type Level, type Logger } from '../engine/logger.js';
-import type { ConfiguredStream, StreamHooks } from '../engine/read.js';
+import type { ConfiguredStream, StreamHooks, WindowProgress } from '../engine/read.js';
 import type { SourceDefinition } from '../engine/source.js';
 import type { StreamState } from '../engine/state.js';
 import { Secrets } from '../protocol/secrets.js';
@@ -180,12 +180,32 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
     const started = clock.now();
     // Where each bucketed stream's read starts and ends, as read() planned it.
     const ranges = new Map<string, { from: number; to: number }>();
+    // Each bucketed stream's windows done of planned, and when they were planned (for the time left).
+    const windows = new Map<string, { p: WindowProgress; since: number }>();
     const progressItems = (): ProgressItem[] =>
       loader.stats().map((s) => {
         const r = ranges.get(s.name);
         const span = r ? r.to - r.from : 0;
         const fraction = s.kind === 'buckets' && r && span > 0 && s.cursor !== null && s.startedAt !== null ? (s.cursor - r.from) / span : 0;
-        return { name: s.name, fraction, done: s.outcome !== 'pending', rows: s.rows };
+        const w = windows.get(s.name);
+        const now = clock.now();
+        return {
+          name: s.name,
+          fraction,
+          done: s.outcome !== 'pending',
+          rows: s.rows,
+          ...(w
+            ? {
+                windows: {
+                  done: w.p.windowsDone,
+                  planned: w.p.windowsPlanned,
+                  bucketsDone: w.p.bucketsDone,
+                  bucketsPlanned: w.p.bucketsPlanned,
+                  elapsedMs: now - w.since,
+                },
+              }
+            : {}),
+        };
       });
     const ticker = progress.enabled ? setInterval(() => progress.update(progressItems()), 100) : null;
     ticker?.unref();
@@ -195,6 +215,7 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
       ...loader.hooks(),
       run: (stream, read) => streamOf.run(stream, read),
       onRange: (stream, range) => void ranges.set(stream, range),
+      onWindows: (stream, p) => void windows.set(stream, { p, since: windows.get(stream)?.since ?? clock.now() }),
     };
     try {
       await readSource(source, config, { catalog, states, http, emitter: loader.emitter(), hooks, logger, signal: abort.signal });

@@ -1,13 +1,14 @@
-import type { HttpClient } from '../http/client.js';
+import type { HttpClient, Query } from '../http/client.js';
 import * as msg from '../protocol/messages.js';
 import type { AirbyteMessage, SyncMode } from '../protocol/messages.js';
 import { DEFAULT_MAX_ROWS_IN_FLIGHT, UnitRecords, WindowReader, type PageDecoder } from './buckets.js';
 import { RecordEncoder, type RecordFormat } from './decode.js';
 import { configError, toConnectorError, type ErrorContext } from './errors.js';
 import type { Logger } from './logger.js';
-import { planWindows, type Window } from './planner.js';
+import { RowEstimate } from './estimate.js';
+import { bucketCount, planWindows, type Window } from './planner.js';
 import { Coverage, readRanges, type StreamState } from './state.js';
-import type { BucketStream, EncodedRecords, ListStream, Row, StreamDef } from './stream.js';
+import type { BucketPlan, BucketStream, EncodedRecords, ListStream, Row, StreamDef } from './stream.js';
 import { DAY, floorTo, isoTime } from './time.js';
 
 /**
@@ -53,10 +54,26 @@ export interface StreamHooks {
   onStreamStart?(stream: string): void;
   /** A bucketed stream's reach, unix seconds: from its incremental start (state, start_date, lookback) to the read's end. */
   onRange?(stream: string, range: { from: number; to: number }): void;
+  /**
+   * A bucketed stream's windows: once planned (nothing done) and after each unit read. Units are
+   * windows, or parts of one when the reader cuts it smaller, so `windowsPlanned` may grow.
+   */
+  onWindows?(stream: string, progress: WindowProgress): void;
   /** After a STATE: every record of the stream emitted before it is covered by `state`. */
   onCheckpoint?(stream: string, state: Record<string, unknown>): void;
   /** After the stream's last message; `error` is the message of its TRACE ERROR, if it failed. */
   onStreamEnd?(stream: string, status: 'COMPLETE' | 'INCOMPLETE', error?: string): void;
+}
+
+/** How far a bucketed stream's read is (StreamHooks.onWindows). */
+export interface WindowProgress {
+  windowsDone: number;
+  windowsPlanned: number;
+  bucketsDone: number;
+  bucketsPlanned: number;
+  rows: number;
+  /** The current ESTIMATE (engine/estimate.ts). */
+  rowEstimate: number;
 }
 
 export interface ReadOptions<C> {
@@ -190,32 +207,8 @@ class StreamRun<C> {
 
   async readBuckets(def: BucketStream<C>): Promise<void> {
     const { o } = this;
-    const plan = def.plan(o.config);
-    const nowS = Math.floor(o.clock.now() / 1000);
-    const today = floorTo(nowS, DAY);
-    const prior = this.configured.syncMode === 'incremental' ? o.states.get(this.name) : undefined;
-    const horizon = plan.includeCurrentBucket ? nowS : floorTo(nowS, plan.bucketSeconds) - 1;
-    const end = o.common.end ?? nowS + 1;
-    // A range start_date..covered_from never read comes first, then lookback_days before the cursor on.
-    const ranges = readRanges(o.common.start, o.common.lookbackDays, prior);
-    const from = ranges[0]?.from ?? o.common.start;
-    o.hooks?.onRange?.(this.name, { from, to: Math.min(end, nowS) });
-    const windows = ranges.flatMap((r) =>
-      planWindows({ start: r.from, end: Math.min(end, r.to ?? end), now: horizon, bucketSeconds: plan.bucketSeconds, maxBuckets: plan.maxBuckets }),
-    );
-    // An API that serves nothing before some time: a read reaching before it fails now, naming it,
-    // rather than emit a state that claims days the API never gave.
-    const earliest = plan.earliest?.at(nowS);
-    const firstStart = windows[0]?.start;
-    if (earliest !== undefined && firstStart !== undefined && firstStart < earliest) {
-      const cause =
-        firstStart >= o.common.start
-          ? `the stored state and lookback_days make it start at ${isoTime(firstStart)}`
-          : `start_date makes it start at ${isoTime(firstStart)}`;
-      throw configError(
-        `${this.name}: ${plan.path} serves nothing before ${isoTime(earliest)} (${plan.earliest?.why}) but ${cause}; set start_date to ${isoTime(earliest).slice(0, 10)} or later, or leave ${this.name} out of the catalog.`,
-      );
-    }
+    const { plan, prior, from, ranges, windows, nowS, today } = planStream(o, this.configured, def);
+    o.hooks?.onRange?.(this.name, { from, to: Math.min(o.common.end ?? nowS + 1, nowS) });
     if (ranges.length > 1) {
       o.logger.info(`${this.name}: start_date is before the stored coverage (from ${isoTime(prior?.covered_from ?? 0)}); reading the missing range first`);
     }
@@ -234,10 +227,24 @@ class StreamRun<C> {
       return sim.state() ?? { version: 2, covered_from: empty, cursor: empty };
     })();
     if (windows.length === 0) {
+      o.emitter.emit(msg.rowEstimate(this.name, 0, o.clock.now()));
       this.onResponse();
       this.emitState(finalState);
       return;
     }
+    // Progress for the platform: an estimate once planned, refined after the first unit read (engine/estimate.ts).
+    const estimate = new RowEstimate(windows.reduce((n, w) => n + bucketCount(w, plan.bucketSeconds), 0));
+    o.emitter.emit(msg.rowEstimate(this.name, estimate.rows(), o.clock.now()));
+    const progress = (done: number, left: number): void =>
+      o.hooks?.onWindows?.(this.name, {
+        windowsDone: done,
+        windowsPlanned: done + left,
+        bucketsDone: estimate.bucketsRead,
+        bucketsPlanned: estimate.plannedBuckets,
+        rows: estimate.rowsSoFar,
+        rowEstimate: estimate.rows(),
+      });
+    progress(0, windows.length);
     const depth = Math.max(1, o.concurrency ?? 1);
     const decoder = o.decoders?.forStream(this.name);
     const reader = new WindowReader(plan, {
@@ -284,6 +291,9 @@ class StreamRun<C> {
       this.checkAborted();
       launch();
       this.emitUnit(data, decoder);
+      estimate.add(bucketCount(unit, step), data.count);
+      if (done === 1) o.emitter.emit(msg.rowEstimate(this.name, estimate.rows(), o.clock.now()));
+      progress(done, inflight.length + pending.length);
       const state = cover(unit);
       const last = inflight.length === 0 && pending.length === 0;
       if (last) this.emitState(finalState);
@@ -314,4 +324,100 @@ class StreamRun<C> {
       msg.streamStatus(this.name, 'RUNNING', this.o.clock.now(), [{ type: 'RATE_LIMITED', rate_limited: { quota_reset: Math.round(untilMs) } }]),
     );
   }
+}
+
+/** What a bucketed stream's read will cover: its plan, the stored state it starts from, the ranges and windows. */
+export interface StreamPlan {
+  plan: BucketPlan;
+  prior: StreamState | undefined;
+  /** Where the read starts (unix seconds). */
+  from: number;
+  ranges: ReturnType<typeof readRanges>;
+  windows: Window[];
+  nowS: number;
+  today: number;
+}
+
+/**
+ * Plan one bucketed stream's read, before any request (the read itself and `--dry-run` both use
+ * it): the ranges from the state (start_date..covered_from never read first, then lookback_days
+ * before the cursor on), cut into windows. Throws a config_error when the read would reach before
+ * the earliest time the API serves.
+ */
+export function planStream<C>(
+  o: Pick<ReadOptions<C>, 'config' | 'common' | 'states' | 'clock'>,
+  configured: ConfiguredStream,
+  def: BucketStream<C>,
+): StreamPlan {
+  const name = configured.name;
+  const plan = def.plan(o.config);
+  const nowS = Math.floor(o.clock.now() / 1000);
+  const today = floorTo(nowS, DAY);
+  const prior = configured.syncMode === 'incremental' ? o.states.get(name) : undefined;
+  const horizon = plan.includeCurrentBucket ? nowS : floorTo(nowS, plan.bucketSeconds) - 1;
+  const end = o.common.end ?? nowS + 1;
+  const ranges = readRanges(o.common.start, o.common.lookbackDays, prior);
+  const from = ranges[0]?.from ?? o.common.start;
+  const windows = ranges.flatMap((r) =>
+    planWindows({ start: r.from, end: Math.min(end, r.to ?? end), now: horizon, bucketSeconds: plan.bucketSeconds, maxBuckets: plan.maxBuckets }),
+  );
+  // An API that serves nothing before some time: a read reaching before it fails now, naming it,
+  // rather than emit a state that claims days the API never gave.
+  const earliest = plan.earliest?.at(nowS);
+  const firstStart = windows[0]?.start;
+  if (earliest !== undefined && firstStart !== undefined && firstStart < earliest) {
+    const cause =
+      firstStart >= o.common.start
+        ? `the stored state and lookback_days make it start at ${isoTime(firstStart)}`
+        : `start_date makes it start at ${isoTime(firstStart)}`;
+    throw configError(
+      `${name}: ${plan.path} serves nothing before ${isoTime(earliest)} (${plan.earliest?.why}) but ${cause}; set start_date to ${isoTime(earliest).slice(0, 10)} or later, or leave ${name} out of the catalog.`,
+    );
+  }
+  return { plan, prior, from, ranges, windows, nowS, today };
+}
+
+/** One request a read would make first for a window (later pages of a window depend on the answers). */
+export interface PlannedRequest {
+  stream: string;
+  window: Window;
+  path: string;
+  query: Query;
+  /** False when the provider pages the window itself (custom paging): its queries depend on the answers, only the window is known. */
+  exact: boolean;
+}
+
+/**
+ * `--dry-run`: the windows of every configured stream and the first request of each, exactly as a
+ * read of the same config, catalog, state and clock would send them, without sending anything.
+ * A window is one request when the API serves it in one page; a read halves a window the API
+ * truncates, follows cursors and, for a provider that pages itself (custom paging), may send
+ * other queries: those are not knowable before the answers. Full-refresh lists are listed without
+ * a window (their pages follow cursors).
+ */
+export function plannedRequests<C>(
+  o: Pick<ReadOptions<C>, 'config' | 'common' | 'states' | 'clock' | 'streams' | 'catalog'>,
+): Array<PlannedRequest | { stream: string; list: true }> {
+  const byName = new Map(o.streams.map((s) => [s.name, s]));
+  const out: Array<PlannedRequest | { stream: string; list: true }> = [];
+  for (const configured of o.catalog) {
+    const def = byName.get(configured.name);
+    if (!def) throw configError(`Stream '${configured.name}' is not a stream of this connector; remove it from the catalog.`);
+    if (def.kind === 'list') {
+      out.push({ stream: def.name, list: true });
+      continue;
+    }
+    const { plan, windows } = planStream(o, configured, def);
+    for (const w of windows) {
+      const unit = { start: w.start, end: Math.min(w.end, w.start + plan.maxBuckets * plan.bucketSeconds) };
+      out.push({
+        stream: def.name,
+        window: unit,
+        path: plan.path,
+        query: [...plan.api.windowQuery(unit, bucketCount(unit, plan.bucketSeconds)), ...plan.params],
+        exact: plan.paging.kind !== 'custom',
+      });
+    }
+  }
+  return out;
 }

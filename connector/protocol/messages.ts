@@ -65,6 +65,11 @@ type AirbyteTrace =
       };
     }
   | {
+      type: 'ESTIMATE';
+      emitted_at: number;
+      estimate: { name: string; type: 'STREAM'; row_estimate: number };
+    }
+  | {
       type: 'STREAM_STATUS';
       emitted_at: number;
       stream_status: { stream_descriptor: StreamDescriptor; status: StreamStatus; reasons?: RateLimitedReason[] };
@@ -93,6 +98,12 @@ export const streamStatus = (stream: string, status: StreamStatus, emittedAt: nu
     emitted_at: emittedAt,
     stream_status: { stream_descriptor: { name: stream }, status, ...(reasons ? { reasons } : {}) },
   },
+});
+
+/** A per-stream TRACE ESTIMATE: the rows this read is expected to emit for `stream` (a later one replaces it). */
+export const rowEstimate = (stream: string, rows: number, emittedAt: number): AirbyteMessage => ({
+  type: 'TRACE',
+  trace: { type: 'ESTIMATE', emitted_at: emittedAt, estimate: { name: stream, type: 'STREAM', row_estimate: rows } },
 });
 
 export const errorTrace = (

@@ -47,6 +47,71 @@ export interface ProgressItem {
   fraction: number;
   done: boolean;
   rows: number;
+  /** A bucketed stream's windows, once planned (engine StreamHooks.onWindows). */
+  windows?: WindowsDone | undefined;
+}
+
+/** How far a bucketed stream's read is, and for how long it has been reading. */
+export interface WindowsDone {
+  done: number;
+  planned: number;
+  bucketsDone: number;
+  bucketsPlanned: number;
+  /** Since the stream's windows were planned. */
+  elapsedMs: number;
+}
+
+/** `45 s`, `12 min`, `2 h 05 min`: a time remaining, rounded up. */
+export function duration(ms: number): string {
+  const s = Math.max(1, Math.ceil(ms / 1000));
+  if (s < 90) return `${s} s`;
+  const min = Math.ceil(s / 60);
+  if (min < 90) return `${min} min`;
+  return `${Math.floor(min / 60)} h ${String(min % 60).padStart(2, '0')} min`;
+}
+
+/**
+ * Time left for a stream: the time per bucket read so far times the buckets left (windows hold
+ * up to the API's page of buckets, the first may be smaller, so buckets are the finer measure of
+ * "elapsed time per window"). Undefined before the first window is read or once all are.
+ */
+export function timeLeftMs(w: WindowsDone): number | undefined {
+  if (w.bucketsDone <= 0 || w.bucketsDone >= w.bucketsPlanned) return undefined;
+  return (w.elapsedMs / w.bucketsDone) * (w.bucketsPlanned - w.bucketsDone);
+}
+
+/** One stream on the progress line: `usage_completions 2/4 windows, 1,234 rows, ~8 s left`. */
+export function streamProgressText(item: ProgressItem): string {
+  const w = item.windows;
+  if (!w) return `${item.name} ${plural(item.rows, 'row')}`;
+  const left = timeLeftMs(w);
+  const eta = w.done === 0 ? ', estimating' : left === undefined ? '' : `, ~${duration(left)} left`;
+  return `${item.name} ${int(w.done)}/${plural(w.planned, 'window')}, ${plural(item.rows, 'row')}${eta}`;
+}
+
+/**
+ * The progress line of a sync (pure: the streams in, the line out, cut to `columns`): a bar of the
+ * streams' mean fraction, streams done of all, rows, then each running stream with its windows
+ * done of planned and its time left.
+ */
+export function progressLine(items: readonly ProgressItem[], columns = 100): string {
+  const total = items.length || 1;
+  const fractionOf = (i: ProgressItem): number => {
+    if (i.done) return 1;
+    const w = i.windows;
+    const f = w && w.bucketsPlanned > 0 ? w.bucketsDone / w.bucketsPlanned : i.fraction;
+    return Math.min(1, Math.max(0, f));
+  };
+  const fraction = items.reduce((a, i) => a + fractionOf(i), 0) / total;
+  const width = 24;
+  const filled = Math.round(fraction * width);
+  const done = items.filter((i) => i.done).length;
+  const rows = items.reduce((a, i) => a + i.rows, 0);
+  const active = items.filter((i) => !i.done && (i.fraction > 0 || i.windows !== undefined));
+  const shown = active.slice(0, 2).map(streamProgressText);
+  const tail = active.length > 0 ? `  ${shown.join('; ')}${active.length > 2 ? ` +${active.length - 2}` : ''}` : '';
+  const line = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor(fraction * 100)).padStart(3)}%  ${done}/${items.length} streams  ${plural(rows, 'row')}${tail}`;
+  return line.length > columns - 1 ? line.slice(0, columns - 1) : line;
 }
 
 /** A one-line progress bar redrawn in place, at most every `intervalMs`; nothing at all when not a TTY. */
@@ -69,17 +134,7 @@ export class Progress {
     const now = Date.now();
     if (!force && now - this.last < this.intervalMs) return;
     this.last = now;
-    const total = items.length || 1;
-    const fraction = items.reduce((a, i) => a + (i.done ? 1 : Math.min(1, Math.max(0, i.fraction))), 0) / total;
-    const width = 24;
-    const filled = Math.round(fraction * width);
-    const done = items.filter((i) => i.done).length;
-    const rows = items.reduce((a, i) => a + i.rows, 0);
-    const active = items.filter((i) => !i.done && i.fraction > 0).map((i) => i.name);
-    const tail = active.length > 0 ? `  ${active.slice(0, 2).join(', ')}${active.length > 2 ? ` +${active.length - 2}` : ''}` : '';
-    let line = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor(fraction * 100)).padStart(3)}%  ${done}/${items.length} streams  ${plural(rows, 'row')}${tail}`;
-    const cols = this.term.columns ?? 100;
-    if (line.length > cols - 1) line = line.slice(0, cols - 1);
+    const line = progressLine(items, this.term.columns ?? 100);
     this.term.write(`\r\x1b[2K${this.scrub(line)}`);
     this.shown = true;
   }

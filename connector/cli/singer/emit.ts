@@ -87,7 +87,8 @@ export class SingerEmitter implements Emitter {
           const limited = t.stream_status.reasons?.find((r) => r.type === 'RATE_LIMITED');
           if (limited) this.logger.warn(`${name}: rate limited until ${new Date(limited.rate_limited.quota_reset ?? Date.now()).toISOString()}`);
           else this.logger.info(`${name}: ${t.stream_status.status}`);
-        } else {
+        } else if (t.type === 'ERROR') {
+          // ESTIMATE has no Singer counterpart: dropped.
           const where = t.error.stream_descriptor ? `${t.error.stream_descriptor.name}: ` : '';
           this.logger.error(`${where}${t.error.message} (${t.error.failure_type})`);
         }
