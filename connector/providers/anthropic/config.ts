@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { baseUrl, endDate, lookbackDays, startDate, tuning } from '../../engine/config.js';
+import { focusConfigShape } from '../../engine/focus.js';
 import { ANTHROPIC_BASE_URL } from './api.js';
 import { GROUPED_REPORTS, type GroupedReport } from './reports.js';
 
@@ -59,6 +60,7 @@ export const AnthropicConfigSchema = z.strictObject({
     description: 'Width of usage_messages buckets. cost_report is always 1d; usage_claude_code is always one UTC day.',
     order: 10,
   }),
+  focus: focusConfigShape({ accountId: 'anthropic', accountName: 'Anthropic organization' }, {}),
   request_timeout_seconds: tuning.request_timeout_seconds,
   max_retries: tuning.max_retries,
   max_concurrent_requests: tuning.max_concurrent_requests,

@@ -6,8 +6,9 @@ import { claudeCodeStream } from './claude-code.js';
 import { AnthropicConfigSchema, type AnthropicConfig } from './config.js';
 import { ENTITY_STREAMS } from './entities.js';
 import { costReportStream, usageMessagesStream } from './reports.js';
+import { anthropicSpendStream } from './spend.js';
 
-const streams: StreamDef<AnthropicConfig>[] = [costReportStream, usageMessagesStream, claudeCodeStream, ...ENTITY_STREAMS];
+const streams: StreamDef<AnthropicConfig>[] = [costReportStream, anthropicSpendStream, usageMessagesStream, claudeCodeStream, ...ENTITY_STREAMS];
 
 const authHint = adminKeyHint({
   provider: 'Anthropic',
