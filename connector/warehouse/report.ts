@@ -1,7 +1,7 @@
 import type { Warehouse } from './db.js';
 import { cumulativeLines, esc, OTHER_COLOR, PALETTE, stackedBars, type Series } from './charts.js';
 import { formatMoney, trimDecimal } from './money.js';
-import { ident, STATE_TABLE } from './schema.js';
+import { ident, qualified, STATE_TABLE } from './schema.js';
 
 /**
  * The spend report: one static HTML page from whatever spend tables the database has.
@@ -68,6 +68,52 @@ interface ReportData {
 const quote = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /**
+ * The connector schema each table the report reads lives in (sync keeps every connector's tables
+ * in its own schema: openai.costs, anthropic.users). A database of an earlier version has them in
+ * main: a table not found in its connector's schema is read from main.
+ */
+const OWNER: Readonly<Record<string, string>> = {
+  costs: 'openai',
+  projects: 'openai',
+  cost_report: 'anthropic',
+  analytics_cost: 'anthropic',
+  workspaces: 'anthropic',
+  api_keys: 'anthropic',
+  users: 'anthropic',
+};
+
+/** The report's tables by name: whether present, their SQL name, their columns. */
+export interface ReportTables {
+  has(name: string): boolean;
+  /** The table's qualified SQL name ("openai"."costs", or "main"."costs" in an earlier layout). */
+  sql(name: string): string;
+  columns(name: string): Promise<Set<string>>;
+  /** Every _connector_state table, qualified. */
+  states: string[];
+}
+
+export async function reportTables(db: Warehouse): Promise<ReportTables> {
+  const all = await db.allTables();
+  const present = (schema: string, table: string): boolean => all.some((t) => t.schema === schema && t.table === table);
+  const where = new Map<string, string>();
+  for (const [name, schema] of Object.entries(OWNER)) {
+    if (present(schema, name)) where.set(name, schema);
+    else if (present('main', name)) where.set(name, 'main');
+  }
+  const schemaOf = (name: string): string => {
+    const s = where.get(name);
+    if (s === undefined) throw new Error(`table ${name} is not in this database`);
+    return s;
+  };
+  return {
+    has: (name) => where.has(name),
+    sql: (name) => qualified(schemaOf(name), name),
+    columns: async (name) => (where.has(name) ? new Set((await db.columns(name, schemaOf(name))).keys()) : new Set()),
+    states: all.filter((t) => t.table === STATE_TABLE).map((t) => qualified(t.schema, t.table)),
+  };
+}
+
+/**
  * Dimensions whose analytics_cost rows do not add up to the spend: an rbac_group_id row counts a
  * user in every group they belong to (rows overlap), claude_tag_user_id rows leave out Claude Tag
  * usage no single user started. Rows grouped by them give no totals.
@@ -82,13 +128,13 @@ interface AnalyticsCost {
   why?: string;
 }
 
-async function analyticsCost(db: Warehouse, tables: Set<string>): Promise<AnalyticsCost> {
+async function analyticsCost(db: Warehouse, tables: ReportTables): Promise<AnalyticsCost> {
   if (!tables.has('analytics_cost')) return { use: false, columns: new Set() };
-  const columns = new Set((await db.columns('analytics_cost')).keys());
+  const columns = await tables.columns('analytics_cost');
   if (!columns.has('date') || !columns.has('amount_usd')) return { use: false, columns };
   const present = NON_ADDITIVE.filter((k) => columns.has(k));
   if (present.length > 0) {
-    const r = await db.rows(`SELECT ${present.map((k) => `count(*) FILTER (WHERE ${ident(k)} IS NOT NULL) AS ${ident(k)}`).join(', ')} FROM "analytics_cost"`);
+    const r = await db.rows(`SELECT ${present.map((k) => `count(*) FILTER (WHERE ${ident(k)} IS NOT NULL) AS ${ident(k)}`).join(', ')} FROM ${tables.sql('analytics_cost')}`);
     const grouped = present.filter((k) => Number(r[0]?.[k] ?? 0) > 0);
     if (grouped.length > 0) {
       return {
@@ -102,9 +148,8 @@ async function analyticsCost(db: Warehouse, tables: Set<string>): Promise<Analyt
 }
 
 /** The spend tables present, each as a SELECT of (provider, day, currency, project_key, project, line_item, model, amount). */
-async function spendSources(db: Warehouse, analytics: AnalyticsCost): Promise<SpendSource[]> {
-  const tables = await db.tables();
-  const cols = async (t: string): Promise<Set<string>> => new Set((await db.columns(t)).keys());
+async function spendSources(tables: ReportTables, analytics: AnalyticsCost): Promise<SpendSource[]> {
+  const cols = (t: string): Promise<Set<string>> => tables.columns(t);
   const out: SpendSource[] = [];
   const or = (have: Set<string>, alias: string, name: string, fallback = 'NULL'): string => (have.has(name) ? `${alias}.${ident(name)}` : fallback);
 
@@ -123,7 +168,7 @@ async function spendSources(db: Warehouse, analytics: AnalyticsCost): Promise<Sp
           coalesce(${li}, 'All line items') AS line_item,
           CASE WHEN ${li} IS NULL THEN 'Unknown' ELSE split_part(${li}, ', ', 1) END AS model,
           CAST(CAST(c."amount_value" AS VARCHAR) AS DECIMAL(38,12)) AS amount
-        FROM "costs" AS c ${join ? 'LEFT JOIN "projects" AS p ON p."id" = c."project_id"' : ''}
+        FROM ${tables.sql('costs')} AS c ${join ? `LEFT JOIN ${tables.sql('projects')} AS p ON p."id" = c."project_id"` : ''}
         WHERE c."amount_value" IS NOT NULL AND c."date" IS NOT NULL`,
       });
     }
@@ -139,7 +184,7 @@ async function spendSources(db: Warehouse, analytics: AnalyticsCost): Promise<Sp
           ${lineItem} AS line_item,
           coalesce(${or(c, 't', 'model')}, ${or(c, 't', 'cost_type')}, 'Other') AS model,
           CAST(CAST(t."amount_usd" AS VARCHAR) AS DECIMAL(38,12)) AS amount
-        FROM ${ident(table)} AS t ${join ? 'LEFT JOIN "workspaces" AS w ON w."id" = t."workspace_id"' : ''}
+        FROM ${tables.sql(table)} AS t ${join ? `LEFT JOIN ${tables.sql('workspaces')} AS w ON w."id" = t."workspace_id"` : ''}
         WHERE t."amount_usd" IS NOT NULL AND t."date" IS NOT NULL ${where}`;
   };
   if (analytics.use) {
@@ -162,7 +207,7 @@ async function spendSources(db: Warehouse, analytics: AnalyticsCost): Promise<Sp
                 'cost_report',
                 c,
                 lineItem,
-                'AND NOT EXISTS (SELECT 1 FROM "analytics_cost" AS a WHERE CAST(a."date" AS DATE) = CAST(t."date" AS DATE))',
+                `AND NOT EXISTS (SELECT 1 FROM ${tables.sql('analytics_cost')} AS a WHERE CAST(a."date" AS DATE) = CAST(t."date" AS DATE))`,
               ),
             }
           : { select: anthropic('cost_report', c, lineItem) }),
@@ -190,7 +235,7 @@ const ACTOR_KINDS: Record<string, string> = {
 async function analyticsBreakdown(
   db: Warehouse,
   c: Set<string>,
-  tables: Set<string>,
+  tables: ReportTables,
   by: 'api_key' | 'actor',
   currency: string,
   from: string,
@@ -199,7 +244,7 @@ async function analyticsBreakdown(
   const key = by === 'api_key' ? 'api_key_id' : 'actor_id';
   if (!c.has(key) || (by === 'actor' && !c.has('actor'))) return [];
   const other = by === 'api_key' ? 'api_keys' : 'users';
-  const oc = tables.has(other) ? new Set((await db.columns(other)).keys()) : new Set<string>();
+  const oc = await tables.columns(other);
   const join = oc.has('id') && (oc.has('name') || oc.has('email'));
   const named = [
     ...(by === 'actor' ? [`json_extract_string(a."actor", '$.email')`, `json_extract_string(a."actor", '$.name')`] : []),
@@ -209,13 +254,13 @@ async function analyticsBreakdown(
   const dec = (col: string): string => (c.has(col) ? `sum(CAST(CAST(a.${ident(col)} AS VARCHAR) AS DECIMAL(38,12)))` : 'NULL');
   const grouped = by === 'api_key' ? `a."api_key_id" IS NOT NULL` : `a."actor" IS NOT NULL`;
   const rows = await db.rows(
-    `WITH a AS (SELECT * FROM "analytics_cost" WHERE upper(coalesce(${c.has('currency') ? '"currency"' : 'NULL'}, 'USD')) = ${quote(currency)}
+    `WITH a AS (SELECT * FROM ${tables.sql('analytics_cost')} WHERE upper(coalesce(${c.has('currency') ? '"currency"' : 'NULL'}, 'USD')) = ${quote(currency)}
         AND CAST("date" AS DATE) BETWEEN DATE ${quote(from)} AND DATE ${quote(to)} AND "amount_usd" IS NOT NULL),
       t AS (SELECT sum(CAST(CAST("amount_usd" AS VARCHAR) AS DECIMAL(38,12))) AS all_total FROM a)
     SELECT a.${ident(key)} AS k, ${kind} AS kind, ${named.length > 0 ? `any_value(coalesce(${named.join(', ')}))` : 'NULL'} AS name,
       CAST(${dec('amount_usd')} AS VARCHAR) AS period, CAST(${dec('list_amount_usd')} AS VARCHAR) AS list,
       CAST(round(${dec('amount_usd')} * 100 / nullif(any_value(t.all_total), 0), 1) AS VARCHAR) AS share
-    FROM a ${join ? `LEFT JOIN ${ident(other)} AS o ON o."id" = a.${ident(key)}` : ''}, t
+    FROM a ${join ? `LEFT JOIN ${tables.sql(other)} AS o ON o."id" = a.${ident(key)}` : ''}, t
     WHERE EXISTS (SELECT 1 FROM a WHERE ${grouped})
     GROUP BY a.${ident(key)}, ${kind} ORDER BY ${dec('amount_usd')} DESC, k NULLS LAST, kind LIMIT 10`,
   );
@@ -235,13 +280,15 @@ async function analyticsBreakdown(
 }
 
 export async function buildReport(db: Warehouse, o: ReportOptions): Promise<ReportData> {
-  const tables = await db.tables();
+  const tables = await reportTables(db);
   const analytics = await analyticsCost(db, tables);
-  const sources = await spendSources(db, analytics);
+  const sources = await spendSources(tables, analytics);
   const notes = analytics.why ? [analytics.why] : [];
   let lastSync: string | null = null;
-  if (tables.has(STATE_TABLE)) {
-    const r = await db.rows(`SELECT strftime(max(updated_at), '%Y-%m-%d %H:%M UTC') AS t FROM ${STATE_TABLE}`);
+  if (tables.states.length > 0) {
+    const r = await db.rows(
+      `SELECT strftime(max(updated_at), '%Y-%m-%d %H:%M UTC') AS t FROM (${tables.states.map((t) => `SELECT updated_at FROM ${t}`).join(' UNION ALL ')})`,
+    );
     lastSync = r[0]?.t ? str(r[0].t) : null;
   }
   const empty: ReportData = {
