@@ -181,7 +181,9 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
       schema,
       streams: source.streams,
       onMigrate: (tables) =>
-        out.line(`${source.name} sync: moved ${tables.length} table${tables.length === 1 ? '' : 's'} of an earlier version from main into schema ${schema} (${tables.join(', ')})`),
+        out.line(
+          `${source.name} sync: moved ${tables.length} table${tables.length === 1 ? '' : 's'} of an earlier version from main into schema ${schema} (${tables.join(', ')})`,
+        ),
       resets,
       onReset: (stream, deleted) =>
         out.line(`${stream}: reset: ${deleted} row${deleted === 1 ? '' : 's'} and the stored state dropped; re-reading from start_date`),

@@ -227,7 +227,9 @@ export class Loader<C> {
     const db = this.db;
     const main = await db.tables('main');
     if (!main.has(STATE_TABLE)) return;
-    const legacy = (await db.rows(`SELECT stream FROM main.${ident(STATE_TABLE)} WHERE source = ? ORDER BY stream`, [this.source])).map((r) => String(r.stream));
+    const legacy = (await db.rows(`SELECT stream FROM main.${ident(STATE_TABLE)} WHERE source = ? ORDER BY stream`, [this.source])).map((r) =>
+      String(r.stream),
+    );
     const defs = new Map((this.o.streams ?? this.targets.map((t) => t.def)).map((d) => [d.name, d]));
     const movable = legacy.filter((name) => defs.has(name));
     if (movable.length === 0) return;

@@ -134,7 +134,9 @@ async function analyticsCost(db: Warehouse, tables: ReportTables): Promise<Analy
   if (!columns.has('date') || !columns.has('amount_usd')) return { use: false, columns };
   const present = NON_ADDITIVE.filter((k) => columns.has(k));
   if (present.length > 0) {
-    const r = await db.rows(`SELECT ${present.map((k) => `count(*) FILTER (WHERE ${ident(k)} IS NOT NULL) AS ${ident(k)}`).join(', ')} FROM ${tables.sql('analytics_cost')}`);
+    const r = await db.rows(
+      `SELECT ${present.map((k) => `count(*) FILTER (WHERE ${ident(k)} IS NOT NULL) AS ${ident(k)}`).join(', ')} FROM ${tables.sql('analytics_cost')}`,
+    );
     const grouped = present.filter((k) => Number(r[0]?.[k] ?? 0) > 0);
     if (grouped.length > 0) {
       return {

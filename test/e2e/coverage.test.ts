@@ -293,9 +293,13 @@ describe('sync: a wrong start_date corrected later leaves no hole, and --reset r
     const db = join(dir, 'reset.duckdb');
     const cfg = configFile({});
     expect((await sync(cfg, db)).code).toBe(0);
-    await query(db, `INSERT INTO openai.costs (id, start_time, end_time, "date", amount_value) VALUES ('stray', ${FIRST}, ${FIRST + DAY}, DATE '2025-09-01', 999)`, {
-      write: true,
-    });
+    await query(
+      db,
+      `INSERT INTO openai.costs (id, start_time, end_time, "date", amount_value) VALUES ('stray', ${FIRST}, ${FIRST + DAY}, DATE '2025-09-01', 999)`,
+      {
+        write: true,
+      },
+    );
     const incremental = await sync(cfg, db);
     expect(incremental.code).toBe(0);
     expect(Number((await query(db, "SELECT count(*) AS n FROM openai.costs WHERE id = 'stray'"))[0]?.n)).toBe(1);

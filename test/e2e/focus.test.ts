@@ -27,7 +27,12 @@ function decimalOf(n: number): string {
   const [, sign = '', int = '', frac = '', exp = '0'] = m;
   const digits = int + frac;
   const point = int.length + Number(exp);
-  const body = point <= 0 ? `0.${'0'.repeat(-point)}${digits}` : point >= digits.length ? digits + '0'.repeat(point - digits.length) : `${digits.slice(0, point)}.${digits.slice(point)}`;
+  const body =
+    point <= 0
+      ? `0.${'0'.repeat(-point)}${digits}`
+      : point >= digits.length
+        ? digits + '0'.repeat(point - digits.length)
+        : `${digits.slice(0, point)}.${digits.slice(point)}`;
   return sign + body;
 }
 
@@ -103,8 +108,16 @@ describe('source-openai-costs spend (FOCUS 1.3)', () => {
     const costs = records(r.messages, 'costs');
     expectFocusRows(spend);
     expect(spend).toHaveLength(costs.length);
-    const spendDays = byDay(spend, (s) => (s.ChargePeriodStart as string).slice(0, 10), (s) => s.BilledCost as string);
-    const costDays = byDay(costs, (c) => c.date as string, (c) => decimalOf(c.amount_value as number));
+    const spendDays = byDay(
+      spend,
+      (s) => (s.ChargePeriodStart as string).slice(0, 10),
+      (s) => s.BilledCost as string,
+    );
+    const costDays = byDay(
+      costs,
+      (c) => c.date as string,
+      (c) => decimalOf(c.amount_value as number),
+    );
     // Ground truth: the fake's finest rows in integer nanodollars, summed per day.
     const truth = new Map<string, bigint>();
     for (let d = FIRST; d < FIRST + DAYS * DAY; d += DAY) {
@@ -168,8 +181,16 @@ describe('source-anthropic-costs spend (FOCUS 1.3)', () => {
     const costs = records(r.messages, 'cost_report');
     expectFocusRows(spend);
     expect(spend).toHaveLength(costs.length);
-    const spendDays = byDay(spend, (s) => (s.ChargePeriodStart as string).slice(0, 10), (s) => s.BilledCost as string);
-    const costDays = byDay(costs, (c) => c.date as string, (c) => c.amount_usd as string);
+    const spendDays = byDay(
+      spend,
+      (s) => (s.ChargePeriodStart as string).slice(0, 10),
+      (s) => s.BilledCost as string,
+    );
+    const costDays = byDay(
+      costs,
+      (c) => c.date as string,
+      (c) => c.amount_usd as string,
+    );
     expect(spendDays.size).toBeGreaterThan(10);
     expect(spendDays).toEqual(costDays);
     // And the cents as sent: BilledCost is x_AmountCents with the point moved two places.
@@ -208,13 +229,23 @@ describe('source-aurous-usage spend (FOCUS 1.3)', () => {
     const usage = records(r.messages, 'usage');
     expectFocusRows(spend);
     expect(spend).toHaveLength(usage.length);
-    const spendDays = byDay(spend, (s) => (s.ChargePeriodStart as string).slice(0, 10), (s) => s.BilledCost as string);
+    const spendDays = byDay(
+      spend,
+      (s) => (s.ChargePeriodStart as string).slice(0, 10),
+      (s) => s.BilledCost as string,
+    );
     const rate = scaled(RATE);
-    const creditDays = byDay(usage, (u) => (u.bucket_start as string).slice(0, 10), (u) => decimalOf(u.credits_used as number));
+    const creditDays = byDay(
+      usage,
+      (u) => (u.bucket_start as string).slice(0, 10),
+      (u) => decimalOf(u.credits_used as number),
+    );
     const usdDays = new Map([...creditDays].map(([d, credits]) => [d, (credits * rate) / 10n ** BigInt(SCALE)]));
     expect(spendDays.size).toBeGreaterThan(DAYS / 2);
     expect(spendDays).toEqual(usdDays);
-    expect(spend.every((s) => s.PricingCurrency === 'credits' && s.PricingUnit === 'Credits' && s.PricingQuantity === s.PricingCurrencyEffectiveCost)).toBe(true);
+    expect(spend.every((s) => s.PricingCurrency === 'credits' && s.PricingUnit === 'Credits' && s.PricingQuantity === s.PricingCurrencyEffectiveCost)).toBe(
+      true,
+    );
     expect(spend.every((s) => s.BillingCurrency === 'USD' && s.x_CreditUsdRate === RATE)).toBe(true);
   });
 

@@ -74,7 +74,10 @@ describe('sync into DuckDB', () => {
     expect(new Set(states.map((s) => s.source))).toEqual(new Set(['source-openai-costs']));
     expect(JSON.parse(String(states.find((s) => s.stream === 'costs')?.state))).toEqual({ version: 2, covered_from: day('2025-09-01'), cursor: END });
 
-    const types = await query(db, "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'openai' AND table_name = 'costs' ORDER BY ordinal_position");
+    const types = await query(
+      db,
+      "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'openai' AND table_name = 'costs' ORDER BY ordinal_position",
+    );
     expect(Object.fromEntries(types.map((t) => [t.column_name, t.data_type]))).toEqual({
       id: 'VARCHAR',
       start_time: 'BIGINT',
@@ -89,7 +92,10 @@ describe('sync into DuckDB', () => {
       quantity_unit: 'VARCHAR',
       _extracted_at: 'TIMESTAMP WITH TIME ZONE',
     });
-    const batch = await query(db, "SELECT data_type FROM information_schema.columns WHERE table_schema = 'openai' AND table_name = 'usage_completions' AND column_name = 'batch'");
+    const batch = await query(
+      db,
+      "SELECT data_type FROM information_schema.columns WHERE table_schema = 'openai' AND table_name = 'usage_completions' AND column_name = 'batch'",
+    );
     expect(batch[0]?.data_type).toBe('BOOLEAN');
 
     // Money: per-day DECIMAL sums in DuckDB equal the fake's nano-dollar ground truth exactly.
@@ -269,7 +275,10 @@ describe('sync into DuckDB', () => {
       const openai = await sync(configFile(), db);
       expect(openai.code, openai.stderr).toBe(0);
       const anthropicConfig = join(mkdtempSync(join(dir, 'cfg-')), 'anthropic.json');
-      writeFileSync(anthropicConfig, JSON.stringify({ admin_api_key: ANTHROPIC_KEY, start_date: '2025-09-01', end_date: '2025-09-30', base_url: anthropic.baseUrl }));
+      writeFileSync(
+        anthropicConfig,
+        JSON.stringify({ admin_api_key: ANTHROPIC_KEY, start_date: '2025-09-01', end_date: '2025-09-30', base_url: anthropic.baseUrl }),
+      );
       // Every stream, users included: OpenAI's users are in schema openai, Anthropic's in schema anthropic.
       const second = await runCli(BINS.anthropic, ['sync', '--config', anthropicConfig, '--db', db]);
       expect(second.code, second.stderr).toBe(0);
@@ -296,8 +305,15 @@ describe('sync into DuckDB', () => {
       expect(Number(rows[0]?.n)).toBe((await count(db, 'costs')) + Number((await query(db, 'SELECT count(*) AS n FROM anthropic.cost_report'))[0]?.n));
       expect(rows[0]?.d).toBe(rows[0]?.n);
       // Typed as FOCUS reads: periods are instants, money exact text.
-      const types = await query(db, "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'focus_spend' AND column_name IN ('BilledCost', 'ChargePeriodStart', 'SkuPriceDetails') ORDER BY 1");
-      expect(types.map((t) => `${t.column_name} ${t.data_type}`)).toEqual(['BilledCost VARCHAR', 'ChargePeriodStart TIMESTAMP WITH TIME ZONE', 'SkuPriceDetails JSON']);
+      const types = await query(
+        db,
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'focus_spend' AND column_name IN ('BilledCost', 'ChargePeriodStart', 'SkuPriceDetails') ORDER BY 1",
+      );
+      expect(types.map((t) => `${t.column_name} ${t.data_type}`)).toEqual([
+        'BilledCost VARCHAR',
+        'ChargePeriodStart TIMESTAMP WITH TIME ZONE',
+        'SkuPriceDetails JSON',
+      ]);
 
       // The report reads both providers' tables from their schemas.
       const html = join(dir, 'two-providers.html');
@@ -336,4 +352,3 @@ describe('sync into DuckDB', () => {
     expect(after).toEqual(before);
   });
 });
-

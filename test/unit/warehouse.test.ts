@@ -45,7 +45,9 @@ describe('JSON schema to DuckDB columns', () => {
       'quantity_unit VARCHAR',
       '_extracted_at TIMESTAMPTZ',
     ]);
-    expect(createTableSql(layout)).toMatch(/^CREATE TABLE IF NOT EXISTS "openai"."costs" \("id" VARCHAR NOT NULL, "start_time" BIGINT, .*PRIMARY KEY \("id"\)\)$/);
+    expect(createTableSql(layout)).toMatch(
+      /^CREATE TABLE IF NOT EXISTS "openai"."costs" \("id" VARCHAR NOT NULL, "start_time" BIGINT, .*PRIMARY KEY \("id"\)\)$/,
+    );
   });
 
   it('given a stream without a usable key when laid out then it is refused', () => {

@@ -77,7 +77,8 @@ export const AurousConfigSchema = z.strictObject({
         .optional()
         .meta({
           title: 'USD per credit',
-          description: 'Price of one Aurous credit in USD, as a decimal string (e.g. "0.01"). Required when the spend stream is read: Aurous reports credits, not dollars.',
+          description:
+            'Price of one Aurous credit in USD, as a decimal string (e.g. "0.01"). Required when the spend stream is read: Aurous reports credits, not dollars.',
         }),
     },
   ),
