@@ -30,7 +30,7 @@ export const AUROUS_FOCUS: FocusProvider = {
 };
 
 export const MISSING_RATE =
-  'the spend stream needs focus.credit_usd_rate, the USD price of one Aurous credit as a decimal string (e.g. "0.01"): Aurous bills in credits and reports no dollar amount; set it in the config, or leave spend out of the catalog.';
+  'the spend stream needs focus.credit_usd_rate, the USD price of one Aurous credit as a decimal string (e.g. "0.01"): Aurous bills in credits and reports no dollar amount; set it in the config, or leave spend out (of the catalog, or of sync --streams).';
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
