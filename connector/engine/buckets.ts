@@ -1,10 +1,10 @@
 import type { HttpClient, Query, RequestHooks, Transport } from '../http/client.js';
 import { HttpError } from '../http/errors.js';
 import { describeWindow, encodePage, type RecordFormat } from './decode.js';
-import { systemError } from './errors.js';
+import { ConnectorError, systemError } from './errors.js';
 import { CursorGuard } from './pages.js';
 import { bucketCount, bucketStarts, halve, type Window } from './planner.js';
-import { responseFailure } from './responses.js';
+import { responseFailure, responseRule } from './responses.js';
 import type { Bucket, BucketPlan, EncodedRecords, Page } from './stream.js';
 import { isoTime } from './time.js';
 
@@ -98,7 +98,12 @@ export class WindowReader {
       return records;
     } catch (err) {
       // A refusal halving cannot fix fails at once: halving would read the rest and leave a gap.
-      const refused = responseFailure(this.plan.responses, err, window);
+      // Only 'fail' rules here: a 'restart' rule that matches (a 400 naming the page on a first page, where no cursor was sent) must not hide a refusal.
+      const refused = responseFailure(
+        this.plan.responses?.filter((r) => r.action === 'fail'),
+        err,
+        window,
+      );
       if (refused) throw refused;
       const shrinkable = err instanceof WindowNotCovered || (err instanceof HttpError && err.details.status === 400);
       if (!shrinkable || bucketCount(window, step) < 2) {
@@ -144,6 +149,12 @@ export class WindowReader {
     const empty = (): { first: null; batches: EncodedRecords[]; ids: Set<unknown> } => ({ first: null, batches: [], ids: new Set() });
     const accept = (bucket: Bucket, appendRecords: boolean): void => {
       if (bucket.start < window.start || bucket.start >= window.end) {
+        if (appendRecords) {
+          // Records of another window would be dropped here and read again there, or never: refuse.
+          throw systemError(
+            `${plan.path}: the response for window ${describeWindow(window)} holds a row of ${isoTime(bucket.start)}, outside the window asked for; refusing to drop or duplicate it.`,
+          );
+        }
         ctx.debug(`${plan.path}: ignoring bucket ${isoTime(bucket.start)} outside window ${describeWindow(window)}`);
         return;
       }
@@ -187,22 +198,51 @@ export class WindowReader {
       // Records paging: the window is its one bucket, and pages add records to it (a day without any is empty, not missing).
       if (records) for (const t of expected) seen.set(t, empty());
       const first: Query = [...plan.api.windowQuery(window, expected.length), ...plan.params];
-      const guard = new CursorGuard({
-        missing: () => notCovered(missing()),
-        repeated: () => systemError(`${plan.path}: pagination loop in window ${describeWindow(window)} (cursor repeated).`),
-      });
-      let query = first;
-      for (;;) {
-        const page = await this.fetchPage(query, window, emittedAt);
-        for (const bucket of page.buckets) accept(bucket, records);
-        const gap = missing();
-        const moreRecords = records && page.hasMore && page.nextPage !== null;
-        if (gap.length === 0 && !moreRecords) {
-          if (page.hasMore) ctx.debug(`${plan.path}: page covers ${describeWindow(window)}; ignoring has_more/next_page`);
+      const newGuard = (): CursorGuard =>
+        new CursorGuard({
+          missing: () => notCovered(missing()),
+          repeated: () => systemError(`${plan.path}: pagination loop in window ${describeWindow(window)} (cursor repeated).`),
+        });
+      let guard = newGuard();
+      const restarts = paging.kind === 'records' ? (paging.restarts ?? 0) : 0;
+      for (let attempt = 0; ; attempt++) {
+        let query = first;
+        let pages = 0;
+        try {
+          for (;;) {
+            const page = await this.fetchPage(query, window, emittedAt);
+            pages += 1;
+            for (const bucket of page.buckets) accept(bucket, records);
+            const gap = missing();
+            const moreRecords = records && page.hasMore && page.nextPage !== null;
+            if (gap.length === 0 && !moreRecords) {
+              if (page.hasMore) ctx.debug(`${plan.path}: page covers ${describeWindow(window)}; ignoring has_more/next_page`);
+              break;
+            }
+            if ((paging.kind === 'single' && !moreRecords) || !page.hasMore) throw notCovered(gap);
+            query = plan.api.nextPageQuery(first, guard.follow(page.nextPage));
+          }
           break;
+        } catch (err) {
+          // A refused cursor (expired, or no longer tied to the query): the rows read so far may
+          // overlap or miss what the next pages hold, so the window starts again from its first page.
+          const rule = query === first ? undefined : responseRule(plan.responses, err, plan.path);
+          if (rule?.action !== 'restart') throw err;
+          const said = (err as HttpError).details.apiError?.message ?? (err as Error).message;
+          if (attempt >= restarts) {
+            throw new ConnectorError(
+              'transient_error',
+              `${plan.path}: the API refused the page cursor of window ${describeWindow(window)} ${attempt + 1} time(s) ("${said}"); gave up after ${restarts} restart(s) from the first page. Nothing of this window was emitted and the state stays before it; run the sync again (the data was probably refreshing).`,
+              (err as Error).message,
+            );
+          }
+          ctx.warn(
+            `${plan.path}: cursor refused after ${pages} page(s) of window ${describeWindow(window)} ("${said}"); discarding them and reading the window again from its first page (restart ${attempt + 1} of ${restarts})`,
+          );
+          seen.clear();
+          for (const t of expected) seen.set(t, empty());
+          guard = newGuard();
         }
-        if ((paging.kind === 'single' && !moreRecords) || !page.hasMore) throw notCovered(gap);
-        query = plan.api.nextPageQuery(first, guard.follow(page.nextPage));
       }
     }
     const out = new UnitRecords();
@@ -216,7 +256,8 @@ export class WindowReader {
     const ids = plan.paging.kind === 'records';
     const inThread = ctx.http.inThread((body) => encodePage(plan, ctx.stream, ctx.format, body, window, emittedAt, { ids }).page);
     const transport = ctx.decoder?.transport(window, emittedAt, ids, inThread) ?? inThread;
-    const res = await ctx.http.get(plan.path, query, ctx.hooks, transport);
+    const hooks = plan.headers ? { ...ctx.hooks, headers: plan.headers } : ctx.hooks;
+    const res = await ctx.http.get(plan.path, query, hooks, transport);
     ctx.onResponse();
     return res.body;
   }

@@ -203,6 +203,19 @@ class StreamRun<C> {
     const windows = ranges.flatMap((r) =>
       planWindows({ start: r.from, end: Math.min(end, r.to ?? end), now: horizon, bucketSeconds: plan.bucketSeconds, maxBuckets: plan.maxBuckets }),
     );
+    // An API that serves nothing before some time: a read reaching before it fails now, naming it,
+    // rather than emit a state that claims days the API never gave.
+    const earliest = plan.earliest?.at(nowS);
+    const firstStart = windows[0]?.start;
+    if (earliest !== undefined && firstStart !== undefined && firstStart < earliest) {
+      const cause =
+        firstStart >= o.common.start
+          ? `the stored state and lookback_days make it start at ${isoTime(firstStart)}`
+          : `start_date makes it start at ${isoTime(firstStart)}`;
+      throw configError(
+        `${this.name}: ${plan.path} serves nothing before ${isoTime(earliest)} (${plan.earliest?.why}) but ${cause}; set start_date to ${isoTime(earliest).slice(0, 10)} or later, or leave ${this.name} out of the catalog.`,
+      );
+    }
     if (ranges.length > 1) {
       o.logger.info(`${this.name}: start_date is before the stored coverage (from ${isoTime(prior?.covered_from ?? 0)}); reading the missing range first`);
     }

@@ -64,15 +64,26 @@ export interface FetchedWindow {
  * - `single`: one page covers the window; its cursor is never followed (OpenAI's is broken for
  *   grouped queries), a page short of the window makes the engine halve it;
  * - `cursor`: follow the cursor while buckets are missing (Anthropic's reports, ungrouped OpenAI);
- * - `records`: the cursor pages through the records of one bucket (Anthropic claude_code: one
- *   day, many records): follow it while has_more, appending to the same bucket; the window's
- *   bucket is present (maybe empty) whatever the pages hold;
+ * - `records`: the cursor pages through the records of the window (Anthropic claude_code: one
+ *   day, many records; Anthropic analytics: rows of many buckets ranked by a metric): follow it
+ *   while has_more, appending each record to its bucket; every bucket of the window is present
+ *   (maybe empty) whatever the pages hold, and no record is handed on before the last page;
+ *   a record outside the window fails the read (it would be dropped or read twice otherwise);
  * - `custom`: the provider pages through the window itself (Aurous: token-only cursor, group splits).
  */
 type Paging =
   | { kind: 'single' }
   | { kind: 'cursor' }
-  | { kind: 'records' }
+  | {
+      kind: 'records';
+      /**
+       * Optional: how many times a window may start again from its first page when the API
+       * refuses its cursor (a 'restart' rule of BucketPlan.responses matches: an expired cursor, a
+       * cursor the API no longer ties to the query). The rows read so far are dropped; past the
+       * bound the stream fails. Without it a refused cursor fails the stream at once.
+       */
+      restarts?: number;
+    }
   | { kind: 'custom'; fetchWindow: (io: WindowIo, window: Window) => Promise<FetchedWindow> };
 
 /** A bucketed report bound to one config: everything the engine needs to read it. */
@@ -92,6 +103,13 @@ export interface BucketPlan {
    * a refused cursor, for a fetchWindow that follows one (Aurous's page_token).
    */
   responses?: ReadonlyArray<FailRule<Window> | RestartRule>;
+  /** Optional headers on every request of this report only (Anthropic's analytics beta header). */
+  headers?: Record<string, string>;
+  /**
+   * Optional: the earliest time the API serves, given now (unix seconds). A read that would start
+   * before it fails with a config_error naming it, before any request: never a silent gap.
+   */
+  earliest?: { at: (nowS: number) => number; why: string };
   /** Whether the bucket holding `now` may be requested (false for reports that refuse unfinished days). */
   includeCurrentBucket: boolean;
   /** Validates one result and turns it into a complete record (including its id). */

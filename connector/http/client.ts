@@ -89,6 +89,8 @@ export interface HttpClientOptions {
 export interface RequestHooks {
   /** Called before the client waits on a 429 or a rate-limit pause; `untilMs` is epoch ms. */
   onRateLimited?: (untilMs: number) => void;
+  /** Headers for this request only, over the client's own (a beta header some endpoints of a provider need). */
+  headers?: Record<string, string>;
 }
 
 export interface JsonResponse<T = unknown> {
@@ -238,7 +240,7 @@ export class HttpClient {
         await this.slots.acquire();
         try {
           await this.waitForLimiter(hooks);
-          received = await this.once(url, transport);
+          received = await this.once(url, transport, hooks.headers);
         } catch (err) {
           if (err instanceof HttpError && !err.retryable) throw new AbortError(err);
           throw err;
@@ -303,7 +305,7 @@ export class HttpClient {
     return this.o.redact(url.replace(this.o.baseUrl.replace(/\/+$/, ''), ''));
   }
 
-  private async once<T>(url: string, transport: Transport<T>): Promise<Received<T>> {
+  private async once<T>(url: string, transport: Transport<T>, extra?: Record<string, string>): Promise<Received<T>> {
     const timeoutMs = this.o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
@@ -311,7 +313,7 @@ export class HttpClient {
     this.o.logger.debug(`GET ${this.describe(url)}`);
     let res: Received<T>;
     try {
-      res = await transport(url, { headers: this.o.headers, signal: controller.signal });
+      res = await transport(url, { headers: extra ? { ...this.o.headers, ...extra } : this.o.headers, signal: controller.signal });
     } catch (err) {
       if (controller.signal.aborted) throw new HttpError('network', `request failed: no response within ${timeoutMs} ms`, { url: this.describe(url) });
       throw networkError(url, err, this.describe(url));

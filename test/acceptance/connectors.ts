@@ -86,9 +86,14 @@ const anthropic: Fixture = {
   futureState: farFuture,
   async start(port = 0) {
     const key = 'sk-ant-admin01-acceptance-8e7d6c5b4a';
-    const fake = new FakeAnthropic({ firstDay: day('2025-09-01'), days: 40, adminKey: key });
+    // Relative to today: the analytics streams are served only for the last 365 days and from
+    // 2026-01-01 on. 40 finished days, the last one yesterday (the same for every read of a run).
+    const today = Math.floor(Date.now() / 86_400_000) * 86_400;
+    const first = today - 40 * 86_400;
+    const fake = new FakeAnthropic({ firstDay: first, days: 40, adminKey: key });
     await fake.start(port);
-    const config = { admin_api_key: key, start_date: '2025-09-01', end_date: '2025-10-10', base_url: fake.baseUrl };
+    const iso = (t: number): string => new Date(t * 1000).toISOString().slice(0, 10);
+    const config = { admin_api_key: key, start_date: iso(first), end_date: iso(today - 86_400), base_url: fake.baseUrl };
     return { config, badKeyConfig: { ...config, admin_api_key: 'sk-ant-admin01-not-the-fake-key' }, secrets: [key], stop: () => fake.stop() };
   },
 };

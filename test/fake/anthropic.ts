@@ -1,5 +1,6 @@
 import { FakeServer, type Fault, type JsonReply, type LoggedRequest } from './server.js';
 import { rng, shortHash } from './random.js';
+import { AnalyticsData, AnalyticsEndpoints, type AnalyticsOptions } from './anthropic-analytics.js';
 
 /**
  * A faithful fake of Anthropic's Admin API (shared/specs/anthropic-admin-usage-cost.openapi.json,
@@ -721,6 +722,8 @@ export interface FakeAnthropicOptions extends AnthropicOrgOptions {
    * results) on report pages from the bucket starting at `from` on (claude_code: the day asked for).
    */
   malformed?: { kind: 'no_results' | 'no_has_more' | 'no_next_page'; from?: number };
+  /** Switches of the Usage and Cost Analytics endpoints (anthropic-analytics.ts). */
+  analytics?: AnalyticsOptions;
 }
 
 let requestCounter = 0;
@@ -789,11 +792,23 @@ const unknownParam = (q: URLSearchParams, allowed: readonly string[]): string | 
 
 export class FakeAnthropic extends FakeServer {
   readonly org: AnthropicOrg;
+  /** GET /v1/organizations/analytics/{cost,usage} on the same organisation (anthropic-analytics.ts). */
+  readonly analytics: AnalyticsEndpoints;
 
   constructor(readonly options: FakeAnthropicOptions) {
     const org = new AnthropicOrg(options);
     super((req) => this.route(req));
     this.org = org;
+    const data = new AnalyticsData({
+      seed: org.seed,
+      firstDay: org.firstDay,
+      endDay: org.endDay,
+      workspaces: [null, ...org.workspaces.filter((w) => w.archived_at === null).map((w) => w.id)],
+      apiKeys: org.apiKeys.map((k) => k.id),
+      users: org.users,
+      serviceAccounts: org.serviceAccounts,
+    });
+    this.analytics = new AnalyticsEndpoints(data, options.analytics ?? {}, errorReply);
   }
 
   /** What a connector's base_url should be (paths start with /v1). */
@@ -825,6 +840,9 @@ export class FakeAnthropic extends FakeServer {
         return this.messages(q, String(req.headers['anthropic-beta'] ?? ''));
       case '/v1/organizations/usage_report/claude_code':
         return this.claudeCode(q);
+      case '/v1/organizations/analytics/cost':
+      case '/v1/organizations/analytics/usage':
+        return this.analytics.handle(req.path.endsWith('/cost') ? 'cost' : 'usage', q, String(req.headers['anthropic-beta'] ?? ''), this.now());
       case '/v1/organizations/workspaces': {
         const archived = q.get('include_archived') ?? 'false';
         if (!['true', 'false'].includes(archived)) return invalid('include_archived: Input should be a valid boolean');

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { baseUrl, endDate, lookbackDays, startDate, tuning } from '../../engine/config.js';
 import { focusConfigShape } from '../../engine/focus.js';
 import { ANTHROPIC_BASE_URL } from './api.js';
+import { type AnalyticsFilterName, ANALYTICS_FILTERS, ANALYTICS_MAX_FILTER_ITEMS, ANALYTICS_MAX_PAGE_SIZE, ANALYTICS_REPORTS } from './analytics.js';
 import { GROUPED_REPORTS, type GroupedReport } from './reports.js';
 
 /** A report's group_by list: its values, and no more of them than Anthropic takes in one request. */
@@ -16,7 +17,7 @@ const groupByList = (r: GroupedReport) => {
 };
 
 const groupByShape = Object.fromEntries(
-  GROUPED_REPORTS.map((r) => [
+  [...GROUPED_REPORTS, ...ANALYTICS_REPORTS].map((r) => [
     r.name,
     groupByList(r)
       .optional()
@@ -28,44 +29,105 @@ const groupByShape = Object.fromEntries(
   ]),
 );
 
-// Strict: a misspelt field (stat_date) is refused, never silently ignored.
-export const AnthropicConfigSchema = z.strictObject({
-  admin_api_key: z
-    .string({ error: "'admin_api_key' is required: an Anthropic Admin API key (sk-ant-admin...)" })
-    .trim()
-    .min(1, 'admin_api_key is empty: paste an Anthropic Admin API key (sk-ant-admin...)')
-    // A regular API key is refused by every Admin endpoint: say so before any request. Other
-    // shapes (an org:admin OAuth token, a proxy's key) are left to the API.
-    .refine(
-      (k) => !k.startsWith('sk-ant-api'),
-      'this is a regular API key (sk-ant-api...), which cannot read usage and costs; create an Admin API key (sk-ant-admin...) as an organization admin at console.anthropic.com/settings/admin-keys',
-    )
-    .meta({
-      title: 'Admin API key',
-      description:
-        'An Anthropic Admin API key (sk-ant-admin...), created by an organization admin at console.anthropic.com/settings/admin-keys. Sent as x-api-key. A regular API key (sk-ant-api...) is refused.',
-      airbyte_secret: true,
-      order: 0,
-    }),
-  start_date: startDate,
-  end_date: endDate,
-  lookback_days: lookbackDays,
-  base_url: baseUrl(ANTHROPIC_BASE_URL),
-  group_by: z
-    .strictObject(groupByShape)
+/** One stream's analytics filters: `<name>[]` arrays of at most 100 values, and exclude_deleted_users. */
+const filterList = (stream: string, name: string) =>
+  z
+    .array(z.string().trim().min(1, `filters.${stream}.${name} holds an empty value`), { error: `filters.${stream}.${name} must be a list of strings` })
+    .min(1, `filters.${stream}.${name} is empty: leave it out to keep every value`)
+    .max(ANALYTICS_MAX_FILTER_ITEMS, `filters.${stream}.${name} lists more than ${ANALYTICS_MAX_FILTER_ITEMS} values, the most Anthropic takes in one array`)
     .optional()
-    .meta({ title: 'Grouping per stream', description: 'group_by[] dimensions per stream; the finer the grouping, the more rows.', order: 9 }),
-  bucket_width: z.enum(['1d', '1h', '1m']).default('1d').meta({
-    title: 'Bucket width (usage_messages)',
-    description: 'Width of usage_messages buckets. cost_report is always 1d; usage_claude_code is always one UTC day.',
-    order: 10,
-  }),
-  focus: focusConfigShape({ accountId: 'anthropic', accountName: 'Anthropic organization' }, {}),
-  request_timeout_seconds: tuning.request_timeout_seconds,
-  max_retries: tuning.max_retries,
-  max_concurrent_requests: tuning.max_concurrent_requests,
-  requests_per_minute: tuning.requests_per_minute,
-  decode_threads: tuning.decode_threads,
-});
+    .meta({
+      title: name,
+      description: `Sent as ${name}[]: keep only rows matching one of these values (at most ${ANALYTICS_MAX_FILTER_ITEMS}).`,
+      uniqueItems: true,
+    });
+const streamFilters = (stream: string) =>
+  z
+    .strictObject({
+      ...(Object.fromEntries(ANALYTICS_FILTERS.map((f) => [f, filterList(stream, f)])) as Record<AnalyticsFilterName, ReturnType<typeof filterList>>),
+      exclude_deleted_users: z
+        .boolean()
+        .optional()
+        .meta({ title: 'exclude_deleted_users', description: 'Leave out rows of deleted users (Anthropic default: false).' }),
+    })
+    .optional()
+    .meta({ title: stream, description: `Filters of ${stream}; each narrows what is read (rows filtered out are not read at all).` });
+
+// Strict: a misspelt field (stat_date) is refused, never silently ignored.
+export const AnthropicConfigSchema = z
+  .strictObject({
+    admin_api_key: z
+      .string({ error: "'admin_api_key' is required: an Anthropic Admin API key (sk-ant-admin...)" })
+      .trim()
+      .min(1, 'admin_api_key is empty: paste an Anthropic Admin API key (sk-ant-admin...)')
+      // A regular API key is refused by every Admin endpoint: say so before any request. Other
+      // shapes (an org:admin OAuth token, a proxy's key) are left to the API.
+      .refine(
+        (k) => !k.startsWith('sk-ant-api'),
+        'this is a regular API key (sk-ant-api...), which cannot read usage and costs; create an Admin API key (sk-ant-admin...) as an organization admin at console.anthropic.com/settings/admin-keys',
+      )
+      .meta({
+        title: 'Admin API key',
+        description:
+          'An Anthropic Admin API key (sk-ant-admin...), created by an organization admin at console.anthropic.com/settings/admin-keys. Sent as x-api-key. A regular API key (sk-ant-api...) is refused.',
+        airbyte_secret: true,
+        order: 0,
+      }),
+    start_date: startDate,
+    end_date: endDate,
+    lookback_days: lookbackDays,
+    base_url: baseUrl(ANTHROPIC_BASE_URL),
+    group_by: z
+      .strictObject(groupByShape)
+      .optional()
+      .meta({ title: 'Grouping per stream', description: 'group_by[] dimensions per stream; the finer the grouping, the more rows.', order: 9 }),
+    bucket_width: z.enum(['1d', '1h', '1m']).default('1d').meta({
+      title: 'Bucket width (usage_messages)',
+      description: 'Width of usage_messages buckets. cost_report is always 1d; usage_claude_code is always one UTC day.',
+      order: 10,
+    }),
+    time_bucket_width: z.enum(['1d', '1h', '1m']).default('1d').meta({
+      title: 'Time bucket width (analytics_cost, analytics_usage)',
+      description: "Width of the analytics streams' buckets: 1d (default), 1h or 1m (1m reads 24 hours per request: keep the range short).",
+      order: 11,
+    }),
+    filters: z
+      .strictObject({ analytics_cost: streamFilters('analytics_cost'), analytics_usage: streamFilters('analytics_usage') })
+      .optional()
+      .meta({
+        title: 'Filters per analytics stream',
+        description: `Optional filters of analytics_cost / analytics_usage: ${ANALYTICS_FILTERS.join(', ')} (lists of at most ${ANALYTICS_MAX_FILTER_ITEMS}), exclude_deleted_users.`,
+        order: 12,
+      }),
+    analytics_page_size: z
+      .number()
+      .int('analytics_page_size must be a whole number')
+      .min(1, `analytics_page_size must be between 1 and ${ANALYTICS_MAX_PAGE_SIZE}`)
+      .max(ANALYTICS_MAX_PAGE_SIZE, `analytics_page_size must be between 1 and ${ANALYTICS_MAX_PAGE_SIZE}`)
+      .default(ANALYTICS_MAX_PAGE_SIZE)
+      .meta({ title: 'Analytics page size', description: "Rows per page of the analytics streams (the API's limit).", order: 13 }),
+    focus: focusConfigShape({ accountId: 'anthropic', accountName: 'Anthropic organization' }, {}),
+    request_timeout_seconds: tuning.request_timeout_seconds,
+    max_retries: tuning.max_retries,
+    max_concurrent_requests: tuning.max_concurrent_requests,
+    requests_per_minute: tuning.requests_per_minute,
+    decode_threads: tuning.decode_threads,
+  })
+  .superRefine((c, ctx) => {
+    // Anthropic refuses claude_tag_user_id with rbac_group_id, as a grouping or a filter [DOC-LEGACY]: say so before any request.
+    for (const stream of ['analytics_cost', 'analytics_usage'] as const) {
+      const groupBy: readonly string[] = c.group_by?.[stream] ?? [];
+      const filters = c.filters?.[stream];
+      const tag = groupBy.includes('claude_tag_user_id') || filters?.claude_tag_user_ids !== undefined;
+      const rbac = groupBy.includes('rbac_group_id') || filters?.rbac_group_ids !== undefined;
+      if (tag && rbac) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['group_by', stream],
+          message: `${stream} combines claude_tag_user_id with rbac_group_id (in group_by or filters), which Anthropic refuses; keep one of them`,
+        });
+      }
+    }
+  });
 
 export type AnthropicConfig = z.infer<typeof AnthropicConfigSchema>;

@@ -2,13 +2,22 @@ import { httpTuning } from '../../engine/config.js';
 import { adminKeyHint, sourceIdentity, standardHeaders, type SourceDefinition } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
 import { ANTHROPIC_VERSION } from './api.js';
+import { analyticsCostStream, analyticsUsageStream } from './analytics.js';
 import { claudeCodeStream } from './claude-code.js';
 import { AnthropicConfigSchema, type AnthropicConfig } from './config.js';
 import { ENTITY_STREAMS } from './entities.js';
 import { costReportStream, usageMessagesStream } from './reports.js';
 import { anthropicSpendStream } from './spend.js';
 
-const streams: StreamDef<AnthropicConfig>[] = [costReportStream, anthropicSpendStream, usageMessagesStream, claudeCodeStream, ...ENTITY_STREAMS];
+const streams: StreamDef<AnthropicConfig>[] = [
+  analyticsCostStream,
+  analyticsUsageStream,
+  costReportStream,
+  anthropicSpendStream,
+  usageMessagesStream,
+  claudeCodeStream,
+  ...ENTITY_STREAMS,
+];
 
 const authHint = adminKeyHint({
   provider: 'Anthropic',

@@ -122,8 +122,11 @@ export const costReportStream: BucketStream<AnthropicConfig> = {
   kind: 'buckets',
   name: COST_REPORT.name,
   description:
-    'Daily cost in USD per workspace and cost line (GET /v1/organizations/cost_report). Only finished UTC days are read. amount_cents is exact; amount_usd is the same amount in dollars as an exact decimal string. Priority Tier costs are not in this report.',
-  schema: CostItems.schema(COST_REPORT.name, 'Daily cost per workspace and cost line (GET /v1/organizations/cost_report), amounts as exact decimal strings.'),
+    'Legacy (Anthropic calls the Usage and Cost API legacy; use analytics_cost): daily cost in USD per workspace and cost line (GET /v1/organizations/cost_report). Only finished UTC days are read. amount_cents is exact; amount_usd is the same amount in dollars as an exact decimal string. Priority Tier costs are not in this report.',
+  schema: CostItems.schema(
+    COST_REPORT.name,
+    'Legacy: daily cost per workspace and cost line (GET /v1/organizations/cost_report), amounts as exact decimal strings.',
+  ),
   primaryKey: [['id']],
   cursorField: 'starting_at',
   plan(config) {
@@ -211,8 +214,8 @@ export const usageMessagesStream: BucketStream<AnthropicConfig> = {
   kind: 'buckets',
   name: USAGE_MESSAGES.name,
   description:
-    'Messages API token usage per time bucket (GET /v1/organizations/usage_report/messages), 1d/1h/1m, grouped by api_key_id, workspace_id, model, service_tier and context_window by default (the API takes at most 5 dimensions). Nested cache_creation and server_tool_use are flattened. Does not reconcile with cost_report; use cost_report for money.',
-  schema: MessagesItems.schema(USAGE_MESSAGES.name, 'Messages API token usage per time bucket (GET /v1/organizations/usage_report/messages).'),
+    'Legacy (Anthropic calls the Usage and Cost API legacy; use analytics_usage): Messages API token usage per time bucket (GET /v1/organizations/usage_report/messages), 1d/1h/1m, grouped by api_key_id, workspace_id, model, service_tier and context_window by default (the API takes at most 5 dimensions). Nested cache_creation and server_tool_use are flattened. Does not reconcile with cost_report; use cost_report for money.',
+  schema: MessagesItems.schema(USAGE_MESSAGES.name, 'Legacy: Messages API token usage per time bucket (GET /v1/organizations/usage_report/messages).'),
   primaryKey: [['id']],
   cursorField: 'starting_at',
   plan(config) {
