@@ -191,6 +191,8 @@ export interface FocusCharge {
   /** BilledCost in BillingCurrency, an exact decimal. */
   billedCost: string;
   billingCurrency: string;
+  /** ListCost where the provider reports a list price (an exact decimal); BilledCost otherwise. */
+  listCost?: string | null;
   chargeDescription: string;
   /** Volume and unit the provider priced; when it gives none, BilledCost in BillingCurrency (docs/focus.md). */
   pricingQuantity?: string | null;
@@ -307,7 +309,7 @@ export function spendStream<C>(o: {
           row.EffectiveCost = billed;
           row.HostProviderName = p.providerName;
           row.InvoiceIssuerName = p.providerName;
-          row.ListCost = billed;
+          row.ListCost = c.listCost == null ? billed : normalizeDecimal(c.listCost);
           row.PricingCategory = 'Standard';
           row.PricingCurrency = c.pricingCurrency ?? null;
           row.PricingCurrencyEffectiveCost = c.pricingCurrencyEffectiveCost ?? null;
