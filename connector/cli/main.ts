@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { discoverCatalog, parseConfiguredCatalog } from '../engine/catalog.js';
-import { ConnectorError, configError, toConnectorError } from '../engine/errors.js';
+import { ConnectorError, toConnectorError } from '../engine/errors.js';
 import { createLogger, levelFromEnv, type Logger } from '../engine/logger.js';
 import { encodedLines } from '../engine/decode.js';
 import type { Emitter } from '../engine/read.js';
@@ -16,15 +16,27 @@ import type { HttpClient } from '../http/client.js';
 import { loadConfig, readJsonFile, readStateText } from './inputs.js';
 import { httpClientFor, readWithWorkers } from './runtime.js';
 import { specification } from './spec.js';
+import {
+  COMMANDS,
+  type CommandDecl,
+  SINGER,
+  UsageError,
+  closest,
+  helpOf,
+  infoRequest,
+  parseCommand,
+  programHelp,
+  str,
+  synopses,
+  usageOf,
+  type Values,
+} from './commands.js';
 
 /**
  * `check` answers in seconds: a refused connection or a failed DNS lookup is retried at most
  * twice within a few seconds (a read keeps the configured retries, ~a minute of backoff).
  */
 const CHECK_NETWORK_RETRIES = { retries: 2, maxTimeMs: 5_000 };
-
-const USAGE = (name: string): string =>
-  `usage: ${name} spec | check --config FILE | discover --config FILE | read --config FILE --catalog FILE [--state FILE] [--debug] | sync --config FILE [--db FILE] [--streams A,B] | report [--db FILE] [--out FILE]`;
 
 interface Runtime {
   writer: NdjsonWriter<AirbyteMessage>;
@@ -38,35 +50,104 @@ export function runtime(debug: boolean, out: Writable = process.stdout): Runtime
   return { writer, logger };
 }
 
+/**
+ * The command word of `argv` and where it is: its first positional, read with every option any
+ * command declares (so an option's value is never taken for a command word).
+ */
+function commandWord(argv: readonly string[]): { word: string; index: number } | undefined {
+  const options = Object.fromEntries(
+    [...COMMANDS, SINGER].flatMap((c) => c.flags).map((f) => [f.name, { type: f.value ? ('string' as const) : ('boolean' as const) }]),
+  );
+  const { tokens } = parseArgs({ args: [...argv], options, strict: false, allowPositionals: true, tokens: true });
+  const first = tokens.find((t) => t.kind === 'positional');
+  return first?.kind === 'positional' ? { word: first.value, index: first.index } : undefined;
+}
+
+/** What a command line with no or an unknown command word prints after its one line. */
+function programUsage(prog: string): string {
+  const lines = COMMANDS.map((c) => synopses(prog, c)[0] ?? prog);
+  lines.push(`${prog} --config FILE [--discover] [--catalog FILE] [--state FILE]   (Singer mode)`);
+  return `usage: ${lines.join('\n       ')}\nRun '${prog} --help' for more, '${prog} COMMAND --help' for a command's options.\n`;
+}
+
+/** Human text (help, version) on stdout through the one writer, flushed. */
+async function printOut(text: string): Promise<void> {
+  const writer = new NdjsonWriter<AirbyteMessage>(process.stdout);
+  writer.writeText(text);
+  await writer.close();
+}
+
+/**
+ * A usage error of the Airbyte CLI: the one line and the usage on stderr, for a person; the same
+ * line as a TRACE ERROR config_error on stdout, for the platform (stdout holds only protocol
+ * messages, and every failed run ends with a TRACE ERROR); exit 2.
+ */
+async function usageError(prog: string, decl: CommandDecl | undefined, message: string): Promise<void> {
+  const usage = decl ? usageOf(prog, decl) : programUsage(prog);
+  process.stderr.write(`${prog}${decl ? ` ${decl.word}` : ''}: ${message}\n${usage}`);
+  const hint = `usage: ${(decl ? synopses(prog, decl) : COMMANDS.map((c) => synopses(prog, c)[0] ?? c.word)).join(' | ')}`;
+  const early = new NdjsonWriter<AirbyteMessage>(process.stdout);
+  early.write(msg.errorTrace({ message: `${message} ${hint}`, failureType: 'config_error' }, Date.now()));
+  await early.close();
+  process.exitCode = 2;
+}
+
 /** The Airbyte CLI for one source. Never calls process.exit: sets exitCode once stdout is drained. */
 export async function main<C>(source: SourceDefinition<C>, argv: string[]): Promise<void> {
+  const prog = source.name;
+  const found = commandWord(argv);
+  const decl = found ? COMMANDS.find((c) => c.word === found.word) : undefined;
+  const unknown = (): Promise<void> => {
+    const word = found?.word ?? '';
+    const guess = closest(
+      word,
+      COMMANDS.map((c) => c.word),
+    );
+    const known = COMMANDS.map((c) => c.word).join(', ');
+    return usageError(prog, undefined, `Unknown command '${word}'${guess ? `; did you mean ${guess}?` : `; the commands are ${known}.`}`);
+  };
+  // --help / --version on any command line (with a command word: that command's help).
+  const info = infoRequest(argv);
+  if (info === 'version') return printOut(`${prog} ${source.version}\n`);
+  if (info === 'help') {
+    if (found && !decl) return unknown();
+    return printOut(
+      decl
+        ? helpOf(prog, decl)
+        : programHelp(
+            prog,
+            source.version,
+            source.streams.map((s) => s.name),
+          ),
+    );
+  }
   // Warehouse commands (docs/warehouse.md) have their own flags and write only to stderr.
   // Loaded on demand, so the other commands never load DuckDB.
-  if (argv[0] === 'sync' || argv[0] === 'report') return (await import('./sync.js')).warehouseCommand(source, argv);
+  if (found && (found.word === 'sync' || found.word === 'report')) {
+    const rest = argv.filter((_, i) => i !== found.index);
+    return (await import('./sync.js')).warehouseCommand(source, found.word, rest);
+  }
   // Flags without a command word (--config F [--catalog F] [--state F], --discover): Singer mode.
   if (isSingerInvocation(argv)) return singerMain(source, argv);
-  let args: ReturnType<typeof parse>;
-  const parse = (a: string[]) =>
-    parseArgs({
-      args: a,
-      allowPositionals: true,
-      strict: true,
-      options: { config: { type: 'string' }, catalog: { type: 'string' }, state: { type: 'string' }, debug: { type: 'boolean' } },
-    });
-  const early = new NdjsonWriter<AirbyteMessage>(process.stdout);
+  if (!found) return usageError(prog, undefined, `Missing command: one of ${COMMANDS.map((c) => c.word).join(', ')}.`);
+  if (!decl) return unknown();
+  let values: Values;
   try {
-    args = parse(argv);
+    values = parseCommand(decl, argv, 1).values;
   } catch (err) {
-    early.write(msg.errorTrace({ message: `${(err as Error).message}. ${USAGE(source.name)}`, failureType: 'config_error' }, Date.now()));
-    await early.close();
-    process.exitCode = 2;
-    return;
+    if (!(err instanceof UsageError)) throw err;
+    return usageError(prog, decl, err.message);
   }
-  const { writer, logger } = runtime(args.values.debug === true);
-  const command = args.positionals[0];
+  const { writer, logger } = runtime(values.debug === true);
   let exitCode = 0;
   try {
-    exitCode = await dispatch(source, command, args.values, writer, logger);
+    exitCode = await dispatch(
+      source,
+      decl.word,
+      { config: str(values, 'config'), catalog: str(values, 'catalog'), state: str(values, 'state') },
+      writer,
+      logger,
+    );
   } catch (err) {
     const e = toConnectorError(err, errorContext(source));
     if (!(err instanceof ConnectorError) && err instanceof Error) logger.debug(err.stack ?? err.message);
@@ -79,13 +160,7 @@ export async function main<C>(source: SourceDefinition<C>, argv: string[]): Prom
 
 type Flags = { config?: string | undefined; catalog?: string | undefined; state?: string | undefined };
 
-async function dispatch<C>(
-  source: SourceDefinition<C>,
-  command: string | undefined,
-  flags: Flags,
-  writer: NdjsonWriter<AirbyteMessage>,
-  logger: Logger,
-): Promise<number> {
+async function dispatch<C>(source: SourceDefinition<C>, command: string, flags: Flags, writer: NdjsonWriter<AirbyteMessage>, logger: Logger): Promise<number> {
   const readConfig = (): C => loadConfig(source, flags.config, writer.secrets);
   const makeHttp = (config: C, o: { networkRetries?: typeof CHECK_NETWORK_RETRIES } = {}): HttpClient => {
     return httpClientFor(source, config, { logger, redact: writer.secrets.scrub, ...o });
@@ -132,6 +207,6 @@ async function dispatch<C>(
       return result.failed.length > 0 ? 1 : 0;
     }
     default:
-      throw configError(command ? `Unknown command '${command}'. ${USAGE(source.name)}` : USAGE(source.name));
+      throw new Error(`no dispatch for command '${command}'`);
   }
 }

@@ -1,6 +1,6 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
+import { REPORT, UsageError, parseCommand, str, usageOf } from './commands.js';
 import { Warehouse, firstLine } from '../warehouse/db.js';
 import { EXIT, WarehouseError, type ExitCode } from '../warehouse/exit-codes.js';
 import { formatMoney } from '../warehouse/money.js';
@@ -14,23 +14,21 @@ import type { Terminal } from '../warehouse/summary.js';
  */
 export async function reportCommand(name: string, argv: string[], term: Terminal): Promise<ExitCode> {
   const say = (text: string): void => term.write(`${name} report: ${text}\n`);
-  let values: { db?: string | undefined; out?: string | undefined; days?: string | undefined };
+  let dbPath: string;
+  let out: string;
+  let days: number;
   try {
-    values = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      strict: true,
-      options: { db: { type: 'string' }, out: { type: 'string' }, days: { type: 'string' } },
-    }).values;
+    const { values } = parseCommand(REPORT, argv);
+    dbPath = str(values, 'db') ?? 'costs.duckdb';
+    out = str(values, 'out') ?? 'report.html';
+    const daysText = str(values, 'days');
+    days = daysText === undefined ? 90 : Number(daysText);
+    if (!Number.isInteger(days) || days < 1 || days > 3660)
+      throw new UsageError(`--days must be a whole number of days between 1 and 3660, got '${daysText}'.`);
   } catch (err) {
-    say(`${(err as Error).message}. usage: ${name} report --db FILE [--out FILE] [--days N]`);
-    return EXIT.usage;
-  }
-  const dbPath = values.db ?? 'costs.duckdb';
-  const out = values.out ?? 'report.html';
-  const days = values.days === undefined ? 90 : Number(values.days);
-  if (!Number.isInteger(days) || days < 1 || days > 3660) {
-    say(`--days must be a whole number of days between 1 and 3660, got '${values.days}'.`);
+    if (!(err instanceof UsageError)) throw err;
+    say(err.message);
+    term.write(usageOf(name, REPORT));
     return EXIT.usage;
   }
   let db: Warehouse;

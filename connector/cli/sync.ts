@@ -1,5 +1,4 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { parseArgs } from 'node:util';
 import { CONNECTORS } from '../connectors.js';
 import { ConnectorError, configError } from '../engine/errors.js';
 import { createLogger, type Level, type Logger } from '../engine/logger.js';
@@ -14,6 +13,7 @@ import { DbLock } from '../warehouse/lock.js';
 import { Loader, type LoadTarget } from '../warehouse/loader.js';
 import { Lines, Progress, summaryLine, type ProgressItem, type Terminal } from '../warehouse/summary.js';
 import { reportCommand } from './report.js';
+import { SYNC, UsageError, parseCommand, str, usageOf, type Values } from './commands.js';
 import { loadConfig } from './inputs.js';
 import { clock, httpClientFor, readSource } from './runtime.js';
 
@@ -25,9 +25,6 @@ import { clock, httpClientFor, readSource } from './runtime.js';
  * key, the connector state committed in the same transaction as the rows it covers.
  * Generic over SourceDefinition, so every connector has it. Exit codes: warehouse/exit-codes.ts.
  */
-const SYNC_USAGE = (name: string): string =>
-  `usage: ${name} sync --config FILE [--db FILE] [--streams NAME,NAME] [--reset NAME,NAME | --reset-all] [--verbose] [--debug] | ${name} report --db FILE [--out FILE] [--days N]`;
-
 const DEFAULT_DB = 'costs.duckdb';
 
 /**
@@ -37,14 +34,13 @@ const DEFAULT_DB = 'costs.duckdb';
 export const warehouseSchema = (name: string): string => CONNECTORS.find((c) => c.name === name)?.provider ?? name.replace(/[^a-z0-9]+/gi, '_');
 
 /** Entry point for the `sync` and `report` command words; sets process.exitCode. */
-export async function warehouseCommand<C>(source: SourceDefinition<C>, argv: string[]): Promise<void> {
+export async function warehouseCommand<C>(source: SourceDefinition<C>, command: 'sync' | 'report', argv: string[]): Promise<void> {
   const term: Terminal = {
     write: (t) => void process.stderr.write(t),
     isTTY: process.stderr.isTTY === true,
     columns: process.stderr.columns,
   };
-  const [command, ...rest] = argv;
-  process.exitCode = command === 'report' ? await reportCommand(source.name, rest, term) : await syncCommand(source, rest, term);
+  process.exitCode = command === 'report' ? await reportCommand(source.name, argv, term) : await syncCommand(source, argv, term);
 }
 
 /** The streams to sync: all of them, or the --streams list, each incremental where it can be. */
@@ -95,42 +91,24 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
     out.line(`${source.name} sync: ${message}`);
     return code;
   };
-  let values: {
-    config?: string | undefined;
-    db?: string | undefined;
-    streams?: string | undefined;
-    reset?: string[] | undefined;
-    'reset-all'?: boolean | undefined;
-    verbose?: boolean | undefined;
-    debug?: boolean | undefined;
-  };
+  let values: Values;
   try {
-    values = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      strict: true,
-      options: {
-        config: { type: 'string' },
-        db: { type: 'string' },
-        streams: { type: 'string' },
-        reset: { type: 'string', multiple: true },
-        'reset-all': { type: 'boolean' },
-        verbose: { type: 'boolean' },
-        debug: { type: 'boolean' },
-      },
-    }).values;
+    values = parseCommand(SYNC, argv).values;
   } catch (err) {
-    return fail(EXIT.usage, `${(err as Error).message}. ${SYNC_USAGE(source.name)}`);
+    if (!(err instanceof UsageError)) throw err;
+    out.line(`${source.name} sync: ${err.message}`);
+    term.write(usageOf(source.name, SYNC));
+    return EXIT.usage;
   }
-  const dbPath = values.db ?? DEFAULT_DB;
+  const dbPath = str(values, 'db') ?? DEFAULT_DB;
 
   let config: C;
   let targets: Array<LoadTarget<C>>;
   let resets: Set<string>;
   try {
-    config = loadConfig(source, values.config, secrets);
-    targets = selectStreams(source, values.streams);
-    resets = selectResets(targets, values.reset, values['reset-all'] === true);
+    config = loadConfig(source, str(values, 'config'), secrets);
+    targets = selectStreams(source, str(values, 'streams'));
+    resets = selectResets(targets, values.reset as string[] | undefined, values['reset-all'] === true);
   } catch (err) {
     if (err instanceof ConnectorError) return fail(EXIT.usage, err.message);
     throw err;

@@ -65,6 +65,15 @@ export class NdjsonWriter<M = unknown> {
     }
   }
 
+  /**
+   * Text for a person instead of messages (--help, --version, Singer's --about and catalog): written
+   * as it is after what is buffered, secrets scrubbed. The one other way onto stdout.
+   */
+  writeText(text: string): void {
+    this.flushBuffer();
+    this.send(this.secrets.scrub(text));
+  }
+
   private push(line: string): void {
     this.buffer.push(line);
     this.bufferedBytes += line.length + 1;

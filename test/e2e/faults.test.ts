@@ -405,13 +405,16 @@ describe('bad input gives one actionable config_error line and a non-zero exit',
     expectConfigError(await cli(['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string, '--state', f['s.json'] as string]), pattern);
   });
 
-  it('given an unknown command or flag when run then a config_error with the usage line and a non-zero exit', async () => {
+  it('given an unknown command or flag when run then a config_error with the usage line and exit 2 (a usage error, docs/cli.md)', async () => {
     const a = await cli(['frobnicate']);
-    expect(a.code).not.toBe(0);
-    expect(errors(a.messages)[0]?.trace.error.message).toMatch(/usage: source-openai-costs spec/);
+    expect(a.code).toBe(2);
+    expect(errors(a.messages)[0]?.trace.error.message).toMatch(/usage: source-openai-costs spec \| source-openai-costs check --config FILE/);
     const b = await cli(['read', '--nope']);
-    expect(b.code).not.toBe(0);
+    expect(b.code).toBe(2);
     expect(errors(b.messages)[0]?.trace.error.failure_type).toBe('config_error');
+    expect(errors(b.messages)[0]?.trace.error.message).toMatch(
+      /^Unknown option '--nope' for read\. usage: source-openai-costs read --config FILE --catalog FILE/,
+    );
   });
 });
 

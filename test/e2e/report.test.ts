@@ -6,6 +6,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY, FakeOpenAi } from '../fake/openai.js';
+import { bundledChromium } from '../support/chromium.js';
 import { BINS, ROOT } from '../support/cli.js';
 import { nanosToDecimal, runCli, usdFromNanos } from '../support/warehouse.js';
 
@@ -15,9 +16,9 @@ const DAYS = 56; // through 2025-11-14
 const END = FIRST + DAYS * DAY;
 const iso = (s: number): string => new Date(s * 1000).toISOString().slice(0, 10);
 const day = (d: string): number => Date.parse(`${d}T00:00:00Z`) / 1000;
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
-// Debian's chromium is a prerequisite of npm test (README; .ci/run installs it): never skipped.
+// The browser is the headless Chromium of the devDependency @sparticuz/chromium (test/support/chromium.ts):
+// nothing to install beside `npm ci`, never skipped.
 
 let fake: FakeOpenAi;
 let dir: string;
@@ -60,7 +61,6 @@ async function reportOf(bin: string, name: string, sql: string): Promise<string>
 
 describe('report', () => {
   it('given a synced database when the report is opened in headless Chromium then it renders the charts and shows totals equal to the ground truth', async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (see README, Set up)`);
     const db = await syncedDb();
     const out = join(dir, 'report.html');
     const r = await runCli(BINS.openai, ['report', '--db', db, '--out', out]);
@@ -76,8 +76,10 @@ describe('report', () => {
     const prevFull = truth(day('2025-10-01'), day('2025-11-01'));
 
     const profile = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
+    const browser = await bundledChromium();
     const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
+      executablePath: browser.executablePath,
+      env: browser.env,
       headless: true,
       args: [
         '--headless',

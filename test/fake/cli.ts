@@ -1,49 +1,117 @@
-import { parseArgs } from 'node:util';
+import { type CommandDecl, UsageError, helpOf, infoRequest, parseCommand, str, usageOf } from '../../connector/cli/commands.js';
+import { VERSION } from '../../connector/version.js';
 import { FakeAnthropic } from './anthropic.js';
 import { FakeAurous } from './aurous.js';
 import { DAY, FakeOpenAi } from './openai.js';
+import { PortInUseError } from './server.js';
 
 /**
- * Run the fake API by hand: npm run fake-api -- --port 8787 [--days 90] [--projects 5] [--line-items 8]
- * The fake Anthropic Admin API: npm run fake-api -- --provider anthropic [--port 8788] [--days 90] [--key sk-ant-admin01-...]
- * The fake Aurous Labs usage API: npm run fake-api -- --provider aurous [--port 8789] [--days 90] [--key al_live_...]
+ * Run a fake provider API by hand (`npm run fake-api -- --help`). Its command line is declared
+ * like the connectors' (connector/cli/commands.ts): the parser and --help read the same list.
  */
-const { values } = parseArgs({
-  options: {
-    provider: { type: 'string', default: 'openai' },
-    port: { type: 'string' },
-    days: { type: 'string', default: '90' },
-    projects: { type: 'string', default: '5' },
-    'line-items': { type: 'string', default: '8' },
-    key: { type: 'string' },
-  },
-});
-const anthropic = values.provider === 'anthropic';
-const aurous = values.provider === 'aurous';
-if (!anthropic && !aurous && values.provider !== 'openai') {
-  process.stderr.write(`unknown --provider '${values.provider}': use openai, anthropic or aurous\n`);
+const PROG = 'npm run fake-api --';
+const PROVIDERS = {
+  openai: { port: 8787, key: 'sk-admin-fake-0123456789abcdef' },
+  anthropic: { port: 8788, key: 'sk-ant-admin01-fake-0123456789abcdef' },
+  aurous: { port: 8789, key: 'al_live_fake_0123456789abcdef' },
+} as const;
+type ProviderName = keyof typeof PROVIDERS;
+
+export const FAKE_API: CommandDecl = {
+  word: '',
+  summary:
+    'Serve a fake provider API on 127.0.0.1 with a seeded organization of --days days up to today, for trying the connectors without an account (the examples/ configs use its keys). Ctrl-C stops it.',
+  flags: [
+    { name: 'provider', value: 'NAME', help: 'openai (default), anthropic or aurous' },
+    { name: 'port', value: 'N', help: 'the port: 8787 for openai, 8788 anthropic, 8789 aurous by default; 0 for any free port' },
+    { name: 'days', value: 'N', help: 'days of data up to today (default 90)' },
+    { name: 'projects', value: 'N', help: 'OpenAI projects (default 5; openai only)' },
+    { name: 'line-items', value: 'N', help: 'OpenAI cost line items (default 8; openai only)' },
+    {
+      name: 'key',
+      value: 'KEY',
+      help: `the key it accepts (default: ${Object.values(PROVIDERS)
+        .map((p) => p.key)
+        .join(', ')})`,
+    },
+  ],
+  notes: ['Exit: 0 when stopped (Ctrl-C, SIGTERM) or after --help/--version; 2 bad command line or port in use.'],
+};
+
+const fail = (message: string, usage = true): never => {
+  process.stderr.write(`fake-api: ${message}\n${usage ? usageOf(PROG, FAKE_API) : ''}`);
   process.exit(2);
+};
+
+/** A whole number option within bounds, or a usage error naming it. */
+function whole(name: string, text: string | undefined, fallback: number, min: number, max: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got '${text}'.`);
+  return n;
 }
-values.port ??= anthropic ? '8788' : aurous ? '8789' : '8787';
-values.key ??= anthropic ? 'sk-ant-admin01-fake-0123456789abcdef' : aurous ? 'al_live_fake_0123456789abcdef' : 'sk-admin-fake-0123456789abcdef';
-const days = Number(values.days);
+
+const argv = process.argv.slice(2);
+const info = infoRequest(argv);
+if (info === 'help') {
+  process.stdout.write(helpOf(PROG, FAKE_API));
+  process.exit(0);
+}
+if (info === 'version') {
+  process.stdout.write(`fake-api ${VERSION}\n`);
+  process.exit(0);
+}
+
+interface Options {
+  provider: ProviderName;
+  port: number;
+  days: number;
+  projects: number;
+  lineItems: number;
+  key: string;
+}
+
+/** The command line's options, or exit 2 with the one line and the usage. */
+function options(args: readonly string[]): Options {
+  try {
+    const { values } = parseCommand(FAKE_API, args);
+    const name = str(values, 'provider') ?? 'openai';
+    if (!Object.hasOwn(PROVIDERS, name)) throw new UsageError(`Unknown --provider '${name}': use ${Object.keys(PROVIDERS).join(', ')}.`);
+    const provider = name as ProviderName;
+    return {
+      provider,
+      port: whole('port', str(values, 'port'), PROVIDERS[provider].port, 0, 65535),
+      days: whole('days', str(values, 'days'), 90, 1, 3660),
+      projects: whole('projects', str(values, 'projects'), 5, 0, 1000),
+      lineItems: whole('line-items', str(values, 'line-items'), 8, 1, 1000),
+      key: str(values, 'key') ?? PROVIDERS[provider].key,
+    };
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    return fail(err.message);
+  }
+}
+
+const o = options(argv);
 const today = Math.floor(Date.now() / 1000 / DAY) * DAY;
-const fake = anthropic
-  ? new FakeAnthropic({ firstDay: today - (days - 1) * DAY, days, adminKey: values.key })
-  : aurous
-    ? new FakeAurous({ firstTime: today - (days - 1) * DAY, endTime: today + DAY, apiKey: values.key })
-    : new FakeOpenAi({
-        firstDay: today - (days - 1) * DAY,
-        days,
-        projects: Number(values.projects),
-        lineItems: Number(values['line-items']),
-        adminKey: values.key,
-      });
-const url = await fake.start(Number(values.port));
+const firstDay = today - (o.days - 1) * DAY;
+const fake =
+  o.provider === 'anthropic'
+    ? new FakeAnthropic({ firstDay, days: o.days, adminKey: o.key })
+    : o.provider === 'aurous'
+      ? new FakeAurous({ firstTime: firstDay, endTime: today + DAY, apiKey: o.key })
+      : new FakeOpenAi({ firstDay, days: o.days, projects: o.projects, lineItems: o.lineItems, adminKey: o.key });
+// A port in use (PortInUseError) names the port and how to pick another: one line, exit 2, no stack.
+const url = await fake
+  .start(o.port)
+  .catch((err: Error) =>
+    fail(err instanceof PortInUseError ? `${err.message}; pick another with --port N, or --port 0 for any free port` : err.message, false),
+  );
 process.stderr.write(
-  aurous
-    ? `fake Aurous Labs usage API on ${url} (X-Api-Key ${values.key}, Aurous-Version 2026-05-15: without it /v1/usage answers lifetime totals); Ctrl-C to stop\n`
-    : `fake ${anthropic ? 'Anthropic' : 'OpenAI'} admin API on ${anthropic ? url : `${url}/v1`} (admin key ${values.key}); Ctrl-C to stop\n`,
+  o.provider === 'aurous'
+    ? `fake Aurous Labs usage API on ${url} (X-Api-Key ${o.key}, Aurous-Version 2026-05-15: without it /v1/usage answers lifetime totals); Ctrl-C to stop\n`
+    : `fake ${o.provider === 'anthropic' ? 'Anthropic' : 'OpenAI'} admin API on ${o.provider === 'anthropic' ? url : `${url}/v1`} (admin key ${o.key}); Ctrl-C to stop\n`,
 );
 const stop = (): void => void fake.stop().then(() => process.exit(0));
 process.on('SIGINT', stop);

@@ -39,6 +39,17 @@ export interface JsonReply {
 
 export type Handler = (req: LoggedRequest) => JsonReply;
 
+/** The port a fake was asked to listen on is taken: the message names it; the caller says how to pick another. */
+export class PortInUseError extends Error {
+  override readonly name = 'PortInUseError';
+  constructor(
+    readonly port: number,
+    readonly host: string,
+  ) {
+    super(`port ${port} on ${host} is in use (another fake API still running?)`);
+  }
+}
+
 export class FakeServer {
   readonly requests: LoggedRequest[] = [];
   private rules: Array<FaultRule & { seen: number; used: number }> = [];
@@ -77,7 +88,13 @@ export class FakeServer {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
-    await new Promise<void>((resolve) => this.server?.listen(port, host, resolve));
+    const server = this.server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(err.code === 'EADDRINUSE' ? new PortInUseError(port, host) : new Error(`cannot listen on ${host}:${port} (${err.code ?? err.message})`)),
+      );
+      server.listen(port, host, resolve);
+    });
     const addr = this.server.address() as AddressInfo;
     this.url = `http://${host}:${addr.port}`;
     return this.url;

@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectorByName } from '../acceptance/connectors.js';
+import { PortInUseError } from '../fake/server.js';
 
 /**
  * For scripts/test-image.sh: start a connector's fake API on 127.0.0.1 (the container reaches it
@@ -15,8 +16,16 @@ if (!name || !dir) {
   process.stderr.write('usage: tsx test/image/serve.ts CONNECTOR DIR [PORT]\n');
   process.exit(2);
 }
+if (port !== undefined && !/^\d+$/.test(port)) {
+  process.stderr.write(`serve: PORT must be a number, got '${port}'\nusage: tsx test/image/serve.ts CONNECTOR DIR [PORT]\n`);
+  process.exit(2);
+}
 const connector = connectorByName(name);
-const harness = await connector.start(Number(port ?? 0));
+// A port in use (PortInUseError) is one line naming it and how to pick another (0: any free port), exit 2.
+const harness = await connector.start(Number(port ?? 0)).catch((err: Error) => {
+  process.stderr.write(`serve: ${err.message}${err instanceof PortInUseError ? '; pick another PORT, or 0 for any free port' : ''}\n`);
+  process.exit(2);
+});
 mkdirSync(dir, { recursive: true });
 const write = (file: string, value: unknown): void => {
   const path = join(dir, file);

@@ -1,19 +1,8 @@
 import { parseArgs } from 'node:util';
+import { COMMON_FLAGS, SINGER, parseCommand, str } from '../commands.js';
 
-/** The flags of Singer mode (https://github.com/singer-io/getting-started). */
-const OPTIONS = {
-  config: { type: 'string' },
-  state: { type: 'string' },
-  catalog: { type: 'string' },
-  properties: { type: 'string' },
-  discover: { type: 'boolean' },
-  about: { type: 'boolean' },
-  version: { type: 'boolean' },
-  debug: { type: 'boolean' },
-} as const;
-
-export const USAGE = (name: string): string =>
-  `usage (Singer): ${name} --config FILE --discover | ${name} --config FILE [--state FILE] [--catalog FILE | --properties FILE] [--debug] | ${name} --about | ${name} --version`;
+/** Singer mode's flags as parseArgs options (declared in connector/cli/commands.ts, SINGER). */
+const OPTIONS = Object.fromEntries([...SINGER.flags, ...COMMON_FLAGS].map((f) => [f.name, { type: f.value ? ('string' as const) : ('boolean' as const) }]));
 
 /**
  * Flags only, no command word: Singer mode. Any positional (spec, check, discover, read, or a
@@ -25,5 +14,26 @@ export function isSingerInvocation(argv: readonly string[]): boolean {
   return positionals.length === 0;
 }
 
-export const parseFlags = (argv: string[]) => parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
-export type Flags = ReturnType<typeof parseFlags>;
+export interface Flags {
+  config?: string | undefined;
+  state?: string | undefined;
+  catalog?: string | undefined;
+  properties?: string | undefined;
+  discover: boolean;
+  about: boolean;
+  debug: boolean;
+}
+
+/** Singer mode's command line, or a UsageError (connector/cli/commands.ts). */
+export function parseFlags(argv: readonly string[]): Flags {
+  const { values } = parseCommand(SINGER, argv);
+  return {
+    config: str(values, 'config'),
+    state: str(values, 'state'),
+    catalog: str(values, 'catalog'),
+    properties: str(values, 'properties'),
+    discover: values.discover === true,
+    about: values.about === true,
+    debug: values.debug === true,
+  };
+}

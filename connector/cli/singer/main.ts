@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { ConnectorError, configError, toConnectorError } from '../../engine/errors.js';
+import { ConnectorError, toConnectorError } from '../../engine/errors.js';
 import { createLogger, levelFromEnv, type Logger } from '../../engine/logger.js';
 import type { ConfiguredStream } from '../../engine/read.js';
 import { errorContext, type SourceDefinition } from '../../engine/source.js';
@@ -8,7 +8,8 @@ import { NdjsonWriter } from '../../protocol/writer.js';
 import { loadConfig, readJsonFile, readStateText } from '../inputs.js';
 import { httpClientFor, readWithWorkers } from '../runtime.js';
 import { connectionSpecification } from '../spec.js';
-import { parseFlags, USAGE, type Flags } from './args.js';
+import { parseFlags, type Flags } from './args.js';
+import { SINGER, UsageError, usageOf } from '../commands.js';
 import { METHOD_TO_MODE, selectAll, selectFromCatalog, singerCatalog } from './catalog.js';
 import { SingerEmitter, type SingerMessage } from './emit.js';
 import { parseSingerState, statesFromBookmarks } from './state.js';
@@ -39,8 +40,12 @@ export async function singerMain<C>(source: SourceDefinition<C>, argv: string[])
   let flags: Flags;
   try {
     flags = parseFlags(argv);
+    if (!flags.about && !flags.config) throw new UsageError('--config FILE is required.');
+    if (flags.catalog && flags.properties) throw new UsageError('Pass either --catalog or --properties, not both.');
   } catch (err) {
-    process.stderr.write(`CRITICAL ${(err as Error).message}. ${USAGE(source.name)}\n`);
+    if (!(err instanceof UsageError)) throw err;
+    // A usage error: one line, then the usage; exit 2 (connector/cli/commands.ts).
+    process.stderr.write(`${source.name}: ${err.message}\n${usageOf(source.name, SINGER)}`);
     process.exitCode = 2;
     return;
   }
@@ -58,16 +63,8 @@ export async function singerMain<C>(source: SourceDefinition<C>, argv: string[])
   process.exitCode = exitCode;
 }
 
-async function writeText(text: string, scrub: (t: string) => string): Promise<void> {
-  await new Promise<void>((resolve) => process.stdout.write(scrub(text), () => resolve()));
-}
-
 async function singerDispatch<C>(source: SourceDefinition<C>, flags: Flags, writer: NdjsonWriter<SingerMessage>, logger: Logger): Promise<number> {
   const { scrub } = writer.secrets;
-  if (flags.version) {
-    await writeText(`${source.name} ${source.version}\n`, scrub);
-    return 0;
-  }
   if (flags.about) {
     const about = {
       name: source.name,
@@ -75,16 +72,14 @@ async function singerDispatch<C>(source: SourceDefinition<C>, flags: Flags, writ
       capabilities: ['catalog', 'discover', 'state', 'about'],
       settings: connectionSpecification(source),
     };
-    await writeText(`${JSON.stringify(about, null, 2)}\n`, scrub);
+    writer.writeText(`${JSON.stringify(about, null, 2)}\n`);
     return 0;
   }
-  if (!flags.config) throw configError(`--config FILE is required. ${USAGE(source.name)}`);
   const config = loadConfig(source, flags.config, writer.secrets);
   if (flags.discover) {
-    await writeText(`${JSON.stringify(singerCatalog(source.streams), null, 2)}\n`, scrub);
+    writer.writeText(`${JSON.stringify(singerCatalog(source.streams), null, 2)}\n`);
     return 0;
   }
-  if (flags.catalog && flags.properties) throw configError('Pass either --catalog or --properties, not both.');
   const catalogPath = flags.catalog ?? flags.properties;
   const selection = catalogPath
     ? selectFromCatalog(readJsonFile(flags.catalog ? 'catalog' : 'properties', catalogPath), source.streams)
