@@ -64,7 +64,9 @@ try {
   const code = await cli(['report', '--db', DB, '--out', HTML]);
   if (code !== 0) throw new Error(`report exited with ${code}`);
   say(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s. Open ${shown(HTML)} in a browser; query ${shown(DB)} with DuckDB, e.g.`);
-  process.stderr.write(`  SELECT "date", sum(CAST(CAST(amount_value AS VARCHAR) AS DECIMAL(38,12))) AS usd FROM costs GROUP BY 1 ORDER BY 1 DESC LIMIT 7;\n`);
+  process.stderr.write(
+    `  SELECT "date", sum(CAST(CAST(amount_value AS VARCHAR) AS DECIMAL(38,12))) AS usd FROM openai.costs GROUP BY 1 ORDER BY 1 DESC LIMIT 7;\n`,
+  );
 } catch (err) {
   process.stderr.write(`demo failed: ${(err as Error).message}\n`);
   process.exitCode = 1;

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { CONNECTORS } from '../connectors.js';
 import { ConnectorError, configError } from '../engine/errors.js';
 import { createLogger, type Level, type Logger } from '../engine/logger.js';
 import type { ConfiguredStream, StreamHooks, WindowProgress } from '../engine/read.js';
@@ -7,6 +8,7 @@ import type { StreamState } from '../engine/state.js';
 import { Secrets } from '../protocol/secrets.js';
 import { Warehouse, firstLine } from '../warehouse/db.js';
 import { EXIT, WarehouseError, type ExitCode } from '../warehouse/exit-codes.js';
+import { refreshFocusView } from '../warehouse/focus.js';
 import { DbLock } from '../warehouse/lock.js';
 import { Loader, type LoadTarget } from '../warehouse/loader.js';
 import { Lines, Progress, summaryLine, type ProgressItem, type Terminal } from '../warehouse/summary.js';
@@ -24,6 +26,12 @@ import { clock, httpClientFor, readSource } from './runtime.js';
  * Generic over SourceDefinition, so every connector has it. Exit codes: warehouse/exit-codes.ts.
  */
 const DEFAULT_DB = 'costs.duckdb';
+
+/**
+ * The DuckDB schema of a connector's tables: its provider (openai, anthropic, aurous), so several
+ * connectors share one file (both OpenAI and Anthropic have a `users` stream).
+ */
+export const warehouseSchema = (name: string): string => CONNECTORS.find((c) => c.name === name)?.provider ?? name.replace(/[^a-z0-9]+/gi, '_');
 
 /** Entry point for the `sync` and `report` command words; sets process.exitCode. */
 export async function warehouseCommand<C>(source: SourceDefinition<C>, command: 'sync' | 'report', argv: string[]): Promise<void> {
@@ -145,8 +153,15 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
     const verbose = values.verbose === true;
     const level: Level = values.debug ? 'debug' : verbose ? 'info' : 'warn';
     const logger = syncLogger(level, out, secrets);
+    const schema = warehouseSchema(source.name);
     const loader = new Loader<C>(db, source.name, targets, {
       clock,
+      schema,
+      streams: source.streams,
+      onMigrate: (tables) =>
+        out.line(
+          `${source.name} sync: moved ${tables.length} table${tables.length === 1 ? '' : 's'} of an earlier version from main into schema ${schema} (${tables.join(', ')})`,
+        ),
       resets,
       onReset: (stream, deleted) =>
         out.line(`${stream}: reset: ${deleted} row${deleted === 1 ? '' : 's'} and the stored state dropped; re-reading from start_date`),
@@ -161,6 +176,7 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
     let states: Map<string, StreamState>;
     try {
       states = await loader.prepare();
+      await refreshFocusView(db);
     } catch (err) {
       if (err instanceof WarehouseError) return fail(err.exitCode, err.message);
       if (err instanceof ConnectorError) return fail(EXIT.usage, err.message);

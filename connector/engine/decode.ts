@@ -37,6 +37,7 @@ export function forEachRow(
   results: Iterable<readonly unknown[]> = [bucket.results],
 ): void {
   const ids = new Set<unknown>();
+  const key = plan.idField ?? 'id';
   let i = -1;
   for (const chunk of results)
     for (const result of chunk) {
@@ -49,7 +50,7 @@ export function forEachRow(
       }
       // One lookup, not has() then add(): the set grew unless the id was in it.
       const size = ids.size;
-      if (ids.add(row.id).size === size) {
+      if (ids.add(row[key]).size === size) {
         throw systemError(
           `${plan.path}: two results with the same dimensions in bucket ${isoTime(bucket.start)} of window ${describeWindow(window)}; refusing to emit a duplicate key.`,
         );
@@ -246,7 +247,7 @@ class PageEncoder {
         window,
         (row) => {
           this.out.push(row);
-          if (o.ids) ids.push(row.id);
+          if (o.ids) ids.push(row[this.plan.idField ?? 'id']);
         },
         results,
       );

@@ -114,6 +114,8 @@ export interface BucketPlan {
   includeCurrentBucket: boolean;
   /** Validates one result and turns it into a complete record (including its id). */
   toRecord(bucket: Bucket, result: unknown, index: number): Row;
+  /** The record field that is its key (the stream's primary key); default `id`. */
+  idField?: string;
 }
 
 interface StreamBase {

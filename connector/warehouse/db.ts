@@ -83,16 +83,25 @@ export class Warehouse {
     return this.conn.createAppender(table, schema, catalog);
   }
 
-  async tables(): Promise<Set<string>> {
-    const rows = await this.rows("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_catalog = current_database()");
+  /** The tables and views of one schema of this database. */
+  async tables(schema = 'main'): Promise<Set<string>> {
+    const rows = await this.rows('SELECT table_name FROM information_schema.tables WHERE table_schema = ? AND table_catalog = current_database()', [schema]);
     return new Set(rows.map((r) => String(r.table_name)));
   }
 
-  /** Column name -> DuckDB type name, in table order; empty when the table does not exist. */
-  async columns(table: string): Promise<Map<string, string>> {
+  /** Every base table of this database, with its schema. */
+  async allTables(): Promise<Array<{ schema: string; table: string }>> {
     const rows = await this.rows(
-      "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' AND table_catalog = current_database() AND table_name = ? ORDER BY ordinal_position",
-      [table],
+      "SELECT table_schema, table_name FROM information_schema.tables WHERE table_catalog = current_database() AND table_type = 'BASE TABLE' ORDER BY 1, 2",
+    );
+    return rows.map((r) => ({ schema: String(r.table_schema), table: String(r.table_name) }));
+  }
+
+  /** Column name -> DuckDB type name, in table order; empty when the table does not exist. */
+  async columns(table: string, schema = 'main'): Promise<Map<string, string>> {
+    const rows = await this.rows(
+      'SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? AND table_catalog = current_database() AND table_name = ? ORDER BY ordinal_position',
+      [schema, table],
     );
     return new Map(rows.map((r) => [String(r.column_name), String(r.data_type)]));
   }

@@ -6,7 +6,7 @@ import type { StreamDef } from '../engine/stream.js';
 import type { SyncMode } from '../protocol/messages.js';
 import { firstLine, type Warehouse } from './db.js';
 import { EXIT, WarehouseError } from './exit-codes.js';
-import { createTableSql, EXTRACTED_AT, ident, STATE_TABLE, STATE_TABLE_SQL, tableLayout, toText, type TableLayout } from './schema.js';
+import { createTableSql, EXTRACTED_AT, ident, qualified, STATE_TABLE, stateTableSql, tableLayout, toText, type TableLayout } from './schema.js';
 
 /**
  * Loads a read into DuckDB, one transaction per checkpoint (STATE).
@@ -22,6 +22,10 @@ import { createTableSql, EXTRACTED_AT, ident, STATE_TABLE, STATE_TABLE_SQL, tabl
  *
  * Full-refresh list streams (projects, users, keys) emit one STATE after the whole list:
  * their commit also deletes rows that are no longer listed, so the table is the snapshot.
+ *
+ * Every table of a connector, and its `_connector_state`, live in the connector's own DuckDB
+ * schema (openai.costs, anthropic.users), so connectors share one file without their stream
+ * names clashing. Tables an earlier version kept in `main` are moved there on the first sync.
  */
 export interface LoadTarget<C = unknown> {
   def: StreamDef<C>;
@@ -82,8 +86,14 @@ interface StreamCtx<C> {
   types: Map<string, string>;
 }
 
-interface LoaderOptions {
+interface LoaderOptions<C> {
   clock: { now(): number };
+  /** The DuckDB schema of this connector's tables and state (its provider: openai, anthropic, aurous). */
+  schema: string;
+  /** Every stream of the connector: tables of an earlier version's layout (in main) are moved to `schema`. */
+  streams?: ReadonlyArray<StreamDef<C>>;
+  /** Told which tables were moved from main into `schema`. */
+  onMigrate?: (tables: string[]) => void;
   /** Streams to reset before the read: their rows and state are dropped in one transaction. */
   resets?: ReadonlySet<string>;
   onReset?: (stream: string, rowsDeleted: number) => void;
@@ -108,8 +118,12 @@ export class Loader<C> {
     private readonly db: Warehouse,
     private readonly source: string,
     private readonly targets: ReadonlyArray<LoadTarget<C>>,
-    private readonly o: LoaderOptions,
-  ) {}
+    private readonly o: LoaderOptions<C>,
+  ) {
+    this.stateTable = qualified(o.schema, STATE_TABLE);
+  }
+
+  private readonly stateTable: string;
 
   /**
    * Create or extend the tables, check that no selected table belongs to another
@@ -117,9 +131,11 @@ export class Loader<C> {
    */
   async prepare(): Promise<Map<string, StreamState>> {
     const db = this.db;
-    await db.run(STATE_TABLE_SQL);
+    await db.run(`CREATE SCHEMA IF NOT EXISTS ${ident(this.o.schema)}`);
+    await db.run(stateTableSql(this.o.schema));
+    await this.migrateLegacy();
     const stored = new Map<string, { source: string; state: string }>();
-    for (const r of await db.rows(`SELECT stream, source, CAST(state AS VARCHAR) AS state FROM ${STATE_TABLE}`)) {
+    for (const r of await db.rows(`SELECT stream, source, CAST(state AS VARCHAR) AS state FROM ${this.stateTable}`)) {
       stored.set(String(r.stream), { source: String(r.source), state: String(r.state) });
     }
     for (const t of this.targets) {
@@ -127,22 +143,22 @@ export class Loader<C> {
       if (owner !== undefined && owner !== this.source) {
         throw new WarehouseError(
           EXIT.usage,
-          `Table '${t.def.name}' in '${db.path}' was loaded by ${owner}, not ${this.source}; sync into another --db, or leave it out with --streams.`,
+          `Table '${this.o.schema}.${t.def.name}' in '${db.path}' was loaded by ${owner}, not ${this.source}; sync into another --db, or leave it out with --streams.`,
         );
       }
     }
     const states = new Map<string, StreamState>();
     for (const [i, t] of this.targets.entries()) {
-      const layout = tableLayout(t.def);
-      let types = await db.columns(layout.table);
+      const layout = tableLayout(t.def, this.o.schema);
+      let types = await db.columns(layout.table, layout.schema);
       if (types.size === 0) {
         await db.run(createTableSql(layout));
       } else {
         for (const c of layout.columns) {
-          if (!types.has(c.name)) await db.run(`ALTER TABLE ${ident(layout.table)} ADD COLUMN ${ident(c.name)} ${c.type}`);
+          if (!types.has(c.name)) await db.run(`ALTER TABLE ${qualified(layout.schema, layout.table)} ADD COLUMN ${ident(c.name)} ${c.type}`);
         }
       }
-      types = await db.columns(layout.table);
+      types = await db.columns(layout.table, layout.schema);
       const stage = `_stage_${i}`;
       await db.run(`CREATE OR REPLACE TEMP TABLE ${ident(stage)} (${layout.columns.map((c) => `${ident(c.name)} VARCHAR`).join(', ')})`);
       const ctx: StreamCtx<C> = {
@@ -154,7 +170,7 @@ export class Loader<C> {
         stats: {
           name: t.def.name,
           kind: t.def.kind,
-          table: layout.table,
+          table: `${layout.schema}.${layout.table}`,
           outcome: 'pending',
           rows: 0,
           inserted: 0,
@@ -189,7 +205,7 @@ export class Loader<C> {
           const why = err instanceof ConnectorError ? err.message : String(err);
           throw new WarehouseError(
             EXIT.usage,
-            `The stored state of stream '${t.def.name}' in ${STATE_TABLE} is unusable (${why}); delete its row to re-sync the stream from start_date.`,
+            `The stored state of stream '${t.def.name}' in ${this.o.schema}.${STATE_TABLE} is unusable (${why}); delete its row to re-sync the stream from start_date.`,
           );
         }
         if (state) {
@@ -201,12 +217,51 @@ export class Loader<C> {
     return states;
   }
 
+  /**
+   * Tables of this connector that an earlier version kept in `main` (with their rows in
+   * main._connector_state) move to the connector's schema with their state, in one transaction:
+   * created with the current layout (primary key included), the columns both have copied, the
+   * old table dropped. Streams this version does not declare keep their place.
+   */
+  private async migrateLegacy(): Promise<void> {
+    const db = this.db;
+    const main = await db.tables('main');
+    if (!main.has(STATE_TABLE)) return;
+    const legacy = (await db.rows(`SELECT stream FROM main.${ident(STATE_TABLE)} WHERE source = ? ORDER BY stream`, [this.source])).map((r) =>
+      String(r.stream),
+    );
+    const defs = new Map((this.o.streams ?? this.targets.map((t) => t.def)).map((d) => [d.name, d]));
+    const movable = legacy.filter((name) => defs.has(name));
+    if (movable.length === 0) return;
+    const moved: string[] = [];
+    await db.transaction(async () => {
+      for (const name of movable) {
+        const layout = tableLayout(defs.get(name) as StreamDef<C>, this.o.schema);
+        if ((await db.columns(layout.table, layout.schema)).size > 0) continue; // already here: leave main's copy alone
+        if (main.has(name)) {
+          await db.run(createTableSql(layout));
+          const old = await db.columns(name, 'main');
+          const common = layout.columns.map((c) => c.name).filter((c) => old.has(c));
+          const list = common.map(ident).join(', ');
+          await db.run(`INSERT INTO ${qualified(layout.schema, layout.table)} (${list}) SELECT ${list} FROM main.${ident(name)}`);
+          await db.run(`DROP TABLE main.${ident(name)}`);
+          moved.push(name);
+        }
+        await db.run(`INSERT INTO ${this.stateTable} SELECT * FROM main.${ident(STATE_TABLE)} WHERE stream = ? AND source = ?`, [name, this.source]);
+        await db.run(`DELETE FROM main.${ident(STATE_TABLE)} WHERE stream = ? AND source = ?`, [name, this.source]);
+      }
+      const left = await db.rows(`SELECT count(*) AS n FROM main.${ident(STATE_TABLE)}`);
+      if (Number(left[0]?.n ?? 0) === 0) await db.run(`DROP TABLE main.${ident(STATE_TABLE)}`);
+    });
+    if (moved.length > 0) this.o.onMigrate?.(moved);
+  }
+
   /** Drop a stream's rows and its state in one transaction: the next read starts from start_date. */
   private async reset(table: string, stream: string): Promise<void> {
     const db = this.db;
     const deleted = await db.transaction(async () => {
-      const n = await db.run(`DELETE FROM ${ident(table)}`);
-      await db.run(`DELETE FROM ${STATE_TABLE} WHERE stream = ?`, [stream]);
+      const n = await db.run(`DELETE FROM ${qualified(this.o.schema, table)}`);
+      await db.run(`DELETE FROM ${this.stateTable} WHERE stream = ?`, [stream]);
       return n;
     });
     this.o.onReset?.(stream, deleted);
@@ -289,7 +344,7 @@ export class Loader<C> {
       await this.commit(ctx, rows, state);
     } catch (err) {
       ctx.loadFailed = true;
-      const message = `loading into table '${ctx.layout.table}' failed: ${firstLine(err instanceof Error ? err.message : String(err))}`;
+      const message = `loading into table '${ctx.layout.schema}.${ctx.layout.table}' failed: ${firstLine(err instanceof Error ? err.message : String(err))}`;
       ctx.stats.error ??= message;
       if (ctx.stats.error !== message) ctx.stats.error = `${ctx.stats.error}; ${message}`;
       this.o.onError?.(ctx.stats.name, message);
@@ -330,7 +385,7 @@ export class Loader<C> {
         await db.run(ctx.sql.clearStage);
       }
       await db.run(
-        `INSERT INTO ${STATE_TABLE} (stream, source, state, updated_at) VALUES (?, ?, CAST(? AS JSON), now())
+        `INSERT INTO ${this.stateTable} (stream, source, state, updated_at) VALUES (?, ?, CAST(? AS JSON), now())
          ON CONFLICT (stream) DO UPDATE SET source = excluded.source, state = excluded.state, updated_at = excluded.updated_at`,
         [stats.name, this.source, JSON.stringify(state)],
       );
@@ -361,6 +416,8 @@ function outcome<C>(s: StreamCtx<C>): StreamOutcome {
 }
 
 function mergeSql(layout: TableLayout, stage: string, types: Map<string, string>): MergeSql {
+  // The table by its qualified name where it is named, by its own name where its columns are.
+  const target = qualified(layout.schema, layout.table);
   const t = ident(layout.table);
   const s = ident(stage);
   const cast = (col: string): string => `CAST(s.${ident(col)} AS ${types.get(col) ?? 'VARCHAR'})`;
@@ -374,11 +431,11 @@ function mergeSql(layout: TableLayout, stage: string, types: Map<string, string>
       : `DO UPDATE SET ${rest.map((n) => `${ident(n)} = excluded.${ident(n)}`).join(', ')}` +
         (compared.length > 0 ? ` WHERE ${compared.map((n) => `${t}.${ident(n)} IS DISTINCT FROM excluded.${ident(n)}`).join(' OR ')}` : '');
   return {
-    existing: `SELECT count(*) AS n FROM ${s} AS s JOIN ${t} ON ${keyMatch}`,
+    existing: `SELECT count(*) AS n FROM ${s} AS s JOIN ${target} ON ${keyMatch}`,
     upsert:
-      `INSERT INTO ${t} (${names.map(ident).join(', ')}) SELECT ${names.map(cast).join(', ')} FROM ${s} AS s ` +
+      `INSERT INTO ${target} (${names.map(ident).join(', ')}) SELECT ${names.map(cast).join(', ')} FROM ${s} AS s ` +
       `ON CONFLICT (${layout.primaryKey.map(ident).join(', ')}) ${conflict}`,
-    snapshotDelete: `DELETE FROM ${t} WHERE NOT EXISTS (SELECT 1 FROM ${s} AS s WHERE ${keyMatch})`,
+    snapshotDelete: `DELETE FROM ${target} WHERE NOT EXISTS (SELECT 1 FROM ${s} AS s WHERE ${keyMatch})`,
     clearStage: `DELETE FROM ${s}`,
   };
 }

@@ -138,9 +138,9 @@ interface AnalyticsCost {
 
 /** A table (or view) of the database as found by `resolveTable`. */
 export interface ResolvedTable {
-  /** The name to write in SQL: "analytics_cost", "anthropic_analytics_cost" or "anthropic"."analytics_cost". */
+  /** The name to write in SQL: "anthropic"."analytics_cost", or "analytics_cost" in an earlier layout. */
   sql: string;
-  /** The same, for people: analytics_cost, anthropic_analytics_cost, anthropic.analytics_cost. */
+  /** The same, for people: anthropic.analytics_cost, or analytics_cost. */
   name: string;
   columns: Set<string>;
 }
@@ -168,14 +168,18 @@ export async function readCatalog(db: Warehouse): Promise<Catalog> {
 export type ProviderKey = 'openai' | 'anthropic' | 'aurous';
 
 /**
- * THE one place a logical table name becomes the table the report reads. `sync` may write a
- * stream's table as `analytics_cost` (older databases), `anthropic_analytics_cost` (per-provider
- * prefix) or `anthropic.analytics_cost` (per-provider schema): the first present wins, in that
- * order. `focus_spend` is one table for every provider: looked up without a provider.
+ * THE one place a logical table name becomes the table the report reads: `sync` keeps each
+ * connector's tables in its own schema (`anthropic.analytics_cost`); a database of an earlier version
+ * has them in `main`. The connector's schema wins. `focus_spend` (a view over every connector's
+ * spend) is looked up without a provider, in `main`.
  */
 export function resolveTable(catalog: Catalog, logical: string, provider?: ProviderKey): ResolvedTable | null {
-  const candidates: Array<[string, string]> = [['main', logical]];
-  if (provider) candidates.push(['main', `${provider}_${logical}`], [provider, logical]);
+  const candidates: Array<[string, string]> = provider
+    ? [
+        [provider, logical],
+        ['main', logical],
+      ]
+    : [['main', logical]];
   for (const [schema, table] of candidates) {
     const columns = catalog.tables.get(`${schema}.${table}`);
     if (!columns) continue;
@@ -411,9 +415,14 @@ export async function buildReport(db: Warehouse, o: ReportOptions): Promise<Repo
       );
   }
   let lastSync: string | null = null;
-  const state = resolveTable(catalog, STATE_TABLE);
-  if (state?.columns.has('updated_at')) {
-    const r = await db.rows(`SELECT strftime(max(updated_at), '%Y-%m-%d %H:%M UTC') AS t FROM ${state.sql}`);
+  // Every connector keeps its state in its own schema (openai._connector_state); earlier versions in main.
+  const states = [...catalog.tables]
+    .filter(([key, columns]) => key.endsWith(`.${STATE_TABLE}`) && columns.has('updated_at'))
+    .map(([key]) => `${ident(key.slice(0, key.indexOf('.')))}.${ident(STATE_TABLE)}`);
+  if (states.length > 0) {
+    const r = await db.rows(
+      `SELECT strftime(max(updated_at), '%Y-%m-%d %H:%M UTC') AS t FROM (${states.map((t) => `SELECT updated_at FROM ${t}`).join(' UNION ALL ')})`,
+    );
     lastSync = r[0]?.t ? str(r[0].t) : null;
   }
   const noStack: Stack = { series: [], otherItems: 0, otherNote: null };

@@ -2,7 +2,8 @@ import type { JsonSchema, StreamDef } from '../engine/stream.js';
 import { systemError } from '../engine/errors.js';
 
 /**
- * JSON schema -> DuckDB table layout. One table per stream, named after the stream,
+ * JSON schema -> DuckDB table layout. One table per stream, named after the stream, in the
+ * connector's own DuckDB schema (openai.costs, anthropic.users: docs/warehouse.md),
  * one column per top-level property in schema order, then `_extracted_at`:
  *
  *   integer                         BIGINT
@@ -26,6 +27,8 @@ export interface Column {
 }
 
 export interface TableLayout {
+  /** The DuckDB schema holding the table: the connector's provider (openai, anthropic, aurous). */
+  schema: string;
   table: string;
   columns: Column[];
   primaryKey: string[];
@@ -57,7 +60,7 @@ export function sqlType(property: unknown): SqlType {
   }
 }
 
-export function tableLayout(stream: Pick<StreamDef<unknown>, 'name' | 'schema' | 'primaryKey'>): TableLayout {
+export function tableLayout(stream: Pick<StreamDef<unknown>, 'name' | 'schema' | 'primaryKey'>, schema = 'main'): TableLayout {
   const properties = (stream.schema.properties ?? {}) as Record<string, JsonSchema>;
   const columns: Column[] = Object.entries(properties).map(([name, p]) => {
     const type = sqlType(p);
@@ -75,18 +78,22 @@ export function tableLayout(stream: Pick<StreamDef<unknown>, 'name' | 'schema' |
   for (const k of primaryKey) {
     if (!columns.some((c) => c.name === k)) throw systemError(`Stream '${stream.name}' has primary key '${k}' that is not in its schema.`);
   }
-  return { table: stream.name, columns, primaryKey };
+  return { schema, table: stream.name, columns, primaryKey };
 }
 
 /** A double-quoted SQL identifier. */
 export const ident = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
+/** schema.table, each part quoted. */
+export const qualified = (schema: string, table: string): string => `${ident(schema)}.${ident(table)}`;
+
 export function createTableSql(layout: TableLayout): string {
   const cols = layout.columns.map((c) => `${ident(c.name)} ${c.type}${layout.primaryKey.includes(c.name) ? ' NOT NULL' : ''}`);
-  return `CREATE TABLE IF NOT EXISTS ${ident(layout.table)} (${cols.join(', ')}, PRIMARY KEY (${layout.primaryKey.map(ident).join(', ')}))`;
+  return `CREATE TABLE IF NOT EXISTS ${qualified(layout.schema, layout.table)} (${cols.join(', ')}, PRIMARY KEY (${layout.primaryKey.map(ident).join(', ')}))`;
 }
 
-export const STATE_TABLE_SQL = `CREATE TABLE IF NOT EXISTS ${STATE_TABLE} (
+/** A connector's state table, in its own schema: stream names repeat across connectors (users). */
+export const stateTableSql = (schema: string): string => `CREATE TABLE IF NOT EXISTS ${qualified(schema, STATE_TABLE)} (
   stream VARCHAR PRIMARY KEY,
   source VARCHAR NOT NULL,
   state JSON NOT NULL,

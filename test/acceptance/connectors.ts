@@ -110,7 +110,8 @@ const aurous: Fixture = {
     // 120 days: the engine plans four windows, so four checkpoints for test_read_sequential_slices.
     const fake = new FakeAurous({ firstTime: first, endTime: first + 120 * 86_400, apiKey: key, users: 4, models: 2 });
     await fake.start(port);
-    const config = { api_key: key, start_date: '2026-06-01', end_date: '2026-09-28', base_url: fake.baseUrl };
+    // The spend stream prices credits in USD: without a rate it fails as a config_error by design.
+    const config = { api_key: key, start_date: '2026-06-01', end_date: '2026-09-28', base_url: fake.baseUrl, focus: { credit_usd_rate: '0.01' } };
     return { config, badKeyConfig: { ...config, api_key: 'al_live_refused_key_000000' }, secrets: [key], stop: () => fake.stop() };
   },
 };

@@ -371,7 +371,7 @@ describe('source-anthropic-costs analytics streams', () => {
       const synced = await runCli(BINS.anthropic, ['sync', '--config', cfgFile, '--db', db, '--streams', 'analytics_cost,workspaces,api_keys,users']);
       expect(synced.code, synced.stderr).toBe(0);
       const expected = fake.analytics.data.expectedCost(start, TODAY);
-      const [count] = await query(db, 'SELECT count(*) AS n FROM analytics_cost');
+      const [count] = await query(db, 'SELECT count(*) AS n FROM anthropic.analytics_cost');
       expect(Number(count?.n)).toBe(expected.length);
       const out = join(dir, 'r.html');
       const reported = await runCli(BINS.anthropic, ['report', '--db', db, '--out', out]);

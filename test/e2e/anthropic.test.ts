@@ -32,7 +32,9 @@ const DIR = CONTRACTS.anthropic;
 const REPORTS = ['cost_report', 'usage_messages', 'usage_claude_code'] as const;
 const ENTITIES = ['workspaces', 'api_keys', 'users'] as const;
 const ALL = [...REPORTS, ...ENTITIES];
-const schemas = Object.fromEntries(ALL.map((s) => [s, JSON.parse(readFileSync(join(DIR, 'schemas', `${s}.json`), 'utf8')) as Record<string, unknown>]));
+/** Every stream discover lists, in catalog order: spend (FOCUS 1.3, test/e2e/focus.test.ts) follows cost_report. */
+const CATALOG = ['cost_report', 'spend', 'usage_messages', 'usage_claude_code', ...ENTITIES];
+const schemas = Object.fromEntries(CATALOG.map((s) => [s, JSON.parse(readFileSync(join(DIR, 'schemas', `${s}.json`), 'utf8')) as Record<string, unknown>]));
 const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
 const isoTime = (t: number): string => new Date(t * 1000).toISOString().replace('.000Z', 'Z');
 const outputs: RunResult[] = [];
@@ -658,18 +660,27 @@ describe('source-anthropic-costs spec, check and discover', () => {
     expect(bad.stdout).not.toContain('sk-ant-admin01-revoked-000');
   });
 
-  it('given discover when run then one CATALOG with the reports incremental on starting_at and the entities full refresh, schemas equal to the generated files', async () => {
+  it('given discover when run then one CATALOG with the reports incremental on starting_at, spend on ChargePeriodStart and the entities full refresh, schemas equal to the generated files', async () => {
     const result = await cli(['discover', '--config', files({ 'c.json': config() })['c.json'] as string]);
     expect(result.code).toBe(0);
     assertProtocol(result, { streams: [] });
     const [cat] = ofType(result.messages, 'CATALOG');
     const streams = cat?.catalog.streams as Array<Record<string, unknown>>;
-    // The analytics streams (test/e2e/anthropic-analytics.test.ts) come first, then the legacy reports and the entities.
+    // The analytics streams (test/e2e/anthropic-analytics.test.ts) come first, then the legacy reports (spend, FOCUS 1.3, after cost_report) and the entities.
     const analytics = ['analytics_cost', 'analytics_usage'];
-    expect(streams.map((s) => s.name)).toEqual([...analytics, ...ALL]);
+    expect(streams.map((s) => s.name)).toEqual([...analytics, ...CATALOG]);
     const schemaOf = (name: string): unknown => schemas[name] ?? JSON.parse(readFileSync(join(DIR, 'schemas', `${name}.json`), 'utf8'));
     for (const s of streams) {
       expect(s.json_schema).toEqual(schemaOf(s.name as string));
+      if (s.name === 'spend') {
+        expect(s).toMatchObject({
+          supported_sync_modes: ['full_refresh', 'incremental'],
+          source_defined_cursor: true,
+          default_cursor_field: ['ChargePeriodStart'],
+          source_defined_primary_key: [['x_RecordId']],
+        });
+        continue;
+      }
       expect(s.source_defined_primary_key).toEqual([['id']]);
       if ([...REPORTS, ...analytics].includes(s.name as string)) {
         expect(s).toMatchObject({

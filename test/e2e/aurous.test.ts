@@ -586,13 +586,21 @@ describe('source-aurous-usage spec, check and discover', () => {
     expect(bad.stdout + bad.stderr).not.toContain(wrong);
   });
 
-  it('given discover when run then one CATALOG with the usage stream: incremental on bucket_start, key id, the generated schema', async () => {
+  it('given discover when run then one CATALOG with the usage stream (incremental on bucket_start, key id) and spend (incremental on ChargePeriodStart, key x_RecordId), the generated schemas', async () => {
     const result = await run(BINS.aurous, ['discover', '--config', files({ 'c.json': config() })['c.json'] as string]);
     outputs.push(result);
     expect(result.code).toBe(0);
     assertProtocol(result, { streams: [] });
     const streams = ofType(result.messages, 'CATALOG')[0]?.catalog.streams;
-    expect(streams).toHaveLength(1);
+    expect(streams.map((s: { name: string }) => s.name)).toEqual(['usage', 'spend']);
+    expect(streams[1]).toMatchObject({
+      name: 'spend',
+      supported_sync_modes: ['full_refresh', 'incremental'],
+      source_defined_cursor: true,
+      default_cursor_field: ['ChargePeriodStart'],
+      source_defined_primary_key: [['x_RecordId']],
+    });
+    expect(streams[1].json_schema).toEqual(JSON.parse(readFileSync(join(DIR, 'schemas/spend.json'), 'utf8')));
     expect(streams[0]).toMatchObject({
       name: 'usage',
       supported_sync_modes: ['full_refresh', 'incremental'],

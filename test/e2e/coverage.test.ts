@@ -263,7 +263,7 @@ describe('sync: a wrong start_date corrected later leaves no hole, and --reset r
       (
         await query(
           db,
-          `SELECT CAST("date" AS VARCHAR) AS d, CAST(sum(CAST(CAST(amount_value AS VARCHAR) AS DECIMAL(38,12))) AS VARCHAR) AS t FROM costs GROUP BY 1 ORDER BY 1`,
+          `SELECT CAST("date" AS VARCHAR) AS d, CAST(sum(CAST(CAST(amount_value AS VARCHAR) AS DECIMAL(38,12))) AS VARCHAR) AS t FROM openai.costs GROUP BY 1 ORDER BY 1`,
         )
       ).map((r) => [String(r.d), trimDecimal(String(r.t))]),
     );
@@ -276,7 +276,7 @@ describe('sync: a wrong start_date corrected later leaves no hole, and --reset r
     return out;
   };
   const stored = async (db: string) =>
-    JSON.parse(String((await query(db, "SELECT CAST(state AS VARCHAR) AS s FROM _connector_state WHERE stream = 'costs'"))[0]?.s)) as unknown;
+    JSON.parse(String((await query(db, "SELECT CAST(state AS VARCHAR) AS s FROM openai._connector_state WHERE stream = 'costs'"))[0]?.s)) as unknown;
 
   it('given a first sync from a late start_date when start_date is corrected to three months earlier then the next sync reads the missing days and every day equals the truth', async () => {
     const db = join(dir, 'corrected.duckdb');
@@ -293,17 +293,21 @@ describe('sync: a wrong start_date corrected later leaves no hole, and --reset r
     const db = join(dir, 'reset.duckdb');
     const cfg = configFile({});
     expect((await sync(cfg, db)).code).toBe(0);
-    await query(db, `INSERT INTO costs (id, start_time, end_time, "date", amount_value) VALUES ('stray', ${FIRST}, ${FIRST + DAY}, DATE '2025-09-01', 999)`, {
-      write: true,
-    });
+    await query(
+      db,
+      `INSERT INTO openai.costs (id, start_time, end_time, "date", amount_value) VALUES ('stray', ${FIRST}, ${FIRST + DAY}, DATE '2025-09-01', 999)`,
+      {
+        write: true,
+      },
+    );
     const incremental = await sync(cfg, db);
     expect(incremental.code).toBe(0);
-    expect(Number((await query(db, "SELECT count(*) AS n FROM costs WHERE id = 'stray'"))[0]?.n)).toBe(1);
+    expect(Number((await query(db, "SELECT count(*) AS n FROM openai.costs WHERE id = 'stray'"))[0]?.n)).toBe(1);
     const before = fake.requests.length;
     const reset = await sync(cfg, db, ['--reset', 'costs']);
     expect(reset.code, reset.stderr).toBe(0);
     expect(reset.stderr).toMatch(/^costs: reset: \d+ rows and the stored state dropped; re-reading from start_date$/m);
-    expect(Number((await query(db, "SELECT count(*) AS n FROM costs WHERE id = 'stray'"))[0]?.n)).toBe(0);
+    expect(Number((await query(db, "SELECT count(*) AS n FROM openai.costs WHERE id = 'stray'"))[0]?.n)).toBe(0);
     expect(await perDay(db)).toEqual(truth(FIRST, END));
     expect(Number(fake.requests.slice(before)[0]?.query.get('start_time'))).toBe(FIRST);
     expect(await stored(db)).toEqual({ version: 2, covered_from: FIRST, cursor: END });

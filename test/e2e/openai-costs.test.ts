@@ -415,7 +415,7 @@ describe('money is exact: amounts beyond 6 decimals', () => {
       const f = files({ 'c.json': { ...config(), base_url: server.baseUrl } });
       const synced = await runCli(BINS.openai, ['sync', '--config', f['c.json'] as string, '--db', db, '--streams', 'costs']);
       expect(synced.code, synced.stderr).toBe(0);
-      const rows = await query(db, 'SELECT start_time, project_id, line_item, api_key_id, amount_value FROM costs');
+      const rows = await query(db, 'SELECT start_time, project_id, line_item, api_key_id, amount_value FROM openai.costs');
       expect(rows).toHaveLength(sent.size);
       for (const r of rows) expect(String(r.amount_value)).toBe(sent.get(JSON.stringify([Number(r.start_time), r.project_id, r.line_item, r.api_key_id])));
     });

@@ -103,12 +103,13 @@ async function launchChromium(): Promise<{ context: BrowserContext; profile: str
 }
 
 describe('report', () => {
-  it('given a synced database when the report is opened in headless Chromium then it renders the charts and shows totals equal to the ground truth', async () => {
+  it('given a database synced without the spend stream when the report is opened in headless Chromium then it renders the charts from the provider tables, says to re-sync, and shows totals equal to the ground truth', async () => {
     const db = await syncedDb();
     const out = join(dir, 'report.html');
     const r = await runCli(BINS.openai, ['report', '--db', db, '--out', out]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/^source-openai-costs report: wrote .*report\.html: costs, 2025-09-20\.\.2025-11-14, \$[\d,]+\.\d\d in 56 days/);
+    expect(r.stderr).toMatch(/^source-openai-costs report: wrote .*report\.html: openai\.costs, 2025-09-20\.\.2025-11-14, \$[\d,]+\.\d\d in 56 days/);
+    expect(r.stderr).toContain('re-sync with the spend stream');
     const html = readFileSync(out, 'utf8');
     // Self-contained: nothing to fetch, nothing to run.
     expect(html).not.toMatch(/<script|<link|https?:\/\/(?!www\.w3\.org\/2000\/svg)|@import|url\(/);
@@ -654,7 +655,7 @@ describe('report from focus_spend', () => {
     }
   });
 
-  it('given focus_spend with TIMESTAMPTZ and DECIMAL columns beside Anthropic tables in a schema and with a prefix when reporting then the money is focus_spend alone, the cost by API key still comes from anthropic.analytics_cost, and no day is missing', async () => {
+  it('given focus_spend with TIMESTAMPTZ and DECIMAL columns beside Anthropic tables in their connector schema when reporting then the money is focus_spend alone, the cost by API key still comes from anthropic.analytics_cost, and no day is missing', async () => {
     const html = await reportOf(
       BINS.openai,
       'focus-typed',
@@ -668,8 +669,8 @@ describe('report from focus_spend', () => {
       CREATE SCHEMA anthropic;
       CREATE TABLE anthropic.analytics_cost (id VARCHAR PRIMARY KEY, "date" DATE, workspace_id VARCHAR, api_key_id VARCHAR, model VARCHAR, currency VARCHAR, amount_usd VARCHAR, list_amount_usd VARCHAR);
       INSERT INTO anthropic.analytics_cost VALUES ('a1', '2026-11-04', 'wrkspc_1', 'apikey_1', 'claude-sonnet-5', 'USD', '18934.125625', '21049.0285');
-      CREATE TABLE anthropic_api_keys (id VARCHAR PRIMARY KEY, name VARCHAR);
-      INSERT INTO anthropic_api_keys VALUES ('apikey_1', 'Prod key');`,
+      CREATE TABLE anthropic.api_keys (id VARCHAR PRIMARY KEY, name VARCHAR);
+      INSERT INTO anthropic.api_keys VALUES ('apikey_1', 'Prod key');`,
     );
     // 0.100000000001 + 0.2 + 18934.125625 + 7.000000000009: analytics_cost is not added again.
     expect(html).toContain('id="total-period" data-exact="18941.42562500001"');

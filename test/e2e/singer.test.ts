@@ -168,7 +168,8 @@ describe('Singer mode: source-openai-costs', () => {
       expect(top).toMatchObject({ inclusion: 'available', 'selected-by-default': false, 'table-key-properties': s.key_properties });
       const fields = s.metadata.filter((m) => m.breadcrumb.length === 2).map((m) => m.breadcrumb[1]);
       expect(fields).toEqual(Object.keys(s.schema.properties));
-      expect(s.metadata.find((m) => m.breadcrumb[1] === 'id')?.metadata.inclusion).toBe('automatic');
+      // The key is always selected: id, or x_RecordId for the FOCUS spend stream.
+      expect(s.metadata.find((m) => m.breadcrumb[1] === s.key_properties[0])?.metadata.inclusion).toBe('automatic');
     }
     const costs = catalog.streams.find((s) => s.stream === 'costs');
     expect(costs?.metadata[0]?.metadata).toMatchObject({ 'table-key-properties': ['id'], 'valid-replication-keys': ['start_time'] });

@@ -16,6 +16,7 @@ export const CONTRACTS = byProvider((c) => join(ROOT, contractsDirOf(c)));
 /** Every stream of source-openai-costs, written out (not read from the connector), in catalog order. */
 export const OPENAI_STREAMS = [
   'costs',
+  'spend',
   'usage_completions',
   'usage_embeddings',
   'usage_moderations',

@@ -36,8 +36,10 @@ export function assertProtocol(
       const v = validators.get(s);
       if (v && !v(m.record.data)) throw new Error(`record of ${s} invalid: ${JSON.stringify(m.record.data)} ${errorsText(v)}`);
       const seen = ids.get(s) ?? new Set();
-      expect(seen.has(m.record.data.id), `duplicate id in ${s}`).toBe(false);
-      seen.add(m.record.data.id);
+      // The primary key: id, or a FOCUS spend row's x_RecordId (FOCUS custom columns are x_-prefixed).
+      const key = 'x_RecordId' in m.record.data ? m.record.data.x_RecordId : m.record.data.id;
+      expect(seen.has(key), `duplicate id in ${s}`).toBe(false);
+      seen.add(key);
       ids.set(s, seen);
     }
     if (m.type === 'STATE') {

@@ -72,21 +72,23 @@ export async function query(db: string, sql: string, o: { write?: boolean } = {}
 }
 
 /**
- * Everything a sync stored, for comparing two databases: every table's rows without the
- * load-time columns (_extracted_at, _connector_state.updated_at), sorted.
+ * Everything a sync stored, for comparing two databases: every table's rows (in every schema)
+ * without the load-time columns (_extracted_at, _connector_state.updated_at), sorted; keys are
+ * schema.table.
  */
 export async function snapshot(db: string): Promise<Record<string, string[]>> {
-  const tables = (await query(db, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY table_name")).map((r) =>
-    String(r.table_name),
+  const tables = await query(
+    db,
+    "SELECT table_schema AS s, table_name AS t FROM information_schema.tables WHERE table_type = 'BASE TABLE' ORDER BY table_schema, table_name",
   );
   const out: Record<string, string[]> = {};
-  for (const t of tables) {
+  for (const { s, t } of tables as Array<{ s: string; t: string }>) {
     const cols = (
-      await query(db, `SELECT column_name FROM information_schema.columns WHERE table_schema = 'main' AND table_name = '${t}' ORDER BY ordinal_position`)
+      await query(db, `SELECT column_name FROM information_schema.columns WHERE table_schema = '${s}' AND table_name = '${t}' ORDER BY ordinal_position`)
     )
       .map((r) => String(r.column_name))
       .filter((c) => c !== '_extracted_at' && !(t === '_connector_state' && c === 'updated_at'));
-    const rows = await query(db, `SELECT ${cols.map((c) => `"${c}"`).join(', ')} FROM "${t}"`);
+    const rows = await query(db, `SELECT ${cols.map((c) => `"${c}"`).join(', ')} FROM "${s}"."${t}"`);
     if (t === '_connector_state') {
       // A full-refresh snapshot's state records when it was taken.
       for (const r of rows) {
@@ -94,7 +96,7 @@ export async function snapshot(db: string): Promise<Record<string, string[]>> {
         r.state = state;
       }
     }
-    out[t] = rows.map((r) => JSON.stringify(r)).sort();
+    out[`${s}.${t}`] = rows.map((r) => JSON.stringify(r)).sort();
   }
   return out;
 }

@@ -33,11 +33,9 @@ describe('chart CSV', () => {
 
 describe('table names resolved in one place', () => {
   const catalog = (...names: string[]): Catalog => ({ tables: new Map(names.map((n) => [n, new Set(['id'])])) });
-  it('given a bare, a prefixed or a schema table when resolving then the first present of analytics_cost, anthropic_analytics_cost, anthropic.analytics_cost wins', () => {
-    expect(resolveTable(catalog('main.analytics_cost', 'main.anthropic_analytics_cost'), 'analytics_cost', 'anthropic')?.sql).toBe('"analytics_cost"');
-    expect(resolveTable(catalog('main.anthropic_analytics_cost', 'anthropic.analytics_cost'), 'analytics_cost', 'anthropic')?.sql).toBe(
-      '"anthropic_analytics_cost"',
-    );
+  it('given a table in its connector schema, in main (an earlier layout) or both when resolving then the connector schema wins, else main', () => {
+    expect(resolveTable(catalog('main.analytics_cost'), 'analytics_cost', 'anthropic')?.sql).toBe('"analytics_cost"');
+    expect(resolveTable(catalog('main.analytics_cost', 'anthropic.analytics_cost'), 'analytics_cost', 'anthropic')?.sql).toBe('"anthropic"."analytics_cost"');
     const s = resolveTable(catalog('anthropic.analytics_cost'), 'analytics_cost', 'anthropic');
     expect([s?.sql, s?.name]).toEqual(['"anthropic"."analytics_cost"', 'anthropic.analytics_cost']);
     expect(resolveTable(catalog('openai.users'), 'users', 'anthropic')).toBeNull();

@@ -26,10 +26,10 @@ describe('JSON schema to DuckDB columns', () => {
     expect(sqlType({})).toBe('JSON');
   });
 
-  it('given the costs stream when laid out then columns follow the schema, _extracted_at is last and the key is NOT NULL', () => {
+  it('given the costs stream when laid out in the openai schema then columns follow the schema, _extracted_at is last and the key is NOT NULL', () => {
     const costs = openAiSource.streams.find((s) => s.name === 'costs');
     if (!costs) throw new Error('no costs stream');
-    const layout = tableLayout(costs);
+    const layout = tableLayout(costs, 'openai');
     expect(layout.primaryKey).toEqual(['id']);
     expect(layout.columns.map((c) => `${c.name} ${c.type}`)).toEqual([
       'id VARCHAR',
@@ -45,7 +45,9 @@ describe('JSON schema to DuckDB columns', () => {
       'quantity_unit VARCHAR',
       '_extracted_at TIMESTAMPTZ',
     ]);
-    expect(createTableSql(layout)).toMatch(/^CREATE TABLE IF NOT EXISTS "costs" \("id" VARCHAR NOT NULL, "start_time" BIGINT, .*PRIMARY KEY \("id"\)\)$/);
+    expect(createTableSql(layout)).toMatch(
+      /^CREATE TABLE IF NOT EXISTS "openai"."costs" \("id" VARCHAR NOT NULL, "start_time" BIGINT, .*PRIMARY KEY \("id"\)\)$/,
+    );
   });
 
   it('given a stream without a usable key when laid out then it is refused', () => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { baseUrl, endDate, lookbackDays, startDate, tuning } from '../../engine/config.js';
+import { focusConfigShape } from '../../engine/focus.js';
 import { ANTHROPIC_BASE_URL } from './api.js';
 import { type AnalyticsFilterName, ANALYTICS_FILTERS, ANALYTICS_MAX_FILTER_ITEMS, ANALYTICS_MAX_PAGE_SIZE, ANALYTICS_REPORTS } from './analytics.js';
 import { GROUPED_REPORTS, type GroupedReport } from './reports.js';
@@ -105,6 +106,7 @@ export const AnthropicConfigSchema = z
       .max(ANALYTICS_MAX_PAGE_SIZE, `analytics_page_size must be between 1 and ${ANALYTICS_MAX_PAGE_SIZE}`)
       .default(ANALYTICS_MAX_PAGE_SIZE)
       .meta({ title: 'Analytics page size', description: "Rows per page of the analytics streams (the API's limit).", order: 13 }),
+    focus: focusConfigShape({ accountId: 'anthropic', accountName: 'Anthropic organization' }, {}),
     request_timeout_seconds: tuning.request_timeout_seconds,
     max_retries: tuning.max_retries,
     max_concurrent_requests: tuning.max_concurrent_requests,

@@ -7,11 +7,13 @@ import { claudeCodeStream } from './claude-code.js';
 import { AnthropicConfigSchema, type AnthropicConfig } from './config.js';
 import { ENTITY_STREAMS } from './entities.js';
 import { costReportStream, usageMessagesStream } from './reports.js';
+import { anthropicSpendStream } from './spend.js';
 
 const streams: StreamDef<AnthropicConfig>[] = [
   analyticsCostStream,
   analyticsUsageStream,
   costReportStream,
+  anthropicSpendStream,
   usageMessagesStream,
   claudeCodeStream,
   ...ENTITY_STREAMS,

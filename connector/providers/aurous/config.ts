@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { baseUrl, endDate, lookbackDays, startDate, tuning } from '../../engine/config.js';
+import { focusConfigShape } from '../../engine/focus.js';
 import { AUROUS_BASE_URL, DIMENSIONS, MAX_GROUP_BY, MAX_LIMIT, WIDTHS } from './api.js';
 
 const ids = (name: string, title: string, description: string, order: number) =>
@@ -67,6 +68,20 @@ export const AurousConfigSchema = z.strictObject({
       description: `Group rows per page (Aurous \`limit\`, 1-${MAX_LIMIT}). A bucket cut at a page end is re-read alone with the maximum, so smaller pages cost requests, never rows.`,
       order: 13,
     }),
+  focus: focusConfigShape(
+    { accountId: 'aurous', accountName: 'Aurous Labs team' },
+    {
+      credit_usd_rate: z
+        .string({ error: 'focus.credit_usd_rate must be a decimal string such as "0.01" (USD per credit)' })
+        .regex(/^\d+(\.\d+)?$/, 'focus.credit_usd_rate must be a decimal string such as "0.01" (USD per credit)')
+        .optional()
+        .meta({
+          title: 'USD per credit',
+          description:
+            'Price of one Aurous credit in USD, as a decimal string (e.g. "0.01"). Required when the spend stream is read: Aurous reports credits, not dollars.',
+        }),
+    },
+  ),
   request_timeout_seconds: tuning.request_timeout_seconds,
   max_retries: tuning.max_retries,
   max_concurrent_requests: tuning.max_concurrent_requests,

@@ -7,9 +7,10 @@ import { DAY } from '../../engine/time.js';
 import { describeZodError } from '../../engine/validation.js';
 import { AUROUS_API_VERSION, aurousBucketApi, rangeQuery, USAGE_PATH } from './api.js';
 import { AurousConfigSchema, type AurousConfig } from './config.js';
+import { aurousSpendStream } from './spend.js';
 import { usageStream } from './usage.js';
 
-const streams: StreamDef<AurousConfig>[] = [usageStream];
+const streams: StreamDef<AurousConfig>[] = [usageStream, aurousSpendStream];
 
 export const aurousSource: SourceDefinition<AurousConfig> = {
   ...sourceIdentity('source-aurous-usage'),

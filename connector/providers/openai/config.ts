@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { baseUrl, endDate, lookbackDays, startDate, tuning } from '../../engine/config.js';
+import { focusConfigShape } from '../../engine/focus.js';
 import { OPENAI_BASE_URL } from './api.js';
 import { REPORTS } from './streams.js';
 
@@ -56,6 +57,7 @@ export const OpenAiConfigSchema = z.strictObject({
     .max(366, 'max_window_days must be between 1 and 366')
     .optional()
     .meta({ title: 'Max window days', description: 'Cap on the days one request covers (1 = one request per day). Default: the API maximum.', order: 11 }),
+  focus: focusConfigShape({ accountId: 'openai', accountName: 'OpenAI organization' }, {}),
   request_timeout_seconds: tuning.request_timeout_seconds,
   max_retries: tuning.max_retries,
   max_concurrent_requests: tuning.max_concurrent_requests,

@@ -6,10 +6,11 @@ import { DAY, parseUtc, startOfDay } from '../../engine/time.js';
 import { OpenAiConfigSchema, type OpenAiConfig } from './config.js';
 import { ENTITY_STREAMS } from './entities.js';
 import { reportStream } from './reports.js';
+import { openAiSpendStream } from './spend.js';
 import { COSTS, USAGE_REPORTS } from './streams.js';
 
 const costsStream = reportStream(COSTS);
-const streams: StreamDef<OpenAiConfig>[] = [costsStream, ...USAGE_REPORTS.map(reportStream), ...ENTITY_STREAMS];
+const streams: StreamDef<OpenAiConfig>[] = [costsStream, openAiSpendStream(costsStream), ...USAGE_REPORTS.map(reportStream), ...ENTITY_STREAMS];
 
 const authHint = adminKeyHint({
   provider: 'OpenAI',

@@ -1,0 +1,338 @@
+import { z } from 'zod';
+import { col, columns, type Column } from './columns.js';
+import type { Bucket, BucketStream, Row } from './stream.js';
+import { isoTime } from './time.js';
+
+/**
+ * FinOps FOCUS 1.3 cost-and-usage rows (docs/focus.md): the `spend` stream every connector
+ * declares over the same API pages as its cost stream. A provider supplies only a mapping from
+ * its cost stream's record (already checked by that stream's own columns) to the provider part
+ * of a FOCUS row; the columns, their order, the schema, the billing period, the record key and
+ * the exact decimal arithmetic live here.
+ */
+
+export const FOCUS_VERSION = '1.3';
+export const SPEND_STREAM = 'spend';
+/** The record key of a spend row: FOCUS has no id column, and custom columns are x_-prefixed. */
+export const SPEND_KEY = 'x_RecordId';
+
+// ---- exact decimals ---------------------------------------------------------------
+
+const PLAIN = /^-?\d+(\.\d+)?$/;
+const EXPONENT = /^(-?)(\d+)(?:\.(\d+))?e([+-]?\d+)$/i;
+
+/** A plain decimal string with no redundant zeros ("1.2300" -> "1.23", "-0.0" -> "0"). */
+export function normalizeDecimal(text: string): string {
+  if (!PLAIN.test(text)) throw new Error(`not a plain decimal: ${JSON.stringify(text)}`);
+  const neg = text.startsWith('-');
+  const [int = '0', frac = ''] = (neg ? text.slice(1) : text).split('.');
+  const whole = int.replace(/^0+(?=\d)/, '');
+  const fraction = frac.replace(/0+$/, '');
+  const body = fraction ? `${whole}.${fraction}` : whole;
+  return neg && !/^0(\.0*)?$/.test(body) ? `-${body}` : body;
+}
+
+/**
+ * The decimal a JSON number was sent as: JavaScript's shortest round-trip form, which is what
+ * the cost stream emits, with an exponent (1.2e-7) written out by moving the point in the digit
+ * string. No float arithmetic: the digits are the number's own.
+ */
+export function numberToDecimal(n: number): string {
+  if (!Number.isFinite(n)) throw new Error(`not a finite amount: ${n}`);
+  const text = String(n);
+  const m = EXPONENT.exec(text);
+  if (!m) return normalizeDecimal(text);
+  const [, sign = '', int = '', frac = '', exp = '0'] = m;
+  const digits = int + frac;
+  const point = int.length + Number(exp);
+  let body: string;
+  if (point <= 0) body = `0.${'0'.repeat(-point)}${digits}`;
+  else if (point >= digits.length) body = digits + '0'.repeat(point - digits.length);
+  else body = `${digits.slice(0, point)}.${digits.slice(point)}`;
+  return normalizeDecimal(sign + body);
+}
+
+/** A decimal as a scaled integer: digits and the count of them after the point. */
+function scaled(text: string): { v: bigint; scale: number } {
+  const t = normalizeDecimal(text);
+  const neg = t.startsWith('-');
+  const [int = '0', frac = ''] = (neg ? t.slice(1) : t).split('.');
+  const v = BigInt(int + frac);
+  return { v: neg ? -v : v, scale: frac.length };
+}
+
+function unscaled(v: bigint, scale: number): string {
+  const neg = v < 0n;
+  const digits = (neg ? -v : v).toString().padStart(scale + 1, '0');
+  const body = scale === 0 ? digits : `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`;
+  return normalizeDecimal(`${neg ? '-' : ''}${body}`);
+}
+
+/** a * b, exactly (the scales add up). */
+export function multiplyDecimal(a: string, b: string): string {
+  const x = scaled(a);
+  const y = scaled(b);
+  return unscaled(x.v * y.v, x.scale + y.scale);
+}
+
+/** The exact sum of decimal strings. */
+export function sumDecimals(values: Iterable<string>): string {
+  let total = 0n;
+  let scale = 0;
+  for (const text of values) {
+    const x = scaled(text);
+    if (x.scale > scale) {
+      total *= 10n ** BigInt(x.scale - scale);
+      scale = x.scale;
+    }
+    total += x.v * 10n ** BigInt(scale - x.scale);
+  }
+  return unscaled(total, scale);
+}
+
+const isNegative = (decimal: string): boolean => decimal.startsWith('-');
+
+// ---- config -----------------------------------------------------------------------
+
+/** The FOCUS choices a user may set (config `focus`), with each provider's defaults. */
+export interface FocusSettings {
+  billing_account_id?: string | undefined;
+  billing_account_name?: string | undefined;
+  billing_period_start_day: number;
+}
+
+const nonEmpty = (name: string) => z.string().trim().min(1, `focus.${name} must not be empty`);
+
+/** The config fields of `focus`; `more` adds a provider's own (Aurous's credit rate). */
+export function focusConfigShape<S extends z.ZodRawShape>(defaults: { accountId: string; accountName: string }, more: S) {
+  return z
+    .strictObject({
+      billing_account_id: nonEmpty('billing_account_id')
+        .optional()
+        .meta({ title: 'BillingAccountId', description: `FOCUS BillingAccountId of every spend row. Default: '${defaults.accountId}'.` }),
+      billing_account_name: nonEmpty('billing_account_name')
+        .optional()
+        .meta({ title: 'BillingAccountName', description: `FOCUS BillingAccountName of every spend row. Default: '${defaults.accountName}'.` }),
+      billing_period_start_day: z
+        .number()
+        .int('focus.billing_period_start_day must be a whole number')
+        .min(1, 'focus.billing_period_start_day must be between 1 and 28')
+        .max(28, 'focus.billing_period_start_day must be between 1 and 28')
+        .default(1)
+        .meta({
+          title: 'Billing period start day',
+          description: 'Day of the month (UTC) on which a FOCUS billing period starts. Default 1: calendar months, as OpenAI and Anthropic invoice.',
+        }),
+      ...more,
+    })
+    .default({ billing_period_start_day: 1 } as never)
+    .meta({
+      title: 'FOCUS spend stream',
+      description: 'Choices of the FOCUS 1.3 `spend` stream (docs/focus.md): billing account and billing period.',
+      order: 15,
+    });
+}
+
+// ---- columns ----------------------------------------------------------------------
+
+const decimal = (name: string, description: string, notNull = true): Column =>
+  col(name, 'string', `${description} Exact decimal string (FOCUS Decimal), never a float.`, { notNull, from: null });
+const text = (name: string, description: string, notNull = false): Column => col(name, 'string', description, { notNull, from: null });
+const time = (name: string, description: string): Column =>
+  col(name, 'string', `${description} ISO 8601 UTC (YYYY-MM-DDTHH:mm:ssZ).`, { notNull: true, from: null, format: 'date-time' });
+
+/** The FOCUS columns every spend row has, in this order, then the record key, then the provider's x_ columns. */
+const FOCUS_COLUMNS: readonly Column[] = [
+  decimal('BilledCost', 'Charge that is the basis for invoicing, in BillingCurrency.'),
+  text('BillingAccountId', 'Billing account (config focus.billing_account_id).', true),
+  text('BillingAccountName', 'Billing account name (config focus.billing_account_name).', true),
+  text('BillingAccountType', 'Kind of billing account, e.g. Organization.', true),
+  text('BillingCurrency', 'ISO 4217 currency of BilledCost, EffectiveCost, ListCost and ContractedCost.', true),
+  time('BillingPeriodEnd', 'Exclusive end of the billing period (the next period start).'),
+  time('BillingPeriodStart', 'Inclusive start of the billing period (a month from config focus.billing_period_start_day).'),
+  text('ChargeCategory', 'Usage, or Credit for a negative amount.', true),
+  text('ChargeClass', 'Correction or null; always null here.'),
+  text('ChargeDescription', 'What was charged, in the provider’s words.', true),
+  text('ChargeFrequency', 'Usage-Based.', true),
+  time('ChargePeriodEnd', 'Exclusive end of the charge period (the end of the day bucket).'),
+  time('ChargePeriodStart', 'Inclusive start of the charge period (the day bucket). Cursor.'),
+  decimal('ConsumedQuantity', 'Volume consumed, when the provider gives it.', false),
+  text('ConsumedUnit', 'Unit of ConsumedQuantity, when the provider gives it.'),
+  decimal('ContractedCost', 'Cost at contracted prices; BilledCost (the providers report no contract price).'),
+  decimal('EffectiveCost', 'Amortized cost after discounts; BilledCost (no commitments to amortize).'),
+  text('HostProviderName', 'Who hosts the service: the provider itself.', true),
+  text('InvoiceIssuerName', 'Who issues the invoice: the provider itself.', true),
+  decimal('ListCost', 'Cost at list prices; BilledCost where the provider reports no list price.'),
+  text('PricingCategory', 'Standard.', true),
+  text('PricingCurrency', 'Currency the provider prices in (Aurous: credits); null when it is BillingCurrency.'),
+  decimal('PricingCurrencyEffectiveCost', 'EffectiveCost in PricingCurrency, when that is not BillingCurrency.', false),
+  decimal('PricingQuantity', 'Volume priced, in PricingUnit.'),
+  text('PricingUnit', 'Unit of PricingQuantity.', true),
+  text('ProviderName', 'Deprecated in FOCUS 1.3 (ServiceProviderName); kept for FOCUS 1.2 tools.', true),
+  text('PublisherName', 'Deprecated in FOCUS 1.3; kept for FOCUS 1.2 tools.', true),
+  text('ServiceCategory', 'AI and Machine Learning.', true),
+  text('ServiceName', 'The provider’s service.', true),
+  text('ServiceProviderName', 'Who makes the service available.', true),
+  text('ServiceSubcategory', 'Generative AI.', true),
+  text('SkuId', 'The priced item, when the provider names one.'),
+  text('SkuMeter', 'What the SKU meters (a token type, a request type).'),
+  col('SkuPriceDetails', 'object', 'Properties of the SKU: ModelId and ModelDeveloper where known, provider properties x_-prefixed.', {
+    from: null,
+    extra: { additionalProperties: true },
+  }),
+  text('SubAccountId', 'Project (OpenAI), workspace (Anthropic; null for the default workspace) or null.'),
+  text('SubAccountName', 'Name of the sub account, when the cost API gives it.'),
+  text('SubAccountType', 'Project or Workspace, when SubAccountId is set.'),
+  text(SPEND_KEY, 'Deterministic key: the id of the cost record this row was mapped from (null-safe hash).', true),
+];
+
+/** What a provider's mapping gives for one cost record; the rest of the row is derived here. */
+export interface FocusCharge {
+  /** BilledCost in BillingCurrency, an exact decimal. */
+  billedCost: string;
+  billingCurrency: string;
+  /** ListCost where the provider reports a list price (an exact decimal); BilledCost otherwise. */
+  listCost?: string | null;
+  chargeDescription: string;
+  /** Volume and unit the provider priced; when it gives none, BilledCost in BillingCurrency (docs/focus.md). */
+  pricingQuantity?: string | null;
+  pricingUnit?: string | null;
+  consumedQuantity?: string | null;
+  consumedUnit?: string | null;
+  pricingCurrency?: string | null;
+  pricingCurrencyEffectiveCost?: string | null;
+  skuId?: string | null;
+  skuMeter?: string | null;
+  skuPriceDetails?: Record<string, unknown> | null;
+  subAccountId?: string | null;
+  subAccountName?: string | null;
+  subAccountType?: string | null;
+  /** The provider's x_ columns, in their declared order. */
+  extra: Record<string, unknown>;
+}
+
+/** A provider's FOCUS identity and defaults. */
+export interface FocusProvider {
+  /** ServiceProviderName, ProviderName, PublisherName, HostProviderName, InvoiceIssuerName. */
+  providerName: string;
+  serviceName: string;
+  defaultAccountId: string;
+  defaultAccountName: string;
+  /** The provider's x_ columns (names start with x_). */
+  extraColumns: readonly Column[];
+}
+
+const DAY_MS = 86_400_000;
+
+/** The billing period holding `start` (unix seconds): months starting on `day` (UTC). */
+export function billingPeriod(start: number, day: number): { start: number; end: number } {
+  const d = new Date(start * 1000);
+  let y = d.getUTCFullYear();
+  let m = d.getUTCMonth();
+  if (d.getUTCDate() < day) m -= 1;
+  const from = Date.UTC(y, m, day);
+  y = new Date(from).getUTCFullYear();
+  m = new Date(from).getUTCMonth();
+  const to = Date.UTC(y, m + 1, day);
+  return { start: from / 1000, end: Math.max(to, from + DAY_MS) / 1000 };
+}
+
+/** The columns of a provider's spend stream: FOCUS's, the key, its x_ columns. */
+export function spendColumns(p: FocusProvider): readonly Column[] {
+  for (const c of p.extraColumns) {
+    if (!c.name.startsWith('x_')) throw new Error(`spend column ${c.name} of ${p.providerName} must be x_-prefixed`);
+  }
+  return [...FOCUS_COLUMNS, ...p.extraColumns.map((c) => ({ ...c, from: null }))];
+}
+
+/**
+ * The spend stream of a provider: the cost stream's plan (same requests, paging, responses and
+ * checks), each cost record mapped into a FOCUS row by `charge`. `settings` reads the config's
+ * focus choices; `check` refuses a config the stream cannot map (Aurous without a credit rate).
+ */
+export function spendStream<C>(o: {
+  provider: FocusProvider;
+  costs: BucketStream<C>;
+  settings: (config: C) => FocusSettings;
+  /** Called once per plan; returns the mapping of one cost record (the plan's config bound). */
+  charge: (config: C) => (record: Row, bucket: Bucket) => FocusCharge;
+  description: string;
+}): BucketStream<C> {
+  const list = spendColumns(o.provider);
+  const cols = columns(list);
+  const template: Row = Object.fromEntries(list.map((c) => [c.name, null]));
+  const p = o.provider;
+  return {
+    kind: 'buckets',
+    name: SPEND_STREAM,
+    description: o.description,
+    schema: cols.schema(SPEND_STREAM, o.description),
+    primaryKey: [[SPEND_KEY]],
+    cursorField: 'ChargePeriodStart',
+    plan(config) {
+      const base = o.costs.plan(config);
+      const settings = o.settings(config);
+      const charge = o.charge(config);
+      const accountId = settings.billing_account_id ?? p.defaultAccountId;
+      const accountName = settings.billing_account_name ?? p.defaultAccountName;
+      let periodOf = NaN;
+      let period = { start: '', end: '' };
+      return {
+        ...base,
+        idField: SPEND_KEY,
+        toRecord(bucket, result, index) {
+          const record = base.toRecord(bucket, result, index);
+          const c = charge(record, bucket);
+          if (bucket.start !== periodOf) {
+            const bp = billingPeriod(bucket.start, settings.billing_period_start_day);
+            period = { start: isoTime(bp.start), end: isoTime(bp.end) };
+            periodOf = bucket.start;
+          }
+          const billed = normalizeDecimal(c.billedCost);
+          const row: Row = { ...template };
+          row.BilledCost = billed;
+          row.BillingAccountId = accountId;
+          row.BillingAccountName = accountName;
+          row.BillingAccountType = 'Organization';
+          row.BillingCurrency = c.billingCurrency.toUpperCase();
+          row.BillingPeriodEnd = period.end;
+          row.BillingPeriodStart = period.start;
+          row.ChargeCategory = isNegative(billed) ? 'Credit' : 'Usage';
+          row.ChargeClass = null;
+          row.ChargeDescription = c.chargeDescription;
+          row.ChargeFrequency = 'Usage-Based';
+          row.ChargePeriodEnd = isoTime(bucket.end);
+          row.ChargePeriodStart = isoTime(bucket.start);
+          row.ConsumedQuantity = c.consumedQuantity ?? null;
+          row.ConsumedUnit = c.consumedQuantity == null ? null : (c.consumedUnit ?? null);
+          row.ContractedCost = billed;
+          row.EffectiveCost = billed;
+          row.HostProviderName = p.providerName;
+          row.InvoiceIssuerName = p.providerName;
+          row.ListCost = c.listCost == null ? billed : normalizeDecimal(c.listCost);
+          row.PricingCategory = 'Standard';
+          row.PricingCurrency = c.pricingCurrency ?? null;
+          row.PricingCurrencyEffectiveCost = c.pricingCurrencyEffectiveCost ?? null;
+          const priced = c.pricingQuantity != null && c.pricingUnit != null;
+          row.PricingQuantity = priced ? c.pricingQuantity : billed;
+          row.PricingUnit = priced ? c.pricingUnit : row.BillingCurrency;
+          row.ProviderName = p.providerName;
+          row.PublisherName = p.providerName;
+          row.ServiceCategory = 'AI and Machine Learning';
+          row.ServiceName = p.serviceName;
+          row.ServiceProviderName = p.providerName;
+          row.ServiceSubcategory = 'Generative AI';
+          row.SkuId = c.skuId ?? null;
+          row.SkuMeter = c.skuMeter ?? null;
+          row.SkuPriceDetails = c.skuPriceDetails ?? null;
+          row.SubAccountId = c.subAccountId ?? null;
+          row.SubAccountName = c.subAccountName ?? null;
+          row.SubAccountType = c.subAccountId == null ? null : (c.subAccountType ?? null);
+          row[SPEND_KEY] = record.id;
+          for (const [k, v] of Object.entries(c.extra)) row[k] = v;
+          return row;
+        },
+      };
+    },
+  };
+}
