@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,9 +48,25 @@ const env = (): NodeJS.ProcessEnv => ({
   PATH: `${join(prefix, 'bin')}:${process.env.PATH}`,
 });
 
-function bash(script: string): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('bash', ['-euo', 'pipefail', '-c', script], { cwd: work, env: env(), encoding: 'utf8', timeout: 180_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+/** Runs one README line in bash (asynchronously: the fake API answers from this process meanwhile). */
+function bash(script: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-euo', 'pipefail', '-c', script], { cwd: work, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => {
+      stdout += b.toString('utf8');
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString('utf8');
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
 
 beforeAll(async () => {
@@ -81,7 +97,7 @@ describe('the README, as written', () => {
     expect(blocks.map((b) => b.kind)).toEqual(['run', 'run', 'run', 'run', 'sql', 'node', 'run with-fake']);
   });
 
-  it('given a machine with the checkout when the README commands run in order then every one succeeds and the warehouse, report, queries and state come out', () => {
+  it('given a machine with the checkout when the README commands run in order then every one succeeds and the warehouse, report, queries and state come out', async () => {
     let ran = 0;
     for (const b of blocks) {
       if (b.kind === 'sql') {
@@ -95,7 +111,7 @@ describe('the README, as written', () => {
 const db = await (await DuckDBInstance.create(${JSON.stringify(join(home, 'spend', 'spend.duckdb'))})).connect();
 for (const q of ${JSON.stringify(queries)}) { const r = await db.runAndReadAll(q); if (r.getRows().length === 0) throw new Error('no rows: ' + q); }`;
         writeFileSync(join(work, 'readme-sql.mjs'), script);
-        const r = bash('node readme-sql.mjs');
+        const r = await bash('node readme-sql.mjs');
         expect(r.stderr).toBe('');
         expect(r.code).toBe(0);
         ran++;
@@ -103,7 +119,7 @@ for (const q of ${JSON.stringify(queries)}) { const r = await db.runAndReadAll(q
       }
       if (b.kind === 'node') {
         writeFileSync(join(work, 'readme-node.mjs'), b.code);
-        const r = bash(`cd ~/spend && node ${join(work, 'readme-node.mjs')}`);
+        const r = await bash(`cd ~/spend && node ${join(work, 'readme-node.mjs')}`);
         expect(r.code, r.stderr).toBe(0);
         expect(r.stdout).toMatch(/usd/);
         ran++;
@@ -112,7 +128,7 @@ for (const q of ${JSON.stringify(queries)}) { const r = await db.runAndReadAll(q
       const lines = b.code.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
       for (const line of lines) {
         if (SKIPPED.has(line.trim())) continue;
-        const r = bash(line);
+        const r = await bash(line);
         expect(r.code, `${line}\n${r.stderr}`).toBe(0);
         if (/ (spec|check|discover|read) /.test(`${line} `)) {
           // Every stdout line of an Airbyte command is one valid AirbyteMessage.
