@@ -1,11 +1,14 @@
 /**
- * npm run demo: the whole warehouse job in under a minute, with no API key.
+ * npm run demo: the whole warehouse job in under a minute, with no API key, for two providers.
  *
- * 1. Starts the fake OpenAI admin API (test/fake) on 127.0.0.1 with a seeded organization:
- *    6 projects, 15 line items, 120 days of spend up to today, users and API keys.
- * 2. `source-openai-costs sync` loads every stream into demo.duckdb.
- * 3. The same sync again: only the lookback days are re-read and nothing is duplicated.
- * 4. `source-openai-costs report` writes demo-report.html.
+ * 1. Starts the fake OpenAI admin API and the fake Anthropic Admin API (test/fake) on 127.0.0.1, each
+ *    with a seeded organization and 120 days of spend up to today.
+ * 2. `source-openai-costs sync` and `source-anthropic-costs sync` load every stream of both into one
+ *    demo.duckdb (each connector in its own schema; `focus_spend` holds both providers' FOCUS rows).
+ * 3. The OpenAI sync again: only the lookback days are re-read and nothing is duplicated.
+ * 4. Checks that focus_spend's BilledCost per provider equals that provider's own cost table to the
+ *    cent (exactly, in fact), and fails if not.
+ * 5. `report` writes demo-report.html, showing both providers.
  *
  * Both outputs are gitignored. The commands it runs are printed, so they can be rerun by hand.
  */
@@ -14,10 +17,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { FakeAnthropic } from '../test/fake/anthropic.js';
 import { DAY, FakeOpenAi } from '../test/fake/openai.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const BIN = join(ROOT, 'dist/providers/openai/main.js');
+const BINS = { openai: join(ROOT, 'dist/providers/openai/main.js'), anthropic: join(ROOT, 'dist/providers/anthropic/main.js') };
+type Provider = keyof typeof BINS;
 const DB = join(ROOT, 'demo.duckdb');
 const HTML = join(ROOT, 'demo-report.html');
 const DAYS = 120;
@@ -30,46 +36,83 @@ const shown = (p: string): string => {
   return r === '' || r.startsWith('..') ? p : r;
 };
 
-function cli(args: string[]): Promise<number> {
-  process.stderr.write(`$ source-openai-costs ${args.map((a) => (a.startsWith('/') ? shown(a) : a)).join(' ')}\n`);
+function cli(provider: Provider, args: string[]): Promise<number> {
+  process.stderr.write(`$ source-${provider}-costs ${args.map((a) => (a.startsWith('/') ? shown(a) : a)).join(' ')}\n`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [BINS[provider], ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('error', reject);
     child.on('close', (code) => resolve(code ?? 1));
   });
 }
 
+/** Per provider: focus_spend's BilledCost beside the provider's own cost table, exact decimal sums. */
+async function reconcile(db: string): Promise<Array<{ provider: string; focus: string; own: string }>> {
+  const instance = await DuckDBInstance.create(db, { access_mode: 'READ_ONLY' });
+  const c = await instance.connect();
+  try {
+    const sum = async (sql: string): Promise<string> => String((await c.runAndReadAll(sql)).getRowObjects()[0]?.t ?? 'none');
+    const dec = (col: string): string => `CAST(coalesce(sum(CAST(CAST(${col} AS VARCHAR) AS DECIMAL(38,12))), 0) AS VARCHAR)`;
+    return [
+      {
+        provider: 'OpenAI',
+        focus: await sum(`SELECT ${dec('BilledCost')} AS t FROM focus_spend WHERE ServiceProviderName = 'OpenAI'`),
+        own: await sum(`SELECT ${dec('amount_value')} AS t FROM openai.costs`),
+      },
+      {
+        provider: 'Anthropic',
+        focus: await sum(`SELECT ${dec('BilledCost')} AS t FROM focus_spend WHERE ServiceProviderName = 'Anthropic'`),
+        own: await sum(`SELECT ${dec('amount_usd')} AS t FROM anthropic.cost_report`),
+      },
+    ];
+  } finally {
+    c.closeSync();
+    instance.closeSync();
+  }
+}
+
 const today = Math.floor(Date.now() / 1000 / DAY) * DAY;
 const firstDay = today - (DAYS - 1) * DAY;
-const fake = new FakeOpenAi({ firstDay, days: DAYS, projects: 6, lineItems: 15, seed: 2025, emptyEvery: 0, users: 40 });
+const startDate = new Date(firstDay * 1000).toISOString().slice(0, 10);
+const openai = new FakeOpenAi({ firstDay, days: DAYS, projects: 6, lineItems: 15, seed: 2025, emptyEvery: 0, users: 40 });
+const anthropic = new FakeAnthropic({ firstDay, days: DAYS });
 const started = Date.now();
-await fake.start();
+await openai.start();
+await anthropic.start();
 try {
   const dir = mkdtempSync(join(tmpdir(), 'demo-'));
-  const config = join(dir, 'config.json');
-  writeFileSync(
-    config,
-    JSON.stringify({ admin_api_key: fake.org.adminKey, start_date: new Date(firstDay * 1000).toISOString().slice(0, 10), base_url: fake.baseUrl }, null, 2),
-  );
+  const configs = { openai: join(dir, 'openai.json'), anthropic: join(dir, 'anthropic.json') };
+  writeFileSync(configs.openai, JSON.stringify({ admin_api_key: openai.org.adminKey, start_date: startDate, base_url: openai.baseUrl }, null, 2));
+  writeFileSync(configs.anthropic, JSON.stringify({ admin_api_key: anthropic.org.adminKey, start_date: startDate, base_url: anthropic.baseUrl }, null, 2));
   for (const f of [DB, `${DB}.wal`, `${DB}.lock`, HTML]) rmSync(f, { force: true });
   say(
-    `1/3 Fake OpenAI admin API on ${fake.baseUrl}: ${fake.org.projects.length} projects, ${fake.org.lineItems.length} line items, ${DAYS} days up to today (config: ${config})`,
+    `1/4 Fake OpenAI admin API on ${openai.baseUrl} (${openai.org.projects.length} projects, ${openai.org.lineItems.length} line items) and fake Anthropic Admin API on ${anthropic.baseUrl}, ${DAYS} days up to today (configs in ${dir})`,
   );
-  say('2/3 sync every stream into demo.duckdb, then again (incremental: only the lookback days are re-read)');
-  for (let i = 0; i < 2; i++) {
-    const code = await cli(['sync', '--config', config, '--db', DB]);
-    if (code !== 0) throw new Error(`sync exited with ${code}`);
+  say('2/4 sync every stream of both into demo.duckdb, then OpenAI again (incremental: only the lookback days are re-read)');
+  for (const [provider, config] of [
+    ['openai', configs.openai],
+    ['anthropic', configs.anthropic],
+    ['openai', configs.openai],
+  ] as const) {
+    const code = await cli(provider, ['sync', '--config', config, '--db', DB]);
+    if (code !== 0) throw new Error(`${provider} sync exited with ${code}`);
   }
-  say('3/3 report');
-  const code = await cli(['report', '--db', DB, '--out', HTML]);
+  say("3/4 focus_spend against each provider's own cost table");
+  for (const r of await reconcile(DB)) {
+    const same = r.focus === r.own && r.focus !== 'none';
+    process.stderr.write(`  ${r.provider}: focus_spend ${r.focus} USD, own table ${r.own} USD: ${same ? 'equal' : 'DIFFERENT'}\n`);
+    if (!same) throw new Error(`focus_spend does not equal ${r.provider}'s own total`);
+  }
+  say('4/4 report');
+  const code = await cli('openai', ['report', '--db', DB, '--out', HTML]);
   if (code !== 0) throw new Error(`report exited with ${code}`);
   say(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s. Open ${shown(HTML)} in a browser; query ${shown(DB)} with DuckDB, e.g.`);
   process.stderr.write(
-    `  SELECT "date", sum(CAST(CAST(amount_value AS VARCHAR) AS DECIMAL(38,12))) AS usd FROM openai.costs GROUP BY 1 ORDER BY 1 DESC LIMIT 7;\n`,
+    `  SELECT ServiceProviderName, CAST(ChargePeriodStart AS DATE) AS day, sum(CAST(BilledCost AS DECIMAL(38,12))) AS usd FROM focus_spend GROUP BY ALL ORDER BY day DESC LIMIT 14;\n`,
   );
 } catch (err) {
   process.stderr.write(`demo failed: ${(err as Error).message}\n`);
   process.exitCode = 1;
 } finally {
-  await fake.stop();
+  await openai.stop();
+  await anthropic.stop();
 }
