@@ -362,7 +362,7 @@ describe('source-anthropic-costs analytics streams', () => {
     expect(canonicalRows(singerRecords)).toEqual(canonicalRows(fake.analytics.data.expectedCost(start, TODAY)));
   });
 
-  it('given analytics_cost synced into DuckDB with the entities when reported then the table has the ground truth rows and the report total equals the fake total to the last digit', async () => {
+  it('given analytics_cost synced into DuckDB with the entities when reported then the table has the ground truth rows, the report total equals the fake total to the last digit and the cost by API key equals it per key, paid and list price', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'an-analytics-'));
     try {
       const start = TODAY - 20 * DAY;
@@ -379,6 +379,22 @@ describe('source-anthropic-costs analytics streams', () => {
       const html = readFileSync(out, 'utf8');
       expect(html).toContain(`id="total-period" data-exact="${fake.analytics.data.totalUsd(start, TODAY).amount}"`);
       expect(html).toContain('Federated identity');
+      // Cost by API key: the report's 10 largest keys (Console usage, with no key, is one of them), paid and list price, equal the ground truth per key.
+      const scale = (d: string): bigint => {
+        const [i = '0', f = ''] = d.replace('-', '').split('.');
+        const v = BigInt(i) * 10n ** 12n + BigInt((f + '0'.repeat(12)).slice(0, 12));
+        return d.startsWith('-') ? -v : v;
+      };
+      const perKey = new Map<string, { paid: bigint; list: bigint }>();
+      for (const row of expected) {
+        const k = perKey.get(String(row.api_key_id)) ?? { paid: 0n, list: 0n };
+        perKey.set(String(row.api_key_id), { paid: k.paid + scale(String(row.amount_usd)), list: k.list + scale(String(row.list_amount_usd)) });
+      }
+      const top = [...perKey.values()].sort((a, b) => (b.paid > a.paid ? 1 : b.paid < a.paid ? -1 : 0)).slice(0, 10);
+      const body = /<table id="by-api-key">[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? '';
+      const shown = [...body.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map((m) => [...(m[1] ?? '').matchAll(/data-exact="([^"]*)"/g)].map((x) => x[1] as string));
+      const paidAndList = shown.map((cells) => [scale(cells[0] ?? 'x'), scale(cells.at(-1) ?? 'x')]);
+      expect(paidAndList.map(String)).toEqual(top.map((t) => String([t.paid, t.list])));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
