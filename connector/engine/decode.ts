@@ -241,13 +241,14 @@ class PageEncoder {
     const { window, o } = this;
     if (bucket.start >= window.start && bucket.start < window.end) {
       const ids: unknown[] = [];
+      const key = this.plan.idField ?? 'id';
       forEachRow(
         this.plan,
         bucket,
         window,
         (row) => {
           this.out.push(row);
-          if (o.ids) ids.push(row[this.plan.idField ?? 'id']);
+          if (o.ids) ids.push(row[key]);
         },
         results,
       );

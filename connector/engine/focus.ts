@@ -336,3 +336,6 @@ export function spendStream<C>(o: {
     },
   };
 }
+
+/** A record field as a FOCUS string column: the string, else null. */
+export const stringOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null);

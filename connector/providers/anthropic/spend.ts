@@ -1,5 +1,5 @@
 import { col, type Column } from '../../engine/columns.js';
-import { spendStream, type FocusCharge, type FocusProvider } from '../../engine/focus.js';
+import { spendStream, stringOrNull as str, type FocusCharge, type FocusProvider } from '../../engine/focus.js';
 import type { Bucket, BucketStream, Row } from '../../engine/stream.js';
 import type { AnthropicConfig } from './config.js';
 import { costReportStream } from './reports.js';
@@ -17,8 +17,6 @@ export interface AnthropicSpendSource {
   extraColumns: readonly Column[];
   charge(record: Row, bucket: Bucket): FocusCharge;
 }
-
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 /** Non-null properties only: SkuPriceDetails lists what is known. */
 const known = (o: Record<string, string | null>): Record<string, string> | null => {

@@ -1,6 +1,6 @@
 import { col } from '../../engine/columns.js';
-import { configError } from '../../engine/errors.js';
-import { multiplyDecimal, numberToDecimal, spendStream, type FocusCharge, type FocusProvider } from '../../engine/focus.js';
+import { configError, systemError } from '../../engine/errors.js';
+import { multiplyDecimal, numberToDecimal, spendStream, stringOrNull as str, type FocusCharge, type FocusProvider } from '../../engine/focus.js';
 import type { Row } from '../../engine/stream.js';
 import type { AurousConfig } from './config.js';
 import { usageStream } from './usage.js';
@@ -32,13 +32,12 @@ export const AUROUS_FOCUS: FocusProvider = {
 export const MISSING_RATE =
   'the spend stream needs focus.credit_usd_rate, the USD price of one Aurous credit as a decimal string (e.g. "0.01"): Aurous bills in credits and reports no dollar amount; set it in the config, or leave spend out (of the catalog, or of sync --streams).';
 
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-
 function aurousCharge(config: AurousConfig): (record: Row) => FocusCharge {
   const rate = config.focus.credit_usd_rate;
   if (rate === undefined) throw configError(MISSING_RATE);
   return (r) => {
-    if (typeof r.credits_used !== 'number') throw new Error('a usage group without metrics.credits_used cannot be a FOCUS row (BilledCost must not be null)');
+    if (typeof r.credits_used !== 'number')
+      throw systemError('GET /v1/usage: a usage group without metrics.credits_used cannot be a FOCUS row (BilledCost must not be null)');
     const credits = numberToDecimal(r.credits_used);
     const type = str(r.type);
     const model = str(r.model);
