@@ -143,8 +143,7 @@ describe('a failed commit between two good checkpoints, through the sync command
     const expected = fake.org.expectedCosts(FIRST, FIRST + 5 * DAY, ['project_id', 'line_item']);
     expect(expected.length).toBeGreaterThan(0);
     const rows = await query(db, 'SELECT CAST("date" AS VARCHAR) AS date, project_id, line_item, amount_value FROM openai.costs ORDER BY 1, 2, 3');
-    const key = (r: { date: unknown; project_id: unknown; line_item: unknown; amount_value: unknown }) =>
-      JSON.stringify([r.date, r.project_id, r.line_item, Number(r.amount_value)]);
+    const key = (r: Record<string, unknown>) => JSON.stringify([r.date, r.project_id, r.line_item, Number(r.amount_value)]);
     expect(rows.map(key).sort()).toEqual(expected.map(key).sort());
     const [stored] = await query(db, "SELECT CAST(state AS VARCHAR) AS state FROM openai._connector_state WHERE stream = 'costs'");
     expect(JSON.parse(String(stored?.state))).toEqual({ version: 2, covered_from: FIRST, cursor: FIRST + 5 * DAY });
