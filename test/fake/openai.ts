@@ -267,7 +267,7 @@ export interface FakeOpenAiOptions extends OrgOptions {
    * Deleted upstream, for a later sync (set it between two): these projects and users are no longer
    * listed, and a removed project's key list answers 404 `No project found`, as for any unknown project.
    */
-  removed?: { projects?: readonly string[]; users?: readonly string[] };
+  removed?: { projects?: readonly string[]; users?: readonly string[] } | undefined;
   /**
    * costs with group_by=api_key_id, which the spec allows but field reports disagree on:
    * 'refused' (default, the stricter report: refused on costs altogether, PostHog/posthog#71784),
