@@ -147,5 +147,19 @@ describe('a failed commit between two good checkpoints, through the sync command
     expect(rows.map(key).sort()).toEqual(expected.map(key).sort());
     const [stored] = await query(db, "SELECT CAST(state AS VARCHAR) AS state FROM openai._connector_state WHERE stream = 'costs'");
     expect(JSON.parse(String(stored?.state))).toEqual({ version: 2, covered_from: FIRST, cursor: FIRST + 5 * DAY });
+
+    // The table fixed (the same rows, without the CHECK): the next sync re-reads from the failed window and leaves no gap.
+    await query(db, 'CREATE TABLE main.kept AS SELECT * FROM openai.costs', { write: true });
+    await query(db, 'DROP TABLE openai.costs', { write: true });
+    await query(db, createTableSql(layout), { write: true });
+    await query(db, 'INSERT INTO openai.costs SELECT * FROM main.kept', { write: true });
+    await query(db, 'DROP TABLE main.kept', { write: true });
+    const again = await runCli(BINS.openai, ['sync', '--config', cfg, '--db', db, '--streams', 'costs']);
+    expect(again.code, again.stderr).toBe(0);
+    const all = fake.org.expectedCosts(FIRST, FIRST + DAYS * DAY, ['project_id', 'line_item']);
+    const rowsAfter = await query(db, 'SELECT CAST("date" AS VARCHAR) AS date, project_id, line_item, amount_value FROM openai.costs');
+    expect(rowsAfter.map(key).sort()).toEqual(all.map(key).sort());
+    const [after] = await query(db, "SELECT CAST(state AS VARCHAR) AS state FROM openai._connector_state WHERE stream = 'costs'");
+    expect(JSON.parse(String(after?.state))).toEqual({ version: 2, covered_from: FIRST, cursor: FIRST + DAYS * DAY });
   });
 });
