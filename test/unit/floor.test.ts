@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_HISTORY_DAYS } from '../../connector/engine/config.js';
 import { floorNotices, planStream, read, type Emitter, type FloorNotice } from '../../connector/engine/read.js';
@@ -7,6 +9,9 @@ import type { HttpClient } from '../../connector/http/client.js';
 import type { AirbyteMessage } from '../../connector/protocol/messages.js';
 import { analyticsFloor } from '../../connector/providers/anthropic/analytics.js';
 import { anthropicSource } from '../../connector/providers/anthropic/index.js';
+import { aurousSource } from '../../connector/providers/aurous/index.js';
+import { openAiSource } from '../../connector/providers/openai/index.js';
+import { ROOT } from '../support/cli.js';
 import type { AnthropicConfig } from '../../connector/providers/anthropic/config.js';
 import { floorText, summaryLine } from '../../connector/warehouse/summary.js';
 import type { StreamStats } from '../../connector/warehouse/loader.js';
@@ -265,5 +270,32 @@ describe('the sync summary of a stream that starts at its floor', () => {
     expect(floorText(notice('default', 'INFO'))).toBe('');
     expect(floorText(notice('lookback_days', 'INFO'))).toBe('');
     expect(summaryLine(stats, 1, 100)).not.toContain('first day');
+  });
+});
+
+describe('the production templates (examples/production/*.json)', () => {
+  it('given each template with its key filled in when validated and planned on any day from 2026-12-05 to 2030 then it is accepted, no stream starts before its API does and nothing is a warning: the templates never expire', () => {
+    const sources = { openai: openAiSource, anthropic: anthropicSource, aurous: aurousSource } as const;
+    for (const [file, source] of Object.entries(sources)) {
+      const raw = JSON.parse(readFileSync(join(ROOT, 'examples', 'production', `${file}.json`), 'utf8')) as Record<string, unknown>;
+      expect(raw, file).not.toHaveProperty('start_date');
+      const key = Object.keys(raw).find((k) => k.endsWith('api_key')) as string;
+      const cfg = (source.configSchema as { parse(v: unknown): unknown }).parse({
+        ...raw,
+        [key]: file === 'aurous' ? 'al_live_unit' : 'sk-admin-unit',
+        ...(file === 'aurous' ? { focus: { credit_usd_rate: '0.01' } } : {}),
+      });
+      for (const nowS of [NOW_2026, at('2027-01-02T08:00:00Z'), NOW_2027, at('2030-06-01T23:59:59Z')]) {
+        const clock = { now: () => nowS * 1000 };
+        const common = source.common(cfg as never, clock.now());
+        expect(common.start, file).toBe(nowS - (nowS % DAY) - (DEFAULT_HISTORY_DAYS - 1) * DAY);
+        const catalog = source.streams.filter((s) => s.kind === 'buckets').map((s) => ({ name: s.name, syncMode: 'incremental' as const }));
+        const notices = floorNotices({ config: cfg as never, common, streams: source.streams as never, catalog, states: new Map(), clock });
+        expect(
+          notices.filter((n) => n.level === 'WARN'),
+          `${file} ${day(nowS)}`,
+        ).toEqual([]);
+      }
+    }
   });
 });
