@@ -194,9 +194,18 @@ async function dispatch<C>(source: SourceDefinition<C>, command: string, flags: 
       let config: C | undefined;
       try {
         config = readConfig();
-        // check has no catalog and no state: it speaks of every bucketed stream a read from this config would start later.
-        const catalog = source.streams.filter((s) => s.kind === 'buckets').map((s) => ({ name: s.name, syncMode: 'incremental' as const }));
-        const notices = floorNotices({ config, common: source.common(config, clock.now()), streams: source.streams, catalog, states: new Map(), clock });
+        // check has no catalog and no state: it speaks of every bucketed stream a read from this config
+        // would start later. A stream this config cannot plan (Aurous spend without its credit rate) is
+        // not check's business: a read of it says what to set.
+        const common = source.common(config, clock.now());
+        const notices = source.streams.flatMap((s) => {
+          if (s.kind !== 'buckets') return [];
+          try {
+            return floorNotices({ config, common, streams: [s], catalog: [{ name: s.name, syncMode: 'incremental' }], states: new Map(), clock });
+          } catch {
+            return [];
+          }
+        });
         writeNotices(writer, notices);
         await source.check(makeHttp(config, { networkRetries: CHECK_NETWORK_RETRIES }), config);
         const warned = notices.filter((n) => n.level === 'WARN');
