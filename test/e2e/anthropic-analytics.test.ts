@@ -322,6 +322,29 @@ describe('source-anthropic-costs analytics streams', () => {
     });
   });
 
+  it('given no start_date (the production template) when checking and reading then nothing is a warning, analytics_cost starts at the floor or the last 365 days, whichever is later, and cost_report at the last 365 days', async () => {
+    const { start_date: _none, ...cfg } = config(fake);
+    const defaultStart = TODAY - 364 * DAY;
+    const fl = files({ 'c.json': cfg });
+    const check = await run(BINS.anthropic, ['check', '--config', fl['c.json'] as string]);
+    outputs.push(check);
+    expect(ofType(check.messages, 'CONNECTION_STATUS').map((m) => m.connectionStatus)).toEqual([{ status: 'SUCCEEDED' }]);
+    expect(logs(check, 'WARN')).toEqual([]);
+    const { result, requests } = await read(fake, cfg, ['analytics_cost', 'cost_report']);
+    ok(result, ['analytics_cost', 'cost_report']);
+    expect(logs(result, 'WARN')).toEqual([]);
+    const from = Math.max(FLOOR, defaultStart);
+    exact(result, 'analytics_cost', fake.analytics.data.expectedCost(from, TODAY));
+    const first = (path: string): number =>
+      Math.min(...requests.filter((r) => r.path.endsWith(path)).map((r) => Date.parse(r.query.get('starting_at') as string) / 1000));
+    expect(first('/analytics/cost')).toBe(from);
+    expect(first('/cost_report')).toBe(defaultStart);
+    const [state] = (lastStates(result.messages) as Array<{ stream: { stream_descriptor: { name: string }; stream_state: unknown } }>).filter(
+      (x) => x.stream.stream_descriptor.name === 'analytics_cost',
+    );
+    expect(state?.stream.stream_state).toEqual({ version: 2, covered_from: from, cursor: TODAY });
+  });
+
   it('given a first read to a date and its state when reading again then the second read resumes at the cursor minus lookback and both together equal the ground truth', async () => {
     const start = TODAY - 50 * DAY;
     const mid = TODAY - 20 * DAY;
