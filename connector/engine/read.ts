@@ -363,6 +363,8 @@ export interface FloorNotice {
   requested: number;
   /** The stored cursor (cause `state` or `lookback_days`). */
   cursor?: number;
+  /** Cause `start_date`: where the stream's coverage starts after this read (the floor, or an earlier stored covered_from). */
+  starts?: number;
   /**
    * What made it start there: `start_date`; `default` (no start_date: as far back as the API
    * serves); `state` (a stored cursor before the floor: the days between are lost); `lookback_days`
@@ -433,13 +435,19 @@ function floorNotice(a: {
   const fromState = a.prior !== undefined && a.requested > a.common.start;
   if (!fromState) {
     if (a.common.startDefaulted) {
-      return { ...base, cause: 'default', level: 'INFO', message: `${a.name}: start_date is not set: starting at ${serves}${reading}.` };
+      return { ...base, cause: 'default', level: 'INFO', message: `${a.name}: start_date is not set: starting at ${serves}${nothing}.` };
     }
+    // Where the stream's coverage starts after this read: the floor, or a stored coverage that began
+    // before it (read when the API still served those days).
+    const starts = Math.min(a.prior?.covered_from ?? a.floor, a.floor);
     return {
       ...base,
+      starts,
       cause: 'start_date',
       level: 'WARN',
-      message: `${a.name}: start_date ${day(a.common.start)} is before ${serves}${reading}${nothing ? '' : `: this stream has no rows before ${day(a.floor)}`}.`,
+      message: nothing
+        ? `${a.name}: start_date ${day(a.common.start)} is before ${serves}${nothing}.`
+        : `${a.name}: start_date ${day(a.common.start)} is before ${serves}; the stream starts at ${day(starts)}, without ${day(a.common.start)}..${day(starts - DAY)}.`,
     };
   }
   const cursor = a.prior?.cursor ?? a.requested;

@@ -30,8 +30,11 @@ const isoDay = (t: number): string => new Date(t * 1000).toISOString().slice(0, 
  */
 export function floorText(n: FloorNotice | undefined): string {
   if (n?.level !== 'WARN') return '';
-  const why = n.cause === 'state' ? `the stored cursor ${isoDay(n.cursor ?? n.requested)} is earlier` : `start_date ${isoDay(n.requested)} is earlier`;
-  return `; from ${isoDay(n.floor)}, the first day its API serves (${why})`;
+  if (n.cause === 'state') return `; from ${isoDay(n.floor)}, the first day its API serves (the stored cursor ${isoDay(n.cursor ?? n.requested)} is earlier)`;
+  const starts = n.starts ?? n.floor;
+  return starts < n.floor
+    ? `; from ${isoDay(starts)}, stored when its API served it (it now serves from ${isoDay(n.floor)}; start_date ${isoDay(n.requested)} is earlier)`
+    : `; from ${isoDay(n.floor)}, the first day its API serves (start_date ${isoDay(n.requested)} is earlier)`;
 }
 
 /**

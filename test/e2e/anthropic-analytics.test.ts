@@ -221,7 +221,7 @@ describe('source-anthropic-costs analytics streams', () => {
     const early = (f: FakeAnthropic, extra: Record<string, unknown> = {}) => config(f, { start_date: isoDate(FIRST), lookback_days: 2, ...extra });
     /** The one line each analytics stream says, the same in check, dry-run, read and sync. */
     const notice = (stream: string, path: string): string =>
-      `${stream}: start_date ${isoDate(FIRST)} is before ${isoDate(FLOOR)}, the first day ${path} serves (Anthropic analytics serve at most the last 365 days and nothing before 2026-01-01); reading from ${isoDate(FLOOR)}: this stream has no rows before ${isoDate(FLOOR)}.`;
+      `${stream}: start_date ${isoDate(FIRST)} is before ${isoDate(FLOOR)}, the first day ${path} serves (Anthropic analytics serve at most the last 365 days and nothing before 2026-01-01); the stream starts at ${isoDate(FLOOR)}, without ${isoDate(FIRST)}..${isoDate(FLOOR - DAY)}.`;
     const NOTICES = [notice('analytics_cost', '/v1/organizations/analytics/cost'), notice('analytics_usage', '/v1/organizations/analytics/usage')];
     const analyticsTraces = (r: RunResult): unknown[] =>
       ofType(r.messages, 'TRACE')

@@ -56,7 +56,7 @@ describe('planStream with an API floor (injected clock)', () => {
     expect(p.windows.every((w) => w.start >= FIRST_DAY)).toBe(true);
     expect(p.floor).toMatchObject({ stream: 'analytics_cost', floor: FIRST_DAY, requested: at('2025-06-01T00:00:00Z'), cause: 'start_date', level: 'WARN' });
     expect(p.floor?.message).toBe(
-      'analytics_cost: start_date 2025-06-01 is before 2026-01-01, the first day /v1/organizations/analytics/cost serves (Anthropic analytics serve at most the last 365 days and nothing before 2026-01-01); reading from 2026-01-01: this stream has no rows before 2026-01-01.',
+      'analytics_cost: start_date 2025-06-01 is before 2026-01-01, the first day /v1/organizations/analytics/cost serves (Anthropic analytics serve at most the last 365 days and nothing before 2026-01-01); the stream starts at 2026-01-01, without 2025-06-01..2025-12-31.',
     );
     expect(p.floor?.message).not.toMatch(/stored state|catalog|lookback/);
   });
@@ -85,7 +85,7 @@ describe('planStream with an API floor (injected clock)', () => {
     // In 2027 the default never reaches before the analytics floor: nothing to say, nothing that expires.
     expect(plan(NOW_2027, {}).floor).toBeUndefined();
     expect(plan(NOW_2026, {}).floor?.message).toBe(
-      'analytics_cost: start_date is not set: starting at 2026-01-01, the first day /v1/organizations/analytics/cost serves (Anthropic analytics serve at most the last 365 days and nothing before 2026-01-01); reading from 2026-01-01.',
+      'analytics_cost: start_date is not set: starting at 2026-01-01, the first day /v1/organizations/analytics/cost serves (Anthropic analytics serve at most the last 365 days and nothing before 2026-01-01).',
     );
   });
 
@@ -94,8 +94,20 @@ describe('planStream with an API floor (injected clock)', () => {
     const p = plan(NOW_2026, { start_date: '2025-06-01', lookback_days: 3 }, { state: { version: 2, covered_from: FIRST_DAY, cursor } });
     expect(p.ranges).toEqual([{ from: cursor - 3 * DAY }]);
     expect(p.windows[0]?.start).toBe(cursor - 3 * DAY);
-    expect(p.floor).toMatchObject({ cause: 'start_date', level: 'WARN' });
+    expect(p.floor).toMatchObject({ cause: 'start_date', level: 'WARN', starts: FIRST_DAY });
     expect(p.floor?.message).not.toContain('stored state');
+  });
+
+  it('given a new user in 2027 whose first run started at the floor when run the next day then the floor has moved a day, the stored first day stays and the notice says where the stream really starts', () => {
+    const firstFloor = at('2026-03-11T00:00:00Z');
+    const nextDay = NOW_2027 + DAY;
+    const cursor = nextDay - (nextDay % DAY) - DAY;
+    const p = plan(nextDay, { start_date: '2026-01-01', lookback_days: 2 }, { state: { version: 2, covered_from: firstFloor, cursor } });
+    expect(analyticsFloor(nextDay)).toBe(firstFloor + DAY);
+    expect(p.ranges).toEqual([{ from: cursor - 2 * DAY }]);
+    expect(p.floor).toMatchObject({ cause: 'start_date', level: 'WARN', floor: firstFloor + DAY, starts: firstFloor });
+    expect(p.floor?.message).toContain('; the stream starts at 2026-03-11, without 2026-01-01..2026-03-10.');
+    expect(floorText(p.floor)).toBe('; from 2026-03-11, stored when its API served it (it now serves from 2026-03-12; start_date 2026-01-01 is earlier)');
   });
 
   it('given a state whose covered_from is after the floor and a start_date before it when planned then the missing days from the floor are backfilled first, never before it', () => {
