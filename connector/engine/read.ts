@@ -397,15 +397,18 @@ export function planStream<C>(
   const prior = configured.syncMode === 'incremental' ? o.states.get(name) : undefined;
   const horizon = plan.includeCurrentBucket ? nowS : floorTo(nowS, plan.bucketSeconds) - 1;
   const end = o.common.end ?? nowS + 1;
-  let ranges = readRanges(o.common.start, o.common.lookbackDays, prior);
+  // No start_date: a stored state is resumed wherever it is (a default start that has moved past an
+  // old cursor must not skip the days between).
+  const start = o.common.startDefaulted && prior ? Math.min(o.common.start, prior.covered_from) : o.common.start;
+  let ranges = readRanges(start, o.common.lookbackDays, prior);
   // An API that serves nothing before some time: the read starts there (never a request the API
   // refuses, never a state claiming days the API never gave) and says so.
   let floor: FloorNotice | undefined;
   const earliest = plan.earliest?.at(nowS);
-  const requested = ranges[0]?.from ?? o.common.start;
+  const requested = ranges[0]?.from ?? start;
   if (earliest !== undefined && plan.earliest && floorTo(requested, plan.bucketSeconds) < earliest) {
     const at = Math.ceil(earliest / plan.bucketSeconds) * plan.bucketSeconds;
-    floor = floorNotice({ name, path: plan.path, why: plan.earliest.why, floor: at, requested, end, common: o.common, prior });
+    floor = floorNotice({ name, path: plan.path, why: plan.earliest.why, floor: at, requested, start, end, common: o.common, prior });
     ranges = ranges.filter((r) => r.to === undefined || r.to > at).map((r) => ({ ...r, from: Math.max(r.from, at) }));
   }
   const from = ranges[0]?.from ?? Math.max(requested, floor?.floor ?? requested);
@@ -422,6 +425,8 @@ function floorNotice(a: {
   why: string;
   floor: number;
   requested: number;
+  /** The start the ranges were planned from (start_date, or the default). */
+  start: number;
   end: number;
   common: CommonConfig;
   prior: StreamState | undefined;
@@ -432,7 +437,7 @@ function floorNotice(a: {
   const reading = nothing || `; reading from ${day(a.floor)}`;
   const base = { stream: a.name, floor: a.floor, requested: a.requested };
   // The first range starts at start_date unless a stored state made it start at its cursor minus lookback_days.
-  const fromState = a.prior !== undefined && a.requested > a.common.start;
+  const fromState = a.prior !== undefined && a.requested > a.start;
   if (!fromState) {
     if (a.common.startDefaulted) {
       return { ...base, cause: 'default', level: 'INFO', message: `${a.name}: start_date is not set: starting at ${serves}${nothing}.` };

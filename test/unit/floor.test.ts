@@ -139,6 +139,18 @@ describe('planStream with an API floor (injected clock)', () => {
     expect(p.floor?.message).not.toContain('start_date');
   });
 
+  it('given no start_date and a state older than the default start when planned then the read resumes at the stored cursor (no gap), and for analytics names the stored cursor the floor has passed', () => {
+    const cursor = at('2025-10-01T00:00:00Z');
+    const state = { version: 2 as const, covered_from: at('2025-09-01T00:00:00Z'), cursor };
+    const legacy = plan(NOW_2027, { lookback_days: 3 }, { stream: 'cost_report', state });
+    expect(legacy.windows[0]?.start).toBe(cursor - 3 * DAY);
+    expect(legacy.floor).toBeUndefined();
+    const analytics = plan(NOW_2027, { lookback_days: 3 }, { state });
+    expect(analytics.windows[0]?.start).toBe(analyticsFloor(NOW_2027));
+    expect(analytics.floor).toMatchObject({ cause: 'state', level: 'WARN', cursor });
+    expect(analytics.floor?.message).toContain("the stored state's cursor 2025-10-01 is before 2026-03-11");
+  });
+
   it('given an end_date before the floor when planned then there is no window and the notice says nothing is read', () => {
     const p = plan(NOW_2026, { start_date: '2025-06-01', end_date: '2025-10-01' });
     expect(p.windows).toEqual([]);
