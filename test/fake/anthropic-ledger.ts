@@ -47,13 +47,16 @@ export const MODELS = [
 /** The cost report knows standard and batch only (Priority Tier is not in it): the ledger has no other tier. */
 export const TIERS = ['standard', 'batch'] as const;
 const PRODUCTS = ['api', 'claude_code', 'claude-tag', 'other'] as const;
-/** List price per token of a model at price 1, units (1e-9 cent); odd values so sums keep many digits. */
+/**
+ * List price per token of a model at price 1, units (1e-9 cent): about $1 per million input
+ * tokens (Sonnet at 3: $3), odd values so sums keep many digits.
+ */
 const BASE_PRICE: Record<TokenType, bigint> = {
-  uncached_input_tokens: 100_000_017n,
-  'cache_creation.ephemeral_1h_input_tokens': 200_000_031n,
-  'cache_creation.ephemeral_5m_input_tokens': 125_000_007n,
-  cache_read_input_tokens: 10_000_001n,
-  output_tokens: 500_000_013n,
+  uncached_input_tokens: 100_017n,
+  'cache_creation.ephemeral_1h_input_tokens': 200_031n,
+  'cache_creation.ephemeral_5m_input_tokens': 125_007n,
+  cache_read_input_tokens: 10_001n,
+  output_tokens: 500_013n,
 };
 /** A web search, list price in units. */
 const WEB_SEARCH_PRICE = 1_000_000_007n;
