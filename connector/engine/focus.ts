@@ -105,32 +105,31 @@ const nonEmpty = (name: string) => z.string().trim().min(1, `focus.${name} must 
 
 /** The config fields of `focus`; `more` adds a provider's own (Aurous's credit rate). */
 export function focusConfigShape<S extends z.ZodRawShape>(defaults: { accountId: string; accountName: string }, more: S) {
-  return z
-    .strictObject({
-      billing_account_id: nonEmpty('billing_account_id')
-        .optional()
-        .meta({ title: 'BillingAccountId', description: `FOCUS BillingAccountId of every spend row. Default: '${defaults.accountId}'.` }),
-      billing_account_name: nonEmpty('billing_account_name')
-        .optional()
-        .meta({ title: 'BillingAccountName', description: `FOCUS BillingAccountName of every spend row. Default: '${defaults.accountName}'.` }),
-      billing_period_start_day: z
-        .number()
-        .int('focus.billing_period_start_day must be a whole number')
-        .min(1, 'focus.billing_period_start_day must be between 1 and 28')
-        .max(28, 'focus.billing_period_start_day must be between 1 and 28')
-        .default(1)
-        .meta({
-          title: 'Billing period start day',
-          description: 'Day of the month (UTC) on which a FOCUS billing period starts. Default 1: calendar months, as OpenAI and Anthropic invoice.',
-        }),
-      ...more,
-    })
-    .default({ billing_period_start_day: 1 } as never)
-    .meta({
-      title: 'FOCUS spend stream',
-      description: 'Choices of the FOCUS 1.3 `spend` stream (docs/focus.md): billing account and billing period.',
-      order: 15,
-    });
+  const shape = z.strictObject({
+    billing_account_id: nonEmpty('billing_account_id')
+      .optional()
+      .meta({ title: 'BillingAccountId', description: `FOCUS BillingAccountId of every spend row. Default: '${defaults.accountId}'.` }),
+    billing_account_name: nonEmpty('billing_account_name')
+      .optional()
+      .meta({ title: 'BillingAccountName', description: `FOCUS BillingAccountName of every spend row. Default: '${defaults.accountName}'.` }),
+    billing_period_start_day: z
+      .number()
+      .int('focus.billing_period_start_day must be a whole number')
+      .min(1, 'focus.billing_period_start_day must be between 1 and 28')
+      .max(28, 'focus.billing_period_start_day must be between 1 and 28')
+      .default(1)
+      .meta({
+        title: 'Billing period start day',
+        description: 'Day of the month (UTC) on which a FOCUS billing period starts. Default 1: calendar months, as OpenAI and Anthropic invoice.',
+      }),
+    ...more,
+  });
+  // Absent: every field's default (a provider's own, e.g. Anthropic's focus.anthropic_source, included).
+  return shape.default(shape.parse({}) as never).meta({
+    title: 'FOCUS spend stream',
+    description: 'Choices of the FOCUS 1.3 `spend` stream (docs/focus.md): billing account and billing period.',
+    order: 15,
+  });
 }
 
 // ---- columns ----------------------------------------------------------------------
