@@ -7,9 +7,11 @@ export { PLANTED_AMOUNTS, unitsToCents, unitsToUsd } from './anthropic-ledger.js
 
 /**
  * A faithful fake of Anthropic's Admin API (shared/specs/anthropic-admin-usage-cost.openapi.json,
- * shared/reference/provider-apis.md section 4) on one deterministic, seeded organisation:
- * - GET /v1/organizations/cost_report: cents as decimal strings (the spec's "123.78912", "0.1"
- *   and "1500" are planted on the first three days), group_by[] workspace_id/description,
+ * shared/reference/provider-apis.md section 4) on one deterministic, seeded organisation whose
+ * money and usage endpoints all derive from one ledger of charges (anthropic-ledger.ts), so they
+ * agree as the real API's do (a cost report row is the day's analytics rows summed):
+ * - GET /v1/organizations/cost_report: cents as decimal strings with up to 9 decimals (the spec's
+ *   "123.78912", "0.1" and "1500" are planted on the first three days), group_by[] workspace_id/description,
  *   limit 1-31, bucket_width 1d, and the date rule: day-aligned starting_at/ending_at spanning
  *   at least one whole day and not ending after the start of today, else
  *   400 "Invalid date range" with `x-should-retry: false`;
@@ -24,7 +26,8 @@ export { PLANTED_AMOUNTS, unitsToCents, unitsToUsd } from './anthropic-ledger.js
  * - every bucketed page holds empty buckets too, cursors work for grouped queries, errors have
  *   Anthropic's shape {"type":"error","error":{type,message},"request_id"} and every response a
  *   `request-id` header; x-api-key and anthropic-version are required.
- * Ground truth: the expected* methods of AnthropicOrg give the records a connector must emit.
+ * Ground truth: the expected* methods of AnthropicOrg give the records a connector must emit;
+ * org.ledger.dailyTotals() the money every table must add up to per day.
  */
 export const DAY = 86_400;
 export const ANTHROPIC_VERSION = '2023-06-01';

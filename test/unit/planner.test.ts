@@ -141,12 +141,7 @@ describe('plan segments (a stream whose days are served by different plans by da
   });
 
   it('given a segment that must not read the current bucket when the range ends after now then its last window stops at the start of today', () => {
-    const windows = segmentWindows(
-      [{ from: at('2026-11-20') }],
-      at('2026-12-31'),
-      Date.parse('2026-12-05T10:00:00Z') / 1000,
-      stream.segments?.(null) ?? [],
-    );
+    const windows = segmentWindows([{ from: at('2026-11-20') }], at('2026-12-31'), Date.parse('2026-12-05T10:00:00Z') / 1000, stream.segments?.(null) ?? []);
     expect(windows.at(-1)?.end).toBe(at('2026-12-05'));
     expect(windows.every((w) => w.segment === 1)).toBe(true);
   });
