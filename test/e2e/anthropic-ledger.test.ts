@@ -142,6 +142,20 @@ describe('Anthropic money: one source per day, one ledger', () => {
     }
     const legacy = await query(db, "SELECT count(x_ApiKeyId) AS keys, count(x_ListAmountCents) AS list FROM focus_spend WHERE x_Source = 'cost_report'");
     expect(legacy[0]).toEqual({ keys: '0', list: '0' });
+    // One stream, one state: the coverage runs contiguously across the boundary, over every day read.
+    const state = await query(db, "SELECT CAST(state AS VARCHAR) AS s FROM anthropic._connector_state WHERE stream = 'spend'");
+    expect(state.map((r) => JSON.parse(String(r.s)))).toEqual([{ version: 2, covered_from: START, cursor: END }]);
+    // Synced again: the lookback days are read again from the same source, and nothing is counted twice.
+    const before = await query(db, 'SELECT count(*) AS n FROM focus_spend');
+    const again = await runCli(BINS.anthropic, ['sync', '--config', configFile('sync'), '--db', db, '--streams', 'spend,cost_report'], { timeoutMs: 240_000 });
+    outputs.push(again.stdout + again.stderr);
+    expect(again.code, again.stderr).toBe(0);
+    expect(await query(db, 'SELECT count(*) AS n FROM focus_spend')).toEqual(before);
+    const after = await query(
+      db,
+      `SELECT strftime(ChargePeriodStart, '%Y-%m-%d') AS d, CAST(sum(CAST(BilledCost AS DECIMAL(38,12))) AS VARCHAR) AS billed FROM focus_spend GROUP BY 1 ORDER BY 1`,
+    );
+    expect(Object.fromEntries(after.map((d) => [d.d, trim(String(d.billed))]))).toEqual(Object.fromEntries(ledger.map((l) => [l.date, l.amountUsd])));
   });
 
   it('given the ledger when cost_report, analytics_cost and spend are read over the analytics days then every money table equals the ledger per day, and analytics_cost list_amount its list price', async () => {
