@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeAnthropic } from '../fake/anthropic.js';
 import type { LoggedRequest } from '../fake/server.js';
-import { BINS, CONTRACTS, catalog, errors, files, records, run, type RunResult } from '../support/cli.js';
+import { BINS, CONTRACTS, catalog, dataLines, errors, files, ofType, records, run, type RunResult } from '../support/cli.js';
 import { assertProtocol } from '../support/invariants.js';
 import { query, runCli } from '../support/warehouse.js';
 
@@ -269,6 +269,21 @@ describe('Anthropic money: one source per day, one ledger', () => {
     );
     expect(got.sort()).toEqual(expected.sort());
     expect(new Set(spend.map((s) => s.x_RecordId)).size).toBe(spend.length);
+  });
+
+  it('given auto across the boundary when spend is read on decode workers and on the main thread then the RECORD and STATE lines are byte for byte the same, each segment decoded with its own plan', async () => {
+    const from = BOUNDARY - 4 * DAY;
+    const last = BOUNDARY + 4 * DAY;
+    const both = async (threads: number) => {
+      const { result } = await read({ start_date: isoDate(from), end_date: isoDate(last), decode_threads: threads }, ['spend']);
+      const workers = ofType(result.messages, 'LOG').filter((m) => /worker thread/.test(m.log.message as string)).length;
+      return { workers, lines: dataLines(result.stdout), sources: new Set(records(result.messages, 'spend').map((s) => s.x_Source)) };
+    };
+    const [onWorkers, onMain] = [await both(2), await both(0)];
+    expect([onWorkers.workers, onMain.workers]).toEqual([1, 0]);
+    expect(onWorkers.sources).toEqual(new Set(['cost_report', 'analytics_cost']));
+    expect(onWorkers.lines.length).toBeGreaterThan(20);
+    expect(onWorkers.lines).toEqual(onMain.lines);
   });
 
   it('given cost_report as the source when spend is read across the boundary then every row comes from the cost report and each day equals the ledger', async () => {
