@@ -388,7 +388,7 @@ export class Ledger {
   }
 
   private event(day: number, r: () => number, d: Draw): LedgerEvent {
-    const tokens = Object.fromEntries(TOKEN_TYPES.map((t) => [t, r() < 0.15 ? 0 : 1 + Math.floor(r() * 2_000_000)])) as Record<TokenType, number>;
+    const tokens = Object.fromEntries(TOKEN_TYPES.map((t) => [t, r() < 0.15 ? 0 : 1 + Math.floor(r() * 6_000_000)])) as Record<TokenType, number>;
     const webSearches = r() < 0.3 ? 1 + Math.floor(r() * 40) : 0;
     const discount = BigInt(Math.floor(r() * 30)); // percent
     const actor = d.dims.actor as Actor | null;
