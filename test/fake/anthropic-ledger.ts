@@ -16,7 +16,8 @@ import { rng, shortHash } from './random.js';
  * service tier, context window, inference geo, product, speed, OAuth account, service account,
  * ...), and its charges: one per token type used (tokens x the list price of that model, tier,
  * context window and geo, less the event's discount), web searches and code execution. Amounts
- * are integers of 1e-9 cent (BigInt), so every sum is exact and has many digits; the spec's
+ * are integers of 1e-9 cent (BigInt), so every sum is exact and has many digits; every 5th day
+ * has a credit (web searches given back: a negative charge, unattributed); the spec's
  * example cents ("123.78912", "0.1", "1500") are planted as the code execution of the first
  * three days, alone on their cost report line.
  */
@@ -229,6 +230,8 @@ export class Ledger {
       out.push(pair, this.reprice(pair, shared({ type: 'api_actor', api_key_id: this.sharedActorId })));
       // A code-execution event: no model, no product, no tokens, cost only in code_execution.
       out.push(this.codeExecution(day, r, index));
+      // Every 5th day, a credit: web searches charged earlier given back (a negative line), unattributed.
+      if (index % 5 === 2) out.push(this.credit(day, r));
       // Twins: per messages dimension, two events of one minute that differ in that dimension only, so every
       // usage_report/messages grouping that includes it has two rows of one bucket told apart by it alone.
       for (const d of TWIN_DIMS) {
@@ -438,6 +441,25 @@ export class Ledger {
       webSearches: 0,
       requests: 1 + Math.floor(r() * 9),
       costs: [['code_execution', null, list, list]],
+      discount: 0n,
+      deletedUser: false,
+    };
+  }
+
+  /** A negative charge: a refund of web searches, in the default workspace, with no key, actor or usage. */
+  private credit(day: number, r: () => number): LedgerEvent {
+    const dims: Record<string, unknown> = Object.fromEntries(DIMENSIONS.map((k) => [k, null]));
+    const list = -(BigInt(1 + Math.floor(r() * 40)) * WEB_SEARCH_PRICE);
+    return {
+      t: day + 6 * 3_600 + 17 * 60,
+      dims,
+      geo: 'not_available',
+      accountId: null,
+      serviceAccountId: null,
+      tokens: Object.fromEntries(TOKEN_TYPES.map((t) => [t, 0])) as Record<TokenType, number>,
+      webSearches: 0,
+      requests: null,
+      costs: [['web_search', null, list, list]],
       discount: 0n,
       deletedUser: false,
     };
