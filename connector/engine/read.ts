@@ -213,6 +213,16 @@ class StreamRun<C> {
       o.logger.info(`${this.name}: start_date is before the stored coverage (from ${isoTime(prior?.covered_from ?? 0)}); reading the missing range first`);
     }
     o.logger.info(`${this.name}: ${windows.length} window(s) from ${isoTime(from)}`);
+    if (plans.length > 1) {
+      // A stream served by several plans by date: say which days each one reads.
+      const parts = plans.flatMap((p, i) => {
+        const mine = windows.filter((w) => w.segment === i);
+        const first = mine[0];
+        const last = mine.at(-1);
+        return first && last ? [`${isoTime(first.start)}..${isoTime(last.end)} from ${p.path}`] : [];
+      });
+      o.logger.info(`${this.name}: ${parts.join(', ')}`);
+    }
     // The state is the coverage proven so far: a window counts up to the start of today (today's
     // bucket is not final); a backfilled range joins the stored interval only once it touches it.
     const coverage = new Coverage(prior);
