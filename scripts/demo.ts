@@ -7,7 +7,9 @@
  *    demo.duckdb (each connector in its own schema; `focus_spend` holds both providers' FOCUS rows).
  * 3. The OpenAI sync again: only the lookback days are re-read and nothing is duplicated.
  * 4. Checks that focus_spend's BilledCost per provider equals that provider's own cost table to the
- *    cent (exactly, in fact), and fails if not.
+ *    cent (exactly, in fact), and that Anthropic's two money tables (cost_report and analytics_cost)
+ *    and its focus_spend rows hold the same days and the same total (the fake serves one ledger;
+ *    spend takes each day from one of them), and fails if not.
  * 5. `report` writes demo-report.html, showing both providers.
  *
  * Both outputs are gitignored. The commands it runs are printed, so they can be rerun by hand.
@@ -45,14 +47,40 @@ function cli(provider: Provider, args: string[]): Promise<number> {
   });
 }
 
-/** Per provider: focus_spend's BilledCost beside the provider's own cost table, exact decimal sums. */
-async function reconcile(db: string): Promise<Array<{ provider: string; focus: string; own: string }>> {
+/** Per provider: focus_spend's BilledCost beside the provider's own cost table, exact decimal sums; and Anthropic's money tables side by side. */
+async function reconcile(db: string): Promise<{
+  providers: Array<{ provider: string; focus: string; own: string }>;
+  anthropic: Array<{ table: string; total: string; days: string }>;
+}> {
   const instance = await DuckDBInstance.create(db, { access_mode: 'READ_ONLY' });
   const c = await instance.connect();
   try {
     const sum = async (sql: string): Promise<string> => String((await c.runAndReadAll(sql)).getRowObjects()[0]?.t ?? 'none');
     const dec = (col: string): string => `CAST(coalesce(sum(CAST(CAST(${col} AS VARCHAR) AS DECIMAL(38,12))), 0) AS VARCHAR)`;
-    return [
+    const span = async (sql: string): Promise<string> => {
+      const row = (await c.runAndReadAll(sql)).getRowObjects()[0];
+      return `${String(row?.first ?? 'none').slice(0, 10)}..${String(row?.last ?? 'none').slice(0, 10)} (${String(row?.n ?? 0)} days)`;
+    };
+    const anthropic = [
+      {
+        table: 'cost_report',
+        total: await sum(`SELECT ${dec('amount_usd')} AS t FROM anthropic.cost_report`),
+        days: await span('SELECT min(date) AS first, max(date) AS last, count(DISTINCT date) AS n FROM anthropic.cost_report'),
+      },
+      {
+        table: 'analytics_cost',
+        total: await sum(`SELECT ${dec('amount_usd')} AS t FROM anthropic.analytics_cost`),
+        days: await span('SELECT min(date) AS first, max(date) AS last, count(DISTINCT date) AS n FROM anthropic.analytics_cost'),
+      },
+      {
+        table: 'focus_spend',
+        total: await sum(`SELECT ${dec('BilledCost')} AS t FROM focus_spend WHERE ServiceProviderName = 'Anthropic'`),
+        days: await span(
+          "SELECT min(CAST(ChargePeriodStart AS DATE)) AS first, max(CAST(ChargePeriodStart AS DATE)) AS last, count(DISTINCT CAST(ChargePeriodStart AS DATE)) AS n FROM focus_spend WHERE ServiceProviderName = 'Anthropic'",
+        ),
+      },
+    ];
+    const providers = [
       {
         provider: 'OpenAI',
         focus: await sum(`SELECT ${dec('BilledCost')} AS t FROM focus_spend WHERE ServiceProviderName = 'OpenAI'`),
@@ -64,6 +92,7 @@ async function reconcile(db: string): Promise<Array<{ provider: string; focus: s
         own: await sum(`SELECT ${dec('amount_usd')} AS t FROM anthropic.cost_report`),
       },
     ];
+    return { providers, anthropic };
   } finally {
     c.closeSync();
     instance.closeSync();
@@ -97,11 +126,19 @@ try {
     if (code !== 0) throw new Error(`${provider} sync exited with ${code}`);
   }
   say("3/4 focus_spend against each provider's own cost table");
-  for (const r of await reconcile(DB)) {
+  const checked = await reconcile(DB);
+  for (const r of checked.providers) {
     const same = r.focus === r.own && r.focus !== 'none';
     process.stderr.write(`  ${r.provider}: focus_spend ${r.focus} USD, own table ${r.own} USD: ${same ? 'equal' : 'DIFFERENT'}\n`);
     if (!same) throw new Error(`focus_spend does not equal ${r.provider}'s own total`);
   }
+  // Anthropic's two money APIs over the same days: one ledger, so one total (spend took each day from one of them).
+  const [first] = checked.anthropic;
+  const agree = checked.anthropic.every((a) => a.total === first?.total && a.days === first?.days && a.total !== 'none');
+  process.stderr.write(
+    `  Anthropic money tables: ${checked.anthropic.map((a) => `${a.table} ${a.total} USD over ${a.days}`).join(', ')}: ${agree ? 'equal' : 'DIFFERENT'}\n`,
+  );
+  if (!agree) throw new Error("Anthropic's cost_report, analytics_cost and focus_spend do not agree over the same days");
   say('4/4 report');
   const code = await cli('openai', ['report', '--db', DB, '--out', HTML]);
   if (code !== 0) throw new Error(`report exited with ${code}`);

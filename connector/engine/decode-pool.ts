@@ -36,7 +36,8 @@ export interface WorkerSetup {
 
 export interface PageRequest {
   id: number;
-  page: { url: string; headers: Record<string, string>; stream: string; window: Window; emittedAt: number; ids: boolean };
+  /** `segment`: which of the stream's plans decodes the page (BucketStream.segments); absent: the first. */
+  page: { url: string; headers: Record<string, string>; stream: string; segment?: number; window: Window; emittedAt: number; ids: boolean };
 }
 export type WorkerMessage = PageRequest | { abort: number } | { recycle: ArrayBuffer[] };
 
@@ -114,10 +115,11 @@ export class DecodePool {
    * here: no request waits for a worker to start, so the rate limiter's spacing of request
    * starts is what the server sees.
    */
-  forStream(stream: string): PageDecoder {
+  forStream(stream: string, segment?: number): PageDecoder {
+    const which = segment ? { segment } : {};
     return {
       transport: (window, emittedAt, ids, inThread) => (url, init) =>
-        this.slots.some((s) => s.up) ? this.page({ url, headers: init.headers, stream, window, emittedAt, ids }, init.signal) : inThread(url, init),
+        this.slots.some((s) => s.up) ? this.page({ url, headers: init.headers, stream, ...which, window, emittedAt, ids }, init.signal) : inThread(url, init),
       recycle: (buffers) => this.recycle(buffers),
     };
   }

@@ -41,13 +41,16 @@ function takeSpare(): ArrayBuffer | undefined {
 /** Requests in flight, to abort when the main thread's timeout fires. */
 const fetches = new Map<number, AbortController>();
 
-async function planFor(stream: string): Promise<BucketPlan> {
-  let plan = plans.get(stream);
+/** The plan of a stream, or of one of its segments (BucketStream.segments). */
+async function planFor(stream: string, segment = 0): Promise<BucketPlan> {
+  const key = `${stream}#${segment}`;
+  let plan = plans.get(key);
   if (!plan) {
     const def = (await source).streams.find((s) => s.name === stream);
     if (def?.kind !== 'buckets') throw new Error(`no bucketed stream ${stream}`);
-    plan = def.plan(setup.config);
-    plans.set(stream, plan);
+    plan = segment === 0 ? def.plan(setup.config) : def.segments?.(setup.config)[segment]?.plan;
+    if (!plan) throw new Error(`stream ${stream} has no segment ${segment}`);
+    plans.set(key, plan);
   }
   return plan;
 }
@@ -78,7 +81,7 @@ async function page({ id, page: p }: PageRequest): Promise<void> {
     fetches.delete(id);
   }
   try {
-    const plan = await planFor(p.stream);
+    const plan = await planFor(p.stream, p.segment);
     const { page: decoded, transfer } = encodePage(plan, p.stream, setup.format, body, p.window, p.emittedAt, { ids: p.ids, spare: takeSpare() });
     const buckets = decoded.buckets.map(({ results: _, ...b }) => b);
     post({ id, page: { buckets, hasMore: decoded.hasMore, nextPage: decoded.nextPage } }, transfer);

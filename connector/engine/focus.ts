@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { col, columns, type Column } from './columns.js';
-import type { Bucket, BucketStream, Row } from './stream.js';
+import type { Bucket, BucketPlan, BucketStream, Row } from './stream.js';
 import { isoTime } from './time.js';
 
 /**
@@ -105,32 +105,31 @@ const nonEmpty = (name: string) => z.string().trim().min(1, `focus.${name} must 
 
 /** The config fields of `focus`; `more` adds a provider's own (Aurous's credit rate). */
 export function focusConfigShape<S extends z.ZodRawShape>(defaults: { accountId: string; accountName: string }, more: S) {
-  return z
-    .strictObject({
-      billing_account_id: nonEmpty('billing_account_id')
-        .optional()
-        .meta({ title: 'BillingAccountId', description: `FOCUS BillingAccountId of every spend row. Default: '${defaults.accountId}'.` }),
-      billing_account_name: nonEmpty('billing_account_name')
-        .optional()
-        .meta({ title: 'BillingAccountName', description: `FOCUS BillingAccountName of every spend row. Default: '${defaults.accountName}'.` }),
-      billing_period_start_day: z
-        .number()
-        .int('focus.billing_period_start_day must be a whole number')
-        .min(1, 'focus.billing_period_start_day must be between 1 and 28')
-        .max(28, 'focus.billing_period_start_day must be between 1 and 28')
-        .default(1)
-        .meta({
-          title: 'Billing period start day',
-          description: 'Day of the month (UTC) on which a FOCUS billing period starts. Default 1: calendar months, as OpenAI and Anthropic invoice.',
-        }),
-      ...more,
-    })
-    .default({ billing_period_start_day: 1 } as never)
-    .meta({
-      title: 'FOCUS spend stream',
-      description: 'Choices of the FOCUS 1.3 `spend` stream (docs/focus.md): billing account and billing period.',
-      order: 15,
-    });
+  const shape = z.strictObject({
+    billing_account_id: nonEmpty('billing_account_id')
+      .optional()
+      .meta({ title: 'BillingAccountId', description: `FOCUS BillingAccountId of every spend row. Default: '${defaults.accountId}'.` }),
+    billing_account_name: nonEmpty('billing_account_name')
+      .optional()
+      .meta({ title: 'BillingAccountName', description: `FOCUS BillingAccountName of every spend row. Default: '${defaults.accountName}'.` }),
+    billing_period_start_day: z
+      .number()
+      .int('focus.billing_period_start_day must be a whole number')
+      .min(1, 'focus.billing_period_start_day must be between 1 and 28')
+      .max(28, 'focus.billing_period_start_day must be between 1 and 28')
+      .default(1)
+      .meta({
+        title: 'Billing period start day',
+        description: 'Day of the month (UTC) on which a FOCUS billing period starts. Default 1: calendar months, as OpenAI and Anthropic invoice.',
+      }),
+    ...more,
+  });
+  // Absent: every field's default (a provider's own, e.g. Anthropic's focus.anthropic_source, included).
+  return shape.default(shape.parse({}) as never).meta({
+    title: 'FOCUS spend stream',
+    description: 'Choices of the FOCUS 1.3 `spend` stream (docs/focus.md): billing account and billing period.',
+    order: 15,
+  });
 }
 
 // ---- columns ----------------------------------------------------------------------
@@ -245,96 +244,119 @@ export function spendColumns(p: FocusProvider): readonly Column[] {
   return [...FOCUS_COLUMNS, ...p.extraColumns.map((c) => ({ ...c, from: null }))];
 }
 
+/** One cost stream a spend stream maps, and from when (BucketStream.segments) it serves the spend rows. */
+export interface SpendSource<C> {
+  /** Where this source starts serving, given now (unix seconds, a UTC midnight); absent on the first source only. */
+  from?: (nowS: number) => number;
+  costs: BucketStream<C>;
+  /** Called once per plan; returns the mapping of one cost record (the plan's config bound). */
+  charge: (config: C) => (record: Row, bucket: Bucket) => FocusCharge;
+}
+
 /**
  * The spend stream of a provider: the cost stream's plan (same requests, paging, responses and
  * checks), each cost record mapped into a FOCUS row by `charge`. `settings` reads the config's
  * focus choices; `check` refuses a config the stream cannot map (Aurous without a credit rate).
+ * `sources` instead of `costs`/`charge`: the days are served by several cost streams by date,
+ * one source per day (the stream's segments, engine/read.ts); the first one's plan is plan(config).
  */
-export function spendStream<C>(o: {
-  provider: FocusProvider;
-  costs: BucketStream<C>;
-  settings: (config: C) => FocusSettings;
-  /** Called once per plan; returns the mapping of one cost record (the plan's config bound). */
-  charge: (config: C) => (record: Row, bucket: Bucket) => FocusCharge;
-  description: string;
-}): BucketStream<C> {
+export function spendStream<C>(
+  o: {
+    provider: FocusProvider;
+    settings: (config: C) => FocusSettings;
+    description: string;
+  } & (
+    | {
+        costs: BucketStream<C>;
+        /** Called once per plan; returns the mapping of one cost record (the plan's config bound). */
+        charge: (config: C) => (record: Row, bucket: Bucket) => FocusCharge;
+      }
+    | { sources: (config: C) => ReadonlyArray<SpendSource<C>> }
+  ),
+): BucketStream<C> {
   const list = spendColumns(o.provider);
   const cols = columns(list);
   const template: Row = Object.fromEntries(list.map((c) => [c.name, null]));
   const p = o.provider;
-  return {
+  const sourcesOf = (config: C): ReadonlyArray<SpendSource<C>> => ('sources' in o ? o.sources(config) : [{ costs: o.costs, charge: o.charge }]);
+  const spendPlan = (config: C, source: SpendSource<C>): BucketPlan => {
+    const base = source.costs.plan(config);
+    const settings = o.settings(config);
+    const charge = source.charge(config);
+    const accountId = settings.billing_account_id ?? p.defaultAccountId;
+    const accountName = settings.billing_account_name ?? p.defaultAccountName;
+    let periodOf = NaN;
+    let period = { start: '', end: '' };
+    return {
+      ...base,
+      idField: SPEND_KEY,
+      toRecord(bucket, result, index) {
+        const record = base.toRecord(bucket, result, index);
+        const c = charge(record, bucket);
+        if (bucket.start !== periodOf) {
+          const bp = billingPeriod(bucket.start, settings.billing_period_start_day);
+          period = { start: isoTime(bp.start), end: isoTime(bp.end) };
+          periodOf = bucket.start;
+        }
+        const billed = normalizeDecimal(c.billedCost);
+        const row: Row = { ...template };
+        row.BilledCost = billed;
+        row.BillingAccountId = accountId;
+        row.BillingAccountName = accountName;
+        row.BillingAccountType = 'Organization';
+        row.BillingCurrency = c.billingCurrency.toUpperCase();
+        row.BillingPeriodEnd = period.end;
+        row.BillingPeriodStart = period.start;
+        row.ChargeCategory = isNegative(billed) ? 'Credit' : 'Usage';
+        row.ChargeClass = null;
+        row.ChargeDescription = c.chargeDescription;
+        row.ChargeFrequency = 'Usage-Based';
+        row.ChargePeriodEnd = isoTime(bucket.end);
+        row.ChargePeriodStart = isoTime(bucket.start);
+        row.ConsumedQuantity = c.consumedQuantity ?? null;
+        row.ConsumedUnit = c.consumedQuantity == null ? null : (c.consumedUnit ?? null);
+        row.ContractedCost = billed;
+        row.EffectiveCost = billed;
+        row.HostProviderName = p.providerName;
+        row.InvoiceIssuerName = p.providerName;
+        row.ListCost = c.listCost == null ? billed : normalizeDecimal(c.listCost);
+        row.PricingCategory = 'Standard';
+        row.PricingCurrency = c.pricingCurrency ?? null;
+        row.PricingCurrencyEffectiveCost = c.pricingCurrencyEffectiveCost ?? null;
+        const priced = c.pricingQuantity != null && c.pricingUnit != null;
+        row.PricingQuantity = priced ? c.pricingQuantity : billed;
+        row.PricingUnit = priced ? c.pricingUnit : row.BillingCurrency;
+        row.ProviderName = p.providerName;
+        row.PublisherName = p.providerName;
+        row.ServiceCategory = 'AI and Machine Learning';
+        row.ServiceName = p.serviceName;
+        row.ServiceProviderName = p.providerName;
+        row.ServiceSubcategory = 'Generative AI';
+        row.SkuId = c.skuId ?? null;
+        row.SkuMeter = c.skuMeter ?? null;
+        row.SkuPriceDetails = c.skuPriceDetails ?? null;
+        row.SubAccountId = c.subAccountId ?? null;
+        row.SubAccountName = c.subAccountName ?? null;
+        row.SubAccountType = c.subAccountId == null ? null : (c.subAccountType ?? null);
+        row[SPEND_KEY] = record.id;
+        for (const [k, v] of Object.entries(c.extra)) row[k] = v;
+        return row;
+      },
+    };
+  };
+  const stream: BucketStream<C> = {
     kind: 'buckets',
     name: SPEND_STREAM,
     description: o.description,
     schema: cols.schema(SPEND_STREAM, o.description),
     primaryKey: [[SPEND_KEY]],
     cursorField: 'ChargePeriodStart',
-    plan(config) {
-      const base = o.costs.plan(config);
-      const settings = o.settings(config);
-      const charge = o.charge(config);
-      const accountId = settings.billing_account_id ?? p.defaultAccountId;
-      const accountName = settings.billing_account_name ?? p.defaultAccountName;
-      let periodOf = NaN;
-      let period = { start: '', end: '' };
-      return {
-        ...base,
-        idField: SPEND_KEY,
-        toRecord(bucket, result, index) {
-          const record = base.toRecord(bucket, result, index);
-          const c = charge(record, bucket);
-          if (bucket.start !== periodOf) {
-            const bp = billingPeriod(bucket.start, settings.billing_period_start_day);
-            period = { start: isoTime(bp.start), end: isoTime(bp.end) };
-            periodOf = bucket.start;
-          }
-          const billed = normalizeDecimal(c.billedCost);
-          const row: Row = { ...template };
-          row.BilledCost = billed;
-          row.BillingAccountId = accountId;
-          row.BillingAccountName = accountName;
-          row.BillingAccountType = 'Organization';
-          row.BillingCurrency = c.billingCurrency.toUpperCase();
-          row.BillingPeriodEnd = period.end;
-          row.BillingPeriodStart = period.start;
-          row.ChargeCategory = isNegative(billed) ? 'Credit' : 'Usage';
-          row.ChargeClass = null;
-          row.ChargeDescription = c.chargeDescription;
-          row.ChargeFrequency = 'Usage-Based';
-          row.ChargePeriodEnd = isoTime(bucket.end);
-          row.ChargePeriodStart = isoTime(bucket.start);
-          row.ConsumedQuantity = c.consumedQuantity ?? null;
-          row.ConsumedUnit = c.consumedQuantity == null ? null : (c.consumedUnit ?? null);
-          row.ContractedCost = billed;
-          row.EffectiveCost = billed;
-          row.HostProviderName = p.providerName;
-          row.InvoiceIssuerName = p.providerName;
-          row.ListCost = c.listCost == null ? billed : normalizeDecimal(c.listCost);
-          row.PricingCategory = 'Standard';
-          row.PricingCurrency = c.pricingCurrency ?? null;
-          row.PricingCurrencyEffectiveCost = c.pricingCurrencyEffectiveCost ?? null;
-          const priced = c.pricingQuantity != null && c.pricingUnit != null;
-          row.PricingQuantity = priced ? c.pricingQuantity : billed;
-          row.PricingUnit = priced ? c.pricingUnit : row.BillingCurrency;
-          row.ProviderName = p.providerName;
-          row.PublisherName = p.providerName;
-          row.ServiceCategory = 'AI and Machine Learning';
-          row.ServiceName = p.serviceName;
-          row.ServiceProviderName = p.providerName;
-          row.ServiceSubcategory = 'Generative AI';
-          row.SkuId = c.skuId ?? null;
-          row.SkuMeter = c.skuMeter ?? null;
-          row.SkuPriceDetails = c.skuPriceDetails ?? null;
-          row.SubAccountId = c.subAccountId ?? null;
-          row.SubAccountName = c.subAccountName ?? null;
-          row.SubAccountType = c.subAccountId == null ? null : (c.subAccountType ?? null);
-          row[SPEND_KEY] = record.id;
-          for (const [k, v] of Object.entries(c.extra)) row[k] = v;
-          return row;
-        },
-      };
-    },
+    plan: (config) => spendPlan(config, sourcesOf(config)[0] as SpendSource<C>),
   };
+  if ('sources' in o) {
+    stream.segments = (config) => sourcesOf(config).map((source) => ({ ...(source.from ? { from: source.from } : {}), plan: spendPlan(config, source) }));
+  }
+  return stream;
 }
 
 /** A record field as a FOCUS string column: the string, else null. */

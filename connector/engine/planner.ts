@@ -61,3 +61,27 @@ export function halve(window: Window, bucketSeconds: number): [Window, Window] {
     { start: mid, end: window.end },
   ];
 }
+
+/** A part of a range served by one segment of a stream (BucketStream.segments). */
+export interface SegmentPiece extends Window {
+  segment: number;
+}
+
+/**
+ * Cut [start, end) where segments start: `starts[i]` is where segment i starts (starts[0] is
+ * ignored: the first segment serves everything before the second). Pieces are in time order,
+ * contiguous, non-empty, each inside one segment. A start earlier than the one before it is
+ * taken as that one (the later segment then serves nothing). Pure: the starts are computed by
+ * the caller from its clock.
+ */
+export function splitAtSegments(start: number, end: number, starts: readonly number[]): SegmentPiece[] {
+  const pieces: SegmentPiece[] = [];
+  const bounds = starts.map((s, i) => (i === 0 ? -Infinity : s));
+  for (let i = 1; i < bounds.length; i++) bounds[i] = Math.max(bounds[i] as number, bounds[i - 1] as number);
+  for (let i = 0; i < bounds.length; i++) {
+    const s = Math.max(start, bounds[i] as number);
+    const e = Math.min(end, bounds[i + 1] ?? Infinity);
+    if (e > s) pieces.push({ start: s, end: e, segment: i });
+  }
+  return pieces;
+}

@@ -6,9 +6,9 @@ import { RecordEncoder, type RecordFormat } from './decode.js';
 import { configError, toConnectorError, type ErrorContext } from './errors.js';
 import type { Logger } from './logger.js';
 import { RowEstimate } from './estimate.js';
-import { bucketCount, planWindows, type Window } from './planner.js';
+import { bucketCount, planWindows, splitAtSegments, type SegmentPiece, type Window } from './planner.js';
 import { Coverage, readRanges, type StreamState } from './state.js';
-import type { BucketPlan, BucketStream, EncodedRecords, ListStream, Row, StreamDef } from './stream.js';
+import type { BucketPlan, BucketStream, EncodedRecords, ListStream, PlanSegment, Row, StreamDef } from './stream.js';
 import { DAY, floorTo, isoTime } from './time.js';
 
 /**
@@ -96,7 +96,7 @@ export interface ReadOptions<C> {
   /** Windows (and streams) read at once; the HTTP client bounds requests in flight separately. */
   concurrency?: number;
   /** Page decoders on worker threads, per stream, encoding records as emitter.records says. */
-  decoders?: { forStream(stream: string): PageDecoder };
+  decoders?: { forStream(stream: string, segment?: number): PageDecoder };
 }
 
 export interface ReadResult {
@@ -211,7 +211,7 @@ class StreamRun<C> {
 
   async readBuckets(def: BucketStream<C>): Promise<void> {
     const { o } = this;
-    const { plan, prior, from, ranges, windows, nowS, today, floor } = planStream(o, this.configured, def);
+    const { plan, plans, prior, from, ranges, windows, nowS, today, floor } = planStream(o, this.configured, def);
     if (floor) {
       if (floor.level === 'WARN') o.logger.warn(floor.message);
       else o.logger.info(floor.message);
@@ -223,6 +223,16 @@ class StreamRun<C> {
       o.logger.info(`${this.name}: start_date is before the stored coverage (from ${isoTime(prior?.covered_from ?? 0)}); reading the missing range first`);
     }
     o.logger.info(`${this.name}: ${windows.length} window(s) from ${isoTime(from)}`);
+    if (plans.length > 1) {
+      // A stream served by several plans by date: say which days each one reads.
+      const parts = plans.flatMap((p, i) => {
+        const mine = windows.filter((w) => w.segment === i);
+        const first = mine[0];
+        const last = mine.at(-1);
+        return first && last ? [`${isoTime(first.start)}..${isoTime(last.end)} from ${p.path}`] : [];
+      });
+      o.logger.info(`${this.name}: ${parts.join(', ')}`);
+    }
     // The state is the coverage proven so far: a window counts up to the start of today (today's
     // bucket is not final); a backfilled range joins the stored interval only once it touches it.
     const coverage = new Coverage(prior);
@@ -243,7 +253,8 @@ class StreamRun<C> {
       return;
     }
     // Progress for the platform: an estimate once planned, refined after the first unit read (engine/estimate.ts).
-    const estimate = new RowEstimate(windows.reduce((n, w) => n + bucketCount(w, plan.bucketSeconds), 0));
+    const stepOf = (w: SegmentPiece): number => (plans[w.segment] as BucketPlan).bucketSeconds;
+    const estimate = new RowEstimate(windows.reduce((n, w) => n + bucketCount(w, stepOf(w)), 0));
     o.emitter.emit(msg.rowEstimate(this.name, estimate.rows(), o.clock.now()));
     const progress = (done: number, left: number): void =>
       o.hooks?.onWindows?.(this.name, {
@@ -256,34 +267,38 @@ class StreamRun<C> {
       });
     progress(0, windows.length);
     const depth = Math.max(1, o.concurrency ?? 1);
-    const decoder = o.decoders?.forStream(this.name);
-    const reader = new WindowReader(plan, {
-      http: o.http,
-      stream: this.name,
-      format: o.emitter.records,
-      debug: (m) => o.logger.debug(m),
-      warn: (m) => o.logger.warn(m),
-      hooks: { onRateLimited: (until) => this.rateLimited(until) },
-      onResponse: this.onResponse,
-      maxRowsPerWindow: Math.floor(DEFAULT_MAX_ROWS_IN_FLIGHT / depth),
-      clock: o.clock,
-      ...(decoder ? { decoder } : {}),
+    // One reader (and decoder) per segment: each learns its own window size; a stream without segments has one.
+    const decoders = plans.map((_, i) => (i === 0 ? o.decoders?.forStream(this.name) : o.decoders?.forStream(this.name, i)));
+    const readers = plans.map((p, i) => {
+      const decoder = decoders[i];
+      return new WindowReader(p, {
+        http: o.http,
+        stream: this.name,
+        format: o.emitter.records,
+        debug: (m) => o.logger.debug(m),
+        warn: (m) => o.logger.warn(m),
+        hooks: { onRateLimited: (until) => this.rateLimited(until) },
+        onResponse: this.onResponse,
+        maxRowsPerWindow: Math.floor(DEFAULT_MAX_ROWS_IN_FLIGHT / depth),
+        clock: o.clock,
+        ...(decoder ? { decoder } : {}),
+      });
     });
     // Up to `concurrency` units are fetched ahead and emitted strictly in order, so a STATE always
     // follows every earlier record of the stream. A planned window wider than the reader's current
     // size (learned from density, 400s or truncation) is cut into units of that size as it is
     // launched, so memory stays bounded by the units in flight. The first unit goes alone: its
     // density sizes the rest before several are in flight.
-    const step = plan.bucketSeconds;
     const pending = [...windows];
-    const inflight: Array<{ unit: Window; rows: Promise<UnitRecords> }> = [];
+    const inflight: Array<{ unit: SegmentPiece; rows: Promise<UnitRecords> }> = [];
     let done = 0;
     const launch = (): void => {
       while (inflight.length < (done === 0 ? 1 : depth) && pending.length > 0 && !o.signal?.aborted) {
-        const w = pending.shift() as Window;
-        const unit = { start: w.start, end: Math.min(w.end, w.start + reader.windowBuckets * step) };
-        if (unit.end < w.end) pending.unshift({ start: unit.end, end: w.end });
-        const rows = reader.read(unit);
+        const w = pending.shift() as SegmentPiece;
+        const reader = readers[w.segment] as WindowReader;
+        const unit = { start: w.start, end: Math.min(w.end, w.start + reader.windowBuckets * stepOf(w)), segment: w.segment };
+        if (unit.end < w.end) pending.unshift({ start: unit.end, end: w.end, segment: w.segment });
+        const rows = reader.read({ start: unit.start, end: unit.end });
         rows.catch(() => undefined); // awaited in order below; avoid an unhandled rejection meanwhile
         inflight.push({ unit, rows });
       }
@@ -295,13 +310,13 @@ class StreamRun<C> {
     launch();
     while (inflight.length > 0) {
       this.checkAborted();
-      const { unit, rows } = inflight.shift() as { unit: Window; rows: Promise<UnitRecords> };
+      const { unit, rows } = inflight.shift() as { unit: SegmentPiece; rows: Promise<UnitRecords> };
       const data = await rows;
       done += 1;
       this.checkAborted();
       launch();
-      this.emitUnit(data, decoder);
-      estimate.add(bucketCount(unit, step), data.count);
+      this.emitUnit(data, decoders[unit.segment]);
+      estimate.add(bucketCount(unit, stepOf(unit)), data.count);
       if (done === 1) o.emitter.emit(msg.rowEstimate(this.name, estimate.rows(), o.clock.now()));
       progress(done, inflight.length + pending.length);
       const state = cover(unit);
@@ -338,12 +353,16 @@ class StreamRun<C> {
 
 /** What a bucketed stream's read will cover: its plan, the stored state it starts from, the ranges and windows. */
 export interface StreamPlan {
+  /** The plan of the first segment (of every day when the stream has no segments). */
   plan: BucketPlan;
+  /** The plan of each segment (BucketStream.segments), the first being `plan`; windows name theirs. */
+  plans: BucketPlan[];
   prior: StreamState | undefined;
   /** Where the read starts (unix seconds): at or after the API's floor. */
   from: number;
   ranges: ReturnType<typeof readRanges>;
-  windows: Window[];
+  /** In time order, each inside one segment (`segment`: its index in `plans`). */
+  windows: SegmentPiece[];
   nowS: number;
   today: number;
   /** Set when the API serves nothing before some time and the read would have started earlier. */
@@ -391,11 +410,12 @@ export function planStream<C>(
   def: BucketStream<C>,
 ): StreamPlan {
   const name = configured.name;
-  const plan = def.plan(o.config);
   const nowS = Math.floor(o.clock.now() / 1000);
+  const segments: PlanSegment[] = def.segments?.(o.config) ?? [{ plan: def.plan(o.config) }];
+  const plans = segments.map((s) => s.plan);
+  const plan = plans[0] as BucketPlan;
   const today = floorTo(nowS, DAY);
   const prior = configured.syncMode === 'incremental' ? o.states.get(name) : undefined;
-  const horizon = plan.includeCurrentBucket ? nowS : floorTo(nowS, plan.bucketSeconds) - 1;
   const end = o.common.end ?? nowS + 1;
   // No start_date: a stored state is resumed wherever it is (a default start that has moved past an
   // old cursor must not skip the days between).
@@ -412,10 +432,27 @@ export function planStream<C>(
     ranges = ranges.filter((r) => r.to === undefined || r.to > at).map((r) => ({ ...r, from: Math.max(r.from, at) }));
   }
   const from = ranges[0]?.from ?? Math.max(requested, floor?.floor ?? requested);
-  const windows = ranges.flatMap((r) =>
-    planWindows({ start: r.from, end: Math.min(end, r.to ?? end), now: horizon, bucketSeconds: plan.bucketSeconds, maxBuckets: plan.maxBuckets }),
+  const windows = segmentWindows(ranges, end, nowS, segments);
+  return { plan, plans, prior, from, ranges, windows, nowS, today, ...(floor ? { floor } : {}) };
+}
+
+/**
+ * The windows of `ranges` (ending at `end` at the latest), cut where each segment starts and
+ * planned with that segment's plan (its bucket width, window size and whether the current
+ * bucket may be read). Pure: `nowS` is the caller's clock.
+ */
+export function segmentWindows(ranges: ReturnType<typeof readRanges>, end: number, nowS: number, segments: readonly PlanSegment[]): SegmentPiece[] {
+  const starts = segments.map((s) => s.from?.(nowS) ?? -Infinity);
+  return ranges.flatMap((r) =>
+    splitAtSegments(r.from, Math.min(end, r.to ?? end), starts).flatMap((piece) => {
+      const p = (segments[piece.segment] as PlanSegment).plan;
+      const horizon = p.includeCurrentBucket ? nowS : floorTo(nowS, p.bucketSeconds) - 1;
+      return planWindows({ start: piece.start, end: piece.end, now: horizon, bucketSeconds: p.bucketSeconds, maxBuckets: p.maxBuckets }).map((w) => ({
+        ...w,
+        segment: piece.segment,
+      }));
+    }),
   );
-  return { plan, prior, from, ranges, windows, nowS, today, ...(floor ? { floor } : {}) };
 }
 
 /** What a read starting at the API's floor rather than at `requested` tells the user, naming only what they have. */
@@ -524,8 +561,9 @@ export function plannedRequests<C>(
       out.push({ stream: def.name, list: true });
       continue;
     }
-    const { plan, windows } = planStream(o, configured, def);
+    const { plans, windows } = planStream(o, configured, def);
     for (const w of windows) {
+      const plan = plans[w.segment] as BucketPlan;
       const unit = { start: w.start, end: Math.min(w.end, w.start + plan.maxBuckets * plan.bucketSeconds) };
       out.push({
         stream: def.name,

@@ -127,10 +127,30 @@ interface StreamBase {
   description: string;
 }
 
+/**
+ * One part of a bucketed stream's days, served by its own plan (BucketStream.segments): from
+ * `from(now)` (inclusive; the first segment has none: it serves everything before the next one)
+ * until the next segment's start.
+ */
+export interface PlanSegment {
+  /** Where this segment starts, given now (unix seconds; a bucket boundary of both plans). Absent on the first segment only. */
+  from?: (nowS: number) => number;
+  plan: BucketPlan;
+}
+
 export interface BucketStream<C> extends StreamBase {
   kind: 'buckets';
   cursorField: string;
+  /** The plan of every day, or of the first segment's days when the stream has segments. */
   plan(config: C): BucketPlan;
+  /**
+   * Optional: the stream's days are served by different plans by date (Anthropic spend:
+   * cost_report before the analytics API's floor, analytics_cost from it). In time order, the
+   * first one's plan being plan(config). The read cuts its windows at each segment's start and
+   * reads each window with its segment's plan; the state and checkpoints stay the stream's own,
+   * contiguous across segments. Without it, plan(config) serves every day.
+   */
+  segments?(config: C): PlanSegment[];
 }
 
 /** What a list stream's responses may say (engine/responses.ts); the message context is the request path. */

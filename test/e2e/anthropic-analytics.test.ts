@@ -78,14 +78,17 @@ const exact = (r: RunResult, stream: string, expected: Array<Record<string, unkn
   expect(got.length, stream).toBe(expected.length);
   expect(canonicalRows(got), stream).toEqual(canonicalRows(expected));
 };
-/** Exact sum of decimal strings (dollars), by BigInt at 1e-11 dollar. */
+/** Exact sum of decimal strings (dollars, negative ones too: the ledger's credits), by BigInt at 1e-11 dollar. */
 const sumUsd = (values: unknown[]): string => {
   let units = 0n;
   for (const v of values) {
-    const [i = '0', f = ''] = String(v).split('.');
-    units += BigInt(i) * 100_000_000_000n + BigInt(f.padEnd(11, '0') || '0');
+    const text = String(v);
+    const neg = text.startsWith('-');
+    const [i = '0', f = ''] = (neg ? text.slice(1) : text).split('.');
+    const u = BigInt(i) * 100_000_000_000n + BigInt(f.padEnd(11, '0') || '0');
+    units += neg ? -u : u;
   }
-  return unitsToUsd(units * 1n);
+  return unitsToUsd(units);
 };
 /** The starting_at of the rows of the fake's first page for the first 31 days from `start`, as ranked. */
 const f40Ranked = (f: FakeAnthropic, start: number): string[] =>

@@ -1,5 +1,7 @@
 import type { JsonReply } from './server.js';
-import { rng, shortHash } from './random.js';
+import type { Actor, Ledger, LedgerEvent, TokenType } from './anthropic-ledger.js';
+import { centsToUnits, TOKEN_TYPES, unitsToCents, unitsToUsd } from './anthropic-ledger.js';
+import { shortHash } from './random.js';
 
 /**
  * The fake of Anthropic's Usage and Cost Analytics API (beta), served by FakeAnthropic on the
@@ -18,9 +20,11 @@ import { rng, shortHash } from './random.js';
  * - rows only for combinations with data, every group field present and null unless grouped,
  *   RANKED by the metric (amount / total_tokens, desc) over the whole range, not by time, ties
  *   broken by a hash of the query (so the order is unpredictable, but stable for one query);
+ * - the data is the organisation's one ledger (anthropic-ledger.ts), so the rows of a day add
+ *   up to that day's cost_report and their tokens to usage_report/messages;
  * - cost fan-out: grouping by cost_type or token_type splits rows into components, whose
- *   `requests` is null; amounts are fractional cents with up to 9 decimals, list_amount above
- *   amount (discounts);
+ *   `requests` is null (a dimension not grouped is null); amounts are fractional cents with up
+ *   to 9 decimals, list_amount above amount (discounts);
  * - actors of every type, including a service account and an API key with the same id string,
  *   a federated actor without a tagged id, and unattributed (null) usage;
  * - page tokens tied to the exact query (a token with another query: 400), expiring when the data
@@ -57,14 +61,7 @@ export const SHARED_DIMS = [
   'workspace_id',
 ] as const;
 export const COST_DIMS = [...SHARED_DIMS, 'cost_type', 'token_type'] as const;
-export const TOKEN_TYPES = [
-  'uncached_input_tokens',
-  'cache_creation.ephemeral_1h_input_tokens',
-  'cache_creation.ephemeral_5m_input_tokens',
-  'cache_read_input_tokens',
-  'output_tokens',
-] as const;
-type TokenType = (typeof TOKEN_TYPES)[number];
+export { TOKEN_TYPES } from './anthropic-ledger.js';
 
 /** Filter parameter -> group dimension (actor_ids is matched on the actor's tagged id). */
 const FILTERS: Record<string, string> = {
@@ -89,29 +86,10 @@ const FILTERS: Record<string, string> = {
   'workspace_ids[]': 'workspace_id',
 };
 
-export type Actor = Record<string, unknown> & { type: string };
-
-/** The finest grain of the fake: one event of usage with its cost components (units of 1e-9 cent). */
-export interface AnalyticsEvent {
-  t: number;
-  dims: Record<string, unknown>;
-  tokens: Record<TokenType, number>;
-  webSearches: number;
-  requests: number | null;
-  /** Cost components: [cost_type, token_type, list units, amount units]. */
-  costs: Array<[string, string | null, bigint, bigint]>;
-  deletedUser: boolean;
-}
-
-export interface AnalyticsOrgInput {
-  seed: number;
-  firstDay: number;
-  endDay: number;
-  workspaces: ReadonlyArray<string | null>;
-  apiKeys: readonly string[];
-  users: ReadonlyArray<{ id: string; email: string; name: string }>;
-  serviceAccounts: readonly string[];
-}
+export type { Actor } from './anthropic-ledger.js';
+export { unitsToCents, unitsToUsd } from './anthropic-ledger.js';
+/** The finest grain of the fake: one event of the organisation's ledger (anthropic-ledger.ts). */
+export type AnalyticsEvent = LedgerEvent;
 
 export interface AnalyticsOptions {
   /** Most group_by[] values per request (default 5). */
@@ -128,152 +106,26 @@ export interface AnalyticsOptions {
 
 const iso = (t: number): string => new Date(t * 1000).toISOString().replace('.000Z', 'Z');
 
-/** Units of 1e-9 cent as the API's cents string: 123456789012n -> "123.456789012". */
-export function unitsToCents(units: bigint): string {
-  const neg = units < 0n;
-  const a = neg ? -units : units;
-  const frac = (a % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '');
-  return `${neg ? '-' : ''}${a / 1_000_000_000n}${frac ? `.${frac}` : ''}`;
-}
-/** Units of 1e-9 cent as exact dollars (1e11 units per dollar). */
-export function unitsToUsd(units: bigint): string {
-  const neg = units < 0n;
-  const a = neg ? -units : units;
-  const frac = (a % 100_000_000_000n).toString().padStart(11, '0').replace(/0+$/, '');
-  return `${neg ? '-' : ''}${a / 100_000_000_000n}${frac ? `.${frac}` : ''}`;
-}
-
-const MODELS = ['claude-sonnet-5', 'claude-opus-4-5', 'claude-haiku-4-5'] as const;
-const TIERS = ['standard', 'batch', 'priority'] as const;
-const PRODUCTS = ['api', 'claude_code', 'claude-tag', 'other'] as const;
-/** List price per token type, units (1e-9 cent) per token; odd values so sums keep many digits. */
-const PRICE: Record<TokenType, bigint> = {
-  uncached_input_tokens: 300_000_017n,
-  'cache_creation.ephemeral_1h_input_tokens': 600_000_031n,
-  'cache_creation.ephemeral_5m_input_tokens': 375_000_007n,
-  cache_read_input_tokens: 30_000_001n,
-  output_tokens: 1_500_000_013n,
-};
-
+/** The analytics view of the organisation's one ledger (anthropic-ledger.ts): its events, grouped as the API groups them. */
 export class AnalyticsData {
-  private readonly cache = new Map<string, AnalyticsEvent[]>();
-  /** Bumped by a data refresh: every generation adds late rows; tokens of an earlier one expire. */
-  generation = 0;
-  /** A service account and an API key that share one id string: their actors must not collide. */
-  readonly sharedActorId: string;
+  constructor(readonly ledger: Ledger) {}
 
-  constructor(private readonly org: AnalyticsOrgInput) {
-    this.sharedActorId = `svac_01${shortHash(`shared${org.seed}`, 22)}`;
+  /** Bumped by a data refresh: every generation adds late rows; tokens of an earlier one expire. */
+  get generation(): number {
+    return this.ledger.generation;
+  }
+  set generation(g: number) {
+    this.ledger.generation = g;
   }
 
-  private actorsFor(r: () => number): Actor | null {
-    const x = r();
-    const { users, serviceAccounts, apiKeys } = this.org;
-    if (x < 0.45) {
-      const u = users[Math.floor(r() * users.length)] as { id: string; email: string; name: string };
-      return { type: 'user_actor', user_id: u.id, email: u.email, name: u.name, deleted: false };
-    }
-    if (x < 0.6) return { type: 'service_account_actor', service_account_id: serviceAccounts[Math.floor(r() * serviceAccounts.length)] as string };
-    if (x < 0.8) return { type: 'api_actor', api_key_id: apiKeys[Math.floor(r() * apiKeys.length)] as string };
-    if (x < 0.9) return { type: 'federated_actor', subject: `spiffe://example.org/ns/prod/sa/job-${Math.floor(r() * 3)}` };
-    return null;
+  /** A service account and an API key that share one id string: their actors must not collide. */
+  get sharedActorId(): string {
+    return this.ledger.sharedActorId;
   }
 
   /** Every event of one UTC day, for the current generation. */
   eventsOn(day: number): AnalyticsEvent[] {
-    const key = `${day}:${this.generation}`;
-    const hit = this.cache.get(key);
-    if (hit) return hit;
-    const out: AnalyticsEvent[] = [];
-    const index = (day - this.org.firstDay) / DAY;
-    // Every 7th day has no usage at all (no rows, not zero rows).
-    if (day >= this.org.firstDay && day < this.org.endDay && index % 7 !== 6) {
-      const r = rng(this.org.seed * 7919 + index);
-      const n = 5 + Math.floor(r() * 6);
-      for (let i = 0; i < n; i++) out.push(this.event(day, r, i === 0 ? 'user' : 'random'));
-      // The planted pair: same everything but the actor type, the same id string.
-      const base = this.event(day, r, 'random');
-      out.push({
-        ...base,
-        dims: { ...base.dims, actor: { type: 'service_account_actor', service_account_id: this.sharedActorId }, actor_type: 'service_account_actor' },
-      });
-      out.push({ ...base, dims: { ...base.dims, actor: { type: 'api_actor', api_key_id: this.sharedActorId }, actor_type: 'api_actor' } });
-      // A code-execution event: no model, no product, cost only in code_execution.
-      out.push(this.codeExecution(day, r));
-      // Late rows of every refresh generation (a data refresh adds usage to the first days).
-      for (let g = 1; g <= this.generation; g++) if (index < 40) out.push(this.event(day, rng(this.org.seed * 31 + index * 97 + g), 'random'));
-    }
-    this.cache.set(key, out);
-    return out;
-  }
-
-  private event(day: number, r: () => number, kind: 'user' | 'random'): AnalyticsEvent {
-    const { workspaces, apiKeys } = this.org;
-    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
-    const actor =
-      kind === 'user'
-        ? { type: 'user_actor', user_id: this.org.users[0]?.id, email: this.org.users[0]?.email, name: this.org.users[0]?.name, deleted: false }
-        : this.actorsFor(r);
-    const product = pick(PRODUCTS);
-    const tag = product === 'claude-tag';
-    const dims: Record<string, unknown> = {
-      actor,
-      actor_type: actor?.type ?? null,
-      agent_id: r() < 0.2 ? `agent_${shortHash(`agent${Math.floor(r() * 2)}`, 10)}` : null,
-      api_key_id: r() < 0.1 ? null : pick(apiKeys),
-      claude_tag_category: tag ? pick(['engaged', 'proactive', 'dm']) : null,
-      claude_tag_user_id: tag && r() < 0.7 ? `U0${shortHash(`slack${Math.floor(r() * 3)}`, 9).toUpperCase()}` : null,
-      context_window: r() < 0.2 ? '200k-1M' : '0-200k',
-      deployment_id: null,
-      environment_id: null,
-      inference_geo: r() < 0.3 ? 'us' : r() < 0.5 ? null : 'global',
-      model: pick(MODELS),
-      product,
-      rbac_group_id: r() < 0.5 ? `rbac_group_${shortHash(`rbac${Math.floor(r() * 2)}`, 8)}` : null,
-      service_tier: pick(TIERS),
-      session_id: null,
-      slack_channel_id: tag ? `C0${shortHash(`chan${Math.floor(r() * 2)}`, 9).toUpperCase()}` : null,
-      speed: r() < 0.1 ? 'fast' : 'standard',
-      user_profile_id: null,
-      workspace_id: pick(workspaces),
-    };
-    const tokens = Object.fromEntries(TOKEN_TYPES.map((t) => [t, Math.floor(r() * 2_000_000)])) as Record<TokenType, number>;
-    const webSearches = r() < 0.3 ? Math.floor(r() * 40) : 0;
-    const discount = BigInt(Math.floor(r() * 30)); // percent
-    const costs: AnalyticsEvent['costs'] = TOKEN_TYPES.map((t) => {
-      const list = BigInt(tokens[t]) * PRICE[t] + BigInt(Math.floor(r() * 1000));
-      return ['tokens', t, list, list - (list * discount) / 100n];
-    });
-    if (webSearches > 0) {
-      const list = BigInt(webSearches) * 1_000_000_000n + 7n;
-      costs.push(['web_search', null, list, list - (list * discount) / 100n]);
-    }
-    return {
-      t: day + Math.floor(r() * 24) * 3_600 + Math.floor(r() * 60) * 60,
-      dims,
-      tokens,
-      webSearches,
-      // Claude Tag proactive usage has no request count the API can give.
-      requests: tag && r() < 0.5 ? null : 1 + Math.floor(r() * 500),
-      costs,
-      deletedUser: actor?.type === 'user_actor' && r() < 0.1,
-    };
-  }
-
-  private codeExecution(day: number, r: () => number): AnalyticsEvent {
-    const dims: Record<string, unknown> = Object.fromEntries(SHARED_DIMS.map((d) => [d, null]));
-    dims.workspace_id = this.org.workspaces[1] ?? null;
-    dims.api_key_id = this.org.apiKeys[0] ?? null;
-    const list = BigInt(Math.floor(r() * 5_000_000_000)) + 3n;
-    return {
-      t: day + 13 * 3_600,
-      dims,
-      tokens: Object.fromEntries(TOKEN_TYPES.map((t) => [t, 0])) as Record<TokenType, number>,
-      webSearches: 0,
-      requests: 1 + Math.floor(r() * 9),
-      costs: [['code_execution', null, list, list]],
-      deletedUser: false,
-    };
+    return this.ledger.eventsOn(day);
   }
 
   /** Events in [start, end), through the filters. */
@@ -326,7 +178,12 @@ export class AnalyticsData {
     for (const e of this.events(o.start, o.end, o.filters, o.excludeDeleted)) {
       const bucket = Math.floor(e.t / step) * step;
       const parts: Array<{ costType: string | null; tokenType: string | null; list: bigint; amount: bigint }> = fanOut
-        ? e.costs.map(([ct, tt, list, amount]) => ({ costType: ct, tokenType: o.groupBy.includes('token_type') ? tt : null, list, amount }))
+        ? e.costs.map(([ct, tt, list, amount]) => ({
+            costType: o.groupBy.includes('cost_type') ? ct : null,
+            tokenType: o.groupBy.includes('token_type') ? tt : null,
+            list,
+            amount,
+          }))
         : [{ costType: null, tokenType: null, list: e.costs.reduce((s, c) => s + c[2], 0n), amount: e.costs.reduce((s, c) => s + c[3], 0n) }];
       for (const part of parts) {
         const group: Record<string, unknown> = {};
@@ -436,11 +293,6 @@ export class AnalyticsData {
 }
 
 export const DEFAULT_GROUP_BY = ['workspace_id', 'api_key_id', 'actor', 'model'] as const;
-
-const centsToUnits = (cents: string): bigint => {
-  const [i = '0', f = ''] = cents.split('.');
-  return BigInt(i) * 1_000_000_000n + BigInt(f.padEnd(9, '0') || '0');
-};
 
 /** The columns every analytics record has from its row: times, date, each group field, actor id and type. */
 function flat(r: Record<string, unknown>): Record<string, unknown> {

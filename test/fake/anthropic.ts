@@ -1,12 +1,17 @@
 import { FakeServer, type Fault, type JsonReply, type LoggedRequest } from './server.js';
 import { rng, shortHash } from './random.js';
 import { AnalyticsData, AnalyticsEndpoints, type AnalyticsOptions } from './anthropic-analytics.js';
+import { centsToUnits, Ledger, type LedgerEvent, unitsToUsd } from './anthropic-ledger.js';
+
+export { PLANTED_AMOUNTS, unitsToCents, unitsToUsd } from './anthropic-ledger.js';
 
 /**
  * A faithful fake of Anthropic's Admin API (shared/specs/anthropic-admin-usage-cost.openapi.json,
- * shared/reference/provider-apis.md section 4) on one deterministic, seeded organisation:
- * - GET /v1/organizations/cost_report: cents as decimal strings (the spec's "123.78912", "0.1"
- *   and "1500" are planted on the first three days), group_by[] workspace_id/description,
+ * shared/reference/provider-apis.md section 4) on one deterministic, seeded organisation whose
+ * money and usage endpoints all derive from one ledger of charges (anthropic-ledger.ts), so they
+ * agree as the real API's do (a cost report row is the day's analytics rows summed):
+ * - GET /v1/organizations/cost_report: cents as decimal strings with up to 9 decimals (the spec's
+ *   "123.78912", "0.1" and "1500" are planted on the first three days), group_by[] workspace_id/description,
  *   limit 1-31, bucket_width 1d, and the date rule: day-aligned starting_at/ending_at spanning
  *   at least one whole day and not ending after the start of today, else
  *   400 "Invalid date range" with `x-should-retry: false`;
@@ -21,7 +26,8 @@ import { AnalyticsData, AnalyticsEndpoints, type AnalyticsOptions } from './anth
  * - every bucketed page holds empty buckets too, cursors work for grouped queries, errors have
  *   Anthropic's shape {"type":"error","error":{type,message},"request_id"} and every response a
  *   `request-id` header; x-api-key and anthropic-version are required.
- * Ground truth: the expected* methods of AnthropicOrg give the records a connector must emit.
+ * Ground truth: the expected* methods of AnthropicOrg give the records a connector must emit;
+ * org.ledger.dailyTotals() the money every table must add up to per day.
  */
 export const DAY = 86_400;
 export const ANTHROPIC_VERSION = '2023-06-01';
@@ -33,8 +39,6 @@ export const tooManyGroupBy = (max: number): string => `Cannot specify more than
 /** server_tool_use is absent from messages results before this day, cache_creation before CACHE_CREATION_DAY. */
 export const SERVER_TOOL_USE_DAY = Date.UTC(2025, 9, 1) / 1000; // 2025-10-01
 export const CACHE_CREATION_DAY = Date.UTC(2025, 8, 15) / 1000; // 2025-09-15
-/** The spec's example amounts, planted as whole cost rows on the org's first three days. */
-export const PLANTED_AMOUNTS = ['123.78912', '0.1', '1500'] as const;
 
 export type Width = '1d' | '1h' | '1m';
 export const WIDTH_SECONDS: Record<Width, number> = { '1d': DAY, '1h': 3_600, '1m': 60 };
@@ -71,80 +75,10 @@ export const MESSAGES_GROUP_BY = [
 export const DEFAULT_GROUP_BY = ['api_key_id', 'workspace_id', 'model', 'service_tier', 'context_window'] as const;
 type MessagesDim = (typeof MESSAGES_DIMS)[number] | 'speed';
 
-/** `geo`: the cost catalogue's parsed inference_geo; `geos`: where the model may run (not_available: no geo support). */
-const MODELS = [
-  { id: 'claude-opus-5', label: 'Claude Opus 5', geo: 'global', geos: ['global', 'us'] },
-  { id: 'claude-sonnet-5', label: 'Claude Sonnet 5', geo: 'us', geos: ['global', 'us'] },
-  { id: 'claude-haiku-4-5', label: 'Claude Haiku 4.5', geo: 'not_available', geos: ['not_available'] },
-] as const;
-const TOKEN_TYPES = [
-  ['uncached_input_tokens', 'Input Tokens'],
-  ['output_tokens', 'Output Tokens'],
-  ['cache_read_input_tokens', 'Cache Read Tokens'],
-  ['cache_creation.ephemeral_1h_input_tokens', 'Cache Write (1h) Tokens'],
-  ['cache_creation.ephemeral_5m_input_tokens', 'Cache Write (5m) Tokens'],
-] as const;
-const USAGE_TIERS = ['standard', 'standard', 'batch', 'priority', 'flex'] as const;
 const TERMINALS = ['vscode', 'iTerm.app', 'tmux', 'cursor'] as const;
 const TOOLS = ['edit_tool', 'multi_edit_tool', 'write_tool', 'notebook_edit_tool'] as const;
-
-/** One line of the cost catalogue: a description and the fields it implies. */
-export interface CostLine {
-  description: string;
-  cost_type: string;
-  model: string | null;
-  service_tier: string | null;
-  token_type: string | null;
-  context_window: string | null;
-  inference_geo: string | null;
-}
-
-function costCatalogue(): CostLine[] {
-  const lines: CostLine[] = [];
-  for (const m of MODELS) {
-    for (const [token_type, label] of TOKEN_TYPES) {
-      lines.push({
-        description: `${m.label} Usage - ${label}`,
-        cost_type: 'tokens',
-        model: m.id,
-        service_tier: 'standard',
-        token_type,
-        context_window: '0-200k',
-        inference_geo: m.geo,
-      });
-    }
-    lines.push({
-      description: `${m.label} Batch Usage - Output Tokens`,
-      cost_type: 'tokens',
-      model: m.id,
-      service_tier: 'batch',
-      token_type: 'output_tokens',
-      context_window: '0-200k',
-      inference_geo: m.geo,
-    });
-  }
-  lines.push({
-    description: 'Claude Sonnet 5 Long Context Usage - Input Tokens',
-    cost_type: 'tokens',
-    model: 'claude-sonnet-5',
-    service_tier: 'standard',
-    token_type: 'uncached_input_tokens',
-    context_window: '200k-1M',
-    inference_geo: 'us',
-  });
-  const none = { model: null, service_tier: null, token_type: null, context_window: null, inference_geo: null };
-  lines.push({ description: 'Web Search Usage', cost_type: 'web_search', ...none });
-  lines.push({ description: 'Code Execution Usage', cost_type: 'code_execution', ...none });
-  return lines;
-}
-
-/** A finest-grain cost row; `units` are 1e-5 cents, so every sum is an exact integer. */
-export interface CostRow {
-  day: number;
-  workspace_id: string | null;
-  line: CostLine;
-  units: number;
-}
+/** Claude Code's model breakdown names these. */
+const CODE_MODELS = ['claude-opus-4-5', 'claude-sonnet-5', 'claude-haiku-4-5'] as const;
 
 export interface UsageEvent {
   t: number;
@@ -226,30 +160,29 @@ export interface AnthropicOrgOptions {
 const iso = (t: number): string => new Date(t * 1000).toISOString().replace('.000Z', 'Z');
 const isoDay = (t: number): string => iso(t).slice(0, 10);
 
-/** 1e-5-cent units as the API's cents string: 12378912 -> "123.78912". */
-export function unitsToCents(units: number): string {
-  const sign = units < 0 ? '-' : '';
-  const a = Math.abs(units);
-  const frac = String(a % 100_000)
-    .padStart(5, '0')
-    .replace(/0+$/, '');
-  return `${sign}${Math.floor(a / 100_000)}${frac ? `.${frac}` : ''}`;
+/** A ledger event as usage_report/messages sees it: its dimensions (inference_geo as a string) and tokens. */
+function usageEvent(e: LedgerEvent): UsageEvent {
+  return {
+    t: e.t,
+    dims: {
+      api_key_id: e.dims.api_key_id as string | null,
+      workspace_id: e.dims.workspace_id as string | null,
+      account_id: e.accountId,
+      service_account_id: e.serviceAccountId,
+      model: e.dims.model as string | null,
+      service_tier: e.dims.service_tier as string | null,
+      context_window: e.dims.context_window as string | null,
+      inference_geo: e.geo,
+      speed: e.dims.speed as string | null,
+    },
+    uncached_input_tokens: e.tokens.uncached_input_tokens,
+    cache_1h: e.tokens['cache_creation.ephemeral_1h_input_tokens'],
+    cache_5m: e.tokens['cache_creation.ephemeral_5m_input_tokens'],
+    cache_read_input_tokens: e.tokens.cache_read_input_tokens,
+    output_tokens: e.tokens.output_tokens,
+    web_search_requests: e.webSearches,
+  };
 }
-
-/** 1e-5-cent units as exact dollars (1e7 units per dollar), computed independently of the connector. */
-export function unitsToUsd(units: number): string {
-  const sign = units < 0 ? '-' : '';
-  const a = Math.abs(units);
-  const frac = String(a % 10_000_000)
-    .padStart(7, '0')
-    .replace(/0+$/, '');
-  return `${sign}${Math.floor(a / 10_000_000)}${frac ? `.${frac}` : ''}`;
-}
-
-const centsToUnits = (cents: string): number => {
-  const [i = '0', f = ''] = cents.split('.');
-  return Number(i) * 100_000 + Number(f.padEnd(5, '0'));
-};
 
 export class AnthropicOrg {
   readonly seed: number;
@@ -261,11 +194,11 @@ export class AnthropicOrg {
   readonly users: UserObject[];
   readonly apiKeys: ApiKeyObject[];
   readonly serviceAccounts: string[];
-  readonly costLines = costCatalogue();
+  /** The one ledger every money and usage endpoint derives from (anthropic-ledger.ts). */
+  readonly ledger: Ledger;
   private readonly emptyEvery: number;
   private readonly secrets = new Map<string, string>();
-  private readonly costCache = new Map<number, CostRow[]>();
-  private readonly usageCache = new Map<number, UsageEvent[]>();
+  private readonly usageCache = new Map<string, UsageEvent[]>();
   private readonly codeCache = new Map<number, ClaudeCodeRecord[]>();
 
   constructor(o: AnthropicOrgOptions) {
@@ -323,6 +256,16 @@ export class AnthropicOrg {
       }),
     );
     this.serviceAccounts = [`svac_01${shortHash(`svac${this.seed}:0`, 22)}`, `svac_01${shortHash(`svac${this.seed}:1`, 22)}`];
+    this.ledger = new Ledger({
+      seed: this.seed,
+      firstDay: this.firstDay,
+      endDay: this.endDay,
+      emptyEvery: this.emptyEvery,
+      workspaces: this.spendingWorkspaces,
+      apiKeys: this.apiKeys,
+      users: this.users,
+      serviceAccounts: this.serviceAccounts,
+    });
   }
 
   /** The full secret of an API key: what must never appear in a connector's output. */
@@ -344,58 +287,9 @@ export class AnthropicOrg {
 
   // ---- cost_report ---------------------------------------------------------------------------
 
-  /** The finest-grain cost rows of one day: at most one per (workspace, description). */
-  costRowsOn(day: number): CostRow[] {
-    const hit = this.costCache.get(day);
-    if (hit) return hit;
-    const index = this.dayIndex(day);
-    const rows: CostRow[] = [];
-    if (index !== null) {
-      const rand = rng(this.seed * 1_000_003 + index);
-      for (const workspace_id of this.spendingWorkspaces) {
-        for (const line of this.costLines) {
-          if (rand() < 0.65) continue;
-          // Awkward amounts: up to five decimals of a cent, some whole cents, some tiny.
-          const kind = rand();
-          const units =
-            kind < 0.2 ? 100_000 * (1 + Math.floor(rand() * 5_000)) : kind < 0.3 ? 1 + Math.floor(rand() * 100) : 1 + Math.floor(rand() * 5_000_000_000);
-          rows.push({ day, workspace_id, line, units });
-        }
-      }
-      const planted = PLANTED_AMOUNTS[index];
-      if (planted !== undefined && rows[0]) rows[0] = { ...rows[0], units: centsToUnits(planted) };
-    }
-    this.costCache.set(day, rows);
-    return rows;
-  }
-
-  /** Cost results of one day bucket as the API sends them. */
+  /** Cost results of one day bucket as the API sends them: the ledger's charges of the day by workspace and cost line. */
   costResults(day: number, groupBy: readonly string[]): Array<Record<string, unknown>> {
-    const byWs = groupBy.includes('workspace_id');
-    const byDesc = groupBy.includes('description');
-    const groups = new Map<string, { ws: string | null; line: CostLine | null; units: number }>();
-    for (const r of this.costRowsOn(day)) {
-      const ws = byWs ? r.workspace_id : null;
-      const line = byDesc ? r.line : null;
-      const key = JSON.stringify([ws, line?.description ?? null]);
-      const g = groups.get(key) ?? { ws, line, units: 0 };
-      g.units += r.units;
-      groups.set(key, g);
-    }
-    return [...groups.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, g]) => ({
-        currency: 'USD',
-        amount: unitsToCents(g.units),
-        workspace_id: g.ws,
-        description: g.line?.description ?? null,
-        cost_type: g.line?.cost_type ?? null,
-        context_window: g.line?.context_window ?? null,
-        model: g.line?.model ?? null,
-        service_tier: g.line?.service_tier ?? null,
-        token_type: g.line?.token_type ?? null,
-        inference_geo: g.line?.inference_geo ?? null,
-      }));
+    return this.ledger.costResults(day, groupBy);
   }
 
   /** Ground truth: the cost_report records for days [start, end). */
@@ -419,109 +313,17 @@ export class AnthropicOrg {
 
   // ---- usage_report/messages ----------------------------------------------------------------
 
-  /** The finest-grain usage events of one day (a few minutes of the day). */
+  /** The usage events of one day as the messages report sees them: the ledger's events with tokens (not code execution). */
   usageOn(day: number): UsageEvent[] {
-    const hit = this.usageCache.get(day);
+    const key = `${day}:${this.ledger.generation}`;
+    const hit = this.usageCache.get(key);
     if (hit) return hit;
-    const index = this.dayIndex(day);
-    const events: UsageEvent[] = [];
-    if (index !== null) {
-      const rand = rng(this.seed * 7_919 + 1_000_003 + index);
-      const f = (n: number): number => Math.floor(rand() * n);
-      const pick = <T>(xs: readonly T[]): T => xs[f(xs.length)] as T;
-      // Every dimension drawn on its own (a key only within its workspace, a geo only where the model runs).
-      const dims = (): UsageEvent['dims'] => {
-        const workspace_id = pick(this.spendingWorkspaces);
-        const keys = this.keysIn(workspace_id);
-        const model = pick(MODELS);
-        return {
-          // Console (Workbench) usage has no API key, in any workspace.
-          api_key_id: rand() < 0.2 || keys.length === 0 ? null : pick(keys),
-          workspace_id,
-          account_id: rand() < 0.6 ? null : pick(this.users).id,
-          service_account_id: rand() < 0.85 ? null : pick(this.serviceAccounts),
-          model: model.id,
-          service_tier: pick(USAGE_TIERS),
-          context_window: rand() < 0.85 ? '0-200k' : '200k-1M',
-          inference_geo: pick(model.geos),
-          speed: rand() < 0.9 ? 'standard' : 'fast',
-        };
-      };
-      const event = (t: number, d: UsageEvent['dims']): UsageEvent => ({
-        t,
-        dims: d,
-        uncached_input_tokens: 100 + f(50_000),
-        cache_1h: f(3) === 0 ? 0 : f(8_000),
-        cache_5m: f(10_000),
-        cache_read_input_tokens: f(40_000),
-        output_tokens: 10 + f(9_000),
-        web_search_requests: f(4) === 0 ? 1 + f(5) : 0,
-      });
-      const minutes = 2 + f(3);
-      for (let m = 0; m < minutes; m++) {
-        const t = day + f(1440) * 60;
-        for (let e = 0, n = 1 + f(3); e < n; e++) events.push(event(t, dims()));
-      }
-      // Twins: per dimension, two events of one minute that differ in that dimension only, so every
-      // grouping that includes it has two rows of one bucket told apart by it alone.
-      for (const d of MESSAGES_DIMS) {
-        const t = day + f(1440) * 60;
-        const [a, b] = this.twin(dims(), d, f);
-        events.push(event(t, a), event(t, b));
-      }
-      events.sort((a, b) => a.t - b.t);
-    }
-    this.usageCache.set(day, events);
+    const events = this.ledger
+      .eventsOn(day)
+      .filter((e) => Object.values(e.tokens).some((n) => n > 0))
+      .map(usageEvent);
+    this.usageCache.set(key, events);
     return events;
-  }
-
-  private keysIn(workspace: string | null): string[] {
-    return this.apiKeys.filter((k) => k.workspace_id === workspace).map((k) => k.id);
-  }
-
-  /** Two consistent variants of `base` that differ in dimension `d` only. */
-  private twin(base: UsageEvent['dims'], d: (typeof MESSAGES_DIMS)[number], f: (n: number) => number): [UsageEvent['dims'], UsageEvent['dims']] {
-    const geoModels = MODELS.filter((m) => m.geos.length > 1);
-    const b = { ...base };
-    let values: ReadonlyArray<string | null>;
-    switch (d) {
-      case 'api_key_id':
-        values = [null, ...this.keysIn(b.workspace_id)];
-        break;
-      case 'workspace_id':
-        // A key belongs to one workspace: Console usage (no key) is what two workspaces can share.
-        b.api_key_id = null;
-        values = this.spendingWorkspaces;
-        break;
-      case 'account_id':
-        values = [null, ...this.users.map((u) => u.id)];
-        break;
-      case 'service_account_id':
-        values = [null, ...this.serviceAccounts];
-        break;
-      case 'model':
-        b.inference_geo = 'us';
-        values = geoModels.map((m) => m.id);
-        break;
-      case 'service_tier':
-        values = [...new Set(USAGE_TIERS)];
-        break;
-      case 'context_window':
-        values = ['0-200k', '200k-1M'];
-        break;
-      case 'inference_geo': {
-        const model = geoModels[f(geoModels.length)] as (typeof geoModels)[number];
-        b.model = model.id;
-        values = model.geos;
-        break;
-      }
-    }
-    const i = f(values.length);
-    const j = (i + 1 + f(values.length - 1)) % values.length;
-    return [
-      { ...b, [d]: values[i] ?? null },
-      { ...b, [d]: values[j] ?? null },
-    ];
   }
 
   /** Messages usage results of one bucket [start, start + width) as the API sends them. */
@@ -608,7 +410,7 @@ export class AnthropicOrg {
         for (const terminal_type of terminals) {
           for (const is_remote of rand() < 0.25 ? [false, true] : [false]) {
             const user = actor.type === 'user_actor';
-            const models = MODELS.filter(() => rand() < 0.6);
+            const models = CODE_MODELS.filter(() => rand() < 0.6);
             records.push({
               date: iso(day),
               actor,
@@ -625,7 +427,7 @@ export class AnthropicOrg {
               },
               tool_actions: Object.fromEntries(TOOLS.filter(() => rand() < 0.6).map((t) => [t, { accepted: f(30), rejected: f(5) }])),
               model_breakdown: models.map((m) => ({
-                model: m.id,
+                model: m,
                 tokens: { input: f(50_000), output: f(15_000), cache_read: f(9_000), cache_creation: f(3_000) },
                 estimated_cost: { amount: f(400), currency: 'USD' },
               })),
@@ -650,7 +452,7 @@ export class AnthropicOrg {
           cache_read_tokens: b.tokens.cache_read,
           cache_creation_tokens: b.tokens.cache_creation,
           estimated_cost_cents: b.estimated_cost.amount,
-          estimated_cost_usd: unitsToUsd(b.estimated_cost.amount * 100_000),
+          estimated_cost_usd: unitsToUsd(BigInt(b.estimated_cost.amount) * 1_000_000_000n),
           estimated_cost_currency: b.estimated_cost.currency,
         }));
         const sum = (k: 'input_tokens' | 'output_tokens' | 'cache_read_tokens' | 'cache_creation_tokens' | 'estimated_cost_cents'): number | null =>
@@ -679,7 +481,7 @@ export class AnthropicOrg {
           cache_read_tokens: sum('cache_read_tokens'),
           cache_creation_tokens: sum('cache_creation_tokens'),
           estimated_cost_cents: cents,
-          estimated_cost_usd: cents === null ? null : unitsToUsd(cents * 100_000),
+          estimated_cost_usd: cents === null ? null : unitsToUsd(BigInt(cents) * 1_000_000_000n),
           estimated_cost_currency: breakdown.length === 0 ? null : 'USD',
           model_breakdown: breakdown,
         });
@@ -799,15 +601,7 @@ export class FakeAnthropic extends FakeServer {
     const org = new AnthropicOrg(options);
     super((req) => this.route(req));
     this.org = org;
-    const data = new AnalyticsData({
-      seed: org.seed,
-      firstDay: org.firstDay,
-      endDay: org.endDay,
-      workspaces: [null, ...org.workspaces.filter((w) => w.archived_at === null).map((w) => w.id)],
-      apiKeys: org.apiKeys.map((k) => k.id),
-      users: org.users,
-      serviceAccounts: org.serviceAccounts,
-    });
+    const data = new AnalyticsData(org.ledger);
     this.analytics = new AnalyticsEndpoints(data, options.analytics ?? {}, errorReply);
   }
 

@@ -12,8 +12,10 @@ import {
   analyticsFloor,
   analyticsUsageRecord,
   canonicalJson,
+  SPEND_ANALYTICS_GROUP_BY,
 } from '../../connector/providers/anthropic/analytics.js';
 import { AnthropicConfigSchema } from '../../connector/providers/anthropic/config.js';
+import { anthropicSpendStream, spendSources } from '../../connector/providers/anthropic/spend.js';
 
 const DAY = 86_400;
 const B = { start: Date.UTC(2026, 10, 3) / 1000, end: Date.UTC(2026, 10, 4) / 1000, results: [] };
@@ -257,5 +259,82 @@ describe('analytics windows through the engine (records paging, restarts)', () =
     expect((failure as ConnectorError).failureType).toBe('config_error');
     expect((failure as ConnectorError).message).toContain('Cannot specify more than 4 group_by[] dimensions.');
     expect(seen).toHaveLength(1);
+  });
+});
+
+describe('spend: one source per day (focus.anthropic_source)', () => {
+  const parse = (extra: Record<string, unknown> = {}) => AnthropicConfigSchema.parse({ admin_api_key: 'k', start_date: '2025-06-01', ...extra });
+  const now = Date.UTC(2026, 11, 5, 10) / 1000;
+  const paths = (c: ReturnType<typeof parse>) => (anthropicSpendStream.segments?.(c) ?? []).map((s) => [s.plan.path, s.from?.(now) ?? null]);
+
+  it('given no choice when the config is read then the source is auto: cost_report before the analytics floor, analytics_cost from it, and plan() is the first one', () => {
+    const c = parse();
+    expect(c.focus.anthropic_source).toBe('auto');
+    expect(paths(c)).toEqual([
+      ['/v1/organizations/cost_report', null],
+      ['/v1/organizations/analytics/cost', analyticsFloor(now)],
+    ]);
+    expect(anthropicSpendStream.plan(c).path).toBe('/v1/organizations/cost_report');
+    expect(spendSources(c)).toHaveLength(2);
+  });
+
+  it('given analytics or cost_report when the config is read then spend has that one source for every day', () => {
+    expect(paths(parse({ focus: { anthropic_source: 'analytics' } }))).toEqual([['/v1/organizations/analytics/cost', null]]);
+    expect(paths(parse({ focus: { anthropic_source: 'cost_report' } }))).toEqual([['/v1/organizations/cost_report', null]]);
+    expect(anthropicSpendStream.plan(parse({ focus: { anthropic_source: 'analytics' } })).earliest?.at(now)).toBe(analyticsFloor(now));
+  });
+
+  it('given an unknown source when the config is read then it is refused naming the choices', () => {
+    expect(() => parse({ focus: { anthropic_source: 'both' } })).toThrow(/focus.anthropic_source must be one of auto, analytics, cost_report/);
+  });
+
+  it("given the analytics_cost stream's own grouping, filters and width when spend's analytics plan is made then it keeps its additive daily grouping and no filter", () => {
+    const c = parse({ time_bucket_width: '1h', group_by: { analytics_cost: ['rbac_group_id'] }, filters: { analytics_cost: { models: ['m'] } } });
+    const plan = anthropicSpendStream.segments?.(c)[1]?.plan;
+    expect(plan?.bucketSeconds).toBe(DAY);
+    expect(plan?.params).toEqual(SPEND_ANALYTICS_GROUP_BY.map((g) => ['group_by[]', g]));
+    expect(plan?.api.windowQuery({ start: B.start, end: B.end }, 1)).toContainEqual(['time_bucket_width', '1d']);
+    expect(plan?.headers).toEqual({ 'anthropic-beta': ANALYTICS_BETA });
+  });
+
+  it('given an analytics row when mapped to spend then x_RecordId is its analytics_cost id, ListCost its list price, and the key, actor and source are set; cost_report columns are null', () => {
+    const c = parse({ focus: { anthropic_source: 'analytics' } });
+    const row = costRow(
+      { workspace_id: 'wrkspc_1', api_key_id: 'apikey_1', actor: user, model: 'claude-sonnet-5', token_type: 'output_tokens' },
+      { requests: null },
+    );
+    const spend = anthropicSpendStream.plan(c).toRecord(B, structuredClone(row), 0);
+    expect(spend.x_RecordId).toBe(analyticsCostRecord(DAY, B, row).id);
+    expect(spend).toMatchObject({
+      BilledCost: '123.456789',
+      ListCost: '200.00000000001',
+      x_Source: 'analytics_cost',
+      x_ApiKeyId: 'apikey_1',
+      x_ActorType: 'user_actor',
+      x_ActorId: 'user_01A',
+      x_TokenType: 'output_tokens',
+      x_AmountCents: '12345.6789',
+      x_ListAmountCents: '20000.000000001',
+      SubAccountId: 'wrkspc_1',
+      SkuMeter: 'output_tokens',
+      x_ServiceTier: null,
+      x_InferenceGeo: null,
+    });
+    expect(spend.SkuPriceDetails).toEqual({ ModelId: 'claude-sonnet-5', ModelDeveloper: 'Anthropic', x_TokenType: 'output_tokens' });
+    const unattributed = anthropicSpendStream.plan(c).toRecord(B, costRow({}), 0);
+    expect(unattributed).toMatchObject({ x_ApiKeyId: null, x_ActorType: null, x_ActorId: null, x_Source: 'analytics_cost' });
+  });
+
+  it('given a cost_report record when mapped to spend then x_Source is cost_report and the analytics columns are null', () => {
+    const item = { currency: 'USD', amount: '123.78912', workspace_id: null, description: 'Web Search Usage', cost_type: 'web_search' };
+    const spend = anthropicSpendStream.plan(parse({ focus: { anthropic_source: 'cost_report' } })).toRecord(B, item, 0);
+    expect(spend).toMatchObject({
+      x_Source: 'cost_report',
+      BilledCost: '1.2378912',
+      ListCost: '1.2378912',
+      x_ApiKeyId: null,
+      x_ActorType: null,
+      x_ListAmountCents: null,
+    });
   });
 });

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { bucketCount, halve, planWindows } from '../../connector/engine/planner.js';
+import { bucketCount, halve, planWindows, splitAtSegments } from '../../connector/engine/planner.js';
+import { planStream, plannedRequests, segmentWindows } from '../../connector/engine/read.js';
+import type { BucketPlan, BucketStream } from '../../connector/engine/stream.js';
 
 const DAY = 86_400;
 const H = 3_600;
@@ -60,5 +62,102 @@ describe('planWindows', () => {
       { start: 3 * DAY, end: 5 * DAY },
     ]);
     expect(() => halve({ start: 0, end: DAY }, DAY)).toThrow(RangeError);
+  });
+});
+
+describe('plan segments (a stream whose days are served by different plans by date)', () => {
+  const at = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
+  /** A plan that names itself in its path; daily buckets, `max` per window, never the current day. */
+  const plan = (path: string, max: number): BucketPlan => ({
+    path,
+    api: {
+      windowQuery: (w) => [
+        ['from', String(w.start)],
+        ['to', String(w.end)],
+      ],
+      nextPageQuery: (q) => q,
+      page: undefined as never,
+    },
+    params: [],
+    bucketSeconds: DAY,
+    maxBuckets: max,
+    paging: { kind: 'cursor' },
+    includeCurrentBucket: false,
+    toRecord: () => ({}),
+  });
+  /** The second segment starts 365 days before now, rounded up to a day, and never before 2026-01-01 (Anthropic's analytics floor). */
+  const floor = (nowS: number): number => Math.max(at('2026-01-01'), Math.ceil((nowS - 365 * DAY) / DAY) * DAY);
+  const stream: BucketStream<null> = {
+    kind: 'buckets',
+    name: 's',
+    description: '',
+    schema: {},
+    primaryKey: [['id']],
+    cursorField: 'starting_at',
+    plan: () => plan('/old', 31),
+    segments: () => [{ plan: plan('/old', 31) }, { from: floor, plan: plan('/new', 10) }],
+  };
+  const planAt = (nowIso: string, start: string, end: string) =>
+    planStream(
+      { config: null, common: { start: at(start), end: at(end), lookbackDays: 0 }, states: new Map(), clock: { now: () => Date.parse(nowIso) } },
+      { name: 's', syncMode: 'incremental' },
+      stream,
+    );
+
+  it('given starts when a range is split then the pieces are contiguous, in order, each inside its segment, and empty ones are dropped', () => {
+    expect(splitAtSegments(0, 100, [-Infinity, 40, 70])).toEqual([
+      { start: 0, end: 40, segment: 0 },
+      { start: 40, end: 70, segment: 1 },
+      { start: 70, end: 100, segment: 2 },
+    ]);
+    expect(splitAtSegments(50, 60, [-Infinity, 40, 70])).toEqual([{ start: 50, end: 60, segment: 1 }]);
+    expect(splitAtSegments(0, 30, [-Infinity, 40])).toEqual([{ start: 0, end: 30, segment: 0 }]);
+    // A later segment whose start comes before an earlier one's serves nothing.
+    expect(splitAtSegments(0, 100, [-Infinity, 60, 50])).toEqual([
+      { start: 0, end: 60, segment: 0 },
+      { start: 60, end: 100, segment: 2 },
+    ]);
+    expect(splitAtSegments(0, 100, [123])).toEqual([{ start: 0, end: 100, segment: 0 }]);
+  });
+
+  it('given 2025-12-01 to 2026-02-28 on 2026-12-05 when planned then December is read by the first plan and January on by the second, cut at 2026-01-01, each within its own window size', () => {
+    const { windows, plans } = planAt('2026-12-05T10:00:00Z', '2025-12-01', '2026-03-01');
+    expect(plans.map((p) => p.path)).toEqual(['/old', '/new']);
+    expect(windows[0]).toEqual({ start: at('2025-12-01'), end: at('2026-01-01'), segment: 0 });
+    expect(windows.slice(1).every((w) => w.segment === 1 && bucketCount(w, DAY) <= 10)).toBe(true);
+    expect(windows[1]?.start).toBe(at('2026-01-01'));
+    expect(windows.at(-1)?.end).toBe(at('2026-03-01'));
+    for (let i = 1; i < windows.length; i++) expect(windows[i]?.start).toBe(windows[i - 1]?.end);
+  });
+
+  it('given a later clock when planned then the boundary moves with it (now - 365 days), and a range wholly on one side is read by one plan only', () => {
+    const later = planAt('2027-02-10T08:00:00Z', '2025-12-01', '2026-03-01').windows;
+    const cut = at('2026-02-11');
+    expect(later.filter((w) => w.segment === 0).at(-1)?.end).toBe(cut);
+    expect(later.find((w) => w.segment === 1)?.start).toBe(cut);
+    expect(later.every((w) => (w.segment === 0 ? w.end <= cut : w.start >= cut))).toBe(true);
+    expect(planAt('2026-12-05T10:00:00Z', '2026-02-01', '2026-03-01').windows.every((w) => w.segment === 1)).toBe(true);
+    expect(planAt('2026-12-05T10:00:00Z', '2025-11-01', '2025-12-01').windows.every((w) => w.segment === 0)).toBe(true);
+  });
+
+  it('given a segment that must not read the current bucket when the range ends after now then its last window stops at the start of today', () => {
+    const windows = segmentWindows([{ from: at('2026-11-20') }], at('2026-12-31'), Date.parse('2026-12-05T10:00:00Z') / 1000, stream.segments?.(null) ?? []);
+    expect(windows.at(-1)?.end).toBe(at('2026-12-05'));
+    expect(windows.every((w) => w.segment === 1)).toBe(true);
+  });
+
+  it("given a dry run when planned then each window is asked of its own segment's path", () => {
+    const planned = plannedRequests({
+      config: null,
+      common: { start: at('2025-12-20'), end: at('2026-01-05'), lookbackDays: 0 },
+      states: new Map(),
+      clock: { now: () => Date.parse('2026-12-05T10:00:00Z') },
+      streams: [stream],
+      catalog: [{ name: 's', syncMode: 'incremental' }],
+    });
+    expect(planned.map((p) => ('path' in p ? [p.path, p.window.start, p.window.end] : []))).toEqual([
+      ['/old', at('2025-12-20'), at('2026-01-01')],
+      ['/new', at('2026-01-01'), at('2026-01-05')],
+    ]);
   });
 });

@@ -4,7 +4,7 @@ import { pageCursorFields, rfc3339Seconds } from '../../engine/pages.js';
 import type { Window } from '../../engine/planner.js';
 import { recordId } from '../../engine/records.js';
 import type { FailRule, RestartRule } from '../../engine/responses.js';
-import type { Bucket, BucketApi, BucketStream, Page, Row } from '../../engine/stream.js';
+import type { Bucket, BucketApi, BucketPlan, BucketStream, Page, Row } from '../../engine/stream.js';
 import { BUCKET_SECONDS, DAY, isoDate, isoTime, type BucketWidth } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';
 import { arrayParam } from './api.js';
@@ -347,7 +347,7 @@ const requestIdOf = (e: { requestId?: string | undefined }): string => (e.reques
  * - any other 400: Anthropic refused the query itself (grouping, filters, range): config_error
  *   quoting it, never halved into a partial read.
  */
-const analyticsResponses = (report: GroupedReport, groupBy: readonly string[]): Array<FailRule<Window> | RestartRule> => [
+const analyticsResponses = (report: GroupedReport, groupBy: readonly string[], fix?: string): Array<FailRule<Window> | RestartRule> => [
   { when: { status: 410 }, action: 'restart' },
   { when: { status: 400, messageMatches: /\b(page|cursor)\b/i }, action: 'restart' },
   {
@@ -355,14 +355,14 @@ const analyticsResponses = (report: GroupedReport, groupBy: readonly string[]): 
     action: 'fail',
     failureType: 'config_error',
     message: (e) =>
-      `Anthropic does not serve ${report.name} to this key: "${e.message ?? 'not found'}"${requestIdOf(e)}. The Usage and Cost Analytics API is a beta (anthropic-beta: ${ANALYTICS_BETA}); check that the organisation has it, or leave ${report.name} out of the catalog.`,
+      `Anthropic does not serve ${report.name} to this key: "${e.message ?? 'not found'}"${requestIdOf(e)}. The Usage and Cost Analytics API is a beta (anthropic-beta: ${ANALYTICS_BETA}); check that the organisation has it, or ${fix ? `set ${fix.split(' ')[0]} to cost_report` : `leave ${report.name} out of the catalog`}.`,
   },
   {
     when: { status: 400 },
     action: 'fail',
     failureType: 'config_error',
     message: (e, w) =>
-      `Anthropic refused ${report.name} for ${isoTime(w.start)}..${isoTime(w.end)} (group_by ${groupBy.join(', ') || 'none'}): "${e.message ?? 'bad request'}"${requestIdOf(e)}; check group_by.${report.name}, filters.${report.name}, time_bucket_width, analytics_page_size and start_date in the config.`,
+      `Anthropic refused ${report.name} for ${isoTime(w.start)}..${isoTime(w.end)} (group_by ${groupBy.join(', ') || 'none'}): "${e.message ?? 'bad request'}"${requestIdOf(e)}; check ${fix ?? `group_by.${report.name}, filters.${report.name}, time_bucket_width, analytics_page_size and start_date`} in the config.`,
   },
 ];
 
@@ -374,6 +374,39 @@ function filterParams(filters: AnalyticsFilters | undefined): Query {
   for (const name of ANALYTICS_FILTERS) out.push(...arrayParam(name, filters?.[name]));
   if (filters?.exclude_deleted_users !== undefined) out.push(['exclude_deleted_users', String(filters.exclude_deleted_users)]);
   return out;
+}
+
+/** What an analytics plan reads: the config's choices for the stream, or fixed ones (the spend stream's). */
+interface AnalyticsQuery {
+  width: BucketWidth;
+  groupBy: readonly string[];
+  filters: AnalyticsFilters | undefined;
+  /** What a refusal tells the user to check (the config fields that shape this query). */
+  fix?: string;
+}
+
+function analyticsPlan(
+  report: GroupedReport,
+  path: string,
+  toRecord: (width: number, bucket: Bucket, result: unknown) => Row,
+  config: AnthropicConfig,
+  q: AnalyticsQuery,
+): BucketPlan {
+  const step = BUCKET_SECONDS[q.width];
+  return {
+    path,
+    api: analyticsApi(q.width, config.analytics_page_size),
+    params: [...arrayParam('group_by', q.groupBy), ...filterParams(q.filters)],
+    headers: { 'anthropic-beta': ANALYTICS_BETA },
+    bucketSeconds: step,
+    maxBuckets: ANALYTICS_MAX_BUCKETS[q.width],
+    paging: { kind: 'records', restarts: ANALYTICS_RESTARTS },
+    earliest: { at: analyticsFloor, why: 'Anthropic analytics serve at most the last 365 days and nothing before 2026-01-01' },
+    // Only finished buckets: an unfinished one would be emitted with partial amounts and never corrected within the run.
+    includeCurrentBucket: false,
+    responses: analyticsResponses(report, q.groupBy, q.fix),
+    toRecord: (bucket, result) => toRecord(step, bucket, result),
+  };
 }
 
 function analyticsStream(
@@ -390,25 +423,12 @@ function analyticsStream(
     schema: cols.schema(report.name, description),
     primaryKey: [['id']],
     cursorField: 'starting_at',
-    plan(config) {
-      const width: BucketWidth = config.time_bucket_width;
-      const step = BUCKET_SECONDS[width];
-      const groupBy = config.group_by?.[report.name] ?? report.defaultGroupBy;
-      return {
-        path,
-        api: analyticsApi(width, config.analytics_page_size),
-        params: [...arrayParam('group_by', groupBy), ...filterParams(config.filters?.[report.name as 'analytics_cost' | 'analytics_usage'])],
-        headers: { 'anthropic-beta': ANALYTICS_BETA },
-        bucketSeconds: step,
-        maxBuckets: ANALYTICS_MAX_BUCKETS[width],
-        paging: { kind: 'records', restarts: ANALYTICS_RESTARTS },
-        earliest: { at: analyticsFloor, why: 'Anthropic analytics serve at most the last 365 days and nothing before 2026-01-01' },
-        // Only finished buckets: an unfinished one would be emitted with partial amounts and never corrected within the run.
-        includeCurrentBucket: false,
-        responses: analyticsResponses(report, groupBy),
-        toRecord: (bucket, result) => toRecord(step, bucket, result),
-      };
-    },
+    plan: (config) =>
+      analyticsPlan(report, path, toRecord, config, {
+        width: config.time_bucket_width,
+        groupBy: config.group_by?.[report.name] ?? report.defaultGroupBy,
+        filters: config.filters?.[report.name as 'analytics_cost' | 'analytics_usage'],
+      }),
   };
 }
 
@@ -426,3 +446,28 @@ export const analyticsUsageStream = analyticsStream(
   usageColumns,
   analyticsUsageRecord,
 );
+
+/**
+ * The grouping of the spend stream's analytics_cost requests (docs/streams-anthropic.md): additive
+ * dimensions only, so a day's rows add up to the day's total (never rbac_group_id, whose rows
+ * overlap, nor claude_tag_user_id, whose rows can fall short of the total), within the cap of 5:
+ * who (workspace_id, api_key_id, actor), on what (model) and which token type (token_type, the
+ * cost line; rows then carry no request count).
+ */
+export const SPEND_ANALYTICS_GROUP_BY = ['workspace_id', 'api_key_id', 'actor', 'model', 'token_type'] as const;
+
+/**
+ * analytics_cost as the spend stream reads it: daily buckets, SPEND_ANALYTICS_GROUP_BY, no
+ * filters, whatever the config says for the analytics_cost stream itself (spend is the whole
+ * organization's money per day). Not a stream of the catalog: the spend stream's source.
+ */
+export const spendAnalyticsCostStream: BucketStream<AnthropicConfig> = {
+  ...analyticsCostStream,
+  plan: (config) =>
+    analyticsPlan(ANALYTICS_COST, '/v1/organizations/analytics/cost', analyticsCostRecord, config, {
+      width: '1d',
+      groupBy: SPEND_ANALYTICS_GROUP_BY,
+      filters: undefined,
+      fix: 'focus.anthropic_source (cost_report reads the legacy cost report instead) and start_date',
+    }),
+};

@@ -5,6 +5,9 @@ import { ANTHROPIC_BASE_URL } from './api.js';
 import { type AnalyticsFilterName, ANALYTICS_FILTERS, ANALYTICS_MAX_FILTER_ITEMS, ANALYTICS_MAX_PAGE_SIZE, ANALYTICS_REPORTS } from './analytics.js';
 import { GROUPED_REPORTS, type GroupedReport } from './reports.js';
 
+/** focus.anthropic_source: where the spend stream's money comes from (spend.ts). */
+export const SPEND_SOURCE_CHOICES = ['auto', 'analytics', 'cost_report'] as const;
+
 /** A report's group_by list: its values, and no more of them than Anthropic takes in one request. */
 const groupByList = (r: GroupedReport) => {
   const list = z.array(z.enum(r.dimensions, { error: () => `group_by.${r.name} accepts only ${r.dimensions.join(', ')}` }));
@@ -106,7 +109,19 @@ export const AnthropicConfigSchema = z
       .max(ANALYTICS_MAX_PAGE_SIZE, `analytics_page_size must be between 1 and ${ANALYTICS_MAX_PAGE_SIZE}`)
       .default(ANALYTICS_MAX_PAGE_SIZE)
       .meta({ title: 'Analytics page size', description: "Rows per page of the analytics streams (the API's limit).", order: 13 }),
-    focus: focusConfigShape({ accountId: 'anthropic', accountName: 'Anthropic organization' }, {}),
+    focus: focusConfigShape(
+      { accountId: 'anthropic', accountName: 'Anthropic organization' },
+      {
+        anthropic_source: z
+          .enum(SPEND_SOURCE_CHOICES, { error: () => `focus.anthropic_source must be one of ${SPEND_SOURCE_CHOICES.join(', ')}` })
+          .default('auto')
+          .meta({
+            title: 'Source of spend money',
+            description:
+              "Which Anthropic API the spend stream's money comes from, one source per day. auto (default): analytics_cost (the Usage and Cost Analytics API: list price, API key and actor) for every day it serves (from max(2026-01-01, today - 365 days)), cost_report for the days before. analytics: analytics_cost only (a start_date before its floor is refused). cost_report: the legacy cost report only (no list price, key or actor).",
+          }),
+      },
+    ),
     request_timeout_seconds: tuning.request_timeout_seconds,
     max_retries: tuning.max_retries,
     max_concurrent_requests: tuning.max_concurrent_requests,

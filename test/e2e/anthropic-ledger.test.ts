@@ -1,0 +1,304 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeAnthropic } from '../fake/anthropic.js';
+import type { LoggedRequest } from '../fake/server.js';
+import { BINS, CONTRACTS, catalog, dataLines, errors, files, ofType, records, run, type RunResult } from '../support/cli.js';
+import { assertProtocol } from '../support/invariants.js';
+import { query, runCli } from '../support/warehouse.js';
+
+/**
+ * Anthropic's money has one source per day (issue 23): the spend stream reads analytics_cost for
+ * every day the analytics API serves and cost_report for the days before, and the fake serves one
+ * ledger (test/fake/anthropic-ledger.ts), so cost_report, analytics_cost and focus_spend must
+ * each equal the ledger per day. On the real clock: the boundary is computed here, independently,
+ * with the analytics API's floor formula (max(2026-01-01, now - 365 days) in whole days).
+ */
+const KEY = 'sk-ant-admin01-E2E-LEDGER-0a1b2c3d4e';
+const DAY = 86_400;
+const at = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
+const isoDate = (t: number): string => new Date(t * 1000).toISOString().slice(0, 10);
+const BOUNDARY = Math.max(at('2026-01-01'), Math.ceil((Date.now() / 1000 - 365 * DAY) / DAY) * DAY);
+const TODAY = Math.floor(Date.now() / 1000 / DAY) * DAY;
+const START = at('2025-12-01');
+/** end_date is inclusive: 2026-02-28 is the last day read. */
+const LAST = at('2026-02-28');
+const END = LAST + DAY;
+/** The group_by of the spend stream's analytics_cost requests (docs/streams-anthropic.md). */
+const SPEND_GROUP_BY = ['workspace_id', 'api_key_id', 'actor', 'model', 'token_type'];
+const schemas = Object.fromEntries(
+  ['cost_report', 'spend', 'analytics_cost'].map((s) => [
+    s,
+    JSON.parse(readFileSync(join(CONTRACTS.anthropic, 'schemas', `${s}.json`), 'utf8')) as Record<string, unknown>,
+  ]),
+);
+
+/** A decimal string without trailing zeros (DuckDB prints DECIMAL(38,12) with all 12). */
+const trim = (d: string): string => (d.includes('.') ? d.replace(/0+$/, '').replace(/\.$/, '') : d);
+
+let fake: FakeAnthropic;
+let dir: string;
+const outputs: string[] = [];
+beforeAll(async () => {
+  // Every day has charges (emptyEvery 0), so "each day once" is each of the 90 days; the data runs up to today,
+  // so the analytics API serves some of it whatever the clock.
+  const first = at('2025-11-01');
+  fake = new FakeAnthropic({ firstDay: first, days: (TODAY - first) / DAY + 1, adminKey: KEY, emptyEvery: 0 });
+  await fake.start();
+  dir = mkdtempSync(join(tmpdir(), 'anthropic-ledger-'));
+});
+afterAll(async () => {
+  await fake.stop();
+  rmSync(dir, { recursive: true, force: true });
+  for (const o of outputs) expect(o).not.toContain(KEY);
+});
+
+const configFile = (name: string, extra: Record<string, unknown> = {}): string => {
+  const path = join(dir, `${name}.json`);
+  writeFileSync(path, JSON.stringify({ admin_api_key: KEY, start_date: isoDate(START), end_date: isoDate(LAST), base_url: fake.baseUrl, ...extra }));
+  return path;
+};
+
+async function read(cfg: Record<string, unknown>, streams: readonly string[]): Promise<{ result: RunResult; requests: LoggedRequest[] }> {
+  const fl = files({
+    'c.json': { admin_api_key: KEY, base_url: fake.baseUrl, ...cfg },
+    'cat.json': catalog(streams.map((name) => ({ name, mode: 'incremental' as const }))),
+  });
+  const before = fake.requests.length;
+  const result = await run(BINS.anthropic, ['read', '--config', fl['c.json'] as string, '--catalog', fl['cat.json'] as string]);
+  outputs.push(result.stdout + result.stderr);
+  expect(result.code, JSON.stringify(errors(result.messages).map((e) => e.trace.error.message))).toBe(0);
+  assertProtocol(result, { streams: [...streams], schemas });
+  return { result, requests: fake.requests.slice(before) };
+}
+
+/** Per day, the exact sum of `amount` (decimal strings), by BigInt at 1e-11 dollar (the ledger's grain). */
+function perDay<R>(rows: readonly R[], dayOf: (r: R) => string, amount: (r: R) => string): Map<string, string> {
+  const units = new Map<string, bigint>();
+  for (const r of rows) {
+    const v = amount(r);
+    const neg = v.startsWith('-');
+    const [i = '0', f = ''] = (neg ? v.slice(1) : v).split('.');
+    if (f.length > 11) throw new Error(`more than 11 decimals: ${v}`);
+    const u = BigInt(i) * 100_000_000_000n + BigInt(f.padEnd(11, '0') || '0');
+    units.set(dayOf(r), (units.get(dayOf(r)) ?? 0n) + (neg ? -u : u));
+  }
+  const usd = (u: bigint): string => {
+    const neg = u < 0n;
+    const a = neg ? -u : u;
+    const frac = (a % 100_000_000_000n).toString().padStart(11, '0').replace(/0+$/, '');
+    return `${neg ? '-' : ''}${a / 100_000_000_000n}${frac ? `.${frac}` : ''}`;
+  };
+  return new Map([...units].map(([d, u]) => [d, usd(u)]));
+}
+
+describe('Anthropic money: one source per day, one ledger', () => {
+  it('given a sync from 2025-12-01 to 2026-02-28 when focus_spend is read then each day is there once, from one source, BilledCost equals the ledger per day across the analytics boundary and ListCost the analytics list price from it on', async () => {
+    const db = join(dir, 'ledger.duckdb');
+    const sync = await runCli(BINS.anthropic, ['sync', '--config', configFile('sync'), '--db', db, '--streams', 'spend,cost_report'], { timeoutMs: 240_000 });
+    outputs.push(sync.stdout + sync.stderr);
+    expect(sync.code, sync.stderr).toBe(0);
+
+    const days = await query(
+      db,
+      `SELECT strftime(ChargePeriodStart, '%Y-%m-%d') AS d, count(DISTINCT x_Source) AS sources, min(x_Source) AS source,
+              CAST(sum(CAST(BilledCost AS DECIMAL(38,12))) AS VARCHAR) AS billed, CAST(sum(CAST(ListCost AS DECIMAL(38,12))) AS VARCHAR) AS list
+       FROM focus_spend GROUP BY 1 ORDER BY 1`,
+    );
+    const ledger = fake.org.ledger.dailyTotals(START, END);
+    // Every day of the range, each once: one source per day, the right one on each side of the boundary.
+    expect(ledger).toHaveLength(90);
+    expect(days.map((d) => d.d)).toEqual(ledger.map((l) => l.date));
+    for (const d of days) {
+      expect(Number(d.sources), String(d.d)).toBe(1);
+      expect(d.source, String(d.d)).toBe(at(String(d.d)) < BOUNDARY ? 'cost_report' : 'analytics_cost');
+    }
+    // Exactly the ledger's money per day; ListCost the list price where analytics is the source, BilledCost before.
+    expect(Object.fromEntries(days.map((d) => [d.d, trim(String(d.billed))]))).toEqual(Object.fromEntries(ledger.map((l) => [l.date, l.amountUsd])));
+    expect(Object.fromEntries(days.map((d) => [d.d, trim(String(d.list))]))).toEqual(
+      Object.fromEntries(ledger.map((l) => [l.date, at(l.date) < BOUNDARY ? l.amountUsd : l.listUsd])),
+    );
+    // The list price is above the amount on analytics days (the ledger's discounts): ListCost is not a copy of BilledCost.
+    if (BOUNDARY < END) expect(ledger.filter((l) => at(l.date) >= BOUNDARY).some((l) => l.listUsd !== l.amountUsd)).toBe(true);
+    // No row twice, and the cost report table agrees with the ledger on every day too.
+    const dup = await query(db, 'SELECT count(*) AS n, count(DISTINCT x_RecordId) AS d FROM focus_spend');
+    expect(dup[0]?.d).toBe(dup[0]?.n);
+    const cost = await query(
+      db,
+      `SELECT date AS d, CAST(sum(CAST(amount_usd AS DECIMAL(38,12))) AS VARCHAR) AS total FROM anthropic.cost_report GROUP BY 1 ORDER BY 1`,
+    );
+    expect(Object.fromEntries(cost.map((c) => [String(c.d).slice(0, 10), trim(String(c.total))]))).toEqual(
+      Object.fromEntries(ledger.map((l) => [l.date, l.amountUsd])),
+    );
+    // Analytics rows carry the key and the actor (null only where the API did not attribute them).
+    const attributed = await query(
+      db,
+      "SELECT count(*) AS n, count(x_ApiKeyId) AS keys, count(x_ActorType) AS actors FROM focus_spend WHERE x_Source = 'analytics_cost'",
+    );
+    if (BOUNDARY < END) {
+      expect(Number(attributed[0]?.keys)).toBeGreaterThan(0);
+      expect(Number(attributed[0]?.actors)).toBeGreaterThan(0);
+    }
+    const legacy = await query(db, "SELECT count(x_ApiKeyId) AS keys, count(x_ListAmountCents) AS list FROM focus_spend WHERE x_Source = 'cost_report'");
+    expect(legacy[0]).toEqual({ keys: '0', list: '0' });
+    // One stream, one state: the coverage runs contiguously across the boundary, over every day read.
+    const state = await query(db, "SELECT CAST(state AS VARCHAR) AS s FROM anthropic._connector_state WHERE stream = 'spend'");
+    expect(state.map((r) => JSON.parse(String(r.s)))).toEqual([{ version: 2, covered_from: START, cursor: END }]);
+    // Synced again: the lookback days are read again from the same source, and nothing is counted twice.
+    const before = await query(db, 'SELECT count(*) AS n FROM focus_spend');
+    const again = await runCli(BINS.anthropic, ['sync', '--config', configFile('sync'), '--db', db, '--streams', 'spend,cost_report'], { timeoutMs: 240_000 });
+    outputs.push(again.stdout + again.stderr);
+    expect(again.code, again.stderr).toBe(0);
+    expect(await query(db, 'SELECT count(*) AS n FROM focus_spend')).toEqual(before);
+    const after = await query(
+      db,
+      `SELECT strftime(ChargePeriodStart, '%Y-%m-%d') AS d, CAST(sum(CAST(BilledCost AS DECIMAL(38,12))) AS VARCHAR) AS billed FROM focus_spend GROUP BY 1 ORDER BY 1`,
+    );
+    expect(Object.fromEntries(after.map((d) => [d.d, trim(String(d.billed))]))).toEqual(Object.fromEntries(ledger.map((l) => [l.date, l.amountUsd])));
+  });
+
+  it('given the ledger when cost_report, analytics_cost and spend are read over the analytics days then every money table equals the ledger per day, and analytics_cost list_amount its list price', async () => {
+    const from = Math.max(BOUNDARY, at('2026-01-20'));
+    const last = from + 9 * DAY;
+    const { result, requests } = await read({ start_date: isoDate(from), end_date: isoDate(last) }, ['cost_report', 'analytics_cost', 'spend']);
+    const ledger = fake.org.ledger.dailyTotals(from, last + DAY);
+    const truth = new Map(ledger.map((l) => [l.date, l.amountUsd]));
+    const cost = records(result.messages, 'cost_report');
+    const analytics = records(result.messages, 'analytics_cost');
+    const spend = records(result.messages, 'spend');
+    expect(
+      perDay(
+        cost,
+        (r) => String(r.date),
+        (r) => String(r.amount_usd),
+      ),
+    ).toEqual(truth);
+    expect(
+      perDay(
+        analytics,
+        (r) => String(r.date),
+        (r) => String(r.amount_usd),
+      ),
+    ).toEqual(truth);
+    expect(
+      perDay(
+        analytics,
+        (r) => String(r.date),
+        (r) => String(r.list_amount_usd),
+      ),
+    ).toEqual(new Map(ledger.map((l) => [l.date, l.listUsd])));
+    expect(
+      perDay(
+        spend,
+        (r) => String(r.ChargePeriodStart).slice(0, 10),
+        (r) => String(r.BilledCost),
+      ),
+    ).toEqual(truth);
+    expect(
+      perDay(
+        spend,
+        (r) => String(r.ChargePeriodStart).slice(0, 10),
+        (r) => String(r.ListCost),
+      ),
+    ).toEqual(new Map(ledger.map((l) => [l.date, l.listUsd])));
+    expect(spend.every((s) => s.x_Source === 'analytics_cost')).toBe(true);
+    // The spend stream's own analytics requests: daily buckets, the additive grouping, no filters.
+    const spendRequests = requests.filter((r) => r.path === '/v1/organizations/analytics/cost' && r.query.getAll('group_by[]').includes('token_type'));
+    expect(spendRequests.length).toBeGreaterThan(0);
+    for (const r of spendRequests) {
+      expect(r.query.getAll('group_by[]')).toEqual(SPEND_GROUP_BY);
+      expect(r.query.get('time_bucket_width')).toBe('1d');
+    }
+  });
+
+  it('given analytics as the source when spend is read then each row is exactly an analytics_cost row of the spend grouping: amount, list price, workspace, key, actor, model and token type', async () => {
+    const from = Math.max(BOUNDARY, at('2026-02-01'));
+    const last = from + 6 * DAY;
+    // The analytics_cost stream's own choices (filters, grouping, width) do not change spend: it is the whole organisation's money.
+    const { result, requests } = await read(
+      {
+        start_date: isoDate(from),
+        end_date: isoDate(last),
+        focus: { anthropic_source: 'analytics' },
+        time_bucket_width: '1h',
+        group_by: { analytics_cost: ['model'] },
+        filters: { analytics_cost: { models: ['claude-haiku-4-5'] } },
+      },
+      ['spend'],
+    );
+    for (const r of requests) {
+      expect(r.path).toBe('/v1/organizations/analytics/cost');
+      expect(r.query.getAll('group_by[]')).toEqual(SPEND_GROUP_BY);
+      expect(r.query.get('time_bucket_width')).toBe('1d');
+      expect(r.query.has('models[]')).toBe(false);
+    }
+    const spend = records(result.messages, 'spend');
+    const key = (x: Record<string, unknown>): string => JSON.stringify(x);
+    const got = spend.map((s) =>
+      key({
+        date: String(s.ChargePeriodStart).slice(0, 10),
+        workspace: s.SubAccountId,
+        apiKey: s.x_ApiKeyId,
+        actorType: s.x_ActorType,
+        actorId: s.x_ActorId,
+        model: (s.SkuPriceDetails as { ModelId?: string } | null)?.ModelId ?? null,
+        tokenType: s.x_TokenType,
+        billed: s.BilledCost,
+        list: s.ListCost,
+        cents: s.x_AmountCents,
+        listCents: s.x_ListAmountCents,
+        source: s.x_Source,
+      }),
+    );
+    const expected = fake.analytics.data.expectedCost(from, last + DAY, '1d', SPEND_GROUP_BY).map((e) =>
+      key({
+        date: e.date,
+        workspace: e.workspace_id,
+        apiKey: e.api_key_id,
+        actorType: e.actor_type,
+        actorId: e.actor_id,
+        model: e.model,
+        tokenType: e.token_type,
+        billed: e.amount_usd,
+        list: e.list_amount_usd,
+        cents: e.amount_cents,
+        listCents: e.list_amount_cents,
+        source: 'analytics_cost',
+      }),
+    );
+    expect(got.sort()).toEqual(expected.sort());
+    expect(new Set(spend.map((s) => s.x_RecordId)).size).toBe(spend.length);
+  });
+
+  it('given auto across the boundary when spend is read on decode workers and on the main thread then the RECORD and STATE lines are byte for byte the same, each segment decoded with its own plan', async () => {
+    const from = BOUNDARY - 4 * DAY;
+    const last = BOUNDARY + 4 * DAY;
+    const both = async (threads: number) => {
+      const { result } = await read({ start_date: isoDate(from), end_date: isoDate(last), decode_threads: threads }, ['spend']);
+      const workers = ofType(result.messages, 'LOG').filter((m) => /worker thread/.test(m.log.message as string)).length;
+      return { workers, lines: dataLines(result.stdout), sources: new Set(records(result.messages, 'spend').map((s) => s.x_Source)) };
+    };
+    const [onWorkers, onMain] = [await both(2), await both(0)];
+    expect([onWorkers.workers, onMain.workers]).toEqual([1, 0]);
+    expect(onWorkers.sources).toEqual(new Set(['cost_report', 'analytics_cost']));
+    expect(onWorkers.lines.length).toBeGreaterThan(20);
+    expect(onWorkers.lines).toEqual(onMain.lines);
+  });
+
+  it('given cost_report as the source when spend is read across the boundary then every row comes from the cost report and each day equals the ledger', async () => {
+    const from = BOUNDARY - 3 * DAY;
+    const last = BOUNDARY + 3 * DAY;
+    const { result, requests } = await read({ start_date: isoDate(from), end_date: isoDate(last), focus: { anthropic_source: 'cost_report' } }, ['spend']);
+    expect(requests.every((r) => r.path === '/v1/organizations/cost_report')).toBe(true);
+    const spend = records(result.messages, 'spend');
+    expect(spend.every((s) => s.x_Source === 'cost_report' && s.x_ApiKeyId === null && s.x_ListAmountCents === null)).toBe(true);
+    expect(
+      perDay(
+        spend,
+        (r) => String(r.ChargePeriodStart).slice(0, 10),
+        (r) => String(r.BilledCost),
+      ),
+    ).toEqual(new Map(fake.org.ledger.dailyTotals(from, last + DAY).map((l) => [l.date, l.amountUsd])));
+  });
+});
