@@ -64,7 +64,7 @@ async function reportOf(bin: string, name: string, sql: string): Promise<string>
 
 /** The inner HTML of each row of a table of the page, by its id. */
 const bodyRows = (html: string, id: string): string[] => {
-  const body = new RegExp(`<table id="${id}">[\\s\\S]*?<tbody>([\\s\\S]*?)</tbody>`).exec(html)?.[1] ?? '';
+  const body = new RegExp(`<table id="${id}"[^>]*>[\\s\\S]*?<tbody>([\\s\\S]*?)</tbody>`).exec(html)?.[1] ?? '';
   return [...body.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map((m) => m[1] ?? '');
 };
 const cellText = (cell: string): string =>
@@ -232,7 +232,7 @@ describe('report', () => {
       CREATE TABLE users (id VARCHAR PRIMARY KEY, email VARCHAR, name VARCHAR);
       INSERT INTO users VALUES ('user_2', 'grace@example.com', 'Grace');`;
 
-  it('given analytics_cost beside the legacy cost_report when reporting then each day is taken from one of them, never both, and cost by API key and by actor shows paid beside list price exactly', async () => {
+  it('given analytics_cost beside the legacy cost_report when reporting then each day is taken from one of them, never both, and cost by API key and by actor shows paid beside list price exactly, adding up to the headline with the cost_report days as one row', async () => {
     const html = await reportOf(
       BINS.anthropic,
       'analytics',
@@ -249,18 +249,18 @@ describe('report', () => {
     // 5 + 18934.125625 + 420.17 + 0.000001 + 1.5 + 0.005
     expect(html).toContain('id="total-period" data-exact="19360.800626"');
     expect(html).toContain('Anthropic (table <code>analytics_cost</code>), Anthropic (table <code>cost_report</code>, days without analytics_cost rows)');
-    expect(tableRows(html, 'by-api-key').map((row) => row[0])).toEqual(['Prod key (apikey_1)', 'apikey_2', 'No API key (Console)']);
-    expect(exactAmounts(html, 'by-api-key')).toEqual([
-      ['18935.630625', '21051.0335'],
-      ['420.17', '420.17'],
-      ['0.000001', '0.000002'],
-    ]);
+    const uncovered = 'No per-key breakdown: cost_report days (2026-11-01)';
+    expect(tableRows(html, 'by-api-key').map((row) => row[0])).toEqual(['Prod key (apikey_1)', 'apikey_2', 'No API key (Console)', uncovered]);
+    expect(exactAmounts(html, 'by-api-key')).toEqual([['18935.630625', '21051.0335'], ['420.17', '420.17'], ['0.000001', '0.000002'], ['5']]);
+    // The rows add up to the Anthropic headline of the same days, shown as the table's total.
+    expect(html).toMatch(/<tfoot><tr><th>All \(Anthropic, the same days as its headline\)<\/th><td class="num"><span class="money" data-exact="19360.800626"/);
     expect(tableRows(html, 'by-actor').map((row) => row.slice(0, 2))).toEqual([
       ['ada@example.com (user_1)', 'User'],
       ['apikey_2', 'API key'],
       ['svac_1', 'Service account'],
       ['grace@example.com (user_2)', 'User'],
       ['Federated identity', 'Federated identity'],
+      [uncovered, '—'],
     ]);
     expect(exactAmounts(html, 'by-actor')).toEqual([
       ['18934.125625', '21049.0285'],
@@ -268,6 +268,7 @@ describe('report', () => {
       ['1.5', '2'],
       ['0.005', '0.005'],
       ['0.000001', '0.000002'],
+      ['5'],
     ]);
     expect(html).not.toContain('data-note');
   });
@@ -570,7 +571,7 @@ describe('report from focus_spend', () => {
           .evaluate((t) => [
             [...t.querySelectorAll('thead th')].map((th) => th.textContent ?? ''),
             ...[...t.querySelectorAll('tbody tr')].map((tr) =>
-              [...tr.querySelectorAll('td')].map((td, i) => (i === 0 ? (td.textContent ?? '') : (td.getAttribute('data-exact') ?? ''))),
+              [...tr.querySelectorAll('td')].map((td) => td.getAttribute('data-exact') ?? td.textContent ?? ''),
             ),
           ]);
         expect(csv).toEqual(table);
@@ -578,8 +579,9 @@ describe('report from focus_spend', () => {
       };
       const byProvider = await chartCsv('chart-providers');
       expect(byProvider.csv).toEqual([
-        ['Date', ...providers, 'Total'],
-        ...days.map((d) => [d, ...providers.map((p) => plain(sum((r) => r.day === d && r.provider === p))), plain(sum((r) => r.day === d))]),
+        ['Date', ...providers, 'Total', 'Complete'],
+        // No sync state in this file: every provider counts as complete through the latest day with spend.
+        ...days.map((d) => [d, ...providers.map((p) => plain(sum((r) => r.day === d && r.provider === p))), plain(sum((r) => r.day === d)), 'yes']),
       ]);
 
       // What the table shows is each exact amount in dollars and cents.
@@ -600,7 +602,7 @@ describe('report from focus_spend', () => {
       };
       const byProject = await chartCsv('chart-projects');
       expect(byProject.csv).toEqual([
-        ['Date', ...top.map(label), 'Other (7 more sub-accounts)', 'Total'],
+        ['Date', ...top.map(label), 'Other (7 more sub-accounts)', 'Total', 'Complete'],
         ...days.map((d) => {
           const on = (k: string) => (r: FocusRow) => r.day === d && `${r.provider}\u0000${r.sub}` === k;
           return [
@@ -608,17 +610,24 @@ describe('report from focus_spend', () => {
             ...top.map((k) => plain(sum(on(k)))),
             plain(sum((r) => r.day === d && !top.includes(`${r.provider}\u0000${r.sub}`))),
             plain(sum((r) => r.day === d)),
+            'yes',
           ];
         }),
       ]);
       expect(await page.locator('#chart-projects + ul.legend li').last().textContent()).toBe('Other (7 more sub-accounts)');
 
       const month = await chartCsv('chart-month');
-      expect(month.csv[0]).toEqual(['Day of month', 'October 2026 (cumulative)', 'November 2026 (cumulative)', 'November 2026 forecast (cumulative)']);
+      expect(month.csv[0]).toEqual([
+        'Day of month',
+        'October 2026 (cumulative)',
+        'November 2026 (cumulative)',
+        'November 2026 forecast (cumulative)',
+        'November 2026 left out (not complete yet)',
+      ]);
       expect(month.csv.length).toBe(1 + 31);
-      expect(month.csv[14]).toEqual(['14', plain(sum((r) => r.day >= '2026-10-01' && r.day <= '2026-10-14')), plain(mtd), plain(mtd)]);
-      expect(month.csv[30]).toEqual(['30', plain(sum((r) => r.day >= '2026-10-01' && r.day <= '2026-10-30')), '', plain(forecast(mtd))]);
-      expect(month.csv[31]).toEqual(['31', plain(sum((r) => r.day >= '2026-10-01' && r.day <= '2026-10-31')), '', '']);
+      expect(month.csv[14]).toEqual(['14', plain(sum((r) => r.day >= '2026-10-01' && r.day <= '2026-10-14')), plain(mtd), plain(mtd), '']);
+      expect(month.csv[30]).toEqual(['30', plain(sum((r) => r.day >= '2026-10-01' && r.day <= '2026-10-30')), '', plain(forecast(mtd)), '']);
+      expect(month.csv[31]).toEqual(['31', plain(sum((r) => r.day >= '2026-10-01' && r.day <= '2026-10-31')), '', '', '']);
       await chartCsv('chart-line-items');
       // Models come from SkuPriceDetails.ModelId.
       const models = await page.locator('#top-models tbody tr').evaluateAll((trs) => trs.map((tr) => tr.querySelectorAll('td')[1]?.textContent));
@@ -709,9 +718,11 @@ describe('report from focus_spend', () => {
     expect(html).toContain('&quot;Other&quot; (grey, on top) is 10 sub-accounts added together: more than any one shown, though each alone is smaller.');
     const href = /id="chart-projects-csv" download="spend-by-project.csv" href="data:text\/csv;charset=utf-8,([^"]*)"/.exec(html)?.[1] ?? '';
     const csv = decodeURIComponent(href.replace(/&amp;/g, '&').replace(/&#39;/g, "'"));
-    expect(csv.split('\r\n')[1]).toBe(`2026-11-02,${Array(8).fill('10.000000000001').join(',')},50,130.000000000008`);
+    expect(csv.split('\r\n')[1]).toBe(`2026-11-02,${Array(8).fill('10.000000000001').join(',')},50,130.000000000008,yes`);
     // A label a spreadsheet would run as a formula is prefixed with ' in the CSV.
-    expect(csv.split('\r\n')[0]).toBe(`Date,'=cmd|calc,${Array.from({ length: 7 }, (_, i) => `Big ${i + 1}`).join(',')},Other (10 more sub-accounts),Total`);
+    expect(csv.split('\r\n')[0]).toBe(
+      `Date,'=cmd|calc,${Array.from({ length: 7 }, (_, i) => `Big ${i + 1}`).join(',')},Other (10 more sub-accounts),Total,Complete`,
+    );
     // The one-day month: forecast 130.000000000008 × 30 ÷ 2 (November 2 is day 2).
     expect(html).toContain('id="forecast-total" data-exact="1950.00000000012"');
   });
