@@ -740,7 +740,11 @@ export async function buildReport(db: Warehouse, o: ReportOptions): Promise<Repo
   );
   // The month shown is the one of the latest complete day; the period runs to the latest day with spend (or complete, if later).
   // (ISO days compare as text.)
-  const anchor = coverage.map((c) => c.through).sort().at(-1) ?? lastWithSpend;
+  const anchor =
+    coverage
+      .map((c) => c.through)
+      .sort()
+      .at(-1) ?? lastWithSpend;
   const last = [anchor, lastWithSpend].sort().at(-1) as string;
   const L = `DATE ${quote(last)}`;
   const A = `DATE ${quote(anchor)}`;

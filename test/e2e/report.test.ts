@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY, FakeOpenAi } from '../fake/openai.js';
 import { bundledChromium } from '../support/chromium.js';
 import { BINS, ROOT } from '../support/cli.js';
-import { nanosToDecimal, runCli, usdFromNanos } from '../support/warehouse.js';
+import { anthropicFigureChecks, chartCsvOf, decimalOf, nanosToDecimal, runCli, units, usdFromNanos } from '../support/warehouse.js';
 
 const KEY = 'sk-admin-e2e-report-1a2b3c4d5e';
 const FIRST = Date.UTC(2025, 8, 20) / 1000; // 2025-09-20
@@ -725,5 +725,249 @@ describe('report from focus_spend', () => {
     );
     // The one-day month: forecast 130.000000000008 × 30 ÷ 2 (November 2 is day 2).
     expect(html).toContain('id="forecast-total" data-exact="1950.00000000012"');
+  });
+});
+
+/*
+ * Issue 23, like with like: a file as sync leaves it (each connector's spend table and
+ * _connector_state, focus_spend a view over them), generated on 2026-12-05. OpenAI (two organizations)
+ * synced at 11:00 with today's partial rows; Anthropic synced the day before at 09:30, its spend rows
+ * from cost_report before 2026-11-10 and from analytics_cost after (x_Source, x_ApiKeyId, x_ActorType,
+ * x_ActorId). Ground truth is computed here from the rows.
+ */
+interface LedgerRow {
+  provider: 'OpenAI' | 'Anthropic';
+  account: string;
+  day: string;
+  amount: string;
+  list: string;
+  source: string | null;
+  apiKey: string | null;
+  actorType: string | null;
+  actorId: string | null;
+}
+
+function ledgerRows(): LedgerRow[] {
+  let seed = 20261205;
+  const rand = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const amount = (max: number): string => `${Math.floor(rand() * max)}.${String(Math.floor(rand() * 1e12)).padStart(12, '0')}`;
+  const rows: LedgerRow[] = [];
+  const base = { source: null, apiKey: null, actorType: null, actorId: null };
+  for (let t = Date.UTC(2026, 9, 1); t <= Date.UTC(2026, 11, 5); t += 86_400_000) {
+    const day = new Date(t).toISOString().slice(0, 10);
+    for (const account of ['org-prod', 'org-research']) {
+      const a = amount(account === 'org-prod' ? 400 : 90);
+      rows.push({ provider: 'OpenAI', account, day, amount: a, list: a, ...base });
+    }
+    if (day > '2026-12-03') continue; // Anthropic's sync on December 4 read through December 3
+    if (day < '2026-11-10') {
+      const a = amount(700);
+      rows.push({ provider: 'Anthropic', account: 'anthropic', day, amount: a, list: a, ...base, source: 'cost_report' });
+      continue;
+    }
+    for (let k = 0; k < 14; k++) {
+      const a = amount(80);
+      const kind = k % 4;
+      rows.push({
+        provider: 'Anthropic',
+        account: 'anthropic',
+        day,
+        amount: a,
+        list: `${units(a) === 0n ? '0' : decimalOf(units(a) + units(a) / 10n)}`,
+        source: 'analytics_cost',
+        apiKey: k === 13 ? null : `apikey_${String(k).padStart(2, '0')}`,
+        actorType: kind === 0 ? 'user_actor' : kind === 1 ? 'api_actor' : kind === 2 ? 'service_account_actor' : null,
+        actorId: kind === 3 ? null : `actor_${k % 7}`,
+      });
+    }
+  }
+  return rows;
+}
+
+function ledgerSql(rows: LedgerRow[]): string {
+  const values = (p: string): string =>
+    rows
+      .filter((r) => r.provider === p)
+      .map(
+        (r, i) =>
+          `(${[
+            sqlText(`${p}-${i}`),
+            sqlText(`${r.day} 00:00:00+00`),
+            sqlText(r.amount),
+            sqlText(r.list),
+            "'USD'",
+            sqlText(p),
+            sqlText(r.account),
+            sqlText(r.account === 'org-prod' ? 'Acme prod' : r.account === 'org-research' ? 'Acme research' : 'Anthropic organization'),
+            sqlText(p === 'OpenAI' ? 'proj_1' : 'wrkspc_1'),
+            ...(p === 'Anthropic' ? [sqlText(r.source), sqlText(r.apiKey), sqlText(r.actorType), sqlText(r.actorId)] : []),
+          ].join(', ')})`,
+      )
+      .join(',\n');
+  const table = (schema: string): string => `CREATE SCHEMA ${schema};
+    CREATE TABLE ${schema}.spend (x_RecordId VARCHAR PRIMARY KEY, "ChargePeriodStart" TIMESTAMPTZ, "BilledCost" VARCHAR, "ListCost" VARCHAR, "BillingCurrency" VARCHAR,
+      "ServiceProviderName" VARCHAR, "BillingAccountId" VARCHAR, "BillingAccountName" VARCHAR, "SubAccountId" VARCHAR${schema === 'anthropic' ? ', x_Source VARCHAR, x_ApiKeyId VARCHAR, x_ActorType VARCHAR, x_ActorId VARCHAR' : ''});
+    CREATE TABLE ${schema}._connector_state (stream VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, state JSON NOT NULL, updated_at TIMESTAMPTZ NOT NULL);`;
+  const cursor = (d: string): number => Date.parse(`${d}T00:00:00Z`) / 1000;
+  return `${table('openai')}${table('anthropic')}
+    INSERT INTO openai.spend VALUES ${values('OpenAI')};
+    INSERT INTO anthropic.spend VALUES ${values('Anthropic')};
+    INSERT INTO openai._connector_state VALUES
+      ('spend', 'source-openai-costs', '{"version":2,"covered_from":${cursor('2026-10-01')},"cursor":${cursor('2026-12-05')}}', '2026-12-05 11:00:00+00'),
+      ('projects', 'source-openai-costs', '{"synced_at":"2026-12-05T11:00:00Z"}', '2026-12-05 11:00:00+00');
+    INSERT INTO anthropic._connector_state VALUES
+      ('spend', 'source-anthropic-costs', '{"version":2,"covered_from":${cursor('2026-10-01')},"cursor":${cursor('2026-12-04')}}', '2026-12-04 09:30:00+00');
+    CREATE VIEW focus_spend AS SELECT * FROM openai.spend UNION ALL BY NAME SELECT * FROM anthropic.spend;
+    CREATE TABLE anthropic.api_keys (id VARCHAR PRIMARY KEY, name VARCHAR);
+    INSERT INTO anthropic.api_keys VALUES ('apikey_00', 'Prod key');`;
+}
+
+describe('report compares like with like (issue 23)', () => {
+  it('given OpenAI synced today with a partial today and Anthropic synced yesterday when reporting then month to date, the comparison and the forecast use each provider’s complete days only, say which, mark the provider behind, and mark pending days in the daily table and every chart CSV', async () => {
+    const rows = ledgerRows();
+    const html = await reportOf(BINS.anthropic, 'like-with-like', ledgerSql(rows));
+    const sum = (f: (r: LedgerRow) => boolean): bigint => sumOf(rows.filter(f).map((r) => scaled(r.amount)));
+    // The settle rule (24 h after a day ends) over each sync: OpenAI's cursor is December 5 (today) and it
+    // synced at 11:00, so December 4 is not final; Anthropic's cursor is December 4 and it synced at 09:30
+    // on December 4, so December 3 is not final.
+    const through = { OpenAI: '2026-12-03', Anthropic: '2026-12-02' } as const;
+    expect([...html.matchAll(/<span data-provider="([^"]+)" data-through="([^"]+)"/g)].map((m) => [m[1], m[2]])).toEqual([
+      ['Anthropic', '2026-12-02'],
+      ['OpenAI', '2026-12-03'],
+    ]);
+    const mtdOf = (p: 'OpenAI' | 'Anthropic'): bigint => sum((r) => r.provider === p && r.day >= '2026-12-01' && r.day <= through[p]);
+    const prevOf = (p: 'OpenAI' | 'Anthropic'): bigint => sum((r) => r.provider === p && r.day >= '2026-11-01' && r.day <= `2026-11-0${through[p].slice(9)}`);
+    const forecastOf = (p: 'OpenAI' | 'Anthropic'): bigint => ratio(mtdOf(p), 31n, BigInt(Number(through[p].slice(8))));
+    for (const p of ['OpenAI', 'Anthropic'] as const) {
+      const row = new RegExp(`<tr data-provider="${p}" data-through="${through[p]}">([\\s\\S]*?)</tr>`).exec(html)?.[1] ?? '';
+      expect(
+        [...row.matchAll(/data-exact="([^"]*)"/g)].map((m) => m[1]),
+        p,
+      ).toEqual([plain(sum((r) => r.provider === p)), plain(mtdOf(p)), plain(prevOf(p)), plain(forecastOf(p))]);
+      const before = prevOf(p);
+      const tenths = ratio(mtdOf(p) - before, 1000n, before);
+      const a = tenths < 0n ? -tenths : tenths;
+      expect(cellText(/<td class="num change">([\s\S]*?)<\/td>/.exec(row)?.[1] ?? ''), p).toBe(`${tenths < 0n ? '-' : '+'}${a / 10n}.${a % 10n}%`);
+    }
+    // Anthropic's latest day is missing: marked, and compared over its own days (never a drop against three days).
+    expect(html).toContain(
+      'Dec 1–2 vs Nov 1–2 <span class="incomplete" data-behind>latest day missing: Anthropic is complete through 2026-12-02 (Dec 2)</span>',
+    );
+    expect(html).toContain(
+      '<td class="days" title="openai.spend read up to 2026-12-05 (exclusive), synced 2026-12-05 11:00 UTC; a day is final 24 h after it ends',
+    );
+    expect(html).toMatch(/<td class="days"[^>]*>Dec 1–3 vs Nov 1–3<\/td>/);
+    const mtd = mtdOf('OpenAI') + mtdOf('Anthropic');
+    expect(html).toContain(`id="total-mtd" data-exact="${plain(mtd)}"`);
+    expect(html).toContain(`id="total-prev-same" data-exact="${plain(prevOf('OpenAI') + prevOf('Anthropic'))}"`);
+    // Each provider's run rate over its own complete days, added (not one rate over 3 days).
+    expect(html).toContain(`id="forecast-total" data-exact="${plain(forecastOf('OpenAI') + forecastOf('Anthropic'))}"`);
+    // Providers in the order of the "By provider" table (largest over the period first).
+    const order = (['OpenAI', 'Anthropic'] as const).slice().sort((x, y) => (sum((r) => r.provider === y) > sum((r) => r.provider === x) ? 1 : -1));
+    const compared = { OpenAI: 'Dec 1–3 vs Nov 1–3', Anthropic: 'Dec 1–2 vs Nov 1–2' };
+    expect(html).toContain(`data-compared="${order.map((p) => `${p} ${compared[p]}`).join('; ')}"`);
+    expect(html).toContain(
+      `each provider&#39;s December 2026 to date ÷ its complete days (${order.map((p) => `${p} ${Number(through[p].slice(8))}`).join(', ')}) × 31 days, added`,
+    );
+
+    // The daily table: every day through December 5 (OpenAI's partial today), the days not final marked.
+    const daily = tableRows(html, 'daily');
+    expect(daily.slice(0, 4).map((r) => [r[0], r[3]])).toEqual([
+      ['2026-12-05', 'not yet: Anthropic, OpenAI'],
+      ['2026-12-04', 'not yet: Anthropic, OpenAI'],
+      ['2026-12-03', 'not yet: Anthropic'],
+      ['2026-12-02', 'yes'],
+    ]);
+    expect(exactAmounts(html, 'daily')[0]).toEqual([plain(sum((r) => r.day === '2026-12-05'))]);
+    // Every chart's CSV carries the same mark, and its chart shades those days.
+    for (const id of ['chart-providers', 'chart-projects', 'chart-line-items']) {
+      const csv = chartCsvOf(html, id);
+      expect(csv[0]?.at(-1), id).toBe('Complete');
+      expect(
+        csv.slice(-4).map((r) => [r[0], r.at(-1)]),
+        id,
+      ).toEqual([
+        ['2026-12-02', 'yes'],
+        ['2026-12-03', 'no: Anthropic'],
+        ['2026-12-04', 'no: Anthropic, OpenAI'],
+        ['2026-12-05', 'no: Anthropic, OpenAI'],
+      ]);
+    }
+    expect([...html.matchAll(/<rect class="pending" data-day="([^"]+)"/g)].map((m) => m[1])).toEqual(
+      Array(3).fill(['2026-12-03', '2026-12-04', '2026-12-05']).flat(),
+    );
+    const month = chartCsvOf(html, 'chart-month');
+    expect(month[0]?.at(-1)).toBe('December 2026 left out (not complete yet)');
+    // This month's line at day 3: OpenAI's December 1–3 and Anthropic's 1–2, what month to date sums.
+    expect(month[3]).toEqual([
+      '3',
+      plain(sum((r) => r.day >= '2026-11-01' && r.day <= '2026-11-03')),
+      plain(mtd),
+      plain(mtdOf('OpenAI') + ratio(mtdOf('Anthropic'), 3n, 2n)),
+      'Anthropic',
+    ]);
+    expect(month[2]?.at(-1)).toBe('');
+
+    // Two OpenAI organizations: spend per account, exact.
+    const accounts = [
+      ['OpenAI', 'org-prod', 'Acme prod'],
+      ['OpenAI', 'org-research', 'Acme research'],
+      ['Anthropic', 'anthropic', 'Anthropic organization'],
+    ].sort((x, y) => {
+      const d = sum((r) => r.provider === y[0] && r.account === y[1]) - sum((r) => r.provider === x[0] && r.account === x[1]);
+      return d > 0n ? 1 : -1;
+    });
+    expect(tableRows(html, 'accounts').map((r) => r.slice(0, 2))).toEqual(accounts.map(([p, id, name]) => [p, `${name} (${id})`]));
+    const acct = (p: string, a: string): string[] => {
+      const mine = (r: LedgerRow): boolean => r.provider === p && r.account === a;
+      const t = through[p as 'OpenAI' | 'Anthropic'];
+      return [
+        plain(sum(mine)),
+        plain(sum((r) => mine(r) && r.day >= '2026-12-01' && r.day <= t)),
+        plain(sum((r) => mine(r) && r.day >= '2026-11-01' && r.day <= `2026-11-0${t.slice(9)}`)),
+      ];
+    };
+    expect(exactAmounts(html, 'accounts')).toEqual(accounts.map(([p, id]) => acct(p as string, id as string)));
+
+    // Anthropic's cost by API key and by person: the headline's own rows, adding up to it exactly.
+    const { checks, breakdowns } = anthropicFigureChecks(html);
+    expect(breakdowns).toEqual(['by-api-key', 'by-actor']);
+    for (const c of checks) expect(c.page, c.what).toBe(c.derived);
+    // The ten largest keys by name (the rest as one row, "No API key" for the Console), then the cost_report days.
+    const analyticsRows = rows.filter((r) => r.source === 'analytics_cost');
+    const perKey = new Map<string | null, { paid: bigint; list: bigint }>();
+    for (const r of analyticsRows) {
+      const v = perKey.get(r.apiKey) ?? { paid: 0n, list: 0n };
+      perKey.set(r.apiKey, { paid: v.paid + scaled(r.amount), list: v.list + scaled(r.list) });
+    }
+    const ranked = [...perKey].sort((x, y) => (x[1].paid === y[1].paid ? 0 : x[1].paid > y[1].paid ? -1 : 1));
+    const label = (k: string | null): string => (k === null ? 'No API key (Console)' : k === 'apikey_00' ? 'Prod key (apikey_00)' : k);
+    const rest = ranked.slice(10);
+    expect(tableRows(html, 'by-api-key').map((r) => r[0])).toEqual([
+      ...ranked.slice(0, 10).map(([k]) => label(k)),
+      'Other (4 more API keys)',
+      'No per-key breakdown: cost_report days (2026-10-01 to 2026-11-09)',
+    ]);
+    expect(exactAmounts(html, 'by-api-key')).toEqual([
+      ...ranked.slice(0, 10).map(([, v]) => [plain(v.paid), plain(v.list)]),
+      [plain(sumOf(rest.map(([, v]) => v.paid))), plain(sumOf(rest.map(([, v]) => v.list)))],
+      [plain(sum((r) => r.source === 'cost_report'))],
+    ]);
+    expect(html).toContain('the days read from cost_report (2026-10-01 to 2026-11-09) have no per-key or per-person breakdown and are one row');
+  });
+
+  it('given a page whose Anthropic breakdown does not add up to its headline when checking the figures then the check fails (the demo assertion can fail)', async () => {
+    const rows = ledgerRows();
+    const html = await reportOf(BINS.anthropic, 'like-with-like-2', ledgerSql(rows));
+    const broken = html.replace(
+      /(<table id="by-api-key"[\s\S]*?<tbody>\s*<tr><td>[^<]*<\/td><td class="num"><span class="money" data-exact=")([^"]+)"/,
+      (_, a: string, v: string) => `${a}${plain(scaled(v) + 1n)}"`,
+    );
+    expect(broken).not.toBe(html);
+    const failed = anthropicFigureChecks(broken).checks.filter((c) => c.page !== c.derived);
+    expect(failed.map((c) => c.what)).toEqual(['by-api-key: its rows add up to its total', 'by-api-key: its rows add up to the headline, last N days']);
   });
 });
