@@ -457,7 +457,7 @@ function breakdownSql(catalog: Catalog, by: 'api_key' | 'actor', rows: string): 
   const named = [...(by === 'actor' ? ['b."actor_name"'] : []), ...(join ? ['email', 'name'].filter((k) => oc.has(k)).map((k) => `o.${ident(k)}`) : [])];
   const grouped = by === 'api_key' ? 'b."api_key" IS NOT NULL' : '(b."actor_type" IS NOT NULL OR b."actor_id" IS NOT NULL)';
   return `, b AS (${rows})
-    SELECT b.${ident(key)} AS k, ${kind} AS kind, any_value(coalesce(${named.join(', ')})) AS name,
+    SELECT b.${ident(key)} AS k, ${kind} AS kind, ${named.length > 0 ? `any_value(coalesce(${named.join(', ')}))` : 'CAST(NULL AS VARCHAR)'} AS name,
       CAST(sum(b.amount) AS VARCHAR) AS period, CAST(sum(b.list_amount) AS VARCHAR) AS list
     FROM b ${join && other ? `LEFT JOIN ${other.sql} AS o ON o."id" = b.${ident(key)}` : ''}
     WHERE EXISTS (SELECT 1 FROM b WHERE ${grouped})
@@ -606,7 +606,7 @@ async function stateCoverage(db: Warehouse, catalog: Catalog, mode: 'focus' | 't
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 /** "2026-12-04" -> "Dec 4". */
 const shortDay = (d: string): string => `${MONTHS[Number(d.slice(5, 7)) - 1]} ${Number(d.slice(8, 10))}`;
-/** Days as ranges: ["2025-12-01", "2025-12-02", "2025-12-05"] -> "2025-12-01 to 2025-12-02, 2025-12-05". */
+/** Days as ranges: ["2025-12-01", "2025-12-02", "2025-12-05"] -> "2025-12-01 to 2025-12-02, 2025-12-05"; more than 3 ranges: "40 days from 2025-10-01 to 2025-12-05". */
 export function dayRanges(days: readonly string[]): string {
   const sorted = [...new Set(days)].sort();
   const out: string[] = [];
@@ -625,7 +625,8 @@ export function dayRanges(days: readonly string[]): string {
     prev = d;
   }
   close();
-  return out.join(', ');
+  // Many gaps (days without rows): the count and the bounds say more than a long list.
+  return out.length <= 3 ? out.join(', ') : `${sorted.length} days from ${sorted[0]} to ${sorted.at(-1)}`;
 }
 
 export async function buildReport(db: Warehouse, o: ReportOptions): Promise<ReportData> {

@@ -677,7 +677,8 @@ describe('report from focus_spend', () => {
         ('2026-10-31 00:00:00+00', '2026-11-01 00:00:00+00', 7.000000000009, 7, 7, 'USD', 'Anthropic', 'wrkspc_1', 'Research', 'Usage');
       CREATE SCHEMA anthropic;
       CREATE TABLE anthropic.analytics_cost (id VARCHAR PRIMARY KEY, "date" DATE, workspace_id VARCHAR, api_key_id VARCHAR, model VARCHAR, currency VARCHAR, amount_usd VARCHAR, list_amount_usd VARCHAR);
-      INSERT INTO anthropic.analytics_cost VALUES ('a1', '2026-11-04', 'wrkspc_1', 'apikey_1', 'claude-sonnet-5', 'USD', '18934.125625', '21049.0285');
+      INSERT INTO anthropic.analytics_cost VALUES ('a1', '2026-11-04', 'wrkspc_1', 'apikey_1', 'claude-sonnet-5', 'USD', '18934.125625', '21049.0285'),
+        ('a2', '2026-11-02', 'wrkspc_1', 'apikey_9', 'claude-sonnet-5', 'USD', '5', '5');
       CREATE TABLE anthropic.api_keys (id VARCHAR PRIMARY KEY, name VARCHAR);
       INSERT INTO anthropic.api_keys VALUES ('apikey_1', 'Prod key');`,
     );
@@ -691,6 +692,13 @@ describe('report from focus_spend', () => {
     expect(html).not.toContain('id="legacy"');
     expect(tableRows(html, 'by-api-key').map((row) => row[0])).toEqual(['Prod key (apikey_1)']);
     expect(exactAmounts(html, 'by-api-key')).toEqual([['18934.125625', '21049.0285']]);
+    // focus_spend without x_Source (its Anthropic rows from cost_report): the breakdown is analytics_cost over
+    // the headline's days only (not November 2, a day without Anthropic rows here), and the page says the
+    // two are different APIs' figures.
+    expect(html).toContain('<table id="by-api-key" data-same-rows="false">');
+    expect(html).toContain(
+      'From anthropic.analytics_cost over the days of Anthropic&#39;s headline only (2026-10-31, 2026-11-04): $18,934.13 there against $18,941.13 in focus_spend, whose Anthropic rows have no x_Source column',
+    );
     // Every day from October 31 to November 4, newest first, zero on the days without rows.
     expect(bodyRows(html, 'daily').map((r) => /data-exact="([^"]*)"/.exec(r)?.[1])).toEqual(['18934.125625', '0', '0', '0.300000000001', '7.000000000009']);
     expect(tableRows(html, 'daily').map((r) => r[0])).toEqual(['2026-11-04', '2026-11-03', '2026-11-02', '2026-11-01', '2026-10-31']);
