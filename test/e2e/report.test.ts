@@ -110,6 +110,8 @@ describe('report', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^source-openai-costs report: wrote .*report\.html: openai\.costs, 2025-09-20\.\.2025-11-14, \$[\d,]+\.\d\d in 56 days/);
     expect(r.stderr).toContain('re-sync with the spend stream');
+    // The complete-through day comes from the sync state (the costs cursor after end_date), not from the rows.
+    expect(r.stderr).toContain('complete through OpenAI 2025-11-14; November 2025 to date covers Nov 1–14 vs Oct 1–14.');
     const html = readFileSync(out, 'utf8');
     // Self-contained: nothing to fetch, nothing to run.
     expect(html).not.toMatch(/<script|<link|https?:\/\/(?!www\.w3\.org\/2000\/svg)|@import|url\(/);
