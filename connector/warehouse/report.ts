@@ -43,7 +43,7 @@ interface Breakdown {
 
 /** A cost-by-API-key or by-actor table: its rows, and what makes them add up to the headline. */
 interface BreakdownTable {
-  /** The 10 largest, then "Other (n more)" when there are more. */
+  /** The 10 largest, then "Other (n more)" when there are at least 2 more. */
   rows: Breakdown[];
   /** Anthropic spend of the same days from rows without a per-key breakdown (cost_report days). */
   uncovered: { amount: string; days: string } | null;
@@ -431,8 +431,9 @@ function foldBreakdown(
       share: '',
     };
   });
-  const shown = all.slice(0, 10);
-  const rest = all.slice(10);
+  // One more than 10 is shown by name: an "Other (1 more)" row would hide a name for nothing.
+  const shown = all.length <= 11 ? all : all.slice(0, 10);
+  const rest = all.length <= 11 ? [] : all.slice(10);
   if (rest.length > 0) {
     const lists = rest.map((r) => r.list);
     shown.push({

@@ -694,6 +694,8 @@ describe('report from focus_spend', () => {
     expect(html).not.toContain('id="legacy"');
     expect(tableRows(html, 'by-api-key').map((row) => row[0])).toEqual(['Prod key (apikey_1)']);
     expect(exactAmounts(html, 'by-api-key')).toEqual([['18934.125625', '21049.0285']]);
+    // One billing account per provider (none named here): no account table.
+    expect(html).not.toContain('id="accounts"');
     // focus_spend without x_Source (its Anthropic rows from cost_report): the breakdown is analytics_cost over
     // the headline's days only (not November 2, a day without Anthropic rows here), and the page says the
     // two are different APIs' figures.
@@ -797,7 +799,7 @@ function ledgerRows(): LedgerRow[] {
   return rows;
 }
 
-function ledgerSql(rows: LedgerRow[]): string {
+function ledgerSql(rows: LedgerRow[], anthropic = { cursor: '2026-12-04', syncedAt: '2026-12-04 09:30:00+00' }): string {
   const values = (p: string): string =>
     rows
       .filter((r) => r.provider === p)
@@ -829,7 +831,7 @@ function ledgerSql(rows: LedgerRow[]): string {
       ('spend', 'source-openai-costs', '{"version":2,"covered_from":${cursor('2026-10-01')},"cursor":${cursor('2026-12-05')}}', '2026-12-05 11:00:00+00'),
       ('projects', 'source-openai-costs', '{"synced_at":"2026-12-05T11:00:00Z"}', '2026-12-05 11:00:00+00');
     INSERT INTO anthropic._connector_state VALUES
-      ('spend', 'source-anthropic-costs', '{"version":2,"covered_from":${cursor('2026-10-01')},"cursor":${cursor('2026-12-04')}}', '2026-12-04 09:30:00+00');
+      ('spend', 'source-anthropic-costs', '{"version":2,"covered_from":${cursor('2026-10-01')},"cursor":${cursor(anthropic.cursor)}}', '${anthropic.syncedAt}');
     CREATE VIEW focus_spend AS SELECT * FROM openai.spend UNION ALL BY NAME SELECT * FROM anthropic.spend;
     CREATE TABLE anthropic.api_keys (id VARCHAR PRIMARY KEY, name VARCHAR);
     INSERT INTO anthropic.api_keys VALUES ('apikey_00', 'Prod key');`;
@@ -967,6 +969,23 @@ describe('report compares like with like (issue 23)', () => {
       [plain(sum((r) => r.source === 'cost_report'))],
     ]);
     expect(html).toContain('the days read from cost_report (2026-10-01 to 2026-11-09) have no per-key or per-person breakdown and are one row');
+  });
+
+  it('given a provider last synced before the month began when reporting then it has no complete day of the month: no change, no forecast, marked behind, and the month to date is the other provider alone', async () => {
+    const rows = ledgerRows().filter((r) => r.provider === 'OpenAI' || r.day <= '2026-11-28');
+    const html = await reportOf(BINS.anthropic, 'like-with-like-behind', ledgerSql(rows, { cursor: '2026-11-29', syncedAt: '2026-11-30 12:00:00+00' }));
+    const sum = (f: (r: LedgerRow) => boolean): bigint => sumOf(rows.filter(f).map((r) => scaled(r.amount)));
+    const openaiMtd = sum((r) => r.provider === 'OpenAI' && r.day >= '2026-12-01' && r.day <= '2026-12-03');
+    const row = /<tr data-provider="Anthropic" data-through="2026-11-28">([\s\S]*?)<\/tr>/.exec(html)?.[1] ?? '';
+    expect([...row.matchAll(/data-exact="([^"]*)"/g)].map((m) => m[1])).toEqual([plain(sum((r) => r.provider === 'Anthropic')), '0', '0', '0']);
+    expect(cellText(/<td class="num change">([\s\S]*?)<\/td>/.exec(row)?.[1] ?? '')).toBe('no complete day of December 2026 yet');
+    expect(row).toContain('latest day missing: Anthropic is complete through 2026-11-28 (Nov 28)');
+    expect(html).toContain(`id="total-mtd" data-exact="${plain(openaiMtd)}"`);
+    expect(html).toContain(`id="forecast-total" data-exact="${plain(ratio(openaiMtd, 31n, 3n))}"`);
+    expect(tableRows(html, 'daily').find((r) => r[0] === '2026-11-29')?.[3]).toBe('not yet: Anthropic');
+    expect(tableRows(html, 'daily').find((r) => r[0] === '2026-11-28')?.[3]).toBe('yes');
+    // The figures of Anthropic still agree with each other over their days.
+    for (const c of anthropicFigureChecks(html).checks) expect(c.page, c.what).toBe(c.derived);
   });
 
   it('given a page whose Anthropic breakdown does not add up to its headline when checking the figures then the check fails (the demo assertion can fail)', async () => {
