@@ -1198,7 +1198,7 @@ td.num,th.num{text-align:right;white-space:nowrap}.bar{display:inline-block;widt
   const providerRows = d.providers
     .map(
       (p) =>
-        `<tr data-provider="${esc(p.provider)}" data-through="${esc(p.through)}"><td>${esc(p.provider)}</td><td class="num">${money(p.period, cur)}</td><td class="num">${bar(p.share)}</td><td class="num">${money(p.mtd, cur)}</td><td class="num">${money(p.prevSame, cur)}</td><td class="num change">${p.elapsed === 0 && !p.incomplete ? esc(p.compared) : changeText(p.change, p.incomplete, 'the same days')}</td><td class="num forecast">${money(p.forecast, cur)}${p.forecastIncomplete ? ` ${mark(p.forecastIncomplete)}` : ''}</td><td class="days" title="${esc(p.basis)}">${esc(p.compared)}${p.behind ? ` <span class="incomplete" data-behind>${esc(p.behind)}</span>` : ''}</td></tr>`,
+        `<tr data-provider="${esc(p.provider)}"><td data-through="${esc(p.through)}">${esc(p.provider)}</td><td class="num">${money(p.period, cur)}</td><td class="num">${bar(p.share)}</td><td class="num">${money(p.mtd, cur)}</td><td class="num">${money(p.prevSame, cur)}</td><td class="num change">${p.elapsed === 0 && !p.incomplete ? esc(p.compared) : changeText(p.change, p.incomplete, 'the same days')}</td><td class="num forecast">${money(p.forecast, cur)}${p.forecastIncomplete ? ` ${mark(p.forecastIncomplete)}` : ''}</td><td class="days" title="${esc(p.basis)}">${esc(p.compared)}${p.behind ? ` <span class="incomplete" data-behind>${esc(p.behind)}</span>` : ''}</td></tr>`,
     )
     .join('\n');
   const providerTable = `<h2>By provider</h2><table id="providers"><thead><tr><th>Provider</th><th class="num">Last ${d.days.length} days</th><th class="num">Share</th><th class="num">${esc(d.month.label)} to date</th><th class="num">${esc(prevSameLabel)}</th><th class="num">Change</th><th class="num">Month-end forecast</th><th>Days compared</th></tr></thead><tbody>
@@ -1225,7 +1225,7 @@ ${d.topModels.map((r) => `<tr>${prov(r.provider)}<td>${esc(r.label)}</td><td cla
       rows.push(
         `<tr data-uncovered><td>No per-key breakdown: cost_report days (${esc(t.uncovered.days)})</td>${actor ? '<td>—</td>' : ''}<td class="num">${money(t.uncovered.amount, cur)}</td><td class="num">${bar(shareOf(t.uncovered.amount, t.total))}</td><td class="num">—</td></tr>`,
       );
-    return `<div><h2>${esc(title)}</h2><table id="${id}" data-same-rows="${t.sameRows}"><thead><tr><th>${esc(what)}</th>${actor ? '<th>Type</th>' : ''}<th class="num">Last ${d.days.length} days</th><th class="num">Share</th><th class="num">At list price</th></tr></thead><tbody>
+    return `<div id="${id}-section" data-same-rows="${t.sameRows}"><h2>${esc(title)}</h2><table id="${id}"><thead><tr><th>${esc(what)}</th>${actor ? '<th>Type</th>' : ''}<th class="num">Last ${d.days.length} days</th><th class="num">Share</th><th class="num">At list price</th></tr></thead><tbody>
 ${rows.join('\n')}
 </tbody><tfoot><tr><th>${t.sameRows ? 'All (Anthropic, the same days as its headline)' : "All (analytics_cost, the headline's days)"}</th>${actor ? '<td></td>' : ''}<td class="num">${money(t.total, cur)}</td><td></td><td></td></tr></tfoot></table><p class="note">Paid (after discounts, before credits) beside list price; the 10 largest, the rest as one row.</p></div>`;
   };

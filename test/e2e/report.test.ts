@@ -699,7 +699,7 @@ describe('report from focus_spend', () => {
     // focus_spend without x_Source (its Anthropic rows from cost_report): the breakdown is analytics_cost over
     // the headline's days only (not November 2, a day without Anthropic rows here), and the page says the
     // two are different APIs' figures.
-    expect(html).toContain('<table id="by-api-key" data-same-rows="false">');
+    expect(html).toContain('<div id="by-api-key-section" data-same-rows="false">');
     expect(html).toContain(
       'From anthropic.analytics_cost over the days of Anthropic&#39;s headline only (2026-10-31, 2026-11-04): $18,934.13 there against $18,941.13 in focus_spend, whose Anthropic rows have no x_Source column',
     );
@@ -854,7 +854,7 @@ describe('report compares like with like (issue 23)', () => {
     const prevOf = (p: 'OpenAI' | 'Anthropic'): bigint => sum((r) => r.provider === p && r.day >= '2026-11-01' && r.day <= `2026-11-0${through[p].slice(9)}`);
     const forecastOf = (p: 'OpenAI' | 'Anthropic'): bigint => ratio(mtdOf(p), 31n, BigInt(Number(through[p].slice(8))));
     for (const p of ['OpenAI', 'Anthropic'] as const) {
-      const row = new RegExp(`<tr data-provider="${p}" data-through="${through[p]}">([\\s\\S]*?)</tr>`).exec(html)?.[1] ?? '';
+      const row = new RegExp(`<tr data-provider="${p}"><td data-through="${through[p]}">([\\s\\S]*?)</tr>`).exec(html)?.[1] ?? '';
       expect(
         [...row.matchAll(/data-exact="([^"]*)"/g)].map((m) => m[1]),
         p,
@@ -976,7 +976,7 @@ describe('report compares like with like (issue 23)', () => {
     const html = await reportOf(BINS.anthropic, 'like-with-like-behind', ledgerSql(rows, { cursor: '2026-11-29', syncedAt: '2026-11-30 12:00:00+00' }));
     const sum = (f: (r: LedgerRow) => boolean): bigint => sumOf(rows.filter(f).map((r) => scaled(r.amount)));
     const openaiMtd = sum((r) => r.provider === 'OpenAI' && r.day >= '2026-12-01' && r.day <= '2026-12-03');
-    const row = /<tr data-provider="Anthropic" data-through="2026-11-28">([\s\S]*?)<\/tr>/.exec(html)?.[1] ?? '';
+    const row = /<tr data-provider="Anthropic"><td data-through="2026-11-28">([\s\S]*?)<\/tr>/.exec(html)?.[1] ?? '';
     expect([...row.matchAll(/data-exact="([^"]*)"/g)].map((m) => m[1])).toEqual([plain(sum((r) => r.provider === 'Anthropic')), '0', '0', '0']);
     expect(cellText(/<td class="num change">([\s\S]*?)<\/td>/.exec(row)?.[1] ?? '')).toBe('no complete day of December 2026 yet');
     expect(row).toContain('latest day missing: Anthropic is complete through 2026-11-28 (Nov 28)');

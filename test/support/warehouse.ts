@@ -202,7 +202,7 @@ export interface FigureCheck {
  */
 export function anthropicFigureChecks(html: string): { checks: FigureCheck[]; breakdowns: string[] } {
   const providers = /<table id="providers">[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? '';
-  const rows = [...providers.matchAll(/<tr data-provider="([^"]*)" data-through="([^"]*)">([\s\S]*?)<\/tr>/g)];
+  const rows = [...providers.matchAll(/<tr data-provider="([^"]*)"><td data-through="([^"]*)">([\s\S]*?)<\/tr>/g)];
   const mine = rows.find((r) => r[1] === 'Anthropic');
   if (!mine) throw new Error('no Anthropic row in the By provider table');
   const through = mine[2] as string;
@@ -239,7 +239,9 @@ export function anthropicFigureChecks(html: string): { checks: FigureCheck[]; br
   }
   const breakdowns: string[] = [];
   for (const id of ['by-api-key', 'by-actor']) {
-    const t = new RegExp(`<table id="${id}" data-same-rows="(true|false)">[\\s\\S]*?<tbody>([\\s\\S]*?)</tbody><tfoot>([\\s\\S]*?)</tfoot>`).exec(html);
+    const t = new RegExp(
+      `<div id="${id}-section" data-same-rows="(true|false)"><h2>[^<]*</h2><table id="${id}">[\\s\\S]*?<tbody>([\\s\\S]*?)</tbody><tfoot>([\\s\\S]*?)</tfoot>`,
+    ).exec(html);
     if (!t) continue;
     breakdowns.push(id);
     const sum = [...(t[2] as string).matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].reduce((acc, r) => acc + units(exactsIn(r[1] as string)[0] ?? '0'), 0n);
