@@ -16,7 +16,7 @@ import type { HttpClient } from '../http/client.js';
 import { loadConfig, readJsonFile, readStateText } from './inputs.js';
 import { clock, httpClientFor, readWithWorkers } from './runtime.js';
 import { StateOut } from './state-out.js';
-import { plannedRequests } from '../engine/read.js';
+import { floorNotices, plannedRequests, type FloorNotice } from '../engine/read.js';
 import { isoTime } from '../engine/time.js';
 import { specification } from './spec.js';
 import {
@@ -167,6 +167,11 @@ export async function main<C>(source: SourceDefinition<C>, argv: string[]): Prom
   process.exitCode = exitCode;
 }
 
+/** Streams that start at their API's floor (engine/read.ts FloorNotice): one LOG line each, as the read itself says it. */
+function writeNotices(writer: NdjsonWriter<AirbyteMessage>, notices: readonly FloorNotice[]): void {
+  for (const n of notices) writer.write(msg.log(n.level, n.message));
+}
+
 type Flags = {
   config?: string | undefined;
   catalog?: string | undefined;
@@ -189,8 +194,22 @@ async function dispatch<C>(source: SourceDefinition<C>, command: string, flags: 
       let config: C | undefined;
       try {
         config = readConfig();
+        // check has no catalog and no state: it speaks of every bucketed stream a read from this config
+        // would start later. A stream this config cannot plan (Aurous spend without its credit rate) is
+        // not check's business: a read of it says what to set.
+        const common = source.common(config, clock.now());
+        const notices = source.streams.flatMap((s) => {
+          if (s.kind !== 'buckets') return [];
+          try {
+            return floorNotices({ config, common, streams: [s], catalog: [{ name: s.name, syncMode: 'incremental' }], states: new Map(), clock });
+          } catch {
+            return [];
+          }
+        });
+        writeNotices(writer, notices);
         await source.check(makeHttp(config, { networkRetries: CHECK_NETWORK_RETRIES }), config);
-        writer.write(msg.connectionStatus(true));
+        const warned = notices.filter((n) => n.level === 'WARN');
+        writer.write(msg.connectionStatus(true, warned.length > 0 ? warned.map((n) => n.message).join(' ') : undefined));
       } catch (err) {
         const e = toConnectorError(err, errorContext(source, config));
         writer.write(msg.connectionStatus(false, e.message));
@@ -209,7 +228,9 @@ async function dispatch<C>(source: SourceDefinition<C>, command: string, flags: 
       const states = parseStateFile(stateText, { streams: streamsByName });
       if (flags.dryRun) {
         const http = makeHttp(config);
-        const planned = plannedRequests({ config, common: source.common(config, clock.now()), streams: source.streams, catalog, states, clock });
+        const common = source.common(config, clock.now());
+        writeNotices(writer, floorNotices({ config, common, streams: source.streams, catalog, states, clock }));
+        const planned = plannedRequests({ config, common, streams: source.streams, catalog, states, clock });
         for (const p of planned) {
           const text =
             'list' in p

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { CONNECTORS } from '../connectors.js';
 import { ConnectorError, configError } from '../engine/errors.js';
 import { createLogger, type Level, type Logger } from '../engine/logger.js';
-import type { ConfiguredStream, StreamHooks, WindowProgress } from '../engine/read.js';
+import type { ConfiguredStream, FloorNotice, StreamHooks, WindowProgress } from '../engine/read.js';
 import type { SourceDefinition } from '../engine/source.js';
 import type { StreamState } from '../engine/state.js';
 import { Secrets } from '../protocol/secrets.js';
@@ -226,11 +226,14 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
     const ticker = progress.enabled ? setInterval(() => progress.update(progressItems()), 100) : null;
     ticker?.unref();
 
+    // Streams that start at their API's floor, for their summary line (the read logs it once too).
+    const floors = new Map<string, FloorNotice>();
     const catalog: ConfiguredStream[] = targets.map((t) => ({ name: t.def.name, syncMode: t.mode }));
     const hooks: StreamHooks = {
       ...loader.hooks(),
       run: (stream, read) => streamOf.run(stream, read),
       onRange: (stream, range) => void ranges.set(stream, range),
+      onFloor: (stream, notice) => void floors.set(stream, notice),
       onWindows: (stream, p) => void windows.set(stream, { p, since: windows.get(stream)?.since ?? clock.now() }),
     };
     try {
@@ -243,7 +246,7 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
 
     const stats = loader.stats();
     const end = clock.now();
-    for (const s of stats) out.line(summaryLine(s, requests.get(s.name) ?? 0, end));
+    for (const s of stats) out.line(summaryLine(s, requests.get(s.name) ?? 0, end, floors.get(s.name)));
     const ok = stats.filter((s) => s.outcome === 'complete').length;
     const sum = (f: (s: (typeof stats)[number]) => number): number => stats.reduce((a, s) => a + f(s), 0);
     out.line(

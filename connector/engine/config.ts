@@ -12,13 +12,22 @@ const utcDate = (what: string) =>
     .regex(new RegExp(DATE_PATTERN), `${what} must be YYYY-MM-DD or RFC 3339 with a time zone, e.g. 2025-01-01 or 2025-01-01T00:00:00Z`)
     .refine((s) => parseUtc(s) !== null, `${what} is not a real date`);
 
-export const startDate = utcDate('start_date').meta({
-  title: 'Start date',
-  description: 'UTC date (YYYY-MM-DD) or RFC 3339 time from which to sync; windows are whole UTC days from the start of that day.',
-  examples: ['2025-01-01'],
-  pattern: DATE_PATTERN,
-  order: 1,
-});
+/**
+ * The days a read covers when start_date is not set: today and the 364 days before it. Anthropic's
+ * analytics API serves the last 365 days (rounded up to whole days), so its floor is never later
+ * than this start once 2026-01-01 is more than a year ago: a default never expires.
+ */
+export const DEFAULT_HISTORY_DAYS = 365;
+
+export const startDate = utcDate('start_date')
+  .optional()
+  .meta({
+    title: 'Start date',
+    description: `UTC date (YYYY-MM-DD) or RFC 3339 time from which to sync; windows are whole UTC days from the start of that day. Default (not set): the last ${DEFAULT_HISTORY_DAYS} days, today included, and for a stream whose API serves less, from its first day. A stream whose API serves nothing before some day (Anthropic analytics) starts there, with a warning.`,
+    examples: ['2025-01-01'],
+    pattern: DATE_PATTERN,
+    order: 1,
+  });
 
 export const endDate = utcDate('end_date')
   .optional()
@@ -134,19 +143,24 @@ export const tuning = {
  * Resolve the shared date fields into unix seconds, checking their order and that start_date is
  * not in the future (`nowMs`: the injected clock). A future start_date would read nothing and exit 0.
  */
-export function commonConfig(c: { start_date: string; end_date?: string | undefined; lookback_days: number }, nowMs: number): CommonConfig {
-  const start = startOfDay(parseUtc(c.start_date) as number);
-  const end = c.end_date === undefined ? undefined : startOfDay(parseUtc(c.end_date) as number) + DAY;
+export function commonConfig(c: { start_date?: string | undefined; end_date?: string | undefined; lookback_days: number }, nowMs: number): CommonConfig {
   const today = startOfDay(Math.floor(nowMs / 1000));
+  const defaulted = c.start_date === undefined;
+  const start = c.start_date === undefined ? today - (DEFAULT_HISTORY_DAYS - 1) * DAY : startOfDay(parseUtc(c.start_date) as number);
+  const end = c.end_date === undefined ? undefined : startOfDay(parseUtc(c.end_date) as number) + DAY;
   if (start > today) {
     throw configError(
       `start_date (${c.start_date}) is in the future (today is ${isoDate(today)} UTC); set it to the first day whose spend you want, e.g. ${isoDate(today - 90 * DAY)}.`,
     );
   }
   if (end !== undefined && end <= start) {
-    throw configError(`start_date (${c.start_date}) is after end_date (${c.end_date}); set start_date on or before end_date.`);
+    throw configError(
+      defaulted
+        ? `end_date (${c.end_date}) is before the default start (${isoDate(start)}, the last ${DEFAULT_HISTORY_DAYS} days); set start_date on or before end_date.`
+        : `start_date (${c.start_date}) is after end_date (${c.end_date}); set start_date on or before end_date.`,
+    );
   }
-  return { start, end, lookbackDays: c.lookback_days };
+  return { start, end, lookbackDays: c.lookback_days, ...(defaulted ? { startDefaulted: true } : {}) };
 }
 
 /** Parse a config object with a zod schema into a one-line, actionable config_error. */

@@ -35,6 +35,8 @@ export interface CommonConfig {
   /** Exclusive end in unix seconds, or undefined for "now". */
   end?: number | undefined;
   lookbackDays: number;
+  /** start_date was not set: `start` is a default (engine/config.ts), and a stream whose API starts later starts there unremarked. */
+  startDefaulted?: boolean;
 }
 
 export interface ConfiguredStream {
@@ -52,6 +54,8 @@ export interface StreamHooks {
   run?(stream: string, read: () => Promise<void>): Promise<void>;
   /** After STARTED. */
   onStreamStart?(stream: string): void;
+  /** A bucketed stream that starts at its API's floor rather than where it was asked to (once, before its windows). */
+  onFloor?(stream: string, notice: FloorNotice): void;
   /** A bucketed stream's reach, unix seconds: from its incremental start (state, start_date, lookback) to the read's end. */
   onRange?(stream: string, range: { from: number; to: number }): void;
   /**
@@ -207,7 +211,13 @@ class StreamRun<C> {
 
   async readBuckets(def: BucketStream<C>): Promise<void> {
     const { o } = this;
-    const { plan, prior, from, ranges, windows, nowS, today } = planStream(o, this.configured, def);
+    const { plan, prior, from, ranges, windows, nowS, today, floor } = planStream(o, this.configured, def);
+    if (floor) {
+      if (floor.level === 'WARN') o.logger.warn(floor.message);
+      else o.logger.info(floor.message);
+      o.emitter.emit(floorTrace(floor, o.clock.now()));
+      o.hooks?.onFloor?.(this.name, floor);
+    }
     o.hooks?.onRange?.(this.name, { from, to: Math.min(o.common.end ?? nowS + 1, nowS) });
     if (ranges.length > 1) {
       o.logger.info(`${this.name}: start_date is before the stored coverage (from ${isoTime(prior?.covered_from ?? 0)}); reading the missing range first`);
@@ -330,19 +340,50 @@ class StreamRun<C> {
 export interface StreamPlan {
   plan: BucketPlan;
   prior: StreamState | undefined;
-  /** Where the read starts (unix seconds). */
+  /** Where the read starts (unix seconds): at or after the API's floor. */
   from: number;
   ranges: ReturnType<typeof readRanges>;
   windows: Window[];
   nowS: number;
   today: number;
+  /** Set when the API serves nothing before some time and the read would have started earlier. */
+  floor?: FloorNotice;
 }
+
+/**
+ * A read that starts where its API starts rather than where it was asked to (BucketPlan.earliest):
+ * said once per run, as a LOG (WARN when days asked for are not read, INFO when nothing is
+ * missing), a TRACE ANALYTICS (FLOOR_EVENT) and in `sync`'s summary.
+ */
+export interface FloorNotice {
+  stream: string;
+  /** The first time the API serves (unix seconds, aligned to the stream's buckets). */
+  floor: number;
+  /** Where the read would have started. */
+  requested: number;
+  /** The stored cursor (cause `state` or `lookback_days`). */
+  cursor?: number;
+  /** Cause `start_date`: where the stream's coverage starts after this read (the floor, or an earlier stored covered_from). */
+  starts?: number;
+  /**
+   * What made it start there: `start_date`; `default` (no start_date: as far back as the API
+   * serves); `state` (a stored cursor before the floor: the days between are lost); `lookback_days`
+   * (only a re-read of days stored by an earlier run is shortened).
+   */
+  cause: 'start_date' | 'default' | 'state' | 'lookback_days';
+  /** WARN: days asked for are not in the stream; INFO: nothing asked for is missing. */
+  level: 'WARN' | 'INFO';
+  message: string;
+}
+
+/** The TRACE ANALYTICS event type of a FloorNotice (a static string, as the protocol asks; the value is JSON). */
+export const FLOOR_EVENT = 'stream-start-at-api-floor';
 
 /**
  * Plan one bucketed stream's read, before any request (the read itself and `--dry-run` both use
  * it): the ranges from the state (start_date..covered_from never read first, then lookback_days
- * before the cursor on), cut into windows. Throws a config_error when the read would reach before
- * the earliest time the API serves.
+ * before the cursor on), cut into windows. An API that serves nothing before some time
+ * (BucketPlan.earliest) has its ranges start there, with a FloorNotice saying why and what it costs.
  */
 export function planStream<C>(
   o: Pick<ReadOptions<C>, 'config' | 'common' | 'states' | 'clock'>,
@@ -356,26 +397,102 @@ export function planStream<C>(
   const prior = configured.syncMode === 'incremental' ? o.states.get(name) : undefined;
   const horizon = plan.includeCurrentBucket ? nowS : floorTo(nowS, plan.bucketSeconds) - 1;
   const end = o.common.end ?? nowS + 1;
-  const ranges = readRanges(o.common.start, o.common.lookbackDays, prior);
-  const from = ranges[0]?.from ?? o.common.start;
+  // No start_date: a stored state is resumed wherever it is (a default start that has moved past an
+  // old cursor must not skip the days between).
+  const start = o.common.startDefaulted && prior ? Math.min(o.common.start, prior.covered_from) : o.common.start;
+  let ranges = readRanges(start, o.common.lookbackDays, prior);
+  // An API that serves nothing before some time: the read starts there (never a request the API
+  // refuses, never a state claiming days the API never gave) and says so.
+  let floor: FloorNotice | undefined;
+  const earliest = plan.earliest?.at(nowS);
+  const requested = ranges[0]?.from ?? start;
+  if (earliest !== undefined && plan.earliest && floorTo(requested, plan.bucketSeconds) < earliest) {
+    const at = Math.ceil(earliest / plan.bucketSeconds) * plan.bucketSeconds;
+    floor = floorNotice({ name, path: plan.path, why: plan.earliest.why, floor: at, requested, start, end, common: o.common, prior });
+    ranges = ranges.filter((r) => r.to === undefined || r.to > at).map((r) => ({ ...r, from: Math.max(r.from, at) }));
+  }
+  const from = ranges[0]?.from ?? Math.max(requested, floor?.floor ?? requested);
   const windows = ranges.flatMap((r) =>
     planWindows({ start: r.from, end: Math.min(end, r.to ?? end), now: horizon, bucketSeconds: plan.bucketSeconds, maxBuckets: plan.maxBuckets }),
   );
-  // An API that serves nothing before some time: a read reaching before it fails now, naming it,
-  // rather than emit a state that claims days the API never gave.
-  const earliest = plan.earliest?.at(nowS);
-  const firstStart = windows[0]?.start;
-  if (earliest !== undefined && firstStart !== undefined && firstStart < earliest) {
-    const cause =
-      firstStart >= o.common.start
-        ? `the stored state and lookback_days make it start at ${isoTime(firstStart)}`
-        : `start_date makes it start at ${isoTime(firstStart)}`;
-    throw configError(
-      `${name}: ${plan.path} serves nothing before ${isoTime(earliest)} (${plan.earliest?.why}) but ${cause}; set start_date to ${isoTime(earliest).slice(0, 10)} or later, or leave ${name} out of the catalog.`,
-    );
-  }
-  return { plan, prior, from, ranges, windows, nowS, today };
+  return { plan, prior, from, ranges, windows, nowS, today, ...(floor ? { floor } : {}) };
 }
+
+/** What a read starting at the API's floor rather than at `requested` tells the user, naming only what they have. */
+function floorNotice(a: {
+  name: string;
+  path: string;
+  why: string;
+  floor: number;
+  requested: number;
+  /** The start the ranges were planned from (start_date, or the default). */
+  start: number;
+  end: number;
+  common: CommonConfig;
+  prior: StreamState | undefined;
+}): FloorNotice {
+  const day = (t: number): string => isoTime(t).slice(0, 10);
+  const serves = `${day(a.floor)}, the first day ${a.path} serves (${a.why})`;
+  const nothing = a.end <= a.floor ? `; the range asked for ends before it (end_date ${day(a.end - DAY)}): nothing to read` : '';
+  const reading = nothing || `; reading from ${day(a.floor)}`;
+  const base = { stream: a.name, floor: a.floor, requested: a.requested };
+  // The first range starts at start_date unless a stored state made it start at its cursor minus lookback_days.
+  const fromState = a.prior !== undefined && a.requested > a.start;
+  if (!fromState) {
+    if (a.common.startDefaulted) {
+      return { ...base, cause: 'default', level: 'INFO', message: `${a.name}: start_date is not set: starting at ${serves}${nothing}.` };
+    }
+    // Where the stream's coverage starts after this read: the floor, or a stored coverage that began
+    // before it (read when the API still served those days).
+    const starts = Math.min(a.prior?.covered_from ?? a.floor, a.floor);
+    return {
+      ...base,
+      starts,
+      cause: 'start_date',
+      level: 'WARN',
+      message: nothing
+        ? `${a.name}: start_date ${day(a.common.start)} is before ${serves}${nothing}.`
+        : `${a.name}: start_date ${day(a.common.start)} is before ${serves}; the stream starts at ${day(starts)}, without ${day(a.common.start)}..${day(starts - DAY)}.`,
+    };
+  }
+  const cursor = a.prior?.cursor ?? a.requested;
+  if (cursor < a.floor) {
+    return {
+      ...base,
+      cursor,
+      cause: 'state',
+      level: 'WARN',
+      message: `${a.name}: the stored state's cursor ${day(cursor)} is before ${serves}${reading}: ${day(cursor)}..${day(a.floor - DAY)} can no longer be read and is not in this stream.`,
+    };
+  }
+  return {
+    ...base,
+    cursor,
+    cause: 'lookback_days',
+    level: 'INFO',
+    message: `${a.name}: lookback_days (${a.common.lookbackDays}) before the stored cursor ${day(cursor)} reaches ${day(a.requested)}, before ${serves}; re-reading from ${day(a.floor)} (the days before it were read by an earlier run).`,
+  };
+}
+
+/**
+ * The floor notices of the configured bucketed streams, before any request: `read --dry-run` and
+ * `check` (which has no catalog and no state: every bucketed stream, incremental, from start_date).
+ */
+export function floorNotices<C>(o: Pick<ReadOptions<C>, 'config' | 'common' | 'states' | 'clock' | 'streams' | 'catalog'>): FloorNotice[] {
+  const byName = new Map(o.streams.map((s) => [s.name, s]));
+  const out: FloorNotice[] = [];
+  for (const configured of o.catalog) {
+    const def = byName.get(configured.name);
+    if (def?.kind !== 'buckets') continue;
+    const { floor } = planStream(o, configured, def);
+    if (floor) out.push(floor);
+  }
+  return out;
+}
+
+/** The TRACE ANALYTICS of a floor notice (the LOG line says it in words). */
+export const floorTrace = (n: FloorNotice, emittedAt: number): AirbyteMessage =>
+  msg.analyticsTrace(FLOOR_EVENT, JSON.stringify({ stream: n.stream, floor: isoTime(n.floor), requested: isoTime(n.requested), cause: n.cause }), emittedAt);
 
 /** One request a read would make first for a window (later pages of a window depend on the answers). */
 export interface PlannedRequest {

@@ -107,7 +107,8 @@ export interface BucketPlan {
   headers?: Record<string, string>;
   /**
    * Optional: the earliest time the API serves, given now (unix seconds). A read that would start
-   * before it fails with a config_error naming it, before any request: never a silent gap.
+   * before it starts there and says so once (engine/read.ts FloorNotice): never a request the API
+   * refuses, never a state claiming days before it, never a silent gap.
    */
   earliest?: { at: (nowS: number) => number; why: string };
   /** Whether the bucket holding `now` may be requested (false for reports that refuse unfinished days). */

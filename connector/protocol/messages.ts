@@ -70,6 +70,11 @@ type AirbyteTrace =
       estimate: { name: string; type: 'STREAM'; row_estimate: number };
     }
   | {
+      type: 'ANALYTICS';
+      emitted_at: number;
+      analytics: { type: string; value?: string };
+    }
+  | {
       type: 'STREAM_STATUS';
       emitted_at: number;
       stream_status: { stream_descriptor: StreamDescriptor; status: StreamStatus; reasons?: RateLimitedReason[] };
@@ -104,6 +109,16 @@ export const streamStatus = (stream: string, status: StreamStatus, emittedAt: nu
 export const rowEstimate = (stream: string, rows: number, emittedAt: number): AirbyteMessage => ({
   type: 'TRACE',
   trace: { type: 'ESTIMATE', emitted_at: emittedAt, estimate: { name: stream, type: 'STREAM', row_estimate: rows } },
+});
+
+/**
+ * A TRACE ANALYTICS: an event about how the connector ran that is neither an error nor a status
+ * (protocol: "each message is an event with a type and an optional payload value (both of them
+ * being strings). The event types should not be dynamically generated but defined statically").
+ */
+export const analyticsTrace = (type: string, value: string | undefined, emittedAt: number): AirbyteMessage => ({
+  type: 'TRACE',
+  trace: { type: 'ANALYTICS', emitted_at: emittedAt, analytics: { type, ...(value === undefined ? {} : { value }) } },
 });
 
 export const errorTrace = (

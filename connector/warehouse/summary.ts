@@ -1,3 +1,4 @@
+import type { FloorNotice } from '../engine/read.js';
 import type { StreamStats } from './loader.js';
 
 /**
@@ -20,8 +21,27 @@ function daysBetween(first: string, last: string): number {
   return Math.round((Date.parse(`${last}T00:00:00Z`) - Date.parse(`${first}T00:00:00Z`)) / DAY_MS) + 1;
 }
 
-/** `costs: ok, 5,471 rows (5,400 inserted, 71 updated, 0 unchanged), 2025-09-01..2025-11-29 (90 days), 1 request, 0.4 s` */
-export function summaryLine(s: StreamStats, requests: number, now: number): string {
+const isoDay = (t: number): string => new Date(t * 1000).toISOString().slice(0, 10);
+
+/**
+ * What a stream that started at its API's floor lost, for its summary line: only days asked for
+ * (start_date, or a stored cursor) that the API no longer serves; a shortened re-read or a default
+ * start lose nothing and say nothing here.
+ */
+export function floorText(n: FloorNotice | undefined): string {
+  if (n?.level !== 'WARN') return '';
+  if (n.cause === 'state') return `; from ${isoDay(n.floor)}, the first day its API serves (the stored cursor ${isoDay(n.cursor ?? n.requested)} is earlier)`;
+  const starts = n.starts ?? n.floor;
+  return starts < n.floor
+    ? `; from ${isoDay(starts)}, stored when its API served it (it now serves from ${isoDay(n.floor)}; start_date ${isoDay(n.requested)} is earlier)`
+    : `; from ${isoDay(n.floor)}, the first day its API serves (start_date ${isoDay(n.requested)} is earlier)`;
+}
+
+/**
+ * `costs: ok, 5,471 rows (5,400 inserted, 71 updated, 0 unchanged), 2025-09-01..2025-11-29 (90 days), 1 request, 0.4 s`,
+ * and `; from 2026-01-01, the first day its API serves (start_date 2025-06-01 is earlier)` for a stream that started at its floor.
+ */
+export function summaryLine(s: StreamStats, requests: number, now: number, floor?: FloorNotice): string {
   const status = { complete: 'ok', failed: 'FAILED', interrupted: 'INTERRUPTED', pending: 'NOT STARTED' }[s.outcome];
   const parts: string[] = [];
   const counts = [`${int(s.inserted)} inserted`, `${int(s.updated)} updated`, `${int(s.unchanged)} unchanged`];
@@ -33,7 +53,7 @@ export function summaryLine(s: StreamStats, requests: number, now: number): stri
   parts.push(plural(requests, 'request'));
   const end = s.endedAt ?? now;
   parts.push(seconds(s.startedAt === null ? 0 : end - s.startedAt));
-  let line = `${s.name}: ${status}, ${parts.join(', ')}`;
+  let line = `${s.name}: ${status}, ${parts.join(', ')}${floorText(floor)}`;
   if (s.outcome !== 'complete') {
     const resume = s.kind === 'buckets' && s.cursor !== null ? `; the next sync resumes from ${new Date(s.cursor * 1000).toISOString().slice(0, 10)}` : '';
     line += s.error ? ` -- ${s.error}${resume}` : resume;

@@ -217,20 +217,132 @@ describe('source-anthropic-costs analytics streams', () => {
     expect(Math.max(...cursors)).toBe(from);
   });
 
-  it('given a start_date before the floor when reading then analytics streams fail with a config_error naming the floor before any analytics request, and the legacy stream still reads', async () => {
-    const { result, requests } = await read(fake, config(fake, { start_date: isoDate(FIRST), end_date: isoDate(FIRST + 20 * DAY) }), [
-      'analytics_cost',
-      'cost_report',
-    ]);
-    expect(result.code).not.toBe(0);
-    assertProtocol(result, { streams: ['analytics_cost', 'cost_report'], schemas, expectComplete: false });
-    const [err] = errors(result.messages);
-    expect(err?.trace.error.failure_type).toBe('config_error');
-    expect(err?.trace.error.message).toContain(`serves nothing before ${isoTime(FLOOR)}`);
-    expect(err?.trace.error.message).toContain(`set start_date to ${isoDate(FLOOR)} or later`);
-    expect(analyticsRequests(requests)).toHaveLength(0);
-    expect(states(result.messages, 'analytics_cost')).toHaveLength(0);
-    expect(statuses(result.messages, 'cost_report').at(-1)).toBe('COMPLETE');
+  describe('a start_date before the floor (issue 23: any start_date works)', () => {
+    const early = (f: FakeAnthropic, extra: Record<string, unknown> = {}) => config(f, { start_date: isoDate(FIRST), lookback_days: 2, ...extra });
+    /** The one line each analytics stream says, the same in check, dry-run, read and sync. */
+    const notice = (stream: string, path: string): string =>
+      `${stream}: start_date ${isoDate(FIRST)} is before ${isoDate(FLOOR)}, the first day ${path} serves (Anthropic analytics serve at most the last 365 days and nothing before 2026-01-01); the stream starts at ${isoDate(FLOOR)}, without ${isoDate(FIRST)}..${isoDate(FLOOR - DAY)}.`;
+    const NOTICES = [notice('analytics_cost', '/v1/organizations/analytics/cost'), notice('analytics_usage', '/v1/organizations/analytics/usage')];
+    const analyticsTraces = (r: RunResult): unknown[] =>
+      ofType(r.messages, 'TRACE')
+        .filter((m) => m.trace.type === 'ANALYTICS')
+        .map((m) => m.trace.analytics);
+    const trace = (stream: string) => ({
+      type: 'stream-start-at-api-floor',
+      value: JSON.stringify({ stream, floor: isoTime(FLOOR), requested: isoTime(FIRST), cause: 'start_date' }),
+    });
+
+    it('given a start_date before the floor when checking then check succeeds and says, once per analytics stream and before any read, that it starts at the floor', async () => {
+      const before = fake.requests.length;
+      const fl = files({ 'c.json': early(fake) });
+      const r = await run(BINS.anthropic, ['check', '--config', fl['c.json'] as string]);
+      outputs.push(r);
+      expect(r.code).toBe(0);
+      expect(logs(r, 'WARN')).toEqual(NOTICES);
+      const [status] = ofType(r.messages, 'CONNECTION_STATUS');
+      expect(status?.connectionStatus.status).toBe('SUCCEEDED');
+      expect(status?.connectionStatus.message).toBe(NOTICES.join(' '));
+      expect(analyticsRequests(fake.requests.slice(before))).toHaveLength(0);
+      for (const line of r.lines) expect(line).not.toMatch(/stored state|catalog/);
+    });
+
+    it('given a start_date before the floor when dry-running then the same two lines come first and no planned request starts before the floor', async () => {
+      const fl = files({ 'c.json': early(fake), 'cat.json': catalog([...STREAMS, 'cost_report'].map((name) => ({ name }))) });
+      const before = fake.requests.length;
+      const r = await run(BINS.anthropic, ['read', '--dry-run', '--config', fl['c.json'] as string, '--catalog', fl['cat.json'] as string]);
+      outputs.push(r);
+      expect(r.code).toBe(0);
+      expect(fake.requests.length).toBe(before);
+      expect(logs(r, 'WARN')).toEqual(NOTICES);
+      const planned = logs(r, 'INFO').filter((l) => l.startsWith('dry-run analytics_'));
+      const starts = planned.map((l) => Date.parse(/starting_at=([^&]+)/.exec(decodeURIComponent(l))?.[1] ?? '') / 1000);
+      expect(Math.min(...starts)).toBe(FLOOR);
+      expect(logs(r, 'INFO').find((l) => l.startsWith('dry-run cost_report'))).toContain(isoTime(FIRST));
+    });
+
+    it('given a start_date before the floor when reading twice with the state then both reads exit 0, say it exactly once per stream each, read exactly from the floor, store covered_from = floor and leave no gap', async () => {
+      const first = await read(fake, early(fake), [...STREAMS, 'cost_report']);
+      ok(first.result, [...STREAMS, 'cost_report']);
+      expect(errors(first.result.messages)).toEqual([]);
+      expect(logs(first.result, 'WARN')).toEqual(NOTICES);
+      expect(analyticsTraces(first.result)).toEqual([trace('analytics_cost'), trace('analytics_usage')]);
+      exact(first.result, 'analytics_cost', fake.analytics.data.expectedCost(FLOOR, TODAY));
+      exact(first.result, 'analytics_usage', fake.analytics.data.expectedUsage(FLOOR, TODAY));
+      const starts = analyticsRequests(first.requests).map((r) => Date.parse(r.query.get('starting_at') as string) / 1000);
+      expect(Math.min(...starts)).toBe(FLOOR);
+      // The legacy report has no floor: it reads from start_date.
+      expect(
+        Math.min(...first.requests.filter((r) => r.path.endsWith('/cost_report')).map((r) => Date.parse(r.query.get('starting_at') as string) / 1000)),
+      ).toBe(FIRST);
+      const state = lastStates(first.result.messages) as Array<{ stream: { stream_descriptor: { name: string }; stream_state: Record<string, number> } }>;
+      for (const s of STREAMS) {
+        expect(state.find((x) => x.stream.stream_descriptor.name === s)?.stream.stream_state).toEqual({ version: 2, covered_from: FLOOR, cursor: TODAY });
+      }
+      const second = await read(fake, early(fake), [...STREAMS], state);
+      ok(second.result, [...STREAMS]);
+      expect(logs(second.result, 'WARN')).toEqual(NOTICES);
+      const again = analyticsRequests(second.requests).map((r) => Date.parse(r.query.get('starting_at') as string) / 1000);
+      expect(Math.min(...again)).toBe(TODAY - 2 * DAY);
+      exact(second.result, 'analytics_cost', fake.analytics.data.expectedCost(TODAY - 2 * DAY, TODAY));
+      const after = lastStates(second.result.messages) as typeof state;
+      for (const s of STREAMS) expect(after.find((x) => x.stream.stream_descriptor.name === s)?.stream.stream_state.covered_from).toBe(FLOOR);
+    });
+
+    it('given a start_date before the floor when syncing twice then both syncs exit 0, warn once per run, the summary says where the stream starts and the warehouse holds exactly floor..today with covered_from = floor', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'an-floor-'));
+      try {
+        const cfgFile = files({ 'c.json': early(fake) })['c.json'] as string;
+        const db = join(dir, 'w.duckdb');
+        for (const run of [1, 2]) {
+          const synced = await runCli(BINS.anthropic, ['sync', '--config', cfgFile, '--db', db, '--streams', 'analytics_cost,cost_report']);
+          expect(synced.code, synced.stderr).toBe(0);
+          expect(synced.stderr).not.toContain(KEY);
+          const lines = synced.stderr.split('\n');
+          expect(
+            lines.filter((l) => l.startsWith('warn: ')),
+            `run ${run}`,
+          ).toEqual([`warn: ${NOTICES[0]}`]);
+          const summary = lines.find((l) => l.startsWith('analytics_cost: ok, '));
+          expect(summary?.endsWith(`; from ${isoDate(FLOOR)}, the first day its API serves (start_date ${isoDate(FIRST)} is earlier)`), synced.stderr).toBe(
+            true,
+          );
+          expect(synced.stderr).not.toMatch(/stored state|catalog|FAILED/);
+          const expected = fake.analytics.data.expectedCost(FLOOR, TODAY);
+          const [count] = await query(db, 'SELECT count(*) AS n FROM anthropic.analytics_cost');
+          expect(Number(count?.n)).toBe(expected.length);
+          const [none] = await query(db, `SELECT count(*) AS n FROM anthropic.analytics_cost WHERE starting_at < '${isoTime(FLOOR)}'`);
+          expect(Number(none?.n)).toBe(0);
+          const [stored] = await query(db, "SELECT state FROM anthropic._connector_state WHERE stream = 'analytics_cost'");
+          const st = (typeof stored?.state === 'string' ? JSON.parse(stored.state) : stored?.state) as Record<string, number>;
+          expect(st).toEqual({ version: 2, covered_from: FLOOR, cursor: TODAY });
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+
+  it('given no start_date (the production template) when checking and reading then nothing is a warning, analytics_cost starts at the floor or the last 365 days, whichever is later, and cost_report at the last 365 days', async () => {
+    const { start_date: _none, ...cfg } = config(fake);
+    const defaultStart = TODAY - 364 * DAY;
+    const fl = files({ 'c.json': cfg });
+    const check = await run(BINS.anthropic, ['check', '--config', fl['c.json'] as string]);
+    outputs.push(check);
+    expect(ofType(check.messages, 'CONNECTION_STATUS').map((m) => m.connectionStatus)).toEqual([{ status: 'SUCCEEDED' }]);
+    expect(logs(check, 'WARN')).toEqual([]);
+    const { result, requests } = await read(fake, cfg, ['analytics_cost', 'cost_report']);
+    ok(result, ['analytics_cost', 'cost_report']);
+    expect(logs(result, 'WARN')).toEqual([]);
+    const from = Math.max(FLOOR, defaultStart);
+    exact(result, 'analytics_cost', fake.analytics.data.expectedCost(from, TODAY));
+    const first = (path: string): number =>
+      Math.min(...requests.filter((r) => r.path.endsWith(path)).map((r) => Date.parse(r.query.get('starting_at') as string) / 1000));
+    expect(first('/analytics/cost')).toBe(from);
+    expect(first('/cost_report')).toBe(defaultStart);
+    const [state] = (lastStates(result.messages) as Array<{ stream: { stream_descriptor: { name: string }; stream_state: unknown } }>).filter(
+      (x) => x.stream.stream_descriptor.name === 'analytics_cost',
+    );
+    expect(state?.stream.stream_state).toEqual({ version: 2, covered_from: from, cursor: TODAY });
   });
 
   it('given a first read to a date and its state when reading again then the second read resumes at the cursor minus lookback and both together equal the ground truth', async () => {

@@ -628,7 +628,7 @@ describe('source-anthropic-costs spec, check and discover', () => {
     expect(JSON.stringify(spec)).not.toContain('$ref');
     const props = spec.connectionSpecification.properties;
     expect(props.admin_api_key.airbyte_secret).toBe(true);
-    expect(spec.connectionSpecification.required).toEqual(['admin_api_key', 'start_date']);
+    expect(spec.connectionSpecification.required).toEqual(['admin_api_key']);
     expect(Object.keys(props)).toEqual(
       expect.arrayContaining([
         'admin_api_key',

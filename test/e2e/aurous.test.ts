@@ -567,7 +567,7 @@ describe('source-aurous-usage spec, check and discover', () => {
     expect(props.group_by.maxItems).toBe(2);
     expect(props.bucket_width.enum).toEqual(['1m', '5m', '15m', '1h', '1d', '7d']);
     expect(props.base_url.default).toBe('https://api.aurous-labs.com');
-    expect(spec.connectionSpecification.required).toEqual(['api_key', 'start_date']);
+    expect(spec.connectionSpecification.required).toEqual(['api_key']);
   });
 
   it('given a good key when checking then SUCCEEDED; given a bad key then FAILED naming X-Api-Key; exit 0 both times and the key never printed', async () => {

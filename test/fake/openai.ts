@@ -264,6 +264,11 @@ export interface FakeOpenAiOptions extends OrgOptions {
    */
   deletedProjects?: { ids: readonly string[]; midList?: boolean };
   /**
+   * Deleted upstream, for a later sync (set it between two): these projects and users are no longer
+   * listed, and a removed project's key list answers 404 `No project found`, as for any unknown project.
+   */
+  removed?: { projects?: readonly string[]; users?: readonly string[] } | undefined;
+  /**
    * costs with group_by=api_key_id, which the spec allows but field reports disagree on:
    * 'refused' (default, the stricter report: refused on costs altogether, PostHog/posthog#71784),
    * 'floor' (refused for windows starting before 1764979200, the 400 naming that epoch,
@@ -372,19 +377,20 @@ export class FakeOpenAi extends FakeServer {
     if (req.path === '/v1/organization/projects') {
       const archived = req.query.get('include_archived') ?? 'false';
       if (!['true', 'false'].includes(archived)) return err(400, "Invalid 'include_archived': expected a boolean.", 'include_archived');
-      const projects = this.org.projectsList().filter((p) => archived === 'true' || p.status === 'active');
+      const projects = this.org.projectsList().filter((p) => (archived === 'true' || p.status === 'active') && !this.options.removed?.projects?.includes(p.id));
       return listReply(projects, req.query, ['include_archived'], list);
     }
     if (req.path === '/v1/organization/users') {
       const emails = arrayParam(req.query, 'emails');
-      const users = this.org.usersList().filter((u) => emails.length === 0 || emails.includes(u.email));
+      const users = this.org.usersList().filter((u) => (emails.length === 0 || emails.includes(u.email)) && !this.options.removed?.users?.includes(u.id));
       return listReply(users, req.query, ['emails', 'emails[]'], list);
     }
     const keys = /^\/v1\/organization\/projects\/([^/]+)\/api_keys$/.exec(req.path);
     if (keys) {
       const projectId = decodeURIComponent(keys[1] as string);
       const items = this.org.apiKeys(projectId);
-      if (!items || this.deletedBeforeThisPage(projectId, req.query)) return err(404, `No project found with id '${projectId}'.`, null, 'not_found');
+      if (!items || this.deletedBeforeThisPage(projectId, req.query) || this.options.removed?.projects?.includes(projectId))
+        return err(404, `No project found with id '${projectId}'.`, null, 'not_found');
       const served = this.options.leakKeyValues ? items.map((k) => ({ ...k, value: this.org.apiKeyValue(k.id) })) : items;
       return listReply(served, req.query, ['owner_project_access'], list);
     }

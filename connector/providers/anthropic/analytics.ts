@@ -26,7 +26,7 @@ import type { GroupedReport } from './reports.js';
  * - The cursor is tied to the exact query and expires when the data refreshes (410): the window
  *   starts again from its first page, at most ANALYTICS_RESTARTS times, then the stream fails.
  * - Windows: at most 31 days (1m buckets: 24 hours), never before max(2026-01-01, now - 365 days)
- *   (a read that would reach earlier is a config_error naming the floor), only finished buckets.
+ *   (a read that would reach earlier starts at the floor and says so: engine/read.ts FloorNotice), only finished buckets.
  */
 export const ANALYTICS_BETA = 'analytics-usage-cost-2026-08-24';
 /** The earliest `starting_at` the API accepts: 2026-01-01T00:00:00Z [DOC]. */

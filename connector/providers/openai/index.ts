@@ -1,8 +1,8 @@
-import { httpTuning } from '../../engine/config.js';
+import { commonConfig, httpTuning } from '../../engine/config.js';
 import { responseFailure } from '../../engine/responses.js';
 import { adminKeyHint, sourceIdentity, standardHeaders, type SourceDefinition } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
-import { DAY, parseUtc, startOfDay } from '../../engine/time.js';
+import { DAY } from '../../engine/time.js';
 import { OpenAiConfigSchema, type OpenAiConfig } from './config.js';
 import { ENTITY_STREAMS } from './entities.js';
 import { reportStream } from './reports.js';
@@ -39,8 +39,8 @@ export const openAiSource: SourceDefinition<OpenAiConfig> = {
   // API refuses (altogether, or before a history floor) fails at set-up, not in the first sync.
   async check(http, config) {
     const plan = costsStream.plan(config);
-    // Validated by the config schema (and against today) before check runs; no clock needed here.
-    const start = startOfDay(parseUtc(config.start_date) as number);
+    // Validated by the config schema (and against today) before check runs; the clock only places a default start.
+    const { start } = commonConfig(config, Date.now());
     const day = { start, end: start + DAY };
     try {
       await http.getJson(plan.path, [...plan.api.windowQuery(day, 1), ...plan.params]);
