@@ -14,6 +14,12 @@ import { ident, STATE_TABLE } from './schema.js';
  * Every amount becomes DECIMAL(38,12) in SQL (a DOUBLE through its shortest text form,
  * so 0.1 stays 0.1) and every sum is a DuckDB DECIMAL sum returned as text: no float
  * ever touches money. Dates are UTC days.
+ *
+ * Every spend source is one SELECT of the same columns (SPEND_COLUMNS below): provider, day,
+ * currency, project_key, project, line_item, model, amount, then account_key, account (billing
+ * account), source (the Anthropic stream a row came from), api_key, actor_type, actor_id, actor_name
+ * and list_amount (the Anthropic breakdown). Month to date, the comparison and the forecast use each
+ * provider's complete days only (SETTLE_RULES).
  */
 interface ReportOptions {
   /** Days of daily history shown, ending on the latest day with spend (or complete day, if later). */
