@@ -15,7 +15,7 @@ import { ident, STATE_TABLE } from './schema.js';
  * so 0.1 stays 0.1) and every sum is a DuckDB DECIMAL sum returned as text: no float
  * ever touches money. Dates are UTC days.
  *
- * Every spend source is one SELECT of the same columns (SPEND_COLUMNS below): provider, day,
+ * Every spend source is one SELECT of the same columns (the spend columns): provider, day,
  * currency, project_key, project, line_item, model, amount, then account_key, account (billing
  * account), source (the Anthropic stream a row came from), api_key, actor_type, actor_id, actor_name
  * and list_amount (the Anthropic breakdown). Month to date, the comparison and the forecast use each
@@ -267,7 +267,7 @@ async function analyticsCost(db: Warehouse, catalog: Catalog): Promise<Analytics
  */
 const FOCUS_REQUIRED = ['ChargePeriodStart', 'BilledCost'] as const;
 
-/** focus_spend as a SELECT of SPEND_COLUMNS. */
+/** focus_spend as a SELECT of the spend columns (above). */
 function focusSource(t: ResolvedTable): SpendSource | null {
   const c = t.columns;
   if (!FOCUS_REQUIRED.every((k) => c.has(k))) return null;
@@ -304,12 +304,12 @@ function focusSource(t: ResolvedTable): SpendSource | null {
   };
 }
 
-/** The account and breakdown columns of a spend source without them (every source selects the same columns). */
+/** The account and breakdown columns of a spend source without them (every source selects the spend columns). */
 const noBreakdown = (source: string): string =>
   `'' AS account_key, 'Default account' AS account, ${quote(source)} AS source, CAST(NULL AS VARCHAR) AS api_key, CAST(NULL AS VARCHAR) AS actor_type,
           CAST(NULL AS VARCHAR) AS actor_id, CAST(NULL AS VARCHAR) AS actor_name, CAST(NULL AS DECIMAL(38,12)) AS list_amount`;
 
-/** The provider spend tables present (older databases, without focus_spend), each as a SELECT of SPEND_COLUMNS. */
+/** The provider spend tables present (older databases, without focus_spend), each as a SELECT of the spend columns (above). */
 function providerSources(catalog: Catalog, analytics: AnalyticsCost): SpendSource[] {
   const out: SpendSource[] = [];
   const or = (have: Set<string>, alias: string, name: string, fallback = 'NULL'): string => (have.has(name) ? `${alias}.${ident(name)}` : fallback);
@@ -454,7 +454,7 @@ function foldBreakdown(
   return { rows: shown, uncovered, total: trimDecimal(total), sameRows };
 }
 
-/** The SQL of a breakdown's group key, kind, name and the table naming it, over rows `b` with SPEND_COLUMNS. */
+/** The SQL of a breakdown's group key, kind, name and the table naming it, over rows `b` of the spend columns. */
 function breakdownSql(catalog: Catalog, by: 'api_key' | 'actor', rows: string): string {
   const key = by === 'api_key' ? 'api_key' : 'actor_id';
   const kind = by === 'api_key' ? 'CAST(NULL AS VARCHAR)' : 'b."actor_type"';
@@ -472,7 +472,7 @@ function breakdownSql(catalog: Catalog, by: 'api_key' | 'actor', rows: string): 
 }
 
 /**
- * analytics_cost rows as SPEND_COLUMNS, for the breakdown of a focus_spend without x_Source (a spend
+ * analytics_cost rows with the breakdown columns, for the breakdown of a focus_spend without x_Source (a spend
  * stream that read cost_report): the days given only.
  */
 function analyticsRows(analytics: ResolvedTable, currency: string, days: readonly string[]): string {
