@@ -61,6 +61,10 @@ export async function reportCommand(name: string, argv: string[], term: Terminal
           `${formatMoney(data.periodTotal, data.currency)} in ${data.days.length} days, ${formatMoney(data.month.mtd, data.currency)} ${data.month.label} to date` +
           `${data.mode === 'focus' ? ` (${data.providers.map((p) => p.provider).join(', ')})` : ''}.`,
       );
+      // Which days month to date covers, per provider (the settle rule over the sync state: docs/warehouse.md).
+      say(
+        `complete through ${data.coverage.map((c) => `${c.provider} ${c.through}${c.fromState ? '' : ' (no sync state)'}`).join(', ')}; ${data.month.label} to date covers ${data.month.compared}.`,
+      );
       if (data.mode === 'tables')
         say('no focus_spend table with rows: read the provider tables of an older sync; re-sync with the spend stream for the FOCUS table.');
     }

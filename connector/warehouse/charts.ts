@@ -7,6 +7,8 @@ import { formatMoney } from './money.js';
 
 export const PALETTE = ['#2563eb', '#f97316', '#16a34a', '#dc2626', '#9333ea', '#0891b2', '#ca8a04', '#db2777', '#4f46e5', '#65a30d'];
 export const OTHER_COLOR = '#9ca3af';
+/** The band behind a day that is not complete yet. */
+export const PENDING_COLOR = '#fef3c7';
 
 export function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
@@ -72,8 +74,18 @@ function xLabels(days: readonly string[], x: (i: number) => number): string {
   return out;
 }
 
-/** A stacked bar per day; series in order from the bottom up. */
-export function stackedBars(id: string, title: string, days: readonly string[], series: readonly Series[], currency: string): string {
+/**
+ * A stacked bar per day; series in order from the bottom up. Days in `pending` (day -> the providers
+ * it is not complete for yet) get a shaded band behind and paler bars, each saying why in its tooltip.
+ */
+export function stackedBars(
+  id: string,
+  title: string,
+  days: readonly string[],
+  series: readonly Series[],
+  currency: string,
+  pending: ReadonlyMap<string, readonly string[]> = new Map(),
+): string {
   const totals = days.map((d) => series.reduce((a, s) => a + Number(s.values.get(d) ?? 0), 0));
   const { top, grid } = yAxis(Math.max(0, ...totals), currency);
   const plotW = W - M.left - M.right;
@@ -82,6 +94,12 @@ export function stackedBars(id: string, title: string, days: readonly string[], 
   const x = (i: number): number => M.left + i * bw;
   let bars = '';
   days.forEach((d, i) => {
+    const not = pending.get(d);
+    if (not)
+      bars += `<rect class="pending" data-day="${d}" x="${x(i).toFixed(2)}" y="${M.top}" width="${bw.toFixed(2)}" height="${plotH}" fill="${PENDING_COLOR}"><title>${esc(`${d}: not complete yet for ${not.join(', ')}`)}</title></rect>`;
+  });
+  days.forEach((d, i) => {
+    const not = pending.get(d);
     let y = M.top + plotH;
     for (const s of series) {
       const exact = s.values.get(d);
@@ -90,8 +108,8 @@ export function stackedBars(id: string, title: string, days: readonly string[], 
       if (!(h > 0)) continue;
       y -= h;
       bars +=
-        `<rect x="${(x(i) + bw * 0.1).toFixed(2)}" y="${y.toFixed(2)}" width="${Math.max(0.5, bw * 0.8).toFixed(2)}" height="${h.toFixed(2)}" fill="${s.color}">` +
-        `<title>${esc(`${d} · ${s.label}: ${formatMoney(exact, currency)}`)}</title></rect>`;
+        `<rect x="${(x(i) + bw * 0.1).toFixed(2)}" y="${y.toFixed(2)}" width="${Math.max(0.5, bw * 0.8).toFixed(2)}" height="${h.toFixed(2)}" fill="${s.color}"${not ? ' fill-opacity="0.45"' : ''}>` +
+        `<title>${esc(`${d} · ${s.label}: ${formatMoney(exact, currency)}${not ? ` (not complete yet for ${not.join(', ')})` : ''}`)}</title></rect>`;
     }
   });
   return svg(id, title, `${grid}${bars}${xLabels(days, (i) => x(i) + bw / 2)}`) + legend(series);
@@ -145,6 +163,8 @@ export interface ChartTable {
   id: string;
   header: string[];
   rows: string[][];
+  /** Columns (besides the first) holding text, not amounts: shown as text, and defused in the CSV like labels. */
+  textColumns?: readonly number[];
 }
 
 /** One CSV field: quoted when needed; text a spreadsheet would run as a formula is prefixed with '. */
@@ -155,7 +175,8 @@ function csvField(v: string, label: boolean): string {
 
 /** RFC 4180 CSV of a chart table (CRLF line ends); the first column and the header are labels, the rest amounts. */
 export function toCsv(t: ChartTable): string {
-  const line = (cells: readonly string[], header: boolean): string => cells.map((c, i) => csvField(c, header || i === 0)).join(',');
+  const text = new Set([0, ...(t.textColumns ?? [])]);
+  const line = (cells: readonly string[], header: boolean): string => cells.map((c, i) => csvField(c, header || text.has(i))).join(',');
   return `${[line(t.header, true), ...t.rows.map((r) => line(r, false))].join('\r\n')}\r\n`;
 }
 
@@ -166,9 +187,10 @@ export function toCsv(t: ChartTable): string {
  */
 export function chartData(t: ChartTable, fileName: string, format: (v: string) => string): string {
   // Percent-encoded, but commas kept as they are (legal in a data: URI): a third of the size.
+  const text = new Set([0, ...(t.textColumns ?? [])]);
   const href = `data:text/csv;charset=utf-8,${encodeURIComponent(toCsv(t)).replace(/%2C/g, ',')}`;
   return `<p class="csv"><a id="${esc(t.id)}-csv" download="${esc(fileName)}" href="${esc(href)}">Download CSV</a> (the table behind this chart, exact amounts)</p>
-<details><summary>Table</summary><table id="${esc(t.id)}-table" class="chart-table"><thead><tr>${t.header.map((h, i) => `<th${i > 0 ? ' class="num"' : ''}>${esc(h)}</th>`).join('')}</tr></thead><tbody>
-${t.rows.map((r) => `<tr>${r.map((v, i) => (i === 0 ? `<td>${esc(v)}</td>` : v === '' ? '<td class="num"></td>' : `<td class="num" data-exact="${esc(v)}">${esc(format(v))}</td>`)).join('')}</tr>`).join('\n')}
+<details><summary>Table</summary><table id="${esc(t.id)}-table" class="chart-table"><thead><tr>${t.header.map((h, i) => `<th${!text.has(i) ? ' class="num"' : ''}>${esc(h)}</th>`).join('')}</tr></thead><tbody>
+${t.rows.map((r) => `<tr>${r.map((v, i) => (text.has(i) ? `<td>${esc(v)}</td>` : v === '' ? '<td class="num"></td>' : `<td class="num" data-exact="${esc(v)}">${esc(format(v))}</td>`)).join('')}</tr>`).join('\n')}
 </tbody></table></details>`;
 }

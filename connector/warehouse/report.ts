@@ -14,9 +14,15 @@ import { ident, STATE_TABLE } from './schema.js';
  * Every amount becomes DECIMAL(38,12) in SQL (a DOUBLE through its shortest text form,
  * so 0.1 stays 0.1) and every sum is a DuckDB DECIMAL sum returned as text: no float
  * ever touches money. Dates are UTC days.
+ *
+ * Every spend source is one SELECT of the same columns (the spend columns): provider, day,
+ * currency, project_key, project, line_item, model, amount, then account_key, account (billing
+ * account), source (the Anthropic stream a row came from), api_key, actor_type, actor_id, actor_name
+ * and list_amount (the Anthropic breakdown). Month to date, the comparison and the forecast use each
+ * provider's complete days only (SETTLE_RULES).
  */
 interface ReportOptions {
-  /** Days of daily history shown, ending on the latest day with spend. */
+  /** Days of daily history shown, ending on the latest day with spend (or complete day, if later). */
   days: number;
   /** When the page is generated (shown on it). */
   now: Date;
@@ -32,13 +38,36 @@ interface SpendSource {
   focus?: boolean;
 }
 
-/** Spend by one analytics_cost dimension (API key, actor) over the report's period. */
+/** Spend by one Anthropic dimension (API key, actor) over the report's period. */
 interface Breakdown {
   label: string;
   kind: string;
   period: string;
   list: string;
   share: string;
+}
+
+/** A cost-by-API-key or by-actor table: its rows, and what makes them add up to the headline. */
+interface BreakdownTable {
+  /** The 10 largest, then "Other (n more)" when there are at least 2 more. */
+  rows: Breakdown[];
+  /** Anthropic spend of the same days from rows without a per-key breakdown (cost_report days). */
+  uncovered: { amount: string; days: string } | null;
+  /** Every row plus `uncovered`: the Anthropic headline over the same days when `sameRows`. */
+  total: string;
+  /** True: the rows are the headline's own (focus_spend rows, or the provider tables the headline sums). */
+  sameRows: boolean;
+}
+
+/** Spend per billing account (shown when a provider has more than one). */
+interface AccountRow {
+  provider: string;
+  accountId: string;
+  account: string;
+  period: string;
+  share: string;
+  mtd: string;
+  prevSame: string;
 }
 
 /** One provider's money: the period, the month to date against the previous month, and the month-end forecast. */
@@ -59,6 +88,15 @@ interface ProviderRow {
   forecast: string;
   /** Why the forecast is short of a full month of data, or null. */
   forecastIncomplete: string | null;
+  /** The last complete day (settle rule), and how it was found. */
+  through: string;
+  basis: string;
+  /** Complete days of the month (0: none yet); MTD, the comparison and the forecast use only these. */
+  elapsed: number;
+  /** The days compared, "Dec 1–4 vs Nov 1–4", or why none are. */
+  compared: string;
+  /** Set when the provider's latest day is missing (complete through an earlier day than another provider). */
+  behind: string | null;
 }
 
 /** Stacked series and what the page says about its "Other" band. */
@@ -99,16 +137,30 @@ interface ReportData {
     /** Providers without data in the compared days of the previous month (the change is then not shown). */
     incomplete: string[];
     forecastIncomplete: string[];
+    /** Complete days of the month when every provider has the same, else null (each provider's own). */
+    elapsed: number | null;
+    /** The days MTD and the comparison cover: "Dec 1–4 vs Nov 1–4", or per provider. */
+    compared: string;
+    /** How the forecast is computed, for the page. */
+    how: string;
   };
   cumulative: { current: string[]; previous: string[]; forecast: string[] };
   topProjects: Array<{ provider: string; label: string; period: string; mtd: string; prevSame: string; share: string }>;
   topModels: Array<{ provider: string; label: string; period: string; mtd: string; share: string }>;
-  /** Every day of the period, newest first; total "0" on days without spend. */
-  daily: Array<{ day: string; total: string; top: string }>;
+  /** Every day of the period, newest first; total "0" on days without spend; `pending`: providers for which the day is not complete yet. */
+  daily: Array<{ day: string; total: string; top: string; pending: string[] }>;
+  /** day -> providers for which it is not complete yet (days complete for every provider are absent). */
+  pending: Map<string, string[]>;
+  /** The providers' complete-through days. */
+  coverage: Coverage[];
+  /** Spend per billing account, when a provider has more than one (else empty). */
+  accounts: AccountRow[];
   mtdDetail: Array<{ provider: string; project: string; lineItem: string; amount: string }>;
-  /** Anthropic analytics_cost by API key and by actor (empty unless the rows are grouped so). */
-  byApiKey: Breakdown[];
-  byActor: Breakdown[];
+  /** Anthropic cost by API key and by actor (null unless the rows are grouped so). */
+  byApiKey: BreakdownTable | null;
+  byActor: BreakdownTable | null;
+  /** What the breakdown covers and how it relates to the Anthropic headline, for the page. */
+  breakdownNote: string | null;
   /** Why a table was left out of the money, for the page. */
   notes: string[];
   lastSync: string | null;
@@ -215,7 +267,7 @@ async function analyticsCost(db: Warehouse, catalog: Catalog): Promise<Analytics
  */
 const FOCUS_REQUIRED = ['ChargePeriodStart', 'BilledCost'] as const;
 
-/** focus_spend as a SELECT of (provider, day, currency, project_key, project, line_item, model, amount). */
+/** focus_spend as a SELECT of the spend columns (above). */
 function focusSource(t: ResolvedTable): SpendSource | null {
   const c = t.columns;
   if (!FOCUS_REQUIRED.every((k) => c.has(k))) return null;
@@ -238,13 +290,26 @@ function focusSource(t: ResolvedTable): SpendSource | null {
           ${first(text(col('SubAccountName')), text(col('SubAccountId')), "'No sub-account'")} AS project,
           ${first(text(col('ChargeDescription')), text(col('SkuId')), text(col('ServiceName')), "'All charges'")} AS line_item,
           ${first(modelId, text(col('x_model')), text(col('SkuId')), "'Other'")} AS model,
-          CAST(CAST(f."BilledCost" AS VARCHAR) AS DECIMAL(38,12)) AS amount
+          CAST(CAST(f."BilledCost" AS VARCHAR) AS DECIMAL(38,12)) AS amount,
+          ${first(text(col('BillingAccountId')), "''")} AS account_key,
+          ${first(text(col('BillingAccountName')), text(col('BillingAccountId')), "'Default account'")} AS account,
+          ${first(text(col('x_Source')))} AS source,
+          ${first(text(col('x_ApiKeyId')))} AS api_key,
+          ${first(text(col('x_ActorType')))} AS actor_type,
+          ${first(text(col('x_ActorId')))} AS actor_id,
+          CAST(NULL AS VARCHAR) AS actor_name,
+          ${c.has('ListCost') ? `CAST(CAST(f."ListCost" AS VARCHAR) AS DECIMAL(38,12))` : 'CAST(NULL AS DECIMAL(38,12))'} AS list_amount
         FROM ${t.sql} AS f
         WHERE f."BilledCost" IS NOT NULL AND f."ChargePeriodStart" IS NOT NULL`,
   };
 }
 
-/** The provider spend tables present (older databases, without focus_spend), each as a SELECT of (provider, day, currency, project_key, project, line_item, model, amount). */
+/** The account and breakdown columns of a spend source without them (every source selects the spend columns). */
+const noBreakdown = (source: string): string =>
+  `'' AS account_key, 'Default account' AS account, ${quote(source)} AS source, CAST(NULL AS VARCHAR) AS api_key, CAST(NULL AS VARCHAR) AS actor_type,
+          CAST(NULL AS VARCHAR) AS actor_id, CAST(NULL AS VARCHAR) AS actor_name, CAST(NULL AS DECIMAL(38,12)) AS list_amount`;
+
+/** The provider spend tables present (older databases, without focus_spend), each as a SELECT of the spend columns (above). */
 function providerSources(catalog: Catalog, analytics: AnalyticsCost): SpendSource[] {
   const out: SpendSource[] = [];
   const or = (have: Set<string>, alias: string, name: string, fallback = 'NULL'): string => (have.has(name) ? `${alias}.${ident(name)}` : fallback);
@@ -264,7 +329,7 @@ function providerSources(catalog: Catalog, analytics: AnalyticsCost): SpendSourc
           coalesce(${pid}, '') AS project_key, coalesce(${join ? 'p."name", ' : ''}${pid}, 'No project') AS project,
           coalesce(${li}, 'All line items') AS line_item,
           CASE WHEN ${li} IS NULL THEN 'Unknown' ELSE split_part(${li}, ', ', 1) END AS model,
-          CAST(CAST(c."amount_value" AS VARCHAR) AS DECIMAL(38,12)) AS amount
+          CAST(CAST(c."amount_value" AS VARCHAR) AS DECIMAL(38,12)) AS amount, ${noBreakdown('costs')}
         FROM ${costs.sql} AS c ${join && projects ? `LEFT JOIN ${projects.sql} AS p ON p."id" = c."project_id"` : ''}
         WHERE c."amount_value" IS NOT NULL AND c."date" IS NOT NULL`,
       });
@@ -273,7 +338,7 @@ function providerSources(catalog: Catalog, analytics: AnalyticsCost): SpendSourc
   // Anthropic: analytics_cost, and the legacy cost_report for the days analytics_cost has no rows
   // (the same money is never counted twice). Both by workspace, named from `workspaces`.
   const ws = resolveTable(catalog, 'workspaces', 'anthropic');
-  const anthropic = (table: ResolvedTable, lineItem: string, where = ''): string => {
+  const anthropic = (table: ResolvedTable, lineItem: string, where = '', breakdown = noBreakdown(table.name.replace(/^.*\./, ''))): string => {
     const c = table.columns;
     const join = ws?.columns.has('id') === true && ws.columns.has('name') && c.has('workspace_id');
     const wid = or(c, 't', 'workspace_id');
@@ -281,7 +346,7 @@ function providerSources(catalog: Catalog, analytics: AnalyticsCost): SpendSourc
           coalesce(${wid}, '') AS project_key, coalesce(${join ? 'w."name", ' : ''}${wid}, 'Default workspace') AS project,
           ${lineItem} AS line_item,
           coalesce(${or(c, 't', 'model')}, ${or(c, 't', 'cost_type')}, 'Other') AS model,
-          CAST(CAST(t."amount_usd" AS VARCHAR) AS DECIMAL(38,12)) AS amount
+          CAST(CAST(t."amount_usd" AS VARCHAR) AS DECIMAL(38,12)) AS amount, ${breakdown}
         FROM ${table.sql} AS t ${join && ws ? `LEFT JOIN ${ws.sql} AS w ON w."id" = t."workspace_id"` : ''}
         WHERE t."amount_usd" IS NOT NULL AND t."date" IS NOT NULL ${where}`;
   };
@@ -289,7 +354,15 @@ function providerSources(catalog: Catalog, analytics: AnalyticsCost): SpendSourc
     const c = analytics.columns;
     const parts = ['model', 'cost_type', 'token_type'].filter((k) => c.has(k)).map((k) => `t.${ident(k)}`);
     const lineItem = `coalesce(${parts.length > 0 ? `nullif(concat_ws(' · ', ${parts.join(', ')}), '')` : 'NULL'}, 'All costs')`;
-    out.push({ provider: 'Anthropic', table: analytics.table.name, select: anthropic(analytics.table, lineItem) });
+    // The columns of the cost by API key and by actor, as focus_spend's x_ApiKeyId, x_ActorType, x_ActorId.
+    const actor = c.has('actor');
+    const breakdown = `'' AS account_key, 'Anthropic organization' AS account, 'analytics_cost' AS source,
+          ${or(c, 't', 'api_key_id')} AS api_key,
+          ${actor ? `json_extract_string(t."actor", '$.type')` : or(c, 't', 'actor_type')} AS actor_type,
+          ${or(c, 't', 'actor_id')} AS actor_id,
+          ${actor ? `coalesce(json_extract_string(t."actor", '$.email'), json_extract_string(t."actor", '$.name'))` : 'NULL'} AS actor_name,
+          ${c.has('list_amount_usd') ? `CAST(CAST(t."list_amount_usd" AS VARCHAR) AS DECIMAL(38,12))` : 'CAST(NULL AS DECIMAL(38,12))'} AS list_amount`;
+    out.push({ provider: 'Anthropic', table: analytics.table.name, select: anthropic(analytics.table, lineItem, '', breakdown) });
   }
   const report = resolveTable(catalog, 'cost_report', 'anthropic');
   if (report) {
@@ -324,46 +397,34 @@ const ACTOR_KINDS: Record<string, string> = {
   federated_actor: 'Federated identity',
 };
 
+/** One grouped row of a breakdown query: key, kind, name, exact paid and list amounts. */
+type BreakdownRow = Record<string, unknown>;
+
+/** v × 100 ÷ total to one decimal, half away from zero ("0.0" when total is zero). */
+function shareOf(v: string, total: string): string {
+  const t = toScaled(total, 12);
+  if (t === 0n) return '0.0';
+  const n = toScaled(v, 12) * 1000n;
+  const neg = n < 0n !== t < 0n;
+  const an = n < 0n ? -n : n;
+  const at = t < 0n ? -t : t;
+  let q = an / at;
+  if ((an % at) * 2n >= at) q += 1n;
+  return fromScaled(neg ? -q : q, 1);
+}
+
 /**
- * analytics_cost over the report's days by API key (named from the api_keys table) or by actor
- * (the user, service account, API key or federated identity Anthropic attributes the cost to;
- * named from the actor object or the users table), paid amount beside list price. Empty when the
- * rows are not grouped by that dimension (every value null).
+ * Grouped rows as the page's table: the 10 largest by name, the rest as one "Other (n more …)" row, so
+ * that the rows (with `uncovered`) add up exactly to `total`.
  */
-async function analyticsBreakdown(
-  db: Warehouse,
-  analytics: ResolvedTable,
-  catalog: Catalog,
+function foldBreakdown(
+  rows: readonly BreakdownRow[],
   by: 'api_key' | 'actor',
-  currency: string,
-  from: string,
-  to: string,
-): Promise<Breakdown[]> {
-  const c = analytics.columns;
-  const key = by === 'api_key' ? 'api_key_id' : 'actor_id';
-  if (!c.has(key) || (by === 'actor' && !c.has('actor'))) return [];
-  const other = resolveTable(catalog, by === 'api_key' ? 'api_keys' : 'users', 'anthropic');
-  const oc = other?.columns ?? new Set<string>();
-  const join = oc.has('id') && (oc.has('name') || oc.has('email'));
-  const named = [
-    ...(by === 'actor' ? [`json_extract_string(a."actor", '$.email')`, `json_extract_string(a."actor", '$.name')`] : []),
-    ...(join ? ['email', 'name'].filter((k) => oc.has(k)).map((k) => `o.${ident(k)}`) : []),
-  ];
-  const kind = by === 'actor' ? `json_extract_string(a."actor", '$.type')` : 'NULL';
-  const dec = (col: string): string => (c.has(col) ? `sum(CAST(CAST(a.${ident(col)} AS VARCHAR) AS DECIMAL(38,12)))` : 'NULL');
-  const grouped = by === 'api_key' ? `a."api_key_id" IS NOT NULL` : `a."actor" IS NOT NULL`;
-  const rows = await db.rows(
-    `WITH a AS (SELECT * FROM ${analytics.sql} WHERE upper(coalesce(${c.has('currency') ? '"currency"' : 'NULL'}, 'USD')) = ${quote(currency)}
-        AND CAST("date" AS DATE) BETWEEN DATE ${quote(from)} AND DATE ${quote(to)} AND "amount_usd" IS NOT NULL),
-      t AS (SELECT sum(CAST(CAST("amount_usd" AS VARCHAR) AS DECIMAL(38,12))) AS all_total FROM a)
-    SELECT a.${ident(key)} AS k, ${kind} AS kind, ${named.length > 0 ? `any_value(coalesce(${named.join(', ')}))` : 'NULL'} AS name,
-      CAST(${dec('amount_usd')} AS VARCHAR) AS period, CAST(${dec('list_amount_usd')} AS VARCHAR) AS list,
-      CAST(round(${dec('amount_usd')} * 100 / nullif(any_value(t.all_total), 0), 1) AS VARCHAR) AS share
-    FROM a ${join && other ? `LEFT JOIN ${other.sql} AS o ON o."id" = a.${ident(key)}` : ''}, t
-    WHERE EXISTS (SELECT 1 FROM a WHERE ${grouped})
-    GROUP BY a.${ident(key)}, ${kind} ORDER BY ${dec('amount_usd')} DESC, k NULLS LAST, kind LIMIT 10`,
-  );
-  return rows.map((r) => {
+  total: string,
+  uncovered: BreakdownTable['uncovered'],
+  sameRows: boolean,
+): BreakdownTable {
+  const all = rows.map((r) => {
     const id = r.k === null || r.k === undefined ? null : String(r.k);
     const name = r.name === null || r.name === undefined ? null : String(r.name);
     const k = str(r.kind);
@@ -371,11 +432,61 @@ async function analyticsBreakdown(
     return {
       label: name && id ? `${name} (${id})` : (name ?? id ?? fallback),
       kind: by === 'actor' ? (ACTOR_KINDS[k] ?? (k || '—')) : '',
-      period: str(r.period),
-      list: str(r.list),
-      share: str(r.share),
+      period: trimDecimal(str(r.period) || '0'),
+      list: r.list === null || r.list === undefined ? '' : trimDecimal(str(r.list)),
+      share: '',
     };
   });
+  // One more than 10 is shown by name: an "Other (1 more)" row would hide a name for nothing.
+  const shown = all.length <= 11 ? all : all.slice(0, 10);
+  const rest = all.length <= 11 ? [] : all.slice(10);
+  if (rest.length > 0) {
+    const lists = rest.map((r) => r.list);
+    shown.push({
+      label: `Other (${rest.length} more ${by === 'api_key' ? 'API keys' : 'people and accounts'})`,
+      kind: '',
+      period: add(rest.map((r) => r.period)),
+      list: lists.every((l) => l === '') ? '' : add(lists.filter((l) => l !== '')),
+      share: '',
+    });
+  }
+  for (const r of shown) r.share = shareOf(r.period, total);
+  return { rows: shown, uncovered, total: trimDecimal(total), sameRows };
+}
+
+/** The SQL of a breakdown's group key, kind, name and the table naming it, over rows `b` of the spend columns. */
+function breakdownSql(catalog: Catalog, by: 'api_key' | 'actor', rows: string): string {
+  const key = by === 'api_key' ? 'api_key' : 'actor_id';
+  const kind = by === 'api_key' ? 'CAST(NULL AS VARCHAR)' : 'b."actor_type"';
+  const other = resolveTable(catalog, by === 'api_key' ? 'api_keys' : 'users', 'anthropic');
+  const oc = other?.columns ?? new Set<string>();
+  const join = oc.has('id') && (oc.has('name') || oc.has('email'));
+  const named = [...(by === 'actor' ? ['b."actor_name"'] : []), ...(join ? ['email', 'name'].filter((k) => oc.has(k)).map((k) => `o.${ident(k)}`) : [])];
+  const grouped = by === 'api_key' ? 'b."api_key" IS NOT NULL' : '(b."actor_type" IS NOT NULL OR b."actor_id" IS NOT NULL)';
+  return `, b AS (${rows})
+    SELECT b.${ident(key)} AS k, ${kind} AS kind, ${named.length > 0 ? `any_value(coalesce(${named.join(', ')}))` : 'CAST(NULL AS VARCHAR)'} AS name,
+      CAST(sum(b.amount) AS VARCHAR) AS period, CAST(sum(b.list_amount) AS VARCHAR) AS list
+    FROM b ${join && other ? `LEFT JOIN ${other.sql} AS o ON o."id" = b.${ident(key)}` : ''}
+    WHERE EXISTS (SELECT 1 FROM b WHERE ${grouped})
+    GROUP BY b.${ident(key)}, ${kind} ORDER BY sum(b.amount) DESC, k NULLS LAST, kind`;
+}
+
+/**
+ * analytics_cost rows with the breakdown columns, for the breakdown of a focus_spend without x_Source (a spend
+ * stream that read cost_report): the days given only.
+ */
+function analyticsRows(analytics: ResolvedTable, currency: string, days: readonly string[]): string {
+  const c = analytics.columns;
+  const or = (name: string): string => (c.has(name) ? `a.${ident(name)}` : 'NULL');
+  const actor = c.has('actor');
+  return `SELECT CAST(CAST(a."amount_usd" AS VARCHAR) AS DECIMAL(38,12)) AS amount,
+      ${c.has('list_amount_usd') ? `CAST(CAST(a."list_amount_usd" AS VARCHAR) AS DECIMAL(38,12))` : 'CAST(NULL AS DECIMAL(38,12))'} AS list_amount,
+      ${or('api_key_id')} AS api_key,
+      ${actor ? `json_extract_string(a."actor", '$.type')` : or('actor_type')} AS actor_type, ${or('actor_id')} AS actor_id,
+      ${actor ? `coalesce(json_extract_string(a."actor", '$.email'), json_extract_string(a."actor", '$.name'))` : 'NULL'} AS actor_name
+    FROM ${analytics.sql} AS a
+    WHERE a."amount_usd" IS NOT NULL AND upper(coalesce(${or('currency')}, 'USD')) = ${quote(currency)}
+      AND CAST(a."date" AS DATE) IN (${days.length > 0 ? days.map((d) => `DATE ${quote(d)}`).join(', ') : 'NULL'})`;
 }
 
 /** Exact sum of decimal strings (12 decimals), trimmed. */
@@ -386,6 +497,144 @@ const add = (xs: readonly string[]): string =>
       12,
     ),
   );
+
+/**
+ * When a provider's day is final: THE settle rule of each provider, declared once as data
+ * (docs/warehouse.md, "Complete through"). A day counts as complete for a provider when both
+ *   - the sync read it: it is before the day of the cursor of the provider's spend stream (or, in a
+ *     database synced before the spend stream, of its cost stream) in `<connector>._connector_state`
+ *     (the cursor is the start of the first bucket not read yet, and never after the start of today),
+ *   - and it had settled when that state was written (`updated_at`, the sync time): the day ended at
+ *     least `settleHours` before.
+ * Not the latest day with spend: a provider that spent nothing on its last days is complete through
+ * them, and a provider whose latest day is not final (Anthropic's cost report never holds today;
+ * OpenAI's today is partial) is not compared with a full day of another month.
+ */
+export interface SettleRule {
+  /** The provider as the report names it (focus_spend.ServiceProviderName). */
+  provider: string;
+  /** Its connector's DuckDB schema, where its _connector_state is. */
+  connector: ProviderKey;
+  /** The streams whose cursor says what was read, first found wins: spend, else the cost stream(s) of an older sync. */
+  streams: readonly string[];
+  /** Hours after a UTC day ends before its data counts as final. */
+  settleHours: number;
+  /** Why, for the docs and the page. */
+  why: string;
+}
+
+export const SETTLE_RULES: readonly SettleRule[] = [
+  {
+    provider: 'OpenAI',
+    connector: 'openai',
+    streams: ['spend', 'costs'],
+    settleHours: 24,
+    why: "today's bucket is partial and recent days' costs are revised later (latency undocumented; the sync re-reads a trailing window)",
+  },
+  {
+    provider: 'Anthropic',
+    connector: 'anthropic',
+    streams: ['spend', 'analytics_cost', 'cost_report'],
+    settleHours: 24,
+    why: 'the cost report never holds today and lags about a day; the analytics API lands data within 4 hours, at most 24',
+  },
+  {
+    provider: 'Aurous Labs',
+    connector: 'aurous',
+    streams: ['spend', 'usage'],
+    settleHours: 24,
+    why: "today's usage is partial; arrival latency is undocumented",
+  },
+];
+
+const DAY_S = 86_400;
+const dayText = (unixDay: number): string => new Date(unixDay * DAY_S * 1000).toISOString().slice(0, 10);
+
+/**
+ * The last complete day (YYYY-MM-DD) of a stream whose cursor is `cursor` (unix seconds, the start of
+ * the first bucket not read) and whose state was written at `syncedAt` (unix seconds): the day before
+ * the cursor's day, and no later than the last day that ended `settleHours` before the sync.
+ */
+export function completeThrough(cursor: number, syncedAt: number, settleHours: number): string {
+  const read = Math.floor(cursor / DAY_S) - 1;
+  const settled = Math.floor((syncedAt - settleHours * 3600) / DAY_S) - 1;
+  return dayText(Math.min(read, settled));
+}
+
+/** Where a provider's data is complete through, and what says so. */
+export interface Coverage {
+  provider: string;
+  through: string;
+  /** How `through` was found, for the page. */
+  basis: string;
+  /** False: no sync state for the provider, so its latest day with spend is taken as complete. */
+  fromState: boolean;
+}
+
+/** Each provider's complete-through day from its connector's state (providers without a rule or a state are left out). */
+async function stateCoverage(db: Warehouse, catalog: Catalog, mode: 'focus' | 'tables'): Promise<Map<string, Coverage>> {
+  const out = new Map<string, Coverage>();
+  for (const rule of SETTLE_RULES) {
+    const streams = rule.streams.filter((s) => mode === 'focus' || s !== 'spend');
+    for (const schema of [rule.connector, 'main']) {
+      const cols = catalog.tables.get(`${schema}.${STATE_TABLE}`);
+      if (!cols?.has('stream') || !cols.has('state') || !cols.has('updated_at')) continue;
+      const mine = schema === 'main' && cols.has('source') ? ` AND "source" LIKE ${quote(`source-${rule.connector}%`)}` : '';
+      // One row per stream, or several when the state is kept per account: the provider is complete
+      // through the earliest of them.
+      const rows = await db.rows(
+        `SELECT stream, TRY_CAST(json_extract_string(CAST(state AS VARCHAR), '$.cursor') AS BIGINT) AS cursor, CAST(floor(epoch(updated_at)) AS BIGINT) AS at
+         FROM ${ident(schema)}.${ident(STATE_TABLE)} WHERE stream IN (${streams.map(quote).join(', ')})${mine}`,
+      );
+      const stream = streams.find((s) => rows.some((r) => str(r.stream) === s && r.cursor !== null && r.cursor !== undefined));
+      if (!stream) continue;
+      let best: { through: string; cursor: number; at: number } | null = null;
+      for (const r of rows) {
+        if (str(r.stream) !== stream || r.cursor === null || r.cursor === undefined) continue;
+        const cursor = Number(r.cursor);
+        const at = Number(r.at);
+        const through = completeThrough(cursor, at, rule.settleHours);
+        if (!best || through < best.through) best = { through, cursor, at };
+      }
+      if (!best) continue;
+      const at = new Date(best.at * 1000).toISOString().slice(0, 16).replace('T', ' ');
+      out.set(rule.provider, {
+        provider: rule.provider,
+        through: best.through,
+        basis: `${schema}.${stream} read up to ${new Date(best.cursor * 1000).toISOString().slice(0, 10)} (exclusive), synced ${at} UTC; a day is final ${rule.settleHours} h after it ends (${rule.why})`,
+        fromState: true,
+      });
+      break;
+    }
+  }
+  return out;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/** "2026-12-04" -> "Dec 4". */
+const shortDay = (d: string): string => `${MONTHS[Number(d.slice(5, 7)) - 1]} ${Number(d.slice(8, 10))}`;
+/** Days as ranges: ["2025-12-01", "2025-12-02", "2025-12-05"] -> "2025-12-01 to 2025-12-02, 2025-12-05"; more than 3 ranges: "40 days from 2025-10-01 to 2025-12-05". */
+export function dayRanges(days: readonly string[]): string {
+  const sorted = [...new Set(days)].sort();
+  const out: string[] = [];
+  let start: string | null = null;
+  let prev: string | null = null;
+  const close = (): void => {
+    if (start !== null && prev !== null) out.push(start === prev ? start : `${start} to ${prev}`);
+  };
+  for (const d of sorted) {
+    if (prev !== null && Date.parse(`${d}T00:00:00Z`) - Date.parse(`${prev}T00:00:00Z`) === 86_400_000) {
+      prev = d;
+      continue;
+    }
+    close();
+    start = d;
+    prev = d;
+  }
+  close();
+  // Many gaps (days without rows): the count and the bounds say more than a long list.
+  return out.length <= 3 ? out.join(', ') : `${sorted.length} days from ${sorted[0]} to ${sorted.at(-1)}`;
+}
 
 export async function buildReport(db: Warehouse, o: ReportOptions): Promise<ReportData> {
   const catalog = await readCatalog(db);
@@ -453,73 +702,123 @@ export async function buildReport(db: Warehouse, o: ReportOptions): Promise<Repo
       forecast: '0',
       incomplete: [],
       forecastIncomplete: [],
+      elapsed: null,
+      compared: '',
+      how: '',
     },
     cumulative: { current: [], previous: [], forecast: [] },
     topProjects: [],
     topModels: [],
     daily: [],
     mtdDetail: [],
-    byApiKey: [],
-    byActor: [],
+    pending: new Map(),
+    coverage: [],
+    accounts: [],
+    byApiKey: null,
+    byActor: null,
+    breakdownNote: null,
     notes,
     lastSync,
     rows: 0,
   };
   if (sources.length === 0) return empty;
-  const spend = `WITH spend AS (${sources.map((s) => s.select).join('\nUNION ALL\n')})`;
-  const q = (sql: string): Promise<Array<Record<string, unknown>>> => db.rows(`${spend}\n${sql}`);
+  const union = sources.map((s) => s.select).join('\nUNION ALL\n');
+  const q0 = (sql: string): Promise<Array<Record<string, unknown>>> => db.rows(`WITH spend AS (${union})\n${sql}`);
 
-  const cur = await q(`SELECT currency, count(*) AS n, CAST(sum(amount) AS VARCHAR) AS total FROM spend GROUP BY currency ORDER BY n DESC, currency`);
+  const cur = await q0(`SELECT currency, count(*) AS n, CAST(sum(amount) AS VARCHAR) AS total FROM spend GROUP BY currency ORDER BY n DESC, currency`);
   if (cur.length === 0) return empty;
   const currency = str(cur[0]?.currency);
   const C = quote(currency);
-  const span = await q(`SELECT CAST(min(day) AS VARCHAR) AS first, CAST(max(day) AS VARCHAR) AS last, count(*) AS n FROM spend WHERE currency = ${C}`);
+  const span = await q0(`SELECT CAST(min(day) AS VARCHAR) AS first, CAST(max(day) AS VARCHAR) AS last, count(*) AS n FROM spend WHERE currency = ${C}`);
   const first = str(span[0]?.first);
-  const last = str(span[0]?.last);
+  const lastWithSpend = str(span[0]?.last);
+
+  // Each provider's complete-through day (the settle rule over its sync state); without a state, the
+  // latest day with spend of any provider (what an older database can tell).
+  const fromState = await stateCoverage(db, catalog, mode);
+  const names = (await q0(`SELECT DISTINCT provider FROM spend WHERE currency = ${C} ORDER BY provider`)).map((r) => str(r.provider));
+  const coverage: Coverage[] = names.map(
+    (p) =>
+      fromState.get(p) ?? {
+        provider: p,
+        through: lastWithSpend,
+        basis: 'no sync state for it in this file: taken as complete through the latest day with spend',
+        fromState: false,
+      },
+  );
+  // The month shown is the one of the latest complete day; the period runs to the latest day with spend (or complete, if later).
+  // (ISO days compare as text.)
+  const anchor =
+    coverage
+      .map((c) => c.through)
+      .sort()
+      .at(-1) ?? lastWithSpend;
+  const last = [anchor, lastWithSpend].sort().at(-1) as string;
   const L = `DATE ${quote(last)}`;
+  const A = `DATE ${quote(anchor)}`;
+  const ct = coverage.map((c) => `SELECT ${quote(c.provider)} AS provider, DATE ${quote(c.through)} AS through`).join(' UNION ALL ');
+  const spend = `WITH spend0 AS (${union}), ct AS (${ct}),
+    spend AS (SELECT s.*, ct.through FROM spend0 AS s LEFT JOIN ct USING (provider))`;
+  const q = (sql: string): Promise<Array<Record<string, unknown>>> => db.rows(`${spend}\n${sql}`);
+
   const periodStartRow = await q(`SELECT CAST(greatest(DATE ${quote(first)}, ${L} - ${Math.max(1, o.days) - 1}) AS VARCHAR) AS s`);
   const periodStart = str(periodStartRow[0]?.s);
   const inPeriod = `currency = ${C} AND day BETWEEN DATE ${quote(periodStart)} AND ${L}`;
   const days: string[] = [];
   for (let t = Date.parse(`${periodStart}T00:00:00Z`); t <= Date.parse(`${last}T00:00:00Z`); t += 86_400_000) days.push(new Date(t).toISOString().slice(0, 10));
+  // Days not complete yet, for the daily table and the charts: day -> the providers it is not complete for.
+  const pending = new Map<string, string[]>();
+  for (const d of days) {
+    const not = coverage.filter((c) => c.through < d).map((c) => c.provider);
+    if (not.length > 0) pending.set(d, not);
+  }
 
   const total = await q(`SELECT CAST(coalesce(sum(amount), 0) AS VARCHAR) AS t FROM spend WHERE ${inPeriod}`);
   const periodTotal = str(total[0]?.t);
 
-  // The month of the latest day: its dates, and the previous month's.
-  const m = await q(`, b AS (SELECT date_trunc('month', ${L}) AS cs, date_trunc('month', ${L}) - INTERVAL 1 MONTH AS ps, dayofmonth(${L}) AS dom)
+  // The month of the latest complete day: its dates, and the previous month's.
+  const m = await q(`, b AS (SELECT date_trunc('month', ${A}) AS cs, date_trunc('month', ${A}) - INTERVAL 1 MONTH AS ps)
     SELECT strftime(b.cs, '%B %Y') AS label, strftime(b.ps, '%B %Y') AS prev_label, CAST(CAST(b.cs AS DATE) AS VARCHAR) AS start,
-      CAST(CAST(b.ps AS DATE) AS VARCHAR) AS prev_start, b.dom AS dom, dayofmonth(last_day(${L})) AS dim,
-      CAST(coalesce((SELECT sum(amount) FROM spend WHERE currency = ${C} AND day BETWEEN CAST(b.cs AS DATE) AND ${L}), 0) AS VARCHAR) AS mtd,
-      CAST(coalesce((SELECT sum(amount) FROM spend WHERE currency = ${C} AND day >= CAST(b.ps AS DATE) AND day < CAST(b.cs AS DATE) AND dayofmonth(day) <= b.dom), 0) AS VARCHAR) AS prev_same,
+      CAST(CAST(b.ps AS DATE) AS VARCHAR) AS prev_start, dayofmonth(${A}) AS dom, dayofmonth(last_day(${A})) AS dim,
+      dayofmonth(CAST(b.cs AS DATE) - 1) AS prev_dim,
       CAST(coalesce((SELECT sum(amount) FROM spend WHERE currency = ${C} AND day >= CAST(b.ps AS DATE) AND day < CAST(b.cs AS DATE)), 0) AS VARCHAR) AS prev_full
     FROM b`);
   const mr = m[0] ?? {};
-  const mtd = str(mr.mtd);
-  const prevSame = str(mr.prev_same);
   const monthStart = str(mr.start);
   const prevStart = str(mr.prev_start);
   const monthLabel = str(mr.label);
   const prevLabel = str(mr.prev_label);
   const dom = Number(mr.dom ?? 0);
   const dim = Number(mr.dim ?? 0);
+  const prevDim = Number(mr.prev_dim ?? 31);
   const ms = `DATE ${quote(monthStart)}`;
+  const ps = `DATE ${quote(prevStart)}`;
+  // Month to date and the same days of the previous month, per provider: only its complete days.
+  const inMtd = `day BETWEEN ${ms} AND through`;
+  const inPrevSame = `day >= ${ps} AND day < ${ms} AND through >= ${ms} AND dayofmonth(day) <= dayofmonth(through)`;
+  const elapsedOf = (through: string): number => (through >= monthStart ? Number(through.slice(8, 10)) : 0);
+  const monthShort = MONTHS[Number(monthStart.slice(5, 7)) - 1] as string;
+  const prevShort = MONTHS[Number(prevStart.slice(5, 7)) - 1] as string;
+  const comparedText = (e: number): string =>
+    e === 0 ? `no complete day of ${monthLabel} yet` : `${monthShort} 1–${e} vs ${prevShort} 1–${Math.min(e, prevDim)}`;
 
   // Per provider. A provider whose first row is after the previous month's first day cannot be
   // compared with that month (its absence is missing data, not zero spend): marked, never a +N%.
   const providers: ProviderRow[] = (
     await q(`, t AS (SELECT sum(amount) AS all_total FROM spend WHERE ${inPeriod})
-      SELECT provider, CAST(min(day) AS VARCHAR) AS first, CAST(max(day) AS VARCHAR) AS last,
+      SELECT provider, CAST(min(day) AS VARCHAR) AS first, CAST(max(day) AS VARCHAR) AS last, CAST(any_value(through) AS VARCHAR) AS through,
         CAST(coalesce(sum(amount) FILTER (WHERE day BETWEEN DATE ${quote(periodStart)} AND ${L}), 0) AS VARCHAR) AS period,
         CAST(round(coalesce(sum(amount) FILTER (WHERE day BETWEEN DATE ${quote(periodStart)} AND ${L}), 0) * 100 / nullif(any_value(t.all_total), 0), 1) AS VARCHAR) AS share,
-        CAST(coalesce(sum(amount) FILTER (WHERE day BETWEEN ${ms} AND ${L}), 0) AS VARCHAR) AS mtd,
-        CAST(coalesce(sum(amount) FILTER (WHERE day >= DATE ${quote(prevStart)} AND day < ${ms} AND dayofmonth(day) <= ${dom}), 0) AS VARCHAR) AS prev_same,
-        CAST(coalesce(sum(amount) FILTER (WHERE day >= DATE ${quote(prevStart)} AND day < ${ms}), 0) AS VARCHAR) AS prev_full
+        CAST(coalesce(sum(amount) FILTER (WHERE ${inMtd}), 0) AS VARCHAR) AS mtd,
+        CAST(coalesce(sum(amount) FILTER (WHERE ${inPrevSame}), 0) AS VARCHAR) AS prev_same,
+        CAST(coalesce(sum(amount) FILTER (WHERE day >= ${ps} AND day < ${ms}), 0) AS VARCHAR) AS prev_full
       FROM spend, t WHERE currency = ${C} GROUP BY provider
       ORDER BY coalesce(sum(amount) FILTER (WHERE day BETWEEN DATE ${quote(periodStart)} AND ${L}), 0) DESC, provider`)
   ).map((r) => {
     const provider = str(r.provider);
     const pFirst = str(r.first);
+    const through = str(r.through);
+    const elapsed = elapsedOf(through);
     const incomplete =
       pFirst <= prevStart ? null : pFirst >= monthStart ? `no data for ${provider} in ${prevLabel}` : `no data for ${provider} before ${pFirst}`;
     const pm = str(r.mtd);
@@ -532,20 +831,36 @@ export async function buildReport(db: Warehouse, o: ReportOptions): Promise<Repo
       mtd: pm,
       prevSame: str(r.prev_same),
       prevFull: str(r.prev_full),
-      change: incomplete ? null : percentChange(pm, str(r.prev_same)),
+      change: incomplete || elapsed === 0 ? null : percentChange(pm, str(r.prev_same)),
       incomplete,
-      forecast: runRateForecast(pm, dom, dim),
+      forecast: elapsed === 0 ? '0' : runRateForecast(pm, elapsed, dim),
       forecastIncomplete: pFirst > monthStart ? `no data for ${provider} before ${pFirst}` : null,
+      through,
+      basis: coverage.find((c) => c.provider === provider)?.basis ?? '',
+      elapsed,
+      compared: comparedText(elapsed),
+      behind: through < anchor ? `latest day missing: ${provider} is complete through ${through} (${shortDay(through)})` : null,
     };
   });
   const multi = providers.length > 1;
   // For the all-provider figures, one clause: "no data for Anthropic and Aurous in October 2026".
-  const names = (xs: string[]): string => (xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs.at(-1)}`);
+  const list = (xs: string[]): string => (xs.length < 2 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs.at(-1)}`);
   const absent = providers.filter((p) => p.incomplete && p.first >= monthStart).map((p) => p.provider);
   const incomplete = [
-    ...(absent.length > 0 ? [`no data for ${names(absent)} in ${prevLabel}`] : []),
+    ...(absent.length > 0 ? [`no data for ${list(absent)} in ${prevLabel}`] : []),
     ...providers.flatMap((p) => (p.incomplete && p.first < monthStart ? [p.incomplete] : [])),
   ];
+  const mtd = add(providers.map((p) => p.mtd));
+  const prevSame = add(providers.map((p) => p.prevSame));
+  const elapsedAll = new Set(providers.map((p) => p.elapsed));
+  const uniform = elapsedAll.size === 1 ? (providers[0]?.elapsed ?? 0) : null;
+  // One rounding when every provider covers the same days; else each provider's forecast, added.
+  const forecast = uniform !== null ? (uniform === 0 ? '0' : runRateForecast(mtd, uniform, dim)) : add(providers.map((p) => p.forecast));
+  const compared = uniform !== null ? comparedText(uniform) : providers.map((p) => `${p.provider} ${p.compared}`).join('; ');
+  const how =
+    uniform !== null
+      ? `${monthLabel} to date ÷ ${uniform} elapsed days × ${dim} days`
+      : `each provider's ${monthLabel} to date ÷ its complete days (${providers.map((p) => `${p.provider} ${p.elapsed}`).join(', ')}) × ${dim} days, added`;
 
   const stacked = async (key: string, label: string, top: number, noun: string): Promise<Stack> => {
     const rows = await q(`, p AS (SELECT * FROM spend WHERE ${inPeriod}),
@@ -571,11 +886,11 @@ export async function buildReport(db: Warehouse, o: ReportOptions): Promise<Repo
       s.values.set(str(r.day), str(r.amount));
     }
     // "Other" last (top of the stack).
-    const list = [...series.values()].sort((a, b) => Number(a.key === '\u0000other') - Number(b.key === '\u0000other'));
+    const ordered = [...series.values()].sort((a, b) => Number(a.key === '\u0000other') - Number(b.key === '\u0000other'));
     const sum = (s: Series): bigint => [...s.values.values()].reduce((acc, v) => acc + toScaled(v, 12), 0n);
-    const other = list.find((s) => s.key === '\u0000other');
+    const other = ordered.find((s) => s.key === '\u0000other');
     let largest = 0n;
-    for (const s of list) {
+    for (const s of ordered) {
       const v = s === other ? 0n : sum(s);
       if (v > largest) largest = v;
     }
@@ -583,38 +898,41 @@ export async function buildReport(db: Warehouse, o: ReportOptions): Promise<Repo
       other && sum(other) > largest
         ? `"Other" (grey, on top) is ${otherItems} ${noun} added together: more than any one shown, though each alone is smaller.`
         : null;
-    return { series: list, otherItems, otherNote };
+    return { series: ordered, otherItems, otherNote };
   };
   const byProvider = await stacked('provider', 'provider', TOP_N, 'providers');
   const byProject = await stacked('project_key', 'project', TOP_N, mode === 'focus' ? 'sub-accounts' : 'projects');
   const byLineItem = await stacked('line_item', 'line_item', TOP_N, mode === 'focus' ? 'charges' : 'line items');
 
-  const cumulative = async (fromSql: string, toSql: string): Promise<string[]> => {
-    const rows =
-      await q(`, d AS (SELECT dayofmonth(day) AS dom, sum(amount) AS a FROM spend WHERE currency = ${C} AND day >= ${fromSql} AND day < ${toSql} GROUP BY 1),
+  // This month's cumulative line: at day d, every provider's complete days up to d (what MTD sums at the anchor day).
+  const currentRows = await q(`, r AS (SELECT range AS d FROM range(1, ${dom + 1})),
+      s AS (SELECT day, amount FROM spend WHERE currency = ${C} AND ${inMtd})
+    SELECT r.d, CAST(coalesce(sum(s.amount), 0) AS VARCHAR) AS c FROM r LEFT JOIN s ON dayofmonth(s.day) <= r.d GROUP BY r.d ORDER BY r.d`);
+  const current = currentRows.map((r) => str(r.c));
+  const previousRows =
+    await q(`, d AS (SELECT dayofmonth(day) AS dom, sum(amount) AS a FROM spend WHERE currency = ${C} AND day >= ${ps} AND day < ${ms} GROUP BY 1),
       r AS (SELECT range AS dom FROM range(1, 32))
-      SELECT r.dom, CAST(sum(coalesce(d.a, 0)) OVER (ORDER BY r.dom) AS VARCHAR) AS c FROM r LEFT JOIN d USING (dom) ORDER BY r.dom`);
-    return rows.map((r) => str(r.c));
-  };
-  const current = (await cumulative(ms, `${L} + 1`)).slice(0, dom);
-  const prevDays = await q(`SELECT dayofmonth(${ms} - 1) AS n`);
-  const previous = (await cumulative(`${ms} - INTERVAL 1 MONTH`, ms)).slice(0, Number(prevDays[0]?.n ?? 31));
-  // The run rate carried to the month's end: day d of the month at MTD × d ÷ elapsed days.
+    SELECT r.dom, CAST(sum(coalesce(d.a, 0)) OVER (ORDER BY r.dom) AS VARCHAR) AS c FROM r LEFT JOIN d USING (dom) ORDER BY r.dom`);
+  const previous = previousRows.map((r) => str(r.c)).slice(0, prevDim);
+  // The run rate carried to the month's end: day d of the month at MTD × d ÷ elapsed days (each provider's own, added).
   const forecastLine: string[] = [];
-  for (let dd = dom; dd <= dim; dd++) forecastLine.push(mulDiv(mtd, dd, dom));
+  for (let dd = dom; dd <= dim; dd++)
+    forecastLine.push(
+      uniform !== null ? (uniform === 0 ? '0' : mulDiv(mtd, dd, uniform)) : add(providers.map((p) => (p.elapsed === 0 ? '0' : mulDiv(p.mtd, dd, p.elapsed)))),
+    );
 
   const topProjects = (
     await q(`, p AS (SELECT * FROM spend WHERE ${inPeriod}), t AS (SELECT sum(amount) AS all_total FROM p)
       SELECT provider, any_value(project) AS label, CAST(sum(amount) AS VARCHAR) AS period,
-        CAST(coalesce(sum(amount) FILTER (WHERE day >= ${ms}), 0) AS VARCHAR) AS mtd,
-        CAST(coalesce(sum(amount) FILTER (WHERE day >= ${ms} - INTERVAL 1 MONTH AND day < ${ms} AND dayofmonth(day) <= ${dom}), 0) AS VARCHAR) AS prev_same,
+        CAST(coalesce(sum(amount) FILTER (WHERE ${inMtd}), 0) AS VARCHAR) AS mtd,
+        CAST(coalesce(sum(amount) FILTER (WHERE ${inPrevSame}), 0) AS VARCHAR) AS prev_same,
         CAST(round(sum(amount) * 100 / nullif(any_value(t.all_total), 0), 1) AS VARCHAR) AS share
       FROM p, t GROUP BY provider, project_key ORDER BY sum(amount) DESC, provider, project_key LIMIT 10`)
   ).map((r) => ({ provider: str(r.provider), label: str(r.label), period: str(r.period), mtd: str(r.mtd), prevSame: str(r.prev_same), share: str(r.share) }));
   const topModels = (
     await q(`, p AS (SELECT * FROM spend WHERE ${inPeriod}), t AS (SELECT sum(amount) AS all_total FROM p)
       SELECT provider, model AS label, CAST(sum(amount) AS VARCHAR) AS period,
-        CAST(coalesce(sum(amount) FILTER (WHERE day >= ${ms}), 0) AS VARCHAR) AS mtd,
+        CAST(coalesce(sum(amount) FILTER (WHERE ${inMtd}), 0) AS VARCHAR) AS mtd,
         CAST(round(sum(amount) * 100 / nullif(any_value(t.all_total), 0), 1) AS VARCHAR) AS share
       FROM p, t GROUP BY provider, model ORDER BY sum(amount) DESC, provider, model LIMIT 10`)
   ).map((r) => ({ provider: str(r.provider), label: str(r.label), period: str(r.period), mtd: str(r.mtd), share: str(r.share) }));
@@ -627,16 +945,73 @@ export async function buildReport(db: Warehouse, o: ReportOptions): Promise<Repo
     ).map((r) => [str(r.day), { total: str(r.total), top: str(r.top) }]),
   );
   // Every day of the period, spend or not: a day without rows is $0.00, not a missing line.
-  const daily = [...days].reverse().map((dd) => ({ day: dd, total: spent.get(dd)?.total ?? '0', top: spent.get(dd)?.top ?? '—' }));
+  const daily = [...days]
+    .reverse()
+    .map((dd) => ({ day: dd, total: spent.get(dd)?.total ?? '0', top: spent.get(dd)?.top ?? '—', pending: pending.get(dd) ?? [] }));
   const mtdDetail = (
     await q(`SELECT provider, any_value(project) AS project, line_item, CAST(sum(amount) AS VARCHAR) AS amount
-      FROM spend WHERE currency = ${C} AND day BETWEEN ${ms} AND ${L}
+      FROM spend WHERE currency = ${C} AND ${inMtd}
       GROUP BY provider, project_key, line_item ORDER BY sum(amount) DESC, provider, project_key, line_item LIMIT 50`)
   ).map((r) => ({ provider: str(r.provider), project: str(r.project), lineItem: str(r.line_item), amount: str(r.amount) }));
 
-  // Cost by API key and by actor: only Anthropic's provider table has them (FOCUS rows carry no actor).
-  const byApiKey = analytics.use && analytics.table ? await analyticsBreakdown(db, analytics.table, catalog, 'api_key', currency, periodStart, last) : [];
-  const byActor = analytics.use && analytics.table ? await analyticsBreakdown(db, analytics.table, catalog, 'actor', currency, periodStart, last) : [];
+  // Spend per billing account, when a provider has more than one (several organizations in one file).
+  const accountRows = await q(`, p AS (SELECT * FROM spend WHERE currency = ${C}), t AS (SELECT sum(amount) AS all_total FROM p WHERE ${inPeriod})
+      SELECT provider, account_key, any_value(account) AS account,
+        CAST(coalesce(sum(amount) FILTER (WHERE day BETWEEN DATE ${quote(periodStart)} AND ${L}), 0) AS VARCHAR) AS period,
+        CAST(coalesce(sum(amount) FILTER (WHERE ${inMtd}), 0) AS VARCHAR) AS mtd,
+        CAST(coalesce(sum(amount) FILTER (WHERE ${inPrevSame}), 0) AS VARCHAR) AS prev_same,
+        CAST(any_value(t.all_total) AS VARCHAR) AS all_total,
+        count(*) OVER (PARTITION BY provider) AS n
+      FROM p, t GROUP BY provider, account_key
+      ORDER BY coalesce(sum(amount) FILTER (WHERE day BETWEEN DATE ${quote(periodStart)} AND ${L}), 0) DESC, provider, account_key`);
+  const accounts: AccountRow[] = accountRows.some((r) => Number(r.n) > 1)
+    ? accountRows.map((r) => ({
+        provider: str(r.provider),
+        accountId: str(r.account_key),
+        account: str(r.account),
+        period: str(r.period),
+        share: shareOf(str(r.period), str(r.all_total) || '0'),
+        mtd: str(r.mtd),
+        prevSame: str(r.prev_same),
+      }))
+    : [];
+
+  // Cost by API key and by actor, from the same rows and days as Anthropic's headline ("Last N days"):
+  // focus_spend's analytics-sourced rows (x_Source, x_ApiKeyId, x_ActorType, x_ActorId) or the provider
+  // tables the headline sums; the headline's days without a per-key breakdown (cost_report) are one row.
+  const anthropic = providers.find((p) => p.provider === 'Anthropic');
+  let byApiKey: BreakdownTable | null = null;
+  let byActor: BreakdownTable | null = null;
+  let breakdownNote: string | null = null;
+  const hasSource = mode === 'tables' || focusTable?.columns.has('x_Source') === true;
+  const inAnthropic = `provider = 'Anthropic' AND ${inPeriod}`;
+  if (anthropic && hasSource) {
+    const rest = (
+      await q(`SELECT CAST(sum(amount) AS VARCHAR) AS a, string_agg(DISTINCT CAST(day AS VARCHAR), ',') AS days, count(*) AS n
+        FROM spend WHERE ${inAnthropic} AND source IS DISTINCT FROM 'analytics_cost'`)
+    )[0];
+    const uncovered = Number(rest?.n ?? 0) > 0 ? { amount: trimDecimal(str(rest?.a)), days: dayRanges(str(rest?.days).split(',')) } : null;
+    const rowsSql = `SELECT * FROM spend WHERE ${inAnthropic} AND source = 'analytics_cost'`;
+    const keyRows = await q(breakdownSql(catalog, 'api_key', rowsSql));
+    const actorRows = await q(breakdownSql(catalog, 'actor', rowsSql));
+    if (keyRows.length > 0) byApiKey = foldBreakdown(keyRows, 'api_key', anthropic.period, uncovered, true);
+    if (actorRows.length > 0) byActor = foldBreakdown(actorRows, 'actor', anthropic.period, uncovered, true);
+    if (byApiKey || byActor)
+      breakdownNote = `From the rows of Anthropic's headline over the same days (${periodStart} to ${last}), so they add up to it exactly${uncovered ? `; the days read from cost_report (${uncovered.days}) have no per-key or per-person breakdown and are one row` : ''}.`;
+  } else if (anthropic && analytics.use && analytics.table) {
+    // focus_spend without x_Source: its Anthropic rows came from cost_report, which has no API key or
+    // actor. analytics_cost gives the breakdown, over the headline's days only, and the page says they
+    // are another API's figures.
+    const anthropicDays = (await q(`SELECT DISTINCT CAST(day AS VARCHAR) AS d FROM spend WHERE ${inAnthropic} ORDER BY d`)).map((r) => str(r.d));
+    const rowsSql = analyticsRows(analytics.table, currency, anthropicDays);
+    const aTotal = str((await db.rows(`SELECT CAST(coalesce(sum(amount), 0) AS VARCHAR) AS t FROM (${rowsSql})`))[0]?.t) || '0';
+    const keyRows = await q(breakdownSql(catalog, 'api_key', rowsSql));
+    const actorRows = await q(breakdownSql(catalog, 'actor', rowsSql));
+    if (keyRows.length > 0) byApiKey = foldBreakdown(keyRows, 'api_key', aTotal, null, false);
+    if (actorRows.length > 0) byActor = foldBreakdown(actorRows, 'actor', aTotal, null, false);
+    if (byApiKey || byActor)
+      breakdownNote = `From ${analytics.table.name} over the days of Anthropic's headline only (${dayRanges(anthropicDays)}): ${formatMoney(aTotal, currency)} there against ${formatMoney(anthropic.period, currency)} in ${focusTable?.name ?? 'focus_spend'}, whose Anthropic rows have no x_Source column (an older spend stream that read cost_report), so the two need not agree. Re-sync the spend stream for a breakdown of the headline's own rows.`;
+  }
 
   return {
     mode,
@@ -659,20 +1034,27 @@ export async function buildReport(db: Warehouse, o: ReportOptions): Promise<Repo
       prevLabel,
       prevSame,
       prevFull: str(mr.prev_full),
-      changePct: incomplete.length > 0 ? null : percentChange(mtd, prevSame),
+      changePct: incomplete.length > 0 || uniform === 0 ? null : percentChange(mtd, prevSame),
       dayOfMonth: dom,
       daysInMonth: dim,
-      forecast: runRateForecast(mtd, dom, dim),
+      forecast,
       incomplete,
       forecastIncomplete: providers.flatMap((p) => (p.forecastIncomplete ? [p.forecastIncomplete] : [])),
+      elapsed: uniform,
+      compared,
+      how,
     },
     cumulative: { current, previous, forecast: forecastLine },
     topProjects,
     topModels,
     daily,
+    pending,
+    coverage,
+    accounts,
     mtdDetail,
     byApiKey,
     byActor,
+    breakdownNote,
     notes,
     lastSync,
     rows: Number(span[0]?.n ?? 0),
@@ -736,42 +1118,74 @@ td.num,th.num{text-align:right;white-space:nowrap}.bar{display:inline-block;widt
   const changeHtml =
     d.month.incomplete.length > 0
       ? mark(d.month.incomplete.join('; '))
-      : pct === null
-        ? 'no spend in the same days of the previous month'
-        : `${changeText(pct, null, '')} vs ${esc(d.month.prevLabel)} 1–${d.month.dayOfMonth}`;
+      : d.month.elapsed === 0
+        ? esc(d.month.compared)
+        : pct === null
+          ? 'no spend in the same days of the previous month'
+          : `${changeText(pct, null, '')} vs the same days of ${esc(d.month.prevLabel)}`;
+  // The days month to date and its comparison cover (each provider's complete days), and what each provider is complete through.
+  const comparedHtml = `<div class="n" id="compared" data-compared="${esc(d.month.compared)}">${esc(d.month.compared)}</div>`;
+  const prevSameLabel =
+    d.month.elapsed === null ? `${d.month.prevLabel}, same days` : `${d.month.prevLabel} 1–${Math.min(d.month.elapsed, d.cumulative.previous.length || 31)}`;
+  const coverageHtml =
+    d.coverage.length === 0
+      ? ''
+      : `<p class="note" id="coverage">Complete through (the last day whose data is final; month to date, the comparison and the forecast use only complete days): ${d.coverage
+          .map(
+            (c) =>
+              `<span data-provider="${esc(c.provider)}" data-through="${esc(c.through)}" title="${esc(c.basis)}">${esc(c.provider)} ${esc(c.through)}${c.fromState ? '' : ' (no sync state)'}</span>`,
+          )
+          .join(' · ')}.${d.pending.size > 0 ? ' Days not complete yet are shaded on the charts and marked in the tables.' : ''}</p>`;
   const others =
     d.otherCurrencies.length > 0
       ? `<p class="note">Charts and totals are in ${esc(cur)}; also present: ${d.otherCurrencies.map((o2) => money(o2.total, o2.currency)).join(', ')}.</p>`
       : '';
-  const how = `${esc(d.month.label)} to date ÷ ${d.month.dayOfMonth} elapsed days × ${d.month.daysInMonth} days`;
+  const how = esc(d.month.how);
   const cards = `<section class="cards">
 <div class="card"><div class="k">Last ${d.days.length} days</div><div class="v">${money(d.periodTotal, cur, 'total-period')}</div><div class="n">${esc(d.periodStart ?? '')} to ${esc(d.last)}</div></div>
-<div class="card"><div class="k">${esc(d.month.label)} to date</div><div class="v">${money(d.month.mtd, cur, 'total-mtd')}</div><div class="n" id="change-mtd">${changeHtml}</div></div>
+<div class="card"><div class="k">${esc(d.month.label)} to date</div><div class="v">${money(d.month.mtd, cur, 'total-mtd')}</div><div class="n" id="change-mtd">${changeHtml}</div>${comparedHtml}</div>
 <div class="card" id="forecast-card"><div class="k">${esc(d.month.label)} forecast</div><div class="v forecast">${money(d.month.forecast, cur, 'forecast-total')}</div><div class="n">forecast at the daily run rate: ${how}${d.month.forecastIncomplete.length > 0 ? ` · ${mark(d.month.forecastIncomplete.join('; '))}` : ''}</div></div>
-<div class="card"><div class="k">${esc(d.month.prevLabel)} 1–${d.month.dayOfMonth}</div><div class="v">${money(d.month.prevSame, cur, 'total-prev-same')}</div><div class="n">same days of the previous month</div></div>
+<div class="card"><div class="k">${esc(prevSameLabel)}</div><div class="v">${money(d.month.prevSame, cur, 'total-prev-same')}</div><div class="n">same days of the previous month</div></div>
 <div class="card"><div class="k">${esc(d.month.prevLabel)} total</div><div class="v">${money(d.month.prevFull, cur, 'total-prev-month')}</div><div class="n">whole previous month${d.month.incomplete.length > 0 ? ` · ${mark(d.month.incomplete.join('; '))}` : ''}</div></div>
-</section>${others}`;
+</section>${others}${coverageHtml}`;
   const amountCell = (v: string): string => formatMoney(v, cur);
+  const completeCell = (day: string): string => {
+    const not = d.pending.get(day);
+    return not ? `no: ${not.join(', ')}` : 'yes';
+  };
   const stackTable = (id: string, s: Stack): ChartTable => ({
     id,
-    header: ['Date', ...s.series.map((x) => x.label), 'Total'],
+    header: ['Date', ...s.series.map((x) => x.label), 'Total', 'Complete'],
     rows: d.days.map((day) => {
       const vs = s.series.map((x) => trimDecimal(x.values.get(day) ?? '0'));
-      return [day, ...vs, add(vs)];
+      return [day, ...vs, add(vs), completeCell(day)];
     }),
+    textColumns: [s.series.length + 2],
   });
   const stackChart = (id: string, title: string, s: Stack, file: string): string =>
-    `${stackedBars(id, title, d.days, s.series, cur)}${s.otherNote ? `<p class="note" id="${id}-other-note">${esc(s.otherNote)}</p>` : ''}${chartData(stackTable(id, s), file, amountCell)}`;
+    `${stackedBars(id, title, d.days, s.series, cur, d.pending)}${s.otherNote ? `<p class="note" id="${id}-other-note">${esc(s.otherNote)}</p>` : ''}${chartData(stackTable(id, s), file, amountCell)}`;
   const monthDays = Math.max(d.cumulative.previous.length, d.month.daysInMonth);
   const monthTable: ChartTable = {
     id: 'chart-month',
-    header: ['Day of month', `${d.month.prevLabel} (cumulative)`, `${d.month.label} (cumulative)`, `${d.month.label} forecast (cumulative)`],
-    rows: Array.from({ length: monthDays }, (_, i) => [
-      String(i + 1),
-      trimDecimal(d.cumulative.previous[i] ?? ''),
-      trimDecimal(d.cumulative.current[i] ?? ''),
-      trimDecimal(i + 1 >= d.month.dayOfMonth ? (d.cumulative.forecast[i + 1 - d.month.dayOfMonth] ?? '') : ''),
-    ]),
+    header: [
+      'Day of month',
+      `${d.month.prevLabel} (cumulative)`,
+      `${d.month.label} (cumulative)`,
+      `${d.month.label} forecast (cumulative)`,
+      `${d.month.label} left out (not complete yet)`,
+    ],
+    rows: Array.from({ length: monthDays }, (_, i) => {
+      const day = `${d.month.start.slice(0, 8)}${String(i + 1).padStart(2, '0')}`;
+      const left = i < d.cumulative.current.length ? (d.pending.get(day) ?? []) : [];
+      return [
+        String(i + 1),
+        trimDecimal(d.cumulative.previous[i] ?? ''),
+        trimDecimal(d.cumulative.current[i] ?? ''),
+        trimDecimal(i + 1 >= d.month.dayOfMonth ? (d.cumulative.forecast[i + 1 - d.month.dayOfMonth] ?? '') : ''),
+        left.join(', '),
+      ];
+    }),
+    textColumns: [4],
   };
   const charts = `<h2>Daily spend by provider</h2>${stackChart('chart-providers', 'Daily spend by provider', d.byProvider, 'spend-by-provider.csv')}
 <h2>Daily spend by ${d.mode === 'focus' ? 'sub-account (project, workspace)' : 'project'}</h2>${stackChart('chart-projects', 'Daily spend by project', d.byProject, 'spend-by-project.csv')}
@@ -790,35 +1204,51 @@ td.num,th.num{text-align:right;white-space:nowrap}.bar{display:inline-block;widt
   const providerRows = d.providers
     .map(
       (p) =>
-        `<tr data-provider="${esc(p.provider)}"><td>${esc(p.provider)}</td><td class="num">${money(p.period, cur)}</td><td class="num">${bar(p.share)}</td><td class="num">${money(p.mtd, cur)}</td><td class="num">${money(p.prevSame, cur)}</td><td class="num change">${changeText(p.change, p.incomplete, 'the same days')}</td><td class="num forecast">${money(p.forecast, cur)}${p.forecastIncomplete ? ` ${mark(p.forecastIncomplete)}` : ''}</td></tr>`,
+        `<tr data-provider="${esc(p.provider)}"><td data-through="${esc(p.through)}">${esc(p.provider)}</td><td class="num">${money(p.period, cur)}</td><td class="num">${bar(p.share)}</td><td class="num">${money(p.mtd, cur)}</td><td class="num">${money(p.prevSame, cur)}</td><td class="num change">${p.elapsed === 0 && !p.incomplete ? esc(p.compared) : changeText(p.change, p.incomplete, 'the same days')}</td><td class="num forecast">${money(p.forecast, cur)}${p.forecastIncomplete ? ` ${mark(p.forecastIncomplete)}` : ''}</td><td class="days" title="${esc(p.basis)}">${esc(p.compared)}${p.behind ? ` <span class="incomplete" data-behind>${esc(p.behind)}</span>` : ''}</td></tr>`,
     )
     .join('\n');
-  const providerTable = `<h2>By provider</h2><table id="providers"><thead><tr><th>Provider</th><th class="num">Last ${d.days.length} days</th><th class="num">Share</th><th class="num">${esc(d.month.label)} to date</th><th class="num">${esc(d.month.prevLabel)} 1–${d.month.dayOfMonth}</th><th class="num">Change</th><th class="num">Month-end forecast</th></tr></thead><tbody>
+  const providerTable = `<h2>By provider</h2><table id="providers"><thead><tr><th>Provider</th><th class="num">Last ${d.days.length} days</th><th class="num">Share</th><th class="num">${esc(d.month.label)} to date</th><th class="num">${esc(prevSameLabel)}</th><th class="num">Change</th><th class="num">Month-end forecast</th><th>Days compared</th></tr></thead><tbody>
 ${providerRows}
-</tbody><tfoot><tr><th>All</th><td class="num">${money(d.periodTotal, cur)}</td><td></td><td class="num">${money(d.month.mtd, cur)}</td><td class="num">${money(d.month.prevSame, cur)}</td><td class="num change">${d.month.incomplete.length > 0 ? `<span class="incomplete" data-incomplete title="${esc(d.month.incomplete.join('; '))}">incomplete</span>` : changeText(pct, null, 'the same days')}</td><td class="num forecast">${money(d.month.forecast, cur)}</td></tr></tfoot></table>
-<p class="note" id="forecast-how">Forecast (not a bill): the month's daily run rate carried to its end, ${how}, exact to 12 decimals; a provider whose data starts later in the month is marked, as its run rate still divides by every elapsed day. A change against the previous month is shown only for providers with data from that month's first day; otherwise it is marked incomplete.</p>`;
+</tbody><tfoot><tr><th>All</th><td class="num">${money(d.periodTotal, cur)}</td><td></td><td class="num">${money(d.month.mtd, cur)}</td><td class="num">${money(d.month.prevSame, cur)}</td><td class="num change">${d.month.incomplete.length > 0 ? `<span class="incomplete" data-incomplete title="${esc(d.month.incomplete.join('; '))}">incomplete</span>` : changeText(pct, null, 'the same days')}</td><td class="num forecast">${money(d.month.forecast, cur)}</td><td class="days">${esc(d.month.compared)}</td></tr></tfoot></table>
+<p class="note" id="forecast-how">Month to date, the previous month's same days and the forecast count, per provider, only the days complete for it (its "complete through" day, above): a provider whose latest day is not final yet is compared over fewer days, and marked, never shown as a drop. Forecast (not a bill): the month's daily run rate carried to its end, ${how}, exact to 12 decimals; a provider whose data starts later in the month is marked, as its run rate still divides by every elapsed day. A change against the previous month is shown only for providers with data from that month's first day; otherwise it is marked incomplete.</p>`;
   const multi = d.providers.length > 1;
   const prov = (p: string): string => (multi ? `<td>${esc(p)}</td>` : '');
   const provH = multi ? '<th>Provider</th>' : '';
-  const topProjects = `<div><h2>Top projects</h2><table id="top-projects"><thead><tr>${provH}<th>Project</th><th class="num">Last ${d.days.length} days</th><th class="num">Share</th><th class="num">MTD</th><th class="num">Prev. month 1–${d.month.dayOfMonth}</th></tr></thead><tbody>
+  const topProjects = `<div><h2>Top projects</h2><table id="top-projects"><thead><tr>${provH}<th>Project</th><th class="num">Last ${d.days.length} days</th><th class="num">Share</th><th class="num">MTD</th><th class="num">${esc(prevSameLabel)}</th></tr></thead><tbody>
 ${d.topProjects.map((r) => `<tr>${prov(r.provider)}<td>${esc(r.label)}</td><td class="num">${money(r.period, cur)}</td><td class="num">${bar(r.share)}</td><td class="num">${money(r.mtd, cur)}</td><td class="num">${money(r.prevSame, cur)}</td></tr>`).join('\n')}
 </tbody></table></div>`;
   const topModels = `<div><h2>Top models</h2><table id="top-models"><thead><tr>${provH}<th>Model</th><th class="num">Last ${d.days.length} days</th><th class="num">Share</th><th class="num">MTD</th></tr></thead><tbody>
 ${d.topModels.map((r) => `<tr>${prov(r.provider)}<td>${esc(r.label)}</td><td class="num">${money(r.period, cur)}</td><td class="num">${bar(r.share)}</td><td class="num">${money(r.mtd, cur)}</td></tr>`).join('\n')}
 </tbody></table></div>`;
-  const breakdown = (id: string, title: string, what: string, rows: Breakdown[]): string =>
-    rows.length === 0
-      ? ''
-      : `<div><h2>${esc(title)}</h2><table id="${id}"><thead><tr><th>${esc(what)}</th>${id === 'by-actor' ? '<th>Type</th>' : ''}<th class="num">Last ${d.days.length} days</th><th class="num">Share</th><th class="num">At list price</th></tr></thead><tbody>
-${rows.map((r) => `<tr><td>${esc(r.label)}</td>${id === 'by-actor' ? `<td>${esc(r.kind)}</td>` : ''}<td class="num">${money(r.period, cur)}</td><td class="num">${bar(r.share)}</td><td class="num">${r.list ? money(r.list, cur) : '—'}</td></tr>`).join('\n')}
-</tbody></table><p class="note">Anthropic <code>analytics_cost</code>: paid (after discounts, before credits) beside list price; the 10 largest.</p></div>`;
+  const breakdown = (id: string, title: string, what: string, t: BreakdownTable | null): string => {
+    if (!t) return '';
+    const actor = id === 'by-actor';
+    const rows = t.rows.map(
+      (r) =>
+        `<tr><td>${esc(r.label)}</td>${actor ? `<td>${esc(r.kind)}</td>` : ''}<td class="num">${money(r.period, cur)}</td><td class="num">${bar(r.share)}</td><td class="num">${r.list ? money(r.list, cur) : '—'}</td></tr>`,
+    );
+    if (t.uncovered)
+      rows.push(
+        `<tr data-uncovered><td>No per-key breakdown: cost_report days (${esc(t.uncovered.days)})</td>${actor ? '<td>—</td>' : ''}<td class="num">${money(t.uncovered.amount, cur)}</td><td class="num">${bar(shareOf(t.uncovered.amount, t.total))}</td><td class="num">—</td></tr>`,
+      );
+    return `<div id="${id}-section" data-same-rows="${t.sameRows}"><h2>${esc(title)}</h2><table id="${id}"><thead><tr><th>${esc(what)}</th>${actor ? '<th>Type</th>' : ''}<th class="num">Last ${d.days.length} days</th><th class="num">Share</th><th class="num">At list price</th></tr></thead><tbody>
+${rows.join('\n')}
+</tbody><tfoot><tr><th>${t.sameRows ? 'All (Anthropic, the same days as its headline)' : "All (analytics_cost, the headline's days)"}</th>${actor ? '<td></td>' : ''}<td class="num">${money(t.total, cur)}</td><td></td><td></td></tr></tfoot></table><p class="note">Paid (after discounts, before credits) beside list price; the 10 largest, the rest as one row.</p></div>`;
+  };
   const byKey = breakdown('by-api-key', 'Anthropic cost by API key', 'API key', d.byApiKey);
   const byActor = breakdown('by-actor', 'Anthropic cost by person or service account', 'Actor', d.byActor);
-  const daily = `<h2>Daily totals</h2><table id="daily"><thead><tr><th>Date (UTC)</th><th class="num">Spend</th><th>Largest project</th></tr></thead><tbody>
-${d.daily.map((r) => `<tr data-day="${esc(r.day)}"><td>${esc(r.day)}</td><td class="num">${money(r.total, cur)}</td><td>${esc(r.top)}</td></tr>`).join('\n')}
-</tbody></table><p class="note">Every day of the period; zero on days without spend rows.</p>`;
+  const breakdownNote = d.breakdownNote ? `<p class="note" id="breakdown-note">${esc(d.breakdownNote)}</p>` : '';
+  const accounts =
+    d.accounts.length === 0
+      ? ''
+      : `<h2>By account</h2><table id="accounts"><thead><tr><th>Provider</th><th>Account</th><th class="num">Last ${d.days.length} days</th><th class="num">Share</th><th class="num">${esc(d.month.label)} to date</th><th class="num">Same days of ${esc(d.month.prevLabel)}</th></tr></thead><tbody>
+${d.accounts.map((a) => `<tr data-provider="${esc(a.provider)}" data-account="${esc(a.accountId)}"><td>${esc(a.provider)}</td><td>${esc(a.account === a.accountId || !a.accountId ? a.account : `${a.account} (${a.accountId})`)}</td><td class="num">${money(a.period, cur)}</td><td class="num">${bar(a.share)}</td><td class="num">${money(a.mtd, cur)}</td><td class="num">${money(a.prevSame, cur)}</td></tr>`).join('\n')}
+</tbody></table><p class="note">Spend per billing account (<code>BillingAccountId</code>): several organizations of one provider synced into this file. Month to date over each provider's complete days.</p>`;
+  const daily = `<h2>Daily totals</h2><table id="daily"><thead><tr><th>Date (UTC)</th><th class="num">Spend</th><th>Largest project</th><th>Complete</th></tr></thead><tbody>
+${d.daily.map((r) => `<tr data-day="${esc(r.day)}"${r.pending.length > 0 ? ' data-pending' : ''}><td>${esc(r.day)}</td><td class="num">${money(r.total, cur)}</td><td>${esc(r.top)}</td><td>${r.pending.length > 0 ? `<span class="incomplete">not yet: ${esc(r.pending.join(', '))}</span>` : 'yes'}</td></tr>`).join('\n')}
+</tbody></table><p class="note">Every day of the period; zero on days without spend rows. A day is complete once it is final for every provider (see "Complete through").</p>`;
   const detail = `<h2>${esc(d.month.label)} to date by project and line item</h2><table id="mtd-detail"><thead><tr>${provH}<th>Project</th><th>Line item</th><th class="num">Spend</th></tr></thead><tbody>
 ${d.mtdDetail.map((r) => `<tr>${prov(r.provider)}<td>${esc(r.project)}</td><td>${esc(r.lineItem)}</td><td class="num">${money(r.amount, cur)}</td></tr>`).join('\n')}
 </tbody></table><p class="note">The 50 largest combinations.</p>`;
-  return `${head}${cards}${providerTable}${charts}${topProjects}${topModels}${byKey}${byActor}${daily}${detail}${foot}`;
+  return `${head}${cards}${providerTable}${accounts}${charts}${topProjects}${topModels}${byKey}${byActor}${breakdownNote}${daily}${detail}${foot}`;
 }

@@ -505,7 +505,11 @@ describe('source-anthropic-costs analytics streams', () => {
         const k = perKey.get(String(row.api_key_id)) ?? { paid: 0n, list: 0n };
         perKey.set(String(row.api_key_id), { paid: k.paid + scale(String(row.amount_usd)), list: k.list + scale(String(row.list_amount_usd)) });
       }
-      const top = [...perKey.values()].sort((a, b) => (b.paid > a.paid ? 1 : b.paid < a.paid ? -1 : 0)).slice(0, 10);
+      const ranked = [...perKey.values()].sort((a, b) => (b.paid > a.paid ? 1 : b.paid < a.paid ? -1 : 0));
+      // The 10 largest, then the rest as one "Other" row (all of them by name when there are 11), so the rows add up to the total.
+      const rest = ranked.slice(10);
+      const top =
+        ranked.length <= 11 ? ranked : [...ranked.slice(0, 10), { paid: rest.reduce((a, r) => a + r.paid, 0n), list: rest.reduce((a, r) => a + r.list, 0n) }];
       const body = /<table id="by-api-key">[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? '';
       const shown = [...body.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map((m) => [...(m[1] ?? '').matchAll(/data-exact="([^"]*)"/g)].map((x) => x[1] as string));
       const paidAndList = shown.map((cells) => [scale(cells[0] ?? 'x'), scale(cells.at(-1) ?? 'x')]);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY, FakeOpenAi } from '../fake/openai.js';
 import { bundledChromium } from '../support/chromium.js';
 import { BINS, ROOT } from '../support/cli.js';
-import { nanosToDecimal, runCli, usdFromNanos } from '../support/warehouse.js';
+import { anthropicFigureChecks, chartCsvOf, decimalOf, nanosToDecimal, runCli, units, usdFromNanos } from '../support/warehouse.js';
 
 const KEY = 'sk-admin-e2e-report-1a2b3c4d5e';
 const FIRST = Date.UTC(2025, 8, 20) / 1000; // 2025-09-20
@@ -64,7 +64,7 @@ async function reportOf(bin: string, name: string, sql: string): Promise<string>
 
 /** The inner HTML of each row of a table of the page, by its id. */
 const bodyRows = (html: string, id: string): string[] => {
-  const body = new RegExp(`<table id="${id}">[\\s\\S]*?<tbody>([\\s\\S]*?)</tbody>`).exec(html)?.[1] ?? '';
+  const body = new RegExp(`<table id="${id}"[^>]*>[\\s\\S]*?<tbody>([\\s\\S]*?)</tbody>`).exec(html)?.[1] ?? '';
   return [...body.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map((m) => m[1] ?? '');
 };
 const cellText = (cell: string): string =>
@@ -110,6 +110,8 @@ describe('report', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^source-openai-costs report: wrote .*report\.html: openai\.costs, 2025-09-20\.\.2025-11-14, \$[\d,]+\.\d\d in 56 days/);
     expect(r.stderr).toContain('re-sync with the spend stream');
+    // The complete-through day comes from the sync state (the costs cursor after end_date), not from the rows.
+    expect(r.stderr).toContain('complete through OpenAI 2025-11-14; November 2025 to date covers Nov 1–14 vs Oct 1–14.');
     const html = readFileSync(out, 'utf8');
     // Self-contained: nothing to fetch, nothing to run.
     expect(html).not.toMatch(/<script|<link|https?:\/\/(?!www\.w3\.org\/2000\/svg)|@import|url\(/);
@@ -232,7 +234,7 @@ describe('report', () => {
       CREATE TABLE users (id VARCHAR PRIMARY KEY, email VARCHAR, name VARCHAR);
       INSERT INTO users VALUES ('user_2', 'grace@example.com', 'Grace');`;
 
-  it('given analytics_cost beside the legacy cost_report when reporting then each day is taken from one of them, never both, and cost by API key and by actor shows paid beside list price exactly', async () => {
+  it('given analytics_cost beside the legacy cost_report when reporting then each day is taken from one of them, never both, and cost by API key and by actor shows paid beside list price exactly, adding up to the headline with the cost_report days as one row', async () => {
     const html = await reportOf(
       BINS.anthropic,
       'analytics',
@@ -249,18 +251,18 @@ describe('report', () => {
     // 5 + 18934.125625 + 420.17 + 0.000001 + 1.5 + 0.005
     expect(html).toContain('id="total-period" data-exact="19360.800626"');
     expect(html).toContain('Anthropic (table <code>analytics_cost</code>), Anthropic (table <code>cost_report</code>, days without analytics_cost rows)');
-    expect(tableRows(html, 'by-api-key').map((row) => row[0])).toEqual(['Prod key (apikey_1)', 'apikey_2', 'No API key (Console)']);
-    expect(exactAmounts(html, 'by-api-key')).toEqual([
-      ['18935.630625', '21051.0335'],
-      ['420.17', '420.17'],
-      ['0.000001', '0.000002'],
-    ]);
+    const uncovered = 'No per-key breakdown: cost_report days (2026-11-01)';
+    expect(tableRows(html, 'by-api-key').map((row) => row[0])).toEqual(['Prod key (apikey_1)', 'apikey_2', 'No API key (Console)', uncovered]);
+    expect(exactAmounts(html, 'by-api-key')).toEqual([['18935.630625', '21051.0335'], ['420.17', '420.17'], ['0.000001', '0.000002'], ['5']]);
+    // The rows add up to the Anthropic headline of the same days, shown as the table's total.
+    expect(html).toMatch(/<tfoot><tr><th>All \(Anthropic, the same days as its headline\)<\/th><td class="num"><span class="money" data-exact="19360.800626"/);
     expect(tableRows(html, 'by-actor').map((row) => row.slice(0, 2))).toEqual([
       ['ada@example.com (user_1)', 'User'],
       ['apikey_2', 'API key'],
       ['svac_1', 'Service account'],
       ['grace@example.com (user_2)', 'User'],
       ['Federated identity', 'Federated identity'],
+      [uncovered, '—'],
     ]);
     expect(exactAmounts(html, 'by-actor')).toEqual([
       ['18934.125625', '21049.0285'],
@@ -268,6 +270,7 @@ describe('report', () => {
       ['1.5', '2'],
       ['0.005', '0.005'],
       ['0.000001', '0.000002'],
+      ['5'],
     ]);
     expect(html).not.toContain('data-note');
   });
@@ -570,7 +573,7 @@ describe('report from focus_spend', () => {
           .evaluate((t) => [
             [...t.querySelectorAll('thead th')].map((th) => th.textContent ?? ''),
             ...[...t.querySelectorAll('tbody tr')].map((tr) =>
-              [...tr.querySelectorAll('td')].map((td, i) => (i === 0 ? (td.textContent ?? '') : (td.getAttribute('data-exact') ?? ''))),
+              [...tr.querySelectorAll('td')].map((td) => td.getAttribute('data-exact') ?? td.textContent ?? ''),
             ),
           ]);
         expect(csv).toEqual(table);
@@ -578,8 +581,9 @@ describe('report from focus_spend', () => {
       };
       const byProvider = await chartCsv('chart-providers');
       expect(byProvider.csv).toEqual([
-        ['Date', ...providers, 'Total'],
-        ...days.map((d) => [d, ...providers.map((p) => plain(sum((r) => r.day === d && r.provider === p))), plain(sum((r) => r.day === d))]),
+        ['Date', ...providers, 'Total', 'Complete'],
+        // No sync state in this file: every provider counts as complete through the latest day with spend.
+        ...days.map((d) => [d, ...providers.map((p) => plain(sum((r) => r.day === d && r.provider === p))), plain(sum((r) => r.day === d)), 'yes']),
       ]);
 
       // What the table shows is each exact amount in dollars and cents.
@@ -600,7 +604,7 @@ describe('report from focus_spend', () => {
       };
       const byProject = await chartCsv('chart-projects');
       expect(byProject.csv).toEqual([
-        ['Date', ...top.map(label), 'Other (7 more sub-accounts)', 'Total'],
+        ['Date', ...top.map(label), 'Other (7 more sub-accounts)', 'Total', 'Complete'],
         ...days.map((d) => {
           const on = (k: string) => (r: FocusRow) => r.day === d && `${r.provider}\u0000${r.sub}` === k;
           return [
@@ -608,17 +612,24 @@ describe('report from focus_spend', () => {
             ...top.map((k) => plain(sum(on(k)))),
             plain(sum((r) => r.day === d && !top.includes(`${r.provider}\u0000${r.sub}`))),
             plain(sum((r) => r.day === d)),
+            'yes',
           ];
         }),
       ]);
       expect(await page.locator('#chart-projects + ul.legend li').last().textContent()).toBe('Other (7 more sub-accounts)');
 
       const month = await chartCsv('chart-month');
-      expect(month.csv[0]).toEqual(['Day of month', 'October 2026 (cumulative)', 'November 2026 (cumulative)', 'November 2026 forecast (cumulative)']);
+      expect(month.csv[0]).toEqual([
+        'Day of month',
+        'October 2026 (cumulative)',
+        'November 2026 (cumulative)',
+        'November 2026 forecast (cumulative)',
+        'November 2026 left out (not complete yet)',
+      ]);
       expect(month.csv.length).toBe(1 + 31);
-      expect(month.csv[14]).toEqual(['14', plain(sum((r) => r.day >= '2026-10-01' && r.day <= '2026-10-14')), plain(mtd), plain(mtd)]);
-      expect(month.csv[30]).toEqual(['30', plain(sum((r) => r.day >= '2026-10-01' && r.day <= '2026-10-30')), '', plain(forecast(mtd))]);
-      expect(month.csv[31]).toEqual(['31', plain(sum((r) => r.day >= '2026-10-01' && r.day <= '2026-10-31')), '', '']);
+      expect(month.csv[14]).toEqual(['14', plain(sum((r) => r.day >= '2026-10-01' && r.day <= '2026-10-14')), plain(mtd), plain(mtd), '']);
+      expect(month.csv[30]).toEqual(['30', plain(sum((r) => r.day >= '2026-10-01' && r.day <= '2026-10-30')), '', plain(forecast(mtd)), '']);
+      expect(month.csv[31]).toEqual(['31', plain(sum((r) => r.day >= '2026-10-01' && r.day <= '2026-10-31')), '', '', '']);
       await chartCsv('chart-line-items');
       // Models come from SkuPriceDetails.ModelId.
       const models = await page.locator('#top-models tbody tr').evaluateAll((trs) => trs.map((tr) => tr.querySelectorAll('td')[1]?.textContent));
@@ -668,7 +679,8 @@ describe('report from focus_spend', () => {
         ('2026-10-31 00:00:00+00', '2026-11-01 00:00:00+00', 7.000000000009, 7, 7, 'USD', 'Anthropic', 'wrkspc_1', 'Research', 'Usage');
       CREATE SCHEMA anthropic;
       CREATE TABLE anthropic.analytics_cost (id VARCHAR PRIMARY KEY, "date" DATE, workspace_id VARCHAR, api_key_id VARCHAR, model VARCHAR, currency VARCHAR, amount_usd VARCHAR, list_amount_usd VARCHAR);
-      INSERT INTO anthropic.analytics_cost VALUES ('a1', '2026-11-04', 'wrkspc_1', 'apikey_1', 'claude-sonnet-5', 'USD', '18934.125625', '21049.0285');
+      INSERT INTO anthropic.analytics_cost VALUES ('a1', '2026-11-04', 'wrkspc_1', 'apikey_1', 'claude-sonnet-5', 'USD', '18934.125625', '21049.0285'),
+        ('a2', '2026-11-02', 'wrkspc_1', 'apikey_9', 'claude-sonnet-5', 'USD', '5', '5');
       CREATE TABLE anthropic.api_keys (id VARCHAR PRIMARY KEY, name VARCHAR);
       INSERT INTO anthropic.api_keys VALUES ('apikey_1', 'Prod key');`,
     );
@@ -682,6 +694,15 @@ describe('report from focus_spend', () => {
     expect(html).not.toContain('id="legacy"');
     expect(tableRows(html, 'by-api-key').map((row) => row[0])).toEqual(['Prod key (apikey_1)']);
     expect(exactAmounts(html, 'by-api-key')).toEqual([['18934.125625', '21049.0285']]);
+    // One billing account per provider (none named here): no account table.
+    expect(html).not.toContain('id="accounts"');
+    // focus_spend without x_Source (its Anthropic rows from cost_report): the breakdown is analytics_cost over
+    // the headline's days only (not November 2, a day without Anthropic rows here), and the page says the
+    // two are different APIs' figures.
+    expect(html).toContain('<div id="by-api-key-section" data-same-rows="false">');
+    expect(html).toContain(
+      'From anthropic.analytics_cost over the days of Anthropic&#39;s headline only (2026-10-31, 2026-11-04): $18,934.13 there against $18,941.13 in focus_spend, whose Anthropic rows have no x_Source column',
+    );
     // Every day from October 31 to November 4, newest first, zero on the days without rows.
     expect(bodyRows(html, 'daily').map((r) => /data-exact="([^"]*)"/.exec(r)?.[1])).toEqual(['18934.125625', '0', '0', '0.300000000001', '7.000000000009']);
     expect(tableRows(html, 'daily').map((r) => r[0])).toEqual(['2026-11-04', '2026-11-03', '2026-11-02', '2026-11-01', '2026-10-31']);
@@ -709,10 +730,273 @@ describe('report from focus_spend', () => {
     expect(html).toContain('&quot;Other&quot; (grey, on top) is 10 sub-accounts added together: more than any one shown, though each alone is smaller.');
     const href = /id="chart-projects-csv" download="spend-by-project.csv" href="data:text\/csv;charset=utf-8,([^"]*)"/.exec(html)?.[1] ?? '';
     const csv = decodeURIComponent(href.replace(/&amp;/g, '&').replace(/&#39;/g, "'"));
-    expect(csv.split('\r\n')[1]).toBe(`2026-11-02,${Array(8).fill('10.000000000001').join(',')},50,130.000000000008`);
+    expect(csv.split('\r\n')[1]).toBe(`2026-11-02,${Array(8).fill('10.000000000001').join(',')},50,130.000000000008,yes`);
     // A label a spreadsheet would run as a formula is prefixed with ' in the CSV.
-    expect(csv.split('\r\n')[0]).toBe(`Date,'=cmd|calc,${Array.from({ length: 7 }, (_, i) => `Big ${i + 1}`).join(',')},Other (10 more sub-accounts),Total`);
+    expect(csv.split('\r\n')[0]).toBe(
+      `Date,'=cmd|calc,${Array.from({ length: 7 }, (_, i) => `Big ${i + 1}`).join(',')},Other (10 more sub-accounts),Total,Complete`,
+    );
     // The one-day month: forecast 130.000000000008 × 30 ÷ 2 (November 2 is day 2).
     expect(html).toContain('id="forecast-total" data-exact="1950.00000000012"');
+  });
+});
+
+/*
+ * Issue 23, like with like: a file as sync leaves it (each connector's spend table and
+ * _connector_state, focus_spend a view over them), generated on 2026-12-05. OpenAI (two organizations)
+ * synced at 11:00 with today's partial rows; Anthropic synced the day before at 09:30, its spend rows
+ * from cost_report before 2026-11-10 and from analytics_cost after (x_Source, x_ApiKeyId, x_ActorType,
+ * x_ActorId). Ground truth is computed here from the rows.
+ */
+interface LedgerRow {
+  provider: 'OpenAI' | 'Anthropic';
+  account: string;
+  day: string;
+  amount: string;
+  list: string;
+  source: string | null;
+  apiKey: string | null;
+  actorType: string | null;
+  actorId: string | null;
+}
+
+function ledgerRows(): LedgerRow[] {
+  let seed = 20261205;
+  const rand = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const amount = (max: number): string => `${Math.floor(rand() * max)}.${String(Math.floor(rand() * 1e12)).padStart(12, '0')}`;
+  const rows: LedgerRow[] = [];
+  const base = { source: null, apiKey: null, actorType: null, actorId: null };
+  for (let t = Date.UTC(2026, 9, 1); t <= Date.UTC(2026, 11, 5); t += 86_400_000) {
+    const day = new Date(t).toISOString().slice(0, 10);
+    for (const account of ['org-prod', 'org-research']) {
+      const a = amount(account === 'org-prod' ? 400 : 90);
+      rows.push({ provider: 'OpenAI', account, day, amount: a, list: a, ...base });
+    }
+    if (day > '2026-12-03') continue; // Anthropic's sync on December 4 read through December 3
+    if (day < '2026-11-10') {
+      const a = amount(700);
+      rows.push({ provider: 'Anthropic', account: 'anthropic', day, amount: a, list: a, ...base, source: 'cost_report' });
+      continue;
+    }
+    for (let k = 0; k < 14; k++) {
+      const a = amount(80);
+      const kind = k % 4;
+      rows.push({
+        provider: 'Anthropic',
+        account: 'anthropic',
+        day,
+        amount: a,
+        list: `${units(a) === 0n ? '0' : decimalOf(units(a) + units(a) / 10n)}`,
+        source: 'analytics_cost',
+        apiKey: k === 13 ? null : `apikey_${String(k).padStart(2, '0')}`,
+        actorType: kind === 0 ? 'user_actor' : kind === 1 ? 'api_actor' : kind === 2 ? 'service_account_actor' : null,
+        actorId: kind === 3 ? null : `actor_${k % 7}`,
+      });
+    }
+  }
+  return rows;
+}
+
+function ledgerSql(rows: LedgerRow[], anthropic = { cursor: '2026-12-04', syncedAt: '2026-12-04 09:30:00+00' }): string {
+  const values = (p: string): string =>
+    rows
+      .filter((r) => r.provider === p)
+      .map(
+        (r, i) =>
+          `(${[
+            sqlText(`${p}-${i}`),
+            sqlText(`${r.day} 00:00:00+00`),
+            sqlText(r.amount),
+            sqlText(r.list),
+            "'USD'",
+            sqlText(p),
+            sqlText(r.account),
+            sqlText(r.account === 'org-prod' ? 'Acme prod' : r.account === 'org-research' ? 'Acme research' : 'Anthropic organization'),
+            sqlText(p === 'OpenAI' ? 'proj_1' : 'wrkspc_1'),
+            ...(p === 'Anthropic' ? [sqlText(r.source), sqlText(r.apiKey), sqlText(r.actorType), sqlText(r.actorId)] : []),
+          ].join(', ')})`,
+      )
+      .join(',\n');
+  const table = (schema: string): string => `CREATE SCHEMA ${schema};
+    CREATE TABLE ${schema}.spend (x_RecordId VARCHAR PRIMARY KEY, "ChargePeriodStart" TIMESTAMPTZ, "BilledCost" VARCHAR, "ListCost" VARCHAR, "BillingCurrency" VARCHAR,
+      "ServiceProviderName" VARCHAR, "BillingAccountId" VARCHAR, "BillingAccountName" VARCHAR, "SubAccountId" VARCHAR${schema === 'anthropic' ? ', x_Source VARCHAR, x_ApiKeyId VARCHAR, x_ActorType VARCHAR, x_ActorId VARCHAR' : ''});
+    CREATE TABLE ${schema}._connector_state (stream VARCHAR PRIMARY KEY, source VARCHAR NOT NULL, state JSON NOT NULL, updated_at TIMESTAMPTZ NOT NULL);`;
+  const cursor = (d: string): number => Date.parse(`${d}T00:00:00Z`) / 1000;
+  return `${table('openai')}${table('anthropic')}
+    INSERT INTO openai.spend VALUES ${values('OpenAI')};
+    INSERT INTO anthropic.spend VALUES ${values('Anthropic')};
+    INSERT INTO openai._connector_state VALUES
+      ('spend', 'source-openai-costs', '{"version":2,"covered_from":${cursor('2026-10-01')},"cursor":${cursor('2026-12-05')}}', '2026-12-05 11:00:00+00'),
+      ('projects', 'source-openai-costs', '{"synced_at":"2026-12-05T11:00:00Z"}', '2026-12-05 11:00:00+00');
+    INSERT INTO anthropic._connector_state VALUES
+      ('spend', 'source-anthropic-costs', '{"version":2,"covered_from":${cursor('2026-10-01')},"cursor":${cursor(anthropic.cursor)}}', '${anthropic.syncedAt}');
+    CREATE VIEW focus_spend AS SELECT * FROM openai.spend UNION ALL BY NAME SELECT * FROM anthropic.spend;
+    CREATE TABLE anthropic.api_keys (id VARCHAR PRIMARY KEY, name VARCHAR);
+    INSERT INTO anthropic.api_keys VALUES ('apikey_00', 'Prod key');`;
+}
+
+describe('report compares like with like (issue 23)', () => {
+  it('given OpenAI synced today with a partial today and Anthropic synced yesterday when reporting then month to date, the comparison and the forecast use each provider’s complete days only, say which, mark the provider behind, and mark pending days in the daily table and every chart CSV', async () => {
+    const rows = ledgerRows();
+    const html = await reportOf(BINS.anthropic, 'like-with-like', ledgerSql(rows));
+    const sum = (f: (r: LedgerRow) => boolean): bigint => sumOf(rows.filter(f).map((r) => scaled(r.amount)));
+    // The settle rule (24 h after a day ends) over each sync: OpenAI's cursor is December 5 (today) and it
+    // synced at 11:00, so December 4 is not final; Anthropic's cursor is December 4 and it synced at 09:30
+    // on December 4, so December 3 is not final.
+    const through = { OpenAI: '2026-12-03', Anthropic: '2026-12-02' } as const;
+    expect([...html.matchAll(/<span data-provider="([^"]+)" data-through="([^"]+)"/g)].map((m) => [m[1], m[2]])).toEqual([
+      ['Anthropic', '2026-12-02'],
+      ['OpenAI', '2026-12-03'],
+    ]);
+    const mtdOf = (p: 'OpenAI' | 'Anthropic'): bigint => sum((r) => r.provider === p && r.day >= '2026-12-01' && r.day <= through[p]);
+    const prevOf = (p: 'OpenAI' | 'Anthropic'): bigint => sum((r) => r.provider === p && r.day >= '2026-11-01' && r.day <= `2026-11-0${through[p].slice(9)}`);
+    const forecastOf = (p: 'OpenAI' | 'Anthropic'): bigint => ratio(mtdOf(p), 31n, BigInt(Number(through[p].slice(8))));
+    for (const p of ['OpenAI', 'Anthropic'] as const) {
+      const row = new RegExp(`<tr data-provider="${p}"><td data-through="${through[p]}">([\\s\\S]*?)</tr>`).exec(html)?.[1] ?? '';
+      expect(
+        [...row.matchAll(/data-exact="([^"]*)"/g)].map((m) => m[1]),
+        p,
+      ).toEqual([plain(sum((r) => r.provider === p)), plain(mtdOf(p)), plain(prevOf(p)), plain(forecastOf(p))]);
+      const before = prevOf(p);
+      const tenths = ratio(mtdOf(p) - before, 1000n, before);
+      const a = tenths < 0n ? -tenths : tenths;
+      expect(cellText(/<td class="num change">([\s\S]*?)<\/td>/.exec(row)?.[1] ?? ''), p).toBe(`${tenths < 0n ? '-' : '+'}${a / 10n}.${a % 10n}%`);
+    }
+    // Anthropic's latest day is missing: marked, and compared over its own days (never a drop against three days).
+    expect(html).toContain(
+      'Dec 1–2 vs Nov 1–2 <span class="incomplete" data-behind>latest day missing: Anthropic is complete through 2026-12-02 (Dec 2)</span>',
+    );
+    expect(html).toContain(
+      '<td class="days" title="openai.spend read up to 2026-12-05 (exclusive), synced 2026-12-05 11:00 UTC; a day is final 24 h after it ends',
+    );
+    expect(html).toMatch(/<td class="days"[^>]*>Dec 1–3 vs Nov 1–3<\/td>/);
+    const mtd = mtdOf('OpenAI') + mtdOf('Anthropic');
+    expect(html).toContain(`id="total-mtd" data-exact="${plain(mtd)}"`);
+    expect(html).toContain(`id="total-prev-same" data-exact="${plain(prevOf('OpenAI') + prevOf('Anthropic'))}"`);
+    // Each provider's run rate over its own complete days, added (not one rate over 3 days).
+    expect(html).toContain(`id="forecast-total" data-exact="${plain(forecastOf('OpenAI') + forecastOf('Anthropic'))}"`);
+    // Providers in the order of the "By provider" table (largest over the period first).
+    const order = (['OpenAI', 'Anthropic'] as const).slice().sort((x, y) => (sum((r) => r.provider === y) > sum((r) => r.provider === x) ? 1 : -1));
+    const compared = { OpenAI: 'Dec 1–3 vs Nov 1–3', Anthropic: 'Dec 1–2 vs Nov 1–2' };
+    expect(html).toContain(`data-compared="${order.map((p) => `${p} ${compared[p]}`).join('; ')}"`);
+    expect(html).toContain(
+      `each provider&#39;s December 2026 to date ÷ its complete days (${order.map((p) => `${p} ${Number(through[p].slice(8))}`).join(', ')}) × 31 days, added`,
+    );
+
+    // The daily table: every day through December 5 (OpenAI's partial today), the days not final marked.
+    const daily = tableRows(html, 'daily');
+    expect(daily.slice(0, 4).map((r) => [r[0], r[3]])).toEqual([
+      ['2026-12-05', 'not yet: Anthropic, OpenAI'],
+      ['2026-12-04', 'not yet: Anthropic, OpenAI'],
+      ['2026-12-03', 'not yet: Anthropic'],
+      ['2026-12-02', 'yes'],
+    ]);
+    expect(exactAmounts(html, 'daily')[0]).toEqual([plain(sum((r) => r.day === '2026-12-05'))]);
+    // Every chart's CSV carries the same mark, and its chart shades those days.
+    for (const id of ['chart-providers', 'chart-projects', 'chart-line-items']) {
+      const csv = chartCsvOf(html, id);
+      expect(csv[0]?.at(-1), id).toBe('Complete');
+      expect(
+        csv.slice(-4).map((r) => [r[0], r.at(-1)]),
+        id,
+      ).toEqual([
+        ['2026-12-02', 'yes'],
+        ['2026-12-03', 'no: Anthropic'],
+        ['2026-12-04', 'no: Anthropic, OpenAI'],
+        ['2026-12-05', 'no: Anthropic, OpenAI'],
+      ]);
+    }
+    expect([...html.matchAll(/<rect class="pending" data-day="([^"]+)"/g)].map((m) => m[1])).toEqual(
+      Array(3).fill(['2026-12-03', '2026-12-04', '2026-12-05']).flat(),
+    );
+    const month = chartCsvOf(html, 'chart-month');
+    expect(month[0]?.at(-1)).toBe('December 2026 left out (not complete yet)');
+    // This month's line at day 3: OpenAI's December 1–3 and Anthropic's 1–2, what month to date sums.
+    expect(month[3]).toEqual([
+      '3',
+      plain(sum((r) => r.day >= '2026-11-01' && r.day <= '2026-11-03')),
+      plain(mtd),
+      plain(mtdOf('OpenAI') + ratio(mtdOf('Anthropic'), 3n, 2n)),
+      'Anthropic',
+    ]);
+    expect(month[2]?.at(-1)).toBe('');
+
+    // Two OpenAI organizations: spend per account, exact.
+    const accounts = [
+      ['OpenAI', 'org-prod', 'Acme prod'],
+      ['OpenAI', 'org-research', 'Acme research'],
+      ['Anthropic', 'anthropic', 'Anthropic organization'],
+    ].sort((x, y) => {
+      const d = sum((r) => r.provider === y[0] && r.account === y[1]) - sum((r) => r.provider === x[0] && r.account === x[1]);
+      return d > 0n ? 1 : -1;
+    });
+    expect(tableRows(html, 'accounts').map((r) => r.slice(0, 2))).toEqual(accounts.map(([p, id, name]) => [p, `${name} (${id})`]));
+    const acct = (p: string, a: string): string[] => {
+      const mine = (r: LedgerRow): boolean => r.provider === p && r.account === a;
+      const t = through[p as 'OpenAI' | 'Anthropic'];
+      return [
+        plain(sum(mine)),
+        plain(sum((r) => mine(r) && r.day >= '2026-12-01' && r.day <= t)),
+        plain(sum((r) => mine(r) && r.day >= '2026-11-01' && r.day <= `2026-11-0${t.slice(9)}`)),
+      ];
+    };
+    expect(exactAmounts(html, 'accounts')).toEqual(accounts.map(([p, id]) => acct(p as string, id as string)));
+
+    // Anthropic's cost by API key and by person: the headline's own rows, adding up to it exactly.
+    const { checks, breakdowns } = anthropicFigureChecks(html);
+    expect(breakdowns).toEqual(['by-api-key', 'by-actor']);
+    for (const c of checks) expect(c.page, c.what).toBe(c.derived);
+    // The ten largest keys by name (the rest as one row, "No API key" for the Console), then the cost_report days.
+    const analyticsRows = rows.filter((r) => r.source === 'analytics_cost');
+    const perKey = new Map<string | null, { paid: bigint; list: bigint }>();
+    for (const r of analyticsRows) {
+      const v = perKey.get(r.apiKey) ?? { paid: 0n, list: 0n };
+      perKey.set(r.apiKey, { paid: v.paid + scaled(r.amount), list: v.list + scaled(r.list) });
+    }
+    const ranked = [...perKey].sort((x, y) => (x[1].paid === y[1].paid ? 0 : x[1].paid > y[1].paid ? -1 : 1));
+    const label = (k: string | null): string => (k === null ? 'No API key (Console)' : k === 'apikey_00' ? 'Prod key (apikey_00)' : k);
+    const rest = ranked.slice(10);
+    expect(tableRows(html, 'by-api-key').map((r) => r[0])).toEqual([
+      ...ranked.slice(0, 10).map(([k]) => label(k)),
+      'Other (4 more API keys)',
+      'No per-key breakdown: cost_report days (2026-10-01 to 2026-11-09)',
+    ]);
+    expect(exactAmounts(html, 'by-api-key')).toEqual([
+      ...ranked.slice(0, 10).map(([, v]) => [plain(v.paid), plain(v.list)]),
+      [plain(sumOf(rest.map(([, v]) => v.paid))), plain(sumOf(rest.map(([, v]) => v.list)))],
+      [plain(sum((r) => r.source === 'cost_report'))],
+    ]);
+    expect(html).toContain('the days read from cost_report (2026-10-01 to 2026-11-09) have no per-key or per-person breakdown and are one row');
+  });
+
+  it('given a provider last synced before the month began when reporting then it has no complete day of the month: no change, no forecast, marked behind, and the month to date is the other provider alone', async () => {
+    const rows = ledgerRows().filter((r) => r.provider === 'OpenAI' || r.day <= '2026-11-28');
+    const html = await reportOf(BINS.anthropic, 'like-with-like-behind', ledgerSql(rows, { cursor: '2026-11-29', syncedAt: '2026-11-30 12:00:00+00' }));
+    const sum = (f: (r: LedgerRow) => boolean): bigint => sumOf(rows.filter(f).map((r) => scaled(r.amount)));
+    const openaiMtd = sum((r) => r.provider === 'OpenAI' && r.day >= '2026-12-01' && r.day <= '2026-12-03');
+    const row = /<tr data-provider="Anthropic"><td data-through="2026-11-28">([\s\S]*?)<\/tr>/.exec(html)?.[1] ?? '';
+    expect([...row.matchAll(/data-exact="([^"]*)"/g)].map((m) => m[1])).toEqual([plain(sum((r) => r.provider === 'Anthropic')), '0', '0', '0']);
+    expect(cellText(/<td class="num change">([\s\S]*?)<\/td>/.exec(row)?.[1] ?? '')).toBe('no complete day of December 2026 yet');
+    expect(row).toContain('latest day missing: Anthropic is complete through 2026-11-28 (Nov 28)');
+    expect(html).toContain(`id="total-mtd" data-exact="${plain(openaiMtd)}"`);
+    expect(html).toContain(`id="forecast-total" data-exact="${plain(ratio(openaiMtd, 31n, 3n))}"`);
+    expect(tableRows(html, 'daily').find((r) => r[0] === '2026-11-29')?.[3]).toBe('not yet: Anthropic');
+    expect(tableRows(html, 'daily').find((r) => r[0] === '2026-11-28')?.[3]).toBe('yes');
+    // The figures of Anthropic still agree with each other over their days.
+    for (const c of anthropicFigureChecks(html).checks) expect(c.page, c.what).toBe(c.derived);
+  });
+
+  it('given a page whose Anthropic breakdown does not add up to its headline when checking the figures then the check fails (the demo assertion can fail)', async () => {
+    const rows = ledgerRows();
+    const html = await reportOf(BINS.anthropic, 'like-with-like-2', ledgerSql(rows));
+    const broken = html.replace(
+      /(<table id="by-api-key"[\s\S]*?<tbody>\s*<tr><td>[^<]*<\/td><td class="num"><span class="money" data-exact=")([^"]+)"/,
+      (_, a: string, v: string) => `${a}${plain(scaled(v) + 1n)}"`,
+    );
+    expect(broken).not.toBe(html);
+    const failed = anthropicFigureChecks(broken).checks.filter((c) => c.page !== c.derived);
+    expect(failed.map((c) => c.what)).toEqual(['by-api-key: its rows add up to its total', 'by-api-key: its rows add up to the headline, last N days']);
   });
 });

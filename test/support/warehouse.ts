@@ -119,3 +119,135 @@ export function usdFromNanos(nanos: bigint): string {
   const rest = (cents % 100n).toString().padStart(2, '0');
   return `$${dollars.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${rest}`;
 }
+
+/*
+ * A report page's Anthropic figures, read back from its HTML (issue 23: every Anthropic figure on the
+ * page agrees with every other over the same days). Independent of the report's own code: exact
+ * decimals as BigInt at 12 decimals, the chart CSV parsed from its data: URI.
+ */
+const UNIT = 10n ** 12n;
+/** "12.5" -> 12500000000000n. */
+export function units(text: string): bigint {
+  const neg = text.startsWith('-');
+  const [int = '0', frac = ''] = (neg ? text.slice(1) : text).split('.');
+  const v = BigInt(int || '0') * UNIT + BigInt((frac.padEnd(12, '0') || '0').slice(0, 12));
+  return neg ? -v : v;
+}
+/** 12500000000000n -> "12.5". */
+export function decimalOf(v: bigint): string {
+  const neg = v < 0n;
+  const a = neg ? -v : v;
+  const frac = (a % UNIT).toString().padStart(12, '0').replace(/0+$/, '');
+  return `${neg ? '-' : ''}${a / UNIT}${frac ? `.${frac}` : ''}`;
+}
+const unescapeHtml = (s: string): string =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+
+/** RFC 4180 CSV (CRLF) as rows of fields. */
+export function parseCsvText(text: string): string[][] {
+  const out: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] as string;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      out.push(row);
+      row = [];
+      field = '';
+      i++;
+    } else field += ch;
+  }
+  return out;
+}
+
+/** The CSV behind a chart of the page (its "Download CSV" link). */
+export function chartCsvOf(html: string, id: string): string[][] {
+  const href = new RegExp(`id="${id}-csv" download="[^"]*" href="data:text/csv;charset=utf-8,([^"]*)"`).exec(html)?.[1];
+  if (href === undefined) throw new Error(`no CSV link for ${id}`);
+  return parseCsvText(decodeURIComponent(unescapeHtml(href)));
+}
+
+const exactsIn = (fragment: string): string[] => [...fragment.matchAll(/data-exact="([^"]*)"/g)].map((m) => m[1] as string);
+
+export interface FigureCheck {
+  what: string;
+  /** The figure as the page shows it (data-exact). */
+  page: string;
+  /** The same figure from other figures of the page, over the same days. */
+  derived: string;
+}
+
+/**
+ * Every Anthropic figure of a report page against the others over the same days: the "By provider" row
+ * (last N days, month to date over its complete days, the previous month's same days, the forecast)
+ * against the daily chart's CSV, and the cost by API key and by person (all rows, the cost_report days
+ * included) against the headline. Throws when the page has no Anthropic row.
+ */
+export function anthropicFigureChecks(html: string): { checks: FigureCheck[]; breakdowns: string[] } {
+  const providers = /<table id="providers">[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(html)?.[1] ?? '';
+  const rows = [...providers.matchAll(/<tr data-provider="([^"]*)"><td data-through="([^"]*)">([\s\S]*?)<\/tr>/g)];
+  const mine = rows.find((r) => r[1] === 'Anthropic');
+  if (!mine) throw new Error('no Anthropic row in the By provider table');
+  const through = mine[2] as string;
+  const anchor = rows
+    .map((r) => r[2] as string)
+    .sort()
+    .at(-1) as string;
+  const [period, mtd, prevSame, forecast] = exactsIn(mine[3] as string) as [string, string, string, string];
+  const csv = chartCsvOf(html, 'chart-providers');
+  const col = (csv[0] ?? []).indexOf('Anthropic');
+  if (col < 1) throw new Error('no Anthropic column in the provider chart CSV');
+  const days = csv.slice(1).map((r) => ({ day: r[0] as string, amount: units(r[col] || '0') }));
+  const sumDays = (f: (d: string) => boolean): bigint => days.filter((d) => f(d.day)).reduce((a, d) => a + d.amount, 0n);
+  const monthStart = `${anchor.slice(0, 8)}01`;
+  const prev = new Date(Date.UTC(Number(anchor.slice(0, 4)), Number(anchor.slice(5, 7)) - 2, 1)).toISOString().slice(0, 10);
+  const dim = new Date(Date.UTC(Number(anchor.slice(0, 4)), Number(anchor.slice(5, 7)), 0)).getUTCDate();
+  const elapsed = through >= monthStart ? Number(through.slice(8, 10)) : 0;
+  const checks: FigureCheck[] = [
+    { what: 'last N days = the provider chart CSV', page: period, derived: decimalOf(sumDays(() => true)) },
+    { what: `month to date = the CSV from ${monthStart} to ${through}`, page: mtd, derived: decimalOf(sumDays((d) => d >= monthStart && d <= through)) },
+  ];
+  if ((days[0]?.day ?? '9') <= prev)
+    checks.push({
+      what: `previous month's same days = the CSV from ${prev}, day of month up to ${elapsed}`,
+      page: prevSame,
+      derived: decimalOf(sumDays((d) => d >= prev && d < monthStart && Number(d.slice(8, 10)) <= elapsed)),
+    });
+  if (elapsed > 0) {
+    const n = units(mtd) * BigInt(dim);
+    const a = n < 0n ? -n : n;
+    const e = BigInt(elapsed);
+    const q = a / e + ((a % e) * 2n >= e ? 1n : 0n);
+    checks.push({ what: `forecast = month to date × ${dim} ÷ ${elapsed}`, page: forecast, derived: decimalOf(n < 0n ? -q : q) });
+  }
+  const breakdowns: string[] = [];
+  for (const id of ['by-api-key', 'by-actor']) {
+    const t = new RegExp(
+      `<div id="${id}-section" data-same-rows="(true|false)"><h2>[^<]*</h2><table id="${id}">[\\s\\S]*?<tbody>([\\s\\S]*?)</tbody><tfoot>([\\s\\S]*?)</tfoot>`,
+    ).exec(html);
+    if (!t) continue;
+    breakdowns.push(id);
+    const sum = [...(t[2] as string).matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].reduce((acc, r) => acc + units(exactsIn(r[1] as string)[0] ?? '0'), 0n);
+    checks.push({ what: `${id}: its rows add up to its total`, page: exactsIn(t[3] as string)[0] ?? '', derived: decimalOf(sum) });
+    checks.push({ what: `${id}: rows of the headline (data-same-rows)`, page: t[1] as string, derived: 'true' });
+    checks.push({ what: `${id}: its rows add up to the headline, last N days`, page: period, derived: decimalOf(sum) });
+  }
+  return { checks, breakdowns };
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toCsv } from '../../connector/warehouse/charts.js';
 import { mulDiv, percentChange, runRateForecast } from '../../connector/warehouse/money.js';
-import { type Catalog, resolveTable } from '../../connector/warehouse/report.js';
+import { type Catalog, completeThrough, dayRanges, resolveTable, SETTLE_RULES } from '../../connector/warehouse/report.js';
 
 describe('run-rate forecast and change, exact', () => {
   it('given a month to date when forecasting then it is MTD × days in month ÷ elapsed days, rounded once to 12 decimals half away from zero', () => {
@@ -40,5 +40,34 @@ describe('table names resolved in one place', () => {
     expect([s?.sql, s?.name]).toEqual(['"anthropic"."analytics_cost"', 'anthropic.analytics_cost']);
     expect(resolveTable(catalog('openai.users'), 'users', 'anthropic')).toBeNull();
     expect(resolveTable(catalog('main.focus_spend'), 'focus_spend')?.sql).toBe('"focus_spend"');
+  });
+});
+
+describe('complete through: the settle rule over the sync state', () => {
+  const t = (iso: string): number => Date.parse(iso) / 1000;
+  it('given a cursor at the start of today and a sync 24 h settle rule when deriving the complete day then it is the day before yesterday, whatever the hour of the sync', () => {
+    // Cursor 2026-12-05 00:00 (today, never later): read through December 4; December 4 is final only from December 6 00:00.
+    expect(completeThrough(t('2026-12-05T00:00:00Z'), t('2026-12-05T00:30:00Z'), 24)).toBe('2026-12-03');
+    expect(completeThrough(t('2026-12-05T00:00:00Z'), t('2026-12-05T23:59:59Z'), 24)).toBe('2026-12-03');
+    expect(completeThrough(t('2026-12-05T00:00:00Z'), t('2026-12-06T00:00:00Z'), 24)).toBe('2026-12-04');
+  });
+  it('given a cursor behind the sync time when deriving the complete day then the cursor bounds it (a day not read is never complete)', () => {
+    expect(completeThrough(t('2026-11-20T00:00:00Z'), t('2026-12-05T11:00:00Z'), 24)).toBe('2026-11-19');
+    expect(completeThrough(t('2026-12-05T00:00:00Z'), t('2026-12-05T11:00:00Z'), 4)).toBe('2026-12-04'); // 4 h: December 4 settled at 04:00
+    expect(completeThrough(t('2026-12-05T00:00:00Z'), t('2026-12-05T03:59:59Z'), 4)).toBe('2026-12-03');
+  });
+  it('given the settle rules when read then each provider the report names has one rule, one stream list led by spend, and a reason', () => {
+    expect(SETTLE_RULES.map((r) => [r.provider, r.connector, r.streams[0], r.settleHours])).toEqual([
+      ['OpenAI', 'openai', 'spend', 24],
+      ['Anthropic', 'anthropic', 'spend', 24],
+      ['Aurous Labs', 'aurous', 'spend', 24],
+    ]);
+    for (const r of SETTLE_RULES) expect(r.why.length).toBeGreaterThan(20);
+  });
+  it('given days with gaps when describing them then contiguous days become ranges, and many ranges a count with bounds', () => {
+    expect(dayRanges(['2025-12-02', '2025-12-01', '2025-12-05', '2025-12-01'])).toBe('2025-12-01 to 2025-12-02, 2025-12-05');
+    expect(dayRanges(['2025-12-31', '2026-01-01'])).toBe('2025-12-31 to 2026-01-01');
+    expect(dayRanges(['2025-12-01', '2025-12-03', '2025-12-05', '2025-12-07'])).toBe('4 days from 2025-12-01 to 2025-12-07');
+    expect(dayRanges([])).toBe('');
   });
 });
