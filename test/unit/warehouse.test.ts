@@ -26,11 +26,12 @@ describe('JSON schema to DuckDB columns', () => {
     expect(sqlType({})).toBe('JSON');
   });
 
-  it('given the costs stream when laid out in the openai schema then columns follow the schema, _extracted_at is last and the key is NOT NULL', () => {
+  it('given the costs stream when laid out in the openai schema then columns follow the schema, _account_id and _extracted_at are last and the key (id and account) is NOT NULL', () => {
     const costs = openAiSource.streams.find((s) => s.name === 'costs');
     if (!costs) throw new Error('no costs stream');
     const layout = tableLayout(costs, 'openai');
-    expect(layout.primaryKey).toEqual(['id']);
+    expect(layout.primaryKey).toEqual(['id', '_account_id']);
+    expect(layout.recordKey).toEqual(['id']);
     expect(layout.columns.map((c) => `${c.name} ${c.type}`)).toEqual([
       'id VARCHAR',
       'start_time BIGINT',
@@ -43,10 +44,11 @@ describe('JSON schema to DuckDB columns', () => {
       'amount_currency VARCHAR',
       'quantity DOUBLE',
       'quantity_unit VARCHAR',
+      '_account_id VARCHAR',
       '_extracted_at TIMESTAMPTZ',
     ]);
     expect(createTableSql(layout)).toMatch(
-      /^CREATE TABLE IF NOT EXISTS "openai"."costs" \("id" VARCHAR NOT NULL, "start_time" BIGINT, .*PRIMARY KEY \("id"\)\)$/,
+      /^CREATE TABLE IF NOT EXISTS "openai"."costs" \("id" VARCHAR NOT NULL, "start_time" BIGINT, .*"_account_id" VARCHAR NOT NULL, "_extracted_at" TIMESTAMPTZ, PRIMARY KEY \("id", "_account_id"\)\)$/,
     );
   });
 
@@ -55,6 +57,8 @@ describe('JSON schema to DuckDB columns', () => {
     expect(() => tableLayout({ ...base, primaryKey: [] })).toThrow(/no primary key/);
     expect(() => tableLayout({ ...base, primaryKey: [['a', 'b']] })).toThrow(/nested primary key/);
     expect(() => tableLayout({ ...base, primaryKey: [['nope']] })).toThrow(/not in its schema/);
+    const reserved = { name: 's', schema: { properties: { id: { type: 'string' }, _account_id: { type: 'string' } } }, primaryKey: [['id']] };
+    expect(() => tableLayout(reserved)).toThrow(/property named _account_id, which the warehouse reserves/);
   });
 
   it('given record values when staged as text then numbers keep their shortest exact form and JSON columns are serialised', () => {

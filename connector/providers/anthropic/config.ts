@@ -106,7 +106,15 @@ export const AnthropicConfigSchema = z
       .max(ANALYTICS_MAX_PAGE_SIZE, `analytics_page_size must be between 1 and ${ANALYTICS_MAX_PAGE_SIZE}`)
       .default(ANALYTICS_MAX_PAGE_SIZE)
       .meta({ title: 'Analytics page size', description: "Rows per page of the analytics streams (the API's limit).", order: 13 }),
-    focus: focusConfigShape({ accountId: 'anthropic', accountName: 'Anthropic organization' }, {}),
+    focus: focusConfigShape(
+      {
+        accountId: 'anthropic',
+        accountName: 'Anthropic organization',
+        accountFrom: "the id of the Admin key's organization (GET /v1/organizations/me), else ",
+        nameFrom: 'its name, else ',
+      },
+      {},
+    ),
     request_timeout_seconds: tuning.request_timeout_seconds,
     max_retries: tuning.max_retries,
     max_concurrent_requests: tuning.max_concurrent_requests,
