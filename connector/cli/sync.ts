@@ -7,7 +7,7 @@ import type { ConfiguredStream, StreamHooks, WindowProgress } from '../engine/re
 import type { Account, SourceDefinition } from '../engine/source.js';
 import type { StreamState } from '../engine/state.js';
 import { Secrets } from '../protocol/secrets.js';
-import { Warehouse, firstLine } from '../warehouse/db.js';
+import { Warehouse, firstLine, requireDuckDb } from '../warehouse/db.js';
 import { EXIT, WarehouseError, type ExitCode } from '../warehouse/exit-codes.js';
 import { refreshFocusView } from '../warehouse/focus.js';
 import { DbLock } from '../warehouse/lock.js';
@@ -140,13 +140,16 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
   };
   const http = httpClientFor(source, config, { logger, redact: secrets.scrub, fetch: countingFetch });
 
-  // Whose rows and state these are (docs/warehouse.md): before the database is touched.
+  // Whose rows and state these are (docs/warehouse.md): before the database is touched, and
+  // after checking that DuckDB is there (the organization may take a request).
   let account: LoadAccount;
   try {
+    await requireDuckDb();
     const resolved = await resolveAccount(source, config, http);
     config = resolved.config;
     account = { ...resolved.account, fingerprint: keyFingerprint(source.secrets(config)), field: source.account?.field ?? null };
   } catch (err) {
+    if (err instanceof WarehouseError) return fail(err.exitCode, err.message);
     if (err instanceof ConnectorError) return fail(err.failureType === 'config_error' ? EXIT.usage : EXIT.partial, err.message);
     throw err;
   }

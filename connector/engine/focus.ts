@@ -115,7 +115,12 @@ const nonEmpty = (name: string) => z.string().trim().min(1, `focus.${name} must 
 
 /** The config fields of `focus`; `more` adds a provider's own (Aurous's credit rate). */
 export function focusConfigShape<S extends z.ZodRawShape>(
-  defaults: { accountId: string; accountName: string; /** Where the default comes from first, e.g. "organization_id, else ". */ accountFrom?: string; nameFrom?: string },
+  defaults: {
+    accountId: string;
+    accountName: string /** Where the default comes from first, e.g. "organization_id, else ". */;
+    accountFrom?: string;
+    nameFrom?: string;
+  },
   more: S,
 ) {
   return z

@@ -186,9 +186,7 @@ export class Loader<C> {
     await db.run(accountsTableSql(this.o.schema));
     await this.migrateLegacy();
     const stored = new Map<string, { source: string; state: string }>();
-    for (const r of await db.rows(`SELECT stream, source, CAST(state AS VARCHAR) AS state FROM ${this.stateTable} WHERE account_id = ?`, [
-      this.account.id,
-    ])) {
+    for (const r of await db.rows(`SELECT stream, source, CAST(state AS VARCHAR) AS state FROM ${this.stateTable} WHERE account_id = ?`, [this.account.id])) {
       stored.set(String(r.stream), { source: String(r.source), state: String(r.state) });
     }
     const owners = new Map<string, string>();

@@ -141,10 +141,7 @@ describe('two OpenAI organizations in one warehouse', () => {
       ['org-B', orgB.org.projectsList().length],
     ]);
 
-    const states = await query(
-      db,
-      "SELECT account_id, CAST(state AS VARCHAR) AS s FROM openai._connector_state WHERE stream = 'costs' ORDER BY account_id",
-    );
+    const states = await query(db, "SELECT account_id, CAST(state AS VARCHAR) AS s FROM openai._connector_state WHERE stream = 'costs' ORDER BY account_id");
     expect(states.map((s) => [s.account_id, JSON.parse(String(s.s))])).toEqual([
       ['org-A', { version: 2, covered_from: FIRST, cursor: END }],
       ['org-B', { version: 2, covered_from: FIRST, cursor: END }],
@@ -174,7 +171,9 @@ describe('two OpenAI organizations in one warehouse', () => {
     const b = await syncOpenAi(configFile(KEY_B), db);
     expect(b.code, b.stderr).toBe(2);
     expect(b.stderr).toContain(
-      "source-openai-costs sync: Account 'openai' in '" + db + "' (schema openai) was loaded with another key (no organization_id set). If this key belongs to another organization, set organization_id in its config",
+      "source-openai-costs sync: Account 'openai' in '" +
+        db +
+        "' (schema openai) was loaded with another key (no organization_id set). If this key belongs to another organization, set organization_id in its config",
     );
     expect(b.stderr).toContain('run this sync once with --new-key');
     noKeyIn(b.stderr);
@@ -245,12 +244,17 @@ describe('two OpenAI organizations in one warehouse', () => {
       ].join(';\n'),
       { write: true },
     );
-    const cols = await query(db, "SELECT count(*) AS n FROM information_schema.columns WHERE table_schema = 'openai' AND column_name IN ('_account_id', 'account_id')");
+    const cols = await query(
+      db,
+      "SELECT count(*) AS n FROM information_schema.columns WHERE table_schema = 'openai' AND column_name IN ('_account_id', 'account_id')",
+    );
     expect(Number(cols[0]?.n)).toBe(0);
 
     const again = await syncOpenAi(config, db);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stderr).toContain("source-openai-costs sync: gave the rows and state of the layout without accounts to account 'org-A' (costs, spend, projects)");
+    expect(again.stderr).toContain(
+      "source-openai-costs sync: gave the rows and state of the layout without accounts to account 'org-A' (costs, spend, projects)",
+    );
     expect(summary(again.stderr, 'costs')).toMatch(/^costs: ok, \d+ rows \(0 inserted, 0 updated, \d+ unchanged\), 2025-10-08\.\.2025-10-10/);
     expect(await snapshot(db)).toEqual(before);
     const keys = await query(

@@ -21,7 +21,16 @@ const FLAGS: Record<string, Record<string, string | null>> = {
   check: { '--config': 'FILE', '--debug': null },
   discover: { '--config': 'FILE', '--debug': null },
   read: { '--config': 'FILE', '--catalog': 'FILE', '--state': 'FILE', '--state-out': 'FILE', '--dry-run': null, '--debug': null },
-  sync: { '--config': 'FILE', '--db': 'FILE', '--streams': 'NAME,NAME', '--reset': 'NAME,NAME', '--reset-all': null, '--new-key': null, '--verbose': null, '--debug': null },
+  sync: {
+    '--config': 'FILE',
+    '--db': 'FILE',
+    '--streams': 'NAME,NAME',
+    '--reset': 'NAME,NAME',
+    '--reset-all': null,
+    '--new-key': null,
+    '--verbose': null,
+    '--debug': null,
+  },
   report: { '--db': 'FILE', '--out': 'FILE', '--days': 'N' },
   // Singer mode: flags without a command word; its flags are in the binary's own help.
   '': { '--config': 'FILE', '--discover': null, '--catalog': 'FILE', '--properties': 'FILE', '--state': 'FILE', '--about': null, '--debug': null },

@@ -118,9 +118,7 @@ const organization = (i: number): FakeServer => {
   return one;
 };
 const fake: FakeServer =
-  o.orgs === 1
-    ? organization(1)
-    : new FakeOrganizations(Array.from({ length: o.orgs }, (_, i) => ({ key: orgKey(i + 1), fake: organization(i + 1) })));
+  o.orgs === 1 ? organization(1) : new FakeOrganizations(Array.from({ length: o.orgs }, (_, i) => ({ key: orgKey(i + 1), fake: organization(i + 1) })));
 const keys = Array.from({ length: o.orgs }, (_, i) => orgKey(i + 1)).join(', ');
 // A port in use (PortInUseError) names the port and how to pick another: one line, exit 2, no stack.
 const url = await fake
