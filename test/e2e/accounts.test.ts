@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sumDecimals } from '../../connector/engine/focus.js';
 import { FakeAnthropic } from '../fake/anthropic.js';
+import { FakeAurous } from '../fake/aurous.js';
 import { DAY, FakeOpenAi } from '../fake/openai.js';
 import { FakeOrganizations } from '../fake/server.js';
 import { BINS, catalog, errors, files, records, run } from '../support/cli.js';
@@ -373,6 +374,43 @@ describe('two Anthropic organizations in one warehouse', () => {
       expect(failed.stdout + failed.stderr).not.toContain(B_KEY);
     } finally {
       anthropic.clearFaults();
+    }
+  });
+});
+
+describe('the account of a provider whose API names none', () => {
+  it('given Aurous configs with and without team_id when spend is read then BillingAccountId is the team_id, else aurous', async () => {
+    const KEY = 'al_live_e2e_accounts_team_3c4d5e';
+    const first = Date.UTC(2026, 5, 1) / 1000;
+    const aurous = new FakeAurous({ firstTime: first, endTime: first + 5 * DAY, apiKey: KEY, users: 3, models: 2 });
+    await aurous.start();
+    try {
+      const readSpend = async (extra: Record<string, unknown>) => {
+        const f = files({
+          'c.json': {
+            api_key: KEY,
+            start_date: iso(first),
+            end_date: iso(first + 2 * DAY),
+            base_url: aurous.baseUrl,
+            focus: { credit_usd_rate: '0.01' },
+            ...extra,
+          },
+          'cat.json': catalog([{ name: 'spend', mode: 'incremental' }]),
+        });
+        const r = await run(BINS.aurous, ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]);
+        expect(r.code, JSON.stringify(errors(r.messages))).toBe(0);
+        const rows = records(r.messages, 'spend');
+        expect(rows.length).toBeGreaterThan(0);
+        return new Set(rows.map((x) => `${x.BillingAccountId}|${x.BillingAccountName}`));
+      };
+      expect(await readSpend({ team_id: 'team_research' })).toEqual(new Set(['team_research|Aurous Labs team']));
+      expect(await readSpend({})).toEqual(new Set(['aurous|Aurous Labs team']));
+      // focus.billing_account_id still wins as the label.
+      expect(await readSpend({ team_id: 'team_research', focus: { credit_usd_rate: '0.01', billing_account_id: 'Research' } })).toEqual(
+        new Set(['Research|Aurous Labs team']),
+      );
+    } finally {
+      await aurous.stop();
     }
   });
 });

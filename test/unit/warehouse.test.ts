@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { keyFingerprint } from '../../connector/cli/sync.js';
 import { openAiSource } from '../../connector/providers/openai/index.js';
 import { EXIT, WarehouseError } from '../../connector/warehouse/exit-codes.js';
 import { DbLock, lockPath } from '../../connector/warehouse/lock.js';
@@ -72,6 +74,18 @@ describe('JSON schema to DuckDB columns', () => {
     expect(toText(undefined, scalar)).toBeNull();
     expect(toText({ a: [1, 'b'] }, json)).toBe('{"a":[1,"b"]}');
     expect(toText('x', json)).toBe('"x"');
+  });
+});
+
+describe('key fingerprints (the account guard)', () => {
+  it('given keys when fingerprinted then the same key gives the same 16 hex digits of its SHA-256, another key others, and no part of the key shows', () => {
+    const key = 'sk-admin-unit-fingerprint-0a1b2c3d4e5f';
+    const fp = keyFingerprint([key]);
+    expect(fp).toMatch(/^sha256:[0-9a-f]{16}$/);
+    expect(fp).toBe('sha256:' + createHash('sha256').update(key).digest('hex').slice(0, 16));
+    expect(keyFingerprint([key])).toBe(fp);
+    expect(keyFingerprint(['sk-admin-unit-fingerprint-0a1b2c3d4e5e'])).not.toBe(fp);
+    for (let i = 0; i + 6 <= key.length; i += 1) expect(fp).not.toContain(key.slice(i, i + 6));
   });
 });
 
