@@ -107,7 +107,7 @@ export function createTableSql(layout: TableLayout): string {
  * A connector's state table, in its own schema (stream names repeat across connectors: users):
  * one row per stream and account, so each organization's sync resumes from its own cursor.
  */
-export const stateTableSql = (schema: string, name = STATE_TABLE): string => `CREATE TABLE IF NOT EXISTS ${qualified(schema, name)} (
+export const stateTableSql = (schema: string): string => `CREATE TABLE IF NOT EXISTS ${qualified(schema, STATE_TABLE)} (
   stream VARCHAR NOT NULL,
   account_id VARCHAR NOT NULL,
   source VARCHAR NOT NULL,
