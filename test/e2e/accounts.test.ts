@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -350,6 +350,17 @@ describe('two Anthropic organizations in one warehouse', () => {
     expect(rotated.stderr).toContain(`account '${ORG_A.id}' is read with a new key (rotated)`);
     expect(summary(rotated.stderr, 'cost_report')).toMatch(/\(0 inserted, 0 updated, \d+ unchanged\)/);
     expect({ ...(await snapshot(db)), 'anthropic._connector_accounts': [] }).toEqual({ ...before, 'anthropic._connector_accounts': [] });
+  });
+
+  it('given a key the organization request refuses when syncing then one line names the request and the key hint, exit 2, before any stream and without creating the file', async () => {
+    const db = dbFile('anthropic-refused');
+    const wrong = 'sk-ant-admin01-e2e-accounts-revoked-8b9c';
+    const r = await sync(wrong, db);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'source-anthropic-costs sync: cannot learn the organization of the key (GET /v1/organizations/me): Anthropic refused the Admin API key (sk-ant-admin...): it is wrong or revoked; check admin_api_key, or create a new one at console.anthropic.com/settings/admin-keys (HTTP 401)\n',
+    );
+    expect(existsSync(db)).toBe(false);
   });
 
   it('given spend read through the Airbyte protocol when the organization answers then BillingAccountId and BillingAccountName are its id and name; when it fails then one TRACE ERROR says what could not be learned', async () => {
