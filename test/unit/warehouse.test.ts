@@ -82,7 +82,7 @@ describe('key fingerprints (the account guard)', () => {
     const key = 'sk-admin-unit-fingerprint-0a1b2c3d4e5f';
     const fp = keyFingerprint([key]);
     expect(fp).toMatch(/^sha256:[0-9a-f]{16}$/);
-    expect(fp).toBe('sha256:' + createHash('sha256').update(key).digest('hex').slice(0, 16));
+    expect(fp).toBe(`sha256:${createHash('sha256').update(key).digest('hex').slice(0, 16)}`);
     expect(keyFingerprint([key])).toBe(fp);
     expect(keyFingerprint(['sk-admin-unit-fingerprint-0a1b2c3d4e5e'])).not.toBe(fp);
     for (let i = 0; i + 6 <= key.length; i += 1) expect(fp).not.toContain(key.slice(i, i + 6));
