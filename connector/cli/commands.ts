@@ -96,6 +96,10 @@ export const SYNC: CommandDecl = {
     { name: 'streams', value: 'NAME,NAME', help: 'only these streams (default: every stream)' },
     { name: 'reset', value: 'NAME,NAME', multiple: true, help: "drop these streams' rows and state first, then re-read them from start_date" },
     { name: 'reset-all', help: 'reset every stream this sync reads' },
+    {
+      name: 'new-key',
+      help: "the config's key replaces the one its account was loaded with (a rotated key of the same organization): accept it",
+    },
     { name: 'verbose', help: 'a line per committed window' },
     DEBUG,
   ],

@@ -6,7 +6,9 @@ import { HttpClient } from '../http/client.js';
 import { RateLimiter } from '../http/rate-limit.js';
 import type { Logger } from '../engine/logger.js';
 import { read, type ReadOptions, type ReadResult } from '../engine/read.js';
-import { errorContext, type SourceDefinition } from '../engine/source.js';
+import { ConnectorError, toConnectorError } from '../engine/errors.js';
+import { SPEND_STREAM } from '../engine/focus.js';
+import { errorContext, type Account, type SourceDefinition } from '../engine/source.js';
 
 /** The real clock and sleep; everything below the CLI takes them as arguments. */
 export const clock = { now: (): number => Date.now() };
@@ -100,6 +102,27 @@ export async function readSource<C>(
   });
 }
 
+/** The account of a source without an AccountSpec: every config shares it. */
+export const DEFAULT_ACCOUNT: Account = { id: 'default', name: null, from: 'default' };
+
+/**
+ * The account the config's key reads (SourceDefinition.account), once per run and before any
+ * stream, and the config with it applied (the spend stream's default billing account). A failed
+ * request is one ConnectorError naming what was asked, with the provider's key hint.
+ */
+export async function resolveAccount<C>(source: SourceDefinition<C>, config: C, http: HttpClient): Promise<{ account: Account; config: C }> {
+  const spec = source.account;
+  if (!spec) return { account: DEFAULT_ACCOUNT, config };
+  let account: Account;
+  try {
+    account = await spec.resolve(http, config);
+  } catch (err) {
+    const e = toConnectorError(err, errorContext(source, config));
+    throw new ConnectorError(e.failureType, `cannot learn the organization of the key (${spec.origin}): ${e.message}`, e.internalMessage);
+  }
+  return { account, config: spec.apply(config, account) };
+}
+
 /**
  * The read of an output command (Airbyte `read`, Singer mode): decode workers for the emitter's
  * record format, up before the first request (so no page is decoded, and kept, on this thread)
@@ -110,6 +133,9 @@ export async function readWithWorkers<C>(
   config: C,
   o: Pick<ReadOptions<C>, 'catalog' | 'states' | 'http' | 'emitter' | 'logger'>,
 ): Promise<ReadResult & { interrupted: boolean }> {
+  // The spend rows' billing account is the run's account: resolved before the streams (and the
+  // decode workers, which get the config with it), only when spend is read.
+  if (o.catalog.some((s) => s.name === SPEND_STREAM)) config = (await resolveAccount(source, config, o.http)).config;
   const pool = decodePoolFor(source, config, o.emitter.records, o.logger);
   return withStopSignals(
     (m) => o.logger.warn(m),

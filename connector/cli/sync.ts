@@ -1,21 +1,22 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
 import { CONNECTORS } from '../connectors.js';
 import { ConnectorError, configError } from '../engine/errors.js';
 import { createLogger, type Level, type Logger } from '../engine/logger.js';
 import type { ConfiguredStream, FloorNotice, StreamHooks, WindowProgress } from '../engine/read.js';
-import type { SourceDefinition } from '../engine/source.js';
+import type { Account, SourceDefinition } from '../engine/source.js';
 import type { StreamState } from '../engine/state.js';
 import { Secrets } from '../protocol/secrets.js';
-import { Warehouse, firstLine } from '../warehouse/db.js';
+import { Warehouse, firstLine, requireDuckDb } from '../warehouse/db.js';
 import { EXIT, WarehouseError, type ExitCode } from '../warehouse/exit-codes.js';
 import { refreshFocusView } from '../warehouse/focus.js';
 import { DbLock } from '../warehouse/lock.js';
-import { Loader, type LoadTarget } from '../warehouse/loader.js';
+import { Loader, type LoadAccount, type LoadTarget } from '../warehouse/loader.js';
 import { Lines, Progress, summaryLine, type ProgressItem, type Terminal } from '../warehouse/summary.js';
 import { reportCommand } from './report.js';
 import { SYNC, UsageError, parseCommand, str, usageOf, type Values } from './commands.js';
 import { loadConfig } from './inputs.js';
-import { clock, httpClientFor, readSource } from './runtime.js';
+import { clock, httpClientFor, readSource, resolveAccount } from './runtime.js';
 
 /**
  * `<connector> sync --config F [--db costs.duckdb] [--streams a,b] [--verbose] [--debug]`
@@ -32,6 +33,18 @@ const DEFAULT_DB = 'costs.duckdb';
  * connectors share one file (both OpenAI and Anthropic have a `users` stream).
  */
 export const warehouseSchema = (name: string): string => CONNECTORS.find((c) => c.name === name)?.provider ?? name.replace(/[^a-z0-9]+/gi, '_');
+
+/**
+ * A fingerprint of the config's key(s): the first 16 hex digits of a SHA-256, enough to tell two
+ * keys apart and not enough to learn anything about one. Stored per account (loader.ts), never printed.
+ */
+export function keyFingerprint(secrets: readonly string[]): string {
+  return `sha256:${createHash('sha256').update(secrets.join('\n')).digest('hex').slice(0, 16)}`;
+}
+
+/** "account org-abc (organization_id)" for the summary: which account the rows went to and why. */
+const accountText = (a: Account, field: string | null): string =>
+  `account '${a.id}'${a.from === 'api' ? ' (from the API)' : a.from === 'config' ? ` (${field ?? 'config'})` : ` (default${field ? `; no ${field} set` : ''})`}`;
 
 /** Entry point for the `sync` and `report` command words; sets process.exitCode. */
 export async function warehouseCommand<C>(source: SourceDefinition<C>, command: 'sync' | 'report', argv: string[]): Promise<void> {
@@ -114,6 +127,33 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
     throw err;
   }
 
+  const verbose = values.verbose === true;
+  const level: Level = values.debug ? 'debug' : verbose ? 'info' : 'warn';
+  const logger = syncLogger(level, out, secrets);
+  // Requests are counted per stream: each stream's read runs in its own async context.
+  const streamOf = new AsyncLocalStorage<string>();
+  const requests = new Map<string, number>();
+  const countingFetch: typeof globalThis.fetch = (input, init) => {
+    const s = streamOf.getStore();
+    if (s !== undefined) requests.set(s, (requests.get(s) ?? 0) + 1);
+    return globalThis.fetch(input, init);
+  };
+  const http = httpClientFor(source, config, { logger, redact: secrets.scrub, fetch: countingFetch });
+
+  // Whose rows and state these are (docs/warehouse.md): before the database is touched, and
+  // after checking that DuckDB is there (the organization may take a request).
+  let account: LoadAccount;
+  try {
+    await requireDuckDb();
+    const resolved = await resolveAccount(source, config, http);
+    config = resolved.config;
+    account = { ...resolved.account, fingerprint: keyFingerprint(source.secrets(config)), field: source.account?.field ?? null };
+  } catch (err) {
+    if (err instanceof WarehouseError) return fail(err.exitCode, err.message);
+    if (err instanceof ConnectorError) return fail(err.failureType === 'config_error' ? EXIT.usage : EXIT.partial, err.message);
+    throw err;
+  }
+
   let lock: DbLock;
   try {
     lock = DbLock.acquire(dbPath, (m) => out.line(`${source.name} sync: ${m}`));
@@ -150,13 +190,18 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
       if (err instanceof WarehouseError) return fail(err.exitCode, err.message);
       throw err;
     }
-    const verbose = values.verbose === true;
-    const level: Level = values.debug ? 'debug' : verbose ? 'info' : 'warn';
-    const logger = syncLogger(level, out, secrets);
     const schema = warehouseSchema(source.name);
     const loader = new Loader<C>(db, source.name, targets, {
       clock,
       schema,
+      account,
+      newKey: values['new-key'] === true,
+      onNewKey: (id) => out.line(`${source.name} sync: account '${id}' is read with a new key (rotated): the stored fingerprint is replaced`),
+      onAccountMigrate: (tables, id) =>
+        out.line(
+          `${source.name} sync: gave the rows and state of the layout without accounts to account '${id}'` +
+            (tables.length > 0 ? ` (${tables.join(', ')})` : ''),
+        ),
       streams: source.streams,
       onMigrate: (tables) =>
         out.line(
@@ -182,16 +227,6 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
       if (err instanceof ConnectorError) return fail(EXIT.usage, err.message);
       return fail(EXIT.database, `Cannot prepare the tables in '${dbPath}': ${firstLine((err as Error).message)}`);
     }
-
-    // Requests are counted per stream: each stream's read runs in its own async context.
-    const streamOf = new AsyncLocalStorage<string>();
-    const requests = new Map<string, number>();
-    const countingFetch: typeof globalThis.fetch = (input, init) => {
-      const s = streamOf.getStore();
-      if (s !== undefined) requests.set(s, (requests.get(s) ?? 0) + 1);
-      return globalThis.fetch(input, init);
-    };
-    const http = httpClientFor(source, config, { logger, redact: secrets.scrub, fetch: countingFetch });
 
     const started = clock.now();
     // Where each bucketed stream's read starts and ends, as read() planned it.
@@ -250,7 +285,7 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
     const ok = stats.filter((s) => s.outcome === 'complete').length;
     const sum = (f: (s: (typeof stats)[number]) => number): number => stats.reduce((a, s) => a + f(s), 0);
     out.line(
-      `${source.name} sync: ${ok}/${stats.length} streams loaded into ${dbPath}: ${sum((s) => s.rows).toLocaleString('en-US')} rows ` +
+      `${source.name} sync: ${ok}/${stats.length} streams loaded into ${dbPath} for ${accountText(account, account.field)}: ${sum((s) => s.rows).toLocaleString('en-US')} rows ` +
         `(${sum((s) => s.inserted).toLocaleString('en-US')} inserted, ${sum((s) => s.updated).toLocaleString('en-US')} updated), ` +
         `${http.requestCount} request${http.requestCount === 1 ? '' : 's'}, ${((end - started) / 1000).toFixed(1)} s` +
         (abort.signal.aborted ? '; interrupted: the next sync resumes from the last committed state' : ''),

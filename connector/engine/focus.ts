@@ -99,19 +99,44 @@ export interface FocusSettings {
   billing_account_id?: string | undefined;
   billing_account_name?: string | undefined;
   billing_period_start_day: number;
+  /**
+   * The account the run resolved (engine/source.ts AccountSpec; not a config field): the default of
+   * BillingAccountId and BillingAccountName where focus.billing_account_id/name are not set.
+   */
+  account?: { id: string; name: string | null } | undefined;
+}
+
+/** A config with its resolved account as the spend stream's default billing account. */
+export function withFocusAccount<C extends { focus: FocusSettings }>(config: C, account: { id: string; name: string | null }): C {
+  return { ...config, focus: { ...config.focus, account: { id: account.id, name: account.name } } };
 }
 
 const nonEmpty = (name: string) => z.string().trim().min(1, `focus.${name} must not be empty`);
 
 /** The config fields of `focus`; `more` adds a provider's own (Aurous's credit rate). */
-export function focusConfigShape<S extends z.ZodRawShape>(defaults: { accountId: string; accountName: string }, more: S) {
+export function focusConfigShape<S extends z.ZodRawShape>(
+  defaults: {
+    accountId: string;
+    accountName: string;
+    /** Where the default comes from first, e.g. "organization_id, else ". */
+    accountFrom?: string;
+    nameFrom?: string;
+  },
+  more: S,
+) {
   const shape = z.strictObject({
     billing_account_id: nonEmpty('billing_account_id')
       .optional()
-      .meta({ title: 'BillingAccountId', description: `FOCUS BillingAccountId of every spend row. Default: '${defaults.accountId}'.` }),
+      .meta({
+        title: 'BillingAccountId',
+        description: `FOCUS BillingAccountId of every spend row. Default: ${defaults.accountFrom ?? ''}'${defaults.accountId}'.`,
+      }),
     billing_account_name: nonEmpty('billing_account_name')
       .optional()
-      .meta({ title: 'BillingAccountName', description: `FOCUS BillingAccountName of every spend row. Default: '${defaults.accountName}'.` }),
+      .meta({
+        title: 'BillingAccountName',
+        description: `FOCUS BillingAccountName of every spend row. Default: ${defaults.nameFrom ?? ''}'${defaults.accountName}'.`,
+      }),
     billing_period_start_day: z
       .number()
       .int('focus.billing_period_start_day must be a whole number')
@@ -143,8 +168,8 @@ const time = (name: string, description: string): Column =>
 /** The FOCUS columns every spend row has, in this order, then the record key, then the provider's x_ columns. */
 const FOCUS_COLUMNS: readonly Column[] = [
   decimal('BilledCost', 'Charge that is the basis for invoicing, in BillingCurrency.'),
-  text('BillingAccountId', 'Billing account (config focus.billing_account_id).', true),
-  text('BillingAccountName', 'Billing account name (config focus.billing_account_name).', true),
+  text('BillingAccountId', 'Billing account: config focus.billing_account_id, else the account of the run (docs/focus.md).', true),
+  text('BillingAccountName', 'Billing account name: config focus.billing_account_name, else the account of the run (docs/focus.md).', true),
   text('BillingAccountType', 'Kind of billing account, e.g. Organization.', true),
   text('BillingCurrency', 'ISO 4217 currency of BilledCost, EffectiveCost, ListCost and ContractedCost.', true),
   time('BillingPeriodEnd', 'Exclusive end of the billing period (the next period start).'),
@@ -283,8 +308,8 @@ export function spendStream<C>(
     const base = source.costs.plan(config);
     const settings = o.settings(config);
     const charge = source.charge(config);
-    const accountId = settings.billing_account_id ?? p.defaultAccountId;
-    const accountName = settings.billing_account_name ?? p.defaultAccountName;
+    const accountId = settings.billing_account_id ?? settings.account?.id ?? p.defaultAccountId;
+    const accountName = settings.billing_account_name ?? settings.account?.name ?? p.defaultAccountName;
     let periodOf = NaN;
     let period = { start: '', end: '' };
     return {

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type { HttpClient } from '../http/client.js';
 import type { CommonConfig } from './read.js';
 import type { StreamDef } from './stream.js';
+import { withFocusAccount, type FocusSettings } from './focus.js';
 
 /** Everything the CLI needs to know about one connector. Providers export one of these. */
 export interface SourceDefinition<C> {
@@ -37,6 +38,48 @@ export interface SourceDefinition<C> {
   decodeThreads?(config: C): number | undefined;
   /** One cheap authenticated request; throws on failure. */
   check(http: HttpClient, config: C): Promise<void>;
+  /**
+   * The account (organization, team) the config's key reads: the key of its rows and state in a
+   * warehouse (sync), and the default BillingAccountId/Name of its spend rows. Resolved once per
+   * run, before any stream (runtime.ts resolveAccount). Without it, every config is account 'default'.
+   */
+  account?: AccountSpec<C>;
+}
+
+/** The account a run reads: its id, its name where known, and where the id came from. */
+export interface Account {
+  id: string;
+  name: string | null;
+  /** api: the provider said so (trusted across keys); config: the user's field; default: neither (one account per file). */
+  from: 'api' | 'config' | 'default';
+}
+
+/** How a source learns its account. */
+export interface AccountSpec<C> {
+  /** The config field that names the account ('organization_id'), for messages; null when only the API names it. */
+  field: string | null;
+  /** Where the id comes from, for messages: 'GET /v1/organizations/me', 'config organization_id'. */
+  origin: string;
+  /** At most one request; a failure is a ConnectorError. */
+  resolve(http: HttpClient, config: C): Promise<Account>;
+  /** The config with the account applied (the spend stream's default BillingAccountId and BillingAccountName). */
+  apply(config: C, account: Account): C;
+}
+
+/**
+ * The account of a provider whose API reveals none: the config `field` when set, else `fallback`
+ * (the id every config without the field shares, so the warehouse refuses a second key under it).
+ */
+export function configAccount<C extends { focus: FocusSettings }>(field: string, fallback: string, value: (config: C) => string | undefined): AccountSpec<C> {
+  return {
+    field,
+    origin: `config ${field}`,
+    resolve: async (_http, config) => {
+      const id = value(config);
+      return id === undefined ? { id: fallback, name: null, from: 'default' } : { id, name: null, from: 'config' };
+    },
+    apply: withFocusAccount,
+  };
 }
 
 const DOCS = 'https://github.com/ai-spend/connectors/blob/main/docs/integrations/sources';

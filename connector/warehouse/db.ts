@@ -22,6 +22,11 @@ async function duckdb(): Promise<typeof import('@duckdb/node-api')> {
   }
 }
 
+/** Fail now (WarehouseError, DUCKDB_MISSING) when DuckDB is not installed: before a sync sends any request. */
+export async function requireDuckDb(): Promise<void> {
+  await duckdb();
+}
+
 export type Row = Record<string, Json>;
 
 /**

@@ -1,12 +1,27 @@
-import { ConnectorError } from '../engine/errors.js';
+import { ConnectorError, configError } from '../engine/errors.js';
 import { encodedRows } from '../engine/decode.js';
 import type { Emitter, StreamHooks } from '../engine/read.js';
 import { migrateStreamState, type StreamState } from '../engine/state.js';
+import type { Account } from '../engine/source.js';
 import type { StreamDef } from '../engine/stream.js';
 import type { SyncMode } from '../protocol/messages.js';
 import { firstLine, type Warehouse } from './db.js';
 import { EXIT, WarehouseError } from './exit-codes.js';
-import { createTableSql, EXTRACTED_AT, ident, qualified, STATE_TABLE, stateTableSql, tableLayout, toText, type TableLayout } from './schema.js';
+import {
+  ACCOUNT_COLUMN,
+  ACCOUNTS_TABLE,
+  accountsTableSql,
+  createTableSql,
+  EXTRACTED_AT,
+  ident,
+  literal,
+  qualified,
+  STATE_TABLE,
+  stateTableSql,
+  tableLayout,
+  toText,
+  type TableLayout,
+} from './schema.js';
 
 /**
  * Loads a read into DuckDB, one transaction per checkpoint (STATE).
@@ -26,6 +41,13 @@ import { createTableSql, EXTRACTED_AT, ident, qualified, STATE_TABLE, stateTable
  * Every table of a connector, and its `_connector_state`, live in the connector's own DuckDB
  * schema (openai.costs, anthropic.users), so connectors share one file without their stream
  * names clashing. Tables an earlier version kept in `main` are moved there on the first sync.
+ *
+ * Rows and state belong to an account (the organization or team of the config's key): every
+ * table has `_account_id` in its primary key, `_connector_state` has a row per stream and account,
+ * and a full-refresh snapshot or a reset touches only its own account's rows. `_connector_accounts`
+ * remembers a fingerprint of the key that loaded each account: a second key under an id that no
+ * API vouched for is refused (a config_error naming the field to set), never merged. Tables and
+ * state of the earlier layout (no account) are given the account of the sync that finds them.
  */
 export interface LoadTarget<C = unknown> {
   def: StreamDef<C>;
@@ -86,8 +108,24 @@ interface StreamCtx<C> {
   types: Map<string, string>;
 }
 
+/** The account a sync loads: who the rows and state belong to, and the key that reads them. */
+export interface LoadAccount extends Account {
+  /** A truncated SHA-256 of the key (keyFingerprint): never the key. */
+  fingerprint: string;
+  /** The config field naming the account, for the refusal's message; null when only the API names it. */
+  field: string | null;
+}
+
 interface LoaderOptions<C> {
   clock: { now(): number };
+  /** Whose rows and state this sync loads. */
+  account: LoadAccount;
+  /** The key changed for the same account (sync --new-key): accept it instead of refusing. */
+  newKey?: boolean;
+  /** Told that an account's key changed and was accepted (a rotated key). */
+  onNewKey?: (account: string) => void;
+  /** Told which tables of the layout without accounts were given this sync's account. */
+  onAccountMigrate?: (tables: string[], account: string) => void;
   /** The DuckDB schema of this connector's tables and state (its provider: openai, anthropic, aurous). */
   schema: string;
   /** Every stream of the connector: tables of an earlier version's layout (in main) are moved to `schema`. */
@@ -125,22 +163,39 @@ export class Loader<C> {
 
   private readonly stateTable: string;
 
+  private get account(): LoadAccount {
+    return this.o.account;
+  }
+
+  /** Every stream this connector declares, by name (tables of other names are left alone). */
+  private defs(): Map<string, StreamDef<C>> {
+    return new Map((this.o.streams ?? this.targets.map((t) => t.def)).map((d) => [d.name, d]));
+  }
+
   /**
-   * Create or extend the tables, check that no selected table belongs to another
-   * connector, and return the stored states of the incremental streams.
+   * Check the account, create or extend the tables (giving tables of the layout without accounts
+   * this sync's account), check that no selected table belongs to another connector, and return
+   * this account's stored states of the incremental streams.
    */
   async prepare(): Promise<Map<string, StreamState>> {
     const db = this.db;
     await db.run(`CREATE SCHEMA IF NOT EXISTS ${ident(this.o.schema)}`);
+    await this.checkAccount();
+    await this.migrateAccounts();
     await db.run(stateTableSql(this.o.schema));
+    await db.run(accountsTableSql(this.o.schema));
     await this.migrateLegacy();
     const stored = new Map<string, { source: string; state: string }>();
-    for (const r of await db.rows(`SELECT stream, source, CAST(state AS VARCHAR) AS state FROM ${this.stateTable}`)) {
+    for (const r of await db.rows(`SELECT stream, source, CAST(state AS VARCHAR) AS state FROM ${this.stateTable} WHERE account_id = ?`, [this.account.id])) {
       stored.set(String(r.stream), { source: String(r.source), state: String(r.state) });
     }
+    const owners = new Map<string, string>();
+    for (const r of await db.rows(`SELECT stream, min(source) AS source FROM ${this.stateTable} WHERE source <> ? GROUP BY stream`, [this.source])) {
+      owners.set(String(r.stream), String(r.source));
+    }
     for (const t of this.targets) {
-      const owner = stored.get(t.def.name)?.source;
-      if (owner !== undefined && owner !== this.source) {
+      const owner = owners.get(t.def.name);
+      if (owner !== undefined) {
         throw new WarehouseError(
           EXIT.usage,
           `Table '${this.o.schema}.${t.def.name}' in '${db.path}' was loaded by ${owner}, not ${this.source}; sync into another --db, or leave it out with --streams.`,
@@ -188,7 +243,7 @@ export class Loader<C> {
         loadFailed: false,
         readStatus: null,
         dayOf: dayFunction(t.def, layout),
-        sql: mergeSql(layout, stage, types),
+        sql: mergeSql(layout, stage, types, this.account.id),
         types,
       };
       this.streams.set(t.def.name, ctx);
@@ -214,7 +269,120 @@ export class Loader<C> {
         }
       }
     }
+    await this.recordAccount();
     return states;
+  }
+
+  /**
+   * Refuse a sync that would mix two keys' rows under one account id, or load one key's rows under
+   * two ids (its spend counted twice), before anything is written. An id the API gave is trusted
+   * across keys (a rotated key of the same organization); so is a changed key with --new-key.
+   */
+  private async checkAccount(): Promise<void> {
+    const db = this.db;
+    if (!(await db.tables(this.o.schema)).has(ACCOUNTS_TABLE)) return;
+    const a = this.account;
+    const known = await db.rows(`SELECT account_id, id_from, key_fingerprint FROM ${qualified(this.o.schema, ACCOUNTS_TABLE)} ORDER BY account_id`);
+    const field = a.field ?? 'the account id';
+    if (a.from !== 'api') {
+      const twin = known.find((r) => r.key_fingerprint === a.fingerprint && r.account_id !== a.id);
+      if (twin) {
+        const other = String(twin.account_id);
+        throw configError(
+          `The key of this config already loaded account '${other}' into '${db.path}' (schema ${this.o.schema}); loading it again as '${a.id}' would count that account twice. ` +
+            `Set ${field} to '${other}'${twin.id_from === 'default' ? ` (or leave ${field} out)` : ''} to keep syncing it (docs/warehouse.md).`,
+        );
+      }
+    }
+    const same = known.find((r) => r.account_id === a.id);
+    if (!same || same.key_fingerprint === a.fingerprint) return;
+    if (a.from === 'api' || this.o.newKey) {
+      this.o.onNewKey?.(a.id);
+      return;
+    }
+    const unnamed = a.from === 'default';
+    throw configError(
+      `Account '${a.id}' in '${db.path}' (schema ${this.o.schema}) was loaded with another key${unnamed ? ` (no ${field} set)` : ''}. ` +
+        `If this key belongs to another organization, set ${field} in its config to that organization's id, so its rows and state are kept apart; ` +
+        `if it replaces the earlier key of the same organization (a rotated key), run this sync once with --new-key (docs/warehouse.md).`,
+    );
+  }
+
+  /** Remember this account and the fingerprint of its key (checkAccount compares the next sync's). */
+  private async recordAccount(): Promise<void> {
+    const a = this.account;
+    await this.db.run(
+      `INSERT INTO ${qualified(this.o.schema, ACCOUNTS_TABLE)} (account_id, account_name, id_from, key_fingerprint, source) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (account_id) DO UPDATE SET account_name = excluded.account_name, id_from = excluded.id_from, key_fingerprint = excluded.key_fingerprint, source = excluded.source`,
+      [a.id, a.name, a.from, a.fingerprint, this.source],
+    );
+  }
+
+  /**
+   * The layout before accounts (no `_account_id`, state keyed by stream alone), in this schema: its
+   * state and the tables of every stream this connector declares are rebuilt with the account in
+   * their keys, in one transaction, their rows and state given this sync's account (the rows
+   * belong to the state they were loaded under, which had one account per file). Not duplicated:
+   * each row is copied once and the old table dropped. Columns the stream no longer declares are kept.
+   */
+  private async migrateAccounts(): Promise<void> {
+    const db = this.db;
+    const schema = this.o.schema;
+    const stateCols = await db.columns(STATE_TABLE, schema);
+    const oldState = stateCols.size > 0 && !stateCols.has('account_id');
+    const old: Array<{ def: StreamDef<C>; cols: Map<string, string> }> = [];
+    for (const def of this.defs().values()) {
+      const cols = await db.columns(def.name, schema);
+      if (cols.size > 0 && !cols.has(ACCOUNT_COLUMN)) old.push({ def, cols });
+    }
+    if (!oldState && old.length === 0) return;
+    const id = this.account.id;
+    await db.transaction(async () => {
+      if (oldState) {
+        const previous = `${STATE_TABLE}_before_accounts`;
+        await db.run(`ALTER TABLE ${qualified(schema, STATE_TABLE)} RENAME TO ${ident(previous)}`);
+        await db.run(stateTableSql(schema));
+        await db.run(
+          `INSERT INTO ${this.stateTable} (stream, account_id, source, state, updated_at) SELECT stream, ?, source, state, updated_at FROM ${qualified(schema, previous)}`,
+          [id],
+        );
+        await db.run(`DROP TABLE ${qualified(schema, previous)}`);
+      }
+      for (const { def, cols } of old) {
+        const layout = tableLayout(def, schema);
+        const previous = `${layout.table}_before_accounts`;
+        await db.run(`ALTER TABLE ${qualified(schema, layout.table)} RENAME TO ${ident(previous)}`);
+        await db.run(createTableSql(layout));
+        await this.copyRows(qualified(schema, previous), cols, layout);
+        await db.run(`DROP TABLE ${qualified(schema, previous)}`);
+      }
+    });
+    if (old.length > 0 || oldState) {
+      this.o.onAccountMigrate?.(
+        old.map((o) => o.def.name),
+        id,
+      );
+    }
+  }
+
+  /**
+   * Copy every row of `from` (columns `cols`) into the new-layout table: the columns both have,
+   * `_account_id` set to this sync's account where `from` has none, and columns only `from` has
+   * added to the table first (with their type), so no value is lost.
+   */
+  private async copyRows(from: string, cols: Map<string, string>, layout: TableLayout): Promise<void> {
+    const db = this.db;
+    const target = qualified(layout.schema, layout.table);
+    const names = new Set(layout.columns.map((c) => c.name));
+    for (const [name, type] of cols) {
+      if (!names.has(name)) {
+        await db.run(`ALTER TABLE ${target} ADD COLUMN ${ident(name)} ${type}`);
+        names.add(name);
+      }
+    }
+    const into = [...names].filter((n) => cols.has(n) || n === ACCOUNT_COLUMN);
+    const select = into.map((n) => (cols.has(n) ? ident(n) : literal(this.account.id)));
+    await db.run(`INSERT INTO ${target} (${into.map(ident).join(', ')}) SELECT ${select.join(', ')} FROM ${from}`);
   }
 
   /**
@@ -230,7 +398,7 @@ export class Loader<C> {
     const legacy = (await db.rows(`SELECT stream FROM main.${ident(STATE_TABLE)} WHERE source = ? ORDER BY stream`, [this.source])).map((r) =>
       String(r.stream),
     );
-    const defs = new Map((this.o.streams ?? this.targets.map((t) => t.def)).map((d) => [d.name, d]));
+    const defs = this.defs();
     const movable = legacy.filter((name) => defs.has(name));
     if (movable.length === 0) return;
     const moved: string[] = [];
@@ -240,14 +408,15 @@ export class Loader<C> {
         if ((await db.columns(layout.table, layout.schema)).size > 0) continue; // already here: leave main's copy alone
         if (main.has(name)) {
           await db.run(createTableSql(layout));
-          const old = await db.columns(name, 'main');
-          const common = layout.columns.map((c) => c.name).filter((c) => old.has(c));
-          const list = common.map(ident).join(', ');
-          await db.run(`INSERT INTO ${qualified(layout.schema, layout.table)} (${list}) SELECT ${list} FROM main.${ident(name)}`);
+          await this.copyRows(`main.${ident(name)}`, await db.columns(name, 'main'), layout);
           await db.run(`DROP TABLE main.${ident(name)}`);
           moved.push(name);
         }
-        await db.run(`INSERT INTO ${this.stateTable} SELECT * FROM main.${ident(STATE_TABLE)} WHERE stream = ? AND source = ?`, [name, this.source]);
+        // The state of that layout had no account: it is this sync's, as the rows are.
+        await db.run(
+          `INSERT INTO ${this.stateTable} (stream, account_id, source, state, updated_at) SELECT stream, ?, source, state, updated_at FROM main.${ident(STATE_TABLE)} WHERE stream = ? AND source = ?`,
+          [this.account.id, name, this.source],
+        );
         await db.run(`DELETE FROM main.${ident(STATE_TABLE)} WHERE stream = ? AND source = ?`, [name, this.source]);
       }
       const left = await db.rows(`SELECT count(*) AS n FROM main.${ident(STATE_TABLE)}`);
@@ -256,12 +425,13 @@ export class Loader<C> {
     if (moved.length > 0) this.o.onMigrate?.(moved);
   }
 
-  /** Drop a stream's rows and its state in one transaction: the next read starts from start_date. */
+  /** Drop a stream's rows and its state of this account in one transaction: the next read starts from start_date. */
   private async reset(table: string, stream: string): Promise<void> {
     const db = this.db;
+    const id = this.account.id;
     const deleted = await db.transaction(async () => {
-      const n = await db.run(`DELETE FROM ${qualified(this.o.schema, table)}`);
-      await db.run(`DELETE FROM ${this.stateTable} WHERE stream = ?`, [stream]);
+      const n = await db.run(`DELETE FROM ${qualified(this.o.schema, table)} WHERE ${ident(ACCOUNT_COLUMN)} = ?`, [id]);
+      await db.run(`DELETE FROM ${this.stateTable} WHERE stream = ? AND account_id = ?`, [stream, id]);
       return n;
     });
     this.o.onReset?.(stream, deleted);
@@ -307,7 +477,7 @@ export class Loader<C> {
   private record(stream: string, data: Record<string, unknown>, emittedAt: number): void {
     const ctx = this.streams.get(stream);
     if (!ctx) return;
-    const key = JSON.stringify(ctx.layout.primaryKey.map((k) => data[k] ?? null));
+    const key = JSON.stringify(ctx.layout.recordKey.map((k) => data[k] ?? null));
     ctx.buffer.delete(key); // re-insert: keeps the latest position and value
     ctx.buffer.set(key, { data, emittedAt });
   }
@@ -365,7 +535,8 @@ export class Loader<C> {
           try {
             for (const r of rows) {
               for (const c of layout.columns) {
-                const text = c.name === EXTRACTED_AT ? new Date(r.emittedAt).toISOString() : toText(r.data[c.name], c);
+                const text =
+                  c.name === EXTRACTED_AT ? new Date(r.emittedAt).toISOString() : c.name === ACCOUNT_COLUMN ? this.account.id : toText(r.data[c.name], c);
                 if (text === null) app.appendNull();
                 else app.appendVarchar(text);
               }
@@ -385,9 +556,9 @@ export class Loader<C> {
         await db.run(ctx.sql.clearStage);
       }
       await db.run(
-        `INSERT INTO ${this.stateTable} (stream, source, state, updated_at) VALUES (?, ?, CAST(? AS JSON), now())
-         ON CONFLICT (stream) DO UPDATE SET source = excluded.source, state = excluded.state, updated_at = excluded.updated_at`,
-        [stats.name, this.source, JSON.stringify(state)],
+        `INSERT INTO ${this.stateTable} (stream, account_id, source, state, updated_at) VALUES (?, ?, ?, CAST(? AS JSON), now())
+         ON CONFLICT (stream, account_id) DO UPDATE SET source = excluded.source, state = excluded.state, updated_at = excluded.updated_at`,
+        [stats.name, this.account.id, this.source, JSON.stringify(state)],
       );
     });
     stats.rows += rows.length;
@@ -415,7 +586,7 @@ function outcome<C>(s: StreamCtx<C>): StreamOutcome {
   return 'pending';
 }
 
-function mergeSql(layout: TableLayout, stage: string, types: Map<string, string>): MergeSql {
+function mergeSql(layout: TableLayout, stage: string, types: Map<string, string>, account: string): MergeSql {
   // The table by its qualified name where it is named, by its own name where its columns are.
   const target = qualified(layout.schema, layout.table);
   const t = ident(layout.table);
@@ -435,7 +606,8 @@ function mergeSql(layout: TableLayout, stage: string, types: Map<string, string>
     upsert:
       `INSERT INTO ${target} (${names.map(ident).join(', ')}) SELECT ${names.map(cast).join(', ')} FROM ${s} AS s ` +
       `ON CONFLICT (${layout.primaryKey.map(ident).join(', ')}) ${conflict}`,
-    snapshotDelete: `DELETE FROM ${target} WHERE NOT EXISTS (SELECT 1 FROM ${s} AS s WHERE ${keyMatch})`,
+    // The snapshot of one account: another account's rows are never its to delete.
+    snapshotDelete: `DELETE FROM ${target} WHERE ${t}.${ident(ACCOUNT_COLUMN)} = ${literal(account)} AND NOT EXISTS (SELECT 1 FROM ${s} AS s WHERE ${keyMatch})`,
     clearStage: `DELETE FROM ${s}`,
   };
 }

@@ -4,7 +4,7 @@ import { systemError } from '../engine/errors.js';
 /**
  * JSON schema -> DuckDB table layout. One table per stream, named after the stream, in the
  * connector's own DuckDB schema (openai.costs, anthropic.users: docs/warehouse.md),
- * one column per top-level property in schema order, then `_extracted_at`:
+ * one column per top-level property in schema order, then `_account_id` and `_extracted_at`:
  *
  *   integer                         BIGINT
  *   number                          DOUBLE   (exactly the double the API sent; sum money with DECIMAL casts)
@@ -16,6 +16,9 @@ import { systemError } from '../engine/errors.js';
  *   no type                         JSON
  *
  * `["x", "null"]` maps like `x`; only the primary key columns are NOT NULL.
+ *
+ * The primary key is the stream's own key and `_account_id` (the organization or team the row was
+ * read from, docs/warehouse.md): rows of two accounts never collide, whatever their ids.
  */
 type SqlType = 'BIGINT' | 'DOUBLE' | 'VARCHAR' | 'DATE' | 'TIMESTAMPTZ' | 'BOOLEAN' | 'JSON';
 
@@ -31,12 +34,19 @@ export interface TableLayout {
   schema: string;
   table: string;
   columns: Column[];
+  /** The table's primary key: the stream's key, then ACCOUNT_COLUMN. */
   primaryKey: string[];
+  /** The stream's own key (a record's identity within one account). */
+  recordKey: string[];
 }
 
 /** Loader bookkeeping columns: when the row's current values were read from the API. */
 export const EXTRACTED_AT = '_extracted_at';
+/** Loader bookkeeping column: the account (organization, team) the row belongs to; part of the primary key. */
+export const ACCOUNT_COLUMN = '_account_id';
 export const STATE_TABLE = '_connector_state';
+/** Per connector schema: every account synced into it, with a fingerprint of the key that last loaded it. */
+export const ACCOUNTS_TABLE = '_connector_accounts';
 
 export function sqlType(property: unknown): SqlType {
   if (property === null || typeof property !== 'object') return 'JSON';
@@ -66,9 +76,10 @@ export function tableLayout(stream: Pick<StreamDef<unknown>, 'name' | 'schema' |
     const type = sqlType(p);
     return { name, type, json: type === 'JSON' ? 'json' : 'scalar' };
   });
-  if (columns.some((c) => c.name === EXTRACTED_AT))
-    throw systemError(`Stream '${stream.name}' has a property named ${EXTRACTED_AT}, which the warehouse reserves.`);
-  columns.push({ name: EXTRACTED_AT, type: 'TIMESTAMPTZ', json: 'scalar' });
+  for (const reserved of [ACCOUNT_COLUMN, EXTRACTED_AT]) {
+    if (columns.some((c) => c.name === reserved)) throw systemError(`Stream '${stream.name}' has a property named ${reserved}, which the warehouse reserves.`);
+  }
+  columns.push({ name: ACCOUNT_COLUMN, type: 'VARCHAR', json: 'scalar' }, { name: EXTRACTED_AT, type: 'TIMESTAMPTZ', json: 'scalar' });
   const primaryKey = stream.primaryKey.map((path) => {
     if (path.length !== 1)
       throw systemError(`Stream '${stream.name}' has a nested primary key (${path.join('.')}); the warehouse needs top-level key columns.`);
@@ -78,7 +89,7 @@ export function tableLayout(stream: Pick<StreamDef<unknown>, 'name' | 'schema' |
   for (const k of primaryKey) {
     if (!columns.some((c) => c.name === k)) throw systemError(`Stream '${stream.name}' has primary key '${k}' that is not in its schema.`);
   }
-  return { schema, table: stream.name, columns, primaryKey };
+  return { schema, table: stream.name, columns, primaryKey: [...primaryKey, ACCOUNT_COLUMN], recordKey: primaryKey };
 }
 
 /** A double-quoted SQL identifier. */
@@ -92,13 +103,34 @@ export function createTableSql(layout: TableLayout): string {
   return `CREATE TABLE IF NOT EXISTS ${qualified(layout.schema, layout.table)} (${cols.join(', ')}, PRIMARY KEY (${layout.primaryKey.map(ident).join(', ')}))`;
 }
 
-/** A connector's state table, in its own schema: stream names repeat across connectors (users). */
+/**
+ * A connector's state table, in its own schema (stream names repeat across connectors: users):
+ * one row per stream and account, so each organization's sync resumes from its own cursor.
+ */
 export const stateTableSql = (schema: string): string => `CREATE TABLE IF NOT EXISTS ${qualified(schema, STATE_TABLE)} (
-  stream VARCHAR PRIMARY KEY,
+  stream VARCHAR NOT NULL,
+  account_id VARCHAR NOT NULL,
   source VARCHAR NOT NULL,
   state JSON NOT NULL,
-  updated_at TIMESTAMPTZ NOT NULL
+  updated_at TIMESTAMPTZ NOT NULL,
+  PRIMARY KEY (stream, account_id)
 )`;
+
+/**
+ * The accounts of a connector schema: where each id came from (api, config, default) and a
+ * fingerprint of the key that last loaded it (a truncated SHA-256, never the key), so a second
+ * key under the same id is refused instead of merged (warehouse/loader.ts).
+ */
+export const accountsTableSql = (schema: string): string => `CREATE TABLE IF NOT EXISTS ${qualified(schema, ACCOUNTS_TABLE)} (
+  account_id VARCHAR PRIMARY KEY,
+  account_name VARCHAR,
+  id_from VARCHAR NOT NULL,
+  key_fingerprint VARCHAR NOT NULL,
+  source VARCHAR NOT NULL
+)`;
+
+/** A SQL string literal. */
+export const literal = (text: string): string => `'${text.replace(/'/g, "''")}'`;
 
 /**
  * A record value as text for the VARCHAR staging table; DuckDB casts it to the column type.

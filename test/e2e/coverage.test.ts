@@ -295,7 +295,7 @@ describe('sync: a wrong start_date corrected later leaves no hole, and --reset r
     expect((await sync(cfg, db)).code).toBe(0);
     await query(
       db,
-      `INSERT INTO openai.costs (id, start_time, end_time, "date", amount_value) VALUES ('stray', ${FIRST}, ${FIRST + DAY}, DATE '2025-09-01', 999)`,
+      `INSERT INTO openai.costs (id, _account_id, start_time, end_time, "date", amount_value) VALUES ('stray', 'openai', ${FIRST}, ${FIRST + DAY}, DATE '2025-09-01', 999)`,
       {
         write: true,
       },

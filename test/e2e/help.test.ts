@@ -21,7 +21,16 @@ const FLAGS: Record<string, Record<string, string | null>> = {
   check: { '--config': 'FILE', '--debug': null },
   discover: { '--config': 'FILE', '--debug': null },
   read: { '--config': 'FILE', '--catalog': 'FILE', '--state': 'FILE', '--state-out': 'FILE', '--dry-run': null, '--debug': null },
-  sync: { '--config': 'FILE', '--db': 'FILE', '--streams': 'NAME,NAME', '--reset': 'NAME,NAME', '--reset-all': null, '--verbose': null, '--debug': null },
+  sync: {
+    '--config': 'FILE',
+    '--db': 'FILE',
+    '--streams': 'NAME,NAME',
+    '--reset': 'NAME,NAME',
+    '--reset-all': null,
+    '--new-key': null,
+    '--verbose': null,
+    '--debug': null,
+  },
   report: { '--db': 'FILE', '--out': 'FILE', '--days': 'N' },
   // Singer mode: flags without a command word; its flags are in the binary's own help.
   '': { '--config': 'FILE', '--discover': null, '--catalog': 'FILE', '--properties': 'FILE', '--state': 'FILE', '--about': null, '--debug': null },
@@ -216,7 +225,7 @@ function fakeApi(args: string[], o: { npm?: boolean; until?: RegExp } = {}): Pro
   });
 }
 
-const FAKE_FLAGS = ['--provider', '--port', '--days', '--projects', '--line-items', '--key', ...BOTH];
+const FAKE_FLAGS = ['--provider', '--port', '--days', '--projects', '--line-items', '--orgs', '--key', ...BOTH];
 
 describe('npm run fake-api', () => {
   it('given --help, -h, --version or -v when run (through npm) then the usage with every flag, or the version, on stdout and exit 0', async () => {

@@ -7,7 +7,7 @@ import type { OpenAiConfig } from '../../connector/providers/openai/config.js';
 import { openAiSource } from '../../connector/providers/openai/index.js';
 import { Warehouse } from '../../connector/warehouse/db.js';
 import { EXIT } from '../../connector/warehouse/exit-codes.js';
-import { Loader } from '../../connector/warehouse/loader.js';
+import { Loader, type LoadAccount } from '../../connector/warehouse/loader.js';
 import { createTableSql, tableLayout } from '../../connector/warehouse/schema.js';
 import { DAY, FakeOpenAi } from '../fake/openai.js';
 import { BINS } from '../support/cli.js';
@@ -23,6 +23,7 @@ const dir = mkdtempSync(join(tmpdir(), 'loader-failures-'));
 const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
 const iso = (s: number): string => new Date(s * 1000).toISOString().slice(0, 10);
 const SOURCE = 'source-openai-costs';
+const ACCOUNT: LoadAccount = { id: 'org-loader-failures', name: null, from: 'config', fingerprint: 'sha256:0123456789abcdef', field: 'organization_id' };
 
 describe('a failed commit between two good checkpoints, through the Loader and a real DuckDB file', () => {
   const costs = openAiSource.streams.find((s) => s.name === 'costs') as BucketStream<OpenAiConfig>;
@@ -54,6 +55,7 @@ describe('a failed commit between two good checkpoints, through the Loader and a
     try {
       const loader = new Loader(db, SOURCE, [{ def: costs, mode: 'incremental' }], {
         clock: { now: () => Date.now() },
+        account: ACCOUNT,
         schema: 'openai',
         onCommit: (c) => commits.push(c.cursor),
         onError: (_stream, message) => errorsSeen.push(message),
@@ -96,13 +98,13 @@ describe('a failed commit between two good checkpoints, through the Loader and a
     const firstIds = dayRecords(day('2025-09-01'), ['proj_a', 'proj_b']).map((r) => r.id);
     expect(rows.map((r) => r.id)).toEqual([...firstIds].sort());
     expect(new Set(rows.map((r) => r.d))).toEqual(new Set(['2025-09-01']));
-    const stored = await query(path, 'SELECT stream, source, CAST(state AS VARCHAR) AS state FROM openai._connector_state');
-    expect(stored.map((r) => ({ ...r, state: JSON.parse(String(r.state)) }))).toEqual([{ stream: 'costs', source: SOURCE, state: state(day('2025-09-02')) }]);
+    const stored = await query(path, 'SELECT stream, account_id, source, CAST(state AS VARCHAR) AS state FROM openai._connector_state');
+    expect(stored.map((r) => ({ ...r, state: JSON.parse(String(r.state)) }))).toEqual([{ stream: 'costs', account_id: ACCOUNT.id, source: SOURCE, state: state(day('2025-09-02')) }]);
 
     // The next sync resumes where the stored state says: the day whose commit failed.
     const again = await Warehouse.open(path);
     try {
-      const resumed = await new Loader(again, SOURCE, [{ def: costs, mode: 'incremental' }], { clock: { now: () => Date.now() }, schema: 'openai' }).prepare();
+      const resumed = await new Loader(again, SOURCE, [{ def: costs, mode: 'incremental' }], { clock: { now: () => Date.now() }, account: ACCOUNT, schema: 'openai' }).prepare();
       expect(resumed.get('costs')?.cursor).toBe(day('2025-09-02'));
     } finally {
       again.close();

@@ -90,6 +90,7 @@ describe('sync into DuckDB', () => {
       amount_currency: 'VARCHAR',
       quantity: 'DOUBLE',
       quantity_unit: 'VARCHAR',
+      _account_id: 'VARCHAR',
       _extracted_at: 'TIMESTAMP WITH TIME ZONE',
     });
     const batch = await query(
@@ -346,11 +347,11 @@ describe('sync into DuckDB', () => {
     const first = await sync(config, db, ['--streams', 'costs,projects']);
     expect(first.code, first.stderr).toBe(0);
     const before = await snapshot(db);
-    // Rewrite it as the earlier layout: the same tables and state in main, no connector schema.
+    // Rewrite it as the earlier layout: the same tables and state in main (without accounts), no connector schema.
     await query(
       db,
-      `CREATE TABLE main.costs AS SELECT * FROM openai.costs; CREATE TABLE main.projects AS SELECT * FROM openai.projects;
-       CREATE TABLE main._connector_state AS SELECT * FROM openai._connector_state; DROP VIEW IF EXISTS focus_spend; DROP SCHEMA openai CASCADE;`,
+      `CREATE TABLE main.costs AS SELECT * EXCLUDE (_account_id) FROM openai.costs; CREATE TABLE main.projects AS SELECT * EXCLUDE (_account_id) FROM openai.projects;
+       CREATE TABLE main._connector_state AS SELECT * EXCLUDE (account_id) FROM openai._connector_state; DROP VIEW IF EXISTS focus_spend; DROP SCHEMA openai CASCADE;`,
       { write: true },
     );
     const legacyReport = await runCli(BINS.openai, ['report', '--db', db, '--out', join(dir, 'legacy.html')]);

@@ -628,6 +628,8 @@ export class FakeAnthropic extends FakeServer {
     if (!req.headers['anthropic-version']) return invalid('anthropic-version: header is required');
     const q = req.query;
     switch (req.path) {
+      case '/v1/organizations/me':
+        return this.organizationReply();
       case '/v1/organizations/cost_report':
         return this.costReport(q);
       case '/v1/organizations/usage_report/messages':

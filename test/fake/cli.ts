@@ -3,7 +3,7 @@ import { VERSION } from '../../connector/version.js';
 import { FakeAnthropic } from './anthropic.js';
 import { FakeAurous } from './aurous.js';
 import { DAY, FakeOpenAi } from './openai.js';
-import { PortInUseError } from './server.js';
+import { FakeOrganizations, type FakeServer, PortInUseError } from './server.js';
 
 /**
  * Run a fake provider API by hand (`npm run fake-api -- --help`). Its command line is declared
@@ -27,6 +27,11 @@ export const FAKE_API: CommandDecl = {
     { name: 'days', value: 'N', help: 'days of data up to today (default 90)' },
     { name: 'projects', value: 'N', help: 'OpenAI projects (default 5; openai only)' },
     { name: 'line-items', value: 'N', help: 'OpenAI cost line items (default 8; openai only)' },
+    {
+      name: 'orgs',
+      value: 'N',
+      help: 'organizations served on the one port (default 1), each with its own data and key: the key, then the key with -org2, -org3... appended',
+    },
     {
       name: 'key',
       value: 'KEY',
@@ -69,6 +74,7 @@ interface Options {
   days: number;
   projects: number;
   lineItems: number;
+  orgs: number;
   key: string;
 }
 
@@ -85,6 +91,7 @@ function options(args: readonly string[]): Options {
       days: whole('days', str(values, 'days'), 90, 1, 3660),
       projects: whole('projects', str(values, 'projects'), 5, 0, 1000),
       lineItems: whole('line-items', str(values, 'line-items'), 8, 1, 1000),
+      orgs: whole('orgs', str(values, 'orgs'), 1, 1, 20),
       key: str(values, 'key') ?? PROVIDERS[provider].key,
     };
   } catch (err) {
@@ -96,12 +103,23 @@ function options(args: readonly string[]): Options {
 const o = options(argv);
 const today = Math.floor(Date.now() / 1000 / DAY) * DAY;
 const firstDay = today - (o.days - 1) * DAY;
-const fake =
-  o.provider === 'anthropic'
-    ? new FakeAnthropic({ firstDay, days: o.days, adminKey: o.key })
-    : o.provider === 'aurous'
-      ? new FakeAurous({ firstTime: firstDay, endTime: today + DAY, apiKey: o.key })
-      : new FakeOpenAi({ firstDay, days: o.days, projects: o.projects, lineItems: o.lineItems, adminKey: o.key });
+/** Organization i (from 1): its key, seed and identity; the first is the one --orgs 1 serves. */
+const orgKey = (i: number): string => (i === 1 ? o.key : `${o.key}-org${i}`);
+const organization = (i: number): FakeServer => {
+  const key = orgKey(i);
+  const seed = i === 1 ? undefined : 1000 + i;
+  const one =
+    o.provider === 'anthropic'
+      ? new FakeAnthropic({ firstDay, days: o.days, adminKey: key, ...(seed === undefined ? {} : { seed }) })
+      : o.provider === 'aurous'
+        ? new FakeAurous({ firstTime: firstDay, endTime: today + DAY, apiKey: key, ...(seed === undefined ? {} : { seed }) })
+        : new FakeOpenAi({ firstDay, days: o.days, projects: o.projects, lineItems: o.lineItems, adminKey: key, ...(seed === undefined ? {} : { seed }) });
+  if (i > 1) one.organization = { id: `0f6e2b4c-5d3a-4e1f-9a8b-${String(i).padStart(12, '0')}`, name: `Fake Organization ${i}` };
+  return one;
+};
+const fake: FakeServer =
+  o.orgs === 1 ? organization(1) : new FakeOrganizations(Array.from({ length: o.orgs }, (_, i) => ({ key: orgKey(i + 1), fake: organization(i + 1) })));
+const keys = Array.from({ length: o.orgs }, (_, i) => orgKey(i + 1)).join(', ');
 // A port in use (PortInUseError) names the port and how to pick another: one line, exit 2, no stack.
 const url = await fake
   .start(o.port)
@@ -110,8 +128,8 @@ const url = await fake
   );
 process.stderr.write(
   o.provider === 'aurous'
-    ? `fake Aurous Labs usage API on ${url} (X-Api-Key ${o.key}, Aurous-Version 2026-05-15: without it /v1/usage answers lifetime totals); Ctrl-C to stop\n`
-    : `fake ${o.provider === 'anthropic' ? 'Anthropic' : 'OpenAI'} admin API on ${o.provider === 'anthropic' ? url : `${url}/v1`} (admin key ${o.key}); Ctrl-C to stop\n`,
+    ? `fake Aurous Labs usage API on ${url} (X-Api-Key ${keys}, Aurous-Version 2026-05-15: without it /v1/usage answers lifetime totals); Ctrl-C to stop\n`
+    : `fake ${o.provider === 'anthropic' ? 'Anthropic' : 'OpenAI'} admin API on ${o.provider === 'anthropic' ? url : `${url}/v1`} (admin key${o.orgs > 1 ? 's, one per organization:' : ''} ${keys}); Ctrl-C to stop\n`,
 );
 const stop = (): void => void fake.stop().then(() => process.exit(0));
 process.on('SIGINT', stop);

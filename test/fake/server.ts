@@ -50,8 +50,27 @@ export class PortInUseError extends Error {
   }
 }
 
+/** An organization as GET /v1/organizations/me (Anthropic) describes it: the account of its keys. */
+export interface FakeOrganization {
+  id: string;
+  name: string;
+}
+
+/** The organization of a fake that is given none: a fixed uuid, as Anthropic's ids are. */
+export const DEFAULT_ORGANIZATION: FakeOrganization = { id: '0f6e2b4c-5d3a-4e1f-9a8b-7c6d5e4f3a2b', name: 'Fake Organization' };
+
+/** The key a request presents: `Authorization: Bearer KEY` (OpenAI) or `x-api-key` (Anthropic, Aurous). */
+export function presentedKey(req: LoggedRequest): string | undefined {
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string' && auth.startsWith('Bearer ')) return auth.slice(7);
+  const key = req.headers['x-api-key'];
+  return typeof key === 'string' ? key : undefined;
+}
+
 export class FakeServer {
   readonly requests: LoggedRequest[] = [];
+  /** The organization this fake serves (GET /v1/organizations/me, where the provider has it). */
+  organization: FakeOrganization = DEFAULT_ORGANIZATION;
   private rules: Array<FaultRule & { seen: number; used: number }> = [];
   private server: Server | null = null;
   private sockets = new Set<Socket>();
@@ -67,6 +86,17 @@ export class FakeServer {
   private inFlight = 0;
 
   constructor(private readonly handler: Handler) {}
+
+  /** Answer one request as this fake would, without a socket (FakeOrganizations routes requests here). */
+  answer(req: LoggedRequest): JsonReply {
+    this.requests.push(req);
+    return this.handler(req);
+  }
+
+  /** GET /v1/organizations/me: {id, name, type: "organization"} (shared/reference/field-reports.md). */
+  organizationReply(): JsonReply {
+    return { status: 200, body: { id: this.organization.id, name: this.organization.name, type: 'organization' } };
+  }
 
   /** Queue a fault for upcoming requests. */
   fault(rule: FaultRule): this {
@@ -185,5 +215,25 @@ export class FakeServer {
         res.end('<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>');
         return;
     }
+  }
+}
+
+/**
+ * Several organizations behind one URL, as a provider serves them: each request goes to the fake of
+ * the organization whose key it presents (each built with its own seed, data and key), and a key of
+ * none of them to the first, which refuses it as its provider would. Faults queued here apply to
+ * every organization; each organization's fake also logs the requests it answered.
+ */
+export class FakeOrganizations<F extends FakeServer> extends FakeServer {
+  constructor(readonly orgs: ReadonlyArray<{ key: string; fake: F; organization?: FakeOrganization }>) {
+    super((req) => this.route(req));
+    if (orgs.length === 0) throw new Error('FakeOrganizations needs at least one organization');
+    for (const o of orgs) if (o.organization) o.fake.organization = o.organization;
+  }
+
+  private route(req: LoggedRequest): JsonReply {
+    const key = presentedKey(req);
+    const org = this.orgs.find((o) => o.key === key) ?? this.orgs[0];
+    return (org as { fake: F }).fake.answer(req);
   }
 }

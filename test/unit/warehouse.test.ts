@@ -1,8 +1,10 @@
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { keyFingerprint } from '../../connector/cli/sync.js';
 import { openAiSource } from '../../connector/providers/openai/index.js';
 import { EXIT, WarehouseError } from '../../connector/warehouse/exit-codes.js';
 import { DbLock, lockPath } from '../../connector/warehouse/lock.js';
@@ -26,11 +28,12 @@ describe('JSON schema to DuckDB columns', () => {
     expect(sqlType({})).toBe('JSON');
   });
 
-  it('given the costs stream when laid out in the openai schema then columns follow the schema, _extracted_at is last and the key is NOT NULL', () => {
+  it('given the costs stream when laid out in the openai schema then columns follow the schema, _account_id and _extracted_at are last and the key (id and account) is NOT NULL', () => {
     const costs = openAiSource.streams.find((s) => s.name === 'costs');
     if (!costs) throw new Error('no costs stream');
     const layout = tableLayout(costs, 'openai');
-    expect(layout.primaryKey).toEqual(['id']);
+    expect(layout.primaryKey).toEqual(['id', '_account_id']);
+    expect(layout.recordKey).toEqual(['id']);
     expect(layout.columns.map((c) => `${c.name} ${c.type}`)).toEqual([
       'id VARCHAR',
       'start_time BIGINT',
@@ -43,10 +46,11 @@ describe('JSON schema to DuckDB columns', () => {
       'amount_currency VARCHAR',
       'quantity DOUBLE',
       'quantity_unit VARCHAR',
+      '_account_id VARCHAR',
       '_extracted_at TIMESTAMPTZ',
     ]);
     expect(createTableSql(layout)).toMatch(
-      /^CREATE TABLE IF NOT EXISTS "openai"."costs" \("id" VARCHAR NOT NULL, "start_time" BIGINT, .*PRIMARY KEY \("id"\)\)$/,
+      /^CREATE TABLE IF NOT EXISTS "openai"."costs" \("id" VARCHAR NOT NULL, "start_time" BIGINT, .*"_account_id" VARCHAR NOT NULL, "_extracted_at" TIMESTAMPTZ, PRIMARY KEY \("id", "_account_id"\)\)$/,
     );
   });
 
@@ -55,6 +59,8 @@ describe('JSON schema to DuckDB columns', () => {
     expect(() => tableLayout({ ...base, primaryKey: [] })).toThrow(/no primary key/);
     expect(() => tableLayout({ ...base, primaryKey: [['a', 'b']] })).toThrow(/nested primary key/);
     expect(() => tableLayout({ ...base, primaryKey: [['nope']] })).toThrow(/not in its schema/);
+    const reserved = { name: 's', schema: { properties: { id: { type: 'string' }, _account_id: { type: 'string' } } }, primaryKey: [['id']] };
+    expect(() => tableLayout(reserved)).toThrow(/property named _account_id, which the warehouse reserves/);
   });
 
   it('given record values when staged as text then numbers keep their shortest exact form and JSON columns are serialised', () => {
@@ -68,6 +74,18 @@ describe('JSON schema to DuckDB columns', () => {
     expect(toText(undefined, scalar)).toBeNull();
     expect(toText({ a: [1, 'b'] }, json)).toBe('{"a":[1,"b"]}');
     expect(toText('x', json)).toBe('"x"');
+  });
+});
+
+describe('key fingerprints (the account guard)', () => {
+  it('given keys when fingerprinted then the same key gives the same 16 hex digits of its SHA-256, another key others, and no part of the key shows', () => {
+    const key = 'sk-admin-unit-fingerprint-0a1b2c3d4e5f';
+    const fp = keyFingerprint([key]);
+    expect(fp).toMatch(/^sha256:[0-9a-f]{16}$/);
+    expect(fp).toBe(`sha256:${createHash('sha256').update(key).digest('hex').slice(0, 16)}`);
+    expect(keyFingerprint([key])).toBe(fp);
+    expect(keyFingerprint(['sk-admin-unit-fingerprint-0a1b2c3d4e5e'])).not.toBe(fp);
+    for (let i = 0; i + 6 <= key.length; i += 1) expect(fp).not.toContain(key.slice(i, i + 6));
   });
 });
 

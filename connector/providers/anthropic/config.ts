@@ -110,7 +110,12 @@ export const AnthropicConfigSchema = z
       .default(ANALYTICS_MAX_PAGE_SIZE)
       .meta({ title: 'Analytics page size', description: "Rows per page of the analytics streams (the API's limit).", order: 13 }),
     focus: focusConfigShape(
-      { accountId: 'anthropic', accountName: 'Anthropic organization' },
+      {
+        accountId: 'anthropic',
+        accountName: 'Anthropic organization',
+        accountFrom: "the id of the Admin key's organization (GET /v1/organizations/me), else ",
+        nameFrom: 'its name, else ',
+      },
       {
         anthropic_source: z
           .enum(SPEND_SOURCE_CHOICES, { error: () => `focus.anthropic_source must be one of ${SPEND_SOURCE_CHOICES.join(', ')}` })
@@ -118,7 +123,7 @@ export const AnthropicConfigSchema = z
           .meta({
             title: 'Source of spend money',
             description:
-              "Which Anthropic API the spend stream's money comes from, one source per day. auto (default): analytics_cost (the Usage and Cost Analytics API: list price, API key and actor) for every day it serves (from max(2026-01-01, today - 365 days)), cost_report for the days before. analytics: analytics_cost only (a start_date before its floor is refused). cost_report: the legacy cost report only (no list price, key or actor).",
+              "Which Anthropic API the spend stream's money comes from, one source per day. auto (default): analytics_cost (the Usage and Cost Analytics API: list price, API key and actor) for every day it serves (from max(2026-01-01, today - 365 days)), cost_report for the days before. analytics: analytics_cost only (the stream starts at its floor, with a warning). cost_report: the legacy cost report only (no list price, key or actor).",
           }),
       },
     ),

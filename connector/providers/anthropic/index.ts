@@ -1,6 +1,7 @@
 import { httpTuning } from '../../engine/config.js';
 import { adminKeyHint, sourceIdentity, standardHeaders, type SourceDefinition } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
+import { anthropicAccount } from './account.js';
 import { ANTHROPIC_VERSION } from './api.js';
 import { analyticsCostStream, analyticsUsageStream } from './analytics.js';
 import { claudeCodeStream } from './claude-code.js';
@@ -46,6 +47,8 @@ export const anthropicSource: SourceDefinition<AnthropicConfig> = {
   streams,
   module: import.meta.url,
   decodeThreads: (c) => c.decode_threads,
+  // GET /v1/organizations/me: the organization of the Admin key (account.ts).
+  account: anthropicAccount,
   async check(http) {
     // The cheapest Admin-only request: one user of the organization.
     await http.getJson('/v1/organizations/users', [['limit', '1']]);

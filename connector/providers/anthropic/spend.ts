@@ -12,7 +12,7 @@ import { costReportStream } from './reports.js';
  *   its floor, max(2026-01-01, today - 365 days): analyticsFloor), cost_report for the days
  *   before; the engine cuts the read at the floor (the stream's segments, engine/read.ts), so no
  *   day is read from both;
- * - `analytics`: analytics_cost only (a read before its floor is refused, as for analytics_cost);
+ * - `analytics`: analytics_cost only (a read starts at its floor, with a warning, as for analytics_cost);
  * - `cost_report`: the legacy cost report only.
  * analytics_cost gives the list price (ListCost), the API key and the actor; cost_report gives
  * the cost line (description, service tier, context window, inference geo). The spend schema is

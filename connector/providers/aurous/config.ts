@@ -68,8 +68,20 @@ export const AurousConfigSchema = z.strictObject({
       description: `Group rows per page (Aurous \`limit\`, 1-${MAX_LIMIT}). A bucket cut at a page end is re-read alone with the maximum, so smaller pages cost requests, never rows.`,
       order: 13,
     }),
+  team_id: z
+    .string({ error: 'team_id must be a string such as "team_abc123"' })
+    .trim()
+    .min(1, 'team_id is empty: set it to the id of the team of api_key, or leave it out')
+    .optional()
+    .meta({
+      title: 'Team ID',
+      description:
+        "The Aurous Labs team of api_key (the API does not reveal it). Names the account of this config's rows and state in a sync warehouse, and is the default FOCUS BillingAccountId. Required to sync a second team into the same DuckDB file. Default: 'aurous'.",
+      examples: ['team_abc123'],
+      order: 14,
+    }),
   focus: focusConfigShape(
-    { accountId: 'aurous', accountName: 'Aurous Labs team' },
+    { accountId: 'aurous', accountName: 'Aurous Labs team', accountFrom: 'team_id, else ' },
     {
       credit_usd_rate: z
         .string({ error: 'focus.credit_usd_rate must be a decimal string such as "0.01" (USD per credit)' })

@@ -1,7 +1,7 @@
 import { httpTuning } from '../../engine/config.js';
 import { systemError } from '../../engine/errors.js';
 import { responseFailure } from '../../engine/responses.js';
-import { sourceIdentity, standardHeaders, type SourceDefinition } from '../../engine/source.js';
+import { configAccount, sourceIdentity, standardHeaders, type SourceDefinition } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
 import { DAY } from '../../engine/time.js';
 import { describeZodError } from '../../engine/validation.js';
@@ -31,6 +31,8 @@ export const aurousSource: SourceDefinition<AurousConfig> = {
   streams,
   module: import.meta.url,
   decodeThreads: (c) => c.decode_threads,
+  // The API reveals no team id (docs/warehouse.md): config team_id.
+  account: configAccount<AurousConfig>('team_id', 'aurous', (c) => c.team_id),
   /**
    * Yesterday with the configured width, group_by and filters: a dimension the API refuses fails here,
    * and so does an answer that is not usage buckets (the lifetime totals one reference page shows for

@@ -57,7 +57,19 @@ export const OpenAiConfigSchema = z.strictObject({
     .max(366, 'max_window_days must be between 1 and 366')
     .optional()
     .meta({ title: 'Max window days', description: 'Cap on the days one request covers (1 = one request per day). Default: the API maximum.', order: 11 }),
-  focus: focusConfigShape({ accountId: 'openai', accountName: 'OpenAI organization' }, {}),
+  organization_id: z
+    .string({ error: 'organization_id must be a string such as "org-abc123"' })
+    .trim()
+    .min(1, 'organization_id is empty: set it to the id of the organization of admin_api_key (org-...), or leave it out')
+    .optional()
+    .meta({
+      title: 'Organization ID',
+      description:
+        "The OpenAI organization of admin_api_key (org-..., at platform.openai.com/settings/organization/general): no admin endpoint reveals it. Names the account of this config's rows and state in a sync warehouse, and is the default FOCUS BillingAccountId. Required to sync a second organization into the same DuckDB file. Default: 'openai'.",
+      examples: ['org-abc123'],
+      order: 14,
+    }),
+  focus: focusConfigShape({ accountId: 'openai', accountName: 'OpenAI organization', accountFrom: 'organization_id, else ' }, {}),
   request_timeout_seconds: tuning.request_timeout_seconds,
   max_retries: tuning.max_retries,
   max_concurrent_requests: tuning.max_concurrent_requests,

@@ -1,6 +1,6 @@
 import { commonConfig, httpTuning } from '../../engine/config.js';
 import { responseFailure } from '../../engine/responses.js';
-import { adminKeyHint, sourceIdentity, standardHeaders, type SourceDefinition } from '../../engine/source.js';
+import { adminKeyHint, configAccount, sourceIdentity, standardHeaders, type SourceDefinition } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
 import { DAY } from '../../engine/time.js';
 import { OpenAiConfigSchema, type OpenAiConfig } from './config.js';
@@ -35,6 +35,8 @@ export const openAiSource: SourceDefinition<OpenAiConfig> = {
   streams,
   module: import.meta.url,
   decodeThreads: (c) => c.decode_threads,
+  // No admin endpoint reveals the organization of a key (docs/warehouse.md): config organization_id.
+  account: configAccount<OpenAiConfig>('organization_id', 'openai', (c) => c.organization_id),
   // The first day of the range, with the configured costs grouping and filters: a grouping the
   // API refuses (altogether, or before a history floor) fails at set-up, not in the first sync.
   async check(http, config) {
