@@ -99,12 +99,18 @@ describe('a failed commit between two good checkpoints, through the Loader and a
     expect(rows.map((r) => r.id)).toEqual([...firstIds].sort());
     expect(new Set(rows.map((r) => r.d))).toEqual(new Set(['2025-09-01']));
     const stored = await query(path, 'SELECT stream, account_id, source, CAST(state AS VARCHAR) AS state FROM openai._connector_state');
-    expect(stored.map((r) => ({ ...r, state: JSON.parse(String(r.state)) }))).toEqual([{ stream: 'costs', account_id: ACCOUNT.id, source: SOURCE, state: state(day('2025-09-02')) }]);
+    expect(stored.map((r) => ({ ...r, state: JSON.parse(String(r.state)) }))).toEqual([
+      { stream: 'costs', account_id: ACCOUNT.id, source: SOURCE, state: state(day('2025-09-02')) },
+    ]);
 
     // The next sync resumes where the stored state says: the day whose commit failed.
     const again = await Warehouse.open(path);
     try {
-      const resumed = await new Loader(again, SOURCE, [{ def: costs, mode: 'incremental' }], { clock: { now: () => Date.now() }, account: ACCOUNT, schema: 'openai' }).prepare();
+      const resumed = await new Loader(again, SOURCE, [{ def: costs, mode: 'incremental' }], {
+        clock: { now: () => Date.now() },
+        account: ACCOUNT,
+        schema: 'openai',
+      }).prepare();
       expect(resumed.get('costs')?.cursor).toBe(day('2025-09-02'));
     } finally {
       again.close();
