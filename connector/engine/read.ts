@@ -63,8 +63,13 @@ export interface StreamHooks {
    * windows, or parts of one when the reader cuts it smaller, so `windowsPlanned` may grow.
    */
   onWindows?(stream: string, progress: WindowProgress): void;
-  /** After a STATE: every record of the stream emitted before it is covered by `state`. */
-  onCheckpoint?(stream: string, state: Record<string, unknown>): void;
+  /**
+   * After a STATE: every record of the stream emitted before it is covered by `state`. `windows`:
+   * the windows whose records came since the previous STATE, in order, each read whole (every
+   * bucket of it answered, every page followed), so the records are all the API holds for them
+   * now; empty for a list stream.
+   */
+  onCheckpoint?(stream: string, state: Record<string, unknown>, windows: readonly Window[]): void;
   /** After the stream's last message; `error` is the message of its TRACE ERROR, if it failed. */
   onStreamEnd?(stream: string, status: 'COMPLETE' | 'INCOMPLETE', error?: string): void;
 }
@@ -199,9 +204,12 @@ class StreamRun<C> {
     this.pending += records.count;
   }
 
+  /** Windows read whole since the last STATE (StreamHooks.onCheckpoint). */
+  private windowsRead: Window[] = [];
+
   private emitState(state: Record<string, unknown>): void {
     this.o.emitter.emit(msg.streamState(this.name, state, this.pending));
-    this.o.hooks?.onCheckpoint?.(this.name, state);
+    this.o.hooks?.onCheckpoint?.(this.name, state, this.windowsRead.splice(0));
     this.pending = 0;
   }
 
@@ -316,6 +324,7 @@ class StreamRun<C> {
       this.checkAborted();
       launch();
       this.emitUnit(data, decoders[unit.segment]);
+      this.windowsRead.push({ start: unit.start, end: unit.end });
       estimate.add(bucketCount(unit, stepOf(unit)), data.count);
       if (done === 1) o.emitter.emit(msg.rowEstimate(this.name, estimate.rows(), o.clock.now()));
       progress(done, inflight.length + pending.length);

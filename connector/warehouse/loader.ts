@@ -1,5 +1,6 @@
 import { ConnectorError, configError } from '../engine/errors.js';
 import { encodedRows } from '../engine/decode.js';
+import type { Window } from '../engine/planner.js';
 import type { Emitter, StreamHooks } from '../engine/read.js';
 import { migrateStreamState, type StreamState } from '../engine/state.js';
 import type { Account } from '../engine/source.js';
@@ -37,6 +38,10 @@ import {
  *
  * Full-refresh list streams (projects, users, keys) emit one STATE after the whole list:
  * their commit also deletes rows that are no longer listed, so the table is the snapshot.
+ * Bucketed streams replace what they re-read: a checkpoint's commit deletes the rows of the
+ * windows read since the previous one (each read whole) that the API no longer reports, so a
+ * cost line revised away, or a day now served by another source (Anthropic spend moving from
+ * cost_report to analytics_cost), never stays beside its replacement.
  *
  * Every table of a connector, and its `_connector_state`, live in the connector's own DuckDB
  * schema (openai.costs, anthropic.users), so connectors share one file without their stream
@@ -142,6 +147,12 @@ interface LoaderOptions<C> {
 const isoDay = (seconds: number): string => new Date(seconds * 1000).toISOString().slice(0, 10);
 
 interface MergeSql {
+  /**
+   * Bucketed streams: delete this account's rows inside `windows` (read whole) that the stage does
+   * not hold: what the API no longer reports for those buckets (a line revised away, a day now
+   * served by another source). Null when the cursor column cannot be compared with a time.
+   */
+  windowDelete: ((windows: readonly Window[]) => string) | null;
   existing: string;
   upsert: string;
   snapshotDelete: string;
@@ -243,7 +254,7 @@ export class Loader<C> {
         loadFailed: false,
         readStatus: null,
         dayOf: dayFunction(t.def, layout),
-        sql: mergeSql(layout, stage, types, this.account.id),
+        sql: mergeSql(layout, stage, types, this.account.id, t.def.kind === 'buckets' ? t.def.cursorField : null),
         types,
       };
       this.streams.set(t.def.name, ctx);
@@ -456,7 +467,7 @@ export class Loader<C> {
   hooks(): StreamHooks {
     return {
       onStreamStart: (stream) => this.started(stream),
-      onCheckpoint: (stream, state) => this.checkpoint(stream, state),
+      onCheckpoint: (stream, state, windows) => this.checkpoint(stream, state, windows),
       onStreamEnd: (stream, status, error) => this.ended(stream, status, error),
     };
   }
@@ -487,13 +498,13 @@ export class Loader<C> {
     if (ctx) ctx.stats.startedAt = this.o.clock.now();
   }
 
-  /** One transaction: the rows buffered since the last checkpoint, and `state`. */
-  private checkpoint(stream: string, state: Record<string, unknown>): void {
+  /** One transaction: the rows buffered since the last checkpoint, what they replace in `windows`, and `state`. */
+  private checkpoint(stream: string, state: Record<string, unknown>, windows: readonly Window[] = []): void {
     const ctx = this.streams.get(stream);
     if (!ctx) return;
     const rows = [...ctx.buffer.values()];
     ctx.buffer = new Map();
-    this.chain = this.chain.then(() => this.commitSafely(ctx, rows, state));
+    this.chain = this.chain.then(() => this.commitSafely(ctx, rows, state, windows));
   }
 
   private ended(stream: string, status: 'COMPLETE' | 'INCOMPLETE', error: string | undefined): void {
@@ -508,10 +519,10 @@ export class Loader<C> {
     });
   }
 
-  private async commitSafely(ctx: StreamCtx<C>, rows: Pending[], state: Record<string, unknown>): Promise<void> {
+  private async commitSafely(ctx: StreamCtx<C>, rows: Pending[], state: Record<string, unknown>, windows: readonly Window[]): Promise<void> {
     if (ctx.loadFailed) return; // a later state must never skip rows of a failed commit
     try {
-      await this.commit(ctx, rows, state);
+      await this.commit(ctx, rows, state, windows);
     } catch (err) {
       ctx.loadFailed = true;
       const message = `loading into table '${ctx.layout.schema}.${ctx.layout.table}' failed: ${firstLine(err instanceof Error ? err.message : String(err))}`;
@@ -521,7 +532,7 @@ export class Loader<C> {
     }
   }
 
-  private async commit(ctx: StreamCtx<C>, rows: Pending[], state: Record<string, unknown>): Promise<void> {
+  private async commit(ctx: StreamCtx<C>, rows: Pending[], state: Record<string, unknown>, windows: readonly Window[]): Promise<void> {
     const db = this.db;
     const { layout, stats } = ctx;
     let inserted = 0;
@@ -529,7 +540,8 @@ export class Loader<C> {
     let unchanged = 0;
     let deleted = 0;
     await db.transaction(async () => {
-      if (rows.length > 0 || ctx.snapshot) {
+      const replace = windows.length > 0 && ctx.sql.windowDelete !== null;
+      if (rows.length > 0 || ctx.snapshot || replace) {
         if (rows.length > 0) {
           const app = await db.appender(ctx.stage, 'main', 'temp');
           try {
@@ -553,6 +565,7 @@ export class Loader<C> {
         updated = Math.max(0, changed - inserted);
         unchanged = existing - updated;
         if (ctx.snapshot) deleted = await db.run(ctx.sql.snapshotDelete);
+        else if (replace && ctx.sql.windowDelete) deleted = await db.run(ctx.sql.windowDelete(windows));
         await db.run(ctx.sql.clearStage);
       }
       await db.run(
@@ -586,7 +599,7 @@ function outcome<C>(s: StreamCtx<C>): StreamOutcome {
   return 'pending';
 }
 
-function mergeSql(layout: TableLayout, stage: string, types: Map<string, string>, account: string): MergeSql {
+function mergeSql(layout: TableLayout, stage: string, types: Map<string, string>, account: string, cursorField: string | null): MergeSql {
   // The table by its qualified name where it is named, by its own name where its columns are.
   const target = qualified(layout.schema, layout.table);
   const t = ident(layout.table);
@@ -608,7 +621,38 @@ function mergeSql(layout: TableLayout, stage: string, types: Map<string, string>
       `ON CONFLICT (${layout.primaryKey.map(ident).join(', ')}) ${conflict}`,
     // The snapshot of one account: another account's rows are never its to delete.
     snapshotDelete: `DELETE FROM ${target} WHERE ${t}.${ident(ACCOUNT_COLUMN)} = ${literal(account)} AND NOT EXISTS (SELECT 1 FROM ${s} AS s WHERE ${keyMatch})`,
+    windowDelete: cursorField === null ? null : windowDeleteSql(target, t, s, keyMatch, account, cursorField, types.get(cursorField)),
     clearStage: `DELETE FROM ${s}`,
+  };
+}
+
+/**
+ * The DELETE of MergeSql.windowDelete: rows of `account` whose cursor lies in one of the windows
+ * (contiguous windows merged into one range) and whose key the stage does not hold. A cursor of
+ * unix seconds (BIGINT) or an instant (TIMESTAMPTZ) compares with the window's bounds; any other
+ * type gets no DELETE (null), so nothing is removed that cannot be placed in a window.
+ */
+function windowDeleteSql(
+  target: string,
+  t: string,
+  s: string,
+  keyMatch: string,
+  account: string,
+  cursorField: string,
+  type: string | undefined,
+): ((windows: readonly Window[]) => string) | null {
+  const bound = type === 'BIGINT' ? (x: number) => String(x) : type === 'TIMESTAMPTZ' ? (x: number) => `to_timestamp(${x})` : null;
+  if (bound === null) return null;
+  const c = `${t}.${ident(cursorField)}`;
+  return (windows) => {
+    const ranges: Window[] = [];
+    for (const w of [...windows].sort((a, b) => a.start - b.start)) {
+      const last = ranges[ranges.length - 1];
+      if (last && w.start <= last.end) last.end = Math.max(last.end, w.end);
+      else ranges.push({ start: Math.trunc(w.start), end: Math.trunc(w.end) });
+    }
+    const inside = ranges.map((r) => `(${c} >= ${bound(r.start)} AND ${c} < ${bound(r.end)})`).join(' OR ');
+    return `DELETE FROM ${target} WHERE ${t}.${ident(ACCOUNT_COLUMN)} = ${literal(account)} AND (${inside}) AND NOT EXISTS (SELECT 1 FROM ${s} AS s WHERE ${keyMatch})`;
   };
 }
 

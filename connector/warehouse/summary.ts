@@ -45,7 +45,7 @@ export function summaryLine(s: StreamStats, requests: number, now: number, floor
   const status = { complete: 'ok', failed: 'FAILED', interrupted: 'INTERRUPTED', pending: 'NOT STARTED' }[s.outcome];
   const parts: string[] = [];
   const counts = [`${int(s.inserted)} inserted`, `${int(s.updated)} updated`, `${int(s.unchanged)} unchanged`];
-  if (s.kind === 'list') counts.push(`${int(s.deleted)} deleted`);
+  if (s.kind === 'list' || s.deleted > 0) counts.push(`${int(s.deleted)} deleted`);
   parts.push(`${plural(s.rows, 'row')} (${counts.join(', ')})`);
   if (s.kind === 'list') parts.push(s.commits > 0 ? 'full snapshot' : 'no snapshot');
   else if (s.firstDay && s.lastDay) parts.push(`${s.firstDay}..${s.lastDay} (${plural(daysBetween(s.firstDay, s.lastDay), 'day')})`);

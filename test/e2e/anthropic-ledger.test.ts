@@ -70,7 +70,11 @@ async function read(cfg: Record<string, unknown>, streams: readonly string[]): P
   outputs.push(result.stdout + result.stderr);
   expect(result.code, JSON.stringify(errors(result.messages).map((e) => e.trace.error.message))).toBe(0);
   assertProtocol(result, { streams: [...streams], schemas });
-  return { result, requests: fake.requests.slice(before) };
+  // A read of spend first asks once for the organization (its BillingAccountId); the rest are the streams' own.
+  const sent = fake.requests.slice(before);
+  const me = sent.filter((r) => r.path === '/v1/organizations/me');
+  expect(me.length).toBe(streams.includes('spend') ? 1 : 0);
+  return { result, requests: sent.filter((r) => r.path !== '/v1/organizations/me') };
 }
 
 /** Per day, the exact sum of `amount` (decimal strings), by BigInt at 1e-11 dollar (the ledger's grain). */
@@ -300,5 +304,35 @@ describe('Anthropic money: one source per day, one ledger', () => {
         (r) => String(r.BilledCost),
       ),
     ).toEqual(new Map(fake.org.ledger.dailyTotals(from, last + DAY).map((l) => [l.date, l.amountUsd])));
+  });
+
+  it('given a warehouse whose spend came from cost_report when the source changes to auto and the days are re-read then each day holds only the analytics rows: the replaced ones are deleted, never counted twice', async () => {
+    // As after an upgrade from a version whose spend was cost_report only: the same days, re-read from the other source.
+    const db = join(dir, 'source-change.duckdb');
+    const from = BOUNDARY + 2 * DAY;
+    const last = BOUNDARY + 8 * DAY;
+    const cfg = (source: string): string =>
+      configFile(`change-${source}`, { start_date: isoDate(from), end_date: isoDate(last), lookback_days: 7, focus: { anthropic_source: source } });
+    const first = await runCli(BINS.anthropic, ['sync', '--config', cfg('cost_report'), '--db', db, '--streams', 'spend'], { timeoutMs: 120_000 });
+    outputs.push(first.stdout + first.stderr);
+    expect(first.code, first.stderr).toBe(0);
+    const [before] = await query(db, "SELECT count(*) AS n, count(*) FILTER (WHERE x_Source = 'cost_report') AS c FROM focus_spend");
+    expect(Number(before?.n)).toBeGreaterThan(0);
+    expect(Number(before?.c)).toBe(Number(before?.n));
+
+    const second = await runCli(BINS.anthropic, ['sync', '--config', cfg('auto'), '--db', db, '--streams', 'spend'], { timeoutMs: 120_000 });
+    outputs.push(second.stdout + second.stderr);
+    expect(second.code, second.stderr).toBe(0);
+    // The summary counts the rows the re-read replaced.
+    expect(second.stdout).toMatch(new RegExp(`spend: ok, .*, ${Number(before?.n).toLocaleString('en-US')} deleted\\)`));
+    const days = await query(
+      db,
+      `SELECT strftime(ChargePeriodStart, '%Y-%m-%d') AS d, count(DISTINCT x_Source) AS sources, min(x_Source) AS source,
+              CAST(sum(CAST(BilledCost AS DECIMAL(38,12))) AS VARCHAR) AS billed
+       FROM focus_spend GROUP BY 1 ORDER BY 1`,
+    );
+    const ledger = fake.org.ledger.dailyTotals(from, last + DAY);
+    expect(days.map((d) => [d.d, Number(d.sources), d.source])).toEqual(ledger.map((l) => [l.date, 1, 'analytics_cost']));
+    expect(Object.fromEntries(days.map((d) => [d.d, trim(String(d.billed))]))).toEqual(Object.fromEntries(ledger.map((l) => [l.date, l.amountUsd])));
   });
 });

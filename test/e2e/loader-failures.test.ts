@@ -73,11 +73,11 @@ describe('a failed commit between two good checkpoints, through the Loader and a
 
       hooks.onStreamStart?.('costs');
       emit(first);
-      hooks.onCheckpoint?.('costs', state(day('2025-09-02')));
+      hooks.onCheckpoint?.('costs', state(day('2025-09-02')), [{ start: day('2025-09-01'), end: day('2025-09-02') }]);
       emit([good[0] as Row, bad, good[1] as Row]);
-      hooks.onCheckpoint?.('costs', state(day('2025-09-03')));
+      hooks.onCheckpoint?.('costs', state(day('2025-09-03')), [{ start: day('2025-09-02'), end: day('2025-09-03') }]);
       emit(third);
-      hooks.onCheckpoint?.('costs', state(day('2025-09-04')));
+      hooks.onCheckpoint?.('costs', state(day('2025-09-04')), [{ start: day('2025-09-03'), end: day('2025-09-04') }]);
       hooks.onStreamEnd?.('costs', 'COMPLETE');
       await loader.ready();
 
