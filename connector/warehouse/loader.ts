@@ -641,7 +641,9 @@ function windowDeleteSql(
   cursorField: string,
   type: string | undefined,
 ): ((windows: readonly Window[]) => string) | null {
-  const bound = type === 'BIGINT' ? (x: number) => String(x) : type === 'TIMESTAMPTZ' ? (x: number) => `to_timestamp(${x})` : null;
+  // information_schema spells TIMESTAMPTZ out.
+  const instant = type === 'TIMESTAMPTZ' || type === 'TIMESTAMP WITH TIME ZONE';
+  const bound = type === 'BIGINT' ? (x: number) => String(x) : instant ? (x: number) => `to_timestamp(${x})` : null;
   if (bound === null) return null;
   const c = `${t}.${ident(cursorField)}`;
   return (windows) => {

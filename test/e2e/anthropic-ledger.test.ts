@@ -324,7 +324,7 @@ describe('Anthropic money: one source per day, one ledger', () => {
     outputs.push(second.stdout + second.stderr);
     expect(second.code, second.stderr).toBe(0);
     // The summary counts the rows the re-read replaced.
-    expect(second.stdout).toMatch(new RegExp(`spend: ok, .*, ${Number(before?.n).toLocaleString('en-US')} deleted\\)`));
+    expect(second.stderr).toMatch(new RegExp(`spend: ok, .*, ${Number(before?.n).toLocaleString('en-US')} deleted\\)`));
     const days = await query(
       db,
       `SELECT strftime(ChargePeriodStart, '%Y-%m-%d') AS d, count(DISTINCT x_Source) AS sources, min(x_Source) AS source,

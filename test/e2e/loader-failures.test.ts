@@ -171,3 +171,61 @@ describe('a failed commit between two good checkpoints, through the sync command
     expect(JSON.parse(String(after?.state))).toEqual({ version: 2, covered_from: FIRST, cursor: FIRST + DAYS * DAY });
   });
 });
+
+describe('a re-read window replaces its rows, through the Loader and a real DuckDB file', () => {
+  const costs = openAiSource.streams.find((s) => s.name === 'costs') as BucketStream<OpenAiConfig>;
+  const config = openAiSource.configSchema.parse({ admin_api_key: 'sk-admin-loader', start_date: '2025-09-01' });
+  const plan = costs.plan(config);
+  const dayRecords = (start: number, projects: string[]): Row[] =>
+    projects.map((project_id, i) =>
+      plan.toRecord(
+        { start, end: start + DAY, results: [] },
+        { object: 'organization.costs.result', amount: { value: 0.5 + i, currency: 'usd' }, line_item: 'gpt-4o, input', project_id, quantity: 10 + i },
+        i,
+      ),
+    );
+  const OTHER: LoadAccount = { ...ACCOUNT, id: 'org-other', fingerprint: 'sha256:fedcba9876543210' };
+  const load = async (
+    path: string,
+    account: LoadAccount,
+    checkpoints: Array<{ rows: Row[]; cursor: number; windows: Array<{ start: number; end: number }> }>,
+  ) => {
+    const db = await Warehouse.open(path);
+    try {
+      const loader = new Loader(db, SOURCE, [{ def: costs, mode: 'incremental' }], { clock: { now: () => Date.now() }, account, schema: 'openai' });
+      await loader.prepare();
+      const emitter = loader.emitter();
+      const hooks = loader.hooks();
+      hooks.onStreamStart?.('costs');
+      for (const c of checkpoints) {
+        emitter.emitRecords('costs', { count: c.rows.length, rows: c.rows, emittedAt: Date.now() }, () => undefined);
+        hooks.onCheckpoint?.('costs', { version: 2, covered_from: day('2025-09-01'), cursor: c.cursor }, c.windows);
+      }
+      hooks.onStreamEnd?.('costs', 'COMPLETE');
+      await loader.ready();
+      return loader.stats()[0];
+    } finally {
+      db.close();
+    }
+  };
+
+  it('given three days loaded for two accounts when the last two days are re-read with a project gone and a day empty then only that account’s rows of those days that the API no longer reports are deleted', async () => {
+    const path = join(dir, 'replace.duckdb');
+    const [d1, d2, d3] = [day('2025-09-01'), day('2025-09-02'), day('2025-09-03')];
+    const all = [...dayRecords(d1, ['proj_a', 'proj_b']), ...dayRecords(d2, ['proj_a', 'proj_b']), ...dayRecords(d3, ['proj_a'])];
+    await load(path, ACCOUNT, [{ rows: all, cursor: d3 + DAY, windows: [{ start: d1, end: d3 + DAY }] }]);
+    await load(path, OTHER, [{ rows: all, cursor: d3 + DAY, windows: [{ start: d1, end: d3 + DAY }] }]);
+    // The re-read: 2025-09-02 without proj_b (one window), then 2025-09-03 with nothing at all (the next window).
+    const kept = dayRecords(d2, ['proj_a']);
+    const stats = await load(path, ACCOUNT, [
+      { rows: kept, cursor: d3, windows: [{ start: d2, end: d3 }] },
+      { rows: [], cursor: d3 + DAY, windows: [{ start: d3, end: d3 + DAY }] },
+    ]);
+    expect(stats?.deleted).toBe(2);
+    expect(stats?.unchanged).toBe(1);
+    const rows = await query(path, 'SELECT _account_id AS a, id FROM openai.costs ORDER BY a, id');
+    const ids = (rs: Row[]) => rs.map((r) => r.id as string).sort();
+    expect(rows.filter((r) => r.a === ACCOUNT.id).map((r) => r.id)).toEqual(ids([...all.slice(0, 2), ...kept]));
+    expect(rows.filter((r) => r.a === OTHER.id).map((r) => r.id)).toEqual(ids(all));
+  });
+});
