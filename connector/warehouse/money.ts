@@ -74,15 +74,25 @@ export function runRateForecast(mtd: string, elapsedDays: number, daysInMonth: n
   return mulDiv(mtd, daysInMonth, elapsedDays);
 }
 
+/** n × 100 ÷ d as a percentage to one decimal, half away from zero (d not zero; both at one scale). */
+function percentOf(n: bigint, d: bigint): string {
+  const tenths = n * 1000n; // tenths of a percent, before division
+  const neg = tenths < 0n !== d < 0n;
+  const an = tenths < 0n ? -tenths : tenths;
+  const ad = d < 0n ? -d : d;
+  let q = an / ad;
+  if ((an % ad) * 2n >= ad) q += 1n;
+  return fromScaled(neg ? -q : q, 1);
+}
+
 /** (now − before) × 100 ÷ before to one decimal, half away from zero; null when before is zero. */
 export function percentChange(now: string, before: string): string | null {
   const b = toScaled(before, 12);
-  if (b === 0n) return null;
-  const n = (toScaled(now, 12) - b) * 1000n; // tenths of a percent, before division
-  const neg = n < 0n !== b < 0n;
-  const an = n < 0n ? -n : n;
-  const ab = b < 0n ? -b : b;
-  let q = an / ab;
-  if ((an % ab) * 2n >= ab) q += 1n;
-  return fromScaled(neg ? -q : q, 1);
+  return b === 0n ? null : percentOf(toScaled(now, 12) - b, b);
+}
+
+/** part × 100 ÷ total to one decimal, half away from zero; "0.0" when total is zero. */
+export function percentShare(part: string, total: string): string {
+  const t = toScaled(total, 12);
+  return t === 0n ? '0.0' : percentOf(toScaled(part, 12), t);
 }

@@ -1,6 +1,6 @@
 import type { Warehouse } from './db.js';
 import { type ChartTable, chartData, cumulativeLines, esc, OTHER_COLOR, PALETTE, stackedBars, type Series } from './charts.js';
-import { formatMoney, fromScaled, mulDiv, percentChange, runRateForecast, toScaled, trimDecimal } from './money.js';
+import { formatMoney, fromScaled, mulDiv, percentChange, percentShare, runRateForecast, toScaled, trimDecimal } from './money.js';
 import { ident, STATE_TABLE } from './schema.js';
 
 /**
@@ -400,18 +400,6 @@ const ACTOR_KINDS: Record<string, string> = {
 /** One grouped row of a breakdown query: key, kind, name, exact paid and list amounts. */
 type BreakdownRow = Record<string, unknown>;
 
-/** v × 100 ÷ total to one decimal, half away from zero ("0.0" when total is zero). */
-function shareOf(v: string, total: string): string {
-  const t = toScaled(total, 12);
-  if (t === 0n) return '0.0';
-  const n = toScaled(v, 12) * 1000n;
-  const neg = n < 0n !== t < 0n;
-  const an = n < 0n ? -n : n;
-  const at = t < 0n ? -t : t;
-  let q = an / at;
-  if ((an % at) * 2n >= at) q += 1n;
-  return fromScaled(neg ? -q : q, 1);
-}
 
 /**
  * Grouped rows as the page's table: the 10 largest by name, the rest as one "Other (n more …)" row, so
@@ -450,7 +438,7 @@ function foldBreakdown(
       share: '',
     });
   }
-  for (const r of shown) r.share = shareOf(r.period, total);
+  for (const r of shown) r.share = percentShare(r.period, total);
   return { rows: shown, uncovered, total: trimDecimal(total), sameRows };
 }
 
@@ -970,7 +958,7 @@ export async function buildReport(db: Warehouse, o: ReportOptions): Promise<Repo
         accountId: str(r.account_key),
         account: str(r.account),
         period: str(r.period),
-        share: shareOf(str(r.period), str(r.all_total) || '0'),
+        share: percentShare(str(r.period), str(r.all_total) || '0'),
         mtd: str(r.mtd),
         prevSame: str(r.prev_same),
       }))
@@ -1229,7 +1217,7 @@ ${d.topModels.map((r) => `<tr>${prov(r.provider)}<td>${esc(r.label)}</td><td cla
     );
     if (t.uncovered)
       rows.push(
-        `<tr data-uncovered><td>No per-key breakdown: cost_report days (${esc(t.uncovered.days)})</td>${actor ? '<td>—</td>' : ''}<td class="num">${money(t.uncovered.amount, cur)}</td><td class="num">${bar(shareOf(t.uncovered.amount, t.total))}</td><td class="num">—</td></tr>`,
+        `<tr data-uncovered><td>No per-key breakdown: cost_report days (${esc(t.uncovered.days)})</td>${actor ? '<td>—</td>' : ''}<td class="num">${money(t.uncovered.amount, cur)}</td><td class="num">${bar(percentShare(t.uncovered.amount, t.total))}</td><td class="num">—</td></tr>`,
       );
     return `<div id="${id}-section" data-same-rows="${t.sameRows}"><h2>${esc(title)}</h2><table id="${id}"><thead><tr><th>${esc(what)}</th>${actor ? '<th>Type</th>' : ''}<th class="num">Last ${d.days.length} days</th><th class="num">Share</th><th class="num">At list price</th></tr></thead><tbody>
 ${rows.join('\n')}

@@ -24,11 +24,10 @@ const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
 const iso = (s: number): string => new Date(s * 1000).toISOString().slice(0, 10);
 const SOURCE = 'source-openai-costs';
 const ACCOUNT: LoadAccount = { id: 'org-loader-failures', name: null, from: 'config', fingerprint: 'sha256:0123456789abcdef', field: 'organization_id' };
+const costs = openAiSource.streams.find((s) => s.name === 'costs') as BucketStream<OpenAiConfig>;
+const plan = costs.plan(openAiSource.configSchema.parse({ admin_api_key: 'sk-admin-loader', start_date: '2025-09-01' }));
 
 describe('a failed commit between two good checkpoints, through the Loader and a real DuckDB file', () => {
-  const costs = openAiSource.streams.find((s) => s.name === 'costs') as BucketStream<OpenAiConfig>;
-  const config = openAiSource.configSchema.parse({ admin_api_key: 'sk-admin-loader', start_date: '2025-09-01' });
-  const plan = costs.plan(config);
   /** Costs records of one day, made by the connector's own mapping from results as the API sends them. */
   const dayRecords = (start: number, projects: string[]): Row[] =>
     projects.map((project_id, i) =>
@@ -173,9 +172,6 @@ describe('a failed commit between two good checkpoints, through the sync command
 });
 
 describe('a re-read window replaces its rows, through the Loader and a real DuckDB file', () => {
-  const costs = openAiSource.streams.find((s) => s.name === 'costs') as BucketStream<OpenAiConfig>;
-  const config = openAiSource.configSchema.parse({ admin_api_key: 'sk-admin-loader', start_date: '2025-09-01' });
-  const plan = costs.plan(config);
   const dayRecords = (start: number, projects: string[]): Row[] =>
     projects.map((project_id, i) =>
       plan.toRecord(

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY, FakeOpenAi } from '../fake/openai.js';
 import { bundledChromium } from '../support/chromium.js';
 import { BINS, ROOT } from '../support/cli.js';
-import { anthropicFigureChecks, chartCsvOf, decimalOf, nanosToDecimal, runCli, units, usdFromNanos } from '../support/warehouse.js';
+import { anthropicFigureChecks, chartCsvOf, decimalOf, nanosToDecimal, parseCsvText, runCli, units, usdFromNanos } from '../support/warehouse.js';
 
 const KEY = 'sk-admin-e2e-report-1a2b3c4d5e';
 const FIRST = Date.UTC(2025, 8, 20) / 1000; // 2025-09-20
@@ -453,31 +453,6 @@ function focusSql(rows: FocusRow[]): string {
     INSERT INTO focus_spend VALUES ${values.join(',\n')};`;
 }
 
-/** A CSV file (RFC 4180, as the page writes it) as rows of fields. */
-function parseCsv(text: string): string[][] {
-  const out: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i] as string;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') row.push(field), (field = '');
-    else if (ch === '\r' && text[i + 1] === '\n') {
-      row.push(field);
-      out.push(row);
-      row = [];
-      field = '';
-      i++;
-    } else field += ch;
-  }
-  return out;
-}
-
 /** PNG width and height from its IHDR chunk. */
 const pngSize = (png: Buffer): { width: number; height: number } => {
   expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
@@ -567,7 +542,7 @@ describe('report from focus_spend', () => {
         expect(await link.getAttribute('download')).toMatch(/\.csv$/);
         const href = (await link.getAttribute('href')) as string;
         expect(href.startsWith('data:text/csv;charset=utf-8,')).toBe(true);
-        const csv = parseCsv(decodeURIComponent(href.slice('data:text/csv;charset=utf-8,'.length)));
+        const csv = parseCsvText(decodeURIComponent(href.slice('data:text/csv;charset=utf-8,'.length)));
         const table = await page
           .locator(`#${id}-table`)
           .evaluate((t) => [

@@ -1,6 +1,6 @@
 import type { JsonReply } from './server.js';
 import type { Actor, Ledger, LedgerEvent, TokenType } from './anthropic-ledger.js';
-import { centsToUnits, TOKEN_TYPES, unitsToCents, unitsToUsd } from './anthropic-ledger.js';
+import { centsToUnits, DIMENSIONS, TOKEN_TYPES, unitsToCents, unitsToUsd } from './anthropic-ledger.js';
 import { shortHash } from './random.js';
 
 /**
@@ -39,27 +39,8 @@ const DAY = 86_400;
 export type AnalyticsWidth = '1d' | '1h' | '1m';
 const WIDTH: Record<AnalyticsWidth, number> = { '1d': DAY, '1h': 3_600, '1m': 60 };
 
-export const SHARED_DIMS = [
-  'actor',
-  'actor_type',
-  'agent_id',
-  'api_key_id',
-  'claude_tag_category',
-  'claude_tag_user_id',
-  'context_window',
-  'deployment_id',
-  'environment_id',
-  'inference_geo',
-  'model',
-  'product',
-  'rbac_group_id',
-  'service_tier',
-  'session_id',
-  'slack_channel_id',
-  'speed',
-  'user_profile_id',
-  'workspace_id',
-] as const;
+/** The analytics dimensions both endpoints group by: the ledger's (the fake keeps its own list, apart from the connector's). */
+export const SHARED_DIMS = DIMENSIONS;
 export const COST_DIMS = [...SHARED_DIMS, 'cost_type', 'token_type'] as const;
 export { TOKEN_TYPES } from './anthropic-ledger.js';
 

@@ -144,8 +144,8 @@ export function centsToUnits(cents: string): bigint {
   return neg ? -u : u;
 }
 
-/** The analytics group dimensions of an event (LedgerEvent.dims). */
-const DIMENSIONS = [
+/** The analytics group dimensions of an event (LedgerEvent.dims): every group_by[] value of the analytics usage endpoint. */
+export const DIMENSIONS = [
   'actor',
   'actor_type',
   'agent_id',

@@ -1,7 +1,7 @@
 import { FakeServer, type Fault, type JsonReply, type LoggedRequest } from './server.js';
 import { rng, shortHash } from './random.js';
 import { AnalyticsData, AnalyticsEndpoints, type AnalyticsOptions } from './anthropic-analytics.js';
-import { centsToUnits, Ledger, type LedgerEvent, unitsToUsd } from './anthropic-ledger.js';
+import { centsToUnits, Ledger, type LedgerEvent, TWIN_DIMS, unitsToUsd } from './anthropic-ledger.js';
 
 export { PLANTED_AMOUNTS, unitsToCents, unitsToUsd } from './anthropic-ledger.js';
 
@@ -49,16 +49,8 @@ export const MESSAGES_LIMITS: Record<Width, { default: number; max: number }> = 
   '1m': { default: 60, max: 1440 },
 };
 export const COST_GROUP_BY = ['workspace_id', 'description'] as const;
-export const MESSAGES_DIMS = [
-  'api_key_id',
-  'workspace_id',
-  'account_id',
-  'service_account_id',
-  'model',
-  'service_tier',
-  'context_window',
-  'inference_geo',
-] as const;
+/** The messages report's group_by[] values (without `speed`): the ledger's twin dimensions. */
+export const MESSAGES_DIMS = TWIN_DIMS;
 /** Every group_by[] value of the messages report, `speed` (beta) included. */
 export const MESSAGES_GROUP_BY = [
   'account_id',
