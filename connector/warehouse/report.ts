@@ -400,7 +400,6 @@ const ACTOR_KINDS: Record<string, string> = {
 /** One grouped row of a breakdown query: key, kind, name, exact paid and list amounts. */
 type BreakdownRow = Record<string, unknown>;
 
-
 /**
  * Grouped rows as the page's table: the 10 largest by name, the rest as one "Other (n more …)" row, so
  * that the rows (with `uncovered`) add up exactly to `total`.
