@@ -188,8 +188,11 @@ const FOCUS_COLUMNS: readonly Column[] = [
   text('InvoiceIssuerName', 'Who issues the invoice: the provider itself.', true),
   decimal('ListCost', 'Cost at list prices; BilledCost where the provider reports no list price.'),
   text('PricingCategory', 'Standard.', true),
-  text('PricingCurrency', 'Currency the provider prices in (Aurous: credits); null when it is BillingCurrency.'),
-  decimal('PricingCurrencyEffectiveCost', 'EffectiveCost in PricingCurrency, when that is not BillingCurrency.', false),
+  text('PricingCurrency', 'Currency the provider prices in: BillingCurrency (USD) where it prices in it, Aurous: credits.', true),
+  decimal(
+    'PricingCurrencyEffectiveCost',
+    'EffectiveCost in PricingCurrency: EffectiveCost where PricingCurrency is BillingCurrency, Aurous: the credits used.',
+  ),
   decimal('PricingQuantity', 'Volume priced, in PricingUnit.'),
   text('PricingUnit', 'Unit of PricingQuantity.', true),
   text('ProviderName', 'Deprecated in FOCUS 1.3 (ServiceProviderName); kept for FOCUS 1.2 tools.', true),
@@ -200,10 +203,15 @@ const FOCUS_COLUMNS: readonly Column[] = [
   text('ServiceSubcategory', 'Generative AI.', true),
   text('SkuId', 'The priced item, when the provider names one.'),
   text('SkuMeter', 'What the SKU meters (a token type, a request type).'),
-  col('SkuPriceDetails', 'object', 'Properties of the SKU: ModelId and ModelDeveloper where known, provider properties x_-prefixed.', {
-    from: null,
-    extra: { additionalProperties: true },
-  }),
+  col(
+    'SkuPriceDetails',
+    'object',
+    'Properties of the SKU, every key x_-prefixed (FOCUS defines none for AI models): x_ModelId and x_ModelDeveloper where known, then the provider’s.',
+    {
+      from: null,
+      extra: { additionalProperties: true },
+    },
+  ),
   text('SubAccountId', 'Project (OpenAI), workspace (Anthropic; null for the default workspace) or null.'),
   text('SubAccountName', 'Name of the sub account, when the cost API gives it.'),
   text('SubAccountType', 'Project or Workspace, when SubAccountId is set.'),
@@ -223,7 +231,9 @@ export interface FocusCharge {
   pricingUnit?: string | null;
   consumedQuantity?: string | null;
   consumedUnit?: string | null;
+  /** Where the provider prices in another currency than BillingCurrency (Aurous: credits); absent: BillingCurrency. */
   pricingCurrency?: string | null;
+  /** EffectiveCost in pricingCurrency, exact; absent (with pricingCurrency absent): EffectiveCost. */
   pricingCurrencyEffectiveCost?: string | null;
   skuId?: string | null;
   skuMeter?: string | null;
@@ -346,8 +356,12 @@ export function spendStream<C>(
         row.InvoiceIssuerName = p.providerName;
         row.ListCost = c.listCost == null ? billed : normalizeDecimal(c.listCost);
         row.PricingCategory = 'Standard';
-        row.PricingCurrency = c.pricingCurrency ?? null;
-        row.PricingCurrencyEffectiveCost = c.pricingCurrencyEffectiveCost ?? null;
+        // PricingCurrency-C-004-M, PricingCurrencyEffectiveCost-C-003-M: once present, never null. Priced in
+        // BillingCurrency (OpenAI, Anthropic), the effective cost is the same amount in the same currency.
+        const ownCurrency = c.pricingCurrency != null;
+        if (ownCurrency !== (c.pricingCurrencyEffectiveCost != null)) throw new Error('pricingCurrency and pricingCurrencyEffectiveCost go together');
+        row.PricingCurrency = ownCurrency ? c.pricingCurrency : row.BillingCurrency;
+        row.PricingCurrencyEffectiveCost = ownCurrency ? normalizeDecimal(c.pricingCurrencyEffectiveCost as string) : billed;
         const priced = c.pricingQuantity != null && c.pricingUnit != null;
         row.PricingQuantity = priced ? c.pricingQuantity : billed;
         row.PricingUnit = priced ? c.pricingUnit : row.BillingCurrency;

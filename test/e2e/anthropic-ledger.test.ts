@@ -246,7 +246,7 @@ describe('Anthropic money: one source per day, one ledger', () => {
         apiKey: s.x_ApiKeyId,
         actorType: s.x_ActorType,
         actorId: s.x_ActorId,
-        model: (s.SkuPriceDetails as { ModelId?: string } | null)?.ModelId ?? null,
+        model: (s.SkuPriceDetails as { x_ModelId?: string } | null)?.x_ModelId ?? null,
         tokenType: s.x_TokenType,
         billed: s.BilledCost,
         list: s.ListCost,

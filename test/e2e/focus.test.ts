@@ -136,7 +136,7 @@ describe('source-openai-costs spend (FOCUS 1.3)', () => {
     expect(spend.every((s) => s.BillingAccountId === 'openai' && s.BillingCurrency === 'USD' && s.ListCost === s.BilledCost)).toBe(true);
     expect(spend.some((s) => s.SubAccountId === null && s.SubAccountType === null)).toBe(true);
     expect(spend.some((s) => typeof s.SubAccountId === 'string' && s.SubAccountType === 'Project')).toBe(true);
-    expect(spend.some((s) => (s.SkuPriceDetails as { ModelDeveloper?: string } | null)?.ModelDeveloper === 'OpenAI')).toBe(true);
+    expect(spend.some((s) => (s.SkuPriceDetails as { x_ModelDeveloper?: string } | null)?.x_ModelDeveloper === 'OpenAI')).toBe(true);
     expect(r.stdout + r.stderr).not.toContain(KEY);
   });
 
@@ -197,7 +197,7 @@ describe('source-anthropic-costs spend (FOCUS 1.3)', () => {
     expect(sum(spend.map((s) => s.BilledCost as string)) * 100n).toBe(sum(spend.map((s) => s.x_AmountCents as string)));
     expect(spend.some((s) => s.SubAccountId === null && s.SubAccountType === null)).toBe(true);
     expect(spend.some((s) => typeof s.SubAccountId === 'string' && s.SubAccountType === 'Workspace')).toBe(true);
-    expect(spend.some((s) => (s.SkuPriceDetails as { ModelDeveloper?: string } | null)?.ModelDeveloper === 'Anthropic')).toBe(true);
+    expect(spend.some((s) => (s.SkuPriceDetails as { x_ModelDeveloper?: string } | null)?.x_ModelDeveloper === 'Anthropic')).toBe(true);
     expect(r.stdout + r.stderr).not.toContain(KEY);
   });
 });

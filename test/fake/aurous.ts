@@ -40,6 +40,12 @@ export const TOKEN_LIFETIME_MS = 24 * 3_600_000;
 
 const STATUSES = ['succeeded', 'failed', 'cancelled'] as const;
 const TYPES = ['image', 'video', 'upscale', 'chat'] as const;
+/**
+ * The request type of a credit given back (credits of failed generations refunded, a goodwill grant):
+ * no requests, negative credits, its own type, so grouped by type it is a negative group. Not in the
+ * reference pages (UNCONFIRMED upstream): the fake sends it so FOCUS ChargeCategory `Credit` is exercised.
+ */
+export const REFUND_TYPE = 'refund';
 const MODEL_NAMES = ['aurora-xl', 'aurora-turbo', 'halo-video-1', 'lumen-2', 'prism-mini', 'nova-edit', 'flux-lite', 'echo-chat'];
 const DEFAULT_MAX_RANGE: Record<Width, number> = { '1m': 7 * 1440, '5m': 31 * 288, '15m': 31 * 96, '1h': 92 * 24, '1d': 366, '7d': 522 };
 
@@ -106,6 +112,8 @@ export interface AurousDataOptions {
   rowsPerBucket?: number;
   /** Every n-th bucket since the epoch has no usage at all (0 = none). Default 5. */
   emptyEvery?: number;
+  /** Buckets with usage whose index since the epoch % n === 1 also have a refund (REFUND_TYPE, negative credits). Default 3; 0 = none. */
+  refundEvery?: number;
   /** Buckets containing any of these times are never empty and get `denseRows` raw rows (to exceed the page maximum). */
   dense?: number[];
   denseRows?: number;
@@ -180,6 +188,27 @@ export class AurousData {
           outTokens: type === 'chat' ? requests * (5 + Math.floor(rand() * 1500)) : 0,
         });
       }
+      // A refund: credits given back, no requests, far below the bucket's charges (its total stays positive).
+      const refundEvery = this.o.refundEvery ?? 3;
+      if (refundEvery > 0 && (start / step) % refundEvery === 1 && rows.length > 0) {
+        rows.push({
+          status: STATUSES[0],
+          type: REFUND_TYPE,
+          model: pick(this.models),
+          api_key_id: null,
+          user_id: pick(this.users),
+          lora_id: null,
+          character_id: null,
+          requests: 0,
+          milliCredits: -(1 + Math.floor(rand() * 50_000)),
+          p50: 0,
+          p95: 0,
+          images: 0,
+          videoHalfSeconds: 0,
+          inTokens: 0,
+          outTokens: 0,
+        });
+      }
     }
     this.rowCache.set(cacheKey, rows);
     return rows;
@@ -227,7 +256,8 @@ export class AurousData {
 
 function aggregate(rows: BaseRow[]): Metrics {
   const sum = (f: (r: BaseRow) => number, only: (r: BaseRow) => boolean = () => true) => rows.filter(only).reduce((a, r) => a + f(r), 0);
-  const timed = rows.filter((r) => r.status !== 'cancelled');
+  // Cancelled requests and refunds (no requests) have no duration.
+  const timed = rows.filter((r) => r.status !== 'cancelled' && r.requests > 0);
   const timedRequests = timed.reduce((a, r) => a + r.requests, 0);
   return {
     request_count: sum((r) => r.requests),

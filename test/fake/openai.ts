@@ -49,6 +49,11 @@ export interface OrgOptions {
   users?: number;
   /** Never-used keys listed in every project. Default 1. */
   idleKeysPerProject?: number;
+  /**
+   * Every n-th day (day index % n === 1) that has cost also has a credit: a negative line item
+   * (`CREDIT_LINE_ITEM`) in the first project, so FOCUS ChargeCategory `Credit` is exercised. Default 3; 0 = none.
+   */
+  creditEvery?: number;
 }
 
 export interface CostBase {
@@ -78,6 +83,13 @@ const PARTS: Array<[string, string]> = [
   ['output', 'tokens'],
   ['cached input', 'tokens'],
 ];
+/**
+ * The line item of a credit (a negative amount given back, e.g. a promotional credit or a refund): its
+ * own line item, so grouped by line item it is a negative result; grouped by project only it nets into
+ * the project's day. How the live API reports credits is not documented; the fake takes the form that
+ * reaches FOCUS rows as they are.
+ */
+export const CREDIT_LINE_ITEM = 'Promotional credit';
 /** Amounts (nano-dollars) of the first rows of the org's first day: $0.00000012 and $12,345.678901234. */
 export const PLANTED_NANOS = [120, 12_345_678_901_234] as const;
 
@@ -90,6 +102,7 @@ export class OpenAiOrg {
   readonly endDay: number;
   readonly seed: number;
   private readonly emptyEvery: number;
+  private readonly creditEvery: number;
   private readonly directory: () => OrgDirectory;
   readonly usage: OrgUsage;
 
@@ -98,6 +111,7 @@ export class OpenAiOrg {
     this.firstDay = o.firstDay;
     this.endDay = o.firstDay + o.days * DAY;
     this.emptyEvery = o.emptyEvery ?? 7;
+    this.creditEvery = o.creditEvery ?? 3;
     this.adminKey = o.adminKey ?? 'sk-admin-fake-0123456789abcdef';
     this.projects = Array.from({ length: o.projects ?? 3 }, (_, i) => `proj_${String(i + 1).padStart(3, '0')}`);
     const n = o.lineItems ?? 4;
@@ -174,6 +188,18 @@ export class OpenAiOrg {
     // The org's first day plants amounts a float-minded connector would mangle: below a micro-dollar
     // (sent as 1.2e-7) and with 14 significant digits.
     for (const [i, nanos] of PLANTED_NANOS.entries()) if (index === 0 && rows[i]) rows[i].nanos = nanos;
+    // A credit on some days: negative, far below the day's charges (a day's total stays positive).
+    if (this.creditEvery > 0 && index % this.creditEvery === 1 && rows.length > 0) {
+      rows.push({
+        day,
+        project_id: this.projects[0] ?? null,
+        line_item: CREDIT_LINE_ITEM,
+        api_key_id: null,
+        nanos: -(1 + Math.floor(rand() * 100_000_000)),
+        quantity: 1,
+        unit: 'credits',
+      });
+    }
     return rows;
   }
 

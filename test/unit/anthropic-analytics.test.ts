@@ -320,7 +320,7 @@ describe('spend: one source per day (focus.anthropic_source)', () => {
       x_ServiceTier: null,
       x_InferenceGeo: null,
     });
-    expect(spend.SkuPriceDetails).toEqual({ ModelId: 'claude-sonnet-5', ModelDeveloper: 'Anthropic', x_TokenType: 'output_tokens' });
+    expect(spend.SkuPriceDetails).toEqual({ x_ModelId: 'claude-sonnet-5', x_ModelDeveloper: 'Anthropic', x_TokenType: 'output_tokens' });
     const unattributed = anthropicSpendStream.plan(c).toRecord(B, costRow({}), 0);
     expect(unattributed).toMatchObject({ x_ApiKeyId: null, x_ActorType: null, x_ActorId: null, x_Source: 'analytics_cost' });
   });

@@ -21,7 +21,7 @@ import { costReportStream } from './reports.js';
  */
 export type AnthropicSpendSource = 'analytics_cost' | 'cost_report';
 
-/** Non-null properties only: SkuPriceDetails lists what is known. */
+/** Non-null properties only: SkuPriceDetails lists what is known (every key x_: FOCUS 1.3 defines none for models, CAU-SkuPriceDetails-C-017-C). */
 const known = (o: Record<string, string | null>): Record<string, string> | null => {
   const entries = Object.entries(o).filter((e): e is [string, string] => e[1] !== null);
   return entries.length === 0 ? null : Object.fromEntries(entries);
@@ -64,8 +64,8 @@ const costReportCharge = (r: Row): FocusCharge => {
     skuId: description,
     skuMeter: tokenType ?? costType,
     skuPriceDetails: known({
-      ModelId: model,
-      ModelDeveloper: model === null ? null : 'Anthropic',
+      x_ModelId: model,
+      x_ModelDeveloper: model === null ? null : 'Anthropic',
       x_ServiceTier: str(r.service_tier),
       x_ContextWindow: str(r.context_window),
       x_TokenType: tokenType,
@@ -96,7 +96,7 @@ const analyticsCharge = (r: Row): FocusCharge => {
     chargeDescription: what ? `Claude API usage: ${what}` : 'Claude API usage',
     skuId: null,
     skuMeter: tokenType ?? costType,
-    skuPriceDetails: known({ ModelId: model, ModelDeveloper: model === null ? null : 'Anthropic', x_TokenType: tokenType }),
+    skuPriceDetails: known({ x_ModelId: model, x_ModelDeveloper: model === null ? null : 'Anthropic', x_TokenType: tokenType }),
     subAccountId: str(r.workspace_id),
     subAccountType: 'Workspace',
     extra: {

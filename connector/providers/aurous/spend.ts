@@ -51,7 +51,7 @@ function aurousCharge(config: AurousConfig): (record: Row) => FocusCharge {
       pricingCurrencyEffectiveCost: credits,
       skuId: type,
       skuMeter: type,
-      skuPriceDetails: model === null ? null : { ModelId: model },
+      skuPriceDetails: model === null ? null : { x_ModelId: model },
       extra: {
         x_CreditsUsed: credits,
         x_CreditUsdRate: rate,

@@ -46,7 +46,7 @@ function openAiCharge(record: Row): FocusCharge {
     consumedUnit: unit,
     skuId: lineItem,
     skuMeter: meter,
-    skuPriceDetails: model === null ? null : { ModelId: model, ModelDeveloper: 'OpenAI' },
+    skuPriceDetails: model === null ? null : { x_ModelId: model, x_ModelDeveloper: 'OpenAI' },
     subAccountId: (record.project_id as string | null) ?? null,
     subAccountType: 'Project',
     extra: { x_LineItem: lineItem, x_ApiKeyId: record.api_key_id ?? null },
