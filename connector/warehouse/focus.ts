@@ -33,6 +33,7 @@ export const FOCUS_DECIMAL_TYPE = `DECIMAL(${FOCUS_DECIMAL.width},${FOCUS_DECIMA
 /** The FOCUS 1.3 cost, price and quantity columns (FOCUS Decimal) the view types as FOCUS_DECIMAL_TYPE, where a spend table has them. */
 export const FOCUS_DECIMAL_COLUMNS = [
   'BilledCost',
+  'CommitmentDiscountQuantity',
   'ContractedCost',
   'ContractedUnitPrice',
   'EffectiveCost',

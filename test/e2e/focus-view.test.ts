@@ -86,7 +86,7 @@ describe('focus_spend typed', () => {
     expect(decimals).toEqual(
       expect.arrayContaining(['BilledCost', 'ContractedCost', 'EffectiveCost', 'ListCost', 'PricingQuantity', 'PricingCurrencyEffectiveCost']),
     );
-    for (const [c, t] of viewTypes) if (/Cost$|Price$|Quantity$/.test(c)) expect(t, c).toBe('DECIMAL(38,24)');
+    for (const [c, t] of viewTypes) if (!c.startsWith('x_') && /Cost$|Price$|Quantity$/.test(c)) expect(t, c).toBe('DECIMAL(38,24)');
     // Custom columns start with x_: the loader's bookkeeping columns are renamed in the view only.
     expect([...viewTypes.keys()].filter((c) => c.startsWith('_'))).toEqual([]);
     expect(viewTypes.get('x_AccountId')).toBe('VARCHAR');
@@ -142,5 +142,33 @@ describe('focus_spend typed', () => {
     const [viewSum] = await query(db, "SELECT CAST(sum(BilledCost) AS VARCHAR) AS s FROM focus_spend WHERE ServiceProviderName = 'Aurous Labs'");
     const [tableSum] = await query(db, 'SELECT CAST(sum(CAST(BilledCost AS DECIMAL(38,24))) AS VARCHAR) AS s FROM aurous.spend');
     expect(viewSum?.s).toBe(tableSum?.s);
+  });
+
+  it('given a spend value with more digits than DECIMAL(38,24) holds in a connector table when sync and report run then neither rounds it: sync names the column and value and exits 1, report fails with the same message, and the table keeps the exact text', async () => {
+    const db = join(dir, 'unfit.duckdb');
+    const cfg = config('openai-unfit', {
+      admin_api_key: OPENAI_KEY,
+      start_date: '2025-09-28',
+      end_date: '2025-09-30',
+      lookback_days: 0,
+      base_url: openai.baseUrl,
+    });
+    const first = await runCli(BINS.openai, ['sync', '--config', cfg, '--db', db, '--streams', 'spend']);
+    expect(first.code, first.stderr).toBe(0);
+    const unfit = '0.0000000000000000000000001'; // 25 decimals: DuckDB would round it to 0 silently
+    await query(
+      db,
+      `INSERT INTO openai.spend (x_RecordId, _account_id, ChargePeriodStart, ChargePeriodEnd, BilledCost, ServiceProviderName)
+       VALUES ('tampered', 'openai', TIMESTAMPTZ '2025-09-28 00:00:00+00', TIMESTAMPTZ '2025-09-29 00:00:00+00', '${unfit}', 'OpenAI')`,
+      { write: true },
+    );
+    const message = `focus_spend: BilledCost of openai.spend does not fit DECIMAL(38,24) exactly (a plain decimal of at most 14 integer and 24 decimal digits): ${unfit}; the exact text is in openai.spend.`;
+    const again = await runCli(BINS.openai, ['sync', '--config', cfg, '--db', db, '--streams', 'spend']);
+    expect(again.code, again.stderr).toBe(1);
+    expect(again.stderr).toContain(`spend: ${message}`);
+    const report = await runCli(BINS.openai, ['report', '--db', db, '--out', join(dir, 'unfit.html')]);
+    expect(report.code, report.stderr).toBe(4);
+    expect(report.stderr).toContain(message);
+    expect(await query(db, "SELECT BilledCost AS b FROM openai.spend WHERE x_RecordId = 'tampered'")).toEqual([{ b: unfit }]);
   });
 });
