@@ -144,7 +144,7 @@ try {
   if (code !== 0) throw new Error(`report exited with ${code}`);
   say(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s. Open ${shown(HTML)} in a browser; query ${shown(DB)} with DuckDB, e.g.`);
   process.stderr.write(
-    `  SELECT ServiceProviderName, CAST(ChargePeriodStart AS DATE) AS day, sum(CAST(BilledCost AS DECIMAL(38,12))) AS usd FROM focus_spend GROUP BY ALL ORDER BY day DESC LIMIT 14;\n`,
+    `  SELECT ServiceProviderName, CAST(ChargePeriodStart AS DATE) AS day, sum(BilledCost) AS usd FROM focus_spend GROUP BY ALL ORDER BY day DESC LIMIT 14;\n`,
   );
 } catch (err) {
   process.stderr.write(`demo failed: ${(err as Error).message}\n`);

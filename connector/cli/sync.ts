@@ -9,11 +9,12 @@ import type { StreamState } from '../engine/state.js';
 import { Secrets } from '../protocol/secrets.js';
 import { Warehouse, firstLine, requireDuckDb } from '../warehouse/db.js';
 import { EXIT, WarehouseError, type ExitCode } from '../warehouse/exit-codes.js';
-import { refreshFocusView } from '../warehouse/focus.js';
+import { checkFocusView, refreshFocusView } from '../warehouse/focus.js';
 import { DbLock } from '../warehouse/lock.js';
 import { Loader, type LoadAccount, type LoadTarget } from '../warehouse/loader.js';
 import { Lines, Progress, summaryLine, type ProgressItem, type Terminal } from '../warehouse/summary.js';
 import { reportCommand } from './report.js';
+import { SPEND_STREAM } from '../engine/focus.js';
 import { SYNC, UsageError, parseCommand, str, usageOf, type Values } from './commands.js';
 import { loadConfig } from './inputs.js';
 import { clock, httpClientFor, readSource, resolveAccount } from './runtime.js';
@@ -282,6 +283,17 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
     const stats = loader.stats();
     const end = clock.now();
     for (const s of stats) out.line(summaryLine(s, requests.get(s.name) ?? 0, end, floors.get(s.name)));
+    // focus_spend types the spend rows as DECIMAL: a value it cannot hold exactly fails this sync, not a later query.
+    let unfit: string | null = null;
+    if (targets.some((t) => t.def.name === SPEND_STREAM)) {
+      try {
+        await checkFocusView(db, schema);
+      } catch (err) {
+        if (!(err instanceof WarehouseError)) throw err;
+        unfit = err.message;
+        out.line(`${SPEND_STREAM}: ${err.message}`);
+      }
+    }
     const ok = stats.filter((s) => s.outcome === 'complete').length;
     const sum = (f: (s: (typeof stats)[number]) => number): number => stats.reduce((a, s) => a + f(s), 0);
     out.line(
@@ -290,7 +302,7 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
         `${http.requestCount} request${http.requestCount === 1 ? '' : 's'}, ${((end - started) / 1000).toFixed(1)} s` +
         (abort.signal.aborted ? '; interrupted: the next sync resumes from the last committed state' : ''),
     );
-    return ok === stats.length && !abort.signal.aborted ? EXIT.ok : EXIT.partial;
+    return ok === stats.length && !abort.signal.aborted && unfit === null ? EXIT.ok : EXIT.partial;
   } catch (err) {
     const e = err as Error;
     return fail(EXIT.partial, `unexpected error: ${firstLine(e.message)}`);

@@ -278,7 +278,10 @@ function focusSource(t: ResolvedTable): SpendSource | null {
   };
   const text = (x: string | null): string | null => (x === null ? null : `CAST(${x} AS VARCHAR)`);
   const details = text(col('SkuPriceDetails'));
-  const modelId = details ? `CASE WHEN json_valid(${details}) THEN json_extract_string(${details}, '$.ModelId') END` : null;
+  // x_ModelId since FOCUS 1.3 conformance (CAU-SkuPriceDetails-C-017-C); ModelId in files of earlier versions.
+  const modelId = details
+    ? `CASE WHEN json_valid(${details}) THEN coalesce(json_extract_string(${details}, '$.x_ModelId'), json_extract_string(${details}, '$.ModelId')) END`
+    : null;
   const provider = first(text(col('ServiceProviderName')), text(col('ProviderName')), "'Unknown provider'");
   return {
     provider: 'FOCUS',

@@ -439,7 +439,8 @@ function focusSql(rows: FocusRow[]): string {
       sqlText(r.sub),
       sqlText(r.subName),
       sqlText(`sku_${r.model}`),
-      sqlText(JSON.stringify({ ModelId: r.model })),
+      // OpenAI's rows as an earlier version wrote them (ModelId), the others as today (x_ModelId).
+      sqlText(JSON.stringify(r.provider === 'OpenAI' ? { ModelId: r.model } : { x_ModelId: r.model })),
       sqlText(r.category),
       "'AI and Machine Learning'",
       sqlText(`${r.provider} API`),
@@ -606,7 +607,7 @@ describe('report from focus_spend', () => {
       expect(month.csv[30]).toEqual(['30', plain(sum((r) => r.day >= '2026-10-01' && r.day <= '2026-10-30')), '', plain(forecast(mtd)), '']);
       expect(month.csv[31]).toEqual(['31', plain(sum((r) => r.day >= '2026-10-01' && r.day <= '2026-10-31')), '', '', '']);
       await chartCsv('chart-line-items');
-      // Models come from SkuPriceDetails.ModelId.
+      // Models come from SkuPriceDetails.x_ModelId (ModelId in an earlier version's rows).
       const models = await page.locator('#top-models tbody tr').evaluateAll((trs) => trs.map((tr) => tr.querySelectorAll('td')[1]?.textContent));
       expect(new Set(models)).toEqual(new Set(['gpt-5', 'gpt-5-mini', 'claude-sonnet-5', 'aurous-1']));
 

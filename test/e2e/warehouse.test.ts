@@ -314,15 +314,17 @@ describe('sync into DuckDB', () => {
       const rows = await query(db, 'SELECT count(*) AS n, count(DISTINCT x_RecordId) AS d FROM focus_spend');
       expect(Number(rows[0]?.n)).toBe((await count(db, 'costs')) + Number((await query(db, 'SELECT count(*) AS n FROM anthropic.cost_report'))[0]?.n));
       expect(rows[0]?.d).toBe(rows[0]?.n);
-      // Typed as FOCUS reads: periods are instants, money exact text.
+      // Typed as FOCUS reads: periods are instants, money DECIMAL (exact: test/e2e/focus-view.test.ts), custom columns x_.
       const types = await query(
         db,
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'focus_spend' AND column_name IN ('BilledCost', 'ChargePeriodStart', 'SkuPriceDetails') ORDER BY 1",
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'focus_spend' AND column_name IN ('BilledCost', 'ChargePeriodStart', 'SkuPriceDetails', 'x_AccountId', 'x_ExtractedAt', '_account_id', '_extracted_at') ORDER BY 1",
       );
       expect(types.map((t) => `${t.column_name} ${t.data_type}`)).toEqual([
-        'BilledCost VARCHAR',
+        'BilledCost DECIMAL(38,24)',
         'ChargePeriodStart TIMESTAMP WITH TIME ZONE',
         'SkuPriceDetails JSON',
+        'x_AccountId VARCHAR',
+        'x_ExtractedAt TIMESTAMP WITH TIME ZONE',
       ]);
 
       // The report takes both providers' money from focus_spend, and its period total is their exact sum.
