@@ -6,7 +6,7 @@ import { FakeAnthropic } from '../fake/anthropic.js';
 import type { LoggedRequest } from '../fake/server.js';
 import { BINS, CONTRACTS, catalog, dataLines, errors, files, ofType, records, run, type RunResult } from '../support/cli.js';
 import { assertProtocol } from '../support/invariants.js';
-import { query, runCli } from '../support/warehouse.js';
+import { query, runCli, trimDecimal } from '../support/warehouse.js';
 
 /**
  * Anthropic's money has one source per day (issue 23): the spend stream reads analytics_cost for
@@ -33,9 +33,6 @@ const schemas = Object.fromEntries(
     JSON.parse(readFileSync(join(CONTRACTS.anthropic, 'schemas', `${s}.json`), 'utf8')) as Record<string, unknown>,
   ]),
 );
-
-/** A decimal string without trailing zeros (DuckDB prints DECIMAL(38,12) with all 12). */
-const trim = (d: string): string => (d.includes('.') ? d.replace(/0+$/, '').replace(/\.$/, '') : d);
 
 let fake: FakeAnthropic;
 let dir: string;
@@ -119,8 +116,8 @@ describe('Anthropic money: one source per day, one ledger', () => {
       expect(d.source, String(d.d)).toBe(at(String(d.d)) < BOUNDARY ? 'cost_report' : 'analytics_cost');
     }
     // Exactly the ledger's money per day; ListCost the list price where analytics is the source, BilledCost before.
-    expect(Object.fromEntries(days.map((d) => [d.d, trim(String(d.billed))]))).toEqual(Object.fromEntries(ledger.map((l) => [l.date, l.amountUsd])));
-    expect(Object.fromEntries(days.map((d) => [d.d, trim(String(d.list))]))).toEqual(
+    expect(Object.fromEntries(days.map((d) => [d.d, trimDecimal(String(d.billed))]))).toEqual(Object.fromEntries(ledger.map((l) => [l.date, l.amountUsd])));
+    expect(Object.fromEntries(days.map((d) => [d.d, trimDecimal(String(d.list))]))).toEqual(
       Object.fromEntries(ledger.map((l) => [l.date, at(l.date) < BOUNDARY ? l.amountUsd : l.listUsd])),
     );
     // The list price is above the amount on analytics days (the ledger's discounts): ListCost is not a copy of BilledCost.
@@ -132,7 +129,7 @@ describe('Anthropic money: one source per day, one ledger', () => {
       db,
       `SELECT date AS d, CAST(sum(CAST(amount_usd AS DECIMAL(38,12))) AS VARCHAR) AS total FROM anthropic.cost_report GROUP BY 1 ORDER BY 1`,
     );
-    expect(Object.fromEntries(cost.map((c) => [String(c.d).slice(0, 10), trim(String(c.total))]))).toEqual(
+    expect(Object.fromEntries(cost.map((c) => [String(c.d).slice(0, 10), trimDecimal(String(c.total))]))).toEqual(
       Object.fromEntries(ledger.map((l) => [l.date, l.amountUsd])),
     );
     // Analytics rows carry the key and the actor (null only where the API did not attribute them).
@@ -159,7 +156,7 @@ describe('Anthropic money: one source per day, one ledger', () => {
       db,
       `SELECT strftime(ChargePeriodStart, '%Y-%m-%d') AS d, CAST(sum(CAST(BilledCost AS DECIMAL(38,12))) AS VARCHAR) AS billed FROM focus_spend GROUP BY 1 ORDER BY 1`,
     );
-    expect(Object.fromEntries(after.map((d) => [d.d, trim(String(d.billed))]))).toEqual(Object.fromEntries(ledger.map((l) => [l.date, l.amountUsd])));
+    expect(Object.fromEntries(after.map((d) => [d.d, trimDecimal(String(d.billed))]))).toEqual(Object.fromEntries(ledger.map((l) => [l.date, l.amountUsd])));
   });
 
   it('given the ledger when cost_report, analytics_cost and spend are read over the analytics days then every money table equals the ledger per day, and analytics_cost list_amount its list price', async () => {
@@ -333,6 +330,6 @@ describe('Anthropic money: one source per day, one ledger', () => {
     );
     const ledger = fake.org.ledger.dailyTotals(from, last + DAY);
     expect(days.map((d) => [d.d, Number(d.sources), d.source])).toEqual(ledger.map((l) => [l.date, 1, 'analytics_cost']));
-    expect(Object.fromEntries(days.map((d) => [d.d, trim(String(d.billed))]))).toEqual(Object.fromEntries(ledger.map((l) => [l.date, l.amountUsd])));
+    expect(Object.fromEntries(days.map((d) => [d.d, trimDecimal(String(d.billed))]))).toEqual(Object.fromEntries(ledger.map((l) => [l.date, l.amountUsd])));
   });
 });

@@ -6,7 +6,7 @@ import { FakeAnthropic } from '../fake/anthropic.js';
 import { FakeAurous } from '../fake/aurous.js';
 import { FakeOpenAi } from '../fake/openai.js';
 import { BINS } from '../support/cli.js';
-import { query, runCli } from '../support/warehouse.js';
+import { plainDecimal, query, runCli } from '../support/warehouse.js';
 
 /**
  * focus_spend typed (issue 24): all three connectors' spend rows synced from the fakes into one
@@ -17,16 +17,6 @@ const at = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
 const OPENAI_KEY = 'sk-admin-e2e-focus-view-1f2e3d4c';
 const ANTHROPIC_KEY = 'sk-ant-admin01-e2e-focus-view-9a8b7c';
 const AUROUS_KEY = 'al_live_e2e_focus_view_5d6e7f';
-
-/** "0012.3400" -> "12.34", "-0.0" -> "0" (written here, not the connector's). */
-function plain(text: string): string {
-  const neg = text.startsWith('-');
-  const [int = '', frac = ''] = (neg ? text.slice(1) : text).split('.');
-  const i = int.replace(/^0+/, '') || '0';
-  const f = frac.replace(/0+$/, '');
-  const body = f ? `${i}.${f}` : i;
-  return neg && body !== '0' ? `-${body}` : body;
-}
 
 let dir: string;
 let openai: FakeOpenAi;
@@ -124,9 +114,9 @@ describe('focus_spend typed', () => {
             expect(v?.[c], `${schema} ${row.k} ${c}`).toBeNull();
             continue;
           }
-          expect(plain(String(v?.[c])), `${schema} ${row.k} ${c}: ${exact}`).toBe(plain(exact));
+          expect(plainDecimal(String(v?.[c])), `${schema} ${row.k} ${c}: ${exact}`).toBe(plainDecimal(exact));
           compared += 1;
-          maxDecimals = Math.max(maxDecimals, (plain(exact).split('.')[1] ?? '').length);
+          maxDecimals = Math.max(maxDecimals, (plainDecimal(exact).split('.')[1] ?? '').length);
           const n = Math.abs(Number(exact));
           if (n > 0) smallest = Math.min(smallest, n);
         }

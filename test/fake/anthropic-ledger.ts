@@ -188,6 +188,23 @@ interface Draw {
   serviceAccountId: string | null;
 }
 
+/** An event with one cost line and no tokens (code execution, a credit): `dims` set, the rest null. */
+function chargeOnly(t: number, set: Record<string, unknown>, requests: number | null, cost: LedgerEvent['costs'][number]): LedgerEvent {
+  return {
+    t,
+    dims: { ...Object.fromEntries(DIMENSIONS.map((k) => [k, null])), ...set },
+    geo: 'not_available',
+    accountId: null,
+    serviceAccountId: null,
+    tokens: Object.fromEntries(TOKEN_TYPES.map((k) => [k, 0])) as Record<TokenType, number>,
+    webSearches: 0,
+    requests,
+    costs: [cost],
+    discount: 0n,
+    deletedUser: false,
+  };
+}
+
 export class Ledger {
   private readonly cache = new Map<string, LedgerEvent[]>();
   /** Bumped by a data refresh (analytics switch): every generation adds late events; tokens of an earlier one expire. */
@@ -425,44 +442,21 @@ export class Ledger {
   }
 
   private codeExecution(day: number, r: () => number, index: number): LedgerEvent {
-    const dims: Record<string, unknown> = Object.fromEntries(DIMENSIONS.map((k) => [k, null]));
     const ws = this.input.workspaces[1] ?? null;
-    dims.workspace_id = ws;
-    dims.api_key_id = this.keysIn(ws)[0] ?? null;
     const planted = PLANTED_AMOUNTS[index];
     const list = planted !== undefined ? centsToUnits(planted) : BigInt(Math.floor(r() * 5_000_000_000)) + 3n;
-    return {
-      t: day + 13 * 3_600,
-      dims,
-      geo: 'not_available',
-      accountId: null,
-      serviceAccountId: null,
-      tokens: Object.fromEntries(TOKEN_TYPES.map((t) => [t, 0])) as Record<TokenType, number>,
-      webSearches: 0,
-      requests: 1 + Math.floor(r() * 9),
-      costs: [['code_execution', null, list, list]],
-      discount: 0n,
-      deletedUser: false,
-    };
+    return chargeOnly(day + 13 * 3_600, { workspace_id: ws, api_key_id: this.keysIn(ws)[0] ?? null }, 1 + Math.floor(r() * 9), [
+      'code_execution',
+      null,
+      list,
+      list,
+    ]);
   }
 
   /** A negative charge: a refund of web searches, in the default workspace, with no key, actor or usage. */
   private credit(day: number, r: () => number): LedgerEvent {
-    const dims: Record<string, unknown> = Object.fromEntries(DIMENSIONS.map((k) => [k, null]));
     const list = -(BigInt(1 + Math.floor(r() * 40)) * WEB_SEARCH_PRICE);
-    return {
-      t: day + 6 * 3_600 + 17 * 60,
-      dims,
-      geo: 'not_available',
-      accountId: null,
-      serviceAccountId: null,
-      tokens: Object.fromEntries(TOKEN_TYPES.map((t) => [t, 0])) as Record<TokenType, number>,
-      webSearches: 0,
-      requests: null,
-      costs: [['web_search', null, list, list]],
-      discount: 0n,
-      deletedUser: false,
-    };
+    return chargeOnly(day + 6 * 3_600 + 17 * 60, {}, null, ['web_search', null, list, list]);
   }
 
   // ---- views ----------------------------------------------------------------------------------

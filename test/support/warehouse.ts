@@ -110,6 +110,16 @@ export function nanosToDecimal(nanos: bigint): string {
 }
 
 /** Trim a DuckDB DECIMAL text: "12.340000000000" -> "12.34". */
+/** "0012.3400" -> "12.34", "-0.000" -> "0": written here, not the connector's normalizeDecimal. */
+export function plainDecimal(text: string): string {
+  const neg = text.startsWith('-');
+  const [int = '', frac = ''] = (neg ? text.slice(1) : text).split('.');
+  const i = int.replace(/^0+/, '') || '0';
+  const f = frac.replace(/0+$/, '');
+  const body = f ? `${i}.${f}` : i;
+  return neg && body !== '0' ? `-${body}` : body;
+}
+
 export const trimDecimal = (text: string): string => (text.includes('.') ? text.replace(/0+$/, '').replace(/\.$/, '') : text);
 
 /** "$1,234.57" from nano-units, rounding half up to cents (independent of the report's own formatter). */

@@ -2,22 +2,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Warehouse } from '../../connector/warehouse/db.js';
 import { EXIT, WarehouseError } from '../../connector/warehouse/exit-codes.js';
 import { checkFocusView, FOCUS_DECIMAL_COLUMNS, refreshFocusView } from '../../connector/warehouse/focus.js';
+import { plainDecimal } from '../support/warehouse.js';
 
 /**
  * focus_spend's typed columns (issue 24): cost, price and quantity columns are DECIMAL(38,24) and
  * hold every digit of the exact strings in the spend tables, or fail loudly; the loader's
  * bookkeeping columns are x_AccountId and x_ExtractedAt in the view and keep their names in the tables.
  */
-
-/** "0012.3400" -> "12.34", "-0.000" -> "0": written here, not the connector's normalizeDecimal. */
-function plain(text: string): string {
-  const neg = text.startsWith('-');
-  const [int = '', frac = ''] = (neg ? text.slice(1) : text).split('.');
-  const i = int.replace(/^0+/, '') || '0';
-  const f = frac.replace(/0+$/, '');
-  const body = f ? `${i}.${f}` : i;
-  return neg && body !== '0' ? `-${body}` : body;
-}
 
 const AWKWARD = [
   '99999999999999.999999999999999999999999', // the largest value: 14 integer and 24 decimal digits
@@ -68,12 +59,12 @@ describe('focus_spend typed as FOCUS reads it', () => {
     );
     expect(rows).toHaveLength(AWKWARD.length + 1);
     for (const [i, v] of AWKWARD.entries()) {
-      for (const c of FOCUS_DECIMAL_COLUMNS) expect(plain(String(rows[i]?.[c])), `${c} ${v}`).toBe(plain(v));
+      for (const c of FOCUS_DECIMAL_COLUMNS) expect(plainDecimal(String(rows[i]?.[c])), `${c} ${v}`).toBe(plainDecimal(v));
     }
     for (const c of FOCUS_DECIMAL_COLUMNS) expect(rows[AWKWARD.length]?.[c], 'null stays null').toBeNull();
     // Sums are exact DECIMAL sums, no cast needed.
     const [sum] = await db.rows("SELECT CAST(sum(BilledCost) AS VARCHAR) AS s FROM focus_spend WHERE x_RecordId IN ('r4', 'r5', 'r6', 'r8')");
-    expect(plain(String(sum?.s))).toBe('-42.09998175654321098765233');
+    expect(plainDecimal(String(sum?.s))).toBe('-42.09998175654321098765233');
     // The table keeps the strings exactly as written.
     const [raw] = await db.rows("SELECT BilledCost AS b FROM p.spend WHERE x_RecordId = 'r12'");
     expect(raw?.b).toBe('0.1000');
