@@ -1,5 +1,6 @@
 import type { Warehouse } from './db.js';
 import { type ChartTable, chartData, cumulativeLines, esc, OTHER_COLOR, PALETTE, stackedBars, type Series } from './charts.js';
+import { DAY, isoDate, startOfDay } from '../engine/time.js';
 import { formatMoney, fromScaled, mulDiv, percentChange, percentShare, runRateForecast, toScaled, trimDecimal } from './money.js';
 import { ident, STATE_TABLE } from './schema.js';
 
@@ -537,18 +538,15 @@ export const SETTLE_RULES: readonly SettleRule[] = [
   },
 ];
 
-const DAY_S = 86_400;
-const dayText = (unixDay: number): string => new Date(unixDay * DAY_S * 1000).toISOString().slice(0, 10);
-
 /**
  * The last complete day (YYYY-MM-DD) of a stream whose cursor is `cursor` (unix seconds, the start of
  * the first bucket not read) and whose state was written at `syncedAt` (unix seconds): the day before
  * the cursor's day, and no later than the last day that ended `settleHours` before the sync.
  */
 export function completeThrough(cursor: number, syncedAt: number, settleHours: number): string {
-  const read = Math.floor(cursor / DAY_S) - 1;
-  const settled = Math.floor((syncedAt - settleHours * 3600) / DAY_S) - 1;
-  return dayText(Math.min(read, settled));
+  const read = startOfDay(cursor) - DAY;
+  const settled = startOfDay(syncedAt - settleHours * 3600) - DAY;
+  return isoDate(Math.min(read, settled));
 }
 
 /** Where a provider's data is complete through, and what says so. */

@@ -1,4 +1,5 @@
 import type { FloorNotice } from '../engine/read.js';
+import { isoDate } from '../engine/time.js';
 import type { StreamStats } from './loader.js';
 
 /**
@@ -21,8 +22,6 @@ function daysBetween(first: string, last: string): number {
   return Math.round((Date.parse(`${last}T00:00:00Z`) - Date.parse(`${first}T00:00:00Z`)) / DAY_MS) + 1;
 }
 
-const isoDay = (t: number): string => new Date(t * 1000).toISOString().slice(0, 10);
-
 /**
  * What a stream that started at its API's floor lost, for its summary line: only days asked for
  * (start_date, or a stored cursor) that the API no longer serves; a shortened re-read or a default
@@ -30,11 +29,11 @@ const isoDay = (t: number): string => new Date(t * 1000).toISOString().slice(0, 
  */
 export function floorText(n: FloorNotice | undefined): string {
   if (n?.level !== 'WARN') return '';
-  if (n.cause === 'state') return `; from ${isoDay(n.floor)}, the first day its API serves (the stored cursor ${isoDay(n.cursor ?? n.requested)} is earlier)`;
+  if (n.cause === 'state') return `; from ${isoDate(n.floor)}, the first day its API serves (the stored cursor ${isoDate(n.cursor ?? n.requested)} is earlier)`;
   const starts = n.starts ?? n.floor;
   return starts < n.floor
-    ? `; from ${isoDay(starts)}, stored when its API served it (it now serves from ${isoDay(n.floor)}; start_date ${isoDay(n.requested)} is earlier)`
-    : `; from ${isoDay(n.floor)}, the first day its API serves (start_date ${isoDay(n.requested)} is earlier)`;
+    ? `; from ${isoDate(starts)}, stored when its API served it (it now serves from ${isoDate(n.floor)}; start_date ${isoDate(n.requested)} is earlier)`
+    : `; from ${isoDate(n.floor)}, the first day its API serves (start_date ${isoDate(n.requested)} is earlier)`;
 }
 
 /**
