@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { col, columns, type Column } from './columns.js';
 import type { Bucket, BucketPlan, BucketStream, Row } from './stream.js';
+import { systemError } from './errors.js';
 import { isoTime } from './time.js';
 
 /**
@@ -186,15 +187,16 @@ const FOCUS_COLUMNS: readonly Column[] = [
   decimal('EffectiveCost', 'Amortized cost after discounts; BilledCost (no commitments to amortize).'),
   text('HostProviderName', 'Who hosts the service: the provider itself.', true),
   text('InvoiceIssuerName', 'Who issues the invoice: the provider itself.', true),
-  decimal('ListCost', 'Cost at list prices; BilledCost where the provider reports no list price.'),
-  text('PricingCategory', 'Standard.', true),
+  decimal('ListCost', 'Cost at list prices: ListUnitPrice x PricingQuantity exactly where both are set; else the provider’s list amount, else BilledCost.'),
+  decimal('ListUnitPrice', 'Published list price of one PricingUnit at this SkuPriceId (docs/focus.md: the price data file); null without a SkuPriceId or a known price.', false),
+  text('PricingCategory', 'Standard where the row has a SkuPriceId; null otherwise (FOCUS 1.3).'),
   text('PricingCurrency', 'Currency the provider prices in: BillingCurrency (USD) where it prices in it, Aurous: credits.', true),
   decimal(
     'PricingCurrencyEffectiveCost',
     'EffectiveCost in PricingCurrency: EffectiveCost where PricingCurrency is BillingCurrency, Aurous: the credits used.',
   ),
-  decimal('PricingQuantity', 'Volume priced, in PricingUnit.'),
-  text('PricingUnit', 'Unit of PricingQuantity.', true),
+  decimal('PricingQuantity', 'Volume priced, in PricingUnit (e.g. tokens / 1000000 for `1000000 Tokens`); null without a SkuPriceId (FOCUS 1.3).', false),
+  text('PricingUnit', 'Unit of PricingQuantity in FOCUS UnitFormat (`1000000 Tokens`, `1000 Requests`, `Credits`); null with PricingQuantity.'),
   text('ProviderName', 'Deprecated in FOCUS 1.3 (ServiceProviderName); kept for FOCUS 1.2 tools.', true),
   text('PublisherName', 'Deprecated in FOCUS 1.3; kept for FOCUS 1.2 tools.', true),
   text('ServiceCategory', 'AI and Machine Learning.', true),
@@ -206,12 +208,13 @@ const FOCUS_COLUMNS: readonly Column[] = [
   col(
     'SkuPriceDetails',
     'object',
-    'Properties of the SKU, every key x_-prefixed (FOCUS defines none for AI models): x_ModelId and x_ModelDeveloper where known, then the provider’s.',
+    'Properties of the price point, every key x_-prefixed (FOCUS defines none for AI models): x_ModelId and x_ModelDeveloper where known, then the provider’s; null without a SkuPriceId (FOCUS 1.3).',
     {
       from: null,
       extra: { additionalProperties: true },
     },
   ),
+  text('SkuPriceId', 'The price point: model x meter x price factors (batch, context window) where the provider prices per unit (docs/focus.md); null on rows with no unit price (credits).'),
   text('SubAccountId', 'Project (OpenAI), workspace (Anthropic; null for the default workspace) or null.'),
   text('SubAccountName', 'Name of the sub account, when the cost API gives it.'),
   text('SubAccountType', 'Project or Workspace, when SubAccountId is set.'),
@@ -223,14 +226,27 @@ export interface FocusCharge {
   /** BilledCost in BillingCurrency, an exact decimal. */
   billedCost: string;
   billingCurrency: string;
-  /** ListCost where the provider reports a list price (an exact decimal); BilledCost otherwise. */
+  /**
+   * The provider's own list amount (an exact decimal): ListCost where no ListUnitPrice is set;
+   * with a ListUnitPrice, ListCost is ListUnitPrice x PricingQuantity (FOCUS ListCost-C-009-C) and
+   * the provider's amount belongs in one of its x_ columns.
+   */
   listCost?: string | null;
   chargeDescription: string;
-  /** Volume and unit the provider priced; when it gives none, BilledCost in BillingCurrency (docs/focus.md). */
+  /**
+   * The price point (FOCUS SkuPriceId). FOCUS 1.3: without it PricingQuantity, PricingUnit,
+   * PricingCategory, ConsumedQuantity, ConsumedUnit, SkuPriceDetails and ListUnitPrice are null,
+   * whatever is given below; every Usage row should have one.
+   */
+  skuPriceId?: string | null;
+  /** Volume and unit priced (UnitFormat: `1000000 Tokens`); only with skuPriceId. */
   pricingQuantity?: string | null;
   pricingUnit?: string | null;
+  /** Volume and unit consumed (`Tokens`, `Requests`); only with skuPriceId. */
   consumedQuantity?: string | null;
   consumedUnit?: string | null;
+  /** List price of one pricingUnit at skuPriceId, exact (engine/prices.ts); ListCost is then its product with pricingQuantity. */
+  listUnitPrice?: string | null;
   /** Where the provider prices in another currency than BillingCurrency (Aurous: credits); absent: BillingCurrency. */
   pricingCurrency?: string | null;
   /** EffectiveCost in pricingCurrency, exact; absent (with pricingCurrency absent): EffectiveCost. */
@@ -348,23 +364,35 @@ export function spendStream<C>(
         row.ChargeFrequency = 'Usage-Based';
         row.ChargePeriodEnd = isoTime(bucket.end);
         row.ChargePeriodStart = isoTime(bucket.start);
-        row.ConsumedQuantity = c.consumedQuantity ?? null;
-        row.ConsumedUnit = c.consumedQuantity == null ? null : (c.consumedUnit ?? null);
+        // FOCUS 1.3: the pricing and consumption columns, and SkuPriceDetails, exist only at a price point.
+        const priceId = c.skuPriceId ?? null;
+        const pricingQuantity = priceId === null || c.pricingQuantity == null ? null : normalizeDecimal(c.pricingQuantity);
+        const consumedQuantity = priceId === null || c.consumedQuantity == null ? null : normalizeDecimal(c.consumedQuantity);
+        const listUnitPrice = priceId === null || c.listUnitPrice == null ? null : normalizeDecimal(c.listUnitPrice);
+        row.ConsumedQuantity = consumedQuantity;
+        row.ConsumedUnit = consumedQuantity === null ? null : (c.consumedUnit ?? null);
         row.ContractedCost = billed;
         row.EffectiveCost = billed;
         row.HostProviderName = p.providerName;
         row.InvoiceIssuerName = p.providerName;
-        row.ListCost = c.listCost == null ? billed : normalizeDecimal(c.listCost);
-        row.PricingCategory = 'Standard';
+        // ListCost-C-009-C: ListUnitPrice x PricingQuantity, exactly, where both are set.
+        row.ListCost =
+          listUnitPrice !== null && pricingQuantity !== null
+            ? multiplyDecimal(listUnitPrice, pricingQuantity)
+            : c.listCost == null
+              ? billed
+              : normalizeDecimal(c.listCost);
+        row.ListUnitPrice = listUnitPrice;
+        row.PricingCategory = priceId === null ? null : 'Standard';
         // PricingCurrency-C-004-M, PricingCurrencyEffectiveCost-C-003-M: once present, never null. Priced in
         // BillingCurrency (OpenAI, Anthropic), the effective cost is the same amount in the same currency.
         const ownCurrency = c.pricingCurrency != null;
-        if (ownCurrency !== (c.pricingCurrencyEffectiveCost != null)) throw new Error('pricingCurrency and pricingCurrencyEffectiveCost go together');
+        if (ownCurrency !== (c.pricingCurrencyEffectiveCost != null))
+          throw systemError('a FOCUS mapping gave pricingCurrency without pricingCurrencyEffectiveCost (or the reverse)');
         row.PricingCurrency = ownCurrency ? c.pricingCurrency : row.BillingCurrency;
         row.PricingCurrencyEffectiveCost = ownCurrency ? normalizeDecimal(c.pricingCurrencyEffectiveCost as string) : billed;
-        const priced = c.pricingQuantity != null && c.pricingUnit != null;
-        row.PricingQuantity = priced ? c.pricingQuantity : billed;
-        row.PricingUnit = priced ? c.pricingUnit : row.BillingCurrency;
+        row.PricingQuantity = pricingQuantity;
+        row.PricingUnit = pricingQuantity === null ? null : (c.pricingUnit ?? null);
         row.ProviderName = p.providerName;
         row.PublisherName = p.providerName;
         row.ServiceCategory = 'AI and Machine Learning';
@@ -373,7 +401,8 @@ export function spendStream<C>(
         row.ServiceSubcategory = 'Generative AI';
         row.SkuId = c.skuId ?? null;
         row.SkuMeter = c.skuMeter ?? null;
-        row.SkuPriceDetails = c.skuPriceDetails ?? null;
+        row.SkuPriceDetails = priceId === null ? null : (c.skuPriceDetails ?? null);
+        row.SkuPriceId = priceId;
         row.SubAccountId = c.subAccountId ?? null;
         row.SubAccountName = c.subAccountName ?? null;
         row.SubAccountType = c.subAccountId == null ? null : (c.subAccountType ?? null);

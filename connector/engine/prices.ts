@@ -1,0 +1,68 @@
+import { normalizeDecimal } from './focus.js';
+
+/**
+ * Published list prices (FOCUS ListUnitPrice): one entry per price point, kept as data in
+ * connector/prices/list-prices.ts with the page each price was read from and when. A price
+ * is USD per `unit`, a FOCUS UnitFormat block (`1000000 Tokens`, `1000 Requests`) chosen so
+ * the price is the provider's own published figure and ListUnitPrice x PricingQuantity is
+ * exact (PricingQuantity = the count with the decimal point moved: blockQuantity).
+ */
+export interface ListPriceEntry {
+  provider: string;
+  /** The model id exactly as the API names it. */
+  model: string;
+  /** What is metered, in the API's words (OpenAI: `input`, `cached input`, `output`; Anthropic: a token_type or cost_type). */
+  meter: string;
+  /** Price factors that change only the price (the SkuPriceId's, not the SkuId's); absent: standard / any. */
+  tier?: string;
+  context?: string;
+  /** USD per unit, an exact decimal string. */
+  usdPerUnit: string;
+  /** FOCUS UnitFormat: `1000000 Tokens`, `1000 Requests`, `Requests`. */
+  unit: string;
+  /** The page the price was read from, and the day it was read (YYYY-MM-DD). */
+  source: string;
+  asOf: string;
+}
+
+export interface PriceKey {
+  provider: string;
+  model: string;
+  meter: string;
+  tier?: string | null | undefined;
+  context?: string | null | undefined;
+}
+
+/** The entry of a price point; undefined when the data file does not know it (never a guess). */
+export function findListPrice(list: readonly ListPriceEntry[], k: PriceKey): ListPriceEntry | undefined {
+  return list.find(
+    (e) =>
+      e.provider === k.provider &&
+      e.model === k.model &&
+      e.meter === k.meter &&
+      (e.tier ?? 'standard') === (k.tier ?? 'standard') &&
+      (e.context ?? null) === (k.context ?? null),
+  );
+}
+
+const BLOCK = /^(?:(1(?:0+)?) )?([A-Z][A-Za-z]*)$/;
+
+/**
+ * A count in a UnitFormat block: 1234567 tokens in `1000000 Tokens` is 1.234567, the decimal point
+ * moved (never a division in floating point); `Tokens` alone is the count itself.
+ */
+export function blockQuantity(count: string, unit: string): string {
+  const m = BLOCK.exec(unit);
+  if (!m) throw new Error(`not a UnitFormat block unit: ${JSON.stringify(unit)}`);
+  const zeros = (m[1] ?? '1').length - 1;
+  const t = normalizeDecimal(count);
+  const neg = t.startsWith('-');
+  const [int = '0', frac = ''] = (neg ? t.slice(1) : t).split('.');
+  const padded = int.padStart(zeros + 1, '0');
+  const fraction = `${padded.slice(padded.length - zeros)}${frac}`;
+  const body = fraction ? `${padded.slice(0, padded.length - zeros)}.${fraction}` : padded;
+  return normalizeDecimal(`${neg ? '-' : ''}${body}`);
+}
+
+/** The base unit of a block unit: `1000000 Tokens` -> `Tokens`. */
+export const blockBase = (unit: string): string => unit.replace(/^\d+ /, '');
