@@ -188,7 +188,11 @@ const FOCUS_COLUMNS: readonly Column[] = [
   text('HostProviderName', 'Who hosts the service: the provider itself.', true),
   text('InvoiceIssuerName', 'Who issues the invoice: the provider itself.', true),
   decimal('ListCost', 'Cost at list prices: ListUnitPrice x PricingQuantity exactly where both are set; else the provider’s list amount, else BilledCost.'),
-  decimal('ListUnitPrice', 'Published list price of one PricingUnit at this SkuPriceId (docs/focus.md: the price data file); null without a SkuPriceId or a known price.', false),
+  decimal(
+    'ListUnitPrice',
+    'Published list price of one PricingUnit at this SkuPriceId (docs/focus.md: the price data file); null without a SkuPriceId or a known price.',
+    false,
+  ),
   text('PricingCategory', 'Standard where the row has a SkuPriceId; null otherwise (FOCUS 1.3).'),
   text('PricingCurrency', 'Currency the provider prices in: BillingCurrency (USD) where it prices in it, Aurous: credits.', true),
   decimal(
@@ -214,7 +218,10 @@ const FOCUS_COLUMNS: readonly Column[] = [
       extra: { additionalProperties: true },
     },
   ),
-  text('SkuPriceId', 'The price point: model x meter x price factors (batch, context window) where the provider prices per unit (docs/focus.md); null on rows with no unit price (credits).'),
+  text(
+    'SkuPriceId',
+    'The price point: model x meter x price factors (batch, context window) where the provider prices per unit (docs/focus.md); null on rows with no unit price (credits).',
+  ),
   text('SubAccountId', 'Project (OpenAI), workspace (Anthropic; null for the default workspace) or null.'),
   text('SubAccountName', 'Name of the sub account, when the cost API gives it.'),
   text('SubAccountType', 'Project or Workspace, when SubAccountId is set.'),
