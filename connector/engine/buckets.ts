@@ -23,6 +23,8 @@ interface WindowReaderContext {
   maxRowsPerWindow?: number;
   /** Receives and encodes pages on worker threads (decode-pool.ts); without it, on this thread. */
   decoder?: PageDecoder;
+  /** Where the notices of a page's mapping go (engine/notices.ts: the run logs each once), from a worker or this thread alike. */
+  notice?: (message: string) => void;
   clock: { now(): number };
 }
 
@@ -259,6 +261,7 @@ export class WindowReader {
     const hooks = plan.headers ? { ...ctx.hooks, headers: plan.headers } : ctx.hooks;
     const res = await ctx.http.get(plan.path, query, hooks, transport);
     ctx.onResponse();
+    for (const message of res.body.notices ?? []) ctx.notice?.(message);
     return res.body;
   }
 }

@@ -17,7 +17,8 @@ import type { Bucket, Page } from './stream.js';
  *   body is in. The main thread's HttpClient frees the request slot and decides on retries
  *   from it, exactly as for a request it sent itself (fetchTransport).
  * - for a 2xx, `page`: the body parsed, checked, mapped and encoded (engine/decode.ts
- *   encodePage, the same code the main thread runs without workers), or why it could not be.
+ *   encodePage, the same code the main thread runs without workers), or why it could not be;
+ *   with it, the notices its mapping reported (engine/notices.ts), which the main thread logs.
  *
  * `recycle` hands written-out line buffers back for the next lines. Lines move between threads
  * as transferred buffers, not copies. Workers start with the pool, hold the process open only
@@ -52,7 +53,7 @@ export interface WorkerReady {
 export type WorkerReply =
   | { id: number; head: { status: number; headers: Array<[string, string]>; errorBody: Uint8Array } }
   | { id: number; failed: FetchFailure }
-  | { id: number; page: { buckets: Array<Omit<Bucket, 'results'>>; hasMore: boolean; nextPage: string | null } }
+  | { id: number; page: { buckets: Array<Omit<Bucket, 'results'>>; hasMore: boolean; nextPage: string | null; notices?: string[] } }
   | { id: number; undecoded: DecodeFailure };
 
 interface Slot {
@@ -255,7 +256,9 @@ export class DecodePool {
 }
 
 function fromWirePage(p: Extract<WorkerReply, { page: unknown }>['page']): Page {
-  return { buckets: p.buckets.map((b) => ({ ...b, results: [] })), hasMore: p.hasMore, nextPage: p.nextPage };
+  const page: Page = { buckets: p.buckets.map((b) => ({ ...b, results: [] })), hasMore: p.hasMore, nextPage: p.nextPage };
+  if (p.notices) page.notices = p.notices; // what the mapping reported on the worker (engine/notices.ts)
+  return page;
 }
 
 function fromWireFailure(e: DecodeFailure): Error {

@@ -84,7 +84,8 @@ async function page({ id, page: p }: PageRequest): Promise<void> {
     const plan = await planFor(p.stream, p.segment);
     const { page: decoded, transfer } = encodePage(plan, p.stream, setup.format, body, p.window, p.emittedAt, { ids: p.ids, spare: takeSpare() });
     const buckets = decoded.buckets.map(({ results: _, ...b }) => b);
-    post({ id, page: { buckets, hasMore: decoded.hasMore, nextPage: decoded.nextPage } }, transfer);
+    const notices = decoded.notices ? { notices: decoded.notices } : {};
+    post({ id, page: { buckets, hasMore: decoded.hasMore, nextPage: decoded.nextPage, ...notices } }, transfer);
   } catch (err) {
     post({ id, undecoded: failure(err, body) });
   }

@@ -7,6 +7,7 @@ import { isoTime } from './time.js';
 import { describeZodError } from './validation.js';
 import { findDataBuckets, type ArrayMember } from './json-scan.js';
 import { bucketPageResults } from './pages.js';
+import type { NoticeSink } from './notices.js';
 
 /**
  * From a response body to records, with no I/O: the envelope check, the per-result mapping and
@@ -35,6 +36,7 @@ export function forEachRow(
   window: Window,
   use: (row: Row) => void,
   results: Iterable<readonly unknown[]> = [bucket.results],
+  notice?: NoticeSink,
 ): void {
   const ids = new Set<unknown>();
   const key = plan.idField ?? 'id';
@@ -44,7 +46,7 @@ export function forEachRow(
       i += 1;
       let row: Row;
       try {
-        row = plan.toRecord(bucket, result, i);
+        row = plan.toRecord(bucket, result, i, notice);
       } catch (err) {
         throw wrapValidation(err, `${plan.path} window ${describeWindow(window)}, bucket ${isoTime(bucket.start)}, results[${i}]`);
       }
@@ -222,6 +224,9 @@ class PageEncoder {
   private readonly out: RecordEncoder;
   private readonly buckets: Bucket[] = [];
   private readonly cuts: Array<[Bucket, number]> = [];
+  /** What the mapping reported for this page, each once (Page.notices). */
+  private readonly notices = new Set<string>();
+  private readonly notice: NoticeSink = (message) => void this.notices.add(message);
 
   constructor(
     private readonly plan: BucketPlan,
@@ -251,6 +256,7 @@ class PageEncoder {
           if (o.ids) ids.push(row[key]);
         },
         results,
+        this.notice,
       );
       if (o.ids) bucket.ids = ids;
       this.cuts.push([bucket, this.out.cut()]);
@@ -264,7 +270,9 @@ class PageEncoder {
   done(hasMore: boolean, nextPage: string | null): { page: Page; transfer: ArrayBuffer[] } {
     const batches = this.out.batches();
     for (const [bucket, i] of this.cuts) bucket.encoded = batches[i] as EncodedRecords;
-    return { page: { buckets: this.buckets, hasMore, nextPage }, transfer: this.out.transfer };
+    const page: Page = { buckets: this.buckets, hasMore, nextPage };
+    if (this.notices.size > 0) page.notices = [...this.notices];
+    return { page, transfer: this.out.transfer };
   }
 }
 

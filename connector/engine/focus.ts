@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { col, columns, type Column } from './columns.js';
 import type { Bucket, BucketPlan, BucketStream, Row } from './stream.js';
 import { systemError } from './errors.js';
+import { IGNORE_NOTICES, type NoticeSink } from './notices.js';
 import { isoTime } from './time.js';
 
 /**
@@ -307,8 +308,11 @@ export interface SpendSource<C> {
   /** Where this source starts serving, given now (unix seconds, a UTC midnight); absent on the first source only. */
   from?: (nowS: number) => number;
   costs: BucketStream<C>;
-  /** Called once per plan; returns the mapping of one cost record (the plan's config bound). */
-  charge: (config: C) => (record: Row, bucket: Bucket) => FocusCharge;
+  /**
+   * Called once per plan; returns the mapping of one cost record (the plan's config bound). `notice`
+   * takes what the run should log once (engine/notices.ts: a price missing from the list-price file).
+   */
+  charge: (config: C) => (record: Row, bucket: Bucket, notice: NoticeSink) => FocusCharge;
 }
 
 /**
@@ -327,7 +331,7 @@ export function spendStream<C>(
     | {
         costs: BucketStream<C>;
         /** Called once per plan; returns the mapping of one cost record (the plan's config bound). */
-        charge: (config: C) => (record: Row, bucket: Bucket) => FocusCharge;
+        charge: (config: C) => (record: Row, bucket: Bucket, notice: NoticeSink) => FocusCharge;
       }
     | { sources: (config: C) => ReadonlyArray<SpendSource<C>> }
   ),
@@ -348,9 +352,9 @@ export function spendStream<C>(
     return {
       ...base,
       idField: SPEND_KEY,
-      toRecord(bucket, result, index) {
-        const record = base.toRecord(bucket, result, index);
-        const c = charge(record, bucket);
+      toRecord(bucket, result, index, notice) {
+        const record = base.toRecord(bucket, result, index, notice);
+        const c = charge(record, bucket, notice ?? IGNORE_NOTICES);
         if (bucket.start !== periodOf) {
           const bp = billingPeriod(bucket.start, settings.billing_period_start_day);
           period = { start: isoTime(bp.start), end: isoTime(bp.end) };

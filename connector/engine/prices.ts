@@ -66,3 +66,36 @@ export function blockQuantity(count: string, unit: string): string {
 
 /** The base unit of a block unit: `1000000 Tokens` -> `Tokens`. */
 export const blockBase = (unit: string): string => unit.replace(/^\d+ /, '');
+
+const keyOf = (k: PriceKey): string => JSON.stringify([k.provider, k.model, k.meter, k.tier ?? 'standard', k.context ?? null]);
+
+/** The data file indexed by price point: one lookup per record instead of a scan. Two entries for one point are refused. */
+export class ListPrices {
+  private readonly byKey = new Map<string, ListPriceEntry>();
+
+  constructor(list: readonly ListPriceEntry[]) {
+    for (const e of list) {
+      const k = keyOf(e);
+      if (this.byKey.has(k)) throw new Error(`two list prices for one price point: ${k}`);
+      this.byKey.set(k, e);
+    }
+  }
+
+  /** The entry of a price point; undefined when the data file does not know it (never a guess). */
+  find(k: PriceKey): ListPriceEntry | undefined {
+    return this.byKey.get(keyOf(k));
+  }
+}
+
+/**
+ * The notice (engine/notices.ts: one WARN line per run) for a price point the data file does not
+ * price in the row's unit. It names the price point only, so every row of it gives the same text.
+ */
+export function missingPriceNotice(k: PriceKey, why?: string): string {
+  const factors = [k.tier ?? 'standard', ...(k.context ? [`context ${k.context}`] : [])].join(', ');
+  const model = k.model ? `${k.model} ` : '';
+  return (
+    `spend: no list price for ${k.provider} ${model}"${k.meter}" (${factors}) in connector/prices/list-prices.ts${why ? ` (${why})` : ''}; ` +
+    'its rows have ListUnitPrice null and ListCost = BilledCost. Add the published price to the data file (docs/focus.md, List prices).'
+  );
+}

@@ -5,6 +5,7 @@ import { DEFAULT_MAX_ROWS_IN_FLIGHT, UnitRecords, WindowReader, type PageDecoder
 import { RecordEncoder, type RecordFormat } from './decode.js';
 import { configError, toConnectorError, type ErrorContext } from './errors.js';
 import type { Logger } from './logger.js';
+import { NoticeLog } from './notices.js';
 import { RowEstimate } from './estimate.js';
 import { bucketCount, planWindows, splitAtSegments, type SegmentPiece, type Window } from './planner.js';
 import { Coverage, readRanges, type StreamState } from './state.js';
@@ -119,6 +120,8 @@ export class Interrupted extends Error {}
 export async function read<C>(o: ReadOptions<C>): Promise<ReadResult> {
   const byName = new Map(o.streams.map((s) => [s.name, s]));
   const failed: string[] = [];
+  // What record mappings report (engine/notices.ts): each distinct notice one WARN line per run, whichever stream or thread.
+  const notices = new NoticeLog((m) => o.logger.warn(m));
   const readOne = async (configured: ConfiguredStream): Promise<void> => {
     const now = (): number => o.clock.now();
     o.emitter.emit(msg.streamStatus(configured.name, 'STARTED', now()));
@@ -130,7 +133,7 @@ export async function read<C>(o: ReadOptions<C>): Promise<ReadResult> {
           `Stream '${configured.name}' is not a stream of this connector; remove it from the catalog (streams: ${[...byName.keys()].join(', ')}).`,
         );
       }
-      const run = new StreamRun(o, configured);
+      const run = new StreamRun(o, configured, notices);
       if (def.kind === 'buckets') await run.readBuckets(def);
       else await run.readList(def);
       o.emitter.emit(msg.streamStatus(configured.name, 'COMPLETE', now()));
@@ -170,6 +173,7 @@ class StreamRun<C> {
   constructor(
     private readonly o: ReadOptions<C>,
     private readonly configured: ConfiguredStream,
+    private readonly notices: NoticeLog,
   ) {}
 
   private get name(): string {
@@ -287,6 +291,7 @@ class StreamRun<C> {
         warn: (m) => o.logger.warn(m),
         hooks: { onRateLimited: (until) => this.rateLimited(until) },
         onResponse: this.onResponse,
+        notice: (m) => this.notices.add(m),
         maxRowsPerWindow: Math.floor(DEFAULT_MAX_ROWS_IN_FLIGHT / depth),
         clock: o.clock,
         ...(decoder ? { decoder } : {}),

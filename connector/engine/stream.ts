@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { HttpClient, Query } from '../http/client.js';
 import type { Window } from './planner.js';
+import type { NoticeSink } from './notices.js';
 import type { FailRule, IgnoreRule, RestartRule } from './responses.js';
 
 export type JsonSchema = Record<string, unknown>;
@@ -28,6 +29,8 @@ export interface Page {
   buckets: Bucket[];
   hasMore: boolean;
   nextPage: string | null;
+  /** What the mapping of this page's records reported (engine/notices.ts), each once; the read logs them. */
+  notices?: string[];
 }
 
 /**
@@ -113,8 +116,11 @@ export interface BucketPlan {
   earliest?: { at: (nowS: number) => number; why: string };
   /** Whether the bucket holding `now` may be requested (false for reports that refuse unfinished days). */
   includeCurrentBucket: boolean;
-  /** Validates one result and turns it into a complete record (including its id). */
-  toRecord(bucket: Bucket, result: unknown, index: number): Row;
+  /**
+   * Validates one result and turns it into a complete record (including its id). `notice`: where
+   * the mapping reports what the run should log once (engine/notices.ts); absent outside a read.
+   */
+  toRecord(bucket: Bucket, result: unknown, index: number, notice?: NoticeSink): Row;
   /** The record field that is its key (the stream's primary key); default `id`. */
   idField?: string;
 }

@@ -40,6 +40,8 @@ export interface OrgOptions {
   /** First day with data, unix seconds (UTC midnight). */
   firstDay: number;
   days: number;
+  /** Line items after the first `lineItems` (a model missing from the list prices: its name as the API writes it, and its quantity_unit). */
+  extraLineItems?: ReadonlyArray<{ name: string; unit: string }>;
   /** Every n-th day has no cost at all (0 = none). */
   emptyEvery?: number;
   adminKey?: string;
@@ -67,22 +69,38 @@ export interface CostBase {
   unit: string;
 }
 
-const MODELS = [
-  'gpt-4o-2024-08-06',
-  'gpt-4o-mini-2024-07-18',
-  'o3-2025-04-16',
-  'gpt-4.1-2025-04-14',
-  'text-embedding-3-small',
-  'gpt-image-1',
-  'whisper-1',
-  'tts-1',
-  'o4-mini-2025-04-16',
+/**
+ * The org's line items, in the order `lineItems` takes them: written as the live costs API writes them
+ * (`<model>, <token type>`; Batch API usage as `batch api | <model>, <token type>`, the prefix seen on
+ * live line items), every one a model and token type OpenAI publishes a per-token price for, so each
+ * has an entry in connector/prices/list-prices.ts (test/unit/openai-spend.test.ts fails otherwise).
+ * The first four hold a batch and a standard line item of the same model and token type. Past the
+ * end, rounds repeat the list with `-r<n>` models: invented, unpriced (a WARN line per price point).
+ */
+export const LINE_ITEMS: ReadonlyArray<{ surface?: string; model: string; meter: string }> = [
+  { model: 'gpt-4o-2024-08-06', meter: 'input' },
+  { model: 'gpt-4o-2024-08-06', meter: 'output' },
+  { model: 'gpt-4o-2024-08-06', meter: 'cached input' },
+  { surface: 'batch api', model: 'gpt-4o-2024-08-06', meter: 'input' },
+  { model: 'gpt-4o-mini-2024-07-18', meter: 'input' },
+  { model: 'gpt-4o-mini-2024-07-18', meter: 'output' },
+  { model: 'gpt-4o-mini-2024-07-18', meter: 'cached input' },
+  { surface: 'batch api', model: 'gpt-4o-2024-08-06', meter: 'output' },
+  { model: 'text-embedding-3-small', meter: 'input' },
+  { model: 'gpt-4.1-2025-04-14', meter: 'input' },
+  { model: 'gpt-4.1-2025-04-14', meter: 'output' },
+  { surface: 'batch api', model: 'gpt-4o-mini-2024-07-18', meter: 'input' },
+  { surface: 'batch api', model: 'gpt-4o-mini-2024-07-18', meter: 'output' },
+  { model: 'o3-2025-04-16', meter: 'input' },
+  { model: 'o3-2025-04-16', meter: 'output' },
+  { surface: 'batch api', model: 'text-embedding-3-small', meter: 'input' },
+  { model: 'o4-mini-2025-04-16', meter: 'input' },
+  { model: 'o4-mini-2025-04-16', meter: 'output' },
+  { surface: 'batch api', model: 'gpt-4.1-2025-04-14', meter: 'input' },
+  { surface: 'batch api', model: 'gpt-4.1-2025-04-14', meter: 'output' },
 ];
-const PARTS: Array<[string, string]> = [
-  ['input', 'tokens'],
-  ['output', 'tokens'],
-  ['cached input', 'tokens'],
-];
+/** Every line item of LINE_ITEMS counts tokens (the costs API's quantity_unit). */
+const TOKENS = 'tokens';
 /**
  * The line item of a credit (a negative amount given back, e.g. a promotional credit or a refund): its
  * own line item, so grouped by line item it is a negative result; grouped by project only it nets into
@@ -115,12 +133,14 @@ export class OpenAiOrg {
     this.adminKey = o.adminKey ?? 'sk-admin-fake-0123456789abcdef';
     this.projects = Array.from({ length: o.projects ?? 3 }, (_, i) => `proj_${String(i + 1).padStart(3, '0')}`);
     const n = o.lineItems ?? 4;
-    this.lineItems = Array.from({ length: n }, (_, i) => {
-      const model = MODELS[Math.floor(i / PARTS.length) % MODELS.length] as string;
-      const [part, unit] = PARTS[i % PARTS.length] as [string, string];
-      const round = Math.floor(i / (PARTS.length * MODELS.length));
-      return { name: `${model}${round ? `-r${round}` : ''}, ${part}`, unit };
-    });
+    this.lineItems = [
+      ...Array.from({ length: n }, (_, i) => {
+        const item = LINE_ITEMS[i % LINE_ITEMS.length] as (typeof LINE_ITEMS)[number];
+        const round = Math.floor(i / LINE_ITEMS.length);
+        return { name: `${item.surface ? `${item.surface} | ` : ''}${item.model}${round ? `-r${round}` : ''}, ${item.meter}`, unit: TOKENS };
+      }),
+      ...(o.extraLineItems ?? []),
+    ];
     const kpp = o.keysPerProject ?? 2;
     this.keys = new Map<string | null, string[]>([
       ...this.projects.map((p, i): [string, string[]] => [p, Array.from({ length: kpp }, (_, k) => `key_${String(i + 1).padStart(3, '0')}_${k}`)]),
