@@ -111,7 +111,13 @@ describe('OpenAI price points', () => {
     expect(standard.row.SkuPriceId).toBe('gpt-4o-2024-08-06, input, standard');
     expect(batch.row.SkuPriceId).toBe('gpt-4o-2024-08-06, input, batch');
     for (const { row: r } of [standard, batch]) {
-      expect(r).toMatchObject({ ConsumedQuantity: '1234567', ConsumedUnit: 'Tokens', PricingQuantity: '1.234567', PricingUnit: '1000000 Tokens', PricingCategory: 'Standard' });
+      expect(r).toMatchObject({
+        ConsumedQuantity: '1234567',
+        ConsumedUnit: 'Tokens',
+        PricingQuantity: '1.234567',
+        PricingUnit: '1000000 Tokens',
+        PricingCategory: 'Standard',
+      });
       expect(r.ListCost).toBe(times(r.ListUnitPrice as string, r.PricingQuantity as string));
     }
     expect(standard.row.ListUnitPrice).toBe('2.5');
@@ -155,7 +161,13 @@ describe('OpenAI price points', () => {
 
   it('given a unit the price is not published in when mapped then no price is applied and the notice says why', () => {
     const r = row(result({ quantity: 30, quantity_unit: 'characters' }));
-    expect(r.row).toMatchObject({ ConsumedQuantity: '30', ConsumedUnit: 'Characters', PricingQuantity: '0.00003', PricingUnit: '1000000 Characters', ListUnitPrice: null });
+    expect(r.row).toMatchObject({
+      ConsumedQuantity: '30',
+      ConsumedUnit: 'Characters',
+      PricingQuantity: '0.00003',
+      PricingUnit: '1000000 Characters',
+      ListUnitPrice: null,
+    });
     expect(r.notices[0]).toContain('priced per 1000000 Tokens, the costs API counted characters');
   });
 
