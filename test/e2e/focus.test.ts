@@ -133,7 +133,16 @@ describe('source-openai-costs spend (FOCUS 1.3)', () => {
     expect(new Set(spend.map((s) => `${s.BillingPeriodStart}..${s.BillingPeriodEnd}`))).toEqual(
       new Set(['2025-09-01T00:00:00Z..2025-10-01T00:00:00Z', '2025-10-01T00:00:00Z..2025-11-01T00:00:00Z']),
     );
-    expect(spend.every((s) => s.BillingAccountId === 'openai' && s.BillingCurrency === 'USD' && s.ListCost === s.BilledCost)).toBe(true);
+    expect(spend.every((s) => s.BillingAccountId === 'openai' && s.BillingCurrency === 'USD')).toBe(true);
+    // ListCost: the published price times the tokens priced where the row has one (ListCost-C-009-C), else BilledCost.
+    for (const s of spend) {
+      const listed =
+        s.ListUnitPrice === null
+          ? scaled(s.BilledCost as string)
+          : (scaled(s.ListUnitPrice as string) * scaled(s.PricingQuantity as string)) / 10n ** BigInt(SCALE);
+      expect(scaled(s.ListCost as string), JSON.stringify(s)).toBe(listed);
+    }
+    expect(spend.filter((s) => s.ChargeCategory === 'Usage').every((s) => typeof s.ListUnitPrice === 'string')).toBe(true);
     expect(spend.some((s) => s.SubAccountId === null && s.SubAccountType === null)).toBe(true);
     expect(spend.some((s) => typeof s.SubAccountId === 'string' && s.SubAccountType === 'Project')).toBe(true);
     expect(spend.some((s) => (s.SkuPriceDetails as { x_ModelDeveloper?: string } | null)?.x_ModelDeveloper === 'OpenAI')).toBe(true);
