@@ -105,6 +105,26 @@ describe('source-openai-costs spend price points (FOCUS 1.3)', () => {
     expect(new Set(usage.map((s) => s.SkuPriceId)).size).toBe(LINE_ITEMS.length);
   });
 
+  it('given costs results without quantity_unit (the live API before 2026-08-21) when spend is read then every Usage row still counts the fake’s tokens at its price point', async () => {
+    const older = new FakeOpenAi({ firstDay: FIRST, days: DAYS, projects: 2, lineItems: 8, adminKey: KEY, omitQuantityUnit: true });
+    await older.start();
+    try {
+      const r = await read(older, { decode_threads: 0 });
+      expect(r.code, JSON.stringify(errors(r.messages))).toBe(0);
+      expect(records(r.messages, 'costs').every((c) => c.quantity_unit === null && typeof c.quantity === 'number')).toBe(true);
+      const usage = records(r.messages, 'spend').filter((s) => s.ChargeCategory === 'Usage');
+      expect(usage.length).toBeGreaterThan(50);
+      for (const s of usage) {
+        expect(typeof s.SkuPriceId).toBe('string');
+        expect([s.ConsumedUnit, s.PricingUnit]).toEqual(['Tokens', '1000000 Tokens']);
+        expect((scaled(s.ListUnitPrice) * scaled(s.PricingQuantity)) / ONE).toBe(scaled(s.ListCost));
+      }
+      expect(logs(r, 'WARN', /list price/)).toEqual([]);
+    } finally {
+      await older.stop();
+    }
+  });
+
   it('given a model missing from the list prices when spend is read on decode workers and on the main thread then each run logs exactly one WARN naming it, its rows keep their price point unpriced, and the run exits 0', async () => {
     for (const extra of [{}, { decode_threads: 0 }]) {
       const r = await read(unpriced, extra, ['spend']);

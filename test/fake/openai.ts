@@ -42,6 +42,8 @@ export interface OrgOptions {
   days: number;
   /** Line items after the first `lineItems` (a model missing from the list prices: its name as the API writes it, and its quantity_unit). */
   extraLineItems?: ReadonlyArray<{ name: string; unit: string }>;
+  /** Leave `quantity_unit` out of every costs result, as the live API did before the field was added (2026-08-21). */
+  omitQuantityUnit?: boolean;
   /** Every n-th day has no cost at all (0 = none). */
   emptyEvery?: number;
   adminKey?: string;
@@ -121,6 +123,7 @@ export class OpenAiOrg {
   readonly seed: number;
   private readonly emptyEvery: number;
   private readonly creditEvery: number;
+  private readonly omitQuantityUnit: boolean;
   private readonly directory: () => OrgDirectory;
   readonly usage: OrgUsage;
 
@@ -130,6 +133,7 @@ export class OpenAiOrg {
     this.endDay = o.firstDay + o.days * DAY;
     this.emptyEvery = o.emptyEvery ?? 7;
     this.creditEvery = o.creditEvery ?? 3;
+    this.omitQuantityUnit = o.omitQuantityUnit ?? false;
     this.adminKey = o.adminKey ?? 'sk-admin-fake-0123456789abcdef';
     this.projects = Array.from({ length: o.projects ?? 3 }, (_, i) => `proj_${String(i + 1).padStart(3, '0')}`);
     const n = o.lineItems ?? 4;
@@ -248,7 +252,7 @@ export class OpenAiOrg {
         project_id: g.dims.project_id,
         api_key_id: g.dims.api_key_id,
         quantity: byLine ? g.quantity : null,
-        quantity_unit: byLine ? g.unit : null,
+        ...(this.omitQuantityUnit ? {} : { quantity_unit: byLine ? g.unit : null }),
       }));
   }
 
@@ -267,7 +271,7 @@ export class OpenAiOrg {
           amount_value: r.amount.value,
           amount_currency: r.amount.currency,
           quantity: r.quantity,
-          quantity_unit: r.quantity_unit,
+          quantity_unit: r.quantity_unit ?? null,
         });
       }
     }
@@ -282,7 +286,8 @@ export interface CostResult {
   project_id: string | null;
   api_key_id: string | null;
   quantity: number | null;
-  quantity_unit: string | null;
+  /** Absent with `omitQuantityUnit`. */
+  quantity_unit?: string | null;
 }
 
 export type ExpectedCost = Omit<CostResult, 'object' | 'amount'> & {

@@ -159,6 +159,27 @@ describe('OpenAI price points', () => {
     expect(evals.notices[0]).toContain('(evals)');
   });
 
+  it('given a live body of 2026-06-14 (quantity, no quantity_unit) when mapped then a model’s token types count tokens, and each list cost is that body’s amount exactly', () => {
+    // Verbatim rows of a live costs body from before quantity_unit was added (2026-08-21).
+    const rows = [
+      { line_item: 'gpt-4o-mini-2024-07-18, cached input', quantity: 0, value: 0 },
+      { line_item: 'gpt-4o-mini-2024-07-18, input', quantity: 30, value: 0.0000045 },
+      { line_item: 'gpt-4o-mini-2024-07-18, output', quantity: 57, value: 0.0000342 },
+    ].map((r) => {
+      const { quantity_unit: _, ...sent } = result({ ...r });
+      return row(sent);
+    });
+    for (const { row: r, notices } of rows) {
+      expect(notices).toEqual([]);
+      expect(r).toMatchObject({ ConsumedUnit: 'Tokens', PricingUnit: '1000000 Tokens' });
+      expect(typeof r.SkuPriceId).toBe('string');
+      expect(r.ListCost).toBe(r.BilledCost);
+    }
+    // A name with no model and no unit: nothing says what its quantity counts, so no price point.
+    const { quantity_unit: _, ...tool } = result({ line_item: 'web search tool calls', quantity: 3 });
+    expect(row(tool).row).toMatchObject({ SkuPriceId: null, ConsumedQuantity: null });
+  });
+
   it('given a unit the price is not published in when mapped then no price is applied and the notice says why', () => {
     const r = row(result({ quantity: 30, quantity_unit: 'characters' }));
     expect(r.row).toMatchObject({

@@ -133,6 +133,19 @@ export function openAiPricePoint(item: LineItem, quantity: string, quantityUnit:
   };
 }
 
+/** A model's token type (`input`, `cached input`, `output`, with or without a modality): what OpenAI prices per token. */
+const TOKEN_METER = /(^| )(cached input|input|output)$/;
+
+/**
+ * The unit of a quantity sent without `quantity_unit` (the field is in the spec since 2026-08-21; a
+ * live body of 2026-06-14 has `quantity` and no unit): a model's token type counts tokens (that body's
+ * amounts are its quantities times the per-token list prices exactly); anything else has no unit, so
+ * no price point.
+ */
+function impliedUnit(item: LineItem): string | null {
+  return item.model !== null && item.meter !== null && TOKEN_METER.test(item.meter) ? 'tokens' : null;
+}
+
 function openAiCharge(record: Row, notice: NoticeSink): FocusCharge {
   const amount = record.amount_value;
   const currency = record.amount_currency;
@@ -141,7 +154,7 @@ function openAiCharge(record: Row, notice: NoticeSink): FocusCharge {
   const lineItem = (record.line_item as string | null) ?? null;
   const item = parseLineItem(lineItem);
   const quantity = typeof record.quantity === 'number' ? numberToDecimal(record.quantity) : null;
-  const unit = typeof record.quantity_unit === 'string' ? record.quantity_unit : null;
+  const unit = typeof record.quantity_unit === 'string' ? record.quantity_unit : impliedUnit(item);
   // A price point needs a line item, a quantity with its unit, and a charge (a credit, negative, has no unit price).
   // Costs not grouped by line_item have none of these: no SkuPriceId, so no quantities (docs/focus.md).
   const point = lineItem !== null && quantity !== null && unit !== null && amount >= 0 ? openAiPricePoint(item, quantity, unit, notice) : null;
