@@ -48,8 +48,7 @@ export const aurousSkuId = (type: string | null): string => type ?? 'credits';
  * The price point: the SKU and the model (`image/aurora-xl`), the model left out where the group has
  * none (not grouped by model, or null upstream): one parent SkuId per SkuPriceId (CAU-SkuPriceId-C-008-M).
  */
-export const aurousSkuPriceId = (type: string | null, model: string | null): string =>
-  model === null ? aurousSkuId(type) : `${aurousSkuId(type)}/${model}`;
+export const aurousSkuPriceId = (type: string | null, model: string | null): string => (model === null ? aurousSkuId(type) : `${aurousSkuId(type)}/${model}`);
 
 function aurousCharge(config: AurousConfig): (record: Row) => FocusCharge {
   const rate = config.focus.credit_usd_rate;
