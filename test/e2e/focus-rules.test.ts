@@ -240,6 +240,58 @@ describe('the fakes’ credits and Aurous’s price points reach spend as they w
   });
 });
 
+const X_COLUMN: Record<string, string> = { type: 'x_RequestType', model: 'x_Model', status: 'x_Status', user_id: 'x_UserId' };
+
+describe('Aurous price points under other groupings', () => {
+  it.each([
+    [['model', 'status'], (g: Row) => `credits/${g.model}`, 'credits'],
+    [['type', 'user_id'], (g: Row) => String(g.type), (g: Row) => String(g.type)],
+  ] as const)(
+    'given group_by %j when spend is read then every rule holds and each Usage row’s SkuPriceId is the coarser price point the grouping leaves',
+    async (groupBy, priceId, skuId) => {
+      const rows = await readSpend(BINS.aurous, { ...configs().aurous, group_by: [...groupBy] });
+      for (const r of RULES) expect(r.check(nonEmpty(rows)), r.id).toEqual([]);
+      const truth = aurous.data.expected(AUROUS_FIRST, AUROUS_FIRST + AUROUS_DAYS * DAY, '1d', groupBy);
+      // A group's key: its day and dimension values (the spend row carries them in its x_ columns).
+      const key = (day: unknown, values: unknown[]) => [String(day).slice(0, 10), ...values.map((v) => v ?? null)].join('|');
+      const byKey = new Map(
+        rows.map((r) => [
+          key(
+            r.ChargePeriodStart,
+            groupBy.map((d) => r[X_COLUMN[d] ?? d]),
+          ),
+          r,
+        ]),
+      );
+      expect(byKey.size).toBe(truth.length);
+      for (const g of truth as unknown as Row[]) {
+        const r = byKey.get(
+          key(
+            g.bucket_start,
+            groupBy.map((d) => g[d]),
+          ),
+        );
+        if ((g.credits_used as number) < 0)
+          expect(
+            r?.SkuPriceId,
+            key(
+              g.bucket_start,
+              groupBy.map((d) => g[d]),
+            ),
+          ).toBeNull();
+        else
+          expect(
+            [r?.SkuPriceId, r?.SkuId],
+            key(
+              g.bucket_start,
+              groupBy.map((d) => g[d]),
+            ),
+          ).toEqual([priceId(g), typeof skuId === 'string' ? skuId : skuId(g)]);
+      }
+    },
+  );
+});
+
 // ---- every rule can fail -------------------------------------------------------------------------
 
 /** A decimal string made larger by one unit in a place after its last digit. */
