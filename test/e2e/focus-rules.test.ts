@@ -366,7 +366,7 @@ const MUTATIONS: ReadonlyArray<[string, string, (rows: Row[]) => Row[]]> = [
     'a sub account id without its name',
     onAll((r) => ({ ...r, SubAccountId: 'team_fake', SubAccountType: 'Team', SubAccountName: null })),
   ],
-  ['CAU-PricingCurrency-C-004-M', 'PricingCurrency null', onAll((r) => ({ ...r, PricingCurrency: null }))],
+  ['CAU-PricingCurrency-C-004-M, C-003-M (CurrencyFormat-A-001-C, A-002-C)', 'PricingCurrency null', onAll((r) => ({ ...r, PricingCurrency: null }))],
   ['CAU-PricingCurrencyEffectiveCost-C-003-M', 'PricingCurrencyEffectiveCost null', onAll((r) => ({ ...r, PricingCurrencyEffectiveCost: null }))],
 ];
 

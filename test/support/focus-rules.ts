@@ -433,9 +433,16 @@ export const RULES: readonly Rule[] = [
     ),
   },
   {
-    id: 'CAU-PricingCurrency-C-004-M',
-    says: 'PricingCurrency is never null (the column is present)',
-    check: each(always, (r) => typeof r.PricingCurrency === 'string' && r.PricingCurrency.length > 0, 'PricingCurrency'),
+    id: 'CAU-PricingCurrency-C-004-M, C-003-M (CurrencyFormat-A-001-C, A-002-C)',
+    says: 'PricingCurrency is never null (the column is present), and an ISO 4217 code or a virtual currency such as credits',
+    check: each(
+      always,
+      (r) =>
+        typeof r.PricingCurrency === 'string' &&
+        /^\S(?:.*\S)?$/.test(r.PricingCurrency) &&
+        (r.PricingCurrency.length !== 3 || /^[A-Z]{3}$/.test(r.PricingCurrency)),
+      'PricingCurrency',
+    ),
   },
   {
     id: 'CAU-PricingCurrencyEffectiveCost-C-003-M',
