@@ -9,11 +9,12 @@ import { BINS, CONTRACTS, catalog, errors, files, records, ROOT, run, type RunRe
 import { assertProtocol } from '../support/invariants.js';
 
 /**
- * FOCUS 1.3 conformance (issue 16): every `spend` row of every connector, read by the built CLI
- * from the fakes, validates against test/fixtures/focus-1.3.schema.json (written from the FOCUS
- * 1.3 column definitions, independently of the connector's own schema), its charge period ends
- * after it starts and lies in its billing period, and per day the BilledCost sum equals the
- * provider's cost stream total for that day exactly (decimal strings summed as scaled BigInts).
+ * FOCUS 1.3 conformance (issues 16, 24): every `spend` row of every connector, read by the built CLI
+ * from the fakes, validates against test/fixtures/focus-1.3.schema.json (derived from the FOCUS 1.3
+ * requirements model and column text, sources named in the file, independently of the connector's own
+ * schema), its charge period ends after it starts and lies in its billing period, and per day the
+ * BilledCost sum equals the provider's cost stream total for that day exactly (decimal strings summed
+ * as scaled BigInts). The rules one by one, with their ids, are test/e2e/focus-rules.test.ts.
  */
 const FOCUS = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/focus-1.3.schema.json'), 'utf8')) as Record<string, unknown>;
 const validateFocus = new Ajv.default({ strict: false, allErrors: true }).compile(FOCUS);
@@ -56,10 +57,22 @@ function byDay<R>(rows: readonly R[], dayOf: (r: R) => string, amount: (r: R) =>
 
 // ---- checks every connector's spend rows must pass --------------------------------
 
+/** The schema errors, each with the FOCUS rule of the fixture's condition it broke (its $comment). */
+const CONDITIONS = (FOCUS.allOf as Array<{ $comment?: string }>).map((c) => c.$comment ?? '');
+function broken(errors: typeof validateFocus.errors): string {
+  return (errors ?? [])
+    .filter((e) => e.keyword !== 'if')
+    .map((e) => {
+      const n = /^#\/allOf\/(\d+)\//.exec(e.schemaPath)?.[1];
+      return `${e.instancePath || '(row)'} ${e.message ?? ''}${n === undefined ? '' : ` [${CONDITIONS[Number(n)]}]`}`;
+    })
+    .join('\n');
+}
+
 function expectFocusRows(rows: ReadonlyArray<Record<string, unknown>>): void {
   expect(rows.length).toBeGreaterThan(0);
   for (const row of rows) {
-    expect(validateFocus(row), `${JSON.stringify(validateFocus.errors)}\n${JSON.stringify(row)}`).toBe(true);
+    expect(validateFocus(row), `${broken(validateFocus.errors)}\n${JSON.stringify(row)}`).toBe(true);
     const cs = Date.parse(row.ChargePeriodStart as string);
     const ce = Date.parse(row.ChargePeriodEnd as string);
     const bs = Date.parse(row.BillingPeriodStart as string);
@@ -252,10 +265,17 @@ describe('source-aurous-usage spend (FOCUS 1.3)', () => {
     const usdDays = new Map([...creditDays].map(([d, credits]) => [d, (credits * rate) / 10n ** BigInt(SCALE)]));
     expect(spendDays.size).toBeGreaterThan(DAYS / 2);
     expect(spendDays).toEqual(usdDays);
-    expect(spend.every((s) => s.PricingCurrency === 'credits' && s.PricingUnit === 'Credits' && s.PricingQuantity === s.PricingCurrencyEffectiveCost)).toBe(
-      true,
-    );
-    expect(spend.every((s) => s.BillingCurrency === 'USD' && s.x_CreditUsdRate === RATE)).toBe(true);
+    // Usage rows are priced per credit at the rate (ListUnitPrice); refunds are Credit rows without a price point.
+    const usageRows = spend.filter((s) => s.ChargeCategory === 'Usage');
+    const creditRows = spend.filter((s) => s.ChargeCategory === 'Credit');
+    expect(usageRows.length > 0 && creditRows.length > 0).toBe(true);
+    expect(
+      usageRows.every(
+        (s) => s.PricingUnit === 'Credits' && s.PricingQuantity === s.PricingCurrencyEffectiveCost && s.ListUnitPrice === RATE && s.ListCost === s.BilledCost,
+      ),
+    ).toBe(true);
+    expect(creditRows.every((s) => s.SkuPriceId === null && s.PricingQuantity === null && s.PricingUnit === null && s.ListCost === s.BilledCost)).toBe(true);
+    expect(spend.every((s) => s.PricingCurrency === 'credits' && s.BillingCurrency === 'USD' && s.x_CreditUsdRate === RATE)).toBe(true);
   });
 
   it('given no credit rate when spend is read then it fails with a one-line config_error naming focus.credit_usd_rate, and usage alone still reads', async () => {
