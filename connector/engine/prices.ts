@@ -16,6 +16,8 @@ export interface ListPriceEntry {
   /** Price factors that change only the price (the SkuPriceId's, not the SkuId's); absent: standard / any. */
   tier?: string;
   context?: string;
+  /** Where inference ran, when the provider prices it (Anthropic: `us`); absent: any / global. */
+  geo?: string;
   /** USD per unit, an exact decimal string. */
   usdPerUnit: string;
   /** FOCUS UnitFormat: `1000000 Tokens`, `1000 Requests`, `Requests`. */
@@ -31,6 +33,7 @@ export interface PriceKey {
   meter: string;
   tier?: string | null | undefined;
   context?: string | null | undefined;
+  geo?: string | null | undefined;
 }
 
 /** The entry of a price point; undefined when the data file does not know it (never a guess). */
@@ -41,7 +44,8 @@ export function findListPrice(list: readonly ListPriceEntry[], k: PriceKey): Lis
       e.model === k.model &&
       e.meter === k.meter &&
       (e.tier ?? 'standard') === (k.tier ?? 'standard') &&
-      (e.context ?? null) === (k.context ?? null),
+      (e.context ?? null) === (k.context ?? null) &&
+      (e.geo ?? null) === (k.geo ?? null),
   );
 }
 
