@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeAnthropic, SERVER_TOOL_USE_DAY } from '../fake/anthropic.js';
 import type { Actor, LedgerEvent, TokenType } from '../fake/anthropic-ledger.js';
 import type { LoggedRequest } from '../fake/server.js';
-import { BINS, catalog, errors, files, records, run, type RunResult } from '../support/cli.js';
+import { BINS, catalog, errors, files, ofType, records, run, type RunResult } from '../support/cli.js';
 import { assertProtocol } from '../support/invariants.js';
 
 /**
@@ -222,5 +222,27 @@ describe('Anthropic spend quantities: the usage APIs joined exactly (issue 24)',
         '/v1/organizations/analytics/usage',
       ]),
     );
+  });
+
+  it('given spend across the analytics boundary when dry-running then each window lists its usage request before its cost request, and nothing is sent', async () => {
+    const fl = files({
+      'c.json': { admin_api_key: KEY, base_url: fake.baseUrl, start_date: isoDate(BOUNDARY - 3 * DAY), end_date: isoDate(BOUNDARY + 3 * DAY) },
+      'cat.json': catalog([{ name: 'spend', mode: 'incremental' }]),
+    });
+    const before = fake.requests.length;
+    const r = await run(BINS.anthropic, ['read', '--dry-run', '--config', fl['c.json'] as string, '--catalog', fl['cat.json'] as string]);
+    outputs.push(r.stdout + r.stderr);
+    expect(r.code).toBe(0);
+    expect(fake.requests.length).toBe(before);
+    const planned = ofType(r.messages, 'LOG')
+      .map((m) => String(m.log.message))
+      .filter((l) => l.startsWith('dry-run spend'))
+      .map((l) => new URL(l.slice(l.indexOf('GET ') + 4)).pathname);
+    expect(planned).toEqual([
+      '/v1/organizations/usage_report/messages',
+      '/v1/organizations/cost_report',
+      '/v1/organizations/analytics/usage',
+      '/v1/organizations/analytics/cost',
+    ]);
   });
 });
