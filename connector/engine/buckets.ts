@@ -293,7 +293,7 @@ export class WindowReader {
     const { plan, ctx } = this;
     const ids = plan.paging.kind === 'records';
     const inThread = ctx.http.inThread(
-      (body) => encodePage(plan, ctx.stream, ctx.format, body, window, emittedAt, { ids, ...(joined ? { joined } : {}) }).page,
+      (body) => encodePage(plan, ctx.stream, ctx.format, body, window, emittedAt, { ids, ...(joined ? { joined, warn: ctx.warn } : {}) }).page,
     );
     const transport = joined ? inThread : (ctx.decoder?.transport(window, emittedAt, ids, inThread) ?? inThread);
     const hooks = plan.headers ? { ...ctx.hooks, headers: plan.headers } : ctx.hooks;

@@ -189,6 +189,8 @@ export interface EncodeOptions {
   ids?: boolean;
   spare?: ArrayBuffer | undefined;
   joined?: ReadonlyMap<number, readonly Row[]>;
+  /** With `joined` (this thread only): handed to the mapping of each bucket as Bucket.warn. */
+  warn?: (message: string) => void;
 }
 
 /** Results parsed at a time: their objects die young (a worker's young generation is small), a bucket's thousands would not. */
@@ -254,6 +256,7 @@ class PageEncoder {
       const ids: unknown[] = [];
       const key = this.plan.idField ?? 'id';
       if (o.joined) bucket.joined = o.joined.get(bucket.start) ?? [];
+      if (o.warn) bucket.warn = o.warn;
       forEachRow(
         this.plan,
         bucket,
@@ -266,6 +269,7 @@ class PageEncoder {
       );
       if (o.ids) bucket.ids = ids;
       delete bucket.joined;
+      delete bucket.warn;
       this.cuts.push([bucket, this.out.cut()]);
     } else if (results) {
       for (const _ of results); // parsed all the same: a body is JSON throughout or retried

@@ -27,6 +27,11 @@ export interface Bucket {
    * companion report's records of the same bucket (maybe none), read whole before this bucket.
    */
   joined?: readonly Row[];
+  /**
+   * Set while the bucket's results are mapped on the main thread for a plan with a join: says
+   * something to the user once (a LOG WARN line), e.g. a price the price list does not know.
+   */
+  warn?: (message: string) => void;
 }
 
 export interface Page {

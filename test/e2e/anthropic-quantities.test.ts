@@ -245,4 +245,43 @@ describe('Anthropic spend quantities: the usage APIs joined exactly (issue 24)',
       '/v1/organizations/analytics/cost',
     ]);
   });
+
+  it('given a model the price list does not know when spend is read then its rows keep a price point with no ListUnitPrice and no quantity (no usage row of that model), ListCost is BilledCost, and one LOG WARN per price point says so', async () => {
+    // The cost report names a model the price list (and the messages report) does not know.
+    fake.fault({
+      path: '/cost_report',
+      times: 1_000,
+      fault: {
+        kind: 'transform',
+        fn: (body) => {
+          const b = body as { data: Array<{ results: Row[] }> };
+          for (const bucket of b.data) for (const r of bucket.results) if (r.model === 'claude-haiku-4-5') r.model = 'claude-future-9';
+          return b;
+        },
+      },
+    });
+    try {
+      const from = at('2025-12-10');
+      const { rows, result } = await spend({ start_date: isoDate(from), end_date: isoDate(from + 2 * DAY), focus: { anthropic_source: 'cost_report' } });
+      const unknown = rows.filter((r) => details(r).x_ModelId === 'claude-future-9' && r.ChargeCategory === 'Usage');
+      expect(unknown.length).toBeGreaterThan(0);
+      for (const r of unknown) {
+        expect(r.SkuPriceId).toMatch(/^claude-future-9:/);
+        expect([r.ListUnitPrice, r.ConsumedQuantity, r.PricingQuantity]).toEqual([null, null, null]);
+        expect(r.ListCost).toBe(r.BilledCost);
+      }
+      const warned = ofType(result.messages, 'LOG')
+        .filter((m) => m.log.level === 'WARN')
+        .map((m) => String(m.log.message))
+        .filter((l) => l.includes('no published list price'));
+      expect(warned.sort()).toEqual(
+        [...new Set(unknown.map((r) => String(r.SkuPriceId)))].sort().map((id) => expect.stringContaining(`no published list price for ${id} `)),
+      );
+      expect(new Set(warned).size).toBe(warned.length);
+      // The known models keep their prices and quantities.
+      expect(rows.some((r) => r.x_TokenType !== null && r.ListUnitPrice !== null && r.ConsumedQuantity !== null)).toBe(true);
+    } finally {
+      fake.clearFaults();
+    }
+  });
 });

@@ -74,7 +74,25 @@ interface PricePoint {
   consumedUnit: string | null;
 }
 
-const tokenPoint = (model: string | null, tokenType: string, factors: { tier: string; context: string; geo: string }, count: string | null): PricePoint => {
+/** Price points already said to be missing from the price list (one LOG line each per run). */
+const unpriced = new Set<string>();
+
+/** A price point the price list does not know: no ListUnitPrice (never a guess), and one LOG WARN line saying so. */
+function sayUnpriced(bucket: Bucket, skuPriceId: string): void {
+  if (unpriced.has(skuPriceId)) return;
+  unpriced.add(skuPriceId);
+  bucket.warn?.(
+    `spend: no published list price for ${skuPriceId} in connector/prices/list-prices.ts; its rows have no ListUnitPrice and ListCost falls back (docs/focus.md)`,
+  );
+}
+
+const tokenPoint = (
+  bucket: Bucket,
+  model: string | null,
+  tokenType: string,
+  factors: { tier: string; context: string; geo: string },
+  count: string | null,
+): PricePoint => {
   const m = model ?? 'unknown-model';
   const entry =
     model === null
@@ -87,9 +105,11 @@ const tokenPoint = (model: string | null, tokenType: string, factors: { tier: st
           context: factors.context,
           geo: factors.geo === 'us' ? 'us' : null,
         });
+  const skuPriceId = `${m}:${tokenType}:${factors.tier}:${factors.context}:${factors.geo}`;
+  if (!entry) sayUnpriced(bucket, skuPriceId);
   return {
     skuId: `${m}:${tokenType}`,
-    skuPriceId: `${m}:${tokenType}:${factors.tier}:${factors.context}:${factors.geo}`,
+    skuPriceId,
     count,
     unit: TOKENS_UNIT,
     listUnitPrice: entry?.usdPerUnit ?? null,
@@ -136,6 +156,7 @@ const costReportCharge = (r: Row, bucket: Bucket): FocusCharge => {
   const point =
     costType === 'tokens' && tokenType !== null
       ? tokenPoint(
+          bucket,
           model,
           tokenType,
           { tier: str(r.service_tier) ?? 'standard', context: str(r.context_window) ?? '0-200k', geo: str(r.inference_geo) === 'us' ? 'us' : 'global' },
@@ -191,7 +212,7 @@ const analyticsCharge = (r: Row, bucket: Bucket): FocusCharge => {
   const joined = analyticsCount(r, bucket.joined);
   const point =
     tokenType !== null
-      ? tokenPoint(model, tokenType, STANDARD, joined.count)
+      ? tokenPoint(bucket, model, tokenType, STANDARD, joined.count)
       : joined.meter === 'web_search'
         ? webSearchPoint(joined.count)
         : uncountedPoint('non_token');
