@@ -1,11 +1,11 @@
 import type { HttpClient, Query, RequestHooks, Transport } from '../http/client.js';
 import { HttpError } from '../http/errors.js';
-import { describeWindow, encodePage, type RecordFormat } from './decode.js';
+import { describeWindow, encodedRows, encodePage, type RecordFormat } from './decode.js';
 import { ConnectorError, systemError } from './errors.js';
 import { CursorGuard } from './pages.js';
 import { bucketCount, bucketStarts, halve, type Window } from './planner.js';
 import { responseFailure, responseRule } from './responses.js';
-import type { Bucket, BucketPlan, EncodedRecords, Page } from './stream.js';
+import type { Bucket, BucketPlan, EncodedRecords, Page, Row } from './stream.js';
 import { isoTime } from './time.js';
 
 interface WindowReaderContext {
@@ -72,12 +72,18 @@ class WindowNotCovered extends Error {}
  */
 export class WindowReader {
   private maxBuckets: number;
+  /** The reader of the plan's join (BucketPlan.join): its records as rows, on this thread. */
+  private readonly companion: WindowReader | undefined;
 
   constructor(
     private readonly plan: BucketPlan,
     private readonly ctx: WindowReaderContext,
   ) {
     this.maxBuckets = plan.maxBuckets;
+    if (plan.join) {
+      const { decoder: _, ...own } = ctx;
+      this.companion = new WindowReader(plan.join.plan, { ...own, format: { kind: 'rows' } });
+    }
   }
 
   get windowBuckets(): number {
@@ -143,6 +149,9 @@ export class WindowReader {
     const { plan, ctx } = this;
     const step = plan.bucketSeconds;
     const paging = plan.paging;
+    // A join: the companion window is read whole first (it fails the window if it fails), then
+    // its records are handed to the mapping of this window's buckets.
+    const joined = this.companion ? await this.readJoined(window) : undefined;
     // One stamp for the window, so a repeated bucket encodes to the same bytes.
     const emittedAt = ctx.clock.now();
     const expected = bucketStarts(window, step);
@@ -189,7 +198,7 @@ export class WindowReader {
 
     if (paging.kind === 'custom') {
       // Providers with an unusual cursor (Aurous: token-only, group splits) page through a window themselves.
-      const fetched = await paging.fetchWindow({ get: (q) => this.fetchPage(q, window, emittedAt), debug: ctx.debug }, window);
+      const fetched = await paging.fetchWindow({ get: (q) => this.fetchPage(q, window, emittedAt, joined), debug: ctx.debug }, window);
       for (const b of fetched.buckets) accept(b, false);
       // Complete pages: a bucket they did not mention is empty (whether an API sends empty buckets is its own affair).
       if (fetched.complete) for (const t of expected) if (!seen.has(t)) seen.set(t, empty());
@@ -212,7 +221,7 @@ export class WindowReader {
         let pages = 0;
         try {
           for (;;) {
-            const page = await this.fetchPage(query, window, emittedAt);
+            const page = await this.fetchPage(query, window, emittedAt, joined);
             pages += 1;
             for (const bucket of page.buckets) accept(bucket, records);
             const gap = missing();
@@ -252,12 +261,43 @@ export class WindowReader {
     return out;
   }
 
-  /** One page of `query`, decoded: on a worker when the context has a decoder and one is up, else on this thread. */
-  async fetchPage(query: Query, window: Window, emittedAt: number): Promise<Page> {
+  /**
+   * The companion records of `window` (BucketPlan.join), by the bucket their time field names; a
+   * record whose time is not a bucket of the window fails the read (it could not be joined).
+   */
+  private async readJoined(window: Window): Promise<Map<number, Row[]>> {
+    const join = this.plan.join;
+    const companion = this.companion;
+    if (!join || !companion) throw systemError(`${this.plan.path}: no join to read`);
+    const records = await companion.read(window);
+    const byBucket = new Map<number, Row[]>();
+    for (const batch of records.batches) {
+      for (const row of encodedRows(batch).rows) {
+        const at = Date.parse(String(row[join.bucketField])) / 1000;
+        if (!Number.isFinite(at) || at < window.start || at >= window.end || (at - window.start) % this.plan.bucketSeconds !== 0) {
+          throw systemError(
+            `${join.plan.path}: a record's ${join.bucketField} ${JSON.stringify(row[join.bucketField])} is not a bucket of window ${describeWindow(window)} of ${this.plan.path}; refusing to join it.`,
+          );
+        }
+        const list = byBucket.get(at);
+        if (list) list.push(row);
+        else byBucket.set(at, [row]);
+      }
+    }
+    return byBucket;
+  }
+
+  /**
+   * One page of `query`, decoded: on a worker when the context has a decoder and one is up, else on
+   * this thread; always on this thread for a plan with a join (`joined`: the companion's records).
+   */
+  async fetchPage(query: Query, window: Window, emittedAt: number, joined?: ReadonlyMap<number, readonly Row[]>): Promise<Page> {
     const { plan, ctx } = this;
     const ids = plan.paging.kind === 'records';
-    const inThread = ctx.http.inThread((body) => encodePage(plan, ctx.stream, ctx.format, body, window, emittedAt, { ids }).page);
-    const transport = ctx.decoder?.transport(window, emittedAt, ids, inThread) ?? inThread;
+    const inThread = ctx.http.inThread(
+      (body) => encodePage(plan, ctx.stream, ctx.format, body, window, emittedAt, { ids, ...(joined ? { joined } : {}) }).page,
+    );
+    const transport = joined ? inThread : (ctx.decoder?.transport(window, emittedAt, ids, inThread) ?? inThread);
     const hooks = plan.headers ? { ...ctx.hooks, headers: plan.headers } : ctx.hooks;
     const res = await ctx.http.get(plan.path, query, hooks, transport);
     ctx.onResponse();

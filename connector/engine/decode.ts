@@ -165,7 +165,7 @@ export function encodePage(
   body: Uint8Array,
   window: Window,
   emittedAt: number,
-  o: { ids?: boolean; spare?: ArrayBuffer | undefined } = {},
+  o: EncodeOptions = {},
 ): { page: Page; transfer: ArrayBuffer[] } {
   const results = bucketPageResults(plan.api.page);
   const found = results === undefined ? undefined : findDataBuckets(body, results);
@@ -180,6 +180,17 @@ export function encodePage(
   const page = parsePage(plan, parseJsonBody(body), window);
   for (const bucket of page.buckets) encoder.add(bucket);
   return encoder.done(page.hasMore, page.nextPage);
+}
+
+/**
+ * `ids`: name each bucket's record ids (Bucket.ids); `spare`: memory to write the lines into;
+ * `joined`: a join's companion records by bucket start (BucketPlan.join), handed to the mapping
+ * of each bucket as Bucket.joined.
+ */
+export interface EncodeOptions {
+  ids?: boolean;
+  spare?: ArrayBuffer | undefined;
+  joined?: ReadonlyMap<number, readonly Row[]>;
 }
 
 /** Results parsed at a time: their objects die young (a worker's young generation is small), a bucket's thousands would not. */
@@ -235,7 +246,7 @@ class PageEncoder {
     body: Uint8Array,
     private readonly window: Window,
     emittedAt: number,
-    private readonly o: { ids?: boolean; spare?: ArrayBuffer | undefined },
+    private readonly o: EncodeOptions,
   ) {
     // Lines come out a little longer than results go in; untouched capacity costs no memory.
     this.out = new RecordEncoder(format, stream, emittedAt, 2 * body.byteLength, o.spare);
@@ -247,6 +258,7 @@ class PageEncoder {
     if (bucket.start >= window.start && bucket.start < window.end) {
       const ids: unknown[] = [];
       const key = this.plan.idField ?? 'id';
+      if (o.joined) bucket.joined = o.joined.get(bucket.start) ?? [];
       forEachRow(
         this.plan,
         bucket,
@@ -259,6 +271,7 @@ class PageEncoder {
         this.notice,
       );
       if (o.ids) bucket.ids = ids;
+      delete bucket.joined;
       this.cuts.push([bucket, this.out.cut()]);
     } else if (results) {
       for (const _ of results); // parsed all the same: a body is JSON throughout or retried

@@ -16,6 +16,8 @@ export interface ListPriceEntry {
   /** Price factors that change only the price (the SkuPriceId's, not the SkuId's); absent: standard / any. */
   tier?: string;
   context?: string;
+  /** Where inference ran, when the provider prices it (Anthropic: `us`); absent: any / global. */
+  geo?: string;
   /** USD per unit, an exact decimal string. */
   usdPerUnit: string;
   /** FOCUS UnitFormat: `1000000 Tokens`, `1000 Requests`, `Requests`. */
@@ -31,6 +33,7 @@ export interface PriceKey {
   meter: string;
   tier?: string | null | undefined;
   context?: string | null | undefined;
+  geo?: string | null | undefined;
 }
 
 /** The entry of a price point; undefined when the data file does not know it (never a guess). */
@@ -41,7 +44,8 @@ export function findListPrice(list: readonly ListPriceEntry[], k: PriceKey): Lis
       e.model === k.model &&
       e.meter === k.meter &&
       (e.tier ?? 'standard') === (k.tier ?? 'standard') &&
-      (e.context ?? null) === (k.context ?? null),
+      (e.context ?? null) === (k.context ?? null) &&
+      (e.geo ?? null) === (k.geo ?? null),
   );
 }
 
@@ -67,7 +71,7 @@ export function blockQuantity(count: string, unit: string): string {
 /** The base unit of a block unit: `1000000 Tokens` -> `Tokens`. */
 export const blockBase = (unit: string): string => unit.replace(/^\d+ /, '');
 
-const keyOf = (k: PriceKey): string => JSON.stringify([k.provider, k.model, k.meter, k.tier ?? 'standard', k.context ?? null]);
+const keyOf = (k: PriceKey): string => JSON.stringify([k.provider, k.model, k.meter, k.tier ?? 'standard', k.context ?? null, k.geo ?? null]);
 
 /** The data file indexed by price point: one lookup per record instead of a scan. Two entries for one point are refused. */
 export class ListPrices {
@@ -92,7 +96,7 @@ export class ListPrices {
  * price in the row's unit. It names the price point only, so every row of it gives the same text.
  */
 export function missingPriceNotice(k: PriceKey, why?: string): string {
-  const factors = [k.tier ?? 'standard', ...(k.context ? [`context ${k.context}`] : [])].join(', ');
+  const factors = [k.tier ?? 'standard', ...(k.context ? [`context ${k.context}`] : []), ...(k.geo ? [`geo ${k.geo}`] : [])].join(', ');
   const model = k.model ? `${k.model} ` : '';
   return (
     `spend: no list price for ${k.provider} ${model}"${k.meter}" (${factors}) in connector/prices/list-prices.ts${why ? ` (${why})` : ''}; ` +

@@ -560,8 +560,9 @@ export interface PlannedRequest {
  * read of the same config, catalog, state and clock would send them, without sending anything.
  * A window is one request when the API serves it in one page; a read halves a window the API
  * truncates, follows cursors and, for a provider that pages itself (custom paging), may send
- * other queries: those are not knowable before the answers. Full-refresh lists are listed without
- * a window (their pages follow cursors).
+ * other queries: those are not knowable before the answers. A plan with a join (BucketPlan.join) lists
+ * its companion report's request of the window first. Full-refresh lists are listed without a window
+ * (their pages follow cursors).
  */
 export function plannedRequests<C>(
   o: Pick<ReadOptions<C>, 'config' | 'common' | 'states' | 'clock' | 'streams' | 'catalog'>,
@@ -579,6 +580,17 @@ export function plannedRequests<C>(
     for (const w of windows) {
       const plan = plans[w.segment] as BucketPlan;
       const unit = { start: w.start, end: Math.min(w.end, w.start + plan.maxBuckets * plan.bucketSeconds) };
+      // A plan with a join reads its companion report for the window first (BucketPlan.join).
+      const join = plan.join?.plan;
+      if (join) {
+        out.push({
+          stream: def.name,
+          window: unit,
+          path: join.path,
+          query: [...join.api.windowQuery(unit, bucketCount(unit, join.bucketSeconds)), ...join.params],
+          exact: join.paging.kind !== 'custom',
+        });
+      }
       out.push({
         stream: def.name,
         window: unit,

@@ -23,6 +23,11 @@ export interface Bucket {
   encoded?: EncodedRecords;
   /** The ids of `encoded`, when asked for (records paging checks them across pages). */
   ids?: unknown[];
+  /**
+   * Set while the bucket's results are mapped, for a plan with a join (BucketPlan.join): the
+   * companion report's records of the same bucket (maybe none), read whole before this bucket.
+   */
+  joined?: readonly Row[];
 }
 
 export interface Page {
@@ -89,6 +94,19 @@ type Paging =
     }
   | { kind: 'custom'; fetchWindow: (io: WindowIo, window: Window) => Promise<FetchedWindow> };
 
+/**
+ * A companion report read for the same window before a plan's records are mapped (Anthropic
+ * spend: the token counts of the usage APIs for the cost rows of the same days). The engine reads
+ * the companion window whole with `plan` (its own paging, checks and halving), groups its records
+ * by the bucket their `bucketField` (an RFC 3339 time) names, and hands each bucket's records to
+ * toRecord as Bucket.joined. A plan with a join is read and mapped on the main thread (no decode
+ * worker), and a window counts (records emitted, state advanced) only once both reads completed.
+ */
+export interface PlanJoin {
+  plan: BucketPlan;
+  bucketField: string;
+}
+
 /** A bucketed report bound to one config: everything the engine needs to read it. */
 export interface BucketPlan {
   path: string;
@@ -116,6 +134,8 @@ export interface BucketPlan {
   earliest?: { at: (nowS: number) => number; why: string };
   /** Whether the bucket holding `now` may be requested (false for reports that refuse unfinished days). */
   includeCurrentBucket: boolean;
+  /** Optional: a companion report read for each window first, its records handed to toRecord (PlanJoin). */
+  join?: PlanJoin;
   /**
    * Validates one result and turns it into a complete record (including its id). `notice`: where
    * the mapping reports what the run should log once (engine/notices.ts); absent outside a read.

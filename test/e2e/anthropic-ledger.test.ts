@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeAnthropic } from '../fake/anthropic.js';
+import { Ledger, type TokenType, tokenPrice, unitsToUsd } from '../fake/anthropic-ledger.js';
 import type { LoggedRequest } from '../fake/server.js';
 import { BINS, CONTRACTS, catalog, dataLines, errors, files, ofType, records, run, type RunResult } from '../support/cli.js';
 import { assertProtocol } from '../support/invariants.js';
@@ -27,6 +28,42 @@ const LAST = at('2026-02-28');
 const END = LAST + DAY;
 /** The group_by of the spend stream's analytics_cost requests (docs/streams-anthropic.md). */
 const SPEND_GROUP_BY = ['workspace_id', 'api_key_id', 'actor', 'model', 'token_type'];
+/** ... and of the analytics usage requests whose token counts it joins (docs/focus.md). */
+const SPEND_USAGE_GROUP_BY = ['workspace_id', 'api_key_id', 'actor', 'model'];
+/** The group_by of the usage_report/messages requests joined to cost_report rows (docs/focus.md). */
+const COST_REPORT_JOIN_GROUP_BY = ['workspace_id', 'model', 'service_tier', 'context_window', 'inference_geo'];
+
+/**
+ * Ground truth of spend's ListCost per day, from the ledger (its prices are the published ones):
+ * - cost_report rows: a token line's list price times its tokens is the ledger's list amount of
+ *   the line; a web search line's is its searches' list amount (a credit on the line is not a
+ *   search); a line without a count (code execution) or a credit (negative line) keeps its amount;
+ * - analytics_cost rows: tokens at the published standard price (standard tier, 0-200k, global),
+ *   whatever tier, context and geo they ran at; any other row its list amount.
+ */
+function expectedListUsd(day: number, source: 'cost_report' | 'analytics_cost'): string {
+  let units = 0n;
+  if (source === 'analytics_cost') {
+    for (const e of fake.org.ledger.eventsOn(day))
+      for (const c of e.costs) {
+        units +=
+          c[0] === 'tokens' ? BigInt(e.tokens[c[1] as TokenType]) * tokenPrice(String(e.dims.model), 'standard', '0-200k', 'global', c[1] as TokenType) : c[2];
+      }
+    return unitsToUsd(units);
+  }
+  const lines = new Map<string, { type: string; amount: bigint; list: bigint }>();
+  for (const e of fake.org.ledger.eventsOn(day))
+    for (const c of e.costs) {
+      const line = Ledger.costLine(e, c);
+      const k = JSON.stringify([e.dims.workspace_id, line.description]);
+      const g = lines.get(k) ?? { type: line.cost_type, amount: 0n, list: 0n };
+      g.amount += c[3];
+      if (c[2] > 0n) g.list += c[2];
+      lines.set(k, g);
+    }
+  for (const g of lines.values()) units += g.amount < 0n || (g.type !== 'tokens' && g.type !== 'web_search') ? g.amount : g.list;
+  return unitsToUsd(units);
+}
 const schemas = Object.fromEntries(
   ['cost_report', 'spend', 'analytics_cost'].map((s) => [
     s,
@@ -95,7 +132,7 @@ function perDay<R>(rows: readonly R[], dayOf: (r: R) => string, amount: (r: R) =
 }
 
 describe('Anthropic money: one source per day, one ledger', () => {
-  it('given a sync from 2025-12-01 to 2026-02-28 when focus_spend is read then each day is there once, from one source, BilledCost equals the ledger per day across the analytics boundary and ListCost the analytics list price from it on', async () => {
+  it('given a sync from 2025-12-01 to 2026-02-28 when focus_spend is read then each day is there once, from one source, BilledCost equals the ledger per day across the analytics boundary and ListCost the published list price times the joined token counts', async () => {
     const db = join(dir, 'ledger.duckdb');
     const sync = await runCli(BINS.anthropic, ['sync', '--config', configFile('sync'), '--db', db, '--streams', 'spend,cost_report'], { timeoutMs: 240_000 });
     outputs.push(sync.stdout + sync.stderr);
@@ -115,10 +152,10 @@ describe('Anthropic money: one source per day, one ledger', () => {
       expect(Number(d.sources), String(d.d)).toBe(1);
       expect(d.source, String(d.d)).toBe(at(String(d.d)) < BOUNDARY ? 'cost_report' : 'analytics_cost');
     }
-    // Exactly the ledger's money per day; ListCost the list price where analytics is the source, BilledCost before.
+    // Exactly the ledger's money per day; ListCost the published list price times the joined quantities (expectedListUsd).
     expect(Object.fromEntries(days.map((d) => [d.d, trimDecimal(String(d.billed))]))).toEqual(Object.fromEntries(ledger.map((l) => [l.date, l.amountUsd])));
     expect(Object.fromEntries(days.map((d) => [d.d, trimDecimal(String(d.list))]))).toEqual(
-      Object.fromEntries(ledger.map((l) => [l.date, at(l.date) < BOUNDARY ? l.amountUsd : l.listUsd])),
+      Object.fromEntries(ledger.map((l) => [l.date, expectedListUsd(at(l.date), at(l.date) < BOUNDARY ? 'cost_report' : 'analytics_cost')])),
     );
     // The list price is above the amount on analytics days (the ledger's discounts): ListCost is not a copy of BilledCost.
     if (BOUNDARY < END) expect(ledger.filter((l) => at(l.date) >= BOUNDARY).some((l) => l.listUsd !== l.amountUsd)).toBe(true);
@@ -159,7 +196,7 @@ describe('Anthropic money: one source per day, one ledger', () => {
     expect(Object.fromEntries(after.map((d) => [d.d, trimDecimal(String(d.billed))]))).toEqual(Object.fromEntries(ledger.map((l) => [l.date, l.amountUsd])));
   });
 
-  it('given the ledger when cost_report, analytics_cost and spend are read over the analytics days then every money table equals the ledger per day, and analytics_cost list_amount its list price', async () => {
+  it('given the ledger when cost_report, analytics_cost and spend are read over the analytics days then every money table equals the ledger per day, analytics_cost list_amount its list price and spend ListCost the published standard price of its tokens', async () => {
     const from = Math.max(BOUNDARY, at('2026-01-20'));
     const last = from + 9 * DAY;
     const { result, requests } = await read({ start_date: isoDate(from), end_date: isoDate(last) }, ['cost_report', 'analytics_cost', 'spend']);
@@ -202,7 +239,7 @@ describe('Anthropic money: one source per day, one ledger', () => {
         (r) => String(r.ChargePeriodStart).slice(0, 10),
         (r) => String(r.ListCost),
       ),
-    ).toEqual(new Map(ledger.map((l) => [l.date, l.listUsd])));
+    ).toEqual(new Map(ledger.map((l) => [l.date, expectedListUsd(at(l.date), 'analytics_cost')])));
     expect(spend.every((s) => s.x_Source === 'analytics_cost')).toBe(true);
     // The spend stream's own analytics requests: daily buckets, the additive grouping, no filters.
     const spendRequests = requests.filter((r) => r.path === '/v1/organizations/analytics/cost' && r.query.getAll('group_by[]').includes('token_type'));
@@ -213,7 +250,7 @@ describe('Anthropic money: one source per day, one ledger', () => {
     }
   });
 
-  it('given analytics as the source when spend is read then each row is exactly an analytics_cost row of the spend grouping: amount, list price, workspace, key, actor, model and token type', async () => {
+  it('given analytics as the source when spend is read then each row is exactly an analytics_cost row of the spend grouping (amount, list amount, workspace, key, actor, model and token type) and each window reads the analytics usage of the spend grouping too', async () => {
     const from = Math.max(BOUNDARY, at('2026-02-01'));
     const last = from + 6 * DAY;
     // The analytics_cost stream's own choices (filters, grouping, width) do not change spend: it is the whole organisation's money.
@@ -228,9 +265,10 @@ describe('Anthropic money: one source per day, one ledger', () => {
       },
       ['spend'],
     );
+    // Each window: the token counts (analytics usage) and then the cost, both of the spend grouping.
+    expect(new Set(requests.map((r) => r.path))).toEqual(new Set(['/v1/organizations/analytics/cost', '/v1/organizations/analytics/usage']));
     for (const r of requests) {
-      expect(r.path).toBe('/v1/organizations/analytics/cost');
-      expect(r.query.getAll('group_by[]')).toEqual(SPEND_GROUP_BY);
+      expect(r.query.getAll('group_by[]')).toEqual(r.path.endsWith('/cost') ? SPEND_GROUP_BY : SPEND_USAGE_GROUP_BY);
       expect(r.query.get('time_bucket_width')).toBe('1d');
       expect(r.query.has('models[]')).toBe(false);
     }
@@ -246,7 +284,6 @@ describe('Anthropic money: one source per day, one ledger', () => {
         model: (s.SkuPriceDetails as { x_ModelId?: string } | null)?.x_ModelId ?? null,
         tokenType: s.x_TokenType,
         billed: s.BilledCost,
-        list: s.ListCost,
         cents: s.x_AmountCents,
         listCents: s.x_ListAmountCents,
         source: s.x_Source,
@@ -262,7 +299,6 @@ describe('Anthropic money: one source per day, one ledger', () => {
         model: e.model,
         tokenType: e.token_type,
         billed: e.amount_usd,
-        list: e.list_amount_usd,
         cents: e.amount_cents,
         listCents: e.list_amount_cents,
         source: 'analytics_cost',
@@ -291,7 +327,12 @@ describe('Anthropic money: one source per day, one ledger', () => {
     const from = BOUNDARY - 3 * DAY;
     const last = BOUNDARY + 3 * DAY;
     const { result, requests } = await read({ start_date: isoDate(from), end_date: isoDate(last), focus: { anthropic_source: 'cost_report' } }, ['spend']);
-    expect(requests.every((r) => r.path === '/v1/organizations/cost_report')).toBe(true);
+    // The cost report, and the messages usage report of the same days for the token counts (1d, every price factor of a cost line).
+    expect(new Set(requests.map((r) => r.path))).toEqual(new Set(['/v1/organizations/cost_report', '/v1/organizations/usage_report/messages']));
+    for (const r of requests.filter((q) => q.path.endsWith('/messages'))) {
+      expect(r.query.getAll('group_by[]')).toEqual(COST_REPORT_JOIN_GROUP_BY);
+      expect(r.query.get('bucket_width')).toBe('1d');
+    }
     const spend = records(result.messages, 'spend');
     expect(spend.every((s) => s.x_Source === 'cost_report' && s.x_ApiKeyId === null && s.x_ListAmountCents === null)).toBe(true);
     expect(

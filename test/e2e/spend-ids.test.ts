@@ -107,7 +107,17 @@ describe('source-anthropic-costs spend ids', () => {
     const pairs = joinByContent(
       spend,
       costs,
-      (s) => [dayOf(s), s.SubAccountId, s.SkuId, s.x_CostType, s.x_TokenType, s.x_ServiceTier, s.x_ContextWindow, s.x_InferenceGeo, s.x_AmountCents],
+      (s) => [
+        dayOf(s),
+        s.SubAccountId,
+        s.ChargeDescription,
+        s.x_CostType,
+        s.x_TokenType,
+        s.x_ServiceTier,
+        s.x_ContextWindow,
+        s.x_InferenceGeo,
+        s.x_AmountCents,
+      ],
       (c) => [c.date, c.workspace_id, c.description, c.cost_type, c.token_type, c.service_tier, c.context_window, c.inference_geo, c.amount_cents],
     );
     expect(pairs).toHaveLength(costs.length);
@@ -153,7 +163,7 @@ describe('source-anthropic-costs spend ids', () => {
 
       const spendTwins = await query(
         db,
-        `SELECT CAST(ChargePeriodStart AS VARCHAR) AS d, SubAccountId, SkuId, list(x_InferenceGeo ORDER BY x_InferenceGeo) AS geos, count(DISTINCT x_RecordId) AS ids
+        `SELECT CAST(ChargePeriodStart AS VARCHAR) AS d, SubAccountId, ChargeDescription, list(x_InferenceGeo ORDER BY x_InferenceGeo) AS geos, count(DISTINCT x_RecordId) AS ids
          FROM anthropic.spend GROUP BY ALL HAVING count(*) > 1 ORDER BY 1`,
       );
       expect(spendTwins.length).toBe(costTwins.length);

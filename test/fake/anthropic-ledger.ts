@@ -39,37 +39,64 @@ const TOKEN_LABELS: Record<TokenType, string> = {
   output_tokens: 'Output Tokens',
 };
 
-/** `geos`: where the model may run (not_available: no geo support). */
+/**
+ * `geos`: where the model may run (not_available: no geo support, as for every model before
+ * Opus 4.6); `longContext`: a 1M-token window (the cost report's 200k-1M context); `perMTok`: its
+ * published list prices in USD per million tokens (connector/prices/list-prices.ts cites them; the
+ * fake keeps its own copy, so a wrong price there fails the e2e tests).
+ */
 export const MODELS = [
-  { id: 'claude-opus-4-5', label: 'Claude Opus 4.5', geos: ['global', 'us'], price: 5n },
-  { id: 'claude-sonnet-5', label: 'Claude Sonnet 5', geos: ['global', 'us'], price: 3n },
-  { id: 'claude-haiku-4-5', label: 'Claude Haiku 4.5', geos: ['not_available'], price: 1n },
+  {
+    id: 'claude-opus-5',
+    label: 'Claude Opus 5',
+    geos: ['global', 'us'],
+    longContext: true,
+    perMTok: { uncached: '5', write5m: '6.25', write1h: '10', read: '0.5', output: '25' },
+  },
+  {
+    id: 'claude-sonnet-5',
+    label: 'Claude Sonnet 5',
+    geos: ['global', 'us'],
+    longContext: true,
+    perMTok: { uncached: '2', write5m: '2.5', write1h: '4', read: '0.2', output: '10' },
+  },
+  {
+    id: 'claude-haiku-4-5',
+    label: 'Claude Haiku 4.5',
+    geos: ['not_available'],
+    longContext: false,
+    perMTok: { uncached: '1', write5m: '1.25', write1h: '2', read: '0.1', output: '5' },
+  },
 ] as const;
 /** The cost report knows standard and batch only (Priority Tier is not in it): the ledger has no other tier. */
 export const TIERS = ['standard', 'batch'] as const;
 const PRODUCTS = ['api', 'claude_code', 'claude-tag', 'other'] as const;
-/**
- * List price per token of a model at price 1, units (1e-9 cent): about $1 per million input
- * tokens (Sonnet at 3: $3), odd values so sums keep many digits.
- */
-const BASE_PRICE: Record<TokenType, bigint> = {
-  uncached_input_tokens: 100_017n,
-  'cache_creation.ephemeral_1h_input_tokens': 200_031n,
-  'cache_creation.ephemeral_5m_input_tokens': 125_007n,
-  cache_read_input_tokens: 10_001n,
-  output_tokens: 500_013n,
+const PRICE_FIELD: Record<TokenType, 'uncached' | 'write5m' | 'write1h' | 'read' | 'output'> = {
+  uncached_input_tokens: 'uncached',
+  'cache_creation.ephemeral_1h_input_tokens': 'write1h',
+  'cache_creation.ephemeral_5m_input_tokens': 'write5m',
+  cache_read_input_tokens: 'read',
+  output_tokens: 'output',
 };
-/** A web search, list price in units. */
-const WEB_SEARCH_PRICE = 1_000_000_007n;
+/** USD per million tokens as units (1e-9 cent) per token: $1/MTok = 100 cents / 1e6 tokens = 100_000 units. */
+function perTokenUnits(usdPerMTok: string): bigint {
+  const [i = '0', f = ''] = usdPerMTok.split('.');
+  return (BigInt(i) * 100_000n * 10n ** BigInt(f.length) + BigInt(f || '0') * 100_000n) / 10n ** BigInt(f.length);
+}
+/** A web search, list price in units: $10 per 1000 searches = 1 cent. */
+const WEB_SEARCH_PRICE = 1_000_000_000n;
 /** The spec's example amounts (cents), planted as the whole code execution charge of the first three days. */
 export const PLANTED_AMOUNTS = ['123.78912', '0.1', '1500'] as const;
 
-/** The list price of one token, units of 1e-9 cent: batch half price, long context and US-only inference dearer. */
-export function tokenPrice(model: string, tier: string, context: string, geo: string, tokenType: TokenType): bigint {
+/**
+ * The list price of one token, units of 1e-9 cent: the published price, batch at half price,
+ * US-only inference at 1.1x; no long-context premium (the models with a 1M window price it whole).
+ */
+export function tokenPrice(model: string, tier: string, _context: string, geo: string, tokenType: TokenType): bigint {
   const m = MODELS.find((x) => x.id === model);
-  let p = BASE_PRICE[tokenType] * (m?.price ?? 1n);
+  if (!m) throw new Error(`the fake ledger has no price for ${model}`);
+  let p = perTokenUnits(m.perMTok[PRICE_FIELD[tokenType]]);
   if (tier === 'batch') p /= 2n;
-  if (context === '200k-1M' && tokenType !== 'output_tokens') p *= 2n;
   if (geo === 'us') p = (p * 11n) / 10n;
   return p;
 }
@@ -311,7 +338,8 @@ export class Ledger {
         api_key_id,
         claude_tag_category: tag ? pick(['engaged', 'proactive', 'dm']) : null,
         claude_tag_user_id: tag && r() < 0.7 ? `U0${shortHash(`slack${Math.floor(r() * 3)}`, 9).toUpperCase()}` : null,
-        context_window: r() < 0.2 ? '200k-1M' : '0-200k',
+        // Only a model with a 1M-token window has the 200k-1M context (the draw is made either way).
+        context_window: r() < 0.2 && model.longContext ? '200k-1M' : '0-200k',
         deployment_id: null,
         environment_id: null,
         inference_geo: geo === 'not_available' ? null : geo,
@@ -374,9 +402,16 @@ export class Ledger {
       case 'service_tier':
         values = TIERS;
         break;
-      case 'context_window':
+      case 'context_window': {
+        // Only a model with a 1M-token window has both contexts.
+        if (!MODELS.find((m) => m.id === b.dims.model)?.longContext) {
+          b.dims.model = geoModels[f(geoModels.length)]?.id ?? null;
+          b.geo = 'global';
+          b.dims.inference_geo = 'global';
+        }
         values = ['0-200k', '200k-1M'];
         break;
+      }
       case 'inference_geo': {
         const model = geoModels[f(geoModels.length)] as (typeof geoModels)[number];
         b.dims.model = model.id;

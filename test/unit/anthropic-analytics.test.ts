@@ -297,7 +297,7 @@ describe('spend: one source per day (focus.anthropic_source)', () => {
     expect(plan?.headers).toEqual({ 'anthropic-beta': ANALYTICS_BETA });
   });
 
-  it('given an analytics row when mapped to spend then x_RecordId is its analytics_cost id, ListCost its list price, and the key, actor and source are set; cost_report columns are null', () => {
+  it('given an analytics row with no usage row joined when mapped to spend then x_RecordId is its analytics_cost id, ListCost its list amount (no quantity to price), the standard price point is set, and the key, actor and source are set; cost_report columns are null', () => {
     const c = parse({ focus: { anthropic_source: 'analytics' } });
     const row = costRow(
       { workspace_id: 'wrkspc_1', api_key_id: 'apikey_1', actor: user, model: 'claude-sonnet-5', token_type: 'output_tokens' },
@@ -320,7 +320,31 @@ describe('spend: one source per day (focus.anthropic_source)', () => {
       x_ServiceTier: null,
       x_InferenceGeo: null,
     });
-    expect(spend.SkuPriceDetails).toEqual({ x_ModelId: 'claude-sonnet-5', x_ModelDeveloper: 'Anthropic', x_TokenType: 'output_tokens' });
+    expect(spend.SkuPriceDetails).toEqual({
+      x_ModelId: 'claude-sonnet-5',
+      x_ModelDeveloper: 'Anthropic',
+      x_TokenType: 'output_tokens',
+      x_PriceBasis: 'published standard price (standard tier, 0-200k context, global inference)',
+    });
+    expect(spend).toMatchObject({
+      SkuId: 'claude-sonnet-5:output_tokens',
+      SkuPriceId: 'claude-sonnet-5:output_tokens:standard:0-200k:global',
+      ListUnitPrice: '10',
+      PricingQuantity: null,
+      ConsumedQuantity: null,
+    });
+    // With the usage row of its group joined: the tokens, priced per million at the published price.
+    const usage = { workspace_id: 'wrkspc_1', api_key_id: 'apikey_1', actor: user, model: 'claude-sonnet-5', output_tokens: 1_234_567 };
+    const joined = anthropicSpendStream.plan(c).toRecord({ ...B, joined: [usage] }, structuredClone(row), 0);
+    expect(joined).toMatchObject({
+      ConsumedQuantity: '1234567',
+      ConsumedUnit: 'Tokens',
+      PricingQuantity: '1.234567',
+      PricingUnit: '1000000 Tokens',
+      ListUnitPrice: '10',
+      ListCost: '12.34567',
+      x_ListAmountCents: '20000.000000001',
+    });
     const unattributed = anthropicSpendStream.plan(c).toRecord(B, costRow({}), 0);
     expect(unattributed).toMatchObject({ x_ApiKeyId: null, x_ActorType: null, x_ActorId: null, x_Source: 'analytics_cost' });
   });

@@ -298,7 +298,7 @@ export function canonicalJson(v: unknown): string {
  * never collide, and a renamed user keeps its rows' ids; a federated actor (no tagged id) by the
  * whole object, canonically.
  */
-const actorKey = (actor: unknown): string | null => {
+export const actorKey = (actor: unknown): string | null => {
   if (!isObject(actor)) return null;
   const id = actorId(actor);
   return id === null ? `object:${canonicalJson(actor)}` : `${String(actor.type)}:${id}`;
@@ -471,3 +471,18 @@ export const spendAnalyticsCostStream: BucketStream<AnthropicConfig> = {
       fix: 'focus.anthropic_source (cost_report reads the legacy cost report instead) and start_date',
     }),
 };
+
+/**
+ * The token counts the spend stream joins to its analytics_cost rows (docs/focus.md): analytics
+ * usage of the same days, 1d buckets, grouped by the cost grouping without token_type (token types
+ * are its metrics), no filters. Read for each window before the cost rows are mapped (BucketPlan.join).
+ */
+export const SPEND_ANALYTICS_USAGE_GROUP_BY = ['workspace_id', 'api_key_id', 'actor', 'model'] as const;
+
+export const spendAnalyticsUsagePlan = (config: AnthropicConfig): BucketPlan =>
+  analyticsPlan(ANALYTICS_USAGE, '/v1/organizations/analytics/usage', analyticsUsageRecord, config, {
+    width: '1d',
+    groupBy: SPEND_ANALYTICS_USAGE_GROUP_BY,
+    filters: undefined,
+    fix: 'focus.anthropic_source (cost_report reads the legacy reports instead) and start_date',
+  });

@@ -1,9 +1,13 @@
 import { col, type Column } from '../../engine/columns.js';
 import { spendStream, stringOrNull as str, type FocusCharge, type FocusProvider, type SpendSource } from '../../engine/focus.js';
-import type { BucketStream, Row } from '../../engine/stream.js';
-import { analyticsFloor, spendAnalyticsCostStream } from './analytics.js';
+import type { NoticeSink } from '../../engine/notices.js';
+import { blockQuantity, findListPrice, missingPriceNotice } from '../../engine/prices.js';
+import type { Bucket, BucketStream, PlanJoin, Row } from '../../engine/stream.js';
+import { LIST_PRICES } from '../../prices/list-prices.js';
+import { analyticsFloor, spendAnalyticsCostStream, spendAnalyticsUsagePlan } from './analytics.js';
 import type { AnthropicConfig } from './config.js';
-import { costReportStream } from './reports.js';
+import { costReportStream, usageMessagesStream } from './reports.js';
+import { analyticsCount, COST_REPORT_JOIN_GROUP_BY, costReportCount, WEB_SEARCH_PRICE } from './spend-join.js';
 
 /**
  * The FOCUS 1.3 `spend` stream of Anthropic (docs/focus.md). Its money has one source per day,
@@ -51,23 +55,129 @@ const EXTRA_COLUMNS: readonly Column[] = [
   ),
 ];
 
-const costReportCharge = (r: Row): FocusCharge => {
+/** Per million tokens: the block Anthropic's prices are published in (FOCUS UnitFormat). */
+const TOKENS_UNIT = '1000000 Tokens';
+
+/**
+ * The price point of a row (docs/focus.md "Anthropic: price points"): SkuId is what was used
+ * (model x token type, `web_search`, or the cost type), stable across the factors that change only
+ * the price; SkuPriceId adds those factors (service tier, context window, inference geo). The
+ * quantities are the joined count (null when the usage API has no exact counterpart), the list
+ * price the published one of that price point (null when the price list does not know it).
+ */
+interface PricePoint {
+  skuId: string;
+  skuPriceId: string;
+  count: string | null;
+  /** The published price entry's unit and price, or none. */
+  unit: string | null;
+  listUnitPrice: string | null;
+  consumedUnit: string | null;
+}
+
+const tokenPoint = (
+  notice: NoticeSink,
+  model: string | null,
+  tokenType: string,
+  factors: { tier: string; context: string; geo: string },
+  count: string | null,
+): PricePoint => {
+  const m = model ?? 'unknown-model';
+  const entry =
+    model === null
+      ? undefined
+      : findListPrice(LIST_PRICES, {
+          provider: 'Anthropic',
+          model,
+          meter: tokenType,
+          tier: factors.tier,
+          context: factors.context,
+          geo: factors.geo === 'us' ? 'us' : null,
+        });
+  const skuPriceId = `${m}:${tokenType}:${factors.tier}:${factors.context}:${factors.geo}`;
+  // One LOG WARN line per run (engine/notices.ts), never a guessed price.
+  if (!entry)
+    notice(
+      missingPriceNotice({
+        provider: 'Anthropic',
+        model: m,
+        meter: tokenType,
+        tier: factors.tier,
+        context: factors.context,
+        geo: factors.geo === 'us' ? 'us' : null,
+      }),
+    );
+  return {
+    skuId: `${m}:${tokenType}`,
+    skuPriceId,
+    count,
+    unit: TOKENS_UNIT,
+    listUnitPrice: entry?.usdPerUnit ?? null,
+    consumedUnit: 'Tokens',
+  };
+};
+
+const webSearchPoint = (count: string | null): PricePoint => ({
+  skuId: 'web_search',
+  skuPriceId: 'web_search',
+  count,
+  unit: WEB_SEARCH_PRICE?.unit ?? '1000 Requests',
+  listUnitPrice: WEB_SEARCH_PRICE?.usdPerUnit ?? null,
+  consumedUnit: 'Requests',
+});
+
+/** A charge with no count in either API (code execution, session usage, unknown): its own id, no quantity, no unit price. */
+const uncountedPoint = (id: string): PricePoint => ({ skuId: id, skuPriceId: id, count: null, unit: null, listUnitPrice: null, consumedUnit: null });
+
+/** The FocusCharge fields of a price point; a credit (negative amount) has none (FOCUS: no SkuPriceId on a Credit). */
+function priced(
+  billed: string,
+  p: PricePoint,
+): Pick<FocusCharge, 'skuId' | 'skuPriceId' | 'pricingQuantity' | 'pricingUnit' | 'consumedQuantity' | 'consumedUnit' | 'listUnitPrice'> {
+  if (billed.startsWith('-')) return { skuId: p.skuId, skuPriceId: null };
+  return {
+    skuId: p.skuId,
+    skuPriceId: p.skuPriceId,
+    pricingQuantity: p.count === null || p.unit === null ? null : blockQuantity(p.count, p.unit),
+    pricingUnit: p.unit,
+    consumedQuantity: p.count,
+    consumedUnit: p.consumedUnit,
+    listUnitPrice: p.listUnitPrice,
+  };
+}
+
+const costReportCharge = (r: Row, bucket: Bucket, notice: NoticeSink): FocusCharge => {
   const model = str(r.model);
   const tokenType = str(r.token_type);
   const costType = str(r.cost_type);
   const description = str(r.description);
+  const billed = r.amount_usd as string;
+  const count = costReportCount(r, bucket.joined);
+  const point =
+    costType === 'tokens' && tokenType !== null
+      ? tokenPoint(
+          notice,
+          model,
+          tokenType,
+          { tier: str(r.service_tier) ?? 'standard', context: str(r.context_window) ?? '0-200k', geo: str(r.inference_geo) === 'us' ? 'us' : 'global' },
+          count,
+        )
+      : costType === 'web_search'
+        ? webSearchPoint(count)
+        : uncountedPoint(costType ?? 'unknown');
   return {
-    billedCost: r.amount_usd as string,
+    billedCost: billed,
     // Anthropic documents amounts in USD ("currently always USD"); a missing currency is USD.
     billingCurrency: str(r.currency) ?? 'USD',
     chargeDescription: description ?? (costType ? `Claude API ${costType}` : 'Claude API usage'),
-    skuId: description,
+    ...priced(billed, point),
     skuMeter: tokenType ?? costType,
     skuPriceDetails: known({
       x_ModelId: model,
       x_ModelDeveloper: model === null ? null : 'Anthropic',
       x_ServiceTier: str(r.service_tier),
       x_ContextWindow: str(r.context_window),
+      x_InferenceGeo: str(r.inference_geo),
       x_TokenType: tokenType,
     }),
     subAccountId: str(r.workspace_id),
@@ -84,19 +194,41 @@ const costReportCharge = (r: Row): FocusCharge => {
   };
 };
 
-const analyticsCharge = (r: Row): FocusCharge => {
+/**
+ * analytics_cost rows are not grouped by service tier, context window or inference geo (the cap of
+ * 5 dimensions keeps api key and actor): their price point is the model x token type at the
+ * published standard price (standard tier, 0-200k, global), so ListCost is that price times the
+ * tokens (ListUnitPrice x PricingQuantity, exactly); Anthropic's own list amount stays in
+ * x_ListAmountCents (docs/focus.md).
+ */
+const STANDARD = { tier: 'standard', context: '0-200k', geo: 'global' } as const;
+
+const analyticsCharge = (r: Row, bucket: Bucket, notice: NoticeSink): FocusCharge => {
   const model = str(r.model);
   const tokenType = str(r.token_type);
   const costType = str(r.cost_type);
   const what = [model, tokenType ?? costType].filter((x) => x !== null).join(' ');
+  const billed = r.amount_usd as string;
+  const joined = analyticsCount(r, bucket.joined);
+  const point =
+    tokenType !== null
+      ? tokenPoint(notice, model, tokenType, STANDARD, joined.count)
+      : joined.meter === 'web_search'
+        ? webSearchPoint(joined.count)
+        : uncountedPoint('non_token');
   return {
-    billedCost: r.amount_usd as string,
+    billedCost: billed,
     listCost: str(r.list_amount_usd),
     billingCurrency: str(r.currency) ?? 'USD',
     chargeDescription: what ? `Claude API usage: ${what}` : 'Claude API usage',
-    skuId: null,
-    skuMeter: tokenType ?? costType,
-    skuPriceDetails: known({ x_ModelId: model, x_ModelDeveloper: model === null ? null : 'Anthropic', x_TokenType: tokenType }),
+    ...priced(billed, point),
+    skuMeter: tokenType ?? costType ?? (joined.meter === 'web_search' ? 'web_search' : null),
+    skuPriceDetails: known({
+      x_ModelId: model,
+      x_ModelDeveloper: model === null ? null : 'Anthropic',
+      x_TokenType: tokenType,
+      x_PriceBasis: tokenType !== null ? 'published standard price (standard tier, 0-200k context, global inference)' : null,
+    }),
     subAccountId: str(r.workspace_id),
     subAccountType: 'Workspace',
     extra: {
@@ -112,8 +244,36 @@ const analyticsCharge = (r: Row): FocusCharge => {
   };
 };
 
-const COST_REPORT: SpendSource<AnthropicConfig> = { costs: costReportStream, charge: () => costReportCharge };
-const ANALYTICS: SpendSource<AnthropicConfig> = { costs: spendAnalyticsCostStream, charge: () => analyticsCharge };
+/** A cost stream whose plan reads `join` for each window first (the token counts, BucketPlan.join). */
+const joined = (costs: BucketStream<AnthropicConfig>, join: (c: AnthropicConfig) => PlanJoin | undefined): BucketStream<AnthropicConfig> => ({
+  ...costs,
+  plan: (config) => {
+    const plan = costs.plan(config);
+    const j = join(config);
+    return j ? { ...plan, join: j } : plan;
+  },
+});
+
+/**
+ * cost_report rows join usage_report/messages of the same days (1d, COST_REPORT_JOIN_GROUP_BY);
+ * only with the default cost_report grouping (workspace_id and description: the cost line names
+ * every price factor). Another grouping gets no quantities.
+ */
+const costReportJoin = (config: AnthropicConfig): PlanJoin | undefined => {
+  const groupBy: readonly string[] = config.group_by?.cost_report ?? ['workspace_id', 'description'];
+  if (!groupBy.includes('workspace_id') || !groupBy.includes('description')) return undefined;
+  const messages = usageMessagesStream.plan({
+    ...config,
+    bucket_width: '1d',
+    group_by: { ...config.group_by, usage_messages: [...COST_REPORT_JOIN_GROUP_BY] },
+  });
+  return { plan: messages, bucketField: 'starting_at' };
+};
+
+const analyticsJoin = (config: AnthropicConfig): PlanJoin => ({ plan: spendAnalyticsUsagePlan(config), bucketField: 'starting_at' });
+
+const COST_REPORT: SpendSource<AnthropicConfig> = { costs: joined(costReportStream, costReportJoin), charge: () => costReportCharge };
+const ANALYTICS: SpendSource<AnthropicConfig> = { costs: joined(spendAnalyticsCostStream, analyticsJoin), charge: () => analyticsCharge };
 
 /** The sources of spend for a config, in time order (the first serves every day before the second's start). */
 export function spendSources(config: AnthropicConfig): Array<SpendSource<AnthropicConfig>> {
