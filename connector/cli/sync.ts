@@ -17,7 +17,7 @@ import { reportCommand } from './report.js';
 import { SPEND_STREAM } from '../engine/focus.js';
 import { SYNC, UsageError, parseCommand, str, usageOf, type Values } from './commands.js';
 import { loadConfig } from './inputs.js';
-import { clock, httpClientFor, readSource, resolveAccount } from './runtime.js';
+import { clock, httpClientFor, readSource, resolveAccount, resolveNames } from './runtime.js';
 
 /**
  * `<connector> sync --config F [--db costs.duckdb] [--streams a,b] [--verbose] [--debug]`
@@ -149,6 +149,11 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
     const resolved = await resolveAccount(source, config, http);
     config = resolved.config;
     account = { ...resolved.account, fingerprint: keyFingerprint(source.secrets(config)), field: source.account?.field ?? null };
+    // The names of the spend rows' ids (docs/focus.md, Names): only when spend is synced; their requests count as spend's.
+    if (targets.some((t) => t.def.name === SPEND_STREAM)) {
+      const named = config;
+      config = await streamOf.run(SPEND_STREAM, () => resolveNames(source, named, http, logger));
+    }
   } catch (err) {
     if (err instanceof WarehouseError) return fail(err.exitCode, err.message);
     if (err instanceof ConnectorError) return fail(err.failureType === 'config_error' ? EXIT.usage : EXIT.partial, err.message);
