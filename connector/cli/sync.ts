@@ -149,11 +149,6 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
     const resolved = await resolveAccount(source, config, http);
     config = resolved.config;
     account = { ...resolved.account, fingerprint: keyFingerprint(source.secrets(config)), field: source.account?.field ?? null };
-    // The names of the spend rows' ids (docs/focus.md, Names): only when spend is synced; their requests count as spend's.
-    if (targets.some((t) => t.def.name === SPEND_STREAM)) {
-      const named = config;
-      config = await streamOf.run(SPEND_STREAM, () => resolveNames(source, named, http, logger));
-    }
   } catch (err) {
     if (err instanceof WarehouseError) return fail(err.exitCode, err.message);
     if (err instanceof ConnectorError) return fail(err.failureType === 'config_error' ? EXIT.usage : EXIT.partial, err.message);
@@ -232,6 +227,17 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
       if (err instanceof WarehouseError) return fail(err.exitCode, err.message);
       if (err instanceof ConnectorError) return fail(EXIT.usage, err.message);
       return fail(EXIT.database, `Cannot prepare the tables in '${dbPath}': ${firstLine((err as Error).message)}`);
+    }
+    // The names of the spend rows' ids (docs/focus.md, Names): only when spend is synced, once the file accepted this
+    // account and key; their requests count as spend's. A refused key fails here as it would in the read.
+    if (targets.some((t) => t.def.name === SPEND_STREAM)) {
+      try {
+        const named = config;
+        config = await streamOf.run(SPEND_STREAM, () => resolveNames(source, named, http, logger));
+      } catch (err) {
+        if (err instanceof ConnectorError) return fail(err.failureType === 'config_error' ? EXIT.usage : EXIT.partial, err.message);
+        throw err;
+      }
     }
 
     const started = clock.now();
