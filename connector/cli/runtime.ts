@@ -159,8 +159,9 @@ export async function readWithWorkers<C>(
   config: C,
   o: Pick<ReadOptions<C>, 'catalog' | 'states' | 'http' | 'emitter' | 'logger'>,
 ): Promise<ReadResult & { interrupted: boolean }> {
-  // The spend rows' billing account is the run's account: resolved before the streams (and the
-  // decode workers, which get the config with it), only when spend is read.
+  // The spend rows' billing account is the run's account, and their names come from the entity
+  // lists (docs/focus.md, Names): both resolved before the streams (and the decode workers, which
+  // get the config with them), only when spend is read.
   if (o.catalog.some((s) => s.name === SPEND_STREAM)) {
     config = (await resolveAccount(source, config, o.http)).config;
     config = await resolveNames(source, config, o.http, o.logger);
