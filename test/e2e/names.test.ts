@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeAnthropic } from '../fake/anthropic.js';
@@ -7,6 +8,7 @@ import { DAY, FakeOpenAi } from '../fake/openai.js';
 import type { LoggedRequest } from '../fake/server.js';
 import { BINS, CONTRACTS, catalog, errors, files, ofType, records, run, type Message, type RunResult } from '../support/cli.js';
 import { assertProtocol } from '../support/invariants.js';
+import { query, runCli } from '../support/warehouse.js';
 
 /**
  * Issue 24 point 4: SubAccountName (FOCUS SubAccountName-C-005-C: not null where SubAccountId is
@@ -121,11 +123,50 @@ describe('OpenAI spend names', () => {
     expect(requests.every((r) => r.path === '/v1/organization/costs')).toBe(true);
   });
 
+  it('given a dry run of spend when planned then it names the lists it would read for names and sends nothing', async () => {
+    const f = files({ 'c.json': config(), 'cat.json': catalog([{ name: 'spend', mode: 'incremental' }]) });
+    const before = fake.requests.length;
+    const r = await run(BINS.openai, ['read', '--dry-run', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]);
+    expect(r.code).toBe(0);
+    const lines = ofType(r.messages, 'LOG').map((m) => String(m.log.message));
+    expect(lines.filter((l) => l.startsWith('dry-run spend: names'))).toEqual([
+      'dry-run spend: names (docs/focus.md, Names), before the read: GET /organization/projects and /organization/projects/{project_id}/api_keys, list pages followed by cursor (not planned)',
+    ]);
+    expect(fake.requests.length).toBe(before);
+  });
+
   it('given Singer mode when spend is synced then its rows carry the same names as the Airbyte read', async () => {
     const airbyte = records((await airbyteRead(BINS.openai, fake, config())).result.messages, 'spend');
     const singer = await singerSpend(BINS.openai, config());
     expect(singer.some((r) => r.SubAccountName === 'Production')).toBe(true);
     expect(comparable(singer)).toEqual(comparable(airbyte));
+  });
+
+  it('given sync into DuckDB when spend is synced then the spend table has the names, the summary counts the list requests as spend’s, and a refused list key exits 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'names-sync-'));
+    try {
+      const c = join(dir, 'c.json');
+      writeFileSync(c, JSON.stringify(config()));
+      const db = join(dir, 'names.duckdb');
+      const before = fake.requests.length;
+      const s = await runCli(BINS.openai, ['sync', '--config', c, '--db', db, '--streams', 'spend']);
+      expect(s.code, s.stderr).toBe(0);
+      const sent = fake.requests.slice(before).length;
+      expect(s.stderr).toMatch(new RegExp(`^spend: ok, .*\\b${sent} requests\\b`, 'm'));
+      const rows = await query(db, 'SELECT "SubAccountId" AS id, "SubAccountName" AS name, "x_ApiKeyId" AS k, "x_ApiKeyName" AS kn FROM openai.spend');
+      expect(rows.length).toBeGreaterThan(50);
+      for (const r of rows) {
+        expect(r.name).toBe(r.id === null ? null : (projectName(String(r.id)) ?? null));
+        expect(r.kn).toBe(r.k === null || fake.org.deletedKeys.has(String(r.k)) ? null : (keyName(String(r.k)) ?? null));
+      }
+      fake.fault({ path: '/v1/organization/projects', fault: { kind: 'status', status: 401 }, times: 5 });
+      const refused = await runCli(BINS.openai, ['sync', '--config', c, '--db', db, '--streams', 'spend']);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/cannot read the names of the spend rows/);
+    } finally {
+      fake.clearFaults();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('given a project list that fails with 500 when spend is read then the read succeeds with a WARN and null names, the money unchanged', async () => {
