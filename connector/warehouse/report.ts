@@ -271,7 +271,19 @@ async function analyticsCost(db: Warehouse, catalog: Catalog): Promise<Analytics
 const FOCUS_REQUIRED = ['ChargePeriodStart', 'BilledCost'] as const;
 
 /** focus_spend as a SELECT of the spend columns (above). */
-function focusSource(t: ResolvedTable): SpendSource | null {
+/**
+ * The names of sub accounts in the entity tables (openai.projects, anthropic.workspaces): for
+ * focus_spend rows without SubAccountName (synced before the spend stream named them). One row per
+ * id, so the join never repeats money.
+ */
+function subAccountNames(catalog: Catalog): string | null {
+  const parts = [resolveTable(catalog, 'projects', 'openai'), resolveTable(catalog, 'workspaces', 'anthropic')]
+    .filter((x): x is ResolvedTable => x?.columns.has('id') === true && x.columns.has('name'))
+    .map((x) => `SELECT CAST("id" AS VARCHAR) AS id, CAST("name" AS VARCHAR) AS name FROM ${x.sql}`);
+  return parts.length === 0 ? null : `(SELECT id, any_value(name) AS name FROM (${parts.join(' UNION ALL ')}) WHERE name IS NOT NULL GROUP BY id)`;
+}
+
+function focusSource(t: ResolvedTable, catalog: Catalog): SpendSource | null {
   const c = t.columns;
   if (!FOCUS_REQUIRED.every((k) => c.has(k))) return null;
   const col = (name: string): string | null => (c.has(name) ? `f.${ident(name)}` : null);
@@ -286,6 +298,7 @@ function focusSource(t: ResolvedTable): SpendSource | null {
     ? `CASE WHEN json_valid(${details}) THEN coalesce(json_extract_string(${details}, '$.x_ModelId'), json_extract_string(${details}, '$.ModelId')) END`
     : null;
   const provider = first(text(col('ServiceProviderName')), text(col('ProviderName')), "'Unknown provider'");
+  const named = c.has('SubAccountId') ? subAccountNames(catalog) : null;
   return {
     provider: 'FOCUS',
     table: t.name,
@@ -293,7 +306,7 @@ function focusSource(t: ResolvedTable): SpendSource | null {
     select: `SELECT ${provider} AS provider, CAST(CAST(f."ChargePeriodStart" AS TIMESTAMPTZ) AS DATE) AS day,
           upper(${first(text(col('BillingCurrency')), "'USD'")}) AS currency,
           ${first(text(col('SubAccountId')), "''")} AS project_key,
-          ${first(text(col('SubAccountName')), text(col('SubAccountId')), "'No sub-account'")} AS project,
+          ${first(text(col('SubAccountName')), named ? 'sa.name' : null, text(col('SubAccountId')), "'No sub-account'")} AS project,
           ${first(text(col('ChargeDescription')), text(col('SkuId')), text(col('ServiceName')), "'All charges'")} AS line_item,
           ${first(modelId, text(col('x_model')), text(col('SkuId')), "'Other'")} AS model,
           CAST(CAST(f."BilledCost" AS VARCHAR) AS DECIMAL(38,12)) AS amount,
@@ -306,7 +319,7 @@ function focusSource(t: ResolvedTable): SpendSource | null {
           ${first(text(col('x_ActorId')))} AS actor_id,
           ${first(text(col('x_ActorName')))} AS actor_name,
           ${c.has('ListCost') ? `CAST(CAST(f."ListCost" AS VARCHAR) AS DECIMAL(38,12))` : 'CAST(NULL AS DECIMAL(38,12))'} AS list_amount
-        FROM ${t.sql} AS f
+        FROM ${t.sql} AS f ${named ? `LEFT JOIN ${named} AS sa ON sa.id = CAST(f."SubAccountId" AS VARCHAR)` : ''}
         WHERE f."BilledCost" IS NOT NULL AND f."ChargePeriodStart" IS NOT NULL`,
   };
 }
@@ -645,7 +658,7 @@ export async function buildReport(db: Warehouse, o: ReportOptions): Promise<Repo
   // focus_spend gives the money when it has rows; the provider tables only for a database synced
   // before the spend stream existed (the page says so). Never both: the same money would count twice.
   const focusTable = resolveTable(catalog, 'focus_spend');
-  const focus = focusTable ? focusSource(focusTable) : null;
+  const focus = focusTable ? focusSource(focusTable, catalog) : null;
   if (focusTable && !focus) notes.push(`${focusTable.name} is left out: it has no ${FOCUS_REQUIRED.join(' or ')} column.`);
   const focusRows = focus ? Number((await db.rows(`SELECT count(*) AS n FROM (${focus.select})`))[0]?.n ?? 0) : 0;
   const mode: ReportData['mode'] = focus && focusRows > 0 ? 'focus' : 'tables';

@@ -1006,6 +1006,29 @@ describe('report shows names (issue 24)', () => {
     expect(shown).toContain('研究チーム 🚀');
   });
 
+  it('given focus_spend rows without SubAccountName (synced before names) beside the projects and workspaces tables when reporting then those rows are named from the tables, a named row keeps its own name, and an unknown id shows the id', async () => {
+    const html = await reportOf(
+      BINS.openai,
+      'focus-older-names',
+      `CREATE SCHEMA openai; CREATE SCHEMA anthropic;
+      CREATE TABLE focus_spend ("ChargePeriodStart" VARCHAR, "BilledCost" VARCHAR, "ServiceProviderName" VARCHAR, "SubAccountId" VARCHAR, "SubAccountName" VARCHAR);
+      INSERT INTO focus_spend VALUES ('2026-11-02T00:00:00Z', '3', 'OpenAI', 'proj_a', NULL), ('2026-11-02T00:00:00Z', '2', 'OpenAI', 'proj_b', 'Named in spend'),
+        ('2026-11-02T00:00:00Z', '1', 'Anthropic', 'wrkspc_a', NULL), ('2026-11-02T00:00:00Z', '0.5', 'OpenAI', 'proj_gone', NULL);
+      CREATE TABLE openai.projects (id VARCHAR, name VARCHAR, _account_id VARCHAR);
+      INSERT INTO openai.projects VALUES ('proj_a', 'Équipe A', 'org-1'), ('proj_a', 'Équipe A', 'org-2'), ('proj_b', 'Old name', 'org-1');
+      CREATE TABLE anthropic.workspaces (id VARCHAR, name VARCHAR);
+      INSERT INTO anthropic.workspaces VALUES ('wrkspc_a', 'Data 東京');`,
+    );
+    expect(tableRows(html, 'top-projects').map((row) => row.slice(0, 2))).toEqual([
+      ['OpenAI', 'Équipe A'],
+      ['OpenAI', 'Named in spend'],
+      ['Anthropic', 'Data 東京'],
+      ['OpenAI', 'proj_gone'],
+    ]);
+    // The project listed twice (two accounts) is counted once.
+    expect(exactAmounts(html, 'top-projects').map((r) => r[0])).toEqual(['3', '2', '1', '0.5']);
+  });
+
   it('given Anthropic keys and people that share a name, and a deleted key and user, when spend is synced and reported then cost by API key and by actor shows names, the id only beside a shared name or for what no list names', async () => {
     const { FakeAnthropic } = await import('../fake/anthropic.js');
     const KEY_A = 'sk-ant-admin01-REPORT-NAMES-9f8e7d';
