@@ -184,6 +184,31 @@ describe('OpenAI spend names', () => {
     }
   });
 
+  it('given a project deleted between the project list and its key list (404) when spend is read then its keys have null names, every other name is set, and the read succeeds', async () => {
+    const gone = new FakeOpenAi({
+      firstDay: FIRST,
+      days: DAYS,
+      projects: 4,
+      lineItems: 3,
+      adminKey: KEY,
+      apiKeyIdGrouping: 'allowed',
+      deletedProjects: { ids: ['proj_002'] },
+    });
+    await gone.start();
+    try {
+      const { result } = await airbyteRead(BINS.openai, gone, { ...config(), base_url: gone.baseUrl });
+      const rows = records(result.messages, 'spend');
+      const ofGone = rows.filter((r) => r.SubAccountId === 'proj_002' && r.x_ApiKeyId !== null);
+      expect(ofGone.length).toBeGreaterThan(0);
+      expect(ofGone.every((r) => r.x_ApiKeyName === null && r.SubAccountName === 'Production')).toBe(true);
+      const others = rows.filter((r) => r.SubAccountId !== 'proj_002' && r.x_ApiKeyId !== null && !gone.org.deletedKeys.has(r.x_ApiKeyId as string));
+      expect(others.length).toBeGreaterThan(0);
+      expect(others.every((r) => r.x_ApiKeyName === keyName(r.x_ApiKeyId as string))).toBe(true);
+    } finally {
+      await gone.stop();
+    }
+  });
+
   it('given a project list answering 401 when spend is read then the read fails as config_error naming the key', async () => {
     fake.fault({ path: '/v1/organization/projects', fault: { kind: 'status', status: 401 }, times: 5 });
     try {

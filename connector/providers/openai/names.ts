@@ -48,11 +48,17 @@ export const openAiNames: NamesSpec<OpenAiConfig> = {
     }
     if (byKey) {
       book.kind('apiKeys');
-      for (const id of projects) {
-        for await (const keys of listItems(ctx, `${PROJECTS_PATH}/${encodeURIComponent(id)}/api_keys`, CURSOR, Named)) {
-          for (const k of keys) book.add('apiKeys', k.id, k.name);
-        }
-      }
+      // Side by side, as many at once as max_concurrent_requests lets the client send (its semaphore and rate limit).
+      // All settle before a failure is told, so no request of this run outlives it.
+      const lists = await Promise.allSettled(
+        projects.map(async (id) => {
+          for await (const keys of listItems(ctx, `${PROJECTS_PATH}/${encodeURIComponent(id)}/api_keys`, CURSOR, Named)) {
+            for (const k of keys) book.add('apiKeys', k.id, k.name);
+          }
+        }),
+      );
+      const failed = lists.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
     }
     return book.result;
   },
