@@ -18,6 +18,7 @@ import { clock, httpClientFor, readWithWorkers } from './runtime.js';
 import { StateOut } from './state-out.js';
 import { floorNotices, plannedRequests, type FloorNotice } from '../engine/read.js';
 import { isoTime } from '../engine/time.js';
+import { SPEND_STREAM } from '../engine/focus.js';
 import { specification } from './spec.js';
 import {
   COMMANDS,
@@ -239,6 +240,14 @@ async function dispatch<C>(source: SourceDefinition<C>, command: string, flags: 
                 ? `dry-run ${p.stream} ${isoTime(p.window.start)}..${isoTime(p.window.end)}: GET ${http.url(p.path, p.query)}`
                 : `dry-run ${p.stream} ${isoTime(p.window.start)}..${isoTime(p.window.end)}: GET ${http.url(p.path, [])} (the connector pages this window itself: its queries depend on the answers)`;
           writer.write(msg.log('INFO', text));
+        }
+        if (source.names && catalog.some((s) => s.name === SPEND_STREAM)) {
+          writer.write(
+            msg.log(
+              'INFO',
+              `dry-run spend: names (docs/focus.md, Names), before the read: ${source.names.origin}, list pages followed by cursor (not planned)`,
+            ),
+          );
         }
         writer.write(msg.log('INFO', `dry-run: ${planned.filter((p) => !('list' in p)).length} window request(s); nothing was sent`));
         return 0;

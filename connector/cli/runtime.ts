@@ -124,6 +124,32 @@ export async function resolveAccount<C>(source: SourceDefinition<C>, config: C, 
 }
 
 /**
+ * The names of the spend rows' ids (SourceDefinition.names, engine/names.ts), once per run and
+ * before the read, and the config with them applied (the decode workers get it). A name is not
+ * money: a failed lookup is a WARN and null names, and the read goes on; but a config_error (the
+ * key refused with 401/403, a base_url that answers 404) fails the run, as it would fail the
+ * cost requests right after.
+ */
+export async function resolveNames<C>(source: SourceDefinition<C>, config: C, http: HttpClient, logger: Logger): Promise<C> {
+  const spec = source.names;
+  if (!spec) return config;
+  const t0 = clock.now();
+  try {
+    const names = await spec.resolve(http, config, (m) => logger.info(m));
+    const counts = Object.entries(names).map(([k, v]) => `${Object.keys(v).length} ${k}`);
+    logger.info(`spend: names read (${spec.origin}): ${counts.join(', ') || 'none needed'} in ${clock.now() - t0} ms`);
+    return spec.apply(config, names);
+  } catch (err) {
+    const e = toConnectorError(err, errorContext(source, config));
+    if (e.failureType === 'config_error') {
+      throw new ConnectorError(e.failureType, `cannot read the names of the spend rows (${spec.origin}): ${e.message}`, e.internalMessage);
+    }
+    logger.warn(`spend: names not read (${spec.origin}): ${e.message}; SubAccountName and the x_ name columns are null in this run`);
+    return spec.apply(config, {});
+  }
+}
+
+/**
  * The read of an output command (Airbyte `read`, Singer mode): decode workers for the emitter's
  * record format, up before the first request (so no page is decoded, and kept, on this thread)
  * and closed after; SIGTERM/SIGINT stop it after the current window (`interrupted`).
@@ -133,9 +159,13 @@ export async function readWithWorkers<C>(
   config: C,
   o: Pick<ReadOptions<C>, 'catalog' | 'states' | 'http' | 'emitter' | 'logger'>,
 ): Promise<ReadResult & { interrupted: boolean }> {
-  // The spend rows' billing account is the run's account: resolved before the streams (and the
-  // decode workers, which get the config with it), only when spend is read.
-  if (o.catalog.some((s) => s.name === SPEND_STREAM)) config = (await resolveAccount(source, config, o.http)).config;
+  // The spend rows' billing account is the run's account, and their names come from the entity
+  // lists (docs/focus.md, Names): both resolved before the streams (and the decode workers, which
+  // get the config with them), only when spend is read.
+  if (o.catalog.some((s) => s.name === SPEND_STREAM)) {
+    config = (await resolveAccount(source, config, o.http)).config;
+    config = await resolveNames(source, config, o.http, o.logger);
+  }
   const pool = decodePoolFor(source, config, o.emitter.records, o.logger);
   return withStopSignals(
     (m) => o.logger.warn(m),

@@ -17,7 +17,7 @@ import { reportCommand } from './report.js';
 import { SPEND_STREAM } from '../engine/focus.js';
 import { SYNC, UsageError, parseCommand, str, usageOf, type Values } from './commands.js';
 import { loadConfig } from './inputs.js';
-import { clock, httpClientFor, readSource, resolveAccount } from './runtime.js';
+import { clock, httpClientFor, readSource, resolveAccount, resolveNames } from './runtime.js';
 
 /**
  * `<connector> sync --config F [--db costs.duckdb] [--streams a,b] [--verbose] [--debug]`
@@ -227,6 +227,17 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
       if (err instanceof WarehouseError) return fail(err.exitCode, err.message);
       if (err instanceof ConnectorError) return fail(EXIT.usage, err.message);
       return fail(EXIT.database, `Cannot prepare the tables in '${dbPath}': ${firstLine((err as Error).message)}`);
+    }
+    // The names of the spend rows' ids (docs/focus.md, Names): only when spend is synced, once the file accepted this
+    // account and key; their requests count as spend's. A refused key fails here as it would in the read.
+    if (targets.some((t) => t.def.name === SPEND_STREAM)) {
+      try {
+        const named = config;
+        config = await streamOf.run(SPEND_STREAM, () => resolveNames(source, named, http, logger));
+      } catch (err) {
+        if (err instanceof ConnectorError) return fail(err.failureType === 'config_error' ? EXIT.usage : EXIT.partial, err.message);
+        throw err;
+      }
     }
 
     const started = clock.now();

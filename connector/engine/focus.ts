@@ -4,6 +4,7 @@ import type { Bucket, BucketPlan, BucketStream, Row } from './stream.js';
 import { systemError } from './errors.js';
 import { IGNORE_NOTICES, type NoticeSink } from './notices.js';
 import { isoTime } from './time.js';
+import { nameOf, type NameColumn, type NameKind, type SpendNames } from './names.js';
 
 /**
  * FinOps FOCUS 1.3 cost-and-usage rows (docs/focus.md): the `spend` stream every connector
@@ -106,6 +107,16 @@ export interface FocusSettings {
    * BillingAccountId and BillingAccountName where focus.billing_account_id/name are not set.
    */
   account?: { id: string; name: string | null } | undefined;
+  /**
+   * The names the run resolved for the ids of its spend rows (engine/names.ts; not a config field):
+   * SubAccountName and the provider's x_ name columns. Absent: every name is null.
+   */
+  names?: SpendNames | undefined;
+}
+
+/** A config with the names its run resolved (engine/names.ts) for the spend rows. */
+export function withFocusNames<C extends { focus: FocusSettings }>(config: C, names: SpendNames): C {
+  return { ...config, focus: { ...config.focus, names } };
 }
 
 /** A config with its resolved account as the spend stream's default billing account. */
@@ -224,7 +235,10 @@ const FOCUS_COLUMNS: readonly Column[] = [
     'The price point: model x meter x price factors (batch, context window) where the provider prices per unit (docs/focus.md); null on rows with no unit price (credits).',
   ),
   text('SubAccountId', 'Project (OpenAI), workspace (Anthropic; null for the default workspace) or null.'),
-  text('SubAccountName', 'Name of the sub account, when the cost API gives it.'),
+  text(
+    'SubAccountName',
+    'Name of the sub account (project, workspace) from the provider’s entity list, read by the run (docs/focus.md, Names); null when SubAccountId is null or no list names it (deleted, unknown).',
+  ),
   text('SubAccountType', 'Project or Workspace, when SubAccountId is set.'),
   text(SPEND_KEY, 'Deterministic key: the id of the cost record this row was mapped from (null-safe hash).', true),
 ];
@@ -278,6 +292,11 @@ export interface FocusProvider {
   defaultAccountName: string;
   /** The provider's x_ columns (names start with x_). */
   extraColumns: readonly Column[];
+  /**
+   * Where names come from (engine/names.ts): SubAccountName from the `subAccount` kind by
+   * SubAccountId, each of `columns` (declared in extraColumns) from the id column beside it.
+   */
+  names?: { subAccount?: NameKind; columns?: readonly NameColumn[] };
 }
 
 const DAY_MS = 86_400_000;
@@ -347,6 +366,8 @@ export function spendStream<C>(
     const charge = source.charge(config);
     const accountId = settings.billing_account_id ?? settings.account?.id ?? p.defaultAccountId;
     const accountName = settings.billing_account_name ?? settings.account?.name ?? p.defaultAccountName;
+    const names = settings.names;
+    const nameColumns = p.names?.columns ?? [];
     let periodOf = NaN;
     let period = { start: '', end: '' };
     return {
@@ -415,10 +436,14 @@ export function spendStream<C>(
         row.SkuPriceDetails = priceId === null ? null : (c.skuPriceDetails ?? null);
         row.SkuPriceId = priceId;
         row.SubAccountId = c.subAccountId ?? null;
-        row.SubAccountName = c.subAccountName ?? null;
+        row.SubAccountName = c.subAccountName ?? (p.names?.subAccount ? nameOf(names, p.names.subAccount, row.SubAccountId) : null);
         row.SubAccountType = c.subAccountId == null ? null : (c.subAccountType ?? null);
         row[SPEND_KEY] = record.id;
         for (const [k, v] of Object.entries(c.extra)) row[k] = v;
+        for (const n of nameColumns) {
+          const kind = typeof n.kind === 'function' ? n.kind(row) : n.kind;
+          row[n.column] = kind === null ? null : nameOf(names, kind, row[n.idColumn]);
+        }
         return row;
       },
     };

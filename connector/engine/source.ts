@@ -6,6 +6,7 @@ import type { HttpClient } from '../http/client.js';
 import type { CommonConfig } from './read.js';
 import type { StreamDef } from './stream.js';
 import { withFocusAccount, type FocusSettings } from './focus.js';
+import type { NamesSpec } from './names.js';
 
 /** Everything the CLI needs to know about one connector. Providers export one of these. */
 export interface SourceDefinition<C> {
@@ -44,6 +45,12 @@ export interface SourceDefinition<C> {
    * run, before any stream (runtime.ts resolveAccount). Without it, every config is account 'default'.
    */
   account?: AccountSpec<C>;
+  /**
+   * The names of the ids of the spend rows (engine/names.ts): read once per run, before the read,
+   * only when spend is read (runtime.ts resolveNames). Without it, SubAccountName and the x_ name
+   * columns are null.
+   */
+  names?: NamesSpec<C>;
 }
 
 /** The account a run reads: its id, its name where known, and where the id came from. */

@@ -18,8 +18,10 @@ import { ident, STATE_TABLE } from './schema.js';
  *
  * Every spend source is one SELECT of the same columns (the spend columns): provider, day,
  * currency, project_key, project, line_item, model, amount, then account_key, account (billing
- * account), source (the Anthropic stream a row came from), api_key, actor_type, actor_id, actor_name
- * and list_amount (the Anthropic breakdown). Month to date, the comparison and the forecast use each
+ * account), source (the Anthropic stream a row came from), api_key, api_key_name, actor_type, actor_id,
+ * actor_name and list_amount (the Anthropic breakdown). Names come from focus_spend's SubAccountName,
+ * x_ApiKeyName and x_ActorName (docs/focus.md, Names), else the entity tables; a name that two
+ * projects (keys, people) share is shown with the id. Month to date, the comparison and the forecast use each
  * provider's complete days only (SETTLE_RULES).
  */
 interface ReportOptions {
@@ -269,7 +271,19 @@ async function analyticsCost(db: Warehouse, catalog: Catalog): Promise<Analytics
 const FOCUS_REQUIRED = ['ChargePeriodStart', 'BilledCost'] as const;
 
 /** focus_spend as a SELECT of the spend columns (above). */
-function focusSource(t: ResolvedTable): SpendSource | null {
+/**
+ * The names of sub accounts in the entity tables (openai.projects, anthropic.workspaces): for
+ * focus_spend rows without SubAccountName (synced before the spend stream named them). One row per
+ * id, so the join never repeats money.
+ */
+function subAccountNames(catalog: Catalog): string | null {
+  const parts = [resolveTable(catalog, 'projects', 'openai'), resolveTable(catalog, 'workspaces', 'anthropic')]
+    .filter((x): x is ResolvedTable => x?.columns.has('id') === true && x.columns.has('name'))
+    .map((x) => `SELECT CAST("id" AS VARCHAR) AS id, CAST("name" AS VARCHAR) AS name FROM ${x.sql}`);
+  return parts.length === 0 ? null : `(SELECT id, any_value(name) AS name FROM (${parts.join(' UNION ALL ')}) WHERE name IS NOT NULL GROUP BY id)`;
+}
+
+function focusSource(t: ResolvedTable, catalog: Catalog): SpendSource | null {
   const c = t.columns;
   if (!FOCUS_REQUIRED.every((k) => c.has(k))) return null;
   const col = (name: string): string | null => (c.has(name) ? `f.${ident(name)}` : null);
@@ -284,6 +298,7 @@ function focusSource(t: ResolvedTable): SpendSource | null {
     ? `CASE WHEN json_valid(${details}) THEN coalesce(json_extract_string(${details}, '$.x_ModelId'), json_extract_string(${details}, '$.ModelId')) END`
     : null;
   const provider = first(text(col('ServiceProviderName')), text(col('ProviderName')), "'Unknown provider'");
+  const named = c.has('SubAccountId') ? subAccountNames(catalog) : null;
   return {
     provider: 'FOCUS',
     table: t.name,
@@ -291,7 +306,7 @@ function focusSource(t: ResolvedTable): SpendSource | null {
     select: `SELECT ${provider} AS provider, CAST(CAST(f."ChargePeriodStart" AS TIMESTAMPTZ) AS DATE) AS day,
           upper(${first(text(col('BillingCurrency')), "'USD'")}) AS currency,
           ${first(text(col('SubAccountId')), "''")} AS project_key,
-          ${first(text(col('SubAccountName')), text(col('SubAccountId')), "'No sub-account'")} AS project,
+          ${first(text(col('SubAccountName')), named ? 'sa.name' : null, text(col('SubAccountId')), "'No sub-account'")} AS project,
           ${first(text(col('ChargeDescription')), text(col('SkuId')), text(col('ServiceName')), "'All charges'")} AS line_item,
           ${first(modelId, text(col('x_model')), text(col('SkuId')), "'Other'")} AS model,
           CAST(CAST(f."BilledCost" AS VARCHAR) AS DECIMAL(38,12)) AS amount,
@@ -299,18 +314,20 @@ function focusSource(t: ResolvedTable): SpendSource | null {
           ${first(text(col('BillingAccountName')), text(col('BillingAccountId')), "'Default account'")} AS account,
           ${first(text(col('x_Source')))} AS source,
           ${first(text(col('x_ApiKeyId')))} AS api_key,
+          ${first(text(col('x_ApiKeyName')))} AS api_key_name,
           ${first(text(col('x_ActorType')))} AS actor_type,
           ${first(text(col('x_ActorId')))} AS actor_id,
-          CAST(NULL AS VARCHAR) AS actor_name,
+          ${first(text(col('x_ActorName')))} AS actor_name,
           ${c.has('ListCost') ? `CAST(CAST(f."ListCost" AS VARCHAR) AS DECIMAL(38,12))` : 'CAST(NULL AS DECIMAL(38,12))'} AS list_amount
-        FROM ${t.sql} AS f
+        FROM ${t.sql} AS f ${named ? `LEFT JOIN ${named} AS sa ON sa.id = CAST(f."SubAccountId" AS VARCHAR)` : ''}
         WHERE f."BilledCost" IS NOT NULL AND f."ChargePeriodStart" IS NOT NULL`,
   };
 }
 
 /** The account and breakdown columns of a spend source without them (every source selects the spend columns). */
 const noBreakdown = (source: string): string =>
-  `'' AS account_key, 'Default account' AS account, ${quote(source)} AS source, CAST(NULL AS VARCHAR) AS api_key, CAST(NULL AS VARCHAR) AS actor_type,
+  `'' AS account_key, 'Default account' AS account, ${quote(source)} AS source, CAST(NULL AS VARCHAR) AS api_key,
+          CAST(NULL AS VARCHAR) AS api_key_name, CAST(NULL AS VARCHAR) AS actor_type,
           CAST(NULL AS VARCHAR) AS actor_id, CAST(NULL AS VARCHAR) AS actor_name, CAST(NULL AS DECIMAL(38,12)) AS list_amount`;
 
 /** The provider spend tables present (older databases, without focus_spend), each as a SELECT of the spend columns (above). */
@@ -361,7 +378,7 @@ function providerSources(catalog: Catalog, analytics: AnalyticsCost): SpendSourc
     // The columns of the cost by API key and by actor, as focus_spend's x_ApiKeyId, x_ActorType, x_ActorId.
     const actor = c.has('actor');
     const breakdown = `'' AS account_key, 'Anthropic organization' AS account, 'analytics_cost' AS source,
-          ${or(c, 't', 'api_key_id')} AS api_key,
+          ${or(c, 't', 'api_key_id')} AS api_key, CAST(NULL AS VARCHAR) AS api_key_name,
           ${actor ? `json_extract_string(t."actor", '$.type')` : or(c, 't', 'actor_type')} AS actor_type,
           ${or(c, 't', 'actor_id')} AS actor_id,
           ${actor ? `coalesce(json_extract_string(t."actor", '$.email'), json_extract_string(t."actor", '$.name'))` : 'NULL'} AS actor_name,
@@ -415,13 +432,20 @@ function foldBreakdown(
   uncovered: BreakdownTable['uncovered'],
   sameRows: boolean,
 ): BreakdownTable {
+  // Names, not ids: the id only where two keys (people) share a name, or where nothing names it.
+  const nameOf = (r: BreakdownRow): string | null => (r.name === null || r.name === undefined || r.name === '' ? null : String(r.name));
+  const seen = new Map<string, number>();
+  for (const r of rows) {
+    const n = nameOf(r);
+    if (n !== null) seen.set(n, (seen.get(n) ?? 0) + 1);
+  }
   const all = rows.map((r) => {
     const id = r.k === null || r.k === undefined ? null : String(r.k);
-    const name = r.name === null || r.name === undefined ? null : String(r.name);
+    const name = nameOf(r);
     const k = str(r.kind);
     const fallback = by === 'api_key' ? 'No API key (Console)' : k === 'federated_actor' ? 'Federated identity' : 'Unattributed';
     return {
-      label: name && id ? `${name} (${id})` : (name ?? id ?? fallback),
+      label: name && id && (seen.get(name) ?? 0) > 1 ? `${name} (${id})` : (name ?? id ?? fallback),
       kind: by === 'actor' ? (ACTOR_KINDS[k] ?? (k || '—')) : '',
       period: trimDecimal(str(r.period) || '0'),
       list: r.list === null || r.list === undefined ? '' : trimDecimal(str(r.list)),
@@ -452,7 +476,10 @@ function breakdownSql(catalog: Catalog, by: 'api_key' | 'actor', rows: string): 
   const other = resolveTable(catalog, by === 'api_key' ? 'api_keys' : 'users', 'anthropic');
   const oc = other?.columns ?? new Set<string>();
   const join = oc.has('id') && (oc.has('name') || oc.has('email'));
-  const named = [...(by === 'actor' ? ['b."actor_name"'] : []), ...(join ? ['email', 'name'].filter((k) => oc.has(k)).map((k) => `o.${ident(k)}`) : [])];
+  const named = [
+    by === 'actor' ? 'b."actor_name"' : 'b."api_key_name"',
+    ...(join ? ['email', 'name'].filter((k) => oc.has(k)).map((k) => `o.${ident(k)}`) : []),
+  ];
   const grouped = by === 'api_key' ? 'b."api_key" IS NOT NULL' : '(b."actor_type" IS NOT NULL OR b."actor_id" IS NOT NULL)';
   return `, b AS (${rows})
     SELECT b.${ident(key)} AS k, ${kind} AS kind, ${named.length > 0 ? `any_value(coalesce(${named.join(', ')}))` : 'CAST(NULL AS VARCHAR)'} AS name,
@@ -472,7 +499,7 @@ function analyticsRows(analytics: ResolvedTable, currency: string, days: readonl
   const actor = c.has('actor');
   return `SELECT CAST(CAST(a."amount_usd" AS VARCHAR) AS DECIMAL(38,12)) AS amount,
       ${c.has('list_amount_usd') ? `CAST(CAST(a."list_amount_usd" AS VARCHAR) AS DECIMAL(38,12))` : 'CAST(NULL AS DECIMAL(38,12))'} AS list_amount,
-      ${or('api_key_id')} AS api_key,
+      ${or('api_key_id')} AS api_key, CAST(NULL AS VARCHAR) AS api_key_name,
       ${actor ? `json_extract_string(a."actor", '$.type')` : or('actor_type')} AS actor_type, ${or('actor_id')} AS actor_id,
       ${actor ? `coalesce(json_extract_string(a."actor", '$.email'), json_extract_string(a."actor", '$.name'))` : 'NULL'} AS actor_name
     FROM ${analytics.sql} AS a
@@ -631,7 +658,7 @@ export async function buildReport(db: Warehouse, o: ReportOptions): Promise<Repo
   // focus_spend gives the money when it has rows; the provider tables only for a database synced
   // before the spend stream existed (the page says so). Never both: the same money would count twice.
   const focusTable = resolveTable(catalog, 'focus_spend');
-  const focus = focusTable ? focusSource(focusTable) : null;
+  const focus = focusTable ? focusSource(focusTable, catalog) : null;
   if (focusTable && !focus) notes.push(`${focusTable.name} is left out: it has no ${FOCUS_REQUIRED.join(' or ')} column.`);
   const focusRows = focus ? Number((await db.rows(`SELECT count(*) AS n FROM (${focus.select})`))[0]?.n ?? 0) : 0;
   const mode: ReportData['mode'] = focus && focusRows > 0 ? 'focus' : 'tables';
@@ -745,8 +772,11 @@ export async function buildReport(db: Warehouse, o: ReportOptions): Promise<Repo
   const L = `DATE ${quote(last)}`;
   const A = `DATE ${quote(anchor)}`;
   const ct = coverage.map((c) => `SELECT ${quote(c.provider)} AS provider, DATE ${quote(c.through)} AS through`).join(' UNION ALL ');
+  // A project (workspace) name that two ids share is shown with its id, so the two stay apart.
   const spend = `WITH spend0 AS (${union}), ct AS (${ct}),
-    spend AS (SELECT s.*, ct.through FROM spend0 AS s LEFT JOIN ct USING (provider))`;
+    twins AS (SELECT provider, project FROM spend0 WHERE project_key <> '' GROUP BY provider, project HAVING count(DISTINCT project_key) > 1),
+    spend AS (SELECT s.* REPLACE (CASE WHEN tw.project IS NOT NULL AND s.project_key <> '' THEN s.project || ' (' || s.project_key || ')' ELSE s.project END AS project), ct.through
+      FROM spend0 AS s LEFT JOIN ct USING (provider) LEFT JOIN twins AS tw ON tw.provider = s.provider AND tw.project = s.project)`;
   const q = (sql: string): Promise<Array<Record<string, unknown>>> => db.rows(`${spend}\n${sql}`);
 
   const periodStartRow = await q(`SELECT CAST(greatest(DATE ${quote(first)}, ${L} - ${Math.max(1, o.days) - 1}) AS VARCHAR) AS s`);

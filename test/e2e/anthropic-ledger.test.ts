@@ -108,7 +108,10 @@ async function read(cfg: Record<string, unknown>, streams: readonly string[]): P
   const sent = fake.requests.slice(before);
   const me = sent.filter((r) => r.path === '/v1/organizations/me');
   expect(me.length).toBe(streams.includes('spend') ? 1 : 0);
-  return { result, requests: sent.filter((r) => r.path !== '/v1/organizations/me') };
+  // And it lists the entities that name its ids (docs/focus.md, Names): not requests of a stream read here.
+  const names = /^\/v1\/organizations\/(workspaces|api_keys|users)$/;
+  expect(sent.some((r) => names.test(r.path))).toBe(streams.includes('spend'));
+  return { result, requests: sent.filter((r) => r.path !== '/v1/organizations/me' && !names.test(r.path)) };
 }
 
 /** Per day, the exact sum of `amount` (decimal strings), by BigInt at 1e-11 dollar (the ledger's grain). */

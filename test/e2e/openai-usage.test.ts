@@ -132,7 +132,8 @@ describe('source-openai-costs usage streams', () => {
     expect(result.code).toBe(0);
     const projects = new Set(fake.org.projectsList().map((p) => p.id));
     const users = new Set(fake.org.usersList().map((u) => u.id));
-    const keys = new Set(fake.org.projectsList().flatMap((p) => (fake.org.apiKeys(p.id) ?? []).map((k) => k.id)));
+    // Listed keys, and the key deleted since it was used (in usage, in no list).
+    const keys = new Set([...fake.org.projectsList().flatMap((p) => (fake.org.apiKeys(p.id) ?? []).map((k) => k.id)), ...fake.org.deletedKeys]);
     const rows = records(result.messages);
     expect(rows.length).toBeGreaterThan(300);
     for (const r of rows) {

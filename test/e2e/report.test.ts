@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAY, FakeOpenAi } from '../fake/openai.js';
 import { bundledChromium } from '../support/chromium.js';
 import { BINS, ROOT } from '../support/cli.js';
-import { anthropicFigureChecks, chartCsvOf, decimalOf, nanosToDecimal, parseCsvText, runCli, units, usdFromNanos } from '../support/warehouse.js';
+import { anthropicFigureChecks, chartCsvOf, decimalOf, nanosToDecimal, parseCsvText, query, runCli, units, usdFromNanos } from '../support/warehouse.js';
 
 const KEY = 'sk-admin-e2e-report-1a2b3c4d5e';
 const FIRST = Date.UTC(2025, 8, 20) / 1000; // 2025-09-20
@@ -252,15 +252,16 @@ describe('report', () => {
     expect(html).toContain('id="total-period" data-exact="19360.800626"');
     expect(html).toContain('Anthropic (table <code>analytics_cost</code>), Anthropic (table <code>cost_report</code>, days without analytics_cost rows)');
     const uncovered = 'No per-key breakdown: cost_report days (2026-11-01)';
-    expect(tableRows(html, 'by-api-key').map((row) => row[0])).toEqual(['Prod key (apikey_1)', 'apikey_2', 'No API key (Console)', uncovered]);
+    // Names, not ids (issue 24): the id only where nothing names the key.
+    expect(tableRows(html, 'by-api-key').map((row) => row[0])).toEqual(['Prod key', 'apikey_2', 'No API key (Console)', uncovered]);
     expect(exactAmounts(html, 'by-api-key')).toEqual([['18935.630625', '21051.0335'], ['420.17', '420.17'], ['0.000001', '0.000002'], ['5']]);
     // The rows add up to the Anthropic headline of the same days, shown as the table's total.
     expect(html).toMatch(/<tfoot><tr><th>All \(Anthropic, the same days as its headline\)<\/th><td class="num"><span class="money" data-exact="19360.800626"/);
     expect(tableRows(html, 'by-actor').map((row) => row.slice(0, 2))).toEqual([
-      ['ada@example.com (user_1)', 'User'],
+      ['ada@example.com', 'User'],
       ['apikey_2', 'API key'],
       ['svac_1', 'Service account'],
-      ['grace@example.com (user_2)', 'User'],
+      ['grace@example.com', 'User'],
       ['Federated identity', 'Federated identity'],
       [uncovered, '—'],
     ]);
@@ -668,7 +669,7 @@ describe('report from focus_spend', () => {
     expect(html).toContain('id="forecast-total" data-exact="142008.192187500008"');
     expect(html).toContain('no data for OpenAI in October 2026');
     expect(html).not.toContain('id="legacy"');
-    expect(tableRows(html, 'by-api-key').map((row) => row[0])).toEqual(['Prod key (apikey_1)']);
+    expect(tableRows(html, 'by-api-key').map((row) => row[0])).toEqual(['Prod key']);
     expect(exactAmounts(html, 'by-api-key')).toEqual([['18934.125625', '21049.0285']]);
     // One billing account per provider (none named here): no account table.
     expect(html).not.toContain('id="accounts"');
@@ -932,7 +933,7 @@ describe('report compares like with like (issue 23)', () => {
       perKey.set(r.apiKey, { paid: v.paid + scaled(r.amount), list: v.list + scaled(r.list) });
     }
     const ranked = [...perKey].sort((x, y) => (x[1].paid === y[1].paid ? 0 : x[1].paid > y[1].paid ? -1 : 1));
-    const label = (k: string | null): string => (k === null ? 'No API key (Console)' : k === 'apikey_00' ? 'Prod key (apikey_00)' : k);
+    const label = (k: string | null): string => (k === null ? 'No API key (Console)' : k === 'apikey_00' ? 'Prod key' : k);
     const rest = ranked.slice(10);
     expect(tableRows(html, 'by-api-key').map((r) => r[0])).toEqual([
       ...ranked.slice(0, 10).map(([k]) => label(k)),
@@ -974,5 +975,107 @@ describe('report compares like with like (issue 23)', () => {
     expect(broken).not.toBe(html);
     const failed = anthropicFigureChecks(broken).checks.filter((c) => c.page !== c.derived);
     expect(failed.map((c) => c.what)).toEqual(['by-api-key: its rows add up to its total', 'by-api-key: its rows add up to the headline, last N days']);
+  });
+});
+
+describe('report shows names (issue 24)', () => {
+  /** Label of each id: its name, with the id where another id of the same rows has that name; the id where none. */
+  const labelsOf = (pairs: ReadonlyArray<{ id: string; name: string | null }>): Map<string, string> => {
+    const count = new Map<string, number>();
+    for (const p of pairs) if (p.name) count.set(p.name, (count.get(p.name) ?? 0) + 1);
+    return new Map(pairs.map((p) => [p.id, p.name ? ((count.get(p.name) ?? 0) > 1 ? `${p.name} (${p.id})` : p.name) : p.id]));
+  };
+
+  it('given projects that share a name and names that are not ASCII when spend is synced and reported then projects are shown by name, the shared name with each id', async () => {
+    const config = join(dir, 'names-openai.json');
+    writeFileSync(config, JSON.stringify({ admin_api_key: KEY, start_date: iso(FIRST), end_date: iso(END - DAY), base_url: fake.baseUrl }));
+    const db = join(dir, 'names-openai.duckdb');
+    const s = await runCli(BINS.openai, ['sync', '--config', config, '--db', db, '--streams', 'spend']);
+    expect(s.code, s.stderr).toBe(0);
+    const out = join(dir, 'names-openai.html');
+    const r = await runCli(BINS.openai, ['report', '--db', db, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const shown = tableRows(readFileSync(out, 'utf8'), 'top-projects').map((row) => row[0]);
+    // The fake's 5 projects with cost (two named Production) and the unattributed spend.
+    const projects = fake.org.projectsList().slice(0, 5);
+    const expected = labelsOf(projects.map((p) => ({ id: p.id, name: p.name })));
+    expect(new Set(shown)).toEqual(new Set([...expected.values(), 'No sub-account']));
+    expect(shown).toContain('Production (proj_002)');
+    expect(shown).toContain('Production (proj_003)');
+    expect(shown).toContain('Recherche & Développement — Zürich');
+    expect(shown).toContain('研究チーム 🚀');
+  });
+
+  it('given focus_spend rows without SubAccountName (synced before names) beside the projects and workspaces tables when reporting then those rows are named from the tables, a named row keeps its own name, and an unknown id shows the id', async () => {
+    const html = await reportOf(
+      BINS.openai,
+      'focus-older-names',
+      `CREATE SCHEMA openai; CREATE SCHEMA anthropic;
+      CREATE TABLE focus_spend ("ChargePeriodStart" VARCHAR, "BilledCost" VARCHAR, "ServiceProviderName" VARCHAR, "SubAccountId" VARCHAR, "SubAccountName" VARCHAR);
+      INSERT INTO focus_spend VALUES ('2026-11-02T00:00:00Z', '3', 'OpenAI', 'proj_a', NULL), ('2026-11-02T00:00:00Z', '2', 'OpenAI', 'proj_b', 'Named in spend'),
+        ('2026-11-02T00:00:00Z', '1', 'Anthropic', 'wrkspc_a', NULL), ('2026-11-02T00:00:00Z', '0.5', 'OpenAI', 'proj_gone', NULL);
+      CREATE TABLE openai.projects (id VARCHAR, name VARCHAR, _account_id VARCHAR);
+      INSERT INTO openai.projects VALUES ('proj_a', 'Équipe A', 'org-1'), ('proj_a', 'Équipe A', 'org-2'), ('proj_b', 'Old name', 'org-1');
+      CREATE TABLE anthropic.workspaces (id VARCHAR, name VARCHAR);
+      INSERT INTO anthropic.workspaces VALUES ('wrkspc_a', 'Data 東京');`,
+    );
+    expect(tableRows(html, 'top-projects').map((row) => row.slice(0, 2))).toEqual([
+      ['OpenAI', 'Équipe A'],
+      ['OpenAI', 'Named in spend'],
+      ['Anthropic', 'Data 東京'],
+      ['OpenAI', 'proj_gone'],
+    ]);
+    // The project listed twice (two accounts) is counted once.
+    expect(exactAmounts(html, 'top-projects').map((r) => r[0])).toEqual(['3', '2', '1', '0.5']);
+  });
+
+  it('given Anthropic keys and people that share a name, and a deleted key and user, when spend is synced and reported then cost by API key and by actor shows names, the id only beside a shared name or for what no list names', async () => {
+    const { FakeAnthropic } = await import('../fake/anthropic.js');
+    const KEY_A = 'sk-ant-admin01-REPORT-NAMES-9f8e7d';
+    const first = Date.UTC(2026, 0, 5) / 1000;
+    const anthropic = new FakeAnthropic({ firstDay: first, days: 21, adminKey: KEY_A, emptyEvery: 0 });
+    await anthropic.start();
+    try {
+      const config = join(dir, 'names-anthropic.json');
+      writeFileSync(
+        config,
+        JSON.stringify({
+          admin_api_key: KEY_A,
+          start_date: iso(first),
+          end_date: iso(first + 20 * DAY),
+          base_url: anthropic.baseUrl,
+          focus: { anthropic_source: 'analytics' },
+        }),
+      );
+      const db = join(dir, 'names-anthropic.duckdb');
+      const s = await runCli(BINS.anthropic, ['sync', '--config', config, '--db', db, '--streams', 'spend']);
+      expect(s.code, s.stderr).toBe(0);
+      const out = join(dir, 'names-anthropic.html');
+      const r = await runCli(BINS.anthropic, ['report', '--db', db, '--out', out]);
+      expect(r.code, r.stderr).toBe(0);
+      const html = readFileSync(out, 'utf8');
+      // Ground truth from the fake's lists, over the ids the spend rows carry.
+      const keyIds = (await query(db, `SELECT DISTINCT "x_ApiKeyId" AS id FROM anthropic.spend WHERE "x_ApiKeyId" IS NOT NULL`)).map((x) => String(x.id));
+      const keyName = (id: string) => anthropic.org.listedApiKeys().find((k) => k.id === id)?.name ?? null;
+      const keys = labelsOf(keyIds.map((id) => ({ id, name: keyName(id) })));
+      const keyShown = tableRows(html, 'by-api-key').map((row) => row[0] as string);
+      expect(keyShown.length).toBeGreaterThan(3);
+      for (const label of keyShown) if (!/^Other \(|^No API key/.test(label)) expect([...keys.values()]).toContain(label);
+      expect(keyShown.some((l) => [...keys.values()].includes(l) && !l.includes('apikey_'))).toBe(true);
+      expect([...keys.values()].some((l) => /^Production key \d \(apikey_/.test(l))).toBe(true);
+      const [deletedKey] = [...anthropic.org.deletedApiKeys];
+      expect(keys.get(deletedKey as string)).toBe(deletedKey);
+
+      const actors = await query(db, `SELECT DISTINCT "x_ActorId" AS id, "x_ActorType" AS t FROM anthropic.spend WHERE "x_ActorId" IS NOT NULL`);
+      const userName = (id: string) => anthropic.org.listedUsers().find((u) => u.id === id)?.name ?? null;
+      const actorLabels = labelsOf(
+        actors.map((a) => ({ id: String(a.id), name: a.t === 'user_actor' ? userName(String(a.id)) : a.t === 'api_actor' ? keyName(String(a.id)) : null })),
+      );
+      const actorShown = tableRows(html, 'by-actor').map((row) => row[0] as string);
+      for (const label of actorShown) if (!/^Other \(|^Federated|^Unattributed/.test(label)) expect([...actorLabels.values()]).toContain(label);
+      expect(actorShown.some((l) => /José Müller-Ñúñez|王小明|Alex Kim/.test(l))).toBe(true);
+    } finally {
+      await anthropic.stop();
+    }
   });
 });

@@ -176,6 +176,11 @@ function usageEvent(e: LedgerEvent): UsageEvent {
   };
 }
 
+/** Unkind workspace names (the rest are `Workspace NN`): two share a name, and names are not ASCII. */
+export const WORKSPACE_NAMES: readonly string[] = ['Équipe Données', 'Production', 'Production', 'データ基盤 🚀'];
+/** Unkind user names (the rest are `User NN`): not ASCII, and two people with the same name. */
+export const USER_NAMES: readonly string[] = ['José Müller-Ñúñez', '王小明', 'Alex Kim', 'Alex Kim'];
+
 export class AnthropicOrg {
   readonly seed: number;
   readonly firstDay: number;
@@ -185,6 +190,12 @@ export class AnthropicOrg {
   readonly workspaces: WorkspaceObject[];
   readonly users: UserObject[];
   readonly apiKeys: ApiKeyObject[];
+  /**
+   * Deleted since they were used: in the ledger (costs, usage) under their id, in no list, so
+   * with no name. A key of the first active workspace, and the last user.
+   */
+  readonly deletedApiKeys: ReadonlySet<string>;
+  readonly deletedUsers: ReadonlySet<string>;
   readonly serviceAccounts: string[];
   /** The one ledger every money and usage endpoint derives from (anthropic-ledger.ts). */
   readonly ledger: Ledger;
@@ -206,7 +217,7 @@ export class AnthropicOrg {
     this.workspaces = Array.from({ length: active + 2 }, (_, i) => ({
       id: `wrkspc_01${shortHash(`ws${this.seed}:${i}`, 22)}`,
       type: 'workspace',
-      name: `Workspace ${pad(i + 1)}`,
+      name: WORKSPACE_NAMES[i] ?? `Workspace ${pad(i + 1)}`,
       created_at: iso(t0 + i * DAY + 1234),
       archived_at: i >= active ? iso(t0 + (i + 40) * DAY) : null,
       display_color: `#${shortHash(`color${i}`, 6)}`,
@@ -221,7 +232,7 @@ export class AnthropicOrg {
       id: `user_01${shortHash(`user${this.seed}:${i}`, 22)}`,
       type: 'user',
       email: `user${pad(i + 1)}@example.com`,
-      name: `User ${pad(i + 1)}`,
+      name: USER_NAMES[i] ?? `User ${pad(i + 1)}`,
       role: roles[i % roles.length] as string,
       added_at: iso(t0 + i * 7 * 3_600),
     }));
@@ -237,7 +248,7 @@ export class AnthropicOrg {
         return {
           id,
           type: 'api_key' as const,
-          name: `${ws === null ? 'Default' : `Workspace ${pad(wi)}`} key ${k + 1}`,
+          name: `${ws === null ? 'Default' : (this.workspaces[wi - 1]?.name ?? `Workspace ${pad(wi)}`)} key ${k + 1}`,
           workspace_id: ws,
           status: wi > active ? 'archived' : (statuses[(wi * 2 + k) % statuses.length] as ApiKeyObject['status']),
           created_at: iso(t0 + (wi * 2 + k) * DAY + 99),
@@ -247,6 +258,13 @@ export class AnthropicOrg {
         };
       }),
     );
+    this.deletedApiKeys = new Set(
+      this.apiKeys
+        .filter((k) => k.workspace_id === this.workspaces[0]?.id)
+        .map((k) => k.id)
+        .slice(1, 2),
+    );
+    this.deletedUsers = new Set(this.users.slice(-1).map((u) => u.id));
     this.serviceAccounts = [`svac_01${shortHash(`svac${this.seed}:0`, 22)}`, `svac_01${shortHash(`svac${this.seed}:1`, 22)}`];
     this.ledger = new Ledger({
       seed: this.seed,
@@ -488,12 +506,22 @@ export class AnthropicOrg {
     return this.workspaces.map((w) => ({ ...w }));
   }
 
+  /** The API keys the list serves (deleted ones left out). */
+  listedApiKeys(): ApiKeyObject[] {
+    return this.apiKeys.filter((k) => !this.deletedApiKeys.has(k.id));
+  }
+
+  /** The users the list serves (deleted ones left out). */
+  listedUsers(): UserObject[] {
+    return this.users.filter((u) => !this.deletedUsers.has(u.id));
+  }
+
   expectedApiKeys(): Expected[] {
-    return this.apiKeys.map(({ created_by, ...k }) => ({ ...k, created_by_id: created_by.id, created_by_type: created_by.type }));
+    return this.listedApiKeys().map(({ created_by, ...k }) => ({ ...k, created_by_id: created_by.id, created_by_type: created_by.type }));
   }
 
   expectedUsers(): Expected[] {
-    return this.users.map((u) => ({ ...u }));
+    return this.listedUsers().map((u) => ({ ...u }));
   }
 }
 
@@ -646,9 +674,9 @@ export class FakeAnthropic extends FakeServer {
           return invalid(`status: Input should be 'active', 'inactive' or 'archived'`);
         const ws = q.get('workspace_id');
         const by = q.get('created_by_user_id');
-        const keys = this.org.apiKeys.filter(
-          (k) => (status === null || k.status === status) && (ws === null || k.workspace_id === ws) && (by === null || k.created_by.id === by),
-        );
+        const keys = this.org
+          .listedApiKeys()
+          .filter((k) => (status === null || k.status === status) && (ws === null || k.workspace_id === ws) && (by === null || k.created_by.id === by));
         const served = this.options.leakKeyValues ? keys.map((k) => ({ ...k, key: this.org.apiKeySecret(k.id) })) : keys;
         return this.list(q, ['status', 'workspace_id', 'created_by_user_id'], served);
       }
@@ -657,7 +685,7 @@ export class FakeAnthropic extends FakeServer {
         return this.list(
           q,
           ['email'],
-          this.org.users.filter((u) => email === null || u.email === email),
+          this.org.listedUsers().filter((u) => email === null || u.email === email),
         );
       }
       default:

@@ -170,6 +170,8 @@ export interface OrgView {
   readonly firstDay: number;
   readonly projects: readonly string[];
   readonly keys: ReadonlyMap<string | null, readonly string[]>;
+  /** Keys deleted since: in costs and usage, in no list. */
+  readonly deletedKeys: ReadonlySet<string>;
   costsOn(day: number): ReadonlyArray<{ project_id: string | null }>;
 }
 
@@ -455,6 +457,12 @@ export interface DirectoryOptions {
 }
 
 /** The org's projects, users and API keys, as the entity lists serve them (creation order). */
+/**
+ * Unkind project names (the rest are `Project NNN`): two projects share a name (the report must
+ * tell them apart by id), and names are not ASCII.
+ */
+export const PROJECT_NAMES: readonly string[] = ['Recherche & Développement — Zürich', 'Production', 'Production', '研究チーム 🚀'];
+
 export class OrgDirectory {
   readonly projects: ProjectObject[];
   readonly users: UserObject[];
@@ -480,7 +488,7 @@ export class OrgDirectory {
       return {
         id,
         object: 'organization.project',
-        name: `Project ${pad(i + 1)}`,
+        name: PROJECT_NAMES[i] ?? `Project ${pad(i + 1)}`,
         created_at,
         archived_at: archived ? created_at + 30 * DAY : null,
         status: archived ? 'archived' : 'active',
@@ -488,7 +496,9 @@ export class OrgDirectory {
     });
     for (const [pi, p] of this.projects.entries()) {
       const used = org.keys.get(p.id) ?? [];
-      const keyIds = [...used, ...Array.from({ length: o.idleKeysPerProject }, (_, k) => `key_${p.id.replace(/^proj_/, '')}_idle${k}`)];
+      const keyIds = [...used, ...Array.from({ length: o.idleKeysPerProject }, (_, k) => `key_${p.id.replace(/^proj_/, '')}_idle${k}`)].filter(
+        (id) => !org.deletedKeys.has(id),
+      );
       this.keysByProject.set(
         p.id,
         keyIds.map((id, k) => {

@@ -117,6 +117,11 @@ export class OpenAiOrg {
   readonly projects: string[];
   readonly lineItems: Array<{ name: string; unit: string }>;
   readonly keys: Map<string | null, string[]>;
+  /**
+   * Keys deleted since they were used: in costs (and usage) under their id, in no project's key
+   * list, so they have no name. The second key of the first project (when it has two).
+   */
+  readonly deletedKeys: ReadonlySet<string>;
   readonly adminKey: string;
   readonly firstDay: number;
   readonly endDay: number;
@@ -150,6 +155,8 @@ export class OpenAiOrg {
       ...this.projects.map((p, i): [string, string[]] => [p, Array.from({ length: kpp }, (_, k) => `key_${String(i + 1).padStart(3, '0')}_${k}`)]),
       [null, []],
     ]);
+    const second = this.keys.get(this.projects[0] ?? '')?.[1];
+    this.deletedKeys = new Set(second === undefined ? [] : [second]);
     let dir: OrgDirectory | undefined;
     this.directory = () =>
       (dir ??= new OrgDirectory(this, { extraProjects: o.extraProjects ?? 22, users: o.users ?? 48, idleKeysPerProject: o.idleKeysPerProject ?? 1 }));

@@ -2,6 +2,7 @@ import { httpTuning } from '../../engine/config.js';
 import { adminKeyHint, sourceIdentity, standardHeaders, type SourceDefinition } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
 import { anthropicAccount } from './account.js';
+import { anthropicNames } from './names.js';
 import { ANTHROPIC_VERSION } from './api.js';
 import { analyticsCostStream, analyticsUsageStream } from './analytics.js';
 import { claudeCodeStream } from './claude-code.js';
@@ -49,6 +50,8 @@ export const anthropicSource: SourceDefinition<AnthropicConfig> = {
   decodeThreads: (c) => c.decode_threads,
   // GET /v1/organizations/me: the organization of the Admin key (account.ts).
   account: anthropicAccount,
+  // SubAccountName, x_ApiKeyName and x_ActorName of the spend rows (docs/focus.md, Names).
+  names: anthropicNames,
   async check(http) {
     // The cheapest Admin-only request: one user of the organization.
     await http.getJson('/v1/organizations/users', [['limit', '1']]);

@@ -6,6 +6,7 @@ import type { Bucket, BucketStream, PlanJoin, Row } from '../../engine/stream.js
 import { LIST_PRICES } from '../../prices/list-prices.js';
 import { analyticsFloor, spendAnalyticsCostStream, spendAnalyticsUsagePlan } from './analytics.js';
 import type { AnthropicConfig } from './config.js';
+import { actorNameKind } from './names.js';
 import { costReportStream, usageMessagesStream } from './reports.js';
 import { analyticsCount, COST_REPORT_JOIN_GROUP_BY, costReportCount, WEB_SEARCH_PRICE } from './spend-join.js';
 
@@ -44,6 +45,11 @@ const EXTRA_COLUMNS: readonly Column[] = [
   col('x_ListAmountCents', 'string', 'analytics_cost cost.list_amount in cents, exact; null for cost_report rows (no list price).'),
   col('x_ApiKeyId', 'string', 'analytics_cost api_key_id (null for Console usage); null for cost_report rows.'),
   col(
+    'x_ApiKeyName',
+    'string',
+    'Name of x_ApiKeyId from GET /v1/organizations/api_keys (docs/focus.md, Names); null when no list names it (deleted, unknown).',
+  ),
+  col(
     'x_ActorType',
     'string',
     'analytics_cost actor type (user_actor, service_account_actor, api_actor, federated_actor); null when unattributed and for cost_report rows.',
@@ -52,6 +58,11 @@ const EXTRA_COLUMNS: readonly Column[] = [
     'x_ActorId',
     'string',
     'analytics_cost actor id (user_id, service_account_id or api_key_id); null for a federated or unattributed actor and for cost_report rows.',
+  ),
+  col(
+    'x_ActorName',
+    'string',
+    'Name of x_ActorId: a user_actor’s from GET /v1/organizations/users, an api_actor’s key name (docs/focus.md, Names); null for service accounts, federated or unattributed actors and ids no list names.',
   ),
 ];
 
@@ -293,6 +304,13 @@ export const ANTHROPIC_FOCUS: FocusProvider = {
   defaultAccountId: 'anthropic',
   defaultAccountName: 'Anthropic organization',
   extraColumns: EXTRA_COLUMNS,
+  names: {
+    subAccount: 'subAccounts',
+    columns: [
+      { column: 'x_ApiKeyName', idColumn: 'x_ApiKeyId', kind: 'apiKeys' },
+      { column: 'x_ActorName', idColumn: 'x_ActorId', kind: actorNameKind },
+    ],
+  },
 };
 
 export const anthropicSpendStream: BucketStream<AnthropicConfig> = spendStream({

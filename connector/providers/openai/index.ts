@@ -6,6 +6,7 @@ import { DAY } from '../../engine/time.js';
 import { OpenAiConfigSchema, type OpenAiConfig } from './config.js';
 import { ENTITY_STREAMS } from './entities.js';
 import { reportStream } from './reports.js';
+import { openAiNames } from './names.js';
 import { openAiSpendStream } from './spend.js';
 import { COSTS, USAGE_REPORTS } from './streams.js';
 
@@ -37,6 +38,8 @@ export const openAiSource: SourceDefinition<OpenAiConfig> = {
   decodeThreads: (c) => c.decode_threads,
   // No admin endpoint reveals the organization of a key (docs/warehouse.md): config organization_id.
   account: configAccount<OpenAiConfig>('organization_id', 'openai', (c) => c.organization_id),
+  // SubAccountName and x_ApiKeyName of the spend rows (docs/focus.md, Names).
+  names: openAiNames,
   // The first day of the range, with the configured costs grouping and filters: a grouping the
   // API refuses (altogether, or before a history floor) fails at set-up, not in the first sync.
   async check(http, config) {

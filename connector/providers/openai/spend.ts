@@ -19,7 +19,9 @@ export const OPENAI_FOCUS: FocusProvider = {
   extraColumns: [
     col('x_LineItem', 'string', 'OpenAI line_item as sent; null when costs are not grouped by line_item.'),
     col('x_ApiKeyId', 'string', 'OpenAI api_key_id; null when costs are not grouped by api_key_id or null upstream.'),
+    col('x_ApiKeyName', 'string', 'Name of x_ApiKeyId from its project’s API key list (docs/focus.md, Names); null when no list names it (deleted, unknown).'),
   ],
+  names: { subAccount: 'subAccounts', columns: [{ column: 'x_ApiKeyName', idColumn: 'x_ApiKeyId', kind: 'apiKeys' }] },
 };
 
 /**
