@@ -189,8 +189,9 @@ describe('Anthropic spend quantities: the usage APIs joined exactly (issue 24)',
     checkCostReportQuantities(rows);
     expect(rows.some((r) => r.x_CostType === 'web_search' && r.ConsumedQuantity === null)).toBe(true);
     expect(rows.some((r) => r.x_CostType === 'web_search' && r.ConsumedQuantity !== null)).toBe(true);
-    // One window of 6 days: one cost report request, one messages request for its token counts.
-    expect(requests.map((r) => r.path).filter((p) => p !== '/v1/organizations/me')).toEqual([
+    // One window of 6 days: one cost report request, one messages request for its token counts
+    // (and the workspace list that names the rows, once per run: docs/focus.md, Names).
+    expect(requests.map((r) => r.path).filter((p) => p !== '/v1/organizations/me' && p !== '/v1/organizations/workspaces')).toEqual([
       '/v1/organizations/usage_report/messages',
       '/v1/organizations/cost_report',
     ]);
@@ -220,6 +221,10 @@ describe('Anthropic spend quantities: the usage APIs joined exactly (issue 24)',
         '/v1/organizations/usage_report/messages',
         '/v1/organizations/analytics/cost',
         '/v1/organizations/analytics/usage',
+        // the lists that name the rows, once per run (docs/focus.md, Names)
+        '/v1/organizations/workspaces',
+        '/v1/organizations/api_keys',
+        '/v1/organizations/users',
       ]),
     );
   });
@@ -236,7 +241,7 @@ describe('Anthropic spend quantities: the usage APIs joined exactly (issue 24)',
     expect(fake.requests.length).toBe(before);
     const planned = ofType(r.messages, 'LOG')
       .map((m) => String(m.log.message))
-      .filter((l) => l.startsWith('dry-run spend'))
+      .filter((l) => l.startsWith('dry-run spend ') && !l.startsWith('dry-run spend: names'))
       .map((l) => new URL(l.slice(l.indexOf('GET ') + 4)).pathname);
     expect(planned).toEqual([
       '/v1/organizations/usage_report/messages',

@@ -6,7 +6,19 @@ import { FakeAnthropic } from '../fake/anthropic.js';
 import { FakeAurous } from '../fake/aurous.js';
 import { CREDIT_LINE_ITEM, DAY, FakeOpenAi } from '../fake/openai.js';
 import { BINS, catalog, errors, files, ROOT, records, run, type RunResult } from '../support/cli.js';
-import { DECIMAL_COLUMNS, DATETIME_COLUMNS, decimalEquals, exact, FOCUS_COLUMNS, productEquals, RULES, rule, type Row } from '../support/focus-rules.js';
+import {
+  apiGivesNoCount,
+  DATETIME_COLUMNS,
+  DECIMAL_COLUMNS,
+  decimalEquals,
+  exact,
+  FOCUS_COLUMNS,
+  NO_COUNT_RULES,
+  productEquals,
+  RULES,
+  rule,
+  type Row,
+} from '../support/focus-rules.js';
 import { query, runCli } from '../support/warehouse.js';
 
 /**
@@ -135,20 +147,8 @@ const nonEmpty = (list: Row[]): Row[] => {
   return list;
 };
 
-/**
- * Where the APIs give no count (docs/focus.md, "Where the APIs give no count"): Anthropic's code
- * execution (no API reports container hours) and analytics rows without a token type whose cost
- * mixes web search and code execution (the 5-group cap cannot split them). The connector never
- * invents a quantity for them, so they do not meet these rules, and only these; every other rule
- * holds for them, and the test below proves no other row is let off.
- */
-const NO_COUNT_RULES = new Set(['CAU-PricingQuantity-C-005-C', 'CAU-ConsumedQuantity-C-006-C', 'CAU-ListUnitPrice-C-013-C, CAU-ListUnitPrice-C-005-C']);
-const noCount = (r: Row): boolean =>
-  r.ServiceProviderName === 'Anthropic' &&
-  r.ChargeCategory === 'Usage' &&
-  r.ConsumedQuantity === null &&
-  (r.x_CostType === 'code_execution' || (r.x_Source === 'analytics_cost' && r.x_CostType === null && r.x_TokenType === null));
-const held = (rule: { id: string }, rows: Row[]): Row[] => (NO_COUNT_RULES.has(rule.id) ? rows.filter((r) => !noCount(r)) : rows);
+/** Every rule over every row, but the no-count rules over the rows the APIs give a count for (test/support/focus-rules.ts apiGivesNoCount). */
+const held = (rule: { id: string }, rows: Row[]): Row[] => (NO_COUNT_RULES.has(rule.id) ? rows.filter((r) => !apiGivesNoCount(r)) : rows);
 
 describe.each(CONNECTORS)('%s spend: FOCUS 1.3 rules', (_name, provider) => {
   it.each(RULES.map((r) => [r.id, r.says, r] as const))(
@@ -191,9 +191,9 @@ describe.each(CONNECTORS)('%s rows in the warehouse view focus_spend: FOCUS 1.3 
 
 describe('where the APIs give no count (docs/focus.md)', () => {
   it('given the three connectors’ spend when the rows without a count are picked then they are only Anthropic code execution and mixed non-token analytics rows, both kinds are there, each has a SkuPriceId, and docs/focus.md names the rules they do not meet', () => {
-    expect(spend.openai.filter(noCount)).toEqual([]);
-    expect(spend.aurous.filter(noCount)).toEqual([]);
-    const rows = spend.anthropic.filter(noCount);
+    expect(spend.openai.filter(apiGivesNoCount)).toEqual([]);
+    expect(spend.aurous.filter(apiGivesNoCount)).toEqual([]);
+    const rows = spend.anthropic.filter(apiGivesNoCount);
     expect(new Set(rows.map((r) => (r.x_CostType === 'code_execution' ? 'code_execution' : 'mixed')))).toEqual(new Set(['code_execution', 'mixed']));
     for (const r of rows) {
       expect(r.SkuPriceId, String(r.x_RecordId)).toEqual(expect.any(String));

@@ -281,7 +281,7 @@ describe('Anthropic spend names', () => {
     expect(count('/v1/organizations/api_keys')).toBe(pages(fake.org.listedApiKeys().length));
     expect(count('/v1/organizations/users')).toBe(pages(fake.org.listedUsers().length));
     expect(requests.filter((r) => r.path === '/v1/organizations/workspaces').every((r) => r.query.get('include_archived') === 'true')).toBe(true);
-    const other = requests.filter((r) => !/^\/v1\/organizations\/(workspaces|api_keys|users|me|analytics\/cost)$/.test(r.path));
+    const other = requests.filter((r) => !/^\/v1\/organizations\/(workspaces|api_keys|users|me|analytics\/cost|analytics\/usage)$/.test(r.path));
     expect(other).toEqual([]);
   });
 

@@ -465,3 +465,28 @@ export const rule = (id: string): Rule => {
   if (!r) throw new Error(`no rule ${id}`);
   return r;
 };
+
+/**
+ * Where the APIs give no count (docs/focus.md, "Where the APIs give no count"): a Usage row whose
+ * provider reports no quantity for it, so the connector gives it none rather than inventing one.
+ * Only Anthropic has them: code execution (no API reports container hours), analytics rows without
+ * a token type that mix web search and code execution (the 5-group cap cannot split them), and the
+ * messages report's documented gaps (no cache_creation counts before 2025-09-15, no server_tool_use
+ * before 2025-10-01). They do not meet NO_COUNT_RULES, and only those.
+ */
+export const NO_COUNT_RULES: ReadonlySet<string> = new Set([
+  'CAU-PricingQuantity-C-005-C',
+  'CAU-ConsumedQuantity-C-006-C',
+  'CAU-ListUnitPrice-C-013-C, CAU-ListUnitPrice-C-005-C',
+]);
+/** The columns those rules find null on such a row. */
+export const NO_COUNT_COLUMNS: ReadonlySet<string> = new Set(['PricingQuantity', 'ConsumedQuantity', 'ListUnitPrice']);
+
+export function apiGivesNoCount(r: Row): boolean {
+  if (r.ServiceProviderName !== 'Anthropic' || r.ChargeCategory !== 'Usage' || r.ConsumedQuantity !== null) return false;
+  if (r.x_CostType === 'code_execution') return true;
+  if (r.x_Source === 'analytics_cost') return r.x_CostType === null && r.x_TokenType === null;
+  const day = String(r.ChargePeriodStart).slice(0, 10);
+  if (r.x_CostType === 'web_search') return day < '2025-10-01';
+  return typeof r.x_TokenType === 'string' && r.x_TokenType.startsWith('cache_creation.') && day < '2025-09-15';
+}
