@@ -41,7 +41,7 @@ function readTextFile(flag: string, path: string): string {
  * date fields checked (start_date <= end_date, not after today) before any request.
  */
 export function loadConfig<C>(source: SourceDefinition<C>, path: string | undefined, secrets: Secrets): C {
-  const config = parseConfig(source.configSchema, readJsonFile('config', path));
+  const config = parseConfig(source.configSchema, readJsonFile('config', path), path);
   for (const s of source.secrets(config)) secrets.add(s);
   source.common(config, clock.now());
   return config;

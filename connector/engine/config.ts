@@ -163,10 +163,42 @@ export function commonConfig(c: { start_date?: string | undefined; end_date?: st
   return { start, end, lookbackDays: c.lookback_days, ...(defaulted ? { startDefaulted: true } : {}) };
 }
 
-/** Parse a config object with a zod schema into a one-line, actionable config_error. */
-export function parseConfig<T>(schema: z.ZodType<T>, raw: unknown): T {
+/**
+ * The mark of a value a template leaves to the user (examples/production: `sk-admin-REPLACE-WITH-YOUR-ADMIN-KEY`,
+ * `"credit_usd_rate": "REPLACE-WITH-YOUR-USD-PER-CREDIT"`). No real key or rate contains it.
+ */
+export const PLACEHOLDER_MARK = 'REPLACE-WITH-YOUR';
+
+/** What to do with a placeholder, by field; a key: put the real one there. */
+const PLACEHOLDER_FIX: Record<string, string> = {
+  'focus.credit_usd_rate':
+    'set it to the USD price of one Aurous credit (in your team\'s billing settings) as a decimal string such as "0.01", or delete it and leave spend out (sync --streams usage)',
+};
+
+/** The dotted name of the first string field (nested objects included) that still holds a template placeholder. */
+function placeholderField(value: unknown, at = ''): string | undefined {
+  if (typeof value === 'string') return value.toUpperCase().includes(PLACEHOLDER_MARK) ? at : undefined;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    const found = placeholderField(v, at ? `${at}.${k}` : k);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Parse a config object with a zod schema into a one-line, actionable config_error. A field still
+ * holding a template's placeholder is refused first, naming the field and `file` (never the value):
+ * a request with it could only fail, and a key's refusal would say less.
+ */
+export function parseConfig<T>(schema: z.ZodType<T>, raw: unknown, file?: string): T {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw configError('Config must be a JSON object, e.g. {"admin_api_key": "...", "start_date": "2025-01-01"}.');
+  }
+  const placeholder = placeholderField(raw);
+  if (placeholder !== undefined) {
+    const fix = PLACEHOLDER_FIX[placeholder] ?? `put your real ${placeholder.endsWith('api_key') ? 'key' : 'value'} there`;
+    throw configError(`${placeholder} in ${file ? `'${file}'` : 'the config'} is still the template's placeholder: ${fix}.`);
   }
   const r = schema.safeParse(raw);
   if (r.success) return r.data;
