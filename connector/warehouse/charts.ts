@@ -183,14 +183,15 @@ export function toCsv(t: ChartTable): string {
 /**
  * A chart's data: a CSV download link (a data: URI, so the page stays one file) and the same
  * table in a closed <details>, both from the same exact strings (each amount cell shows `format(v)`
- * and carries the exact value in data-exact).
+ * and carries the exact value in data-exact). The table scrolls sideways inside its own box
+ * (class "scroll"), so a chart with many series never widens the page on a phone.
  */
 export function chartData(t: ChartTable, fileName: string, format: (v: string) => string): string {
   // Percent-encoded, but commas kept as they are (legal in a data: URI): a third of the size.
   const text = new Set([0, ...(t.textColumns ?? [])]);
   const href = `data:text/csv;charset=utf-8,${encodeURIComponent(toCsv(t)).replace(/%2C/g, ',')}`;
   return `<p class="csv"><a id="${esc(t.id)}-csv" download="${esc(fileName)}" href="${esc(href)}">Download CSV</a> (the table behind this chart, exact amounts)</p>
-<details><summary>Table</summary><table id="${esc(t.id)}-table" class="chart-table"><thead><tr>${t.header.map((h, i) => `<th${!text.has(i) ? ' class="num"' : ''}>${esc(h)}</th>`).join('')}</tr></thead><tbody>
+<details><summary>Table</summary><div class="scroll"><table id="${esc(t.id)}-table" class="chart-table"><thead><tr>${t.header.map((h, i) => `<th${!text.has(i) ? ' class="num"' : ''}>${esc(h)}</th>`).join('')}</tr></thead><tbody>
 ${t.rows.map((r) => `<tr>${r.map((v, i) => (text.has(i) ? `<td>${esc(v)}</td>` : v === '' ? '<td class="num"></td>' : `<td class="num" data-exact="${esc(v)}">${esc(format(v))}</td>`)).join('')}</tr>`).join('\n')}
-</tbody></table></details>`;
+</tbody></table></div></details>`;
 }

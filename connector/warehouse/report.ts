@@ -1118,6 +1118,8 @@ td.num,th.num{text-align:right;white-space:nowrap}.bar{display:inline-block;widt
 .note{color:var(--muted);font-size:12px}.incomplete{color:#92400e;background:#fef3c7;border-radius:4px;padding:0 4px;white-space:normal}td.change,td.forecast{white-space:normal;max-width:220px}.forecast{font-style:italic}
 .csv{font-size:12px;margin:4px 0 0}summary{font-size:12px;color:var(--muted);cursor:pointer}
 .empty{padding:32px;border:1px dashed var(--line);border-radius:10px;color:var(--muted);margin-top:24px}code{font-size:12px}details{margin-top:8px}
+.scroll{overflow-x:auto;max-width:100%}
+@media (max-width:${PHONE_WIDTH}px){main{padding:16px 12px 40px}.sub,td,th{overflow-wrap:anywhere}}
 </style></head><body><main>
 <h1>AI spend report</h1>
 <p class="sub">${esc(dbName)} · sources: ${sourcesText} · all dates UTC · generated ${esc(generated)}${d.lastSync ? ` · last sync ${esc(d.lastSync)}` : ''}</p>${notes}`;
@@ -1268,5 +1270,46 @@ ${d.daily.map((r) => `<tr data-day="${esc(r.day)}"${r.pending.length > 0 ? ' dat
   const detail = `<h2>${esc(d.month.label)} to date by project and line item</h2><table id="mtd-detail"><thead><tr>${provH}<th>Project</th><th>Line item</th><th class="num">Spend</th></tr></thead><tbody>
 ${d.mtdDetail.map((r) => `<tr>${prov(r.provider)}<td>${esc(r.project)}</td><td>${esc(r.lineItem)}</td><td class="num">${money(r.amount, cur)}</td></tr>`).join('\n')}
 </tbody></table><p class="note">The 50 largest combinations.</p>`;
-  return `${head}${cards}${providerTable}${accounts}${charts}${topProjects}${topModels}${byKey}${byActor}${breakdownNote}${daily}${detail}${foot}`;
+  const body = `${cards}${providerTable}${accounts}${charts}${topProjects}${topModels}${byKey}${byActor}${breakdownNote}${daily}${detail}`;
+  return `${head.replace('</style>', `${phoneLabels(body)}\n</style>`)}${body}${foot}`;
 }
+
+/** Below this width the summary tables (STACKED) show one block per row, each cell after its column's name. */
+const PHONE_WIDTH = 640;
+/** The tables that become labelled rows at phone width (the chart tables scroll in their own box instead). */
+const STACKED = ['providers', 'accounts', 'top-projects', 'top-models', 'by-api-key', 'by-actor'] as const;
+
+/** A CSS string literal of plain text (quotes, backslashes and "<" escaped, so nothing ends the style element). */
+const cssString = (text: string): string => `"${text.replace(/[\\"<\n]/g, (c) => `\\${c.charCodeAt(0).toString(16)} `)}"`;
+
+/**
+ * The phone layout of the STACKED tables present, as CSS: each row a block, each cell a line with its
+ * column's name before it (`#providers td:nth-child(2)::before{content:"Last 90 days"}`), the names
+ * taken from the table's own header row, so a header and its phone label never disagree. The first
+ * column (the row's name) has none.
+ */
+function phoneLabels(body: string): string {
+  const rules: string[] = [];
+  for (const m of body.matchAll(new RegExp(`<table id="(${STACKED.join('|')})"><thead><tr>([\\s\\S]*?)</tr></thead>`, 'g'))) {
+    const t = `#${m[1]}`;
+    rules.push(
+      `${t} thead{display:none}${t} tr{display:block;padding:6px 0;border-bottom:1px solid var(--line)}`,
+      `${t} td,${t} th{display:block;padding:2px 0;border:0;text-align:right;white-space:normal;max-width:none;overflow:hidden}`,
+      `${t} td:first-child,${t} th:first-child{text-align:left;font-weight:600;color:var(--fg);font-size:14px}${t} td:empty{display:none}`,
+      `${t} td::before{float:left;margin-right:12px;color:var(--muted);font-size:12px;font-weight:400}`,
+    );
+    const labels = [...(m[2] as string).matchAll(/<th[^>]*>([\s\S]*?)<\/th>/g)].map((h) => unescapeHtml((h[1] as string).replace(/<[^>]*>/g, '')));
+    labels.forEach((label, i) => {
+      if (i > 0 && label !== '') rules.push(`${t} td:nth-child(${i + 1})::before{content:${cssString(label)}}`);
+    });
+  }
+  return rules.length === 0 ? '' : `@media (max-width:${PHONE_WIDTH}px){\n${rules.join('\n')}}`;
+}
+
+const unescapeHtml = (s: string): string =>
+  s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
