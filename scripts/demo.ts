@@ -102,7 +102,8 @@ async function reconcile(db: string): Promise<{
 const today = Math.floor(Date.now() / 1000 / DAY) * DAY;
 const firstDay = today - (DAYS - 1) * DAY;
 const startDate = new Date(firstDay * 1000).toISOString().slice(0, 10);
-const openai = new FakeOpenAi({ firstDay, days: DAYS, projects: 6, lineItems: 15, seed: 2025, emptyEvery: 0, users: 40 });
+// Without the tests' planted amounts (a $12,345.68 line item on the first day would flatten every chart).
+const openai = new FakeOpenAi({ firstDay, days: DAYS, projects: 6, lineItems: 15, seed: 2025, emptyEvery: 0, users: 40, plantedAmounts: false });
 const anthropic = new FakeAnthropic({ firstDay, days: DAYS });
 const started = Date.now();
 await openai.start();
