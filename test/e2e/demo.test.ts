@@ -86,6 +86,16 @@ describe('npm run demo', () => {
       'node dist/providers/anthropic/main.js sync --config examples/anthropic/config.json --db fake.duckdb',
       'node dist/providers/openai/main.js report --db fake.duckdb --out report.html',
     ]);
+    // The README shows the same lines (section "Try it without a key"), comments aside.
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.split(/^## /m).find((t) => t.startsWith('Try it without a key'));
+    const shown = [...(section ?? '').matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? '').find((b) => b.includes('--provider anthropic'));
+    expect(
+      shown
+        ?.split('\n')
+        .map((l) => l.replace(/#.*$/, '').trim())
+        .filter((l) => l !== ''),
+    ).toEqual(lines);
     // A sandbox of links to the checkout, with its own examples/: the one substitution is the fakes'
     // port (--port 0, any free one, written into the examples' base_url), since other tests may hold
     // 8787 and 8788 while this runs.
