@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { DAY, FakeOpenAi } from '../fake/openai.js';
 import { ROOT } from '../support/cli.js';
 import { errorsText } from '../support/protocol.js';
@@ -166,4 +167,25 @@ describe('the README Singer recipe, as written', () => {
     expect(r.stderr.split('\n')[0]?.startsWith(line), r.stderr).toBe(true);
     expect(r.stderr).toContain('--discover [--select NAME,NAME]');
   });
+  it("given examples/meltano/meltano.yml when its select and metadata are matched against the tap's --discover then every selected stream and replication key exists, so Meltano's catalog selects streams", async () => {
+    const yml = parse(readFileSync(join(ROOT, 'examples/meltano/meltano.yml'), 'utf8')) as {
+      plugins: { extractors: Array<{ executable: string; select: string[]; metadata: Record<string, Record<string, unknown>> }> };
+    };
+    const tap = yml.plugins.extractors[0];
+    expect(tap?.executable).toBe('source-openai-costs');
+    const dir = fresh();
+    const r = await bash('source-openai-costs --config config.json --discover', dir);
+    expect(r.code, r.stderr).toBe(0);
+    const streams = new Map(
+      (
+        JSON.parse(r.stdout) as { streams: Array<{ stream: string; metadata: Array<{ breadcrumb: string[]; metadata: Record<string, unknown> }> }> }
+      ).streams.map((s) => [s.stream, s.metadata.find((m) => m.breadcrumb.length === 0)?.metadata ?? {}]),
+    );
+    const selected = (tap?.select ?? []).map((pattern) => pattern.replace(/\.\*$/, ''));
+    expect(selected.length).toBeGreaterThan(0);
+    for (const name of selected) expect([...streams.keys()], name).toContain(name);
+    for (const [name, meta] of Object.entries(tap?.metadata ?? {})) {
+      expect(streams.get(name)?.['valid-replication-keys'], name).toEqual([meta['replication-key']]);
+    }
+  }, 60_000);
 });
