@@ -12,7 +12,9 @@
  *    spend takes each day from one of them), and fails if not.
  * 5. `report` writes demo-report.html, showing both providers.
  *
- * Both outputs are gitignored. The commands it runs are printed, so they can be rerun by hand.
+ * Both outputs are gitignored. Its configs live in a temporary folder, removed at the end (the fakes'
+ * ports are random). It ends with commands to do the same by hand against `npm run fake-api`, whose
+ * ports and keys are those of examples/config.json and examples/anthropic/config.json (BY_HAND).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +31,17 @@ type Provider = keyof typeof BINS;
 const DB = join(ROOT, 'demo.duckdb');
 const HTML = join(ROOT, 'demo-report.html');
 const DAYS = 120;
+/**
+ * The same job by hand, each line as typed in the checkout: the two fakes (each in its own terminal)
+ * the examples' configs point at, both syncs into one file, the report. test/e2e/demo.test.ts runs them.
+ */
+const BY_HAND = [
+  'npm run fake-api',
+  'npm run fake-api -- --provider anthropic',
+  'node dist/providers/openai/main.js sync --config examples/config.json --db fake.duckdb',
+  'node dist/providers/anthropic/main.js sync --config examples/anthropic/config.json --db fake.duckdb',
+  'node dist/providers/openai/main.js report --db fake.duckdb --out report.html',
+] as const;
 
 const bold = process.stderr.isTTY === true;
 const say = (text: string): void => void process.stderr.write(bold ? `\n\x1b[1m${text}\x1b[0m\n` : `\n${text}\n`);
@@ -38,8 +51,10 @@ const shown = (p: string): string => {
   return r === '' || r.startsWith('..') ? p : r;
 };
 
+/** Runs one connector, printing the command (its temporary config shown as such: it is removed at the end). */
 function cli(provider: Provider, args: string[]): Promise<number> {
-  process.stderr.write(`$ source-${provider}-costs ${args.map((a) => (a.startsWith('/') ? shown(a) : a)).join(' ')}\n`);
+  const arg = (a: string): string => (a.startsWith(tmp) ? `<temporary ${provider} config>` : a.startsWith('/') ? shown(a) : a);
+  process.stderr.write(`$ node ${shown(BINS[provider])} ${args.map(arg).join(' ')}\n`);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BINS[provider], ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('error', reject);
@@ -102,19 +117,21 @@ async function reconcile(db: string): Promise<{
 const today = Math.floor(Date.now() / 1000 / DAY) * DAY;
 const firstDay = today - (DAYS - 1) * DAY;
 const startDate = new Date(firstDay * 1000).toISOString().slice(0, 10);
-const openai = new FakeOpenAi({ firstDay, days: DAYS, projects: 6, lineItems: 15, seed: 2025, emptyEvery: 0, users: 40 });
+// Without the tests' planted amounts (a $12,345.68 line item on the first day would flatten every chart).
+const openai = new FakeOpenAi({ firstDay, days: DAYS, projects: 6, lineItems: 15, seed: 2025, emptyEvery: 0, users: 40, plantedAmounts: false });
 const anthropic = new FakeAnthropic({ firstDay, days: DAYS });
 const started = Date.now();
+const tmp = mkdtempSync(join(tmpdir(), 'demo-'));
 await openai.start();
 await anthropic.start();
 try {
-  const dir = mkdtempSync(join(tmpdir(), 'demo-'));
+  const dir = tmp;
   const configs = { openai: join(dir, 'openai.json'), anthropic: join(dir, 'anthropic.json') };
   writeFileSync(configs.openai, JSON.stringify({ admin_api_key: openai.org.adminKey, start_date: startDate, base_url: openai.baseUrl }, null, 2));
   writeFileSync(configs.anthropic, JSON.stringify({ admin_api_key: anthropic.org.adminKey, start_date: startDate, base_url: anthropic.baseUrl }, null, 2));
   for (const f of [DB, `${DB}.wal`, `${DB}.lock`, HTML]) rmSync(f, { force: true });
   say(
-    `1/4 Fake OpenAI admin API on ${openai.baseUrl} (${openai.org.projects.length} projects, ${openai.org.lineItems.length} line items) and fake Anthropic Admin API on ${anthropic.baseUrl}, ${DAYS} days up to today (configs in ${dir})`,
+    `1/4 Fake OpenAI admin API on ${openai.baseUrl} (${openai.org.projects.length} projects, ${openai.org.lineItems.length} line items) and fake Anthropic Admin API on ${anthropic.baseUrl}, ${DAYS} days up to today`,
   );
   say('2/4 sync every stream of both into demo.duckdb, then OpenAI again (incremental: only the lookback days are re-read)');
   for (const [provider, config] of [
@@ -146,10 +163,13 @@ try {
   process.stderr.write(
     `  SELECT ServiceProviderName, CAST(ChargePeriodStart AS DATE) AS day, sum(BilledCost) AS usd FROM focus_spend GROUP BY ALL ORDER BY day DESC LIMIT 14;\n`,
   );
+  say('The same by hand, in this checkout: start the two fakes (each in its own terminal; Ctrl-C stops them), then sync and report');
+  process.stderr.write(BY_HAND.map((line) => `  ${line}\n`).join(''));
 } catch (err) {
   process.stderr.write(`demo failed: ${(err as Error).message}\n`);
   process.exitCode = 1;
 } finally {
   await openai.stop();
   await anthropic.stop();
+  rmSync(tmp, { recursive: true, force: true });
 }

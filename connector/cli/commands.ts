@@ -130,13 +130,14 @@ export const SINGER: CommandDecl = {
   flags: [
     { name: 'config', value: 'FILE', help: "the connector's config (JSON); required but with --about" },
     { name: 'discover', help: 'print the Singer catalog of every stream and exit' },
+    { name: 'select', value: 'NAME,NAME', help: 'with --discover: mark these streams (or all) selected in the catalog it prints' },
     { name: 'catalog', value: 'FILE', help: 'the streams to sync: a Singer catalog whose streams are marked selected' },
     { name: 'properties', value: 'FILE', help: 'the same as --catalog (the older name); not both' },
     { name: 'state', value: 'FILE', help: 'the last Singer STATE value of a previous sync: sync incrementally from there' },
     { name: 'about', help: 'print name, version, capabilities and config schema as JSON and exit' },
     DEBUG,
   ],
-  synopses: ['--config FILE --discover', '--config FILE [--catalog FILE | --properties FILE] [--state FILE] [--debug]', '--about'],
+  synopses: ['--config FILE --discover [--select NAME,NAME]', '--config FILE [--catalog FILE | --properties FILE] [--state FILE] [--debug]', '--about'],
   notes: [
     'Output: SCHEMA, RECORD and STATE messages on stdout; logs on stderr.',
     'Exit: 0 done; 1 failed (a CRITICAL line on stderr says why); 2 bad command line.',

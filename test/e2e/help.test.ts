@@ -33,7 +33,16 @@ const FLAGS: Record<string, Record<string, string | null>> = {
   },
   report: { '--db': 'FILE', '--out': 'FILE', '--days': 'N' },
   // Singer mode: flags without a command word; its flags are in the binary's own help.
-  '': { '--config': 'FILE', '--discover': null, '--catalog': 'FILE', '--properties': 'FILE', '--state': 'FILE', '--about': null, '--debug': null },
+  '': {
+    '--config': 'FILE',
+    '--discover': null,
+    '--select': 'NAME,NAME',
+    '--catalog': 'FILE',
+    '--properties': 'FILE',
+    '--state': 'FILE',
+    '--about': null,
+    '--debug': null,
+  },
 };
 const COMMAND_WORDS = Object.keys(FLAGS).filter((c) => c !== '');
 const NAMES = CONNECTORS.map((c) => [c.name, BINS[c.provider]] as const);
@@ -197,7 +206,7 @@ describe('usage errors: one line, the usage, exit 2, never a stack trace', () =>
     for (const [argv, message] of cases) {
       const r = await run(BINS.anthropic, argv);
       expectUsageError(r, name, message);
-      expect(r.stderr.split('\n')[1]).toBe(`usage: ${name} --config FILE --discover`);
+      expect(r.stderr.split('\n')[1]).toBe(`usage: ${name} --config FILE --discover [--select NAME,NAME]`);
       expect(r.stdout).toBe('');
     }
   });

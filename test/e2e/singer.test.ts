@@ -300,13 +300,13 @@ describe('Singer mode: source-openai-costs', () => {
     expect(Object.keys(lastBookmarks(result)).sort()).toEqual(catalog.streams.map((s) => s.stream).sort());
   });
 
-  it('given a catalog that selects nothing when synced then nothing is written to stdout and the exit is 0', async () => {
+  it('given a catalog that selects nothing when synced then it is a CRITICAL config error, exit 1, nothing on stdout and no request (issue 25)', async () => {
     const { catalog } = await discover();
     const { result, requests } = await sync(config(), { catalog });
-    expect(result.code).toBe(0);
+    expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(requests).toHaveLength(0);
-    expect(result.stderr).toMatch(/selects no stream/);
+    expect(result.stderr).toMatch(/^CRITICAL Catalog selects no stream: .*--select .*\(config_error\)\n$/);
   });
 
   it.each([

@@ -113,7 +113,16 @@ const organization = (i: number): FakeServer => {
       ? new FakeAnthropic({ firstDay, days: o.days, adminKey: key, ...(seed === undefined ? {} : { seed }) })
       : o.provider === 'aurous'
         ? new FakeAurous({ firstTime: firstDay, endTime: today + DAY, apiKey: key, ...(seed === undefined ? {} : { seed }) })
-        : new FakeOpenAi({ firstDay, days: o.days, projects: o.projects, lineItems: o.lineItems, adminKey: key, ...(seed === undefined ? {} : { seed }) });
+        : // No planted amounts (test/fake/openai.ts PLANTED_NANOS): a newcomer's first report is not one $12,345.68 line item.
+          new FakeOpenAi({
+            firstDay,
+            days: o.days,
+            projects: o.projects,
+            lineItems: o.lineItems,
+            adminKey: key,
+            plantedAmounts: false,
+            ...(seed === undefined ? {} : { seed }),
+          });
   if (i > 1) one.organization = { id: `0f6e2b4c-5d3a-4e1f-9a8b-${String(i).padStart(12, '0')}`, name: `Fake Organization ${i}` };
   return one;
 };

@@ -58,6 +58,12 @@ export interface OrgOptions {
    * (`CREDIT_LINE_ITEM`) in the first project, so FOCUS ChargeCategory `Credit` is exercised. Default 3; 0 = none.
    */
   creditEvery?: number;
+  /**
+   * Plant PLANTED_NANOS on the org's first day (default true: the tests want those unkind amounts).
+   * `npm run fake-api` and `npm run demo` turn it off, so a newcomer's first report is not one
+   * $12,345.68 line item.
+   */
+  plantedAmounts?: boolean;
 }
 
 export interface CostBase {
@@ -128,6 +134,7 @@ export class OpenAiOrg {
   readonly seed: number;
   private readonly emptyEvery: number;
   private readonly creditEvery: number;
+  private readonly plantedAmounts: boolean;
   private readonly omitQuantityUnit: boolean;
   private readonly directory: () => OrgDirectory;
   readonly usage: OrgUsage;
@@ -138,6 +145,7 @@ export class OpenAiOrg {
     this.endDay = o.firstDay + o.days * DAY;
     this.emptyEvery = o.emptyEvery ?? 7;
     this.creditEvery = o.creditEvery ?? 3;
+    this.plantedAmounts = o.plantedAmounts ?? true;
     this.omitQuantityUnit = o.omitQuantityUnit ?? false;
     this.adminKey = o.adminKey ?? 'sk-admin-fake-0123456789abcdef';
     this.projects = Array.from({ length: o.projects ?? 3 }, (_, i) => `proj_${String(i + 1).padStart(3, '0')}`);
@@ -217,8 +225,8 @@ export class OpenAiOrg {
       }
     }
     // The org's first day plants amounts a float-minded connector would mangle: below a micro-dollar
-    // (sent as 1.2e-7) and with 14 significant digits.
-    for (const [i, nanos] of PLANTED_NANOS.entries()) if (index === 0 && rows[i]) rows[i].nanos = nanos;
+    // (sent as 1.2e-7) and with 14 significant digits. Tests only (plantedAmounts).
+    if (this.plantedAmounts) for (const [i, nanos] of PLANTED_NANOS.entries()) if (index === 0 && rows[i]) rows[i].nanos = nanos;
     // A credit on some days: negative, far below the day's charges (a day's total stays positive).
     if (this.creditEvery > 0 && index % this.creditEvery === 1 && rows.length > 0) {
       rows.push({

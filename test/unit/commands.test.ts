@@ -60,7 +60,7 @@ describe('command lines (connector/cli/commands.ts)', () => {
       'x sync --config FILE [--db FILE] [--streams NAME,NAME] [--reset NAME,NAME]... [--reset-all] [--new-key] [--verbose] [--debug]',
     );
     expect(synopses('x', SINGER)).toEqual([
-      'x --config FILE --discover',
+      'x --config FILE --discover [--select NAME,NAME]',
       'x --config FILE [--catalog FILE | --properties FILE] [--state FILE] [--debug]',
       'x --about',
     ]);

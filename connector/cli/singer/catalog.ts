@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { configError } from '../../engine/errors.js';
+import { UsageError } from '../commands.js';
 import type { JsonSchema, StreamDef } from '../../engine/stream.js';
 import type { SyncMode } from '../../protocol/messages.js';
 
@@ -23,13 +24,31 @@ type ReplicationMethod = 'FULL_TABLE' | 'INCREMENTAL';
 export const keyProperties = <C>(s: StreamDef<C>): string[] => s.primaryKey.map((path) => path.join('.'));
 const propertyNames = (schema: JsonSchema): string[] => Object.keys((schema.properties as Record<string, unknown> | undefined) ?? {});
 
-/** The Singer catalog of a connector's streams (what --discover prints). */
-export function singerCatalog<C>(streams: ReadonlyArray<StreamDef<C>>): { streams: SingerCatalogEntry[] } {
+/**
+ * --select's names checked against the connector's streams ('all' is every stream), or a
+ * UsageError naming the unknown ones and the streams there are.
+ */
+export function selectedNames<C>(names: readonly string[], streams: ReadonlyArray<StreamDef<C>>): Set<string> {
+  const known = streams.map((s) => s.name);
+  if (names.length === 1 && names[0] === 'all') return new Set(known);
+  const unknown = names.filter((n) => !known.includes(n));
+  if (unknown.length > 0) {
+    throw new UsageError(`--select names no stream ${unknown.map((n) => `'${n}'`).join(', ')}; the streams are ${known.join(', ')} (or all).`);
+  }
+  return new Set(names);
+}
+
+/**
+ * The Singer catalog of a connector's streams (what --discover prints). Streams are not selected by
+ * default (Singer's rule); those of `selected` (--select) get `selected: true` on their breadcrumb [].
+ */
+export function singerCatalog<C>(streams: ReadonlyArray<StreamDef<C>>, selected: ReadonlySet<string> = new Set()): { streams: SingerCatalogEntry[] } {
   return {
     streams: streams.map((s) => {
       const keys = keyProperties(s);
       const automatic = new Set([...keys, ...(s.kind === 'buckets' ? [s.cursorField] : [])]);
       const top: Record<string, unknown> = {
+        ...(selected.has(s.name) ? { selected: true } : {}),
         inclusion: 'available',
         'selected-by-default': false,
         'table-key-properties': keys,
@@ -113,6 +132,15 @@ export function selectFromCatalog<C>(raw: unknown, streams: ReadonlyArray<Stream
     const method = replicationMethod(name, top['replication-method'], def);
     replicationKey(name, top['replication-key'], def, method);
     out.push({ name, method, fields: selectedFields(def, meta) });
+  }
+  // Syncing nothing and exiting 0 would look like a good night with no spend (issue 25).
+  if (out.length === 0) {
+    throw configError(
+      `Catalog selects no stream: mark streams "selected": true in their metadata (breadcrumb []), or print such a catalog with --discover --select ${streams
+        .slice(0, 2)
+        .map((s) => s.name)
+        .join(',')} (or --select all).`,
+    );
   }
   return out;
 }

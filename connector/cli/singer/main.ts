@@ -10,14 +10,14 @@ import { httpClientFor, readWithWorkers } from '../runtime.js';
 import { connectionSpecification } from '../spec.js';
 import { parseFlags, type Flags } from './args.js';
 import { SINGER, UsageError, usageOf } from '../commands.js';
-import { METHOD_TO_MODE, selectAll, selectFromCatalog, singerCatalog } from './catalog.js';
+import { METHOD_TO_MODE, selectAll, selectFromCatalog, selectedNames, singerCatalog } from './catalog.js';
 import { SingerEmitter, type SingerMessage } from './emit.js';
 import { parseSingerState, statesFromBookmarks } from './state.js';
 
 /**
  * Singer mode of the same binaries (https://github.com/singer-io/getting-started):
  *
- *   source-x --config CONFIG --discover                      -> a Singer catalog on stdout
+ *   source-x --config CONFIG --discover [--select S,T]       -> a Singer catalog on stdout (S, T selected)
  *   source-x --config CONFIG [--state STATE] [--catalog CATALOG | --properties CATALOG]
  *                                                            -> SCHEMA / RECORD / STATE lines
  *
@@ -38,10 +38,13 @@ export function singerRuntime(debug: boolean, out: Writable = process.stdout, er
 /** The Singer CLI for one source. Like the Airbyte CLI it never calls process.exit. */
 export async function singerMain<C>(source: SourceDefinition<C>, argv: string[]): Promise<void> {
   let flags: Flags;
+  let selected = new Set<string>();
   try {
     flags = parseFlags(argv);
     if (!flags.about && !flags.config) throw new UsageError('--config FILE is required.');
     if (flags.catalog && flags.properties) throw new UsageError('Pass either --catalog or --properties, not both.');
+    if (flags.select && !flags.discover) throw new UsageError('--select goes with --discover: it marks streams selected in the catalog --discover prints.');
+    if (flags.select) selected = selectedNames(flags.select, source.streams);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     // A usage error: one line, then the usage; exit 2 (connector/cli/commands.ts).
@@ -52,7 +55,7 @@ export async function singerMain<C>(source: SourceDefinition<C>, argv: string[])
   const { writer, logger, toStderr } = singerRuntime(flags.debug === true);
   let exitCode = 0;
   try {
-    exitCode = await singerDispatch(source, flags, writer, logger);
+    exitCode = await singerDispatch(source, flags, selected, writer, logger);
   } catch (err) {
     const e = toConnectorError(err, errorContext(source));
     if (!(err instanceof ConnectorError) && err instanceof Error) logger.debug(err.stack ?? err.message);
@@ -63,7 +66,13 @@ export async function singerMain<C>(source: SourceDefinition<C>, argv: string[])
   process.exitCode = exitCode;
 }
 
-async function singerDispatch<C>(source: SourceDefinition<C>, flags: Flags, writer: NdjsonWriter<SingerMessage>, logger: Logger): Promise<number> {
+async function singerDispatch<C>(
+  source: SourceDefinition<C>,
+  flags: Flags,
+  selected: ReadonlySet<string>,
+  writer: NdjsonWriter<SingerMessage>,
+  logger: Logger,
+): Promise<number> {
   const { scrub } = writer.secrets;
   if (flags.about) {
     const about = {
@@ -77,14 +86,13 @@ async function singerDispatch<C>(source: SourceDefinition<C>, flags: Flags, writ
   }
   const config = loadConfig(source, flags.config, writer.secrets);
   if (flags.discover) {
-    writer.writeText(`${JSON.stringify(singerCatalog(source.streams), null, 2)}\n`);
+    writer.writeText(`${JSON.stringify(singerCatalog(source.streams, selected), null, 2)}\n`);
     return 0;
   }
   const catalogPath = flags.catalog ?? flags.properties;
   const selection = catalogPath
     ? selectFromCatalog(readJsonFile(flags.catalog ? 'catalog' : 'properties', catalogPath), source.streams)
     : selectAll(source.streams);
-  if (selection.length === 0) logger.warn('the catalog selects no stream: nothing to sync (set "selected": true in a stream\'s metadata)');
 
   const bookmarks = parseSingerState(readStateText(flags.state));
   const states = statesFromBookmarks(bookmarks, source.streams, (m) => logger.warn(m));
