@@ -280,7 +280,8 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
 
     // Streams that start at their API's floor, for their summary line (the read logs it once too).
     const floors = new Map<string, FloorNotice>();
-    const catalog: ConfiguredStream[] = targets.map((t) => ({ name: t.def.name, syncMode: t.mode }));
+    // A stream whose stored state is unusable already failed in prepare(): the others are read.
+    const catalog: ConfiguredStream[] = targets.filter((t) => !loader.failedStreams().has(t.def.name)).map((t) => ({ name: t.def.name, syncMode: t.mode }));
     const hooks: StreamHooks = {
       ...loader.hooks(),
       run: (stream, read) => streamOf.run(stream, read),
