@@ -299,7 +299,7 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
 
     const stats = loader.stats();
     const end = clock.now();
-    for (const s of stats) out.line(summaryLine(s, requests.get(s.name) ?? 0, end, floors.get(s.name)));
+    for (const s of stats) out.line(summaryLine(s, requests.get(s.name) ?? 0, end, floors.get(s.name), ranges.get(s.name)));
     // focus_spend types the spend rows as DECIMAL: a value it cannot hold exactly fails this sync, not a later query.
     let unfit: string | null = null;
     if (targets.some((t) => t.def.name === SPEND_STREAM)) {
