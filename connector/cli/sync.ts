@@ -191,7 +191,7 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
   let db: Warehouse | null = null;
   try {
     try {
-      db = await Warehouse.open(dbPath, { deadline, onWait: say });
+      db = await Warehouse.open(dbPath, { deadline, onWait: say, signal: abort.signal });
     } catch (err) {
       if (err instanceof WarehouseError) return fail(err.exitCode, err.message);
       throw err;

@@ -33,6 +33,8 @@ export interface OpenOptions {
   readOnly?: boolean;
   /** Until when (Date.now() milliseconds) to retry while another process holds the file; default: no retry. */
   deadline?: number;
+  /** Stops a wait (SIGTERM): the open fails as if the time were up. */
+  signal?: AbortSignal;
   /** Told once, when the open starts waiting for another process. */
   onWait?: (message: string) => void;
 }
@@ -71,7 +73,7 @@ export class Warehouse {
       } catch (err) {
         const e = openError(path, err, waitedSince === null ? null : Date.now() - waitedSince);
         const left = (opts.deadline ?? 0) - Date.now();
-        if (e.exitCode !== EXIT.locked || left <= 0) throw e;
+        if (e.exitCode !== EXIT.locked || left <= 0 || opts.signal?.aborted) throw e;
         if (waitedSince === null) {
           waitedSince = Date.now();
           opts.onWait?.(
