@@ -101,11 +101,16 @@ export const SYNC: CommandDecl = {
       help: "the config's key replaces the one its account was loaded with (a rotated key of the same organization): accept it",
     },
     { name: 'verbose', help: 'a line per committed window' },
+    {
+      name: 'wait-lock',
+      value: 'SECONDS',
+      help: 'when another process has the database open (a sync, the DuckDB shell, a BI tool), retry for up to SECONDS, 0 to 86400 (default 0: exit 3 at once)',
+    },
     DEBUG,
   ],
   notes: [
     'Output: progress and one summary line per stream on stderr; nothing on stdout. Needs @duckdb/node-api (an optional dependency).',
-    'Exit: 0 every stream loaded; 1 a stream failed or interrupted (the next sync resumes); 2 bad command line or config; 3 database locked by another sync; 4 database error.',
+    'Exit: 0 every stream loaded; 1 a stream failed or interrupted (the next sync resumes); 2 bad command line or config; 3 database open in another process (a sync, the DuckDB shell, a BI tool), nothing changed; 4 database error.',
   ],
 };
 
@@ -116,8 +121,15 @@ export const REPORT: CommandDecl = {
     { name: 'db', value: 'FILE', help: 'the DuckDB file to read, read-only (default costs.duckdb)' },
     { name: 'out', value: 'FILE', help: 'the page to write (default report.html)' },
     { name: 'days', value: 'N', help: 'days shown, 1 to 3660 (default 90)' },
+    {
+      name: 'wait-lock',
+      value: 'SECONDS',
+      help: 'when another process has the database open (a sync, the DuckDB shell, a BI tool), retry for up to SECONDS, 0 to 86400 (default 0: exit 3 at once)',
+    },
   ],
-  notes: ['Exit: 0 page written; 2 bad command line or no such database; 4 database error.'],
+  notes: [
+    'Exit: 0 page written; 2 bad command line or no such database; 3 database open for writing in another process (a sync, the DuckDB shell, a BI tool); 4 database error.',
+  ],
 };
 
 /** The command words of the Airbyte CLI, in the order help lists them. */

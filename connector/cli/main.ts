@@ -223,7 +223,7 @@ async function dispatch<C>(source: SourceDefinition<C>, command: string, flags: 
       return 0;
     case 'read': {
       const config = readConfig();
-      const catalog = parseConfiguredCatalog(readJsonFile('catalog', flags.catalog), source.streams);
+      const catalog = parseConfiguredCatalog(readJsonFile('catalog', flags.catalog), source.streams, (m) => writer.write(msg.log('WARN', m)));
       const streamsByName = new Map(source.streams.map((s) => [s.name, s.kind === 'buckets' ? s.cursorField : undefined]));
       const stateText = readStateText(flags.state);
       const states = parseStateFile(stateText, { streams: streamsByName });

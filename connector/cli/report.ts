@@ -7,8 +7,20 @@ import { formatMoney } from '../warehouse/money.js';
 import { buildReport, renderHtml } from '../warehouse/report.js';
 import type { Terminal } from '../warehouse/summary.js';
 
+/** The longest --wait-lock: a day. */
+const MAX_WAIT_LOCK_S = 86_400;
+
+/** --wait-lock SECONDS of sync and report, in milliseconds (0 when absent): a whole number of seconds, 0 to 86400. */
+export function waitLockMs(text: string | undefined): number {
+  if (text === undefined) return 0;
+  const s = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isInteger(s) || s > MAX_WAIT_LOCK_S)
+    throw new UsageError(`--wait-lock must be a whole number of seconds between 0 and ${MAX_WAIT_LOCK_S}, got '${text}'.`);
+  return s * 1000;
+}
+
 /**
- * `<connector> report --db F [--out report.html] [--days 90]`: one static HTML page
+ * `<connector> report --db F [--out report.html] [--days 90] [--wait-lock SECONDS]`: one static HTML page
  * (inline CSS and SVG, no script, nothing fetched) from the spend tables in F, opened
  * read-only. Exit codes as for sync (warehouse/exit-codes.ts).
  */
@@ -17,6 +29,7 @@ export async function reportCommand(name: string, argv: string[], term: Terminal
   let dbPath: string;
   let out: string;
   let days: number;
+  let waitMs: number;
   try {
     const { values } = parseCommand(REPORT, argv);
     dbPath = str(values, 'db') ?? 'costs.duckdb';
@@ -25,6 +38,7 @@ export async function reportCommand(name: string, argv: string[], term: Terminal
     days = daysText === undefined ? 90 : Number(daysText);
     if (!Number.isInteger(days) || days < 1 || days > 3660)
       throw new UsageError(`--days must be a whole number of days between 1 and 3660, got '${daysText}'.`);
+    waitMs = waitLockMs(str(values, 'wait-lock'));
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     say(err.message);
@@ -33,7 +47,7 @@ export async function reportCommand(name: string, argv: string[], term: Terminal
   }
   let db: Warehouse;
   try {
-    db = await Warehouse.open(dbPath, { readOnly: true });
+    db = await Warehouse.open(dbPath, { readOnly: true, deadline: Date.now() + waitMs, onWait: say });
   } catch (err) {
     if (err instanceof WarehouseError) {
       say(err.message);

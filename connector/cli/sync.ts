@@ -13,7 +13,7 @@ import { checkFocusView, refreshFocusView } from '../warehouse/focus.js';
 import { DbLock } from '../warehouse/lock.js';
 import { Loader, type LoadAccount, type LoadTarget } from '../warehouse/loader.js';
 import { Lines, Progress, summaryLine, type ProgressItem, type Terminal } from '../warehouse/summary.js';
-import { reportCommand } from './report.js';
+import { reportCommand, waitLockMs } from './report.js';
 import { SPEND_STREAM } from '../engine/focus.js';
 import { SYNC, UsageError, parseCommand, str, usageOf, type Values } from './commands.js';
 import { loadConfig } from './inputs.js';
@@ -106,8 +106,10 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
     return code;
   };
   let values: Values;
+  let waitMs: number;
   try {
     values = parseCommand(SYNC, argv).values;
+    waitMs = waitLockMs(str(values, 'wait-lock'));
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     out.line(`${source.name} sync: ${err.message}`);
@@ -155,9 +157,12 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
     throw err;
   }
 
+  // --wait-lock: one deadline for both the lock file (another sync) and DuckDB's own lock (any process).
+  const deadline = Date.now() + waitMs;
+  const say = (m: string): void => out.line(`${source.name} sync: ${m}`);
   let lock: DbLock;
   try {
-    lock = DbLock.acquire(dbPath, (m) => out.line(`${source.name} sync: ${m}`));
+    lock = await DbLock.acquireBy(dbPath, deadline, say, say);
   } catch (err) {
     if (err instanceof WarehouseError) return fail(err.exitCode, err.message);
     throw err;
@@ -186,7 +191,7 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
   let db: Warehouse | null = null;
   try {
     try {
-      db = await Warehouse.open(dbPath);
+      db = await Warehouse.open(dbPath, { deadline, onWait: say, signal: abort.signal });
     } catch (err) {
       if (err instanceof WarehouseError) return fail(err.exitCode, err.message);
       throw err;
@@ -275,7 +280,8 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
 
     // Streams that start at their API's floor, for their summary line (the read logs it once too).
     const floors = new Map<string, FloorNotice>();
-    const catalog: ConfiguredStream[] = targets.map((t) => ({ name: t.def.name, syncMode: t.mode }));
+    // A stream whose stored state is unusable already failed in prepare(): the others are read.
+    const catalog: ConfiguredStream[] = targets.filter((t) => !loader.failedStreams().has(t.def.name)).map((t) => ({ name: t.def.name, syncMode: t.mode }));
     const hooks: StreamHooks = {
       ...loader.hooks(),
       run: (stream, read) => streamOf.run(stream, read),
@@ -293,7 +299,7 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
 
     const stats = loader.stats();
     const end = clock.now();
-    for (const s of stats) out.line(summaryLine(s, requests.get(s.name) ?? 0, end, floors.get(s.name)));
+    for (const s of stats) out.line(summaryLine(s, requests.get(s.name) ?? 0, end, floors.get(s.name), ranges.get(s.name)));
     // focus_spend types the spend rows as DECIMAL: a value it cannot hold exactly fails this sync, not a later query.
     let unfit: string | null = null;
     if (targets.some((t) => t.def.name === SPEND_STREAM)) {

@@ -31,14 +31,36 @@ const ConfiguredCatalog = z.looseObject({
     z.looseObject({
       stream: z.looseObject({ name: z.string().min(1) }),
       sync_mode: z.string().optional(),
+      destination_sync_mode: z.unknown().optional(),
     }),
   ),
 });
 
 const SYNC_MODES: readonly SyncMode[] = ['full_refresh', 'incremental'];
 
-/** Parse a ConfiguredAirbyteCatalog. Unknown stream names pass through: the read marks them INCOMPLETE. */
-export function parseConfiguredCatalog<C>(raw: unknown, streams: ReadonlyArray<StreamDef<C>>): ConfiguredStream[] {
+/**
+ * The warning for an incremental stream whose destination appends: every incremental read re-reads
+ * its last lookback_days (the providers revise recent days), and `append` adds those rows again
+ * downstream, so they count twice; `append_dedup` on the primary key (or `overwrite`) does not.
+ */
+export function appendWarning(stream: string, primaryKey: ReadonlyArray<ReadonlyArray<string>>): string {
+  const key = primaryKey.map((p) => p.join('.')).join(', ');
+  return (
+    `Catalog stream '${stream}' is incremental with destination_sync_mode 'append': each sync re-reads the last lookback_days ` +
+    `(the provider revises recent days), and append stores those rows again, so totals downstream count them twice; ` +
+    `use append_dedup (primary key ${key}) or overwrite.`
+  );
+}
+
+/**
+ * Parse a ConfiguredAirbyteCatalog. Unknown stream names pass through: the read marks them INCOMPLETE.
+ * `warn` hears of configurations that work but mislead (appendWarning).
+ */
+export function parseConfiguredCatalog<C>(
+  raw: unknown,
+  streams: ReadonlyArray<StreamDef<C>>,
+  warn: (message: string) => void = () => undefined,
+): ConfiguredStream[] {
   const parsed = ConfiguredCatalog.safeParse(raw);
   if (!parsed.success) {
     throw configError(
@@ -60,6 +82,7 @@ export function parseConfiguredCatalog<C>(raw: unknown, streams: ReadonlyArray<S
     }
     if (seen.has(name)) throw configError(`Catalog lists stream '${name}' twice; keep one entry.`);
     seen.add(name);
+    if (def && def.kind === 'buckets' && mode === 'incremental' && entry.destination_sync_mode === 'append') warn(appendWarning(name, def.primaryKey));
     out.push({ name, syncMode: mode });
   }
   return out;

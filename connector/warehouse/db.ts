@@ -29,6 +29,21 @@ export async function requireDuckDb(): Promise<void> {
 
 export type Row = Record<string, Json>;
 
+export interface OpenOptions {
+  readOnly?: boolean;
+  /** Until when (Date.now() milliseconds) to retry while another process holds the file; default: no retry. */
+  deadline?: number;
+  /** Stops a wait (SIGTERM): the open fails as if the time were up. */
+  signal?: AbortSignal;
+  /** Told once, when the open starts waiting for another process. */
+  onWait?: (message: string) => void;
+}
+
+/** How often a waiting open or lock retries (--wait-lock). */
+export const LOCK_RETRY_MS = 200;
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
  * One DuckDB database file and one connection to it. Sessions use UTC, so DATE and
  * TIMESTAMPTZ values never shift with the machine's time zone.
@@ -40,16 +55,33 @@ export class Warehouse {
     private readonly conn: DuckDBConnection,
   ) {}
 
-  static async open(path: string, opts: { readOnly?: boolean } = {}): Promise<Warehouse> {
+  /**
+   * Open `path`. When another process holds DuckDB's lock on the file (a sync, the DuckDB shell,
+   * a BI tool), retry until `deadline` (a Date.now() instant; default: fail at once), telling
+   * `onWait` once that it waits; then fail with EXIT.locked.
+   */
+  static async open(path: string, opts: OpenOptions = {}): Promise<Warehouse> {
     const { DuckDBInstance } = await duckdb();
     if (opts.readOnly && !existsSync(path)) {
       throw new WarehouseError(EXIT.usage, `Database '${path}' does not exist; run sync first or pass the right --db.`);
     }
-    let instance: DuckDBInstance;
-    try {
-      instance = await DuckDBInstance.create(path, opts.readOnly ? { access_mode: 'READ_ONLY' } : {});
-    } catch (err) {
-      throw openError(path, err);
+    let instance: DuckDBInstance | undefined;
+    let waitedSince: number | null = null;
+    while (instance === undefined) {
+      try {
+        instance = await DuckDBInstance.create(path, opts.readOnly ? { access_mode: 'READ_ONLY' } : {});
+      } catch (err) {
+        const e = openError(path, err, waitedSince === null ? null : Date.now() - waitedSince);
+        const left = (opts.deadline ?? 0) - Date.now();
+        if (e.exitCode !== EXIT.locked || left <= 0 || opts.signal?.aborted) throw e;
+        if (waitedSince === null) {
+          waitedSince = Date.now();
+          opts.onWait?.(
+            `'${path}' is open in another process (${holderOf(e.detail ?? '')}); waiting up to ${Math.ceil(left / 1000)} s for it to close the file`,
+          );
+        }
+        await sleep(Math.min(LOCK_RETRY_MS, left));
+      }
     }
     const conn = await instance.connect();
     const db = new Warehouse(path, instance, conn);
@@ -120,12 +152,20 @@ export class Warehouse {
   }
 }
 
-function openError(path: string, err: unknown): WarehouseError {
+/** "/usr/bin/duckdb, pid 1234" from DuckDB's "Conflicting lock is held in /usr/bin/duckdb (PID 1234)", or a general word. */
+export function holderOf(message: string): string {
+  const m = /lock is held in (.+?) \(PID (\d+)\)/i.exec(message);
+  return m ? `${m[1]}, pid ${m[2]}` : 'pid unknown';
+}
+
+function openError(path: string, err: unknown, waitedMs: number | null = null): WarehouseError {
   const message = err instanceof Error ? err.message : String(err);
   if (/could not set lock|conflicting lock/i.test(message)) {
+    const what = waitedMs === null ? 'is open in another process' : `is still open in another process after waiting ${Math.round(waitedMs / 1000)} s`;
     return new WarehouseError(
       EXIT.locked,
-      `Database '${path}' is in use by another process (a running sync or a DuckDB session); try again when it has finished.`,
+      `Database '${path}' ${what} (${holderOf(message)}): a sync, the DuckDB shell or a BI tool; ` +
+        'nothing was changed. Close it there, or pass --wait-lock SECONDS to wait for it.',
       message,
     );
   }

@@ -9,7 +9,7 @@ export const EXIT = {
   partial: 1,
   /** Bad command line, unreadable or invalid config, unknown stream, missing database file. */
   usage: 2,
-  /** Another sync holds this database (lock file, or DuckDB's own file lock). Nothing was changed. */
+  /** Another process has this database open: another sync (lock file), or any holder of DuckDB's own file lock (the DuckDB shell, a BI tool). Nothing was changed; --wait-lock waits first. */
   locked: 3,
   /** The database could not be opened, read or written (corrupt file, disk full, permissions). */
   database: 4,

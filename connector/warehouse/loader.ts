@@ -1,4 +1,4 @@
-import { ConnectorError, configError } from '../engine/errors.js';
+import { configError } from '../engine/errors.js';
 import { encodedRows } from '../engine/decode.js';
 import type { Window } from '../engine/planner.js';
 import type { Emitter, StreamHooks } from '../engine/read.js';
@@ -161,6 +161,8 @@ interface MergeSql {
 
 export class Loader<C> {
   private readonly streams = new Map<string, StreamCtx<C>>();
+  /** Streams whose stored state prepare() could not use: failed, and left out of the read. */
+  private readonly unusable = new Set<string>();
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
@@ -268,11 +270,12 @@ export class Loader<C> {
         try {
           state = migrateStreamState(t.def.name, JSON.parse(prior.state), t.def.cursorField);
         } catch (err) {
-          const why = err instanceof ConnectorError ? err.message : String(err);
-          throw new WarehouseError(
-            EXIT.usage,
-            `The stored state of stream '${t.def.name}' in ${this.o.schema}.${STATE_TABLE} is unusable (${why}); delete its row to re-sync the stream from start_date.`,
-          );
+          // This stream fails (not read, nothing written); the others sync (issue 25 point 11).
+          const why = firstLine(err instanceof Error ? err.message : String(err)).replace(/\.$/, '');
+          ctx.stats.error = `its stored state in ${this.o.schema}.${STATE_TABLE} is unusable (${why}); run sync --reset ${t.def.name} to drop its rows and state and re-read it from start_date`;
+          ctx.loadFailed = true;
+          this.unusable.add(t.def.name);
+          continue;
         }
         if (state) {
           states.set(t.def.name, state);
@@ -470,6 +473,11 @@ export class Loader<C> {
       onCheckpoint: (stream, state, windows) => this.checkpoint(stream, state, windows),
       onStreamEnd: (stream, status, error) => this.ended(stream, status, error),
     };
+  }
+
+  /** The streams prepare() failed for an unusable stored state: the read must leave them out. */
+  failedStreams(): ReadonlySet<string> {
+    return this.unusable;
   }
 
   /** Resolves when every checkpoint received so far has been committed (or its failure recorded). Never rejects. */

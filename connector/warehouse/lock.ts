@@ -15,6 +15,9 @@ interface LockInfo {
   started: string;
 }
 
+/** How often a waiting acquire retries (--wait-lock). */
+const LOCK_RETRY_MS = 200;
+
 /** A lock file that is still empty (its writer died between create and write) counts as stale after this. */
 const EMPTY_LOCK_GRACE_MS = 10_000;
 
@@ -79,7 +82,11 @@ export class DbLock {
         if (!held) continue; // released meanwhile: try again
         if (!isStale(path, held.info)) {
           const who = held.info ? `pid ${held.info.pid} on ${held.info.host}, since ${held.info.started}` : 'a process that is starting';
-          throw new WarehouseError(EXIT.locked, `Another sync is using '${db}' (${who}); not starting a second one. If no sync is running, delete '${path}'.`);
+          throw new WarehouseError(
+            EXIT.locked,
+            `Another sync is using '${db}' (${who}); not starting a second one. Wait for it with --wait-lock SECONDS; if no sync is running, delete '${path}'.`,
+            who,
+          );
         }
         // Stale: remove it only if it is still the same file content we judged.
         const again = readLock(path);
@@ -99,6 +106,40 @@ export class DbLock {
       return new DbLock(path);
     }
     throw new WarehouseError(EXIT.locked, `Could not take the lock '${path}': other syncs keep racing for it; try again.`);
+  }
+
+  /**
+   * acquire(), retried while another sync holds the lock until `deadline` (Date.now() milliseconds;
+   * --wait-lock), telling `onWait` once that it waits; then the last refusal, saying how long it waited.
+   */
+  static async acquireBy(
+    db: string,
+    deadline: number,
+    log: (msg: string) => void = () => undefined,
+    onWait: (msg: string) => void = () => undefined,
+  ): Promise<DbLock> {
+    let waitedSince: number | null = null;
+    for (;;) {
+      try {
+        return DbLock.acquire(db, log);
+      } catch (err) {
+        if (!(err instanceof WarehouseError) || err.exitCode !== EXIT.locked) throw err;
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          if (waitedSince === null) throw err;
+          throw new WarehouseError(
+            EXIT.locked,
+            `Another sync is still using '${db}' after waiting ${Math.round((Date.now() - waitedSince) / 1000)} s (${err.detail ?? 'holder unknown'}); not starting a second one. If no sync is running, delete '${lockPath(db)}'.`,
+            err.detail,
+          );
+        }
+        if (waitedSince === null) {
+          waitedSince = Date.now();
+          onWait(`another sync is using '${db}' (${err.detail ?? 'holder unknown'}); waiting up to ${Math.ceil(left / 1000)} s for it to finish`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(LOCK_RETRY_MS, left)));
+      }
+    }
   }
 
   /** Remove the lock file if it is still ours. Idempotent and synchronous (safe in exit handlers). */

@@ -36,18 +36,31 @@ export function floorText(n: FloorNotice | undefined): string {
     : `; from ${isoDate(n.floor)}, the first day its API serves (start_date ${isoDate(n.requested)} is earlier)`;
 }
 
+/** A bucketed stream's reach as read() planned it (StreamHooks.onRange), unix seconds, `to` exclusive. */
+export interface ReadRange {
+  from: number;
+  to: number;
+}
+
 /**
  * `costs: ok, 5,471 rows (5,400 inserted, 71 updated, 0 unchanged), 2025-09-01..2025-11-29 (90 days), 1 request, 0.4 s`,
- * and `; from 2026-01-01, the first day its API serves (start_date 2025-06-01 is earlier)` for a stream that started at its floor.
+ * where the days are the range read (`range`) of a stream that completed, else the days of the rows loaded;
+ * "unchanged" counts rows re-read (the lookback) whose content equals what the table had.
+ * And `; from 2026-01-01, the first day its API serves (start_date 2025-06-01 is earlier)` for a stream that started at its floor.
  */
-export function summaryLine(s: StreamStats, requests: number, now: number, floor?: FloorNotice): string {
+export function summaryLine(s: StreamStats, requests: number, now: number, floor?: FloorNotice, range?: ReadRange): string {
   const status = { complete: 'ok', failed: 'FAILED', interrupted: 'INTERRUPTED', pending: 'NOT STARTED' }[s.outcome];
   const parts: string[] = [];
   const counts = [`${int(s.inserted)} inserted`, `${int(s.updated)} updated`, `${int(s.unchanged)} unchanged`];
   if (s.kind === 'list' || s.deleted > 0) counts.push(`${int(s.deleted)} deleted`);
   parts.push(`${plural(s.rows, 'row')} (${counts.join(', ')})`);
   if (s.kind === 'list') parts.push(s.commits > 0 ? 'full snapshot' : 'no snapshot');
-  else if (s.firstDay && s.lastDay) parts.push(`${s.firstDay}..${s.lastDay} (${plural(daysBetween(s.firstDay, s.lastDay), 'day')})`);
+  else if (s.outcome === 'complete' && range && range.to > range.from) {
+    // The days read (the lookback's re-read included), whether or not each had rows.
+    const first = isoDate(range.from);
+    const last = isoDate(range.to - 1);
+    parts.push(`${first}..${last} (${plural(daysBetween(first, last), 'day')})`);
+  } else if (s.firstDay && s.lastDay) parts.push(`${s.firstDay}..${s.lastDay} (${plural(daysBetween(s.firstDay, s.lastDay), 'day')})`);
   else parts.push('no days');
   parts.push(plural(requests, 'request'));
   const end = s.endedAt ?? now;

@@ -29,9 +29,10 @@ const FLAGS: Record<string, Record<string, string | null>> = {
     '--reset-all': null,
     '--new-key': null,
     '--verbose': null,
+    '--wait-lock': 'SECONDS',
     '--debug': null,
   },
-  report: { '--db': 'FILE', '--out': 'FILE', '--days': 'N' },
+  report: { '--db': 'FILE', '--out': 'FILE', '--days': 'N', '--wait-lock': 'SECONDS' },
   // Singer mode: flags without a command word; its flags are in the binary's own help.
   '': {
     '--config': 'FILE',

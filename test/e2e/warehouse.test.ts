@@ -223,7 +223,7 @@ describe('sync into DuckDB', () => {
       expect(second.stderr).toContain(`source-openai-costs sync: Another sync is using '${db}' (pid ${pid} on `);
       const report = await runCli(BINS.openai, ['report', '--db', db, '--out', join(dir, 'busy.html')]);
       expect(report.code).toBe(3);
-      expect(report.stderr).toContain('is in use by another process');
+      expect(report.stderr).toContain('is open in another process');
 
       process.kill(pid, 'SIGTERM');
       const r = await first;

@@ -138,7 +138,8 @@ export function catalog(streams: Array<{ name: string; mode?: 'full_refresh' | '
     streams: streams.map((s) => ({
       stream: { name: s.name, json_schema: {}, supported_sync_modes: ['full_refresh', 'incremental'] },
       sync_mode: s.mode ?? 'incremental',
-      destination_sync_mode: 'append',
+      // append_dedup for an incremental stream: append would re-store the lookback's rows (a WARN, engine/catalog.ts appendWarning).
+      destination_sync_mode: (s.mode ?? 'incremental') === 'incremental' ? 'append_dedup' : 'append',
     })),
   };
 }
