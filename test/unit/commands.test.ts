@@ -57,7 +57,7 @@ describe('command lines (connector/cli/commands.ts)', () => {
   it('given a declaration when its usage and help are written then the synopsis has each flag once and the options table every flag with --help and --version', () => {
     expect(synopses('x', READ)).toEqual(['x read --config FILE --catalog FILE [--state FILE] [--state-out FILE] [--dry-run] [--debug]']);
     expect(synopses('x', SYNC)[0]).toBe(
-      'x sync --config FILE [--db FILE] [--streams NAME,NAME] [--reset NAME,NAME]... [--reset-all] [--new-key] [--verbose] [--debug]',
+      'x sync --config FILE [--db FILE] [--streams NAME,NAME] [--reset NAME,NAME]... [--reset-all] [--new-key] [--verbose] [--wait-lock SECONDS] [--debug]',
     );
     expect(synopses('x', SINGER)).toEqual([
       'x --config FILE --discover [--select NAME,NAME]',
