@@ -1,10 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { CONNECTORS } from '../connectors.js';
-import { ConnectorError, configError } from '../engine/errors.js';
+import { ConnectorError, configError, toConnectorError } from '../engine/errors.js';
 import { createLogger, type Level, type Logger } from '../engine/logger.js';
 import type { ConfiguredStream, FloorNotice, StreamHooks, WindowProgress } from '../engine/read.js';
-import type { Account, SourceDefinition } from '../engine/source.js';
+import { errorContext, type Account, type SourceDefinition } from '../engine/source.js';
 import type { StreamState } from '../engine/state.js';
 import { Secrets } from '../protocol/secrets.js';
 import { Warehouse, firstLine, requireDuckDb } from '../warehouse/db.js';
@@ -291,6 +291,11 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
       progress.clear();
     }
 
+    // A refused key or a host that cannot be reached ended the run (http/client.ts fatalError): one line, no summary.
+    if (http.fatalError) {
+      const e = toConnectorError(http.fatalError, errorContext(source, config));
+      return fail(e.failureType === 'config_error' ? EXIT.usage : EXIT.partial, e.message);
+    }
     const stats = loader.stats();
     const end = clock.now();
     for (const s of stats) out.line(summaryLine(s, requests.get(s.name) ?? 0, end, floors.get(s.name)));

@@ -115,13 +115,16 @@ export class Interrupted extends Error {}
 /**
  * The read loop: each configured stream in catalog order, STARTED -> RUNNING ->
  * COMPLETE/INCOMPLETE, records in cursor order, a STATE after each completed
- * window. A failing stream does not stop the others.
+ * window. A failing stream does not stop the others, except a failure that ends every request
+ * of the client (HttpClient.fatalError: a 401, no connection): then no other stream starts, and
+ * its TRACE ERROR is emitted once.
  */
 export async function read<C>(o: ReadOptions<C>): Promise<ReadResult> {
   const byName = new Map(o.streams.map((s) => [s.name, s]));
   const failed: string[] = [];
   // What record mappings report (engine/notices.ts): each distinct notice one WARN line per run, whichever stream or thread.
   const notices = new NoticeLog((m) => o.logger.warn(m));
+  let fatalReported = false;
   const readOne = async (configured: ConfiguredStream): Promise<void> => {
     const now = (): number => o.clock.now();
     o.emitter.emit(msg.streamStatus(configured.name, 'STARTED', now()));
@@ -146,6 +149,12 @@ export async function read<C>(o: ReadOptions<C>): Promise<ReadResult> {
         return;
       }
       const e = toConnectorError(err, o.errorContext);
+      // A refused key or a host that cannot be reached ends the run (http/client.ts fatalError): said once, by the first stream it failed.
+      if (o.http.fatalError && fatalReported) {
+        o.hooks?.onStreamEnd?.(configured.name, 'INCOMPLETE', e.message);
+        return;
+      }
+      if (o.http.fatalError) fatalReported = true;
       if (e.internalMessage) o.logger.debug(`${configured.name}: ${e.internalMessage}`);
       o.emitter.emit(msg.errorTrace({ message: e.message, internalMessage: e.internalMessage, failureType: e.failureType, stream: configured.name }, now()));
       o.hooks?.onStreamEnd?.(configured.name, 'INCOMPLETE', e.message);
@@ -159,6 +168,8 @@ export async function read<C>(o: ReadOptions<C>): Promise<ReadResult> {
     for (let next = queue.shift(); next; next = queue.shift()) {
       // Interrupted: streams not started yet get no status at all (the platform only trusts COMPLETE).
       if (o.signal?.aborted) return;
+      // A run-ending failure (a refused key, no connection): streams not started yet are not attempted.
+      if (o.http.fatalError) return;
       await (o.hooks?.run ? o.hooks.run(next.name, () => readOne(next)) : readOne(next));
     }
   };
