@@ -5,7 +5,7 @@ import { ConnectorError, configError, toConnectorError } from '../engine/errors.
 import { createLogger, type Level, type Logger } from '../engine/logger.js';
 import type { ConfiguredStream, FloorNotice, StreamHooks, WindowProgress } from '../engine/read.js';
 import { errorContext, type Account, type SourceDefinition } from '../engine/source.js';
-import type { StreamState } from '../engine/state.js';
+import { futureCursor, type StreamState } from '../engine/state.js';
 import { Secrets } from '../protocol/secrets.js';
 import { Warehouse, firstLine, requireDuckDb } from '../warehouse/db.js';
 import { EXIT, WarehouseError, type ExitCode } from '../warehouse/exit-codes.js';
@@ -227,6 +227,12 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
       if (err instanceof WarehouseError) return fail(err.exitCode, err.message);
       if (err instanceof ConnectorError) return fail(EXIT.usage, err.message);
       return fail(EXIT.database, `Cannot prepare the tables in '${dbPath}': ${firstLine((err as Error).message)}`);
+    }
+    // A stored cursor in the future would print 'ok, 0 rows' every night: refused, before any request (docs/state.md).
+    const nowS = Math.floor(clock.now() / 1000);
+    for (const t of targets) {
+      const future = t.mode === 'incremental' ? futureCursor(t.def.name, states.get(t.def.name), nowS) : null;
+      if (future) return fail(EXIT.usage, `${future}; run 'sync --reset ${t.def.name}' to read it again from start_date`);
     }
     // The names of the spend rows' ids (docs/focus.md, Names): only when spend is synced, once the file accepted this
     // account and key; their requests count as spend's. A refused key fails here as it would in the read.

@@ -8,7 +8,7 @@ import type { Logger } from './logger.js';
 import { NoticeLog } from './notices.js';
 import { RowEstimate } from './estimate.js';
 import { bucketCount, planWindows, splitAtSegments, type SegmentPiece, type Window } from './planner.js';
-import { Coverage, readRanges, type StreamState } from './state.js';
+import { Coverage, futureCursor, readRanges, type StreamState } from './state.js';
 import type { BucketPlan, BucketStream, EncodedRecords, ListStream, PlanSegment, Row, StreamDef } from './stream.js';
 import { DAY, floorTo, isoTime } from './time.js';
 
@@ -241,6 +241,9 @@ class StreamRun<C> {
       o.emitter.emit(floorTrace(floor, o.clock.now()));
       o.hooks?.onFloor?.(this.name, floor);
     }
+    // A state in the future reads nothing (Airbyte's acceptance test wants that), never silently.
+    const future = futureCursor(this.name, prior, nowS);
+    if (future) o.logger.warn(`${future}; reading nothing (a state without this stream reads it from start_date)`);
     o.hooks?.onRange?.(this.name, { from, to: Math.min(o.common.end ?? nowS + 1, nowS) });
     if (ranges.length > 1) {
       o.logger.info(`${this.name}: start_date is before the stored coverage (from ${isoTime(prior?.covered_from ?? 0)}); reading the missing range first`);
