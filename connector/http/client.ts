@@ -327,12 +327,8 @@ export class HttpClient {
           const delay = this.delayFor(e, attemptNumber);
           const elapsed = this.o.clock.now() - started;
           const unreachable = e.details.unreachable === true;
-          const budgets = [
-            e.kind === 'network' ? this.o.networkRetries : undefined,
-            unreachable ? UNREACHABLE_RETRIES : undefined,
-          ];
-          const giveUp =
-            elapsed + delay > maxRetryTime || budgets.some((b) => b !== undefined && (attemptNumber > b.retries || elapsed + delay > b.maxTimeMs));
+          const budgets = [e.kind === 'network' ? this.o.networkRetries : undefined, unreachable ? UNREACHABLE_RETRIES : undefined];
+          const giveUp = elapsed + delay > maxRetryTime || budgets.some((b) => b !== undefined && (attemptNumber > b.retries || elapsed + delay > b.maxTimeMs));
           if (giveUp) return false;
           // A connection not made is retried quietly (seconds at most): its final failure is the one line a run prints.
           const log = unreachable ? this.o.logger.debug : this.o.logger.warn;

@@ -18,7 +18,11 @@ import { runCli } from '../support/warehouse.js';
  */
 const FIRST = Date.UTC(2026, 0, 1) / 1000;
 const DAYS = 10;
-const KEYS = { openai: 'sk-admin-e2e-failfast-3c2b1a0f9e8d', anthropic: 'sk-ant-admin01-e2e-failfast-8d7c6b5a4f3e', aurous: 'al_live_e2e_failfast_1b2c3d4e5f6a' };
+const KEYS = {
+  openai: 'sk-admin-e2e-failfast-3c2b1a0f9e8d',
+  anthropic: 'sk-ant-admin01-e2e-failfast-8d7c6b5a4f3e',
+  aurous: 'al_live_e2e_failfast_1b2c3d4e5f6a',
+};
 const REVOKED = { openai: 'sk-admin-revoked-0f1e2d3c4b5a', anthropic: 'sk-ant-admin01-revoked-0f1e2d3c4b', aurous: 'al_live_revoked_0f1e2d3c4b5a' };
 type Provider = 'openai' | 'anthropic' | 'aurous';
 const PROVIDERS: Provider[] = ['openai', 'anthropic', 'aurous'];
@@ -88,7 +92,10 @@ describe('a wrong or revoked key', () => {
       const streams = await allStreams(p);
       expect(streams.length).toBeGreaterThan(1);
       const before = fakes[p].requests.length;
-      const f = files({ 'c.json': config(p, { [KEY_FIELD[p]]: REVOKED[p] }), 'cat.json': catalog(streams.map((name) => ({ name, mode: 'full_refresh' as const }))) });
+      const f = files({
+        'c.json': config(p, { [KEY_FIELD[p]]: REVOKED[p] }),
+        'cat.json': catalog(streams.map((name) => ({ name, mode: 'full_refresh' as const }))),
+      });
       const r = await run(BINS[p], ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]);
       expect(r.code).toBe(1);
       const errs = errors(r.messages);
@@ -116,7 +123,11 @@ describe('a server that cannot be reached', () => {
         expect(r.code, r.stderr).toBe(2);
         const lines = r.stderr.split('\n').filter((l) => l !== '');
         expect(lines, r.stderr).toHaveLength(1);
-        expect(lines[0]).toMatch(new RegExp(`^${NAME[p]} sync: .*cannot connect to 127\\.0\\.0\\.1:${port} \\(connection refused\\) after retries: check base_url and that the server is up$`));
+        expect(lines[0]).toMatch(
+          new RegExp(
+            `^${NAME[p]} sync: .*cannot connect to 127\\.0\\.0\\.1:${port} \\(connection refused\\) after retries: check base_url and that the server is up$`,
+          ),
+        );
         // Three attempts (backoff 0.5 s then 1 s at most); the old per-stream retries took about two minutes.
         expect(Date.now() - started).toBeLessThan(20_000);
       }),
@@ -127,7 +138,10 @@ describe('a server that cannot be reached', () => {
     const port = await closedPort();
     const streams = await allStreams('openai');
     const started = Date.now();
-    const f = files({ 'c.json': config('openai', { base_url: `http://127.0.0.1:${port}/v1` }), 'cat.json': catalog(streams.map((name) => ({ name, mode: 'full_refresh' as const }))) });
+    const f = files({
+      'c.json': config('openai', { base_url: `http://127.0.0.1:${port}/v1` }),
+      'cat.json': catalog(streams.map((name) => ({ name, mode: 'full_refresh' as const }))),
+    });
     const r = await run(BINS.openai, ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]);
     expect(r.code).toBe(1);
     const errs = errors(r.messages);

@@ -31,7 +31,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const config = () => files({ 'c.json': { admin_api_key: KEY, start_date: iso(FIRST), end_date: iso(FIRST + (DAYS - 1) * DAY), base_url: fake.baseUrl } })['c.json'] as string;
+const config = () =>
+  files({ 'c.json': { admin_api_key: KEY, start_date: iso(FIRST), end_date: iso(FIRST + (DAYS - 1) * DAY), base_url: fake.baseUrl } })['c.json'] as string;
 const today = (): string => `${new Date(Math.floor(Date.now() / 1000 / DAY) * DAY * 1000).toISOString().slice(0, 19)}Z`;
 
 describe('a state cursor in the future', () => {
@@ -40,7 +41,9 @@ describe('a state cursor in the future', () => {
     const cfg = config();
     const first = await runCli(BINS.openai, ['sync', '--config', cfg, '--db', db, '--streams', 'costs']);
     expect(first.code, first.stderr).toBe(0);
-    await query(db, `UPDATE openai._connector_state SET state = '{"version":2,"covered_from":${FIRST},"cursor":${FUTURE}}' WHERE stream = 'costs'`, { write: true });
+    await query(db, `UPDATE openai._connector_state SET state = '{"version":2,"covered_from":${FIRST},"cursor":${FUTURE}}' WHERE stream = 'costs'`, {
+      write: true,
+    });
     const before = fake.requests.length;
     const refused = await runCli(BINS.openai, ['sync', '--config', cfg, '--db', db, '--streams', 'costs']);
     expect(refused.code).toBe(2);
