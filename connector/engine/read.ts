@@ -1,4 +1,5 @@
 import type { HttpClient, Query } from '../http/client.js';
+import { HttpError } from '../http/errors.js';
 import * as msg from '../protocol/messages.js';
 import type { AirbyteMessage, SyncMode } from '../protocol/messages.js';
 import { DEFAULT_MAX_ROWS_IN_FLIGHT, UnitRecords, WindowReader, type PageDecoder } from './buckets.js';
@@ -125,6 +126,8 @@ export async function read<C>(o: ReadOptions<C>): Promise<ReadResult> {
   // What record mappings report (engine/notices.ts): each distinct notice one WARN line per run, whichever stream or thread.
   const notices = new NoticeLog((m) => o.logger.warn(m));
   let fatalReported = false;
+  // A refused key or a host that cannot be reached ends the run (http/client.ts fatalError).
+  const runEnded = (): boolean => o.http.fatalError instanceof HttpError;
   const readOne = async (configured: ConfiguredStream): Promise<void> => {
     const now = (): number => o.clock.now();
     o.emitter.emit(msg.streamStatus(configured.name, 'STARTED', now()));
@@ -150,11 +153,11 @@ export async function read<C>(o: ReadOptions<C>): Promise<ReadResult> {
       }
       const e = toConnectorError(err, o.errorContext);
       // A refused key or a host that cannot be reached ends the run (http/client.ts fatalError): said once, by the first stream it failed.
-      if (o.http.fatalError && fatalReported) {
+      if (runEnded() && fatalReported) {
         o.hooks?.onStreamEnd?.(configured.name, 'INCOMPLETE', e.message);
         return;
       }
-      if (o.http.fatalError) fatalReported = true;
+      if (runEnded()) fatalReported = true;
       if (e.internalMessage) o.logger.debug(`${configured.name}: ${e.internalMessage}`);
       o.emitter.emit(msg.errorTrace({ message: e.message, internalMessage: e.internalMessage, failureType: e.failureType, stream: configured.name }, now()));
       o.hooks?.onStreamEnd?.(configured.name, 'INCOMPLETE', e.message);
@@ -169,7 +172,7 @@ export async function read<C>(o: ReadOptions<C>): Promise<ReadResult> {
       // Interrupted: streams not started yet get no status at all (the platform only trusts COMPLETE).
       if (o.signal?.aborted) return;
       // A run-ending failure (a refused key, no connection): streams not started yet are not attempted.
-      if (o.http.fatalError) return;
+      if (runEnded()) return;
       await (o.hooks?.run ? o.hooks.run(next.name, () => readOne(next)) : readOne(next));
     }
   };
