@@ -82,13 +82,23 @@ async function printOut(text: string): Promise<void> {
 }
 
 /**
+ * Whether a usage error also goes to stdout as a TRACE ERROR: when stdout is read by a program
+ * (a pipe, a file, the platform), which expects only protocol messages and a TRACE ERROR at the end
+ * of a failed run. On a terminal a person reads it: the human line on stderr is enough, and a JSON
+ * line before it is noise (issue 25).
+ */
+export const usageTraceWanted = (stdoutIsTTY: boolean | undefined): boolean => stdoutIsTTY !== true;
+
+/**
  * A usage error of the Airbyte CLI: the one line and the usage on stderr, for a person; the same
  * line as a TRACE ERROR config_error on stdout, for the platform (stdout holds only protocol
- * messages, and every failed run ends with a TRACE ERROR); exit 2.
+ * messages, and every failed run ends with a TRACE ERROR), unless stdout is a terminal; exit 2.
  */
 async function usageError(prog: string, decl: CommandDecl | undefined, message: string): Promise<void> {
   const usage = decl ? usageOf(prog, decl) : programUsage(prog);
   process.stderr.write(`${prog}${decl ? ` ${decl.word}` : ''}: ${message}\n${usage}`);
+  process.exitCode = 2;
+  if (!usageTraceWanted(process.stdout.isTTY)) return;
   const hint = `usage: ${(decl ? synopses(prog, decl) : COMMANDS.map((c) => synopses(prog, c)[0] ?? c.word)).join(' | ')}`;
   const early = new NdjsonWriter<AirbyteMessage>(process.stdout);
   early.write(msg.errorTrace({ message: `${message} ${hint}`, failureType: 'config_error' }, Date.now()));

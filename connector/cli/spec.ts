@@ -16,9 +16,15 @@ function airbyteFriendly(node: unknown): unknown {
   return out;
 }
 
+/** Why the spec says additionalProperties: true while the connector refuses fields it does not know (issue 25). */
+export const UNKNOWN_FIELDS =
+  "additionalProperties is true only because Airbyte's acceptance test requires it of every object (test_additional_properties_is_true). " +
+  'The connector refuses a field it does not know (check answers FAILED, read a config_error), naming it and listing the known ones: ' +
+  'a misspelt field such as stat_date would otherwise be ignored silently and read something else than asked.';
+
 export function connectionSpecification<C>(source: SourceDefinition<C>): Record<string, unknown> {
   const schema = z.toJSONSchema(source.configSchema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-  return { ...(airbyteFriendly(schema) as Record<string, unknown>), title: `${source.name} spec` };
+  return { ...(airbyteFriendly(schema) as Record<string, unknown>), title: `${source.name} spec`, description: UNKNOWN_FIELDS };
 }
 
 export function specification<C>(source: SourceDefinition<C>): ConnectorSpecification {

@@ -1,11 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { CONNECTORS } from '../connectors.js';
-import { ConnectorError, configError } from '../engine/errors.js';
+import { ConnectorError, configError, toConnectorError } from '../engine/errors.js';
 import { createLogger, type Level, type Logger } from '../engine/logger.js';
 import type { ConfiguredStream, FloorNotice, StreamHooks, WindowProgress } from '../engine/read.js';
-import type { Account, SourceDefinition } from '../engine/source.js';
-import type { StreamState } from '../engine/state.js';
+import { errorContext, type Account, type SourceDefinition } from '../engine/source.js';
+import { futureCursor, type StreamState } from '../engine/state.js';
 import { Secrets } from '../protocol/secrets.js';
 import { Warehouse, firstLine, requireDuckDb } from '../warehouse/db.js';
 import { EXIT, WarehouseError, type ExitCode } from '../warehouse/exit-codes.js';
@@ -233,6 +233,12 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
       if (err instanceof ConnectorError) return fail(EXIT.usage, err.message);
       return fail(EXIT.database, `Cannot prepare the tables in '${dbPath}': ${firstLine((err as Error).message)}`);
     }
+    // A stored cursor in the future would print 'ok, 0 rows' every night: refused, before any request (docs/state.md).
+    const nowS = Math.floor(clock.now() / 1000);
+    for (const t of targets) {
+      const future = t.mode === 'incremental' ? futureCursor(t.def.name, states.get(t.def.name), nowS) : null;
+      if (future) return fail(EXIT.usage, `${future}; run 'sync --reset ${t.def.name}' to read it again from start_date`);
+    }
     // The names of the spend rows' ids (docs/focus.md, Names): only when spend is synced, once the file accepted this
     // account and key; their requests count as spend's. A refused key fails here as it would in the read.
     if (targets.some((t) => t.def.name === SPEND_STREAM)) {
@@ -297,6 +303,11 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
       progress.clear();
     }
 
+    // A refused key or a host that cannot be reached ended the run (http/client.ts fatalError): one line, no summary.
+    if (http.fatalError) {
+      const e = toConnectorError(http.fatalError, errorContext(source, config));
+      return fail(e.failureType === 'config_error' ? EXIT.usage : EXIT.partial, e.message);
+    }
     const stats = loader.stats();
     const end = clock.now();
     for (const s of stats) out.line(summaryLine(s, requests.get(s.name) ?? 0, end, floors.get(s.name), ranges.get(s.name)));

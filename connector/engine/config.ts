@@ -67,13 +67,30 @@ export const baseUrl = (defaultUrl: string) =>
         return false;
       }
     }, 'base_url must be an https:// URL (http:// is allowed only for localhost/127.0.0.1)')
-    .meta({ title: 'Base URL', description: `API base URL. Default ${defaultUrl}. Change only for a proxy or a test server.`, order: 4 });
+    .meta({
+      title: 'Base URL',
+      description: `API base URL. Default ${defaultUrl}. Change only for a proxy or a test server. With or without a trailing /v1: both forms work.`,
+      order: 4,
+    });
 
 /**
  * Where a provider's API version goes: OpenAI's base_url ends in /v1 and its paths follow
  * (/organization/costs); Anthropic's and Aurous's paths start with /v1 and base_url is the host.
  */
 export type VersionIn = 'base_url' | 'paths';
+
+/**
+ * The base URL requests are sent to, from the configured `base_url` in either form: with or without
+ * a trailing /v1 (and slashes), whichever the provider's paths need. OpenAI's paths are relative to
+ * /v1 (`/organization/costs`), so /v1 is added when missing; Anthropic's and Aurous's start with
+ * /v1, so a trailing /v1 is dropped. Every connector takes `https://host` and `https://host/v1`.
+ */
+export function apiBaseUrl(configured: string, versionIn: VersionIn): string {
+  const trimmed = configured.replace(/\/+$/, '');
+  const endsInV1 = /\/v1$/i.test(trimmed);
+  if (versionIn === 'base_url') return endsInV1 ? trimmed : `${trimmed}/v1`;
+  return endsInV1 ? trimmed.slice(0, -'/v1'.length) : trimmed;
+}
 
 /**
  * The fix for a base_url whose /v1 is missing (or, where paths carry it, doubled): every

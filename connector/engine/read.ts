@@ -1,4 +1,5 @@
 import type { HttpClient, Query } from '../http/client.js';
+import { HttpError } from '../http/errors.js';
 import * as msg from '../protocol/messages.js';
 import type { AirbyteMessage, SyncMode } from '../protocol/messages.js';
 import { DEFAULT_MAX_ROWS_IN_FLIGHT, UnitRecords, WindowReader, type PageDecoder } from './buckets.js';
@@ -8,7 +9,7 @@ import type { Logger } from './logger.js';
 import { NoticeLog } from './notices.js';
 import { RowEstimate } from './estimate.js';
 import { bucketCount, planWindows, splitAtSegments, type SegmentPiece, type Window } from './planner.js';
-import { Coverage, readRanges, type StreamState } from './state.js';
+import { Coverage, futureCursor, readRanges, type StreamState } from './state.js';
 import type { BucketPlan, BucketStream, EncodedRecords, ListStream, PlanSegment, Row, StreamDef } from './stream.js';
 import { DAY, floorTo, isoTime } from './time.js';
 
@@ -115,13 +116,18 @@ export class Interrupted extends Error {}
 /**
  * The read loop: each configured stream in catalog order, STARTED -> RUNNING ->
  * COMPLETE/INCOMPLETE, records in cursor order, a STATE after each completed
- * window. A failing stream does not stop the others.
+ * window. A failing stream does not stop the others, except a failure that ends every request
+ * of the client (HttpClient.fatalError: a 401, no connection): then no other stream starts, and
+ * its TRACE ERROR is emitted once.
  */
 export async function read<C>(o: ReadOptions<C>): Promise<ReadResult> {
   const byName = new Map(o.streams.map((s) => [s.name, s]));
   const failed: string[] = [];
   // What record mappings report (engine/notices.ts): each distinct notice one WARN line per run, whichever stream or thread.
   const notices = new NoticeLog((m) => o.logger.warn(m));
+  let fatalReported = false;
+  // A refused key or a host that cannot be reached ends the run (http/client.ts fatalError).
+  const runEnded = (): boolean => o.http.fatalError instanceof HttpError;
   const readOne = async (configured: ConfiguredStream): Promise<void> => {
     const now = (): number => o.clock.now();
     o.emitter.emit(msg.streamStatus(configured.name, 'STARTED', now()));
@@ -146,6 +152,12 @@ export async function read<C>(o: ReadOptions<C>): Promise<ReadResult> {
         return;
       }
       const e = toConnectorError(err, o.errorContext);
+      // A refused key or a host that cannot be reached ends the run (http/client.ts fatalError): said once, by the first stream it failed.
+      if (runEnded() && fatalReported) {
+        o.hooks?.onStreamEnd?.(configured.name, 'INCOMPLETE', e.message);
+        return;
+      }
+      if (runEnded()) fatalReported = true;
       if (e.internalMessage) o.logger.debug(`${configured.name}: ${e.internalMessage}`);
       o.emitter.emit(msg.errorTrace({ message: e.message, internalMessage: e.internalMessage, failureType: e.failureType, stream: configured.name }, now()));
       o.hooks?.onStreamEnd?.(configured.name, 'INCOMPLETE', e.message);
@@ -159,6 +171,8 @@ export async function read<C>(o: ReadOptions<C>): Promise<ReadResult> {
     for (let next = queue.shift(); next; next = queue.shift()) {
       // Interrupted: streams not started yet get no status at all (the platform only trusts COMPLETE).
       if (o.signal?.aborted) return;
+      // A run-ending failure (a refused key, no connection): streams not started yet are not attempted.
+      if (runEnded()) return;
       await (o.hooks?.run ? o.hooks.run(next.name, () => readOne(next)) : readOne(next));
     }
   };
@@ -230,6 +244,9 @@ class StreamRun<C> {
       o.emitter.emit(floorTrace(floor, o.clock.now()));
       o.hooks?.onFloor?.(this.name, floor);
     }
+    // A state in the future reads nothing (Airbyte's acceptance test wants that), never silently.
+    const future = futureCursor(this.name, prior, nowS);
+    if (future) o.logger.warn(`${future}; reading nothing (a state without this stream reads it from start_date)`);
     o.hooks?.onRange?.(this.name, { from, to: Math.min(o.common.end ?? nowS + 1, nowS) });
     if (ranges.length > 1) {
       o.logger.info(`${this.name}: start_date is before the stored coverage (from ${isoTime(prior?.covered_from ?? 0)}); reading the missing range first`);

@@ -79,6 +79,20 @@ interface ReadRange {
 }
 
 /**
+ * A stored cursor after the start of the current UTC day (`nowS` in unix seconds): no read writes
+ * one (a cursor never passes today), so it was hand-edited or written by a machine whose clock was
+ * wrong, and a read from it reads nothing. The words naming it (stream, cursor, today), or null when
+ * the cursor is not in the future. `sync` refuses such a state (docs/state.md); Airbyte `read` keeps
+ * the protocol's behaviour (a state in the future reads nothing) and logs it as a WARN.
+ */
+export function futureCursor(stream: string, state: StreamState | undefined, nowS: number): string | null {
+  const today = Math.floor(nowS / DAY) * DAY;
+  if (!state || state.cursor <= today) return null;
+  const iso = (s: number): string => new Date(s * 1000).toISOString().replace('.000Z', 'Z');
+  return `${stream}: the stored state's cursor ${iso(state.cursor)} is after the start of today (${iso(today)}): it was edited by hand or written by a machine whose clock was wrong, and nothing from it can be read`;
+}
+
+/**
  * What an incremental read must read, in cursor order: the range start_date..covered_from that
  * was never read (when start_date moved earlier), then from `lookback_days` before the cursor
  * on. Contiguous or overlapping ranges are merged, so with no gap this is one range. The one

@@ -129,6 +129,12 @@ export const parseJsonBody: BodyDecoder<unknown> = (bytes) => {
 };
 
 const DEFAULT_TIMEOUT_MS = 60_000;
+/**
+ * A connection that cannot be made (HttpError.details.unreachable) is retried at most this often
+ * within this time, whatever the other budgets: a wrong host or a closed port does not heal in a
+ * minute, and every stream waiting on it would only multiply the requests (issue 25).
+ */
+export const UNREACHABLE_RETRIES = { retries: 2, maxTimeMs: 5_000 };
 const DEFAULT_MAX_RETRIES = 8;
 const DEFAULT_MAX_RETRY_TIME_MS = 10 * 60_000;
 const EXCERPT_CHARS = 300;
@@ -204,6 +210,17 @@ export class HttpClient {
   private readonly random: () => number;
   private readonly slots: Semaphore;
   requestCount = 0;
+  /**
+   * The failure that ended every request of this client: a 401 (the key is wrong or revoked: no
+   * endpoint will take it) or a connection that cannot be made. Set once; every request after it
+   * (and every retry in flight) fails with it at once, without being sent, so a run of many
+   * streams sends no more requests and reports it once (engine/read.ts).
+   */
+  fatalError: HttpError | null = null;
+  /** The first request goes alone: the others wait until it has an answer (or failed), so a refused key or host costs one request. */
+  private opened = false;
+  private gate: Promise<void> | null = null;
+  private openGate: () => void = () => undefined;
 
   constructor(private readonly o: HttpClientOptions) {
     this.random = o.random ?? Math.random;
@@ -231,18 +248,55 @@ export class HttpClient {
    * the decoding is retried like any bad body; any other error from it ends the request.
    */
   async get<T>(path: string, query: Query, hooks: RequestHooks, transport: Transport<T>): Promise<JsonResponse<T>> {
+    const probe = await this.waitForFirst();
+    try {
+      return await this.send(path, query, hooks, transport);
+    } catch (err) {
+      // No connection after the retries: no other request of the run will get one either.
+      if (err instanceof HttpError && err.details.unreachable) this.fatalError ??= err;
+      throw err;
+    } finally {
+      if (probe) this.open();
+    }
+  }
+
+  /** Whether this request is the first one (the probe); any other waits until the first has an answer. */
+  private async waitForFirst(): Promise<boolean> {
+    if (this.opened) return false;
+    if (this.gate) {
+      await this.gate;
+      return false;
+    }
+    this.gate = new Promise((resolve) => {
+      this.openGate = resolve;
+    });
+    return true;
+  }
+
+  private open(): void {
+    if (this.opened) return;
+    this.opened = true;
+    this.openGate();
+  }
+
+  private async send<T>(path: string, query: Query, hooks: RequestHooks, transport: Transport<T>): Promise<JsonResponse<T>> {
     const url = this.url(path, query);
     const started = this.o.clock.now();
     const maxRetryTime = this.o.maxRetryTimeMs ?? DEFAULT_MAX_RETRY_TIME_MS;
     return pRetry(
       async () => {
+        if (this.fatalError) throw new AbortError(this.fatalError);
         let received: Received<T>;
         await this.slots.acquire();
         try {
+          if (this.fatalError) throw this.fatalError;
           await this.waitForLimiter(hooks);
           received = await this.once(url, transport, hooks.headers);
+          this.open();
         } catch (err) {
-          if (err instanceof HttpError && !err.retryable) throw new AbortError(err);
+          if (err instanceof HttpError && err.details.status !== undefined) this.open();
+          if (err instanceof HttpError && err.details.status === 401) this.fatalError ??= err;
+          if (err === this.fatalError || (err instanceof HttpError && !err.retryable)) throw new AbortError(err as Error);
           throw err;
         } finally {
           this.slots.release();
@@ -269,12 +323,16 @@ export class HttpClient {
         maxTimeout: 0,
         shouldRetry: async ({ error, attemptNumber }) => {
           const e = error instanceof HttpError ? error : new HttpError('network', String(error.message));
+          if (this.fatalError) return false;
           const delay = this.delayFor(e, attemptNumber);
           const elapsed = this.o.clock.now() - started;
-          if (elapsed + delay > maxRetryTime) return false;
-          const network = e.kind === 'network' ? this.o.networkRetries : undefined;
-          if (network && (attemptNumber > network.retries || elapsed + delay > network.maxTimeMs)) return false;
-          this.o.logger.warn(`${this.o.redact(e.message)}; retry ${attemptNumber} in ${Math.round(delay)} ms (${this.describe(url)})`);
+          const unreachable = e.details.unreachable === true;
+          const budgets = [e.kind === 'network' ? this.o.networkRetries : undefined, unreachable ? UNREACHABLE_RETRIES : undefined];
+          const giveUp = elapsed + delay > maxRetryTime || budgets.some((b) => b !== undefined && (attemptNumber > b.retries || elapsed + delay > b.maxTimeMs));
+          if (giveUp) return false;
+          // A connection not made is retried quietly (seconds at most): its final failure is the one line a run prints.
+          const log = unreachable ? this.o.logger.debug : this.o.logger.warn;
+          log.call(this.o.logger, `${this.o.redact(e.message)}; retry ${attemptNumber} in ${Math.round(delay)} ms (${this.describe(url)})`);
           if (e.action === 'rate_limited') {
             // The pause applies to every request of the process; the retry waits for it in waitForLimiter.
             this.o.limiter.penalize(delay);
@@ -355,6 +413,8 @@ function networkError(url: string, err: unknown, described: string): HttpError {
     return new HttpError('network', `cannot connect to ${hostPort} (fetch does not allow port ${port})`, {
       url: described,
       hint: 'use another port in base_url',
+      unreachable: true,
+      failureType: 'config_error',
     });
   }
   switch (code) {
@@ -362,12 +422,31 @@ function networkError(url: string, err: unknown, described: string): HttpError {
       return new HttpError('network', `cannot connect to ${hostPort} (connection refused)`, {
         url: described,
         hint: 'check base_url and that the server is up',
+        unreachable: true,
+        failureType: 'config_error',
       });
     case 'ENOTFOUND':
-    case 'EAI_AGAIN':
       return new HttpError('network', `cannot resolve host ${hostname} (DNS lookup failed: ${code})`, {
         url: described,
         hint: 'check the host in base_url and the network',
+        unreachable: true,
+        failureType: 'config_error',
+      });
+    case 'EAI_AGAIN':
+      // A DNS server that did not answer: the network's trouble, not the config's.
+      return new HttpError('network', `cannot resolve host ${hostname} (DNS lookup failed: ${code})`, {
+        url: described,
+        hint: 'check the host in base_url and the network',
+        unreachable: true,
+      });
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EHOSTDOWN':
+    case 'ENETDOWN':
+      return new HttpError('network', `cannot connect to ${hostPort} (${code}: host or network unreachable)`, {
+        url: described,
+        hint: 'check the network and the host in base_url',
+        unreachable: true,
       });
     default:
       return new HttpError('network', `request failed: ${code ?? failure.message}`, { url: described });

@@ -83,6 +83,13 @@ export class HttpError extends Error {
       retryAfterMs?: number | undefined;
       /** What to do about it, when the failure itself says (a refused connection: check base_url). */
       hint?: string;
+      /**
+       * No connection could be made (refused, no such host, host or network unreachable, a port fetch
+       * forbids): retried briefly, then it ends the whole run (HttpClient.fatalError), not one stream.
+       */
+      unreachable?: boolean;
+      /** Overrides the table's failure type: a refused connection or an unknown host is the configured base_url's (config_error). */
+      failureType?: FailureType;
     } = {},
   ) {
     super(message);
@@ -97,7 +104,7 @@ export class HttpError extends Error {
   }
 
   get failureType(): FailureType {
-    return ERROR_TABLE[this.kind].failureType;
+    return this.details.failureType ?? ERROR_TABLE[this.kind].failureType;
   }
 }
 

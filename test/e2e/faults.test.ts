@@ -458,8 +458,9 @@ describe('secrets', () => {
       'costs',
       '--debug',
     ]);
-    expect(sync.code).toBe(1);
-    expect(sync.stderr).toMatch(/^costs: FAILED, /m);
+    // A refused key ends the sync in one line, exit 2 (docs/cli.md, Failures that end the whole run).
+    expect(sync.code).toBe(2);
+    expect(sync.stderr).toMatch(/^source-openai-costs sync: .*\(HTTP 401\)$/m);
     expect(sync.stderr).toMatch(/^debug: /m);
     for (const o of [singer, sync]) expect(`${o.stdout}${o.stderr}`).not.toContain(SENTINEL);
   });

@@ -243,7 +243,7 @@ describe('read --state-out', () => {
     const f = files({ 'x.json': {} });
     const stateFile = `${f['x.json']}.out.json`;
     writeFileSync(stateFile, 'stale');
-    openai.fault({ path: '/usage/completions', fault: { kind: 'status', status: 401, body: JSON.stringify({ error: { message: 'no' } }) }, times: 50 });
+    openai.fault({ path: '/usage/completions', fault: { kind: 'status', status: 400, body: JSON.stringify({ error: { message: 'no' } }) }, times: 50 });
     try {
       const state = [{ type: 'STREAM', stream: { stream_descriptor: { name: 'usage_completions' }, stream_state: given } }];
       const r = await readOpenAi(['costs', 'usage_completions'], ['--state-out', stateFile], openaiConfig(), state);

@@ -239,12 +239,14 @@ describe('sync into DuckDB', () => {
     expect(await count(db, 'costs')).toBe(fake.org.expectedCosts(FIRST, cursor, ['project_id', 'line_item']).length);
   });
 
-  it('given a wrong key when syncing then the stream fails with the Admin-key hint, the exit is 1, and the key is never printed', async () => {
+  it('given a wrong key when syncing then the sync ends in one line with the Admin-key hint, the exit is 2 (docs/cli.md: a 401 ends the run), and the key is never printed', async () => {
     const wrong = 'sk-admin-wrong-warehouse-99887766';
     const db = dbFile('wrongkey');
     const r = await sync(configFile({ admin_api_key: wrong }), db, ['--streams', 'costs', '--debug']);
-    expect(r.code).toBe(1);
-    expect(summary(r.stderr, 'costs')).toMatch(/^costs: FAILED, 0 rows .* -- OpenAI refused the Admin key \(sk-admin-\.\.\.\): it is wrong or revoked/);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('source-openai-costs sync: ') || l.startsWith('costs: '))).toEqual([
+      expect.stringMatching(/^source-openai-costs sync: OpenAI refused the Admin key \(sk-admin-\.\.\.\): it is wrong or revoked.*\(HTTP 401\)$/),
+    ]);
     expect(r.stderr + r.stdout).not.toContain(wrong);
     expect(existsSync(`${db}.lock`)).toBe(false);
     expect(await query(db, 'SELECT * FROM openai._connector_state')).toEqual([]);

@@ -306,7 +306,7 @@ describe('HttpClient network failures', () => {
     expect(err.kind).toBe('network');
     expect(err.message).toBe('cannot connect to 127.0.0.1:8787 (connection refused)');
     expect(toConnectorError(err, { authHint: () => '' })).toMatchObject({
-      failureType: 'transient_error',
+      failureType: 'config_error',
       message: 'cannot connect to 127.0.0.1:8787 (connection refused) after retries: check base_url and that the server is up',
     });
   });
@@ -345,8 +345,9 @@ describe('HttpClient network failures', () => {
 
   it('given a network budget of a few seconds when backoff would pass it then it stops before', async () => {
     // random 0.5, base 500 ms: delays 250, 500, 1000, 2000 ms; 250 + 500 + 1000 = 1750 <= 2000 < 3750.
-    const { http, calls, t } = client([fetchFailed('ECONNREFUSED')], { maxRetries: 8, networkRetries: { retries: 8, maxTimeMs: 2_000 } });
-    await expect(http.getJson('/x', [])).rejects.toThrow('connection refused');
+    // (A reset, not a refusal: a refused connection has its own tighter budget, test/unit/http-fatal.test.ts.)
+    const { http, calls, t } = client([fetchFailed('ECONNRESET')], { maxRetries: 8, networkRetries: { retries: 8, maxTimeMs: 2_000 } });
+    await expect(http.getJson('/x', [])).rejects.toThrow('request failed: ECONNRESET');
     expect(calls).toHaveLength(4);
     expect(t.sleeps).toEqual([250, 500, 1000]);
   });

@@ -1,4 +1,4 @@
-import { httpTuning } from '../../engine/config.js';
+import { apiBaseUrl, httpTuning } from '../../engine/config.js';
 import { adminKeyHint, sourceIdentity, standardHeaders, type SourceDefinition } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
 import { anthropicAccount } from './account.js';
@@ -34,7 +34,7 @@ export const anthropicSource: SourceDefinition<AnthropicConfig> = {
   configSchema: AnthropicConfigSchema,
   secrets: (c) => [c.admin_api_key],
   http: (c) => ({
-    baseUrl: c.base_url,
+    baseUrl: apiBaseUrl(c.base_url, 'paths'),
     headers: {
       'x-api-key': c.admin_api_key,
       'anthropic-version': ANTHROPIC_VERSION,

@@ -1,4 +1,4 @@
-import { httpTuning } from '../../engine/config.js';
+import { apiBaseUrl, httpTuning } from '../../engine/config.js';
 import { systemError } from '../../engine/errors.js';
 import { responseFailure } from '../../engine/responses.js';
 import { configAccount, sourceIdentity, standardHeaders, type SourceDefinition } from '../../engine/source.js';
@@ -17,7 +17,7 @@ export const aurousSource: SourceDefinition<AurousConfig> = {
   configSchema: AurousConfigSchema,
   secrets: (c) => [c.api_key],
   http: (c) => ({
-    baseUrl: c.base_url,
+    baseUrl: apiBaseUrl(c.base_url, 'paths'),
     headers: {
       'x-api-key': c.api_key,
       'aurous-version': AUROUS_API_VERSION,

@@ -1,4 +1,4 @@
-import { commonConfig, httpTuning } from '../../engine/config.js';
+import { apiBaseUrl, commonConfig, httpTuning } from '../../engine/config.js';
 import { responseFailure } from '../../engine/responses.js';
 import { adminKeyHint, configAccount, sourceIdentity, standardHeaders, type SourceDefinition } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
@@ -26,7 +26,7 @@ export const openAiSource: SourceDefinition<OpenAiConfig> = {
   configSchema: OpenAiConfigSchema,
   secrets: (c) => [c.admin_api_key],
   http: (c) => ({
-    baseUrl: c.base_url,
+    baseUrl: apiBaseUrl(c.base_url, 'base_url'),
     headers: { authorization: `Bearer ${c.admin_api_key}`, ...standardHeaders('source-openai-costs') },
     ...httpTuning(c),
   }),
