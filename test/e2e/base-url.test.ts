@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeAnthropic } from '../fake/anthropic.js';
-import { FakeAurous } from '../fake/aurous.js';
-import { DAY, FakeOpenAi } from '../fake/openai.js';
 import { BINS, catalog, files, ofType, records, run } from '../support/cli.js';
+import { type Provider, startFakes, stopFakes, threeFakes } from '../support/fakes.js';
 import { assertProtocol } from '../support/invariants.js';
 
 /**
@@ -13,20 +11,14 @@ import { assertProtocol } from '../support/invariants.js';
 const FIRST = Date.UTC(2026, 0, 1) / 1000;
 const DAYS = 5;
 const KEYS = { openai: 'sk-admin-e2e-baseurl-3c2b1a0f9e8d', anthropic: 'sk-ant-admin01-e2e-baseurl-8d7c6b5a4f3e', aurous: 'al_live_e2e_baseurl_1b2c3d4e5f6a' };
-type Provider = 'openai' | 'anthropic' | 'aurous';
 const PROVIDERS: Provider[] = ['openai', 'anthropic', 'aurous'];
 const KEY_FIELD: Record<Provider, string> = { openai: 'admin_api_key', anthropic: 'admin_api_key', aurous: 'api_key' };
 const STREAM: Record<Provider, string> = { openai: 'costs', anthropic: 'cost_report', aurous: 'usage' };
-const fakes = {} as { openai: FakeOpenAi; anthropic: FakeAnthropic; aurous: FakeAurous };
+const fakes = threeFakes({ firstDay: FIRST, days: DAYS, keys: KEYS });
 
-beforeAll(async () => {
-  fakes.openai = new FakeOpenAi({ firstDay: FIRST, days: DAYS, projects: 2, lineItems: 2, adminKey: KEYS.openai });
-  fakes.anthropic = new FakeAnthropic({ firstDay: FIRST, days: DAYS, adminKey: KEYS.anthropic });
-  fakes.aurous = new FakeAurous({ firstTime: FIRST, endTime: FIRST + DAYS * DAY, apiKey: KEYS.aurous });
-  await Promise.all(Object.values(fakes).map((f) => f.start()));
-});
+beforeAll(() => startFakes(fakes));
 afterAll(async () => {
-  await Promise.all(Object.values(fakes).map((f) => f.stop()));
+  await stopFakes(fakes);
 });
 
 const config = (p: Provider, base: string): Record<string, unknown> => ({

@@ -3,10 +3,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeAnthropic } from '../fake/anthropic.js';
-import { FakeAurous } from '../fake/aurous.js';
-import { DAY, FakeOpenAi } from '../fake/openai.js';
 import { BINS, CONTRACTS, ROOT, catalog, errors, files, ofType, run, statuses, type RunResult } from '../support/cli.js';
+import { type Provider, startFakes, stopFakes, threeFakes } from '../support/fakes.js';
 import { assertProtocol } from '../support/invariants.js';
 import { runCli, type CliResult } from '../support/warehouse.js';
 
@@ -24,17 +22,11 @@ const outputs: Array<{ stdout: string; stderr: string }> = [];
 /** Keys the tests send that must never be printed either. */
 const sent = new Set<string>(Object.values(KEYS));
 
-type Provider = 'openai' | 'anthropic' | 'aurous';
-const fakes = {} as { openai: FakeOpenAi; anthropic: FakeAnthropic; aurous: FakeAurous };
+const fakes = threeFakes({ firstDay: FIRST, days: DAYS, keys: KEYS });
 
-beforeAll(async () => {
-  fakes.openai = new FakeOpenAi({ firstDay: FIRST, days: DAYS, projects: 2, lineItems: 2, adminKey: KEYS.openai });
-  fakes.anthropic = new FakeAnthropic({ firstDay: FIRST, days: DAYS, adminKey: KEYS.anthropic });
-  fakes.aurous = new FakeAurous({ firstTime: FIRST, endTime: FIRST + DAYS * DAY, apiKey: KEYS.aurous });
-  await Promise.all(Object.values(fakes).map((f) => f.start()));
-});
+beforeAll(() => startFakes(fakes));
 afterAll(async () => {
-  await Promise.all(Object.values(fakes).map((f) => f.stop()));
+  await stopFakes(fakes);
   for (const o of outputs) for (const key of sent) expect(o.stdout + o.stderr).not.toContain(key);
 });
 

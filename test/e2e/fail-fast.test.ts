@@ -3,10 +3,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeAnthropic } from '../fake/anthropic.js';
-import { FakeAurous } from '../fake/aurous.js';
-import { DAY, FakeOpenAi } from '../fake/openai.js';
 import { BINS, catalog, errors, files, ofType, run, statuses } from '../support/cli.js';
+import { type Provider, startFakes, stopFakes, threeFakes } from '../support/fakes.js';
 import { assertProtocol } from '../support/invariants.js';
 import { runCli } from '../support/warehouse.js';
 
@@ -24,21 +22,15 @@ const KEYS = {
   aurous: 'al_live_e2e_failfast_1b2c3d4e5f6a',
 };
 const REVOKED = { openai: 'sk-admin-revoked-0f1e2d3c4b5a', anthropic: 'sk-ant-admin01-revoked-0f1e2d3c4b', aurous: 'al_live_revoked_0f1e2d3c4b5a' };
-type Provider = 'openai' | 'anthropic' | 'aurous';
 const PROVIDERS: Provider[] = ['openai', 'anthropic', 'aurous'];
 const KEY_FIELD: Record<Provider, string> = { openai: 'admin_api_key', anthropic: 'admin_api_key', aurous: 'api_key' };
 const NAME: Record<Provider, string> = { openai: 'source-openai-costs', anthropic: 'source-anthropic-costs', aurous: 'source-aurous-usage' };
-const fakes = {} as { openai: FakeOpenAi; anthropic: FakeAnthropic; aurous: FakeAurous };
+const fakes = threeFakes({ firstDay: FIRST, days: DAYS, keys: KEYS });
 const dirs: string[] = [];
 
-beforeAll(async () => {
-  fakes.openai = new FakeOpenAi({ firstDay: FIRST, days: DAYS, projects: 2, lineItems: 2, adminKey: KEYS.openai });
-  fakes.anthropic = new FakeAnthropic({ firstDay: FIRST, days: DAYS, adminKey: KEYS.anthropic });
-  fakes.aurous = new FakeAurous({ firstTime: FIRST, endTime: FIRST + DAYS * DAY, apiKey: KEYS.aurous });
-  await Promise.all(Object.values(fakes).map((f) => f.start()));
-});
+beforeAll(() => startFakes(fakes));
 afterAll(async () => {
-  await Promise.all(Object.values(fakes).map((f) => f.stop()));
+  await stopFakes(fakes);
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
