@@ -1,10 +1,9 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BINS, CONTRACTS, ROOT, catalog, errors, files, ofType, run, statuses, type RunResult } from '../support/cli.js';
-import { type Provider, startFakes, stopFakes, threeFakes } from '../support/fakes.js';
+import { closedPort, type Provider, startFakes, stopFakes, threeFakes } from '../support/fakes.js';
 import { assertProtocol } from '../support/invariants.js';
 import { runCli, type CliResult } from '../support/warehouse.js';
 
@@ -100,14 +99,6 @@ async function singer(p: Provider, cfg: Record<string, unknown>): Promise<RunRes
   return cli(p, ['--config', files({ 'c.json': cfg })['c.json'] as string]);
 }
 
-/** A port nothing listens on: bound, then closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 const retryWarnings = (r: RunResult): string[] =>
   ofType(r.messages, 'LOG')
     .filter((m) => m.log.level === 'WARN' && /; retry \d+ in \d+ ms/.test(m.log.message))

@@ -1,10 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BINS, catalog, errors, files, ofType, run, statuses } from '../support/cli.js';
-import { type Provider, startFakes, stopFakes, threeFakes } from '../support/fakes.js';
+import { closedPort, type Provider, startFakes, stopFakes, threeFakes } from '../support/fakes.js';
 import { assertProtocol } from '../support/invariants.js';
 import { runCli } from '../support/warehouse.js';
 
@@ -53,15 +52,6 @@ const tmpDb = (): string => {
 async function allStreams(p: Provider): Promise<string[]> {
   const r = await run(BINS[p], ['discover', '--config', files({ 'c.json': config(p) })['c.json'] as string]);
   return ofType(r.messages, 'CATALOG')[0]?.catalog.streams.map((s: { name: string }) => s.name) as string[];
-}
-
-/** A port nothing listens on: bound, then closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('a wrong or revoked key', () => {

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { FakeAnthropic } from '../fake/anthropic.js';
 import { FakeAurous } from '../fake/aurous.js';
 import { DAY, FakeOpenAi } from '../fake/openai.js';
@@ -24,3 +25,12 @@ export const startFakes = async (f: ThreeFakes): Promise<void> => {
 export const stopFakes = async (f: ThreeFakes): Promise<void> => {
   await Promise.all([f.openai.stop(), f.anthropic.stop(), f.aurous.stop()]);
 };
+
+/** A port nothing listens on: bound, then closed. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
