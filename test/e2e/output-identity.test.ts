@@ -1,0 +1,100 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BINS, catalog, files, ROOT, run, type Message } from '../support/cli.js';
+import { type Provider, startFakes, stopFakes, threeFakes, type ThreeFakes } from '../support/fakes.js';
+
+/**
+ * The connectors' output is a contract: a restructure must not change a byte of it. Each
+ * connector reads every stream of its fake (20 days, the default fakes) with decode workers
+ * and without; the messages of each stream, in order, with what a clock or a scheduler decides
+ * taken out (emitted_at, synced_at, a duration, the worker LOG line, how streams interleave),
+ * must hash to what test/fixtures/output/<connector>.json holds. The fixture was written from
+ * the code before issue 26 (`UPDATE_OUTPUT_FIXTURE=1`); on a difference, the normalized output
+ * is written beside the temp dir so it can be diffed against a checkout of that code.
+ */
+const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
+const KEYS: Record<Provider, string> = { openai: 'sk-admin-output-1', anthropic: 'sk-ant-admin01-output-1', aurous: 'al_live_output_1' };
+const NAMES: Record<Provider, string> = { openai: 'source-openai-costs', anthropic: 'source-anthropic-costs', aurous: 'source-aurous-usage' };
+const DATES = { start_date: '2025-12-20', end_date: '2026-01-08' };
+
+interface StreamOutput {
+  lines: number;
+  sha256: string;
+}
+
+/** The messages of each stream, in order, clock and scheduler taken out; messages of no stream under ''. */
+function byStream(messages: Message[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const m of messages) {
+    const text = JSON.stringify(m)
+      .replace(/"emitted_at":\d+/g, '"emitted_at":0')
+      .replace(/"synced_at":\d+/g, '"synced_at":0')
+      .replace(/ in \d+ ms/g, ' in N ms');
+    if (m.type === 'LOG' && /worker thread/.test(text)) continue;
+    const stream = streamOf(m);
+    (out[stream] ??= []).push(text);
+  }
+  return out;
+}
+
+function streamOf(m: Message): string {
+  const x = m as unknown as Record<string, any>;
+  if (m.type === 'RECORD') return x.record.stream;
+  if (m.type === 'STATE') return x.state.stream?.stream_descriptor?.name ?? '';
+  if (m.type === 'TRACE') return x.trace.stream_status?.stream_descriptor?.name ?? x.trace.error?.stream_descriptor?.name ?? x.trace.estimate?.name ?? '';
+  if (m.type === 'LOG') return /^(\w+): /.exec(x.log.message)?.[1] ?? '';
+  return '';
+}
+
+const digest = (lines: string[]): StreamOutput => ({ lines: lines.length, sha256: createHash('sha256').update(lines.join('\n')).digest('hex') });
+
+describe('output identity', () => {
+  let fakes: ThreeFakes;
+  beforeAll(async () => {
+    fakes = threeFakes({ firstDay: day('2025-12-20'), days: 20, keys: KEYS });
+    await startFakes(fakes);
+  });
+  afterAll(() => stopFakes(fakes));
+
+  for (const p of ['openai', 'anthropic', 'aurous'] as const) {
+    it(`given every ${NAMES[p]} stream read from its fake, with and without decode workers, when each stream's messages are hashed then they equal the committed fixture`, async () => {
+      const config = {
+        ...(p === 'aurous' ? { api_key: KEYS[p], focus: { credit_usd_rate: '0.0125' } } : { admin_api_key: KEYS[p] }),
+        ...DATES,
+        base_url: fakes[p].baseUrl,
+      };
+      const d = await run(BINS[p], ['discover', '--config', files({ 'c.json': config })['c.json'] as string]);
+      const found = d.messages.find((m) => m.type === 'CATALOG') as unknown as {
+        catalog: { streams: Array<{ name: string; supported_sync_modes: string[] }> };
+      };
+      const streams = found.catalog.streams.map((s) => ({
+        name: s.name,
+        mode: s.supported_sync_modes.includes('incremental') ? ('incremental' as const) : ('full_refresh' as const),
+      }));
+      const outputs: Array<Record<string, StreamOutput>> = [];
+      for (const decode_threads of [0, 2]) {
+        const f = files({ 'c.json': { ...config, decode_threads }, 'cat.json': catalog(streams) });
+        const r = await run(BINS[p], ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]);
+        expect(r.code, r.stderr).toBe(0);
+        const grouped = byStream(r.messages);
+        outputs.push(
+          Object.fromEntries(
+            Object.keys(grouped)
+              .sort()
+              .map((s) => [s, digest(grouped[s] as string[])]),
+          ),
+        );
+        const dump = join(tmpdir(), `output-identity-${NAMES[p]}-${decode_threads}.json`);
+        writeFileSync(dump, JSON.stringify(grouped, null, 1));
+      }
+      const fixture = join(ROOT, 'test/fixtures/output', `${NAMES[p]}.json`);
+      if (process.env.UPDATE_OUTPUT_FIXTURE === '1') writeFileSync(fixture, `${JSON.stringify(outputs[0], null, 2)}\n`);
+      const expected = JSON.parse(readFileSync(fixture, 'utf8')) as Record<string, StreamOutput>;
+      expect(outputs[0], `without workers; normalized output in ${tmpdir()}/output-identity-${NAMES[p]}-0.json`).toEqual(expected);
+      expect(outputs[1], `with workers; normalized output in ${tmpdir()}/output-identity-${NAMES[p]}-2.json`).toEqual(expected);
+    }, 120_000);
+  }
+});
