@@ -3,10 +3,10 @@ import { parseArgs } from 'node:util';
 import { discoverCatalog, parseConfiguredCatalog } from '../engine/catalog.js';
 import { ConnectorError, toConnectorError } from '../engine/errors.js';
 import { createLogger, levelFromEnv, type Logger } from '../engine/logger.js';
-import { encodedLines } from '../engine/decode.js';
+import { encodedLines } from '../engine/decode/decode.js';
 import type { Emitter } from '../engine/read.js';
 import { errorContext, type SourceDefinition } from '../engine/source.js';
-import { parseStateFile } from '../engine/state.js';
+import { parseStateFile } from '../engine/state/state.js';
 import * as msg from '../protocol/messages.js';
 import type { AirbyteMessage } from '../protocol/messages.js';
 import { NdjsonWriter } from '../protocol/writer.js';
@@ -18,7 +18,7 @@ import { clock, httpClientFor, readWithWorkers } from './runtime.js';
 import { StateOut } from './state-out.js';
 import { floorNotices, plannedRequests, type FloorNotice } from '../engine/read.js';
 import { isoTime } from '../engine/time.js';
-import { SPEND_STREAM } from '../engine/focus.js';
+import { SPEND_STREAM } from '../engine/focus/focus.js';
 import { specification } from './spec.js';
 import {
   COMMANDS,

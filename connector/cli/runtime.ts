@@ -1,13 +1,13 @@
 import { availableParallelism } from 'node:os';
 import type { FetchLike, HttpClientOptions, HttpLogger } from '../http/client.js';
-import { DecodePool } from '../engine/decode-pool.js';
-import type { RecordFormat } from '../engine/decode.js';
+import { DecodePool } from '../engine/decode/decode-pool.js';
+import type { RecordFormat } from '../engine/decode/decode.js';
 import { HttpClient } from '../http/client.js';
 import { RateLimiter } from '../http/rate-limit.js';
 import type { Logger } from '../engine/logger.js';
 import { read, type ReadOptions, type ReadResult } from '../engine/read.js';
 import { ConnectorError, toConnectorError } from '../engine/errors.js';
-import { SPEND_STREAM } from '../engine/focus.js';
+import { SPEND_STREAM } from '../engine/focus/focus.js';
 import { errorContext, type Account, type SourceDefinition } from '../engine/source.js';
 
 /** The real clock and sleep; everything below the CLI takes them as arguments. */
@@ -72,7 +72,7 @@ export async function withStopSignals<T>(log: (msg: string) => void, fn: (signal
 
 /**
  * Worker threads for a read: they fetch pages and encode their records in the output's
- * `format` (engine/decode-pool.ts). None when the source cannot be loaded in a worker or
+ * `format` (engine/decode/decode-pool.ts). None when the source cannot be loaded in a worker or
  * `decode_threads` is 0 (pages are then received and encoded on this thread by the same
  * functions).
  */
@@ -124,7 +124,7 @@ export async function resolveAccount<C>(source: SourceDefinition<C>, config: C, 
 }
 
 /**
- * The names of the spend rows' ids (SourceDefinition.names, engine/names.ts), once per run and
+ * The names of the spend rows' ids (SourceDefinition.names, engine/focus/names.ts), once per run and
  * before the read, and the config with them applied (the decode workers get it). A name is not
  * money: a failed lookup is a WARN and null names, and the read goes on; but a config_error (the
  * key refused with 401/403, a base_url that answers 404) fails the run, as it would fail the

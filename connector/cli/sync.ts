@@ -5,7 +5,7 @@ import { ConnectorError, configError, toConnectorError } from '../engine/errors.
 import { createLogger, type Level, type Logger } from '../engine/logger.js';
 import type { ConfiguredStream, FloorNotice, StreamHooks, WindowProgress } from '../engine/read.js';
 import { errorContext, type Account, type SourceDefinition } from '../engine/source.js';
-import { futureCursor, type StreamState } from '../engine/state.js';
+import { futureCursor, type StreamState } from '../engine/state/state.js';
 import { Secrets } from '../protocol/secrets.js';
 import { Warehouse, firstLine, requireDuckDb } from '../warehouse/db.js';
 import { EXIT, WarehouseError, type ExitCode } from '../warehouse/exit-codes.js';
@@ -14,7 +14,7 @@ import { DbLock } from '../warehouse/lock.js';
 import { Loader, type LoadAccount, type LoadTarget } from '../warehouse/loader.js';
 import { Lines, Progress, summaryLine, type ProgressItem, type Terminal } from '../warehouse/summary.js';
 import { reportCommand, waitLockMs } from './report.js';
-import { SPEND_STREAM } from '../engine/focus.js';
+import { SPEND_STREAM } from '../engine/focus/focus.js';
 import { SYNC, UsageError, parseCommand, str, usageOf, type Values } from './commands.js';
 import { loadConfig } from './inputs.js';
 import { clock, httpClientFor, readSource, resolveAccount, resolveNames } from './runtime.js';

@@ -3,7 +3,7 @@
  * (a price point missing from the list-price data file: docs/focus.md, List prices). A mapping
  * reports one through the NoticeSink it is handed (BucketPlan.toRecord's last argument); on a
  * decode worker the page's notices travel back with its records (Page.notices), on the main
- * thread they are collected the same way (engine/decode.ts), and the read logs each distinct
+ * thread they are collected the same way (engine/decode/decode.ts), and the read logs each distinct
  * notice once per run as a WARN line (NoticeLog, engine/read.ts). A notice's text is its
  * identity: it names the thing (the price point), never a record, so a thousand rows with the
  * same missing price give one line.

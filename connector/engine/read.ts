@@ -2,14 +2,14 @@ import type { HttpClient, Query } from '../http/client.js';
 import { HttpError } from '../http/errors.js';
 import * as msg from '../protocol/messages.js';
 import type { AirbyteMessage, SyncMode } from '../protocol/messages.js';
-import { DEFAULT_MAX_ROWS_IN_FLIGHT, UnitRecords, WindowReader, type PageDecoder } from './buckets.js';
-import { RecordEncoder, type RecordFormat } from './decode.js';
+import { DEFAULT_MAX_ROWS_IN_FLIGHT, UnitRecords, WindowReader, type PageDecoder } from './fetch/buckets.js';
+import { RecordEncoder, type RecordFormat } from './decode/decode.js';
 import { configError, toConnectorError, type ErrorContext } from './errors.js';
 import type { Logger } from './logger.js';
 import { NoticeLog } from './notices.js';
-import { RowEstimate } from './estimate.js';
-import { bucketCount, planWindows, splitAtSegments, type SegmentPiece, type Window } from './planner.js';
-import { Coverage, futureCursor, readRanges, type StreamState } from './state.js';
+import { RowEstimate } from './plan/estimate.js';
+import { bucketCount, planWindows, splitAtSegments, type SegmentPiece, type Window } from './plan/planner.js';
+import { Coverage, futureCursor, readRanges, type StreamState } from './state/state.js';
 import type { BucketPlan, BucketStream, EncodedRecords, ListStream, PlanSegment, Row, StreamDef } from './stream.js';
 import { DAY, floorTo, isoTime } from './time.js';
 
@@ -17,7 +17,7 @@ import { DAY, floorTo, isoTime } from './time.js';
  * Where messages go: the NDJSON writer in Airbyte mode, a translator in Singer mode, the
  * warehouse loader in `sync`. Records take one path whatever the output: the emitter says in
  * which form it takes them (`records`), they are encoded so on a decode worker or on this thread
- * (engine/decode.ts), and come in batches to emitRecords; emit() gets every other message.
+ * (engine/decode/decode.ts), and come in batches to emitRecords; emit() gets every other message.
  */
 export interface Emitter {
   emit(message: AirbyteMessage): void;
@@ -83,7 +83,7 @@ export interface WindowProgress {
   bucketsDone: number;
   bucketsPlanned: number;
   rows: number;
-  /** The current ESTIMATE (engine/estimate.ts). */
+  /** The current ESTIMATE (engine/plan/estimate.ts). */
   rowEstimate: number;
 }
 
@@ -281,7 +281,7 @@ class StreamRun<C> {
       this.emitState(finalState);
       return;
     }
-    // Progress for the platform: an estimate once planned, refined after the first unit read (engine/estimate.ts).
+    // Progress for the platform: an estimate once planned, refined after the first unit read (engine/plan/estimate.ts).
     const stepOf = (w: SegmentPiece): number => (plans[w.segment] as BucketPlan).bucketSeconds;
     const estimate = new RowEstimate(windows.reduce((n, w) => n + bucketCount(w, stepOf(w)), 0));
     o.emitter.emit(msg.rowEstimate(this.name, estimate.rows(), o.clock.now()));

@@ -5,8 +5,8 @@ import type { z } from 'zod';
 import type { HttpClient } from '../http/client.js';
 import type { CommonConfig } from './read.js';
 import type { StreamDef } from './stream.js';
-import { withFocusAccount, type FocusSettings } from './focus.js';
-import type { NamesSpec } from './names.js';
+import { withFocusAccount, type FocusSettings } from './focus/focus.js';
+import type { NamesSpec } from './focus/names.js';
 
 /** Everything the CLI needs to know about one connector. Providers export one of these. */
 export interface SourceDefinition<C> {
@@ -46,7 +46,7 @@ export interface SourceDefinition<C> {
    */
   account?: AccountSpec<C>;
   /**
-   * The names of the ids of the spend rows (engine/names.ts): read once per run, before the read,
+   * The names of the ids of the spend rows (engine/focus/names.ts): read once per run, before the read,
    * only when spend is read (runtime.ts resolveNames). Without it, SubAccountName and the x_ name
    * columns are null.
    */

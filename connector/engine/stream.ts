@@ -1,14 +1,14 @@
 import type { z } from 'zod';
 import type { HttpClient, Query } from '../http/client.js';
-import type { Window } from './planner.js';
+import type { Window } from './plan/planner.js';
 import type { NoticeSink } from './notices.js';
-import type { FailRule, IgnoreRule, RestartRule } from './responses.js';
+import type { FailRule, IgnoreRule, RestartRule } from './fetch/responses.js';
 
 export type JsonSchema = Record<string, unknown>;
 export type Row = Record<string, unknown>;
 
 /**
- * Records encoded for the output (engine/decode.ts RecordFormat), on a decode worker or on this
+ * Records encoded for the output (engine/decode/decode.ts RecordFormat), on a decode worker or on this
  * thread: serialised lines (UTF-8, one per record, each ending in a newline), or rows with the
  * time they were read.
  */
@@ -118,7 +118,7 @@ export interface BucketPlan {
   maxBuckets: number;
   paging: Paging;
   /**
-   * Optional: what particular error responses mean for this report (engine/responses.ts). 'fail': a
+   * Optional: what particular error responses mean for this report (engine/fetch/responses.ts). 'fail': a
    * refusal no smaller window would fix (a grouping the API will not serve for this range, Anthropic's
    * group_by[] cap, Aurous's dimensions) fails the stream at once, the window not halved; 'restart':
    * a refused cursor, for a fetchWindow that follows one (Aurous's page_token).
@@ -179,7 +179,7 @@ export interface BucketStream<C> extends StreamBase {
   segments?(config: C): PlanSegment[];
 }
 
-/** What a list stream's responses may say (engine/responses.ts); the message context is the request path. */
+/** What a list stream's responses may say (engine/fetch/responses.ts); the message context is the request path. */
 type ListResponseRule = FailRule<string> | IgnoreRule;
 
 export interface ListContext {

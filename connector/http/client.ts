@@ -32,7 +32,7 @@ export interface Received<T> {
 
 /**
  * Sends one GET and receives its answer where the body is decoded: on this thread
- * (fetchTransport) or on a decode worker (engine/decode-pool.ts), so the body never has to
+ * (fetchTransport) or on a decode worker (engine/decode/decode-pool.ts), so the body never has to
  * visit this thread. A request that gets no response rejects with a FetchFailed.
  */
 export type Transport<T> = (url: string, init: { headers: Record<string, string>; signal: AbortSignal }) => Promise<Received<T>>;

@@ -23,7 +23,7 @@ type StatusClass = `${1 | 2 | 3 | 4 | 5}xx`;
  * failure type it ends in when it reaches the top. A server's `x-should-retry: true|false` header
  * overrides the action of its response (openai-node obeys it the same way), never the failure type.
  * What a particular stream makes of a particular error response is declared with the stream
- * (engine/responses.ts).
+ * (engine/fetch/responses.ts).
  */
 export const ERROR_TABLE: Readonly<Record<HttpErrorKind, { statuses: ReadonlyArray<number | StatusClass>; action: RetryAction; failureType: FailureType }>> = {
   auth: { statuses: [401, 403], action: 'fail', failureType: 'config_error' },

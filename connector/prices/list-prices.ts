@@ -1,5 +1,5 @@
-import { multiplyDecimal } from '../engine/focus.js';
-import type { ListPriceEntry } from '../engine/prices.js';
+import { multiplyDecimal } from '../engine/focus/focus.js';
+import type { ListPriceEntry } from '../engine/focus/prices.js';
 
 /**
  * The providers' published list prices (FOCUS ListUnitPrice), one entry per price point, each

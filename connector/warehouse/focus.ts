@@ -1,4 +1,4 @@
-import { SPEND_STREAM } from '../engine/focus.js';
+import { SPEND_STREAM } from '../engine/focus/focus.js';
 import type { Warehouse } from './db.js';
 import { WarehouseError, EXIT } from './exit-codes.js';
 import { ACCOUNT_COLUMN, EXTRACTED_AT, ident, literal, qualified, STATE_TABLE } from './schema.js';

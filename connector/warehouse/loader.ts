@@ -1,8 +1,8 @@
 import { configError } from '../engine/errors.js';
-import { encodedRows } from '../engine/decode.js';
-import type { Window } from '../engine/planner.js';
+import { encodedRows } from '../engine/decode/decode.js';
+import type { Window } from '../engine/plan/planner.js';
 import type { Emitter, StreamHooks } from '../engine/read.js';
-import { migrateStreamState, type StreamState } from '../engine/state.js';
+import { migrateStreamState, type StreamState } from '../engine/state/state.js';
 import type { Account } from '../engine/source.js';
 import type { StreamDef } from '../engine/stream.js';
 import type { SyncMode } from '../protocol/messages.js';

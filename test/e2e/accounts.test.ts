@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sumDecimals } from '../../connector/engine/focus.js';
+import { sumDecimals } from '../../connector/engine/focus/focus.js';
 import { FakeAnthropic } from '../fake/anthropic.js';
 import { FakeAurous } from '../fake/aurous.js';
 import { DAY, FakeOpenAi } from '../fake/openai.js';

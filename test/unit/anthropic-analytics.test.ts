@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type UnitRecords, WindowReader } from '../../connector/engine/buckets.js';
-import { encodedRows } from '../../connector/engine/decode.js';
+import { type UnitRecords, WindowReader } from '../../connector/engine/fetch/buckets.js';
+import { encodedRows } from '../../connector/engine/decode/decode.js';
 import { ConnectorError } from '../../connector/engine/errors.js';
 import { HttpClient } from '../../connector/http/client.js';
 import { RateLimiter } from '../../connector/http/rate-limit.js';

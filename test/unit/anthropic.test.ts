@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { type UnitRecords, WindowReader } from '../../connector/engine/buckets.js';
-import { encodedRows } from '../../connector/engine/decode.js';
+import { type UnitRecords, WindowReader } from '../../connector/engine/fetch/buckets.js';
+import { encodedRows } from '../../connector/engine/decode/decode.js';
 import { ConnectorError } from '../../connector/engine/errors.js';
-import { responseFailure } from '../../connector/engine/responses.js';
+import { responseFailure } from '../../connector/engine/fetch/responses.js';
 import { HttpClient } from '../../connector/http/client.js';
 import { RateLimiter } from '../../connector/http/rate-limit.js';
 import type { HttpError } from '../../connector/http/errors.js';

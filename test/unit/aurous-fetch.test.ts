@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { WindowReader } from '../../connector/engine/buckets.js';
+import { WindowReader } from '../../connector/engine/fetch/buckets.js';
 import { ConnectorError } from '../../connector/engine/errors.js';
 import type { Bucket, FetchedWindow, WindowIo } from '../../connector/engine/stream.js';
-import { responseFailure } from '../../connector/engine/responses.js';
+import { responseFailure } from '../../connector/engine/fetch/responses.js';
 import { HttpError } from '../../connector/http/errors.js';
 import type { HttpClient, Query } from '../../connector/http/client.js';
 import { aurousBucketApi } from '../../connector/providers/aurous/api.js';

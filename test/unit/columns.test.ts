@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { col, columns, entityId, optionalConstant, type Column } from '../../connector/engine/columns.js';
+import { col, columns, entityId, optionalConstant, type Column } from '../../connector/engine/columns/columns.js';
 
 /**
- * engine/columns.ts: one column list gives the schema, the item check and the record. Every kind
+ * engine/columns/columns.ts: one column list gives the schema, the item check and the record. Every kind
  * of column a provider uses is here: bucket columns the stream fills, nested paths (three deep),
  * a required value inside a required object, a check of its own, a conversion, an array of
  * sub-columns, and keys the stream checks itself.

@@ -3,10 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodedLines, encodePage, forEachRow, parsePage, type RecordFormat } from '../../connector/engine/decode.js';
-import type { DecodePool as DecodePoolType } from '../../connector/engine/decode-pool.js';
+import { encodedLines, encodePage, forEachRow, parsePage, type RecordFormat } from '../../connector/engine/decode/decode.js';
+import type { DecodePool as DecodePoolType } from '../../connector/engine/decode/decode-pool.js';
 import { ConnectorError } from '../../connector/engine/errors.js';
-import type { Window } from '../../connector/engine/planner.js';
+import type { Window } from '../../connector/engine/plan/planner.js';
 import type { EncodedRecords, Page } from '../../connector/engine/stream.js';
 import { NotJsonError, type FetchFailed } from '../../connector/http/client.js';
 import type { HttpError } from '../../connector/http/errors.js';
@@ -136,7 +136,7 @@ describe('DecodePool (the built worker threads)', () => {
   };
   const servers: Server[] = [];
   const load = async (module = dist('providers/openai/index.js')) => {
-    const { DecodePool } = (await import(dist('engine/decode-pool.js'))) as typeof import('../../connector/engine/decode-pool.js');
+    const { DecodePool } = (await import(dist('engine/decode/decode-pool.js'))) as typeof import('../../connector/engine/decode/decode-pool.js');
     const { NotJsonError: WorkerNotJson, FetchFailed: WorkerFetchFailed } = (await import(
       dist('http/client.js')
     )) as typeof import('../../connector/http/client.js');
@@ -286,7 +286,7 @@ describe('DecodePool (the built worker threads)', () => {
     const transport = pool.forStream('costs').transport(window, 0, false, noFallback);
     const onWorker = (await viaWorker.http.get('/0', [], {}, transport).catch((e: unknown) => e)) as HttpError;
     const onMain = await client(base, { maxRetries: 1 });
-    const { encodePage: builtEncodePage } = (await import(dist('engine/decode.js'))) as typeof import('../../connector/engine/decode.js');
+    const { encodePage: builtEncodePage } = (await import(dist('engine/decode/decode.js'))) as typeof import('../../connector/engine/decode/decode.js');
     const inThread = (await onMain.http
       .get(
         '/0',

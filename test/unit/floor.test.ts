@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_HISTORY_DAYS } from '../../connector/engine/config.js';
 import { floorNotices, planStream, read, type Emitter, type FloorNotice } from '../../connector/engine/read.js';
-import type { StreamState } from '../../connector/engine/state.js';
+import type { StreamState } from '../../connector/engine/state/state.js';
 import type { BucketStream } from '../../connector/engine/stream.js';
 import type { HttpClient } from '../../connector/http/client.js';
 import type { AirbyteMessage } from '../../connector/protocol/messages.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { billingPeriod, multiplyDecimal, normalizeDecimal, numberToDecimal, sumDecimals } from '../../connector/engine/focus.js';
+import { billingPeriod, multiplyDecimal, normalizeDecimal, numberToDecimal, sumDecimals } from '../../connector/engine/focus/focus.js';
 import { splitLineItem } from '../../connector/providers/openai/spend.js';
 
 const utc = (iso: string): number => Date.parse(iso) / 1000;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { encodedLines, encodePage, forEachRow, parsePage, type RecordFormat } from '../../connector/engine/decode.js';
-import { findArrayMember, findDataArray, type ArrayMember } from '../../connector/engine/json-scan.js';
-import type { Window } from '../../connector/engine/planner.js';
+import { encodedLines, encodePage, forEachRow, parsePage, type RecordFormat } from '../../connector/engine/decode/decode.js';
+import { findArrayMember, findDataArray, type ArrayMember } from '../../connector/engine/decode/json-scan.js';
+import type { Window } from '../../connector/engine/plan/planner.js';
 import { NotJsonError } from '../../connector/http/client.js';
 import { recordLine } from '../../connector/protocol/lines.js';
 import { OpenAiConfigSchema } from '../../connector/providers/openai/config.js';

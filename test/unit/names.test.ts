@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { NameBook, nameOf } from '../../connector/engine/names.js';
+import { NameBook, nameOf } from '../../connector/engine/focus/names.js';
 
-describe('spend names (engine/names.ts)', () => {
+describe('spend names (engine/focus/names.ts)', () => {
   it('given listed names when looking ids up then each id has its own name, an unlisted id or a kind not read has null, never a guess', () => {
     const book = new NameBook();
     book.add('subAccounts', 'proj_1', 'Production');

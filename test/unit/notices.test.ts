@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { encodePage, type RecordFormat } from '../../connector/engine/decode.js';
+import { encodePage, type RecordFormat } from '../../connector/engine/decode/decode.js';
 import { NoticeLog } from '../../connector/engine/notices.js';
-import type { Window } from '../../connector/engine/planner.js';
+import type { Window } from '../../connector/engine/plan/planner.js';
 import type { BucketStream } from '../../connector/engine/stream.js';
 import { openAiSource } from '../../connector/providers/openai/index.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BucketStream, Row } from '../../connector/engine/stream.js';
-import { ListPrices, type ListPriceEntry } from '../../connector/engine/prices.js';
+import { ListPrices, type ListPriceEntry } from '../../connector/engine/focus/prices.js';
 import { LIST_PRICES } from '../../connector/prices/list-prices.js';
 import { openAiSource } from '../../connector/providers/openai/index.js';
 import { openAiPricePoint, parseLineItem } from '../../connector/providers/openai/spend.js';

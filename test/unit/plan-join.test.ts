@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { WindowReader } from '../../connector/engine/buckets.js';
-import { encodedRows } from '../../connector/engine/decode.js';
+import { WindowReader } from '../../connector/engine/fetch/buckets.js';
+import { encodedRows } from '../../connector/engine/decode/decode.js';
 import { HttpClient } from '../../connector/http/client.js';
 import { RateLimiter } from '../../connector/http/rate-limit.js';
 import { AnthropicConfigSchema } from '../../connector/providers/anthropic/config.js';
@@ -75,7 +75,7 @@ function reader(reply: (path: string) => { status: number; body: unknown }) {
   return { r, paths, plan };
 }
 
-describe('BucketPlan.join (engine/buckets.ts)', () => {
+describe('BucketPlan.join (engine/fetch/buckets.ts)', () => {
   it('given a plan with a join when a window is read then the companion is read first and each bucket’s rows are mapped with that bucket’s companion records only', async () => {
     const { r, paths, plan } = reader((path) =>
       path.endsWith('/usage')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketCount, halve, planWindows, splitAtSegments } from '../../connector/engine/planner.js';
+import { bucketCount, halve, planWindows, splitAtSegments } from '../../connector/engine/plan/planner.js';
 import { planStream, plannedRequests, segmentWindows } from '../../connector/engine/read.js';
 import type { BucketPlan, BucketStream } from '../../connector/engine/stream.js';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { RowEstimate } from '../../connector/engine/estimate.js';
+import { RowEstimate } from '../../connector/engine/plan/estimate.js';
 import { duration, progressLine, streamProgressText, timeLeftMs, type ProgressItem } from '../../connector/warehouse/summary.js';
 
-describe('row estimate (engine/estimate.ts)', () => {
+describe('row estimate (engine/plan/estimate.ts)', () => {
   it('given a plan of 120 buckets when nothing is read then the estimate is one row per planned bucket', () => {
     expect(new RowEstimate(120).rows()).toBe(120);
   });

@@ -1,4 +1,4 @@
-import { encodedRows } from '../../connector/engine/decode.js';
+import { encodedRows } from '../../connector/engine/decode/decode.js';
 import { describe, expect, it } from 'vitest';
 import { read, type Emitter, type StreamHooks } from '../../connector/engine/read.js';
 import type { BucketPlan, BucketStream, ListStream, StreamDef } from '../../connector/engine/stream.js';

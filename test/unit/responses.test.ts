@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectorError } from '../../connector/engine/errors.js';
-import { responseFailure, responseRule, type FailRule, type IgnoreRule, type RestartRule } from '../../connector/engine/responses.js';
+import { responseFailure, responseRule, type FailRule, type IgnoreRule, type RestartRule } from '../../connector/engine/fetch/responses.js';
 import { HttpError } from '../../connector/http/errors.js';
 import { responseError } from '../support/responses.js';
 

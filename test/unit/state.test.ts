@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectorError } from '../../connector/engine/errors.js';
-import { Coverage, parseStateFile, readRanges } from '../../connector/engine/state.js';
+import { Coverage, parseStateFile, readRanges } from '../../connector/engine/state/state.js';
 
 const DAY = 86_400;
 

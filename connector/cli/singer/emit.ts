@@ -1,4 +1,4 @@
-import { encodedLines, type RecordFormat } from '../../engine/decode.js';
+import { encodedLines, type RecordFormat } from '../../engine/decode/decode.js';
 import type { Logger } from '../../engine/logger.js';
 import type { Emitter } from '../../engine/read.js';
 import type { EncodedRecords, JsonSchema, StreamDef } from '../../engine/stream.js';
@@ -32,7 +32,7 @@ function projectSchema(schema: JsonSchema, fields: Set<string> | null): JsonSche
 /** Turns the engine's Airbyte messages into Singer messages on stdout and log lines on stderr. */
 export class SingerEmitter implements Emitter {
   private readonly streams = new Map<string, StreamOut>();
-  /** Singer RECORD lines of each stream's selected fields, encoded like any record (engine/decode.ts). */
+  /** Singer RECORD lines of each stream's selected fields, encoded like any record (engine/decode/decode.ts). */
   readonly records: RecordFormat;
 
   constructor(

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { configError } from '../../engine/errors.js';
-import { migrateStreamState, type StreamState } from '../../engine/state.js';
+import { migrateStreamState, type StreamState } from '../../engine/state/state.js';
 import type { StreamDef } from '../../engine/stream.js';
 
 // Singer mode: the --state file (bookmarks) and the engine states read from it.

@@ -1,5 +1,5 @@
 import { systemError } from '../../engine/errors.js';
-import { withFocusAccount } from '../../engine/focus.js';
+import { withFocusAccount } from '../../engine/focus/focus.js';
 import type { AccountSpec } from '../../engine/source.js';
 import type { AnthropicConfig } from './config.js';
 

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { col, columns, type Column, type Columns } from '../../engine/columns.js';
-import { pageCursorFields, rfc3339Seconds } from '../../engine/pages.js';
-import type { Window } from '../../engine/planner.js';
-import { recordId } from '../../engine/records.js';
-import type { FailRule, RestartRule } from '../../engine/responses.js';
+import { col, columns, type Column, type Columns } from '../../engine/columns/columns.js';
+import { pageCursorFields, rfc3339Seconds } from '../../engine/fetch/pages.js';
+import type { Window } from '../../engine/plan/planner.js';
+import { recordId } from '../../engine/columns/records.js';
+import type { FailRule, RestartRule } from '../../engine/fetch/responses.js';
 import type { Bucket, BucketApi, BucketPlan, BucketStream, Page, Row } from '../../engine/stream.js';
 import { BUCKET_SECONDS, DAY, isoDate, isoTime, type BucketWidth } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';

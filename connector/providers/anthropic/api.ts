@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { IdCursor } from '../../engine/lists.js';
-import { bucketPageSchema, pageCursorFields, rfc3339Seconds } from '../../engine/pages.js';
+import type { IdCursor } from '../../engine/fetch/lists.js';
+import { bucketPageSchema, pageCursorFields, rfc3339Seconds } from '../../engine/fetch/pages.js';
 import type { BucketApi, Page } from '../../engine/stream.js';
 import { DAY, isoDate, isoTime } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';

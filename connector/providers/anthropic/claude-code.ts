@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { col, columns, type Column } from '../../engine/columns.js';
-import { recordId } from '../../engine/records.js';
+import { col, columns, type Column } from '../../engine/columns/columns.js';
+import { recordId } from '../../engine/columns/records.js';
 import type { Bucket, BucketStream, Row } from '../../engine/stream.js';
 import { DAY, isoDate, isoTime } from '../../engine/time.js';
 import { claudeCodeApi } from './api.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { baseUrl, endDate, lookbackDays, startDate, tuning } from '../../engine/config.js';
-import { focusConfigShape } from '../../engine/focus.js';
+import { focusConfigShape } from '../../engine/focus/focus.js';
 import { ANTHROPIC_BASE_URL } from './api.js';
 import { type AnalyticsFilterName, ANALYTICS_FILTERS, ANALYTICS_MAX_FILTER_ITEMS, ANALYTICS_MAX_PAGE_SIZE, ANALYTICS_REPORTS } from './analytics.js';
 import { GROUPED_REPORTS, type GroupedReport } from './reports.js';

@@ -1,14 +1,14 @@
-import { col, columns, entityId, type Column } from '../../engine/columns.js';
+import { col, columns, entityId, type Column } from '../../engine/columns/columns.js';
 import type { ListStream } from '../../engine/stream.js';
 import type { Query } from '../../http/client.js';
-import { idListStream, listItems } from '../../engine/lists.js';
+import { idListStream, listItems } from '../../engine/fetch/lists.js';
 import { LIST_CURSOR } from './api.js';
 import type { AnthropicConfig } from './config.js';
 
 /**
  * The organization's workspaces, API keys and users as full-refresh streams keyed by
  * `id`. Every list speaks {data, has_more, first_id, last_id}, paged with `limit` and
- * `after_id` (engine/lists.ts listPages). Each record is an explicit pick of documented fields,
+ * `after_id` (engine/fetch/lists.ts listPages). Each record is an explicit pick of documented fields,
  * so nothing else the API might send (a key's secret, say) is ever copied.
  */
 

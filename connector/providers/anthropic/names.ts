@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { withFocusNames } from '../../engine/focus.js';
-import { listItems } from '../../engine/lists.js';
-import { NameBook, type NameKind, type NamesSpec } from '../../engine/names.js';
+import { withFocusNames } from '../../engine/focus/focus.js';
+import { listItems } from '../../engine/fetch/lists.js';
+import { NameBook, type NameKind, type NamesSpec } from '../../engine/focus/names.js';
 import type { ListContext, Row } from '../../engine/stream.js';
 import { LIST_CURSOR } from './api.js';
 import type { AnthropicConfig } from './config.js';

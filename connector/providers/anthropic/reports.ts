@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { Window } from '../../engine/planner.js';
-import { recordId } from '../../engine/records.js';
-import { col, columns, type Column, type Columns } from '../../engine/columns.js';
-import type { FailRule } from '../../engine/responses.js';
+import type { Window } from '../../engine/plan/planner.js';
+import { recordId } from '../../engine/columns/records.js';
+import { col, columns, type Column, type Columns } from '../../engine/columns/columns.js';
+import type { FailRule } from '../../engine/fetch/responses.js';
 import type { Bucket, BucketStream, Row } from '../../engine/stream.js';
 import { BUCKET_SECONDS, DAY, isoDate, isoTime, type BucketWidth } from '../../engine/time.js';
 import { anthropicReportApi, arrayParam, COST_REPORT_MAX_BUCKETS, MESSAGES_LIMITS, MESSAGES_MAX_GROUP_BY } from './api.js';
@@ -15,7 +15,7 @@ import { centsToUsd } from './money.js';
  * (RFC 3339, the cursor is `starting_at`) and `date`, every dimension (null when not
  * grouped by it, and null as data: workspace_id null = the default workspace,
  * api_key_id null = Console usage), and an `id` hashed null-safely from the bucket
- * start and every dimension (engine/records.ts recordId).
+ * start and every dimension (engine/columns/records.ts recordId).
  */
 
 /** The columns every bucketed stream starts with. */

@@ -1,5 +1,5 @@
-import { multiplyDecimal, normalizeDecimal } from '../../engine/focus.js';
-import { blockQuantity, findListPrice, type ListPriceEntry } from '../../engine/prices.js';
+import { multiplyDecimal, normalizeDecimal } from '../../engine/focus/focus.js';
+import { blockQuantity, findListPrice, type ListPriceEntry } from '../../engine/focus/prices.js';
 import type { Row } from '../../engine/stream.js';
 import { LIST_PRICES } from '../../prices/list-prices.js';
 import { actorKey } from './analytics.js';

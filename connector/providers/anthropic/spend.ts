@@ -1,7 +1,7 @@
-import { col, type Column } from '../../engine/columns.js';
-import { spendStream, stringOrNull as str, type FocusCharge, type FocusProvider, type SpendSource } from '../../engine/focus.js';
+import { col, type Column } from '../../engine/columns/columns.js';
+import { spendStream, stringOrNull as str, type FocusCharge, type FocusProvider, type SpendSource } from '../../engine/focus/focus.js';
 import type { NoticeSink } from '../../engine/notices.js';
-import { blockQuantity, findListPrice, missingPriceNotice } from '../../engine/prices.js';
+import { blockQuantity, findListPrice, missingPriceNotice } from '../../engine/focus/prices.js';
 import type { Bucket, BucketStream, PlanJoin, Row } from '../../engine/stream.js';
 import { LIST_PRICES } from '../../prices/list-prices.js';
 import { analyticsFloor, spendAnalyticsCostStream, spendAnalyticsUsagePlan } from './analytics.js';

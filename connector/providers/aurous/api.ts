@@ -1,4 +1,4 @@
-import { bucketPageSchema, rfc3339OrUnixSeconds } from '../../engine/pages.js';
+import { bucketPageSchema, rfc3339OrUnixSeconds } from '../../engine/fetch/pages.js';
 import type { BucketApi } from '../../engine/stream.js';
 import { DAY, isoTime } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';

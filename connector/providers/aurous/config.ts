@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { baseUrl, endDate, lookbackDays, startDate, tuning } from '../../engine/config.js';
-import { focusConfigShape } from '../../engine/focus.js';
+import { focusConfigShape } from '../../engine/focus/focus.js';
 import { AUROUS_BASE_URL, DIMENSIONS, MAX_GROUP_BY, MAX_LIMIT, WIDTHS } from './api.js';
 
 const ids = (name: string, title: string, description: string, order: number) =>

@@ -1,7 +1,7 @@
 import { configError, systemError } from '../../engine/errors.js';
-import type { Window } from '../../engine/planner.js';
-import { CursorGuard } from '../../engine/pages.js';
-import { responseRule, type ResponseRule } from '../../engine/responses.js';
+import type { Window } from '../../engine/plan/planner.js';
+import { CursorGuard } from '../../engine/fetch/pages.js';
+import { responseRule, type ResponseRule } from '../../engine/fetch/responses.js';
 import type { Bucket, FetchedWindow, Page, WindowIo } from '../../engine/stream.js';
 import { isoTime } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';

@@ -1,10 +1,10 @@
 import { apiBaseUrl, httpTuning } from '../../engine/config.js';
 import { systemError } from '../../engine/errors.js';
-import { responseFailure } from '../../engine/responses.js';
+import { responseFailure } from '../../engine/fetch/responses.js';
 import { configAccount, sourceIdentity, standardHeaders, type SourceDefinition } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
 import { DAY } from '../../engine/time.js';
-import { describeZodError } from '../../engine/validation.js';
+import { describeZodError } from '../../engine/columns/validation.js';
 import { AUROUS_API_VERSION, aurousBucketApi, rangeQuery, USAGE_PATH } from './api.js';
 import { AurousConfigSchema, type AurousConfig } from './config.js';
 import { aurousSpendStream } from './spend.js';

@@ -1,6 +1,6 @@
-import { col } from '../../engine/columns.js';
+import { col } from '../../engine/columns/columns.js';
 import { configError, systemError } from '../../engine/errors.js';
-import { multiplyDecimal, numberToDecimal, spendStream, stringOrNull as str, type FocusCharge, type FocusProvider } from '../../engine/focus.js';
+import { multiplyDecimal, numberToDecimal, spendStream, stringOrNull as str, type FocusCharge, type FocusProvider } from '../../engine/focus/focus.js';
 import type { Row } from '../../engine/stream.js';
 import type { AurousConfig } from './config.js';
 import { usageStream } from './usage.js';
@@ -61,7 +61,7 @@ function aurousCharge(config: AurousConfig): (record: Row) => FocusCharge {
     const model = str(r.model);
     const requests = typeof r.request_count === 'number' ? r.request_count : null;
     const skuId = aurousSkuId(type);
-    // A refund (negative credits) is a Credit row: no price point (engine/focus.ts nulls the rest).
+    // A refund (negative credits) is a Credit row: no price point (engine/focus/focus.ts nulls the rest).
     const skuPriceId = credits.startsWith('-') ? null : aurousSkuPriceId(type, model);
     return {
       billedCost: multiplyDecimal(credits, rate),

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { Window } from '../../engine/planner.js';
-import { recordId } from '../../engine/records.js';
-import { col, columns, type Column } from '../../engine/columns.js';
-import type { FailRule, RestartRule } from '../../engine/responses.js';
+import type { Window } from '../../engine/plan/planner.js';
+import { recordId } from '../../engine/columns/records.js';
+import { col, columns, type Column } from '../../engine/columns/columns.js';
+import type { FailRule, RestartRule } from '../../engine/fetch/responses.js';
 import type { Bucket, BucketStream, Row } from '../../engine/stream.js';
 import { isoTime } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';

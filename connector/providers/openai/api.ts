@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Query } from '../../http/client.js';
-import { bucketPageSchema } from '../../engine/pages.js';
+import { bucketPageSchema } from '../../engine/fetch/pages.js';
 import type { BucketApi } from '../../engine/stream.js';
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { baseUrl, endDate, lookbackDays, startDate, tuning } from '../../engine/config.js';
-import { focusConfigShape } from '../../engine/focus.js';
+import { focusConfigShape } from '../../engine/focus/focus.js';
 import { OPENAI_BASE_URL } from './api.js';
 import { REPORTS } from './streams.js';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { col, columns, entityId, type Column } from '../../engine/columns.js';
-import { idListStream, listItems, type IdCursor } from '../../engine/lists.js';
+import { col, columns, entityId, type Column } from '../../engine/columns/columns.js';
+import { idListStream, listItems, type IdCursor } from '../../engine/fetch/lists.js';
 import type { ListContext, ListStream, Row } from '../../engine/stream.js';
 import type { OpenAiConfig } from './config.js';
 

@@ -1,5 +1,5 @@
 import { apiBaseUrl, commonConfig, httpTuning } from '../../engine/config.js';
-import { responseFailure } from '../../engine/responses.js';
+import { responseFailure } from '../../engine/fetch/responses.js';
 import { adminKeyHint, configAccount, sourceIdentity, standardHeaders, type SourceDefinition } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
 import { DAY } from '../../engine/time.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { withFocusNames } from '../../engine/focus.js';
-import { listItems, type IdCursor } from '../../engine/lists.js';
-import { NameBook, type NamesSpec } from '../../engine/names.js';
+import { withFocusNames } from '../../engine/focus/focus.js';
+import { listItems, type IdCursor } from '../../engine/fetch/lists.js';
+import { NameBook, type NamesSpec } from '../../engine/focus/names.js';
 import type { ListContext } from '../../engine/stream.js';
 import type { OpenAiConfig } from './config.js';
 import { COSTS } from './streams.js';

@@ -1,8 +1,8 @@
-import { col, columns, optionalConstant, type Column, type Columns } from '../../engine/columns.js';
-import { describeWindow } from '../../engine/decode.js';
-import type { Window } from '../../engine/planner.js';
-import { RecordIdHasher } from '../../engine/records.js';
-import type { FailRule } from '../../engine/responses.js';
+import { col, columns, optionalConstant, type Column, type Columns } from '../../engine/columns/columns.js';
+import { describeWindow } from '../../engine/decode/decode.js';
+import type { Window } from '../../engine/plan/planner.js';
+import { RecordIdHasher } from '../../engine/columns/records.js';
+import type { FailRule } from '../../engine/fetch/responses.js';
 import type { BucketStream, Row } from '../../engine/stream.js';
 import { BUCKET_SECONDS, isoDate, type BucketWidth } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';

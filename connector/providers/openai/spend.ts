@@ -1,7 +1,7 @@
-import { col } from '../../engine/columns.js';
-import { multiplyDecimal, numberToDecimal, spendStream, type FocusCharge, type FocusProvider } from '../../engine/focus.js';
+import { col } from '../../engine/columns/columns.js';
+import { multiplyDecimal, numberToDecimal, spendStream, type FocusCharge, type FocusProvider } from '../../engine/focus/focus.js';
 import type { NoticeSink } from '../../engine/notices.js';
-import { blockBase, blockQuantity, ListPrices, missingPriceNotice, type PriceKey } from '../../engine/prices.js';
+import { blockBase, blockQuantity, ListPrices, missingPriceNotice, type PriceKey } from '../../engine/focus/prices.js';
 import type { BucketStream, Row } from '../../engine/stream.js';
 import { LIST_PRICES } from '../../prices/list-prices.js';
 import type { OpenAiConfig } from './config.js';

@@ -1,5 +1,5 @@
 import { COSTS_MAX_BUCKETS, USAGE_LIMITS } from './api.js';
-import { col, type Column } from '../../engine/columns.js';
+import { col, type Column } from '../../engine/columns/columns.js';
 import type { ReportDecl } from './reports.js';
 
 /** GET /organization/costs: spend per day; reconciles with the invoice. */

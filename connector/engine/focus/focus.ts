@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { col, columns, type Column } from './columns.js';
-import type { Bucket, BucketPlan, BucketStream, Row } from './stream.js';
-import { systemError } from './errors.js';
-import { IGNORE_NOTICES, type NoticeSink } from './notices.js';
-import { isoTime } from './time.js';
+import { col, columns, type Column } from '../columns/columns.js';
+import type { Bucket, BucketPlan, BucketStream, Row } from '../stream.js';
+import { systemError } from '../errors.js';
+import { IGNORE_NOTICES, type NoticeSink } from '../notices.js';
+import { isoTime } from '../time.js';
 import { nameOf, type NameColumn, type NameKind, type SpendNames } from './names.js';
 
 /**
@@ -108,13 +108,13 @@ export interface FocusSettings {
    */
   account?: { id: string; name: string | null } | undefined;
   /**
-   * The names the run resolved for the ids of its spend rows (engine/names.ts; not a config field):
+   * The names the run resolved for the ids of its spend rows (engine/focus/names.ts; not a config field):
    * SubAccountName and the provider's x_ name columns. Absent: every name is null.
    */
   names?: SpendNames | undefined;
 }
 
-/** A config with the names its run resolved (engine/names.ts) for the spend rows. */
+/** A config with the names its run resolved (engine/focus/names.ts) for the spend rows. */
 export function withFocusNames<C extends { focus: FocusSettings }>(config: C, names: SpendNames): C {
   return { ...config, focus: { ...config.focus, names } };
 }
@@ -267,7 +267,7 @@ export interface FocusCharge {
   /** Volume and unit consumed (`Tokens`, `Requests`); only with skuPriceId. */
   consumedQuantity?: string | null;
   consumedUnit?: string | null;
-  /** List price of one pricingUnit at skuPriceId, exact (engine/prices.ts); ListCost is then its product with pricingQuantity. */
+  /** List price of one pricingUnit at skuPriceId, exact (engine/focus/prices.ts); ListCost is then its product with pricingQuantity. */
   listUnitPrice?: string | null;
   /** Where the provider prices in another currency than BillingCurrency (Aurous: credits); absent: BillingCurrency. */
   pricingCurrency?: string | null;
@@ -293,7 +293,7 @@ export interface FocusProvider {
   /** The provider's x_ columns (names start with x_). */
   extraColumns: readonly Column[];
   /**
-   * Where names come from (engine/names.ts): SubAccountName from the `subAccount` kind by
+   * Where names come from (engine/focus/names.ts): SubAccountName from the `subAccount` kind by
    * SubAccountId, each of `columns` (declared in extraColumns) from the id column beside it.
    */
   names?: { subAccount?: NameKind; columns?: readonly NameColumn[] };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { recordSchema, type JsonSchema, type Row } from './stream.js';
+import { recordSchema, type JsonSchema, type Row } from '../stream.js';
 import { parseOrThrow } from './validation.js';
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Where the elements of a body's top-level `data` array lie, found by scanning its bytes rather
- * than parsing the body: a page can then be parsed one bucket at a time (engine/decode.ts), so
+ * than parsing the body: a page can then be parsed one bucket at a time (engine/decode/decode.ts), so
  * that a dense page (tens of MB) never exists as objects all at once.
  *
  * The scanner only locates: the caller JSON.parses the text around the array (with `[]` in its

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import type { JsonResponse, Query } from '../http/client.js';
-import type { HttpError } from '../http/errors.js';
-import { systemError } from './errors.js';
+import type { JsonResponse, Query } from '../../http/client.js';
+import type { HttpError } from '../../http/errors.js';
+import { systemError } from '../errors.js';
 import { responseFailure, responseRule } from './responses.js';
 import { CursorGuard } from './pages.js';
-import type { ListContext, ListStream } from './stream.js';
-import { describeZodError } from './validation.js';
+import type { ListContext, ListStream } from '../stream.js';
+import { describeZodError } from '../columns/validation.js';
 
 /**
  * The id-cursor list envelope OpenAI and Anthropic share:

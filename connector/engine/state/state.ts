@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { configError } from './errors.js';
-import { DAY } from './time.js';
+import { configError } from '../errors.js';
+import { DAY } from '../time.js';
 
 /**
  * Per-stream incremental state. Version 2 records what the stream's data covers:

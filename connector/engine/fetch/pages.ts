@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Page } from './stream.js';
-import { parseUtc } from './time.js';
+import type { Page } from '../stream.js';
+import { parseUtc } from '../time.js';
 
 /** Text as unix seconds when it is an RFC 3339 time (or a bare UTC date); the zod issue names what came. */
 function rfc3339Text(s: string, ctx: z.RefinementCtx): number {

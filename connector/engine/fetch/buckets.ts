@@ -1,12 +1,12 @@
-import type { HttpClient, Query, RequestHooks, Transport } from '../http/client.js';
-import { HttpError } from '../http/errors.js';
-import { describeWindow, encodedRows, encodePage, type RecordFormat } from './decode.js';
-import { ConnectorError, systemError } from './errors.js';
+import type { HttpClient, Query, RequestHooks, Transport } from '../../http/client.js';
+import { HttpError } from '../../http/errors.js';
+import { describeWindow, encodedRows, encodePage, type RecordFormat } from '../decode/decode.js';
+import { ConnectorError, systemError } from '../errors.js';
 import { CursorGuard } from './pages.js';
-import { bucketCount, bucketStarts, halve, type Window } from './planner.js';
+import { bucketCount, bucketStarts, halve, type Window } from '../plan/planner.js';
 import { responseFailure, responseRule } from './responses.js';
-import type { Bucket, BucketPlan, EncodedRecords, Page, Row } from './stream.js';
-import { isoTime } from './time.js';
+import type { Bucket, BucketPlan, EncodedRecords, Page, Row } from '../stream.js';
+import { isoTime } from '../time.js';
 
 interface WindowReaderContext {
   http: HttpClient;

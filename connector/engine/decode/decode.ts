@@ -1,13 +1,13 @@
-import { LineBuffer, recordLineWriter } from '../protocol/lines.js';
-import { bodyText, parseJsonBody } from '../http/client.js';
-import { ConnectorError, systemError } from './errors.js';
-import type { Window } from './planner.js';
-import type { Bucket, BucketPlan, EncodedRecords, Page, Row } from './stream.js';
-import { isoTime } from './time.js';
-import { describeZodError } from './validation.js';
+import { LineBuffer, recordLineWriter } from '../../protocol/lines.js';
+import { bodyText, parseJsonBody } from '../../http/client.js';
+import { ConnectorError, systemError } from '../errors.js';
+import type { Window } from '../plan/planner.js';
+import type { Bucket, BucketPlan, EncodedRecords, Page, Row } from '../stream.js';
+import { isoTime } from '../time.js';
+import { describeZodError } from '../columns/validation.js';
 import { findDataBuckets, type ArrayMember } from './json-scan.js';
-import { bucketPageResults } from './pages.js';
-import type { NoticeSink } from './notices.js';
+import { bucketPageResults } from '../fetch/pages.js';
+import type { NoticeSink } from '../notices.js';
 
 /**
  * From a response body to records, with no I/O: the envelope check, the per-result mapping and

@@ -1,6 +1,6 @@
-import { HttpError, type ApiError } from '../http/errors.js';
-import type { FailureType } from '../protocol/messages.js';
-import { ConnectorError } from './errors.js';
+import { HttpError, type ApiError } from '../../http/errors.js';
+import type { FailureType } from '../../protocol/messages.js';
+import { ConnectorError } from '../errors.js';
 
 /**
  * Per-stream response actions, declared with the stream (Airbyte's HttpResponseFilter): which error

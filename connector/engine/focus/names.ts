@@ -1,5 +1,5 @@
-import type { HttpClient } from '../http/client.js';
-import type { Row } from './stream.js';
+import type { HttpClient } from '../../http/client.js';
+import type { Row } from '../stream.js';
 
 /**
  * The names of the ids a spend row carries (docs/focus.md "Names"): SubAccountName from the
@@ -7,7 +7,7 @@ import type { Row } from './stream.js';
  * user/actor ids. A provider's NamesSpec reads them from the entity lists its connector already
  * streams (projects, workspaces, API keys, users), once per run and before the read (runtime.ts
  * resolveNames), only when `spend` is read; they travel to the decode workers in the config
- * (FocusSettings.names) and the spend mapping looks them up (engine/focus.ts).
+ * (FocusSettings.names) and the spend mapping looks them up (engine/focus/focus.ts).
  *
  * An id no list names (deleted, unknown, or a list that could not be read) keeps its id and gets
  * a null name, never a guessed one.
@@ -74,6 +74,6 @@ export interface NamesSpec<C> {
    * what it means).
    */
   resolve(http: HttpClient, config: C, log: (msg: string) => void): Promise<SpendNames>;
-  /** The config with the names applied (FocusSettings.names: engine/focus.ts withFocusNames). */
+  /** The config with the names applied (FocusSettings.names: engine/focus/focus.ts withFocusNames). */
   apply(config: C, names: SpendNames): C;
 }

@@ -1,11 +1,11 @@
 import { Worker } from 'node:worker_threads';
-import { FetchFailed, NotJsonError, type FetchFailure, type Received, type Transport } from '../http/client.js';
-import type { FailureType } from '../protocol/messages.js';
-import type { PageDecoder } from './buckets.js';
+import { FetchFailed, NotJsonError, type FetchFailure, type Received, type Transport } from '../../http/client.js';
+import type { FailureType } from '../../protocol/messages.js';
+import type { PageDecoder } from '../fetch/buckets.js';
 import type { RecordFormat } from './decode.js';
-import { ConnectorError, systemError } from './errors.js';
-import type { Window } from './planner.js';
-import type { Bucket, Page } from './stream.js';
+import { ConnectorError, systemError } from '../errors.js';
+import type { Window } from '../plan/planner.js';
+import type { Bucket, Page } from '../stream.js';
 
 /**
  * Worker threads that fetch pages and turn them into records encoded for the output, so that a
@@ -16,7 +16,7 @@ import type { Bucket, Page } from './stream.js';
  * - `head`: status and headers (and for any status but 2xx the start of the body), once the
  *   body is in. The main thread's HttpClient frees the request slot and decides on retries
  *   from it, exactly as for a request it sent itself (fetchTransport).
- * - for a 2xx, `page`: the body parsed, checked, mapped and encoded (engine/decode.ts
+ * - for a 2xx, `page`: the body parsed, checked, mapped and encoded (engine/decode/decode.ts
  *   encodePage, the same code the main thread runs without workers), or why it could not be;
  *   with it, the notices its mapping reported (engine/notices.ts), which the main thread logs.
  *

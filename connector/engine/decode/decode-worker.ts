@@ -4,12 +4,12 @@
  * cross threads) and never writes to stdout.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { bodyExcerpt, errorBodyOf, fetchFailure, NotJsonError, receiveBody } from '../http/client.js';
+import { bodyExcerpt, errorBodyOf, fetchFailure, NotJsonError, receiveBody } from '../../http/client.js';
 import { encodePage } from './decode.js';
 import type { DecodeFailure, PageRequest, WorkerMessage, WorkerReady, WorkerReply, WorkerSetup } from './decode-pool.js';
-import { ConnectorError } from './errors.js';
-import type { SourceDefinition } from './source.js';
-import type { BucketPlan } from './stream.js';
+import { ConnectorError } from '../errors.js';
+import type { SourceDefinition } from '../source.js';
+import type { BucketPlan } from '../stream.js';
 
 const setup = workerData as WorkerSetup;
 const port = parentPort;
