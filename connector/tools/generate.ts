@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { specification } from '../cli/spec.js';
-import { CONNECTORS, contractsDirOf, entryOf } from '../connectors.js';
+import { type Connector, CONNECTORS, contractsDirOf, entryOf } from '../connectors.js';
 
 /**
  * Writes the files derived from the registry (connector/connectors.ts): each connector's
@@ -22,9 +22,9 @@ const json = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
 const committed = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
 
 /** package.json, or the lock file's root package, with "bin" from the registry (key order otherwise kept). */
-function withBin(text: string, lock: boolean): string {
+function withBin(text: string, lock: boolean, connectors: readonly Connector[]): string {
   const pkg = JSON.parse(text) as { packages: Record<string, Record<string, unknown>> } & Record<string, unknown>;
-  const bin = Object.fromEntries(CONNECTORS.map((c) => [c.name, entryOf(c)]));
+  const bin = Object.fromEntries(connectors.map((c) => [c.name, entryOf(c)]));
   // npm keeps the lock file's bin sorted by name; package.json keeps the registry's order.
   const root = lock ? pkg.packages[''] : pkg;
   if (!root) throw new Error('package-lock.json has no root package');
@@ -33,11 +33,11 @@ function withBin(text: string, lock: boolean): string {
 }
 
 /** The Dockerfile with its CONNECTOR -> provider case written from the registry. */
-function withConnectorCase(text: string): string {
-  const names = CONNECTORS.map((c) => c.name);
+function withConnectorCase(text: string, connectors: readonly Connector[]): string {
+  const names = connectors.map((c) => c.name);
   const alternatives = `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
   const cases = [
-    ...CONNECTORS.map((c) => `      ${c.name}) provider=${c.provider} ;; \\`),
+    ...connectors.map((c) => `      ${c.name}) provider=${c.provider} ;; \\`),
     `      *) echo "unknown CONNECTOR '$CONNECTOR': use ${alternatives}" >&2; exit 1 ;; \\`,
   ];
   const block = /^(RUN case "\$CONNECTOR" in \\\n)(?:.*\n)*?( {4}esac \\\n)/m;
@@ -47,23 +47,24 @@ function withConnectorCase(text: string): string {
     .replace(/^ARG CONNECTOR=.*$/m, `ARG CONNECTOR=${names[0]}`);
 }
 
-export async function generatedFiles(): Promise<GeneratedFile[]> {
+/** The files `connectors` (the registry; a test passes a copy with a scratch provider) generate. */
+export async function generatedFiles(connectors: readonly Connector[] = CONNECTORS): Promise<GeneratedFile[]> {
   const files: GeneratedFile[] = [];
-  for (const c of CONNECTORS) {
+  for (const c of connectors) {
     const source = await c.source();
     const dir = contractsDirOf(c);
     files.push({ path: join(dir, 'spec.json'), content: json(specification(source)) });
     for (const s of source.streams) files.push({ path: join(dir, 'schemas', `${s.name}.json`), content: json(s.schema) });
     // The design card's top-level spec.json and schemas/: the contracts of the image `docker build .`
     // makes without a CONNECTOR argument (the first connector), generated, never a hand-kept copy.
-    if (c === CONNECTORS[0]) {
+    if (c === connectors[0]) {
       files.push({ path: 'spec.json', content: json(specification(source)) });
       for (const s of source.streams) files.push({ path: join('schemas', `${s.name}.json`), content: json(s.schema) });
     }
   }
-  files.push({ path: 'package.json', content: withBin(committed('package.json'), false) });
-  files.push({ path: 'package-lock.json', content: withBin(committed('package-lock.json'), true) });
-  files.push({ path: 'Dockerfile', content: withConnectorCase(committed('Dockerfile')) });
+  files.push({ path: 'package.json', content: withBin(committed('package.json'), false, connectors) });
+  files.push({ path: 'package-lock.json', content: withBin(committed('package-lock.json'), true, connectors) });
+  files.push({ path: 'Dockerfile', content: withConnectorCase(committed('Dockerfile'), connectors) });
   return files;
 }
 

@@ -1,3 +1,4 @@
+import { CONNECTORS, type Connector } from '../connectors.js';
 import type { Warehouse } from './db.js';
 import { type ChartTable, chartData, cumulativeLines, esc, OTHER_COLOR, PALETTE, stackedBars, type Series } from './charts.js';
 import { DAY, isoDate, startOfDay } from '../engine/time.js';
@@ -22,13 +23,15 @@ import { ident, STATE_TABLE } from './schema.js';
  * actor_name and list_amount (the Anthropic breakdown). Names come from focus_spend's SubAccountName,
  * x_ApiKeyName and x_ActorName (docs/focus.md, Names), else the entity tables; a name that two
  * projects (keys, people) share is shown with the id. Month to date, the comparison and the forecast use each
- * provider's complete days only (SETTLE_RULES).
+ * provider's complete days only (settleRules: each provider's about.ts, through the registry).
  */
 interface ReportOptions {
   /** Days of daily history shown, ending on the latest day with spend (or complete day, if later). */
   days: number;
   /** When the page is generated (shown on it). */
   now: Date;
+  /** The providers whose names and settle rules the report knows (default: the registry, connector/connectors.ts). */
+  connectors?: readonly Connector[];
 }
 
 interface SpendSource {
@@ -220,15 +223,13 @@ export async function readCatalog(db: Warehouse): Promise<Catalog> {
   return { tables };
 }
 
-export type ProviderKey = 'openai' | 'anthropic' | 'aurous';
-
 /**
  * THE one place a logical table name becomes the table the report reads: `sync` keeps each
  * connector's tables in its own schema (`anthropic.analytics_cost`); a database of an earlier version
  * has them in `main`. The connector's schema wins. `focus_spend` (a view over every connector's
  * spend) is looked up without a provider, in `main`.
  */
-export function resolveTable(catalog: Catalog, logical: string, provider?: ProviderKey): ResolvedTable | null {
+export function resolveTable(catalog: Catalog, logical: string, provider?: string): ResolvedTable | null {
   const candidates: Array<[string, string]> = provider
     ? [
         [provider, logical],
@@ -517,22 +518,25 @@ const add = (xs: readonly string[]): string =>
   );
 
 /**
- * When a provider's day is final: THE settle rule of each provider, declared once as data
- * (docs/warehouse.md, "Complete through"). A day counts as complete for a provider when both
+ * When a provider's day is final: THE settle rule of each provider, declared once as data in its
+ * about.ts (connector/providers/<provider>/about.ts, found through the registry; docs/warehouse.md,
+ * "Complete through"). A day counts as complete for a provider when both
  *   - the sync read it: it is before the day of the cursor of the provider's spend stream (or, in a
  *     database synced before the spend stream, of its cost stream) in `<connector>._connector_state`
  *     (the cursor is the start of the first bucket not read yet, and never after the start of today),
  *   - and it had settled when that state was written (`updated_at`, the sync time): the day ended at
  *     least `settleHours` before.
  * Not the latest day with spend: a provider that spent nothing on its last days is complete through
- * them, and a provider whose latest day is not final (Anthropic's cost report never holds today;
- * OpenAI's today is partial) is not compared with a full day of another month.
+ * them, and a provider whose latest day is not final (a report that never holds today, or a partial
+ * today) is not compared with a full day of another month.
  */
 export interface SettleRule {
   /** The provider as the report names it (focus_spend.ServiceProviderName). */
   provider: string;
-  /** Its connector's DuckDB schema, where its _connector_state is. */
-  connector: ProviderKey;
+  /** Its connector's DuckDB schema, where its _connector_state is: the registry's provider. */
+  connector: string;
+  /** Its connector's name (the registry's): the `source` of its rows in a main._connector_state of an earlier layout. */
+  name: string;
   /** The streams whose cursor says what was read, first found wins: spend, else the cost stream(s) of an older sync. */
   streams: readonly string[];
   /** Hours after a UTC day ends before its data counts as final. */
@@ -541,29 +545,22 @@ export interface SettleRule {
   why: string;
 }
 
-export const SETTLE_RULES: readonly SettleRule[] = [
-  {
-    provider: 'OpenAI',
-    connector: 'openai',
-    streams: ['spend', 'costs'],
-    settleHours: 24,
-    why: "today's bucket is partial and recent days' costs are revised later (latency undocumented; the sync re-reads a trailing window)",
-  },
-  {
-    provider: 'Anthropic',
-    connector: 'anthropic',
-    streams: ['spend', 'analytics_cost', 'cost_report'],
-    settleHours: 24,
-    why: 'the cost report never holds today and lags about a day; the analytics API lands data within 4 hours, at most 24',
-  },
-  {
-    provider: 'Aurous Labs',
-    connector: 'aurous',
-    streams: ['spend', 'usage'],
-    settleHours: 24,
-    why: "today's usage is partial; arrival latency is undocumented",
-  },
-];
+/** The settle rule of every connector of `connectors` (the registry by default), in its order. */
+export async function settleRules(connectors: readonly Connector[] = CONNECTORS): Promise<SettleRule[]> {
+  return Promise.all(
+    connectors.map(async (c) => {
+      const about = await c.about();
+      return {
+        provider: about.displayName,
+        connector: c.provider,
+        name: c.name,
+        streams: about.settle.streams,
+        settleHours: about.settle.hours,
+        why: about.settle.why,
+      };
+    }),
+  );
+}
 
 /**
  * The last complete day (YYYY-MM-DD) of a stream whose cursor is `cursor` (unix seconds, the start of
@@ -587,14 +584,14 @@ export interface Coverage {
 }
 
 /** Each provider's complete-through day from its connector's state (providers without a rule or a state are left out). */
-async function stateCoverage(db: Warehouse, catalog: Catalog, mode: 'focus' | 'tables'): Promise<Map<string, Coverage>> {
+async function stateCoverage(db: Warehouse, catalog: Catalog, mode: 'focus' | 'tables', rules: readonly SettleRule[]): Promise<Map<string, Coverage>> {
   const out = new Map<string, Coverage>();
-  for (const rule of SETTLE_RULES) {
+  for (const rule of rules) {
     const streams = rule.streams.filter((s) => mode === 'focus' || s !== 'spend');
     for (const schema of [rule.connector, 'main']) {
       const cols = catalog.tables.get(`${schema}.${STATE_TABLE}`);
       if (!cols?.has('stream') || !cols.has('state') || !cols.has('updated_at')) continue;
-      const mine = schema === 'main' && cols.has('source') ? ` AND "source" LIKE ${quote(`source-${rule.connector}%`)}` : '';
+      const mine = schema === 'main' && cols.has('source') ? ` AND "source" = ${quote(rule.name)}` : '';
       // One row per stream, or several when the state is kept per account: the provider is complete
       // through the earliest of them.
       const rows = await db.rows(
@@ -652,6 +649,7 @@ export function dayRanges(days: readonly string[]): string {
 }
 
 export async function buildReport(db: Warehouse, o: ReportOptions): Promise<ReportData> {
+  const rules = await settleRules(o.connectors);
   const catalog = await readCatalog(db);
   const analytics = await analyticsCost(db, catalog);
   const notes = analytics.why ? [analytics.why] : [];
@@ -673,10 +671,12 @@ export async function buildReport(db: Warehouse, o: ReportOptions): Promise<Repo
       const n = Number((await db.rows(`SELECT count(*) AS n FROM (${s.select})`))[0]?.n ?? 0);
       if (n > 0) missing.set(s.provider, [...(missing.get(s.provider) ?? []), s.table]);
     }
-    for (const [provider, names] of missing)
+    for (const [provider, names] of missing) {
+      const connector = rules.find((r) => r.provider === provider)?.name ?? `the ${provider} connector`;
       notes.push(
-        `${names.join(' and ')} ${names.length > 1 ? 'have' : 'has'} ${provider} spend but ${focus.table} has no ${provider} rows: those amounts are not in this report. Re-sync source-${provider.toLowerCase()}-costs with the spend stream.`,
+        `${names.join(' and ')} ${names.length > 1 ? 'have' : 'has'} ${provider} spend but ${focus.table} has no ${provider} rows: those amounts are not in this report. Re-sync ${connector} with the spend stream.`,
       );
+    }
   }
   let lastSync: string | null = null;
   // Every connector keeps its state in its own schema (openai._connector_state); earlier versions in main.
@@ -750,7 +750,7 @@ export async function buildReport(db: Warehouse, o: ReportOptions): Promise<Repo
 
   // Each provider's complete-through day (the settle rule over its sync state); without a state, the
   // latest day with spend of any provider (what an older database can tell).
-  const fromState = await stateCoverage(db, catalog, mode);
+  const fromState = await stateCoverage(db, catalog, mode, rules);
   const names = (await q0(`SELECT DISTINCT provider FROM spend WHERE currency = ${C} ORDER BY provider`)).map((r) => str(r.provider));
   const coverage: Coverage[] = names.map(
     (p) =>

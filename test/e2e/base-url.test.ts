@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BINS, catalog, files, ofType, records, run } from '../support/cli.js';
-import { type Provider, startFakes, stopFakes, threeFakes } from '../support/fakes.js';
+import { type Provider, startFakes, stopFakes, providerFakes } from '../support/fakes.js';
 import { assertProtocol } from '../support/invariants.js';
 
 /**
@@ -14,7 +14,7 @@ const KEYS = { openai: 'sk-admin-e2e-baseurl-3c2b1a0f9e8d', anthropic: 'sk-ant-a
 const PROVIDERS: Provider[] = ['openai', 'anthropic', 'aurous'];
 const KEY_FIELD: Record<Provider, string> = { openai: 'admin_api_key', anthropic: 'admin_api_key', aurous: 'api_key' };
 const STREAM: Record<Provider, string> = { openai: 'costs', anthropic: 'cost_report', aurous: 'usage' };
-const fakes = threeFakes({ firstDay: FIRST, days: DAYS, keys: KEYS });
+const fakes = providerFakes({ firstDay: FIRST, days: DAYS, keys: KEYS });
 
 beforeAll(() => startFakes(fakes));
 afterAll(async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BINS, CONTRACTS, ROOT, catalog, errors, files, ofType, run, statuses, type RunResult } from '../support/cli.js';
-import { closedPort, type Provider, startFakes, stopFakes, threeFakes } from '../support/fakes.js';
+import { closedPort, type Provider, startFakes, stopFakes, providerFakes } from '../support/fakes.js';
 import { assertProtocol } from '../support/invariants.js';
 import { runCli, type CliResult } from '../support/warehouse.js';
 
@@ -21,7 +21,7 @@ const outputs: Array<{ stdout: string; stderr: string }> = [];
 /** Keys the tests send that must never be printed either. */
 const sent = new Set<string>(Object.values(KEYS));
 
-const fakes = threeFakes({ firstDay: FIRST, days: DAYS, keys: KEYS });
+const fakes = providerFakes({ firstDay: FIRST, days: DAYS, keys: KEYS });
 
 beforeAll(() => startFakes(fakes));
 afterAll(async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BINS, catalog, errors, files, ofType, run, statuses } from '../support/cli.js';
-import { closedPort, type Provider, startFakes, stopFakes, threeFakes } from '../support/fakes.js';
+import { closedPort, type Provider, startFakes, stopFakes, providerFakes } from '../support/fakes.js';
 import { assertProtocol } from '../support/invariants.js';
 import { runCli } from '../support/warehouse.js';
 
@@ -24,7 +24,7 @@ const REVOKED = { openai: 'sk-admin-revoked-0f1e2d3c4b5a', anthropic: 'sk-ant-ad
 const PROVIDERS: Provider[] = ['openai', 'anthropic', 'aurous'];
 const KEY_FIELD: Record<Provider, string> = { openai: 'admin_api_key', anthropic: 'admin_api_key', aurous: 'api_key' };
 const NAME: Record<Provider, string> = { openai: 'source-openai-costs', anthropic: 'source-anthropic-costs', aurous: 'source-aurous-usage' };
-const fakes = threeFakes({ firstDay: FIRST, days: DAYS, keys: KEYS });
+const fakes = providerFakes({ firstDay: FIRST, days: DAYS, keys: KEYS });
 const dirs: string[] = [];
 
 beforeAll(() => startFakes(fakes));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BINS, catalog, files, ROOT, run, type Message } from '../support/cli.js';
-import { type Provider, startFakes, stopFakes, threeFakes, type ThreeFakes } from '../support/fakes.js';
+import { type Provider, startFakes, stopFakes, providerFakes, type ProviderFakes } from '../support/fakes.js';
 
 /**
  * The connectors' output is a contract: a restructure must not change a byte of it. Each
@@ -52,9 +52,9 @@ function streamOf(m: Message): string {
 const digest = (lines: string[]): StreamOutput => ({ lines: lines.length, sha256: createHash('sha256').update(lines.join('\n')).digest('hex') });
 
 describe('output identity', () => {
-  let fakes: ThreeFakes;
+  let fakes: ProviderFakes;
   beforeAll(async () => {
-    fakes = threeFakes({ firstDay: day('2025-12-20'), days: 20, keys: KEYS });
+    fakes = providerFakes({ firstDay: day('2025-12-20'), days: 20, keys: KEYS });
     await startFakes(fakes);
   });
   afterAll(() => stopFakes(fakes));

@@ -1,29 +1,25 @@
 import { createServer } from 'node:net';
-import { FakeAnthropic } from '../fake/anthropic.js';
-import { FakeAurous } from '../fake/aurous.js';
-import { DAY, FakeOpenAi } from '../fake/openai.js';
+import { CONNECTORS, type Provider } from '../../connector/connectors.js';
+import { kitsOf, type ProviderFake } from './kit.js';
 
-export type Provider = 'openai' | 'anthropic' | 'aurous';
-export interface ThreeFakes {
-  openai: FakeOpenAi;
-  anthropic: FakeAnthropic;
-  aurous: FakeAurous;
+export type { Provider } from '../../connector/connectors.js';
+/** One fake per registered provider (connector/connectors.ts), by provider. */
+export type ProviderFakes = Record<Provider, ProviderFake>;
+
+const KITS = await kitsOf(CONNECTORS);
+
+/** Every registered provider's small fake (its test kit's `fake`) over the same days, each taking its own key. */
+export function providerFakes(o: { firstDay: number; days: number; keys: Record<Provider, string> }): ProviderFakes {
+  return Object.fromEntries(
+    KITS.map(({ connector, kit }) => [connector.provider, kit.fake({ firstDay: o.firstDay, days: o.days, key: o.keys[connector.provider] })]),
+  ) as ProviderFakes;
 }
 
-/** The three providers' fakes over the same days, small (OpenAI: two projects, two line items), each taking its own key. */
-export function threeFakes(o: { firstDay: number; days: number; keys: Record<Provider, string> }): ThreeFakes {
-  return {
-    openai: new FakeOpenAi({ firstDay: o.firstDay, days: o.days, projects: 2, lineItems: 2, adminKey: o.keys.openai }),
-    anthropic: new FakeAnthropic({ firstDay: o.firstDay, days: o.days, adminKey: o.keys.anthropic }),
-    aurous: new FakeAurous({ firstTime: o.firstDay, endTime: o.firstDay + o.days * DAY, apiKey: o.keys.aurous }),
-  };
-}
-
-export const startFakes = async (f: ThreeFakes): Promise<void> => {
-  await Promise.all([f.openai.start(), f.anthropic.start(), f.aurous.start()]);
+export const startFakes = async (f: ProviderFakes): Promise<void> => {
+  await Promise.all(Object.values<ProviderFake>(f).map((x) => x.start()));
 };
-export const stopFakes = async (f: ThreeFakes): Promise<void> => {
-  await Promise.all([f.openai.stop(), f.anthropic.stop(), f.aurous.stop()]);
+export const stopFakes = async (f: ProviderFakes): Promise<void> => {
+  await Promise.all(Object.values<ProviderFake>(f).map((x) => x.stop()));
 };
 
 /** A port nothing listens on: bound, then closed. */

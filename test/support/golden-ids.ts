@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONNECTORS, type Provider } from '../../connector/connectors.js';
+import { type Connector, CONNECTORS } from '../../connector/connectors.js';
 import type { SourceDefinition } from '../../connector/engine/source.js';
 import type { ListContext, Row, StreamDef } from '../../connector/engine/stream.js';
 import type { HttpClient, Query } from '../../connector/http/client.js';
 import { ROOT } from './cli.js';
+import { kitsOf } from './kit.js';
 
 /**
  * Golden record ids (test/fixtures/golden-ids/<connector>.json): inputs as the API sends
@@ -37,17 +38,13 @@ export interface GoldenFile {
   streams: Record<string, GoldenCase[]>;
 }
 
-/** The least config each connector accepts (dates and key only). */
-const MINIMAL_CONFIG: Record<Provider, Record<string, unknown>> = {
-  openai: { admin_api_key: 'sk-admin-golden', start_date: '2026-01-01' },
-  anthropic: { admin_api_key: 'sk-ant-admin01-golden', start_date: '2026-01-01' },
-  aurous: { api_key: 'al_live_golden', start_date: '2026-01-01' },
-};
+/** Every connector of `registry`, with the least config it accepts (its test kit's minimalConfig, test/fake/<provider>-kit.ts). */
+export async function goldenSources(registry: readonly Connector[]): Promise<Array<{ source: SourceDefinition<unknown>; config: Record<string, unknown> }>> {
+  return Promise.all((await kitsOf(registry)).map(async ({ connector, kit }) => ({ source: await connector.source(), config: kit.minimalConfig })));
+}
 
 /** Every connector of the registry, with the least config it accepts. */
-export const GOLDEN_SOURCES: ReadonlyArray<{ source: SourceDefinition<unknown>; config: Record<string, unknown> }> = await Promise.all(
-  CONNECTORS.map(async (c) => ({ source: await c.source(), config: MINIMAL_CONFIG[c.provider] })),
-);
+export const GOLDEN_SOURCES: ReadonlyArray<{ source: SourceDefinition<unknown>; config: Record<string, unknown> }> = await goldenSources(CONNECTORS);
 
 export const loadGolden = (connector: string): GoldenFile =>
   JSON.parse(readFileSync(join(ROOT, 'test/fixtures/golden-ids', `${connector}.json`), 'utf8')) as GoldenFile;

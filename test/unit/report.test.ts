@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toCsv } from '../../connector/warehouse/charts.js';
 import { mulDiv, percentChange, runRateForecast } from '../../connector/warehouse/money.js';
-import { type Catalog, completeThrough, dayRanges, resolveTable, SETTLE_RULES } from '../../connector/warehouse/report.js';
+import { type Catalog, completeThrough, dayRanges, resolveTable, settleRules } from '../../connector/warehouse/report.js';
 
 describe('run-rate forecast and change, exact', () => {
   it('given a month to date when forecasting then it is MTD × days in month ÷ elapsed days, rounded once to 12 decimals half away from zero', () => {
@@ -56,13 +56,14 @@ describe('complete through: the settle rule over the sync state', () => {
     expect(completeThrough(t('2026-12-05T00:00:00Z'), t('2026-12-05T11:00:00Z'), 4)).toBe('2026-12-04'); // 4 h: December 4 settled at 04:00
     expect(completeThrough(t('2026-12-05T00:00:00Z'), t('2026-12-05T03:59:59Z'), 4)).toBe('2026-12-03');
   });
-  it('given the settle rules when read then each provider the report names has one rule, one stream list led by spend, and a reason', () => {
-    expect(SETTLE_RULES.map((r) => [r.provider, r.connector, r.streams[0], r.settleHours])).toEqual([
-      ['OpenAI', 'openai', 'spend', 24],
-      ['Anthropic', 'anthropic', 'spend', 24],
-      ['Aurous Labs', 'aurous', 'spend', 24],
+  it('given the settle rules when read from the registry then each provider the report names has one rule, one stream list led by spend, and a reason', async () => {
+    const rules = await settleRules();
+    expect(rules.map((r) => [r.provider, r.connector, r.name, r.streams[0], r.settleHours])).toEqual([
+      ['OpenAI', 'openai', 'source-openai-costs', 'spend', 24],
+      ['Anthropic', 'anthropic', 'source-anthropic-costs', 'spend', 24],
+      ['Aurous Labs', 'aurous', 'source-aurous-usage', 'spend', 24],
     ]);
-    for (const r of SETTLE_RULES) expect(r.why.length).toBeGreaterThan(20);
+    for (const r of rules) expect(r.why.length).toBeGreaterThan(20);
   });
   it('given days with gaps when describing them then contiguous days become ranges, and many ranges a count with bounds', () => {
     expect(dayRanges(['2025-12-02', '2025-12-01', '2025-12-05', '2025-12-01'])).toBe('2025-12-01 to 2025-12-02, 2025-12-05');

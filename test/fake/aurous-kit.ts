@@ -1,0 +1,25 @@
+import { day, farFuture, type TestKit } from '../support/kit.js';
+import { DAY, FakeAurous } from './aurous.js';
+
+/** source-aurous-usage in the tests (test/support/kit.ts): its acceptance inputs, least config and small fake. */
+export const kit: TestKit = {
+  acceptance: {
+    apiHost: 'api.aurous-labs.com',
+    keyField: 'api_key',
+    emptyStreams: [],
+    smokeStreams: [{ name: 'usage', mode: 'incremental' }],
+    futureState: farFuture,
+    async start(port = 0) {
+      const key = 'al_live_acceptance_6b5a4c3d2e1f';
+      const first = day('2026-06-01');
+      // 120 days: the engine plans four windows, so four checkpoints for test_read_sequential_slices.
+      const fake = new FakeAurous({ firstTime: first, endTime: first + 120 * 86_400, apiKey: key, users: 4, models: 2 });
+      await fake.start(port);
+      // The spend stream prices credits in USD: without a rate it fails as a config_error by design.
+      const config = { api_key: key, start_date: '2026-06-01', end_date: '2026-09-28', base_url: fake.baseUrl, focus: { credit_usd_rate: '0.01' } };
+      return { config, badKeyConfig: { ...config, api_key: 'al_live_refused_key_000000' }, secrets: [key], stop: () => fake.stop() };
+    },
+  },
+  minimalConfig: { api_key: 'al_live_golden', start_date: '2026-01-01' },
+  fake: (o) => new FakeAurous({ firstTime: o.firstDay, endTime: o.firstDay + o.days * DAY, apiKey: o.key }),
+};

@@ -1,0 +1,79 @@
+import type { Connector } from '../../connector/connectors.js';
+import type { FakeServer } from '../fake/server.js';
+
+/**
+ * What only the tests know about a provider: its test kit, test/fake/<provider>-kit.ts (beside its
+ * fake), exporting `kit`. It is found through the registry (connector/connectors.ts) by the
+ * provider's name, so the acceptance suite (test/acceptance/connectors.ts), the golden ids
+ * (test/support/golden-ids.ts) and the fakes of the cross-provider tests (test/support/fakes.ts)
+ * take every registered provider without naming one.
+ */
+export interface TestKit {
+  /** The inputs CAT would take from acceptance-test-config.yml, and how to start the fake for them. */
+  acceptance: AcceptanceKit;
+  /** The least config the connector accepts (dates and key only): the golden ids map their cases with it. */
+  minimalConfig: Record<string, unknown>;
+  /** A small fake over `days` days from `firstDay` (unix seconds) that takes `key` (not started). */
+  fake(o: { firstDay: number; days: number; key: string }): ProviderFake;
+}
+
+/** A provider's fake API as the cross-provider tests use it. */
+export type ProviderFake = FakeServer & { readonly baseUrl: string };
+
+/** A started fake with the configs that read it. */
+export interface Harness {
+  /** A config that reads the fake's data; dates fixed in the past so reads are reproducible. */
+  config: Record<string, unknown>;
+  /** The same config with a key the fake refuses. */
+  badKeyConfig: Record<string, unknown>;
+  /** Values that must never appear in any output. */
+  secrets: string[];
+  stop(): Promise<void>;
+}
+
+export interface AcceptanceKit {
+  /** The provider's API host (metadata allowedHosts). */
+  apiHost: string;
+  /** Config field holding the secret key. */
+  keyField: string;
+  /** Streams with no records against this fake (CAT empty_streams). */
+  emptyStreams: string[];
+  /** A short read for the image smoke test (scripts/test-image.sh): a few streams and their modes. */
+  smokeStreams: ReadonlyArray<{ name: string; mode: 'full_refresh' | 'incremental' }>;
+  /** CAT future_state_path: a state far in the future for every incremental stream. */
+  futureState(incrementalStreams: readonly string[]): unknown[];
+  /** Start the fake API on 127.0.0.1 (port 0: any free port). */
+  start(port?: number): Promise<Harness>;
+}
+
+const FAR_FUTURE = Date.UTC(2100, 0, 1) / 1000;
+/** Our per-stream state ({"version":2,"covered_from":0,"cursor":...}): everything read up to 2100-01-01, for each stream. */
+export const farFuture = (streams: readonly string[]): unknown[] =>
+  streams.map((name) => ({ type: 'STREAM', stream: { stream_descriptor: { name }, stream_state: { version: 2, covered_from: 0, cursor: FAR_FUTURE } } }));
+
+/** "2025-10-01" -> unix seconds of its start (UTC). */
+export const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
+
+/** The test kit module of a provider: test/fake/<provider>-kit.ts. */
+export const kitPath = (provider: string): string => `test/fake/${provider}-kit.ts`;
+
+/** The test kit of a registered provider, or an error naming the file to write. */
+export async function kitOf(c: Pick<Connector, 'name' | 'provider'>): Promise<TestKit> {
+  let module: { kit?: TestKit };
+  // The .ts file itself: vitest and tsx load it (a computed specifier, so no bundler rewrites it).
+  const url = new URL(`../../${kitPath(c.provider)}`, import.meta.url).href;
+  try {
+    module = await import(url);
+  } catch (err) {
+    throw new Error(`${c.name}: no test kit: write ${kitPath(c.provider)} exporting \`kit: TestKit\` (test/support/kit.ts; docs/adding-a-provider.md)`, {
+      cause: err,
+    });
+  }
+  if (!module.kit) throw new Error(`${c.name}: ${kitPath(c.provider)} exports no \`kit\` (a TestKit, test/support/kit.ts)`);
+  return module.kit;
+}
+
+/** The test kit of each connector of `registry`, by provider, in the registry's order. */
+export async function kitsOf<P extends string>(registry: ReadonlyArray<Connector<P>>): Promise<Array<{ connector: Connector<P>; kit: TestKit }>> {
+  return Promise.all(registry.map(async (connector) => ({ connector, kit: await kitOf(connector) })));
+}
