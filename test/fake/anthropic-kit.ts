@@ -27,4 +27,10 @@ export const kit: TestKit = {
   },
   minimalConfig: { admin_api_key: 'sk-ant-admin01-golden', start_date: '2026-01-01' },
   fake: (o) => new FakeAnthropic({ firstDay: o.firstDay, days: o.days, adminKey: o.key }),
+  fakeApi: {
+    port: 8788,
+    key: 'sk-ant-admin01-fake-0123456789abcdef',
+    make: (o) => new FakeAnthropic({ firstDay: o.firstDay, days: o.days, adminKey: o.key, ...(o.seed === undefined ? {} : { seed: o.seed }) }),
+    banner: (o) => `fake Anthropic admin API on ${o.url} (admin key${o.orgs > 1 ? 's, one per organization:' : ''} ${o.keys}); Ctrl-C to stop`,
+  },
 };

@@ -22,4 +22,11 @@ export const kit: TestKit = {
   },
   minimalConfig: { api_key: 'al_live_golden', start_date: '2026-01-01' },
   fake: (o) => new FakeAurous({ firstTime: o.firstDay, endTime: o.firstDay + o.days * DAY, apiKey: o.key }),
+  fakeApi: {
+    port: 8789,
+    key: 'al_live_fake_0123456789abcdef',
+    make: (o) => new FakeAurous({ firstTime: o.firstDay, endTime: o.today + DAY, apiKey: o.key, ...(o.seed === undefined ? {} : { seed: o.seed }) }),
+    banner: (o) =>
+      `fake Aurous Labs usage API on ${o.url} (X-Api-Key ${o.keys}, Aurous-Version 2026-05-15: without it /v1/usage answers lifetime totals); Ctrl-C to stop`,
+  },
 };

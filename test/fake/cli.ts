@@ -1,8 +1,7 @@
 import { type CommandDecl, UsageError, helpOf, infoRequest, parseCommand, str, usageOf } from '../../connector/cli/commands.js';
+import { CONNECTORS } from '../../connector/connectors.js';
 import { VERSION } from '../../connector/version.js';
-import { FakeAnthropic } from './anthropic.js';
-import { FakeAurous } from './aurous.js';
-import { DAY, FakeOpenAi } from './openai.js';
+import { kitsOf, type FakeApiKit } from '../support/kit.js';
 import { FakeOrganizations, type FakeServer, PortInUseError } from './server.js';
 
 /**
@@ -10,20 +9,24 @@ import { FakeOrganizations, type FakeServer, PortInUseError } from './server.js'
  * like the connectors' (connector/cli/commands.ts): the parser and --help read the same list.
  */
 const PROG = 'npm run fake-api --';
-const PROVIDERS = {
-  openai: { port: 8787, key: 'sk-admin-fake-0123456789abcdef' },
-  anthropic: { port: 8788, key: 'sk-ant-admin01-fake-0123456789abcdef' },
-  aurous: { port: 8789, key: 'al_live_fake_0123456789abcdef' },
-} as const;
-type ProviderName = keyof typeof PROVIDERS;
+const DAY = 86_400;
+/** Every registered provider's fake, from its test kit (test/fake/<provider>-kit.ts); the first is the default. */
+const PROVIDERS = new Map<string, FakeApiKit>((await kitsOf(CONNECTORS)).map(({ connector, kit }) => [connector.provider, kit.fakeApi]));
+const NAMES = [...PROVIDERS.keys()];
+const listed = (xs: readonly string[]): string => (xs.length > 1 ? `${xs.slice(0, -1).join(', ')} or ${xs.at(-1)}` : (xs[0] ?? ''));
+const portOf = (name: string): number => PROVIDERS.get(name)?.port ?? 0;
 
 export const FAKE_API: CommandDecl = {
   word: '',
   summary:
     'Serve a fake provider API on 127.0.0.1 with a seeded organization of --days days up to today, for trying the connectors without an account (the examples/ configs use its keys). Ctrl-C stops it.',
   flags: [
-    { name: 'provider', value: 'NAME', help: 'openai (default), anthropic or aurous' },
-    { name: 'port', value: 'N', help: 'the port: 8787 for openai, 8788 anthropic, 8789 aurous by default; 0 for any free port' },
+    { name: 'provider', value: 'NAME', help: listed([`${NAMES[0]} (default)`, ...NAMES.slice(1)]) },
+    {
+      name: 'port',
+      value: 'N',
+      help: `the port: ${NAMES.map((n, i) => (i === 0 ? `${portOf(n)} for ${n}` : `${portOf(n)} ${n}`)).join(', ')} by default; 0 for any free port`,
+    },
     { name: 'days', value: 'N', help: 'days of data up to today (default 90)' },
     { name: 'projects', value: 'N', help: 'OpenAI projects (default 5; openai only)' },
     { name: 'line-items', value: 'N', help: 'OpenAI cost line items (default 8; openai only)' },
@@ -35,9 +38,7 @@ export const FAKE_API: CommandDecl = {
     {
       name: 'key',
       value: 'KEY',
-      help: `the key it accepts (default: ${Object.values(PROVIDERS)
-        .map((p) => p.key)
-        .join(', ')})`,
+      help: `the key it accepts (default: ${[...PROVIDERS.values()].map((p) => p.key).join(', ')})`,
     },
   ],
   notes: ['Exit: 0 when stopped (Ctrl-C, SIGTERM) or after --help/--version; 2 bad command line or port in use.'],
@@ -69,7 +70,7 @@ if (info === 'version') {
 }
 
 interface Options {
-  provider: ProviderName;
+  provider: FakeApiKit;
   port: number;
   days: number;
   projects: number;
@@ -82,17 +83,17 @@ interface Options {
 function options(args: readonly string[]): Options {
   try {
     const { values } = parseCommand(FAKE_API, args);
-    const name = str(values, 'provider') ?? 'openai';
-    if (!Object.hasOwn(PROVIDERS, name)) throw new UsageError(`Unknown --provider '${name}': use ${Object.keys(PROVIDERS).join(', ')}.`);
-    const provider = name as ProviderName;
+    const name = str(values, 'provider') ?? NAMES[0] ?? '';
+    const provider = PROVIDERS.get(name);
+    if (!provider) throw new UsageError(`Unknown --provider '${name}': use ${NAMES.join(', ')}.`);
     return {
       provider,
-      port: whole('port', str(values, 'port'), PROVIDERS[provider].port, 0, 65535),
+      port: whole('port', str(values, 'port'), provider.port, 0, 65535),
       days: whole('days', str(values, 'days'), 90, 1, 3660),
       projects: whole('projects', str(values, 'projects'), 5, 0, 1000),
       lineItems: whole('line-items', str(values, 'line-items'), 8, 1, 1000),
       orgs: whole('orgs', str(values, 'orgs'), 1, 1, 20),
-      key: str(values, 'key') ?? PROVIDERS[provider].key,
+      key: str(values, 'key') ?? provider.key,
     };
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
@@ -108,21 +109,7 @@ const orgKey = (i: number): string => (i === 1 ? o.key : `${o.key}-org${i}`);
 const organization = (i: number): FakeServer => {
   const key = orgKey(i);
   const seed = i === 1 ? undefined : 1000 + i;
-  const one =
-    o.provider === 'anthropic'
-      ? new FakeAnthropic({ firstDay, days: o.days, adminKey: key, ...(seed === undefined ? {} : { seed }) })
-      : o.provider === 'aurous'
-        ? new FakeAurous({ firstTime: firstDay, endTime: today + DAY, apiKey: key, ...(seed === undefined ? {} : { seed }) })
-        : // No planted amounts (test/fake/openai.ts PLANTED_NANOS): a newcomer's first report is not one $12,345.68 line item.
-          new FakeOpenAi({
-            firstDay,
-            days: o.days,
-            projects: o.projects,
-            lineItems: o.lineItems,
-            adminKey: key,
-            plantedAmounts: false,
-            ...(seed === undefined ? {} : { seed }),
-          });
+  const one = o.provider.make({ firstDay, today, days: o.days, key, projects: o.projects, lineItems: o.lineItems, ...(seed === undefined ? {} : { seed }) });
   if (i > 1) one.organization = { id: `0f6e2b4c-5d3a-4e1f-9a8b-${String(i).padStart(12, '0')}`, name: `Fake Organization ${i}` };
   return one;
 };
@@ -135,11 +122,7 @@ const url = await fake
   .catch((err: Error) =>
     fail(err instanceof PortInUseError ? `${err.message}; pick another with --port N, or --port 0 for any free port` : err.message, false),
   );
-process.stderr.write(
-  o.provider === 'aurous'
-    ? `fake Aurous Labs usage API on ${url} (X-Api-Key ${keys}, Aurous-Version 2026-05-15: without it /v1/usage answers lifetime totals); Ctrl-C to stop\n`
-    : `fake ${o.provider === 'anthropic' ? 'Anthropic' : 'OpenAI'} admin API on ${o.provider === 'anthropic' ? url : `${url}/v1`} (admin key${o.orgs > 1 ? 's, one per organization:' : ''} ${keys}); Ctrl-C to stop\n`,
-);
+process.stderr.write(`${o.provider.banner({ url, keys, orgs: o.orgs })}\n`);
 const stop = (): void => void fake.stop().then(() => process.exit(0));
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

@@ -25,4 +25,20 @@ export const kit: TestKit = {
   minimalConfig: { admin_api_key: 'sk-admin-golden', start_date: '2026-01-01' },
   // Small: two projects, two line items.
   fake: (o) => new FakeOpenAi({ firstDay: o.firstDay, days: o.days, projects: 2, lineItems: 2, adminKey: o.key }),
+  fakeApi: {
+    port: 8787,
+    key: 'sk-admin-fake-0123456789abcdef',
+    // No planted amounts (test/fake/openai.ts PLANTED_NANOS): a newcomer's first report is not one $12,345.68 line item.
+    make: (o) =>
+      new FakeOpenAi({
+        firstDay: o.firstDay,
+        days: o.days,
+        projects: o.projects,
+        lineItems: o.lineItems,
+        adminKey: o.key,
+        plantedAmounts: false,
+        ...(o.seed === undefined ? {} : { seed: o.seed }),
+      }),
+    banner: (o) => `fake OpenAI admin API on ${o.url}/v1 (admin key${o.orgs > 1 ? 's, one per organization:' : ''} ${o.keys}); Ctrl-C to stop`,
+  },
 };

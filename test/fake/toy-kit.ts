@@ -19,4 +19,10 @@ export const kit: TestKit = {
   },
   minimalConfig: { api_key: 'toy-key-golden', start_date: '2026-01-01' },
   fake: (o) => new FakeToy(o.key),
+  fakeApi: {
+    port: 8799,
+    key: 'toy-key-fake',
+    make: (o) => new FakeToy(o.key),
+    banner: (o) => `fake toy API on ${o.url} (X-Api-Key ${o.keys}); Ctrl-C to stop`,
+  },
 };

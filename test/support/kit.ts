@@ -15,6 +15,20 @@ export interface TestKit {
   minimalConfig: Record<string, unknown>;
   /** A small fake over `days` days from `firstDay` (unix seconds) that takes `key` (not started). */
   fake(o: { firstDay: number; days: number; key: string }): ProviderFake;
+  /** `npm run fake-api -- --provider <provider>` (test/fake/cli.ts). */
+  fakeApi: FakeApiKit;
+}
+
+/** How `npm run fake-api` serves a provider by hand: seeded data of `days` days up to today, kind (no planted amounts). */
+export interface FakeApiKit {
+  /** The default port (the examples/ configs use it). */
+  port: number;
+  /** The key it accepts by default (the examples/ configs use it). */
+  key: string;
+  /** One organization's fake: `seed` absent for the first. `projects` and `lineItems` are for a provider that has them. */
+  make(o: { firstDay: number; today: number; days: number; key: string; seed?: number; projects: number; lineItems: number }): FakeServer;
+  /** The line printed once it listens: what it serves, where, and with which key(s). */
+  banner(o: { url: string; keys: string; orgs: number }): string;
 }
 
 /** A provider's fake API as the cross-provider tests use it. */

@@ -38,7 +38,7 @@ const KNOWN: Record<string, { lines: number; why: string }> = {
   'test/support/warehouse.ts': { lines: 5, why: "the report's Anthropic figure checks, used by the report tests" },
   'test/support/focus-rules.ts': { lines: 1, why: 'the FOCUS rule exception of Anthropic rows without a quantity' },
   'test/support/cli.ts': { lines: 1, why: 'OPENAI_STREAMS, the stream list the OpenAI tests assert' },
-  'test/fake/cli.ts': { lines: 20, why: '`npm run fake-api`: each fake’s port, key and banner (a gap: they belong in its kit)' },
+  'test/fake/cli.ts': { lines: 2, why: '`npm run fake-api`: the help of --projects and --line-items, which only the OpenAI fake has' },
   'bench/run.ts': { lines: 7, why: 'the benchmarks read the OpenAI fake' },
   'scripts/demo.ts': { lines: 41, why: '`npm run demo` tells the story of an OpenAI and an Anthropic organization' },
 };
