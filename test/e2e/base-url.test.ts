@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BINS, catalog, files, ofType, records, run } from '../support/cli.js';
-import { type Provider, startFakes, stopFakes, providerFakes } from '../support/fakes.js';
+import { startFakes, stopFakes, providerFakes } from '../support/fakes.js';
 import { assertProtocol } from '../support/invariants.js';
+
+/** The providers this test covers (a provider added to the registry is not one until it is named here). */
+type Provider = 'openai' | 'anthropic' | 'aurous';
 
 /**
  * base_url with or without a trailing /v1 (issue 25, point 12): OpenAI's paths are relative to /v1,

@@ -3,9 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BINS, CONTRACTS, ROOT, catalog, errors, files, ofType, run, statuses, type RunResult } from '../support/cli.js';
-import { closedPort, type Provider, startFakes, stopFakes, providerFakes } from '../support/fakes.js';
+import { closedPort, startFakes, stopFakes, providerFakes } from '../support/fakes.js';
 import { assertProtocol } from '../support/invariants.js';
 import { runCli, type CliResult } from '../support/warehouse.js';
+
+/** The providers this test covers (a provider added to the registry is not one until it is named here). */
+type Provider = 'openai' | 'anthropic' | 'aurous';
 
 /**
  * Errors that name the fix ("Real-API fidelity", point 9), for every connector where they apply:

@@ -3,9 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BINS, catalog, errors, files, ofType, run, statuses } from '../support/cli.js';
-import { closedPort, type Provider, startFakes, stopFakes, providerFakes } from '../support/fakes.js';
+import { closedPort, startFakes, stopFakes, providerFakes } from '../support/fakes.js';
 import { assertProtocol } from '../support/invariants.js';
 import { runCli } from '../support/warehouse.js';
+
+/** The providers this test covers (a provider added to the registry is not one until it is named here). */
+type Provider = 'openai' | 'anthropic' | 'aurous';
 
 /**
  * Failures a scheduler can act on (issue 25, points 7 and 8): a refused key (401) or a server

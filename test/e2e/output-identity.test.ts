@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BINS, catalog, files, ROOT, run, type Message } from '../support/cli.js';
-import { type Provider, startFakes, stopFakes, providerFakes, type ProviderFakes } from '../support/fakes.js';
+import { startFakes, stopFakes, providerFakes, type ProviderFakes } from '../support/fakes.js';
+
+/** The providers of the fixture, written before issue 26. */
+type Provider = 'openai' | 'anthropic' | 'aurous';
 
 /**
  * The connectors' output is a contract: a restructure must not change a byte of it. Each

@@ -2,16 +2,18 @@ import { createServer } from 'node:net';
 import { CONNECTORS, type Provider } from '../../connector/connectors.js';
 import { kitsOf, type ProviderFake } from './kit.js';
 
-export type { Provider } from '../../connector/connectors.js';
 /** One fake per registered provider (connector/connectors.ts), by provider. */
 export type ProviderFakes = Record<Provider, ProviderFake>;
 
 const KITS = await kitsOf(CONNECTORS);
 
-/** Every registered provider's small fake (its test kit's `fake`) over the same days, each taking its own key. */
-export function providerFakes(o: { firstDay: number; days: number; keys: Record<Provider, string> }): ProviderFakes {
+/** Every registered provider's small fake (its test kit's `fake`) over the same days, each taking its own key (default: its kit's fake-api key). */
+export function providerFakes(o: { firstDay: number; days: number; keys: Partial<Record<Provider, string>> }): ProviderFakes {
   return Object.fromEntries(
-    KITS.map(({ connector, kit }) => [connector.provider, kit.fake({ firstDay: o.firstDay, days: o.days, key: o.keys[connector.provider] })]),
+    KITS.map(({ connector, kit }) => [
+      connector.provider,
+      kit.fake({ firstDay: o.firstDay, days: o.days, key: o.keys[connector.provider] ?? kit.fakeApi.key }),
+    ]),
   ) as ProviderFakes;
 }
 
