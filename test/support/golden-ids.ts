@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Connector, CONNECTORS } from '../../connector/connectors.js';
 import type { SourceDefinition } from '../../connector/engine/source.js';
@@ -46,8 +46,11 @@ export async function goldenSources(registry: readonly Connector[]): Promise<Arr
 /** Every connector of the registry, with the least config it accepts. */
 export const GOLDEN_SOURCES: ReadonlyArray<{ source: SourceDefinition<unknown>; config: Record<string, unknown> }> = await goldenSources(CONNECTORS);
 
-export const loadGolden = (connector: string): GoldenFile =>
-  JSON.parse(readFileSync(join(ROOT, 'test/fixtures/golden-ids', `${connector}.json`), 'utf8')) as GoldenFile;
+export function loadGolden(connector: string): GoldenFile {
+  const path = join('test/fixtures/golden-ids', `${connector}.json`);
+  if (!existsSync(join(ROOT, path))) throw new Error(`${connector} has no golden ids: write ${path} (cases for every stream, by hand)`);
+  return JSON.parse(readFileSync(join(ROOT, path), 'utf8')) as GoldenFile;
+}
 
 /** A list endpoint that serves one page per request: the parent's list first (when there is one), then the input's. */
 function listContext(c: GoldenCase): { ctx: ListContext; paths: string[] } {

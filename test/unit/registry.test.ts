@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -63,6 +63,15 @@ const literal = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** A whole-line comment (TypeScript, shell): the names it gives are examples, not code. */
 const COMMENT = /^\s*(\/\/|\*|\/\*|#)/;
 
+/** A regular file (not a deleted one, a directory or a symlink such as a linked node_modules). */
+const isFile = (file: string): boolean => {
+  try {
+    return lstatSync(join(ROOT, file)).isFile();
+  } catch {
+    return false;
+  }
+};
+
 /** file -> the lines (number: text) naming a registered provider in code, for every file that is not allowed to. */
 async function namedOutside(registry: readonly Connector[]): Promise<Map<string, string[]>> {
   const names = [...registry.map((c) => c.provider), ...(await settleRules(registry)).map((r) => r.provider)];
@@ -70,7 +79,7 @@ async function namedOutside(registry: readonly Connector[]): Promise<Map<string,
   const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' }).split('\n');
   const out = new Map<string, string[]>();
   for (const file of files) {
-    if (!file || ALLOWED.some((re) => re.test(file)) || registry.some((c) => own(file, c.provider)) || !existsSync(join(ROOT, file))) continue;
+    if (!file || ALLOWED.some((re) => re.test(file)) || registry.some((c) => own(file, c.provider)) || !isFile(file)) continue;
     const text = readFileSync(join(ROOT, file), 'utf8');
     if (text.includes('\u0000')) continue;
     const hits = text.split('\n').flatMap((line, i) => (pattern.test(line) && !COMMENT.test(line) ? [`${file}:${i + 1}: ${line.trim().slice(0, 140)}`] : []));

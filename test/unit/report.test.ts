@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CONNECTORS } from '../../connector/connectors.js';
 import { toCsv } from '../../connector/warehouse/charts.js';
 import { mulDiv, percentChange, runRateForecast } from '../../connector/warehouse/money.js';
 import { type Catalog, completeThrough, dayRanges, resolveTable, settleRules } from '../../connector/warehouse/report.js';
@@ -58,12 +59,14 @@ describe('complete through: the settle rule over the sync state', () => {
   });
   it('given the settle rules when read from the registry then each provider the report names has one rule, one stream list led by spend, and a reason', async () => {
     const rules = await settleRules();
-    expect(rules.map((r) => [r.provider, r.connector, r.name, r.streams[0], r.settleHours])).toEqual([
+    expect(rules.map((r) => r.name)).toEqual(CONNECTORS.map((c) => c.name));
+    const known = rules.filter((r) => ['openai', 'anthropic', 'aurous'].includes(r.connector));
+    expect(known.map((r) => [r.provider, r.connector, r.name, r.streams[0], r.settleHours])).toEqual([
       ['OpenAI', 'openai', 'source-openai-costs', 'spend', 24],
       ['Anthropic', 'anthropic', 'source-anthropic-costs', 'spend', 24],
       ['Aurous Labs', 'aurous', 'source-aurous-usage', 'spend', 24],
     ]);
-    for (const r of rules) expect(r.why.length).toBeGreaterThan(20);
+    for (const r of rules) expect([r.streams[0], r.why.length > 20]).toEqual(['spend', true]);
   });
   it('given days with gaps when describing them then contiguous days become ranges, and many ranges a count with bounds', () => {
     expect(dayRanges(['2025-12-02', '2025-12-01', '2025-12-05', '2025-12-01'])).toBe('2025-12-01 to 2025-12-02, 2025-12-05');
