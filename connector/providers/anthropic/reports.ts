@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Window } from '../../engine/plan/planner.js';
 import { recordId } from '../../engine/columns/records.js';
 import { col, columns, type Column, type Columns } from '../../engine/columns/columns.js';
-import type { FailRule } from '../../engine/fetch/responses.js';
+import { HALVE_ON_400, type FailRule } from '../../engine/fetch/responses.js';
 import type { Bucket, BucketStream, Row } from '../../engine/stream.js';
 import { BUCKET_SECONDS, DAY, isoDate, isoTime, type BucketWidth } from '../../engine/time.js';
 import { anthropicReportApi, arrayParam, COST_REPORT_MAX_BUCKETS, MESSAGES_LIMITS, MESSAGES_MAX_GROUP_BY } from './api.js';
@@ -142,7 +142,8 @@ export const costReportStream: BucketStream<AnthropicConfig> = {
       // The cost report refuses ranges that end in the future ("Invalid date range", x-should-retry: false):
       // only whole, finished UTC days are requested, so today is read on the next sync.
       includeCurrentBucket: false,
-      responses: groupByRefusal(COST_REPORT, groupBy),
+      // A refused grouping fails; any other 400 (a range or limit Anthropic will not serve at once) halves the window.
+      responses: [...groupByRefusal(COST_REPORT, groupBy), HALVE_ON_400],
       toRecord: (bucket, result) => costRecord(bucket, result),
     };
   },
@@ -229,7 +230,7 @@ export const usageMessagesStream: BucketStream<AnthropicConfig> = {
       maxBuckets: MESSAGES_LIMITS[width].max,
       paging: { kind: 'cursor' },
       includeCurrentBucket: true,
-      responses: groupByRefusal(USAGE_MESSAGES, groupBy),
+      responses: [...groupByRefusal(USAGE_MESSAGES, groupBy), HALVE_ON_400],
       toRecord: (bucket, result) => messagesRecord(bucket, result),
     };
   },

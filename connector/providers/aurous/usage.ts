@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Window } from '../../engine/plan/planner.js';
 import { recordId } from '../../engine/columns/records.js';
 import { col, columns, type Column } from '../../engine/columns/columns.js';
-import type { FailRule, RestartRule } from '../../engine/fetch/responses.js';
+import { HALVE_ON_400, type FailRule, type HalveRule, type RestartRule } from '../../engine/fetch/responses.js';
 import type { Bucket, BucketStream, Row } from '../../engine/stream.js';
 import { isoTime } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';
@@ -79,9 +79,10 @@ function filterParams(c: AurousConfig): Query {
  * expired, a fingerprint mismatch, another team's) restarts the query for the part of the window not
  * read yet (applied by the fetcher). A refused group_by (a dimension this API version does not take:
  * the API reference lists four, the overview adds model) fails as a config_error with the API's own
- * words, so the window is not halved for it and the user learns which setting to change.
+ * words, so the window is not halved for it and the user learns which setting to change. Any other
+ * 400 (a range the server will not serve at once: its caps are undocumented) halves the window.
  */
-export function usageResponses(groupBy: readonly string[]): Array<FailRule<Window> | RestartRule> {
+export function usageResponses(groupBy: readonly string[]): Array<FailRule<Window> | RestartRule | HalveRule> {
   return [
     { when: { status: 400, code: 'invalid_page_token' }, action: 'restart' },
     {
@@ -92,6 +93,7 @@ export function usageResponses(groupBy: readonly string[]): Array<FailRule<Windo
         `${USAGE_PATH}: Aurous refused group_by ${groupBy.join(',') || '(none)'}: ${e.message ?? ''} ` +
         `Set group_by to at most ${MAX_GROUP_BY} dimensions this API accepts (documented: ${DIMENSIONS.join(', ')}; model is listed only in the overview).`,
     },
+    HALVE_ON_400,
   ];
 }
 

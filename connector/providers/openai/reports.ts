@@ -2,7 +2,7 @@ import { col, columns, optionalConstant, type Column, type Columns } from '../..
 import { describeWindow } from '../../engine/decode/decode.js';
 import type { Window } from '../../engine/plan/planner.js';
 import { RecordIdHasher } from '../../engine/columns/records.js';
-import type { FailRule } from '../../engine/fetch/responses.js';
+import { HALVE_ON_400, type FailRule } from '../../engine/fetch/responses.js';
 import type { BucketStream, Row } from '../../engine/stream.js';
 import { BUCKET_SECONDS, isoDate, type BucketWidth } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';
@@ -149,7 +149,8 @@ export function reportStream(decl: ReportDecl): BucketStream<OpenAiConfig> {
         maxBuckets: Math.min(decl.maxBuckets[width] ?? 1, cap),
         // OpenAI's cursor is broken for grouped queries: one page per window, halved when short.
         paging: groupBy.length > 0 ? { kind: 'single' } : { kind: 'cursor' },
-        responses: groupByRefusal(decl, groupBy),
+        // A refused grouping fails; any other 400 (a range or limit OpenAI will not serve at once) halves the window.
+        responses: [...groupByRefusal(decl, groupBy), HALVE_ON_400],
         includeCurrentBucket: true,
         toRecord: (bucket, result) => toRecord(bucket.start, bucket.end, results.parse(result)),
       };
