@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toCsv } from '../../connector/warehouse/charts.js';
-import { mulDiv, percentChange, runRateForecast } from '../../connector/warehouse/money.js';
+import { mulDiv } from '../../connector/decimal.js';
+import { percentChange, runRateForecast } from '../../connector/warehouse/money.js';
 import { type Catalog, completeThrough, dayRanges, resolveTable, SETTLE_RULES } from '../../connector/warehouse/report.js';
 
 describe('run-rate forecast and change, exact', () => {

@@ -1,6 +1,7 @@
 import { col } from '../../engine/columns/columns.js';
 import { configError, systemError } from '../../engine/errors.js';
-import { multiplyDecimal, numberToDecimal, spendStream, stringOrNull as str, type FocusCharge, type FocusProvider } from '../../engine/focus/focus.js';
+import { multiplyDecimal, numberToDecimal } from '../../decimal.js';
+import { spendStream, stringOrNull as str, type FocusCharge, type FocusProvider } from '../../engine/focus/focus.js';
 import type { Row } from '../../engine/stream.js';
 import type { AurousConfig } from './config.js';
 import { usageStream } from './usage.js';

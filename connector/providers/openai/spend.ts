@@ -1,5 +1,6 @@
 import { col } from '../../engine/columns/columns.js';
-import { multiplyDecimal, numberToDecimal, spendStream, type FocusCharge, type FocusProvider } from '../../engine/focus/focus.js';
+import { multiplyDecimal, numberToDecimal } from '../../decimal.js';
+import { spendStream, type FocusCharge, type FocusProvider } from '../../engine/focus/focus.js';
 import type { NoticeSink } from '../../engine/notices.js';
 import { blockBase, blockQuantity, ListPrices, missingPriceNotice, type PriceKey } from '../../engine/focus/prices.js';
 import type { BucketStream, Row } from '../../engine/stream.js';
