@@ -15,7 +15,6 @@ import { nameOf, type NameColumn, type NameKind, type SpendNames } from './names
  * live here; the exact decimal arithmetic is ../../decimal.ts.
  */
 
-export const FOCUS_VERSION = '1.3';
 export const SPEND_STREAM = 'spend';
 /** The record key of a spend row: FOCUS has no id column, and custom columns are x_-prefixed. */
 export const SPEND_KEY = 'x_RecordId';
