@@ -239,7 +239,7 @@ export function billingPeriod(start: number, day: number): { start: number; end:
 }
 
 /** The columns of a provider's spend stream: FOCUS's, the key, its x_ columns. */
-export function spendColumns(p: FocusProvider): readonly Column[] {
+function spendColumns(p: FocusProvider): readonly Column[] {
   for (const c of p.extraColumns) {
     if (!c.name.startsWith('x_')) throw new Error(`spend column ${c.name} of ${p.providerName} must be x_-prefixed`);
   }

@@ -22,7 +22,7 @@ import { actorKey } from './analytics.js';
  */
 
 /** The usage column of each token_type (usage_report/messages and analytics usage name them alike). */
-export const TOKEN_COLUMNS: Readonly<Record<string, string>> = {
+const TOKEN_COLUMNS: Readonly<Record<string, string>> = {
   uncached_input_tokens: 'uncached_input_tokens',
   'cache_creation.ephemeral_1h_input_tokens': 'cache_creation_ephemeral_1h_input_tokens',
   'cache_creation.ephemeral_5m_input_tokens': 'cache_creation_ephemeral_5m_input_tokens',

@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import type { Window } from '../../engine/plan/planner.js';
-import { recordId } from '../../engine/columns/records.js';
+import { BucketRecords, bucketColumns, type BucketFields } from '../../engine/columns/buckets.js';
 import { col, columns, type Column } from '../../engine/columns/columns.js';
 import { HALVE_ON_400, type FailRule, type HalveRule, type RestartRule } from '../../engine/fetch/responses.js';
 import type { Bucket, BucketStream, Row } from '../../engine/stream.js';
-import { isoTime } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';
 import { aurousBucketApi, DIMENSIONS, MAX_GROUP_BY, USAGE_PATH, WIDTH_SECONDS, WINDOW_BUCKETS } from './api.js';
 import type { AurousConfig } from './config.js';
@@ -27,10 +26,18 @@ const METRICS: readonly Column[] = [
 
 const DESCRIPTION = 'Aurous Labs usage (requests, credits, durations, images, video, tokens) per time bucket and group (GET /v1/usage).';
 
+/** The bucket columns (engine/columns/buckets.ts): RFC 3339 bucket_start/bucket_end, no date. */
+const BUCKET_FIELDS: BucketFields = {
+  start: 'bucket_start',
+  end: 'bucket_end',
+  time: 'rfc3339',
+  date: false,
+  id: 'Deterministic key: hash of the bucket start and the group key (null-safe).',
+};
+const records = new BucketRecords(BUCKET_FIELDS);
+
 const COLUMNS: readonly Column[] = [
-  { name: 'id', type: 'string', description: 'Deterministic key: hash of the bucket start and the group key (null-safe).', notNull: true, from: null },
-  { name: 'bucket_start', type: 'string', format: 'date-time', description: 'Bucket start, RFC 3339 UTC (inclusive). Cursor.', notNull: true, from: null },
-  { name: 'bucket_end', type: 'string', format: 'date-time', description: 'Bucket end, RFC 3339 UTC (exclusive).', notNull: true, from: null },
+  ...bucketColumns(BUCKET_FIELDS),
   // Read from the group's key only when grouped by it (toUsageRecord).
   ...DIMENSIONS.map((d) => col(d, 'string', 'Grouping dimension; null when not grouped by it or null upstream.', { from: null })),
   ...METRICS,
@@ -48,16 +55,15 @@ function toUsageRecord(groupBy: readonly string[], bucket: Bucket, raw: unknown)
   const group = Groups.parse(raw);
   const key = (group.key ?? {}) as Record<string, string | null>;
   const row = Groups.row(group);
-  row.bucket_start = isoTime(bucket.start);
-  row.bucket_end = isoTime(bucket.end);
-  const idParts: unknown[] = [bucket.start];
+  records.fill(row, bucket.start, bucket.end);
+  const id = records.id(bucket.start);
   for (const d of DIMENSIONS) {
     const isGrouped = groupBy.includes(d);
     const value = isGrouped ? (key[d] ?? null) : null;
     row[d] = value;
-    idParts.push(isGrouped ? [value] : null);
+    id.add(isGrouped ? [value] : null);
   }
-  row.id = recordId(idParts);
+  row.id = id.digest();
   return row;
 }
 
