@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { HttpClient, Query } from '../http/client.js';
 import type { Window } from './plan/planner.js';
 import type { NoticeSink } from './notices.js';
-import type { FailRule, IgnoreRule, RestartRule } from './fetch/responses.js';
+import type { FailRule, HalveRule, IgnoreRule, RestartRule } from './fetch/responses.js';
 
 export type JsonSchema = Record<string, unknown>;
 export type Row = Record<string, unknown>;
@@ -118,12 +118,15 @@ export interface BucketPlan {
   maxBuckets: number;
   paging: Paging;
   /**
-   * Optional: what particular error responses mean for this report (engine/fetch/responses.ts). 'fail': a
-   * refusal no smaller window would fix (a grouping the API will not serve for this range, Anthropic's
-   * group_by[] cap, Aurous's dimensions) fails the stream at once, the window not halved; 'restart':
-   * a refused cursor, for a fetchWindow that follows one (Aurous's page_token).
+   * Optional: what particular error responses mean for this report (engine/fetch/responses.ts), the
+   * first matching rule deciding. 'fail': a refusal no smaller window would fix (a grouping the API
+   * will not serve for this range, Anthropic's group_by[] cap, Aurous's dimensions) fails the stream
+   * at once, the window not halved; 'halve': the window is more than one request may ask for (a 400
+   * for a range or limit cap, HALVE_ON_400) and is read as two halves; 'restart': a refused cursor
+   * (records paging's restarts, a fetchWindow that follows one: Aurous's page_token). An error no rule
+   * matches fails the read (a page short of its window is halved whatever the rules).
    */
-  responses?: ReadonlyArray<FailRule<Window> | RestartRule>;
+  responses?: ReadonlyArray<FailRule<Window> | RestartRule | HalveRule>;
   /** Optional headers on every request of this report only (Anthropic's analytics beta header). */
   headers?: Record<string, string>;
   /**

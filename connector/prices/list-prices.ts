@@ -1,4 +1,4 @@
-import { multiplyDecimal } from '../engine/focus/focus.js';
+import { multiplyDecimal } from '../decimal.js';
 import type { ListPriceEntry } from '../engine/focus/prices.js';
 
 /**

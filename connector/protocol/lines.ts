@@ -5,15 +5,11 @@
 const recordPrefixes = new Map<string, string>();
 
 /**
- * A RECORD line (no newline), byte for byte JSON.stringify({type:'RECORD', record:{stream, data,
- * emitted_at}}), without the wrapper objects and with only `data` serialised per record.
- * Line breakers are left raw: the writer escapes them.
+ * The RECORD lines (no newline) of one stream and extraction time: byte for byte
+ * JSON.stringify({type:'RECORD', record:{stream, data, emitted_at}}), without the wrapper objects;
+ * what every record shares is serialised once, only `data` per record. Line breakers are left
+ * raw: the writer escapes them.
  */
-export function recordLine(stream: string, data: unknown, emittedAt: number): string {
-  return `${recordPrefix(stream)}${JSON.stringify(data)},"emitted_at":${JSON.stringify(emittedAt)}}}`;
-}
-
-/** recordLine for one stream and extraction time: what every record shares is serialised once. */
 export function recordLineWriter(stream: string, emittedAt: number): (data: unknown) => string {
   const prefix = recordPrefix(stream);
   const suffix = `,"emitted_at":${JSON.stringify(emittedAt)}}}`;

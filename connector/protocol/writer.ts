@@ -1,5 +1,4 @@
 import type { Writable } from 'node:stream';
-import { recordLine } from './lines.js';
 import { Secrets } from './secrets.js';
 
 /**
@@ -17,10 +16,6 @@ const HAS_LINE_BREAKER = /[\u2028\u2029\u0085]/;
 const escapeLineBreakers = (ch: string): string => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 const escapeAll = (text: string): string => (HAS_LINE_BREAKER.test(text) ? text.replace(LINE_BREAKERS, escapeLineBreakers) : text);
-
-export function serialize(message: unknown): string {
-  return escapeAll(JSON.stringify(message));
-}
 
 /** UTF-8 of U+2028, U+2029 and U+0085: a chunk of bytes without them needs no escaping. */
 const LINE_BREAKER_BYTES = ['\u2028', '\u2029', '\u0085'].map((c) => Buffer.from(c, 'utf8'));
@@ -40,11 +35,6 @@ export class NdjsonWriter<M = unknown> {
   write(message: M): void {
     // Escaping runs once per chunk in flushBuffer (one scan of 64 KB beats one call per line).
     this.push(JSON.stringify(message));
-  }
-
-  /** A RECORD; same bytes as write() of the whole message (see recordLine). */
-  writeRecord(stream: string, data: unknown, emittedAt: number): void {
-    this.push(recordLine(stream, data, emittedAt));
   }
 
   /**

@@ -8,7 +8,7 @@ import { formatMoney } from './money.js';
 export const PALETTE = ['#2563eb', '#f97316', '#16a34a', '#dc2626', '#9333ea', '#0891b2', '#ca8a04', '#db2777', '#4f46e5', '#65a30d'];
 export const OTHER_COLOR = '#9ca3af';
 /** The band behind a day that is not complete yet. */
-export const PENDING_COLOR = '#fef3c7';
+const PENDING_COLOR = '#fef3c7';
 
 export function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');

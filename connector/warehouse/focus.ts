@@ -17,7 +17,7 @@ import { ACCOUNT_COLUMN, EXTRACTED_AT, ident, literal, qualified, STATE_TABLE } 
  * decimal digits, or not a plain decimal) is never rounded: reading it fails with a message
  * naming the column and the value (see FOCUS_DECIMAL).
  */
-export const FOCUS_VIEW = 'focus_spend';
+const FOCUS_VIEW = 'focus_spend';
 
 /**
  * The type of focus_spend's cost, price and quantity columns. 24 decimals hold every digit the
@@ -26,9 +26,9 @@ export const FOCUS_VIEW = 'focus_spend';
  * the exact products the spend stream makes of them (per-million-token prices and quantities).
  * 14 integer digits hold 99 trillion dollars or tokens in one row, and in a sum of rows.
  */
-export const FOCUS_DECIMAL = { width: 38, scale: 24 } as const;
+const FOCUS_DECIMAL = { width: 38, scale: 24 } as const;
 const INTEGER_DIGITS = FOCUS_DECIMAL.width - FOCUS_DECIMAL.scale;
-export const FOCUS_DECIMAL_TYPE = `DECIMAL(${FOCUS_DECIMAL.width},${FOCUS_DECIMAL.scale})`;
+const FOCUS_DECIMAL_TYPE = `DECIMAL(${FOCUS_DECIMAL.width},${FOCUS_DECIMAL.scale})`;
 
 /** The FOCUS 1.3 cost, price and quantity columns (FOCUS Decimal) the view types as FOCUS_DECIMAL_TYPE, where a spend table has them. */
 export const FOCUS_DECIMAL_COLUMNS = [
@@ -47,14 +47,14 @@ export const FOCUS_DECIMAL_COLUMNS = [
 ] as const;
 
 /** The view's names for the loader's bookkeeping columns (the tables keep theirs). */
-export const FOCUS_RENAMED: Readonly<Record<string, string>> = { [ACCOUNT_COLUMN]: 'x_AccountId', [EXTRACTED_AT]: 'x_ExtractedAt' };
+const FOCUS_RENAMED: Readonly<Record<string, string>> = { [ACCOUNT_COLUMN]: 'x_AccountId', [EXTRACTED_AT]: 'x_ExtractedAt' };
 
 /**
  * SQL for one spend column as FOCUS_DECIMAL_TYPE: the exact value, or a query error when the text
  * is not a plain decimal or has more digits than the type holds (DuckDB would round the decimals
  * silently, and read "1e-30" as 0).
  */
-export function decimalColumnSql(column: string, table: string): string {
+function decimalColumnSql(column: string, table: string): string {
   const text = `CAST(${ident(column)} AS VARCHAR)`;
   const digits = `ltrim(${text}, '-')`;
   const fraction = `length(rtrim(split_part(${digits}, '.', 2), '0'))`;
@@ -69,7 +69,7 @@ export function decimalColumnSql(column: string, table: string): string {
 }
 
 /** One spend table as the view's SELECT: decimals typed, bookkeeping columns renamed, every other column as it is. */
-export function spendSelectSql(schema: string, columns: Iterable<string>): string {
+function spendSelectSql(schema: string, columns: Iterable<string>): string {
   const have = new Set(columns);
   const table = `${schema}.${SPEND_STREAM}`;
   const replace = FOCUS_DECIMAL_COLUMNS.filter((c) => have.has(c)).map((c) => `${decimalColumnSql(c, table)} AS ${ident(c)}`);
@@ -83,7 +83,7 @@ export function spendSelectSql(schema: string, columns: Iterable<string>): strin
 }
 
 /** The connector schemas (those with a _connector_state) that hold a spend table. */
-export async function spendTables(db: Warehouse): Promise<string[]> {
+async function spendTables(db: Warehouse): Promise<string[]> {
   const all = await db.allTables();
   const withState = new Set(all.filter((t) => t.table === STATE_TABLE && t.schema !== 'main').map((t) => t.schema));
   return all.filter((t) => t.table === SPEND_STREAM && withState.has(t.schema)).map((t) => t.schema);

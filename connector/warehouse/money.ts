@@ -1,38 +1,9 @@
+import { fromScaled, mulDiv, toScaled } from '../decimal.js';
+
 /**
- * Money as exact decimal strings, the way DuckDB returns DECIMAL sums ("1234.567891000000").
- * Rounding and formatting use BigInt, never floating point.
+ * The report's money: exact decimal strings the way DuckDB returns DECIMAL sums
+ * ("1234.567891000000"), formatted, forecast and compared with the exact decimals of ../decimal.ts.
  */
-const DECIMAL = /^(-?)(\d*)(?:\.(\d*))?$/;
-
-/** Parse "12.3400" into a scaled integer at `scale` decimals, rounding half away from zero. */
-export function toScaled(text: string, scale: number): bigint {
-  const m = DECIMAL.exec(text.trim());
-  if (!m || (m[2] === '' && (m[3] ?? '') === '')) throw new Error(`not a decimal: ${JSON.stringify(text)}`);
-  const neg = m[1] === '-';
-  const int = m[2] || '0';
-  const frac = m[3] ?? '';
-  const kept = (frac + '0'.repeat(scale)).slice(0, scale);
-  let v = BigInt(int + kept);
-  const next = frac.length > scale ? frac.charCodeAt(scale) - 48 : 0;
-  if (next >= 5) v += 1n;
-  return neg ? -v : v;
-}
-
-/** A scaled integer back to a plain decimal string with exactly `scale` decimals. */
-export function fromScaled(v: bigint, scale: number): string {
-  const neg = v < 0n;
-  const digits = (neg ? -v : v).toString().padStart(scale + 1, '0');
-  const int = digits.slice(0, digits.length - scale);
-  const frac = digits.slice(digits.length - scale);
-  return `${neg ? '-' : ''}${int}${scale > 0 ? `.${frac}` : ''}`;
-}
-
-/** "1234.567800000" -> "1234.5678"; "5.000" -> "5". */
-export function trimDecimal(text: string): string {
-  if (!text.includes('.')) return text;
-  const t = text.replace(/0+$/, '').replace(/\.$/, '');
-  return t === '-0' ? '0' : t;
-}
 
 const group = (int: string): string => int.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
@@ -47,23 +18,6 @@ export function formatMoney(exact: string, currency: string): string {
   const cur = currency.toUpperCase();
   const sym = SYMBOLS[cur];
   return `${neg ? '-' : ''}${sym ? `${sym}${body}` : `${body} ${cur}`}`;
-}
-
-/** Exact difference a - b of two decimal strings. */
-export function subtract(a: string, b: string, scale = 12): string {
-  return fromScaled(toScaled(a, scale) - toScaled(b, scale), scale);
-}
-
-/** a × num ÷ den for a decimal string, at `scale` decimals, rounded half away from zero (BigInt, no float). */
-export function mulDiv(a: string, num: number, den: number, scale = 12): string {
-  if (!Number.isInteger(num) || !Number.isInteger(den) || den <= 0) throw new Error(`mulDiv: bad ratio ${num}/${den}`);
-  const n = toScaled(a, scale) * BigInt(num);
-  const d = BigInt(den);
-  const neg = n < 0n;
-  const abs = neg ? -n : n;
-  let q = abs / d;
-  if ((abs % d) * 2n >= d) q += 1n;
-  return fromScaled(neg ? -q : q, scale);
 }
 
 /**

@@ -2,7 +2,8 @@ import { CONNECTORS, type Connector } from '../connectors.js';
 import type { Warehouse } from './db.js';
 import { type ChartTable, chartData, cumulativeLines, esc, OTHER_COLOR, PALETTE, stackedBars, type Series } from './charts.js';
 import { DAY, isoDate, startOfDay } from '../engine/time.js';
-import { formatMoney, fromScaled, mulDiv, percentChange, percentShare, runRateForecast, toScaled, trimDecimal } from './money.js';
+import { fromScaled, mulDiv, toScaled, trimDecimal } from '../decimal.js';
+import { formatMoney, percentChange, percentShare, runRateForecast } from './money.js';
 import { ident, STATE_TABLE } from './schema.js';
 
 /**

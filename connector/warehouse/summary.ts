@@ -84,7 +84,7 @@ export interface ProgressItem {
 }
 
 /** How far a bucketed stream's read is, and for how long it has been reading. */
-export interface WindowsDone {
+interface WindowsDone {
   done: number;
   planned: number;
   bucketsDone: number;

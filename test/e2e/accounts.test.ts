@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sumDecimals } from '../../connector/engine/focus/focus.js';
+import { addDecimal } from '../../connector/decimal.js';
 import { FakeAnthropic } from '../fake/anthropic.js';
 import { FakeAurous } from '../fake/aurous.js';
 import { DAY, FakeOpenAi } from '../fake/openai.js';
@@ -304,7 +304,7 @@ describe('two Anthropic organizations in one warehouse', () => {
   /** The organization's cost report over the synced days: its rows and their exact dollar total. */
   const truth = (org: FakeAnthropic): { rows: number; total: string } => {
     const rows = org.org.expectedCostReport(FIRST, END);
-    return { rows: rows.length, total: sumDecimals(rows.map((r) => String(r.amount_usd))) };
+    return { rows: rows.length, total: rows.map((r) => String(r.amount_usd)).reduce(addDecimal, '0') };
   };
 
   it('given two organizations when synced one after the other into one file then each is the account the API names, with exactly its rows, totals and state, and focus_spend has both BillingAccountId values and names', async () => {

@@ -48,7 +48,7 @@ async function read(cfg: Record<string, unknown>, o: { mode?: 'incremental' | 'f
 }
 
 const truth = (start: string, endExclusive: string, width: Width, groupBy: Dim[], filters: Filters = {}, server: FakeAurous = fake) =>
-  withoutIds(server.data.expected(day(start), day(endExclusive), width, groupBy, filters) as never);
+  withoutIds(server.data.expected(day(start), day(endExclusive), width, groupBy, filters));
 
 function expectExact(result: RunResult, expected: Array<Record<string, unknown>>): void {
   expect(result.code, JSON.stringify(errors(result.messages))).toBe(0);

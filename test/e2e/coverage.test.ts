@@ -39,7 +39,7 @@ const config = (extra: Record<string, unknown> = {}) => ({
   base_url: fake.baseUrl,
   ...extra,
 });
-const expected = (from: number, to: number) => withoutIds(fake.org.expectedCosts(from, to, [...GROUPING]) as never);
+const expected = (from: number, to: number) => withoutIds(fake.org.expectedCosts(from, to, [...GROUPING]));
 const stateOf = (m: Message) => m.state.stream.stream_state as { version: number; covered_from: number; cursor: number };
 const stateMessage = (s: Record<string, unknown>) => [{ type: 'STREAM', stream: { stream_descriptor: { name: 'costs' }, stream_state: s } }];
 

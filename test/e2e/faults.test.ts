@@ -39,7 +39,7 @@ const baseConfig = () => ({
   request_timeout_seconds: 1,
 });
 const truth = (groupBy: Array<'project_id' | 'line_item'> = ['project_id', 'line_item']) =>
-  withoutIds(fake.org.expectedCosts(day('2025-09-01'), day('2025-10-31'), groupBy) as never);
+  withoutIds(fake.org.expectedCosts(day('2025-09-01'), day('2025-10-31'), groupBy));
 
 async function cli(args: string[], env: Record<string, string> = {}, opts: Parameters<typeof run>[2] = {}): Promise<RunResult> {
   const r = await run(BINS.openai, args, { env, ...opts });
@@ -118,9 +118,7 @@ describe('transient faults are retried and the output stays exact', () => {
     const { result } = await read();
     expect(expectLoudFailure(result, 'transient_error')).toMatch(/HTTP 500/);
     // The first window (20 days) is complete and checkpointed; nothing of the failed one is emitted.
-    expect(withoutIds(records(result.messages))).toEqual(
-      withoutIds(fake.org.expectedCosts(day('2025-09-01'), day('2025-09-21'), ['project_id', 'line_item']) as never),
-    );
+    expect(withoutIds(records(result.messages))).toEqual(withoutIds(fake.org.expectedCosts(day('2025-09-01'), day('2025-09-21'), ['project_id', 'line_item'])));
     expect(states(result.messages).map((m) => m.state.stream.stream_state.cursor)).toEqual([day('2025-09-21')]);
   });
 });
@@ -226,7 +224,7 @@ describe('odd but valid responses are read exactly', () => {
     });
     try {
       const { result } = await read({ ...baseConfig(), base_url: truncating.baseUrl, group_by: { costs: [] } }, { mode: 'full_refresh' });
-      expectExact(result, withoutIds(truncating.org.expectedCosts(day('2025-09-01'), day('2025-10-31'), []) as never));
+      expectExact(result, withoutIds(truncating.org.expectedCosts(day('2025-09-01'), day('2025-10-31'), [])));
     } finally {
       await truncating.stop();
     }

@@ -297,7 +297,7 @@ describe('Aurous price points under other groupings', () => {
         ]),
       );
       expect(byKey.size).toBe(truth.length);
-      for (const g of truth as unknown as Row[]) {
+      for (const g of truth) {
         const r = byKey.get(
           key(
             g.bucket_start,

@@ -93,7 +93,7 @@ describe('source-openai-costs costs stream', () => {
     assertProtocol(result, { streams: ['costs'], schemas: { costs: schema } });
     const expected = fake.org.expectedCosts(day('2025-09-01'), day('2025-12-30'), ['project_id', 'line_item']);
     expect(expected.length).toBeGreaterThan(500);
-    expect(withoutIds(records(result.messages, 'costs'))).toEqual(withoutIds(expected as unknown as Array<Record<string, unknown>>));
+    expect(withoutIds(records(result.messages, 'costs'))).toEqual(withoutIds(expected));
     expect(requests).toHaveLength(1);
     expect(requests[0]?.query.get('limit')).toBe('120');
     expect(requests[0]?.query.getAll('group_by')).toEqual(['project_id', 'line_item']);
@@ -114,9 +114,7 @@ describe('source-openai-costs costs stream', () => {
     const { result, requests } = await readCosts(config({ start_date: '2025-09-01', end_date: '2025-09-18', max_window_days: 9 }), { mode: 'full_refresh' });
     expect(result.code).toBe(0);
     assertProtocol(result, { streams: ['costs'], schemas: { costs: schema } });
-    expect(withoutIds(records(result.messages))).toEqual(
-      withoutIds(fake.org.expectedCosts(day('2025-09-01'), day('2025-09-19'), ['project_id', 'line_item']) as never),
-    );
+    expect(withoutIds(records(result.messages))).toEqual(withoutIds(fake.org.expectedCosts(day('2025-09-01'), day('2025-09-19'), ['project_id', 'line_item'])));
     expect(requests.every((r) => !r.query.has('page'))).toBe(true);
     expect(requests).toHaveLength(2);
   });
@@ -132,7 +130,7 @@ describe('source-openai-costs costs stream', () => {
       const result = await run(BINS.openai, ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]);
       expect(result.code).toBe(0);
       assertProtocol(result, { streams: ['costs'], schemas: { costs: schema } });
-      expect(withoutIds(records(result.messages))).toEqual(withoutIds(truncating.org.expectedCosts(day('2025-09-01'), day('2025-12-30'), []) as never));
+      expect(withoutIds(records(result.messages))).toEqual(withoutIds(truncating.org.expectedCosts(day('2025-09-01'), day('2025-12-30'), [])));
       const paged = truncating.requests.filter((r) => r.query.has('page'));
       expect(paged.length).toBe(Math.ceil(120 / 7) - 1);
       for (const r of paged) {
@@ -154,7 +152,7 @@ describe('source-openai-costs costs stream', () => {
       expect(result.code).toBe(0);
       assertProtocol(result, { streams: ['costs'], schemas: { costs: schema } });
       expect(withoutIds(records(result.messages))).toEqual(
-        withoutIds(truncating.org.expectedCosts(day('2025-09-01'), day('2025-12-30'), ['project_id', 'line_item']) as never),
+        withoutIds(truncating.org.expectedCosts(day('2025-09-01'), day('2025-12-30'), ['project_id', 'line_item'])),
       );
       expect(truncating.requests.some((r) => r.query.has('page'))).toBe(false);
     } finally {
@@ -194,7 +192,7 @@ describe('source-openai-costs costs stream', () => {
       m.record ? [m.record.data] : [],
     );
     const expected = fake.org.expectedCosts(day('2025-09-01'), day('2025-12-30'), ['project_id', 'line_item']);
-    expect(withoutIds(costs)).toEqual(withoutIds(expected as unknown as Array<Record<string, unknown>>));
+    expect(withoutIds(costs)).toEqual(withoutIds(expected));
   });
 
   it('given an incremental read when reading again with its last state then only the lookback window is re-emitted', async () => {
@@ -207,7 +205,7 @@ describe('source-openai-costs costs stream', () => {
     expect(second.result.code).toBe(0);
     assertProtocol(second.result, { streams: ['costs'], schemas: { costs: schema } });
     expect(withoutIds(records(second.result.messages))).toEqual(
-      withoutIds(fake.org.expectedCosts(day('2025-12-27'), day('2025-12-30'), ['project_id', 'line_item']) as never),
+      withoutIds(fake.org.expectedCosts(day('2025-12-27'), day('2025-12-30'), ['project_id', 'line_item'])),
     );
     expect(second.requests.map((r) => r.query.get('start_time'))).toEqual([String(day('2025-12-27'))]);
     expect(states(second.result.messages).map((m) => m.state.stream.stream_state)).toEqual([
@@ -232,7 +230,7 @@ describe('source-openai-costs costs stream', () => {
       const now = Math.floor(Date.now() / 1000 / DAY) * DAY;
       const last = states(result.messages).at(-1)?.state.stream.stream_state.cursor as number;
       expect([today, now]).toContain(last);
-      expect(withoutIds(rows)).toEqual(withoutIds(live.org.expectedCosts(today - 9 * DAY, today + DAY, ['project_id', 'line_item']) as never));
+      expect(withoutIds(rows)).toEqual(withoutIds(live.org.expectedCosts(today - 9 * DAY, today + DAY, ['project_id', 'line_item'])));
     } finally {
       await live.stop();
     }
@@ -269,7 +267,7 @@ describe('source-openai-costs costs stream', () => {
       expect(result.code).toBe(0);
       assertProtocol(result, { streams: ['costs'], schemas: { costs: schema } });
       expect(withoutIds(records(result.messages))).toEqual(
-        withoutIds(fake.org.expectedCosts(day('2025-09-01'), day('2025-12-30'), ['project_id', 'line_item']) as never),
+        withoutIds(fake.org.expectedCosts(day('2025-09-01'), day('2025-12-30'), ['project_id', 'line_item'])),
       );
       expect(states(result.messages).at(-1)?.state.stream.stream_state).toEqual({ version: 2, covered_from: day('2025-09-01'), cursor: day('2025-12-30') });
     }
@@ -282,7 +280,7 @@ describe('source-openai-costs costs stream', () => {
     const rows = records(result.messages);
     expect(new Set(rows.map((r) => r.project_id))).toEqual(new Set(['proj_002']));
     expect(withoutIds(rows)).toEqual(
-      withoutIds(fake.org.expectedCosts(day('2025-09-01'), day('2025-12-30'), ['project_id', 'line_item'], { projectIds: ['proj_002'] }) as never),
+      withoutIds(fake.org.expectedCosts(day('2025-09-01'), day('2025-12-30'), ['project_id', 'line_item'], { projectIds: ['proj_002'] })),
     );
   });
 
@@ -359,7 +357,7 @@ describe('group_by api_key_id on costs: the spec allows it, the live API refuses
       expect(late.result.code).toBe(0);
       assertProtocol(late.result, { streams: ['costs'], schemas: { costs: schema } });
       expect(withoutIds(records(late.result.messages))).toEqual(
-        withoutIds(floor.org.expectedCosts(API_KEY_ID_FLOOR, day('2025-12-30'), ['project_id', 'api_key_id']) as never),
+        withoutIds(floor.org.expectedCosts(API_KEY_ID_FLOOR, day('2025-12-30'), ['project_id', 'api_key_id'])),
       );
       expect(states(late.result.messages).map((m) => m.state.stream.stream_state.cursor)).toEqual([day('2025-12-30')]);
     });
@@ -373,7 +371,7 @@ describe('group_by api_key_id on costs: the spec allows it, the live API refuses
       assertProtocol(result, { streams: ['costs'], schemas: { costs: schema } });
       const expected = allowed.org.expectedCosts(day('2025-09-01'), day('2025-12-30'), ['project_id', 'api_key_id']);
       expect(expected.some((r) => r.api_key_id !== null)).toBe(true);
-      expect(withoutIds(records(result.messages))).toEqual(withoutIds(expected as never));
+      expect(withoutIds(records(result.messages))).toEqual(withoutIds(expected));
     });
   });
 });

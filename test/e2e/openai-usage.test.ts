@@ -98,7 +98,7 @@ function expectUsageExact(messages: Message[], server: FakeOpenAi, streams: read
   for (const s of streams) {
     const expected = server.org.expectedUsage(s, start, end, width, ALL_DIMS[s] ?? []);
     expect(expected.length, `ground truth of ${s} is not empty`).toBeGreaterThan(0);
-    expect(withoutIds(records(messages, s)), s).toEqual(withoutIds(expected as unknown as Row[]));
+    expect(withoutIds(records(messages, s)), s).toEqual(withoutIds(expected));
   }
 }
 
@@ -253,7 +253,7 @@ describe('source-openai-costs usage streams', () => {
       expect(result.code).toBe(0);
       assertProtocol(result, { streams: ['usage_embeddings'], schemas: schemasFor(['usage_embeddings']) });
       const expected = truncating.org.expectedUsage('usage_embeddings', day('2025-09-01'), day('2025-12-30'), '1d', []);
-      expect(withoutIds(records(result.messages))).toEqual(withoutIds(expected as unknown as Row[]));
+      expect(withoutIds(records(result.messages))).toEqual(withoutIds(expected));
       expect(records(result.messages).every((r) => r.project_id === null && r.model === null)).toBe(true);
       const paged = requests.filter((r) => r.query.has('page'));
       expect(paged.length).toBeGreaterThan(10);
@@ -289,8 +289,7 @@ describe('source-openai-costs usage streams', () => {
     }
     const [start, end] = [day('2025-12-01'), day('2025-12-30')];
     const filters = { project_ids: ['proj_002'], models: ['gpt-4o-2024-08-06', 'o3-2025-04-16'] };
-    const exp = (s: string, g: readonly string[], f: Record<string, string[]>) =>
-      withoutIds(fake.org.expectedUsage(s, start, end, '1d', g, f) as unknown as Row[]);
+    const exp = (s: string, g: readonly string[], f: Record<string, string[]>) => withoutIds(fake.org.expectedUsage(s, start, end, '1d', g, f));
     expect(withoutIds(records(result.messages, 'usage_completions'))).toEqual(exp('usage_completions', ['model', 'batch'], filters));
     expect(withoutIds(records(result.messages, 'usage_vector_stores'))).toEqual(exp('usage_vector_stores', [], { project_ids: ['proj_002'] }));
     expect(withoutIds(records(result.messages, 'usage_file_search_calls'))).toEqual(

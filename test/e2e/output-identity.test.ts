@@ -44,11 +44,10 @@ function byStream(messages: Message[]): Record<string, string[]> {
 }
 
 function streamOf(m: Message): string {
-  const x = m as unknown as Record<string, any>;
-  if (m.type === 'RECORD') return x.record.stream;
-  if (m.type === 'STATE') return x.state.stream?.stream_descriptor?.name ?? '';
-  if (m.type === 'TRACE') return x.trace.stream_status?.stream_descriptor?.name ?? x.trace.error?.stream_descriptor?.name ?? x.trace.estimate?.name ?? '';
-  if (m.type === 'LOG') return /^(\w+): /.exec(x.log.message)?.[1] ?? '';
+  if (m.type === 'RECORD') return m.record.stream;
+  if (m.type === 'STATE') return m.state.stream?.stream_descriptor?.name ?? '';
+  if (m.type === 'TRACE') return m.trace.stream_status?.stream_descriptor?.name ?? m.trace.error?.stream_descriptor?.name ?? m.trace.estimate?.name ?? '';
+  if (m.type === 'LOG') return /^(\w+): /.exec(m.log.message)?.[1] ?? '';
   return '';
 }
 
@@ -70,10 +69,8 @@ describe('output identity', () => {
         base_url: fakes[p].baseUrl,
       };
       const d = await run(BINS[p], ['discover', '--config', files({ 'c.json': config })['c.json'] as string]);
-      const found = d.messages.find((m) => m.type === 'CATALOG') as unknown as {
-        catalog: { streams: Array<{ name: string; supported_sync_modes: string[] }> };
-      };
-      const streams = found.catalog.streams.map((s) => ({
+      const discovered: Array<{ name: string; supported_sync_modes: string[] }> = d.messages.find((m) => m.type === 'CATALOG')?.catalog.streams;
+      const streams = discovered.map((s) => ({
         name: s.name,
         mode: s.supported_sync_modes.includes('incremental') ? ('incremental' as const) : ('full_refresh' as const),
       }));

@@ -11,8 +11,7 @@ const FIRST = Date.UTC(2024, 11, 1) / 1000; // 2024-12-01
 const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
 const schema = JSON.parse(readFileSync(join(CONTRACTS.openai, 'schemas/costs.json'), 'utf8')) as Record<string, unknown>;
 const YEAR = { start_date: '2025-01-01', end_date: '2025-12-31' };
-const truthOf = (f: FakeOpenAi, start = day('2025-01-01'), end = day('2026-01-01')) =>
-  withoutIds(f.org.expectedCosts(start, end, ['project_id', 'line_item']) as never);
+const truthOf = (f: FakeOpenAi, start = day('2025-01-01'), end = day('2026-01-01')) => withoutIds(f.org.expectedCosts(start, end, ['project_id', 'line_item']));
 
 let fake: FakeOpenAi;
 beforeAll(async () => {

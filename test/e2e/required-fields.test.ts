@@ -92,7 +92,7 @@ describe('OpenAI: a required field missing is a system_error naming endpoint, wi
             path,
             window: '[2025-09-21T00:00:00Z, 2025-10-11T00:00:00Z)',
             jsonPath,
-            before: before as unknown as Row[],
+            before,
             cursor: FROM,
           });
         }
@@ -127,7 +127,7 @@ describe('Anthropic: a required field of the report envelope missing is a system
             path: '/v1/organizations/cost_report',
             window: '[2025-09-30T00:00:00Z, 2025-10-31T00:00:00Z)',
             jsonPath,
-            before: fake.org.expectedCostReport(FIRST, FROM) as unknown as Row[],
+            before: fake.org.expectedCostReport(FIRST, FROM),
             cursor: FROM,
           });
         }
@@ -144,7 +144,7 @@ describe('Anthropic: a required field of the report envelope missing is a system
         path: '/v1/organizations/usage_report/claude_code',
         window: '[2025-09-03T00:00:00Z, 2025-09-04T00:00:00Z)',
         jsonPath: /: at has_more: /,
-        before: fake.org.expectedClaudeCode(FIRST, from) as unknown as Row[],
+        before: fake.org.expectedClaudeCode(FIRST, from),
         cursor: from,
       });
     });
@@ -170,7 +170,7 @@ describe('Aurous: a field of the documented envelope missing is a system_error n
         path: '/v1/usage',
         window: '[2026-06-30T00:00:00Z, 2026-07-31T00:00:00Z)',
         jsonPath,
-        before: fake.data.expected(FIRST, FROM, '1d', ['type', 'model']) as unknown as Row[],
+        before: fake.data.expected(FIRST, FROM, '1d', ['type', 'model']),
         cursor: FROM,
       });
     });

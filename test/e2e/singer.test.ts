@@ -212,7 +212,7 @@ describe('Singer mode: source-openai-costs', () => {
     expect(costs).toEqual(airbyteRecords(airbyte.messages, 'costs').map(({ quantity: _q, ...rest }) => rest));
     expect(recordsOf(result, 'projects')).toEqual(airbyteRecords(airbyte.messages, 'projects'));
     expect(withoutIds(costs)).toEqual(
-      withoutIds(fake.org.expectedCosts(day('2025-10-01'), day('2025-11-10'), ['project_id', 'line_item']).map(({ quantity: _q, ...rest }) => rest) as never),
+      withoutIds(fake.org.expectedCosts(day('2025-10-01'), day('2025-11-10'), ['project_id', 'line_item']).map(({ quantity: _q, ...rest }) => rest)),
     );
     // Bookmarks: our per-stream state, one STATE per Airbyte STATE, the last one holding both streams.
     const states = ofType(result, 'STATE');
@@ -238,7 +238,7 @@ describe('Singer mode: source-openai-costs', () => {
     assertSinger(second.result, { costs: catalog.streams[0]?.schema as Record<string, unknown> });
     expect(second.requests.map((r) => r.query.get('start_time'))).toEqual([String(day('2025-11-08'))]);
     expect(withoutIds(recordsOf(second.result, 'costs'))).toEqual(
-      withoutIds(fake.org.expectedCosts(day('2025-11-08'), day('2025-11-10'), ['project_id', 'line_item']) as never),
+      withoutIds(fake.org.expectedCosts(day('2025-11-08'), day('2025-11-10'), ['project_id', 'line_item'])),
     );
     expect(lastBookmarks(second.result)).toEqual({
       costs: { version: 2, covered_from: day('2025-10-01'), cursor: day('2025-11-10') },

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import Ajv from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_HISTORY_DAYS } from '../../connector/engine/config.js';
-import { floorNotices } from '../../connector/engine/read.js';
 import { anthropicSource } from '../../connector/providers/anthropic/index.js';
 import { aurousSource } from '../../connector/providers/aurous/index.js';
 import { openAiSource } from '../../connector/providers/openai/index.js';
@@ -12,6 +11,7 @@ import { FakeAnthropic } from '../fake/anthropic.js';
 import { FakeAurous } from '../fake/aurous.js';
 import { DAY, FakeOpenAi } from '../fake/openai.js';
 import { BINS, CONTRACTS, ROOT, catalog, errors, files, ofType, run } from '../support/cli.js';
+import { planner } from '../support/planned.js';
 import { query, runCli } from '../support/warehouse.js';
 
 /**
@@ -31,6 +31,7 @@ const KEYS: Record<Provider, string> = {
 const KEY_FIELD: Record<Provider, string> = { openai: 'admin_api_key', anthropic: 'admin_api_key', aurous: 'api_key' };
 const NAME: Record<Provider, string> = { openai: 'source-openai-costs', anthropic: 'source-anthropic-costs', aurous: 'source-aurous-usage' };
 const SOURCES = { openai: openAiSource, anthropic: anthropicSource, aurous: aurousSource } as const;
+const PLANNERS = { openai: planner(openAiSource), anthropic: planner(anthropicSource), aurous: planner(aurousSource) } as const;
 
 /** Every config in examples/, with its connector: found by listing, so a new one is tested too. */
 function shipped(): Array<{ path: string; provider: Provider }> {
@@ -101,16 +102,12 @@ describe('the shipped config templates', () => {
       at('2030-12-31T23:59:59Z'),
     ];
     for (const { path, provider } of TEMPLATES) {
-      const source = SOURCES[provider];
-      const cfg = (source.configSchema as { parse(v: unknown): unknown }).parse(filledIn(path, provider, fakes[provider].baseUrl));
+      const filled = filledIn(path, provider, fakes[provider].baseUrl);
       if (path.startsWith('examples/production/')) expect(raw(path), path).not.toHaveProperty('start_date');
       for (const nowS of days) {
-        const clock = { now: () => nowS * 1000 };
-        const common = source.common(cfg as never, clock.now());
+        const { common, notices } = PLANNERS[provider](filled, nowS);
         // A template without start_date reads the last 365 days, whatever the day.
         if (path.startsWith('examples/production/')) expect(common.start, path).toBe(nowS - (nowS % DAY) - (DEFAULT_HISTORY_DAYS - 1) * DAY);
-        const streams = source.streams.filter((s) => s.kind === 'buckets').map((s) => ({ name: s.name, syncMode: 'incremental' as const }));
-        const notices = floorNotices({ config: cfg as never, common, streams: source.streams as never, catalog: streams, states: new Map(), clock });
         expect(
           notices.filter((n) => n.level === 'WARN').map((n) => n.stream),
           `${path} on ${new Date(nowS * 1000).toISOString().slice(0, 10)}`,

@@ -58,7 +58,7 @@ export interface Filters {
   character_id?: string;
 }
 
-export interface Metrics {
+export type Metrics = {
   request_count: number;
   successful_count: number;
   failed_count: number;
@@ -70,7 +70,7 @@ export interface Metrics {
   video_seconds: number;
   total_input_tokens: number;
   total_output_tokens: number;
-}
+};
 
 export interface Group {
   key: Partial<Record<Dim, string | null>>;

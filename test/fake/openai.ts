@@ -32,6 +32,13 @@ export const API_KEY_ID_FLOOR = 1764979200;
 const COST_DIMS = ['project_id', 'line_item', 'api_key_id'] as const;
 export type CostDim = (typeof COST_DIMS)[number];
 
+/** `d` as a costs dimension; throws for any other (a test's grouping that the costs endpoint does not take). */
+export function costDim(d: string): CostDim {
+  const found = COST_DIMS.find((c) => c === d);
+  if (found === undefined) throw new Error(`not a costs dimension: ${d}`);
+  return found;
+}
+
 export interface OrgOptions {
   seed?: number;
   projects?: number;

@@ -6,6 +6,7 @@ import type { ListContext, Row, StreamDef } from '../../connector/engine/stream.
 import type { HttpClient, Query } from '../../connector/http/client.js';
 import { ROOT } from './cli.js';
 import { kitsOf } from './kit.js';
+import { stub } from './stub.js';
 
 /**
  * Golden record ids (test/fixtures/golden-ids/<connector>.json): inputs as the API sends
@@ -56,7 +57,7 @@ export function loadGolden(connector: string): GoldenFile {
 function listContext(c: GoldenCase): { ctx: ListContext; paths: string[] } {
   const pages = [...(c.parent ? [[c.parent]] : []), [c.input]];
   const paths: string[] = [];
-  const http = {
+  const http = stub<HttpClient>({
     getJson: async (path: string, _query: Query) => {
       paths.push(path);
       const data = pages.shift() ?? [];
@@ -68,7 +69,7 @@ function listContext(c: GoldenCase): { ctx: ListContext; paths: string[] } {
         body: { object: 'list', data, first_id: last?.id ?? null, last_id: last?.id ?? null, has_more: false },
       };
     },
-  } as unknown as HttpClient;
+  });
   return { ctx: { http, log: () => undefined, onResponse: () => undefined }, paths };
 }
 

@@ -70,8 +70,10 @@ export function assertProtocol(
 }
 
 /** Records without their id, sorted, for exact comparison with ground truth. */
-export function withoutIds(rows: Array<Record<string, unknown>>): Array<Record<string, unknown>> {
-  return rows.map(({ id: _id, ...rest }) => rest).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+export function withoutIds(rows: readonly object[]): Array<Record<string, unknown>> {
+  return rows
+    .map((row) => Object.fromEntries(Object.entries(row).filter(([k]) => k !== 'id')))
+    .sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
 }
 
 /** Rows without id, keys sorted at every depth, in a canonical order: exact comparison whatever the key order. */

@@ -10,7 +10,7 @@ import type { Window } from '../../connector/engine/plan/planner.js';
 import type { EncodedRecords, Page } from '../../connector/engine/stream.js';
 import { NotJsonError, type FetchFailed } from '../../connector/http/client.js';
 import type { HttpError } from '../../connector/http/errors.js';
-import { LineBuffer, recordLine } from '../../connector/protocol/lines.js';
+import { LineBuffer, recordLineWriter } from '../../connector/protocol/lines.js';
 import { OpenAiConfigSchema } from '../../connector/providers/openai/config.js';
 import { reportStream } from '../../connector/providers/openai/reports.js';
 import { COSTS } from '../../connector/providers/openai/streams.js';
@@ -49,7 +49,7 @@ function mainThreadLines(value: unknown, emittedAt: number): string[] {
     .filter((b) => b.start >= window.start && b.start < window.end)
     .map((b) => {
       let lines = '';
-      forEachRow(plan, b, window, (r) => (lines += `${recordLine('costs', r, emittedAt)}\n`));
+      forEachRow(plan, b, window, (r) => (lines += `${recordLineWriter('costs', emittedAt)(r)}\n`));
       return lines;
     });
 }

@@ -12,6 +12,8 @@ import { anthropicSource } from '../../connector/providers/anthropic/index.js';
 import { aurousSource } from '../../connector/providers/aurous/index.js';
 import { openAiSource } from '../../connector/providers/openai/index.js';
 import { ROOT } from '../support/cli.js';
+import { planner } from '../support/planned.js';
+import { stub } from '../support/stub.js';
 import type { AnthropicConfig } from '../../connector/providers/anthropic/config.js';
 import { floorText, summaryLine } from '../../connector/warehouse/summary.js';
 import type { StreamStats } from '../../connector/warehouse/loader.js';
@@ -219,7 +221,7 @@ describe('read with an API floor', () => {
       emitRecords: (_s, _r, written) => written(),
       ready: async () => undefined,
     };
-    const http = new Proxy({}, { get: () => () => Promise.reject(new Error('no request expected')) }) as unknown as HttpClient;
+    const http = stub<HttpClient>(new Proxy({}, { get: () => () => Promise.reject(new Error('no request expected')) }));
     const clock = { now: () => NOW_2026 * 1000 };
     const result = await read({
       config: c,
@@ -256,7 +258,7 @@ describe('read with an API floor', () => {
 });
 
 describe('the sync summary of a stream that starts at its floor', () => {
-  const stats: StreamStats = {
+  const stats = stub<StreamStats>({
     name: 'analytics_cost',
     kind: 'buckets',
     outcome: 'complete',
@@ -272,7 +274,7 @@ describe('the sync summary of a stream that starts at its floor', () => {
     error: null,
     startedAt: 0,
     endedAt: 100,
-  } as unknown as StreamStats;
+  });
   const notice = (cause: FloorNotice['cause'], level: FloorNotice['level']): FloorNotice => ({
     stream: 'analytics_cost',
     floor: FIRST_DAY,
@@ -299,22 +301,19 @@ describe('the sync summary of a stream that starts at its floor', () => {
 
 describe('the production templates (examples/production/*.json)', () => {
   it('given each template with its key filled in when validated and planned on any day from 2026-12-05 to 2030 then it is accepted, no stream starts before its API does and nothing is a warning: the templates never expire', () => {
-    const sources = { openai: openAiSource, anthropic: anthropicSource, aurous: aurousSource } as const;
-    for (const [file, source] of Object.entries(sources)) {
+    const planners = { openai: planner(openAiSource), anthropic: planner(anthropicSource), aurous: planner(aurousSource) } as const;
+    for (const [file, plan] of Object.entries(planners)) {
       const raw = JSON.parse(readFileSync(join(ROOT, 'examples', 'production', `${file}.json`), 'utf8')) as Record<string, unknown>;
       expect(raw, file).not.toHaveProperty('start_date');
       const key = Object.keys(raw).find((k) => k.endsWith('api_key')) as string;
-      const cfg = (source.configSchema as { parse(v: unknown): unknown }).parse({
+      const filled = {
         ...raw,
         [key]: file === 'aurous' ? 'al_live_unit' : 'sk-admin-unit',
         ...(file === 'aurous' ? { focus: { credit_usd_rate: '0.01' } } : {}),
-      });
+      };
       for (const nowS of [NOW_2026, at('2027-01-02T08:00:00Z'), NOW_2027, at('2030-06-01T23:59:59Z')]) {
-        const clock = { now: () => nowS * 1000 };
-        const common = source.common(cfg as never, clock.now());
+        const { common, notices } = plan(filled, nowS);
         expect(common.start, file).toBe(nowS - (nowS % DAY) - (DEFAULT_HISTORY_DAYS - 1) * DAY);
-        const catalog = source.streams.filter((s) => s.kind === 'buckets').map((s) => ({ name: s.name, syncMode: 'incremental' as const }));
-        const notices = floorNotices({ config: cfg as never, common, streams: source.streams as never, catalog, states: new Map(), clock });
         expect(
           notices.filter((n) => n.level === 'WARN'),
           `${file} ${day(nowS)}`,

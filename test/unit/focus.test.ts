@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { billingPeriod, multiplyDecimal, normalizeDecimal, numberToDecimal, sumDecimals } from '../../connector/engine/focus/focus.js';
+import { addDecimal, multiplyDecimal, normalizeDecimal, numberToDecimal } from '../../connector/decimal.js';
+import { billingPeriod } from '../../connector/engine/focus/focus.js';
 import { splitLineItem } from '../../connector/providers/openai/spend.js';
 
 const utc = (iso: string): number => Date.parse(iso) / 1000;
@@ -30,9 +31,8 @@ describe('FOCUS exact decimals', () => {
     expect(multiplyDecimal('0.1', '0.2')).toBe('0.02');
     expect(multiplyDecimal('123456789012345678901234567890', '0.0125')).toBe('1543209862654320986265432098.625');
     expect(multiplyDecimal('-2', '0.5')).toBe('-1');
-    expect(sumDecimals(['0.1', '0.2'])).toBe('0.3');
-    expect(sumDecimals(['1.2378912', '0.00000012', '-1'])).toBe('0.23789132');
-    expect(sumDecimals([])).toBe('0');
+    expect(addDecimal('0.1', '0.2')).toBe('0.3');
+    expect(['1.2378912', '0.00000012', '-1'].reduce(addDecimal, '0')).toBe('0.23789132');
   });
 });
 

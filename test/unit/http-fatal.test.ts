@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HttpClient } from '../../connector/http/client.js';
+import { type FetchLike, HttpClient } from '../../connector/http/client.js';
 import { HttpError } from '../../connector/http/errors.js';
 import { RateLimiter } from '../../connector/http/rate-limit.js';
 
@@ -12,7 +12,7 @@ function client(answer: (url: string, n: number) => Response | Promise<Response>
   const fetch = (async (url: string) => {
     calls.push(url);
     return answer(url, calls.length);
-  }) as unknown as typeof globalThis.fetch;
+  }) satisfies FetchLike;
   const warnings: string[] = [];
   const http = new HttpClient({
     baseUrl: 'http://127.0.0.1:8787/v1',

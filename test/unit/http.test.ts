@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HttpClient, NotJsonError, receiveBody } from '../../connector/http/client.js';
+import { type FetchLike, HttpClient, NotJsonError, receiveBody } from '../../connector/http/client.js';
 import { ERROR_TABLE, HttpError, kindForStatus, parseRetryAfter, retryAction } from '../../connector/http/errors.js';
 import { RateLimiter } from '../../connector/http/rate-limit.js';
 import { toConnectorError } from '../../connector/engine/errors.js';
@@ -20,7 +20,7 @@ function client(responses: Array<() => Response>, extra: Partial<ConstructorPara
     calls.push(url);
     const make = responses[Math.min(i++, responses.length - 1)] as () => Response;
     return make();
-  }) as unknown as typeof globalThis.fetch;
+  }) satisfies FetchLike;
   const http = new HttpClient({
     baseUrl: 'https://api.example.com/v1',
     headers: {},
@@ -427,7 +427,7 @@ describe('receiveBody', () => {
 
   it('given a response without a body stream (an injected fetch) or an empty body when received then its arrayBuffer, or nothing', async () => {
     const injected = { ok: true, status: 200, headers: new Headers(), arrayBuffer: async () => new TextEncoder().encode('{"a":1}').buffer };
-    expect(text(await receiveBody(injected as unknown as Response))).toBe('{"a":1}');
+    expect(text(await receiveBody(injected))).toBe('{"a":1}');
     expect((await receiveBody(new Response(null))).byteLength).toBe(0);
     expect((await receiveBody(streamed([], { 'content-length': '0' }))).byteLength).toBe(0);
   });

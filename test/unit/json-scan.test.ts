@@ -3,7 +3,7 @@ import { encodedLines, encodePage, forEachRow, parsePage, type RecordFormat } fr
 import { findArrayMember, findDataArray, type ArrayMember } from '../../connector/engine/decode/json-scan.js';
 import type { Window } from '../../connector/engine/plan/planner.js';
 import { NotJsonError } from '../../connector/http/client.js';
-import { recordLine } from '../../connector/protocol/lines.js';
+import { recordLineWriter } from '../../connector/protocol/lines.js';
 import { OpenAiConfigSchema } from '../../connector/providers/openai/config.js';
 import { reportStream } from '../../connector/providers/openai/reports.js';
 import { COSTS } from '../../connector/providers/openai/streams.js';
@@ -60,7 +60,7 @@ function wholeLines(body: string, emittedAt: number): string {
   const page = parsePage(plan, JSON.parse(body), window);
   let lines = '';
   for (const b of page.buckets) {
-    if (b.start >= window.start && b.start < window.end) forEachRow(plan, b, window, (r) => (lines += `${recordLine('costs', r, emittedAt)}\n`));
+    if (b.start >= window.start && b.start < window.end) forEachRow(plan, b, window, (r) => (lines += `${recordLineWriter('costs', emittedAt)(r)}\n`));
   }
   return lines;
 }

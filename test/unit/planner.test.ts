@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { bucketCount, halve, planWindows, splitAtSegments } from '../../connector/engine/plan/planner.js';
 import { planStream, plannedRequests, segmentWindows } from '../../connector/engine/read.js';
-import type { BucketPlan, BucketStream } from '../../connector/engine/stream.js';
+import type { z } from 'zod';
+import type { BucketPlan, BucketStream, Page } from '../../connector/engine/stream.js';
+import { stub } from '../support/stub.js';
 
 const DAY = 86_400;
 const H = 3_600;
@@ -76,7 +78,7 @@ describe('plan segments (a stream whose days are served by different plans by da
         ['to', String(w.end)],
       ],
       nextPageQuery: (q) => q,
-      page: undefined as never,
+      page: stub<z.ZodType<Page>>({}),
     },
     params: [],
     bucketSeconds: DAY,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CONNECTORS } from '../../connector/connectors.js';
 import { toCsv } from '../../connector/warehouse/charts.js';
-import { mulDiv, percentChange, runRateForecast } from '../../connector/warehouse/money.js';
+import { mulDiv } from '../../connector/decimal.js';
+import { percentChange, runRateForecast } from '../../connector/warehouse/money.js';
 import { type Catalog, completeThrough, dayRanges, resolveTable, settleRules } from '../../connector/warehouse/report.js';
 
 describe('run-rate forecast and change, exact', () => {

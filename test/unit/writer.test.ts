@@ -1,7 +1,12 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { recordLine } from '../../connector/protocol/lines.js';
-import { NdjsonWriter, serialize } from '../../connector/protocol/writer.js';
+import { recordLineWriter } from '../../connector/protocol/lines.js';
+import { NdjsonWriter } from '../../connector/protocol/writer.js';
+
+/** A message as one output line should read: JSON, with the line breakers Python splits on escaped (written here, not the writer's). */
+const serialize = (message: unknown): string =>
+  JSON.stringify(message).replace(/[\u2028\u2029\u0085]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+const recordLine = (stream: string, data: unknown, emittedAt: number): string => recordLineWriter(stream, emittedAt)(data);
 
 async function collect(write: (w: NdjsonWriter) => void, chunkBytes?: number): Promise<string> {
   const out = new PassThrough();
@@ -14,11 +19,13 @@ async function collect(write: (w: NdjsonWriter) => void, chunkBytes?: number): P
 }
 
 describe('NdjsonWriter', () => {
-  it('given strings with U+2028, U+2029 and U+0085 when serialised then they are escaped and the line stays one line', () => {
-    const line = serialize({ s: 'a\u2028b\u2029c\u0085d' });
-    expect(line).toBe('{"s":"a\\u2028b\\u2029c\\u0085d"}');
-    expect(JSON.parse(line)).toEqual({ s: 'a\u2028b\u2029c\u0085d' });
-    expect(serialize({ s: 'plain' })).toBe('{"s":"plain"}');
+  it('given strings with U+2028, U+2029 and U+0085 when written then they are escaped and the line stays one line', async () => {
+    const text = await collect((w) => {
+      w.write({ s: 'a\u2028b\u2029c\u0085d' });
+      w.write({ s: 'plain' });
+    });
+    expect(text).toBe('{"s":"a\\u2028b\\u2029c\\u0085d"}\n{"s":"plain"}\n');
+    expect(JSON.parse(text.split('\n')[0] as string)).toEqual({ s: 'a\u2028b\u2029c\u0085d' });
   });
 
   it('given many messages and a small chunk size when closed then every message is written once, in order', async () => {
@@ -44,14 +51,18 @@ describe('NdjsonWriter', () => {
 });
 
 describe('NdjsonWriter RECORD lines', () => {
-  it('given RECORDs written through the fast path when compared then each line is byte for byte the serialised message', async () => {
+  it('given RECORD lines built by recordLineWriter (the decode path) when written then each line is byte for byte the serialised message', async () => {
     const messages = [
       { type: 'RECORD', record: { stream: 'costs', data: { id: 'a', v: 1.5, s: 'x"y\u2028' }, emitted_at: 1 } },
       { type: 'RECORD', record: { stream: 'we"ird', data: { n: null }, emitted_at: 2 } },
       { type: 'RECORD', record: { stream: 'costs', data: {}, emitted_at: 3, namespace: 'ns' } },
     ];
     const text = await collect((w) =>
-      messages.forEach((m) => (Object.keys(m.record).length === 3 ? w.writeRecord(m.record.stream, m.record.data, m.record.emitted_at) : w.write(m))),
+      messages.forEach((m) =>
+        Object.keys(m.record).length === 3
+          ? w.writeLines(new TextEncoder().encode(`${recordLine(m.record.stream, m.record.data, m.record.emitted_at)}\n`))
+          : w.write(m),
+      ),
     );
     expect(text.trimEnd().split('\n')).toEqual(messages.map((m) => serialize(m)));
   });

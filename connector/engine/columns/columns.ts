@@ -236,6 +236,14 @@ export interface Columns {
   schema(title: string, description: string): JsonSchema;
 }
 
+const compiled: Columns[] = [];
+
+/**
+ * Every column set compiled so far (by the modules loaded): the fast check is written by hand
+ * beside zod, so a test checks that the two agree on each set the providers declare.
+ */
+export const compiledColumns = (): readonly Columns[] => compiled;
+
 /**
  * Compile columns. `own`: item keys the stream checks itself (an `object` discriminator, a key
  * that is a map rather than an object of columns); they are checked first and replace what the
@@ -246,7 +254,7 @@ export function columns(list: readonly Column[], own: Record<string, z.ZodType> 
   const item = itemZod(shape, own);
   const fast = objectCheck(shape, own);
   const check = (v: unknown): boolean => isObject(v) && fast(v);
-  return {
+  const set: Columns = {
     columns: list,
     item: item as z.ZodType<Record<string, unknown>>,
     check,
@@ -254,4 +262,6 @@ export function columns(list: readonly Column[], own: Record<string, z.ZodType> 
     row: rowMapper(list),
     schema: (title, description) => columnsSchema(title, description, list),
   };
+  compiled.push(set);
+  return set;
 }

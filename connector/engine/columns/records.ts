@@ -68,14 +68,5 @@ export class RecordIdHasher {
   }
 }
 
-const shared = new RecordIdHasher();
-
-/** The key of one record from its parts (bucket start, then every dimension). */
-export function recordId(parts: readonly unknown[]): string {
-  shared.reset();
-  for (const p of parts) shared.add(p);
-  return shared.digest();
-}
-
 const BYTE_HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 const hex = (n: number): string => (BYTE_HEX[(n >>> 24) & 255] as string) + BYTE_HEX[(n >>> 16) & 255] + BYTE_HEX[(n >>> 8) & 255] + BYTE_HEX[n & 255];

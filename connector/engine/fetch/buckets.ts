@@ -1,11 +1,11 @@
 import type { HttpClient, Query, RequestHooks, Transport } from '../../http/client.js';
-import { HttpError } from '../../http/errors.js';
+import type { HttpError } from '../../http/errors.js';
 import { describeWindow, encodedRows, encodePage, type RecordFormat } from '../decode/decode.js';
 import { ConnectorError, systemError } from '../errors.js';
 import { CursorGuard } from './pages.js';
 import { bucketCount, bucketStarts, halve, type Window } from '../plan/planner.js';
-import { responseFailure, responseRule } from './responses.js';
-import type { Bucket, BucketPlan, EncodedRecords, Page, Row } from '../stream.js';
+import { responseRule, windowAction } from './responses.js';
+import type { Bucket, BucketPlan, EncodedRecords, FetchedWindow, Page, Row, WindowIo } from '../stream.js';
 import { isoTime } from '../time.js';
 
 interface WindowReaderContext {
@@ -63,12 +63,116 @@ export const DEFAULT_MAX_ROWS_IN_FLIGHT = 40_000;
 /** A page that does not hold every bucket of its window. */
 class WindowNotCovered extends Error {}
 
+/** The records of one bucket as pages brought them: `first` to compare a repeat with, `ids` across pages of records. */
+interface SeenBucket {
+  first: Bucket | null;
+  batches: EncodedRecords[];
+  ids: Set<unknown>;
+}
+
+const emptyBucket = (): SeenBucket => ({ first: null, batches: [], ids: new Set() });
+
+/**
+ * The buckets of one window as its pages bring them: each checked against the window (inside it,
+ * aligned, never twice with different records), what is still missing, and the window's records
+ * in bucket order once it is covered.
+ */
+class WindowBuckets {
+  readonly expected: number[];
+  private readonly seen = new Map<number, SeenBucket>();
+
+  constructor(
+    private readonly path: string,
+    private readonly window: Window,
+    private readonly step: number,
+    private readonly debug: (msg: string) => void,
+  ) {
+    this.expected = bucketStarts(window, step);
+  }
+
+  /**
+   * One bucket of a page. `appendRecords` (records paging): its records add to what earlier pages
+   * brought for the bucket, and a bucket outside the window fails the read; otherwise a bucket
+   * outside the window is ignored and a repeated bucket must repeat the same records.
+   */
+  accept(bucket: Bucket, appendRecords: boolean): void {
+    const { path, window, step } = this;
+    if (bucket.start < window.start || bucket.start >= window.end) {
+      if (appendRecords) {
+        // Records of another window would be dropped here and read again there, or never: refuse.
+        throw systemError(
+          `${path}: the response for window ${describeWindow(window)} holds a row of ${isoTime(bucket.start)}, outside the window asked for; refusing to drop or duplicate it.`,
+        );
+      }
+      this.debug(`${path}: ignoring bucket ${isoTime(bucket.start)} outside window ${describeWindow(window)}`);
+      return;
+    }
+    if ((bucket.start - window.start) % step !== 0) {
+      throw systemError(`${path}: bucket ${isoTime(bucket.start)} in window ${describeWindow(window)} is not aligned to ${step} s buckets.`);
+    }
+    const records = bucket.encoded ?? { count: 0, lines: new Uint8Array(0) };
+    const prior = this.seen.get(bucket.start);
+    if (!prior) {
+      this.seen.set(bucket.start, { first: bucket, batches: [records], ids: new Set(bucket.ids) });
+    } else if (appendRecords) {
+      for (const id of bucket.ids ?? []) {
+        if (prior.ids.has(id)) {
+          throw systemError(
+            `${path}: two results with the same dimensions in bucket ${isoTime(bucket.start)} of window ${describeWindow(window)}; refusing to emit a duplicate key.`,
+          );
+        }
+        prior.ids.add(id);
+      }
+      prior.batches.push(records);
+    } else if (!sameRecords(prior.first?.encoded, records)) {
+      throw systemError(`${path}: bucket ${isoTime(bucket.start)} came twice with different results in window ${describeWindow(window)}.`);
+    } else {
+      this.debug(`${path}: dropping repeated bucket ${isoTime(bucket.start)}`);
+    }
+  }
+
+  /** Every bucket not seen yet counts as empty (a complete answer that did not mention it; a day without records). */
+  fillEmpty(): void {
+    for (const t of this.expected) if (!this.seen.has(t)) this.seen.set(t, emptyBucket());
+  }
+
+  /** Forget every page read so far: each bucket empty again (a window read again from its first page). */
+  restart(): void {
+    this.seen.clear();
+    this.fillEmpty();
+  }
+
+  missing(): number[] {
+    return this.expected.filter((t) => !this.seen.has(t));
+  }
+
+  notCovered(): WindowNotCovered {
+    const gap = this.missing();
+    return new WindowNotCovered(`${gap.length} of ${this.expected.length} buckets missing, first ${isoTime(gap[0] ?? this.window.start)}`);
+  }
+
+  /** The window's records, bucket by bucket in time order. */
+  records(): UnitRecords {
+    const out = new UnitRecords();
+    for (const t of this.expected) for (const b of (this.seen.get(t) ?? emptyBucket()).batches) out.add(b);
+    return out;
+  }
+}
+
+/** What one read of a window's pages from its first page got through (for the message of a restart). */
+interface PagesRead {
+  pages: number;
+  /** Whether a cursor was followed: a refused cursor is only ever a later page's error. */
+  followed: boolean;
+}
+
 /**
  * Reads bucketed windows of one stream, paged as the plan says (BucketPlan.paging). A window
- * holds at most `maxBuckets` buckets and asks for exactly that many, so one page usually covers it. If a page does not cover its window (truncated, or a 400
- * for a limit the server will not serve) the window is halved, down to single
- * buckets, and the size that worked is kept for the rest of the run. An error the
- * plan declares a refusal of the query itself (a 'fail' of BucketPlan.responses) is not.
+ * holds at most `maxBuckets` buckets and asks for exactly that many, so one page usually covers it.
+ * If a page does not cover its window (truncated), or the plan's responses say 'halve' for the
+ * error (a 400 for a range or limit the server will not serve), the window is read as two halves,
+ * down to single buckets, and the size that worked is kept for the rest of the run. An error the
+ * plan declares a refusal of the query itself (a 'fail' of BucketPlan.responses) fails at once.
  */
 export class WindowReader {
   private maxBuckets: number;
@@ -90,47 +194,54 @@ export class WindowReader {
     return this.maxBuckets;
   }
 
+  /** The records of `window`, in bucket order; pieces of at most the window size learned so far. */
   async read(window: Window): Promise<UnitRecords> {
     const step = this.plan.bucketSeconds;
-    if (bucketCount(window, step) > this.maxBuckets) {
-      // Another unit in flight learned a smaller size meanwhile (halving after a 400 or truncation).
-      const out = new UnitRecords();
-      for (let s = window.start; s < window.end; s += this.maxBuckets * step) {
-        out.append(await this.read({ start: s, end: Math.min(s + this.maxBuckets * step, window.end) }));
-      }
-      return out;
-    }
+    // Another unit in flight may have learned a smaller size meanwhile (halving after a 400 or truncation).
+    if (bucketCount(window, step) > this.maxBuckets) return this.readInPieces(window);
     try {
-      const records = await this.readCovered(window);
+      const records = await this.readUnit(window);
       this.learnDensity(records.count, bucketCount(window, step));
       return records;
     } catch (err) {
-      // A refusal halving cannot fix fails at once: halving would read the rest and leave a gap.
-      // Only 'fail' rules here: a 'restart' rule that matches (a 400 naming the page on a first page, where no cursor was sent) must not hide a refusal.
-      const refused = responseFailure(
-        this.plan.responses?.filter((r) => r.action === 'fail'),
-        err,
-        window,
-      );
-      if (refused) throw refused;
-      const shrinkable = err instanceof WindowNotCovered || (err instanceof HttpError && err.details.status === 400);
-      if (!shrinkable || bucketCount(window, step) < 2) {
-        if (err instanceof WindowNotCovered) {
-          throw systemError(
-            `${this.plan.path}: the response for window ${describeWindow(window)} does not cover it (${err.message}); refusing to leave a gap.`,
-          );
-        }
-        throw err;
-      }
-      const [a, b] = halve(window, step);
-      this.maxBuckets = Math.max(1, Math.min(this.maxBuckets, bucketCount(a, step)));
-      this.ctx.warn(
-        `${this.plan.path}: window ${describeWindow(window)} not served whole (${(err as Error).message}); using windows of at most ${this.maxBuckets} buckets`,
-      );
-      const first = await this.read(a);
-      first.append(await this.read(b));
-      return first;
+      return this.recover(window, err);
     }
+  }
+
+  /** `window` in consecutive pieces of the window size learned so far. */
+  private async readInPieces(window: Window): Promise<UnitRecords> {
+    const width = this.maxBuckets * this.plan.bucketSeconds;
+    const out = new UnitRecords();
+    for (let s = window.start; s < window.end; s += width) out.append(await this.read({ start: s, end: Math.min(s + width, window.end) }));
+    return out;
+  }
+
+  /**
+   * What a failed read of `window` comes to: the plan's 'fail' refusal at once (halving would read
+   * around it and leave a gap), its two halves when the plan says 'halve' for the error or a page
+   * did not cover the window, else the error itself.
+   */
+  private async recover(window: Window, err: unknown): Promise<UnitRecords> {
+    const action = windowAction(this.plan.responses, err, window);
+    if (action?.action === 'fail') throw action.error;
+    const halvable = bucketCount(window, this.plan.bucketSeconds) >= 2;
+    if (err instanceof WindowNotCovered) {
+      if (halvable) return this.readHalves(window, err);
+      throw systemError(`${this.plan.path}: the response for window ${describeWindow(window)} does not cover it (${err.message}); refusing to leave a gap.`);
+    }
+    if (action?.action === 'halve' && halvable) return this.readHalves(window, err as Error);
+    throw err;
+  }
+
+  /** `window` read as two halves, the window size kept at most a half's for the rest of the run. */
+  private async readHalves(window: Window, why: Error): Promise<UnitRecords> {
+    const step = this.plan.bucketSeconds;
+    const [a, b] = halve(window, step);
+    this.maxBuckets = Math.max(1, Math.min(this.maxBuckets, bucketCount(a, step)));
+    this.ctx.warn(`${this.plan.path}: window ${describeWindow(window)} not served whole (${why.message}); using windows of at most ${this.maxBuckets} buckets`);
+    const first = await this.read(a);
+    first.append(await this.read(b));
+    return first;
   }
 
   /** Bound memory: a dense organisation gets narrower windows (more requests, same output). */
@@ -145,120 +256,100 @@ export class WindowReader {
     }
   }
 
-  private async readCovered(window: Window): Promise<UnitRecords> {
+  /**
+   * One unit: every bucket of `window` read and checked, or an error. A join's companion window is
+   * read whole first (it fails the window if it fails), its records handed to the mapping of this
+   * window's buckets.
+   */
+  private async readUnit(window: Window): Promise<UnitRecords> {
     const { plan, ctx } = this;
-    const step = plan.bucketSeconds;
-    const paging = plan.paging;
-    // A join: the companion window is read whole first (it fails the window if it fails), then
-    // its records are handed to the mapping of this window's buckets.
     const joined = this.companion ? await this.readJoined(window) : undefined;
     // One stamp for the window, so a repeated bucket encodes to the same bytes.
     const emittedAt = ctx.clock.now();
-    const expected = bucketStarts(window, step);
-    /** The records of each bucket seen, as pages brought them; `first` to compare a repeat with, `ids` across pages of records. */
-    const seen = new Map<number, { first: Bucket | null; batches: EncodedRecords[]; ids: Set<unknown> }>();
-    const empty = (): { first: null; batches: EncodedRecords[]; ids: Set<unknown> } => ({ first: null, batches: [], ids: new Set() });
-    const accept = (bucket: Bucket, appendRecords: boolean): void => {
-      if (bucket.start < window.start || bucket.start >= window.end) {
-        if (appendRecords) {
-          // Records of another window would be dropped here and read again there, or never: refuse.
-          throw systemError(
-            `${plan.path}: the response for window ${describeWindow(window)} holds a row of ${isoTime(bucket.start)}, outside the window asked for; refusing to drop or duplicate it.`,
-          );
-        }
-        ctx.debug(`${plan.path}: ignoring bucket ${isoTime(bucket.start)} outside window ${describeWindow(window)}`);
-        return;
-      }
-      if ((bucket.start - window.start) % step !== 0) {
-        throw systemError(`${plan.path}: bucket ${isoTime(bucket.start)} in window ${describeWindow(window)} is not aligned to ${step} s buckets.`);
-      }
-      const records = bucket.encoded ?? { count: 0, lines: new Uint8Array(0) };
-      const prior = seen.get(bucket.start);
-      if (!prior) {
-        seen.set(bucket.start, { first: bucket, batches: [records], ids: new Set(bucket.ids) });
-      } else if (appendRecords) {
-        for (const id of bucket.ids ?? []) {
-          if (prior.ids.has(id)) {
-            throw systemError(
-              `${plan.path}: two results with the same dimensions in bucket ${isoTime(bucket.start)} of window ${describeWindow(window)}; refusing to emit a duplicate key.`,
-            );
-          }
-          prior.ids.add(id);
-        }
-        prior.batches.push(records);
-      } else if (!sameRecords(prior.first?.encoded, records)) {
-        throw systemError(`${plan.path}: bucket ${isoTime(bucket.start)} came twice with different results in window ${describeWindow(window)}.`);
-      } else {
-        ctx.debug(`${plan.path}: dropping repeated bucket ${isoTime(bucket.start)}`);
-      }
-    };
-    const missing = (): number[] => expected.filter((t) => !seen.has(t));
-    const notCovered = (gap: number[]): WindowNotCovered =>
-      new WindowNotCovered(`${gap.length} of ${expected.length} buckets missing, first ${isoTime(gap[0] ?? window.start)}`);
+    const get = (query: Query): Promise<Page> => this.fetchPage(query, window, emittedAt, joined);
+    const buckets = new WindowBuckets(plan.path, window, plan.bucketSeconds, ctx.debug);
+    if (plan.paging.kind === 'custom') await this.readCustom(buckets, window, plan.paging.fetchWindow, get);
+    else await this.readFromFirstPageRestarting(buckets, window, get);
+    return buckets.records();
+  }
 
-    if (paging.kind === 'custom') {
-      // Providers with an unusual cursor (Aurous: token-only, group splits) page through a window themselves.
-      const fetched = await paging.fetchWindow({ get: (q) => this.fetchPage(q, window, emittedAt, joined), debug: ctx.debug }, window);
-      for (const b of fetched.buckets) accept(b, false);
-      // Complete pages: a bucket they did not mention is empty (whether an API sends empty buckets is its own affair).
-      if (fetched.complete) for (const t of expected) if (!seen.has(t)) seen.set(t, empty());
-      const gap = missing();
-      if (gap.length) throw notCovered(gap);
-    } else {
-      const records = paging.kind === 'records';
-      // Records paging: the window is its one bucket, and pages add records to it (a day without any is empty, not missing).
-      if (records) for (const t of expected) seen.set(t, empty());
-      const first: Query = [...plan.api.windowQuery(window, expected.length), ...plan.params];
-      const newGuard = (): CursorGuard =>
-        new CursorGuard({
-          missing: () => notCovered(missing()),
-          repeated: () => systemError(`${plan.path}: pagination loop in window ${describeWindow(window)} (cursor repeated).`),
-        });
-      let guard = newGuard();
-      const restarts = paging.kind === 'records' ? (paging.restarts ?? 0) : 0;
-      for (let attempt = 0; ; attempt++) {
-        let query = first;
-        let pages = 0;
-        try {
-          for (;;) {
-            const page = await this.fetchPage(query, window, emittedAt, joined);
-            pages += 1;
-            for (const bucket of page.buckets) accept(bucket, records);
-            const gap = missing();
-            const moreRecords = records && page.hasMore && page.nextPage !== null;
-            if (gap.length === 0 && !moreRecords) {
-              if (page.hasMore) ctx.debug(`${plan.path}: page covers ${describeWindow(window)}; ignoring has_more/next_page`);
-              break;
-            }
-            if ((paging.kind === 'single' && !moreRecords) || !page.hasMore) throw notCovered(gap);
-            query = plan.api.nextPageQuery(first, guard.follow(page.nextPage));
-          }
-          break;
-        } catch (err) {
-          // A refused cursor (expired, or no longer tied to the query): the rows read so far may
-          // overlap or miss what the next pages hold, so the window starts again from its first page.
-          const rule = query === first ? undefined : responseRule(plan.responses, err, plan.path);
-          if (rule?.action !== 'restart') throw err;
-          const said = (err as HttpError).details.apiError?.message ?? (err as Error).message;
-          if (attempt >= restarts) {
-            throw new ConnectorError(
-              'transient_error',
-              `${plan.path}: the API refused the page cursor of window ${describeWindow(window)} ${attempt + 1} time(s) ("${said}"); gave up after ${restarts} restart(s) from the first page. Nothing of this window was emitted and the state stays before it; run the sync again (the data was probably refreshing).`,
-              (err as Error).message,
-            );
-          }
-          ctx.warn(
-            `${plan.path}: cursor refused after ${pages} page(s) of window ${describeWindow(window)} ("${said}"); discarding them and reading the window again from its first page (restart ${attempt + 1} of ${restarts})`,
+  /** Custom paging: the provider pages through the window itself (Aurous: token-only cursor, group splits). */
+  private async readCustom(
+    buckets: WindowBuckets,
+    window: Window,
+    fetchWindow: (io: WindowIo, window: Window) => Promise<FetchedWindow>,
+    get: (query: Query) => Promise<Page>,
+  ): Promise<void> {
+    const fetched = await fetchWindow({ get, debug: this.ctx.debug }, window);
+    for (const b of fetched.buckets) buckets.accept(b, false);
+    // Complete pages: a bucket they did not mention is empty (whether an API sends empty buckets is its own affair).
+    if (fetched.complete) buckets.fillEmpty();
+    if (buckets.missing().length) throw buckets.notCovered();
+  }
+
+  /**
+   * Single, cursor and records paging: the window's pages from its first page. When the API refuses
+   * a followed cursor (a 'restart' of the plan's responses: expired, or no longer tied to the query)
+   * the rows read so far may overlap or miss what the next pages hold, so the window starts again
+   * from its first page, at most `paging.restarts` times (records paging only; never otherwise).
+   */
+  private async readFromFirstPageRestarting(buckets: WindowBuckets, window: Window, get: (query: Query) => Promise<Page>): Promise<void> {
+    const { plan, ctx } = this;
+    const restarts = plan.paging.kind === 'records' ? (plan.paging.restarts ?? 0) : 0;
+    // Records paging: the window is its one bucket, and pages add records to it (a day without any is empty, not missing).
+    if (plan.paging.kind === 'records') buckets.fillEmpty();
+    for (let attempt = 0; ; attempt++) {
+      const read: PagesRead = { pages: 0, followed: false };
+      try {
+        await this.readFromFirstPage(buckets, window, get, read);
+        return;
+      } catch (err) {
+        const rule = read.followed ? responseRule(plan.responses, err, plan.path) : undefined;
+        if (rule?.action !== 'restart') throw err;
+        const said = (err as HttpError).details.apiError?.message ?? (err as Error).message;
+        if (attempt >= restarts) {
+          throw new ConnectorError(
+            'transient_error',
+            `${plan.path}: the API refused the page cursor of window ${describeWindow(window)} ${attempt + 1} time(s) ("${said}"); gave up after ${restarts} restart(s) from the first page. Nothing of this window was emitted and the state stays before it; run the sync again (the data was probably refreshing).`,
+            (err as Error).message,
           );
-          seen.clear();
-          for (const t of expected) seen.set(t, empty());
-          guard = newGuard();
         }
+        ctx.warn(
+          `${plan.path}: cursor refused after ${read.pages} page(s) of window ${describeWindow(window)} ("${said}"); discarding them and reading the window again from its first page (restart ${attempt + 1} of ${restarts})`,
+        );
+        buckets.restart();
       }
     }
-    const out = new UnitRecords();
-    for (const t of expected) for (const b of (seen.get(t) ?? empty()).batches) out.add(b);
-    return out;
+  }
+
+  /**
+   * One pass over the window's pages: `single` stops at the first page (a page short of the
+   * window is not covered), `cursor` follows the cursor while buckets are missing, `records`
+   * while the API says there is more.
+   */
+  private async readFromFirstPage(buckets: WindowBuckets, window: Window, get: (query: Query) => Promise<Page>, read: PagesRead): Promise<void> {
+    const { plan, ctx } = this;
+    const { kind } = plan.paging;
+    const records = kind === 'records';
+    const first: Query = [...plan.api.windowQuery(window, buckets.expected.length), ...plan.params];
+    const guard = new CursorGuard({
+      missing: () => buckets.notCovered(),
+      repeated: () => systemError(`${plan.path}: pagination loop in window ${describeWindow(window)} (cursor repeated).`),
+    });
+    let query = first;
+    for (;;) {
+      const page = await get(query);
+      read.pages += 1;
+      for (const bucket of page.buckets) buckets.accept(bucket, records);
+      const moreRecords = records && page.hasMore && page.nextPage !== null;
+      if (buckets.missing().length === 0 && !moreRecords) {
+        if (page.hasMore) ctx.debug(`${plan.path}: page covers ${describeWindow(window)}; ignoring has_more/next_page`);
+        return;
+      }
+      if ((kind === 'single' && !moreRecords) || !page.hasMore) throw buckets.notCovered();
+      query = plan.api.nextPageQuery(first, guard.follow(page.nextPage));
+      read.followed = true;
+    }
   }
 
   /**

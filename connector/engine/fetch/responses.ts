@@ -49,7 +49,21 @@ export interface RestartRule {
   action: 'restart';
 }
 
-export type ResponseRule<C> = FailRule<C> | IgnoreRule | RestartRule;
+/**
+ * The window asked for is more than the API serves in one request (a range or a limit it caps, with
+ * a 400): a bucketed report reads it as two halves, down to single buckets, and keeps the size that
+ * worked. Only for an error a smaller window fixes; a refusal of the query itself is a 'fail'
+ * declared before it.
+ */
+export interface HalveRule {
+  when: ResponseMatch;
+  action: 'halve';
+}
+
+/** Any 400 not matched by a rule before it halves the window (the reports whose APIs cap a range or limit with a 400). */
+export const HALVE_ON_400: HalveRule = { when: { status: 400 }, action: 'halve' };
+
+export type ResponseRule<C> = FailRule<C> | IgnoreRule | RestartRule | HalveRule;
 
 function matches(m: ResponseMatch, e: ApiError, path: string | undefined): boolean {
   return (
@@ -75,4 +89,23 @@ export function responseFailure<C>(rules: ReadonlyArray<ResponseRule<C>> | undef
   if (rule?.action !== 'fail') return undefined;
   const e = err as HttpError;
   return new ConnectorError(rule.failureType, rule.message(e.details.apiError as ApiError, ctx), e.message);
+}
+
+/**
+ * What a bucketed window's error comes to under its plan's rules: the first 'fail' or 'halve' rule
+ * that matches (a 'fail' as the error to throw). 'restart' rules are the page reader's, about a
+ * followed cursor, and never decide for the window. Undefined: no rule says anything.
+ */
+export function windowAction<C>(
+  rules: ReadonlyArray<ResponseRule<C>> | undefined,
+  err: unknown,
+  ctx: C,
+): { action: 'fail'; error: ConnectorError } | { action: 'halve' } | undefined {
+  const rule = responseRule(
+    rules?.filter((r) => r.action === 'fail' || r.action === 'halve'),
+    err,
+  );
+  if (rule?.action === 'halve') return { action: 'halve' };
+  const error = responseFailure(rule ? [rule] : undefined, err, ctx);
+  return error ? { action: 'fail', error } : undefined;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { compareDecimal, multiplyDecimal, normalizeDecimal } from '../../decimal.js';
 import { col, columns, type Column } from '../columns/columns.js';
 import type { Bucket, BucketPlan, BucketStream, Row } from '../stream.js';
 import { systemError } from '../errors.js';
@@ -10,90 +11,13 @@ import { nameOf, type NameColumn, type NameKind, type SpendNames } from './names
  * FinOps FOCUS 1.3 cost-and-usage rows (docs/focus.md): the `spend` stream every connector
  * declares over the same API pages as its cost stream. A provider supplies only a mapping from
  * its cost stream's record (already checked by that stream's own columns) to the provider part
- * of a FOCUS row; the columns, their order, the schema, the billing period, the record key and
- * the exact decimal arithmetic live here.
+ * of a FOCUS row; the columns, their order, the schema, the billing period and the record key
+ * live here; the exact decimal arithmetic is ../../decimal.ts.
  */
 
-export const FOCUS_VERSION = '1.3';
 export const SPEND_STREAM = 'spend';
 /** The record key of a spend row: FOCUS has no id column, and custom columns are x_-prefixed. */
 export const SPEND_KEY = 'x_RecordId';
-
-// ---- exact decimals ---------------------------------------------------------------
-
-const PLAIN = /^-?\d+(\.\d+)?$/;
-const EXPONENT = /^(-?)(\d+)(?:\.(\d+))?e([+-]?\d+)$/i;
-
-/** A plain decimal string with no redundant zeros ("1.2300" -> "1.23", "-0.0" -> "0"). */
-export function normalizeDecimal(text: string): string {
-  if (!PLAIN.test(text)) throw new Error(`not a plain decimal: ${JSON.stringify(text)}`);
-  const neg = text.startsWith('-');
-  const [int = '0', frac = ''] = (neg ? text.slice(1) : text).split('.');
-  const whole = int.replace(/^0+(?=\d)/, '');
-  const fraction = frac.replace(/0+$/, '');
-  const body = fraction ? `${whole}.${fraction}` : whole;
-  return neg && !/^0(\.0*)?$/.test(body) ? `-${body}` : body;
-}
-
-/**
- * The decimal a JSON number was sent as: JavaScript's shortest round-trip form, which is what
- * the cost stream emits, with an exponent (1.2e-7) written out by moving the point in the digit
- * string. No float arithmetic: the digits are the number's own.
- */
-export function numberToDecimal(n: number): string {
-  if (!Number.isFinite(n)) throw new Error(`not a finite amount: ${n}`);
-  const text = String(n);
-  const m = EXPONENT.exec(text);
-  if (!m) return normalizeDecimal(text);
-  const [, sign = '', int = '', frac = '', exp = '0'] = m;
-  const digits = int + frac;
-  const point = int.length + Number(exp);
-  let body: string;
-  if (point <= 0) body = `0.${'0'.repeat(-point)}${digits}`;
-  else if (point >= digits.length) body = digits + '0'.repeat(point - digits.length);
-  else body = `${digits.slice(0, point)}.${digits.slice(point)}`;
-  return normalizeDecimal(sign + body);
-}
-
-/** A decimal as a scaled integer: digits and the count of them after the point. */
-function scaled(text: string): { v: bigint; scale: number } {
-  const t = normalizeDecimal(text);
-  const neg = t.startsWith('-');
-  const [int = '0', frac = ''] = (neg ? t.slice(1) : t).split('.');
-  const v = BigInt(int + frac);
-  return { v: neg ? -v : v, scale: frac.length };
-}
-
-function unscaled(v: bigint, scale: number): string {
-  const neg = v < 0n;
-  const digits = (neg ? -v : v).toString().padStart(scale + 1, '0');
-  const body = scale === 0 ? digits : `${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`;
-  return normalizeDecimal(`${neg ? '-' : ''}${body}`);
-}
-
-/** a * b, exactly (the scales add up). */
-export function multiplyDecimal(a: string, b: string): string {
-  const x = scaled(a);
-  const y = scaled(b);
-  return unscaled(x.v * y.v, x.scale + y.scale);
-}
-
-/** The exact sum of decimal strings. */
-export function sumDecimals(values: Iterable<string>): string {
-  let total = 0n;
-  let scale = 0;
-  for (const text of values) {
-    const x = scaled(text);
-    if (x.scale > scale) {
-      total *= 10n ** BigInt(x.scale - scale);
-      scale = x.scale;
-    }
-    total += x.v * 10n ** BigInt(scale - x.scale);
-  }
-  return unscaled(total, scale);
-}
-
-const isNegative = (decimal: string): boolean => decimal.startsWith('-');
 
 // ---- config -----------------------------------------------------------------------
 
@@ -315,7 +239,7 @@ export function billingPeriod(start: number, day: number): { start: number; end:
 }
 
 /** The columns of a provider's spend stream: FOCUS's, the key, its x_ columns. */
-export function spendColumns(p: FocusProvider): readonly Column[] {
+function spendColumns(p: FocusProvider): readonly Column[] {
   for (const c of p.extraColumns) {
     if (!c.name.startsWith('x_')) throw new Error(`spend column ${c.name} of ${p.providerName} must be x_-prefixed`);
   }
@@ -390,7 +314,7 @@ export function spendStream<C>(
         row.BillingCurrency = c.billingCurrency.toUpperCase();
         row.BillingPeriodEnd = period.end;
         row.BillingPeriodStart = period.start;
-        row.ChargeCategory = isNegative(billed) ? 'Credit' : 'Usage';
+        row.ChargeCategory = compareDecimal(billed, '0') < 0 ? 'Credit' : 'Usage';
         row.ChargeClass = null;
         row.ChargeDescription = c.chargeDescription;
         row.ChargeFrequency = 'Usage-Based';

@@ -1,4 +1,4 @@
-import { normalizeDecimal } from './focus.js';
+import { normalizeDecimal, shiftDecimalLeft } from '../../decimal.js';
 
 /**
  * Published list prices (FOCUS ListUnitPrice): one entry per price point, kept as data in
@@ -59,13 +59,7 @@ export function blockQuantity(count: string, unit: string): string {
   const m = BLOCK.exec(unit);
   if (!m) throw new Error(`not a UnitFormat block unit: ${JSON.stringify(unit)}`);
   const zeros = (m[1] ?? '1').length - 1;
-  const t = normalizeDecimal(count);
-  const neg = t.startsWith('-');
-  const [int = '0', frac = ''] = (neg ? t.slice(1) : t).split('.');
-  const padded = int.padStart(zeros + 1, '0');
-  const fraction = `${padded.slice(padded.length - zeros)}${frac}`;
-  const body = fraction ? `${padded.slice(0, padded.length - zeros)}.${fraction}` : padded;
-  return normalizeDecimal(`${neg ? '-' : ''}${body}`);
+  return shiftDecimalLeft(normalizeDecimal(count), zeros);
 }
 
 /** The base unit of a block unit: `1000000 Tokens` -> `Tokens`. */

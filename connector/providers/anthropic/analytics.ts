@@ -2,12 +2,12 @@ import { z } from 'zod';
 import { col, columns, type Column, type Columns } from '../../engine/columns/columns.js';
 import { pageCursorFields, rfc3339Seconds } from '../../engine/fetch/pages.js';
 import type { Window } from '../../engine/plan/planner.js';
-import { recordId } from '../../engine/columns/records.js';
+import { BucketRecords, bucketColumns } from '../../engine/columns/buckets.js';
 import type { FailRule, RestartRule } from '../../engine/fetch/responses.js';
 import type { Bucket, BucketApi, BucketPlan, BucketStream, Page, Row } from '../../engine/stream.js';
-import { BUCKET_SECONDS, DAY, isoDate, isoTime, type BucketWidth } from '../../engine/time.js';
+import { BUCKET_SECONDS, DAY, isoTime, type BucketWidth } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';
-import { arrayParam } from './api.js';
+import { arrayParam, BUCKET_FIELDS } from './api.js';
 import type { AnthropicConfig } from './config.js';
 import { centsToUsd } from './money.js';
 import type { GroupedReport } from './reports.js';
@@ -32,17 +32,17 @@ export const ANALYTICS_BETA = 'analytics-usage-cost-2026-08-24';
 /** The earliest `starting_at` the API accepts: 2026-01-01T00:00:00Z [DOC]. */
 export const ANALYTICS_FIRST_DAY = Date.UTC(2026, 0, 1) / 1000;
 /** ... and within the last 365 days [DOC]. */
-export const ANALYTICS_MAX_AGE_DAYS = 365;
+const ANALYTICS_MAX_AGE_DAYS = 365;
 /** Range per request: 31 days [DOC-LEGACY]; 1m buckets: 24 hours [DOC-LEGACY, UNKNOWN here: the stricter reading]. */
-export const ANALYTICS_MAX_BUCKETS: Record<BucketWidth, number> = { '1d': 31, '1h': 31 * 24, '1m': 24 * 60 };
+const ANALYTICS_MAX_BUCKETS: Record<BucketWidth, number> = { '1d': 31, '1h': 31 * 24, '1m': 24 * 60 };
 /** group_by[] dimensions one request may combine: none documented [UNKNOWN]; the legacy live cap (5) is the stricter reading. */
-export const ANALYTICS_MAX_GROUP_BY = 5;
+const ANALYTICS_MAX_GROUP_BY = 5;
 /** Items per array parameter (filters): maxItems 100 [DOC for actor_ids, DOC-LEGACY for the rest]. */
 export const ANALYTICS_MAX_FILTER_ITEMS = 100;
 /** Page size in rows: the maximum is UNKNOWN; the legacy row reports take 1-1000 [DOC-LEGACY]. */
 export const ANALYTICS_MAX_PAGE_SIZE = 1000;
 /** Restarts of one window from its first page after a refused cursor, before the stream fails. */
-export const ANALYTICS_RESTARTS = 3;
+const ANALYTICS_RESTARTS = 3;
 
 /** The earliest time a read may start at, given now: whole UTC days, so at or after both limits. */
 export const analyticsFloor = (nowS: number): number => Math.max(ANALYTICS_FIRST_DAY, Math.ceil((nowS - ANALYTICS_MAX_AGE_DAYS * DAY) / DAY) * DAY);
@@ -80,13 +80,13 @@ const COST_DIMENSIONS = [...SHARED_DIMENSIONS.slice(0, 7), 'cost_type', ...SHARE
  */
 const DEFAULT_GROUP_BY = ['workspace_id', 'api_key_id', 'actor', 'model'] as const;
 
-export const ANALYTICS_COST: GroupedReport = {
+const ANALYTICS_COST: GroupedReport = {
   name: 'analytics_cost',
   dimensions: COST_DIMENSIONS,
   defaultGroupBy: DEFAULT_GROUP_BY,
   maxGroupBy: ANALYTICS_MAX_GROUP_BY,
 };
-export const ANALYTICS_USAGE: GroupedReport = {
+const ANALYTICS_USAGE: GroupedReport = {
   name: 'analytics_usage',
   dimensions: SHARED_DIMENSIONS,
   defaultGroupBy: DEFAULT_GROUP_BY,
@@ -117,7 +117,7 @@ export const ANALYTICS_FILTERS = [
   'workspace_ids',
 ] as const;
 export type AnalyticsFilterName = (typeof ANALYTICS_FILTERS)[number];
-export type AnalyticsFilters = { [K in AnalyticsFilterName]?: string[] | undefined } & { exclude_deleted_users?: boolean | undefined };
+type AnalyticsFilters = { [K in AnalyticsFilterName]?: string[] | undefined } & { exclude_deleted_users?: boolean | undefined };
 
 // ---- the page --------------------------------------------------------------------------------
 
@@ -188,20 +188,11 @@ const dimensionColumn = (d: string): Column =>
       ? col('actor_type', 'string', DIMENSION_DESCRIPTIONS.actor_type as string, { from: null })
       : col(d, 'string', DIMENSION_DESCRIPTIONS[d] ?? `group.${d}; null when not grouped by ${d} (or null as data: no ${d}).`, { from: ['group', d] });
 
-const HEAD: readonly Column[] = [
-  col(
-    'id',
-    'string',
-    'Deterministic primary key: null-safe hash of the bucket (start and end), every group dimension (the actor by its type and id), and any unknown group key.',
-    {
-      notNull: true,
-      from: null,
-    },
-  ),
-  col('starting_at', 'string', 'Bucket start, RFC 3339 UTC (inclusive). Cursor.', { notNull: true, from: null, format: 'date-time' }),
-  col('ending_at', 'string', 'Bucket end, RFC 3339 UTC (exclusive).', { notNull: true, from: null, format: 'date-time' }),
-  col('date', 'string', 'UTC date of the bucket start.', { notNull: true, from: null, format: 'date' }),
-];
+const HEAD: readonly Column[] = bucketColumns({
+  ...BUCKET_FIELDS,
+  id: 'Deterministic primary key: null-safe hash of the bucket (start and end), every group dimension (the actor by its type and id), and any unknown group key.',
+});
+const records = new BucketRecords(BUCKET_FIELDS);
 const ACTOR_ID = col(
   'actor_id',
   'string',
@@ -313,9 +304,7 @@ function analyticsRecord(report: GroupedReport, cols: Columns, width: number, bu
   }
   const group = isObject(item.group) ? item.group : {};
   const actor = group.actor ?? null;
-  row.starting_at = isoTime(bucket.start);
-  row.ending_at = isoTime(end);
-  row.date = isoDate(bucket.start);
+  records.fill(row, bucket.start, end);
   row.actor_type = typeof group.actor_type === 'string' ? group.actor_type : isObject(actor) && typeof actor.type === 'string' ? actor.type : null;
   row.actor_id = actorId(actor);
   const known = new Set<string>(report.dimensions);
@@ -323,12 +312,9 @@ function analyticsRecord(report: GroupedReport, cols: Columns, width: number, bu
     .filter((k) => !known.has(k))
     .sort();
   row.group_extra = extraKeys.length ? Object.fromEntries(extraKeys.map((k) => [k, group[k]])) : null;
-  row.id = recordId([
-    bucket.start,
-    end,
-    ...report.dimensions.map((d) => (d === 'actor' ? actorKey(actor) : (group[d] ?? null))),
-    extraKeys.length ? canonicalJson(row.group_extra) : null,
-  ]);
+  const id = records.id(bucket.start).add(end);
+  for (const d of report.dimensions) id.add(d === 'actor' ? actorKey(actor) : (group[d] ?? null));
+  row.id = id.add(extraKeys.length ? canonicalJson(row.group_extra) : null).digest();
   return row;
 }
 export const analyticsCostRecord = (width: number, bucket: Bucket, result: unknown): Row => analyticsRecord(ANALYTICS_COST, costColumns, width, bucket, result);
@@ -477,7 +463,7 @@ export const spendAnalyticsCostStream: BucketStream<AnthropicConfig> = {
  * usage of the same days, 1d buckets, grouped by the cost grouping without token_type (token types
  * are its metrics), no filters. Read for each window before the cost rows are mapped (BucketPlan.join).
  */
-export const SPEND_ANALYTICS_USAGE_GROUP_BY = ['workspace_id', 'api_key_id', 'actor', 'model'] as const;
+const SPEND_ANALYTICS_USAGE_GROUP_BY = ['workspace_id', 'api_key_id', 'actor', 'model'] as const;
 
 export const spendAnalyticsUsagePlan = (config: AnthropicConfig): BucketPlan =>
   analyticsPlan(ANALYTICS_USAGE, '/v1/organizations/analytics/usage', analyticsUsageRecord, config, {

@@ -1,3 +1,4 @@
+import type { BucketFields } from '../../engine/columns/buckets.js';
 import { z } from 'zod';
 import type { IdCursor } from '../../engine/fetch/lists.js';
 import { bucketPageSchema, pageCursorFields, rfc3339Seconds } from '../../engine/fetch/pages.js';
@@ -123,3 +124,12 @@ export const arrayParam = (name: string, values: readonly string[] | undefined):
 
 /** Anthropic's list cursor: `after_id` = the last id. */
 export const LIST_CURSOR: IdCursor = { param: 'after_id', limit: LIST_PAGE_LIMIT };
+
+/** The bucket columns of every Anthropic report record (engine/columns/buckets.ts): RFC 3339 starting_at/ending_at, and date. */
+export const BUCKET_FIELDS: BucketFields = {
+  start: 'starting_at',
+  end: 'ending_at',
+  time: 'rfc3339',
+  date: true,
+  id: 'Deterministic primary key: null-safe hash of the bucket start and every dimension.',
+};

@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import { col, columns, type Column } from '../../engine/columns/columns.js';
-import { recordId } from '../../engine/columns/records.js';
+import { BucketRecords, bucketColumns } from '../../engine/columns/buckets.js';
 import type { Bucket, BucketStream, Row } from '../../engine/stream.js';
-import { DAY, isoDate, isoTime } from '../../engine/time.js';
-import { claudeCodeApi } from './api.js';
+import { DAY } from '../../engine/time.js';
+import { BUCKET_FIELDS, claudeCodeApi } from './api.js';
 import type { AnthropicConfig } from './config.js';
 import { centsToUsd } from './money.js';
-import { BUCKET_COLUMNS } from './reports.js';
 
 /**
  * GET /v1/organizations/usage_report/claude_code: one record per actor, terminal and
@@ -14,7 +13,7 @@ import { BUCKET_COLUMNS } from './reports.js';
  * paginated by the cursor (`limit` up to 1000, `page`); the engine reads each day as one
  * bucket (BucketPlan.paging `records`).
  *
- * Primary key `id`: recordId (a null-safe hash) of [day start, actor type, actor email,
+ * Primary key `id`: a null-safe hash (engine/columns/buckets.ts BucketRecords) of [day start, actor type, actor email,
  * actor API key name, terminal_type, is_remote, customer_type, subscription_type,
  * organization_id]: every field that tells two rows of one day apart.
  */
@@ -42,7 +41,7 @@ const TOKEN_TOTALS = ['input_tokens', 'output_tokens', 'cache_read_tokens', 'cac
 const total = (name: string, description: string): Column => col(name, 'integer', description, { from: null });
 
 const COLUMNS: readonly Column[] = [
-  ...BUCKET_COLUMNS,
+  ...bucketColumns(BUCKET_FIELDS),
   col('organization_id', 'string', 'Organization that owns the usage.'),
   col('actor_type', 'string', 'user_actor (a Console user) or api_actor (an API key).', { from: ['actor', 'type'], required: true }),
   col('actor_email_address', 'string', 'Email of the user, for user_actor; null otherwise.', { from: ['actor', 'email_address'] }),
@@ -87,30 +86,30 @@ function sum(rows: readonly Row[], field: string): number | null {
   return sum;
 }
 
+const records = new BucketRecords(BUCKET_FIELDS);
+
 function claudeCodeRecord(bucket: Bucket, result: unknown): Row {
   const row = Items.row(Items.parse(result));
   const breakdown = (row.model_breakdown ?? []) as Row[];
   const currencies = new Set(breakdown.map((b) => b.estimated_cost_currency));
   const sameCurrency = currencies.size === 1 && !currencies.has(null);
   const cents = sameCurrency ? sum(breakdown, 'estimated_cost_cents') : null;
-  row.starting_at = isoTime(bucket.start);
-  row.ending_at = isoTime(bucket.start + DAY);
-  row.date = isoDate(bucket.start);
+  records.fill(row, bucket.start, bucket.start + DAY);
   for (const t of TOKEN_TOTALS) row[t] = sum(breakdown, t);
   row.estimated_cost_cents = cents;
   row.estimated_cost_usd = cents === null ? null : centsToUsd(cents);
   row.estimated_cost_currency = sameCurrency ? ([...currencies][0] ?? null) : null;
-  row.id = recordId([
-    bucket.start,
-    row.actor_type,
-    row.actor_email_address,
-    row.actor_api_key_name,
-    row.terminal_type,
-    row.is_remote,
-    row.customer_type,
-    row.subscription_type,
-    row.organization_id,
-  ]);
+  row.id = records
+    .id(bucket.start)
+    .add(row.actor_type)
+    .add(row.actor_email_address)
+    .add(row.actor_api_key_name)
+    .add(row.terminal_type)
+    .add(row.is_remote)
+    .add(row.customer_type)
+    .add(row.subscription_type)
+    .add(row.organization_id)
+    .digest();
   return row;
 }
 

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import type { Window } from '../../engine/plan/planner.js';
-import { recordId } from '../../engine/columns/records.js';
+import { BucketRecords, bucketColumns } from '../../engine/columns/buckets.js';
 import { col, columns, type Column, type Columns } from '../../engine/columns/columns.js';
-import type { FailRule } from '../../engine/fetch/responses.js';
+import { HALVE_ON_400, type FailRule } from '../../engine/fetch/responses.js';
 import type { Bucket, BucketStream, Row } from '../../engine/stream.js';
-import { BUCKET_SECONDS, DAY, isoDate, isoTime, type BucketWidth } from '../../engine/time.js';
-import { anthropicReportApi, arrayParam, COST_REPORT_MAX_BUCKETS, MESSAGES_LIMITS, MESSAGES_MAX_GROUP_BY } from './api.js';
+import { BUCKET_SECONDS, DAY, type BucketWidth } from '../../engine/time.js';
+import { anthropicReportApi, arrayParam, BUCKET_FIELDS, COST_REPORT_MAX_BUCKETS, MESSAGES_LIMITS, MESSAGES_MAX_GROUP_BY } from './api.js';
 import type { AnthropicConfig } from './config.js';
 import { centsToUsd } from './money.js';
 
@@ -15,24 +15,18 @@ import { centsToUsd } from './money.js';
  * (RFC 3339, the cursor is `starting_at`) and `date`, every dimension (null when not
  * grouped by it, and null as data: workspace_id null = the default workspace,
  * api_key_id null = Console usage), and an `id` hashed null-safely from the bucket
- * start and every dimension (engine/columns/records.ts recordId).
+ * start and every dimension (engine/columns/buckets.ts BucketRecords).
  */
 
-/** The columns every bucketed stream starts with. */
-export const BUCKET_COLUMNS: readonly Column[] = [
-  col('id', 'string', 'Deterministic primary key: null-safe hash of the bucket start and every dimension.', { notNull: true, from: null }),
-  col('starting_at', 'string', 'Bucket start, RFC 3339 UTC (inclusive). Cursor.', { notNull: true, from: null, format: 'date-time' }),
-  col('ending_at', 'string', 'Bucket end, RFC 3339 UTC (exclusive).', { notNull: true, from: null, format: 'date-time' }),
-  col('date', 'string', 'UTC date of the bucket start.', { notNull: true, from: null, format: 'date' }),
-];
+const records = new BucketRecords(BUCKET_FIELDS);
 
 /** A bucketed record: the item's columns, the bucket's times, and the id hashed from the bucket start and `key`. */
 function bucketRecord(items: Columns, key: readonly string[], bucket: Bucket, result: unknown, end = bucket.end): Row {
   const row = items.row(items.parse(result));
-  row.starting_at = isoTime(bucket.start);
-  row.ending_at = isoTime(end);
-  row.date = isoDate(bucket.start);
-  row.id = recordId([bucket.start, ...key.map((k) => row[k])]);
+  records.fill(row, bucket.start, end);
+  const id = records.id(bucket.start);
+  for (const k of key) id.add(row[k]);
+  row.id = id.digest();
   return row;
 }
 
@@ -88,7 +82,7 @@ const COST_KEY_FIELDS = [
 ] as const;
 
 const COST_COLUMNS: readonly Column[] = [
-  ...BUCKET_COLUMNS,
+  ...bucketColumns(BUCKET_FIELDS),
   col('workspace_id', 'string', 'Workspace of the cost; null for the default workspace (or when not grouped by workspace_id).'),
   col('description', 'string', 'Cost line, e.g. "Claude Sonnet 5 Usage - Input Tokens"; null when not grouped by description.'),
   col('cost_type', 'string', 'tokens, web_search, code_execution or session_usage; null when not grouped by description.'),
@@ -142,7 +136,8 @@ export const costReportStream: BucketStream<AnthropicConfig> = {
       // The cost report refuses ranges that end in the future ("Invalid date range", x-should-retry: false):
       // only whole, finished UTC days are requested, so today is read on the next sync.
       includeCurrentBucket: false,
-      responses: groupByRefusal(COST_REPORT, groupBy),
+      // A refused grouping fails; any other 400 (a range or limit Anthropic will not serve at once) halves the window.
+      responses: [...groupByRefusal(COST_REPORT, groupBy), HALVE_ON_400],
       toRecord: (bucket, result) => costRecord(bucket, result),
     };
   },
@@ -181,7 +176,7 @@ const DIMENSION_DESCRIPTIONS: Record<string, string> = {
 };
 
 const MESSAGES_COLUMNS: readonly Column[] = [
-  ...BUCKET_COLUMNS,
+  ...bucketColumns(BUCKET_FIELDS),
   ...USAGE_MESSAGES.dimensions.map((d) => col(d, 'string', DIMENSION_DESCRIPTIONS[d] ?? 'Grouping dimension.')),
   col('uncached_input_tokens', 'integer', 'Uncached input tokens.'),
   col(
@@ -229,7 +224,7 @@ export const usageMessagesStream: BucketStream<AnthropicConfig> = {
       maxBuckets: MESSAGES_LIMITS[width].max,
       paging: { kind: 'cursor' },
       includeCurrentBucket: true,
-      responses: groupByRefusal(USAGE_MESSAGES, groupBy),
+      responses: [...groupByRefusal(USAGE_MESSAGES, groupBy), HALVE_ON_400],
       toRecord: (bucket, result) => messagesRecord(bucket, result),
     };
   },

@@ -1,4 +1,4 @@
-import { multiplyDecimal, normalizeDecimal } from '../../engine/focus/focus.js';
+import { compareDecimal, multiplyDecimal } from '../../decimal.js';
 import { blockQuantity, findListPrice, type ListPriceEntry } from '../../engine/focus/prices.js';
 import type { Row } from '../../engine/stream.js';
 import { LIST_PRICES } from '../../prices/list-prices.js';
@@ -22,7 +22,7 @@ import { actorKey } from './analytics.js';
  */
 
 /** The usage column of each token_type (usage_report/messages and analytics usage name them alike). */
-export const TOKEN_COLUMNS: Readonly<Record<string, string>> = {
+const TOKEN_COLUMNS: Readonly<Record<string, string>> = {
   uncached_input_tokens: 'uncached_input_tokens',
   'cache_creation.ephemeral_1h_input_tokens': 'cache_creation_ephemeral_1h_input_tokens',
   'cache_creation.ephemeral_5m_input_tokens': 'cache_creation_ephemeral_5m_input_tokens',
@@ -106,5 +106,5 @@ export function analyticsCount(cost: Row, usage: readonly Row[] | undefined): { 
   const list = str(cost.list_amount_usd);
   if (searches === null || searches === '0' || list === null || !WEB_SEARCH_PRICE) return { meter: null, count: null };
   const atList = multiplyDecimal(WEB_SEARCH_PRICE.usdPerUnit, blockQuantity(searches, WEB_SEARCH_PRICE.unit));
-  return normalizeDecimal(list) === atList ? { meter: 'web_search', count: searches } : { meter: null, count: null };
+  return compareDecimal(list, atList) === 0 ? { meter: 'web_search', count: searches } : { meter: null, count: null };
 }

@@ -24,7 +24,6 @@ import { analyticsCount, COST_REPORT_JOIN_GROUP_BY, costReportCount, WEB_SEARCH_
  * the union of both sources' x_ columns, null where a row's source does not give one; x_Source
  * names the stream each row came from, x_RecordId is the id of that stream's record.
  */
-export type AnthropicSpendSource = 'analytics_cost' | 'cost_report';
 
 /** Non-null properties only: SkuPriceDetails lists what is known (every key x_: FOCUS 1.3 defines none for models, CAU-SkuPriceDetails-C-017-C). */
 const known = (o: Record<string, string | null>): Record<string, string> | null => {
@@ -298,7 +297,7 @@ export function spendSources(config: AnthropicConfig): Array<SpendSource<Anthrop
   }
 }
 
-export const ANTHROPIC_FOCUS: FocusProvider = {
+const ANTHROPIC_FOCUS: FocusProvider = {
   providerName: 'Anthropic',
   serviceName: 'Claude API',
   defaultAccountId: 'anthropic',

@@ -1,6 +1,7 @@
 import { col } from '../../engine/columns/columns.js';
 import { configError, systemError } from '../../engine/errors.js';
-import { multiplyDecimal, numberToDecimal, spendStream, stringOrNull as str, type FocusCharge, type FocusProvider } from '../../engine/focus/focus.js';
+import { multiplyDecimal, numberToDecimal } from '../../decimal.js';
+import { spendStream, stringOrNull as str, type FocusCharge, type FocusProvider } from '../../engine/focus/focus.js';
 import type { Row } from '../../engine/stream.js';
 import type { AurousConfig } from './config.js';
 import { usageStream } from './usage.js';
@@ -21,7 +22,7 @@ import { usageStream } from './usage.js';
  * group's request count (`Requests`; null where the API gives none, never invented). A negative
  * group (a refund) is a Credit row: no price point, so none of those columns (FOCUS 1.3).
  */
-export const AUROUS_FOCUS: FocusProvider = {
+const AUROUS_FOCUS: FocusProvider = {
   providerName: 'Aurous Labs',
   serviceName: 'Aurous Labs API',
   defaultAccountId: 'aurous',
@@ -38,17 +39,17 @@ export const AUROUS_FOCUS: FocusProvider = {
   ],
 };
 
-export const MISSING_RATE =
+const MISSING_RATE =
   'the spend stream needs focus.credit_usd_rate, the USD price of one Aurous credit as a decimal string (e.g. "0.01"): Aurous bills in credits and reports no dollar amount; set it in the config, or leave spend out (of the catalog, or of sync --streams).';
 
 /** The SKU: the request type (what is metered); `credits` when not grouped by type (any request type). */
-export const aurousSkuId = (type: string | null): string => type ?? 'credits';
+const aurousSkuId = (type: string | null): string => type ?? 'credits';
 
 /**
  * The price point: the SKU and the model (`image/aurora-xl`), the model left out where the group has
  * none (not grouped by model, or null upstream): one parent SkuId per SkuPriceId (CAU-SkuPriceId-C-008-M).
  */
-export const aurousSkuPriceId = (type: string | null, model: string | null): string => (model === null ? aurousSkuId(type) : `${aurousSkuId(type)}/${model}`);
+const aurousSkuPriceId = (type: string | null, model: string | null): string => (model === null ? aurousSkuId(type) : `${aurousSkuId(type)}/${model}`);
 
 function aurousCharge(config: AurousConfig): (record: Row) => FocusCharge {
   const rate = config.focus.credit_usd_rate;

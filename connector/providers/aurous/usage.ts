@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import type { Window } from '../../engine/plan/planner.js';
-import { recordId } from '../../engine/columns/records.js';
+import { BucketRecords, bucketColumns, type BucketFields } from '../../engine/columns/buckets.js';
 import { col, columns, type Column } from '../../engine/columns/columns.js';
-import type { FailRule, RestartRule } from '../../engine/fetch/responses.js';
+import { HALVE_ON_400, type FailRule, type HalveRule, type RestartRule } from '../../engine/fetch/responses.js';
 import type { Bucket, BucketStream, Row } from '../../engine/stream.js';
-import { isoTime } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';
 import { aurousBucketApi, DIMENSIONS, MAX_GROUP_BY, USAGE_PATH, WIDTH_SECONDS, WINDOW_BUCKETS } from './api.js';
 import type { AurousConfig } from './config.js';
@@ -27,10 +26,18 @@ const METRICS: readonly Column[] = [
 
 const DESCRIPTION = 'Aurous Labs usage (requests, credits, durations, images, video, tokens) per time bucket and group (GET /v1/usage).';
 
+/** The bucket columns (engine/columns/buckets.ts): RFC 3339 bucket_start/bucket_end, no date. */
+const BUCKET_FIELDS: BucketFields = {
+  start: 'bucket_start',
+  end: 'bucket_end',
+  time: 'rfc3339',
+  date: false,
+  id: 'Deterministic key: hash of the bucket start and the group key (null-safe).',
+};
+const records = new BucketRecords(BUCKET_FIELDS);
+
 const COLUMNS: readonly Column[] = [
-  { name: 'id', type: 'string', description: 'Deterministic key: hash of the bucket start and the group key (null-safe).', notNull: true, from: null },
-  { name: 'bucket_start', type: 'string', format: 'date-time', description: 'Bucket start, RFC 3339 UTC (inclusive). Cursor.', notNull: true, from: null },
-  { name: 'bucket_end', type: 'string', format: 'date-time', description: 'Bucket end, RFC 3339 UTC (exclusive).', notNull: true, from: null },
+  ...bucketColumns(BUCKET_FIELDS),
   // Read from the group's key only when grouped by it (toUsageRecord).
   ...DIMENSIONS.map((d) => col(d, 'string', 'Grouping dimension; null when not grouped by it or null upstream.', { from: null })),
   ...METRICS,
@@ -48,16 +55,15 @@ function toUsageRecord(groupBy: readonly string[], bucket: Bucket, raw: unknown)
   const group = Groups.parse(raw);
   const key = (group.key ?? {}) as Record<string, string | null>;
   const row = Groups.row(group);
-  row.bucket_start = isoTime(bucket.start);
-  row.bucket_end = isoTime(bucket.end);
-  const idParts: unknown[] = [bucket.start];
+  records.fill(row, bucket.start, bucket.end);
+  const id = records.id(bucket.start);
   for (const d of DIMENSIONS) {
     const isGrouped = groupBy.includes(d);
     const value = isGrouped ? (key[d] ?? null) : null;
     row[d] = value;
-    idParts.push(isGrouped ? [value] : null);
+    id.add(isGrouped ? [value] : null);
   }
-  row.id = recordId(idParts);
+  row.id = id.digest();
   return row;
 }
 
@@ -79,9 +85,10 @@ function filterParams(c: AurousConfig): Query {
  * expired, a fingerprint mismatch, another team's) restarts the query for the part of the window not
  * read yet (applied by the fetcher). A refused group_by (a dimension this API version does not take:
  * the API reference lists four, the overview adds model) fails as a config_error with the API's own
- * words, so the window is not halved for it and the user learns which setting to change.
+ * words, so the window is not halved for it and the user learns which setting to change. Any other
+ * 400 (a range the server will not serve at once: its caps are undocumented) halves the window.
  */
-export function usageResponses(groupBy: readonly string[]): Array<FailRule<Window> | RestartRule> {
+export function usageResponses(groupBy: readonly string[]): Array<FailRule<Window> | RestartRule | HalveRule> {
   return [
     { when: { status: 400, code: 'invalid_page_token' }, action: 'restart' },
     {
@@ -92,6 +99,7 @@ export function usageResponses(groupBy: readonly string[]): Array<FailRule<Windo
         `${USAGE_PATH}: Aurous refused group_by ${groupBy.join(',') || '(none)'}: ${e.message ?? ''} ` +
         `Set group_by to at most ${MAX_GROUP_BY} dimensions this API accepts (documented: ${DIMENSIONS.join(', ')}; model is listed only in the overview).`,
     },
+    HALVE_ON_400,
   ];
 }
 

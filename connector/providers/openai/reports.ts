@@ -1,10 +1,10 @@
 import { col, columns, optionalConstant, type Column, type Columns } from '../../engine/columns/columns.js';
 import { describeWindow } from '../../engine/decode/decode.js';
 import type { Window } from '../../engine/plan/planner.js';
-import { RecordIdHasher } from '../../engine/columns/records.js';
-import type { FailRule } from '../../engine/fetch/responses.js';
+import { BucketRecords, bucketColumns, type BucketFields } from '../../engine/columns/buckets.js';
+import { HALVE_ON_400, type FailRule } from '../../engine/fetch/responses.js';
 import type { BucketStream, Row } from '../../engine/stream.js';
-import { BUCKET_SECONDS, isoDate, type BucketWidth } from '../../engine/time.js';
+import { BUCKET_SECONDS, type BucketWidth } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';
 import { arrayParam, openAiBucketApi } from './api.js';
 import type { OpenAiConfig } from './config.js';
@@ -43,6 +43,15 @@ export interface ReportDecl {
   maxBuckets: Partial<Record<BucketWidth, number>>;
 }
 
+/** The bucket columns of every report record (engine/columns/buckets.ts): unix-seconds start_time/end_time, and date. */
+const BUCKET_FIELDS: BucketFields = {
+  start: 'start_time',
+  end: 'end_time',
+  time: 'unix',
+  date: true,
+  id: 'Deterministic key: hash of the bucket start and every dimension.',
+};
+
 const dimensionType = (decl: ReportDecl, dimension: string): DimensionType => decl.dimensionTypes?.[dimension] ?? 'string';
 
 /**
@@ -51,10 +60,7 @@ const dimensionType = (decl: ReportDecl, dimension: string): DimensionType => de
  */
 function reportColumns(decl: ReportDecl): Column[] {
   return [
-    { name: 'id', type: 'string', description: 'Deterministic key: hash of the bucket start and every dimension.', notNull: true, from: null },
-    { name: 'start_time', type: 'integer', description: 'Bucket start, unix seconds (inclusive). Cursor.', notNull: true, from: null },
-    { name: 'end_time', type: 'integer', description: 'Bucket end, unix seconds (exclusive).', notNull: true, from: null },
-    { name: 'date', type: 'string', format: 'date', description: 'UTC date of the bucket start.', notNull: true, from: null },
+    ...bucketColumns(BUCKET_FIELDS),
     ...decl.dimensions.map((d) => col(d, dimensionType(decl, d), 'Grouping dimension; null when not grouped by it or null upstream.')),
     ...decl.metrics,
   ];
@@ -63,38 +69,19 @@ function reportColumns(decl: ReportDecl): Column[] {
 /** The columns of a report compiled, its result checked for the `object` discriminator too. */
 export const reportResults = (decl: ReportDecl): Columns => columns(reportColumns(decl), { object: optionalConstant(decl.resultObject) });
 
-let lastStart = NaN;
-let lastDate = '';
-/** isoDate, remembered for the bucket at hand (every result of a bucket shares it). */
-function dateOf(start: number): string {
-  if (start !== lastStart) {
-    lastStart = start;
-    lastDate = isoDate(start);
-  }
-  return lastDate;
-}
-
 /**
  * The record for one checked result: the mapping shared by every report stream, with the bucket's
  * times and the id (the bucket start and every dimension, hashed) filled in.
  */
 function recordBuilder(decl: ReportDecl, results: Columns = reportResults(decl)): (start: number, end: number, result: Record<string, unknown>) => Row {
-  const hasher = new RecordIdHasher();
-  // Every result of a bucket shares its start: hashed once per bucket, not per record.
-  const atStart = new RecordIdHasher();
-  let hashedStart = NaN;
+  // Every result of a bucket shares its start: its texts and hash are computed once per bucket, not per record.
+  const records = new BucketRecords(BUCKET_FIELDS);
   return (start, end, result) => {
     const row = results.row(result);
-    row.start_time = start;
-    row.end_time = end;
-    row.date = dateOf(start);
-    if (start !== hashedStart) {
-      atStart.reset().add(start);
-      hashedStart = start;
-    }
-    hasher.copy(atStart);
-    for (const d of decl.dimensions) hasher.add(row[d]);
-    row.id = hasher.digest();
+    records.fill(row, start, end);
+    const id = records.id(start);
+    for (const d of decl.dimensions) id.add(row[d]);
+    row.id = id.digest();
     return row;
   };
 }
@@ -106,7 +93,7 @@ function recordBuilder(decl: ReportDecl, results: Columns = reportResults(decl))
  * names (before any list of supported values), else the contested ones configured, else all of them;
  * the API's message is quoted. Without a grouping there is nothing to refuse.
  */
-export function groupByRefusal(decl: ReportDecl, groupBy: readonly string[]): Array<FailRule<Window>> {
+function groupByRefusal(decl: ReportDecl, groupBy: readonly string[]): Array<FailRule<Window>> {
   if (groupBy.length === 0) return [];
   const refused: Omit<FailRule<Window>, 'when'> = {
     action: 'fail',
@@ -149,7 +136,8 @@ export function reportStream(decl: ReportDecl): BucketStream<OpenAiConfig> {
         maxBuckets: Math.min(decl.maxBuckets[width] ?? 1, cap),
         // OpenAI's cursor is broken for grouped queries: one page per window, halved when short.
         paging: groupBy.length > 0 ? { kind: 'single' } : { kind: 'cursor' },
-        responses: groupByRefusal(decl, groupBy),
+        // A refused grouping fails; any other 400 (a range or limit OpenAI will not serve at once) halves the window.
+        responses: [...groupByRefusal(decl, groupBy), HALVE_ON_400],
         includeCurrentBucket: true,
         toRecord: (bucket, result) => toRecord(bucket.start, bucket.end, results.parse(result)),
       };

@@ -1,5 +1,6 @@
 import { col } from '../../engine/columns/columns.js';
-import { multiplyDecimal, numberToDecimal, spendStream, type FocusCharge, type FocusProvider } from '../../engine/focus/focus.js';
+import { multiplyDecimal, numberToDecimal } from '../../decimal.js';
+import { spendStream, type FocusCharge, type FocusProvider } from '../../engine/focus/focus.js';
 import type { NoticeSink } from '../../engine/notices.js';
 import { blockBase, blockQuantity, ListPrices, missingPriceNotice, type PriceKey } from '../../engine/focus/prices.js';
 import type { BucketStream, Row } from '../../engine/stream.js';
@@ -11,7 +12,7 @@ import type { OpenAiConfig } from './config.js';
  * records (GET /organization/costs, grouped by group_by.costs), each bucket result mapped to one
  * FOCUS row. BilledCost is amount.value exactly as sent, written out as a plain decimal.
  */
-export const OPENAI_FOCUS: FocusProvider = {
+const OPENAI_FOCUS: FocusProvider = {
   providerName: 'OpenAI',
   serviceName: 'OpenAI API',
   defaultAccountId: 'openai',
@@ -31,7 +32,7 @@ export const OPENAI_FOCUS: FocusProvider = {
  * `web search tool calls`, `assistants api | file search`):
  * `[<surface> | ]<model>[ <modality>], <meter>`, or a name with no model.
  */
-export interface LineItem {
+interface LineItem {
   /** The part before ` | ` when the rest names a model (`batch api`, `evals`); null otherwise. */
   surface: string | null;
   /** The model id (no spaces in OpenAI's ids); null for a line item naming none. */
@@ -99,7 +100,7 @@ const DEFAULT_BLOCK: Record<string, string> = { Tokens: '1000000 Tokens', Charac
 const PRICES = new ListPrices(LIST_PRICES);
 
 /** The price-point columns of a line item's row (FOCUS 1.3: a SkuPriceId, then the quantities and the list price). */
-export interface OpenAiPricePoint {
+interface OpenAiPricePoint {
   skuPriceId: string;
   consumedQuantity: string;
   consumedUnit: string;
