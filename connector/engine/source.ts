@@ -20,14 +20,7 @@ export interface SourceDefinition<C> {
   common(config: C, nowMs: number): CommonConfig;
   /** Values to scrub from every output. */
   secrets(config: C): string[];
-  http(config: C): {
-    baseUrl: string;
-    headers: Record<string, string>;
-    timeoutMs: number;
-    maxRetries?: number;
-    maxConcurrent?: number;
-    requestsPerMinute?: number | undefined;
-  };
+  http(config: C): HttpSettings;
   /** Shown on 401/403, by status; `config` is undefined when the error came before the config was read. */
   authHint(config: C | undefined, status: number | undefined): string;
   /** Where the API version goes (base_url or paths), so a 404 caused by a missing or doubled /v1 names the fix. */
@@ -37,8 +30,8 @@ export interface SourceDefinition<C> {
   module?: string;
   /** Worker threads for decoding (config `decode_threads`); undefined: one per CPU, at most the request concurrency. */
   decodeThreads?(config: C): number | undefined;
-  /** One cheap authenticated request; throws on failure. */
-  check(http: HttpClient, config: C): Promise<void>;
+  /** One cheap authenticated request; throws on failure. `common`: the run's dates (engine/run.ts). */
+  check(http: HttpClient, config: C, common: CommonConfig): Promise<void>;
   /**
    * The account (organization, team) the config's key reads: the key of its rows and state in a
    * warehouse (sync), and the default BillingAccountId/Name of its spend rows. Resolved once per
@@ -51,6 +44,16 @@ export interface SourceDefinition<C> {
    * columns are null.
    */
   names?: NamesSpec<C>;
+}
+
+/** What the HTTP client of a run is built with (SourceDefinition.http; resolved once per run, engine/run.ts). */
+export interface HttpSettings {
+  baseUrl: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  maxRetries?: number;
+  maxConcurrent?: number;
+  requestsPerMinute?: number | undefined;
 }
 
 /** The account a run reads: its id, its name where known, and where the id came from. */
@@ -97,11 +100,14 @@ export const sourceIdentity = (name: string) => ({ name, version: VERSION, docum
 /** Headers every request of a source carries besides its key. */
 export const standardHeaders = (name: string): Record<string, string> => ({ accept: 'application/json', 'user-agent': `${name}/${VERSION}` });
 
-/** How the errors of a run name their fix: the provider's key hint, and the base_url check on a 404. */
-export function errorContext<C>(source: SourceDefinition<C>, config?: C): ErrorContext {
+/**
+ * How the errors of a run name their fix: the provider's key hint, and the base_url check on a 404
+ * (from the run's HTTP settings). Without a config (it failed to parse): the key hint alone.
+ */
+export function errorContext<C>(source: SourceDefinition<C>, config?: C, http?: HttpSettings): ErrorContext {
   return {
     authHint: (status) => source.authHint(config, status),
-    notFoundHint: config === undefined ? undefined : baseUrlVersionHint(source.http(config).baseUrl, source.versionIn),
+    notFoundHint: http === undefined ? undefined : baseUrlVersionHint(http.baseUrl, source.versionIn),
   };
 }
 

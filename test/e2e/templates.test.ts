@@ -5,6 +5,7 @@ import Ajv from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_HISTORY_DAYS } from '../../connector/engine/config.js';
 import { floorNotices } from '../../connector/engine/read.js';
+import { runOf } from '../../connector/engine/run.js';
 import { anthropicSource } from '../../connector/providers/anthropic/index.js';
 import { aurousSource } from '../../connector/providers/aurous/index.js';
 import { openAiSource } from '../../connector/providers/openai/index.js';
@@ -110,7 +111,11 @@ describe('the shipped config templates', () => {
         // A template without start_date reads the last 365 days, whatever the day.
         if (path.startsWith('examples/production/')) expect(common.start, path).toBe(nowS - (nowS % DAY) - (DEFAULT_HISTORY_DAYS - 1) * DAY);
         const streams = source.streams.filter((s) => s.kind === 'buckets').map((s) => ({ name: s.name, syncMode: 'incremental' as const }));
-        const notices = floorNotices({ config: cfg as never, common, streams: source.streams as never, catalog: streams, states: new Map(), clock });
+        const notices = floorNotices({
+          run: runOf({ config: cfg as never, common, streams: source.streams as never, clock }),
+          catalog: streams,
+          states: new Map(),
+        });
         expect(
           notices.filter((n) => n.level === 'WARN').map((n) => n.stream),
           `${path} on ${new Date(nowS * 1000).toISOString().slice(0, 10)}`,

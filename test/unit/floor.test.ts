@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_HISTORY_DAYS } from '../../connector/engine/config.js';
 import { floorNotices, planStream, read, type Emitter, type FloorNotice } from '../../connector/engine/read.js';
+import { runOf } from '../../connector/engine/run.js';
 import type { StreamState } from '../../connector/engine/state/state.js';
 import type { BucketStream } from '../../connector/engine/stream.js';
 import type { HttpClient } from '../../connector/http/client.js';
@@ -45,7 +46,11 @@ function plan(
   const name = o.stream ?? 'analytics_cost';
   const clock = { now: () => nowS * 1000 };
   const states = new Map(o.state ? [[name, o.state]] : []);
-  return planStream({ config: c, common: anthropicSource.common(c, nowS * 1000), states, clock }, { name, syncMode: o.mode ?? 'incremental' }, streamDef(name));
+  return planStream(
+    { run: runOf({ config: c, common: anthropicSource.common(c, nowS * 1000), clock, streams: anthropicSource.streams }), states },
+    { name, syncMode: o.mode ?? 'incremental' },
+    streamDef(name),
+  );
 }
 
 describe('planStream with an API floor (injected clock)', () => {
@@ -193,12 +198,9 @@ describe('check and dry-run floor notices', () => {
     const catalog = anthropicSource.streams.filter((s) => s.kind === 'buckets').map((s) => ({ name: s.name, syncMode: 'incremental' as const }));
     const clock = { now: () => NOW_2026 * 1000 };
     const notices = floorNotices({
-      config: c,
-      common: anthropicSource.common(c, clock.now()),
-      streams: anthropicSource.streams,
+      run: runOf({ config: c, common: anthropicSource.common(c, clock.now()), streams: anthropicSource.streams, clock }),
       catalog,
       states: new Map(),
-      clock,
     });
     expect(notices.map((n) => [n.stream, n.cause, n.level])).toEqual([
       ['analytics_cost', 'start_date', 'WARN'],
@@ -219,20 +221,20 @@ describe('read with an API floor', () => {
       emitRecords: (_s, _r, written) => written(),
       ready: async () => undefined,
     };
-    const http = new Proxy({}, { get: () => () => Promise.reject(new Error('no request expected')) }) as unknown as HttpClient;
+    // Any request fails the test; a stream's view (forStream) is the same proxy.
+    const http = new Proxy(
+      {},
+      { get: (_t, key, proxy) => (key === 'forStream' ? () => proxy : () => Promise.reject(new Error('no request expected'))) },
+    ) as unknown as HttpClient;
     const clock = { now: () => NOW_2026 * 1000 };
     const result = await read({
-      config: c,
-      common: anthropicSource.common(c, clock.now()),
-      streams: anthropicSource.streams,
+      run: runOf({ config: c, common: anthropicSource.common(c, clock.now()), streams: anthropicSource.streams, clock, errorContext: { authHint: () => '' } }),
       catalog: [{ name: 'analytics_cost', syncMode: 'incremental' }],
       states: new Map(),
       http,
       emitter,
       hooks: { onFloor: (_s, n) => void floors.push(n) },
       logger: { debug: () => undefined, info: () => undefined, warn: (m: string) => void warnings.push(m), error: () => undefined },
-      clock,
-      errorContext: { authHint: () => '' },
     });
     expect(result.failed).toEqual([]);
     expect(warnings).toEqual([
@@ -314,7 +316,7 @@ describe('the production templates (examples/production/*.json)', () => {
         const common = source.common(cfg as never, clock.now());
         expect(common.start, file).toBe(nowS - (nowS % DAY) - (DEFAULT_HISTORY_DAYS - 1) * DAY);
         const catalog = source.streams.filter((s) => s.kind === 'buckets').map((s) => ({ name: s.name, syncMode: 'incremental' as const }));
-        const notices = floorNotices({ config: cfg as never, common, streams: source.streams as never, catalog, states: new Map(), clock });
+        const notices = floorNotices({ run: runOf({ config: cfg as never, common, streams: source.streams as never, clock }), catalog, states: new Map() });
         expect(
           notices.filter((n) => n.level === 'WARN'),
           `${file} ${day(nowS)}`,

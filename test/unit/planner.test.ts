@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bucketCount, halve, planWindows, splitAtSegments } from '../../connector/engine/plan/planner.js';
 import { planStream, plannedRequests, segmentWindows } from '../../connector/engine/read.js';
+import { runOf } from '../../connector/engine/run.js';
 import type { BucketPlan, BucketStream } from '../../connector/engine/stream.js';
 
 const DAY = 86_400;
@@ -99,7 +100,10 @@ describe('plan segments (a stream whose days are served by different plans by da
   };
   const planAt = (nowIso: string, start: string, end: string) =>
     planStream(
-      { config: null, common: { start: at(start), end: at(end), lookbackDays: 0 }, states: new Map(), clock: { now: () => Date.parse(nowIso) } },
+      {
+        run: runOf({ config: null, common: { start: at(start), end: at(end), lookbackDays: 0 }, clock: { now: () => Date.parse(nowIso) }, streams: [stream] }),
+        states: new Map(),
+      },
       { name: 's', syncMode: 'incremental' },
       stream,
     );
@@ -148,11 +152,13 @@ describe('plan segments (a stream whose days are served by different plans by da
 
   it("given a dry run when planned then each window is asked of its own segment's path", () => {
     const planned = plannedRequests({
-      config: null,
-      common: { start: at('2025-12-20'), end: at('2026-01-05'), lookbackDays: 0 },
+      run: runOf({
+        config: null,
+        common: { start: at('2025-12-20'), end: at('2026-01-05'), lookbackDays: 0 },
+        clock: { now: () => Date.parse('2026-12-05T10:00:00Z') },
+        streams: [stream],
+      }),
       states: new Map(),
-      clock: { now: () => Date.parse('2026-12-05T10:00:00Z') },
-      streams: [stream],
       catalog: [{ name: 's', syncMode: 'incremental' }],
     });
     expect(planned.map((p) => ('path' in p ? [p.path, p.window.start, p.window.end] : []))).toEqual([

@@ -1,4 +1,4 @@
-import { apiBaseUrl, commonConfig, httpTuning } from '../../engine/config.js';
+import { apiBaseUrl, httpTuning } from '../../engine/config.js';
 import { responseFailure } from '../../engine/fetch/responses.js';
 import { adminKeyHint, configAccount, sourceIdentity, standardHeaders, type SourceDefinition } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
@@ -42,10 +42,8 @@ export const openAiSource: SourceDefinition<OpenAiConfig> = {
   names: openAiNames,
   // The first day of the range, with the configured costs grouping and filters: a grouping the
   // API refuses (altogether, or before a history floor) fails at set-up, not in the first sync.
-  async check(http, config) {
+  async check(http, config, { start }) {
     const plan = costsStream.plan(config);
-    // Validated by the config schema (and against today) before check runs; the clock only places a default start.
-    const { start } = commonConfig(config, Date.now());
     const day = { start, end: start + DAY };
     try {
       await http.getJson(plan.path, [...plan.api.windowQuery(day, 1), ...plan.params]);
