@@ -113,6 +113,7 @@ export function baseUrlVersionHint(configured: string, versionIn: VersionIn): st
   return undefined;
 }
 
+/** The tuning fields every connector takes, in the spec's order 20-24 (sourceConfigSchema adds them). */
 export const tuning = {
   request_timeout_seconds: z
     .number()
@@ -155,6 +156,31 @@ export const tuning = {
       order: 24,
     }),
 };
+
+/**
+ * A connector's config schema, composed the same way for every provider: its key field(s) first,
+ * the shared date fields and base_url, its own fields, its `focus` object (engine/focus/focus.ts
+ * focusConfigShape, with the provider's account defaults), then the tuning fields. Strict: a
+ * misspelt field (stat_date) is refused, never silently ignored.
+ */
+export function sourceConfigSchema<K extends z.ZodRawShape, S extends z.ZodRawShape, F extends z.ZodType>(o: {
+  key: K;
+  /** The API's base URL, the default of base_url. */
+  baseUrl: string;
+  fields: S;
+  focus: F;
+}) {
+  return z.strictObject({
+    ...o.key,
+    start_date: startDate,
+    end_date: endDate,
+    lookback_days: lookbackDays,
+    base_url: baseUrl(o.baseUrl),
+    ...o.fields,
+    focus: o.focus,
+    ...tuning,
+  });
+}
 
 /**
  * Resolve the shared date fields into unix seconds, checking their order and that start_date is

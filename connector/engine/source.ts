@@ -1,5 +1,5 @@
 import { VERSION } from '../version.js';
-import { baseUrlVersionHint, commonConfig, type VersionIn } from './config.js';
+import { baseUrlVersionHint, commonConfig, httpTuning, type VersionIn } from './config.js';
 import type { ErrorContext } from './errors.js';
 import type { z } from 'zod';
 import type { HttpClient } from '../http/client.js';
@@ -94,11 +94,46 @@ export function configAccount<C extends { focus: FocusSettings }>(field: string,
 
 const DOCS = 'https://github.com/ai-spend/connectors/blob/main/docs/integrations/sources';
 
-/** What every source derives from its name: version, documentation page, the shared date fields. */
-export const sourceIdentity = (name: string) => ({ name, version: VERSION, documentationUrl: `${DOCS}/${name}.md`, common: commonConfig });
+/** The fields every config has (engine/config.ts sourceConfigSchema) that defineSource reads: the dates and the tuning. */
+interface SharedConfig {
+  start_date?: string | undefined;
+  end_date?: string | undefined;
+  lookback_days: number;
+  request_timeout_seconds: number;
+  max_retries: number;
+  max_concurrent_requests: number;
+  requests_per_minute?: number | undefined;
+  decode_threads?: number | undefined;
+}
 
-/** Headers every request of a source carries besides its key. */
-export const standardHeaders = (name: string): Record<string, string> => ({ accept: 'application/json', 'user-agent': `${name}/${VERSION}` });
+/** What a provider declares itself: all of SourceDefinition but what defineSource derives, and its key's headers rather than the HTTP settings. */
+export type ProviderSource<C> = Omit<SourceDefinition<C>, 'version' | 'documentationUrl' | 'common' | 'http' | 'decodeThreads' | 'module'> & {
+  /** Where requests go and the headers that carry the key (and the API version); the standard headers and the tuning are added. */
+  http(config: C): { baseUrl: string; headers: Record<string, string> };
+  /** import.meta.url of the module that exports the definition, so decode workers can load it. */
+  module: string;
+};
+
+/**
+ * A source definition from what is the provider's own. What every source derives the same way
+ * is filled in here, once: the version, the documentation page (from the name), the shared date
+ * fields (commonConfig), the standard headers (accept, user-agent), the HTTP tuning and the decode
+ * threads (from the tuning fields).
+ */
+export function defineSource<C extends SharedConfig>(p: ProviderSource<C>): SourceDefinition<C> {
+  const standard = { accept: 'application/json', 'user-agent': `${p.name}/${VERSION}` };
+  return {
+    ...p,
+    version: VERSION,
+    documentationUrl: `${DOCS}/${p.name}.md`,
+    common: commonConfig,
+    http: (c) => {
+      const own = p.http(c);
+      return { baseUrl: own.baseUrl, headers: { ...own.headers, ...standard }, ...httpTuning(c) };
+    },
+    decodeThreads: (c) => c.decode_threads,
+  };
+}
 
 /**
  * How the errors of a run name their fix: the provider's key hint, and the base_url check on a 404
