@@ -32,7 +32,7 @@ export function httpClientFor<C>(
   run: Run<C>,
   deps: { logger: HttpLogger; redact: (text: string) => string; fetch?: FetchLike | undefined; networkRetries?: HttpClientOptions['networkRetries'] },
 ): HttpClient {
-  const h = run.http;
+  const h = run.httpSettings;
   return new HttpClient({
     baseUrl: h.baseUrl,
     headers: h.headers,

@@ -29,8 +29,8 @@ export interface Run<C> {
   readonly config: C;
   /** The shared date fields, checked and in unix seconds (SourceDefinition.common). */
   readonly common: CommonConfig;
-  /** The HTTP client's settings (SourceDefinition.http). */
-  readonly http: HttpSettings;
+  /** What the HTTP client is built with (SourceDefinition.http): base URL, headers, tuning. */
+  readonly httpSettings: HttpSettings;
   readonly clock: Clock;
   /** How the errors of this run name their fix (the key hint, the base_url check on a 404). */
   readonly errorContext: ErrorContext;
@@ -53,7 +53,7 @@ export interface RunParts<C> {
   common: CommonConfig;
   clock: Clock;
   streams: ReadonlyArray<StreamDef<C>>;
-  http?: HttpSettings;
+  httpSettings?: HttpSettings;
   errorContext?: ErrorContext;
   decodeThreads?: number | undefined;
   account?: Account;
@@ -64,12 +64,12 @@ const NO_HINTS: ErrorContext = { authHint: () => 'the key was refused' };
 
 /** A run from its parts, resolved already. */
 export function runOf<C>(p: RunParts<C>): Run<C> {
-  const http = p.http ?? NO_HTTP;
+  const http = p.httpSettings ?? NO_HTTP;
   const plans = new Map<string, readonly PlanSegment[]>();
   return {
     config: p.config,
     common: p.common,
-    http,
+    httpSettings: http,
     clock: p.clock,
     errorContext: p.errorContext ?? NO_HINTS,
     streams: p.streams,
@@ -79,7 +79,7 @@ export function runOf<C>(p: RunParts<C>): Run<C> {
     segments(def) {
       let found = plans.get(def.name);
       if (!found) {
-        found = def.segments?.(this.config) ?? [{ plan: def.plan(this.config) }];
+        found = def.segments?.(p.config) ?? [{ plan: def.plan(p.config) }];
         plans.set(def.name, found);
       }
       return found;
@@ -109,7 +109,7 @@ export function startRun<C>(
     common: source.common(config, o.clock.now()),
     clock: o.clock,
     streams: source.streams,
-    http,
+    httpSettings: http,
     errorContext: errorContext(source, config, http),
     decodeThreads: source.decodeThreads?.(config),
   });

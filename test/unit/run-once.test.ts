@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../connector/cli/main.js';
+import { floorNotices, plannedRequests } from '../../connector/engine/read.js';
+import { runOf } from '../../connector/engine/run.js';
 import type { SourceDefinition } from '../../connector/engine/source.js';
+import type { BucketStream } from '../../connector/engine/stream.js';
 import type { OpenAiConfig } from '../../connector/providers/openai/config.js';
 import { openAiSource } from '../../connector/providers/openai/index.js';
 import { DAY, FakeOpenAi } from '../fake/openai.js';
@@ -109,5 +112,22 @@ describe('one run', () => {
     expect(process.exitCode, out.stderr.join('')).toBe(0);
     expect(out.stderr.join('')).toMatch(/3\/3 streams loaded/);
     expect(calls()).toEqual({ parse: 1, common: 1, http: 1 });
+  });
+
+  it('given a dry run (floor notices, then the planned requests) when a stream is planned twice then its plan is derived from the config once, and again once after the config changes', () => {
+    const costs = openAiSource.streams.find((d): d is BucketStream<OpenAiConfig> => d.name === 'costs' && d.kind === 'buckets');
+    if (!costs) throw new Error('no costs stream');
+    const plan = vi.fn(costs.plan);
+    const stream: BucketStream<OpenAiConfig> = { ...costs, plan };
+    const config = openAiSource.configSchema.parse({ admin_api_key: KEY, start_date: iso(FIRST), end_date: iso(FIRST + (DAYS - 1) * DAY) });
+    const clock = { now: () => (FIRST + 30 * DAY) * 1000 };
+    const run = runOf({ config, common: openAiSource.common(config, clock.now()), clock, streams: [stream] });
+    const o = { run, catalog: [{ name: 'costs', syncMode: 'incremental' as const }], states: new Map() };
+    floorNotices(o);
+    expect(plannedRequests(o)).toHaveLength(1);
+    expect(plan).toHaveBeenCalledTimes(1);
+    const later = run.withConfig({ ...config, max_window_days: 1 });
+    expect(plannedRequests({ ...o, run: later })).toHaveLength(DAYS);
+    expect(plan).toHaveBeenCalledTimes(2);
   });
 });
