@@ -19,7 +19,7 @@ const utcDate = (what: string) =>
  */
 export const DEFAULT_HISTORY_DAYS = 365;
 
-export const startDate = utcDate('start_date')
+const startDate = utcDate('start_date')
   .optional()
   .meta({
     title: 'Start date',
@@ -29,7 +29,7 @@ export const startDate = utcDate('start_date')
     order: 1,
   });
 
-export const endDate = utcDate('end_date')
+const endDate = utcDate('end_date')
   .optional()
   .meta({
     title: 'End date',
@@ -40,7 +40,7 @@ export const endDate = utcDate('end_date')
   });
 
 const MAX_LOOKBACK_DAYS = 31;
-export const lookbackDays = z
+const lookbackDays = z
   .number()
   .int('lookback_days must be a whole number')
   .min(0, 'lookback_days must be between 0 and 31')
@@ -55,7 +55,7 @@ export const lookbackDays = z
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 const isLoopback = (host: string): boolean => LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 
-export const baseUrl = (defaultUrl: string) =>
+const baseUrl = (defaultUrl: string) =>
   z
     .string()
     .default(defaultUrl)
@@ -114,7 +114,7 @@ export function baseUrlVersionHint(configured: string, versionIn: VersionIn): st
 }
 
 /** The tuning fields every connector takes, in the spec's order 20-24 (sourceConfigSchema adds them). */
-export const tuning = {
+const tuning = {
   request_timeout_seconds: z
     .number()
     .int()
