@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { parseConfig } from '../engine/config.js';
 import { configError } from '../engine/errors.js';
+import { startRun, type Run } from '../engine/run.js';
 import type { SourceDefinition } from '../engine/source.js';
 import type { Secrets } from '../protocol/secrets.js';
 import { clock } from './runtime.js';
@@ -36,15 +36,13 @@ function readTextFile(flag: string, path: string): string {
 }
 
 /**
- * The config of a run (Airbyte, Singer, sync): --config parsed against the source's schema, its
- * secrets registered with `secrets`, the one list every output of the run scrubs, and the shared
- * date fields checked (start_date <= end_date, not after today) before any request.
+ * The start of a run (Airbyte, Singer, sync): --config parsed against the source's schema, its
+ * secrets registered with `secrets`, the one list every output of the run scrubs, and everything
+ * the config decides resolved once (engine/run.ts): the shared date fields checked (start_date <=
+ * end_date, not after today) before any request, the HTTP settings, the error context.
  */
-export function loadConfig<C>(source: SourceDefinition<C>, path: string | undefined, secrets: Secrets): C {
-  const config = parseConfig(source.configSchema, readJsonFile('config', path), path);
-  for (const s of source.secrets(config)) secrets.add(s);
-  source.common(config, clock.now());
-  return config;
+export function loadRun<C>(source: SourceDefinition<C>, path: string | undefined, secrets: Secrets): Run<C> {
+  return startRun(source, readJsonFile('config', path), { clock, file: path, secrets });
 }
 
 /** Read and parse a JSON file named by a flag, or fail with a config_error that says which. */

@@ -13,8 +13,9 @@ import { NdjsonWriter } from '../protocol/writer.js';
 import { isSingerInvocation } from './singer/args.js';
 import { singerMain } from './singer/main.js';
 import type { HttpClient } from '../http/client.js';
-import { loadConfig, readJsonFile, readStateText } from './inputs.js';
-import { clock, httpClientFor, readWithWorkers } from './runtime.js';
+import { loadRun, readJsonFile, readStateText } from './inputs.js';
+import { httpClientFor, readWithWorkers } from './runtime.js';
+import type { Run } from '../engine/run.js';
 import { StateOut } from './state-out.js';
 import { floorNotices, plannedRequests, type FloorNotice } from '../engine/read.js';
 import { isoTime } from '../engine/time.js';
@@ -192,9 +193,9 @@ type Flags = {
 };
 
 async function dispatch<C>(source: SourceDefinition<C>, command: string, flags: Flags, writer: NdjsonWriter<AirbyteMessage>, logger: Logger): Promise<number> {
-  const readConfig = (): C => loadConfig(source, flags.config, writer.secrets);
-  const makeHttp = (config: C, o: { networkRetries?: typeof CHECK_NETWORK_RETRIES } = {}): HttpClient => {
-    return httpClientFor(source, config, { logger, redact: writer.secrets.scrub, ...o });
+  const startRun = (): Run<C> => loadRun(source, flags.config, writer.secrets);
+  const makeHttp = (run: Run<C>, o: { networkRetries?: typeof CHECK_NETWORK_RETRIES } = {}): HttpClient => {
+    return httpClientFor(run, { logger, redact: writer.secrets.scrub, ...o });
   };
 
   switch (command) {
@@ -202,46 +203,45 @@ async function dispatch<C>(source: SourceDefinition<C>, command: string, flags: 
       writer.write({ type: 'SPEC', spec: specification(source) });
       return 0;
     case 'check': {
-      let config: C | undefined;
+      let run: Run<C> | undefined;
       try {
-        config = readConfig();
+        run = startRun();
         // check has no catalog and no state: it speaks of every bucketed stream a read from this config
         // would start later. A stream this config cannot plan (Aurous spend without its credit rate) is
         // not check's business: a read of it says what to set.
-        const common = source.common(config, clock.now());
+        const checked = run;
         const notices = source.streams.flatMap((s) => {
           if (s.kind !== 'buckets') return [];
           try {
-            return floorNotices({ config, common, streams: [s], catalog: [{ name: s.name, syncMode: 'incremental' }], states: new Map(), clock });
+            return floorNotices({ run: checked, catalog: [{ name: s.name, syncMode: 'incremental' }], states: new Map() });
           } catch {
             return [];
           }
         });
         writeNotices(writer, notices);
-        await source.check(makeHttp(config, { networkRetries: CHECK_NETWORK_RETRIES }), config);
+        await source.check(makeHttp(run, { networkRetries: CHECK_NETWORK_RETRIES }), run.config, run.common);
         const warned = notices.filter((n) => n.level === 'WARN');
         writer.write(msg.connectionStatus(true, warned.length > 0 ? warned.map((n) => n.message).join(' ') : undefined));
       } catch (err) {
-        const e = toConnectorError(err, errorContext(source, config));
+        const e = toConnectorError(err, run?.errorContext ?? errorContext(source));
         writer.write(msg.connectionStatus(false, e.message));
       }
       return 0;
     }
     case 'discover':
-      readConfig();
+      startRun();
       writer.write({ type: 'CATALOG', catalog: { streams: discoverCatalog(source.streams) } });
       return 0;
     case 'read': {
-      const config = readConfig();
+      const run = startRun();
       const catalog = parseConfiguredCatalog(readJsonFile('catalog', flags.catalog), source.streams, (m) => writer.write(msg.log('WARN', m)));
       const streamsByName = new Map(source.streams.map((s) => [s.name, s.kind === 'buckets' ? s.cursorField : undefined]));
       const stateText = readStateText(flags.state);
       const states = parseStateFile(stateText, { streams: streamsByName });
       if (flags.dryRun) {
-        const http = makeHttp(config);
-        const common = source.common(config, clock.now());
-        writeNotices(writer, floorNotices({ config, common, streams: source.streams, catalog, states, clock }));
-        const planned = plannedRequests({ config, common, streams: source.streams, catalog, states, clock });
+        const http = makeHttp(run);
+        writeNotices(writer, floorNotices({ run, catalog, states }));
+        const planned = plannedRequests({ run, catalog, states });
         for (const p of planned) {
           const text =
             'list' in p
@@ -275,7 +275,7 @@ async function dispatch<C>(source: SourceDefinition<C>, command: string, flags: 
       };
       let result: Awaited<ReturnType<typeof readWithWorkers>>;
       try {
-        result = await readWithWorkers(source, config, { catalog, states, http: makeHttp(config), emitter, logger });
+        result = await readWithWorkers(source, run, { catalog, states, http: makeHttp(run), emitter, logger });
       } finally {
         // Also when the read failed: the state of what completed.
         if (flags.stateOut !== undefined) lastState.write(flags.stateOut);

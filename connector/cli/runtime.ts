@@ -8,7 +8,8 @@ import type { Logger } from '../engine/logger.js';
 import { read, type ReadOptions, type ReadResult } from '../engine/read.js';
 import { ConnectorError, toConnectorError } from '../engine/errors.js';
 import { SPEND_STREAM } from '../engine/focus/focus.js';
-import { errorContext, type Account, type SourceDefinition } from '../engine/source.js';
+import type { Account, SourceDefinition } from '../engine/source.js';
+import type { Run } from '../engine/run.js';
 
 /** The real clock and sleep; everything below the CLI takes them as arguments. */
 export const clock = { now: (): number => Date.now() };
@@ -26,13 +27,12 @@ const warmFetch = (): Promise<void> =>
     () => undefined,
   );
 
-/** The HTTP client a command uses for one source and config: one rate limiter per process. */
+/** The HTTP client of a run, from its HTTP settings: one rate limiter per process. */
 export function httpClientFor<C>(
-  source: SourceDefinition<C>,
-  config: C,
+  run: Run<C>,
   deps: { logger: HttpLogger; redact: (text: string) => string; fetch?: FetchLike | undefined; networkRetries?: HttpClientOptions['networkRetries'] },
 ): HttpClient {
-  const h = source.http(config);
+  const h = run.httpSettings;
   return new HttpClient({
     baseUrl: h.baseUrl,
     headers: h.headers,
@@ -41,8 +41,8 @@ export function httpClientFor<C>(
     ...(h.maxConcurrent === undefined ? {} : { maxConcurrent: h.maxConcurrent }),
     fetch: deps.fetch ?? globalThis.fetch,
     sleep,
-    clock,
-    limiter: new RateLimiter(clock, sleep, { requestsPerMinute: h.requestsPerMinute }),
+    clock: run.clock,
+    limiter: new RateLimiter(run.clock, sleep, { requestsPerMinute: h.requestsPerMinute }),
     logger: deps.logger,
     redact: deps.redact,
     ...(deps.networkRetries ? { networkRetries: deps.networkRetries } : {}),
@@ -74,53 +74,40 @@ export async function withStopSignals<T>(log: (msg: string) => void, fn: (signal
  * Worker threads for a read: they fetch pages and encode their records in the output's
  * `format` (engine/decode/decode-pool.ts). None when the source cannot be loaded in a worker or
  * `decode_threads` is 0 (pages are then received and encoded on this thread by the same
- * functions).
+ * functions). The workers get the run's config as it is now (with its account and names).
  */
-function decodePoolFor<C>(source: SourceDefinition<C>, config: C, format: RecordFormat, logger: Logger): DecodePool | undefined {
-  const concurrency = source.http(config).maxConcurrent ?? 1;
-  const threads = source.decodeThreads?.(config) ?? Math.min(availableParallelism(), concurrency);
+export function decodePoolFor<C>(source: SourceDefinition<C>, run: Run<C>, format: RecordFormat, logger: Logger): DecodePool | undefined {
+  const threads = run.decodeThreads ?? Math.min(availableParallelism(), run.concurrency);
   if (!source.module || threads <= 0) return undefined;
   logger.info(`receiving and decoding responses on up to ${threads} worker thread(s)`);
-  return new DecodePool({ module: source.module, source: source.name, config, format, size: threads, log: (m) => logger.warn(m) });
+  return new DecodePool({ module: source.module, source: source.name, config: run.config, format, size: threads, log: (m) => logger.warn(m) });
 }
 
-/** The engine read for one source and config: everything but the catalog, states, output, hooks, signal and decoders comes from the source. */
+/** The engine read of a run: fetch loaded first, then the catalog's streams. */
 export async function readSource<C>(
-  source: SourceDefinition<C>,
-  config: C,
+  run: Run<C>,
   o: Pick<ReadOptions<C>, 'catalog' | 'states' | 'http' | 'emitter' | 'hooks' | 'logger' | 'signal' | 'decoders'>,
 ): Promise<ReadResult> {
   await warmFetch();
-  return read({
-    ...o,
-    config,
-    common: source.common(config, clock.now()),
-    streams: source.streams,
-    concurrency: source.http(config).maxConcurrent ?? 1,
-    clock,
-    errorContext: errorContext(source, config),
-  });
+  return read({ ...o, run });
 }
-
-/** The account of a source without an AccountSpec: every config shares it. */
-export const DEFAULT_ACCOUNT: Account = { id: 'default', name: null, from: 'default' };
 
 /**
  * The account the config's key reads (SourceDefinition.account), once per run and before any
- * stream, and the config with it applied (the spend stream's default billing account). A failed
- * request is one ConnectorError naming what was asked, with the provider's key hint.
+ * stream: the run with it, its config with it applied (the spend stream's default billing
+ * account). A failed request is one ConnectorError naming what was asked, with the provider's key hint.
  */
-export async function resolveAccount<C>(source: SourceDefinition<C>, config: C, http: HttpClient): Promise<{ account: Account; config: C }> {
+export async function resolveAccount<C>(source: SourceDefinition<C>, run: Run<C>, http: HttpClient): Promise<Run<C>> {
   const spec = source.account;
-  if (!spec) return { account: DEFAULT_ACCOUNT, config };
+  if (!spec) return run;
   let account: Account;
   try {
-    account = await spec.resolve(http, config);
+    account = await spec.resolve(http, run.config);
   } catch (err) {
-    const e = toConnectorError(err, errorContext(source, config));
+    const e = toConnectorError(err, run.errorContext);
     throw new ConnectorError(e.failureType, `cannot learn the organization of the key (${spec.origin}): ${e.message}`, e.internalMessage);
   }
-  return { account, config: spec.apply(config, account) };
+  return run.withConfig(spec.apply(run.config, account), account);
 }
 
 /**
@@ -130,22 +117,22 @@ export async function resolveAccount<C>(source: SourceDefinition<C>, config: C, 
  * key refused with 401/403, a base_url that answers 404) fails the run, as it would fail the
  * cost requests right after.
  */
-export async function resolveNames<C>(source: SourceDefinition<C>, config: C, http: HttpClient, logger: Logger): Promise<C> {
+export async function resolveNames<C>(source: SourceDefinition<C>, run: Run<C>, http: HttpClient, logger: Logger): Promise<Run<C>> {
   const spec = source.names;
-  if (!spec) return config;
-  const t0 = clock.now();
+  if (!spec) return run;
+  const t0 = run.clock.now();
   try {
-    const names = await spec.resolve(http, config, (m) => logger.info(m));
+    const names = await spec.resolve(http, run.config, (m) => logger.info(m));
     const counts = Object.entries(names).map(([k, v]) => `${Object.keys(v).length} ${k}`);
-    logger.info(`spend: names read (${spec.origin}): ${counts.join(', ') || 'none needed'} in ${clock.now() - t0} ms`);
-    return spec.apply(config, names);
+    logger.info(`spend: names read (${spec.origin}): ${counts.join(', ') || 'none needed'} in ${run.clock.now() - t0} ms`);
+    return run.withConfig(spec.apply(run.config, names));
   } catch (err) {
-    const e = toConnectorError(err, errorContext(source, config));
+    const e = toConnectorError(err, run.errorContext);
     if (e.failureType === 'config_error') {
       throw new ConnectorError(e.failureType, `cannot read the names of the spend rows (${spec.origin}): ${e.message}`, e.internalMessage);
     }
     logger.warn(`spend: names not read (${spec.origin}): ${e.message}; SubAccountName and the x_ name columns are null in this run`);
-    return spec.apply(config, {});
+    return run.withConfig(spec.apply(run.config, {}));
   }
 }
 
@@ -156,23 +143,24 @@ export async function resolveNames<C>(source: SourceDefinition<C>, config: C, ht
  */
 export async function readWithWorkers<C>(
   source: SourceDefinition<C>,
-  config: C,
+  run: Run<C>,
   o: Pick<ReadOptions<C>, 'catalog' | 'states' | 'http' | 'emitter' | 'logger'>,
 ): Promise<ReadResult & { interrupted: boolean }> {
   // The spend rows' billing account is the run's account, and their names come from the entity
   // lists (docs/focus.md, Names): both resolved before the streams (and the decode workers, which
-  // get the config with them), only when spend is read.
+  // get the config with them), only when spend is read; the names' requests count as spend's.
   if (o.catalog.some((s) => s.name === SPEND_STREAM)) {
-    config = (await resolveAccount(source, config, o.http)).config;
-    config = await resolveNames(source, config, o.http, o.logger);
+    run = await resolveAccount(source, run, o.http);
+    run = await resolveNames(source, run, o.http.forStream(SPEND_STREAM), o.logger);
   }
-  const pool = decodePoolFor(source, config, o.emitter.records, o.logger);
+  const resolved = run;
+  const pool = decodePoolFor(source, resolved, o.emitter.records, o.logger);
   return withStopSignals(
     (m) => o.logger.warn(m),
     async (signal) => {
       try {
         await pool?.up;
-        const result = await readSource(source, config, { ...o, signal, ...(pool ? { decoders: pool } : {}) });
+        const result = await readSource(resolved, { ...o, signal, ...(pool ? { decoders: pool } : {}) });
         return { ...result, interrupted: signal.aborted };
       } finally {
         await pool?.close();

@@ -1,10 +1,10 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { CONNECTORS } from '../connectors.js';
 import { ConnectorError, configError, toConnectorError } from '../engine/errors.js';
 import { createLogger, type Level, type Logger } from '../engine/logger.js';
 import type { ConfiguredStream, FloorNotice, StreamHooks, WindowProgress } from '../engine/read.js';
-import { errorContext, type Account, type SourceDefinition } from '../engine/source.js';
+import type { Account, SourceDefinition } from '../engine/source.js';
+import type { Run } from '../engine/run.js';
 import { futureCursor, type StreamState } from '../engine/state/state.js';
 import { Secrets } from '../protocol/secrets.js';
 import { Warehouse, firstLine, requireDuckDb } from '../warehouse/db.js';
@@ -16,8 +16,8 @@ import { Lines, Progress, summaryLine, type ProgressItem, type Terminal } from '
 import { reportCommand, waitLockMs } from './report.js';
 import { SPEND_STREAM } from '../engine/focus/focus.js';
 import { SYNC, UsageError, parseCommand, str, usageOf, type Values } from './commands.js';
-import { loadConfig } from './inputs.js';
-import { clock, httpClientFor, readSource, resolveAccount, resolveNames } from './runtime.js';
+import { loadRun } from './inputs.js';
+import { decodePoolFor, httpClientFor, readSource, resolveAccount, resolveNames } from './runtime.js';
 
 /**
  * `<connector> sync --config F [--db costs.duckdb] [--streams a,b] [--verbose] [--debug]`
@@ -118,11 +118,11 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
   }
   const dbPath = str(values, 'db') ?? DEFAULT_DB;
 
-  let config: C;
+  let run: Run<C>;
   let targets: Array<LoadTarget<C>>;
   let resets: Set<string>;
   try {
-    config = loadConfig(source, str(values, 'config'), secrets);
+    run = loadRun(source, str(values, 'config'), secrets);
     targets = selectStreams(source, str(values, 'streams'));
     resets = selectResets(targets, values.reset as string[] | undefined, values['reset-all'] === true);
   } catch (err) {
@@ -133,24 +133,16 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
   const verbose = values.verbose === true;
   const level: Level = values.debug ? 'debug' : verbose ? 'info' : 'warn';
   const logger = syncLogger(level, out, secrets);
-  // Requests are counted per stream: each stream's read runs in its own async context.
-  const streamOf = new AsyncLocalStorage<string>();
-  const requests = new Map<string, number>();
-  const countingFetch: typeof globalThis.fetch = (input, init) => {
-    const s = streamOf.getStore();
-    if (s !== undefined) requests.set(s, (requests.get(s) ?? 0) + 1);
-    return globalThis.fetch(input, init);
-  };
-  const http = httpClientFor(source, config, { logger, redact: secrets.scrub, fetch: countingFetch });
+  // The client counts each stream's requests (HttpClient.forStream), on this thread and the decode workers alike.
+  const http = httpClientFor(run, { logger, redact: secrets.scrub });
 
   // Whose rows and state these are (docs/warehouse.md): before the database is touched, and
   // after checking that DuckDB is there (the organization may take a request).
   let account: LoadAccount;
   try {
     await requireDuckDb();
-    const resolved = await resolveAccount(source, config, http);
-    config = resolved.config;
-    account = { ...resolved.account, fingerprint: keyFingerprint(source.secrets(config)), field: source.account?.field ?? null };
+    run = await resolveAccount(source, run, http);
+    account = { ...run.account, fingerprint: keyFingerprint(source.secrets(run.config)), field: source.account?.field ?? null };
   } catch (err) {
     if (err instanceof WarehouseError) return fail(err.exitCode, err.message);
     if (err instanceof ConnectorError) return fail(err.failureType === 'config_error' ? EXIT.usage : EXIT.partial, err.message);
@@ -198,7 +190,7 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
     }
     const schema = warehouseSchema(source.name);
     const loader = new Loader<C>(db, source.name, targets, {
-      clock,
+      clock: run.clock,
       schema,
       account,
       newKey: values['new-key'] === true,
@@ -234,7 +226,7 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
       return fail(EXIT.database, `Cannot prepare the tables in '${dbPath}': ${firstLine((err as Error).message)}`);
     }
     // A stored cursor in the future would print 'ok, 0 rows' every night: refused, before any request (docs/state.md).
-    const nowS = Math.floor(clock.now() / 1000);
+    const nowS = Math.floor(run.clock.now() / 1000);
     for (const t of targets) {
       const future = t.mode === 'incremental' ? futureCursor(t.def.name, states.get(t.def.name), nowS) : null;
       if (future) return fail(EXIT.usage, `${future}; run 'sync --reset ${t.def.name}' to read it again from start_date`);
@@ -243,15 +235,14 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
     // account and key; their requests count as spend's. A refused key fails here as it would in the read.
     if (targets.some((t) => t.def.name === SPEND_STREAM)) {
       try {
-        const named = config;
-        config = await streamOf.run(SPEND_STREAM, () => resolveNames(source, named, http, logger));
+        run = await resolveNames(source, run, http.forStream(SPEND_STREAM), logger);
       } catch (err) {
         if (err instanceof ConnectorError) return fail(err.failureType === 'config_error' ? EXIT.usage : EXIT.partial, err.message);
         throw err;
       }
     }
 
-    const started = clock.now();
+    const started = run.clock.now();
     // Where each bucketed stream's read starts and ends, as read() planned it.
     const ranges = new Map<string, { from: number; to: number }>();
     // Each bucketed stream's windows done of planned, and when they were planned (for the time left).
@@ -262,7 +253,7 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
         const span = r ? r.to - r.from : 0;
         const fraction = s.kind === 'buckets' && r && span > 0 && s.cursor !== null && s.startedAt !== null ? (s.cursor - r.from) / span : 0;
         const w = windows.get(s.name);
-        const now = clock.now();
+        const now = run.clock.now();
         return {
           name: s.name,
           fraction,
@@ -290,27 +281,31 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
     const catalog: ConfiguredStream[] = targets.filter((t) => !loader.failedStreams().has(t.def.name)).map((t) => ({ name: t.def.name, syncMode: t.mode }));
     const hooks: StreamHooks = {
       ...loader.hooks(),
-      run: (stream, read) => streamOf.run(stream, read),
       onRange: (stream, range) => void ranges.set(stream, range),
       onFloor: (stream, notice) => void floors.set(stream, notice),
-      onWindows: (stream, p) => void windows.set(stream, { p, since: windows.get(stream)?.since ?? clock.now() }),
+      onWindows: (stream, p) => void windows.set(stream, { p, since: windows.get(stream)?.since ?? run.clock.now() }),
     };
+    // The decode workers receive and decode the pages as in `read`, into rows for the loader; with the config as resolved.
+    const emitter = loader.emitter();
+    const pool = decodePoolFor(source, run, emitter.records, logger);
     try {
-      await readSource(source, config, { catalog, states, http, emitter: loader.emitter(), hooks, logger, signal: abort.signal });
+      await pool?.up;
+      await readSource(run, { catalog, states, http, emitter, hooks, logger, signal: abort.signal, ...(pool ? { decoders: pool } : {}) });
       await loader.ready();
     } finally {
+      await pool?.close();
       if (ticker) clearInterval(ticker);
       progress.clear();
     }
 
     // A refused key or a host that cannot be reached ended the run (http/client.ts fatalError): one line, no summary.
     if (http.fatalError) {
-      const e = toConnectorError(http.fatalError, errorContext(source, config));
+      const e = toConnectorError(http.fatalError, run.errorContext);
       return fail(e.failureType === 'config_error' ? EXIT.usage : EXIT.partial, e.message);
     }
     const stats = loader.stats();
-    const end = clock.now();
-    for (const s of stats) out.line(summaryLine(s, requests.get(s.name) ?? 0, end, floors.get(s.name), ranges.get(s.name)));
+    const end = run.clock.now();
+    for (const s of stats) out.line(summaryLine(s, http.requestsOf(s.name), end, floors.get(s.name), ranges.get(s.name)));
     // focus_spend types the spend rows as DECIMAL: a value it cannot hold exactly fails this sync, not a later query.
     let unfit: string | null = null;
     if (targets.some((t) => t.def.name === SPEND_STREAM)) {

@@ -19,7 +19,7 @@ const utcDate = (what: string) =>
  */
 export const DEFAULT_HISTORY_DAYS = 365;
 
-export const startDate = utcDate('start_date')
+const startDate = utcDate('start_date')
   .optional()
   .meta({
     title: 'Start date',
@@ -29,7 +29,7 @@ export const startDate = utcDate('start_date')
     order: 1,
   });
 
-export const endDate = utcDate('end_date')
+const endDate = utcDate('end_date')
   .optional()
   .meta({
     title: 'End date',
@@ -40,7 +40,7 @@ export const endDate = utcDate('end_date')
   });
 
 const MAX_LOOKBACK_DAYS = 31;
-export const lookbackDays = z
+const lookbackDays = z
   .number()
   .int('lookback_days must be a whole number')
   .min(0, 'lookback_days must be between 0 and 31')
@@ -55,7 +55,7 @@ export const lookbackDays = z
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 const isLoopback = (host: string): boolean => LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 
-export const baseUrl = (defaultUrl: string) =>
+const baseUrl = (defaultUrl: string) =>
   z
     .string()
     .default(defaultUrl)
@@ -113,7 +113,8 @@ export function baseUrlVersionHint(configured: string, versionIn: VersionIn): st
   return undefined;
 }
 
-export const tuning = {
+/** The tuning fields every connector takes, in the spec's order 20-24 (sourceConfigSchema adds them). */
+const tuning = {
   request_timeout_seconds: z
     .number()
     .int()
@@ -155,6 +156,31 @@ export const tuning = {
       order: 24,
     }),
 };
+
+/**
+ * A connector's config schema, composed the same way for every provider: its key field(s) first,
+ * the shared date fields and base_url, its own fields, its `focus` object (engine/focus/focus.ts
+ * focusConfigShape, with the provider's account defaults), then the tuning fields. Strict: a
+ * misspelt field (stat_date) is refused, never silently ignored.
+ */
+export function sourceConfigSchema<K extends z.ZodRawShape, S extends z.ZodRawShape, F extends z.ZodType>(o: {
+  key: K;
+  /** The API's base URL, the default of base_url. */
+  baseUrl: string;
+  fields: S;
+  focus: F;
+}) {
+  return z.strictObject({
+    ...o.key,
+    start_date: startDate,
+    end_date: endDate,
+    lookback_days: lookbackDays,
+    base_url: baseUrl(o.baseUrl),
+    ...o.fields,
+    focus: o.focus,
+    ...tuning,
+  });
+}
 
 /**
  * Resolve the shared date fields into unix seconds, checking their order and that start_date is

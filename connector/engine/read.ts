@@ -4,13 +4,14 @@ import * as msg from '../protocol/messages.js';
 import type { AirbyteMessage, SyncMode } from '../protocol/messages.js';
 import { DEFAULT_MAX_ROWS_IN_FLIGHT, UnitRecords, WindowReader, type PageDecoder } from './fetch/buckets.js';
 import { RecordEncoder, type RecordFormat } from './decode/decode.js';
-import { configError, toConnectorError, type ErrorContext } from './errors.js';
+import { configError, toConnectorError } from './errors.js';
+import type { Run } from './run.js';
 import type { Logger } from './logger.js';
 import { NoticeLog } from './notices.js';
 import { RowEstimate } from './plan/estimate.js';
 import { bucketCount, planWindows, splitAtSegments, type SegmentPiece, type Window } from './plan/planner.js';
 import { Coverage, futureCursor, readRanges, type StreamState } from './state/state.js';
-import type { BucketPlan, BucketStream, EncodedRecords, ListStream, PlanSegment, Row, StreamDef } from './stream.js';
+import type { BucketPlan, BucketStream, EncodedRecords, ListStream, PlanSegment, Row } from './stream.js';
 import { DAY, floorTo, isoTime } from './time.js';
 
 /**
@@ -52,8 +53,6 @@ export interface ConfiguredStream {
  * message it matches is emitted.
  */
 export interface StreamHooks {
-  /** Runs one stream's whole read (sync runs it in an async context that counts its requests). */
-  run?(stream: string, read: () => Promise<void>): Promise<void>;
   /** After STARTED. */
   onStreamStart?(stream: string): void;
   /** A bucketed stream that starts at its API's floor rather than where it was asked to (once, before its windows). */
@@ -88,20 +87,16 @@ export interface WindowProgress {
 }
 
 export interface ReadOptions<C> {
-  config: C;
-  common: CommonConfig;
-  streams: ReadonlyArray<StreamDef<C>>;
+  /** The config, dates, clock, error context, streams and plans, resolved once (engine/run.ts). */
+  run: Run<C>;
   catalog: ReadonlyArray<ConfiguredStream>;
   states: ReadonlyMap<string, StreamState>;
+  /** The run's client; each stream sends its requests through its view (HttpClient.forStream), which counts them. */
   http: HttpClient;
   emitter: Emitter;
   hooks?: StreamHooks;
   logger: Logger;
-  clock: { now(): number };
-  errorContext: ErrorContext;
   signal?: AbortSignal;
-  /** Windows (and streams) read at once; the HTTP client bounds requests in flight separately. */
-  concurrency?: number;
   /** Page decoders on worker threads, per stream, encoding records as emitter.records says. */
   decoders?: { forStream(stream: string, segment?: number): PageDecoder };
 }
@@ -121,7 +116,8 @@ export class Interrupted extends Error {}
  * its TRACE ERROR is emitted once.
  */
 export async function read<C>(o: ReadOptions<C>): Promise<ReadResult> {
-  const byName = new Map(o.streams.map((s) => [s.name, s]));
+  const { run } = o;
+  const byName = new Map(run.streams.map((s) => [s.name, s]));
   const failed: string[] = [];
   // What record mappings report (engine/notices.ts): each distinct notice one WARN line per run, whichever stream or thread.
   const notices = new NoticeLog((m) => o.logger.warn(m));
@@ -129,7 +125,7 @@ export async function read<C>(o: ReadOptions<C>): Promise<ReadResult> {
   // A refused key or a host that cannot be reached ends the run (http/client.ts fatalError).
   const runEnded = (): boolean => o.http.fatalError instanceof HttpError;
   const readOne = async (configured: ConfiguredStream): Promise<void> => {
-    const now = (): number => o.clock.now();
+    const now = (): number => run.clock.now();
     o.emitter.emit(msg.streamStatus(configured.name, 'STARTED', now()));
     o.hooks?.onStreamStart?.(configured.name);
     const def = byName.get(configured.name);
@@ -139,9 +135,9 @@ export async function read<C>(o: ReadOptions<C>): Promise<ReadResult> {
           `Stream '${configured.name}' is not a stream of this connector; remove it from the catalog (streams: ${[...byName.keys()].join(', ')}).`,
         );
       }
-      const run = new StreamRun(o, configured, notices);
-      if (def.kind === 'buckets') await run.readBuckets(def);
-      else await run.readList(def);
+      const reader = new StreamRun(o, configured, notices);
+      if (def.kind === 'buckets') await reader.readBuckets(def);
+      else await reader.readList(def);
       o.emitter.emit(msg.streamStatus(configured.name, 'COMPLETE', now()));
       o.hooks?.onStreamEnd?.(configured.name, 'COMPLETE');
     } catch (err) {
@@ -151,7 +147,7 @@ export async function read<C>(o: ReadOptions<C>): Promise<ReadResult> {
         o.hooks?.onStreamEnd?.(configured.name, 'INCOMPLETE');
         return;
       }
-      const e = toConnectorError(err, o.errorContext);
+      const e = toConnectorError(err, run.errorContext);
       // A refused key or a host that cannot be reached ends the run (http/client.ts fatalError): said once, by the first stream it failed.
       if (runEnded() && fatalReported) {
         o.hooks?.onStreamEnd?.(configured.name, 'INCOMPLETE', e.message);
@@ -173,22 +169,28 @@ export async function read<C>(o: ReadOptions<C>): Promise<ReadResult> {
       if (o.signal?.aborted) return;
       // A run-ending failure (a refused key, no connection): streams not started yet are not attempted.
       if (runEnded()) return;
-      await (o.hooks?.run ? o.hooks.run(next.name, () => readOne(next)) : readOne(next));
+      await readOne(next);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(2 * (o.concurrency ?? 1), queue.length)) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(2 * run.concurrency, queue.length)) }, worker));
   return { failed };
 }
 
 class StreamRun<C> {
   private running = false;
   private pending = 0;
+  private readonly run: Run<C>;
+  /** The run's client, counting this stream's requests (HttpClient.forStream). */
+  private readonly http: HttpClient;
 
   constructor(
     private readonly o: ReadOptions<C>,
     private readonly configured: ConfiguredStream,
     private readonly notices: NoticeLog,
-  ) {}
+  ) {
+    this.run = o.run;
+    this.http = o.http.forStream(configured.name);
+  }
 
   private get name(): string {
     return this.configured.name;
@@ -197,12 +199,12 @@ class StreamRun<C> {
   private onResponse = (): void => {
     if (this.running) return;
     this.running = true;
-    this.o.emitter.emit(msg.streamStatus(this.name, 'RUNNING', this.o.clock.now()));
+    this.o.emitter.emit(msg.streamStatus(this.name, 'RUNNING', this.run.clock.now()));
   };
 
   /** Rows read on this thread (a list page), encoded like any page. */
   private emitRows(rows: readonly Row[]): void {
-    const out = new RecordEncoder(this.o.emitter.records, this.name, this.o.clock.now());
+    const out = new RecordEncoder(this.o.emitter.records, this.name, this.run.clock.now());
     for (const row of rows) out.push(row);
     out.cut();
     const unit = new UnitRecords();
@@ -236,18 +238,18 @@ class StreamRun<C> {
   }
 
   async readBuckets(def: BucketStream<C>): Promise<void> {
-    const { o } = this;
+    const { o, run } = this;
     const { plan, plans, prior, from, ranges, windows, nowS, today, floor } = planStream(o, this.configured, def);
     if (floor) {
       if (floor.level === 'WARN') o.logger.warn(floor.message);
       else o.logger.info(floor.message);
-      o.emitter.emit(floorTrace(floor, o.clock.now()));
+      o.emitter.emit(floorTrace(floor, run.clock.now()));
       o.hooks?.onFloor?.(this.name, floor);
     }
     // A state in the future reads nothing (Airbyte's acceptance test wants that), never silently.
     const future = futureCursor(this.name, prior, nowS);
     if (future) o.logger.warn(`${future}; reading nothing (a state without this stream reads it from start_date)`);
-    o.hooks?.onRange?.(this.name, { from, to: Math.min(o.common.end ?? nowS + 1, nowS) });
+    o.hooks?.onRange?.(this.name, { from, to: Math.min(run.common.end ?? nowS + 1, nowS) });
     if (ranges.length > 1) {
       o.logger.info(`${this.name}: start_date is before the stored coverage (from ${isoTime(prior?.covered_from ?? 0)}); reading the missing range first`);
     }
@@ -276,7 +278,7 @@ class StreamRun<C> {
       return sim.state() ?? { version: 2, covered_from: empty, cursor: empty };
     })();
     if (windows.length === 0) {
-      o.emitter.emit(msg.rowEstimate(this.name, 0, o.clock.now()));
+      o.emitter.emit(msg.rowEstimate(this.name, 0, run.clock.now()));
       this.onResponse();
       this.emitState(finalState);
       return;
@@ -284,7 +286,7 @@ class StreamRun<C> {
     // Progress for the platform: an estimate once planned, refined after the first unit read (engine/plan/estimate.ts).
     const stepOf = (w: SegmentPiece): number => (plans[w.segment] as BucketPlan).bucketSeconds;
     const estimate = new RowEstimate(windows.reduce((n, w) => n + bucketCount(w, stepOf(w)), 0));
-    o.emitter.emit(msg.rowEstimate(this.name, estimate.rows(), o.clock.now()));
+    o.emitter.emit(msg.rowEstimate(this.name, estimate.rows(), run.clock.now()));
     const progress = (done: number, left: number): void =>
       o.hooks?.onWindows?.(this.name, {
         windowsDone: done,
@@ -295,13 +297,13 @@ class StreamRun<C> {
         rowEstimate: estimate.rows(),
       });
     progress(0, windows.length);
-    const depth = Math.max(1, o.concurrency ?? 1);
+    const depth = Math.max(1, run.concurrency);
     // One reader (and decoder) per segment: each learns its own window size; a stream without segments has one.
     const decoders = plans.map((_, i) => (i === 0 ? o.decoders?.forStream(this.name) : o.decoders?.forStream(this.name, i)));
     const readers = plans.map((p, i) => {
       const decoder = decoders[i];
       return new WindowReader(p, {
-        http: o.http,
+        http: this.http,
         stream: this.name,
         format: o.emitter.records,
         debug: (m) => o.logger.debug(m),
@@ -310,7 +312,7 @@ class StreamRun<C> {
         onResponse: this.onResponse,
         notice: (m) => this.notices.add(m),
         maxRowsPerWindow: Math.floor(DEFAULT_MAX_ROWS_IN_FLIGHT / depth),
-        clock: o.clock,
+        clock: run.clock,
         ...(decoder ? { decoder } : {}),
       });
     });
@@ -348,7 +350,7 @@ class StreamRun<C> {
       this.emitUnit(data, decoders[unit.segment]);
       this.windowsRead.push({ start: unit.start, end: unit.end });
       estimate.add(bucketCount(unit, stepOf(unit)), data.count);
-      if (done === 1) o.emitter.emit(msg.rowEstimate(this.name, estimate.rows(), o.clock.now()));
+      if (done === 1) o.emitter.emit(msg.rowEstimate(this.name, estimate.rows(), run.clock.now()));
       progress(done, inflight.length + pending.length);
       const state = cover(unit);
       const last = inflight.length === 0 && pending.length === 0;
@@ -362,9 +364,9 @@ class StreamRun<C> {
   }
 
   async readList(def: ListStream<C>): Promise<void> {
-    const { o } = this;
+    const { o, run } = this;
     let pages = 0;
-    for await (const rows of def.pages({ http: o.http, log: (m) => o.logger.debug(m), onResponse: this.onResponse, responses: def.responses }, o.config)) {
+    for await (const rows of def.pages({ http: this.http, log: (m) => o.logger.debug(m), onResponse: this.onResponse, responses: def.responses }, run.config)) {
       this.checkAborted();
       this.emitRows(rows);
       pages += 1;
@@ -372,12 +374,12 @@ class StreamRun<C> {
     }
     this.onResponse();
     // Full refresh lists have no cursor; the state records when the snapshot was taken.
-    this.emitState({ version: 1, synced_at: Math.floor(o.clock.now() / 1000), pages });
+    this.emitState({ version: 1, synced_at: Math.floor(run.clock.now() / 1000), pages });
   }
 
   private rateLimited(untilMs: number): void {
     this.o.emitter.emit(
-      msg.streamStatus(this.name, 'RUNNING', this.o.clock.now(), [{ type: 'RATE_LIMITED', rate_limited: { quota_reset: Math.round(untilMs) } }]),
+      msg.streamStatus(this.name, 'RUNNING', this.run.clock.now(), [{ type: 'RATE_LIMITED', rate_limited: { quota_reset: Math.round(untilMs) } }]),
     );
   }
 }
@@ -435,23 +437,20 @@ export const FLOOR_EVENT = 'stream-start-at-api-floor';
  * before the cursor on), cut into windows. An API that serves nothing before some time
  * (BucketPlan.earliest) has its ranges start there, with a FloorNotice saying why and what it costs.
  */
-export function planStream<C>(
-  o: Pick<ReadOptions<C>, 'config' | 'common' | 'states' | 'clock'>,
-  configured: ConfiguredStream,
-  def: BucketStream<C>,
-): StreamPlan {
+export function planStream<C>(o: Pick<ReadOptions<C>, 'run' | 'states'>, configured: ConfiguredStream, def: BucketStream<C>): StreamPlan {
+  const { run } = o;
   const name = configured.name;
-  const nowS = Math.floor(o.clock.now() / 1000);
-  const segments: PlanSegment[] = def.segments?.(o.config) ?? [{ plan: def.plan(o.config) }];
+  const nowS = Math.floor(run.clock.now() / 1000);
+  const segments = run.segments(def);
   const plans = segments.map((s) => s.plan);
   const plan = plans[0] as BucketPlan;
   const today = floorTo(nowS, DAY);
   const prior = configured.syncMode === 'incremental' ? o.states.get(name) : undefined;
-  const end = o.common.end ?? nowS + 1;
+  const end = run.common.end ?? nowS + 1;
   // No start_date: a stored state is resumed wherever it is (a default start that has moved past an
   // old cursor must not skip the days between).
-  const start = o.common.startDefaulted && prior ? Math.min(o.common.start, prior.covered_from) : o.common.start;
-  let ranges = readRanges(start, o.common.lookbackDays, prior);
+  const start = run.common.startDefaulted && prior ? Math.min(run.common.start, prior.covered_from) : run.common.start;
+  let ranges = readRanges(start, run.common.lookbackDays, prior);
   // An API that serves nothing before some time: the read starts there (never a request the API
   // refuses, never a state claiming days the API never gave) and says so.
   let floor: FloorNotice | undefined;
@@ -459,7 +458,7 @@ export function planStream<C>(
   const requested = ranges[0]?.from ?? start;
   if (earliest !== undefined && plan.earliest && floorTo(requested, plan.bucketSeconds) < earliest) {
     const at = Math.ceil(earliest / plan.bucketSeconds) * plan.bucketSeconds;
-    floor = floorNotice({ name, path: plan.path, why: plan.earliest.why, floor: at, requested, start, end, common: o.common, prior });
+    floor = floorNotice({ name, path: plan.path, why: plan.earliest.why, floor: at, requested, start, end, common: run.common, prior });
     ranges = ranges.filter((r) => r.to === undefined || r.to > at).map((r) => ({ ...r, from: Math.max(r.from, at) }));
   }
   const from = ranges[0]?.from ?? Math.max(requested, floor?.floor ?? requested);
@@ -546,8 +545,8 @@ function floorNotice(a: {
  * The floor notices of the configured bucketed streams, before any request: `read --dry-run` and
  * `check` (which has no catalog and no state: every bucketed stream, incremental, from start_date).
  */
-export function floorNotices<C>(o: Pick<ReadOptions<C>, 'config' | 'common' | 'states' | 'clock' | 'streams' | 'catalog'>): FloorNotice[] {
-  const byName = new Map(o.streams.map((s) => [s.name, s]));
+export function floorNotices<C>(o: Pick<ReadOptions<C>, 'run' | 'states' | 'catalog'>): FloorNotice[] {
+  const byName = new Map(o.run.streams.map((s) => [s.name, s]));
   const out: FloorNotice[] = [];
   for (const configured of o.catalog) {
     const def = byName.get(configured.name);
@@ -581,10 +580,8 @@ export interface PlannedRequest {
  * its companion report's request of the window first. Full-refresh lists are listed without a window
  * (their pages follow cursors).
  */
-export function plannedRequests<C>(
-  o: Pick<ReadOptions<C>, 'config' | 'common' | 'states' | 'clock' | 'streams' | 'catalog'>,
-): Array<PlannedRequest | { stream: string; list: true }> {
-  const byName = new Map(o.streams.map((s) => [s.name, s]));
+export function plannedRequests<C>(o: Pick<ReadOptions<C>, 'run' | 'states' | 'catalog'>): Array<PlannedRequest | { stream: string; list: true }> {
+  const byName = new Map(o.run.streams.map((s) => [s.name, s]));
   const out: Array<PlannedRequest | { stream: string; list: true }> = [];
   for (const configured of o.catalog) {
     const def = byName.get(configured.name);

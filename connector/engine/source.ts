@@ -1,5 +1,5 @@
 import { VERSION } from '../version.js';
-import { baseUrlVersionHint, commonConfig, type VersionIn } from './config.js';
+import { baseUrlVersionHint, commonConfig, httpTuning, type VersionIn } from './config.js';
 import type { ErrorContext } from './errors.js';
 import type { z } from 'zod';
 import type { HttpClient } from '../http/client.js';
@@ -20,14 +20,7 @@ export interface SourceDefinition<C> {
   common(config: C, nowMs: number): CommonConfig;
   /** Values to scrub from every output. */
   secrets(config: C): string[];
-  http(config: C): {
-    baseUrl: string;
-    headers: Record<string, string>;
-    timeoutMs: number;
-    maxRetries?: number;
-    maxConcurrent?: number;
-    requestsPerMinute?: number | undefined;
-  };
+  http(config: C): HttpSettings;
   /** Shown on 401/403, by status; `config` is undefined when the error came before the config was read. */
   authHint(config: C | undefined, status: number | undefined): string;
   /** Where the API version goes (base_url or paths), so a 404 caused by a missing or doubled /v1 names the fix. */
@@ -37,8 +30,8 @@ export interface SourceDefinition<C> {
   module?: string;
   /** Worker threads for decoding (config `decode_threads`); undefined: one per CPU, at most the request concurrency. */
   decodeThreads?(config: C): number | undefined;
-  /** One cheap authenticated request; throws on failure. */
-  check(http: HttpClient, config: C): Promise<void>;
+  /** One cheap authenticated request; throws on failure. `common`: the run's dates (engine/run.ts). */
+  check(http: HttpClient, config: C, common: CommonConfig): Promise<void>;
   /**
    * The account (organization, team) the config's key reads: the key of its rows and state in a
    * warehouse (sync), and the default BillingAccountId/Name of its spend rows. Resolved once per
@@ -51,6 +44,16 @@ export interface SourceDefinition<C> {
    * columns are null.
    */
   names?: NamesSpec<C>;
+}
+
+/** What the HTTP client of a run is built with (SourceDefinition.http; resolved once per run, engine/run.ts). */
+export interface HttpSettings {
+  baseUrl: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  maxRetries?: number;
+  maxConcurrent?: number;
+  requestsPerMinute?: number | undefined;
 }
 
 /** The account a run reads: its id, its name where known, and where the id came from. */
@@ -91,17 +94,55 @@ export function configAccount<C extends { focus: FocusSettings }>(field: string,
 
 const DOCS = 'https://github.com/ai-spend/connectors/blob/main/docs/integrations/sources';
 
-/** What every source derives from its name: version, documentation page, the shared date fields. */
-export const sourceIdentity = (name: string) => ({ name, version: VERSION, documentationUrl: `${DOCS}/${name}.md`, common: commonConfig });
+/** The fields every config has (engine/config.ts sourceConfigSchema) that defineSource reads: the dates and the tuning. */
+interface SharedConfig {
+  start_date?: string | undefined;
+  end_date?: string | undefined;
+  lookback_days: number;
+  request_timeout_seconds: number;
+  max_retries: number;
+  max_concurrent_requests: number;
+  requests_per_minute?: number | undefined;
+  decode_threads?: number | undefined;
+}
 
-/** Headers every request of a source carries besides its key. */
-export const standardHeaders = (name: string): Record<string, string> => ({ accept: 'application/json', 'user-agent': `${name}/${VERSION}` });
+/** What a provider declares itself: all of SourceDefinition but what defineSource derives, and its key's headers rather than the HTTP settings. */
+export type ProviderSource<C> = Omit<SourceDefinition<C>, 'version' | 'documentationUrl' | 'common' | 'http' | 'decodeThreads' | 'module'> & {
+  /** Where requests go and the headers that carry the key (and the API version); the standard headers and the tuning are added. */
+  http(config: C): { baseUrl: string; headers: Record<string, string> };
+  /** import.meta.url of the module that exports the definition, so decode workers can load it. */
+  module: string;
+};
 
-/** How the errors of a run name their fix: the provider's key hint, and the base_url check on a 404. */
-export function errorContext<C>(source: SourceDefinition<C>, config?: C): ErrorContext {
+/**
+ * A source definition from what is the provider's own. What every source derives the same way
+ * is filled in here, once: the version, the documentation page (from the name), the shared date
+ * fields (commonConfig), the standard headers (accept, user-agent), the HTTP tuning and the decode
+ * threads (from the tuning fields).
+ */
+export function defineSource<C extends SharedConfig>(p: ProviderSource<C>): SourceDefinition<C> {
+  const standard = { accept: 'application/json', 'user-agent': `${p.name}/${VERSION}` };
+  return {
+    ...p,
+    version: VERSION,
+    documentationUrl: `${DOCS}/${p.name}.md`,
+    common: commonConfig,
+    http: (c) => {
+      const own = p.http(c);
+      return { baseUrl: own.baseUrl, headers: { ...own.headers, ...standard }, ...httpTuning(c) };
+    },
+    decodeThreads: (c) => c.decode_threads,
+  };
+}
+
+/**
+ * How the errors of a run name their fix: the provider's key hint, and the base_url check on a 404
+ * (from the run's HTTP settings). Without a config (it failed to parse): the key hint alone.
+ */
+export function errorContext<C>(source: SourceDefinition<C>, config?: C, http?: HttpSettings): ErrorContext {
   return {
     authHint: (status) => source.authHint(config, status),
-    notFoundHint: config === undefined ? undefined : baseUrlVersionHint(source.http(config).baseUrl, source.versionIn),
+    notFoundHint: http === undefined ? undefined : baseUrlVersionHint(http.baseUrl, source.versionIn),
   };
 }
 

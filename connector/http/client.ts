@@ -13,7 +13,7 @@ export interface HttpLogger {
 /** The part of a fetch Response the client reads (an injected fetch may give no body stream: arrayBuffer is used then). */
 type FetchedResponse = Pick<Response, 'ok' | 'status' | 'headers' | 'arrayBuffer'> & { body?: Response['body'] };
 
-/** What the client needs of fetch (globalThis.fetch, or a counting wrapper). */
+/** What the client needs of fetch (globalThis.fetch, or a test's). */
 export type FetchLike = (url: string, init: { headers: Record<string, string>; signal: AbortSignal }) => Promise<FetchedResponse>;
 
 /**
@@ -205,26 +205,69 @@ export function fetchTransport<T>(fetch: FetchLike, decode: BodyDecoder<T>): Tra
   };
 }
 
-/** GET-only JSON client: timeout, classified errors, retry with backoff, shared rate limit. */
+/**
+ * What every view of one client shares (HttpClient.forStream): the request slots, the first-request
+ * gate, the run-ending failure and the request counts.
+ */
+class ClientState {
+  constructor(readonly slots: Semaphore) {}
+  requests = 0;
+  readonly requestsByStream = new Map<string, number>();
+  fatalError: HttpError | null = null;
+  opened = false;
+  gate: Promise<void> | null = null;
+  openGate: () => void = () => undefined;
+}
+
+/**
+ * GET-only JSON client: timeout, classified errors, retry with backoff, shared rate limit. Every
+ * request is counted, and counted for its stream when sent through the stream's view (forStream),
+ * whichever transport receives it (this thread or a decode worker).
+ */
 export class HttpClient {
   private readonly random: () => number;
-  private readonly slots: Semaphore;
-  requestCount = 0;
+  private readonly s: ClientState;
+  /** The stream this view's requests are counted for (forStream); undefined: the client itself. */
+  private readonly stream: string | undefined;
+
+  constructor(o: HttpClientOptions);
+  /** A view of a client (forStream): the same state, requests labelled `stream`. */
+  constructor(o: HttpClientOptions, view: { state: ClientState; stream: string });
+  constructor(
+    private readonly o: HttpClientOptions,
+    view?: { state: ClientState; stream: string },
+  ) {
+    this.random = o.random ?? Math.random;
+    this.s = view?.state ?? new ClientState(new Semaphore(o.maxConcurrent ?? 1));
+    this.stream = view?.stream;
+  }
+
+  /**
+   * The same client (slots, rate limit, gate, failure, counts) with its requests counted for
+   * `stream`: the read loop sends each stream's requests through its view.
+   */
+  forStream(stream: string): HttpClient {
+    return new HttpClient(this.o, { state: this.s, stream });
+  }
+
+  /** Requests sent (every attempt, retries included), of every stream and none. */
+  get requestCount(): number {
+    return this.s.requests;
+  }
+
+  /** Requests sent through `stream`'s view (forStream), retries included. */
+  requestsOf(stream: string): number {
+    return this.s.requestsByStream.get(stream) ?? 0;
+  }
+
   /**
    * The failure that ended every request of this client: a 401 (the key is wrong or revoked: no
    * endpoint will take it) or a connection that cannot be made. Set once; every request after it
    * (and every retry in flight) fails with it at once, without being sent, so a run of many
    * streams sends no more requests and reports it once (engine/read.ts).
    */
-  fatalError: HttpError | null = null;
-  /** The first request goes alone: the others wait until it has an answer (or failed), so a refused key or host costs one request. */
-  private opened = false;
-  private gate: Promise<void> | null = null;
-  private openGate: () => void = () => undefined;
-
-  constructor(private readonly o: HttpClientOptions) {
-    this.random = o.random ?? Math.random;
-    this.slots = new Semaphore(o.maxConcurrent ?? 1);
+  get fatalError(): HttpError | null {
+    return this.s.fatalError;
   }
 
   url(path: string, query: Query): string {
@@ -253,7 +296,7 @@ export class HttpClient {
       return await this.send(path, query, hooks, transport);
     } catch (err) {
       // No connection after the retries: no other request of the run will get one either.
-      if (err instanceof HttpError && err.details.unreachable) this.fatalError ??= err;
+      if (err instanceof HttpError && err.details.unreachable) this.s.fatalError ??= err;
       throw err;
     } finally {
       if (probe) this.open();
@@ -261,22 +304,24 @@ export class HttpClient {
   }
 
   /** Whether this request is the first one (the probe); any other waits until the first has an answer. */
+  /** The first request goes alone: the others wait until it has an answer (or failed), so a refused key or host costs one request. */
   private async waitForFirst(): Promise<boolean> {
-    if (this.opened) return false;
-    if (this.gate) {
-      await this.gate;
+    const s = this.s;
+    if (s.opened) return false;
+    if (s.gate) {
+      await s.gate;
       return false;
     }
-    this.gate = new Promise((resolve) => {
-      this.openGate = resolve;
+    s.gate = new Promise((resolve) => {
+      s.openGate = resolve;
     });
     return true;
   }
 
   private open(): void {
-    if (this.opened) return;
-    this.opened = true;
-    this.openGate();
+    if (this.s.opened) return;
+    this.s.opened = true;
+    this.s.openGate();
   }
 
   private async send<T>(path: string, query: Query, hooks: RequestHooks, transport: Transport<T>): Promise<JsonResponse<T>> {
@@ -287,7 +332,7 @@ export class HttpClient {
       async () => {
         if (this.fatalError) throw new AbortError(this.fatalError);
         let received: Received<T>;
-        await this.slots.acquire();
+        await this.s.slots.acquire();
         try {
           if (this.fatalError) throw this.fatalError;
           await this.waitForLimiter(hooks);
@@ -295,11 +340,11 @@ export class HttpClient {
           this.open();
         } catch (err) {
           if (err instanceof HttpError && err.details.status !== undefined) this.open();
-          if (err instanceof HttpError && err.details.status === 401) this.fatalError ??= err;
+          if (err instanceof HttpError && err.details.status === 401) this.s.fatalError ??= err;
           if (err === this.fatalError || (err instanceof HttpError && !err.retryable)) throw new AbortError(err as Error);
           throw err;
         } finally {
-          this.slots.release();
+          this.s.slots.release();
         }
         let body: T;
         try {
@@ -367,7 +412,8 @@ export class HttpClient {
     const timeoutMs = this.o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
-    this.requestCount += 1;
+    this.s.requests += 1;
+    if (this.stream !== undefined) this.s.requestsByStream.set(this.stream, this.requestsOf(this.stream) + 1);
     this.o.logger.debug(`GET ${this.describe(url)}`);
     let res: Received<T>;
     try {

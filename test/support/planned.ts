@@ -1,4 +1,5 @@
 import { type CommonConfig, floorNotices, type FloorNotice } from '../../connector/engine/read.js';
+import { runOf } from '../../connector/engine/run.js';
 import type { SourceDefinition } from '../../connector/engine/source.js';
 
 /** What a source makes of a raw config on a day (unix seconds): its resolved dates and the floor notices of its bucketed streams. */
@@ -16,5 +17,5 @@ export const planner =
     const clock = { now: () => nowS * 1000 };
     const common = source.common(config, clock.now());
     const catalog = source.streams.filter((s) => s.kind === 'buckets').map((s) => ({ name: s.name, syncMode: 'incremental' as const }));
-    return { common, notices: floorNotices({ config, common, streams: source.streams, catalog, states: new Map(), clock }) };
+    return { common, notices: floorNotices({ run: runOf({ config, common, streams: source.streams, clock }), catalog, states: new Map() }) };
   };

@@ -1,14 +1,14 @@
 import { z } from 'zod';
-import { sourceIdentity, type SourceDefinition } from '../../connector/engine/source.js';
+import { sourceConfigSchema } from '../../connector/engine/config.js';
+import { defineSource } from '../../connector/engine/source.js';
 import type { ListStream, Row } from '../../connector/engine/stream.js';
 
 /** The scratch provider's definition (test/toy/about.ts): one list stream of items, GET /v1/items with X-Api-Key. */
-const ToyConfigSchema = z.strictObject({
-  api_key: z.string().min(1).meta({ title: 'API key', airbyte_secret: true }),
-  start_date: z.string().optional(),
-  end_date: z.string().optional(),
-  lookback_days: z.number().int().min(0).default(3),
-  base_url: z.string().default('https://api.toy.example'),
+const ToyConfigSchema = sourceConfigSchema({
+  key: { api_key: z.string().min(1).meta({ title: 'API key', airbyte_secret: true }) },
+  baseUrl: 'https://api.toy.example',
+  fields: {},
+  focus: z.object({}).default({}),
 });
 type ToyConfig = z.infer<typeof ToyConfigSchema>;
 
@@ -29,15 +29,16 @@ const items: ListStream<ToyConfig> = {
   },
 };
 
-export const toySource: SourceDefinition<ToyConfig> = {
-  ...sourceIdentity('source-toy-usage'),
+export const toySource = defineSource<ToyConfig>({
+  name: 'source-toy-usage',
+  module: import.meta.url,
   configSchema: ToyConfigSchema,
   secrets: (c) => [c.api_key],
-  http: (c) => ({ baseUrl: c.base_url, headers: { 'x-api-key': c.api_key }, timeoutMs: 10_000 }),
+  http: (c) => ({ baseUrl: c.base_url, headers: { 'x-api-key': c.api_key } }),
   authHint: () => 'the toy API refused the key',
   versionIn: 'paths',
   streams: [items],
   async check(http) {
     await http.getJson('/v1/items', []);
   },
-};
+});

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_HISTORY_DAYS } from '../../connector/engine/config.js';
 import { floorNotices, planStream, read, type Emitter, type FloorNotice } from '../../connector/engine/read.js';
+import { runOf } from '../../connector/engine/run.js';
 import type { StreamState } from '../../connector/engine/state/state.js';
 import type { BucketStream } from '../../connector/engine/stream.js';
 import type { HttpClient } from '../../connector/http/client.js';
@@ -47,7 +48,11 @@ function plan(
   const name = o.stream ?? 'analytics_cost';
   const clock = { now: () => nowS * 1000 };
   const states = new Map(o.state ? [[name, o.state]] : []);
-  return planStream({ config: c, common: anthropicSource.common(c, nowS * 1000), states, clock }, { name, syncMode: o.mode ?? 'incremental' }, streamDef(name));
+  return planStream(
+    { run: runOf({ config: c, common: anthropicSource.common(c, nowS * 1000), clock, streams: anthropicSource.streams }), states },
+    { name, syncMode: o.mode ?? 'incremental' },
+    streamDef(name),
+  );
 }
 
 describe('planStream with an API floor (injected clock)', () => {
@@ -195,12 +200,9 @@ describe('check and dry-run floor notices', () => {
     const catalog = anthropicSource.streams.filter((s) => s.kind === 'buckets').map((s) => ({ name: s.name, syncMode: 'incremental' as const }));
     const clock = { now: () => NOW_2026 * 1000 };
     const notices = floorNotices({
-      config: c,
-      common: anthropicSource.common(c, clock.now()),
-      streams: anthropicSource.streams,
+      run: runOf({ config: c, common: anthropicSource.common(c, clock.now()), streams: anthropicSource.streams, clock }),
       catalog,
       states: new Map(),
-      clock,
     });
     expect(notices.map((n) => [n.stream, n.cause, n.level])).toEqual([
       ['analytics_cost', 'start_date', 'WARN'],
@@ -221,20 +223,19 @@ describe('read with an API floor', () => {
       emitRecords: (_s, _r, written) => written(),
       ready: async () => undefined,
     };
-    const http = stub<HttpClient>(new Proxy({}, { get: () => () => Promise.reject(new Error('no request expected')) }));
+    // Any request fails the test; a stream's view (forStream) is the same proxy.
+    const http = stub<HttpClient>(
+      new Proxy({}, { get: (_t, key, proxy) => (key === 'forStream' ? () => proxy : () => Promise.reject(new Error('no request expected'))) }),
+    );
     const clock = { now: () => NOW_2026 * 1000 };
     const result = await read({
-      config: c,
-      common: anthropicSource.common(c, clock.now()),
-      streams: anthropicSource.streams,
+      run: runOf({ config: c, common: anthropicSource.common(c, clock.now()), streams: anthropicSource.streams, clock, errorContext: { authHint: () => '' } }),
       catalog: [{ name: 'analytics_cost', syncMode: 'incremental' }],
       states: new Map(),
       http,
       emitter,
       hooks: { onFloor: (_s, n) => void floors.push(n) },
       logger: { debug: () => undefined, info: () => undefined, warn: (m: string) => void warnings.push(m), error: () => undefined },
-      clock,
-      errorContext: { authHint: () => '' },
     });
     expect(result.failed).toEqual([]);
     expect(warnings).toEqual([

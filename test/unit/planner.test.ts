@@ -4,6 +4,7 @@ import { planStream, plannedRequests, segmentWindows } from '../../connector/eng
 import type { z } from 'zod';
 import type { BucketPlan, BucketStream, Page } from '../../connector/engine/stream.js';
 import { stub } from '../support/stub.js';
+import { runOf } from '../../connector/engine/run.js';
 
 const DAY = 86_400;
 const H = 3_600;
@@ -101,7 +102,10 @@ describe('plan segments (a stream whose days are served by different plans by da
   };
   const planAt = (nowIso: string, start: string, end: string) =>
     planStream(
-      { config: null, common: { start: at(start), end: at(end), lookbackDays: 0 }, states: new Map(), clock: { now: () => Date.parse(nowIso) } },
+      {
+        run: runOf({ config: null, common: { start: at(start), end: at(end), lookbackDays: 0 }, clock: { now: () => Date.parse(nowIso) }, streams: [stream] }),
+        states: new Map(),
+      },
       { name: 's', syncMode: 'incremental' },
       stream,
     );
@@ -150,11 +154,13 @@ describe('plan segments (a stream whose days are served by different plans by da
 
   it("given a dry run when planned then each window is asked of its own segment's path", () => {
     const planned = plannedRequests({
-      config: null,
-      common: { start: at('2025-12-20'), end: at('2026-01-05'), lookbackDays: 0 },
+      run: runOf({
+        config: null,
+        common: { start: at('2025-12-20'), end: at('2026-01-05'), lookbackDays: 0 },
+        clock: { now: () => Date.parse('2026-12-05T10:00:00Z') },
+        streams: [stream],
+      }),
       states: new Map(),
-      clock: { now: () => Date.parse('2026-12-05T10:00:00Z') },
-      streams: [stream],
       catalog: [{ name: 's', syncMode: 'incremental' }],
     });
     expect(planned.map((p) => ('path' in p ? [p.path, p.window.start, p.window.end] : []))).toEqual([

@@ -5,7 +5,7 @@ import type { ConfiguredStream } from '../../engine/read.js';
 import { errorContext, type SourceDefinition } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
 import { NdjsonWriter } from '../../protocol/writer.js';
-import { loadConfig, readJsonFile, readStateText } from '../inputs.js';
+import { loadRun, readJsonFile, readStateText } from '../inputs.js';
 import { httpClientFor, readWithWorkers } from '../runtime.js';
 import { connectionSpecification } from '../spec.js';
 import { parseFlags, type Flags } from './args.js';
@@ -84,7 +84,7 @@ async function singerDispatch<C>(
     writer.writeText(`${JSON.stringify(about, null, 2)}\n`);
     return 0;
   }
-  const config = loadConfig(source, flags.config, writer.secrets);
+  const run = loadRun(source, flags.config, writer.secrets);
   if (flags.discover) {
     writer.writeText(`${JSON.stringify(singerCatalog(source.streams, selected), null, 2)}\n`);
     return 0;
@@ -97,10 +97,10 @@ async function singerDispatch<C>(
   const bookmarks = parseSingerState(readStateText(flags.state));
   const states = statesFromBookmarks(bookmarks, source.streams, (m) => logger.warn(m));
 
-  const http = httpClientFor(source, config, { logger, redact: scrub });
+  const http = httpClientFor(run, { logger, redact: scrub });
   const emitter = new SingerEmitter(writer, logger, selection, source.streams as ReadonlyArray<StreamDef<unknown>>, bookmarks);
   const catalog: ConfiguredStream[] = selection.map((s) => ({ name: s.name, syncMode: METHOD_TO_MODE[s.method] }));
-  const result = await readWithWorkers(source, config, { catalog, states, http, emitter, logger });
+  const result = await readWithWorkers(source, run, { catalog, states, http, emitter, logger });
   if (result.interrupted) {
     logger.error('Interrupted by a signal; the next sync resumes from the last STATE.');
     return 1;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseUrl, endDate, lookbackDays, startDate, tuning } from '../../engine/config.js';
+import { sourceConfigSchema } from '../../engine/config.js';
 import { focusConfigShape } from '../../engine/focus/focus.js';
 import { ANTHROPIC_BASE_URL } from './api.js';
 import { type AnalyticsFilterName, ANALYTICS_FILTERS, ANALYTICS_MAX_FILTER_ITEMS, ANALYTICS_MAX_PAGE_SIZE, ANALYTICS_REPORTS } from './analytics.js';
@@ -56,9 +56,16 @@ const streamFilters = (stream: string) =>
     .optional()
     .meta({ title: stream, description: `Filters of ${stream}; each narrows what is read (rows filtered out are not read at all).` });
 
-// Strict: a misspelt field (stat_date) is refused, never silently ignored.
-export const AnthropicConfigSchema = z
-  .strictObject({
+/** The spend rows' billing account when neither focus.billing_account_id/name nor the key's organization say otherwise. */
+export const ANTHROPIC_ACCOUNT = {
+  accountId: 'anthropic',
+  accountName: 'Anthropic organization',
+  accountFrom: "the id of the Admin key's organization (GET /v1/organizations/me), else ",
+  nameFrom: 'its name, else ',
+} as const;
+
+export const AnthropicConfigSchema = sourceConfigSchema({
+  key: {
     admin_api_key: z
       .string({ error: "'admin_api_key' is required: an Anthropic Admin API key (sk-ant-admin...)" })
       .trim()
@@ -76,10 +83,9 @@ export const AnthropicConfigSchema = z
         airbyte_secret: true,
         order: 0,
       }),
-    start_date: startDate,
-    end_date: endDate,
-    lookback_days: lookbackDays,
-    base_url: baseUrl(ANTHROPIC_BASE_URL),
+  },
+  baseUrl: ANTHROPIC_BASE_URL,
+  fields: {
     group_by: z
       .strictObject(groupByShape)
       .optional()
@@ -109,45 +115,32 @@ export const AnthropicConfigSchema = z
       .max(ANALYTICS_MAX_PAGE_SIZE, `analytics_page_size must be between 1 and ${ANALYTICS_MAX_PAGE_SIZE}`)
       .default(ANALYTICS_MAX_PAGE_SIZE)
       .meta({ title: 'Analytics page size', description: "Rows per page of the analytics streams (the API's limit).", order: 13 }),
-    focus: focusConfigShape(
-      {
-        accountId: 'anthropic',
-        accountName: 'Anthropic organization',
-        accountFrom: "the id of the Admin key's organization (GET /v1/organizations/me), else ",
-        nameFrom: 'its name, else ',
-      },
-      {
-        anthropic_source: z
-          .enum(SPEND_SOURCE_CHOICES, { error: () => `focus.anthropic_source must be one of ${SPEND_SOURCE_CHOICES.join(', ')}` })
-          .default('auto')
-          .meta({
-            title: 'Source of spend money',
-            description:
-              "Which Anthropic API the spend stream's money comes from, one source per day. auto (default): analytics_cost (the Usage and Cost Analytics API: list price, API key and actor) for every day it serves (from max(2026-01-01, today - 365 days)), cost_report for the days before. analytics: analytics_cost only (the stream starts at its floor, with a warning). cost_report: the legacy cost report only (no list price, key or actor).",
-          }),
-      },
-    ),
-    request_timeout_seconds: tuning.request_timeout_seconds,
-    max_retries: tuning.max_retries,
-    max_concurrent_requests: tuning.max_concurrent_requests,
-    requests_per_minute: tuning.requests_per_minute,
-    decode_threads: tuning.decode_threads,
-  })
-  .superRefine((c, ctx) => {
-    // Anthropic refuses claude_tag_user_id with rbac_group_id, as a grouping or a filter [DOC-LEGACY]: say so before any request.
-    for (const stream of ['analytics_cost', 'analytics_usage'] as const) {
-      const groupBy: readonly string[] = c.group_by?.[stream] ?? [];
-      const filters = c.filters?.[stream];
-      const tag = groupBy.includes('claude_tag_user_id') || filters?.claude_tag_user_ids !== undefined;
-      const rbac = groupBy.includes('rbac_group_id') || filters?.rbac_group_ids !== undefined;
-      if (tag && rbac) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['group_by', stream],
-          message: `${stream} combines claude_tag_user_id with rbac_group_id (in group_by or filters), which Anthropic refuses; keep one of them`,
-        });
-      }
+  },
+  focus: focusConfigShape(ANTHROPIC_ACCOUNT, {
+    anthropic_source: z
+      .enum(SPEND_SOURCE_CHOICES, { error: () => `focus.anthropic_source must be one of ${SPEND_SOURCE_CHOICES.join(', ')}` })
+      .default('auto')
+      .meta({
+        title: 'Source of spend money',
+        description:
+          "Which Anthropic API the spend stream's money comes from, one source per day. auto (default): analytics_cost (the Usage and Cost Analytics API: list price, API key and actor) for every day it serves (from max(2026-01-01, today - 365 days)), cost_report for the days before. analytics: analytics_cost only (the stream starts at its floor, with a warning). cost_report: the legacy cost report only (no list price, key or actor).",
+      }),
+  }),
+}).superRefine((c, ctx) => {
+  // Anthropic refuses claude_tag_user_id with rbac_group_id, as a grouping or a filter [DOC-LEGACY]: say so before any request.
+  for (const stream of ['analytics_cost', 'analytics_usage'] as const) {
+    const groupBy: readonly string[] = c.group_by?.[stream] ?? [];
+    const filters = c.filters?.[stream];
+    const tag = groupBy.includes('claude_tag_user_id') || filters?.claude_tag_user_ids !== undefined;
+    const rbac = groupBy.includes('rbac_group_id') || filters?.rbac_group_ids !== undefined;
+    if (tag && rbac) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['group_by', stream],
+        message: `${stream} combines claude_tag_user_id with rbac_group_id (in group_by or filters), which Anthropic refuses; keep one of them`,
+      });
     }
-  });
+  }
+});
 
 export type AnthropicConfig = z.infer<typeof AnthropicConfigSchema>;

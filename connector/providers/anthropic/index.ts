@@ -1,5 +1,5 @@
-import { apiBaseUrl, httpTuning } from '../../engine/config.js';
-import { adminKeyHint, sourceIdentity, standardHeaders, type SourceDefinition } from '../../engine/source.js';
+import { apiBaseUrl } from '../../engine/config.js';
+import { adminKeyHint, defineSource } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
 import { anthropicAccount } from './account.js';
 import { anthropicNames } from './names.js';
@@ -29,8 +29,8 @@ const authHint = adminKeyHint({
   needed: 'Anthropic refused the key: an Anthropic Admin API key (sk-ant-admin...) from an organization admin is needed, not a regular API key (sk-ant-api...)',
 });
 
-export const anthropicSource: SourceDefinition<AnthropicConfig> = {
-  ...sourceIdentity('source-anthropic-costs'),
+export const anthropicSource = defineSource<AnthropicConfig>({
+  name: 'source-anthropic-costs',
   configSchema: AnthropicConfigSchema,
   secrets: (c) => [c.admin_api_key],
   http: (c) => ({
@@ -38,16 +38,13 @@ export const anthropicSource: SourceDefinition<AnthropicConfig> = {
     headers: {
       'x-api-key': c.admin_api_key,
       'anthropic-version': ANTHROPIC_VERSION,
-      ...standardHeaders('source-anthropic-costs'),
     },
-    ...httpTuning(c),
   }),
   authHint: (c, status) => authHint(c?.admin_api_key, status),
   // Paths start with /v1 (api.ts): base_url is the host.
   versionIn: 'paths',
   streams,
   module: import.meta.url,
-  decodeThreads: (c) => c.decode_threads,
   // GET /v1/organizations/me: the organization of the Admin key (account.ts).
   account: anthropicAccount,
   // SubAccountName, x_ApiKeyName and x_ActorName of the spend rows (docs/focus.md, Names).
@@ -56,4 +53,4 @@ export const anthropicSource: SourceDefinition<AnthropicConfig> = {
     // The cheapest Admin-only request: one user of the organization.
     await http.getJson('/v1/organizations/users', [['limit', '1']]);
   },
-};
+});

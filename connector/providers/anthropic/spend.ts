@@ -5,7 +5,7 @@ import { blockQuantity, findListPrice, missingPriceNotice } from '../../engine/f
 import type { Bucket, BucketStream, PlanJoin, Row } from '../../engine/stream.js';
 import { LIST_PRICES } from '../../prices/list-prices.js';
 import { analyticsFloor, spendAnalyticsCostStream, spendAnalyticsUsagePlan } from './analytics.js';
-import type { AnthropicConfig } from './config.js';
+import { ANTHROPIC_ACCOUNT, type AnthropicConfig } from './config.js';
 import { actorNameKind } from './names.js';
 import { costReportStream, usageMessagesStream } from './reports.js';
 import { analyticsCount, COST_REPORT_JOIN_GROUP_BY, costReportCount, WEB_SEARCH_PRICE } from './spend-join.js';
@@ -300,8 +300,8 @@ export function spendSources(config: AnthropicConfig): Array<SpendSource<Anthrop
 const ANTHROPIC_FOCUS: FocusProvider = {
   providerName: 'Anthropic',
   serviceName: 'Claude API',
-  defaultAccountId: 'anthropic',
-  defaultAccountName: 'Anthropic organization',
+  defaultAccountId: ANTHROPIC_ACCOUNT.accountId,
+  defaultAccountName: ANTHROPIC_ACCOUNT.accountName,
   extraColumns: EXTRA_COLUMNS,
   names: {
     subAccount: 'subAccounts',

@@ -1,19 +1,19 @@
-import { apiBaseUrl, httpTuning } from '../../engine/config.js';
+import { apiBaseUrl } from '../../engine/config.js';
 import { systemError } from '../../engine/errors.js';
 import { responseFailure } from '../../engine/fetch/responses.js';
-import { configAccount, sourceIdentity, standardHeaders, type SourceDefinition } from '../../engine/source.js';
+import { configAccount, defineSource } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
 import { DAY } from '../../engine/time.js';
 import { describeZodError } from '../../engine/columns/validation.js';
 import { AUROUS_API_VERSION, aurousBucketApi, rangeQuery, USAGE_PATH } from './api.js';
-import { AurousConfigSchema, type AurousConfig } from './config.js';
+import { AUROUS_ACCOUNT, AurousConfigSchema, type AurousConfig } from './config.js';
 import { aurousSpendStream } from './spend.js';
 import { usageStream } from './usage.js';
 
 const streams: StreamDef<AurousConfig>[] = [usageStream, aurousSpendStream];
 
-export const aurousSource: SourceDefinition<AurousConfig> = {
-  ...sourceIdentity('source-aurous-usage'),
+export const aurousSource = defineSource<AurousConfig>({
+  name: 'source-aurous-usage',
   configSchema: AurousConfigSchema,
   secrets: (c) => [c.api_key],
   http: (c) => ({
@@ -21,18 +21,15 @@ export const aurousSource: SourceDefinition<AurousConfig> = {
     headers: {
       'x-api-key': c.api_key,
       'aurous-version': AUROUS_API_VERSION,
-      ...standardHeaders('source-aurous-usage'),
     },
-    ...httpTuning(c),
   }),
   authHint: () => 'Aurous Labs refused the key: set api_key to an Aurous Labs API key (al_live_..., or a legacy og_... key); it is sent as X-Api-Key',
   // USAGE_PATH starts with /v1: base_url is the host.
   versionIn: 'paths',
   streams,
   module: import.meta.url,
-  decodeThreads: (c) => c.decode_threads,
   // The API reveals no team id (docs/warehouse.md): config team_id.
-  account: configAccount<AurousConfig>('team_id', 'aurous', (c) => c.team_id),
+  account: configAccount<AurousConfig>('team_id', AUROUS_ACCOUNT.accountId, (c) => c.team_id),
   /**
    * Yesterday with the configured width, group_by and filters: a dimension the API refuses fails here,
    * and so does an answer that is not usage buckets (the lifetime totals one reference page shows for
@@ -53,4 +50,4 @@ export const aurousSource: SourceDefinition<AurousConfig> = {
       );
     }
   },
-};
+});

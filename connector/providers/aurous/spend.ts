@@ -3,7 +3,7 @@ import { configError, systemError } from '../../engine/errors.js';
 import { multiplyDecimal, numberToDecimal } from '../../decimal.js';
 import { spendStream, stringOrNull as str, type FocusCharge, type FocusProvider } from '../../engine/focus/focus.js';
 import type { Row } from '../../engine/stream.js';
-import type { AurousConfig } from './config.js';
+import { AUROUS_ACCOUNT, type AurousConfig } from './config.js';
 import { usageStream } from './usage.js';
 
 /**
@@ -25,8 +25,8 @@ import { usageStream } from './usage.js';
 const AUROUS_FOCUS: FocusProvider = {
   providerName: 'Aurous Labs',
   serviceName: 'Aurous Labs API',
-  defaultAccountId: 'aurous',
-  defaultAccountName: 'Aurous Labs team',
+  defaultAccountId: AUROUS_ACCOUNT.accountId,
+  defaultAccountName: AUROUS_ACCOUNT.accountName,
   extraColumns: [
     col('x_CreditsUsed', 'string', 'Credits charged (usage credits_used), as an exact decimal string.', { notNull: true }),
     col('x_CreditUsdRate', 'string', 'USD per credit applied (config focus.credit_usd_rate).', { notNull: true }),

@@ -5,7 +5,7 @@ import type { NoticeSink } from '../../engine/notices.js';
 import { blockBase, blockQuantity, ListPrices, missingPriceNotice, type PriceKey } from '../../engine/focus/prices.js';
 import type { BucketStream, Row } from '../../engine/stream.js';
 import { LIST_PRICES } from '../../prices/list-prices.js';
-import type { OpenAiConfig } from './config.js';
+import { OPENAI_ACCOUNT, type OpenAiConfig } from './config.js';
 
 /**
  * The FOCUS 1.3 `spend` stream of OpenAI (docs/focus.md): the `costs` stream's requests and
@@ -15,8 +15,8 @@ import type { OpenAiConfig } from './config.js';
 const OPENAI_FOCUS: FocusProvider = {
   providerName: 'OpenAI',
   serviceName: 'OpenAI API',
-  defaultAccountId: 'openai',
-  defaultAccountName: 'OpenAI organization',
+  defaultAccountId: OPENAI_ACCOUNT.accountId,
+  defaultAccountName: OPENAI_ACCOUNT.accountName,
   extraColumns: [
     col('x_LineItem', 'string', 'OpenAI line_item as sent; null when costs are not grouped by line_item.'),
     col('x_ApiKeyId', 'string', 'OpenAI api_key_id; null when costs are not grouped by api_key_id or null upstream.'),
