@@ -10,7 +10,9 @@
  *      JSON.stringify of the same records, with no connector logic;
  *   3. peak RSS of the connector for 30 days and for 3 years of the same organisation;
  *   4. wall time of a 365-day backfill of every report stream with 150 ms of latency per
- *      request, sequential (max_concurrent_requests 1) against concurrent (4).
+ *      request, sequential (max_concurrent_requests 1) against concurrent (4);
+ *   5. `sync` of the organisation of 2. into a fresh DuckDB file and again into the file that
+ *      holds it, in records per second against `read` of the same range, and its peak RSS.
  */
 import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -208,7 +210,100 @@ async function latencyBenchmark() {
   return { latencyMs: 150, sequential: seq, concurrent: conc, idealConcurrentSeconds: ideal, ratioToIdeal: conc.seconds / ideal };
 }
 
-// `npm run bench -- throughput` (or requests, memory, latency) runs a subset; results.json is written only for a full run.
+/**
+ * `sync` of the throughput organisation (one year of costs, 200 projects x 25 line items) into a
+ * fresh DuckDB file, then again into that file once it holds every row (its stored state removed,
+ * so the whole year is read and replaced by id), beside `read` of the same range to /dev/null,
+ * each REPEATS times in turn; medians reported, peak RSS (VmHWM) sampled as runConnector does.
+ */
+async function syncBenchmark() {
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const fake = new FakeOpenAi({ firstDay: YEAR_START, days: 366, projects: 200, lineItems: 25, adminKey: KEY, emptyEvery: 0 });
+  fake.cacheReplies = true;
+  await fake.start();
+  const config = { admin_api_key: KEY, base_url: fake.baseUrl, start_date: '2025-01-01', end_date: '2025-12-31' };
+  const cfg = join(dir, 'sync-config.json');
+  writeFileSync(cfg, JSON.stringify(config));
+  const sync = (db: string): Promise<RunStats & { out: string }> =>
+    new Promise((resolve, reject) => {
+      const t0 = performance.now();
+      const child = spawn(process.execPath, [BIN, 'sync', '--config', cfg, '--db', db, '--streams', 'costs'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let out = '';
+      child.stderr?.on('data', (c: Buffer) => void (out += c.toString()));
+      let peak = 0;
+      const sample = setInterval(() => {
+        try {
+          const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+          if (m) peak = Math.max(peak, Number(m[1]));
+        } catch {
+          /* exited */
+        }
+      }, 25);
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearInterval(sample);
+        const m = /: ([\d,]+) rows \(/.exec(out);
+        resolve({ records: m ? Number((m[1] as string).replace(/,/g, '')) : 0, ms: performance.now() - t0, peakRssKb: peak, code, out });
+      });
+    });
+  /** Forget the stored state: the next sync reads the whole year again into a file that holds it. */
+  const forgetState = async (db: string): Promise<number> => {
+    const instance = await DuckDBInstance.create(db);
+    const conn = await instance.connect();
+    const rows = Number((await conn.runAndReadAll('SELECT count(*)::BIGINT AS n FROM openai.costs')).getRowObjectsJson()[0]?.n ?? 0);
+    await conn.run('DELETE FROM openai._connector_state');
+    conn.closeSync();
+    instance.closeSync();
+    return rows;
+  };
+  // Warm the fake's reply cache: its own cost stays out of the timing.
+  const counted = await runConnector(config, ['costs']);
+  const fresh: Array<RunStats & { out: string }> = [];
+  const existing: Array<RunStats & { out: string }> = [];
+  const reads: RunStats[] = [];
+  let tableRows = 0;
+  for (let i = 0; i < REPEATS; i++) {
+    reads.push(await runConnector(config, ['costs'], true));
+    const db = join(dir, `sync-${i}.duckdb`);
+    fresh.push(await sync(db));
+    tableRows = await forgetState(db);
+    existing.push(await sync(db));
+  }
+  await fake.stop();
+  const rps = (records: number, runs: RunStats[]): number => Math.round(records / (median(runs.map((r) => r.ms)) / 1000));
+  const readRps = rps(counted.records, reads);
+  const mb = (runs: RunStats[]): number[] => runs.map((r) => Math.round(r.peakRssKb / 1024));
+  const summary = (runs: Array<RunStats & { out: string }>) => {
+    const recordsPerSecond = rps(runs[0]?.records ?? 0, runs);
+    return {
+      records: runs[0]?.records ?? 0,
+      seconds: Math.round(median(runs.map((r) => r.ms))) / 1000,
+      secondsEach: runs.map((r) => Math.round(r.ms) / 1000),
+      recordsPerSecond,
+      ratioToRead: recordsPerSecond / readRps,
+      peakRssMb: median(mb(runs)),
+      peakRssMbEach: mb(runs),
+      ok: runs.every((r) => r.code === 0 && r.records === counted.records),
+      ...(runs.every((r) => r.code === 0) ? {} : { failure: runs.find((r) => r.code !== 0)?.out.slice(-2000) }),
+    };
+  };
+  return {
+    repeats: REPEATS,
+    read: {
+      records: counted.records,
+      seconds: Math.round(median(reads.map((r) => r.ms))) / 1000,
+      secondsEach: reads.map((r) => Math.round(r.ms) / 1000),
+      recordsPerSecond: readRps,
+      peakRssMb: median(mb(reads)),
+      peakRssMbEach: mb(reads),
+    },
+    fresh: summary(fresh),
+    existing: summary(existing),
+    tableRows,
+  };
+}
+
+// `npm run bench -- throughput` (or requests, memory, latency, sync) runs a subset; results.json is written only for a full run.
 const only = new Set(process.argv.slice(2));
 const want = (name: string): boolean => only.size === 0 || only.has(name);
 if (only.size > 0) {
@@ -217,6 +312,7 @@ if (only.size > 0) {
     ['throughput', throughputBenchmark],
     ['memory', memoryBenchmark],
     ['latency', latencyBenchmark],
+    ['sync', syncBenchmark],
   ] as const) {
     if (want(name)) console.log(name, JSON.stringify(await fn(), null, 2));
   }
@@ -226,6 +322,7 @@ const requests = await requestsBenchmark();
 const throughput = await throughputBenchmark();
 const memory = await memoryBenchmark();
 const latency = await latencyBenchmark();
+const sync = await syncBenchmark();
 const results = {
   date: new Date().toISOString(),
   machine: { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(totalmem() / 2 ** 30) },
@@ -234,6 +331,7 @@ const results = {
   throughput,
   memory,
   latency,
+  sync,
   targets: {
     'requests <= 1.05 x minimum': requests.ratioToMinimum <= 1.05,
     // Issue 14 raised the throughput target from 0.5 and set an absolute memory bound.
@@ -241,6 +339,9 @@ const results = {
     'peak RSS 3y <= 1.3 x 30d': memory.ratio <= 1.3,
     'peak RSS 3y <= 200 MB': memory.threeYearsMb <= 200,
     'concurrent wall <= 1.2 x ideal': latency.ratioToIdeal <= 1.2,
+    // Issue 26: sync as fast as read, in the same memory.
+    'sync >= 0.9 x read records/s (fresh, existing)': sync.fresh.ratioToRead >= 0.9 && sync.existing.ratioToRead >= 0.9,
+    'sync peak RSS <= 200 MB': Math.max(sync.fresh.peakRssMb, sync.existing.peakRssMb) <= 200,
   },
 };
 writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -259,4 +360,11 @@ console.log(
     `${latency.concurrent.seconds.toFixed(1)} s (ideal ${latency.idealConcurrentSeconds.toFixed(1)} s, ratio ${latency.ratioToIdeal.toFixed(2)})`,
   ),
 );
+console.log(
+  row(
+    'sync records/s fresh / existing (vs read)',
+    `${sync.fresh.recordsPerSecond} / ${sync.existing.recordsPerSecond} (${sync.fresh.ratioToRead.toFixed(2)} / ${sync.existing.ratioToRead.toFixed(2)} of ${sync.read.recordsPerSecond})`,
+  ),
+);
+console.log(row('sync peak RSS fresh / existing', `${sync.fresh.peakRssMb} MB / ${sync.existing.peakRssMb} MB`));
 for (const [k, v] of Object.entries(results.targets)) console.log(row(`target: ${k}`, v ? 'met' : 'NOT met'));
