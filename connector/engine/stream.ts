@@ -3,6 +3,7 @@ import type { HttpClient, Query } from '../http/client.js';
 import type { Window } from './plan/planner.js';
 import type { NoticeSink } from './notices.js';
 import type { FailRule, IgnoreRule, RestartRule } from './fetch/responses.js';
+import type { PageShape } from './fetch/pages.js';
 
 export type JsonSchema = Record<string, unknown>;
 export type Row = Record<string, unknown>;
@@ -48,6 +49,8 @@ export interface BucketApi {
   nextPageQuery(first: Query, token: string): Query;
   /** Envelope schema; its output is a Page. Validation errors name the JSON path. */
   page: z.ZodType<Page>;
+  /** How a page's bytes are laid out (engine/fetch/pages.ts PageShape): bucketPage(...).shape, or WHOLE_PAGE. */
+  shape: PageShape;
 }
 
 /** What a provider-specific window fetcher may use: decoded pages of `path`, counted as responses. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bucketCount, halve, planWindows, splitAtSegments } from '../../connector/engine/plan/planner.js';
 import { planStream, plannedRequests, segmentWindows } from '../../connector/engine/read.js';
 import type { BucketPlan, BucketStream } from '../../connector/engine/stream.js';
+import { WHOLE_PAGE } from '../../connector/engine/fetch/pages.js';
 
 const DAY = 86_400;
 const H = 3_600;
@@ -77,6 +78,7 @@ describe('plan segments (a stream whose days are served by different plans by da
       ],
       nextPageQuery: (q) => q,
       page: undefined as never,
+      shape: WHOLE_PAGE,
     },
     params: [],
     bucketSeconds: DAY,

@@ -1,11 +1,11 @@
 /**
- * A decode worker: fetches pages and encodes their records (encodePage) for the pool in
+ * A decode worker: fetches pages and encodes their records as they arrive (PageStreamDecoder) for the pool in
  * decode-pool.ts. It loads the source definition itself (plans hold functions, which cannot
  * cross threads) and never writes to stdout.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { bodyExcerpt, errorBodyOf, fetchFailure, NotJsonError, receiveBody } from '../../http/client.js';
-import { encodePage } from './decode.js';
+import { pageShape, PageStreamDecoder } from './decode.js';
 import type { DecodeFailure, PageRequest, WorkerMessage, WorkerReady, WorkerReply, WorkerSetup } from './decode-pool.js';
 import { ConnectorError } from '../errors.js';
 import type { SourceDefinition } from '../source.js';
@@ -50,13 +50,14 @@ async function planFor(stream: string, segment = 0): Promise<BucketPlan> {
     if (def?.kind !== 'buckets') throw new Error(`no bucketed stream ${stream}`);
     plan = segment === 0 ? def.plan(setup.config) : def.segments?.(setup.config)[segment]?.plan;
     if (!plan) throw new Error(`stream ${stream} has no segment ${segment}`);
+    pageShape(plan);
     plans.set(key, plan);
   }
   return plan;
 }
 
-function failure(err: unknown, body: Uint8Array): DecodeFailure {
-  if (err instanceof NotJsonError) return { notJson: bodyExcerpt(body) };
+function failure(err: unknown, bodyStart: Uint8Array): DecodeFailure {
+  if (err instanceof NotJsonError) return { notJson: bodyExcerpt(bodyStart) };
   if (err instanceof ConnectorError) return { failureType: err.failureType, message: err.message, internalMessage: err.internalMessage };
   const e = err as Error;
   return { failureType: 'system_error', message: `Unexpected error while decoding: ${e.message}`, internalMessage: e.stack };
@@ -64,30 +65,63 @@ function failure(err: unknown, body: Uint8Array): DecodeFailure {
 
 const post = (reply: WorkerReply, transfer: ArrayBuffer[] = []): void => port?.postMessage(reply, transfer);
 
+/**
+ * One page: a 2xx body is decoded as its chunks arrive (PageStreamDecoder: never held whole), and
+ * the head is sent once its last byte is in, as for a body received whole; any other status is
+ * received whole (an error body is small) and sent with the head.
+ */
 async function page({ id, page: p }: PageRequest): Promise<void> {
   const controller = new AbortController();
   fetches.set(id, controller);
-  let body: Uint8Array;
+  // The plan, or why there is none (reported as the page's failure, after its head).
+  const plan = planFor(p.stream, p.segment).then(
+    (found) => ({ found }),
+    (err: unknown) => ({ err }),
+  );
+  let decoder: PageStreamDecoder | undefined;
+  let undecoded: unknown;
   try {
     const res = await fetch(p.url, { headers: p.headers, signal: controller.signal });
-    body = await receiveBody(res);
-    // An error body is small and wanted whole (its envelope is parsed for the error); a 2xx body stays here.
-    const errorBody = errorBodyOf(res.ok, body).slice();
-    post({ id, head: { status: res.status, headers: [...res.headers], errorBody } }, [errorBody.buffer]);
-    if (!res.ok) return;
+    if (!res.ok || !res.body) {
+      const body = await receiveBody(res);
+      // An error body is small and wanted whole (its envelope is parsed for the error).
+      const errorBody = errorBodyOf(res.ok, body).slice();
+      post({ id, head: { status: res.status, headers: [...res.headers], errorBody } }, [errorBody.buffer]);
+      if (res.ok) post({ id, undecoded: { failureType: 'system_error', message: 'a 2xx response without a body' } });
+      return;
+    }
+    const ready = await plan;
+    try {
+      if ('err' in ready) throw ready.err;
+      const length = Number(res.headers.has('content-encoding') ? Number.NaN : (res.headers.get('content-length') ?? Number.NaN));
+      const capacity = Number.isSafeInteger(length) ? 2 * length : undefined;
+      decoder = new PageStreamDecoder(ready.found, p.stream, setup.format, p.window, p.emittedAt, { ids: p.ids, spare: takeSpare(), capacity });
+    } catch (err) {
+      undecoded = err;
+    }
+    for await (const chunk of res.body) {
+      if (decoder && undecoded === undefined) {
+        try {
+          decoder.push(chunk);
+        } catch (err) {
+          undecoded = err;
+        }
+      }
+    }
+    post({ id, head: { status: res.status, headers: [...res.headers], errorBody: new Uint8Array(0) } });
   } catch (err) {
     return post({ id, failed: fetchFailure(err) });
   } finally {
     fetches.delete(id);
   }
   try {
-    const plan = await planFor(p.stream, p.segment);
-    const { page: decoded, transfer } = encodePage(plan, p.stream, setup.format, body, p.window, p.emittedAt, { ids: p.ids, spare: takeSpare() });
+    if (undecoded !== undefined || !decoder) throw undecoded;
+    const { page: decoded, transfer } = decoder.end();
     const buckets = decoded.buckets.map(({ results: _, ...b }) => b);
     const notices = decoded.notices ? { notices: decoded.notices } : {};
     post({ id, page: { buckets, hasMore: decoded.hasMore, nextPage: decoded.nextPage, ...notices } }, transfer);
   } catch (err) {
-    post({ id, undecoded: failure(err, body) });
+    post({ id, undecoded: failure(err, decoder?.bodyStart ?? new Uint8Array(0)) });
   }
 }
 

@@ -1,6 +1,6 @@
 import type { HttpClient, Query, RequestHooks, Transport } from '../../http/client.js';
 import { HttpError } from '../../http/errors.js';
-import { describeWindow, encodedRows, encodePage, type RecordFormat } from '../decode/decode.js';
+import { describeWindow, encodedRows, encodePage, pageShape, type RecordFormat } from '../decode/decode.js';
 import { ConnectorError, systemError } from '../errors.js';
 import { CursorGuard } from './pages.js';
 import { bucketCount, bucketStarts, halve, type Window } from '../plan/planner.js';
@@ -79,6 +79,7 @@ export class WindowReader {
     private readonly plan: BucketPlan,
     private readonly ctx: WindowReaderContext,
   ) {
+    pageShape(plan); // a plan that does not say how its pages are laid out is refused here, before any request
     this.maxBuckets = plan.maxBuckets;
     if (plan.join) {
       const { decoder: _, ...own } = ctx;
