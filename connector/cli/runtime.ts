@@ -72,14 +72,14 @@ export async function withStopSignals<T>(log: (msg: string) => void, fn: (signal
 
 /**
  * Worker threads for a read: they fetch pages and encode their records in the output's
- * `format` (engine/decode/decode-pool.ts). None when the source cannot be loaded in a worker or
- * `decode_threads` is 0 (pages are then received and encoded on this thread by the same
- * functions).
+ * `format` (engine/decode/decode-pool.ts). None when `decode_threads` is 0 (pages are then
+ * received and encoded on this thread by the same functions); a source that names no module for
+ * the workers is refused (DecodePool), never silently read on this thread.
  */
 function decodePoolFor<C>(source: SourceDefinition<C>, config: C, format: RecordFormat, logger: Logger): DecodePool | undefined {
   const concurrency = source.http(config).maxConcurrent ?? 1;
   const threads = source.decodeThreads?.(config) ?? Math.min(availableParallelism(), concurrency);
-  if (!source.module || threads <= 0) return undefined;
+  if (threads <= 0) return undefined;
   logger.info(`receiving and decoding responses on up to ${threads} worker thread(s)`);
   return new DecodePool({ module: source.module, source: source.name, config, format, size: threads, log: (m) => logger.warn(m) });
 }

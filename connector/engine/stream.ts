@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { HttpClient, Query } from '../http/client.js';
+import type { HttpClient, Query, Transport } from '../http/client.js';
 import type { Window } from './plan/planner.js';
 import type { NoticeSink } from './notices.js';
 import type { FailRule, IgnoreRule, RestartRule } from './fetch/responses.js';
@@ -191,6 +191,8 @@ export interface ListContext {
   onResponse: () => void;
   /** The stream's `responses`, applied by listPages. */
   responses?: readonly ListResponseRule[] | undefined;
+  /** Where a read's list pages are received and parsed (a decode worker, engine/decode/decode-pool.ts); without it, on this thread. */
+  transport?: Transport<unknown>;
 }
 
 /** A full-refresh list (projects, users, keys): pages of records. */

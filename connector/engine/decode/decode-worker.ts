@@ -4,9 +4,9 @@
  * cross threads) and never writes to stdout.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { bodyExcerpt, errorBodyOf, fetchFailure, NotJsonError, receiveBody } from '../../http/client.js';
-import { pageShape, PageStreamDecoder } from './decode.js';
-import type { DecodeFailure, PageRequest, WorkerMessage, WorkerReady, WorkerReply, WorkerSetup } from './decode-pool.js';
+import { bodyExcerpt, errorBodyOf, fetchFailure, NotJsonError, parseJsonBody, receiveBody } from '../../http/client.js';
+import { pageShape, PageStreamDecoder, type RecordFormat } from './decode.js';
+import type { DecodeFailure, JsonRequest, PageRequest, WorkerMessage, WorkerReady, WorkerReply, WorkerSetup } from './decode-pool.js';
 import { ConnectorError } from '../errors.js';
 import type { SourceDefinition } from '../source.js';
 import type { BucketPlan } from '../stream.js';
@@ -41,15 +41,17 @@ function takeSpare(): ArrayBuffer | undefined {
 /** Requests in flight, to abort when the main thread's timeout fires. */
 const fetches = new Map<number, AbortController>();
 
-/** The plan of a stream, or of one of its segments (BucketStream.segments). */
-async function planFor(stream: string, segment = 0): Promise<BucketPlan> {
-  const key = `${stream}#${segment}`;
+/** The plan of a stream, or of one of its segments (BucketStream.segments), or of its companion report (`join`: BucketPlan.join). */
+async function planFor(stream: string, segment = 0, join = false): Promise<BucketPlan> {
+  const key = `${stream}#${segment}${join ? '#join' : ''}`;
   let plan = plans.get(key);
   if (!plan) {
     const def = (await source).streams.find((s) => s.name === stream);
     if (def?.kind !== 'buckets') throw new Error(`no bucketed stream ${stream}`);
     plan = segment === 0 ? def.plan(setup.config) : def.segments?.(setup.config)[segment]?.plan;
     if (!plan) throw new Error(`stream ${stream} has no segment ${segment}`);
+    if (join) plan = plan.join?.plan;
+    if (!plan) throw new Error(`stream ${stream} has no join`);
     pageShape(plan);
     plans.set(key, plan);
   }
@@ -74,7 +76,7 @@ async function page({ id, page: p }: PageRequest): Promise<void> {
   const controller = new AbortController();
   fetches.set(id, controller);
   // The plan, or why there is none (reported as the page's failure, after its head).
-  const plan = planFor(p.stream, p.segment).then(
+  const plan = planFor(p.stream, p.segment, p.join).then(
     (found) => ({ found }),
     (err: unknown) => ({ err }),
   );
@@ -95,7 +97,10 @@ async function page({ id, page: p }: PageRequest): Promise<void> {
       if ('err' in ready) throw ready.err;
       const length = Number(res.headers.has('content-encoding') ? Number.NaN : (res.headers.get('content-length') ?? Number.NaN));
       const capacity = Number.isSafeInteger(length) ? 2 * length : undefined;
-      decoder = new PageStreamDecoder(ready.found, p.stream, setup.format, p.window, p.emittedAt, { ids: p.ids, spare: takeSpare(), capacity });
+      // A companion report's records are joined on the main thread's side of the window: rows.
+      const format: RecordFormat = p.join ? { kind: 'rows' } : setup.format;
+      const joined = p.joined ? { joined: new Map(p.joined) } : {};
+      decoder = new PageStreamDecoder(ready.found, p.stream, format, p.window, p.emittedAt, { ids: p.ids, spare: takeSpare(), capacity, ...joined });
     } catch (err) {
       undecoded = err;
     }
@@ -125,6 +130,31 @@ async function page({ id, page: p }: PageRequest): Promise<void> {
   }
 }
 
+/** A page of a list: received whole (bounded by its `limit`) and parsed here; the value goes to the main thread. */
+async function json({ id, json: j }: JsonRequest): Promise<void> {
+  const controller = new AbortController();
+  fetches.set(id, controller);
+  let body: Uint8Array;
+  let ok: boolean;
+  try {
+    const res = await fetch(j.url, { headers: j.headers, signal: controller.signal });
+    body = await receiveBody(res);
+    ok = res.ok;
+    const errorBody = errorBodyOf(res.ok, body).slice();
+    post({ id, head: { status: res.status, headers: [...res.headers], errorBody } }, [errorBody.buffer]);
+  } catch (err) {
+    return post({ id, failed: fetchFailure(err) });
+  } finally {
+    fetches.delete(id);
+  }
+  if (!ok) return;
+  try {
+    post({ id, value: parseJsonBody(body) });
+  } catch (err) {
+    post({ id, undecoded: failure(err, body) });
+  }
+}
+
 port.on('message', (msg: WorkerMessage) => {
   if ('recycle' in msg) {
     for (const b of msg.recycle) {
@@ -134,6 +164,8 @@ port.on('message', (msg: WorkerMessage) => {
     }
   } else if ('abort' in msg) {
     fetches.get(msg.abort)?.abort();
+  } else if ('json' in msg) {
+    void json(msg);
   } else {
     void page(msg);
   }
