@@ -11,15 +11,17 @@ import type { Bucket, Page, Row } from '../stream.js';
 /**
  * Worker threads that fetch pages and turn them into records encoded for the output, so that a
  * large read uses more than one core and the main thread never sees a response body. One call
- * per request: a worker sends it, receives the whole body (the socket's buffers are allocated
- * and freed there, where garbage collection runs often), and answers twice:
+ * per request: a worker sends it, decodes a 2xx body as its chunks arrive (the socket's buffers
+ * are allocated and freed there, where garbage collection runs often, and the page is never held
+ * whole), and answers twice:
  *
  * - `head`: status and headers (and for any status but 2xx the start of the body), once the
  *   body is in. The main thread's HttpClient frees the request slot and decides on retries
  *   from it, exactly as for a request it sent itself (fetchTransport).
- * - for a 2xx, `page`: the body parsed, checked, mapped and encoded (engine/decode/decode.ts
- *   encodePage, the same code the main thread runs without workers), or why it could not be;
- *   with it, the notices its mapping reported (engine/notices.ts), which the main thread logs.
+ * - for a 2xx, `page`: the body checked, mapped and encoded (engine/decode/decode.ts
+ *   PageStreamDecoder, the same code the main thread runs without workers), or why it could not
+ *   be; with it, the notices its mapping reported (engine/notices.ts), which the main thread logs.
+ *   A list's page (forList) is answered with its body parsed as JSON (`value`).
  *
  * `recycle` hands written-out line buffers back for the next lines. Lines move between threads
  * as transferred buffers, not copies. Workers start with the pool, hold the process open only
