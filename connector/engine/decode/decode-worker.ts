@@ -58,6 +58,51 @@ async function planFor(stream: string, segment = 0, join = false): Promise<Bucke
   return plan;
 }
 
+/**
+ * Bytes received but not yet decoded, at most READ_AHEAD_BYTES: the body is read on while earlier
+ * chunks are decoded (in turns, so the socket is read between them), so a page of up to that size
+ * is in at once and its request slot freed while it is decoded (as when bodies were received
+ * whole: the next request overlaps the decoding); a larger page waits for the decoder, so only
+ * that much of it and its unfinished bucket are ever held.
+ */
+const READ_AHEAD_BYTES = 8 * 1024 * 1024;
+
+class ReadAhead {
+  private readonly queue: Uint8Array[] = [];
+  private bytes = 0;
+  private running: Promise<void> | undefined;
+  private room: (() => void) | undefined;
+
+  constructor(private readonly decode: (chunk: Uint8Array) => void) {}
+
+  /** Queues a chunk; resolves once there is room for the next. */
+  async add(chunk: Uint8Array): Promise<void> {
+    this.queue.push(chunk);
+    this.bytes += chunk.byteLength;
+    this.running ??= this.run();
+    if (this.bytes > READ_AHEAD_BYTES) await new Promise<void>((resolve) => (this.room = resolve));
+  }
+
+  /** Resolves once every chunk queued is decoded. */
+  async drained(): Promise<void> {
+    await this.running;
+  }
+
+  private async run(): Promise<void> {
+    for (let chunk = this.queue.shift(); chunk; chunk = this.queue.shift()) {
+      this.decode(chunk);
+      this.bytes -= chunk.byteLength;
+      if (this.bytes <= READ_AHEAD_BYTES) {
+        this.room?.();
+        this.room = undefined;
+      }
+      // A turn for the socket: the next chunks come in while this one was decoded.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    this.running = undefined;
+  }
+}
+
 function failure(err: unknown, bodyStart: Uint8Array): DecodeFailure {
   if (err instanceof NotJsonError) return { notJson: bodyExcerpt(bodyStart) };
   if (err instanceof ConnectorError) return { failureType: err.failureType, message: err.message, internalMessage: err.internalMessage };
@@ -104,16 +149,17 @@ async function page({ id, page: p }: PageRequest): Promise<void> {
     } catch (err) {
       undecoded = err;
     }
-    for await (const chunk of res.body) {
-      if (decoder && undecoded === undefined) {
-        try {
-          decoder.push(chunk);
-        } catch (err) {
-          undecoded = err;
-        }
+    const ahead = new ReadAhead((chunk) => {
+      if (!decoder || undecoded !== undefined) return;
+      try {
+        decoder.push(chunk);
+      } catch (err) {
+        undecoded = err;
       }
-    }
+    });
+    for await (const chunk of res.body) await ahead.add(chunk);
     post({ id, head: { status: res.status, headers: [...res.headers], errorBody: new Uint8Array(0) } });
+    await ahead.drained();
   } catch (err) {
     return post({ id, failed: fetchFailure(err) });
   } finally {
