@@ -72,13 +72,14 @@ export async function withStopSignals<T>(log: (msg: string) => void, fn: (signal
 
 /**
  * Worker threads for a read: they fetch pages and encode their records in the output's
- * `format` (engine/decode/decode-pool.ts). None when the source cannot be loaded in a worker or
- * `decode_threads` is 0 (pages are then received and encoded on this thread by the same
- * functions). The workers get the run's config as it is now (with its account and names).
+ * `format` (engine/decode/decode-pool.ts). None when `decode_threads` is 0 (pages are then
+ * received and encoded on this thread by the same functions); a source that names no module for
+ * the workers is refused (DecodePool), never silently read on this thread. The workers get the
+ * run's config as it is now (with its account and names).
  */
 export function decodePoolFor<C>(source: SourceDefinition<C>, run: Run<C>, format: RecordFormat, logger: Logger): DecodePool | undefined {
   const threads = run.decodeThreads ?? Math.min(availableParallelism(), run.concurrency);
-  if (!source.module || threads <= 0) return undefined;
+  if (threads <= 0) return undefined;
   logger.info(`receiving and decoding responses on up to ${threads} worker thread(s)`);
   return new DecodePool({ module: source.module, source: source.name, config: run.config, format, size: threads, log: (m) => logger.warn(m) });
 }

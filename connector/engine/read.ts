@@ -1,4 +1,4 @@
-import type { HttpClient, Query } from '../http/client.js';
+import { parseJsonBody, type HttpClient, type Query, type Transport } from '../http/client.js';
 import { HttpError } from '../http/errors.js';
 import * as msg from '../protocol/messages.js';
 import type { AirbyteMessage, SyncMode } from '../protocol/messages.js';
@@ -97,8 +97,8 @@ export interface ReadOptions<C> {
   hooks?: StreamHooks;
   logger: Logger;
   signal?: AbortSignal;
-  /** Page decoders on worker threads, per stream, encoding records as emitter.records says. */
-  decoders?: { forStream(stream: string, segment?: number): PageDecoder };
+  /** Page decoders on worker threads, per stream, encoding records as emitter.records says; list pages parsed there too. */
+  decoders?: { forStream(stream: string, segment?: number): PageDecoder; forList(inThread: Transport<unknown>): Transport<unknown> };
 }
 
 export interface ReadResult {
@@ -366,7 +366,15 @@ class StreamRun<C> {
   async readList(def: ListStream<C>): Promise<void> {
     const { o, run } = this;
     let pages = 0;
-    for await (const rows of def.pages({ http: this.http, log: (m) => o.logger.debug(m), onResponse: this.onResponse, responses: def.responses }, run.config)) {
+    const transport = o.decoders?.forList(this.http.inThread(parseJsonBody));
+    const ctx = {
+      http: this.http,
+      log: (m: string) => o.logger.debug(m),
+      onResponse: this.onResponse,
+      responses: def.responses,
+      ...(transport ? { transport } : {}),
+    };
+    for await (const rows of def.pages(ctx, run.config)) {
       this.checkAborted();
       this.emitRows(rows);
       pages += 1;

@@ -26,8 +26,8 @@ export interface SourceDefinition<C> {
   /** Where the API version goes (base_url or paths), so a 404 caused by a missing or doubled /v1 names the fix. */
   versionIn: VersionIn;
   streams: ReadonlyArray<StreamDef<C>>;
-  /** URL of the module that exports this definition (import.meta.url), so decode workers can load it; without it, pages are decoded on the main thread. */
-  module?: string;
+  /** URL of the module that exports this definition (import.meta.url): decode workers load it (a definition without it is refused when a read starts its workers). */
+  module: string;
   /** Worker threads for decoding (config `decode_threads`); undefined: one per CPU, at most the request concurrency. */
   decodeThreads?(config: C): number | undefined;
   /** One cheap authenticated request; throws on failure. `common`: the run's dates (engine/run.ts). */

@@ -1,8 +1,9 @@
 import type { z } from 'zod';
-import type { HttpClient, Query } from '../http/client.js';
+import type { HttpClient, Query, Transport } from '../http/client.js';
 import type { Window } from './plan/planner.js';
 import type { NoticeSink } from './notices.js';
 import type { FailRule, HalveRule, IgnoreRule, RestartRule } from './fetch/responses.js';
+import type { PageShape } from './fetch/pages.js';
 
 export type JsonSchema = Record<string, unknown>;
 export type Row = Record<string, unknown>;
@@ -48,6 +49,8 @@ export interface BucketApi {
   nextPageQuery(first: Query, token: string): Query;
   /** Envelope schema; its output is a Page. Validation errors name the JSON path. */
   page: z.ZodType<Page>;
+  /** How a page's bytes are laid out (engine/fetch/pages.ts PageShape): bucketPage(...).shape, or WHOLE_PAGE. */
+  shape: PageShape;
 }
 
 /** What a provider-specific window fetcher may use: decoded pages of `path`, counted as responses. */
@@ -191,6 +194,8 @@ export interface ListContext {
   onResponse: () => void;
   /** The stream's `responses`, applied by listPages. */
   responses?: readonly ListResponseRule[] | undefined;
+  /** Where a read's list pages are received and parsed (a decode worker, engine/decode/decode-pool.ts); without it, on this thread. */
+  transport?: Transport<unknown>;
 }
 
 /** A full-refresh list (projects, users, keys): pages of records. */

@@ -1,5 +1,6 @@
 import { isAscii } from 'node:buffer';
 import pRetry, { AbortError } from 'p-retry';
+import { decodingOnThisThread } from './decode-count.js';
 import { HttpError, statusError } from './errors.js';
 import { Semaphore, type Clock, type RateLimiter, type Sleep } from './rate-limit.js';
 
@@ -182,6 +183,7 @@ export async function receiveBody(res: FetchedResponse): Promise<Uint8Array> {
 
 /** `decode` of a 2xx body; a NotJsonError comes out carrying the start of the body. */
 async function decodeBody<T>(decode: BodyDecoder<T>, bytes: Uint8Array): Promise<T> {
+  decodingOnThisThread();
   try {
     return await decode(bytes);
   } catch (err) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { encodedLines, encodePage, forEachRow, parsePage, type RecordFormat } from '../../connector/engine/decode/decode.js';
-import { findArrayMember, findDataArray, type ArrayMember } from '../../connector/engine/decode/json-scan.js';
+import { encodedLines, encodePage, forEachRow, PageStreamDecoder, parsePage, type RecordFormat } from '../../connector/engine/decode/decode.js';
+import { PageScanner, type ScannedBucket } from '../../connector/engine/decode/json-scan.js';
 import type { Window } from '../../connector/engine/plan/planner.js';
 import { NotJsonError } from '../../connector/http/client.js';
 import { recordLineWriter } from '../../connector/protocol/lines.js';
@@ -17,11 +17,65 @@ const AIRBYTE: RecordFormat = { kind: 'airbyte' };
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 
-/** The value a scan stands for: the text around the array parsed with `[]` in its place, then the elements parsed one by one. */
-function rebuilt(b: Uint8Array, found: ArrayMember): unknown {
-  const outer = JSON.parse(`${text(b.subarray(0, found.start))}[]${text(b.subarray(found.end))}`) as Record<string, unknown>;
-  outer.data = found.elements.map(([s, e]) => JSON.parse(text(b.subarray(s, e))) as unknown);
-  return outer;
+/** A body cut into chunks at `cuts` random places (as a socket may deliver it). */
+function chunked(b: Uint8Array, next: () => number, cuts: number): Uint8Array[] {
+  const at = Array.from({ length: cuts }, () => Math.floor(next() * (b.byteLength + 1))).sort((x, y) => x - y);
+  const out: Uint8Array[] = [];
+  let from = 0;
+  for (const to of [...at, b.byteLength]) {
+    out.push(b.slice(from, to));
+    from = to;
+  }
+  return out;
+}
+
+/**
+ * The value a scan stands for: the envelope parsed (each data array `[]`), data the last array's
+ * elements, each parsed with `[]` in place of its results and the results one by one; undefined
+ * when the scanner says the body is broken.
+ */
+function rebuilt(chunks: Uint8Array[], key = 'results'): unknown {
+  let elements: unknown[] = [];
+  const scanner = new PageScanner(key, {
+    data: () => {
+      elements = [];
+    },
+    bucket: ({ bytes: b, results }: ScannedBucket) => {
+      if (!results) return void elements.push(JSON.parse(text(b)));
+      const head = JSON.parse(`${text(b.subarray(0, results.start))}[]${text(b.subarray(results.end))}`) as Record<string, unknown>;
+      head[key] = results.elements.map(([s, e]) => JSON.parse(text(b.subarray(s, e))) as unknown);
+      elements.push(head);
+    },
+  });
+  for (const c of chunks) scanner.push(c);
+  const envelope = scanner.end();
+  if (!envelope) return undefined;
+  const value = JSON.parse(text(Buffer.concat(envelope))) as unknown;
+  if (typeof value === 'object' && value !== null && Array.isArray((value as { data?: unknown }).data)) (value as { data: unknown }).data = elements;
+  return value;
+}
+
+/** What the whole body decodes to, the way it was decoded before pages streamed: lines, or the error's message. */
+function wholeVerdict(body: string, emittedAt: number): string {
+  const parsedBody = jsonParse(body);
+  if (!parsedBody.ok) return 'not JSON';
+  try {
+    return wholeLines(body, emittedAt);
+  } catch (err) {
+    return `error: ${(err as Error).message}`;
+  }
+}
+
+/** What the streaming decoder makes of the body in `chunks`: lines, or the error's message. */
+function streamVerdict(chunks: Uint8Array[], emittedAt: number): string {
+  const decoder = new PageStreamDecoder(plan, 'costs', AIRBYTE, window, emittedAt);
+  try {
+    for (const c of chunks) decoder.push(c);
+    const { page } = decoder.end();
+    return page.buckets.map((b) => (b.encoded ? text(encodedLines(b.encoded)) : '')).join('');
+  } catch (err) {
+    return err instanceof NotJsonError ? 'not JSON' : `error: ${(err as Error).message}`;
+  }
 }
 
 const jsonParse = (s: string): { ok: true; value: unknown } | { ok: false } => {
@@ -81,45 +135,50 @@ function random(seed: number): () => number {
   };
 }
 
-describe('findDataArray (the byte scanner that lets a page be parsed bucket by bucket)', () => {
-  it('given unkind but valid bodies (escaped quotes and backslashes, brackets inside strings, non-ASCII, every kind of whitespace, data not first) when scanned then the parts rebuild exactly what JSON.parse makes of the whole', () => {
+describe('PageScanner and PageStreamDecoder (a page decoded bucket by bucket as its bytes arrive)', () => {
+  it('given unkind but valid bodies (escaped quotes and backslashes, brackets inside strings, non-ASCII, every kind of whitespace, data not first, two data keys, keys spelled with escapes) in chunks cut anywhere when scanned then the parts rebuild exactly what JSON.parse makes of the whole', () => {
     const bodies = [
       '{"data":[]}',
       ' \t\r\n{ \t\r\n"data" \t\r\n: \t\r\n[ \t\r\n{"a":1} \t\r\n, \t\r\n[2,[3]] \t\r\n] \t\r\n, "x" : null } \t\r\n',
       '{"before":{"data":[9],"s":"\\"data\\":[1]"},"data":[{"s":"a\\"]}\\\\"},"[[[[","}}}}",true,false,null,-1.5e+3,"\\u005d"],"after":[{"data":1}]}',
       '{"data":[{"t":"é😀\u2028\u2029\u0085"},{"k\\u0064":"\\ud83d\\ude00"}],"has_more":false}',
       '{"other":"data","data":[{}],"next":"\\\\"}',
+      '{"data":[{"results":[1,{"x":[2]}],"results":[3]}],"d\\u0061ta":[{"results":[4, 5 ,6]}, 7]}',
+      '{"data":[{"r\\u0065sults":[1]},{"results":[" ] ", "\\"", {"a":"}"}]}],"has_more":false}',
+      '[{"data":[]}]',
+      '"data"',
+      '{"data":{"0":1}}',
+      '{"has_more":false}',
     ];
+    const next = random(3);
     for (const body of bodies) {
-      const found = findDataArray(bytes(body));
-      expect(found, body).toBeDefined();
-      expect(rebuilt(bytes(body), found as ArrayMember), body).toEqual(JSON.parse(body));
+      for (let cuts = 0; cuts < 30; cuts += 3) {
+        expect(rebuilt(chunked(bytes(body), next, cuts)), `${body} in ${cuts + 1} chunks`).toEqual(JSON.parse(body));
+      }
     }
   });
 
-  it('given bodies the scanner leaves to JSON.parse (two data keys, a key spelled with escapes, no data, data not an array, not an object) when scanned then undefined, and encodePage still decodes them as JSON.parse does (the last data wins)', () => {
-    const one = JSON.parse(pageText(1)) as { data: unknown[] };
+  it('given bodies an older scanner left to JSON.parse (two data keys, a key spelled with escapes, no data, data not an array, not an object) when decoded then lines or errors exactly as the page parsed whole', () => {
     const twice = `{"data":[],${pageText(1).slice(1)}`;
+    const twiceOther = `${pageText(1).slice(0, -1)},"data":[{"start_time":1}]}`;
     const escaped = pageText(1).replace('"data"', '"d\\u0061ta"');
-    for (const body of [twice, escaped, '{"has_more":false}', '{"data":{"0":1}}', '{"data":null}', '[{"data":[]}]', '"data"']) {
-      expect(findDataArray(bytes(body)), body).toBeUndefined();
+    const next = random(5);
+    for (const body of [
+      twice,
+      twiceOther,
+      escaped,
+      '{"has_more":false}',
+      '{"data":{"0":1}}',
+      '{"data":null}',
+      '[{"data":[]}]',
+      '"data"',
+      '{"data":[5],"has_more":1}',
+    ]) {
+      const expected = wholeVerdict(body, 7);
+      for (let cuts = 0; cuts < 12; cuts += 4) expect(streamVerdict(chunked(bytes(body), next, cuts), 7), body).toBe(expected);
     }
-    expect(JSON.parse(twice)).toEqual(one);
     expect(encodedText(twice)).toBe(wholeLines(twice, 7));
-    expect(encodedText(escaped)).toBe(wholeLines(escaped, 7));
     expect(() => encodePage(plan, 'costs', AIRBYTE, bytes('{"has_more":false}'), window, 7)).toThrow(/unexpected response/);
-  });
-
-  it('given a member array inside an element (the results of a bucket) when scanned between its bounds then its elements are found, and a range that is not one object gives undefined', () => {
-    const body = bytes(pageText(2));
-    const data = findDataArray(body) as ArrayMember;
-    const [start, end] = data.elements[1] as [number, number];
-    const results = findArrayMember(body, 'results', start, end) as ArrayMember;
-    expect(results.elements.map(([s, e]) => JSON.parse(text(body.subarray(s, e))) as unknown)).toEqual(
-      (JSON.parse(pageText(2)) as { data: Array<{ results: unknown[] }> }).data[1]?.results,
-    );
-    expect(findArrayMember(body, 'results', start, end - 1)).toBeUndefined();
-    expect(findArrayMember(body, 'results', start + 1, end)).toBeUndefined();
   });
 
   it('given malformed bodies (trailing comma, missing comma, unclosed string, raw control character, mismatched brackets inside an element, trailing bytes, truncation) when encoded then NotJsonError exactly where JSON.parse throws', () => {
@@ -142,11 +201,52 @@ describe('findDataArray (the byte scanner that lets a page be parsed bucket by b
     }
   });
 
-  it('given a thousand random one-byte mutations of a page (structural characters, quotes, backslashes) when encoded then it throws NotJsonError if and only if JSON.parse throws, and otherwise a scan rebuilds the same value', () => {
+  it('given pages that fail the check or the mapping in a bucket, with a later bucket or the envelope also wrong, in chunks when decoded then the error is the one the page parsed whole gives (its first issue, its body excerpt), or NotJsonError when the rest is not JSON', () => {
+    const good = JSON.parse(pageText(2)) as { data: Array<Record<string, unknown> & { results?: Array<Record<string, unknown>> }> } & Record<string, unknown>;
+    const variant = (f: (p: typeof good) => void): string => {
+      const p = structuredClone(good);
+      f(p);
+      return JSON.stringify(p);
+    };
+    const badResult = (p: typeof good, d: number): void => {
+      (p.data[d]?.results?.[0] as Record<string, unknown>).amount = { value: 'x', currency: 'usd' };
+    };
+    const bodies = [
+      variant((p) => badResult(p, 1)),
+      variant((p) => {
+        badResult(p, 0);
+        delete p.data[2]?.end_time;
+      }),
+      variant((p) => {
+        badResult(p, 0);
+        p.has_more = 'yes';
+      }),
+      variant((p) => {
+        delete p.data[1]?.results;
+        p.next_page = 5;
+      }),
+      variant((p) => {
+        (p.data as unknown[])[1] = 7;
+      }),
+      variant((p) => {
+        (p.data[0] as Record<string, unknown>).results = [...(p.data[0]?.results ?? []), p.data[0]?.results?.[0]];
+      }),
+      `${variant((p) => badResult(p, 0)).slice(0, -20)}`,
+    ];
+    const next = random(9);
+    for (const body of bodies) {
+      const expected = wholeVerdict(body, 7);
+      expect(expected, body).not.toBe(wholeVerdict(pageText(2), 7));
+      for (let cuts = 0; cuts < 20; cuts += 5) expect(streamVerdict(chunked(bytes(body), next, cuts), 7), body).toBe(expected);
+    }
+  });
+
+  it("given a thousand random one-byte mutations of a page (structural characters, quotes, backslashes) in random chunks when decoded then the verdict (lines, NotJsonError or the error message) is the whole page's", () => {
     const good = pageText(2);
     const next = random(14);
     const alphabet = '{}[]",:\\ \n0a';
     let rejected = 0;
+    let failed = 0;
     for (let n = 0; n < 1000; n++) {
       const at = Math.floor(next() * good.length);
       const ch = alphabet[Math.floor(next() * alphabet.length)] as string;
@@ -159,30 +259,21 @@ describe('findDataArray (the byte scanner that lets a page be parsed bucket by b
             : good.slice(0, at) + ch + good.slice(at + 1);
       // As the bytes on the wire say it (a cut surrogate pair becomes U+FFFD).
       const body = text(bytes(mutated));
-      const parsed = jsonParse(body);
-      const found = findDataArray(bytes(body));
-      if (!parsed.ok) {
-        rejected += 1;
-        expect(() => encodePage(plan, 'costs', AIRBYTE, bytes(body), window, 7), body).toThrow(NotJsonError);
-        continue;
-      }
-      if (found) expect(rebuilt(bytes(body), found), body).toEqual(parsed.value);
-      let thrown: unknown;
-      try {
-        encodePage(plan, 'costs', AIRBYTE, bytes(body), window, 7);
-      } catch (err) {
-        thrown = err;
-      }
-      expect(thrown, body).not.toBeInstanceOf(NotJsonError);
+      const expected = wholeVerdict(body, 7);
+      if (expected === 'not JSON') rejected += 1;
+      else if (expected.startsWith('error: ')) failed += 1;
+      expect(streamVerdict(chunked(bytes(body), next, Math.floor(next() * 8)), 7), body).toBe(expected);
     }
-    // The mutations must reach both sides.
+    // The mutations must reach every side.
     expect(rejected).toBeGreaterThan(200);
-    expect(rejected).toBeLessThan(1000);
+    expect(failed).toBeGreaterThan(20);
+    expect(rejected + failed).toBeLessThan(1000);
   });
 
-  it('given a valid page with buckets of more results than one parse takes when encoded then the lines are byte for byte those of the page parsed whole', () => {
+  it('given a valid page with buckets of more results than one parse takes, in chunks when encoded then the lines are byte for byte those of the page parsed whole', () => {
     const body = pageText(700);
     expect(encodedText(body)).toBe(wholeLines(body, 7));
     expect(encodedText(body).split('\n')).toHaveLength(3 * 700 + 1);
+    expect(streamVerdict(chunked(bytes(body), random(1), 50), 7)).toBe(wholeLines(body, 7));
   });
 });

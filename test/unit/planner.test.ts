@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type { BucketPlan, BucketStream, Page } from '../../connector/engine/stream.js';
 import { stub } from '../support/stub.js';
 import { runOf } from '../../connector/engine/run.js';
+import { WHOLE_PAGE } from '../../connector/engine/fetch/pages.js';
 
 const DAY = 86_400;
 const H = 3_600;
@@ -80,6 +81,7 @@ describe('plan segments (a stream whose days are served by different plans by da
       ],
       nextPageQuery: (q) => q,
       page: stub<z.ZodType<Page>>({}),
+      shape: WHOLE_PAGE,
     },
     params: [],
     bucketSeconds: DAY,

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { type UnitRecords, WindowReader } from '../../connector/engine/fetch/buckets.js';
 import { encodedRows } from '../../connector/engine/decode/decode.js';
 import { ConnectorError } from '../../connector/engine/errors.js';
-import { bucketPageSchema } from '../../connector/engine/fetch/pages.js';
+import { bucketPage } from '../../connector/engine/fetch/pages.js';
 import { HALVE_ON_400, type FailRule, type HalveRule } from '../../connector/engine/fetch/responses.js';
 import type { Window } from '../../connector/engine/plan/planner.js';
 import type { BucketPlan } from '../../connector/engine/stream.js';
@@ -52,7 +52,7 @@ function reader(responses: BucketPlan['responses'], maxDays: number, reply?: (da
         ['to', String(w.end)],
       ],
       nextPageQuery: (first) => first,
-      page: bucketPageSchema({ start: 'start', end: 'end', results: 'results' }, z.number().int()),
+      ...bucketPage({ start: 'start', end: 'end', results: 'results' }, z.number().int()),
     },
     params: [],
     bucketSeconds: DAY,

@@ -1,24 +1,27 @@
 import { Worker } from 'node:worker_threads';
+import { countFromNow } from '../../http/decode-count.js';
 import { FetchFailed, NotJsonError, type FetchFailure, type Received, type Transport } from '../../http/client.js';
 import type { FailureType } from '../../protocol/messages.js';
 import type { PageDecoder } from '../fetch/buckets.js';
 import type { RecordFormat } from './decode.js';
 import { ConnectorError, systemError } from '../errors.js';
 import type { Window } from '../plan/planner.js';
-import type { Bucket, Page } from '../stream.js';
+import type { Bucket, Page, Row } from '../stream.js';
 
 /**
  * Worker threads that fetch pages and turn them into records encoded for the output, so that a
  * large read uses more than one core and the main thread never sees a response body. One call
- * per request: a worker sends it, receives the whole body (the socket's buffers are allocated
- * and freed there, where garbage collection runs often), and answers twice:
+ * per request: a worker sends it, decodes a 2xx body as its chunks arrive (the socket's buffers
+ * are allocated and freed there, where garbage collection runs often, and the page is never held
+ * whole), and answers twice:
  *
  * - `head`: status and headers (and for any status but 2xx the start of the body), once the
  *   body is in. The main thread's HttpClient frees the request slot and decides on retries
  *   from it, exactly as for a request it sent itself (fetchTransport).
- * - for a 2xx, `page`: the body parsed, checked, mapped and encoded (engine/decode/decode.ts
- *   encodePage, the same code the main thread runs without workers), or why it could not be;
- *   with it, the notices its mapping reported (engine/notices.ts), which the main thread logs.
+ * - for a 2xx, `page`: the body checked, mapped and encoded (engine/decode/decode.ts
+ *   PageStreamDecoder, the same code the main thread runs without workers), or why it could not
+ *   be; with it, the notices its mapping reported (engine/notices.ts), which the main thread logs.
+ *   A list's page (forList) is answered with its body parsed as JSON (`value`).
  *
  * `recycle` hands written-out line buffers back for the next lines. Lines move between threads
  * as transferred buffers, not copies. Workers start with the pool, hold the process open only
@@ -37,10 +40,29 @@ export interface WorkerSetup {
 
 export interface PageRequest {
   id: number;
-  /** `segment`: which of the stream's plans decodes the page (BucketStream.segments); absent: the first. */
-  page: { url: string; headers: Record<string, string>; stream: string; segment?: number; window: Window; emittedAt: number; ids: boolean };
+  /**
+   * `segment`: which of the stream's plans decodes the page (BucketStream.segments); absent: the first.
+   * `join`: the page is the plan's companion report's (BucketPlan.join), its records encoded as rows;
+   * `joined`: the companion's records by bucket start, for a plan with a join.
+   */
+  page: {
+    url: string;
+    headers: Record<string, string>;
+    stream: string;
+    segment?: number;
+    join?: true;
+    joined?: Array<[number, readonly Row[]]>;
+    window: Window;
+    emittedAt: number;
+    ids: boolean;
+  };
 }
-export type WorkerMessage = PageRequest | { abort: number } | { recycle: ArrayBuffer[] };
+/** A page of a list stream (engine/fetch/lists.ts): its body parsed as JSON on the worker. */
+export interface JsonRequest {
+  id: number;
+  json: { url: string; headers: Record<string, string> };
+}
+export type WorkerMessage = PageRequest | JsonRequest | { abort: number } | { recycle: ArrayBuffer[] };
 
 /** Why a 2xx page could not be decoded: not JSON (with the start of the body), or a ConnectorError's parts. */
 export type DecodeFailure = { notJson: string } | { failureType: FailureType; message: string; internalMessage?: string | undefined };
@@ -54,6 +76,7 @@ export type WorkerReply =
   | { id: number; head: { status: number; headers: Array<[string, string]>; errorBody: Uint8Array } }
   | { id: number; failed: FetchFailure }
   | { id: number; page: { buckets: Array<Omit<Bucket, 'results'>>; hasMore: boolean; nextPage: string | null; notices?: string[] } }
+  | { id: number; value: unknown }
   | { id: number; undecoded: DecodeFailure };
 
 interface Slot {
@@ -103,6 +126,12 @@ export class DecodePool {
    * and the pool's footprint is fixed from the start rather than growing once a read gets busy.
    */
   constructor(private readonly o: DecodePoolOptions) {
+    if (typeof o.module !== 'string' || o.module === '') {
+      throw systemError(
+        `${o.source}: its SourceDefinition names no module (module: import.meta.url), so decode workers cannot load it; set it, or decode_threads 0`,
+      );
+    }
+    countFromNow();
     for (let i = 0; i < Math.max(1, o.size); i++) this.spawn();
   }
 
@@ -116,22 +145,46 @@ export class DecodePool {
    * here: no request waits for a worker to start, so the rate limiter's spacing of request
    * starts is what the server sees.
    */
-  forStream(stream: string, segment?: number): PageDecoder {
-    const which = segment ? { segment } : {};
+  forStream(stream: string, segment?: number, join?: true): PageDecoder {
+    const which = { ...(segment ? { segment } : {}), ...(join ? { join } : {}) };
     return {
-      transport: (window, emittedAt, ids, inThread) => (url, init) =>
-        this.slots.some((s) => s.up) ? this.page({ url, headers: init.headers, stream, ...which, window, emittedAt, ids }, init.signal) : inThread(url, init),
+      transport: (window, emittedAt, ids, inThread, joined) => (url, init) =>
+        this.slots.some((s) => s.up)
+          ? this.page({ url, headers: init.headers, stream, ...which, window, emittedAt, ids, ...(joined ? { joined: [...joined] } : {}) }, init.signal)
+          : inThread(url, init),
+      companion: () => this.forStream(stream, segment, true),
       recycle: (buffers) => this.recycle(buffers),
     };
   }
 
   /** One page through a worker: resolves with its head, and its `decoded()` with the page. */
-  page(request: PageRequest['page'], signal?: AbortSignal): ReturnType<Transport<Page>> {
+  page(request: PageRequest['page'], signal: AbortSignal = new AbortController().signal): ReturnType<Transport<Page>> {
+    return this.call({ page: request }, signal, (reply) => ('page' in reply ? { ok: fromWirePage(reply.page) } : undefined));
+  }
+
+  /** The pages of a list stream, received and parsed as JSON on workers (`inThread`: until one is up). */
+  forList(inThread: Transport<unknown>): Transport<unknown> {
+    return (url, init) =>
+      this.slots.some((s) => s.up)
+        ? this.call({ json: { url, headers: init.headers } }, init.signal, (reply) => ('value' in reply ? { ok: reply.value } : undefined))
+        : inThread(url, init);
+  }
+
+  /**
+   * One request through a worker: resolves with its head, and its `decoded()` with what `decoded`
+   * makes of the worker's answer (`ok`; undefined: the wrong kind of answer).
+   */
+  private call<T>(
+    request: { page: PageRequest['page'] } | { json: JsonRequest['json'] },
+    signal: AbortSignal,
+    decoded: (reply: Extract<WorkerReply, { page: unknown } | { value: unknown }>) => { ok: T } | undefined,
+  ): ReturnType<Transport<T>> {
+    type Out = T;
     if (this.closed) return Promise.reject(new Error('decode pool is closed'));
-    if (signal?.aborted) return Promise.reject(new DOMException('This operation was aborted', 'AbortError'));
+    if (signal.aborted) return Promise.reject(new DOMException('This operation was aborted', 'AbortError'));
     const slot = this.pick();
     const id = this.nextId++;
-    return new Promise<Received<Page>>((resolve, reject) => {
+    return new Promise<Received<Out>>((resolve, reject) => {
       const onAbort = (): void => {
         if (!this.calls.delete(id)) return;
         this.done(slot);
@@ -139,34 +192,41 @@ export class DecodePool {
         slot.worker.postMessage(abort);
         reject(new DOMException('This operation was aborted', 'AbortError'));
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      let decoded: { resolve(page: Page): void; reject(err: Error): void } | undefined;
+      signal.addEventListener('abort', onAbort, { once: true });
+      let body: { resolve(value: Out): void; reject(err: Error): void } | undefined;
       this.calls.set(id, {
         slot,
         reply: (reply) => {
           if ('head' in reply) {
-            signal?.removeEventListener('abort', onAbort);
+            signal.removeEventListener('abort', onAbort);
             const { status, headers, errorBody } = reply.head;
-            const page = new Promise<Page>((res, rej) => (decoded = { resolve: res, reject: rej }));
-            page.catch(() => undefined); // a 2xx the client has stopped waiting for must not be unhandled
+            const value = new Promise<Out>((res, rej) => (body = { resolve: res, reject: rej }));
+            value.catch(() => undefined); // a 2xx the client has stopped waiting for must not be unhandled
             const ok = status >= 200 && status < 300;
-            // A 2xx stays in `calls` until its page comes.
+            // A 2xx stays in `calls` until its body comes.
             if (!ok) this.settle(id);
-            resolve({ status, headers: new Headers(headers), errorBody, decoded: () => (ok ? page : Promise.reject(new Error(`HTTP ${status} has no page`))) });
+            resolve({
+              status,
+              headers: new Headers(headers),
+              errorBody,
+              decoded: () => (ok ? value : Promise.reject(new Error(`HTTP ${status} has no page`))),
+            });
           } else if ('failed' in reply) {
-            signal?.removeEventListener('abort', onAbort);
+            signal.removeEventListener('abort', onAbort);
             this.settle(id);
             reject(new FetchFailed(reply.failed));
           } else {
             this.settle(id);
-            if ('page' in reply) decoded?.resolve(fromWirePage(reply.page));
-            else decoded?.reject(fromWireFailure(reply.undecoded));
+            const v = 'undecoded' in reply ? undefined : decoded(reply);
+            if (v === undefined) {
+              body?.reject('undecoded' in reply ? fromWireFailure(reply.undecoded) : new Error('a decode worker answered with the wrong kind of body'));
+            } else body?.resolve(v.ok);
           }
         },
-        reject: (err) => (decoded ? decoded.reject(err) : reject(err)),
+        reject: (err) => (body ? body.reject(err) : reject(err)),
       });
       if (slot.pending++ === 0) slot.worker.ref();
-      const msg: WorkerMessage = { id, page: request };
+      const msg: WorkerMessage = 'page' in request ? { id, page: request.page } : { id, json: request.json };
       slot.worker.postMessage(msg);
     });
   }

@@ -1,12 +1,13 @@
 import { LineBuffer, recordLineWriter } from '../../protocol/lines.js';
-import { bodyText, parseJsonBody } from '../../http/client.js';
+import { bodyText, NotJsonError, parseJsonBody } from '../../http/client.js';
 import { ConnectorError, systemError } from '../errors.js';
 import type { Window } from '../plan/planner.js';
-import type { Bucket, BucketPlan, EncodedRecords, Page, Row } from '../stream.js';
+import { ZodError } from 'zod';
+import type { Bucket, BucketApi, BucketPlan, EncodedRecords, Page, Row } from '../stream.js';
 import { isoTime } from '../time.js';
 import { describeZodError } from '../columns/validation.js';
-import { findDataBuckets, type ArrayMember } from './json-scan.js';
-import { bucketPageResults } from '../fetch/pages.js';
+import { PageScanner, type ArrayMember, type ScannedBucket } from './json-scan.js';
+import type { PageShape } from '../fetch/pages.js';
 import type { NoticeSink } from '../notices.js';
 
 /**
@@ -151,12 +152,8 @@ export class RecordEncoder {
  * (Bucket.encoded, results emptied), the lines of all of them in one buffer. Buckets outside
  * the window are left unmapped: the reader ignores them. With `ids`, each bucket also names
  * its records' ids (Bucket.ids), for a check across pages. `spare` offers memory to write the
- * lines into. Throws NotJsonError for a body that is not JSON.
- *
- * A page of a bucketPageSchema is parsed one bucket at a time (the objects of one bucket are
- * young garbage; a dense page parsed whole held hundreds of MB of them at once). Any body that
- * way cannot take, or that fails on the way, is parsed whole again: that way gives the verdict,
- * so errors and their messages are the same either way.
+ * lines into. Throws NotJsonError for a body that is not JSON. The body whole, as one chunk of
+ * a PageStreamDecoder (the main thread's path; a decode worker feeds the chunks as they come).
  */
 export function encodePage(
   plan: BucketPlan,
@@ -167,30 +164,22 @@ export function encodePage(
   emittedAt: number,
   o: EncodeOptions = {},
 ): { page: Page; transfer: ArrayBuffer[] } {
-  const results = bucketPageResults(plan.api.page);
-  const found = results === undefined ? undefined : findDataBuckets(body, results);
-  if (found) {
-    try {
-      return encodeBuckets(plan, new PageEncoder(plan, stream, format, body, window, emittedAt, o), body, found);
-    } catch {
-      // Parsed whole below, for the error it gives.
-    }
-  }
-  const encoder = new PageEncoder(plan, stream, format, body, window, emittedAt, o);
-  const page = parsePage(plan, parseJsonBody(body), window);
-  for (const bucket of page.buckets) encoder.add(bucket);
-  return encoder.done(page.hasMore, page.nextPage);
+  const decoder = new PageStreamDecoder(plan, stream, format, window, emittedAt, { ...o, capacity: 2 * body.byteLength });
+  decoder.push(body);
+  return decoder.end();
 }
 
 /**
  * `ids`: name each bucket's record ids (Bucket.ids); `spare`: memory to write the lines into;
  * `joined`: a join's companion records by bucket start (BucketPlan.join), handed to the mapping
- * of each bucket as Bucket.joined.
+ * of each bucket as Bucket.joined; `capacity`: the bytes the lines are expected to take (they
+ * come out a little longer than the body's results; untouched capacity costs no memory).
  */
 export interface EncodeOptions {
   ids?: boolean;
   spare?: ArrayBuffer | undefined;
   joined?: ReadonlyMap<number, readonly Row[]>;
+  capacity?: number | undefined;
 }
 
 /** Results parsed at a time: their objects die young (a worker's young generation is small), a bucket's thousands would not. */
@@ -200,34 +189,224 @@ const RESULTS_PER_CHUNK = 256;
 const textWithout = (b: Uint8Array, start: number, end: number, hole: ArrayMember): string =>
   `${bodyText(b.subarray(start, hole.start))}[]${bodyText(b.subarray(hole.end, end))}`;
 
-/**
- * The elements of `data` one by one, each checked by the page schema with the envelope and its
- * results left out; the results then parsed, mapped and encoded a chunk at a time, and dropped.
- */
-function encodeBuckets(
-  plan: BucketPlan,
-  encoder: PageEncoder,
-  body: Uint8Array,
-  { data, inner: results }: { data: ArrayMember; inner: ArrayMember[] },
-): { page: Page; transfer: ArrayBuffer[] } {
-  const envelope = JSON.parse(textWithout(body, 0, body.byteLength, data)) as Record<string, unknown>;
-  const head = plan.api.page.parse(envelope);
-  for (const [k, [start, end]] of data.elements.entries()) {
-    const inner = results[k] as ArrayMember;
-    envelope.data = [JSON.parse(textWithout(body, start, end, inner))];
-    encoder.add(plan.api.page.parse(envelope).buckets[0] as Bucket, chunks(body, inner));
+/** The start of a body kept for a NotJsonError's excerpt (bodyExcerpt reads no more). */
+const EXCERPT_SOURCE_BYTES = 1200;
+/** describeZodError quotes this many characters of the body's JSON: buckets and results are kept (parsed) until they make that many. */
+const EXCERPT_CHARS = 160;
+
+/** A body that is not JSON, found while decoding it. */
+class BrokenBody extends Error {}
+
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new BrokenBody();
   }
-  return encoder.done(head.hasMore, head.nextPage);
+}
+
+/**
+ * A page decoded as its bytes arrive (push), bucket by bucket, and never held whole: a page
+ * whose plan declares its shape as buckets (PageShape) is scanned (json-scan.ts), each bucket
+ * checked, mapped and encoded once its last byte is in and then dropped; a page of shape
+ * `whole` is gathered and parsed at the end. end() gives the page, or throws exactly what
+ * parsing the whole body would: NotJsonError if any of it is not JSON, else the first issue of
+ * the page schema (the buckets' in order, then the envelope's), else the first mapping error.
+ */
+export class PageStreamDecoder {
+  private readonly shape: PageShape;
+  private readonly scanner: PageScanner | undefined;
+  private encoder: PageEncoder;
+  /** Shape `whole`: the body so far. */
+  private whole: Uint8Array[] = [];
+  private start = new Uint8Array(0);
+  private broken = false;
+  /** Index of the next bucket of the current `data`. */
+  private k = 0;
+  /** The first issue of a bucket's check, and its index. */
+  private issue: { error: ZodError; k: number } | undefined;
+  /** The first error of the mapping, kept until the whole body has been seen (an issue or broken JSON later on wins). */
+  private failure: unknown;
+  /** The first buckets and results, parsed again, for the body excerpt of an issue. */
+  private readonly kept: Array<{ value: unknown; results: unknown[] | null }> = [];
+  private keptChars = 0;
+
+  constructor(
+    private readonly plan: BucketPlan,
+    private readonly stream: string,
+    private readonly format: RecordFormat,
+    private readonly window: Window,
+    private readonly emittedAt: number,
+    private readonly o: EncodeOptions = {},
+  ) {
+    this.shape = pageShape(plan);
+    this.encoder = this.newEncoder();
+    this.scanner =
+      this.shape.kind === 'buckets' ? new PageScanner(this.shape.results, { data: () => this.restart(), bucket: (b) => this.bucket(b) }) : undefined;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (this.start.byteLength < EXCERPT_SOURCE_BYTES) {
+      const more = chunk.subarray(0, EXCERPT_SOURCE_BYTES - this.start.byteLength);
+      const start = new Uint8Array(this.start.byteLength + more.byteLength);
+      start.set(this.start);
+      start.set(more, this.start.byteLength);
+      this.start = start;
+    }
+    if (this.scanner) this.scanner.push(chunk);
+    else this.whole.push(chunk.slice());
+  }
+
+  /** The start of the body, for the excerpt of a NotJsonError (bodyExcerpt). */
+  get bodyStart(): Uint8Array {
+    return this.start;
+  }
+
+  end(): { page: Page; transfer: ArrayBuffer[] } {
+    if (!this.scanner) return this.endWhole();
+    const envelope = this.scanner.end();
+    if (this.broken || !envelope) throw new NotJsonError();
+    let value: unknown;
+    try {
+      value = parsed(bodyText(Buffer.concat(envelope)));
+    } catch {
+      throw new NotJsonError();
+    }
+    const shape = this.shape as Extract<PageShape, { kind: 'buckets' }>;
+    if (!isRecord(value)) {
+      // Not an object: the whole body, which the page schema refuses.
+      parsePage(this.plan, value, this.window);
+      throw systemError(`${this.plan.path}: unexpected response for window ${describeWindow(this.window)}: not an object`);
+    }
+    if (this.issue) {
+      // Named where it is in the page: data[k].
+      const { error, k } = this.issue;
+      throw this.unexpected(new ZodError(error.issues.map((issue) => ({ ...issue, path: ['data', k, ...issue.path] }))), value);
+    }
+    const head = shape.envelope.safeParse(value);
+    if (!head.success) throw this.unexpected(head.error, value);
+    if (this.failure !== undefined) throw this.failure;
+    return this.encoder.done(head.data.hasMore, head.data.nextPage);
+  }
+
+  private endWhole(): { page: Page; transfer: ArrayBuffer[] } {
+    const body = Buffer.concat(this.whole);
+    this.whole = [];
+    const page = parsePage(this.plan, parseJsonBody(body), this.window);
+    for (const bucket of page.buckets) this.encoder.add(bucket);
+    return this.encoder.done(page.hasMore, page.nextPage);
+  }
+
+  private unexpected(error: ZodError, envelope: Record<string, unknown>): ConnectorError {
+    const key = this.resultsKey;
+    const kept = this.kept.map(({ value, results }) => (results && isRecord(value) ? { ...value, [key]: results } : value));
+    const data = Array.isArray(envelope.data) ? kept : envelope.data;
+    // The body as far as the excerpt reads it: the envelope with the buckets and results kept.
+    const body = { ...envelope, ...('data' in envelope ? { data } : {}) };
+    return systemError(`${this.plan.path}: unexpected response for window ${describeWindow(this.window)}: ${describeZodError(error, body)}`);
+  }
+
+  private get resultsKey(): string {
+    return (this.shape as Extract<PageShape, { kind: 'buckets' }>).results;
+  }
+
+  private newEncoder(): PageEncoder {
+    return new PageEncoder(this.plan, this.stream, this.format, this.window, this.emittedAt, this.o);
+  }
+
+  /** A `data` member starts: JSON.parse keeps the last, so whatever an earlier one held is forgotten (but must have been JSON). */
+  private restart(): void {
+    this.k = 0;
+    this.issue = undefined;
+    this.failure = undefined;
+    this.kept.length = 0;
+    this.keptChars = 0;
+    if (this.encoder.used) this.encoder = this.newEncoder();
+  }
+
+  private bucket({ bytes, results }: ScannedBucket): void {
+    const k = this.k++;
+    if (this.broken) return;
+    try {
+      this.decodeBucket(k, bytes, results);
+    } catch (err) {
+      if (err instanceof BrokenBody) this.broken = true;
+      else throw err;
+    }
+  }
+
+  private decodeBucket(k: number, bytes: Uint8Array, results: ArrayMember | undefined): void {
+    const shape = this.shape as Extract<PageShape, { kind: 'buckets' }>;
+    const key = shape.results;
+    const value = parsed(results ? textWithout(bytes, 0, bytes.byteLength, results) : bodyText(bytes));
+    const chunks = (): Iterable<readonly unknown[]> => {
+      if (results) return resultChunks(bytes, results);
+      const all = isRecord(value) ? value[key] : undefined;
+      return [Array.isArray(all) ? all : []];
+    };
+    this.keep(value, bytes, results);
+    const checked = shape.bucket.safeParse(value);
+    if (!checked.success || this.issue || this.failure !== undefined) {
+      if (!checked.success) this.issue ??= { error: checked.error, k };
+      for (const _ of chunks()); // JSON all the same: a body that is not JSON anywhere is retried
+      return;
+    }
+    const bucket: Bucket = { start: checked.data.start, end: checked.data.end, results: [] };
+    try {
+      this.encoder.add(bucket, chunks());
+    } catch (err) {
+      if (err instanceof BrokenBody) throw err;
+      this.failure = err;
+      for (const _ of chunks());
+    }
+  }
+
+  /**
+   * Keeps the first buckets and results (parsed again: the mapping gets its own) until they make
+   * EXCERPT_CHARS of JSON and more: the body rebuilt from them and the envelope reads the same as
+   * far as describeZodError quotes it.
+   */
+  private keep(value: unknown, bytes: Uint8Array, results: ArrayMember | undefined): void {
+    if (this.keptChars >= 2 * EXCERPT_CHARS) return;
+    if (!results || !isRecord(value)) {
+      const whole = parsed(bodyText(bytes));
+      this.kept.push({ value: whole, results: null });
+      this.keptChars += JSON.stringify(whole)?.length ?? 0;
+      return;
+    }
+    const entry = { value, results: [] as unknown[] };
+    this.kept.push(entry);
+    for (const [s, e] of results.elements) {
+      if (this.keptChars >= 2 * EXCERPT_CHARS) return;
+      const r = parsed(bodyText(bytes.subarray(s, e)));
+      entry.results.push(r);
+      this.keptChars += JSON.stringify(r)?.length ?? 0;
+    }
+    this.keptChars += JSON.stringify(value).length;
+  }
 }
 
 /** The elements of an array, parsed RESULTS_PER_CHUNK at a time. */
-function* chunks(body: Uint8Array, array: ArrayMember): Generator<unknown[]> {
+function* resultChunks(body: Uint8Array, array: ArrayMember): Generator<unknown[]> {
   const { elements } = array;
   for (let k = 0; k < elements.length; k += RESULTS_PER_CHUNK) {
     const first = elements[k] as [number, number];
     const last = elements[Math.min(k + RESULTS_PER_CHUNK, elements.length) - 1] as [number, number];
-    yield JSON.parse(`[${bodyText(body.subarray(first[0], last[1]))}]`) as unknown[];
+    yield parsed(`[${bodyText(body.subarray(first[0], last[1]))}]`) as unknown[];
   }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The plan's page shape (BucketApi.shape); a plan without one is refused at load, never decoded some other way. */
+export function pageShape(plan: BucketPlan): PageShape {
+  const shape = (plan.api as Partial<BucketApi>).shape;
+  if (shape?.kind !== 'buckets' && shape?.kind !== 'whole') {
+    throw systemError(
+      `${plan.path}: its BucketApi declares no page shape: set shape to bucketPage(...).shape (pages decoded bucket by bucket as they arrive) or { kind: 'whole' } (each page parsed whole once received)`,
+    );
+  }
+  return shape;
 }
 
 /** Buckets of one page, in order, into one RecordEncoder. */
@@ -243,13 +422,16 @@ class PageEncoder {
     private readonly plan: BucketPlan,
     stream: string,
     format: RecordFormat,
-    body: Uint8Array,
     private readonly window: Window,
     emittedAt: number,
     private readonly o: EncodeOptions,
   ) {
-    // Lines come out a little longer than results go in; untouched capacity costs no memory.
-    this.out = new RecordEncoder(format, stream, emittedAt, 2 * body.byteLength, o.spare);
+    this.out = new RecordEncoder(format, stream, emittedAt, o.capacity, o.spare);
+  }
+
+  /** Whether a bucket has been added. */
+  get used(): boolean {
+    return this.buckets.length > 0;
   }
 
   /** `results`: the bucket's results in chunks, when they are not in bucket.results. */

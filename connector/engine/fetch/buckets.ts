@@ -1,6 +1,6 @@
 import type { HttpClient, Query, RequestHooks, Transport } from '../../http/client.js';
 import type { HttpError } from '../../http/errors.js';
-import { describeWindow, encodedRows, encodePage, type RecordFormat } from '../decode/decode.js';
+import { describeWindow, encodedRows, encodePage, pageShape, type RecordFormat } from '../decode/decode.js';
 import { ConnectorError, systemError } from '../errors.js';
 import { CursorGuard } from './pages.js';
 import { bucketCount, bucketStarts, halve, type Window } from '../plan/planner.js';
@@ -32,10 +32,13 @@ interface WindowReaderContext {
 export interface PageDecoder {
   /**
    * A transport that fetches one page of `window` on a worker and answers with it decoded
-   * (encodePage: records stamped `emittedAt`, with their ids when `ids`). A request that starts
+   * (encodePage: records stamped `emittedAt`, with their ids when `ids`, `joined` handed to the
+   * mapping of a plan with a join). A request that starts
    * while no worker is up goes through `inThread` instead (the same function on this thread).
    */
-  transport(window: Window, emittedAt: number, ids: boolean, inThread: Transport<Page>): Transport<Page>;
+  transport(window: Window, emittedAt: number, ids: boolean, inThread: Transport<Page>, joined?: ReadonlyMap<number, readonly Row[]>): Transport<Page>;
+  /** The decoder of the plan's companion report (BucketPlan.join), whose records come as rows. */
+  companion?(): PageDecoder;
   /** Take back the memory of encoded records once they are written out (it may be reused). */
   recycle?(buffers: ArrayBuffer[]): void;
 }
@@ -183,10 +186,12 @@ export class WindowReader {
     private readonly plan: BucketPlan,
     private readonly ctx: WindowReaderContext,
   ) {
+    pageShape(plan); // a plan that does not say how its pages are laid out is refused here, before any request
     this.maxBuckets = plan.maxBuckets;
     if (plan.join) {
-      const { decoder: _, ...own } = ctx;
-      this.companion = new WindowReader(plan.join.plan, { ...own, format: { kind: 'rows' } });
+      const { decoder, ...own } = ctx;
+      const companion = decoder?.companion?.();
+      this.companion = new WindowReader(plan.join.plan, { ...own, format: { kind: 'rows' }, ...(companion ? { decoder: companion } : {}) });
     }
   }
 
@@ -378,17 +383,14 @@ export class WindowReader {
     return byBucket;
   }
 
-  /**
-   * One page of `query`, decoded: on a worker when the context has a decoder and one is up, else on
-   * this thread; always on this thread for a plan with a join (`joined`: the companion's records).
-   */
+  /** One page of `query`, decoded: on a worker when the context has a decoder and one is up, else on this thread (`joined`: the companion's records). */
   async fetchPage(query: Query, window: Window, emittedAt: number, joined?: ReadonlyMap<number, readonly Row[]>): Promise<Page> {
     const { plan, ctx } = this;
     const ids = plan.paging.kind === 'records';
     const inThread = ctx.http.inThread(
       (body) => encodePage(plan, ctx.stream, ctx.format, body, window, emittedAt, { ids, ...(joined ? { joined } : {}) }).page,
     );
-    const transport = joined ? inThread : (ctx.decoder?.transport(window, emittedAt, ids, inThread) ?? inThread);
+    const transport = ctx.decoder?.transport(window, emittedAt, ids, inThread, joined) ?? inThread;
     const hooks = plan.headers ? { ...ctx.hooks, headers: plan.headers } : ctx.hooks;
     const res = await ctx.http.get(plan.path, query, hooks, transport);
     ctx.onResponse();

@@ -56,7 +56,7 @@ export async function* listPages(ctx: ListContext, path: string, cursor: IdCurso
  */
 async function listPage(ctx: ListContext, path: string, query: Query, page: number): Promise<JsonResponse | undefined> {
   try {
-    return await ctx.http.getJson(path, query);
+    return await (ctx.transport ? ctx.http.get(path, query, {}, ctx.transport) : ctx.http.getJson(path, query));
   } catch (err) {
     const rule = responseRule(ctx.responses, err, path);
     if (rule?.action === 'ignore' && page === 1) {

@@ -28,14 +28,38 @@ export const rfc3339OrUnixSeconds: z.ZodType<number> = z
 export const pageCursorFields = { has_more: z.boolean(), next_page: z.string().nullable() };
 
 /**
+ * How a page's bytes are laid out, declared with the page schema (BucketApi.shape), so that the
+ * decoder knows it rather than guesses:
+ * - `buckets`: {data:[bucket...], ...} where each bucket is an object checked on its own by
+ *   `bucket` (its `results` member only for being an array) and the rest by `envelope`; the page
+ *   schema is exactly envelope with data an array of bucket (bucketPage builds all three). Decoded
+ *   as its bytes arrive, one bucket at a time (engine/decode/decode.ts PageStreamDecoder).
+ * - `whole`: anything else (records to regroup, Anthropic's claude_code and analytics pages, whose
+ *   size their `limit` bounds): received whole and parsed by the page schema once in.
+ */
+export type PageShape =
+  | {
+      kind: 'buckets';
+      /** The member of each bucket that holds its results. */
+      results: string;
+      bucket: z.ZodType<{ start: number; end: number }>;
+      envelope: z.ZodType<{ hasMore: boolean; nextPage: string | null }>;
+    }
+  | { kind: 'whole' };
+
+/** The shape of a page parsed whole once received (PageShape). */
+export const WHOLE_PAGE: PageShape = { kind: 'whole' };
+
+/**
  * The bucketed report envelope all three providers share, with their own names:
  * {data:[{<start>, <end>, <results>}], has_more, next_page}. Every field is required (a bucket
  * without its results is malformed, not empty). `time` parses a bucket boundary into unix
- * seconds (OpenAI sends integers, Anthropic and Aurous RFC 3339). The output is the engine's Page.
+ * seconds (OpenAI sends integers, Anthropic and Aurous RFC 3339). The page schema's output is
+ * the engine's Page; `shape` says the page may be decoded bucket by bucket (PageShape).
  */
-export function bucketPageSchema(names: { start: string; end: string; results: string }, time: z.ZodType<number>): z.ZodType<Page> {
+export function bucketPage(names: { start: string; end: string; results: string }, time: z.ZodType<number>): { page: z.ZodType<Page>; shape: PageShape } {
   const bucket = z.looseObject({ [names.start]: time, [names.end]: time, [names.results]: z.array(z.unknown()) });
-  const schema = z.looseObject({ data: z.array(bucket), ...pageCursorFields }).transform((p) => ({
+  const page = z.looseObject({ data: z.array(bucket), ...pageCursorFields }).transform((p) => ({
     buckets: p.data.map((b) => {
       const fields = b as Record<string, unknown>;
       return { start: fields[names.start] as number, end: fields[names.end] as number, results: fields[names.results] as unknown[] };
@@ -43,19 +67,13 @@ export function bucketPageSchema(names: { start: string; end: string; results: s
     hasMore: p.has_more,
     nextPage: p.next_page,
   }));
-  bucketPages.set(schema, names);
-  return schema;
+  const bounds = bucket.transform((b) => {
+    const fields = b as Record<string, unknown>;
+    return { start: fields[names.start] as number, end: fields[names.end] as number };
+  });
+  const envelope = z.looseObject({ data: z.array(z.unknown()), ...pageCursorFields }).transform((p) => ({ hasMore: p.has_more, nextPage: p.next_page }));
+  return { page, shape: { kind: 'buckets', results: names.results, bucket: bounds, envelope } };
 }
-
-const bucketPages = new WeakMap<z.ZodType<Page>, { results: string }>();
-
-/**
- * The results' name of a bucketPageSchema (undefined for another schema): one bucket per element
- * of `data`, each checked on its own and its results only for being an array, so a page can be
- * checked one element at a time (the schema applied to the envelope with that element alone,
- * its results left out) and come out the same.
- */
-export const bucketPageResults = (schema: z.ZodType<Page>): string | undefined => bucketPages.get(schema)?.results;
 
 /** The errors of a cursor that cannot be followed, in the words of the reader that follows it. */
 interface CursorErrors {

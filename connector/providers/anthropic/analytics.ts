@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { col, columns, type Column, type Columns } from '../../engine/columns/columns.js';
-import { pageCursorFields, rfc3339Seconds } from '../../engine/fetch/pages.js';
+import { pageCursorFields, rfc3339Seconds, WHOLE_PAGE } from '../../engine/fetch/pages.js';
 import type { Window } from '../../engine/plan/planner.js';
 import { BucketRecords, bucketColumns } from '../../engine/columns/buckets.js';
 import type { FailRule, RestartRule } from '../../engine/fetch/responses.js';
@@ -157,6 +157,8 @@ const analyticsApi = (width: BucketWidth, pageSize: number): BucketApi => ({
   ],
   nextPageQuery,
   page: AnalyticsPage,
+  // Rows regrouped by their starting_at: parsed whole (a page holds at most `limit` rows).
+  shape: WHOLE_PAGE,
 });
 
 // ---- the record --------------------------------------------------------------------------------

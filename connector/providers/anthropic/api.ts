@@ -1,7 +1,7 @@
 import type { BucketFields } from '../../engine/columns/buckets.js';
 import { z } from 'zod';
 import type { IdCursor } from '../../engine/fetch/lists.js';
-import { bucketPageSchema, pageCursorFields, rfc3339Seconds } from '../../engine/fetch/pages.js';
+import { bucketPage, pageCursorFields, rfc3339Seconds, WHOLE_PAGE } from '../../engine/fetch/pages.js';
 import type { BucketApi, Page } from '../../engine/stream.js';
 import { DAY, isoDate, isoTime } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';
@@ -55,7 +55,7 @@ const CLAUDE_CODE_PAGE_LIMIT = 1000;
 const LIST_PAGE_LIMIT = 1000;
 
 /** cost_report and usage_report/messages: {data:[{starting_at, ending_at, results}], has_more, next_page}. */
-const ReportPage = bucketPageSchema({ start: 'starting_at', end: 'ending_at', results: 'results' }, rfc3339Seconds);
+const ReportPage = bucketPage({ start: 'starting_at', end: 'ending_at', results: 'results' }, rfc3339Seconds);
 
 /** Anthropic re-sends every original parameter plus `page` (stable, opaque cursor). */
 const nextPageQuery = (first: Query, token: string): Query => [...first.filter(([k]) => k !== 'page'), ['page', token]];
@@ -72,7 +72,7 @@ export const anthropicReportApi: BucketApi = {
     ['limit', String(limit)],
   ],
   nextPageQuery,
-  page: ReportPage,
+  ...ReportPage,
 };
 
 const ClaudeCodeRecordDate = z.looseObject({ date: rfc3339Seconds });
@@ -117,6 +117,8 @@ export const claudeCodeApi: BucketApi = {
   ],
   nextPageQuery,
   page: ClaudeCodePage,
+  // Records of one day, regrouped: parsed whole (a page holds at most `limit` records).
+  shape: WHOLE_PAGE,
 };
 
 /** `group_by[]=a&group_by[]=b`, the array form Anthropic documents. */

@@ -1,4 +1,4 @@
-import { bucketPageSchema, rfc3339OrUnixSeconds } from '../../engine/fetch/pages.js';
+import { bucketPage, rfc3339OrUnixSeconds } from '../../engine/fetch/pages.js';
 import type { BucketApi } from '../../engine/stream.js';
 import { DAY, isoTime } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';
@@ -56,7 +56,7 @@ export const WINDOW_BUCKETS: Record<AurousWidth, number> = {
 /** Tokens expire 24 hours after the page-1 response that minted them. */
 export const TOKEN_LIFETIME_MS = 24 * 3_600_000;
 
-const PageSchema = bucketPageSchema({ start: 'bucket_start', end: 'bucket_end', results: 'groups' }, rfc3339OrUnixSeconds);
+const Page = bucketPage({ start: 'bucket_start', end: 'bucket_end', results: 'groups' }, rfc3339OrUnixSeconds);
 
 /** A first-page query over [start, end) with `limit` group rows per page. */
 export const rangeQuery = (start: number, end: number, limit: number): Query => [
@@ -69,5 +69,5 @@ export const aurousBucketApi: BucketApi = {
   windowQuery: (w, limit) => rangeQuery(w.start, w.end, Math.min(MAX_LIMIT, limit)),
   // Every parameter is encoded in the token; re-sending any of them is a fingerprint mismatch.
   nextPageQuery: (_first: Query, token: string) => [['page_token', token]],
-  page: PageSchema,
+  ...Page,
 };

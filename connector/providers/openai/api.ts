@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Query } from '../../http/client.js';
-import { bucketPageSchema } from '../../engine/fetch/pages.js';
+import { bucketPage } from '../../engine/fetch/pages.js';
 import type { BucketApi } from '../../engine/stream.js';
 
 /**
@@ -18,7 +18,7 @@ export const USAGE_LIMITS = {
   '1m': { default: 60, max: 1440 },
 } as const;
 
-const PageSchema = bucketPageSchema({ start: 'start_time', end: 'end_time', results: 'results' }, z.number().int());
+const Page = bucketPage({ start: 'start_time', end: 'end_time', results: 'results' }, z.number().int());
 
 export const openAiBucketApi: BucketApi = {
   windowQuery: (w, limit) => [
@@ -28,7 +28,7 @@ export const openAiBucketApi: BucketApi = {
   ],
   // OpenAI wants every original parameter again, plus the cursor.
   nextPageQuery: (first: Query, token: string) => [...first, ['page', token]],
-  page: PageSchema,
+  ...Page,
 };
 
 /** Repeated keys (`group_by=a&group_by=b`), the form OpenAI's cookbook uses. */

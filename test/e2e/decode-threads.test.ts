@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BINS, catalog, files, run } from '../support/cli.js';
+import { providerFakes, type ProviderFakes, startFakes, stopFakes } from '../support/fakes.js';
+
+/**
+ * With decode workers on, no 2xx body of any stream is decoded on the main thread: bucketed pages
+ * (Aurous's own fetcher and Anthropic's joined spend included) and list pages alike are received
+ * and decoded where they arrive. The main thread's decode path (http/client.ts fetchTransport)
+ * counts what it decodes once the workers start (http/decode-count.ts), and the count is written
+ * to the file that AI_SPEND_TEST_MAIN_THREAD_DECODES names when the process exits.
+ */
+/** The providers this test covers. */
+type Provider = 'openai' | 'anthropic' | 'aurous';
+const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
+const KEYS: Record<Provider, string> = { openai: 'sk-admin-threads-1', anthropic: 'sk-ant-admin01-threads-1', aurous: 'al_live_threads_1' };
+
+describe('decode threads', () => {
+  let fakes: ProviderFakes;
+  beforeAll(async () => {
+    fakes = providerFakes({ firstDay: day('2025-12-20'), days: 20, keys: KEYS });
+    await startFakes(fakes);
+  });
+  afterAll(() => stopFakes(fakes));
+
+  /** Every stream of `p` read once with `decode_threads`; the main thread's decodes and the streams read. */
+  async function mainThreadDecodes(p: Provider, decode_threads: number): Promise<{ count: number; streams: string[] }> {
+    const config = {
+      ...(p === 'aurous' ? { api_key: KEYS[p], focus: { credit_usd_rate: '0.0125' } } : { admin_api_key: KEYS[p] }),
+      start_date: '2025-12-20',
+      end_date: '2026-01-08',
+      base_url: fakes[p].baseUrl,
+      decode_threads,
+    };
+    const d = await run(BINS[p], ['discover', '--config', files({ 'c.json': config })['c.json'] as string]);
+    const found = d.messages.find((m) => m.type === 'CATALOG') as { catalog?: { streams: Array<{ name: string; supported_sync_modes: string[] }> } };
+    const streams = (found.catalog?.streams ?? []).map((s) => ({
+      name: s.name,
+      mode: s.supported_sync_modes.includes('incremental') ? ('incremental' as const) : ('full_refresh' as const),
+    }));
+    const f = files({ 'c.json': config, 'cat.json': catalog(streams) });
+    const counted = join(f['c.json'] as string, '..', 'main-thread-decodes');
+    const r = await run(BINS[p], ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string], {
+      env: { AI_SPEND_TEST_MAIN_THREAD_DECODES: counted },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const complete = r.messages.filter((m) => JSON.stringify(m).includes('"status":"COMPLETE"')).length;
+    expect(complete).toBe(streams.length);
+    return { count: Number(readFileSync(counted, 'utf8')), streams: streams.map((s) => s.name) };
+  }
+
+  for (const p of ['openai', 'anthropic', 'aurous'] as const) {
+    it(`given every ${p} stream read with decode workers when the main thread's decodes are counted then there are none, and without workers every page is`, async () => {
+      const withWorkers = await mainThreadDecodes(p, 2);
+      expect(withWorkers.streams.length).toBeGreaterThanOrEqual(2);
+      expect(withWorkers.count, `2xx bodies decoded on the main thread with workers on (streams: ${withWorkers.streams.join(', ')})`).toBe(0);
+      const without = await mainThreadDecodes(p, 0);
+      expect(without.count).toBeGreaterThanOrEqual(without.streams.length);
+    }, 120_000);
+  }
+});
