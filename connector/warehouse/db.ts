@@ -143,6 +143,15 @@ export class Warehouse {
     return new Map(rows.map((r) => [String(r.column_name), String(r.data_type)]));
   }
 
+  /** Whether the table has a PRIMARY KEY (tables created before the loader stopped indexing them). */
+  async hasPrimaryKey(table: string, schema = 'main'): Promise<boolean> {
+    const rows = await this.rows(
+      "SELECT count(*) AS n FROM duckdb_constraints() WHERE database_name = current_database() AND schema_name = ? AND table_name = ? AND constraint_type = 'PRIMARY KEY'",
+      [schema, table],
+    );
+    return Number(rows[0]?.n ?? 0) > 0;
+  }
+
   close(): void {
     try {
       this.conn.closeSync();

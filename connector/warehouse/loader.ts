@@ -1,12 +1,13 @@
 import { configError } from '../engine/errors.js';
-import { encodedRows } from '../engine/decode/decode.js';
+import { encodedLines, type ColumnsFormat } from '../engine/decode/decode.js';
 import type { Window } from '../engine/plan/planner.js';
 import type { Emitter, StreamHooks } from '../engine/read.js';
 import { migrateStreamState, type StreamState } from '../engine/state/state.js';
 import type { Account } from '../engine/source.js';
 import type { StreamDef } from '../engine/stream.js';
 import type { SyncMode } from '../protocol/messages.js';
-import { firstLine, type Warehouse } from './db.js';
+import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { firstLine, type Row, type Warehouse } from './db.js';
 import { EXIT, WarehouseError } from './exit-codes.js';
 import {
   ACCOUNT_COLUMN,
@@ -20,16 +21,15 @@ import {
   STATE_TABLE,
   stateTableSql,
   tableLayout,
-  toText,
   type TableLayout,
 } from './schema.js';
 
 /**
  * Loads a read into DuckDB, one transaction per checkpoint (STATE).
  *
- * Records are buffered per stream (deduplicated by primary key, last wins). When read()
- * checkpoints the stream (StreamHooks.onCheckpoint, with its STATE), ONE transaction stages
- * the buffered rows, merges them into the stream's table by primary key (new rows inserted, rows whose values changed
+ * Records are spooled per stream to a file as the workers encode them (ColumnsFormat). When read()
+ * checkpoints the stream (StreamHooks.onCheckpoint, with its STATE), ONE transaction stages (read_json)
+ * them (last of a key wins), replaces the rows they re-read (tables without PRIMARY KEY: replaceSql) or merges them by key (older tables: new rows inserted, rows whose values changed
  * updated, identical rows left alone) and upserts the STATE into `_connector_state`.
  * So the stored state never claims rows that are not in the table, and the table never
  * holds rows past the stored state: a crash at any instant leaves a consistent database
@@ -93,9 +93,10 @@ interface CommitInfo {
   cursor: number | null;
 }
 
-interface Pending {
-  data: Record<string, unknown>;
-  emittedAt: number;
+/** The lines of a stream spooled since its last checkpoint: a file of the loader's own. */
+interface Spool {
+  path: string;
+  fd: number;
 }
 
 interface StreamCtx<C> {
@@ -103,14 +104,17 @@ interface StreamCtx<C> {
   layout: TableLayout;
   stage: string;
   snapshot: boolean;
-  buffer: Map<string, Pending>;
+  /** Lines since the last checkpoint; null until the first. */
+  spool: Spool | null;
   stats: StreamStats;
   loadFailed: boolean;
   readStatus: 'COMPLETE' | 'INCOMPLETE' | null;
-  dayOf: (data: Record<string, unknown>) => string | null;
   sql: MergeSql;
   /** Column types of the table as it is in the database (after any ALTER). */
   types: Map<string, string>;
+  /** The table has the PRIMARY KEY of earlier versions: merged by upsert; else replaced (ReplaceSql). */
+  indexed: boolean;
+  replace: ReplaceSql;
 }
 
 /** The account a sync loads: who the rows and state belong to, and the key that reads them. */
@@ -144,9 +148,13 @@ interface LoaderOptions<C> {
   onError?: (stream: string, message: string) => void;
 }
 
-const isoDay = (seconds: number): string => new Date(seconds * 1000).toISOString().slice(0, 10);
-
 interface MergeSql {
+  /** Stage the lines of a spool file (read_json of ColumnsFormat): every column as text, this account's id added. */
+  stage: (file: string) => string;
+  /** The staged rows' first and last UTC day (null for a list stream), and how many repeat a key before them (`repeated`). */
+  summary: string;
+  /** Delete the staged rows a later staged row of the same key replaces (the rows of a key, the last one kept). */
+  dedupe: string;
   /**
    * Bucketed streams: delete this account's rows inside `windows` (read whole) that the stage does
    * not hold: what the API no longer reports for those buckets (a line revised away, a day now
@@ -163,6 +171,7 @@ export class Loader<C> {
   private readonly streams = new Map<string, StreamCtx<C>>();
   /** Streams whose stored state prepare() could not use: failed, and left out of the read. */
   private readonly unusable = new Set<string>();
+  private spoolCount = 0;
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
@@ -234,7 +243,7 @@ export class Loader<C> {
         layout,
         stage,
         snapshot: t.def.kind === 'list',
-        buffer: new Map(),
+        spool: null,
         stats: {
           name: t.def.name,
           kind: t.def.kind,
@@ -255,9 +264,10 @@ export class Loader<C> {
         },
         loadFailed: false,
         readStatus: null,
-        dayOf: dayFunction(t.def, layout),
         sql: mergeSql(layout, stage, types, this.account.id, t.def.kind === 'buckets' ? t.def.cursorField : null),
         types,
+        indexed: await db.hasPrimaryKey(layout.table, layout.schema),
+        replace: replaceSql(layout, stage, types, this.account.id, t.def.kind === 'buckets' ? t.def.cursorField : null),
       };
       this.streams.set(t.def.name, ctx);
       if (this.o.resets?.has(t.def.name)) {
@@ -284,6 +294,9 @@ export class Loader<C> {
       }
     }
     await this.recordAccount();
+    // What a killed sync left is dropped: the database's lock keeps two syncs of it apart.
+    rmSync(this.spoolDir, { recursive: true, force: true });
+    mkdirSync(this.spoolDir, { recursive: true });
     return states;
   }
 
@@ -456,14 +469,20 @@ export class Loader<C> {
     return {
       // Every other message is the hooks' business (loader.hooks()): records are all this sink takes.
       emit: () => undefined,
-      records: { kind: 'rows' },
+      records: this.format(),
       emitRecords: (stream, records, written) => {
-        const { rows, emittedAt } = encodedRows(records);
-        for (const data of rows) this.record(stream, data, emittedAt);
+        this.spoolLines(stream, encodedLines(records));
         written();
       },
       ready: () => this.ready(),
     };
+  }
+
+  /** The columns of every stream's table that a record fills (all but the account and the extraction time). */
+  private format(): ColumnsFormat {
+    const streams: ColumnsFormat['streams'] = {};
+    for (const [name, ctx] of this.streams) streams[name] = dataColumns(ctx.layout).map((c) => ({ name: c.name, json: c.json === 'json' }));
+    return { kind: 'columns', streams };
   }
 
   /** What read() tells the loader per stream: a checkpoint commits the rows before it with its state. */
@@ -493,12 +512,42 @@ export class Loader<C> {
     });
   }
 
-  private record(stream: string, data: Record<string, unknown>, emittedAt: number): void {
+  /**
+   * Where spool files go: a folder beside the database (`<db>.spool`), emptied when a sync starts
+   * (the database's lock keeps two syncs apart), so a killed sync leaves at most one checkpoint's
+   * lines behind until the next, and removed when the read ends.
+   */
+  private get spoolDir(): string {
+    return `${this.db.path}.spool`;
+  }
+
+  /** Append lines to the stream's spool file (a stream whose load failed keeps none: nothing of it commits again). */
+  private spoolLines(stream: string, lines: Uint8Array): void {
     const ctx = this.streams.get(stream);
-    if (!ctx) return;
-    const key = JSON.stringify(ctx.layout.recordKey.map((k) => data[k] ?? null));
-    ctx.buffer.delete(key); // re-insert: keeps the latest position and value
-    ctx.buffer.set(key, { data, emittedAt });
+    if (!ctx || ctx.loadFailed || lines.byteLength === 0) return;
+    if (ctx.spool === null) {
+      const path = `${this.spoolDir}/${ctx.stage}-${this.spoolCount++}.ndjson`;
+      ctx.spool = { path, fd: openSync(path, 'wx') };
+    }
+    for (let at = 0; at < lines.byteLength; ) at += writeSync(ctx.spool.fd, lines, at);
+  }
+
+  /** Close a stream's spool file; `remove` deletes it (else the commit that reads it does, after). */
+  private closeSpool(ctx: StreamCtx<C>, remove: boolean): Spool | null {
+    const spool = ctx.spool;
+    ctx.spool = null;
+    if (spool) {
+      closeSync(spool.fd);
+      if (remove) rmSync(spool.path, { force: true });
+    }
+    return spool;
+  }
+
+  /** Remove the spool folder once every stream's read has ended and its commits have run. */
+  private cleanup(): void {
+    if ([...this.streams.entries()].every(([name, ctx]) => ctx.readStatus !== null || this.unusable.has(name))) {
+      rmSync(this.spoolDir, { recursive: true, force: true });
+    }
   }
 
   private started(stream: string): void {
@@ -510,27 +559,42 @@ export class Loader<C> {
   private checkpoint(stream: string, state: Record<string, unknown>, windows: readonly Window[] = []): void {
     const ctx = this.streams.get(stream);
     if (!ctx) return;
-    const rows = [...ctx.buffer.values()];
-    ctx.buffer = new Map();
-    this.chain = this.chain.then(() => this.commitSafely(ctx, rows, state, windows));
+    const spool = this.closeSpool(ctx, false);
+    this.chain = this.chain.then(async () => {
+      try {
+        await this.commitSafely(ctx, spool, state, windows);
+      } finally {
+        if (spool) rmSync(spool.path, { force: true });
+      }
+    });
   }
 
   private ended(stream: string, status: 'COMPLETE' | 'INCOMPLETE', error: string | undefined): void {
     const ctx = this.streams.get(stream);
     if (!ctx) return;
     if (error !== undefined && !ctx.stats.error) ctx.stats.error = error;
-    ctx.buffer = new Map(); // records after the last checkpoint are never loaded
+    this.closeSpool(ctx, true); // records after the last checkpoint are never loaded
     // Ended once this stream's commits have run.
     this.chain = this.chain.then(() => {
       ctx.readStatus = status;
       ctx.stats.endedAt = this.o.clock.now();
+      this.cleanup();
     });
   }
 
-  private async commitSafely(ctx: StreamCtx<C>, rows: Pending[], state: Record<string, unknown>, windows: readonly Window[]): Promise<void> {
+  /** Upsert this account's STATE of `stream` (inside the checkpoint's transaction). */
+  private async saveState(stream: string, state: Record<string, unknown>): Promise<void> {
+    await this.db.run(
+      `INSERT INTO ${this.stateTable} (stream, account_id, source, state, updated_at) VALUES (?, ?, ?, CAST(? AS JSON), now())
+       ON CONFLICT (stream, account_id) DO UPDATE SET source = excluded.source, state = excluded.state, updated_at = excluded.updated_at`,
+      [stream, this.account.id, this.source, JSON.stringify(state)],
+    );
+  }
+
+  private async commitSafely(ctx: StreamCtx<C>, spool: Spool | null, state: Record<string, unknown>, windows: readonly Window[]): Promise<void> {
     if (ctx.loadFailed) return; // a later state must never skip rows of a failed commit
     try {
-      await this.commit(ctx, rows, state, windows);
+      await this.commit(ctx, spool, state, windows);
     } catch (err) {
       ctx.loadFailed = true;
       const message = `loading into table '${ctx.layout.schema}.${ctx.layout.table}' failed: ${firstLine(err instanceof Error ? err.message : String(err))}`;
@@ -540,64 +604,137 @@ export class Loader<C> {
     }
   }
 
-  private async commit(ctx: StreamCtx<C>, rows: Pending[], state: Record<string, unknown>, windows: readonly Window[]): Promise<void> {
+  private async commit(ctx: StreamCtx<C>, spool: Spool | null, state: Record<string, unknown>, windows: readonly Window[]): Promise<void> {
     const db = this.db;
-    const { layout, stats } = ctx;
+    const { stats } = ctx;
+    let rows = 0;
     let inserted = 0;
     let updated = 0;
     let unchanged = 0;
     let deleted = 0;
+    let days: Row | undefined;
     await db.transaction(async () => {
+      if (spool !== null) {
+        // The spooled lines as text (read_json), then one row per key: the last to arrive.
+        rows = await db.run(ctx.sql.stage(spool.path));
+        days = (await db.rows(ctx.sql.summary))[0];
+        if (Number(days?.repeated ?? 0) > 0) rows -= await db.run(ctx.sql.dedupe);
+      }
       const replace = windows.length > 0 && ctx.sql.windowDelete !== null;
-      if (rows.length > 0 || ctx.snapshot || replace) {
-        if (rows.length > 0) {
-          const app = await db.appender(ctx.stage, 'main', 'temp');
-          try {
-            for (const r of rows) {
-              for (const c of layout.columns) {
-                const text =
-                  c.name === EXTRACTED_AT ? new Date(r.emittedAt).toISOString() : c.name === ACCOUNT_COLUMN ? this.account.id : toText(r.data[c.name], c);
-                if (text === null) app.appendNull();
-                else app.appendVarchar(text);
-              }
-              app.endRow();
-            }
-            app.flushSync();
-          } finally {
-            app.closeSync();
-          }
+      if (rows > 0 || ctx.snapshot || replace) {
+        if (!ctx.indexed) {
+          // Replace: the rows of the windows read whole (or the account's snapshot) and of the keys
+          // loaded go, the stage comes in; counts are set operations against what is replaced.
+          const outside = replace && ctx.replace.outside ? Number((await db.rows(ctx.replace.outside(windows)))[0]?.n ?? 0) : rows;
+          const keyed = !ctx.snapshot && outside > 0;
+          const sql = ctx.replace.sql(ctx.snapshot ? null : replace ? windows : [], keyed);
+          const c = (await db.rows(sql.counts))[0] ?? {};
+          inserted = Number(c.inserted ?? 0);
+          updated = Number(c.updated ?? 0);
+          unchanged = Number(c.unchanged ?? 0);
+          deleted = Number(c.removed ?? 0);
+          await db.run(sql.delete);
+          if (rows > 0) await db.run(sql.insert);
+        } else {
+          const existing = Number((await db.rows(ctx.sql.existing))[0]?.n ?? 0);
+          const changed = rows > 0 ? await db.run(ctx.sql.upsert) : 0;
+          inserted = rows - existing;
+          updated = Math.max(0, changed - inserted);
+          unchanged = existing - updated;
+          if (ctx.snapshot) deleted = await db.run(ctx.sql.snapshotDelete);
+          else if (replace && ctx.sql.windowDelete) deleted = await db.run(ctx.sql.windowDelete(windows));
         }
-        const existing = Number((await db.rows(ctx.sql.existing))[0]?.n ?? 0);
-        const changed = rows.length > 0 ? await db.run(ctx.sql.upsert) : 0;
-        inserted = rows.length - existing;
-        updated = Math.max(0, changed - inserted);
-        unchanged = existing - updated;
-        if (ctx.snapshot) deleted = await db.run(ctx.sql.snapshotDelete);
-        else if (replace && ctx.sql.windowDelete) deleted = await db.run(ctx.sql.windowDelete(windows));
         await db.run(ctx.sql.clearStage);
       }
-      await db.run(
-        `INSERT INTO ${this.stateTable} (stream, account_id, source, state, updated_at) VALUES (?, ?, ?, CAST(? AS JSON), now())
-         ON CONFLICT (stream, account_id) DO UPDATE SET source = excluded.source, state = excluded.state, updated_at = excluded.updated_at`,
-        [stats.name, this.account.id, this.source, JSON.stringify(state)],
-      );
+      await this.saveState(stats.name, state);
     });
-    stats.rows += rows.length;
+    stats.rows += rows;
     stats.inserted += inserted;
     stats.updated += updated;
     stats.unchanged += unchanged;
     stats.deleted += deleted;
     stats.commits += 1;
-    for (const r of rows) {
-      const d = ctx.dayOf(r.data);
-      if (d === null) continue;
-      if (stats.firstDay === null || d < stats.firstDay) stats.firstDay = d;
-      if (stats.lastDay === null || d > stats.lastDay) stats.lastDay = d;
-    }
+    const [first, last] = [days?.first, days?.last];
+    if (typeof first === 'string' && (stats.firstDay === null || first < stats.firstDay)) stats.firstDay = first;
+    if (typeof last === 'string' && (stats.lastDay === null || last > stats.lastDay)) stats.lastDay = last;
     const cursor = typeof state.cursor === 'number' ? state.cursor : null;
     if (cursor !== null) stats.cursor = cursor;
-    this.o.onCommit?.({ stream: stats.name, rows: rows.length, inserted, updated, unchanged, deleted, cursor });
+    this.o.onCommit?.({ stream: stats.name, rows, inserted, updated, unchanged, deleted, cursor });
   }
+}
+
+interface ReplaceSql {
+  /** Counts (n) the stage's rows whose cursor lies outside `windows`; null when the cursor cannot be compared with a time. */
+  outside: ((windows: readonly Window[]) => string) | null;
+  /**
+   * The statements of one checkpoint: `windows` null replaces the account's snapshot; else the
+   * account's rows in `windows` go, and with `keyed` also its rows whose key the stage holds.
+   */
+  sql(windows: readonly Window[] | null, keyed: boolean): { counts: string; delete: string; insert: string };
+}
+
+/**
+ * The loading of a table without PRIMARY KEY: DELETE the replaced rows, INSERT the stage (one
+ * row per key: the buffer keeps the last). Counts compare the stage with the replaced rows by key:
+ * inserted (new key), updated (values differ, `_extracted_at` aside), unchanged, removed (key gone).
+ */
+function replaceSql(layout: TableLayout, stage: string, types: Map<string, string>, account: string, cursorField: string | null): ReplaceSql {
+  const target = qualified(layout.schema, layout.table);
+  const t = ident(layout.table);
+  const s = ident(stage);
+  const names = layout.columns.map((c) => c.name);
+  const cast = (col: string): string => `CAST(s.${ident(col)} AS ${types.get(col) ?? 'VARCHAR'})`;
+  const keys = layout.recordKey;
+  const keyMatch = keys.map((k) => `${t}.${ident(k)} = ${cast(k)}`).join(' AND ');
+  const compared = names.filter((n) => n !== EXTRACTED_AT && n !== ACCOUNT_COLUMN && !keys.includes(n));
+  const type = cursorField === null ? undefined : types.get(cursorField);
+  const instant = type === 'TIMESTAMPTZ' || type === 'TIMESTAMP WITH TIME ZONE';
+  const bound = type === 'BIGINT' ? (x: number) => String(x) : instant ? (x: number) => `to_timestamp(${x})` : null;
+  const inWindows =
+    cursorField === null || bound === null
+      ? null
+      : (c: string, windows: readonly Window[]): string => {
+          const ranges = mergeWindows(windows);
+          if (ranges.length === 0) return 'false';
+          return `(${ranges.map((r) => `(${c} >= ${bound(r.start)} AND ${c} < ${bound(r.end)})`).join(' OR ')})`;
+        };
+  return {
+    outside:
+      inWindows === null || cursorField === null
+        ? null
+        : (windows) => `SELECT count(*) AS n FROM ${s} AS s WHERE NOT coalesce(${inWindows(cast(cursorField), windows)}, false)`,
+    sql(windows, keyed) {
+      const parts: string[] = [];
+      if (windows !== null && inWindows && cursorField !== null) parts.push(inWindows(`${t}.${ident(cursorField)}`, windows));
+      if (keyed) parts.push(`EXISTS (SELECT 1 FROM ${s} AS s WHERE ${keyMatch})`);
+      const which = windows === null ? 'true' : parts.length === 0 ? 'false' : `(${parts.join(' OR ')})`;
+      const replaced = `${t}.${ident(ACCOUNT_COLUMN)} = ${literal(account)} AND ${which}`;
+      const on = keys.map((k) => `n.${ident(k)} = o.${ident(k)}`).join(' AND ');
+      const differ = compared.length === 0 ? 'false' : compared.map((c) => `n.${ident(c)} IS DISTINCT FROM o.${ident(c)}`).join(' OR ');
+      const counts =
+        `WITH n AS (SELECT ${names.map((c) => `${cast(c)} AS ${ident(c)}`).join(', ')}, true AS _new FROM ${s} AS s), ` +
+        `o AS (SELECT ${t}.*, true AS _old FROM ${target} AS ${t} WHERE ${replaced}) ` +
+        'SELECT count(*) FILTER (WHERE _old IS NULL) AS inserted, count(*) FILTER (WHERE _new IS NULL) AS removed, ' +
+        `count(*) FILTER (WHERE _new AND _old AND (${differ})) AS updated, count(*) FILTER (WHERE _new AND _old AND NOT (${differ})) AS unchanged ` +
+        `FROM n FULL OUTER JOIN o ON ${on}`;
+      return {
+        counts,
+        delete: `DELETE FROM ${target} AS ${t} WHERE ${replaced}`,
+        insert: `INSERT INTO ${target} (${names.map(ident).join(', ')}) SELECT ${names.map(cast).join(', ')} FROM ${s} AS s`,
+      };
+    },
+  };
+}
+
+/** Windows sorted, contiguous or overlapping ones merged into one range of whole seconds. */
+function mergeWindows(windows: readonly Window[]): Window[] {
+  const ranges: Window[] = [];
+  for (const w of [...windows].sort((a, b) => a.start - b.start)) {
+    const last = ranges[ranges.length - 1];
+    if (last && w.start <= last.end) last.end = Math.max(last.end, Math.trunc(w.end));
+    else ranges.push({ start: Math.trunc(w.start), end: Math.trunc(w.end) });
+  }
+  return ranges;
 }
 
 function outcome<C>(s: StreamCtx<C>): StreamOutcome {
@@ -622,7 +759,16 @@ function mergeSql(layout: TableLayout, stage: string, types: Map<string, string>
       ? 'DO NOTHING'
       : `DO UPDATE SET ${rest.map((n) => `${ident(n)} = excluded.${ident(n)}`).join(', ')}` +
         (compared.length > 0 ? ` WHERE ${compared.map((n) => `${t}.${ident(n)} IS DISTINCT FROM excluded.${ident(n)}`).join(' OR ')}` : '');
+  const data = dataColumns(layout);
+  const texts = data.map((_, i) => `${literal(String(i))}: 'VARCHAR'`).concat(`${literal(String(data.length))}: 'VARCHAR'`);
+  const staged = data.map((_, i) => ident(String(i))).concat(literal(account), ident(String(data.length)));
+  const key = layout.recordKey.map((k) => ident(k)).join(', ');
   return {
+    stage: (file) =>
+      `INSERT INTO ${s} (${[...data.map((c) => c.name), ACCOUNT_COLUMN, EXTRACTED_AT].map(ident).join(', ')}) SELECT ${staged.join(', ')} ` +
+      `FROM read_json(${literal(file)}, format = 'newline_delimited', records = true, columns = {${texts.join(', ')}})`,
+    dedupe: `DELETE FROM ${s} WHERE rowid IN (SELECT rowid FROM ${s} QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY rowid DESC) > 1)`,
+    summary: `SELECT ${cursorField === null ? 'NULL AS first, NULL AS last' : daysSql(layout, cursorField)}, count(*) - count(DISTINCT (${key})) AS repeated FROM ${s}`,
     existing: `SELECT count(*) AS n FROM ${s} AS s JOIN ${target} ON ${keyMatch}`,
     upsert:
       `INSERT INTO ${target} (${names.map(ident).join(', ')}) SELECT ${names.map(cast).join(', ')} FROM ${s} AS s ` +
@@ -655,31 +801,25 @@ function windowDeleteSql(
   if (bound === null) return null;
   const c = `${t}.${ident(cursorField)}`;
   return (windows) => {
-    const ranges: Window[] = [];
-    for (const w of [...windows].sort((a, b) => a.start - b.start)) {
-      const last = ranges[ranges.length - 1];
-      if (last && w.start <= last.end) last.end = Math.max(last.end, w.end);
-      else ranges.push({ start: Math.trunc(w.start), end: Math.trunc(w.end) });
-    }
+    const ranges = mergeWindows(windows);
     const inside = ranges.map((r) => `(${c} >= ${bound(r.start)} AND ${c} < ${bound(r.end)})`).join(' OR ');
     return `DELETE FROM ${target} WHERE ${t}.${ident(ACCOUNT_COLUMN)} = ${literal(account)} AND (${inside}) AND NOT EXISTS (SELECT 1 FROM ${s} AS s WHERE ${keyMatch})`;
   };
 }
 
-/** Which UTC day a record belongs to: its `date` column, else its cursor field. */
-function dayFunction<C>(def: StreamDef<C>, layout: TableLayout): (data: Record<string, unknown>) => string | null {
-  if (def.kind !== 'buckets') return () => null;
-  if (layout.columns.some((c) => c.name === 'date' && c.type === 'DATE')) {
-    return (d) => (typeof d.date === 'string' ? d.date.slice(0, 10) : null);
-  }
-  const field = def.cursorField;
-  return (d) => {
-    const v = d[field];
-    if (typeof v === 'number') return isoDay(v);
-    if (typeof v === 'string') {
-      const ms = Date.parse(v);
-      return Number.isNaN(ms) ? null : new Date(ms).toISOString().slice(0, 10);
-    }
-    return null;
-  };
+const dataColumns = (layout: TableLayout): TableLayout['columns'] => layout.columns.filter((c) => c.name !== ACCOUNT_COLUMN && c.name !== EXTRACTED_AT);
+
+/**
+ * The first and last UTC day of the staged rows (`first`, `last`): their `date` column, else their
+ * cursor field (unix seconds or an instant, as the column's type says).
+ */
+function daysSql(layout: TableLayout, cursorField: string): string {
+  const type = (name: string): string | undefined => layout.columns.find((c) => c.name === name)?.type;
+  const day =
+    type('date') === 'DATE'
+      ? 'left("date", 10)'
+      : type(cursorField) === 'BIGINT'
+        ? `strftime(to_timestamp(TRY_CAST(${ident(cursorField)} AS DOUBLE)), '%Y-%m-%d')`
+        : `strftime(TRY_CAST(${ident(cursorField)} AS TIMESTAMPTZ), '%Y-%m-%d')`;
+  return `min(${day}) AS first, max(${day}) AS last`;
 }

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BucketStream, Row } from '../../connector/engine/stream.js';
+import { RecordEncoder, type RecordFormat } from '../../connector/engine/decode/decode.js';
+import type { BucketStream, EncodedRecords, Row } from '../../connector/engine/stream.js';
 import type { OpenAiConfig } from '../../connector/providers/openai/config.js';
 import { openAiSource } from '../../connector/providers/openai/index.js';
 import { Warehouse } from '../../connector/warehouse/db.js';
@@ -20,6 +21,13 @@ import { query, runCli } from '../support/warehouse.js';
  * DuckDB commit fail between two good ones and read the file back.
  */
 const dir = mkdtempSync(join(tmpdir(), 'loader-failures-'));
+/** Records of the costs stream in the form the loader takes them, as read() encodes them. */
+const encoded = (format: RecordFormat, rows: readonly Row[]): EncodedRecords => {
+  const out = new RecordEncoder(format, 'costs', Date.now());
+  for (const row of rows) out.push(row);
+  out.cut();
+  return out.batches()[0] as EncodedRecords;
+};
 const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
 const iso = (s: number): string => new Date(s * 1000).toISOString().slice(0, 10);
 const SOURCE = 'source-openai-costs';
@@ -62,7 +70,7 @@ describe('a failed commit between two good checkpoints, through the Loader and a
       expect(await loader.prepare()).toEqual(new Map());
       const emitter = loader.emitter();
       const hooks = loader.hooks();
-      const emit = (rows: Row[]) => emitter.emitRecords('costs', { count: rows.length, rows, emittedAt: Date.now() }, () => undefined);
+      const emit = (rows: Row[]) => emitter.emitRecords('costs', encoded(emitter.records, rows), () => undefined);
 
       const first = dayRecords(day('2025-09-01'), ['proj_a', 'proj_b']);
       const good = dayRecords(day('2025-09-02'), ['proj_a', 'proj_c']);
@@ -194,7 +202,7 @@ describe('a re-read window replaces its rows, through the Loader and a real Duck
       const hooks = loader.hooks();
       hooks.onStreamStart?.('costs');
       for (const c of checkpoints) {
-        emitter.emitRecords('costs', { count: c.rows.length, rows: c.rows, emittedAt: Date.now() }, () => undefined);
+        emitter.emitRecords('costs', encoded(emitter.records, c.rows), () => undefined);
         hooks.onCheckpoint?.('costs', { version: 2, covered_from: day('2025-09-01'), cursor: c.cursor }, c.windows);
       }
       hooks.onStreamEnd?.('costs', 'COMPLETE');

@@ -70,10 +70,61 @@ function wrapValidation(err: unknown, where: string): ConnectorError {
 
 /**
  * The form an output takes its records in (Emitter.records): RECORD lines of the Airbyte
- * protocol, Singer RECORD lines of each stream's selected fields, or the rows themselves (the
- * warehouse). Plain data: decode workers are told it and encode pages the same way.
+ * protocol, Singer RECORD lines of each stream's selected fields, column lines (the warehouse,
+ * ColumnsFormat), or the rows themselves. Plain data: decode workers are told it and encode pages the same way.
  */
-export type RecordFormat = { kind: 'airbyte' } | { kind: 'singer'; fields: Record<string, readonly string[] | null> } | { kind: 'rows' };
+export type RecordFormat = { kind: 'airbyte' } | { kind: 'singer'; fields: Record<string, readonly string[] | null> } | ColumnsFormat | { kind: 'rows' };
+
+/**
+ * One JSON object per record whose members are the texts of a stream's columns (valueText), keyed
+ * by their position in `streams[stream]` ("0", "1", ...; null values left out), then the
+ * extraction time (ISO 8601, milliseconds) keyed by the next position: what the warehouse loader
+ * hands DuckDB's read_json to stage as VARCHAR, with no parse on its own thread.
+ */
+export interface ColumnsFormat {
+  kind: 'columns';
+  streams: Record<string, ReadonlyArray<{ name: string; json: boolean }>>;
+}
+
+/**
+ * A record value as text, as the warehouse stages it (VARCHAR, cast to the column's type in SQL):
+ * numbers in JavaScript's shortest round-trip form (a DOUBLE gets back exactly the double the API
+ * sent; not finite: null), booleans as true/false, values of JSON columns (`json`) and objects
+ * serialised JSON.
+ */
+export function valueText(value: unknown, json: boolean): string | null {
+  if (value === null || value === undefined) return null;
+  if (json) return JSON.stringify(value);
+  switch (typeof value) {
+    case 'string':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? String(value) : null;
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'bigint':
+      return value.toString();
+    default:
+      return JSON.stringify(value);
+  }
+}
+
+/** A record of `stream` as a line of ColumnsFormat; the columns' keys are quoted once, not per record. */
+function columnsLineWriter(format: ColumnsFormat, stream: string, emittedAt: number): (row: Row) => string {
+  const columns = format.streams[stream];
+  if (!columns) throw new Error(`no columns for stream '${stream}' in the warehouse's record format`);
+  const keys = columns.map((_, i) => `"${i}":`);
+  const at = `"${columns.length}":"${new Date(emittedAt).toISOString()}"`;
+  return (row) => {
+    let line = '{';
+    for (let i = 0; i < columns.length; i++) {
+      const c = columns[i] as { name: string; json: boolean };
+      const text = valueText(row[c.name], c.json);
+      if (text !== null) line += `${keys[i]}${JSON.stringify(text)},`;
+    }
+    return `${line}${at}}`;
+  };
+}
 
 /**
  * A record as one line of `format` (no newline), byte for byte what the output would serialise;
@@ -82,6 +133,7 @@ export type RecordFormat = { kind: 'airbyte' } | { kind: 'singer'; fields: Recor
  */
 function lineWriter(format: Exclude<RecordFormat, { kind: 'rows' }>, stream: string, emittedAt: number): (row: Row) => string {
   if (format.kind === 'airbyte') return recordLineWriter(stream, emittedAt);
+  if (format.kind === 'columns') return columnsLineWriter(format, stream, emittedAt);
   const selected = format.fields[stream];
   const fields = selected ? new Set(selected) : null;
   const timeExtracted = new Date(emittedAt).toISOString();
