@@ -1,9 +1,8 @@
+import { testWindowReader } from '../support/window-reader.js';
 import { describe, expect, it } from 'vitest';
-import { type UnitRecords, WindowReader } from '../../connector/engine/fetch/buckets.js';
+import type { UnitRecords } from '../../connector/engine/fetch/buckets.js';
 import { encodedRows } from '../../connector/engine/decode/decode.js';
 import { ConnectorError } from '../../connector/engine/errors.js';
-import { HttpClient } from '../../connector/http/client.js';
-import { RateLimiter } from '../../connector/http/rate-limit.js';
 import {
   ANALYTICS_BETA,
   actorId,
@@ -167,28 +166,12 @@ describe('analytics windows through the engine (records paging, restarts)', () =
       const r = replies[seen.length - 1] ?? err(500, 'no more replies');
       return new Response(JSON.stringify(r.body), { status: r.status });
     };
-    const time = { now: () => 0 };
-    const sleep = async () => undefined;
-    const http = new HttpClient({
-      baseUrl: 'https://api.example.com',
-      headers: { 'anthropic-version': '2023-06-01' },
+    const r = testWindowReader(plan, {
       fetch,
-      sleep,
-      clock: time,
-      limiter: new RateLimiter(time, sleep),
-      logger: { debug: () => undefined, warn: () => undefined },
-      redact: (t) => t,
-      maxRetries: 0,
-    });
-    const r = new WindowReader(plan, {
-      http,
       stream: 'analytics_cost',
-      format: { kind: 'rows' },
-      debug: () => undefined,
+      headers: { 'anthropic-version': '2023-06-01' },
+      maxRetries: 0,
       warn: (m) => warnings.push(m),
-      hooks: {},
-      onResponse: () => undefined,
-      clock: time,
     });
     return { r, seen, warnings };
   };

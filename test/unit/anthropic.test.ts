@@ -1,10 +1,9 @@
+import { testWindowReader } from '../support/window-reader.js';
 import { describe, expect, it } from 'vitest';
-import { type UnitRecords, WindowReader } from '../../connector/engine/fetch/buckets.js';
+import type { UnitRecords } from '../../connector/engine/fetch/buckets.js';
 import { encodedRows } from '../../connector/engine/decode/decode.js';
 import { ConnectorError } from '../../connector/engine/errors.js';
 import { responseFailure } from '../../connector/engine/fetch/responses.js';
-import { HttpClient } from '../../connector/http/client.js';
-import { RateLimiter } from '../../connector/http/rate-limit.js';
 import type { HttpError } from '../../connector/http/errors.js';
 import { MESSAGES_MAX_GROUP_BY } from '../../connector/providers/anthropic/api.js';
 import { claudeCodeStream } from '../../connector/providers/anthropic/claude-code.js';
@@ -219,28 +218,7 @@ describe('claude_code days through the engine (records paginated in one bucket)'
       queries.push([...new URL(url).searchParams].map(([k, v]) => `${k}=${v}`));
       return new Response(JSON.stringify(pages[queries.length - 1]), { status: 200 });
     };
-    const time = { now: () => 0 };
-    const sleep = async () => undefined;
-    const http = new HttpClient({
-      baseUrl: 'https://api.example.com',
-      headers: {},
-      fetch,
-      sleep,
-      clock: time,
-      limiter: new RateLimiter(time, sleep),
-      logger: { debug: () => undefined, warn: () => undefined },
-      redact: (t) => t,
-    });
-    const r = new WindowReader(plan, {
-      http,
-      stream: 'usage_claude_code',
-      format: { kind: 'rows' },
-      debug: () => undefined,
-      warn: () => undefined,
-      hooks: {},
-      onResponse: () => undefined,
-      clock: time,
-    });
+    const r = testWindowReader(plan, { fetch, stream: 'usage_claude_code' });
     return { r, queries };
   };
   const rowsOf = (u: UnitRecords) => u.batches.flatMap((b) => encodedRows(b).rows);

@@ -1,8 +1,6 @@
+import { testWindowReader } from '../support/window-reader.js';
 import { describe, expect, it } from 'vitest';
-import { WindowReader } from '../../connector/engine/fetch/buckets.js';
 import { encodedRows } from '../../connector/engine/decode/decode.js';
-import { HttpClient } from '../../connector/http/client.js';
-import { RateLimiter } from '../../connector/http/rate-limit.js';
 import { AnthropicConfigSchema } from '../../connector/providers/anthropic/config.js';
 import { anthropicSpendStream } from '../../connector/providers/anthropic/spend.js';
 
@@ -47,31 +45,9 @@ function reader(reply: (path: string) => { status: number; body: unknown }) {
     const r = reply(path);
     return new Response(JSON.stringify(r.body), { status: r.status });
   };
-  const time = { now: () => 0 };
-  const sleep = async () => undefined;
-  const http = new HttpClient({
-    baseUrl: 'https://api.example.com',
-    headers: {},
-    fetch,
-    sleep,
-    clock: time,
-    limiter: new RateLimiter(time, sleep),
-    logger: { debug: () => undefined, warn: () => undefined },
-    redact: (t) => t,
-    maxRetries: 0,
-  });
   const config = AnthropicConfigSchema.parse({ admin_api_key: 'k', start_date: '2026-01-01', focus: { anthropic_source: 'analytics' } });
   const plan = anthropicSpendStream.plan(config);
-  const r = new WindowReader(plan, {
-    http,
-    stream: 'spend',
-    format: { kind: 'rows' },
-    debug: () => undefined,
-    warn: () => undefined,
-    hooks: {},
-    onResponse: () => undefined,
-    clock: time,
-  });
+  const r = testWindowReader(plan, { fetch, stream: 'spend', maxRetries: 0 });
   return { r, paths, plan };
 }
 

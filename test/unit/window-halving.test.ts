@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { testWindowReader } from '../support/window-reader.js';
 import { describe, expect, it } from 'vitest';
-import { type UnitRecords, WindowReader } from '../../connector/engine/fetch/buckets.js';
+import type { UnitRecords } from '../../connector/engine/fetch/buckets.js';
 import { encodedRows } from '../../connector/engine/decode/decode.js';
 import { ConnectorError } from '../../connector/engine/errors.js';
 import { bucketPage } from '../../connector/engine/fetch/pages.js';
@@ -8,8 +9,6 @@ import { HALVE_ON_400, type FailRule, type HalveRule } from '../../connector/eng
 import type { Window } from '../../connector/engine/plan/planner.js';
 import type { BucketPlan } from '../../connector/engine/stream.js';
 import { HttpError } from '../../connector/http/errors.js';
-import { HttpClient } from '../../connector/http/client.js';
-import { RateLimiter } from '../../connector/http/rate-limit.js';
 
 /**
  * "A 400 halves the window" is a response action a stream declares (BucketPlan.responses, a
@@ -62,29 +61,7 @@ function reader(responses: BucketPlan['responses'], maxDays: number, reply?: (da
     ...(responses ? { responses } : {}),
     toRecord: (bucket, result) => ({ id: String(bucket.start), day: (result as { day: number }).day }),
   };
-  const time = { now: () => 0 };
-  const sleep = async () => undefined;
-  const http = new HttpClient({
-    baseUrl: 'https://api.example.com',
-    headers: {},
-    fetch,
-    sleep,
-    clock: time,
-    limiter: new RateLimiter(time, sleep),
-    logger: { debug: () => undefined, warn: () => undefined },
-    redact: (t) => t,
-    maxRetries: 0,
-  });
-  const r = new WindowReader(plan, {
-    http,
-    stream: 'report',
-    format: { kind: 'rows' },
-    debug: () => undefined,
-    warn: (m) => warnings.push(m),
-    hooks: {},
-    onResponse: () => undefined,
-    clock: time,
-  });
+  const r = testWindowReader(plan, { fetch, stream: 'report', maxRetries: 0, warn: (m) => warnings.push(m) });
   return { r, windows, warnings };
 }
 
