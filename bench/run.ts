@@ -35,6 +35,25 @@ interface RunStats {
   code: number | null;
 }
 
+/** The peak RSS (VmHWM, kB) of process `pid`, sampled every 25 ms until stop(), which returns it. */
+function peakRss(pid: number | undefined): { stop(): number } {
+  let peak = 0;
+  const sample = setInterval(() => {
+    try {
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) peak = Math.max(peak, Number(m[1]));
+    } catch {
+      /* exited */
+    }
+  }, 25);
+  return {
+    stop: () => {
+      clearInterval(sample);
+      return peak;
+    },
+  };
+}
+
 /**
  * Spawn the connector and sample its peak RSS. Its stdout goes to /dev/null when `discard`
  * (records then 0: nothing reads them), otherwise to a pipe whose RECORD lines are counted.
@@ -50,7 +69,6 @@ function runConnector(config: Record<string, unknown>, streams: string[], discar
     const child = spawn(process.execPath, [BIN, 'read', '--config', cfg, '--catalog', cat], { stdio: ['ignore', devNull ?? 'pipe', 'inherit'] });
     if (devNull !== undefined) closeSync(devNull);
     let records = 0;
-    let peak = 0;
     const needle = Buffer.from('{"type":"RECORD"');
     // A needle may straddle two chunks: look for it across the seam, then inside the chunk
     // (no copy of the chunk itself: the counting must not compete with the connector for CPU).
@@ -64,18 +82,10 @@ function runConnector(config: Record<string, unknown>, streams: string[], discar
       const end = chunk.length >= needle.length - 1 ? chunk : Buffer.concat([tail, chunk]);
       tail = Buffer.from(end.subarray(Math.max(0, end.length - (needle.length - 1))));
     });
-    const sample = setInterval(() => {
-      try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-        if (m) peak = Math.max(peak, Number(m[1]));
-      } catch {
-        /* exited */
-      }
-    }, 25);
+    const peak = peakRss(child.pid);
     child.on('error', reject);
     child.on('close', (code) => {
-      clearInterval(sample);
-      resolve({ records, ms: performance.now() - t0, peakRssKb: peak, code });
+      resolve({ records, ms: performance.now() - t0, peakRssKb: peak.stop(), code });
     });
   });
 }
@@ -230,20 +240,11 @@ async function syncBenchmark() {
       const child = spawn(process.execPath, [BIN, 'sync', '--config', cfg, '--db', db, '--streams', 'costs'], { stdio: ['ignore', 'ignore', 'pipe'] });
       let out = '';
       child.stderr?.on('data', (c: Buffer) => void (out += c.toString()));
-      let peak = 0;
-      const sample = setInterval(() => {
-        try {
-          const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-          if (m) peak = Math.max(peak, Number(m[1]));
-        } catch {
-          /* exited */
-        }
-      }, 25);
+      const peak = peakRss(child.pid);
       child.on('error', reject);
       child.on('close', (code) => {
-        clearInterval(sample);
         const m = /: ([\d,]+) rows \(/.exec(out);
-        resolve({ records: m ? Number((m[1] as string).replace(/,/g, '')) : 0, ms: performance.now() - t0, peakRssKb: peak, code, out });
+        resolve({ records: m ? Number((m[1] as string).replace(/,/g, '')) : 0, ms: performance.now() - t0, peakRssKb: peak.stop(), code, out });
       });
     });
   /** Forget the stored state: the next sync reads the whole year again into a file that holds it. */
