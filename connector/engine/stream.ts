@@ -56,6 +56,13 @@ export interface BucketApi {
 /** What a provider-specific window fetcher may use: decoded pages of `path`, counted as responses. */
 export interface WindowIo {
   get(query: Query): Promise<Page>;
+  /**
+   * A page of `path` asked for by a POST of `body` (JSON): an API whose query is a request body (xAI's
+   * usage analytics). The engine always gives it (optional so a test's io needs it only when used).
+   */
+  post?(query: Query, body: unknown): Promise<Page>;
+  /** The JSON of a GET of another path of the same API (a list the fetcher splits a query by), counted as a response of the stream; always given by the engine. */
+  json?(path: string, query: Query): Promise<unknown>;
   debug(msg: string): void;
 }
 
@@ -68,6 +75,13 @@ export interface WindowIo {
 export interface FetchedWindow {
   buckets: Bucket[];
   complete: boolean;
+  /**
+   * Optional: the buckets come from disjoint partial queries (a query split by a filter), so the
+   * records of one bucket from several of them add up instead of repeating each other.
+   */
+  parts?: boolean;
+  /** Optional, with complete false: why the window was not read whole (the engine halves it, saying so). */
+  why?: string;
 }
 
 /**

@@ -14,8 +14,16 @@ export interface HttpLogger {
 /** The part of a fetch Response the client reads (an injected fetch may give no body stream: arrayBuffer is used then). */
 type FetchedResponse = Pick<Response, 'ok' | 'status' | 'headers' | 'arrayBuffer'> & { body?: Response['body'] };
 
+/** One request as fetch takes it: a GET, or a POST of `body` (JSON text) when `method` says so. */
+export interface RequestInit {
+  headers: Record<string, string>;
+  signal: AbortSignal;
+  method?: 'POST';
+  body?: string;
+}
+
 /** What the client needs of fetch (globalThis.fetch, or a test's). */
-export type FetchLike = (url: string, init: { headers: Record<string, string>; signal: AbortSignal }) => Promise<FetchedResponse>;
+export type FetchLike = (url: string, init: RequestInit) => Promise<FetchedResponse>;
 
 /**
  * One request's answer as a transport receives it: status and headers once the body is in (the
@@ -32,11 +40,11 @@ export interface Received<T> {
 }
 
 /**
- * Sends one GET and receives its answer where the body is decoded: on this thread
+ * Sends one request (a GET, or a POST: RequestHooks.body) and receives its answer where the body is decoded: on this thread
  * (fetchTransport) or on a decode worker (engine/decode/decode-pool.ts), so the body never has to
  * visit this thread. A request that gets no response rejects with a FetchFailed.
  */
-export type Transport<T> = (url: string, init: { headers: Record<string, string>; signal: AbortSignal }) => Promise<Received<T>>;
+export type Transport<T> = (url: string, init: RequestInit) => Promise<Received<T>>;
 
 /** Why a fetch got no response, as plain data (it crosses from a decode worker). */
 export interface FetchFailure {
@@ -92,6 +100,11 @@ export interface RequestHooks {
   onRateLimited?: (untilMs: number) => void;
   /** Headers for this request only, over the client's own (a beta header some endpoints of a provider need). */
   headers?: Record<string, string>;
+  /**
+   * A JSON body: the request is a POST of it (Content-Type application/json), retried like a GET, so
+   * only for a query that changes nothing (xAI's usage analytics). Absent: a GET.
+   */
+  body?: unknown;
 }
 
 export interface JsonResponse<T = unknown> {
@@ -222,7 +235,7 @@ class ClientState {
 }
 
 /**
- * GET-only JSON client: timeout, classified errors, retry with backoff, shared rate limit. Every
+ * JSON client (GET, and POST for a query sent as a body: RequestHooks.body): timeout, classified errors, retry with backoff, shared rate limit. Every
  * request is counted, and counted for its stream when sent through the stream's view (forStream),
  * whichever transport receives it (this thread or a decode worker).
  */
@@ -288,7 +301,7 @@ export class HttpClient {
   }
 
   /**
-   * GET with retries through `transport`. The request slot is released once the answer is in,
+   * GET (or a POST of hooks.body) with retries through `transport`. The request slot is released once the answer is in,
    * before its body is decoded, so decoding never holds up other requests. A NotJsonError from
    * the decoding is retried like any bad body; any other error from it ends the request.
    */
@@ -328,6 +341,7 @@ export class HttpClient {
 
   private async send<T>(path: string, query: Query, hooks: RequestHooks, transport: Transport<T>): Promise<JsonResponse<T>> {
     const url = this.url(path, query);
+    const sent = hooks.body === undefined ? undefined : JSON.stringify(hooks.body);
     const started = this.o.clock.now();
     const maxRetryTime = this.o.maxRetryTimeMs ?? DEFAULT_MAX_RETRY_TIME_MS;
     return pRetry(
@@ -338,7 +352,7 @@ export class HttpClient {
         try {
           if (this.fatalError) throw this.fatalError;
           await this.waitForLimiter(hooks);
-          received = await this.once(url, transport, hooks.headers);
+          received = await this.once(url, transport, hooks.headers, sent);
           this.open();
         } catch (err) {
           if (err instanceof HttpError && err.details.status !== undefined) this.open();
@@ -410,16 +424,21 @@ export class HttpClient {
     return this.o.redact(url.replace(this.o.baseUrl.replace(/\/+$/, ''), ''));
   }
 
-  private async once<T>(url: string, transport: Transport<T>, extra?: Record<string, string>): Promise<Received<T>> {
+  private async once<T>(url: string, transport: Transport<T>, extra?: Record<string, string>, body?: string): Promise<Received<T>> {
     const timeoutMs = this.o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     this.s.requests += 1;
     if (this.stream !== undefined) this.s.requestsByStream.set(this.stream, this.requestsOf(this.stream) + 1);
-    this.o.logger.debug(`GET ${this.describe(url)}`);
+    this.o.logger.debug(`${body === undefined ? 'GET' : 'POST'} ${this.describe(url)}`);
+    const headers = extra ? { ...this.o.headers, ...extra } : this.o.headers;
+    const init: RequestInit =
+      body === undefined
+        ? { headers, signal: controller.signal }
+        : { headers: { ...headers, 'content-type': 'application/json' }, signal: controller.signal, method: 'POST', body };
     let res: Received<T>;
     try {
-      res = await transport(url, { headers: extra ? { ...this.o.headers, ...extra } : this.o.headers, signal: controller.signal });
+      res = await transport(url, init);
     } catch (err) {
       if (controller.signal.aborted) throw new HttpError('network', `request failed: no response within ${timeoutMs} ms`, { url: this.describe(url) });
       throw networkError(url, err, this.describe(url));

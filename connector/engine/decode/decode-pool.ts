@@ -48,6 +48,8 @@ export interface PageRequest {
   page: {
     url: string;
     headers: Record<string, string>;
+    /** A POST's JSON body (RequestHooks.body); absent: a GET. */
+    body?: string;
     stream: string;
     segment?: number;
     join?: true;
@@ -150,7 +152,7 @@ export class DecodePool {
     return {
       transport: (window, emittedAt, ids, inThread, joined) => (url, init) =>
         this.slots.some((s) => s.up)
-          ? this.page({ url, headers: init.headers, stream, ...which, window, emittedAt, ids, ...(joined ? { joined: [...joined] } : {}) }, init.signal)
+          ? this.page({ url, headers: init.headers, ...(init.body === undefined ? {} : { body: init.body }), stream, ...which, window, emittedAt, ids, ...(joined ? { joined: [...joined] } : {}) }, init.signal)
           : inThread(url, init),
       companion: () => this.forStream(stream, segment, true),
       recycle: (buffers) => this.recycle(buffers),

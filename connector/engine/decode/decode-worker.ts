@@ -128,7 +128,7 @@ async function page({ id, page: p }: PageRequest): Promise<void> {
   let decoder: PageStreamDecoder | undefined;
   let undecoded: unknown;
   try {
-    const res = await fetch(p.url, { headers: p.headers, signal: controller.signal });
+    const res = await fetch(p.url, { headers: p.headers, signal: controller.signal, ...(p.body === undefined ? {} : { method: 'POST', body: p.body }) });
     if (!res.ok || !res.body) {
       const body = await receiveBody(res);
       // An error body is small and wanted whole (its envelope is parsed for the error).

@@ -271,7 +271,7 @@ export class WindowReader {
     const joined = this.companion ? await this.readJoined(window) : undefined;
     // One stamp for the window, so a repeated bucket encodes to the same bytes.
     const emittedAt = ctx.clock.now();
-    const get = (query: Query): Promise<Page> => this.fetchPage(query, window, emittedAt, joined);
+    const get = (query: Query, body?: unknown): Promise<Page> => this.fetchPage(query, window, emittedAt, joined, body);
     const buckets = new WindowBuckets(plan.path, window, plan.bucketSeconds, ctx.debug);
     if (plan.paging.kind === 'custom') await this.readCustom(buckets, window, plan.paging.fetchWindow, get);
     else await this.readFromFirstPageRestarting(buckets, window, get);
@@ -283,13 +283,21 @@ export class WindowReader {
     buckets: WindowBuckets,
     window: Window,
     fetchWindow: (io: WindowIo, window: Window) => Promise<FetchedWindow>,
-    get: (query: Query) => Promise<Page>,
+    get: (query: Query, body?: unknown) => Promise<Page>,
   ): Promise<void> {
-    const fetched = await fetchWindow({ get, debug: this.ctx.debug }, window);
-    for (const b of fetched.buckets) buckets.accept(b, false);
+    const { ctx, plan } = this;
+    const json = async (path: string, query: Query): Promise<unknown> => {
+      const res = await ctx.http.getJson(path, query, plan.headers ? { ...ctx.hooks, headers: plan.headers } : ctx.hooks);
+      ctx.onResponse();
+      return res.body;
+    };
+    const io: WindowIo = { get: (query) => get(query), post: (query, body) => get(query, body), json, debug: ctx.debug };
+    const fetched = await fetchWindow(io, window);
+    // Parts of a split query add up; otherwise a bucket that came twice must repeat the same records.
+    for (const b of fetched.buckets) buckets.accept(b, fetched.parts === true);
     // Complete pages: a bucket they did not mention is empty (whether an API sends empty buckets is its own affair).
     if (fetched.complete) buckets.fillEmpty();
-    if (buckets.missing().length) throw buckets.notCovered();
+    if (buckets.missing().length) throw fetched.why && !fetched.complete ? new WindowNotCovered(fetched.why) : buckets.notCovered();
   }
 
   /**
@@ -383,15 +391,15 @@ export class WindowReader {
     return byBucket;
   }
 
-  /** One page of `query`, decoded: on a worker when the context has a decoder and one is up, else on this thread (`joined`: the companion's records). */
-  async fetchPage(query: Query, window: Window, emittedAt: number, joined?: ReadonlyMap<number, readonly Row[]>): Promise<Page> {
+  /** One page of `query` (a POST of `body` when given), decoded: on a worker when the context has a decoder and one is up, else on this thread (`joined`: the companion's records). */
+  async fetchPage(query: Query, window: Window, emittedAt: number, joined?: ReadonlyMap<number, readonly Row[]>, body?: unknown): Promise<Page> {
     const { plan, ctx } = this;
     const ids = plan.paging.kind === 'records';
     const inThread = ctx.http.inThread(
       (body) => encodePage(plan, ctx.stream, ctx.format, body, window, emittedAt, { ids, ...(joined ? { joined } : {}) }).page,
     );
     const transport = ctx.decoder?.transport(window, emittedAt, ids, inThread, joined) ?? inThread;
-    const hooks = plan.headers ? { ...ctx.hooks, headers: plan.headers } : ctx.hooks;
+    const hooks = { ...ctx.hooks, ...(plan.headers ? { headers: plan.headers } : {}), ...(body === undefined ? {} : { body }) };
     const res = await ctx.http.get(plan.path, query, hooks, transport);
     ctx.onResponse();
     for (const message of res.body.notices ?? []) ctx.notice?.(message);
