@@ -11,6 +11,8 @@ export interface LoggedRequest {
   query: URLSearchParams;
   headers: IncomingMessage['headers'];
   at: number;
+  /** The request body, as text, of a request that is not a GET (a POST's JSON query). */
+  body?: string;
 }
 
 export type Fault =
@@ -151,23 +153,43 @@ export class FakeServer {
     this.inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     res.on('close', () => (this.inFlight -= 1));
-    if (this.latencyMs > 0) {
-      setTimeout(() => this.respond(req, res), this.latencyMs);
+    if (req.method !== undefined && req.method !== 'GET') {
+      // A body to read first (a POST's JSON query): the handler gets it as text.
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => this.serveRead(req, res, Buffer.concat(chunks).toString('utf8')));
       return;
     }
-    this.respond(req, res);
+    this.serveRead(req, res, undefined);
   }
 
-  private respond(req: IncomingMessage, res: ServerResponse): void {
+  private serveRead(req: IncomingMessage, res: ServerResponse, body: string | undefined): void {
+    if (this.latencyMs > 0) {
+      setTimeout(() => this.respond(req, res, body), this.latencyMs);
+      return;
+    }
+    this.respond(req, res, body);
+  }
+
+  private respond(req: IncomingMessage, res: ServerResponse, body?: string): void {
     const u = new URL(req.url ?? '/', 'http://fake');
-    const logged: LoggedRequest = { method: req.method ?? 'GET', path: u.pathname, query: u.searchParams, headers: req.headers, at: Date.now() };
+    const logged: LoggedRequest = {
+      method: req.method ?? 'GET',
+      path: u.pathname,
+      query: u.searchParams,
+      headers: req.headers,
+      at: Date.now(),
+      ...(body === undefined ? {} : { body }),
+    };
     this.requests.push(logged);
     const fault = this.takeFault(u.pathname);
     if (fault && fault.kind !== 'transform') {
       this.applyFault(fault, res);
       return;
     }
-    const cached = this.cacheReplies && !fault ? this.replyCache.get(req.url ?? '') : undefined;
+    // A POST's body is part of its query.
+    const cacheKey = `${req.url ?? ''}${body ?? ''}`;
+    const cached = this.cacheReplies && !fault ? this.replyCache.get(cacheKey) : undefined;
     if (cached) {
       res.writeHead(cached.status, { 'content-type': 'application/json', 'content-length': cached.bytes.byteLength, ...cached.headers });
       res.end(cached.bytes);
@@ -179,11 +201,11 @@ export class FakeServer {
     } catch (err) {
       reply = { status: 500, body: { error: { message: `fake server bug: ${(err as Error).message}` } } };
     }
-    let body = reply.body;
-    if (fault?.kind === 'transform' && reply.status === 200) body = fault.fn(body);
-    const text = JSON.stringify(body);
+    let replyBody = reply.body;
+    if (fault?.kind === 'transform' && reply.status === 200) replyBody = fault.fn(replyBody);
+    const text = JSON.stringify(replyBody);
     if (this.cacheReplies && !fault && reply.status === 200)
-      this.replyCache.set(req.url ?? '', { status: reply.status, bytes: Buffer.from(text), headers: reply.headers });
+      this.replyCache.set(cacheKey, { status: reply.status, bytes: Buffer.from(text), headers: reply.headers });
     res.writeHead(reply.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...reply.headers });
     res.end(text);
   }

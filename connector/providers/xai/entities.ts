@@ -22,7 +22,7 @@ const time = (name: string, description: string, from?: readonly string[]): Colu
   col(name, 'string', description, { format: 'date-time', ...(from ? { from } : {}) });
 
 /** An int64 as proto3 JSON sends it (a string), or as a number (one client met both [FIELD]). */
-const int64 = z.union([z.string().regex(/^-?\d+$/, 'an int64 as a string of digits'), z.number().int()]);
+const int64 = z.union([z.string().regex(/^-?\d+$/, 'an int64 as a string of digits'), z.number().int()]).nullish();
 const int64Text = (v: string | number): string => (typeof v === 'number' ? BigInt(v).toString() : v);
 /** Integer USD cents as exact dollars: the decimal point of the digits moved two places ("12345" -> "123.45"). */
 const centsToUsd = (v: string | number): string => shiftDecimalLeft(int64Text(v), 2);
@@ -58,7 +58,7 @@ const apiKeyColumns = columns([
   time('modify_time', 'Last change, RFC 3339.', ['modifyTime']),
   time('expire_time', 'Expiry, RFC 3339; null when it does not expire.', ['expireTime']),
   col('disabled', 'boolean', 'Whether the key is disabled (sent as a bool, or by some responses as "true"/"false"); absent: false (proto3 default).', {
-    check: z.union([z.boolean(), z.enum(['true', 'false'])]),
+    check: z.union([z.boolean(), z.enum(['true', 'false'])]).nullish(),
     convert: (v: boolean | string) => v === true || v === 'true',
   }),
   col('qps', 'integer', 'Requests per second allowed; null when not set.'),
@@ -148,7 +148,15 @@ export const invoicesStream: ListStream<XaiConfig> = idListStream({
     yield (page.data.invoices ?? []).map((it, i) => {
       const r = invoiceColumns.item.safeParse(invoiceItem(it));
       if (!r.success) throw systemError(`${path} invoices[${i}]: unexpected item: ${describeZodError(r.error, it)}`);
-      return invoiceColumns.row(r.data);
+      const row = invoiceColumns.row(r.data);
+      // proto3 JSON omits a zero int64: an absent amount is 0 cents (docs/xai.md).
+      for (const name of ['subtotal', 'tax', 'total']) {
+        if (row[`${name}_cents`] === null) {
+          row[`${name}_cents`] = '0';
+          row[`${name}_usd`] = '0';
+        }
+      }
+      return row;
     });
   },
 });

@@ -1,0 +1,40 @@
+import { day, farFuture, type TestKit } from '../support/kit.js';
+import { DAY, FakeXai } from './xai.js';
+
+/** The team every fake serves unless told otherwise (examples/xai/config.json names it). */
+export const FAKE_TEAM = 'team-4f1c2a9e';
+
+/** source-xai-costs in the tests (test/support/kit.ts): its acceptance inputs, least config and small fake. */
+export const kit: TestKit = {
+  acceptance: {
+    apiHost: 'management-api.x.ai',
+    keyField: 'management_key',
+    emptyStreams: [],
+    smokeStreams: [{ name: 'usage', mode: 'incremental' }],
+    futureState: farFuture,
+    async start(port = 0) {
+      const key = 'mgmt-acceptance-7c1d9e2f';
+      const first = day('2026-06-01');
+      // 120 days: several windows of usage, so several checkpoints for test_read_sequential_slices.
+      const fake = new FakeXai({ firstDay: first, days: 120, key, team: FAKE_TEAM });
+      await fake.start(port);
+      const config = { management_key: key, team_id: FAKE_TEAM, start_date: '2026-06-01', end_date: '2026-09-28', base_url: fake.baseUrl };
+      return { config, badKeyConfig: { ...config, management_key: 'mgmt-refused-000000' }, secrets: [key], stop: () => fake.stop() };
+    },
+  },
+  minimalConfig: { management_key: 'mgmt-golden', team_id: 'team-golden', start_date: '2026-01-01' },
+  fake: (o) => new FakeXai({ firstDay: o.firstDay, days: o.days, key: o.key, team: FAKE_TEAM }),
+  fakeApi: {
+    port: 8792,
+    key: 'mgmt-fake-0123456789abcdef',
+    make: (o) =>
+      new FakeXai({
+        firstDay: o.firstDay,
+        days: Math.round((o.today + DAY - o.firstDay) / DAY),
+        key: o.key,
+        team: FAKE_TEAM,
+        ...(o.seed === undefined ? {} : { seed: o.seed }),
+      }),
+    banner: (o) => `fake xAI Management API on ${o.url} (Bearer ${o.keys}, team_id ${FAKE_TEAM}); Ctrl-C to stop`,
+  },
+};

@@ -1,0 +1,355 @@
+import { rng, shortHash } from './random.js';
+import { FakeServer, presentedKey, type JsonReply, type LoggedRequest } from './server.js';
+
+/**
+ * A fake of xAI's Management API (shared/reference/openrouter-xai-fireworks.md section 2), unkind by
+ * default, reproducing the reference's list of what a connector must survive (2.8):
+ *
+ * - `Authorization: Bearer <management key>`; another key 401; an inference key (`xai-...`) 403, the
+ *   stricter of "401 or 403"; the team in the path: another team 404. Error bodies are grpc-gateway's
+ *   `{"code","message","details"}` and ECHO the team and the presented key (a billing error body
+ *   "can echo account details"): the connector must never let them through;
+ * - POST /v1/billing/teams/{team}/usage with a strict AnalyzeBillingItemsRequest: the `analyticsRequest`
+ *   wrapper, times `YYYY-MM-DD HH:MM:SS` (ISO `T..Z` only with `isoTimes`, [UNKNOWN] upstream), a
+ *   timezone required (IANA), `timeUnit` the prefixed enum (TIME_UNIT_DAY; the fake serves days only),
+ *   `values` objects with a prefixed aggregation (a bare string is a 400), groupBy among api_key_id and
+ *   description, filters `[NOT ]api_key_id:<id>` only; anything else 400. endTime is exclusive, both
+ *   times at UTC midnights, at most `maxDays` days (400 beyond);
+ * - dense series: every series with money anywhere in the range has a data point on every day,
+ *   zeros included, `timestamp` RFC 3339 UTC; amounts are doubles in dollars with up to 10 decimals,
+ *   from integer ticks of 1e-10 USD; series in a shuffled order;
+ * - `limitReached: true` with an arbitrary subset of the series above `cap` series; when false the
+ *   flag is omitted on every other answer (proto3 default);
+ * - GET /auth/teams/{team}/api-keys: `{"apiKeys":[...]}`, `disabled` a bool or a string, `tpm` an
+ *   int64 string, default fields omitted, one item carrying an `apiKey` (never to be copied); keys
+ *   whose usage is in the ledger but that are not listed (deleted since: `deletedKeys`);
+ * - GET /v1/billing/teams/{team}/invoices?since.year=&since.month=: one monthly invoice per month,
+ *   cents as int64 strings, a zero tax omitted, status PAID (FAILED for one), PENDING for the current
+ *   month; lines per description whose cents are the month's dollars ROUNDED (half up): the sum of the
+ *   daily usd differs from the invoice by a few cents, the rounding gap (docs/xai.md);
+ * - once at the start: an HTML 502 from a gateway (`gatewayOnce`) and a 429 with Retry-After (`throttleOnce`).
+ *
+ * A negative line (`Promotional credit`, every `creditEvery`-th day, on the first key) is not in the
+ * reference (UNCONFIRMED upstream): it exercises FOCUS `Credit` rows.
+ */
+export const DAY = 86_400;
+/** 1 USD in the fake's integer unit: 1e-10 USD (xAI's own tick, xai_sdk cost.py). */
+export const TICKS_PER_USD = 10_000_000_000n;
+export const CREDIT_LINE = 'Promotional credit';
+const DESCRIPTIONS = ['Chat grok-4-0709', 'Chat grok-3-mini', 'Image grok-imagine', 'grok-voice-think-fast-2.0', 'Search'];
+const TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/;
+const ZONES = new Set(['Etc/UTC', 'UTC', 'Etc/GMT']);
+
+export interface XaiFakeOptions {
+  /** First day with usage (unix seconds, a UTC midnight) and the number of days. */
+  firstDay: number;
+  days: number;
+  /** The management key accepted. */
+  key: string;
+  team?: string;
+  seed?: number;
+  /** API keys listed (default 4) and keys with usage that are no longer listed (default 1). */
+  keys?: number;
+  deletedKeys?: number;
+  /** Most series one answer holds before limitReached (default 24). */
+  cap?: number;
+  /** Longest range one query may ask for, in days (default 92). */
+  maxDays?: number;
+  /** Accept ISO 8601 `T..Z` times too (default false: the stricter reading). */
+  isoTimes?: boolean;
+  gatewayOnce?: boolean;
+  throttleOnce?: boolean;
+  /** A negative `Promotional credit` line every n-th day (0: none; default 7). */
+  creditEvery?: number;
+  /** Chance that a (key, description) has usage on a day (default 0.3). */
+  density?: number;
+}
+
+/** One line of the ledger: a day, a key and a description, in ticks (1e-10 USD). */
+export interface LedgerLine {
+  day: number;
+  apiKeyId: string;
+  description: string;
+  ticks: bigint;
+}
+
+export interface FakeKey {
+  apiKeyId: string;
+  name: string;
+  redacted: string;
+  listed: boolean;
+}
+
+/** Ticks as an exact decimal string of dollars ("7597372500" -> "0.75973725"). */
+export function ticksToUsd(ticks: bigint): string {
+  const neg = ticks < 0n;
+  const abs = neg ? -ticks : ticks;
+  const int = abs / TICKS_PER_USD;
+  const frac = (abs % TICKS_PER_USD).toString().padStart(10, '0').replace(/0+$/, '');
+  const body = frac ? `${int}.${frac}` : `${int}`;
+  return neg && body !== '0' ? `-${body}` : body;
+}
+
+class BadRequest extends Error {}
+
+export class FakeXai extends FakeServer {
+  readonly team: string;
+  readonly keys: FakeKey[];
+  readonly ledger: LedgerLine[] = [];
+  readonly cap: number;
+  private readonly o: XaiFakeOptions;
+  private answers = 0;
+  /** Invoice status overrides by invoice id (a test turns PENDING into PAID). */
+  readonly statusOf = new Map<string, string>();
+
+  constructor(o: XaiFakeOptions) {
+    super((req) => this.route(req));
+    this.o = o;
+    this.team = o.team ?? 'team-4f1c2a9e';
+    this.cap = o.cap ?? 24;
+    const random = rng(o.seed ?? 27);
+    const listed = o.keys ?? 4;
+    const deleted = o.deletedKeys ?? 1;
+    this.keys = Array.from({ length: listed + deleted }, (_, i) => {
+      const apiKeyId = `${shortHash(`key${i}:${o.seed ?? 27}`, 8)}-${shortHash(`k${i}`, 4)}-4${shortHash(`x${i}`, 3)}`;
+      const tail = shortHash(`tail${i}`, 4);
+      return { apiKeyId, name: i === 1 ? 'Équipe données' : `key-${i}`, redacted: `xai-...${tail}`, listed: i < listed };
+    });
+    // Unkind from the first request: a gateway's HTML 502, then a 429 (both retried by a connector).
+    if (o.gatewayOnce !== false) {
+      this.fault({ path: '/usage', fault: { kind: 'status', status: 502, body: '<html><body><h1>502 Bad Gateway</h1></body></html>', contentType: 'text/html' } });
+    }
+    if (o.throttleOnce !== false) {
+      const body = JSON.stringify({ code: 8, message: `rate limit exceeded for team ${this.team}`, details: [] });
+      this.fault({ path: '/usage', after: o.gatewayOnce !== false ? 1 : 0, fault: { kind: 'status', status: 429, body, headers: { 'retry-after': '1' } } });
+    }
+    const density = o.density ?? 0.3;
+    const creditEvery = o.creditEvery ?? 7;
+    for (let d = 0; d < o.days; d++) {
+      const day = o.firstDay + d * DAY;
+      for (const k of this.keys) {
+        for (const description of DESCRIPTIONS) {
+          if (random() >= density) continue;
+          // Up to $5 in ticks, often with all ten decimals.
+          const ticks = BigInt(Math.floor(random() * 5e10)) + 1n;
+          this.ledger.push({ day, apiKeyId: k.apiKeyId, description, ticks });
+        }
+      }
+      const first = this.keys[0];
+      if (creditEvery > 0 && d % creditEvery === creditEvery - 1 && first) {
+        this.ledger.push({ day, apiKeyId: first.apiKeyId, description: CREDIT_LINE, ticks: -BigInt(Math.floor(random() * 1e10)) - 1n });
+      }
+    }
+  }
+
+  get baseUrl(): string {
+    return this.url;
+  }
+
+  /** The ledger's lines of [start, end), by day, key and description. */
+  linesIn(start: number, end: number): LedgerLine[] {
+    return this.ledger.filter((l) => l.day >= start && l.day < end);
+  }
+
+  private route(req: LoggedRequest): JsonReply {
+    const key = presentedKey(req);
+    if (key !== this.o.key) {
+      if (key?.startsWith('xai-')) return this.error(403, 7, `Management API: the key ${key} is an inference API key; it has no access to team ${this.team}`);
+      return this.error(401, 16, `Invalid management key ${key ?? '(none)'}`);
+    }
+    const m = /^\/(v1\/billing|auth)\/teams\/([^/]+)\/(usage|invoices|api-keys)$/.exec(req.path);
+    if (!m) return this.error(404, 5, `no route ${req.method} ${req.path}`);
+    const team = decodeURIComponent(m[2] ?? '');
+    if (team !== this.team) return this.error(404, 5, `team ${team} not found for management key ${key}`);
+    const what = `${m[1]}/${m[3]}`;
+    if (what === 'v1/billing/usage' && req.method === 'POST') return this.usage(req);
+    if (what === 'v1/billing/invoices' && req.method === 'GET') return this.invoices(req);
+    if (what === 'auth/api-keys' && req.method === 'GET') return this.apiKeys();
+    return this.error(404, 5, `no route ${req.method} ${req.path}`);
+  }
+
+  private error(status: number, code: number, message: string): JsonReply {
+    return { status, body: { code, message, details: [] } };
+  }
+
+  private usage(req: LoggedRequest): JsonReply {
+    let q: ReturnType<FakeXai['parseUsage']>;
+    try {
+      q = this.parseUsage(req.body ?? '');
+    } catch (err) {
+      if (err instanceof BadRequest) return this.error(400, 3, err.message);
+      throw err;
+    }
+    const lines = this.linesIn(q.start, q.end).filter((l) => q.keep(l.apiKeyId));
+    const groups = new Map<string, { group: string[]; labels: string[]; ticks: Map<number, bigint> }>();
+    for (const l of lines) {
+      const group = q.groupBy.map((g) => (g === 'api_key_id' ? l.apiKeyId : l.description));
+      const id = JSON.stringify(group);
+      let s = groups.get(id);
+      if (!s) {
+        const labels = q.groupBy.map((g) => (g === 'api_key_id' ? this.label(l.apiKeyId) : l.description));
+        groups.set(id, (s = { group, labels, ticks: new Map() }));
+      }
+      s.ticks.set(l.day, (s.ticks.get(l.day) ?? 0n) + l.ticks);
+    }
+    this.answers += 1;
+    const random = rng(this.answers * 7919 + (this.o.seed ?? 27));
+    let series = [...groups.values()];
+    for (let i = series.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [series[i], series[j]] = [series[j] as (typeof series)[number], series[i] as (typeof series)[number]];
+    }
+    const limitReached = series.length > this.cap;
+    if (limitReached) series = series.slice(0, Math.max(1, Math.floor(this.cap * random())));
+    const timeSeries = series.map((s) => ({
+      group: s.group,
+      groupLabels: s.labels,
+      dataPoints: Array.from({ length: (q.end - q.start) / DAY }, (_, i) => {
+        const day = q.start + i * DAY;
+        const ticks = s.ticks.get(day) ?? 0n;
+        // The double a JSON encoder writes: dollars from exact ticks (at most 11 significant digits: the text is exact).
+        return { timestamp: new Date(day * 1000).toISOString().replace('.000Z', 'Z'), values: [Number(ticksToUsd(ticks))] };
+      }),
+    }));
+    const body: Record<string, unknown> = { timeSeries };
+    if (limitReached) body.limitReached = true;
+    else if (this.answers % 2 === 0) body.limitReached = false;
+    return { status: 200, body };
+  }
+
+  private label(apiKeyId: string): string {
+    const k = this.keys.find((x) => x.apiKeyId === apiKeyId);
+    return k ? `${k.name} (${k.redacted})` : apiKeyId;
+  }
+
+  private parseUsage(text: string): { start: number; end: number; groupBy: string[]; keep: (apiKeyId: string) => boolean } {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new BadRequest('invalid JSON body');
+    }
+    const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+    if (!isObj(body) || Object.keys(body).join() !== 'analyticsRequest' || !isObj(body.analyticsRequest)) {
+      throw new BadRequest('the body must be {"analyticsRequest": {...}}');
+    }
+    const r = body.analyticsRequest;
+    const known = new Set(['timeRange', 'timeUnit', 'values', 'groupBy', 'filters']);
+    for (const k of Object.keys(r)) if (!known.has(k)) throw new BadRequest(`unknown field "${k}" in analyticsRequest`);
+    const tr = r.timeRange;
+    if (!isObj(tr)) throw new BadRequest('timeRange is required');
+    if (typeof tr.timezone !== 'string' || tr.timezone === '') throw new BadRequest('timeRange.timezone is required (an IANA time zone)');
+    if (!ZONES.has(tr.timezone)) throw new BadRequest(`the fake serves UTC only, not ${tr.timezone}`);
+    const start = this.time(tr.startTime, 'startTime');
+    const end = this.time(tr.endTime, 'endTime');
+    if (start % DAY !== 0 || end % DAY !== 0) throw new BadRequest('day buckets need times at midnight');
+    if (end <= start) throw new BadRequest('endTime must be after startTime (endTime is not included)');
+    if ((end - start) / DAY > (this.o.maxDays ?? 92)) throw new BadRequest(`the time range exceeds ${this.o.maxDays ?? 92} days`);
+    if (r.timeUnit !== 'TIME_UNIT_DAY') throw new BadRequest(`invalid value for enum TimeUnit: ${JSON.stringify(r.timeUnit)}`);
+    const values = r.values;
+    if (!Array.isArray(values) || values.length !== 1 || !isObj(values[0])) throw new BadRequest('values must be a list of {name, aggregation} objects');
+    if (values[0].name !== 'usd' || values[0].aggregation !== 'AGGREGATION_SUM') {
+      throw new BadRequest(`unsupported value ${JSON.stringify(values[0])}: usd with AGGREGATION_SUM`);
+    }
+    const groupBy = r.groupBy ?? [];
+    if (!Array.isArray(groupBy) || groupBy.some((g) => g !== 'api_key_id' && g !== 'description')) throw new BadRequest(`unknown groupBy ${JSON.stringify(groupBy)}`);
+    const filters = r.filters ?? [];
+    if (!Array.isArray(filters)) throw new BadRequest('filters must be a list of strings');
+    const only: string[] = [];
+    const not: string[] = [];
+    for (const f of filters) {
+      const fm = typeof f === 'string' ? /^(NOT )?api_key_id:(\S+)$/.exec(f) : null;
+      if (!fm) throw new BadRequest(`unsupported filter ${JSON.stringify(f)}`);
+      (fm[1] ? not : only).push(fm[2] as string);
+    }
+    // Filters combine with AND.
+    const keep = (id: string): boolean => only.every((x) => x === id) && !not.includes(id);
+    return { start, end, groupBy: groupBy as string[], keep };
+  }
+
+  private time(v: unknown, name: string): number {
+    const m = typeof v === 'string' ? (TIME.exec(v) ?? (this.o.isoTimes ? ISO_TIME.exec(v) : null)) : null;
+    if (!m) throw new BadRequest(`timeRange.${name} must be in the format YYYY-MM-DD HH:MM:SS, got ${JSON.stringify(v)}`);
+    return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) / 1000;
+  }
+
+  private apiKeys(): JsonReply {
+    const apiKeys = this.keys
+      .filter((k) => k.listed)
+      .map((k, i) => {
+        const item: Record<string, unknown> = {
+          apiKeyId: k.apiKeyId,
+          name: k.name,
+          redactedApiKey: k.redacted,
+          teamId: this.team,
+          userId: `user-${shortHash(k.name, 6)}`,
+          createTime: '2026-01-15T10:00:00Z',
+          modifyTime: '2026-02-01T08:30:00.123Z',
+          aclStrings: ['api-key:model:*', 'api-key:endpoint:*'],
+        };
+        if (i === 0) item.apiKey = `xai-${shortHash('secret-value', 40)}`; // a key the API should never list: never copied
+        if (i === 1) item.disabled = 'false';
+        if (i === 2) item.disabled = true;
+        if (i === 3) Object.assign(item, { qps: 10, qpm: 600, tpm: '100000', expireTime: '2027-01-01T00:00:00Z' });
+        return item;
+      });
+    return { status: 200, body: { apiKeys } };
+  }
+
+  /** The monthly invoices from `since` on: cents per description, each the month's dollars rounded half up. */
+  invoiceList(sinceYear: number, sinceMonth: number, nowS = Date.now() / 1000): Array<Record<string, unknown>> {
+    const months = new Map<string, LedgerLine[]>();
+    for (const l of this.ledger) {
+      const d = new Date(l.day * 1000);
+      const ym = `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+      months.set(ym, [...(months.get(ym) ?? []), l]);
+    }
+    const now = new Date(nowS * 1000);
+    const current = `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
+    const out: Array<Record<string, unknown>> = [];
+    for (const [ym, lines] of [...months].sort(([a], [b]) => a.localeCompare(b))) {
+      const [y, m] = ym.split('-').map(Number) as [number, number];
+      if (y < sinceYear || (y === sinceYear && m < sinceMonth)) continue;
+      const byDescription = new Map<string, bigint>();
+      for (const l of lines) byDescription.set(l.description, (byDescription.get(l.description) ?? 0n) + l.ticks);
+      const invoiceLines = [...byDescription].map(([description, ticks]) => {
+        const cents = roundHalfUp(ticks, 100_000_000n);
+        return { clusterName: 'us-east-1', description, unitType: 'USD', unitPrice: '100000000', numUnits: '1', amount: cents.toString() };
+      });
+      const subtotal = invoiceLines.reduce((s, l) => s + BigInt(l.amount), 0n);
+      const invoiceId = `inv-${shortHash(`${this.team}${ym}`, 10)}`;
+      const status = this.statusOf.get(invoiceId) ?? (ym === current ? 'PENDING' : out.length === 1 ? 'FAILED' : 'PAID');
+      const invoice: Record<string, unknown> = {
+        teamId: this.team,
+        invoiceId,
+        invoiceNumber: `XAI-${ym.replace('-', '')}-${shortHash(ym, 4).toUpperCase()}`,
+        createTime: `${ym}-01T00:00:00Z`,
+        invoiceStatus: status,
+        lines: invoiceLines,
+        subtotal: subtotal.toString(),
+        total: subtotal.toString(),
+        monthly: { billingCycle: { year: y, month: m } },
+      };
+      out.push(invoice);
+    }
+    return out;
+  }
+
+  private invoices(req: LoggedRequest): JsonReply {
+    const year = Number(req.query.get('since.year'));
+    const month = Number(req.query.get('since.month'));
+    if (!Number.isInteger(year) || !Number.isInteger(month) || month < 1 || month > 12 || year < 2000) {
+      return this.error(400, 3, 'one of billingCycle, since or invoiceIds is required');
+    }
+    return { status: 200, body: { invoices: this.invoiceList(year, month) } };
+  }
+}
+
+/** ticks / unit rounded half away from zero. */
+function roundHalfUp(ticks: bigint, unit: bigint): bigint {
+  const neg = ticks < 0n;
+  const abs = neg ? -ticks : ticks;
+  const q = (abs + unit / 2n) / unit;
+  return neg ? -q : q;
+}
