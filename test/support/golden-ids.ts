@@ -24,6 +24,8 @@ export interface GoldenCase {
   parent?: Record<string, unknown>;
   /** One result (bucketed) or item (list), exactly as the API sends it. */
   input: unknown;
+  /** A list stream's response member that holds the items, when not `data` (xAI's `{"apiKeys":[...]}`). */
+  list?: string;
   /** The expected id; absent when the mapping must refuse the input. */
   id?: string;
   refused?: true;
@@ -66,7 +68,7 @@ function listContext(c: GoldenCase): { ctx: ListContext; paths: string[] } {
         status: 200,
         headers: new Headers(),
         url: path,
-        body: { object: 'list', data, first_id: last?.id ?? null, last_id: last?.id ?? null, has_more: false },
+        body: { object: 'list', [c.list ?? 'data']: data, first_id: last?.id ?? null, last_id: last?.id ?? null, has_more: false },
       };
     },
   });

@@ -33,7 +33,8 @@ const COLUMNS: readonly Column[] = [
 /** One result of a usage page (api.ts): a series' group and labels and its data point's values. */
 const Result = z.object({
   group: z.array(z.string()).length(GROUP_BY.length, `group must hold one value per groupBy field (${GROUP_BY.join(', ')})`),
-  groupLabels: z.array(z.string()),
+  // proto3 JSON: an empty list may be omitted, and parsers take null for it.
+  groupLabels: z.array(z.string()).nullish(),
   values: z.array(z.number()).min(1),
 });
 const Records = columns(COLUMNS);
@@ -50,7 +51,7 @@ export function toUsageRecord(bucket: Bucket, raw: unknown): Row {
   const apiKeyId = value(r.group[0]);
   const description = value(r.group[1]);
   row.api_key_id = apiKeyId;
-  row.api_key_label = value(r.groupLabels[0]);
+  row.api_key_label = value(r.groupLabels?.[0]);
   row.description = description;
   row.usd = numberToDecimal(r.values[0] as number);
   row.id = records.id(bucket.start).add([apiKeyId]).add([description]).digest();
