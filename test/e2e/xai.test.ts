@@ -40,9 +40,20 @@ const config = (server: FakeXai, extra: Record<string, unknown> = {}) => ({
 });
 
 async function read(server: FakeXai, cfg: Record<string, unknown>, streams: string[], state?: unknown) {
-  const f = files({ 'c.json': cfg, 'cat.json': catalog(streams.map((name) => ({ name, mode: name === 'usage' || name === 'spend' ? 'incremental' : 'full_refresh' }))), ...(state ? { 's.json': state } : {}) });
+  const f = files({
+    'c.json': cfg,
+    'cat.json': catalog(streams.map((name) => ({ name, mode: name === 'usage' || name === 'spend' ? 'incremental' : 'full_refresh' }))),
+    ...(state ? { 's.json': state } : {}),
+  });
   const before = server.requests.length;
-  const result = await run(BINS.xai, ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string, ...(f['s.json'] ? ['--state', f['s.json']] : [])]);
+  const result = await run(BINS.xai, [
+    'read',
+    '--config',
+    f['c.json'] as string,
+    '--catalog',
+    f['cat.json'] as string,
+    ...(f['s.json'] ? ['--state', f['s.json']] : []),
+  ]);
   outputs.push(result);
   return { result, requests: server.requests.slice(before) };
 }
@@ -75,7 +86,9 @@ function truth(server: FakeXai, start: number, end: number) {
 }
 
 const usagePosts = (requests: ReadonlyArray<{ method: string; path: string; body?: string }>) =>
-  requests.filter((r) => r.method === 'POST' && r.path.endsWith('/usage')).map((r) => JSON.parse(r.body ?? '{}') as { analyticsRequest: Record<string, unknown> });
+  requests
+    .filter((r) => r.method === 'POST' && r.path.endsWith('/usage'))
+    .map((r) => JSON.parse(r.body ?? '{}') as { analyticsRequest: Record<string, unknown> });
 
 describe('source-xai-costs usage', () => {
   it('given 50 days of usage when usage is read then every record equals the ledger exactly (no zero rows), and the protocol holds', async () => {
@@ -210,10 +223,16 @@ describe('source-xai-costs invoices and api_keys', () => {
   });
 
   it('given an invoice paid since the last read when invoices are read again then the same id comes with the new status', async () => {
-    const first = records((await read(fake, config(fake, { start_date: '2026-07-01' }), ['invoices'])).result.messages, 'invoices')[0] as Record<string, unknown>;
+    const first = records((await read(fake, config(fake, { start_date: '2026-07-01' }), ['invoices'])).result.messages, 'invoices')[0] as Record<
+      string,
+      unknown
+    >;
     fake.statusOf.set(String(first.id), first.invoice_status === 'PAID' ? 'FAILED' : 'PAID');
     try {
-      const again = records((await read(fake, config(fake, { start_date: '2026-07-01' }), ['invoices'])).result.messages, 'invoices')[0] as Record<string, unknown>;
+      const again = records((await read(fake, config(fake, { start_date: '2026-07-01' }), ['invoices'])).result.messages, 'invoices')[0] as Record<
+        string,
+        unknown
+      >;
       expect(again.id).toBe(first.id);
       expect(again.invoice_status).not.toBe(first.invoice_status);
     } finally {
@@ -226,9 +245,7 @@ describe('source-xai-costs invoices and api_keys', () => {
     expect(result.code, JSON.stringify(errors(result.messages))).toBe(0);
     assertProtocol(result, { streams: ['api_keys'], schemas: { api_keys: schemaOf('api_keys') } });
     const rows = records(result.messages, 'api_keys');
-    expect(rows.map((r) => [r.id, r.redacted_api_key, r.disabled])).toEqual(
-      fake.keys.filter((k) => k.listed).map((k, i) => [k.apiKeyId, k.redacted, i === 2]),
-    );
+    expect(rows.map((r) => [r.id, r.redacted_api_key, r.disabled])).toEqual(fake.keys.filter((k) => k.listed).map((k, i) => [k.apiKeyId, k.redacted, i === 2]));
     expect(rows[3]?.tpm).toBe('100000');
     expect(result.stdout).not.toMatch(/xai-[0-9a-f]{40}/);
     expect(result.stdout).not.toContain('"apiKey"');
@@ -255,12 +272,22 @@ describe('source-xai-costs errors', () => {
   });
 
   it('given the fake when a body with a bare-string value, an unprefixed enum or an ISO time is posted then it answers 400 (the fake is strict)', async () => {
-    const good = { timeRange: { startTime: '2026-06-01 00:00:00', endTime: '2026-06-02 00:00:00', timezone: 'Etc/UTC' }, timeUnit: 'TIME_UNIT_DAY', values: [{ name: 'usd', aggregation: 'AGGREGATION_SUM' }], groupBy: [], filters: [] };
+    const good = {
+      timeRange: { startTime: '2026-06-01 00:00:00', endTime: '2026-06-02 00:00:00', timezone: 'Etc/UTC' },
+      timeUnit: 'TIME_UNIT_DAY',
+      values: [{ name: 'usd', aggregation: 'AGGREGATION_SUM' }],
+      groupBy: [],
+      filters: [],
+    };
     const strict = new FakeXai({ ...base, gatewayOnce: false, throttleOnce: false });
     await strict.start();
     try {
       const at = (r: Record<string, unknown>) =>
-        fetch(`${strict.baseUrl}/v1/billing/teams/${TEAM}/usage`, { method: 'POST', headers: { authorization: `Bearer ${KEY}` }, body: JSON.stringify({ analyticsRequest: r }) }).then((x) => x.status);
+        fetch(`${strict.baseUrl}/v1/billing/teams/${TEAM}/usage`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${KEY}` },
+          body: JSON.stringify({ analyticsRequest: r }),
+        }).then((x) => x.status);
       expect(await at(good)).toBe(200);
       expect(await at({ ...good, values: ['usd'] })).toBe(400);
       expect(await at({ ...good, timeUnit: 'DAY' })).toBe(400);

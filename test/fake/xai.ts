@@ -118,7 +118,10 @@ export class FakeXai extends FakeServer {
     });
     // Unkind from the first request: a gateway's HTML 502, then a 429 (both retried by a connector).
     if (o.gatewayOnce !== false) {
-      this.fault({ path: '/usage', fault: { kind: 'status', status: 502, body: '<html><body><h1>502 Bad Gateway</h1></body></html>', contentType: 'text/html' } });
+      this.fault({
+        path: '/usage',
+        fault: { kind: 'status', status: 502, body: '<html><body><h1>502 Bad Gateway</h1></body></html>', contentType: 'text/html' },
+      });
     }
     if (o.throttleOnce !== false) {
       const body = JSON.stringify({ code: 8, message: `rate limit exceeded for team ${this.team}`, details: [] });
@@ -253,7 +256,8 @@ export class FakeXai extends FakeServer {
       throw new BadRequest(`unsupported value ${JSON.stringify(values[0])}: usd with AGGREGATION_SUM`);
     }
     const groupBy = r.groupBy ?? [];
-    if (!Array.isArray(groupBy) || groupBy.some((g) => g !== 'api_key_id' && g !== 'description')) throw new BadRequest(`unknown groupBy ${JSON.stringify(groupBy)}`);
+    if (!Array.isArray(groupBy) || groupBy.some((g) => g !== 'api_key_id' && g !== 'description'))
+      throw new BadRequest(`unknown groupBy ${JSON.stringify(groupBy)}`);
     const filters = r.filters ?? [];
     if (!Array.isArray(filters)) throw new BadRequest('filters must be a list of strings');
     const only: string[] = [];

@@ -22,7 +22,11 @@ interface Sent {
 
 const json = (body: unknown, status = 200): Response => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 const point = (t: number, usd: number) => ({ timestamp: new Date(t * 1000).toISOString().replace('.000Z', 'Z'), values: [usd] });
-const series = (key: string, line: string, points: Array<[number, number]>) => ({ group: [key, line], groupLabels: [`${key} (xai-...0000)`, line], dataPoints: points.map(([t, v]) => point(t, v)) });
+const series = (key: string, line: string, points: Array<[number, number]>) => ({
+  group: [key, line],
+  groupLabels: [`${key} (xai-...0000)`, line],
+  dataPoints: points.map(([t, v]) => point(t, v)),
+});
 
 /** A fetch that answers each request with `answer` and keeps what was sent. */
 function scripted(answer: (s: Sent) => Response): { fetch: FetchLike; sent: Sent[] } {
@@ -35,12 +39,26 @@ function scripted(answer: (s: Sent) => Response): { fetch: FetchLike; sent: Sent
   return { fetch, sent };
 }
 
-const days = (s: Sent): number => (Date.parse(`${s.body?.analyticsRequest.timeRange.endTime.replace(' ', 'T')}Z`) - Date.parse(`${s.body?.analyticsRequest.timeRange.startTime.replace(' ', 'T')}Z`)) / 86_400_000;
+const days = (s: Sent): number =>
+  (Date.parse(`${s.body?.analyticsRequest.timeRange.endTime.replace(' ', 'T')}Z`) -
+    Date.parse(`${s.body?.analyticsRequest.timeRange.startTime.replace(' ', 'T')}Z`)) /
+  86_400_000;
 
 describe('xAI usage through the window reader', () => {
   it('given a window when it is read then the engine POSTs the JSON body with its content type and maps each non-zero point', async () => {
-    const { fetch, sent } = scripted(() => json({ timeSeries: [series('k1', 'Search', [[D0, 0.123456789], [D0 + DAY, 0]])] }));
-    const rows = (await testWindowReader(plan, { fetch, stream: 'usage' }).read({ start: D0, end: D0 + 2 * DAY })).batches.flatMap((b) => ('rows' in b ? b.rows : []));
+    const { fetch, sent } = scripted(() =>
+      json({
+        timeSeries: [
+          series('k1', 'Search', [
+            [D0, 0.123456789],
+            [D0 + DAY, 0],
+          ]),
+        ],
+      }),
+    );
+    const rows = (await testWindowReader(plan, { fetch, stream: 'usage' }).read({ start: D0, end: D0 + 2 * DAY })).batches.flatMap((b) =>
+      'rows' in b ? b.rows : [],
+    );
     expect(sent).toHaveLength(1);
     expect(sent[0]?.init.method).toBe('POST');
     expect(sent[0]?.init.headers['content-type']).toBe('application/json');
@@ -75,7 +93,9 @@ describe('xAI usage through the window reader', () => {
       if (f[0] === 'api_key_id:k2') return json({ timeSeries: [series('k2', 'Search', [[D0, 3]])], limitReached: false });
       return json({ timeSeries: [series('gone', 'Search', [[D0, 4]])] });
     });
-    const rows = (await testWindowReader(plan, { fetch, stream: 'usage' }).read({ start: D0, end: D0 + DAY })).batches.flatMap((b) => ('rows' in b ? b.rows : []));
+    const rows = (await testWindowReader(plan, { fetch, stream: 'usage' }).read({ start: D0, end: D0 + DAY })).batches.flatMap((b) =>
+      'rows' in b ? b.rows : [],
+    );
     expect(sent.map((s) => (s.init.method === 'POST' ? s.body?.analyticsRequest.filters : s.url))).toEqual([
       [],
       'https://api.example.com/auth/teams/team-u/api-keys',
@@ -88,7 +108,9 @@ describe('xAI usage through the window reader', () => {
 
   it('given a part still capped when a day is split then the read fails naming limitReached, and nothing is returned', async () => {
     const { fetch } = scripted((s) => (s.init.method !== 'POST' ? json({ apiKeys: [{ apiKeyId: 'k1' }] }) : json({ timeSeries: [], limitReached: true })));
-    await expect(testWindowReader(plan, { fetch, stream: 'usage' }).read({ start: D0, end: D0 + DAY })).rejects.toThrow(/limitReached .* even for API key k1 alone/);
+    await expect(testWindowReader(plan, { fetch, stream: 'usage' }).read({ start: D0, end: D0 + DAY })).rejects.toThrow(
+      /limitReached .* even for API key k1 alone/,
+    );
   });
 
   it('given a point off a UTC midnight (another timezone) when read then the read fails rather than misplace it', async () => {

@@ -152,7 +152,20 @@ export class DecodePool {
     return {
       transport: (window, emittedAt, ids, inThread, joined) => (url, init) =>
         this.slots.some((s) => s.up)
-          ? this.page({ url, headers: init.headers, ...(init.body === undefined ? {} : { body: init.body }), stream, ...which, window, emittedAt, ids, ...(joined ? { joined: [...joined] } : {}) }, init.signal)
+          ? this.page(
+              {
+                url,
+                headers: init.headers,
+                ...(init.body === undefined ? {} : { body: init.body }),
+                stream,
+                ...which,
+                window,
+                emittedAt,
+                ids,
+                ...(joined ? { joined: [...joined] } : {}),
+              },
+              init.signal,
+            )
           : inThread(url, init),
       companion: () => this.forStream(stream, segment, true),
       recycle: (buffers) => this.recycle(buffers),

@@ -82,25 +82,23 @@ const Series = z.looseObject({
  * arbitrary subset of the series: the page says so as `hasMore` (more exists than it holds), and the
  * usage fetcher discards it and splits the query (usage.ts). There is no cursor.
  */
-const UsagePage: z.ZodType<Page> = z
-  .looseObject({ timeSeries: z.array(Series).optional(), limitReached: z.boolean().optional() })
-  .transform((r, ctx) => {
-    const buckets = new Map<number, Bucket>();
-    for (const s of r.timeSeries ?? []) {
-      for (const p of s.dataPoints ?? []) {
-        const start = parseUtc(p.timestamp);
-        if (start === null) {
-          ctx.addIssue({ code: 'custom', message: `dataPoints timestamp ${JSON.stringify(p.timestamp)} is not an RFC 3339 time` });
-          return z.NEVER;
-        }
-        if (p.values[0] === 0) continue;
-        let b = buckets.get(start);
-        if (!b) buckets.set(start, (b = { start, end: start + DAY, results: [] }));
-        b.results.push({ group: s.group ?? [], groupLabels: s.groupLabels ?? [], values: p.values });
+const UsagePage: z.ZodType<Page> = z.looseObject({ timeSeries: z.array(Series).optional(), limitReached: z.boolean().optional() }).transform((r, ctx) => {
+  const buckets = new Map<number, Bucket>();
+  for (const s of r.timeSeries ?? []) {
+    for (const p of s.dataPoints ?? []) {
+      const start = parseUtc(p.timestamp);
+      if (start === null) {
+        ctx.addIssue({ code: 'custom', message: `dataPoints timestamp ${JSON.stringify(p.timestamp)} is not an RFC 3339 time` });
+        return z.NEVER;
       }
+      if (p.values[0] === 0) continue;
+      const b = buckets.get(start) ?? { start, end: start + DAY, results: [] };
+      buckets.set(start, b);
+      b.results.push({ group: s.group ?? [], groupLabels: s.groupLabels ?? [], values: p.values });
     }
-    return { buckets: [...buckets.values()].sort((a, b) => a.start - b.start), hasMore: r.limitReached === true, nextPage: null };
-  });
+  }
+  return { buckets: [...buckets.values()].sort((a, b) => a.start - b.start), hasMore: r.limitReached === true, nextPage: null };
+});
 
 export const xaiUsageApi: BucketApi = {
   // The query is the POST body (usageBody); the URL carries none.

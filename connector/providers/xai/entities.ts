@@ -100,7 +100,11 @@ const LINE_COLUMNS: readonly Column[] = [
   col('cluster_name', 'string', 'The cluster the resource was consumed on.', { from: ['clusterName'] }),
   col('description', 'string', 'The billed line, e.g. "Chat grok-4-0709".'),
   col('unit_type', 'string', 'The unit the price is measured in.', { from: ['unitType'] }),
-  col('unit_price_micro_cents', 'string', 'Price per unit in 1/1,000,000 USD cents (int64, as sent).', { from: ['unitPrice'], check: int64, convert: int64Text }),
+  col('unit_price_micro_cents', 'string', 'Price per unit in 1/1,000,000 USD cents (int64, as sent).', {
+    from: ['unitPrice'],
+    check: int64,
+    convert: int64Text,
+  }),
   col('num_units', 'string', 'Units billed (int64, as sent).', { from: ['numUnits'], check: int64, convert: int64Text }),
   ...cents('amount', 'The line amount', ['amount']),
 ];

@@ -11,12 +11,7 @@ import { apiKeysStream, invoicesStream } from './entities.js';
 import { xaiSpendStream } from './spend.js';
 import { usageStream } from './usage.js';
 
-const streams: StreamDef<XaiConfig>[] = [
-  usageStream,
-  invoicesStream,
-  apiKeysStream,
-  xaiSpendStream,
-];
+const streams: StreamDef<XaiConfig>[] = [usageStream, invoicesStream, apiKeysStream, xaiSpendStream];
 
 export const xaiSource = defineSource<XaiConfig>({
   name: 'source-xai-costs',

@@ -25,9 +25,14 @@ const records = new BucketRecords(BUCKET_FIELDS);
 const COLUMNS: readonly Column[] = [
   ...bucketColumns(BUCKET_FIELDS),
   col('api_key_id', 'string', 'The API key the usage was made with (the group value of api_key_id); joins api_keys.id.', { from: null }),
-  col('api_key_label', 'string', 'The label xAI gives that group: the key name and its redacted form, e.g. "prod (xai-...3Xxp)". Never the key.', { from: null }),
+  col('api_key_label', 'string', 'The label xAI gives that group: the key name and its redacted form, e.g. "prod (xai-...3Xxp)". Never the key.', {
+    from: null,
+  }),
   col('description', 'string', 'The billing line (the group value of description), e.g. "Chat grok-4-0709" or "Search".', { from: null }),
-  col('usd', 'string', 'Spend in US dollars as an exact decimal string: the digits of the double the API sent, nothing rounded.', { notNull: true, from: null }),
+  col('usd', 'string', 'Spend in US dollars as an exact decimal string: the digits of the double the API sent, nothing rounded.', {
+    notNull: true,
+    from: null,
+  }),
 ];
 
 /** One result of a usage page (api.ts): a series' group and labels and its data point's values. */
