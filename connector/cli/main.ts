@@ -248,7 +248,7 @@ async function dispatch<C>(source: SourceDefinition<C>, command: string, flags: 
               ? `dry-run ${p.stream}: full refresh list, pages followed by cursor (not planned)`
               : p.exact
                 ? `dry-run ${p.stream} ${isoTime(p.window.start)}..${isoTime(p.window.end)}: GET ${http.url(p.path, p.query)}`
-                : `dry-run ${p.stream} ${isoTime(p.window.start)}..${isoTime(p.window.end)}: GET ${http.url(p.path, [])} (the connector pages this window itself: its queries depend on the answers)`;
+                : `dry-run ${p.stream} ${isoTime(p.window.start)}..${isoTime(p.window.end)}: requests to ${http.url(p.path, [])} (the connector pages this window itself: its queries, GET or POST, depend on the answers)`;
           writer.write(msg.log('INFO', text));
         }
         if (source.names && catalog.some((s) => s.name === SPEND_STREAM)) {
