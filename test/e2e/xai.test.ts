@@ -252,6 +252,28 @@ describe('source-xai-costs invoices and api_keys', () => {
   });
 });
 
+describe('source-xai-costs prepaid_balance_changes', () => {
+  it('given the inverted ledger when it is read then amounts keep their sign, credit_usd is the opposite in dollars (a purchase positive, posted spend negative)', async () => {
+    const { result } = await read(fake, config(fake), ['prepaid_balance_changes']);
+    expect(result.code, JSON.stringify(errors(result.messages))).toBe(0);
+    assertProtocol(result, { streams: ['prepaid_balance_changes'], schemas: { prepaid_balance_changes: schemaOf('prepaid_balance_changes') } });
+    const ledger = fake.prepaidLedger();
+    const rows = records(result.messages, 'prepaid_balance_changes');
+    expect(rows.map((r) => [r.change_origin, r.topup_status, r.amount_cents, r.create_time])).toEqual(
+      ledger.changes.map((c) => [c.changeOrigin, c.topupStatus ?? null, (c.amount as { val: string }).val, c.createTime]),
+    );
+    const purchases = rows.filter((r) => r.change_origin === 'PURCHASE');
+    expect(purchases.map((r) => r.credit_usd)).toEqual(purchases.map((r) => (r.amount_cents === '-100000' ? '1000' : '20')));
+    const spends = rows.filter((r) => r.change_origin === 'SPEND');
+    expect(spends.length).toBeGreaterThan(0);
+    for (const r of spends) {
+      const invoice = fake.invoiceList(2000, 1).find((i) => (i.monthly as { billingCycle: { month: number } }).billingCycle.month === r.spend_month);
+      expect(r.amount_cents).toBe(invoice?.subtotal);
+      expect(r.credit_usd).toBe(`-${Number(r.amount_cents) / 100}`.replace(/^-0$/, '0'));
+    }
+  });
+});
+
 describe('source-xai-costs errors', () => {
   it('given a team the key does not manage when usage is read then a config_error names team_id, and the echoed key is not in the output', async () => {
     const { result } = await read(fake, config(fake, { team_id: 'team-other' }), ['usage']);

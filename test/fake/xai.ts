@@ -161,7 +161,7 @@ export class FakeXai extends FakeServer {
       if (key?.startsWith('xai-')) return this.error(403, 7, `Management API: the key ${key} is an inference API key; it has no access to team ${this.team}`);
       return this.error(401, 16, `Invalid management key ${key ?? '(none)'}`);
     }
-    const m = /^\/(v1\/billing|auth)\/teams\/([^/]+)\/(usage|invoices|api-keys)$/.exec(req.path);
+    const m = /^\/(v1\/billing|auth)\/teams\/([^/]+)\/(usage|invoices|api-keys|prepaid\/balance)$/.exec(req.path);
     if (!m) return this.error(404, 5, `no route ${req.method} ${req.path}`);
     const team = decodeURIComponent(m[2] ?? '');
     if (team !== this.team) return this.error(404, 5, `team ${team} not found for management key ${key}`);
@@ -169,6 +169,7 @@ export class FakeXai extends FakeServer {
     if (what === 'v1/billing/usage' && req.method === 'POST') return this.usage(req);
     if (what === 'v1/billing/invoices' && req.method === 'GET') return this.invoices(req);
     if (what === 'auth/api-keys' && req.method === 'GET') return this.apiKeys();
+    if (what === 'v1/billing/prepaid/balance' && req.method === 'GET') return { status: 200, body: this.prepaidLedger() };
     return this.error(404, 5, `no route ${req.method} ${req.path}`);
   }
 
@@ -338,6 +339,50 @@ export class FakeXai extends FakeServer {
       out.push(invoice);
     }
     return out;
+  }
+
+  /**
+   * The inverted prepaid ledger (XR §2.3): a $1000 purchase on the first of every month (`-100000`), the
+   * month's spend posted at cycle close (its invoice subtotal, positive, with spendBpKeyYear/Month), a
+   * pending top-up of $20 (TO_CHARGE) left out of `total`; `total` the available credit, negative.
+   */
+  prepaidLedger(nowS = Date.now() / 1000): { changes: Array<Record<string, unknown>>; total: { val: string } } {
+    const changes: Array<Record<string, unknown>> = [];
+    const now = new Date(nowS * 1000);
+    const current = now.getUTCFullYear() * 12 + now.getUTCMonth();
+    for (const inv of this.invoiceList(2000, 1, nowS)) {
+      const { year, month } = (inv.monthly as { billingCycle: { year: number; month: number } }).billingCycle;
+      const first = `${year}-${String(month).padStart(2, '0')}-01T00:00:00Z`;
+      changes.push({
+        teamId: this.team,
+        changeOrigin: 'PURCHASE',
+        topupStatus: 'SUCCEEDED',
+        amount: { val: '-100000' },
+        invoiceId: `top-${year}${month}`,
+        createTime: first,
+      });
+      if (year * 12 + month - 1 < current) {
+        const close = new Date(Date.UTC(year, month, 1)).toISOString().replace('.000Z', 'Z');
+        changes.push({
+          teamId: this.team,
+          changeOrigin: 'SPEND',
+          amount: { val: String(inv.subtotal) },
+          createTime: close,
+          spendBpKeyYear: year,
+          spendBpKeyMonth: month,
+        });
+      }
+    }
+    const total = changes.reduce((sum, c) => sum + BigInt((c.amount as { val: string }).val), 0n);
+    const last = String(changes.at(-1)?.createTime ?? '2026-01-01T00:00:00Z');
+    changes.push({
+      teamId: this.team,
+      changeOrigin: 'PURCHASE',
+      topupStatus: 'TO_CHARGE',
+      amount: { val: '-2000' },
+      createTime: `${last.slice(0, 8)}15T12:00:00Z`,
+    });
+    return { changes, total: { val: total.toString() } };
   }
 
   private invoices(req: LoggedRequest): JsonReply {

@@ -16,6 +16,7 @@ const team = (teamId: string): string => encodeURIComponent(teamId);
 export const usagePath = (teamId: string): string => `/v1/billing/teams/${team(teamId)}/usage`;
 export const invoicesPath = (teamId: string): string => `/v1/billing/teams/${team(teamId)}/invoices`;
 export const apiKeysPath = (teamId: string): string => `/auth/teams/${team(teamId)}/api-keys`;
+export const prepaidBalancePath = (teamId: string): string => `/v1/billing/teams/${team(teamId)}/prepaid/balance`;
 
 /**
  * A 404 from any path of a team: the team does not exist, or the management key is another team's

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { shiftDecimalLeft } from '../../decimal.js';
 import { col, columns, entityId, type Column } from '../../engine/columns/columns.js';
+import { RecordIdHasher } from '../../engine/columns/records.js';
 import { describeZodError } from '../../engine/columns/validation.js';
 import { DEFAULT_HISTORY_DAYS } from '../../engine/config.js';
 import { systemError } from '../../engine/errors.js';
@@ -9,7 +10,7 @@ import { responseFailure } from '../../engine/fetch/responses.js';
 import type { ListContext, ListStream } from '../../engine/stream.js';
 import { DAY, parseUtc } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';
-import { apiKeysPath, invoicesPath, teamNotFound } from './api.js';
+import { apiKeysPath, invoicesPath, prepaidBalancePath, teamNotFound } from './api.js';
 import type { XaiConfig } from './config.js';
 
 /**
@@ -160,6 +161,77 @@ export const invoicesStream: ListStream<XaiConfig> = idListStream({
           row[`${name}_usd`] = '0';
         }
       }
+      return row;
+    });
+  },
+});
+
+// ---- prepaid_balance_changes ---------------------------------------------------------
+
+const PREPAID_DESCRIPTION =
+  "The team's prepaid credit ledger (GET /v1/billing/teams/{team_id}/prepaid/balance): purchases, spend posted at billing-cycle close, refunds, manual changes. xAI's ledger is inverted: amount_cents keeps its sign (a purchase is negative, spend positive); credit_usd is the change to the available credit (a purchase positive). Full refresh.";
+
+/** An int64's digits with the other sign ("-1000" -> "1000", "0" -> "0"). */
+const negate = (digits: string): string => (/^-?0+$/.test(digits) ? '0' : digits.startsWith('-') ? digits.slice(1) : `-${digits}`);
+
+/** `Cent` is {"val": "<int64>"}; the value as sent. */
+const centVal = (v: { val?: string | number | null | undefined } | null | undefined): string | null =>
+  v?.val === undefined || v.val === null ? null : int64Text(v.val);
+
+const prepaidColumns = columns([
+  col('id', 'string', 'Deterministic key: hash of create_time, change_origin, amount_cents and invoice_id (the ledger has no change id).', {
+    notNull: true,
+    from: null,
+  }),
+  col('team_id', 'string', 'Team of the change.', { from: ['teamId'] }),
+  col('change_origin', 'string', 'PURCHASE, SPEND, REFUND or MANUAL.', { from: ['changeOrigin'] }),
+  col('topup_status', 'string', 'For a purchase: TO_GENERATE_INVOICE, FAILED_TO_GENERATE_INVOICE, TO_CHARGE, FAILED_TO_CHARGE or SUCCEEDED.', {
+    from: ['topupStatus'],
+  }),
+  col('amount_cents', 'string', "The ledger amount in USD cents as sent, with xAI's sign: a purchase or refund negative, spend positive.", { from: null }),
+  col(
+    'credit_usd',
+    'string',
+    'The change to the available prepaid credit in US dollars: -amount_cents / 100, exact (a $10 purchase is 10, spend is negative).',
+    {
+      from: null,
+    },
+  ),
+  col('invoice_id', 'string', 'Invoice of the change, when it has one.', { from: ['invoiceId'] }),
+  col('invoice_number', 'string', 'Invoice number, when it has one.', { from: ['invoiceNumber'] }),
+  time('create_time', 'When the change was recorded, RFC 3339.', ['createTime']),
+  col('spend_year', 'integer', 'For posted spend: the year of the billing period it closes.', { from: ['spendBpKeyYear'] }),
+  col('spend_month', 'integer', 'For posted spend: the month (1-12) of the billing period it closes.', { from: ['spendBpKeyMonth'] }),
+]);
+
+const Cent = z.looseObject({ val: z.union([z.string().regex(/^-?\d+$/), z.number().int()]).nullish() });
+const Ledger = z.looseObject({ changes: z.array(z.unknown()).optional(), total: Cent.nullish() });
+const ChangeAmount = z.looseObject({ amount: Cent.nullish() });
+
+export const prepaidBalanceChangesStream: ListStream<XaiConfig> = idListStream({
+  name: 'prepaid_balance_changes',
+  description: PREPAID_DESCRIPTION,
+  schema: prepaidColumns.schema('prepaid_balance_changes', PREPAID_DESCRIPTION),
+  responses: [teamNotFound((path: string) => path)],
+  async *pages(ctx, config) {
+    const path = prepaidBalancePath(config.team_id);
+    const body = await oneResponse(ctx, path, []);
+    const page = Ledger.safeParse(body);
+    if (!page.success) throw systemError(`${path}: unexpected response: ${describeZodError(page.error, body)}`);
+    // The balance itself is not a record (this stream is the changes); the debug log says it, inverted back.
+    const total = centVal(page.data.total);
+    if (total !== null) ctx.log(`${path}: available prepaid credit ${shiftDecimalLeft(negate(total), 2)} USD (total.val ${total}, inverted)`);
+    yield (page.data.changes ?? []).map((it, i) => {
+      const r = prepaidColumns.item.safeParse(it);
+      const a = ChangeAmount.safeParse(it);
+      if (!r.success) throw systemError(`${path} changes[${i}]: unexpected item: ${describeZodError(r.error, it)}`);
+      if (!a.success) throw systemError(`${path} changes[${i}]: unexpected amount: ${describeZodError(a.error, it)}`);
+      const row = prepaidColumns.row(r.data);
+      // proto3 omits a zero amount.
+      const cents = centVal(a.data.amount) ?? '0';
+      row.amount_cents = cents;
+      row.credit_usd = shiftDecimalLeft(negate(cents), 2);
+      row.id = new RecordIdHasher().add(row.create_time).add(row.change_origin).add(cents).add(row.invoice_id).digest();
       return row;
     });
   },

@@ -7,11 +7,11 @@ import { DAY } from '../../engine/time.js';
 import { parseJsonBody } from '../../http/client.js';
 import { teamNotFound, usageBody, usagePath, xaiUsageApi } from './api.js';
 import { XAI_ACCOUNT, XaiConfigSchema, type XaiConfig } from './config.js';
-import { apiKeysStream, invoicesStream } from './entities.js';
+import { apiKeysStream, invoicesStream, prepaidBalanceChangesStream } from './entities.js';
 import { xaiSpendStream } from './spend.js';
 import { usageStream } from './usage.js';
 
-const streams: StreamDef<XaiConfig>[] = [usageStream, invoicesStream, apiKeysStream, xaiSpendStream];
+const streams: StreamDef<XaiConfig>[] = [usageStream, invoicesStream, apiKeysStream, prepaidBalanceChangesStream, xaiSpendStream];
 
 export const xaiSource = defineSource<XaiConfig>({
   name: 'source-xai-costs',
