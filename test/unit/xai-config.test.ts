@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { XaiConfigSchema } from '../../connector/providers/xai/config.js';
+import { invoicesSince } from '../../connector/providers/xai/entities.js';
+import { modelOf } from '../../connector/providers/xai/spend.js';
+
+describe('xAI config and small mappings', () => {
+  it('given a config without team_id when parsed then it is refused with a message naming team_id', () => {
+    const r = XaiConfigSchema.safeParse({ management_key: 'mgmt-x', start_date: '2026-01-01' });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues.map((i) => i.message).join()).toMatch(/'team_id' is required/);
+  });
+
+  it('given a config with the key and team when parsed then base_url defaults to the management host and the FOCUS defaults apply', () => {
+    const c = XaiConfigSchema.parse({ management_key: 'mgmt-x', team_id: 't-1' });
+    expect(c.base_url).toBe('https://management-api.x.ai');
+    expect(c.focus.billing_period_start_day).toBe(1);
+  });
+
+  it('given a start date when invoices are asked for then since.year and since.month are its month; without one, the month of the default history start', () => {
+    expect(invoicesSince({ start_date: '2026-03-31' }, 0)).toEqual([
+      ['since.year', '2026'],
+      ['since.month', '3'],
+    ]);
+    expect(invoicesSince({ start_date: undefined }, Date.UTC(2026, 11, 5))).toEqual([
+      ['since.year', '2025'],
+      ['since.month', '12'],
+    ]);
+  });
+
+  it('given billing lines when their model is looked for then the grok word is the model, and a line without one has none', () => {
+    expect(modelOf('Chat grok-4-0709')).toBe('grok-4-0709');
+    expect(modelOf('grok-voice-think-fast-2.0')).toBe('grok-voice-think-fast-2.0');
+    expect(modelOf('Search')).toBeNull();
+    expect(modelOf(null)).toBeNull();
+  });
+});
