@@ -275,12 +275,12 @@ describe('source-xai-costs prepaid_balance_changes', () => {
 });
 
 describe('source-xai-costs errors', () => {
-  it('given a team the key does not manage when usage is read then a config_error names team_id, and the echoed key is not in the output', async () => {
+  it('given a team the key does not manage when usage is read then the 404 names team_id as the setting to check, and the echoed key is not in the output', async () => {
     const { result } = await read(fake, config(fake, { team_id: 'team-other' }), ['usage']);
     expect(result.code).not.toBe(0);
     const [error] = errors(result.messages);
-    expect(error?.trace.error.failure_type).toBe('config_error');
-    expect(error?.trace.error.message).toMatch(/404 .*team_id/);
+    expect(error?.trace.error.failure_type).toBe('system_error');
+    expect(error?.trace.error.message).toMatch(/^HTTP 404 from \/v1\/billing\/teams\/team-other\/usage: xAI knows no such team .* check team_id/);
   });
 
   it('given an inference API key when check runs then it fails with a message saying management keys only, and the echoed key is masked', async () => {

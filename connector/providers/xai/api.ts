@@ -19,16 +19,19 @@ export const apiKeysPath = (teamId: string): string => `/auth/teams/${team(teamI
 export const prepaidBalancePath = (teamId: string): string => `/v1/billing/teams/${team(teamId)}/prepaid/balance`;
 
 /**
- * A 404 from any path of a team: the team does not exist, or the management key is another team's
- * [FIELD]. The body may echo account details, so it is not quoted. `where` names the request.
+ * A 404 from any path of a team: the team does not exist or is not the management key's [FIELD], or
+ * the path is not one the API serves. Which one the body does not say in a form the engine parses, so
+ * it stays what every connector makes of a 404 from a right base_url, a system_error starting `HTTP 404
+ * from <path>:` (test/e2e/errors.test.ts), and says which setting to check first. The body may echo
+ * account details: it is not quoted (the engine masks the key in any case).
  */
 export function teamNotFound<C>(where: (ctx: C) => string): FailRule<C> {
   return {
     when: { status: 404 },
     action: 'fail',
-    failureType: 'config_error',
+    failureType: 'system_error',
     message: (_e, ctx) =>
-      `xAI answered 404 for ${where(ctx)}: the team_id in that path is not a team of this management key; set team_id to the id of the team the key manages (console.x.ai, Settings, Team), or use a management key of that team.`,
+      `HTTP 404 from ${where(ctx)}: xAI knows no such team for this management key (or no such path); check team_id: the id of the team the key manages (console.x.ai, Settings, Team), or use a management key of that team.`,
   };
 }
 
