@@ -106,6 +106,15 @@ describe('xAI usage through the window reader', () => {
     expect(rows.map((r) => `${r.api_key_id}/${r.description}=${r.usd}`).sort()).toEqual(['gone/Search=4', 'k1/Chat grok-4=2', 'k1/Search=1', 'k2/Search=3']);
   });
 
+  it('given an API that ignores the key filter when a day is split then the overlapping parts fail the read as duplicates, never summed twice', async () => {
+    const { fetch } = scripted((s) => {
+      if (s.init.method !== 'POST') return json({ apiKeys: [{ apiKeyId: 'k1' }, { apiKeyId: 'k2' }] });
+      const all = { timeSeries: [series('k1', 'Search', [[D0, 1]]), series('k2', 'Search', [[D0, 3]])] };
+      return (s.body?.analyticsRequest.filters ?? []).length === 0 ? json({ ...all, limitReached: true }) : json(all);
+    });
+    await expect(testWindowReader(plan, { fetch, stream: 'usage' }).read({ start: D0, end: D0 + DAY })).rejects.toThrow(/same dimensions .*duplicate key/);
+  });
+
   it('given a part still capped when a day is split then the read fails naming limitReached, and nothing is returned', async () => {
     const { fetch } = scripted((s) => (s.init.method !== 'POST' ? json({ apiKeys: [{ apiKeyId: 'k1' }] }) : json({ timeSeries: [], limitReached: true })));
     await expect(testWindowReader(plan, { fetch, stream: 'usage' }).read({ start: D0, end: D0 + DAY })).rejects.toThrow(

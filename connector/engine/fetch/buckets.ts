@@ -394,7 +394,8 @@ export class WindowReader {
   /** One page of `query` (a POST of `body` when given), decoded: on a worker when the context has a decoder and one is up, else on this thread (`joined`: the companion's records). */
   async fetchPage(query: Query, window: Window, emittedAt: number, joined?: ReadonlyMap<number, readonly Row[]>, body?: unknown): Promise<Page> {
     const { plan, ctx } = this;
-    const ids = plan.paging.kind === 'records';
+    // Ids let records added across pages (records paging) or parts (a custom fetcher's split query) be checked for duplicates.
+    const ids = plan.paging.kind === 'records' || plan.paging.kind === 'custom';
     const inThread = ctx.http.inThread(
       (body) => encodePage(plan, ctx.stream, ctx.format, body, window, emittedAt, { ids, ...(joined ? { joined } : {}) }).page,
     );
