@@ -19,7 +19,7 @@ import { FakeServer, presentedKey, type JsonReply, type LoggedRequest } from './
  *   zeros included, `timestamp` RFC 3339 UTC; amounts are doubles in dollars with up to 10 decimals,
  *   from integer ticks of 1e-10 USD; series in a shuffled order;
  * - `limitReached: true` with an arbitrary subset of the series above `cap` series; when false the
- *   flag is omitted on every other answer (proto3 default);
+ *   flag is omitted from about half the answers (proto3 default); order and subset are a function of the query;
  * - GET /auth/teams/{team}/api-keys: `{"apiKeys":[...]}`, `disabled` a bool or a string, `tpm` an
  *   int64 string, default fields omitted, one item carrying an `apiKey` (never to be copied); keys
  *   whose usage is in the ledger but that are not listed (deleted since: `deletedKeys`);
@@ -99,7 +99,6 @@ export class FakeXai extends FakeServer {
   readonly ledger: LedgerLine[] = [];
   readonly cap: number;
   private readonly o: XaiFakeOptions;
-  private answers = 0;
   /** Invoice status overrides by invoice id (a test turns PENDING into PAID). */
   readonly statusOf = new Map<string, string>();
 
@@ -197,8 +196,8 @@ export class FakeXai extends FakeServer {
       }
       s.ticks.set(l.day, (s.ticks.get(l.day) ?? 0n) + l.ticks);
     }
-    this.answers += 1;
-    const random = rng(this.answers * 7919 + (this.o.seed ?? 27));
+    // The order (and a capped subset) differs from query to query, the same for the same query: reads stay reproducible.
+    const random = rng(Number.parseInt(shortHash(req.body ?? '', 8), 16) ^ (this.o.seed ?? 27));
     let series = [...groups.values()];
     for (let i = series.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));
@@ -218,7 +217,7 @@ export class FakeXai extends FakeServer {
     }));
     const body: Record<string, unknown> = { timeSeries };
     if (limitReached) body.limitReached = true;
-    else if (this.answers % 2 === 0) body.limitReached = false;
+    else if (random() < 0.5) body.limitReached = false;
     return { status: 200, body };
   }
 
