@@ -17,6 +17,39 @@ export interface TestKit {
   fake(o: { firstDay: number; days: number; key: string }): ProviderFake;
   /** `npm run fake-api -- --provider <provider>` (test/fake/cli.ts). */
   fakeApi: FakeApiKit;
+  /** What the cross-provider end-to-end tests take (test/e2e/{base-url,errors,fail-fast,templates,focus-rules,all-connectors}.test.ts). */
+  e2e: E2eKit;
+}
+
+/**
+ * The provider specifics of the tests that assert what every connector does (test/e2e/base-url,
+ * errors, fail-fast, templates, focus-rules, all-connectors): they iterate the registry and take
+ * these, so a new provider is in them with no edit of theirs.
+ */
+export interface E2eKit {
+  /** A key of the shape the connector's config accepts, a different one for each `tag` (a fake made with one refuses the others). */
+  key(tag: string): string;
+  /** A report stream with records on the days of `fake` (read full_refresh by the base_url and error tests). */
+  dailyStream: string;
+  /** The path every endpoint of the API starts with ('/v1'): base_url is accepted with or without it (and a trailing slash). */
+  apiPath: string;
+  /** Config fields beyond key, dates and base_url that a user sets for every stream to read: {} when none (a credit rate, say). */
+  settings: Record<string, unknown>;
+  /** The body the API answers a path it does not know with (HTTP 404). */
+  notFoundBody: string;
+  /** The config in examples/ that reads `npm run fake-api` (its fakeApi port and key), relative to the repository root. */
+  exampleConfig: string;
+  /**
+   * A spend read for the FOCUS rules and the one-warehouse sync: a fake (not started) taking `key`, whose
+   * days give both Usage and Credit rows, and the config that reads its spend once it is started.
+   */
+  spend(key: string): SpendCase;
+}
+
+/** A provider's fake with the config that reads its spend stream (call `config` once the fake listens). */
+export interface SpendCase {
+  fake: ProviderFake;
+  config(): Record<string, unknown>;
 }
 
 /** How `npm run fake-api` serves a provider by hand: seeded data of `days` days up to today, kind (no planted amounts). */
