@@ -36,7 +36,7 @@ export const kit: TestKit = {
     dailyStream: 'usage',
     apiPath: '/v1',
     // The spend stream prices credits in USD: without a rate it fails as a config_error by design.
-    settings: { focus: { credit_usd_rate: '0.01' } },
+    settings: { focus: { credit_usd_rate: '0.0125' } },
     notFoundBody: JSON.stringify({ error: { type: 'invalid_request', code: 'not_found', message: 'Unknown path /v1/usage.' } }),
     exampleConfig: 'examples/aurous/config.json',
     // 20 days of six users and three models; the refund groups give Credit rows.
