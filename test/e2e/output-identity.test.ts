@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,6 +91,10 @@ describe('output identity', () => {
       }
       const fixture = join(ROOT, 'test/fixtures/output', `${name}.json`);
       if (process.env.UPDATE_OUTPUT_FIXTURE === '1') writeFileSync(fixture, `${JSON.stringify(outputs[0], null, 2)}\n`);
+      if (!existsSync(fixture))
+        throw new Error(
+          `${name}: no ${fixture}: once its output is right, write it with UPDATE_OUTPUT_FIXTURE=1 npx vitest run test/e2e/output-identity.test.ts -t ${name}`,
+        );
       const expected = JSON.parse(readFileSync(fixture, 'utf8')) as Record<string, StreamOutput>;
       expect(outputs[0], `without workers; normalized output in ${tmpdir()}/output-identity-${name}-0.json`).toEqual(expected);
       expect(outputs[1], `with workers; normalized output in ${tmpdir()}/output-identity-${name}-2.json`).toEqual(expected);
