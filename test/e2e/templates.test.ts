@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONNECTORS } from '../../connector/connectors.js';
 import { DEFAULT_HISTORY_DAYS } from '../../connector/engine/config.js';
 import { BINS, CONTRACTS, ROOT, catalog, errors, files, ofType, run } from '../support/cli.js';
-import { kitsOf, type ProviderFake } from '../support/kit.js';
+import { fillTemplate, kitsOf, type ProviderFake } from '../support/kit.js';
 import { planner } from '../support/planned.js';
 import { query, runCli } from '../support/warehouse.js';
 
@@ -43,17 +43,9 @@ const TEMPLATES: Array<{ path: string; provider: Provider }> = KITS.flatMap(({ c
 ]);
 const raw = (path: string): Record<string, unknown> => JSON.parse(readFileSync(join(ROOT, path), 'utf8')) as Record<string, unknown>;
 
-/** A template's placeholders (strings with REPLACE) filled from `settings` at the same place; the rest as it is. */
-function fill(template: unknown, settings: unknown): unknown {
-  if (typeof template === 'string') return template.includes('REPLACE') && settings !== undefined ? settings : template;
-  if (typeof template !== 'object' || template === null || Array.isArray(template)) return template;
-  const given = typeof settings === 'object' && settings !== null ? (settings as Record<string, unknown>) : {};
-  return Object.fromEntries(Object.entries(template).map(([k, v]) => [k, fill(v, given[k])]));
-}
-
 /** A config as a user makes it from `path`: the fake's key and address, and the kit's settings where the template leaves a placeholder. */
 function filledIn(path: string, p: Provider, baseUrl: string): Record<string, unknown> {
-  const cfg = { ...(fill(raw(path), SETTINGS[p]) as Record<string, unknown>), [KEY_FIELD[p]]: KEYS[p], base_url: baseUrl };
+  const cfg = { ...(fillTemplate(raw(path), SETTINGS[p]) as Record<string, unknown>), [KEY_FIELD[p]]: KEYS[p], base_url: baseUrl };
   expect(JSON.stringify(cfg), `${path}: a placeholder its kit's e2e.settings does not fill`).not.toContain('REPLACE');
   return cfg;
 }

@@ -98,6 +98,18 @@ const FAR_FUTURE = Date.UTC(2100, 0, 1) / 1000;
 export const farFuture = (streams: readonly string[]): unknown[] =>
   streams.map((name) => ({ type: 'STREAM', stream: { stream_descriptor: { name }, stream_state: { version: 2, covered_from: 0, cursor: FAR_FUTURE } } }));
 
+/**
+ * A config template (examples/production/<provider>.json) as a user fills it: each placeholder (a
+ * string with REPLACE) that `settings` (a kit's `e2e.settings`) gives at the same place takes its
+ * value; the rest stays as it is (the key is the caller's to set).
+ */
+export function fillTemplate(template: unknown, settings: unknown): unknown {
+  if (typeof template === 'string') return template.includes('REPLACE') && settings !== undefined ? settings : template;
+  if (typeof template !== 'object' || template === null || Array.isArray(template)) return template;
+  const given = typeof settings === 'object' && settings !== null ? (settings as Record<string, unknown>) : {};
+  return Object.fromEntries(Object.entries(template).map(([k, v]) => [k, fillTemplate(v, given[k])]));
+}
+
 /** "2025-10-01" -> unix seconds of its start (UTC). */
 export const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
 
