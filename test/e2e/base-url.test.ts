@@ -31,6 +31,7 @@ describe('base_url with or without the API path', () => {
       const { apiPath, dailyStream: stream } = kit.e2e;
       const config = (base: string): Record<string, unknown> => ({
         [kit.acceptance.keyField]: KEYS[p],
+        ...kit.e2e.settings,
         start_date: '2026-01-01',
         end_date: '2026-01-04',
         base_url: base,

@@ -42,6 +42,7 @@ afterAll(async () => {
 const KEY_FIELD = byProvider(({ kit }) => kit.acceptance.keyField);
 const STREAM = byProvider(({ kit }) => kit.e2e.dailyStream);
 const NAME = byProvider(({ connector }) => connector.name);
+const SETTINGS = byProvider(({ kit }) => kit.e2e.settings);
 /** What each API answers a path it does not know with. */
 const NOT_FOUND = byProvider(({ kit }) => kit.e2e.notFoundBody);
 const PROVIDERS: Provider[] = CONNECTORS.map((c) => c.provider);
@@ -51,7 +52,7 @@ const closed = (p: Provider, port: number): string => fakes[p].baseUrl.replace(f
 const config = (p: Provider, extra: Record<string, unknown> = {}): Record<string, unknown> => {
   const key = extra[KEY_FIELD[p]];
   if (typeof key === 'string') sent.add(key);
-  return { [KEY_FIELD[p]]: KEYS[p], start_date: '2026-01-01', end_date: '2026-01-05', base_url: fakes[p].baseUrl, ...extra };
+  return { [KEY_FIELD[p]]: KEYS[p], ...SETTINGS[p], start_date: '2026-01-01', end_date: '2026-01-05', base_url: fakes[p].baseUrl, ...extra };
 };
 
 /** The published config fields (spec.json), in order: what an unknown-field message must list. */

@@ -51,7 +51,11 @@ export const kit: TestKit = {
       const first = floor - 10 * DAY;
       const days = 20;
       const fake = new FakeAnthropic({ firstDay: first, days, adminKey: key, emptyEvery: 0 });
-      return { fake, config: () => ({ admin_api_key: key, start_date: iso(first), end_date: iso(first + (days - 1) * DAY), base_url: fake.baseUrl }) };
+      return {
+        fake,
+        config: () => ({ admin_api_key: key, start_date: iso(first), end_date: iso(first + (days - 1) * DAY), base_url: fake.baseUrl }),
+        credits: true,
+      };
     },
   },
 };

@@ -53,6 +53,7 @@ export const kit: TestKit = {
           base_url: fake.baseUrl,
           focus: { credit_usd_rate: '0.0125' },
         }),
+        credits: true,
       };
     },
   },

@@ -63,7 +63,11 @@ export const kit: TestKit = {
       const first = day('2025-09-28');
       const days = 12;
       const fake = new FakeOpenAi({ firstDay: first, days, projects: 3, lineItems: 4, adminKey: key });
-      return { fake, config: () => ({ admin_api_key: key, start_date: iso(first), end_date: iso(first + (days - 1) * DAY), base_url: fake.baseUrl }) };
+      return {
+        fake,
+        config: () => ({ admin_api_key: key, start_date: iso(first), end_date: iso(first + (days - 1) * DAY), base_url: fake.baseUrl }),
+        credits: true,
+      };
     },
   },
 };

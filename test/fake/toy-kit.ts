@@ -35,7 +35,7 @@ export const kit: TestKit = {
     exampleConfig: 'examples/toy/config.json',
     spend(key) {
       const fake = new FakeToy(key);
-      return { fake, config: () => ({ api_key: key, start_date: '2026-01-01', base_url: fake.baseUrl }) };
+      return { fake, config: () => ({ api_key: key, start_date: '2026-01-01', base_url: fake.baseUrl }), credits: false };
     },
   },
 };

@@ -41,7 +41,8 @@ export interface E2eKit {
   exampleConfig: string;
   /**
    * A spend read for the FOCUS rules and the one-warehouse sync: a fake (not started) taking `key`, whose
-   * days give both Usage and Credit rows, and the config that reads its spend once it is started.
+   * days give Usage rows (and Credit rows where the API has credits), and the config that reads its spend
+   * once it is started.
    */
   spend(key: string): SpendCase;
 }
@@ -50,6 +51,12 @@ export interface E2eKit {
 export interface SpendCase {
   fake: ProviderFake;
   config(): Record<string, unknown>;
+  /**
+   * Whether the API sends negative amounts (credits, refunds) that spend maps to Credit rows. true: the
+   * fake sends some over these days and the FOCUS rules' Credit branch is checked on them; false (an API
+   * with no credits): every spend row must be a Usage row.
+   */
+  credits: boolean;
 }
 
 /** How `npm run fake-api` serves a provider by hand: seeded data of `days` days up to today, kind (no planted amounts). */
