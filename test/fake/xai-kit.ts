@@ -1,6 +1,8 @@
 import { day, farFuture, type TestKit } from '../support/kit.js';
 import { DAY, FakeXai } from './xai.js';
 
+const iso = (t: number): string => new Date(t * 1000).toISOString().slice(0, 10);
+
 /** The team every fake serves unless told otherwise (examples/xai/config.json names it). */
 export const FAKE_TEAM = 'team-4f1c2a9e';
 
@@ -38,5 +40,30 @@ export const kit: TestKit = {
         ...(o.seed === undefined ? {} : { seed: o.seed }),
       }),
     banner: (o) => `fake xAI Management API on ${o.url} (Bearer ${o.keys}, team_id ${FAKE_TEAM}); Ctrl-C to stop`,
+  },
+  e2e: {
+    key: (tag) => `mgmt-${tag}-4e5f6a7b8c9d`,
+    dailyStream: 'usage',
+    // Usage and invoices are under /v1 (the API keys under /auth, not read by the daily stream); base_url is the host.
+    apiPath: '/v1',
+    // team_id is required: every path names the team.
+    settings: { team_id: FAKE_TEAM },
+    // grpc-gateway's body for a path it does not serve (TO-CHECK-LIVE).
+    notFoundBody: JSON.stringify({ code: 5, message: 'Not Found', details: [] }),
+    exampleConfig: 'examples/xai/config.json',
+    // The daily analytics give no count (no token value name is known): every Usage row has none (docs/xai.md).
+    noCount: (row) => row.ChargeCategory === 'Usage',
+    // 20 days of five keys (one no longer listed) and five lines, with the opening 502 and 429 and the cardinality cap;
+    // the Promotional credit lines give Credit rows.
+    spend(key) {
+      const first = day('2026-06-01');
+      const days = 20;
+      const fake = new FakeXai({ firstDay: first, days, key, team: FAKE_TEAM });
+      return {
+        fake,
+        config: () => ({ management_key: key, team_id: FAKE_TEAM, start_date: iso(first), end_date: iso(first + (days - 1) * DAY), base_url: fake.baseUrl }),
+        credits: true,
+      };
+    },
   },
 };

@@ -45,6 +45,13 @@ export interface E2eKit {
    * once it is started.
    */
   spend(key: string): SpendCase;
+  /**
+   * Optional: which of this provider's spend rows carry no count because its API gives none
+   * (docs/focus.md "Where the APIs give no count"): the FOCUS rules that need a count are not held
+   * on them, every other rule is. Absent: every row has its count (Anthropic's known gaps are
+   * test/support/focus-rules.ts apiGivesNoCount).
+   */
+  noCount?: (row: Record<string, unknown>) => boolean;
 }
 
 /** A provider's fake with the config that reads its spend stream (call `config` once the fake listens). */
