@@ -36,7 +36,8 @@ const cents = (name: string, description: string, from: readonly string[]): Colu
 /** One JSON response of a list, with the stream's responses applied to an error, counted. */
 async function oneResponse(ctx: ListContext, path: string, query: Query): Promise<unknown> {
   try {
-    const res = await ctx.http.getJson(path, query);
+    // Received and parsed on a decode worker when the read has them (ctx.transport), as every list's pages.
+    const res = await (ctx.transport ? ctx.http.get(path, query, {}, ctx.transport) : ctx.http.getJson(path, query));
     ctx.onResponse();
     return res.body;
   } catch (err) {
