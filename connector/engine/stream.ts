@@ -56,6 +56,8 @@ export interface BucketApi {
 /** What a provider-specific window fetcher may use: decoded pages of `path`, counted as responses. */
 export interface WindowIo {
   get(query: Query): Promise<Page>;
+  /** The page of a POST of `body` (as JSON) to the plan's path, for a query API; the engine always gives it. */
+  post?(query: Query, body: unknown): Promise<Page>;
   debug(msg: string): void;
 }
 

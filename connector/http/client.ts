@@ -15,7 +15,15 @@ export interface HttpLogger {
 type FetchedResponse = Pick<Response, 'ok' | 'status' | 'headers' | 'arrayBuffer'> & { body?: Response['body'] };
 
 /** What the client needs of fetch (globalThis.fetch, or a test's). */
-export type FetchLike = (url: string, init: { headers: Record<string, string>; signal: AbortSignal }) => Promise<FetchedResponse>;
+export type FetchLike = (url: string, init: HttpRequestInit) => Promise<FetchedResponse>;
+
+/** What one request sends: its headers and, for a POST (RequestHooks.body), the method and the JSON body. */
+export interface HttpRequestInit {
+  headers: Record<string, string>;
+  signal: AbortSignal;
+  method?: 'POST';
+  body?: string;
+}
 
 /**
  * One request's answer as a transport receives it: status and headers once the body is in (the
@@ -36,7 +44,7 @@ export interface Received<T> {
  * (fetchTransport) or on a decode worker (engine/decode/decode-pool.ts), so the body never has to
  * visit this thread. A request that gets no response rejects with a FetchFailed.
  */
-export type Transport<T> = (url: string, init: { headers: Record<string, string>; signal: AbortSignal }) => Promise<Received<T>>;
+export type Transport<T> = (url: string, init: HttpRequestInit) => Promise<Received<T>>;
 
 /** Why a fetch got no response, as plain data (it crosses from a decode worker). */
 export interface FetchFailure {
@@ -92,6 +100,8 @@ export interface RequestHooks {
   onRateLimited?: (untilMs: number) => void;
   /** Headers for this request only, over the client's own (a beta header some endpoints of a provider need). */
   headers?: Record<string, string>;
+  /** A JSON body: the request is a POST of it (a query API); absent: a GET. */
+  body?: string;
 }
 
 export interface JsonResponse<T = unknown> {
@@ -222,7 +232,7 @@ class ClientState {
 }
 
 /**
- * GET-only JSON client: timeout, classified errors, retry with backoff, shared rate limit. Every
+ * JSON client (GET, and POST of a JSON body where RequestHooks.body says so): timeout, classified errors, retry with backoff, shared rate limit. Every
  * request is counted, and counted for its stream when sent through the stream's view (forStream),
  * whichever transport receives it (this thread or a decode worker).
  */
@@ -338,7 +348,7 @@ export class HttpClient {
         try {
           if (this.fatalError) throw this.fatalError;
           await this.waitForLimiter(hooks);
-          received = await this.once(url, transport, hooks.headers);
+          received = await this.once(url, transport, hooks);
           this.open();
         } catch (err) {
           if (err instanceof HttpError && err.details.status !== undefined) this.open();
@@ -410,16 +420,18 @@ export class HttpClient {
     return this.o.redact(url.replace(this.o.baseUrl.replace(/\/+$/, ''), ''));
   }
 
-  private async once<T>(url: string, transport: Transport<T>, extra?: Record<string, string>): Promise<Received<T>> {
+  private async once<T>(url: string, transport: Transport<T>, hooks: RequestHooks): Promise<Received<T>> {
     const timeoutMs = this.o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     this.s.requests += 1;
     if (this.stream !== undefined) this.s.requestsByStream.set(this.stream, this.requestsOf(this.stream) + 1);
-    this.o.logger.debug(`GET ${this.describe(url)}`);
+    const post = hooks.body === undefined ? undefined : { method: 'POST' as const, body: hooks.body };
+    this.o.logger.debug(`${post ? 'POST' : 'GET'} ${this.describe(url)}`);
     let res: Received<T>;
     try {
-      res = await transport(url, { headers: extra ? { ...this.o.headers, ...extra } : this.o.headers, signal: controller.signal });
+      const headers = { ...this.o.headers, ...hooks.headers, ...(post ? { 'content-type': 'application/json' } : {}) };
+      res = await transport(url, { headers, signal: controller.signal, ...post });
     } catch (err) {
       if (controller.signal.aborted) throw new HttpError('network', `request failed: no response within ${timeoutMs} ms`, { url: this.describe(url) });
       throw networkError(url, err, this.describe(url));

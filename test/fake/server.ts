@@ -11,6 +11,8 @@ export interface LoggedRequest {
   query: URLSearchParams;
   headers: IncomingMessage['headers'];
   at: number;
+  /** The request body as text (a POST's JSON), read before the handler runs; absent for a GET. */
+  body?: string;
 }
 
 export type Fault =
@@ -151,6 +153,12 @@ export class FakeServer {
     this.inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     res.on('close', () => (this.inFlight -= 1));
+    if (req.method === 'POST') {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => this.respond(req, res, Buffer.concat(chunks).toString('utf8')));
+      return;
+    }
     if (this.latencyMs > 0) {
       setTimeout(() => this.respond(req, res), this.latencyMs);
       return;
@@ -158,16 +166,23 @@ export class FakeServer {
     this.respond(req, res);
   }
 
-  private respond(req: IncomingMessage, res: ServerResponse): void {
+  private respond(req: IncomingMessage, res: ServerResponse, requestBody?: string): void {
     const u = new URL(req.url ?? '/', 'http://fake');
-    const logged: LoggedRequest = { method: req.method ?? 'GET', path: u.pathname, query: u.searchParams, headers: req.headers, at: Date.now() };
+    const logged: LoggedRequest = {
+      method: req.method ?? 'GET',
+      path: u.pathname,
+      query: u.searchParams,
+      headers: req.headers,
+      at: Date.now(),
+      ...(requestBody === undefined ? {} : { body: requestBody }),
+    };
     this.requests.push(logged);
     const fault = this.takeFault(u.pathname);
     if (fault && fault.kind !== 'transform') {
       this.applyFault(fault, res);
       return;
     }
-    const cached = this.cacheReplies && !fault ? this.replyCache.get(req.url ?? '') : undefined;
+    const cached = this.cacheReplies && !fault && requestBody === undefined ? this.replyCache.get(req.url ?? '') : undefined;
     if (cached) {
       res.writeHead(cached.status, { 'content-type': 'application/json', 'content-length': cached.bytes.byteLength, ...cached.headers });
       res.end(cached.bytes);
@@ -182,7 +197,7 @@ export class FakeServer {
     let body = reply.body;
     if (fault?.kind === 'transform' && reply.status === 200) body = fault.fn(body);
     const text = JSON.stringify(body);
-    if (this.cacheReplies && !fault && reply.status === 200)
+    if (this.cacheReplies && !fault && requestBody === undefined && reply.status === 200)
       this.replyCache.set(req.url ?? '', { status: reply.status, bytes: Buffer.from(text), headers: reply.headers });
     res.writeHead(reply.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...reply.headers });
     res.end(text);

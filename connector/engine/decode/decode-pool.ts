@@ -149,7 +149,8 @@ export class DecodePool {
     const which = { ...(segment ? { segment } : {}), ...(join ? { join } : {}) };
     return {
       transport: (window, emittedAt, ids, inThread, joined) => (url, init) =>
-        this.slots.some((s) => s.up)
+        // A POST (a query API's body) is received on this thread: the workers only GET.
+        this.slots.some((s) => s.up) && init.body === undefined
           ? this.page({ url, headers: init.headers, stream, ...which, window, emittedAt, ids, ...(joined ? { joined: [...joined] } : {}) }, init.signal)
           : inThread(url, init),
       companion: () => this.forStream(stream, segment, true),

@@ -273,7 +273,8 @@ export class WindowReader {
     const emittedAt = ctx.clock.now();
     const get = (query: Query): Promise<Page> => this.fetchPage(query, window, emittedAt, joined);
     const buckets = new WindowBuckets(plan.path, window, plan.bucketSeconds, ctx.debug);
-    if (plan.paging.kind === 'custom') await this.readCustom(buckets, window, plan.paging.fetchWindow, get);
+    const post = (query: Query, body: unknown): Promise<Page> => this.fetchPage(query, window, emittedAt, joined, JSON.stringify(body));
+    if (plan.paging.kind === 'custom') await this.readCustom(buckets, window, plan.paging.fetchWindow, { get, post, debug: ctx.debug });
     else await this.readFromFirstPageRestarting(buckets, window, get);
     return buckets.records();
   }
@@ -283,9 +284,9 @@ export class WindowReader {
     buckets: WindowBuckets,
     window: Window,
     fetchWindow: (io: WindowIo, window: Window) => Promise<FetchedWindow>,
-    get: (query: Query) => Promise<Page>,
+    io: WindowIo,
   ): Promise<void> {
-    const fetched = await fetchWindow({ get, debug: this.ctx.debug }, window);
+    const fetched = await fetchWindow(io, window);
     for (const b of fetched.buckets) buckets.accept(b, false);
     // Complete pages: a bucket they did not mention is empty (whether an API sends empty buckets is its own affair).
     if (fetched.complete) buckets.fillEmpty();
@@ -383,15 +384,18 @@ export class WindowReader {
     return byBucket;
   }
 
-  /** One page of `query`, decoded: on a worker when the context has a decoder and one is up, else on this thread (`joined`: the companion's records). */
-  async fetchPage(query: Query, window: Window, emittedAt: number, joined?: ReadonlyMap<number, readonly Row[]>): Promise<Page> {
+  /**
+   * One page of `query`, decoded: on a worker when the context has a decoder and one is up, else on this thread (`joined`: the
+   * companion's records; `body`: a POST of this JSON text, always received on this thread).
+   */
+  async fetchPage(query: Query, window: Window, emittedAt: number, joined?: ReadonlyMap<number, readonly Row[]>, body?: string): Promise<Page> {
     const { plan, ctx } = this;
     const ids = plan.paging.kind === 'records';
     const inThread = ctx.http.inThread(
       (body) => encodePage(plan, ctx.stream, ctx.format, body, window, emittedAt, { ids, ...(joined ? { joined } : {}) }).page,
     );
     const transport = ctx.decoder?.transport(window, emittedAt, ids, inThread, joined) ?? inThread;
-    const hooks = plan.headers ? { ...ctx.hooks, headers: plan.headers } : ctx.hooks;
+    const hooks = { ...ctx.hooks, ...(plan.headers ? { headers: plan.headers } : {}), ...(body === undefined ? {} : { body }) };
     const res = await ctx.http.get(plan.path, query, hooks, transport);
     ctx.onResponse();
     for (const message of res.body.notices ?? []) ctx.notice?.(message);
