@@ -46,7 +46,8 @@ RUN case "$CONNECTOR" in \
       source-openai-costs) provider=openai ;; \
       source-anthropic-costs) provider=anthropic ;; \
       source-aurous-usage) provider=aurous ;; \
-      *) echo "unknown CONNECTOR '$CONNECTOR': use source-openai-costs, source-anthropic-costs or source-aurous-usage" >&2; exit 1 ;; \
+      source-openrouter-costs) provider=openrouter ;; \
+      *) echo "unknown CONNECTOR '$CONNECTOR': use source-openai-costs, source-anthropic-costs, source-aurous-usage or source-openrouter-costs" >&2; exit 1 ;; \
     esac \
  && test -f "dist/providers/$provider/main.js" \
  && ln -s "dist/providers/$provider/main.js" main.js
