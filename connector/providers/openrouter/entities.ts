@@ -6,7 +6,6 @@ import { systemError } from '../../engine/errors.js';
 import { idListStream } from '../../engine/fetch/lists.js';
 import type { ListContext, ListStream, Row } from '../../engine/stream.js';
 import { RecordIdHasher } from '../../engine/columns/records.js';
-import { isoTime } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';
 import { CREDITS_PATH, KEYS_PATH, WORKSPACES_PATH } from './api.js';
 import type { OpenRouterConfig } from './config.js';
@@ -168,10 +167,9 @@ const CREDITS = columns([
   col(
     'id',
     'string',
-    'Primary key: a hash of total_credits and total_usage, so reads that find the same balance give one row (its snapshot_at the latest) and every change of balance a new one.',
+    "Primary key: a hash of total_credits and total_usage, so reads that find the same balance give one row and every change of balance a new one (when: the record's emitted_at).",
     { notNull: true, from: null },
   ),
-  time('snapshot_at', 'When this read took the snapshot (UTC, to the second).'),
   usd('total_credits', 'Total credits purchased;'),
   usd('total_usage', 'Total credits used (lifetime; OpenRouter caches it up to about 60 s);'),
 ]);
@@ -184,11 +182,9 @@ export const creditsStream: ListStream<OpenRouterConfig> = idListStream({
   description: CREDITS_DESCRIPTION,
   schema: CREDITS.schema('credits', CREDITS_DESCRIPTION),
   async *pages(ctx) {
-    const at = Math.floor(Date.now() / 1000);
     const body = parse(CreditsBody, CREDITS_PATH, await page(ctx, CREDITS_PATH, [], 1));
     const row: Row = CREDITS.row(body.data);
     row.id = new RecordIdHasher().add(row.total_credits).add(row.total_usage).digest();
-    row.snapshot_at = isoTime(at);
     yield [row];
   },
 });
