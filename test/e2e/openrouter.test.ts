@@ -249,6 +249,21 @@ describe('source-openrouter-costs refusals', () => {
     expect(String(status?.connectionStatus.message)).toContain('management_key');
   });
 
+  it('given an API whose day turns later than this clock when reading then the day it calls outside its window fails the read as transient, naming the day, nothing of it emitted', async () => {
+    const late = new FakeOpenRouter({ keys: [KEY], now: () => Date.now() - DAY * 1000, cloudflare524: false });
+    await late.start();
+    try {
+      const { result } = await read(config({ start_date: isoDay(TODAY - 3 * DAY) }, late), ['activity'], { mode: 'incremental', server: late });
+      expect(result.code).not.toBe(0);
+      const e = errors(result.messages)[0];
+      expect(e?.trace.error.failure_type).toBe('transient_error');
+      expect(String(e?.trace.error.message)).toContain(`refused ${isoDay(TODAY - DAY)} as outside its window`);
+      expect(records(result.messages, 'activity').some((r) => r.date === isoDay(TODAY - DAY))).toBe(false);
+    } finally {
+      await late.stop();
+    }
+  });
+
   it('given the fake when asked for today or a day older than 30 then it answers the documented 400 (the connector never asks: see the first test)', async () => {
     for (const d of [TODAY, TODAY - 31 * DAY]) {
       const res = await fetch(`${fake.baseUrl}/activity?date=${isoDay(d)}`, { headers: { authorization: `Bearer ${KEY}` } });

@@ -222,6 +222,17 @@ export const activityPlan: BucketPlan = {
   paging: { kind: 'records' },
   // Today is a 400 ("Date must be within the last 30 (completed) UTC days").
   includeCurrentBucket: false,
+  responses: [
+    {
+      // A day this read planned inside the window that OpenRouter calls outside it: its day turns later than 00:00 UTC
+      // (TO-CHECK-LIVE) or the clocks disagree. Nothing of the day is emitted and the state stays before it.
+      when: { status: 400, messageIncludes: 'last 30' },
+      action: 'fail',
+      failureType: 'transient_error',
+      message: (e, w) =>
+        `${ACTIVITY_PATH}: OpenRouter refused ${isoDate(w.start)} as outside its window ("${e.message ?? ''}"); the day boundary or this machine's clock differs from OpenRouter's. Nothing of that day was emitted; run again after 01:00 UTC.`,
+    },
+  ],
   toRecord: (bucket, result) => dayRecord(bucket, result),
 };
 
