@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { encodedRows } from '../../connector/engine/decode/decode.js';
 import type { UnitRecords } from '../../connector/engine/fetch/buckets.js';
-import { analyticsPlan } from '../../connector/providers/openrouter/activity.js';
+import { segmentWindows } from '../../connector/engine/read.js';
+import { activitySegments, analyticsPlan } from '../../connector/providers/openrouter/activity.js';
 import { dayOf } from '../../connector/providers/openrouter/api.js';
 import type { FetchLike } from '../../connector/http/client.js';
 import { testWindowReader } from '../support/window-reader.js';
@@ -91,5 +92,25 @@ describe('OpenRouter day text', () => {
     const t = Date.UTC(2026, 0, 15) / 1000;
     for (const s of ['2026-01-15', '2026-01-15 00:00:00', '2026-01-15T00:00:00.000Z', '2026-01-15T00:00:00Z']) expect(dayOf(s), s).toBe(t);
     for (const s of ['2026-01-15 12:00:00', '15-01-2026', '2026/01/15', '2026-02-30', '']) expect(dayOf(s), s).toBeNull();
+  });
+});
+
+describe('OpenRouter activity segments', () => {
+  it('given two clocks a day apart when the same range is planned then the analytics/activity boundary moves with the clock, today is never a window, and every day is in exactly one segment', () => {
+    const at = (d: string) => Date.parse(`${d}T00:00:00Z`) / 1000;
+    const plan = (now: string) => segmentWindows([{ from: at('2026-10-01') }], at('2027-01-01'), Date.parse(now) / 1000, activitySegments());
+    for (const [now, boundary, lastDay] of [
+      ['2026-12-05T00:10:00Z', '2026-11-05', '2026-12-04'],
+      ['2026-12-06T23:59:00Z', '2026-11-06', '2026-12-05'],
+    ] as const) {
+      const windows = plan(now);
+      const analytics = windows.filter((w) => w.segment === 0);
+      const activity = windows.filter((w) => w.segment === 1);
+      expect(analytics.at(-1)?.end, now).toBe(at(boundary));
+      expect(activity[0]?.start, now).toBe(at(boundary));
+      expect(activity.every((w) => w.end - w.start === DAY)).toBe(true);
+      expect(activity.at(-1)?.start, now).toBe(at(lastDay));
+      expect(activity).toHaveLength(30);
+    }
   });
 });
