@@ -208,6 +208,37 @@ describe('source-openrouter-costs spend stream', () => {
   }, 240_000);
 });
 
+describe('source-openrouter-costs late changes', () => {
+  it('given yesterday still settling at the first sync when a later sync re-reads it (lookback) then its rows are replaced by the settled amounts: the table equals the ledger, no row added', async () => {
+    const late = new FakeOpenRouter({ keys: [KEY], lateChanges: true, now: () => TODAY * 1000 + 10 * 60_000 });
+    await late.start();
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'or-late-'));
+      const db = join(dir, 'late.duckdb');
+      const f = files({ 'c.json': config({ start_date: isoDay(TODAY - 10 * DAY), lookback_days: 2 }, late) });
+      const sync = async () => {
+        const r = await runCli(BINS.openrouter, ['sync', '--config', f['c.json'] as string, '--db', db, '--streams', 'activity'], { timeoutMs: 120_000 });
+        outputs.push(r);
+        expect(r.code, r.stderr).toBe(0);
+        return query(db, 'SELECT date::VARCHAR AS date, endpoint_id, usage::VARCHAR AS usage FROM openrouter.activity ORDER BY date, endpoint_id');
+      };
+      const truth = late
+        .expectedActivity(TODAY - 10 * DAY, TODAY)
+        .map((r) => ({ date: r.date, endpoint_id: r.endpoint_id, usage: r.usage }))
+        .sort((a, b) => `${a.date}${a.endpoint_id}`.localeCompare(`${b.date}${b.endpoint_id}`));
+      const first = await sync();
+      // Yesterday was partial: some of its rows differ from the ledger, the other days equal it.
+      expect(first).toHaveLength(truth.length);
+      expect(first).not.toEqual(truth);
+      expect(first.filter((r) => r.date !== isoDay(TODAY - DAY))).toEqual(truth.filter((r) => r.date !== isoDay(TODAY - DAY)));
+      late.now = () => TODAY * 1000 + 2 * 3_600_000;
+      expect(await sync()).toEqual(truth);
+    } finally {
+      await late.stop();
+    }
+  }, 240_000);
+});
+
 describe('source-openrouter-costs keys, workspaces and credits', () => {
   it('given three workspaces, one with 150 keys, when reading then every workspace and every key (disabled included, two pages) is listed once, and credits equal the ledger', async () => {
     const { result, requests } = await read(config(), ['keys', 'workspaces', 'credits']);

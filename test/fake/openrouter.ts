@@ -22,8 +22,9 @@ import { FakeServer, presentedKey, type JsonReply, type LoggedRequest } from './
  *   the default workspace unless workspace_id, disabled keys only with include_disabled "true"), GET /credits;
  * - a Cloudflare HTML 524 once (`cloudflare524`: on the 3rd /activity request).
  *
- * Ground truth is one ledger (`rows`): /activity serves its rows, analytics sums them per day and model,
- * /credits sums all usage. Not reproduced: group_by=workspace, the api_key_hash/user_id filters, late changes.
+ * Ground truth is one ledger (`rows`): /activity serves its rows (`lateChanges`: partial until 30 minutes after
+ * their day), analytics sums them per day and model, /credits sums all usage. Not reproduced:
+ * group_by=workspace, the api_key_hash/user_id filters.
  */
 export const DAY = 86_400;
 export const WINDOW_MESSAGE = 'Date must be within the last 30 (completed) UTC days';
@@ -126,6 +127,11 @@ export interface FakeOpenRouterOptions {
   keysPerWorkspace?: number;
   /** Total credits purchased (default 5000). */
   totalCredits?: number;
+  /**
+   * Late changes (reference 1.11 item 3): until 30 minutes after a day ends (by the fake clock), a quarter of
+   * its rows report half their usage (requests that started before midnight still running); default false.
+   */
+  lateChanges?: boolean;
 }
 
 const err = (status: number, message: string, headers?: Record<string, string>): JsonReply => ({
@@ -139,7 +145,9 @@ const startOfDay = (ms: number): number => Math.floor(ms / 1000 / DAY) * DAY;
 
 export class FakeOpenRouter extends FakeServer {
   readonly rows: LedgerRow[] = [];
-  readonly now: () => number;
+  /** The fake clock (ms); a test may move it. */
+  now: () => number;
+  private readonly lateChanges: boolean;
   readonly workspaceList: Array<Record<string, unknown>> = [];
   readonly keyList: Array<Record<string, unknown>> = [];
   readonly totalCredits: number;
@@ -153,6 +161,7 @@ export class FakeOpenRouter extends FakeServer {
   constructor(o: FakeOpenRouterOptions) {
     super((req) => this.route(req));
     this.now = o.now ?? Date.now;
+    this.lateChanges = o.lateChanges ?? false;
     this.keys = new Set(o.keys);
     this.inference = new Set(o.inferenceKeys ?? []);
     this.analyticsThrottled = o.throttleAnalytics ?? true;
@@ -391,7 +400,7 @@ export class FakeOpenRouter extends FakeServer {
         model_permaslug: x.model_permaslug,
         endpoint_id: x.endpoint_id,
         provider_name: x.provider_name,
-        usage: x.usage,
+        usage: this.unsettled(x, i) ? x.usage / 2 : x.usage,
         byok_usage_inference: x.byok_usage_inference,
         requests: x.requests,
         prompt_tokens: x.prompt_tokens,
@@ -401,6 +410,11 @@ export class FakeOpenRouter extends FakeServer {
         ...(r() < 0.4 ? { variant: 'standard', byok_requests: 0 } : {}),
       }));
     return { status: 200, body: { data } };
+  }
+
+  /** Whether row `i` of a day's answer is still partial (lateChanges: its day ended less than 30 minutes ago). */
+  private unsettled(x: LedgerRow, i: number): boolean {
+    return this.lateChanges && i % 4 === 0 && this.now() < (x.day + DAY) * 1000 + 30 * 60_000;
   }
 
   private analytics(req: LoggedRequest): JsonReply {
