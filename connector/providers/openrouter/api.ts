@@ -9,6 +9,12 @@ import { DAY, isoDate, startOfDay } from '../../engine/time.js';
  * Authorization: Bearer <management key>, USD amounts as JSON doubles.
  */
 export const OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
+
+/** The API root from the configured base_url: the host or the host with /api/v1, with or without a trailing slash. */
+export function openrouterBaseUrl(configured: string): string {
+  const trimmed = configured.replace(/\/+$/, '');
+  return /\/api\/v1$/i.test(trimmed) ? trimmed : `${trimmed}/api/v1`;
+}
 export const ACTIVITY_PATH = '/activity';
 export const ANALYTICS_PATH = '/analytics/query';
 export const CREDITS_PATH = '/credits';

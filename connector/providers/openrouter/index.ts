@@ -1,9 +1,8 @@
-import { apiBaseUrl } from '../../engine/config.js';
 import { configAccount, defineSource } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
 import { DAY, isoDate, startOfDay } from '../../engine/time.js';
 import { activityStream } from './activity.js';
-import { ACTIVITY_PATH } from './api.js';
+import { ACTIVITY_PATH, openrouterBaseUrl } from './api.js';
 import { OPENROUTER_ACCOUNT, OpenRouterConfigSchema, type OpenRouterConfig } from './config.js';
 import { ENTITY_STREAMS } from './entities.js';
 import { openrouterSpendStream } from './spend.js';
@@ -15,14 +14,14 @@ export const openrouterSource = defineSource<OpenRouterConfig>({
   configSchema: OpenRouterConfigSchema,
   secrets: (c) => [c.management_key],
   http: (c) => ({
-    baseUrl: apiBaseUrl(c.base_url, 'base_url'),
+    baseUrl: openrouterBaseUrl(c.base_url),
     headers: { authorization: `Bearer ${c.management_key}` },
   }),
   authHint: (_c, status) =>
     status === 403
       ? 'OpenRouter refused the key for this endpoint: only management keys can read activity, analytics, credits, keys and workspaces; create one at openrouter.ai/settings/management-keys and set management_key'
       : 'OpenRouter refused the key: set management_key to an OpenRouter management key (openrouter.ai/settings/management-keys); it is sent as Authorization: Bearer',
-  // Paths have no /api/v1: base_url carries it (https://openrouter.ai/api/v1).
+  // Paths have no /api/v1: base_url carries it (https://openrouter.ai/api/v1; the host alone gets it added).
   versionIn: 'base_url',
   streams,
   module: import.meta.url,
