@@ -7,7 +7,7 @@ import type { Account, SourceDefinition } from '../engine/source.js';
 import type { Run } from '../engine/run.js';
 import { futureCursor, type StreamState } from '../engine/state/state.js';
 import { Secrets } from '../protocol/secrets.js';
-import { Warehouse, firstLine, requireDuckDb } from '../warehouse/db.js';
+import { Warehouse, checkDbName, firstLine, requireDuckDb } from '../warehouse/db.js';
 import { EXIT, WarehouseError, type ExitCode } from '../warehouse/exit-codes.js';
 import { checkFocusView, refreshFocusView } from '../warehouse/focus.js';
 import { DbLock } from '../warehouse/lock.js';
@@ -117,6 +117,12 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
     return EXIT.usage;
   }
   const dbPath = str(values, 'db') ?? DEFAULT_DB;
+  try {
+    checkDbName(dbPath);
+  } catch (err) {
+    if (err instanceof WarehouseError) return fail(err.exitCode, err.message);
+    throw err;
+  }
 
   let run: Run<C>;
   let targets: Array<LoadTarget<C>>;

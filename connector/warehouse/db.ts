@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { DuckDBAppender, DuckDBConnection, DuckDBInstance, DuckDBValue, Json } from '@duckdb/node-api';
+import { CONNECTORS } from '../connectors.js';
 import { WarehouseError, EXIT } from './exit-codes.js';
 
 /** What `sync` and `report` say when the optional dependency is not installed (the connector images leave it out). */
@@ -28,6 +30,24 @@ export async function requireDuckDb(): Promise<void> {
 }
 
 export type Row = Record<string, Json>;
+
+/**
+ * Refuse a database file whose name, without its extension, is a connector's schema (`anthropic.duckdb`):
+ * DuckDB names the file's catalog after it, and `anthropic.spend` would then be ambiguous between the
+ * catalog and the schema (DuckDB fails every statement with "Ambiguous reference to catalog or schema").
+ */
+export function checkDbName(path: string): void {
+  const catalog = basename(path)
+    .replace(/\.[^.]*$/, '')
+    .toLowerCase();
+  const clash = CONNECTORS.find((c) => c.provider === catalog);
+  if (clash) {
+    throw new WarehouseError(
+      EXIT.usage,
+      `--db '${path}': DuckDB names the database after its file, '${catalog}', which is also the schema of ${clash.name}'s tables, so every query of it would be ambiguous; use another file name, e.g. --db spend.duckdb.`,
+    );
+  }
+}
 
 export interface OpenOptions {
   readOnly?: boolean;
@@ -61,6 +81,7 @@ export class Warehouse {
    * `onWait` once that it waits; then fail with EXIT.locked.
    */
   static async open(path: string, opts: OpenOptions = {}): Promise<Warehouse> {
+    checkDbName(path);
     const { DuckDBInstance } = await duckdb();
     if (opts.readOnly && !existsSync(path)) {
       throw new WarehouseError(EXIT.usage, `Database '${path}' does not exist; run sync first or pass the right --db.`);

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONNECTORS } from '../../connector/connectors.js';
 import { BINS, catalog, files, run } from '../support/cli.js';
 import { providerFakes, type ProviderFakes, startFakes, stopFakes } from '../support/fakes.js';
+import { kitsOf } from '../support/kit.js';
 
 /**
  * With decode workers on, no 2xx body of any stream is decoded on the main thread: bucketed pages
@@ -11,10 +13,12 @@ import { providerFakes, type ProviderFakes, startFakes, stopFakes } from '../sup
  * counts what it decodes once the workers start (http/decode-count.ts), and the count is written
  * to the file that AI_SPEND_TEST_MAIN_THREAD_DECODES names when the process exits.
  */
-/** The providers this test covers. */
-type Provider = 'openai' | 'anthropic' | 'aurous';
+/** Every registered connector; key and settings from its test kit. */
+type Provider = (typeof CONNECTORS)[number]['provider'];
+const KITS = await kitsOf(CONNECTORS);
+const KIT = new Map(KITS.map(({ connector, kit }) => [connector.provider, kit]));
 const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
-const KEYS: Record<Provider, string> = { openai: 'sk-admin-threads-1', anthropic: 'sk-ant-admin01-threads-1', aurous: 'al_live_threads_1' };
+const KEYS = Object.fromEntries(KITS.map(({ connector, kit }) => [connector.provider, kit.e2e.key('threads')]));
 
 describe('decode threads', () => {
   let fakes: ProviderFakes;
@@ -26,8 +30,11 @@ describe('decode threads', () => {
 
   /** Every stream of `p` read once with `decode_threads`; the main thread's decodes and the streams read. */
   async function mainThreadDecodes(p: Provider, decode_threads: number): Promise<{ count: number; streams: string[] }> {
+    const kit = KIT.get(p);
+    if (!kit) throw new Error(`${p}: no test kit`);
     const config = {
-      ...(p === 'aurous' ? { api_key: KEYS[p], focus: { credit_usd_rate: '0.0125' } } : { admin_api_key: KEYS[p] }),
+      [kit.acceptance.keyField]: KEYS[p],
+      ...kit.e2e.settings,
       start_date: '2025-12-20',
       end_date: '2026-01-08',
       base_url: fakes[p].baseUrl,
@@ -50,7 +57,7 @@ describe('decode threads', () => {
     return { count: Number(readFileSync(counted, 'utf8')), streams: streams.map((s) => s.name) };
   }
 
-  for (const p of ['openai', 'anthropic', 'aurous'] as const) {
+  for (const p of CONNECTORS.map((c) => c.provider)) {
     it(`given every ${p} stream read with decode workers when the main thread's decodes are counted then there are none, and without workers every page is`, async () => {
       const withWorkers = await mainThreadDecodes(p, 2);
       expect(withWorkers.streams.length).toBeGreaterThanOrEqual(2);

@@ -2,24 +2,31 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONNECTORS } from '../../connector/connectors.js';
 import { BINS, CONTRACTS, ROOT, catalog, errors, files, ofType, run, statuses, type RunResult } from '../support/cli.js';
-import { closedPort, startFakes, stopFakes, providerFakes } from '../support/fakes.js';
+import { closedPort, providerFakes, startFakes, stopFakes } from '../support/fakes.js';
 import { assertProtocol } from '../support/invariants.js';
+import { kitsOf } from '../support/kit.js';
 import { runCli, type CliResult } from '../support/warehouse.js';
 
-/** The providers this test covers (a provider added to the registry is not one until it is named here). */
-type Provider = 'openai' | 'anthropic' | 'aurous';
+/** Every registered connector, by provider; its specifics come from its test kit (test/fake/<provider>-kit.ts). */
+type Provider = (typeof CONNECTORS)[number]['provider'];
+const KITS = await kitsOf(CONNECTORS);
+const byProvider = <T>(f: (k: (typeof KITS)[number]) => T): Record<Provider, T> =>
+  Object.fromEntries(KITS.map((k) => [k.connector.provider, f(k)])) as Record<Provider, T>;
 
 /**
  * Errors that name the fix ("Real-API fidelity", point 9), for every connector where they apply:
  * a 404 that a missing (or doubled) /v1 in base_url explains, a refused connection or a failed
  * DNS lookup (and how long check takes over them), a refused Admin key, a key of the wrong kind,
  * and an unknown config field. Each through the built CLI: check (FAILED, exit 0), read (TRACE
- * ERROR, exit 1), sync (one line) and Singer where the path differs. No output holds a key.
+ * ERROR, exit 1), sync (one line) and Singer where the path differs. No output holds a key. What every
+ * connector must do runs for every registered one; the messages that name a provider's own keys are
+ * in that provider's describes.
  */
 const FIRST = Date.UTC(2026, 0, 1) / 1000;
 const DAYS = 10;
-const KEYS = { openai: 'sk-admin-e2e-errors-3c2b1a0f9e8d', anthropic: 'sk-ant-admin01-e2e-errors-8d7c6b5a4f3e', aurous: 'al_live_e2e_errors_1b2c3d4e5f6a' };
+const KEYS = byProvider(({ kit }) => kit.e2e.key('e2e-errors'));
 const outputs: Array<{ stdout: string; stderr: string }> = [];
 /** Keys the tests send that must never be printed either. */
 const sent = new Set<string>(Object.values(KEYS));
@@ -32,15 +39,20 @@ afterAll(async () => {
   for (const o of outputs) for (const key of sent) expect(o.stdout + o.stderr).not.toContain(key);
 });
 
-const KEY_FIELD: Record<Provider, string> = { openai: 'admin_api_key', anthropic: 'admin_api_key', aurous: 'api_key' };
-const STREAM: Record<Provider, string> = { openai: 'costs', anthropic: 'cost_report', aurous: 'usage' };
-const NAME: Record<Provider, string> = { openai: 'source-openai-costs', anthropic: 'source-anthropic-costs', aurous: 'source-aurous-usage' };
-const PROVIDERS: Provider[] = ['openai', 'anthropic', 'aurous'];
+const KEY_FIELD = byProvider(({ kit }) => kit.acceptance.keyField);
+const STREAM = byProvider(({ kit }) => kit.e2e.dailyStream);
+const NAME = byProvider(({ connector }) => connector.name);
+const SETTINGS = byProvider(({ kit }) => kit.e2e.settings);
+/** What each API answers a path it does not know with. */
+const NOT_FOUND = byProvider(({ kit }) => kit.e2e.notFoundBody);
+const PROVIDERS: Provider[] = CONNECTORS.map((c) => c.provider);
+/** base_url as the fake's, on a port nothing listens on. */
+const closed = (p: Provider, port: number): string => fakes[p].baseUrl.replace(fakes[p].url, `http://127.0.0.1:${port}`);
 
 const config = (p: Provider, extra: Record<string, unknown> = {}): Record<string, unknown> => {
   const key = extra[KEY_FIELD[p]];
   if (typeof key === 'string') sent.add(key);
-  return { [KEY_FIELD[p]]: KEYS[p], start_date: '2026-01-01', end_date: '2026-01-05', base_url: fakes[p].baseUrl, ...extra };
+  return { [KEY_FIELD[p]]: KEYS[p], ...SETTINGS[p], start_date: '2026-01-01', end_date: '2026-01-05', base_url: fakes[p].baseUrl, ...extra };
 };
 
 /** The published config fields (spec.json), in order: what an unknown-field message must list. */
@@ -111,21 +123,8 @@ describe('a 404 that base_url explains', () => {
   // A base_url with or without /v1 is accepted by every connector (test/e2e/base-url.test.ts): no 404 comes of it any more.
 
   it('given a right base_url when the server answers 404 then the error is that 404, without a base_url hint, and stays a system_error', async () => {
-    const bodies: Record<Provider, string> = {
-      openai: JSON.stringify({
-        error: {
-          message:
-            'Unknown request URL: GET /v1/organization/costs. Please check the URL for typos, or see the docs at https://platform.openai.com/docs/api-reference/.',
-          type: 'invalid_request_error',
-          param: null,
-          code: 'unknown_url',
-        },
-      }),
-      anthropic: JSON.stringify({ type: 'error', error: { type: 'not_found_error', message: 'Not found' } }),
-      aurous: JSON.stringify({ error: { type: 'invalid_request', code: 'not_found', message: 'Unknown path /v1/usage.' } }),
-    };
     for (const p of PROVIDERS) {
-      fakes[p].fault({ fault: { kind: 'status', status: 404, body: bodies[p] }, times: 2 });
+      fakes[p].fault({ fault: { kind: 'status', status: 404, body: NOT_FOUND[p] }, times: 2 });
       try {
         const check = await checkFails(p, config(p));
         expect(check.message).toMatch(/^HTTP 404 from \/\S+: /);
@@ -146,7 +145,7 @@ describe('a server that cannot be reached', () => {
     const port = await closedPort();
     await Promise.all(
       PROVIDERS.map(async (p) => {
-        const check = await checkFails(p, config(p, { base_url: `http://127.0.0.1:${port}${p === 'openai' ? '/v1' : ''}` }));
+        const check = await checkFails(p, config(p, { base_url: closed(p, port) }));
         expect(check.message).toBe(`cannot connect to 127.0.0.1:${port} (connection refused) after retries: check base_url and that the server is up`);
         // Retried twice, quietly (DEBUG): a connection not made is said once, in the answer.
         expect(retryWarnings(check.result)).toHaveLength(0);
@@ -301,18 +300,20 @@ describe('an unknown config field', () => {
     }
   });
 
-  it('given a misspelt field when reading, syncing and running Singer then each refuses it in the same line (read: config_error, exit 1; sync: exit 2; Singer: CRITICAL, exit 1)', async () => {
-    const cfg = { ...config('aurous'), bucket_witdh: '1h' };
-    const message = `Config has unknown field 'bucket_witdh'; known fields: ${specFields('aurous').join(', ')}.`;
-    const read = await readFails('aurous', cfg, { startsStream: false });
-    expect(read.errors).toEqual([{ failureType: 'config_error', message }]);
-    expect(read.requests).toHaveLength(0);
-    const synced = await sync('aurous', cfg);
-    expect(synced.code).toBe(2);
-    expect(synced.stderr).toBe(`${NAME.aurous} sync: ${message}\n`);
-    const tap = await singer('aurous', cfg);
-    expect(tap.code).toBe(1);
-    expect(tap.stderr).toBe(`CRITICAL ${message} (config_error)\n`);
+  it('given a misspelt field when reading, syncing and running Singer then each refuses it in the same line (read: config_error, exit 1; sync: exit 2; Singer: CRITICAL, exit 1), for every connector', async () => {
+    for (const p of PROVIDERS) {
+      const cfg = { ...config(p), bucket_witdh: '1h' };
+      const message = `Config has unknown field 'bucket_witdh'; known fields: ${specFields(p).join(', ')}.`;
+      const read = await readFails(p, cfg, { startsStream: false });
+      expect(read.errors).toEqual([{ failureType: 'config_error', message }]);
+      expect(read.requests).toHaveLength(0);
+      const synced = await sync(p, cfg);
+      expect(synced.code).toBe(2);
+      expect(synced.stderr).toBe(`${NAME[p]} sync: ${message}\n`);
+      const tap = await singer(p, cfg);
+      expect(tap.code).toBe(1);
+      expect(tap.stderr).toBe(`CRITICAL ${message} (config_error)\n`);
+    }
   });
 
   it('given a misspelt stream name under group_by when checking then FAILED names group_by.<name> and lists the stream names', async () => {
@@ -323,14 +324,10 @@ describe('an unknown config field', () => {
     }
   });
 
-  it('given each shipped example config when discovered then it is accepted', async () => {
-    const examples: Array<[Provider, string]> = [
-      ['openai', 'examples/config.json'],
-      ['anthropic', 'examples/anthropic/config.json'],
-      ['aurous', 'examples/aurous/config.json'],
-    ];
-    for (const [p, path] of examples) {
-      const r = await cli(p, ['discover', '--config', join(ROOT, path)]);
+  it('given each connector’s shipped example config (its kit’s e2e.exampleConfig) when discovered then it is accepted', async () => {
+    for (const { connector, kit } of KITS) {
+      const path = kit.e2e.exampleConfig;
+      const r = await cli(connector.provider, ['discover', '--config', join(ROOT, path)]);
       expect(r.code, path).toBe(0);
       expect(ofType(r.messages, 'CATALOG')).toHaveLength(1);
     }

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeAnthropic } from '../fake/anthropic.js';
+import { CONNECTORS } from '../../connector/connectors.js';
 import { FakeAurous } from '../fake/aurous.js';
 import { CREDIT_LINE_ITEM, DAY, FakeOpenAi } from '../fake/openai.js';
 import { BINS, catalog, errors, files, ROOT, records, run, type RunResult } from '../support/cli.js';
@@ -19,70 +19,47 @@ import {
   rule,
   type Row,
 } from '../support/focus-rules.js';
+import { kitsOf } from '../support/kit.js';
 import { query, runCli } from '../support/warehouse.js';
 
 /**
  * FOCUS 1.3 conformance, rule by rule (issue 24): every rule of shared/reference/focus-1.3-rules.md and
  * every other 1.3 column rule that applies to AI spend rows (test/support/focus-rules.ts, written from
  * the FOCUS 1.3 requirements model and column text) is one named test, with the rule id in its name,
- * over the real `spend` output of all three connectors (the built CLI against the fakes, one read per
- * connector) and over the warehouse view `focus_spend` after a `sync` of all three into one file. The
- * fakes send negative amounts (OpenAI a credit line, Aurous a refund group, Anthropic its ledger's
- * web-search credits), so the Credit branches are exercised. Each rule is also run over Aurous rows
- * broken the way it forbids (`MUTATIONS`): a rule that cannot fail fails there.
+ * over the real `spend` output of every registered connector (the built CLI against the fake and config
+ * of its test kit's `e2e.spend`, one read per connector) and over the warehouse view `focus_spend` after
+ * a `sync` of all of them into one file. Each kit's fake sends negative amounts (OpenAI a credit line,
+ * Aurous a refund group, Anthropic its ledger's web-search credits), so the Credit branches are
+ * exercised. Each rule is also run over Aurous rows broken the way it forbids (`MUTATIONS`): a rule
+ * that cannot fail fails there. The provider-specific checks (the OpenAI credit line, the Anthropic
+ * sources, the Aurous price points) are in their own describes below.
  */
 
-const isoDay = (t: number): string => new Date(t * 1000).toISOString().slice(0, 10);
 const at = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
 
-const OPENAI_KEY = 'sk-admin-FOCUS-RULES-0a1b2c3d';
-const ANTHROPIC_KEY = 'sk-ant-admin01-FOCUS-RULES-4d5e6f';
-const AUROUS_KEY = 'al_live_FOCUS_RULES_7a8b9c';
-const RATE = '0.0125';
-const OPENAI_FIRST = at('2025-09-28');
-const OPENAI_DAYS = 12;
-// Anthropic: days on both sides of the analytics API's floor (max(2026-01-01, today - 365 days)), so both
-// sources of spend (cost_report before it, analytics_cost from it) are read.
-const FLOOR = Math.max(at('2026-01-01'), Math.ceil((Date.now() / 1000 - 365 * DAY) / DAY) * DAY);
-const ANTHROPIC_FIRST = FLOOR - 10 * DAY;
-const ANTHROPIC_DAYS = 20;
-const AUROUS_FIRST = at('2026-06-01');
-const AUROUS_DAYS = 20;
-
-const CONNECTORS = [
-  ['source-openai-costs', 'openai', 'OpenAI'],
-  ['source-anthropic-costs', 'anthropic', 'Anthropic'],
-  ['source-aurous-usage', 'aurous', 'Aurous Labs'],
-] as const;
-type Provider = (typeof CONNECTORS)[number][1];
+/** Every registered connector with its kit's spend fake (keys shaped as its config wants, all marked FOCUS-RULES) and display name. */
+const CASES = await Promise.all(
+  (await kitsOf(CONNECTORS)).map(async ({ connector, kit }) => ({
+    connector,
+    displayName: (await connector.about()).displayName,
+    ...kit.e2e.spend(kit.e2e.key('FOCUS-RULES')),
+  })),
+);
+type Case = (typeof CASES)[number];
+const EACH = CASES.map((c) => [c.connector.name, c] as const);
+const caseOf = (provider: string): Case => {
+  const c = CASES.find((x) => x.connector.provider === provider);
+  if (!c) throw new Error(`${provider} is not registered`);
+  return c;
+};
 
 let dir: string;
-let openai: FakeOpenAi;
-let anthropic: FakeAnthropic;
-let aurous: FakeAurous;
 const outputs: RunResult[] = [];
 const stderrs: string[] = [];
-const spend: Record<Provider, Row[]> = { openai: [], anthropic: [], aurous: [] };
-const view: Record<Provider, Row[]> = { openai: [], anthropic: [], aurous: [] };
+const spend = new Map<string, Row[]>();
+const view = new Map<string, Row[]>();
+const rowsOf = (m: Map<string, Row[]>, c: Case): Row[] => m.get(c.connector.provider) ?? [];
 let viewTypes = new Map<string, string>();
-
-const last = (first: number, days: number) => isoDay(first + (days - 1) * DAY);
-const configs = (): Record<Provider, Record<string, unknown>> => ({
-  openai: { admin_api_key: OPENAI_KEY, start_date: isoDay(OPENAI_FIRST), end_date: last(OPENAI_FIRST, OPENAI_DAYS), base_url: openai.baseUrl },
-  anthropic: {
-    admin_api_key: ANTHROPIC_KEY,
-    start_date: isoDay(ANTHROPIC_FIRST),
-    end_date: last(ANTHROPIC_FIRST, ANTHROPIC_DAYS),
-    base_url: anthropic.baseUrl,
-  },
-  aurous: {
-    api_key: AUROUS_KEY,
-    start_date: isoDay(AUROUS_FIRST),
-    end_date: last(AUROUS_FIRST, AUROUS_DAYS),
-    base_url: aurous.baseUrl,
-    focus: { credit_usd_rate: RATE },
-  },
-});
 
 async function readSpend(bin: string, cfg: Record<string, unknown>): Promise<Row[]> {
   const f = files({ 'c.json': cfg, 'cat.json': catalog([{ name: 'spend', mode: 'incremental' }]) });
@@ -108,22 +85,14 @@ async function readView(db: string): Promise<Row[]> {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'focus-rules-'));
-  openai = new FakeOpenAi({ firstDay: OPENAI_FIRST, days: OPENAI_DAYS, projects: 3, lineItems: 4, adminKey: OPENAI_KEY });
-  anthropic = new FakeAnthropic({ firstDay: ANTHROPIC_FIRST, days: ANTHROPIC_DAYS, adminKey: ANTHROPIC_KEY, emptyEvery: 0 });
-  aurous = new FakeAurous({ firstTime: AUROUS_FIRST, endTime: AUROUS_FIRST + AUROUS_DAYS * DAY, apiKey: AUROUS_KEY, users: 6, models: 3 });
-  await Promise.all([openai.start(), anthropic.start(), aurous.start()]);
-  const cfg = configs();
-  [spend.openai, spend.anthropic, spend.aurous] = await Promise.all([
-    readSpend(BINS.openai, cfg.openai),
-    readSpend(BINS.anthropic, cfg.anthropic),
-    readSpend(BINS.aurous, cfg.aurous),
-  ]);
+  await Promise.all(CASES.map((c) => c.fake.start()));
+  await Promise.all(CASES.map(async (c) => spend.set(c.connector.provider, await readSpend(BINS[c.connector.provider], c.config()))));
   // The same configs synced into one warehouse file (one after the other: one writer per file).
   const db = join(dir, 'focus.duckdb');
-  for (const [, provider] of CONNECTORS) {
-    const path = join(dir, `${provider}.json`);
-    writeFileSync(path, JSON.stringify(cfg[provider]));
-    const r = await runCli(BINS[provider], ['sync', '--config', path, '--db', db, '--streams', 'spend'], { timeoutMs: 120_000 });
+  for (const c of CASES) {
+    const path = join(dir, `${c.connector.provider}.json`);
+    writeFileSync(path, JSON.stringify(c.config()));
+    const r = await runCli(BINS[c.connector.provider], ['sync', '--config', path, '--db', db, '--streams', 'spend'], { timeoutMs: 120_000 });
     stderrs.push(r.stderr);
     expect(r.code, r.stderr).toBe(0);
   }
@@ -133,11 +102,15 @@ beforeAll(async () => {
     ),
   );
   const rows = await readView(db);
-  for (const [, provider, name] of CONNECTORS) view[provider] = rows.filter((r) => r.ServiceProviderName === name);
+  for (const c of CASES)
+    view.set(
+      c.connector.provider,
+      rows.filter((r) => r.ServiceProviderName === c.displayName),
+    );
 }, 240_000);
 
 afterAll(async () => {
-  await Promise.all([openai?.stop(), anthropic?.stop(), aurous?.stop()]);
+  await Promise.all(CASES.map((c) => c.fake.stop()));
   if (dir) rmSync(dir, { recursive: true, force: true });
   for (const text of [...outputs.map((r) => r.stdout + r.stderr), ...stderrs]) expect(text).not.toMatch(/FOCUS-RULES|FOCUS_RULES/);
 });
@@ -150,50 +123,49 @@ const nonEmpty = (list: Row[]): Row[] => {
 /** Every rule over every row, but the no-count rules over the rows the APIs give a count for (test/support/focus-rules.ts apiGivesNoCount). */
 const held = (rule: { id: string }, rows: Row[]): Row[] => (NO_COUNT_RULES.has(rule.id) ? rows.filter((r) => !apiGivesNoCount(r)) : rows);
 
-describe.each(CONNECTORS)('%s spend: FOCUS 1.3 rules', (_name, provider) => {
+describe.each(EACH)('%s spend: FOCUS 1.3 rules', (_name, c) => {
   it.each(RULES.map((r) => [r.id, r.says, r] as const))(
     '%s: given the connector’s spend rows read from the fake when the rule is checked then %s',
     (_id, _says, r) => {
-      expect(r.check(held(r, nonEmpty(spend[provider])))).toEqual([]);
+      expect(r.check(held(r, nonEmpty(rowsOf(spend, c))))).toEqual([]);
     },
   );
 
-  it('CAU-ChargeCategory-C-003-M: given the fake’s charges and credits when spend is read then both Credit and Usage rows are there (the Credit branch is exercised)', () => {
-    const categories = new Set(nonEmpty(spend[provider]).map((r) => r.ChargeCategory));
-    expect(categories.has('Credit') && categories.has('Usage'), JSON.stringify([...categories])).toBe(true);
+  it('CAU-ChargeCategory-C-003-M: given the fake’s charges and credits (its kit’s spend.credits) when spend is read then both Credit and Usage rows are there (the Credit branch is exercised); for an API without credits, only Usage rows', () => {
+    const categories = new Set(nonEmpty(rowsOf(spend, c)).map((r) => r.ChargeCategory));
+    expect([categories.has('Credit'), categories.has('Usage')], JSON.stringify([...categories])).toEqual([c.credits, true]);
   });
 });
 
-describe.each(CONNECTORS)('%s rows in the warehouse view focus_spend: FOCUS 1.3 rules', (_name, provider) => {
+describe.each(EACH)('%s rows in the warehouse view focus_spend: FOCUS 1.3 rules', (_name, c) => {
   it.each(RULES.map((r) => [r.id, r.says, r] as const))(
-    '%s: given the three connectors synced into one file when focus_spend is checked then %s',
+    '%s: given every connector synced into one file when focus_spend is checked then %s',
     (_id, _says, r) => {
-      expect(r.check(held(r, nonEmpty(view[provider])))).toEqual([]);
+      expect(r.check(held(r, nonEmpty(rowsOf(view, c))))).toEqual([]);
     },
   );
 
   it('given the sync of the same configs when focus_spend is read then it holds exactly the spend rows the connector emitted, every FOCUS column equal (decimals exactly)', () => {
-    const byKey = new Map(nonEmpty(view[provider]).map((r) => [r.x_RecordId, r]));
-    expect(byKey.size).toBe(spend[provider].length);
-    for (const row of spend[provider]) {
+    const byKey = new Map(nonEmpty(rowsOf(view, c)).map((r) => [r.x_RecordId, r]));
+    expect(byKey.size).toBe(rowsOf(spend, c).length);
+    for (const row of rowsOf(spend, c)) {
       const v = byKey.get(row.x_RecordId);
       expect(v, String(row.x_RecordId)).toBeDefined();
-      for (const c of Object.keys(row).filter((k) => FOCUS_COLUMNS.has(k))) {
-        const [a, b] = [row[c] ?? null, v?.[c] ?? null];
-        if (a === null || b === null) expect(b, `${row.x_RecordId} ${c}`).toBe(a);
-        else if (DECIMAL_COLUMNS.includes(c)) expect(decimalEquals(a, b), `${row.x_RecordId} ${c}: ${a} vs ${b}`).toBe(true);
-        else if (c === 'SkuPriceDetails') expect(JSON.parse(String(b)), `${row.x_RecordId} ${c}`).toEqual(a);
-        else expect(b, `${row.x_RecordId} ${c}`).toBe(a);
+      for (const col of Object.keys(row).filter((k) => FOCUS_COLUMNS.has(k))) {
+        const [a, b] = [row[col] ?? null, v?.[col] ?? null];
+        if (a === null || b === null) expect(b, `${row.x_RecordId} ${col}`).toBe(a);
+        else if (DECIMAL_COLUMNS.includes(col)) expect(decimalEquals(a, b), `${row.x_RecordId} ${col}: ${a} vs ${b}`).toBe(true);
+        else if (col === 'SkuPriceDetails') expect(JSON.parse(String(b)), `${row.x_RecordId} ${col}`).toEqual(a);
+        else expect(b, `${row.x_RecordId} ${col}`).toBe(a);
       }
     }
   });
 });
 
 describe('where the APIs give no count (docs/focus.md)', () => {
-  it('given the three connectors’ spend when the rows without a count are picked then they are only Anthropic code execution and mixed non-token analytics rows, both kinds are there, each has a SkuPriceId, and docs/focus.md names the rules they do not meet', () => {
-    expect(spend.openai.filter(apiGivesNoCount)).toEqual([]);
-    expect(spend.aurous.filter(apiGivesNoCount)).toEqual([]);
-    const rows = spend.anthropic.filter(apiGivesNoCount);
+  it('given every connector’s spend when the rows without a count are picked then they are only Anthropic code execution and mixed non-token analytics rows, both kinds are there, each has a SkuPriceId, and docs/focus.md names the rules they do not meet', () => {
+    for (const c of CASES) if (c.connector.provider !== 'anthropic') expect(rowsOf(spend, c).filter(apiGivesNoCount), c.connector.name).toEqual([]);
+    const rows = rowsOf(spend, caseOf('anthropic')).filter(apiGivesNoCount);
     expect(new Set(rows.map((r) => (r.x_CostType === 'code_execution' ? 'code_execution' : 'mixed')))).toEqual(new Set(['code_execution', 'mixed']));
     for (const r of rows) {
       expect(r.SkuPriceId, String(r.x_RecordId)).toEqual(expect.any(String));
@@ -208,7 +180,7 @@ describe('where the APIs give no count (docs/focus.md)', () => {
 });
 
 describe('focus_spend as a typed FOCUS table', () => {
-  it('CAU-<Column>-C-001-M (Decimal): given the three connectors synced when focus_spend’s types are read then every FOCUS Decimal column it has is DECIMAL, and the Date/Time columns are TIMESTAMP WITH TIME ZONE', () => {
+  it('CAU-<Column>-C-001-M (Decimal): given every connector synced when focus_spend’s types are read then every FOCUS Decimal column it has is DECIMAL, and the Date/Time columns are TIMESTAMP WITH TIME ZONE', () => {
     const decimals = DECIMAL_COLUMNS.filter((c) => viewTypes.has(c));
     expect(decimals).toEqual(
       expect.arrayContaining(['BilledCost', 'ContractedCost', 'EffectiveCost', 'ListCost', 'ListUnitPrice', 'PricingQuantity', 'ConsumedQuantity']),
@@ -217,33 +189,58 @@ describe('focus_spend as a typed FOCUS table', () => {
     for (const c of DATETIME_COLUMNS) expect(viewTypes.get(c), c).toBe('TIMESTAMP WITH TIME ZONE');
   });
 
-  it('ColumnHandling-A-010-M: given the three connectors synced when focus_spend’s columns are read then every column FOCUS does not define starts with x_ (the loader’s bookkeeping ones included)', () => {
+  it('ColumnHandling-A-010-M: given every connector synced when focus_spend’s columns are read then every column FOCUS does not define starts with x_ (the loader’s bookkeeping ones included)', () => {
     expect([...viewTypes.keys()].filter((c) => !FOCUS_COLUMNS.has(c) && !c.startsWith('x_'))).toEqual([]);
     expect(viewTypes.has('x_ExtractedAt') && viewTypes.has('x_AccountId')).toBe(true);
   });
 });
 
+// ---- provider-specific: each provider's own credits and price points, from its fake's ledger ---------
+
+/** A provider's spend window: its kit config's start_date to the end of its end_date. */
+const windowOf = (provider: string): [number, number] => {
+  const cfg = caseOf(provider).config();
+  return [at(String(cfg.start_date)), at(String(cfg.end_date)) + DAY];
+};
+const openaiFake = (): FakeOpenAi => {
+  const f = caseOf('openai').fake;
+  if (!(f instanceof FakeOpenAi)) throw new Error('the OpenAI kit’s spend fake is not a FakeOpenAi');
+  return f;
+};
+const aurousFake = (): FakeAurous => {
+  const f = caseOf('aurous').fake;
+  if (!(f instanceof FakeAurous)) throw new Error('the Aurous kit’s spend fake is not a FakeAurous');
+  return f;
+};
+/** The Aurous kit config's USD price of a credit: each Usage row's ListUnitPrice. */
+const RATE = (): string => {
+  const focus = caseOf('aurous').config().focus;
+  const rate = typeof focus === 'object' && focus !== null && 'credit_usd_rate' in focus ? focus.credit_usd_rate : undefined;
+  if (typeof rate !== 'string') throw new Error('the Aurous kit’s spend config has no focus.credit_usd_rate');
+  return rate;
+};
+
 describe('the fakes’ credits and Aurous’s price points reach spend as they were sent', () => {
   it('given the OpenAI fake’s credit line on some days when spend is read then its Credit rows are exactly the negative costs results of the default grouping (project_id, line_item), the credit line item', () => {
-    const expected = openai.org
-      .expectedCosts(OPENAI_FIRST, OPENAI_FIRST + OPENAI_DAYS * DAY, ['project_id', 'line_item'])
+    const expected = openaiFake()
+      .org.expectedCosts(...windowOf('openai'), ['project_id', 'line_item'])
       .filter((c) => c.amount_value < 0)
       .map((c) => `${c.date}|${c.project_id}|${c.line_item}`);
     expect(expected.length).toBeGreaterThan(0);
-    const credits = spend.openai.filter((r) => r.ChargeCategory === 'Credit');
+    const credits = rowsOf(spend, caseOf('openai')).filter((r) => r.ChargeCategory === 'Credit');
     expect(credits.map((r) => `${String(r.ChargePeriodStart).slice(0, 10)}|${r.SubAccountId}|${r.x_LineItem}`).sort()).toEqual(expected.sort());
     expect(new Set(credits.map((r) => r.x_LineItem))).toEqual(new Set([CREDIT_LINE_ITEM]));
   });
 
   it('given the Anthropic ledger’s web-search credits when spend is read across the analytics floor then analytics_cost days carry Credit rows', () => {
-    const credits = spend.anthropic.filter((r) => r.ChargeCategory === 'Credit');
+    const credits = rowsOf(spend, caseOf('anthropic')).filter((r) => r.ChargeCategory === 'Credit');
     expect(credits.some((r) => r.x_Source === 'analytics_cost')).toBe(true);
-    expect(new Set(spend.anthropic.map((r) => r.x_Source))).toEqual(new Set(['cost_report', 'analytics_cost']));
+    expect(new Set(rowsOf(spend, caseOf('anthropic')).map((r) => r.x_Source))).toEqual(new Set(['cost_report', 'analytics_cost']));
   });
 
   it('given the Aurous fake’s usage groups (type, model) when spend is read then each Usage row is the price point type/model with SkuId the type, PricingQuantity its credits, ConsumedQuantity its request count, ListUnitPrice the rate, and each refund is a Credit row without one', () => {
-    const truth = aurous.data.expected(AUROUS_FIRST, AUROUS_FIRST + AUROUS_DAYS * DAY, '1d', ['type', 'model']);
-    const rows = new Map(spend.aurous.map((r) => [`${String(r.ChargePeriodStart).slice(0, 10)}|${r.x_RequestType}|${r.x_Model}`, r]));
+    const truth = aurousFake().data.expected(...windowOf('aurous'), '1d', ['type', 'model']);
+    const rows = new Map(rowsOf(spend, caseOf('aurous')).map((r) => [`${String(r.ChargePeriodStart).slice(0, 10)}|${r.x_RequestType}|${r.x_Model}`, r]));
     expect(rows.size).toBe(truth.length);
     let refunds = 0;
     for (const g of truth) {
@@ -263,11 +260,11 @@ describe('the fakes’ credits and Aurous’s price points reach spend as they w
         PricingUnit: 'Credits',
         ConsumedQuantity: String(g.request_count),
         ConsumedUnit: 'Requests',
-        ListUnitPrice: RATE,
+        ListUnitPrice: RATE(),
         PricingCategory: 'Standard',
       });
       expect(decimalEquals(r?.PricingQuantity, credits), `${r?.PricingQuantity} vs ${credits}`).toBe(true);
-      expect(productEquals(RATE, credits, r?.ListCost) && decimalEquals(r?.ListCost, r?.BilledCost)).toBe(true);
+      expect(productEquals(RATE(), credits, r?.ListCost) && decimalEquals(r?.ListCost, r?.BilledCost)).toBe(true);
     }
     expect(refunds).toBeGreaterThan(0);
   });
@@ -282,9 +279,9 @@ describe('Aurous price points under other groupings', () => {
   ] as const)(
     'given group_by %j when spend is read then every rule holds and each Usage row’s SkuPriceId is the coarser price point the grouping leaves',
     async (groupBy, priceId, skuId) => {
-      const rows = await readSpend(BINS.aurous, { ...configs().aurous, group_by: [...groupBy] });
+      const rows = await readSpend(BINS.aurous, { ...caseOf('aurous').config(), group_by: [...groupBy] });
       for (const r of RULES) expect(r.check(nonEmpty(rows)), r.id).toEqual([]);
-      const truth = aurous.data.expected(AUROUS_FIRST, AUROUS_FIRST + AUROUS_DAYS * DAY, '1d', groupBy);
+      const truth = aurousFake().data.expected(...windowOf('aurous'), '1d', groupBy);
       // A group's key: its day and dimension values (the spend row carries them in its x_ columns).
       const key = (day: unknown, values: unknown[]) => [String(day).slice(0, 10), ...values.map((v) => v ?? null)].join('|');
       const byKey = new Map(
@@ -385,9 +382,9 @@ const MUTATIONS: ReadonlyArray<[string, string, (rows: Row[]) => Row[]]> = [
   ['CAU-SkuPriceDetails-C-004-C', 'details on Credit rows', onCredit((r) => ({ ...r, SkuPriceDetails: { x_ModelId: 'aurora-xl' } }))],
   ['CAU-SkuPriceDetails-C-001-M (KeyValueFormat)', 'details as a list', onUsage((r) => ({ ...r, SkuPriceDetails: ['aurora-xl'] }))],
   ['CAU-SkuPriceDetails-C-017-C', 'a ModelId key', onUsage((r) => ({ ...r, SkuPriceDetails: { ModelId: 'aurora-xl' } }))],
-  ['CAU-ListUnitPrice-C-012-C', 'a ListUnitPrice on Credit rows', onCredit((r) => ({ ...r, ListUnitPrice: RATE }))],
+  ['CAU-ListUnitPrice-C-012-C', 'a ListUnitPrice on Credit rows', onCredit((r) => ({ ...r, ListUnitPrice: RATE() }))],
   ['CAU-ListUnitPrice-C-013-C, CAU-ListUnitPrice-C-005-C', 'no ListUnitPrice on Usage rows', onUsage((r) => ({ ...r, ListUnitPrice: null }))],
-  ['CAU-ListUnitPrice-C-008-M', 'a negative list price', onUsage((r) => ({ ...r, ListUnitPrice: `-${RATE}` }))],
+  ['CAU-ListUnitPrice-C-008-M', 'a negative list price', onUsage((r) => ({ ...r, ListUnitPrice: `-${RATE()}` }))],
   [
     'CAU-ListCost-C-011-C (1.2: ListCost-C-009-C, ListUnitPrice-C-010-C), CAU-PricingQuantity-C-013-C',
     'ListCost one unit off ListUnitPrice x PricingQuantity',
@@ -411,7 +408,7 @@ describe('every rule can fail: Aurous spend rows broken the way the rule forbids
   it.each(MUTATIONS.map(([id, how, f]) => [id, how, f] as const))(
     '%s: given Aurous rows that pass it when they are broken (%s) then the check names the broken rows',
     (id, _how, f) => {
-      const rows = nonEmpty(spend.aurous);
+      const rows = nonEmpty(rowsOf(spend, caseOf('aurous')));
       const check = rule(id).check;
       expect(check(rows)).toEqual([]);
       expect(check(f(rows.map((r) => ({ ...r })))).length).toBeGreaterThan(0);

@@ -268,7 +268,8 @@ describe('npm run fake-api', () => {
       [['--porte', '1'], /^fake-api: Unknown option '--porte'; did you mean --port\?$/],
       [['--port'], /^fake-api: Option --port needs a value: --port N\.$/],
       [['--port', 'eighty'], /^fake-api: --port must be a whole number from 0 to 65535, got 'eighty'\.$/],
-      [['--provider', 'gemini'], /^fake-api: Unknown --provider 'gemini': use openai, anthropic, aurous\.$/],
+      // Every registered provider, in the registry's order.
+      [['--provider', 'gemini'], new RegExp(`^fake-api: Unknown --provider 'gemini': use ${CONNECTORS.map((c) => c.provider).join(', ')}\\.$`)],
       [['openai'], /^fake-api: Unexpected argument 'openai'; options only, no command word here\.$/],
     ];
     for (const [argv, message] of cases) {

@@ -1,26 +1,27 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONNECTORS } from '../../connector/connectors.js';
 import { BINS, catalog, files, ROOT, run, type Message } from '../support/cli.js';
-import { startFakes, stopFakes, providerFakes, type ProviderFakes } from '../support/fakes.js';
+import { providerFakes, type ProviderFakes, startFakes, stopFakes } from '../support/fakes.js';
+import { kitsOf } from '../support/kit.js';
 
-/** The providers of the fixture, written before issue 26. */
-type Provider = 'openai' | 'anthropic' | 'aurous';
+/** Every registered connector, its key and settings from its test kit (a new one writes its fixture with UPDATE_OUTPUT_FIXTURE=1). */
+const KITS = await kitsOf(CONNECTORS);
 
 /**
  * The connectors' output is a contract: a restructure must not change a byte of it. Each
  * connector reads every stream of its fake (20 days, the default fakes) with decode workers
  * and without; the messages of each stream, in order, with what a clock or a scheduler decides
  * taken out (emitted_at, synced_at, a duration, the worker LOG line, how streams interleave),
- * must hash to what test/fixtures/output/<connector>.json holds. The fixture was written from
+ * must hash to what test/fixtures/output/<connector>.json holds. The fixtures of the first three were written from
  * the code before issue 26 (`UPDATE_OUTPUT_FIXTURE=1`); on a difference, the normalized output
  * is written beside the temp dir so it can be diffed against a checkout of that code.
  */
 const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
-const KEYS: Record<Provider, string> = { openai: 'sk-admin-output-1', anthropic: 'sk-ant-admin01-output-1', aurous: 'al_live_output_1' };
-const NAMES: Record<Provider, string> = { openai: 'source-openai-costs', anthropic: 'source-anthropic-costs', aurous: 'source-aurous-usage' };
+const KEYS = Object.fromEntries(KITS.map(({ connector, kit }) => [connector.provider, kit.e2e.key('output')]));
 const DATES = { start_date: '2025-12-20', end_date: '2026-01-08' };
 
 interface StreamOutput {
@@ -61,13 +62,11 @@ describe('output identity', () => {
   });
   afterAll(() => stopFakes(fakes));
 
-  for (const p of ['openai', 'anthropic', 'aurous'] as const) {
-    it(`given every ${NAMES[p]} stream read from its fake, with and without decode workers, when each stream's messages are hashed then they equal the committed fixture`, async () => {
-      const config = {
-        ...(p === 'aurous' ? { api_key: KEYS[p], focus: { credit_usd_rate: '0.0125' } } : { admin_api_key: KEYS[p] }),
-        ...DATES,
-        base_url: fakes[p].baseUrl,
-      };
+  for (const { connector, kit } of KITS) {
+    const p = connector.provider;
+    const name = connector.name;
+    it(`given every ${name} stream read from its fake, with and without decode workers, when each stream's messages are hashed then they equal the committed fixture`, async () => {
+      const config = { [kit.acceptance.keyField]: KEYS[p], ...kit.e2e.settings, ...DATES, base_url: fakes[p].baseUrl };
       const d = await run(BINS[p], ['discover', '--config', files({ 'c.json': config })['c.json'] as string]);
       const discovered: Array<{ name: string; supported_sync_modes: string[] }> = d.messages.find((m) => m.type === 'CATALOG')?.catalog.streams;
       const streams = discovered.map((s) => ({
@@ -87,14 +86,18 @@ describe('output identity', () => {
               .map((s) => [s, digest(grouped[s] as string[])]),
           ),
         );
-        const dump = join(tmpdir(), `output-identity-${NAMES[p]}-${decode_threads}.json`);
+        const dump = join(tmpdir(), `output-identity-${name}-${decode_threads}.json`);
         writeFileSync(dump, JSON.stringify(grouped, null, 1));
       }
-      const fixture = join(ROOT, 'test/fixtures/output', `${NAMES[p]}.json`);
+      const fixture = join(ROOT, 'test/fixtures/output', `${name}.json`);
       if (process.env.UPDATE_OUTPUT_FIXTURE === '1') writeFileSync(fixture, `${JSON.stringify(outputs[0], null, 2)}\n`);
+      if (!existsSync(fixture))
+        throw new Error(
+          `${name}: no ${fixture}: once its output is right, write it with UPDATE_OUTPUT_FIXTURE=1 npx vitest run test/e2e/output-identity.test.ts -t ${name}`,
+        );
       const expected = JSON.parse(readFileSync(fixture, 'utf8')) as Record<string, StreamOutput>;
-      expect(outputs[0], `without workers; normalized output in ${tmpdir()}/output-identity-${NAMES[p]}-0.json`).toEqual(expected);
-      expect(outputs[1], `with workers; normalized output in ${tmpdir()}/output-identity-${NAMES[p]}-2.json`).toEqual(expected);
+      expect(outputs[0], `without workers; normalized output in ${tmpdir()}/output-identity-${name}-0.json`).toEqual(expected);
+      expect(outputs[1], `with workers; normalized output in ${tmpdir()}/output-identity-${name}-2.json`).toEqual(expected);
     }, 120_000);
   }
 });

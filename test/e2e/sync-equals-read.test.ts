@@ -2,23 +2,24 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONNECTORS } from '../../connector/connectors.js';
 import { BINS, catalog, files, records, run, type Message } from '../support/cli.js';
 import { providerFakes, type ProviderFakes, startFakes, stopFakes } from '../support/fakes.js';
+import { kitsOf } from '../support/kit.js';
 import { query, runCli } from '../support/warehouse.js';
 
 /**
- * What `sync` loads is what `read` emits (issue 26): for every stream of the three connectors, the
+ * What `sync` loads is what `read` emits (issue 26): for every stream of every registered connector, the
  * rows of its table equal the records `read` emits for the same config, value by value and in the
  * column's type (a DOUBLE is the very double of the record, a BIGINT its integer, an instant its
  * microsecond, a JSON column the record's value serialised). Then the same read again into the
  * file that holds it (the stored state removed, so every window is read again) leaves every row
  * as it was and reports them unchanged.
  */
-/** The providers this test covers. */
-type Provider = 'openai' | 'anthropic' | 'aurous';
+/** Every registered connector (its DuckDB schema is its provider); key and settings from its test kit. */
+const KITS = await kitsOf(CONNECTORS);
 const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;
-const KEYS: Record<Provider, string> = { openai: 'sk-admin-sync-read-1', anthropic: 'sk-ant-admin01-sync-read-1', aurous: 'al_live_sync_read_1' };
-const SCHEMA: Record<Provider, string> = { openai: 'openai', anthropic: 'anthropic', aurous: 'aurous' };
+const KEYS = Object.fromEntries(KITS.map(({ connector, kit }) => [connector.provider, kit.e2e.key('sync-read')]));
 const DATES = { start_date: '2025-12-20', end_date: '2026-01-08' };
 const BOOKKEEPING = new Set(['_account_id', '_extracted_at']);
 
@@ -48,10 +49,12 @@ describe('sync loads exactly what read emits', () => {
   });
   afterAll(() => stopFakes(fakes));
 
-  for (const p of ['openai', 'anthropic', 'aurous'] as const) {
+  for (const { connector, kit } of KITS) {
+    const p = connector.provider;
     it(`given every ${p} stream when read and when synced into a fresh file, then again into that file, then each table's rows equal the records read emits, in their column types, and the second sync changes none`, async () => {
       const config = {
-        ...(p === 'aurous' ? { api_key: KEYS[p], focus: { credit_usd_rate: '0.0125' } } : { admin_api_key: KEYS[p] }),
+        [kit.acceptance.keyField]: KEYS[p],
+        ...kit.e2e.settings,
         ...DATES,
         base_url: fakes[p].baseUrl,
       };
@@ -79,10 +82,10 @@ describe('sync loads exactly what read emits', () => {
           };
           const types = await query(
             db,
-            `SELECT column_name AS name, data_type AS type FROM information_schema.columns WHERE table_schema = '${SCHEMA[p]}' AND table_name = '${name}' ORDER BY ordinal_position`,
+            `SELECT column_name AS name, data_type AS type FROM information_schema.columns WHERE table_schema = '${p}' AND table_name = '${name}' ORDER BY ordinal_position`,
           );
           const columns = types.map((t) => ({ name: String(t.name), type: String(t.type) })).filter((c) => !BOOKKEEPING.has(c.name));
-          const rows = await query(db, `SELECT ${columns.map((c) => rendered(c.name, c.type)).join(', ')} FROM ${SCHEMA[p]}."${name}"`);
+          const rows = await query(db, `SELECT ${columns.map((c) => rendered(c.name, c.type)).join(', ')} FROM ${p}."${name}"`);
           const expected = records(read.messages, name)
             .map((r) => Object.fromEntries(columns.map((c) => [c.name, expectedValue(r[c.name], c.type)])))
             .sort(byKey);
@@ -91,11 +94,11 @@ describe('sync loads exactly what read emits', () => {
         }
       };
       await compare();
-      const loaded = await query(db, `SELECT count(*)::INTEGER AS n FROM ${SCHEMA[p]}._connector_state`);
+      const loaded = await query(db, `SELECT count(*)::INTEGER AS n FROM ${p}._connector_state`);
       expect(Number(loaded[0]?.n)).toBe(streams.length);
 
       // Into the file that holds it: every window read again, every row compared and left alone.
-      await query(db, `DELETE FROM ${SCHEMA[p]}._connector_state`, { write: true });
+      await query(db, `DELETE FROM ${p}._connector_state`, { write: true });
       const again = await runCli(BINS[p], ['sync', '--config', f['c.json'] as string, '--db', db], { timeoutMs: 120_000 });
       expect(again.code, again.stderr).toBe(0);
       const total = records(read.messages).length;

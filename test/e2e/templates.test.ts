@@ -1,84 +1,80 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONNECTORS } from '../../connector/connectors.js';
 import { DEFAULT_HISTORY_DAYS } from '../../connector/engine/config.js';
-import { anthropicSource } from '../../connector/providers/anthropic/index.js';
-import { aurousSource } from '../../connector/providers/aurous/index.js';
-import { openAiSource } from '../../connector/providers/openai/index.js';
-import { FakeAnthropic } from '../fake/anthropic.js';
-import { FakeAurous } from '../fake/aurous.js';
-import { DAY, FakeOpenAi } from '../fake/openai.js';
 import { BINS, CONTRACTS, ROOT, catalog, errors, files, ofType, run } from '../support/cli.js';
+import { fillTemplate, kitsOf, type ProviderFake } from '../support/kit.js';
 import { planner } from '../support/planned.js';
 import { query, runCli } from '../support/warehouse.js';
 
 /**
  * The config files shipped in examples/ (issue 25, point 5): the production templates
- * (examples/production/*.json) and the fake APIs' examples (examples/config.json,
- * examples/<provider>/config.json). Each is valid against its connector's published spec, syncs
- * against the fake once its placeholders hold what a user puts there, never expires (no start_date
- * that a moving API floor passes, on any day to 2030), and a template used as shipped (its
- * placeholders still in) is refused before any request, naming the field and the file.
+ * (examples/production/<provider>.json) and the fake APIs' examples (each test kit's
+ * `e2e.exampleConfig`: examples/config.json, examples/<provider>/config.json), one of each per
+ * registered connector. Each is valid against its connector's published spec, syncs against the fake
+ * once its placeholders hold what a user puts there (the key, and the kit's `e2e.settings` where the
+ * template leaves a placeholder), never expires (no start_date that a moving API floor passes, on any
+ * day to 2030), and a template used as shipped (its placeholders still in) is refused before any
+ * request, naming the field and the file.
  */
-type Provider = 'openai' | 'anthropic' | 'aurous';
-const KEYS: Record<Provider, string> = {
-  openai: 'sk-admin-fake-0123456789abcdef',
-  anthropic: 'sk-ant-admin01-fake-0123456789abcdef',
-  aurous: 'al_live_fake_0123456789abcdef',
-};
-const KEY_FIELD: Record<Provider, string> = { openai: 'admin_api_key', anthropic: 'admin_api_key', aurous: 'api_key' };
-const NAME: Record<Provider, string> = { openai: 'source-openai-costs', anthropic: 'source-anthropic-costs', aurous: 'source-aurous-usage' };
-const SOURCES = { openai: openAiSource, anthropic: anthropicSource, aurous: aurousSource } as const;
-const PLANNERS = { openai: planner(openAiSource), anthropic: planner(anthropicSource), aurous: planner(aurousSource) } as const;
+const DAY = 86_400;
+type Provider = (typeof CONNECTORS)[number]['provider'];
+const KITS = await kitsOf(CONNECTORS);
+const byProvider = <T>(f: (k: (typeof KITS)[number]) => T): Record<Provider, T> =>
+  Object.fromEntries(KITS.map((k) => [k.connector.provider, f(k)])) as Record<Provider, T>;
+/** The keys of `npm run fake-api` (the examples use them). */
+const KEYS = byProvider(({ kit }) => kit.fakeApi.key);
+const KEY_FIELD = byProvider(({ kit }) => kit.acceptance.keyField);
+const SETTINGS = byProvider(({ kit }) => kit.e2e.settings);
+const NAME = byProvider(({ connector }) => connector.name);
+const SOURCES = Object.fromEntries(await Promise.all(CONNECTORS.map(async (c) => [c.provider, await c.source()] as const))) as Record<
+  Provider,
+  Awaited<ReturnType<(typeof CONNECTORS)[number]['source']>>
+>;
+const PLANNERS = byProvider(({ connector }) => planner(SOURCES[connector.provider]));
 
-/** Every config in examples/, with its connector: found by listing, so a new one is tested too. */
-function shipped(): Array<{ path: string; provider: Provider }> {
-  const out: Array<{ path: string; provider: Provider }> = [{ path: 'examples/config.json', provider: 'openai' }];
-  for (const f of readdirSync(join(ROOT, 'examples', 'production')).filter((n) => n.endsWith('.json'))) {
-    out.push({ path: `examples/production/${f}`, provider: f.replace(/\.json$/, '') as Provider });
-  }
-  for (const d of ['anthropic', 'aurous'] as const) out.push({ path: `examples/${d}/config.json`, provider: d });
-  return out;
-}
-const TEMPLATES = shipped();
+/** Every connector's production template and fake example, from the registry and the kits. */
+const TEMPLATES: Array<{ path: string; provider: Provider }> = KITS.flatMap(({ connector, kit }) => [
+  { path: `examples/production/${connector.provider}.json`, provider: connector.provider },
+  { path: kit.e2e.exampleConfig, provider: connector.provider },
+]);
 const raw = (path: string): Record<string, unknown> => JSON.parse(readFileSync(join(ROOT, path), 'utf8')) as Record<string, unknown>;
 
-/** A config as a user makes it from `path`: the fake's key and address, and a credit rate where the template leaves one to set. */
+/** A config as a user makes it from `path`: the fake's key and address, and the kit's settings where the template leaves a placeholder. */
 function filledIn(path: string, p: Provider, baseUrl: string): Record<string, unknown> {
-  const cfg = { ...raw(path), [KEY_FIELD[p]]: KEYS[p], base_url: baseUrl };
-  const focus = cfg.focus as Record<string, unknown> | undefined;
-  if (typeof focus?.credit_usd_rate === 'string' && focus.credit_usd_rate.includes('REPLACE')) cfg.focus = { ...focus, credit_usd_rate: '0.0125' };
+  const cfg = { ...(fillTemplate(raw(path), SETTINGS[p]) as Record<string, unknown>), [KEY_FIELD[p]]: KEYS[p], base_url: baseUrl };
+  expect(JSON.stringify(cfg), `${path}: a placeholder its kit's e2e.settings does not fill`).not.toContain('REPLACE');
   return cfg;
 }
 
-const fakes = {} as { openai: FakeOpenAi; anthropic: FakeAnthropic; aurous: FakeAurous };
+const fakes = {} as Record<Provider, ProviderFake>;
 const work = mkdtempSync(join(tmpdir(), 'templates-'));
 
 beforeAll(async () => {
   const today = Math.floor(Date.now() / 1000 / DAY) * DAY;
   const first = today - 19 * DAY;
-  fakes.openai = new FakeOpenAi({ firstDay: first, days: 20, projects: 2, lineItems: 2, adminKey: KEYS.openai });
-  fakes.anthropic = new FakeAnthropic({ firstDay: first, days: 20, adminKey: KEYS.anthropic });
-  fakes.aurous = new FakeAurous({ firstTime: first, endTime: today + DAY, apiKey: KEYS.aurous });
-  await Promise.all(Object.values(fakes).map((f) => f.start()));
+  for (const { connector, kit } of KITS) fakes[connector.provider] = kit.fake({ firstDay: first, days: 20, key: KEYS[connector.provider] });
+  await Promise.all(Object.values<ProviderFake>(fakes).map((f) => f.start()));
 });
 afterAll(async () => {
-  await Promise.all(Object.values(fakes).map((f) => f.stop()));
+  await Promise.all(Object.values<ProviderFake>(fakes).map((f) => f.stop()));
   rmSync(work, { recursive: true, force: true });
 });
 
 describe('the shipped config templates', () => {
-  it('given the examples folder when listed then it holds the three production templates and the three fake examples', () => {
-    expect(TEMPLATES.map((t) => t.path).sort()).toEqual([
-      'examples/anthropic/config.json',
-      'examples/aurous/config.json',
-      'examples/config.json',
-      'examples/production/anthropic.json',
-      'examples/production/aurous.json',
-      'examples/production/openai.json',
-    ]);
+  it('given the examples folder when listed then it holds one production template and one fake example per registered connector, and no other config', () => {
+    const production = readdirSync(join(ROOT, 'examples', 'production')).filter((n) => n.endsWith('.json'));
+    expect(production.sort()).toEqual(CONNECTORS.map((c) => `${c.provider}.json`).sort());
+    const examples = [
+      ...(existsSync(join(ROOT, 'examples', 'config.json')) ? ['examples/config.json'] : []),
+      ...readdirSync(join(ROOT, 'examples'), { withFileTypes: true })
+        .filter((d) => d.isDirectory() && existsSync(join(ROOT, 'examples', d.name, 'config.json')))
+        .map((d) => `examples/${d.name}/config.json`),
+    ];
+    expect(examples.sort()).toEqual(KITS.map(({ kit }) => kit.e2e.exampleConfig).sort());
   });
 
   it("given each template filled in as a user does when validated against its connector's spec.json then it is valid", () => {
@@ -163,6 +159,7 @@ describe('a template used as shipped', () => {
     }
   });
 
+  // Provider-specific: the Aurous template's second placeholder, its credit rate.
   it('given the Aurous template with the key filled in but its credit rate placeholder when synced then it fails at once naming focus.credit_usd_rate and what to set, exit 2, no request', async () => {
     const before = fakes.aurous.requests.length;
     const file = files({ 'c.json': { ...raw('examples/production/aurous.json'), api_key: KEYS.aurous, base_url: fakes.aurous.baseUrl } })['c.json'] as string;

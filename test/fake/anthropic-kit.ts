@@ -1,5 +1,8 @@
-import { farFuture, type TestKit } from '../support/kit.js';
+import { day, farFuture, type TestKit } from '../support/kit.js';
 import { FakeAnthropic } from './anthropic.js';
+
+const DAY = 86_400;
+const iso = (t: number): string => new Date(t * 1000).toISOString().slice(0, 10);
 
 /** source-anthropic-costs in the tests (test/support/kit.ts): its acceptance inputs, least config and small fake. */
 export const kit: TestKit = {
@@ -32,5 +35,27 @@ export const kit: TestKit = {
     key: 'sk-ant-admin01-fake-0123456789abcdef',
     make: (o) => new FakeAnthropic({ firstDay: o.firstDay, days: o.days, adminKey: o.key, ...(o.seed === undefined ? {} : { seed: o.seed }) }),
     banner: (o) => `fake Anthropic admin API on ${o.url} (admin key${o.orgs > 1 ? 's, one per organization:' : ''} ${o.keys}); Ctrl-C to stop`,
+  },
+  e2e: {
+    key: (tag) => `sk-ant-admin01-${tag}-8d7c6b5a4f3e`,
+    dailyStream: 'cost_report',
+    apiPath: '/v1',
+    settings: {},
+    notFoundBody: JSON.stringify({ type: 'error', error: { type: 'not_found_error', message: 'Not found' } }),
+    exampleConfig: 'examples/anthropic/config.json',
+    // Days on both sides of the analytics API's floor (max(2026-01-01, today - 365 days)), so both
+    // sources of spend (cost_report before it, analytics_cost from it) are read; the ledger's
+    // web-search credits give Credit rows.
+    spend(key) {
+      const floor = Math.max(day('2026-01-01'), Math.ceil((Date.now() / 1000 - 365 * DAY) / DAY) * DAY);
+      const first = floor - 10 * DAY;
+      const days = 20;
+      const fake = new FakeAnthropic({ firstDay: first, days, adminKey: key, emptyEvery: 0 });
+      return {
+        fake,
+        config: () => ({ admin_api_key: key, start_date: iso(first), end_date: iso(first + (days - 1) * DAY), base_url: fake.baseUrl }),
+        credits: true,
+      };
+    },
   },
 };

@@ -1,6 +1,8 @@
 import { day, farFuture, type TestKit } from '../support/kit.js';
 import { DAY, FakeAurous } from './aurous.js';
 
+const iso = (t: number): string => new Date(t * 1000).toISOString().slice(0, 10);
+
 /** source-aurous-usage in the tests (test/support/kit.ts): its acceptance inputs, least config and small fake. */
 export const kit: TestKit = {
   acceptance: {
@@ -28,5 +30,31 @@ export const kit: TestKit = {
     make: (o) => new FakeAurous({ firstTime: o.firstDay, endTime: o.today + DAY, apiKey: o.key, ...(o.seed === undefined ? {} : { seed: o.seed }) }),
     banner: (o) =>
       `fake Aurous Labs usage API on ${o.url} (X-Api-Key ${o.keys}, Aurous-Version 2026-05-15: without it /v1/usage answers lifetime totals); Ctrl-C to stop`,
+  },
+  e2e: {
+    key: (tag) => `al_live_${tag.replaceAll('-', '_')}_1b2c3d4e5f6a`,
+    dailyStream: 'usage',
+    apiPath: '/v1',
+    // The spend stream prices credits in USD: without a rate it fails as a config_error by design.
+    settings: { focus: { credit_usd_rate: '0.0125' } },
+    notFoundBody: JSON.stringify({ error: { type: 'invalid_request', code: 'not_found', message: 'Unknown path /v1/usage.' } }),
+    exampleConfig: 'examples/aurous/config.json',
+    // 20 days of six users and three models; the refund groups give Credit rows.
+    spend(key) {
+      const first = day('2026-06-01');
+      const days = 20;
+      const fake = new FakeAurous({ firstTime: first, endTime: first + days * DAY, apiKey: key, users: 6, models: 3 });
+      return {
+        fake,
+        config: () => ({
+          api_key: key,
+          start_date: iso(first),
+          end_date: iso(first + (days - 1) * DAY),
+          base_url: fake.baseUrl,
+          focus: { credit_usd_rate: '0.0125' },
+        }),
+        credits: true,
+      };
+    },
   },
 };

@@ -1,5 +1,7 @@
 import { day, farFuture, type TestKit } from '../support/kit.js';
-import { FakeOpenAi } from './openai.js';
+import { DAY, FakeOpenAi } from './openai.js';
+
+const iso = (t: number): string => new Date(t * 1000).toISOString().slice(0, 10);
 
 /** source-openai-costs in the tests (test/support/kit.ts): its acceptance inputs, least config and small fake. */
 export const kit: TestKit = {
@@ -40,5 +42,32 @@ export const kit: TestKit = {
         ...(o.seed === undefined ? {} : { seed: o.seed }),
       }),
     banner: (o) => `fake OpenAI admin API on ${o.url}/v1 (admin key${o.orgs > 1 ? 's, one per organization:' : ''} ${o.keys}); Ctrl-C to stop`,
+  },
+  e2e: {
+    key: (tag) => `sk-admin-${tag}-3c2b1a0f9e8d`,
+    dailyStream: 'costs',
+    apiPath: '/v1',
+    settings: {},
+    notFoundBody: JSON.stringify({
+      error: {
+        message:
+          'Unknown request URL: GET /v1/organization/costs. Please check the URL for typos, or see the docs at https://platform.openai.com/docs/api-reference/.',
+        type: 'invalid_request_error',
+        param: null,
+        code: 'unknown_url',
+      },
+    }),
+    exampleConfig: 'examples/config.json',
+    // 12 days, three projects, four line items: the fake's credit line gives Credit rows on some days.
+    spend(key) {
+      const first = day('2025-09-28');
+      const days = 12;
+      const fake = new FakeOpenAi({ firstDay: first, days, projects: 3, lineItems: 4, adminKey: key });
+      return {
+        fake,
+        config: () => ({ admin_api_key: key, start_date: iso(first), end_date: iso(first + (days - 1) * DAY), base_url: fake.baseUrl }),
+        credits: true,
+      };
+    },
   },
 };

@@ -25,4 +25,17 @@ export const kit: TestKit = {
     make: (o) => new FakeToy(o.key),
     banner: (o) => `fake toy API on ${o.url} (X-Api-Key ${o.keys}); Ctrl-C to stop`,
   },
+  e2e: {
+    key: (tag) => `toy-key-${tag}`,
+    dailyStream: 'items',
+    apiPath: '/v1',
+    settings: {},
+    notFoundBody: JSON.stringify({ error: 'not found' }),
+    // The toy is never in the real registry, so the cross-provider tests never read these: it has no examples/ config and no spend stream.
+    exampleConfig: 'examples/toy/config.json',
+    spend(key) {
+      const fake = new FakeToy(key);
+      return { fake, config: () => ({ api_key: key, start_date: '2026-01-01', base_url: fake.baseUrl }), credits: false };
+    },
+  },
 };

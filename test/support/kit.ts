@@ -17,6 +17,46 @@ export interface TestKit {
   fake(o: { firstDay: number; days: number; key: string }): ProviderFake;
   /** `npm run fake-api -- --provider <provider>` (test/fake/cli.ts). */
   fakeApi: FakeApiKit;
+  /** What the cross-provider end-to-end tests take (test/e2e/{base-url,errors,fail-fast,templates,focus-rules,all-connectors}.test.ts). */
+  e2e: E2eKit;
+}
+
+/**
+ * The provider specifics of the tests that assert what every connector does (test/e2e/base-url,
+ * errors, fail-fast, templates, focus-rules, all-connectors): they iterate the registry and take
+ * these, so a new provider is in them with no edit of theirs.
+ */
+export interface E2eKit {
+  /** A key of the shape the connector's config accepts, a different one for each `tag` (a fake made with one refuses the others). */
+  key(tag: string): string;
+  /** A report stream with records on the days of `fake` (read full_refresh by the base_url and error tests). */
+  dailyStream: string;
+  /** The path every endpoint of the API starts with ('/v1'): base_url is accepted with or without it (and a trailing slash). */
+  apiPath: string;
+  /** Config fields beyond key, dates and base_url that a user sets for every stream to read: {} when none (a credit rate, say). */
+  settings: Record<string, unknown>;
+  /** The body the API answers a path it does not know with (HTTP 404). */
+  notFoundBody: string;
+  /** The config in examples/ that reads `npm run fake-api` (its fakeApi port and key), relative to the repository root. */
+  exampleConfig: string;
+  /**
+   * A spend read for the FOCUS rules and the one-warehouse sync: a fake (not started) taking `key`, whose
+   * days give Usage rows (and Credit rows where the API has credits), and the config that reads its spend
+   * once it is started.
+   */
+  spend(key: string): SpendCase;
+}
+
+/** A provider's fake with the config that reads its spend stream (call `config` once the fake listens). */
+export interface SpendCase {
+  fake: ProviderFake;
+  config(): Record<string, unknown>;
+  /**
+   * Whether the API sends negative amounts (credits, refunds) that spend maps to Credit rows. true: the
+   * fake sends some over these days and the FOCUS rules' Credit branch is checked on them; false (an API
+   * with no credits): every spend row must be a Usage row.
+   */
+  credits: boolean;
 }
 
 /** How `npm run fake-api` serves a provider by hand: seeded data of `days` days up to today, kind (no planted amounts). */
@@ -64,6 +104,18 @@ const FAR_FUTURE = Date.UTC(2100, 0, 1) / 1000;
 /** Our per-stream state ({"version":2,"covered_from":0,"cursor":...}): everything read up to 2100-01-01, for each stream. */
 export const farFuture = (streams: readonly string[]): unknown[] =>
   streams.map((name) => ({ type: 'STREAM', stream: { stream_descriptor: { name }, stream_state: { version: 2, covered_from: 0, cursor: FAR_FUTURE } } }));
+
+/**
+ * A config template (examples/production/<provider>.json) as a user fills it: each placeholder (a
+ * string with REPLACE) that `settings` (a kit's `e2e.settings`) gives at the same place takes its
+ * value; the rest stays as it is (the key is the caller's to set).
+ */
+export function fillTemplate(template: unknown, settings: unknown): unknown {
+  if (typeof template === 'string') return template.includes('REPLACE') && settings !== undefined ? settings : template;
+  if (typeof template !== 'object' || template === null || Array.isArray(template)) return template;
+  const given = typeof settings === 'object' && settings !== null ? (settings as Record<string, unknown>) : {};
+  return Object.fromEntries(Object.entries(template).map(([k, v]) => [k, fillTemplate(v, given[k])]));
+}
 
 /** "2025-10-01" -> unix seconds of its start (UTC). */
 export const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`) / 1000;

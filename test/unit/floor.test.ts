@@ -10,9 +10,9 @@ import type { HttpClient } from '../../connector/http/client.js';
 import type { AirbyteMessage } from '../../connector/protocol/messages.js';
 import { analyticsFloor } from '../../connector/providers/anthropic/analytics.js';
 import { anthropicSource } from '../../connector/providers/anthropic/index.js';
-import { aurousSource } from '../../connector/providers/aurous/index.js';
-import { openAiSource } from '../../connector/providers/openai/index.js';
+import { CONNECTORS } from '../../connector/connectors.js';
 import { ROOT } from '../support/cli.js';
+import { fillTemplate, kitsOf } from '../support/kit.js';
 import { planner } from '../support/planned.js';
 import { stub } from '../support/stub.js';
 import type { AnthropicConfig } from '../../connector/providers/anthropic/config.js';
@@ -300,18 +300,18 @@ describe('the sync summary of a stream that starts at its floor', () => {
   });
 });
 
+const KITS = await kitsOf(CONNECTORS);
+const PLANNERS = await Promise.all(KITS.map(async ({ connector, kit }) => ({ connector, kit, plan: planner(await connector.source()) })));
+
 describe('the production templates (examples/production/*.json)', () => {
   it('given each template with its key filled in when validated and planned on any day from 2026-12-05 to 2030 then it is accepted, no stream starts before its API does and nothing is a warning: the templates never expire', () => {
-    const planners = { openai: planner(openAiSource), anthropic: planner(anthropicSource), aurous: planner(aurousSource) } as const;
-    for (const [file, plan] of Object.entries(planners)) {
+    // Every registered connector's template: its key from its kit, its other placeholders from the kit's e2e.settings.
+    for (const { connector, kit, plan } of PLANNERS) {
+      const file = connector.provider;
       const raw = JSON.parse(readFileSync(join(ROOT, 'examples', 'production', `${file}.json`), 'utf8')) as Record<string, unknown>;
       expect(raw, file).not.toHaveProperty('start_date');
-      const key = Object.keys(raw).find((k) => k.endsWith('api_key')) as string;
-      const filled = {
-        ...raw,
-        [key]: file === 'aurous' ? 'al_live_unit' : 'sk-admin-unit',
-        ...(file === 'aurous' ? { focus: { credit_usd_rate: '0.01' } } : {}),
-      };
+      const filled = { ...(fillTemplate(raw, kit.e2e.settings) as Record<string, unknown>), [kit.acceptance.keyField]: kit.e2e.key('unit') };
+      expect(JSON.stringify(filled), file).not.toContain('REPLACE');
       for (const nowS of [NOW_2026, at('2027-01-02T08:00:00Z'), NOW_2027, at('2030-06-01T23:59:59Z')]) {
         const { common, notices } = plan(filled, nowS);
         expect(common.start, file).toBe(nowS - (nowS % DAY) - (DEFAULT_HISTORY_DAYS - 1) * DAY);
