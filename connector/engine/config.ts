@@ -240,7 +240,7 @@ export function parseConfig<T>(schema: z.ZodType<T>, raw: unknown, file?: string
   }
   const placeholder = placeholderField(raw);
   if (placeholder !== undefined) {
-    const fix = PLACEHOLDER_FIX[placeholder] ?? `put your real ${placeholder.endsWith('api_key') ? 'key' : 'value'} there`;
+    const fix = PLACEHOLDER_FIX[placeholder] ?? `put your real ${placeholder.endsWith('_key') ? 'key' : 'value'} there`;
     throw configError(`${placeholder} in ${file ? `'${file}'` : 'the config'} is still the template's placeholder: ${fix}.`);
   }
   const r = schema.safeParse(raw);

@@ -37,4 +37,23 @@ export const kit: TestKit = {
     banner: (o) =>
       `fake OpenRouter management API on ${o.url}/api/v1 (Authorization: Bearer ${o.keys}; /activity serves the last 30 completed UTC days, /analytics/query 365); Ctrl-C to stop`,
   },
+  e2e: {
+    key: (tag) => `sk-or-v1-${tag}-7e6d5c4b3a29`,
+    dailyStream: 'activity',
+    apiPath: '/api/v1',
+    settings: {},
+    notFoundBody: JSON.stringify({ error: { code: 404, message: 'Not Found', metadata: null }, user_id: null }),
+    exampleConfig: 'examples/openrouter/config.json',
+    // 40 days up to yesterday: the 10 oldest from analytics, the last 30 from /activity (both sources of spend).
+    // OpenRouter sends no negative amounts: every spend row is a Usage row.
+    spend(key) {
+      const first = today() - 40 * DAY;
+      const fake = new FakeOpenRouter({ keys: [key], firstDay: first, endDay: today() + DAY });
+      return {
+        fake,
+        config: () => ({ management_key: key, start_date: isoDay(first), end_date: isoDay(today() - DAY), base_url: fake.baseUrl }),
+        credits: false,
+      };
+    },
+  },
 };
