@@ -121,7 +121,11 @@ const FOCUS_COLUMNS: readonly Column[] = [
   text('ConsumedUnit', 'Unit of ConsumedQuantity, when the provider gives it.'),
   decimal('ContractedCost', 'Cost at contracted prices; BilledCost (the providers report no contract price).'),
   decimal('EffectiveCost', 'Amortized cost after discounts; BilledCost (no commitments to amortize).'),
-  text('HostProviderName', 'Who hosts the service: the provider itself, or for a reseller the upstream provider it names (FocusCharge.hostProviderName).', true),
+  text(
+    'HostProviderName',
+    'Who hosts the service: the provider itself, or for a reseller the upstream provider it names (FocusCharge.hostProviderName).',
+    true,
+  ),
   text('InvoiceIssuerName', 'Who issues the invoice: the provider itself.', true),
   decimal('ListCost', 'Cost at list prices: ListUnitPrice x PricingQuantity exactly where both are set; else the provider’s list amount, else BilledCost.'),
   decimal(
