@@ -46,8 +46,9 @@ RUN case "$CONNECTOR" in \
       source-openai-costs) provider=openai ;; \
       source-anthropic-costs) provider=anthropic ;; \
       source-aurous-usage) provider=aurous ;; \
+      source-openrouter-costs) provider=openrouter ;; \
       source-xai-costs) provider=xai ;; \
-      *) echo "unknown CONNECTOR '$CONNECTOR': use source-openai-costs, source-anthropic-costs, source-aurous-usage or source-xai-costs" >&2; exit 1 ;; \
+      *) echo "unknown CONNECTOR '$CONNECTOR': use source-openai-costs, source-anthropic-costs, source-aurous-usage, source-openrouter-costs or source-xai-costs" >&2; exit 1 ;; \
     esac \
  && test -f "dist/providers/$provider/main.js" \
  && ln -s "dist/providers/$provider/main.js" main.js

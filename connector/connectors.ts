@@ -50,6 +50,7 @@ const LIST = [
   { name: 'source-openai-costs', provider: 'openai', about: () => import('./providers/openai/about.js') },
   { name: 'source-anthropic-costs', provider: 'anthropic', about: () => import('./providers/anthropic/about.js') },
   { name: 'source-aurous-usage', provider: 'aurous', about: () => import('./providers/aurous/about.js') },
+  { name: 'source-openrouter-costs', provider: 'openrouter', about: () => import('./providers/openrouter/about.js') },
   { name: 'source-xai-costs', provider: 'xai', about: () => import('./providers/xai/about.js') },
 ] as const satisfies readonly RegistryLine[];
 

@@ -26,6 +26,8 @@ export interface GoldenCase {
   input: unknown;
   /** A list stream's response member that holds the items, when not `data` (xAI's `{"apiKeys":[...]}`). */
   list?: string;
+  /** The input is the whole response body (an endpoint that answers one object, not a list of items). */
+  whole?: true;
   /** The expected id; absent when the mapping must refuse the input. */
   id?: string;
   refused?: true;
@@ -64,6 +66,7 @@ function listContext(c: GoldenCase): { ctx: ListContext; paths: string[] } {
       paths.push(path);
       const data = pages.shift() ?? [];
       const last = data.at(-1) as { id?: unknown } | undefined;
+      if (c.whole && pages.length === 0) return { status: 200, headers: new Headers(), url: path, body: data[0] };
       return {
         status: 200,
         headers: new Headers(),

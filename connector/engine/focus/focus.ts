@@ -121,7 +121,11 @@ const FOCUS_COLUMNS: readonly Column[] = [
   text('ConsumedUnit', 'Unit of ConsumedQuantity, when the provider gives it.'),
   decimal('ContractedCost', 'Cost at contracted prices; BilledCost (the providers report no contract price).'),
   decimal('EffectiveCost', 'Amortized cost after discounts; BilledCost (no commitments to amortize).'),
-  text('HostProviderName', 'Who hosts the service: the provider itself.', true),
+  text(
+    'HostProviderName',
+    'Who hosts the service: the provider itself, or for a reseller the upstream provider it names (FocusCharge.hostProviderName).',
+    true,
+  ),
   text('InvoiceIssuerName', 'Who issues the invoice: the provider itself.', true),
   decimal('ListCost', 'Cost at list prices: ListUnitPrice x PricingQuantity exactly where both are set; else the provider’s list amount, else BilledCost.'),
   decimal(
@@ -198,6 +202,11 @@ export interface FocusCharge {
   /** EffectiveCost in pricingCurrency, exact; absent (with pricingCurrency absent): EffectiveCost. */
   pricingCurrencyEffectiveCost?: string | null;
   skuId?: string | null;
+  /**
+   * HostProviderName where it is not the provider itself (a reseller: the upstream that served the
+   * request); absent or null: providerName.
+   */
+  hostProviderName?: string | null;
   skuMeter?: string | null;
   skuPriceDetails?: Record<string, unknown> | null;
   subAccountId?: string | null;
@@ -329,7 +338,7 @@ export function spendStream<C>(
         row.ConsumedUnit = consumedQuantity === null ? null : (c.consumedUnit ?? null);
         row.ContractedCost = billed;
         row.EffectiveCost = billed;
-        row.HostProviderName = p.providerName;
+        row.HostProviderName = c.hostProviderName ?? p.providerName;
         row.InvoiceIssuerName = p.providerName;
         // ListCost-C-009-C: ListUnitPrice x PricingQuantity, exactly, where both are set.
         row.ListCost =

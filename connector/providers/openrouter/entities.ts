@@ -1,0 +1,192 @@
+import { z } from 'zod';
+import { numberToDecimal } from '../../decimal.js';
+import { col, columns, entityId, type Column } from '../../engine/columns/columns.js';
+import { describeZodError } from '../../engine/columns/validation.js';
+import { systemError } from '../../engine/errors.js';
+import { idListStream } from '../../engine/fetch/lists.js';
+import type { ListContext, ListStream, Row } from '../../engine/stream.js';
+import { RecordIdHasher } from '../../engine/columns/records.js';
+import type { Query } from '../../http/client.js';
+import { CREDITS_PATH, KEYS_PATH, WORKSPACES_PATH } from './api.js';
+import type { OpenRouterConfig } from './config.js';
+
+/**
+ * OpenRouter's workspaces and API keys as full-refresh lists, and its credits as a snapshot
+ * (specs/openrouter.openapi.yaml; reference section 1.4-1.5). Each record is an explicit pick of
+ * documented fields; USD amounts are exact decimals of the JSON numbers.
+ */
+
+/** Workspaces per page: `limit` <= 100 (default 50) with `total_count` [DOC]. */
+export const WORKSPACES_PAGE = 100;
+/** Keys per page: 100, no `limit` parameter, paged by `offset` [DOC]. */
+export const KEYS_PAGE = 100;
+
+const time = (name: string, description: string): Column => col(name, 'string', description, { format: 'date-time' });
+const usd = (name: string, description: string): Column =>
+  col(name, 'string', `${description} USD, exact decimal of the JSON number; null when the API sends null.`, {
+    check: z.number().nullish(),
+    convert: (v: number) => numberToDecimal(v),
+  });
+
+async function page(ctx: ListContext, path: string, query: Query, n: number): Promise<unknown> {
+  ctx.log(`${path}: page ${n}`);
+  const res = await ctx.http.getJson(path, query);
+  ctx.onResponse();
+  return res.body;
+}
+
+function parse<T>(schema: z.ZodType<T>, path: string, body: unknown): T {
+  const r = schema.safeParse(body);
+  if (!r.success) throw systemError(`${path}: unexpected response: ${describeZodError(r.error, body)}`);
+  return r.data;
+}
+
+// ---- workspaces -----------------------------------------------------------------------
+
+const WORKSPACE = columns([
+  entityId('Workspace id (a UUID). Primary key; workspace_id of keys.'),
+  col('name', 'string', 'Workspace name.'),
+  col('slug', 'string', 'Workspace slug.'),
+  col('description', 'string', 'Description; null when none.'),
+  time('created_at', 'Creation time, ISO 8601.'),
+  time('updated_at', 'Last update, ISO 8601; null when never updated.'),
+  col('created_by', 'string', 'User that created it.'),
+  col('include_byok_in_budgets', 'boolean', 'Whether BYOK usage counts against budgets.'),
+]);
+const WorkspacesPage = z.looseObject({ data: z.array(z.unknown()), total_count: z.number().int().nonnegative().nullish() });
+
+/**
+ * Every workspace, by offset and limit 100 until total_count are read (an empty page before that
+ * fails: the list moved); without total_count (documented as always sent), until a short page.
+ */
+async function* workspaceItems(ctx: ListContext): AsyncIterable<Array<Record<string, unknown>>> {
+  let offset = 0;
+  for (let n = 1; ; n++) {
+    const p = parse(
+      WorkspacesPage,
+      WORKSPACES_PATH,
+      await page(
+        ctx,
+        WORKSPACES_PATH,
+        [
+          ['offset', String(offset)],
+          ['limit', String(WORKSPACES_PAGE)],
+        ],
+        n,
+      ),
+    );
+    yield p.data.map((it, i) => {
+      const r = WORKSPACE.item.safeParse(it);
+      if (!r.success) throw systemError(`${WORKSPACES_PATH} item ${offset + i}: unexpected item: ${describeZodError(r.error, it)}`);
+      return r.data;
+    });
+    offset += p.data.length;
+    if (p.total_count == null ? p.data.length < WORKSPACES_PAGE : offset >= p.total_count) return;
+    if (p.data.length === 0)
+      throw systemError(`${WORKSPACES_PATH}: total_count ${p.total_count} but an empty page at offset ${offset}; refusing a partial list.`);
+  }
+}
+
+const WORKSPACES_DESCRIPTION = 'Every workspace of the account (GET /workspaces, offset and limit 100, until total_count). Full refresh.';
+export const workspacesStream: ListStream<OpenRouterConfig> = idListStream({
+  name: 'workspaces',
+  description: WORKSPACES_DESCRIPTION,
+  schema: WORKSPACE.schema('workspaces', WORKSPACES_DESCRIPTION),
+  async *pages(ctx) {
+    for await (const items of workspaceItems(ctx)) yield items.map(WORKSPACE.row);
+  },
+});
+
+// ---- keys -----------------------------------------------------------------------------
+
+const KEY = columns([
+  col('hash', 'string', 'SHA-256 hex of the key: its id (api_key_hash of /activity). Also the record id.', {
+    notNull: true,
+    required: true,
+    check: z.string().min(1),
+  }),
+  col('id', 'string', 'Primary key: the key hash.', { notNull: true, from: null }),
+  col('name', 'string', 'Key name.'),
+  col('label', 'string', 'The redacted key (sk-or-v1-0e6...1c96). The secret itself is never sent.'),
+  col('disabled', 'boolean', 'Whether the key is disabled.'),
+  col('workspace_id', 'string', 'Workspace of the key (the workspace listed when the API does not say).'),
+  usd('limit', 'Spending limit;'),
+  usd('limit_remaining', 'Remaining limit;'),
+  col('limit_reset', 'string', 'Limit reset period (daily, weekly, monthly) or null.'),
+  col('include_byok_in_limit', 'boolean', 'Whether BYOK usage counts against the limit.'),
+  usd('usage', 'Lifetime usage billed to credits (a running counter, not a history);'),
+  usd('usage_daily', 'Usage of the current UTC day;'),
+  usd('usage_weekly', 'Usage of the current UTC week (Monday-Sunday);'),
+  usd('usage_monthly', 'Usage of the current UTC month;'),
+  usd('byok_usage', 'Lifetime BYOK usage (estimate);'),
+  usd('byok_usage_daily', 'BYOK usage of the current UTC day;'),
+  usd('byok_usage_weekly', 'BYOK usage of the current UTC week;'),
+  usd('byok_usage_monthly', 'BYOK usage of the current UTC month;'),
+  time('created_at', 'Creation time, ISO 8601.'),
+  time('updated_at', 'Last update, ISO 8601; null when never updated.'),
+  time('expires_at', 'Expiry, ISO 8601; null when it does not expire.'),
+  col('creator_user_id', 'string', 'User that created the key; null when unknown.'),
+]);
+const KeysPage = z.looseObject({ data: z.array(z.unknown()) });
+
+const KEYS_DESCRIPTION =
+  'Every API key of every workspace, disabled ones included (GET /keys?workspace_id=...&include_disabled=true, 100 per page by offset): names, redacted labels, limits and running usage counters (snapshots, not a history). Full refresh.';
+export const keysStream: ListStream<OpenRouterConfig> = idListStream({
+  name: 'keys',
+  description: KEYS_DESCRIPTION,
+  schema: KEY.schema('keys', KEYS_DESCRIPTION),
+  async *pages(ctx) {
+    const workspaces: string[] = [];
+    for await (const items of workspaceItems(ctx)) for (const w of items) workspaces.push(String(w.id));
+    for (const workspace of workspaces) {
+      for (let offset = 0, n = 1; ; n++) {
+        const query: Query = [
+          ['workspace_id', workspace],
+          ['include_disabled', 'true'],
+          ['offset', String(offset)],
+        ];
+        const p = parse(KeysPage, KEYS_PATH, await page(ctx, KEYS_PATH, query, n));
+        yield p.data.map((it, i) => {
+          const r = KEY.item.safeParse(it);
+          if (!r.success) throw systemError(`${KEYS_PATH} item ${offset + i}: unexpected item: ${describeZodError(r.error, it)}`);
+          const row = KEY.row(r.data);
+          row.id = row.hash;
+          row.workspace_id ??= workspace;
+          return row;
+        });
+        offset += p.data.length;
+        if (p.data.length < KEYS_PAGE) break;
+      }
+    }
+  },
+});
+
+// ---- credits ------------------------------------------------------------------------------
+
+const CREDITS = columns([
+  col(
+    'id',
+    'string',
+    "Primary key: a hash of total_credits and total_usage, so reads that find the same balance give one row and every change of balance a new one (when: the record's emitted_at).",
+    { notNull: true, from: null },
+  ),
+  usd('total_credits', 'Total credits purchased;'),
+  usd('total_usage', 'Total credits used (lifetime; OpenRouter caches it up to about 60 s);'),
+]);
+const CreditsBody = z.looseObject({ data: CREDITS.item });
+
+const CREDITS_DESCRIPTION =
+  'A snapshot of the account credits (GET /credits): lifetime credits purchased and used, one row per read, keyed by a hash of the two amounts (an unchanged balance keeps its id). Full refresh.';
+export const creditsStream: ListStream<OpenRouterConfig> = idListStream({
+  name: 'credits',
+  description: CREDITS_DESCRIPTION,
+  schema: CREDITS.schema('credits', CREDITS_DESCRIPTION),
+  async *pages(ctx) {
+    const body = parse(CreditsBody, CREDITS_PATH, await page(ctx, CREDITS_PATH, [], 1));
+    const row: Row = CREDITS.row(body.data);
+    row.id = new RecordIdHasher().add(row.total_credits).add(row.total_usage).digest();
+    yield [row];
+  },
+});
+
+export const ENTITY_STREAMS: ReadonlyArray<ListStream<OpenRouterConfig>> = [creditsStream, keysStream, workspacesStream];
