@@ -14,7 +14,7 @@ import { ident, STATE_TABLE } from './schema.js';
  *   cost_report     (source-anthropic-costs)  amount_usd, an exact decimal string; Anthropic's legacy
  *                                             report, used for the days analytics_cost does not cover
  *
- * Every amount becomes DECIMAL(38,12) in SQL (a DOUBLE through its shortest text form,
+ * Every amount becomes DECIMAL(38,24) in SQL, the scale of focus_spend (a DOUBLE through its shortest text form,
  * so 0.1 stays 0.1) and every sum is a DuckDB DECIMAL sum returned as text: no float
  * ever touches money. Dates are UTC days.
  *
@@ -311,7 +311,7 @@ function focusSource(t: ResolvedTable, catalog: Catalog): SpendSource | null {
           ${first(text(col('SubAccountName')), named ? 'sa.name' : null, text(col('SubAccountId')), "'No sub-account'")} AS project,
           ${first(text(col('ChargeDescription')), text(col('SkuId')), text(col('ServiceName')), "'All charges'")} AS line_item,
           ${first(modelId, text(col('x_model')), text(col('SkuId')), "'Other'")} AS model,
-          CAST(CAST(f."BilledCost" AS VARCHAR) AS DECIMAL(38,12)) AS amount,
+          CAST(CAST(f."BilledCost" AS VARCHAR) AS DECIMAL(38,24)) AS amount,
           ${first(text(col('BillingAccountId')), "''")} AS account_key,
           ${first(text(col('BillingAccountName')), text(col('BillingAccountId')), "'Default account'")} AS account,
           ${first(text(col('x_Source')))} AS source,
@@ -320,7 +320,7 @@ function focusSource(t: ResolvedTable, catalog: Catalog): SpendSource | null {
           ${first(text(col('x_ActorType')))} AS actor_type,
           ${first(text(col('x_ActorId')))} AS actor_id,
           ${first(text(col('x_ActorName')))} AS actor_name,
-          ${c.has('ListCost') ? `CAST(CAST(f."ListCost" AS VARCHAR) AS DECIMAL(38,12))` : 'CAST(NULL AS DECIMAL(38,12))'} AS list_amount
+          ${c.has('ListCost') ? `CAST(CAST(f."ListCost" AS VARCHAR) AS DECIMAL(38,24))` : 'CAST(NULL AS DECIMAL(38,24))'} AS list_amount
         FROM ${t.sql} AS f ${named ? `LEFT JOIN ${named} AS sa ON sa.id = CAST(f."SubAccountId" AS VARCHAR)` : ''}
         WHERE f."BilledCost" IS NOT NULL AND f."ChargePeriodStart" IS NOT NULL`,
   };
@@ -330,7 +330,7 @@ function focusSource(t: ResolvedTable, catalog: Catalog): SpendSource | null {
 const noBreakdown = (source: string): string =>
   `'' AS account_key, 'Default account' AS account, ${quote(source)} AS source, CAST(NULL AS VARCHAR) AS api_key,
           CAST(NULL AS VARCHAR) AS api_key_name, CAST(NULL AS VARCHAR) AS actor_type,
-          CAST(NULL AS VARCHAR) AS actor_id, CAST(NULL AS VARCHAR) AS actor_name, CAST(NULL AS DECIMAL(38,12)) AS list_amount`;
+          CAST(NULL AS VARCHAR) AS actor_id, CAST(NULL AS VARCHAR) AS actor_name, CAST(NULL AS DECIMAL(38,24)) AS list_amount`;
 
 /** The provider spend tables present (older databases, without focus_spend), each as a SELECT of the spend columns (above). */
 function providerSources(catalog: Catalog, analytics: AnalyticsCost): SpendSource[] {
@@ -352,7 +352,7 @@ function providerSources(catalog: Catalog, analytics: AnalyticsCost): SpendSourc
           coalesce(${pid}, '') AS project_key, coalesce(${join ? 'p."name", ' : ''}${pid}, 'No project') AS project,
           coalesce(${li}, 'All line items') AS line_item,
           CASE WHEN ${li} IS NULL THEN 'Unknown' ELSE split_part(${li}, ', ', 1) END AS model,
-          CAST(CAST(c."amount_value" AS VARCHAR) AS DECIMAL(38,12)) AS amount, ${noBreakdown('costs')}
+          CAST(CAST(c."amount_value" AS VARCHAR) AS DECIMAL(38,24)) AS amount, ${noBreakdown('costs')}
         FROM ${costs.sql} AS c ${join && projects ? `LEFT JOIN ${projects.sql} AS p ON p."id" = c."project_id"` : ''}
         WHERE c."amount_value" IS NOT NULL AND c."date" IS NOT NULL`,
       });
@@ -369,7 +369,7 @@ function providerSources(catalog: Catalog, analytics: AnalyticsCost): SpendSourc
           coalesce(${wid}, '') AS project_key, coalesce(${join ? 'w."name", ' : ''}${wid}, 'Default workspace') AS project,
           ${lineItem} AS line_item,
           coalesce(${or(c, 't', 'model')}, ${or(c, 't', 'cost_type')}, 'Other') AS model,
-          CAST(CAST(t."amount_usd" AS VARCHAR) AS DECIMAL(38,12)) AS amount, ${breakdown}
+          CAST(CAST(t."amount_usd" AS VARCHAR) AS DECIMAL(38,24)) AS amount, ${breakdown}
         FROM ${table.sql} AS t ${join && ws ? `LEFT JOIN ${ws.sql} AS w ON w."id" = t."workspace_id"` : ''}
         WHERE t."amount_usd" IS NOT NULL AND t."date" IS NOT NULL ${where}`;
   };
@@ -384,7 +384,7 @@ function providerSources(catalog: Catalog, analytics: AnalyticsCost): SpendSourc
           ${actor ? `json_extract_string(t."actor", '$.type')` : or(c, 't', 'actor_type')} AS actor_type,
           ${or(c, 't', 'actor_id')} AS actor_id,
           ${actor ? `coalesce(json_extract_string(t."actor", '$.email'), json_extract_string(t."actor", '$.name'))` : 'NULL'} AS actor_name,
-          ${c.has('list_amount_usd') ? `CAST(CAST(t."list_amount_usd" AS VARCHAR) AS DECIMAL(38,12))` : 'CAST(NULL AS DECIMAL(38,12))'} AS list_amount`;
+          ${c.has('list_amount_usd') ? `CAST(CAST(t."list_amount_usd" AS VARCHAR) AS DECIMAL(38,24))` : 'CAST(NULL AS DECIMAL(38,24))'} AS list_amount`;
     out.push({ provider: 'Anthropic', table: analytics.table.name, select: anthropic(analytics.table, lineItem, '', breakdown) });
   }
   const report = resolveTable(catalog, 'cost_report', 'anthropic');
@@ -499,8 +499,8 @@ function analyticsRows(analytics: ResolvedTable, currency: string, days: readonl
   const c = analytics.columns;
   const or = (name: string): string => (c.has(name) ? `a.${ident(name)}` : 'NULL');
   const actor = c.has('actor');
-  return `SELECT CAST(CAST(a."amount_usd" AS VARCHAR) AS DECIMAL(38,12)) AS amount,
-      ${c.has('list_amount_usd') ? `CAST(CAST(a."list_amount_usd" AS VARCHAR) AS DECIMAL(38,12))` : 'CAST(NULL AS DECIMAL(38,12))'} AS list_amount,
+  return `SELECT CAST(CAST(a."amount_usd" AS VARCHAR) AS DECIMAL(38,24)) AS amount,
+      ${c.has('list_amount_usd') ? `CAST(CAST(a."list_amount_usd" AS VARCHAR) AS DECIMAL(38,24))` : 'CAST(NULL AS DECIMAL(38,24))'} AS list_amount,
       ${or('api_key_id')} AS api_key, CAST(NULL AS VARCHAR) AS api_key_name,
       ${actor ? `json_extract_string(a."actor", '$.type')` : or('actor_type')} AS actor_type, ${or('actor_id')} AS actor_id,
       ${actor ? `coalesce(json_extract_string(a."actor", '$.email'), json_extract_string(a."actor", '$.name'))` : 'NULL'} AS actor_name
@@ -509,12 +509,12 @@ function analyticsRows(analytics: ResolvedTable, currency: string, days: readonl
       AND CAST(a."date" AS DATE) IN (${days.length > 0 ? days.map((d) => `DATE ${quote(d)}`).join(', ') : 'NULL'})`;
 }
 
-/** Exact sum of decimal strings (12 decimals), trimmed. */
+/** Exact sum of decimal strings (24 decimals, the scale of every amount here), trimmed. */
 const add = (xs: readonly string[]): string =>
   trimDecimal(
     fromScaled(
-      xs.reduce((acc, x) => acc + toScaled(x, 12), 0n),
-      12,
+      xs.reduce((acc, x) => acc + toScaled(x, 24), 0n),
+      24,
     ),
   );
 
@@ -906,7 +906,7 @@ export async function buildReport(db: Warehouse, o: ReportOptions): Promise<Repo
     }
     // "Other" last (top of the stack).
     const ordered = [...series.values()].sort((a, b) => Number(a.key === '\u0000other') - Number(b.key === '\u0000other'));
-    const sum = (s: Series): bigint => [...s.values.values()].reduce((acc, v) => acc + toScaled(v, 12), 0n);
+    const sum = (s: Series): bigint => [...s.values.values()].reduce((acc, v) => acc + toScaled(v, 24), 0n);
     const other = ordered.find((s) => s.key === '\u0000other');
     let largest = 0n;
     for (const s of ordered) {

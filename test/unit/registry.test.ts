@@ -182,7 +182,7 @@ describe('a scratch provider added by its registry line only', () => {
       expect(withToy.providers.map((p) => [p.provider, p.period, p.through, p.basis])).toEqual([
         [
           'Toy Cloud',
-          '12.500000000000',
+          '12.500000000000000000000000',
           '2026-11-10',
           'toy.spend read up to 2026-11-11 (exclusive), synced 2026-11-11 12:00 UTC; a day is final 6 h after it ends (the toy API settles six hours after a day ends)',
         ],

@@ -30,7 +30,8 @@ const usd = (name: string, description: string): Column =>
 
 async function page(ctx: ListContext, path: string, query: Query, n: number): Promise<unknown> {
   ctx.log(`${path}: page ${n}`);
-  const res = await ctx.http.getJson(path, query);
+  // Received and parsed on a decode worker when the read has them (ctx.transport), as every list's pages.
+  const res = await (ctx.transport ? ctx.http.get(path, query, {}, ctx.transport) : ctx.http.getJson(path, query));
   ctx.onResponse();
   return res.body;
 }
