@@ -8,6 +8,7 @@ import { DAY, FakeOpenAi } from '../fake/openai.js';
 import { BINS, CONTRACTS, catalog, errors, files, records, ROOT, run, type RunResult } from '../support/cli.js';
 import { assertProtocol } from '../support/invariants.js';
 import { apiGivesNoCount, NO_COUNT_COLUMNS } from '../support/focus-rules.js';
+import { decimalOf } from '../support/number-text.js';
 
 /**
  * FOCUS 1.3 conformance (issues 16, 24): every `spend` row of every connector, read by the built CLI
@@ -21,22 +22,6 @@ const FOCUS = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/focus-1.3.schema
 const validateFocus = new Ajv.default({ strict: false, allErrors: true }).compile(FOCUS);
 
 // ---- exact decimals, written here (not the connector's) ---------------------------
-
-/** The decimal a JSON number was written as (JavaScript prints the shortest round-trip form), exponent expanded. */
-function decimalOf(n: number): string {
-  const m = /^(-?)(\d+)(?:\.(\d+))?(?:e([+-]?\d+))?$/.exec(String(n));
-  if (!m) throw new Error(`not a number: ${n}`);
-  const [, sign = '', int = '', frac = '', exp = '0'] = m;
-  const digits = int + frac;
-  const point = int.length + Number(exp);
-  const body =
-    point <= 0
-      ? `0.${'0'.repeat(-point)}${digits}`
-      : point >= digits.length
-        ? digits + '0'.repeat(point - digits.length)
-        : `${digits.slice(0, point)}.${digits.slice(point)}`;
-  return sign + body;
-}
 
 const SCALE = 30;
 function scaled(text: string): bigint {

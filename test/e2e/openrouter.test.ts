@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BINS, CONTRACTS, catalog, errors, files, lastStates, ofType, records, run, type RunResult } from '../support/cli.js';
 import { assertProtocol, withoutIds } from '../support/invariants.js';
 import { query, runCli } from '../support/warehouse.js';
-import { DAY, decimalOf, FakeOpenRouter, FORBIDDEN_MESSAGE, WINDOW_MESSAGE } from '../fake/openrouter.js';
+import { DAY, FakeOpenRouter, FORBIDDEN_MESSAGE, WINDOW_MESSAGE } from '../fake/openrouter.js';
+import { decimalOf } from '../support/number-text.js';
 
 /**
  * source-openrouter-costs against the fake OpenRouter management API (test/fake/openrouter.ts), unkind by

@@ -1,5 +1,6 @@
 import { rng, shortHash } from './random.js';
 import { FakeServer, presentedKey, type JsonReply, type LoggedRequest } from './server.js';
+import { decimalOf } from '../support/number-text.js';
 
 /**
  * A fake of OpenRouter's management API (shared/reference/openrouter-xai-fireworks.md section 1,
@@ -78,24 +79,6 @@ const MODELS: ReadonlyArray<{ model: string; permaslug: string; endpoints: Reado
     endpoints: [{ id: '4e5f6a7b-8c9d-4e0f-9a1b-3c4d5e6f7a8b', provider: 'Chutes' }],
   },
 ];
-
-/** Exact decimal text of a double as JSON sends it (its shortest form, an exponent written out): the test's own reading. */
-export function decimalOf(n: number): string {
-  const text = JSON.stringify(n);
-  const m = /^(-?)(\d+)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
-  if (!m) return text;
-  const [, sign, int = '', frac = '', exp = '0'] = m;
-  const digits = int + frac;
-  const point = int.length + Number(exp);
-  const body =
-    point <= 0
-      ? `0.${'0'.repeat(-point)}${digits}`
-      : point >= digits.length
-        ? digits + '0'.repeat(point - digits.length)
-        : `${digits.slice(0, point)}.${digits.slice(point)}`;
-  const trimmed = body.includes('.') ? body.replace(/0+$/, '').replace(/\.$/, '') : body;
-  return `${sign}${trimmed}`;
-}
 
 /** An amount with the noise a JavaScript backend sends: sums of tenths (0.1 + 0.2), tiny costs (exponent form), zeros. */
 function amount(r: () => number): number {
