@@ -3,7 +3,7 @@ import { configError } from '../engine/errors.js';
 import { startRun, type Run } from '../engine/run.js';
 import type { SourceDefinition } from '../engine/source.js';
 import type { Secrets } from '../protocol/secrets.js';
-import { clock } from './runtime.js';
+import { runClock } from './runtime.js';
 
 /**
  * The command-line inputs every mode reads (Airbyte, Singer, sync): files named by a flag. A
@@ -42,7 +42,7 @@ function readTextFile(flag: string, path: string): string {
  * end_date, not after today) before any request, the HTTP settings, the error context.
  */
 export function loadRun<C>(source: SourceDefinition<C>, path: string | undefined, secrets: Secrets): Run<C> {
-  return startRun(source, readJsonFile('config', path), { clock, file: path, secrets });
+  return startRun(source, readJsonFile('config', path), { clock: runClock(), file: path, secrets });
 }
 
 /** Read and parse a JSON file named by a flag, or fail with a config_error that says which. */

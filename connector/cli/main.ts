@@ -14,7 +14,7 @@ import { isSingerInvocation } from './singer/args.js';
 import { singerMain } from './singer/main.js';
 import type { HttpClient } from '../http/client.js';
 import { loadRun, readJsonFile, readStateText } from './inputs.js';
-import { httpClientFor, readWithWorkers } from './runtime.js';
+import { asOfNote, httpClientFor, readWithWorkers } from './runtime.js';
 import type { Run } from '../engine/run.js';
 import { StateOut } from './state-out.js';
 import { floorNotices, plannedRequests, type FloorNotice } from '../engine/read.js';
@@ -193,7 +193,12 @@ type Flags = {
 };
 
 async function dispatch<C>(source: SourceDefinition<C>, command: string, flags: Flags, writer: NdjsonWriter<AirbyteMessage>, logger: Logger): Promise<number> {
-  const startRun = (): Run<C> => loadRun(source, flags.config, writer.secrets);
+  const startRun = (): Run<C> => {
+    const run = loadRun(source, flags.config, writer.secrets);
+    const note = asOfNote(run.clock);
+    if (note) writer.write(msg.log('INFO', note));
+    return run;
+  };
   const makeHttp = (run: Run<C>, o: { networkRetries?: typeof CHECK_NETWORK_RETRIES } = {}): HttpClient => {
     return httpClientFor(run, { logger, redact: writer.secrets.scrub, ...o });
   };
@@ -219,7 +224,7 @@ async function dispatch<C>(source: SourceDefinition<C>, command: string, flags: 
           }
         });
         writeNotices(writer, notices);
-        await source.check(makeHttp(run, { networkRetries: CHECK_NETWORK_RETRIES }), run.config, run.common);
+        await source.check(makeHttp(run, { networkRetries: CHECK_NETWORK_RETRIES }), run.config, run.common, run.clock);
         const warned = notices.filter((n) => n.level === 'WARN');
         writer.write(msg.connectionStatus(true, warned.length > 0 ? warned.map((n) => n.message).join(' ') : undefined));
       } catch (err) {

@@ -6,6 +6,9 @@ import { EXIT, WarehouseError, type ExitCode } from '../warehouse/exit-codes.js'
 import { formatMoney } from '../warehouse/money.js';
 import { buildReport, renderHtml } from '../warehouse/report.js';
 import type { Terminal } from '../warehouse/summary.js';
+import { ConnectorError } from '../engine/errors.js';
+import type { Clock } from '../engine/run.js';
+import { asOfNote, runClock } from './runtime.js';
 
 /** The longest --wait-lock: a day. */
 const MAX_WAIT_LOCK_S = 86_400;
@@ -30,6 +33,7 @@ export async function reportCommand(name: string, argv: string[], term: Terminal
   let out: string;
   let days: number;
   let waitMs: number;
+  let clock: Clock;
   try {
     const { values } = parseCommand(REPORT, argv);
     dbPath = str(values, 'db') ?? 'costs.duckdb';
@@ -39,10 +43,11 @@ export async function reportCommand(name: string, argv: string[], term: Terminal
     if (!Number.isInteger(days) || days < 1 || days > 3660)
       throw new UsageError(`--days must be a whole number of days between 1 and 3660, got '${daysText}'.`);
     waitMs = waitLockMs(str(values, 'wait-lock'));
+    clock = runClock();
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
+    if (!(err instanceof UsageError) && !(err instanceof ConnectorError)) throw err;
     say(err.message);
-    term.write(usageOf(name, REPORT));
+    if (err instanceof UsageError) term.write(usageOf(name, REPORT));
     return EXIT.usage;
   }
   let db: Warehouse;
@@ -56,7 +61,9 @@ export async function reportCommand(name: string, argv: string[], term: Terminal
     throw err;
   }
   try {
-    const opts = { days, now: new Date() };
+    const asOf = asOfNote(clock);
+    if (asOf) say(asOf);
+    const opts = { days, now: new Date(clock.now()) };
     const data = await buildReport(db, opts);
     const html = renderHtml(data, opts, basename(dbPath));
     const tmp = `${out}.tmp-${process.pid}`;

@@ -6,13 +6,46 @@ import { HttpClient } from '../http/client.js';
 import { RateLimiter } from '../http/rate-limit.js';
 import type { Logger } from '../engine/logger.js';
 import { read, type ReadOptions, type ReadResult } from '../engine/read.js';
-import { ConnectorError, toConnectorError } from '../engine/errors.js';
+import { configError, ConnectorError, toConnectorError } from '../engine/errors.js';
 import { SPEND_STREAM } from '../engine/focus/focus.js';
 import type { Account, SourceDefinition } from '../engine/source.js';
-import type { Run } from '../engine/run.js';
+import type { Clock, Run } from '../engine/run.js';
+import { isoTime, parseUtc } from '../engine/time.js';
 
-/** The real clock and sleep; everything below the CLI takes them as arguments. */
-export const clock = { now: (): number => Date.now() };
+/** Runs a connector as of an earlier instant (README, "Running as of an earlier instant"). */
+export const AS_OF_VARIABLE = 'AI_SPEND_NOW';
+
+/**
+ * The clock of a run; everything below the CLI takes it as an argument. The real one, unless
+ * AI_SPEND_NOW names an ISO 8601 instant: then the clock reads that instant when the run starts
+ * and runs at real speed from there, so timeouts, rate limits and durations are unchanged, while
+ * what "today" is (every plan, floor, default start and the report's month) is that instant's
+ * day. An instant after the real time is refused: a run must never treat a day that has not
+ * ended as read, nor store a state past the real today. A value that is not an instant is a
+ * config_error that says what to set.
+ */
+export function runClock(value: string | undefined = process.env[AS_OF_VARIABLE], real: () => number = Date.now): Clock {
+  if (value === undefined || value === '') return { now: real };
+  const at = parseUtc(value.trim());
+  const started = real();
+  if (at === null) {
+    throw configError(
+      `${AS_OF_VARIABLE}='${value}' is not a UTC date or an RFC 3339 instant (e.g. 2026-01-10T12:00:00Z); set one, or unset it to run at the real time.`,
+    );
+  }
+  if (at * 1000 > started) {
+    throw configError(
+      `${AS_OF_VARIABLE}=${value} is after the real time (${new Date(started).toISOString()}); a run can be as of an earlier instant only: set an earlier one, or unset it.`,
+    );
+  }
+  const offset = at * 1000 - started;
+  return { now: () => real() + offset, asOf: isoTime(at) };
+}
+
+/** The LOG line of a run whose clock is not the real time, or undefined. */
+export const asOfNote = (c: Clock): string | undefined =>
+  c.asOf === undefined ? undefined : `${AS_OF_VARIABLE}: running as of ${c.asOf}, not the real time: "today" is ${c.asOf.slice(0, 10)} UTC.`;
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**

@@ -17,7 +17,7 @@ import { reportCommand, waitLockMs } from './report.js';
 import { SPEND_STREAM } from '../engine/focus/focus.js';
 import { SYNC, UsageError, parseCommand, str, usageOf, type Values } from './commands.js';
 import { loadRun } from './inputs.js';
-import { decodePoolFor, httpClientFor, readSource, resolveAccount, resolveNames } from './runtime.js';
+import { asOfNote, decodePoolFor, httpClientFor, readSource, resolveAccount, resolveNames } from './runtime.js';
 
 /**
  * `<connector> sync --config F [--db costs.duckdb] [--streams a,b] [--verbose] [--debug]`
@@ -139,6 +139,9 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
   const verbose = values.verbose === true;
   const level: Level = values.debug ? 'debug' : verbose ? 'info' : 'warn';
   const logger = syncLogger(level, out, secrets);
+  // With --verbose: sync's own lines stay one on a failure, and its summary names the days it read.
+  const asOf = asOfNote(run.clock);
+  if (asOf) logger.info(asOf);
   // The client counts each stream's requests (HttpClient.forStream), on this thread and the decode workers alike.
   const http = httpClientFor(run, { logger, redact: secrets.scrub });
 

@@ -374,7 +374,7 @@ class StreamRun<C> {
       responses: def.responses,
       ...(transport ? { transport } : {}),
     };
-    for await (const rows of def.pages(ctx, run.config)) {
+    for await (const rows of def.pages(ctx, run.config, run.common)) {
       this.checkAborted();
       this.emitRows(rows);
       pages += 1;

@@ -4,9 +4,11 @@ import type { CommonConfig } from './read.js';
 import { errorContext, type Account, type HttpSettings, type SourceDefinition } from './source.js';
 import type { BucketStream, PlanSegment, StreamDef } from './stream.js';
 
-/** The injected clock: the CLI passes the real one, tests a fixed one. */
+/** The injected clock: the CLI passes the run's (cli/runtime.ts runClock), unit tests a fixed one. */
 export interface Clock {
   now(): number;
+  /** The instant the run started as, when it is not the real time (AI_SPEND_NOW); said in a LOG line. */
+  readonly asOf?: string;
 }
 
 /** The account of a run before (or without) SourceDefinition.account: every config shares it. */

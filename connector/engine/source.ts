@@ -4,6 +4,7 @@ import type { ErrorContext } from './errors.js';
 import type { z } from 'zod';
 import type { HttpClient } from '../http/client.js';
 import type { CommonConfig } from './read.js';
+import type { Clock } from './run.js';
 import type { StreamDef } from './stream.js';
 import { withFocusAccount, type FocusSettings } from './focus/focus.js';
 import type { NamesSpec } from './focus/names.js';
@@ -30,8 +31,11 @@ export interface SourceDefinition<C> {
   module: string;
   /** Worker threads for decoding (config `decode_threads`); undefined: one per CPU, at most the request concurrency. */
   decodeThreads?(config: C): number | undefined;
-  /** One cheap authenticated request; throws on failure. `common`: the run's dates (engine/run.ts). */
-  check(http: HttpClient, config: C, common: CommonConfig): Promise<void>;
+  /**
+   * One cheap authenticated request; throws on failure. `common`: the run's dates; `clock`: the run's
+   * clock (engine/run.ts), for a check of a recent day (time.ts yesterday), never Date.now.
+   */
+  check(http: HttpClient, config: C, common: CommonConfig, clock: Clock): Promise<void>;
   /**
    * The account (organization, team) the config's key reads: the key of its rows and state in a
    * warehouse (sync), and the default BillingAccountId/Name of its spend rows. Resolved once per

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { HttpClient, Query, Transport } from '../http/client.js';
 import type { Window } from './plan/planner.js';
+import type { CommonConfig } from './read.js';
 import type { NoticeSink } from './notices.js';
 import type { FailRule, HalveRule, IgnoreRule, RestartRule } from './fetch/responses.js';
 import type { PageShape } from './fetch/pages.js';
@@ -215,7 +216,8 @@ export interface ListContext {
 /** A full-refresh list (projects, users, keys): pages of records. */
 export interface ListStream<C> extends StreamBase {
   kind: 'list';
-  pages(ctx: ListContext, config: C): AsyncIterable<Row[]>;
+  /** `common`: the run's dates (a list that takes a date filter, xAI's invoices, starts at common.start). */
+  pages(ctx: ListContext, config: C, common: CommonConfig): AsyncIterable<Row[]>;
   /** Optional: what particular error responses mean for this list ('ignore': a listed thing gone since). */
   responses?: readonly ListResponseRule[];
 }

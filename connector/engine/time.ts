@@ -8,6 +8,12 @@ export const floorTo = (t: number, step: number): number => Math.floor(t / step)
 export const startOfDay = (t: number): number => floorTo(t, DAY);
 
 export const isoDate = (t: number): string => new Date(t * 1000).toISOString().slice(0, 10);
+/** Yesterday as a UTC day window [start, end) in unix seconds, by `nowMs` (a run's clock): what a check reads. */
+export const yesterday = (nowMs: number): { start: number; end: number } => {
+  const today = startOfDay(Math.floor(nowMs / 1000));
+  return { start: today - DAY, end: today };
+};
+
 export const isoTime = (t: number): string => new Date(t * 1000).toISOString().replace('.000Z', 'Z');
 
 /**

@@ -4,6 +4,7 @@ import { BINS, catalog, files, ofType, records, run } from '../support/cli.js';
 import { providerFakes, startFakes, stopFakes } from '../support/fakes.js';
 import { assertProtocol } from '../support/invariants.js';
 import { kitsOf } from '../support/kit.js';
+import { AS_OF_ENV, testClock } from '../support/clock.js';
 
 /**
  * base_url with or without the API's path (issue 25, point 12): OpenAI's paths are relative to /v1,
@@ -15,7 +16,7 @@ const FIRST = Date.UTC(2026, 0, 1) / 1000;
 const DAYS = 5;
 const KITS = await kitsOf(CONNECTORS);
 const KEYS = Object.fromEntries(KITS.map(({ connector, kit }) => [connector.provider, kit.e2e.key('e2e-baseurl')]));
-const fakes = providerFakes({ firstDay: FIRST, days: DAYS, keys: KEYS });
+const fakes = providerFakes({ firstDay: FIRST, days: DAYS, keys: KEYS, now: testClock() });
 
 beforeAll(() => startFakes(fakes));
 afterAll(async () => {
@@ -43,8 +44,8 @@ describe('base_url with or without the API path', () => {
         const before = fakes[p].requests.length;
         const f = files({ 'c.json': config(base), 'cat.json': catalog([{ name: stream, mode: 'full_refresh' }]) });
         const [check, read] = await Promise.all([
-          run(BINS[p], ['check', '--config', f['c.json'] as string]),
-          run(BINS[p], ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]),
+          run(BINS[p], ['check', '--config', f['c.json'] as string], { env: AS_OF_ENV }),
+          run(BINS[p], ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string], { env: AS_OF_ENV }),
         ]);
         expect(
           ofType(check.messages, 'CONNECTION_STATUS').map((m) => m.connectionStatus.status),

@@ -5,6 +5,7 @@ import { CONNECTORS } from '../../connector/connectors.js';
 import { BINS, catalog, files, run } from '../support/cli.js';
 import { providerFakes, type ProviderFakes, startFakes, stopFakes } from '../support/fakes.js';
 import { kitsOf } from '../support/kit.js';
+import { AS_OF_ENV, testClock } from '../support/clock.js';
 
 /**
  * With decode workers on, no 2xx body of any stream is decoded on the main thread: bucketed pages
@@ -23,7 +24,7 @@ const KEYS = Object.fromEntries(KITS.map(({ connector, kit }) => [connector.prov
 describe('decode threads', () => {
   let fakes: ProviderFakes;
   beforeAll(async () => {
-    fakes = providerFakes({ firstDay: day('2025-12-20'), days: 20, keys: KEYS });
+    fakes = providerFakes({ firstDay: day('2025-12-20'), days: 20, keys: KEYS, now: testClock() });
     await startFakes(fakes);
   });
   afterAll(() => stopFakes(fakes));
@@ -40,7 +41,7 @@ describe('decode threads', () => {
       base_url: fakes[p].baseUrl,
       decode_threads,
     };
-    const d = await run(BINS[p], ['discover', '--config', files({ 'c.json': config })['c.json'] as string]);
+    const d = await run(BINS[p], ['discover', '--config', files({ 'c.json': config })['c.json'] as string], { env: AS_OF_ENV });
     const found = d.messages.find((m) => m.type === 'CATALOG') as { catalog?: { streams: Array<{ name: string; supported_sync_modes: string[] }> } };
     const streams = (found.catalog?.streams ?? []).map((s) => ({
       name: s.name,
@@ -49,7 +50,7 @@ describe('decode threads', () => {
     const f = files({ 'c.json': config, 'cat.json': catalog(streams) });
     const counted = join(f['c.json'] as string, '..', 'main-thread-decodes');
     const r = await run(BINS[p], ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string], {
-      env: { AI_SPEND_TEST_MAIN_THREAD_DECODES: counted },
+      env: { ...AS_OF_ENV, AI_SPEND_TEST_MAIN_THREAD_DECODES: counted },
     });
     expect(r.code, r.stderr).toBe(0);
     const complete = r.messages.filter((m) => JSON.stringify(m).includes('"status":"COMPLETE"')).length;

@@ -8,6 +8,7 @@ import { closedPort, providerFakes, startFakes, stopFakes } from '../support/fak
 import { assertProtocol } from '../support/invariants.js';
 import { kitsOf } from '../support/kit.js';
 import { runCli, type CliResult } from '../support/warehouse.js';
+import { AS_OF_ENV, testClock } from '../support/clock.js';
 
 /** Every registered connector, by provider; its specifics come from its test kit (test/fake/<provider>-kit.ts). */
 type Provider = (typeof CONNECTORS)[number]['provider'];
@@ -31,7 +32,7 @@ const outputs: Array<{ stdout: string; stderr: string }> = [];
 /** Keys the tests send that must never be printed either. */
 const sent = new Set<string>(Object.values(KEYS));
 
-const fakes = providerFakes({ firstDay: FIRST, days: DAYS, keys: KEYS });
+const fakes = providerFakes({ firstDay: FIRST, days: DAYS, keys: KEYS, now: testClock() });
 
 beforeAll(() => startFakes(fakes));
 afterAll(async () => {
@@ -65,7 +66,7 @@ function specFields(p: Provider, nested?: string): string[] {
 }
 
 async function cli(p: Provider, args: string[]): Promise<RunResult> {
-  const r = await run(BINS[p], args);
+  const r = await run(BINS[p], args, { env: AS_OF_ENV });
   outputs.push(r);
   return r;
 }
@@ -104,7 +105,7 @@ async function readFails(p: Provider, cfg: Record<string, unknown>, o: { startsS
 async function sync(p: Provider, cfg: Record<string, unknown>): Promise<CliResult> {
   const f = files({ 'c.json': cfg });
   const db = join(mkdtempSync(join(tmpdir(), 'errors-')), 'costs.duckdb');
-  const r = await runCli(BINS[p], ['sync', '--config', f['c.json'] as string, '--db', db, '--streams', STREAM[p]]);
+  const r = await runCli(BINS[p], ['sync', '--config', f['c.json'] as string, '--db', db, '--streams', STREAM[p]], { env: AS_OF_ENV });
   outputs.push(r);
   return r;
 }

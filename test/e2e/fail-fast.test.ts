@@ -8,6 +8,7 @@ import { closedPort, providerFakes, startFakes, stopFakes } from '../support/fak
 import { assertProtocol } from '../support/invariants.js';
 import { kitsOf } from '../support/kit.js';
 import { runCli } from '../support/warehouse.js';
+import { AS_OF_ENV, testClock } from '../support/clock.js';
 
 /**
  * Failures a scheduler can act on (issue 25, points 7 and 8): a refused key (401) or a server
@@ -27,7 +28,7 @@ const PROVIDERS: Provider[] = CONNECTORS.map((c) => c.provider);
 const NAME = Object.fromEntries(CONNECTORS.map((c) => [c.provider, c.name]));
 /** The read starts at most 2 x max_concurrent_requests (default 4) streams at once (engine/read.ts): a connector with more has streams never attempted. */
 const STARTED_AT_ONCE = 8;
-const fakes = providerFakes({ firstDay: FIRST, days: DAYS, keys: KEYS });
+const fakes = providerFakes({ firstDay: FIRST, days: DAYS, keys: KEYS, now: testClock() });
 const dirs: string[] = [];
 
 beforeAll(() => startFakes(fakes));
@@ -57,7 +58,7 @@ const tmpDb = (): string => {
 
 /** Every stream of the connector, from its own discover. */
 async function allStreams(p: Provider): Promise<string[]> {
-  const r = await run(BINS[p], ['discover', '--config', files({ 'c.json': config(p) })['c.json'] as string]);
+  const r = await run(BINS[p], ['discover', '--config', files({ 'c.json': config(p) })['c.json'] as string], { env: AS_OF_ENV });
   return ofType(r.messages, 'CATALOG')[0]?.catalog.streams.map((s: { name: string }) => s.name) as string[];
 }
 
@@ -66,7 +67,7 @@ describe('a wrong or revoked key', () => {
     for (const p of PROVIDERS) {
       const before = fakes[p].requests.length;
       const cfg = config(p, { [KIT[p].acceptance.keyField]: REVOKED[p] });
-      const r = await runCli(BINS[p], ['sync', '--config', files({ 'c.json': cfg })['c.json'] as string, '--db', tmpDb()]);
+      const r = await runCli(BINS[p], ['sync', '--config', files({ 'c.json': cfg })['c.json'] as string, '--db', tmpDb()], { env: AS_OF_ENV });
       expect(r.code, r.stderr).toBe(2);
       const lines = r.stderr.split('\n').filter((l) => l !== '');
       expect(lines, r.stderr).toHaveLength(1);
@@ -85,7 +86,7 @@ describe('a wrong or revoked key', () => {
         'c.json': config(p, { [KIT[p].acceptance.keyField]: REVOKED[p] }),
         'cat.json': catalog(streams.map((name) => ({ name, mode: 'full_refresh' as const }))),
       });
-      const r = await run(BINS[p], ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]);
+      const r = await run(BINS[p], ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string], { env: AS_OF_ENV });
       expect(r.code).toBe(1);
       const errs = errors(r.messages);
       expect(errs.map((m) => m.trace.error.failure_type)).toEqual(['config_error']);
@@ -108,7 +109,7 @@ describe('a server that cannot be reached', () => {
       PROVIDERS.map(async (p) => {
         const started = Date.now();
         const cfg = config(p, { base_url: closed(p, port) });
-        const r = await runCli(BINS[p], ['sync', '--config', files({ 'c.json': cfg })['c.json'] as string, '--db', tmpDb()]);
+        const r = await runCli(BINS[p], ['sync', '--config', files({ 'c.json': cfg })['c.json'] as string, '--db', tmpDb()], { env: AS_OF_ENV });
         expect(r.code, r.stderr).toBe(2);
         const lines = r.stderr.split('\n').filter((l) => l !== '');
         expect(lines, r.stderr).toHaveLength(1);
@@ -133,7 +134,7 @@ describe('a server that cannot be reached', () => {
           'c.json': config(p, { base_url: closed(p, port) }),
           'cat.json': catalog(streams.map((name) => ({ name, mode: 'full_refresh' as const }))),
         });
-        const r = await run(BINS[p], ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]);
+        const r = await run(BINS[p], ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string], { env: AS_OF_ENV });
         expect(r.code, NAME[p]).toBe(1);
         const errs = errors(r.messages);
         expect(errs.map((m) => m.trace.error.failure_type)).toEqual(['config_error']);

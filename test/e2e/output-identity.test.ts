@@ -7,6 +7,7 @@ import { CONNECTORS } from '../../connector/connectors.js';
 import { BINS, catalog, files, ROOT, run, type Message } from '../support/cli.js';
 import { providerFakes, type ProviderFakes, startFakes, stopFakes } from '../support/fakes.js';
 import { kitsOf } from '../support/kit.js';
+import { AS_OF_ENV, testClock } from '../support/clock.js';
 
 /** Every registered connector, its key and settings from its test kit (a new one writes its fixture with UPDATE_OUTPUT_FIXTURE=1). */
 const KITS = await kitsOf(CONNECTORS);
@@ -15,7 +16,8 @@ const KITS = await kitsOf(CONNECTORS);
  * The connectors' output is a contract: a restructure must not change a byte of it. Each
  * connector reads every stream of its fake (20 days, the default fakes) with decode workers
  * and without; the messages of each stream, in order, with what a clock or a scheduler decides
- * taken out (emitted_at, synced_at, a duration, the worker LOG line, how streams interleave),
+ * taken out (emitted_at, synced_at, a duration, the worker LOG line, how streams interleave), as
+ * of one instant (support/clock.ts TEST_NOW, so that the days read never age out of an API's window),
  * must hash to what test/fixtures/output/<connector>.json holds. The fixtures of the first three were written from
  * the code before issue 26 (`UPDATE_OUTPUT_FIXTURE=1`); on a difference, the normalized output
  * is written beside the temp dir so it can be diffed against a checkout of that code.
@@ -37,7 +39,8 @@ function byStream(messages: Message[]): Record<string, string[]> {
       .replace(/"emitted_at":\d+/g, '"emitted_at":0')
       .replace(/"synced_at":\d+/g, '"synced_at":0')
       .replace(/ in \d+ ms/g, ' in N ms');
-    if (m.type === 'LOG' && /worker thread/.test(text)) continue;
+    // The worker count, and the LOG line that says the run is as of TEST_NOW (support/clock.ts): not the connector's output.
+    if (m.type === 'LOG' && /worker thread|AI_SPEND_NOW: running as of/.test(text)) continue;
     const stream = streamOf(m);
     (out[stream] ??= []).push(text);
   }
@@ -57,7 +60,7 @@ const digest = (lines: string[]): StreamOutput => ({ lines: lines.length, sha256
 describe('output identity', () => {
   let fakes: ProviderFakes;
   beforeAll(async () => {
-    fakes = providerFakes({ firstDay: day('2025-12-20'), days: 20, keys: KEYS });
+    fakes = providerFakes({ firstDay: day('2025-12-20'), days: 20, keys: KEYS, now: testClock() });
     await startFakes(fakes);
   });
   afterAll(() => stopFakes(fakes));
@@ -67,7 +70,7 @@ describe('output identity', () => {
     const name = connector.name;
     it(`given every ${name} stream read from its fake, with and without decode workers, when each stream's messages are hashed then they equal the committed fixture`, async () => {
       const config = { [kit.acceptance.keyField]: KEYS[p], ...kit.e2e.settings, ...DATES, base_url: fakes[p].baseUrl };
-      const d = await run(BINS[p], ['discover', '--config', files({ 'c.json': config })['c.json'] as string]);
+      const d = await run(BINS[p], ['discover', '--config', files({ 'c.json': config })['c.json'] as string], { env: AS_OF_ENV });
       const discovered: Array<{ name: string; supported_sync_modes: string[] }> = d.messages.find((m) => m.type === 'CATALOG')?.catalog.streams;
       const streams = discovered.map((s) => ({
         name: s.name,
@@ -76,7 +79,7 @@ describe('output identity', () => {
       const outputs: Array<Record<string, StreamOutput>> = [];
       for (const decode_threads of [0, 2]) {
         const f = files({ 'c.json': { ...config, decode_threads }, 'cat.json': catalog(streams) });
-        const r = await run(BINS[p], ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]);
+        const r = await run(BINS[p], ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string], { env: AS_OF_ENV });
         expect(r.code, r.stderr).toBe(0);
         const grouped = byStream(r.messages);
         outputs.push(

@@ -5,6 +5,7 @@ import { providerFakes, startFakes, stopFakes } from '../support/fakes.js';
 import { kitsOf } from '../support/kit.js';
 import { errorsText, recordValidator } from '../support/protocol.js';
 import { validateSingerCatalog, validateSingerMessage } from '../support/singer.js';
+import { AS_OF_ENV, testClock } from '../support/clock.js';
 
 /**
  * Singer mode for every registered connector (docs/singer.md; test/e2e/singer.test.ts holds the
@@ -18,7 +19,7 @@ const FIRST = Date.UTC(2026, 0, 1) / 1000;
 const DAYS = 5;
 const KITS = await kitsOf(CONNECTORS);
 const KEYS = Object.fromEntries(KITS.map(({ connector, kit }) => [connector.provider, kit.e2e.key('e2e-singer-every')]));
-const fakes = providerFakes({ firstDay: FIRST, days: DAYS, keys: KEYS });
+const fakes = providerFakes({ firstDay: FIRST, days: DAYS, keys: KEYS, now: testClock() });
 
 beforeAll(() => startFakes(fakes));
 afterAll(async () => {
@@ -44,13 +45,13 @@ describe.each(KITS.map(({ connector, kit }) => [connector.name, connector.provid
   };
 
   async function airbyteDiscover(): Promise<AirbyteStream[]> {
-    const r = await run(BINS[p], ['discover', '--config', files({ 'c.json': config() })['c.json'] as string]);
+    const r = await run(BINS[p], ['discover', '--config', files({ 'c.json': config() })['c.json'] as string], { env: AS_OF_ENV });
     expect(r.code, r.stderr).toBe(0);
     return ofType(r.messages, 'CATALOG')[0]?.catalog.streams as AirbyteStream[];
   }
 
   it('given --discover when run then stdout is one valid Singer catalog of the streams the Airbyte discover lists, each with its key and a stream breadcrumb', async () => {
-    const r = await run(BINS[p], ['--config', files({ 'c.json': config() })['c.json'] as string, '--discover']);
+    const r = await run(BINS[p], ['--config', files({ 'c.json': config() })['c.json'] as string, '--discover'], { env: AS_OF_ENV });
     expect(r.code, r.stderr).toBe(0);
     noKey(r);
     const singer = JSON.parse(r.stdout) as SingerCatalog;
@@ -69,7 +70,7 @@ describe.each(KITS.map(({ connector, kit }) => [connector.name, connector.provid
 
   it('given no catalog when synced then every stream is synced: only valid Singer messages, SCHEMA before RECORDs, keys present and unique, and the records equal the Airbyte read’s', async () => {
     const streams = await airbyteDiscover();
-    const singer = await run(BINS[p], ['--config', files({ 'c.json': config() })['c.json'] as string]);
+    const singer = await run(BINS[p], ['--config', files({ 'c.json': config() })['c.json'] as string], { env: AS_OF_ENV });
     expect(singer.code, singer.stderr).toBe(0);
     noKey(singer);
     expect(singer.messages.length).toBe(singer.lines.length);
@@ -104,7 +105,7 @@ describe.each(KITS.map(({ connector, kit }) => [connector.name, connector.provid
       'c.json': config(),
       'cat.json': airbyteCatalog(streams.map((s) => ({ name: s.name, mode: s.supported_sync_modes.includes('incremental') ? 'incremental' : 'full_refresh' }))),
     });
-    const airbyte = await run(BINS[p], ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]);
+    const airbyte = await run(BINS[p], ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string], { env: AS_OF_ENV });
     expect(airbyte.code, airbyte.stderr).toBe(0);
     let total = 0;
     for (const s of streams) {

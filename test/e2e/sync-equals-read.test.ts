@@ -7,6 +7,7 @@ import { BINS, catalog, files, records, run, type Message } from '../support/cli
 import { providerFakes, type ProviderFakes, startFakes, stopFakes } from '../support/fakes.js';
 import { kitsOf } from '../support/kit.js';
 import { query, runCli } from '../support/warehouse.js';
+import { AS_OF_ENV, testClock } from '../support/clock.js';
 
 /**
  * What `sync` loads is what `read` emits (issue 26): for every stream of every registered connector, the
@@ -44,7 +45,7 @@ describe('sync loads exactly what read emits', () => {
   let fakes: ProviderFakes;
   const dir = mkdtempSync(join(tmpdir(), 'sync-equals-read-'));
   beforeAll(async () => {
-    fakes = providerFakes({ firstDay: day('2025-12-20'), days: 20, keys: KEYS });
+    fakes = providerFakes({ firstDay: day('2025-12-20'), days: 20, keys: KEYS, now: testClock() });
     await startFakes(fakes);
   });
   afterAll(() => stopFakes(fakes));
@@ -59,7 +60,7 @@ describe('sync loads exactly what read emits', () => {
         base_url: fakes[p].baseUrl,
       };
       const f = files({ 'c.json': config });
-      const d = await run(BINS[p], ['discover', '--config', f['c.json'] as string]);
+      const d = await run(BINS[p], ['discover', '--config', f['c.json'] as string], { env: AS_OF_ENV });
       const found = d.messages.find((m) => m.type === 'CATALOG') as Message;
       const streams = (found.catalog.streams as Array<{ name: string; supported_sync_modes: string[]; source_defined_primary_key: string[][] }>).map((s) => ({
         name: s.name,
@@ -67,11 +68,11 @@ describe('sync loads exactly what read emits', () => {
         key: s.source_defined_primary_key.map((k) => k[0] as string),
       }));
       const cat = files({ 'cat.json': catalog(streams) });
-      const read = await run(BINS[p], ['read', '--config', f['c.json'] as string, '--catalog', cat['cat.json'] as string]);
+      const read = await run(BINS[p], ['read', '--config', f['c.json'] as string, '--catalog', cat['cat.json'] as string], { env: AS_OF_ENV });
       expect(read.code, read.stderr).toBe(0);
 
       const db = join(dir, `sync-${p}.duckdb`);
-      const sync = await runCli(BINS[p], ['sync', '--config', f['c.json'] as string, '--db', db], { timeoutMs: 120_000 });
+      const sync = await runCli(BINS[p], ['sync', '--config', f['c.json'] as string, '--db', db], { env: AS_OF_ENV, timeoutMs: 120_000 });
       expect(sync.code, sync.stderr).toBe(0);
 
       const compare = async (): Promise<void> => {
@@ -99,7 +100,7 @@ describe('sync loads exactly what read emits', () => {
 
       // Into the file that holds it: every window read again, every row compared and left alone.
       await query(db, `DELETE FROM ${p}._connector_state`, { write: true });
-      const again = await runCli(BINS[p], ['sync', '--config', f['c.json'] as string, '--db', db], { timeoutMs: 120_000 });
+      const again = await runCli(BINS[p], ['sync', '--config', f['c.json'] as string, '--db', db], { env: AS_OF_ENV, timeoutMs: 120_000 });
       expect(again.code, again.stderr).toBe(0);
       const total = records(read.messages).length;
       expect(again.stderr).toContain(`: ${total.toLocaleString('en-US')} rows (0 inserted, 0 updated)`);

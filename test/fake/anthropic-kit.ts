@@ -29,7 +29,7 @@ export const kit: TestKit = {
     },
   },
   minimalConfig: { admin_api_key: 'sk-ant-admin01-golden', start_date: '2026-01-01' },
-  fake: (o) => new FakeAnthropic({ firstDay: o.firstDay, days: o.days, adminKey: o.key }),
+  fake: (o) => new FakeAnthropic({ firstDay: o.firstDay, days: o.days, adminKey: o.key, ...(o.now ? { now: o.now } : {}) }),
   fakeApi: {
     port: 8788,
     key: 'sk-ant-admin01-fake-0123456789abcdef',

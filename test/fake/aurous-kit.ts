@@ -23,7 +23,7 @@ export const kit: TestKit = {
     },
   },
   minimalConfig: { api_key: 'al_live_golden', start_date: '2026-01-01' },
-  fake: (o) => new FakeAurous({ firstTime: o.firstDay, endTime: o.firstDay + o.days * DAY, apiKey: o.key }),
+  fake: (o) => new FakeAurous({ firstTime: o.firstDay, endTime: o.firstDay + o.days * DAY, apiKey: o.key, ...(o.now ? { now: o.now } : {}) }),
   fakeApi: {
     port: 8789,
     key: 'al_live_fake_0123456789abcdef',

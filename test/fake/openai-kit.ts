@@ -26,7 +26,7 @@ export const kit: TestKit = {
   },
   minimalConfig: { admin_api_key: 'sk-admin-golden', start_date: '2026-01-01' },
   // Small: two projects, two line items.
-  fake: (o) => new FakeOpenAi({ firstDay: o.firstDay, days: o.days, projects: 2, lineItems: 2, adminKey: o.key }),
+  fake: (o) => new FakeOpenAi({ firstDay: o.firstDay, days: o.days, projects: 2, lineItems: 2, adminKey: o.key, ...(o.now ? { now: o.now } : {}) }),
   fakeApi: {
     port: 8787,
     key: 'sk-admin-fake-0123456789abcdef',

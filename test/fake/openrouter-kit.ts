@@ -29,7 +29,8 @@ export const kit: TestKit = {
     },
   },
   minimalConfig: { management_key: 'sk-or-v1-golden', start_date: '2026-01-01' },
-  fake: (o) => new FakeOpenRouter({ keys: [o.key], firstDay: o.firstDay, endDay: o.firstDay + o.days * DAY, throttleAnalytics: false }),
+  fake: (o) =>
+    new FakeOpenRouter({ keys: [o.key], firstDay: o.firstDay, endDay: o.firstDay + o.days * DAY, throttleAnalytics: false, ...(o.now ? { now: o.now } : {}) }),
   fakeApi: {
     port: 8793,
     key: 'sk-or-v1-fake-0123456789abcdef',

@@ -27,7 +27,17 @@ export const kit: TestKit = {
   minimalConfig: { management_key: 'mgmt-golden', team_id: 'team-golden', start_date: '2026-01-01' },
   // The cross-provider tests count requests, queue their own faults and compare whole outputs: no opening 502 and 429 and no
   // cardinality cap here (test/e2e/xai.test.ts has them), so a read is one request per window whatever the timing.
-  fake: (o) => new FakeXai({ firstDay: o.firstDay, days: o.days, key: o.key, team: FAKE_TEAM, gatewayOnce: false, throttleOnce: false, cap: 10_000 }),
+  fake: (o) =>
+    new FakeXai({
+      firstDay: o.firstDay,
+      days: o.days,
+      key: o.key,
+      team: FAKE_TEAM,
+      gatewayOnce: false,
+      throttleOnce: false,
+      cap: 10_000,
+      ...(o.now ? { now: o.now } : {}),
+    }),
   fakeApi: {
     port: 8792,
     key: 'mgmt-fake-0123456789abcdef',

@@ -64,6 +64,8 @@ export interface XaiFakeOptions {
   creditEvery?: number;
   /** Chance that a (key, description) has usage on a day (default 0.3). */
   density?: number;
+  /** The clock (milliseconds) that decides the current month of invoices and the ledger (default Date.now). */
+  now?: () => number;
 }
 
 /** One line of the ledger: a day, a key and a description, in ticks (1e-10 USD). */
@@ -302,7 +304,7 @@ export class FakeXai extends FakeServer {
   }
 
   /** The monthly invoices from `since` on: cents per description, each the month's dollars rounded half up. */
-  invoiceList(sinceYear: number, sinceMonth: number, nowS = Date.now() / 1000): Array<Record<string, unknown>> {
+  invoiceList(sinceYear: number, sinceMonth: number, nowS = (this.o.now ?? Date.now)() / 1000): Array<Record<string, unknown>> {
     const months = new Map<string, LedgerLine[]>();
     for (const l of this.ledger) {
       const d = new Date(l.day * 1000);
@@ -345,7 +347,7 @@ export class FakeXai extends FakeServer {
    * month's spend posted at cycle close (its invoice subtotal, positive, with spendBpKeyYear/Month), a
    * pending top-up of $20 (TO_CHARGE) left out of `total`; `total` the available credit, negative.
    */
-  prepaidLedger(nowS = Date.now() / 1000): { changes: Array<Record<string, unknown>>; total: { val: string } } {
+  prepaidLedger(nowS = (this.o.now ?? Date.now)() / 1000): { changes: Array<Record<string, unknown>>; total: { val: string } } {
     const changes: Array<Record<string, unknown>> = [];
     const now = new Date(nowS * 1000);
     const current = now.getUTCFullYear() * 12 + now.getUTCMonth();

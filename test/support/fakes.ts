@@ -7,12 +7,15 @@ export type ProviderFakes = Record<Provider, ProviderFake>;
 
 const KITS = await kitsOf(CONNECTORS);
 
-/** Every registered provider's small fake (its test kit's `fake`) over the same days, each taking its own key (default: its kit's fake-api key). */
-export function providerFakes(o: { firstDay: number; days: number; keys: Partial<Record<Provider, string>> }): ProviderFakes {
+/**
+ * Every registered provider's small fake (its test kit's `fake`) over the same days, each taking its
+ * own key (default: its kit's fake-api key), all on the clock `now` when given (support/clock.ts).
+ */
+export function providerFakes(o: { firstDay: number; days: number; keys: Partial<Record<Provider, string>>; now?: () => number }): ProviderFakes {
   return Object.fromEntries(
     KITS.map(({ connector, kit }) => [
       connector.provider,
-      kit.fake({ firstDay: o.firstDay, days: o.days, key: o.keys[connector.provider] ?? kit.fakeApi.key }),
+      kit.fake({ firstDay: o.firstDay, days: o.days, key: o.keys[connector.provider] ?? kit.fakeApi.key, ...(o.now ? { now: o.now } : {}) }),
     ]),
   ) as ProviderFakes;
 }

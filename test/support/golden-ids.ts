@@ -7,6 +7,7 @@ import type { HttpClient, Query } from '../../connector/http/client.js';
 import { ROOT } from './cli.js';
 import { kitsOf } from './kit.js';
 import { stub } from './stub.js';
+import { TEST_NOW } from './clock.js';
 
 /**
  * Golden record ids (test/fixtures/golden-ids/<connector>.json): inputs as the API sends
@@ -93,7 +94,8 @@ export async function recordsOf<C>(source: SourceDefinition<C>, stream: StreamDe
   }
   const { ctx } = listContext({ ...c, input });
   const rows: Row[] = [];
-  for await (const page of stream.pages(ctx, config)) rows.push(...page);
+  const common = source.common(config, Date.parse(TEST_NOW));
+  for await (const page of stream.pages(ctx, config, common)) rows.push(...page);
   return rows;
 }
 

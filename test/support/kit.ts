@@ -13,8 +13,11 @@ export interface TestKit {
   acceptance: AcceptanceKit;
   /** The least config the connector accepts (dates and key only): the golden ids map their cases with it. */
   minimalConfig: Record<string, unknown>;
-  /** A small fake over `days` days from `firstDay` (unix seconds) that takes `key` (not started). */
-  fake(o: { firstDay: number; days: number; key: string }): ProviderFake;
+  /**
+   * A small fake over `days` days from `firstDay` (unix seconds) that takes `key` (not started); `now`
+   * (milliseconds) its clock, for a test that runs as of a fixed instant (support/clock.ts), else Date.now.
+   */
+  fake(o: { firstDay: number; days: number; key: string; now?: () => number }): ProviderFake;
   /** `npm run fake-api -- --provider <provider>` (test/fake/cli.ts). */
   fakeApi: FakeApiKit;
   /** What the cross-provider end-to-end tests take (test/e2e/{base-url,errors,fail-fast,templates,focus-rules,all-connectors}.test.ts). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { XaiConfigSchema } from '../../connector/providers/xai/config.js';
+import { commonConfig } from '../../connector/engine/config.js';
 import { invoicesSince } from '../../connector/providers/xai/entities.js';
 import { modelOf } from '../../connector/providers/xai/spend.js';
 
@@ -16,12 +17,14 @@ describe('xAI config and small mappings', () => {
     expect(c.focus.billing_period_start_day).toBe(1);
   });
 
-  it('given a start date when invoices are asked for then since.year and since.month are its month; without one, the month of the default history start', () => {
-    expect(invoicesSince({ start_date: '2026-03-31' }, 0)).toEqual([
+  it('given a start date when invoices are asked for then since.year and since.month are its month; without one, the month of the default history start by the run clock', () => {
+    const now = Date.UTC(2026, 11, 5);
+    const since = (start_date: string | undefined) => invoicesSince(commonConfig({ start_date, lookback_days: 0 }, now).start);
+    expect(since('2026-03-31')).toEqual([
       ['since.year', '2026'],
       ['since.month', '3'],
     ]);
-    expect(invoicesSince({ start_date: undefined }, Date.UTC(2026, 11, 5))).toEqual([
+    expect(since(undefined)).toEqual([
       ['since.year', '2025'],
       ['since.month', '12'],
     ]);

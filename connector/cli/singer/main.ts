@@ -6,7 +6,7 @@ import { errorContext, type SourceDefinition } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
 import { NdjsonWriter } from '../../protocol/writer.js';
 import { loadRun, readJsonFile, readStateText } from '../inputs.js';
-import { httpClientFor, readWithWorkers } from '../runtime.js';
+import { asOfNote, httpClientFor, readWithWorkers } from '../runtime.js';
 import { connectionSpecification } from '../spec.js';
 import { parseFlags, type Flags } from './args.js';
 import { SINGER, UsageError, usageOf } from '../commands.js';
@@ -85,6 +85,8 @@ async function singerDispatch<C>(
     return 0;
   }
   const run = loadRun(source, flags.config, writer.secrets);
+  const note = asOfNote(run.clock);
+  if (note) logger.info(note);
   if (flags.discover) {
     writer.writeText(`${JSON.stringify(singerCatalog(source.streams, selected), null, 2)}\n`);
     return 0;

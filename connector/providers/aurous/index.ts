@@ -3,7 +3,7 @@ import { systemError } from '../../engine/errors.js';
 import { responseFailure } from '../../engine/fetch/responses.js';
 import { configAccount, defineSource } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
-import { DAY } from '../../engine/time.js';
+import { yesterday } from '../../engine/time.js';
 import { describeZodError } from '../../engine/columns/validation.js';
 import { AUROUS_API_VERSION, aurousBucketApi, rangeQuery, USAGE_PATH } from './api.js';
 import { AUROUS_ACCOUNT, AurousConfigSchema, type AurousConfig } from './config.js';
@@ -35,10 +35,9 @@ export const aurousSource = defineSource<AurousConfig>({
    * and so does an answer that is not usage buckets (the lifetime totals one reference page shows for
    * /v1/usage, e.g. when a proxy drops Aurous-Version), which every read would fail on.
    */
-  async check(http, config) {
-    const today = Math.floor(Date.now() / 1000 / DAY) * DAY;
+  async check(http, config, _common, clock) {
     const plan = usageStream.plan(config);
-    const day = { start: today - DAY, end: today };
+    const day = yesterday(clock.now());
     const res = await http.getJson(USAGE_PATH, [...rangeQuery(day.start, day.end, 1), ...plan.params]).catch((err: unknown) => {
       throw responseFailure(plan.responses, err, day) ?? err;
     });

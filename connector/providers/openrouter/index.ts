@@ -1,6 +1,6 @@
 import { configAccount, defineSource } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
-import { DAY, isoDate, startOfDay } from '../../engine/time.js';
+import { isoDate, yesterday } from '../../engine/time.js';
 import { activityStream } from './activity.js';
 import { ACTIVITY_PATH, openrouterBaseUrl } from './api.js';
 import { OPENROUTER_ACCOUNT, OpenRouterConfigSchema, type OpenRouterConfig } from './config.js';
@@ -27,9 +27,8 @@ export const openrouterSource = defineSource<OpenRouterConfig>({
   module: import.meta.url,
   // No OpenRouter API names the account (reference 1.10): focus.billing_account_id, else 'openrouter'.
   account: configAccount<OpenRouterConfig>('focus.billing_account_id', OPENROUTER_ACCOUNT.accountId, (c) => c.focus.billing_account_id),
-  async check(http) {
+  async check(http, _config, _common, clock) {
     // Yesterday's activity: a management-key endpoint (an inference key gets 403), one small request.
-    const yesterday = startOfDay(Math.floor(Date.now() / 1000)) - DAY;
-    await http.getJson(ACTIVITY_PATH, [['date', isoDate(yesterday)]]);
+    await http.getJson(ACTIVITY_PATH, [['date', isoDate(yesterday(clock.now()).start)]]);
   },
 });

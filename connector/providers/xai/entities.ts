@@ -3,12 +3,10 @@ import { shiftDecimalLeft } from '../../decimal.js';
 import { col, columns, entityId, type Column } from '../../engine/columns/columns.js';
 import { RecordIdHasher } from '../../engine/columns/records.js';
 import { describeZodError } from '../../engine/columns/validation.js';
-import { DEFAULT_HISTORY_DAYS } from '../../engine/config.js';
 import { systemError } from '../../engine/errors.js';
 import { idListStream } from '../../engine/fetch/lists.js';
 import { responseFailure } from '../../engine/fetch/responses.js';
 import type { ListContext, ListStream } from '../../engine/stream.js';
-import { DAY, parseUtc } from '../../engine/time.js';
 import type { Query } from '../../http/client.js';
 import { apiKeysPath, invoicesPath, prepaidBalancePath, teamNotFound } from './api.js';
 import type { XaiConfig } from './config.js';
@@ -131,9 +129,8 @@ const invoiceColumns = columns([
 
 const invoiceItem = (it: unknown): unknown => (it && typeof it === 'object' ? { ...(it as object), id: (it as { invoiceId?: unknown }).invoiceId } : it);
 
-/** since.year and since.month: the month of start_date (default: of the first day of the default history). */
-export function invoicesSince(config: Pick<XaiConfig, 'start_date'>, nowMs: number): Query {
-  const start = config.start_date === undefined ? Math.floor(nowMs / 1000) - (DEFAULT_HISTORY_DAYS - 1) * DAY : (parseUtc(config.start_date) as number);
+/** since.year and since.month: the month of the run's start (start_date, or the first day of the default history; engine/config.ts). */
+export function invoicesSince(start: number): Query {
   const d = new Date(start * 1000);
   return [
     ['since.year', String(d.getUTCFullYear())],
@@ -146,9 +143,9 @@ export const invoicesStream: ListStream<XaiConfig> = idListStream({
   description: INVOICES_DESCRIPTION,
   responses: [teamNotFound((path: string) => path)],
   schema: invoiceColumns.schema('invoices', INVOICES_DESCRIPTION),
-  async *pages(ctx, config) {
+  async *pages(ctx, config, common) {
     const path = invoicesPath(config.team_id);
-    const body = await oneResponse(ctx, path, invoicesSince(config, Date.now()));
+    const body = await oneResponse(ctx, path, invoicesSince(common.start));
     const page = z.looseObject({ invoices: z.array(z.unknown()).optional() }).safeParse(body);
     if (!page.success) throw systemError(`${path}: unexpected response: ${describeZodError(page.error, body)}`);
     yield (page.data.invoices ?? []).map((it, i) => {

@@ -3,7 +3,7 @@ import { systemError } from '../../engine/errors.js';
 import { responseFailure } from '../../engine/fetch/responses.js';
 import { configAccount, defineSource } from '../../engine/source.js';
 import type { StreamDef } from '../../engine/stream.js';
-import { DAY } from '../../engine/time.js';
+import { yesterday } from '../../engine/time.js';
 import { parseJsonBody } from '../../http/client.js';
 import { teamNotFound, usageBody, usagePath, xaiUsageApi } from './api.js';
 import { XAI_ACCOUNT, XaiConfigSchema, type XaiConfig } from './config.js';
@@ -32,11 +32,10 @@ export const xaiSource = defineSource<XaiConfig>({
   // The team is what xAI invoices: config team_id (required).
   account: configAccount<XaiConfig>('team_id', XAI_ACCOUNT.accountId, (c) => c.team_id),
   /** Yesterday's usage: the key, its billing permission, the team and the request body all answer here. */
-  async check(http, config) {
-    const today = Math.floor(Date.now() / 1000 / DAY) * DAY;
+  async check(http, config, _common, clock) {
     const path = usagePath(config.team_id);
     const rules = [teamNotFound((p: string) => p)];
-    const res = await http.get(path, [], { body: usageBody({ start: today - DAY, end: today }, []) }, http.inThread(parseJsonBody)).catch((err: unknown) => {
+    const res = await http.get(path, [], { body: usageBody(yesterday(clock.now()), []) }, http.inThread(parseJsonBody)).catch((err: unknown) => {
       throw responseFailure(rules, err, path) ?? err;
     });
     const page = xaiUsageApi.page.safeParse(res.body);
