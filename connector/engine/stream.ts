@@ -57,13 +57,14 @@ export interface BucketApi {
 /** What a provider-specific window fetcher may use: decoded pages of `path`, counted as responses. */
 export interface WindowIo {
   get(query: Query): Promise<Page>;
+  /** A page of `path` asked for by a POST of `body` (JSON): an API whose query is a request body (xAI's usage analytics, OpenRouter's analytics). */
+  post(query: Query, body: unknown): Promise<Page>;
   /**
-   * A page of `path` asked for by a POST of `body` (JSON): an API whose query is a request body (xAI's
-   * usage analytics). The engine always gives it (optional so a test's io needs it only when used).
+   * The JSON of a GET of another path of the same API (a list the fetcher splits a query by: xAI's
+   * API keys), counted as a response of the stream, received and parsed on a decode worker when the
+   * read has them (as a list stream's pages).
    */
-  post?(query: Query, body: unknown): Promise<Page>;
-  /** The JSON of a GET of another path of the same API (a list the fetcher splits a query by), counted as a response of the stream; always given by the engine. */
-  json?(path: string, query: Query): Promise<unknown>;
+  json(path: string, query: Query): Promise<unknown>;
   debug(msg: string): void;
 }
 

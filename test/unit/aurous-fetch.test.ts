@@ -12,6 +12,12 @@ import { usageResponses, usageStream } from '../../connector/providers/aurous/us
 import { AUROUS_VERSION, DAY, FakeAurous, FINGERPRINT_MISMATCH, type Dim, type FakeAurousOptions } from '../fake/aurous.js';
 import { responseError } from '../support/responses.js';
 
+/** What Aurous's fetcher never uses: it only GETs /v1/usage, so a POST or another path fails the test. */
+const GET_ONLY = {
+  post: () => Promise.reject(new Error('Aurous usage sends no POST')),
+  json: () => Promise.reject(new Error('Aurous usage reads no other path')),
+};
+
 /**
  * The Aurous window fetcher driven in-process against the fake's handler: the
  * same replies the HTTP fake serves, without sockets, and with injected clocks.
@@ -27,6 +33,7 @@ function setup(
   const fake = new FakeAurous({ firstTime: START, endTime: START + 60 * DAY, users: 12, models: 3, ...fakeOptions });
   const sent: URLSearchParams[] = [];
   const io: WindowIo = {
+    ...GET_ONLY,
     async get(query: Query) {
       const q = rewrite(new URLSearchParams(query.map(([k, v]): [string, string] => [k, v])));
       sent.push(q);
@@ -101,7 +108,7 @@ describe('aurous window fetcher', () => {
   it('given a token close to its 24-hour expiry when continuing then the query restarts for the unread part instead of sending it', async () => {
     const { fake, io, sent } = setup();
     let now = 0;
-    const clocked: WindowIo = { get: async (q) => ((now += 23.5 * 3_600_000), io.get(q)), debug: () => {} };
+    const clocked: WindowIo = { ...GET_ONLY, get: async (q) => ((now += 23.5 * 3_600_000), io.get(q)), debug: () => {} };
     const buckets = await fetcher(['type', 'model'], { clock: { now: () => now } })(clocked, WINDOW);
     expect(got(buckets)).toEqual(truth(fake, ['type', 'model']));
     expect(sent.some((q) => q.has('page_token'))).toBe(false);
@@ -165,7 +172,7 @@ describe('aurous window fetcher', () => {
 
   it('given pages whose buckets are oldest first when fetching then it fails rather than guess where the cursor resumes', async () => {
     const { io } = setup();
-    const reversed: WindowIo = { get: async (q) => ((p) => ({ ...p, buckets: [...p.buckets].reverse() }))(await io.get(q)), debug: () => {} };
+    const reversed: WindowIo = { ...GET_ONLY, get: async (q) => ((p) => ({ ...p, buckets: [...p.buckets].reverse() }))(await io.get(q)), debug: () => {} };
     await expect(fetcher(['type'])(reversed, WINDOW)).rejects.toThrow(/newest first/);
   });
 
@@ -173,6 +180,7 @@ describe('aurous window fetcher', () => {
     const { fake, io } = setup();
     let boundary: Bucket | undefined;
     const resuming: WindowIo = {
+      ...GET_ONLY,
       async get(q) {
         const page = await io.get(q);
         const isToken = q.some(([k]) => k === 'page_token');

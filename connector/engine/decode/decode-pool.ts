@@ -167,6 +167,7 @@ export class DecodePool {
               init.signal,
             )
           : inThread(url, init),
+      json: (inThread) => this.forList(inThread),
       companion: () => this.forStream(stream, segment, true),
       recycle: (buffers) => this.recycle(buffers),
     };

@@ -1,4 +1,4 @@
-import type { HttpClient, Query, RequestHooks, Transport } from '../../http/client.js';
+import { parseJsonBody, type HttpClient, type Query, type RequestHooks, type Transport } from '../../http/client.js';
 import type { HttpError } from '../../http/errors.js';
 import { describeWindow, encodedRows, encodePage, pageShape, type RecordFormat } from '../decode/decode.js';
 import { ConnectorError, systemError } from '../errors.js';
@@ -37,6 +37,8 @@ export interface PageDecoder {
    * while no worker is up goes through `inThread` instead (the same function on this thread).
    */
   transport(window: Window, emittedAt: number, ids: boolean, inThread: Transport<Page>, joined?: ReadonlyMap<number, readonly Row[]>): Transport<Page>;
+  /** A transport that fetches a JSON body on a worker and answers with it parsed (WindowIo.json); `inThread` while no worker is up. */
+  json(inThread: Transport<unknown>): Transport<unknown>;
   /** The decoder of the plan's companion report (BucketPlan.join), whose records come as rows. */
   companion?(): PageDecoder;
   /** Take back the memory of encoded records once they are written out (it may be reused). */
@@ -287,7 +289,9 @@ export class WindowReader {
   ): Promise<void> {
     const { ctx, plan } = this;
     const json = async (path: string, query: Query): Promise<unknown> => {
-      const res = await ctx.http.getJson(path, query, plan.headers ? { ...ctx.hooks, headers: plan.headers } : ctx.hooks);
+      const inThread = ctx.http.inThread(parseJsonBody);
+      const transport = ctx.decoder?.json(inThread) ?? inThread;
+      const res = await ctx.http.get(path, query, plan.headers ? { ...ctx.hooks, headers: plan.headers } : ctx.hooks, transport);
       ctx.onResponse();
       return res.body;
     };

@@ -196,9 +196,7 @@ export const analyticsBody = (w: Window) => ({
  * and each half queried, down to one day; a day still truncated fails the read (never accepted partial).
  */
 async function fetchAnalytics(io: WindowIo, w: Window): Promise<FetchedWindow> {
-  const post = io.post;
-  if (!post) throw systemError(`${ANALYTICS_PATH}: this read cannot send a POST`);
-  const page = await post([], analyticsBody(w));
+  const page = await io.post([], analyticsBody(w));
   if (!page.hasMore) return { buckets: page.buckets, complete: true };
   const days = (w.end - w.start) / DAY;
   if (days <= 1)
