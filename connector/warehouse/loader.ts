@@ -582,12 +582,15 @@ export class Loader<C> {
     });
   }
 
-  /** Upsert this account's STATE of `stream` (inside the checkpoint's transaction). */
+  /**
+   * Upsert this account's STATE of `stream` (inside the checkpoint's transaction), stamped with the
+   * run's clock (AI_SPEND_NOW included: the report's "complete through" reads this time), not DuckDB's now().
+   */
   private async saveState(stream: string, state: Record<string, unknown>): Promise<void> {
     await this.db.run(
-      `INSERT INTO ${this.stateTable} (stream, account_id, source, state, updated_at) VALUES (?, ?, ?, CAST(? AS JSON), now())
+      `INSERT INTO ${this.stateTable} (stream, account_id, source, state, updated_at) VALUES (?, ?, ?, CAST(? AS JSON), to_timestamp(CAST(? AS DOUBLE) / 1000))
        ON CONFLICT (stream, account_id) DO UPDATE SET source = excluded.source, state = excluded.state, updated_at = excluded.updated_at`,
-      [stream, this.account.id, this.source, JSON.stringify(state)],
+      [stream, this.account.id, this.source, JSON.stringify(state), this.o.clock.now()],
     );
   }
 

@@ -6,7 +6,7 @@ import { AS_OF_VARIABLE } from '../../connector/cli/runtime.js';
 import { DAY, FakeOpenRouter } from '../fake/openrouter.js';
 import { BINS, catalog, errors, files, lastStates, ofType, records, run } from '../support/cli.js';
 import { assertProtocol } from '../support/invariants.js';
-import { runCli } from '../support/warehouse.js';
+import { query, runCli } from '../support/warehouse.js';
 
 /**
  * AI_SPEND_NOW runs a connector as of an earlier instant (cli/runtime.ts runClock): what "today" is
@@ -59,6 +59,24 @@ describe('running as of an earlier instant (AI_SPEND_NOW)', () => {
     expect(ofType(r.messages, 'LOG').map((m) => m.log.message)).toContain(
       `${AS_OF_VARIABLE}: running as of ${AS_OF}, not the real time: "today" is 2026-03-10 UTC.`,
     );
+  }, 60_000);
+
+  it('given AI_SPEND_NOW in the past when activity is synced then the stored state is stamped with that instant (what the report reads as the sync time), not the real time', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'as-of-sync-'));
+    const db = join(dir, 'spend.duckdb');
+    const f = files({ 'c.json': config() });
+    const r = await runCli(BINS.openrouter, ['sync', '--config', f['c.json'] as string, '--db', db, '--streams', 'activity'], {
+      env: { [AS_OF_VARIABLE]: AS_OF },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const [row] = await query(
+      db,
+      "SELECT CAST(epoch(updated_at) AS DOUBLE) AS at, CAST(state AS VARCHAR) AS s FROM openrouter._connector_state WHERE stream = 'activity'",
+    );
+    const at = Number(row?.at) * 1000;
+    expect(at).toBeGreaterThanOrEqual(Date.parse(AS_OF));
+    expect(at).toBeLessThan(Date.parse(AS_OF) + 60_000);
+    expect(JSON.parse(String(row?.s)).cursor).toBe(AS_OF_DAY);
   }, 60_000);
 
   const refusals: Array<[string, string, RegExp]> = [
