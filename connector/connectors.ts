@@ -24,6 +24,28 @@ export interface ProviderAbout {
    * day ends before its data counts as final, and why.
    */
   readonly settle: { readonly streams: readonly string[]; readonly hours: number; readonly why: string };
+  /**
+   * Its monthly invoices, when it has some: the report sets each month's invoiced subtotal against the
+   * sum of its daily spend (docs/warehouse.md, "Invoices against daily usage"). Absent: no such table.
+   */
+  readonly invoices?: InvoiceTable;
+}
+
+/** Where a provider's invoices are and which columns the report reads (each must exist, else no table is shown). */
+export interface InvoiceTable {
+  /** The table, by its logical name in the connector's schema (as `sync` writes it). */
+  readonly table: string;
+  /** The billing cycle: its year and its month (1-12). Rows without them (not monthly) are left out. */
+  readonly year: string;
+  readonly month: string;
+  /** The subtotal (before tax) in integer cents: the report moves the decimal point, never a float. */
+  readonly subtotalCents: string;
+  /** The invoice's status (PENDING, PAID, ...), shown as it is. */
+  readonly status: string;
+  /** The currency of the cents; the daily spend of the same currency is summed against them. */
+  readonly currency: string;
+  /** Why an invoice and its month's daily spend differ, for the page (the rounding gap). */
+  readonly gap: string;
 }
 
 /** One line of the registry: what is needed before any of the provider's modules loads. */

@@ -1,4 +1,4 @@
-import { CONNECTORS, type Connector } from '../connectors.js';
+import { CONNECTORS, type Connector, type InvoiceTable } from '../connectors.js';
 import type { Warehouse } from './db.js';
 import { type ChartTable, chartData, cumulativeLines, esc, OTHER_COLOR, PALETTE, stackedBars, type Series } from './charts.js';
 import { DAY, isoDate, startOfDay } from '../engine/time.js';
@@ -106,6 +106,33 @@ interface ProviderRow {
   behind: string | null;
 }
 
+/**
+ * One billing month of a provider's invoices against its daily spend: the invoiced subtotal (exact,
+ * from cents), the sum of its daily spend rows of that month's days, and the difference when every
+ * day of the month is complete.
+ */
+export interface InvoiceMonth {
+  /** The provider as the report names it (its about.ts displayName). */
+  provider: string;
+  /** "2026-10". */
+  month: string;
+  /** "Oct 2026". */
+  label: string;
+  currency: string;
+  /** The invoices' status, as sent (several, comma-separated, when a month has invoices of different statuses). */
+  status: string;
+  /** Invoices of the month (more than one: several accounts in one file). */
+  invoices: number;
+  /** Σ subtotal cents with the decimal point moved two places: exact dollars. */
+  invoiced: string;
+  /** Σ the provider's daily spend rows of the month's days in this file (DECIMAL(38,24), exact). */
+  daily: string;
+  /** invoiced − daily, exact; null when the month is incomplete. */
+  difference: string | null;
+  /** Why the month cannot be compared (days not synced or not final, an unreadable subtotal), or null. */
+  incomplete: string | null;
+}
+
 /** Stacked series and what the page says about its "Other" band. */
 interface Stack {
   series: Series[];
@@ -162,6 +189,10 @@ interface ReportData {
   coverage: Coverage[];
   /** Spend per billing account, when a provider has more than one (else empty). */
   accounts: AccountRow[];
+  /** Each provider's invoices (those that declare them) against its daily spend, per billing month of the period. */
+  invoices: InvoiceMonth[];
+  /** Why each of those providers' invoices differ from the daily sum (its about.ts), for the page. */
+  invoiceGaps: Array<{ provider: string; gap: string }>;
   mtdDetail: Array<{ provider: string; project: string; lineItem: string; amount: string }>;
   /** Anthropic cost by API key and by actor (null unless the rows are grouped so). */
   byApiKey: BreakdownTable | null;
@@ -623,6 +654,105 @@ async function stateCoverage(db: Warehouse, catalog: Catalog, mode: 'focus' | 't
   return out;
 }
 
+/** The invoices a provider declares in its about.ts (found through the registry), for the report. */
+export interface InvoiceRule {
+  /** The provider as the report names it (focus_spend.ServiceProviderName). */
+  provider: string;
+  /** Its connector's DuckDB schema, where its invoices table is. */
+  connector: string;
+  invoices: InvoiceTable;
+}
+
+/** The invoice declarations of the connectors (the registry by default) that have one, in their order. */
+export async function invoiceRules(connectors: readonly Connector[] = CONNECTORS): Promise<InvoiceRule[]> {
+  const out: InvoiceRule[] = [];
+  for (const c of connectors) {
+    const about = await c.about();
+    if (about.invoices) out.push({ provider: about.displayName, connector: c.provider, invoices: about.invoices });
+  }
+  return out;
+}
+
+/**
+ * Each declared provider's invoices against its daily spend, per billing month from the month of
+ * `from` (the period's first day) to the month of `to` (its last): the months the period touches. A
+ * provider whose invoices table (or one of its declared columns) is absent has no rows. A month is
+ * compared only when each of its days is complete for the provider (its complete-through day is on or
+ * after the month's last day) and its daily rows start on or before the month's first day: a month
+ * partly synced is marked incomplete, never shown as a gap.
+ */
+async function invoiceMonths(
+  db: Warehouse,
+  catalog: Catalog,
+  rules: readonly InvoiceRule[],
+  union: string,
+  coverage: readonly Coverage[],
+  from: string,
+  to: string,
+): Promise<{ months: InvoiceMonth[]; gaps: Array<{ provider: string; gap: string }> }> {
+  const months: InvoiceMonth[] = [];
+  const gaps: Array<{ provider: string; gap: string }> = [];
+  for (const rule of rules) {
+    const d = rule.invoices;
+    const t = resolveTable(catalog, d.table, rule.connector);
+    if (!t || ![d.year, d.month, d.subtotalCents, d.status].every((c) => t.columns.has(c))) continue;
+    // Whole numbers only: DuckDB's cast would round "12.5" cents to 13.
+    const asInt = (c: string, type: string): string =>
+      `CASE WHEN regexp_full_match(trim(CAST(i.${ident(c)} AS VARCHAR)), '-?[0-9]{1,30}') THEN TRY_CAST(trim(CAST(i.${ident(c)} AS VARCHAR)) AS ${type}) END`;
+    const inv = await db.rows(`SELECT y, m, CAST(sum(cents) AS VARCHAR) AS cents, count(*) AS n, count(*) FILTER (WHERE cents IS NULL) AS bad,
+        array_to_string(list_sort(list_distinct(list(coalesce(status, 'unknown')))), ', ') AS status
+      FROM (SELECT ${asInt(d.year, 'INTEGER')} AS y, ${asInt(d.month, 'INTEGER')} AS m, ${asInt(d.subtotalCents, 'HUGEINT')} AS cents,
+          CAST(i.${ident(d.status)} AS VARCHAR) AS status FROM ${t.sql} AS i)
+      WHERE y IS NOT NULL AND m BETWEEN 1 AND 12 AND make_date(y, m, 1) BETWEEN DATE ${quote(`${from.slice(0, 7)}-01`)} AND DATE ${quote(to)}
+      GROUP BY y, m ORDER BY y, m`);
+    if (inv.length === 0) continue;
+    const P = quote(rule.provider);
+    const currency = d.currency.toUpperCase();
+    const daily = new Map(
+      (
+        await db.rows(`WITH spend AS (${union})
+          SELECT strftime(day, '%Y-%m') AS ym, CAST(sum(amount) AS VARCHAR) AS s FROM spend WHERE provider = ${P} AND currency = ${quote(currency)} GROUP BY 1`)
+      ).map((r) => [str(r.ym), str(r.s)]),
+    );
+    const first = str((await db.rows(`WITH spend AS (${union}) SELECT CAST(min(day) AS VARCHAR) AS f FROM spend WHERE provider = ${P}`))[0]?.f);
+    const cov = coverage.find((c) => c.provider === rule.provider);
+    gaps.push({ provider: rule.provider, gap: d.gap });
+    for (const r of inv) {
+      const y = Number(r.y);
+      const m = Number(r.m);
+      const month = `${y}-${String(m).padStart(2, '0')}`;
+      const start = `${month}-01`;
+      const end = new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
+      const bad = Number(r.bad ?? 0);
+      const invoicedUsd = trimDecimal(fromScaled(BigInt(str(r.cents) || '0'), 2));
+      const sum = trimDecimal(daily.get(month) ?? '0');
+      const incomplete =
+        bad > 0
+          ? `${bad} invoice${bad > 1 ? 's' : ''} of ${month} without a whole number of cents in ${t.name}.${d.subtotalCents}`
+          : !cov || first === ''
+            ? `no daily spend of ${rule.provider} in this file`
+            : first > start
+              ? `days before ${first} not synced (the first daily row of ${rule.provider})`
+              : cov.through < end
+                ? `${rule.provider} is complete through ${cov.through}: the days after it are not synced or not final yet`
+                : null;
+      months.push({
+        provider: rule.provider,
+        month,
+        label: `${MONTHS[m - 1]} ${y}`,
+        currency,
+        status: str(r.status),
+        invoices: Number(r.n),
+        invoiced: invoicedUsd,
+        daily: sum,
+        difference: incomplete ? null : trimDecimal(fromScaled(toScaled(invoicedUsd, 24) - toScaled(sum, 24), 24)),
+        incomplete,
+      });
+    }
+  }
+  return { months, gaps };
+}
+
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 /** "2026-12-04" -> "Dec 4". */
 const shortDay = (d: string): string => `${MONTHS[Number(d.slice(5, 7)) - 1]} ${Number(d.slice(8, 10))}`;
@@ -730,6 +860,8 @@ export async function buildReport(db: Warehouse, o: ReportOptions): Promise<Repo
     pending: new Map(),
     coverage: [],
     accounts: [],
+    invoices: [],
+    invoiceGaps: [],
     byApiKey: null,
     byActor: null,
     breakdownNote: null,
@@ -995,6 +1127,8 @@ export async function buildReport(db: Warehouse, o: ReportOptions): Promise<Repo
       }))
     : [];
 
+  const invoiced = await invoiceMonths(db, catalog, await invoiceRules(o.connectors), union, coverage, periodStart, last);
+
   // Cost by API key and by actor, from the same rows and days as Anthropic's headline ("Last N days"):
   // focus_spend's analytics-sourced rows (x_Source, x_ApiKeyId, x_ActorType, x_ActorId) or the provider
   // tables the headline sums; the headline's days without a per-key breakdown (cost_report) are one row.
@@ -1070,6 +1204,8 @@ export async function buildReport(db: Warehouse, o: ReportOptions): Promise<Repo
     pending,
     coverage,
     accounts,
+    invoices: invoiced.months,
+    invoiceGaps: invoiced.gaps,
     mtdDetail,
     byApiKey,
     byActor,
@@ -1265,20 +1401,34 @@ ${rows.join('\n')}
       : `<h2>By account</h2><table id="accounts"><thead><tr><th>Provider</th><th>Account</th><th class="num">Last ${d.days.length} days</th><th class="num">Share</th><th class="num">${esc(d.month.label)} to date</th><th class="num">Same days of ${esc(d.month.prevLabel)}</th></tr></thead><tbody>
 ${d.accounts.map((a) => `<tr data-provider="${esc(a.provider)}" data-account="${esc(a.accountId)}"><td>${esc(a.provider)}</td><td>${esc(a.account === a.accountId || !a.accountId ? a.account : `${a.account} (${a.accountId})`)}</td><td class="num">${money(a.period, cur)}</td><td class="num">${bar(a.share)}</td><td class="num">${money(a.mtd, cur)}</td><td class="num">${money(a.prevSame, cur)}</td></tr>`).join('\n')}
 </tbody></table><p class="note">Spend per billing account (<code>BillingAccountId</code>): several organizations of one provider synced into this file. Month to date over each provider's complete days.</p>`;
+  // The exact value under an amount with more than cents: the rounding gap is often less than a cent.
+  const subCent = (v: string): string => ((v.split('.')[1]?.length ?? 0) > 2 ? `<div class="note">${esc(v)}</div>` : '');
+  const invoiceRows = d.invoices
+    .map(
+      (r) =>
+        `<tr data-provider="${esc(r.provider)}" data-month="${esc(r.month)}" data-status="${esc(r.status)}" data-complete="${r.incomplete === null}" data-invoiced="${esc(r.invoiced)}" data-daily="${esc(r.daily)}"${r.difference === null ? '' : ` data-difference="${esc(r.difference)}"`}><td>${esc(r.provider)}</td><td>${esc(r.label)}${r.invoices > 1 ? ` (${r.invoices} invoices)` : ''}</td><td>${esc(r.status)}</td><td class="num">${money(r.invoiced, r.currency)}</td><td class="num">${money(r.daily, r.currency)}${subCent(r.daily)}</td><td class="num change">${r.difference === null ? mark(r.incomplete ?? '') : `${money(r.difference, r.currency)}${subCent(r.difference)}`}</td></tr>`,
+    )
+    .join('\n');
+  const invoices =
+    d.invoices.length === 0
+      ? ''
+      : `<h2>Invoices against daily usage</h2><table id="invoices"><thead><tr><th>Provider</th><th>Billing month</th><th>Status</th><th class="num">Invoiced (subtotal)</th><th class="num">Daily usage (sum)</th><th class="num">Difference</th></tr></thead><tbody>
+${invoiceRows}
+</tbody></table><p class="note" id="invoices-note">Each billing month the period touches: the invoice's subtotal (before tax; integer cents, the decimal point moved) against the sum of the same provider's daily spend rows of that month's UTC days, both exact; the difference is invoiced minus daily. ${d.invoiceGaps.map((g) => `${esc(g.provider)}: ${esc(g.gap)}.`).join(' ')} A month is compared only when every one of its days is complete (see "Complete through") and the daily rows start by its first day; a month not wholly synced, or not final yet, is marked incomplete with its partial sum, never shown as a gap. The status is the provider's (PENDING: the month is not closed or not charged yet).</p>`;
   const daily = `<h2>Daily totals</h2><table id="daily"><thead><tr><th>Date (UTC)</th><th class="num">Spend</th><th>Largest project</th><th>Complete</th></tr></thead><tbody>
 ${d.daily.map((r) => `<tr data-day="${esc(r.day)}"${r.pending.length > 0 ? ' data-pending' : ''}><td>${esc(r.day)}</td><td class="num">${money(r.total, cur)}</td><td>${esc(r.top)}</td><td>${r.pending.length > 0 ? `<span class="incomplete">not yet: ${esc(r.pending.join(', '))}</span>` : 'yes'}</td></tr>`).join('\n')}
 </tbody></table><p class="note">Every day of the period; zero on days without spend rows. A day is complete once it is final for every provider (see "Complete through").</p>`;
   const detail = `<h2>${esc(d.month.label)} to date by project and line item</h2><table id="mtd-detail"><thead><tr>${provH}<th>Project</th><th>Line item</th><th class="num">Spend</th></tr></thead><tbody>
 ${d.mtdDetail.map((r) => `<tr>${prov(r.provider)}<td>${esc(r.project)}</td><td>${esc(r.lineItem)}</td><td class="num">${money(r.amount, cur)}</td></tr>`).join('\n')}
 </tbody></table><p class="note">The 50 largest combinations.</p>`;
-  const body = `${cards}${providerTable}${accounts}${charts}${topProjects}${topModels}${byKey}${byActor}${breakdownNote}${daily}${detail}`;
+  const body = `${cards}${providerTable}${accounts}${invoices}${charts}${topProjects}${topModels}${byKey}${byActor}${breakdownNote}${daily}${detail}`;
   return `${head.replace('</style>', `${phoneLabels(body)}\n</style>`)}${body}${foot}`;
 }
 
 /** Below this width the summary tables (STACKED) show one block per row, each cell after its column's name. */
 const PHONE_WIDTH = 640;
 /** The tables that become labelled rows at phone width (the chart tables scroll in their own box instead). */
-const STACKED = ['providers', 'accounts', 'top-projects', 'top-models', 'by-api-key', 'by-actor'] as const;
+const STACKED = ['providers', 'accounts', 'invoices', 'top-projects', 'top-models', 'by-api-key', 'by-actor'] as const;
 
 /** A CSS string literal of plain text (quotes, backslashes and "<" escaped, so nothing ends the style element). */
 const cssString = (text: string): string => `"${text.replace(/[\\"<\n]/g, (c) => `\\${c.charCodeAt(0).toString(16)} `)}"`;
