@@ -82,7 +82,7 @@ describe('report: invoices against daily usage', () => {
       const to = Math.min(monthEnd, day(lastRead as string) + 86_400);
       const ticks = fake.linesIn(from, to).reduce((s, l) => s + l.ticks, 0n);
       const cents = BigInt(String(inv.subtotal));
-      // Complete: every day of the month read and final (xAI settles 72 h; the cursor stops at today, Dec 5: complete through Dec 1 to 4).
+      // Complete: every day of the month read and final (xAI settles 72 h; the cursor stops at today, Dec 5: complete through Dec 1).
       const complete = ym === '2026-10' || ym === '2026-11';
       return {
         month: ym,
@@ -111,9 +111,9 @@ describe('report: invoices against daily usage', () => {
     // The incomplete months say why, and show no difference.
     const body = /<table id="invoices">[\s\S]*?<\/table>/.exec(html)?.[0] ?? '';
     expect(body).toContain('incomplete: days before 2026-09-10 not synced');
-    // Complete through a day of December (its `updated_at` is the sync's real time, so the day depends on it): never the month's end.
+    // Complete through Dec 1: the sync ran as of Dec 5 12:00 (its state's time), and a day is final 72 h after it ends.
     const through = /<span data-provider="xAI" data-through="([^"]+)"/.exec(html)?.[1] ?? '';
-    expect(through >= '2026-12-01' && through < '2026-12-05').toBe(true);
+    expect(through).toBe('2026-12-01');
     expect(body).toContain(`incomplete: xAI is complete through ${through}: the days after it are not synced or not final yet`);
     expect(html).toMatch(/<p class="note" id="invoices-note">[^<]*rounds each line&#39;s month to the cent[^<]*marked incomplete/);
   });
