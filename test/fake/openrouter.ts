@@ -286,11 +286,19 @@ function nextDouble(x: number, dir: 1 | -1): number {
   return f[0] as number;
 }
 
-/** credits - fees as the double o for which o + fees === credits holds (the invariant as the backend's doubles add up). */
-function nonByok(credits: number, fees: number): number {
+/**
+ * openrouter_usage and byok_fees for a group as doubles o and f with o + f === credits (the invariant as the
+ * backend's doubles add up): o = credits - fees nudged by ulps, else fees nudged; a group where neither
+ * lands (rare) reports its fees in openrouter_usage (o = credits, f = 0).
+ */
+function nonByok(credits: number, fees: number): [number, number] {
   let o = credits - fees;
-  for (let i = 0; i < 8 && o + fees !== credits; i++) o = nextDouble(o, o + fees < credits ? 1 : -1);
-  return o + fees === credits ? o : credits;
+  for (let i = 0; i < 64 && o + fees !== credits; i++) o = nextDouble(o, o + fees < credits ? 1 : -1);
+  if (o + fees === credits) return [o, fees];
+  let f = fees;
+  o = credits - fees;
+  for (let i = 0; i < 64 && o + f !== credits; i++) f = nextDouble(f, o + f < credits ? 1 : -1);
+  return o + f === credits ? [o, f] : [credits, 0];
 }
 
 export class FakeOpenRouter extends FakeServer {
@@ -710,13 +718,13 @@ export class FakeOpenRouter extends FakeServer {
         const x = g[0] as Atom;
         const credits = sum(g, (y) => y.usage);
         const byok = sum(g, (y) => y.byok);
-        const fees = sum(g, (y) => y.fees);
+        const split = nonByok(credits, sum(g, (y) => y.fees));
         const values: Record<string, unknown> = {
           credits_usage: nul(credits),
           byok_usage: nul(byok),
           total_usage: nul(credits + byok),
-          byok_fees: nul(fees),
-          openrouter_usage: nul(nonByok(credits, fees)),
+          byok_fees: nul(split[1]),
+          openrouter_usage: nul(split[0]),
           request_count: String(sum(g, (y) => y.requests)),
           byok_request_count: String(sum(g, (y) => y.byokRequests)),
           tokens_prompt: String(sum(g, (y) => y.prompt)),

@@ -6,10 +6,15 @@ describe('OpenRouter analytics pacer', () => {
   it('given 61 queries at once when paced at 60 per rolling minute then the first 60 start at once and the 61st waits until the first is a minute old', async () => {
     let now = 1_000;
     const slept: number[] = [];
-    const pacer = new RollingPacer(60, 60_000, () => now, async (ms) => {
-      slept.push(ms);
-      now += ms;
-    });
+    const pacer = new RollingPacer(
+      60,
+      60_000,
+      () => now,
+      async (ms) => {
+        slept.push(ms);
+        now += ms;
+      },
+    );
     const starts: number[] = [];
     for (let i = 0; i < 60; i++) {
       await pacer.acquire();
