@@ -718,7 +718,10 @@ export class FakeOpenRouter extends FakeServer {
         const x = g[0] as Atom;
         const credits = sum(g, (y) => y.usage);
         const byok = sum(g, (y) => y.byok);
-        const split = nonByok(credits, sum(g, (y) => y.fees));
+        const split = nonByok(
+          credits,
+          sum(g, (y) => y.fees),
+        );
         const values: Record<string, unknown> = {
           credits_usage: nul(credits),
           byok_usage: nul(byok),
