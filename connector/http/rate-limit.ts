@@ -67,6 +67,34 @@ export class RateLimiter {
   }
 }
 
+/**
+ * At most `limit` request starts in any rolling `windowMs` (elapsed time, monotonic), bursts allowed:
+ * an API's documented per-minute limit on some of its paths (OpenRouter's analytics), where the
+ * RateLimiter's even spacing would slow a burst that fits the limit. `acquire` waits for a slot.
+ */
+export class RollingPacer {
+  private readonly starts: number[] = [];
+
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+    private readonly now: () => number = () => performance.now(),
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  ) {}
+
+  async acquire(): Promise<void> {
+    for (;;) {
+      const t = this.now();
+      while (this.starts.length > 0 && (this.starts[0] as number) <= t - this.windowMs) this.starts.shift();
+      if (this.starts.length < this.limit) {
+        this.starts.push(t);
+        return;
+      }
+      await this.sleep((this.starts[0] as number) + this.windowMs - t);
+    }
+  }
+}
+
 /** At most `max` holders at once; waiters are served in arrival order. */
 export class Semaphore {
   private active = 0;

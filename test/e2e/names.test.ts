@@ -9,6 +9,7 @@ import type { LoggedRequest } from '../fake/server.js';
 import { BINS, CONTRACTS, catalog, errors, files, ofType, records, run, type Message, type RunResult } from '../support/cli.js';
 import { assertProtocol } from '../support/invariants.js';
 import { query, runCli } from '../support/warehouse.js';
+import { AS_OF_ENV, testClock } from '../support/clock.js';
 
 /**
  * Issue 24 point 4: SubAccountName (FOCUS SubAccountName-C-005-C: not null where SubAccountId is
@@ -24,7 +25,7 @@ const schemaOf = (dir: string): Record<string, unknown> => JSON.parse(readFileSy
 async function airbyteRead(bin: string, fake: { requests: LoggedRequest[] }, cfg: Record<string, unknown>, streams = ['spend']) {
   const f = files({ 'c.json': cfg, 'cat.json': catalog(streams.map((name) => ({ name, mode: 'incremental' as const }))) });
   const before = fake.requests.length;
-  const result = await run(bin, ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]);
+  const result = await run(bin, ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string], { env: AS_OF_ENV });
   expect(result.code, JSON.stringify(errors(result.messages).map((e) => e.trace.error.message))).toBe(0);
   return { result, requests: fake.requests.slice(before) };
 }
@@ -32,14 +33,14 @@ async function airbyteRead(bin: string, fake: { requests: LoggedRequest[] }, cfg
 /** Singer mode (no command word): discover, select spend, sync; the spend RECORDs. */
 async function singerSpend(bin: string, cfg: Record<string, unknown>): Promise<Array<Record<string, unknown>>> {
   const c = files({ 'config.json': cfg });
-  const discovered = await run(bin, ['--config', c['config.json'] as string, '--discover']);
+  const discovered = await run(bin, ['--config', c['config.json'] as string, '--discover'], { env: AS_OF_ENV });
   expect(discovered.code).toBe(0);
   const cat = JSON.parse(discovered.stdout) as {
     streams: Array<{ tap_stream_id: string; metadata: Array<{ breadcrumb: string[]; metadata: Record<string, unknown> }> }>;
   };
   for (const s of cat.streams) for (const m of s.metadata) if (m.breadcrumb.length === 0) m.metadata.selected = s.tap_stream_id === 'spend';
   const f = files({ 'catalog.json': cat });
-  const result = await run(bin, ['--config', c['config.json'] as string, '--catalog', f['catalog.json'] as string]);
+  const result = await run(bin, ['--config', c['config.json'] as string, '--catalog', f['catalog.json'] as string], { env: AS_OF_ENV });
   expect(result.code, result.stderr).toBe(0);
   return result.messages.filter((m: Message) => m.type === 'RECORD' && m.stream === 'spend').map((m: Message) => m.record as Record<string, unknown>);
 }
@@ -56,7 +57,16 @@ describe('OpenAI spend names', () => {
   let fake: FakeOpenAi;
   beforeAll(async () => {
     // 4 projects with cost + 22 without: 26 projects, 3 list pages of 10.
-    fake = new FakeOpenAi({ firstDay: FIRST, days: DAYS, projects: 4, lineItems: 3, adminKey: KEY, apiKeyIdGrouping: 'allowed', listPageCap: PAGE });
+    fake = new FakeOpenAi({
+      firstDay: FIRST,
+      days: DAYS,
+      projects: 4,
+      lineItems: 3,
+      adminKey: KEY,
+      apiKeyIdGrouping: 'allowed',
+      listPageCap: PAGE,
+      now: testClock(),
+    });
     await fake.start();
   });
   afterAll(() => fake.stop());
@@ -126,7 +136,7 @@ describe('OpenAI spend names', () => {
   it('given a dry run of spend when planned then it names the lists it would read for names and sends nothing', async () => {
     const f = files({ 'c.json': config(), 'cat.json': catalog([{ name: 'spend', mode: 'incremental' }]) });
     const before = fake.requests.length;
-    const r = await run(BINS.openai, ['read', '--dry-run', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]);
+    const r = await run(BINS.openai, ['read', '--dry-run', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string], { env: AS_OF_ENV });
     expect(r.code).toBe(0);
     const lines = ofType(r.messages, 'LOG').map((m) => String(m.log.message));
     expect(lines.filter((l) => l.startsWith('dry-run spend: names'))).toEqual([
@@ -149,7 +159,7 @@ describe('OpenAI spend names', () => {
       writeFileSync(c, JSON.stringify(config()));
       const db = join(dir, 'names.duckdb');
       const before = fake.requests.length;
-      const s = await runCli(BINS.openai, ['sync', '--config', c, '--db', db, '--streams', 'spend']);
+      const s = await runCli(BINS.openai, ['sync', '--config', c, '--db', db, '--streams', 'spend'], { env: AS_OF_ENV });
       expect(s.code, s.stderr).toBe(0);
       const sent = fake.requests.slice(before).length;
       expect(s.stderr).toMatch(new RegExp(`^spend: ok, .*\\b${sent} requests\\b`, 'm'));
@@ -160,7 +170,7 @@ describe('OpenAI spend names', () => {
         expect(r.kn).toBe(r.k === null || fake.org.deletedKeys.has(String(r.k)) ? null : (keyName(String(r.k)) ?? null));
       }
       fake.fault({ path: '/v1/organization/projects', fault: { kind: 'status', status: 401 }, times: 5 });
-      const refused = await runCli(BINS.openai, ['sync', '--config', c, '--db', db, '--streams', 'spend']);
+      const refused = await runCli(BINS.openai, ['sync', '--config', c, '--db', db, '--streams', 'spend'], { env: AS_OF_ENV });
       expect(refused.code).toBe(2);
       expect(refused.stderr).toMatch(/cannot read the names of the spend rows/);
     } finally {
@@ -193,6 +203,7 @@ describe('OpenAI spend names', () => {
       adminKey: KEY,
       apiKeyIdGrouping: 'allowed',
       deletedProjects: { ids: ['proj_002'] },
+      now: testClock(),
     });
     await gone.start();
     try {
@@ -213,7 +224,7 @@ describe('OpenAI spend names', () => {
     fake.fault({ path: '/v1/organization/projects', fault: { kind: 'status', status: 401 }, times: 5 });
     try {
       const f = files({ 'c.json': config(), 'cat.json': catalog([{ name: 'spend', mode: 'incremental' }]) });
-      const result: RunResult = await run(BINS.openai, ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string]);
+      const result: RunResult = await run(BINS.openai, ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string], { env: AS_OF_ENV });
       expect(result.code).not.toBe(0);
       const [e] = errors(result.messages);
       expect(e?.trace.error.failure_type).toBe('config_error');
@@ -227,13 +238,13 @@ describe('OpenAI spend names', () => {
 
 describe('Anthropic spend names', () => {
   const KEY = 'sk-ant-admin01-NAMES-4d5e6f7a8b';
-  // Inside the analytics API's window (from 2026-01-01) on this machine's clock and any later one within a year.
+  // Inside the analytics API's window (from 2026-01-01, the last 365 days): every run is as of TEST_NOW (support/clock.ts), so on any day.
   const FIRST = Date.UTC(2026, 0, 5) / 1000;
   const DAYS = 21;
   const PAGE = 2;
   let fake: FakeAnthropic;
   beforeAll(async () => {
-    fake = new FakeAnthropic({ firstDay: FIRST, days: DAYS, adminKey: KEY, listPageCap: PAGE, emptyEvery: 0 });
+    fake = new FakeAnthropic({ firstDay: FIRST, days: DAYS, adminKey: KEY, listPageCap: PAGE, emptyEvery: 0, now: testClock() });
     await fake.start();
   });
   afterAll(() => fake.stop());
@@ -308,7 +319,7 @@ describe('Aurous spend names', () => {
   const DAYS = 10;
   let fake: FakeAurous;
   beforeAll(async () => {
-    fake = new FakeAurous({ firstTime: FIRST, endTime: FIRST + DAYS * DAY, apiKey: KEY, users: 6, models: 3 });
+    fake = new FakeAurous({ firstTime: FIRST, endTime: FIRST + DAYS * DAY, apiKey: KEY, users: 6, models: 3, now: testClock() });
     await fake.start();
   });
   afterAll(() => fake.stop());

@@ -144,6 +144,22 @@ describe('source-openrouter-costs activity stream', () => {
     expect(state.stream.stream_state.covered_from).toBe(floor);
   });
 
+  it('given analytics limited to 2 requests per 2 s (a 429 with X-RateLimit-*, Retry-After every other time) when reading activity and spend over 400 days then every 429 is waited out and the records equal the ledger exactly', async () => {
+    const limited = new FakeOpenRouter({ keys: [KEY], throttleAnalytics: false, cloudflare524: false, analyticsRateLimit: { limit: 2, windowMs: 2000 } });
+    await limited.start();
+    try {
+      const { result } = await read(config({ start_date: isoDay(TODAY - 400 * DAY) }, limited), ['activity', 'spend'], { server: limited });
+      expectOk(result, ['activity', 'spend']);
+      expect(activityOf(result)).toEqual(withoutIds(limited.expectedActivity(TODAY - 365 * DAY, TODAY)));
+      expect(records(result.messages, 'spend')).toHaveLength(records(result.messages, 'activity').length);
+      // Both kinds of 429 were met: with Retry-After and without (the client's backoff).
+      expect(limited.analyticsRateLimited).toBeGreaterThanOrEqual(2);
+      expect(result.stdout).toContain('HTTP 429');
+    } finally {
+      await limited.stop();
+    }
+  }, 180_000);
+
   it('given an incremental read then a second read with lookback_days replaces the re-read days: the same ids, no new ones, and today is never read', async () => {
     const first = await read(config({ lookback_days: 5 }), ['activity'], { mode: 'incremental' });
     expectOk(first.result, ['activity']);
@@ -241,7 +257,7 @@ describe('source-openrouter-costs late changes', () => {
 });
 
 describe('source-openrouter-costs keys, workspaces and credits', () => {
-  it('given three workspaces, one with 150 keys, when reading then every workspace and every key (disabled included, two pages) is listed once, and credits equal the ledger', async () => {
+  it('given three workspaces, one with 150 keys, when reading then every workspace and every key (disabled included, two pages) is listed once with its running counters, and credits equal the ledger', async () => {
     const { result, requests } = await read(config(), ['keys', 'workspaces', 'credits']);
     expectOk(result, ['keys', 'workspaces', 'credits']);
     expect(records(result.messages, 'workspaces').map((w) => w.id)).toEqual(fake.workspaceList.map((w) => w.id));
@@ -249,7 +265,16 @@ describe('source-openrouter-costs keys, workspaces and credits', () => {
     expect(new Set(keys.map((k) => k.id))).toEqual(new Set(fake.keyList.map((k) => k.hash)));
     expect(keys).toHaveLength(fake.keyList.length);
     expect(keys.some((k) => k.disabled === true)).toBe(true);
-    expect(keys.find((k) => k.usage_weekly !== null)?.usage_weekly).toBe('0.00000025');
+    // The running counters (day, Monday week, month, lifetime) exactly as the fake's ledger gives them now.
+    for (const k of keys) {
+      const counters = fake.keyUsage(String(k.hash));
+      expect(Object.fromEntries(Object.keys(counters).map((c) => [c, k[c]]))).toEqual(
+        Object.fromEntries(Object.entries(counters).map(([c, v]) => [c, decimalOf(v)])),
+      );
+    }
+    expect(keys.some((k) => k.usage_monthly !== '0' && k.usage !== k.usage_monthly)).toBe(true);
+    // The Cloudflare HTML 502 on /workspaces was retried.
+    expect(result.stdout).toContain('HTTP 502');
     const keyQueries = requests.filter((q) => q.path === '/api/v1/keys');
     expect(keyQueries.every((q) => q.query.get('include_disabled') === 'true' && q.query.get('workspace_id') !== null)).toBe(true);
     expect(keyQueries.map((q) => q.query.get('offset'))).toEqual(['0', '100', '0', '0']);

@@ -30,7 +30,18 @@ export const kit: TestKit = {
   },
   minimalConfig: { management_key: 'sk-or-v1-golden', start_date: '2026-01-01' },
   fake: (o) =>
-    new FakeOpenRouter({ keys: [o.key], firstDay: o.firstDay, endDay: o.firstDay + o.days * DAY, throttleAnalytics: false, ...(o.now ? { now: o.now } : {}) }),
+    // The kit's small fake serves what it served before the later behaviours (output fixtures): no rate limit,
+    // no 502, fixed key counters (the counters move with the clock).
+    new FakeOpenRouter({
+      keys: [o.key],
+      firstDay: o.firstDay,
+      endDay: o.firstDay + o.days * DAY,
+      throttleAnalytics: false,
+      analyticsRateLimit: false,
+      cloudflare502: false,
+      keyCounters: false,
+      ...(o.now ? { now: o.now } : {}),
+    }),
   fakeApi: {
     port: 8793,
     key: 'sk-or-v1-fake-0123456789abcdef',

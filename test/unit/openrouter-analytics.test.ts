@@ -1,9 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { encodedRows } from '../../connector/engine/decode/decode.js';
 import type { UnitRecords } from '../../connector/engine/fetch/buckets.js';
 import { segmentWindows } from '../../connector/engine/read.js';
 import { activitySegments, analyticsPlan } from '../../connector/providers/openrouter/activity.js';
 import { dayOf } from '../../connector/providers/openrouter/api.js';
+import { analyticsPacer } from '../../connector/providers/openrouter/pace.js';
 import type { FetchLike } from '../../connector/http/client.js';
 import { testWindowReader } from '../support/window-reader.js';
 
@@ -77,6 +78,25 @@ describe('OpenRouter analytics through the window reader', () => {
     expect(new Set(got).size).toBe(8);
     // 8 (truncated), 4 + 4 (truncated), then 2 x 4 served whole.
     expect(sent.map((s) => (Date.parse(s.body.time_range.end) - Date.parse(s.body.time_range.start)) / 1000 / DAY)).toEqual([8, 4, 2, 2, 4, 2, 2]);
+  });
+
+  it('given a window split in halves when read then every analytics POST first waits for the pacer (at most 60 per rolling minute), one wait per query', async () => {
+    const { fetch, sent } = api(2);
+    const order: string[] = [];
+    const acquire = vi.spyOn(analyticsPacer, 'acquire').mockImplementation(async () => {
+      order.push(`acquire ${order.length}`);
+    });
+    const counted: FetchLike = async (url, init) => {
+      order.push(`post ${order.length}`);
+      return fetch(url, init);
+    };
+    try {
+      await testWindowReader(analyticsPlan, { fetch: counted, stream: 'activity' }).read({ start: START, end: START + 8 * DAY });
+    } finally {
+      acquire.mockRestore();
+    }
+    expect(sent).toHaveLength(7);
+    expect(order.map((o) => o.split(' ')[0])).toEqual(Array.from({ length: 7 }, () => ['acquire', 'post']).flat());
   });
 
   it('given an answer truncated even for one day when read then the read fails naming the day, never a partial day', async () => {

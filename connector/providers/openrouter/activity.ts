@@ -19,6 +19,7 @@ import {
   analyticsFloor,
 } from './api.js';
 import type { OpenRouterConfig } from './config.js';
+import { analyticsPacer } from './pace.js';
 
 /**
  * The `activity` stream: OpenRouter spend and usage per UTC day x model x endpoint, one source per day:
@@ -194,8 +195,11 @@ export const analyticsBody = (w: Window) => ({
 /**
  * One window of analytics: a truncated answer is partial (no cursor), so the window is split in two
  * and each half queried, down to one day; a day still truncated fails the read (never accepted partial).
+ * Each query waits for the analytics pacer (pace.ts: below the API's 64 requests per minute).
  */
 async function fetchAnalytics(io: WindowIo, w: Window): Promise<FetchedWindow> {
+  // At most 60 queries per rolling minute of this process (the API allows 64: pace.ts).
+  await analyticsPacer.acquire();
   const page = await io.post([], analyticsBody(w));
   if (!page.hasMore) return { buckets: page.buckets, complete: true };
   const days = (w.end - w.start) / DAY;
