@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BINS, CONTRACTS, catalog, errors, files, records, run, states, type RunResult } from '../support/cli.js';
 import { assertProtocol, withoutIds } from '../support/invariants.js';
-import { CREDIT_LINE, DAY, FakeXai, ticksToUsd, type XaiFakeOptions } from '../fake/xai.js';
+import { CORRECTION_CENTS, CORRECTION_LINE, CREDIT_LINE, DAY, FakeXai, ticksToUsd, ZERO_LINE, type XaiFakeOptions } from '../fake/xai.js';
 
 /**
  * source-xai-costs against the fake xAI Management API (test/fake/xai.ts): exact output against the
@@ -104,6 +104,12 @@ describe('source-xai-costs usage', () => {
     expect(result.messages.some((m) => m.type === 'LOG' && /HTTP 502 .*retry/.test(m.log.message))).toBe(true);
     expect(result.messages.some((m) => m.type === 'LOG' && /HTTP 429 .*retry/.test(m.log.message))).toBe(true);
     expect(usagePosts(requests).length).toBeGreaterThan(2);
+    // The fake shifts buckets for any other timezone: the connector asks for UTC days, so every bucket is a UTC midnight.
+    for (const b of usagePosts(requests)) {
+      const tr = b.analyticsRequest.timeRange as Record<string, string>;
+      expect([tr.timezone, tr.startTime?.slice(10), tr.endTime?.slice(10)]).toEqual(['Etc/UTC', ' 00:00:00', ' 00:00:00']);
+    }
+    expect(records(result.messages, 'usage').every((r) => String(r.bucket_start).endsWith('T00:00:00Z'))).toBe(true);
   });
 
   it('given a read when its first usage request is looked at then the body is exactly the proto request: UTC day buckets, exclusive end, prefixed enums, value objects', async () => {
@@ -137,6 +143,9 @@ describe('source-xai-costs usage', () => {
       expect(filters.some((f) => f.length === 4 && f.every((x) => x.startsWith('NOT api_key_id:')))).toBe(true);
       expect(records(result.messages, 'usage').some((r) => r.api_key_id === small.keys.find((k) => !k.listed)?.apiKeyId)).toBe(true);
       expect(requests.some((r) => r.path.endsWith('/api-keys'))).toBe(true);
+      // The answers that were not capped carried limitReached both ways, false and omitted (proto3's default), and were read alike.
+      expect(small.limitFlags.sent).toBeGreaterThan(0);
+      expect(small.limitFlags.omitted).toBeGreaterThan(0);
     } finally {
       await small.stop();
     }
@@ -215,11 +224,50 @@ describe('source-xai-costs invoices and api_keys', () => {
       sent.map((i) => [i.invoiceId, i.subtotal, i.total, '0', '0', (i.monthly as { billingCycle: { month: number } }).billingCycle.month]),
     );
     for (const r of rows) expect(String(r.subtotal_usd)).toBe((Number(r.subtotal_cents) / 100).toFixed(2).replace(/\.?0+$/, ''));
-    // July: the invoice rounds each line to cents; the daily usd summed exactly differ from it by less than a cent per line.
+    // July: each line is whole units of its price rounded to cents; the daily usd summed exactly differ from the subtotal
+    // by a few cents, at most half a unit and half a cent per line, and not by nothing.
     const july = rows.find((r) => r.billing_cycle_month === 7) as Record<string, unknown>;
+    const lines = july.lines as Array<Record<string, unknown>>;
     const dailyTicks = fake.linesIn(day('2026-07-01'), day('2026-08-01')).reduce((s, l) => s + l.ticks, 0n);
-    const gap = BigInt(String(july.subtotal_cents)) * 100_000_000n - dailyTicks;
-    expect(gap === 0n ? 0 : Math.abs(Number(gap)) / 1e8).toBeLessThan((july.lines as unknown[]).length);
+    const gap = Math.abs(Number(BigInt(String(july.subtotal_cents)) * 100_000_000n - dailyTicks)) / 1e8;
+    const bound = lines.reduce((s, l) => s + Math.abs(Number(l.unit_price_micro_cents)) / 2e6 + 0.5, 0);
+    expect(gap).toBeGreaterThan(0);
+    expect(gap).toBeLessThanOrEqual(bound);
+    // unitPrice is in 1/1,000,000 cents: numUnits x unitPrice is each line's amount, rounded to cents.
+    for (const l of lines) {
+      const micro = BigInt(String(l.num_units)) * BigInt(String(l.unit_price_micro_cents));
+      expect(Math.abs(Number(micro - BigInt(String(l.amount_cents)) * 1_000_000n))).toBeLessThanOrEqual(500_000);
+    }
+    // A line with nothing billed comes without numUnits and amount (proto3): 0, never null.
+    expect(lines.find((l) => l.description === ZERO_LINE)).toMatchObject({ num_units: '0', amount_cents: '0', amount_usd: '0' });
+    // The invoices path first answered a gateway's HTML 504: retried, never taken as data.
+    expect(result.messages.some((m) => m.type === 'LOG' && /HTTP 504 .*retry/.test(m.log.message))).toBe(true);
+  });
+
+  it('given the first month corrected and a month due on the 3rd when invoices are read before and after it then the correction is emitted and the same id turns PENDING to PAID', async () => {
+    let now = Date.UTC(2026, 6, 2, 12); // 2026-07-02: June is closed, not yet charged
+    const clocked = new FakeXai({ ...base, gatewayOnce: false, throttleOnce: false, now: () => now });
+    await clocked.start();
+    try {
+      const before = records((await read(clocked, config(clocked), ['invoices'])).result.messages, 'invoices');
+      now = Date.UTC(2026, 6, 4, 12); // charged on 2026-07-03
+      const { result } = await read(clocked, config(clocked), ['invoices']);
+      expect(result.code, JSON.stringify(errors(result.messages))).toBe(0);
+      const after = records(result.messages, 'invoices');
+      const june = (rows: Array<Record<string, unknown>>) => rows.find((r) => r.billing_cycle_month === 6) as Record<string, unknown>;
+      expect([june(before).id, june(before).invoice_status]).toEqual([june(after).id, 'PENDING']);
+      expect(june(after).invoice_status).toBe('PAID');
+      expect(june(after).first_desired_next_cycle_ts).toBe('2026-07-03T00:00:00Z');
+      expect(june(after).corrections_csv_asset_key_suffix).toBe(`${june(after).id}-corrections.csv`);
+      const correction = (june(after).lines as Array<Record<string, unknown>>).find((l) => l.description === CORRECTION_LINE);
+      expect(correction?.amount_cents).toBe(CORRECTION_CENTS.toString());
+      const sent = clocked.invoiceList(2026, 6).find((i) => i.invoiceId === june(after).id);
+      expect(june(after).subtotal_cents).toBe(sent?.subtotal);
+      // July is the month of the clock: PENDING, and uncorrected.
+      expect(after.find((r) => r.billing_cycle_month === 7)).toMatchObject({ invoice_status: 'PENDING', corrections_csv_asset_key_suffix: null });
+    } finally {
+      await clocked.stop();
+    }
   });
 
   it('given an invoice paid since the last read when invoices are read again then the same id comes with the new status', async () => {
@@ -281,6 +329,47 @@ describe('source-xai-costs errors', () => {
     const [error] = errors(result.messages);
     expect(error?.trace.error.failure_type).toBe('system_error');
     expect(error?.trace.error.message).toMatch(/^HTTP 404 from \/v1\/billing\/teams\/team-other\/usage: xAI knows no such team .* check team_id/);
+  });
+
+  for (const status of [403, 404] as const) {
+    it(`given a management key of another team answered ${status} when usage is read then the run fails saying which setting to check, and that key is masked`, async () => {
+      const other = 'mgmt-SENTINEL-otherteam-3a9c';
+      const server = new FakeXai({ ...base, gatewayOnce: false, throttleOnce: false, otherTeams: { [other]: 'team-b-55' }, otherTeamStatus: status });
+      await server.start();
+      try {
+        const { result } = await read(server, config(server, { management_key: other }), ['usage']);
+        expect(result.code).not.toBe(0);
+        const [error] = errors(result.messages);
+        if (status === 403) {
+          expect(error?.trace.error.failure_type).toBe('config_error');
+          expect(error?.trace.error.message).toMatch(/refused the management key for this team/);
+        } else {
+          expect(error?.trace.error.failure_type).toBe('system_error');
+          expect(error?.trace.error.message).toMatch(/check team_id/);
+        }
+        expect(result.stdout + result.stderr).not.toContain(other);
+      } finally {
+        await server.stop();
+      }
+    });
+  }
+
+  it('given a 400 on every range (its body echoing the team and the key) when usage is read then the read fails after halving to one day, with the message and without the key', async () => {
+    const server = new FakeXai({ ...base, gatewayOnce: false, throttleOnce: false, maxDays: 0 });
+    await server.start();
+    try {
+      const { result, requests } = await read(server, config(server, { end_date: '2026-06-04' }), ['usage']);
+      expect(result.code).not.toBe(0);
+      const [error] = errors(result.messages);
+      expect(error?.trace.error.message).toMatch(/HTTP 400 .*the time range exceeds 0 days/);
+      // The team id is no secret; the key the body echoed is masked.
+      expect(result.stdout).not.toContain(KEY);
+      const days = usagePosts(requests).map((b) => b.analyticsRequest.timeRange as Record<string, string>);
+      expect(days.at(-1)).toEqual({ startTime: '2026-06-01 00:00:00', endTime: '2026-06-02 00:00:00', timezone: 'Etc/UTC' });
+      expect(states(result.messages, 'usage')).toEqual([]);
+    } finally {
+      await server.stop();
+    }
   });
 
   it('given an inference API key when check runs then it fails with a message saying management keys only, and the echoed key is masked', async () => {

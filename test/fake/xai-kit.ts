@@ -25,8 +25,9 @@ export const kit: TestKit = {
     },
   },
   minimalConfig: { management_key: 'mgmt-golden', team_id: 'team-golden', start_date: '2026-01-01' },
-  // The cross-provider tests count requests, queue their own faults and compare whole outputs: no opening 502 and 429 and no
-  // cardinality cap here (test/e2e/xai.test.ts has them), so a read is one request per window whatever the timing.
+  // The cross-provider tests count requests, queue their own faults and compare whole outputs: no opening 502s and 429 and no
+  // cardinality cap here (test/e2e/xai.test.ts has them), so a read is one request per window whatever the timing; the invoices
+  // as before invoiceDetails (test/fixtures/output/source-xai-costs.json hashes them).
   fake: (o) =>
     new FakeXai({
       firstDay: o.firstDay,
@@ -36,6 +37,7 @@ export const kit: TestKit = {
       gatewayOnce: false,
       throttleOnce: false,
       cap: 10_000,
+      invoiceDetails: false,
       ...(o.now ? { now: o.now } : {}),
     }),
   fakeApi: {

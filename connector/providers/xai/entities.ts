@@ -6,7 +6,7 @@ import { describeZodError } from '../../engine/columns/validation.js';
 import { systemError } from '../../engine/errors.js';
 import { idListStream } from '../../engine/fetch/lists.js';
 import { responseFailure } from '../../engine/fetch/responses.js';
-import type { ListContext, ListStream } from '../../engine/stream.js';
+import type { ListContext, ListStream, Row } from '../../engine/stream.js';
 import type { Query } from '../../http/client.js';
 import { apiKeysPath, invoicesPath, prepaidBalancePath, teamNotFound } from './api.js';
 import type { XaiConfig } from './config.js';
@@ -127,6 +127,11 @@ const invoiceColumns = columns([
   col('lines', 'array', 'The invoice lines, in the order sent (their identity is positional).', { items: LINE_COLUMNS }),
 ]);
 
+/** Fields of a record that proto3 JSON omits when they are zero: an absent one is "0". */
+function zeroIfAbsent(row: Row, names: readonly string[]): void {
+  for (const name of names) if (row[name] === null || row[name] === undefined) row[name] = '0';
+}
+
 const invoiceItem = (it: unknown): unknown => (it && typeof it === 'object' ? { ...(it as object), id: (it as { invoiceId?: unknown }).invoiceId } : it);
 
 /** since.year and since.month: the month of the run's start (start_date, or the first day of the default history; engine/config.ts). */
@@ -152,12 +157,10 @@ export const invoicesStream: ListStream<XaiConfig> = idListStream({
       const r = invoiceColumns.item.safeParse(invoiceItem(it));
       if (!r.success) throw systemError(`${path} invoices[${i}]: unexpected item: ${describeZodError(r.error, it)}`);
       const row = invoiceColumns.row(r.data);
-      // proto3 JSON omits a zero int64: an absent amount is 0 cents (docs/xai.md).
-      for (const name of ['subtotal', 'tax', 'total']) {
-        if (row[`${name}_cents`] === null) {
-          row[`${name}_cents`] = '0';
-          row[`${name}_usd`] = '0';
-        }
+      // proto3 JSON omits a zero int64: an absent amount is 0 cents (docs/xai.md), on the invoice and on each line.
+      zeroIfAbsent(row, ['subtotal_cents', 'subtotal_usd', 'tax_cents', 'tax_usd', 'total_cents', 'total_usd']);
+      if (Array.isArray(row.lines)) {
+        for (const line of row.lines) zeroIfAbsent(line as Row, ['unit_price_micro_cents', 'num_units', 'amount_cents', 'amount_usd']);
       }
       return row;
     });
