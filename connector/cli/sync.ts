@@ -139,7 +139,7 @@ async function syncCommand<C>(source: SourceDefinition<C>, argv: string[], term:
   const verbose = values.verbose === true;
   const level: Level = values.debug ? 'debug' : verbose ? 'info' : 'warn';
   const logger = syncLogger(level, out, secrets);
-  // With --verbose: sync's own lines stay one on a failure, and its summary names the days it read.
+  // Said with --verbose (as the other progress lines): sync's output on a failure stays one line.
   const asOf = asOfNote(run.clock);
   if (asOf) logger.info(asOf);
   // The client counts each stream's requests (HttpClient.forStream), on this thread and the decode workers alike.
