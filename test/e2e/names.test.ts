@@ -54,19 +54,12 @@ describe('OpenAI spend names', () => {
   const FIRST = Date.UTC(2025, 11, 8) / 1000;
   const DAYS = 12;
   const PAGE = 10;
+  /** The organization of this describe's fakes. */
+  const ORG = { firstDay: FIRST, days: DAYS, projects: 4, lineItems: 3, adminKey: KEY, apiKeyIdGrouping: 'allowed' } as const;
   let fake: FakeOpenAi;
   beforeAll(async () => {
     // 4 projects with cost + 22 without: 26 projects, 3 list pages of 10.
-    fake = new FakeOpenAi({
-      firstDay: FIRST,
-      days: DAYS,
-      projects: 4,
-      lineItems: 3,
-      adminKey: KEY,
-      apiKeyIdGrouping: 'allowed',
-      listPageCap: PAGE,
-      now: testClock(),
-    });
+    fake = new FakeOpenAi({ ...ORG, listPageCap: PAGE, now: testClock() });
     await fake.start();
   });
   afterAll(() => fake.stop());
@@ -195,16 +188,7 @@ describe('OpenAI spend names', () => {
   });
 
   it('given a project deleted between the project list and its key list (404) when spend is read then its keys have null names, every other name is set, and the read succeeds', async () => {
-    const gone = new FakeOpenAi({
-      firstDay: FIRST,
-      days: DAYS,
-      projects: 4,
-      lineItems: 3,
-      adminKey: KEY,
-      apiKeyIdGrouping: 'allowed',
-      deletedProjects: { ids: ['proj_002'] },
-      now: testClock(),
-    });
+    const gone = new FakeOpenAi({ ...ORG, deletedProjects: { ids: ['proj_002'] }, now: testClock() });
     await gone.start();
     try {
       const { result } = await airbyteRead(BINS.openai, gone, { ...config(), base_url: gone.baseUrl });
