@@ -60,6 +60,13 @@ const warmFetch = (): Promise<void> =>
     () => undefined,
   );
 
+/**
+ * The HTTP client's clock: the real one, whatever the run's is. It times requests, spaces them and
+ * reads a server's `Retry-After` date, all real time: with AI_SPEND_NOW, the run's clock is months
+ * behind a server's date, and a Retry-After date would have been a wait of months.
+ */
+const WALL_CLOCK: Clock = { now: () => Date.now() };
+
 /** The HTTP client of a run, from its HTTP settings: one rate limiter per process. */
 export function httpClientFor<C>(
   run: Run<C>,
@@ -74,8 +81,8 @@ export function httpClientFor<C>(
     ...(h.maxConcurrent === undefined ? {} : { maxConcurrent: h.maxConcurrent }),
     fetch: deps.fetch ?? globalThis.fetch,
     sleep,
-    clock: run.clock,
-    limiter: new RateLimiter(run.clock, sleep, { requestsPerMinute: h.requestsPerMinute }),
+    clock: WALL_CLOCK,
+    limiter: new RateLimiter(WALL_CLOCK, sleep, { requestsPerMinute: h.requestsPerMinute }),
     logger: deps.logger,
     redact: deps.redact,
     ...(deps.networkRetries ? { networkRetries: deps.networkRetries } : {}),

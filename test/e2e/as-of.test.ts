@@ -79,6 +79,27 @@ describe('running as of an earlier instant (AI_SPEND_NOW)', () => {
     expect(JSON.parse(String(row?.s)).cursor).toBe(AS_OF_DAY);
   }, 60_000);
 
+  it('given AI_SPEND_NOW in the past and a 429 whose Retry-After is an HTTP date 2 s ahead of the real time when read then the read waits about that long, not the months between the two clocks', async () => {
+    const retryAt = new Date(Date.now() + 2_000).toUTCString();
+    fake.fault({
+      path: '/activity',
+      fault: {
+        kind: 'status',
+        status: 429,
+        body: JSON.stringify({ error: { code: 429, message: 'Rate limit exceeded' } }),
+        headers: { 'retry-after': retryAt },
+      },
+    });
+    const f = files({ 'c.json': { ...config(), start_date: iso(AS_OF_DAY - 2 * DAY) }, 'cat.json': catalog([{ name: 'activity', mode: 'incremental' }]) });
+    const started = Date.now();
+    const r = await run(BINS.openrouter, ['read', '--config', f['c.json'] as string, '--catalog', f['cat.json'] as string], {
+      env: { [AS_OF_VARIABLE]: AS_OF },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(records(r.messages, 'activity').length).toBeGreaterThan(0);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  }, 30_000);
+
   const refusals: Array<[string, string, RegExp]> = [
     [
       'not an instant',
