@@ -67,6 +67,17 @@ async function listPage(ctx: ListContext, path: string, query: Query, page: numb
   }
 }
 
+/**
+ * The JSON body of one list request, for a list that pages its own way (by offset, or one response):
+ * the stream's responses applied as for listPages, the response counted, received on a decode worker
+ * when the read has them. undefined: an 'ignore' rule matched the first page (no list at all).
+ */
+export async function listBody(ctx: ListContext, path: string, query: Query, page = 1): Promise<unknown> {
+  const res = await listPage(ctx, path, query, page);
+  if (res) ctx.onResponse();
+  return res?.body;
+}
+
 /** listPages, each item validated with `item`; a bad item is a system_error naming the path, its index and the JSON path. */
 export async function* listItems<T>(ctx: ListContext, path: string, cursor: IdCursor, item: z.ZodType<T>, params: Query = []): AsyncIterable<T[]> {
   let seen = 0;

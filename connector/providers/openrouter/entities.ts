@@ -3,7 +3,7 @@ import { numberToDecimal } from '../../decimal.js';
 import { col, columns, entityId, type Column } from '../../engine/columns/columns.js';
 import { describeZodError } from '../../engine/columns/validation.js';
 import { systemError } from '../../engine/errors.js';
-import { idListStream } from '../../engine/fetch/lists.js';
+import { idListStream, listBody } from '../../engine/fetch/lists.js';
 import type { ListContext, ListStream, Row } from '../../engine/stream.js';
 import { RecordIdHasher } from '../../engine/columns/records.js';
 import type { Query } from '../../http/client.js';
@@ -28,12 +28,35 @@ const usd = (name: string, description: string): Column =>
     convert: (v: number) => numberToDecimal(v),
   });
 
-async function page(ctx: ListContext, path: string, query: Query, n: number): Promise<unknown> {
-  ctx.log(`${path}: page ${n}`);
-  // Received and parsed on a decode worker when the read has them (ctx.transport), as every list's pages.
-  const res = await (ctx.transport ? ctx.http.get(path, query, {}, ctx.transport) : ctx.http.getJson(path, query));
-  ctx.onResponse();
-  return res.body;
+const OffsetPage = z.looseObject({ data: z.array(z.unknown()), total_count: z.number().int().nonnegative().nullish() });
+
+/**
+ * Every item of a list paged by `offset` (pages of `pageSize`), each validated with `item`: until
+ * total_count are read when `total` (an empty page before that fails: the list moved), else (or
+ * without total_count) until a short page. `limit`: also send limit=pageSize.
+ */
+async function* offsetItems<T>(
+  ctx: ListContext,
+  path: string,
+  query: Query,
+  item: z.ZodType<T>,
+  o: { pageSize: number; limit: boolean; total: boolean },
+): AsyncIterable<T[]> {
+  let offset = 0;
+  for (let n = 1; ; n++) {
+    ctx.log(`${path}: page ${n}`);
+    const q: Query = [...query, ['offset', String(offset)], ...(o.limit ? [['limit', String(o.pageSize)] as const] : [])];
+    const p = parse(OffsetPage, path, await listBody(ctx, path, q, n));
+    yield p.data.map((it, i) => {
+      const r = item.safeParse(it);
+      if (!r.success) throw systemError(`${path} item ${offset + i}: unexpected item: ${describeZodError(r.error, it)}`);
+      return r.data;
+    });
+    offset += p.data.length;
+    const total = o.total ? p.total_count : null;
+    if (total == null ? p.data.length < o.pageSize : offset >= total) return;
+    if (p.data.length === 0) throw systemError(`${path}: total_count ${total} but an empty page at offset ${offset}; refusing a partial list.`);
+  }
 }
 
 function parse<T>(schema: z.ZodType<T>, path: string, body: unknown): T {
@@ -54,39 +77,11 @@ const WORKSPACE = columns([
   col('created_by', 'string', 'User that created it.'),
   col('include_byok_in_budgets', 'boolean', 'Whether BYOK usage counts against budgets.'),
 ]);
-const WorkspacesPage = z.looseObject({ data: z.array(z.unknown()), total_count: z.number().int().nonnegative().nullish() });
-
 /**
  * Every workspace, by offset and limit 100 until total_count are read (an empty page before that
  * fails: the list moved); without total_count (documented as always sent), until a short page.
  */
-async function* workspaceItems(ctx: ListContext): AsyncIterable<Array<Record<string, unknown>>> {
-  let offset = 0;
-  for (let n = 1; ; n++) {
-    const p = parse(
-      WorkspacesPage,
-      WORKSPACES_PATH,
-      await page(
-        ctx,
-        WORKSPACES_PATH,
-        [
-          ['offset', String(offset)],
-          ['limit', String(WORKSPACES_PAGE)],
-        ],
-        n,
-      ),
-    );
-    yield p.data.map((it, i) => {
-      const r = WORKSPACE.item.safeParse(it);
-      if (!r.success) throw systemError(`${WORKSPACES_PATH} item ${offset + i}: unexpected item: ${describeZodError(r.error, it)}`);
-      return r.data;
-    });
-    offset += p.data.length;
-    if (p.total_count == null ? p.data.length < WORKSPACES_PAGE : offset >= p.total_count) return;
-    if (p.data.length === 0)
-      throw systemError(`${WORKSPACES_PATH}: total_count ${p.total_count} but an empty page at offset ${offset}; refusing a partial list.`);
-  }
-}
+const workspaceItems = (ctx: ListContext) => offsetItems(ctx, WORKSPACES_PATH, [], WORKSPACE.item, { pageSize: WORKSPACES_PAGE, limit: true, total: true });
 
 const WORKSPACES_DESCRIPTION = 'Every workspace of the account (GET /workspaces, offset and limit 100, until total_count). Full refresh.';
 export const workspacesStream: ListStream<OpenRouterConfig> = idListStream({
@@ -128,7 +123,6 @@ const KEY = columns([
   time('expires_at', 'Expiry, ISO 8601; null when it does not expire.'),
   col('creator_user_id', 'string', 'User that created the key; null when unknown.'),
 ]);
-const KeysPage = z.looseObject({ data: z.array(z.unknown()) });
 
 const KEYS_DESCRIPTION =
   'Every API key of every workspace, disabled ones included (GET /keys?workspace_id=...&include_disabled=true, 100 per page by offset): names, redacted labels, limits and running usage counters (snapshots, not a history). Full refresh.';
@@ -140,23 +134,17 @@ export const keysStream: ListStream<OpenRouterConfig> = idListStream({
     const workspaces: string[] = [];
     for await (const items of workspaceItems(ctx)) for (const w of items) workspaces.push(String(w.id));
     for (const workspace of workspaces) {
-      for (let offset = 0, n = 1; ; n++) {
-        const query: Query = [
-          ['workspace_id', workspace],
-          ['include_disabled', 'true'],
-          ['offset', String(offset)],
-        ];
-        const p = parse(KeysPage, KEYS_PATH, await page(ctx, KEYS_PATH, query, n));
-        yield p.data.map((it, i) => {
-          const r = KEY.item.safeParse(it);
-          if (!r.success) throw systemError(`${KEYS_PATH} item ${offset + i}: unexpected item: ${describeZodError(r.error, it)}`);
-          const row = KEY.row(r.data);
+      const query: Query = [
+        ['workspace_id', workspace],
+        ['include_disabled', 'true'],
+      ];
+      for await (const items of offsetItems(ctx, KEYS_PATH, query, KEY.item, { pageSize: KEYS_PAGE, limit: false, total: false })) {
+        yield items.map((it) => {
+          const row = KEY.row(it);
           row.id = row.hash;
           row.workspace_id ??= workspace;
           return row;
         });
-        offset += p.data.length;
-        if (p.data.length < KEYS_PAGE) break;
       }
     }
   },
@@ -183,7 +171,7 @@ export const creditsStream: ListStream<OpenRouterConfig> = idListStream({
   description: CREDITS_DESCRIPTION,
   schema: CREDITS.schema('credits', CREDITS_DESCRIPTION),
   async *pages(ctx) {
-    const body = parse(CreditsBody, CREDITS_PATH, await page(ctx, CREDITS_PATH, [], 1));
+    const body = parse(CreditsBody, CREDITS_PATH, await listBody(ctx, CREDITS_PATH, []));
     const row: Row = CREDITS.row(body.data);
     row.id = new RecordIdHasher().add(row.total_credits).add(row.total_usage).digest();
     yield [row];

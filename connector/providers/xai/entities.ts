@@ -4,9 +4,8 @@ import { col, columns, entityId, type Column } from '../../engine/columns/column
 import { RecordIdHasher } from '../../engine/columns/records.js';
 import { describeZodError } from '../../engine/columns/validation.js';
 import { systemError } from '../../engine/errors.js';
-import { idListStream } from '../../engine/fetch/lists.js';
-import { responseFailure } from '../../engine/fetch/responses.js';
-import type { ListContext, ListStream, Row } from '../../engine/stream.js';
+import { idListStream, listBody } from '../../engine/fetch/lists.js';
+import type { ListStream, Row } from '../../engine/stream.js';
 import type { Query } from '../../http/client.js';
 import { apiKeysPath, invoicesPath, prepaidBalancePath, teamNotFound } from './api.js';
 import type { XaiConfig } from './config.js';
@@ -30,18 +29,6 @@ const cents = (name: string, description: string, from: readonly string[]): Colu
   col(`${name}_cents`, 'string', `${description} in USD cents, as sent (int64).`, { from, check: int64, convert: int64Text }),
   col(`${name}_usd`, 'string', `${description} in US dollars: the cents with the decimal point moved, exact.`, { from, check: int64, convert: centsToUsd }),
 ];
-
-/** One JSON response of a list, with the stream's responses applied to an error, counted. */
-async function oneResponse(ctx: ListContext, path: string, query: Query): Promise<unknown> {
-  try {
-    // Received and parsed on a decode worker when the read has them (ctx.transport), as every list's pages.
-    const res = await (ctx.transport ? ctx.http.get(path, query, {}, ctx.transport) : ctx.http.getJson(path, query));
-    ctx.onResponse();
-    return res.body;
-  } catch (err) {
-    throw responseFailure(ctx.responses, err, path, path) ?? err;
-  }
-}
 
 // ---- api_keys ----------------------------------------------------------------------
 
@@ -77,7 +64,7 @@ export const apiKeysStream: ListStream<XaiConfig> = idListStream({
   schema: apiKeyColumns.schema('api_keys', API_KEYS_DESCRIPTION),
   async *pages(ctx, config) {
     const path = apiKeysPath(config.team_id);
-    const body = await oneResponse(ctx, path, []);
+    const body = await listBody(ctx, path, []);
     const page = z.looseObject({ apiKeys: z.array(z.unknown()).optional() }).safeParse(body);
     if (!page.success) throw systemError(`${path}: unexpected response: ${describeZodError(page.error, body)}`);
     yield (page.data.apiKeys ?? []).map((it, i) => {
@@ -150,7 +137,7 @@ export const invoicesStream: ListStream<XaiConfig> = idListStream({
   schema: invoiceColumns.schema('invoices', INVOICES_DESCRIPTION),
   async *pages(ctx, config, common) {
     const path = invoicesPath(config.team_id);
-    const body = await oneResponse(ctx, path, invoicesSince(common.start));
+    const body = await listBody(ctx, path, invoicesSince(common.start));
     const page = z.looseObject({ invoices: z.array(z.unknown()).optional() }).safeParse(body);
     if (!page.success) throw systemError(`${path}: unexpected response: ${describeZodError(page.error, body)}`);
     yield (page.data.invoices ?? []).map((it, i) => {
@@ -216,7 +203,7 @@ export const prepaidBalanceChangesStream: ListStream<XaiConfig> = idListStream({
   responses: [teamNotFound((path: string) => path)],
   async *pages(ctx, config) {
     const path = prepaidBalancePath(config.team_id);
-    const body = await oneResponse(ctx, path, []);
+    const body = await listBody(ctx, path, []);
     const page = Ledger.safeParse(body);
     if (!page.success) throw systemError(`${path}: unexpected response: ${describeZodError(page.error, body)}`);
     // The balance itself is not a record (this stream is the changes); the debug log says it, inverted back.
