@@ -134,3 +134,17 @@ describe('OpenRouter activity segments', () => {
     }
   });
 });
+
+describe('what an OpenRouter analytics row must be', () => {
+  const bucket = { start: START, end: START + DAY, results: [] };
+  it('given a row whose amounts are null (unused components) when mapped then they are 0 and the row is kept', () => {
+    const row = analyticsPlan.toRecord(bucket, { model: 'm', date__day: iso(START), credits_usage: null, byok_usage: null }, 0);
+    expect([row.usage, row.byok_usage_inference, row.source]).toEqual(['0', '0', 'analytics']);
+  });
+
+  it('given a row without credits_usage (a renamed metric) when mapped then the read fails naming the path, never a day of $0', () => {
+    expect(() => analyticsPlan.toRecord(bucket, { model: 'm', date__day: iso(START), byok_usage: null }, 0)).toThrow(
+      /analytics\/query: unexpected row: .*credits_usage/,
+    );
+  });
+});

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { XaiConfigSchema } from '../../connector/providers/xai/config.js';
 import { commonConfig } from '../../connector/engine/config.js';
+import { xaiUsageApi } from '../../connector/providers/xai/api.js';
 import { invoicesSince } from '../../connector/providers/xai/entities.js';
 import { modelOf } from '../../connector/providers/xai/spend.js';
 
@@ -35,5 +36,19 @@ describe('xAI config and small mappings', () => {
     expect(modelOf('grok-voice-think-fast-2.0')).toBe('grok-voice-think-fast-2.0');
     expect(modelOf('Search')).toBeNull();
     expect(modelOf(null)).toBeNull();
+  });
+});
+
+describe('what an xAI usage answer must be', () => {
+  it('given an empty answer (proto3 omits an empty timeSeries) when parsed then it is a page with no buckets', () => {
+    const r = xaiUsageApi.page.safeParse({});
+    expect(r.success).toBe(true);
+    expect(r.data?.buckets).toEqual([]);
+  });
+
+  it('given a 200 whose body is an error envelope, with no timeSeries, when parsed then it is refused, never read as a day with no usage', () => {
+    const r = xaiUsageApi.page.safeParse({ code: 3, message: 'invalid argument', details: [] });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues.map((i) => i.message).join()).toBe('no timeSeries, but "code", "message", "details": not a usage answer');
   });
 });

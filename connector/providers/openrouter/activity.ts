@@ -102,11 +102,15 @@ const ActivityItem = z.looseObject({
   reasoning_tokens: count,
 });
 
-/** An analytics row; unused components come back as null, not 0 [DOC cookbook]: a null amount or count is none. */
+/**
+ * An analytics row; unused components come back as null, not 0 [DOC cookbook]: a null amount or count
+ * is none. The amounts asked for must be there (null or a number): a missing one (a renamed metric)
+ * fails the read rather than read as $0.
+ */
 const AnalyticsRow = z.looseObject({
   model: z.string().min(1),
-  credits_usage: amount.nullish(),
-  byok_usage: amount.nullish(),
+  credits_usage: amount.nullable(),
+  byok_usage: amount.nullable(),
   request_count: count.nullish(),
   tokens_prompt: count.nullish(),
   tokens_completion: count.nullish(),

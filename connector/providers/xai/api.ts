@@ -87,6 +87,13 @@ const Series = z.looseObject({
  * usage fetcher discards it and splits the query (usage.ts). There is no cursor.
  */
 const UsagePage: z.ZodType<Page> = z.looseObject({ timeSeries: z.array(Series).optional(), limitReached: z.boolean().optional() }).transform((r, ctx) => {
+  // No timeSeries is no series (proto3 omits an empty list), but only in an otherwise empty answer: a
+  // body with other members and no series (an error or another envelope in a 200) is not "no usage".
+  const other = Object.keys(r).filter((k) => k !== 'timeSeries' && k !== 'limitReached');
+  if (r.timeSeries === undefined && other.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `no timeSeries, but ${other.map((k) => JSON.stringify(k)).join(', ')}: not a usage answer` });
+    return z.NEVER;
+  }
   const buckets = new Map<number, Bucket>();
   for (const s of r.timeSeries ?? []) {
     for (const p of s.dataPoints ?? []) {
