@@ -111,7 +111,16 @@ type Paging =
        */
       restarts?: number;
     }
-  | { kind: 'custom'; fetchWindow: (io: WindowIo, window: Window) => Promise<FetchedWindow> };
+  | {
+      kind: 'custom';
+      fetchWindow: (io: WindowIo, window: Window) => Promise<FetchedWindow>;
+      /**
+       * The fetcher may return `parts` of a split query (FetchedWindow.parts, xAI): the engine then
+       * computes every record's id so that overlapping parts fail as duplicates. Without it no id is
+       * computed for the check (a cost per record a plan that never splits need not pay).
+       */
+      parts?: true;
+    };
 
 /**
  * A companion report read for the same window before a plan's records are mapped (Anthropic

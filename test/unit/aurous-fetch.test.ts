@@ -224,4 +224,10 @@ describe('a custom fetcher through the engine coverage check (WindowReader)', ()
       /is not aligned to 86400 s buckets/,
     );
   });
+
+  it('given a fetcher that returns parts of a split query when its plan does not declare paging.parts then the window fails (no ids were computed to check the parts), never summed unchecked', async () => {
+    await expect(read({ buckets: [], complete: true, parts: true })).rejects.toThrow(
+      '/v1/usage: the fetcher returned parts of a split query, but its plan does not declare paging.parts; their ids were not computed.',
+    );
+  });
 });

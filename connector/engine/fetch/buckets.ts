@@ -297,6 +297,9 @@ export class WindowReader {
     };
     const io: WindowIo = { get: (query) => get(query), post: (query, body) => get(query, body), json, debug: ctx.debug };
     const fetched = await fetchWindow(io, window);
+    // Parts are checked by their records' ids, computed only for a plan that declares them.
+    if (fetched.parts === true && !(plan.paging.kind === 'custom' && plan.paging.parts === true))
+      throw systemError(`${plan.path}: the fetcher returned parts of a split query, but its plan does not declare paging.parts; their ids were not computed.`);
     // Parts of a split query add up; otherwise a bucket that came twice must repeat the same records.
     for (const b of fetched.buckets) buckets.accept(b, fetched.parts === true);
     // Complete pages: a bucket they did not mention is empty (whether an API sends empty buckets is its own affair).
@@ -399,7 +402,7 @@ export class WindowReader {
   async fetchPage(query: Query, window: Window, emittedAt: number, joined?: ReadonlyMap<number, readonly Row[]>, body?: unknown): Promise<Page> {
     const { plan, ctx } = this;
     // Ids let records added across pages (records paging) or parts (a custom fetcher's split query) be checked for duplicates.
-    const ids = plan.paging.kind === 'records' || plan.paging.kind === 'custom';
+    const ids = plan.paging.kind === 'records' || (plan.paging.kind === 'custom' && plan.paging.parts === true);
     const inThread = ctx.http.inThread(
       (body) => encodePage(plan, ctx.stream, ctx.format, body, window, emittedAt, { ids, ...(joined ? { joined } : {}) }).page,
     );

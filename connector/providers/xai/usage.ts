@@ -142,7 +142,7 @@ export const usageStream: BucketStream<XaiConfig> = {
       params: [],
       bucketSeconds: DAY,
       maxBuckets: WINDOW_DAYS,
-      paging: { kind: 'custom', fetchWindow: xaiUsageFetcher({ path, keysPath: apiKeysPath(config.team_id) }) },
+      paging: { kind: 'custom', fetchWindow: xaiUsageFetcher({ path, keysPath: apiKeysPath(config.team_id) }), parts: true },
       // Analytics are near real time [FIELD]: today is read (partial) and re-read by the lookback.
       includeCurrentBucket: true,
       responses: responses(path),
