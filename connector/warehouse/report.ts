@@ -111,7 +111,7 @@ interface ProviderRow {
  * from cents), the sum of its daily spend rows of that month's days, and the difference when every
  * day of the month is complete.
  */
-export interface InvoiceMonth {
+interface InvoiceMonth {
   /** The provider as the report names it (its about.ts displayName). */
   provider: string;
   /** "2026-10". */
@@ -655,7 +655,7 @@ async function stateCoverage(db: Warehouse, catalog: Catalog, mode: 'focus' | 't
 }
 
 /** The invoices a provider declares in its about.ts (found through the registry), for the report. */
-export interface InvoiceRule {
+interface InvoiceRule {
   /** The provider as the report names it (focus_spend.ServiceProviderName). */
   provider: string;
   /** Its connector's DuckDB schema, where its invoices table is. */
@@ -722,7 +722,7 @@ async function invoiceMonths(
       const m = Number(r.m);
       const month = `${y}-${String(m).padStart(2, '0')}`;
       const start = `${month}-01`;
-      const end = new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
+      const end = isoDate(Date.UTC(y, m, 0) / 1000);
       const bad = Number(r.bad ?? 0);
       const invoicedUsd = trimDecimal(fromScaled(BigInt(str(r.cents) || '0'), 2));
       const sum = trimDecimal(daily.get(month) ?? '0');

@@ -183,12 +183,12 @@ function analyticsRecord(bucket: Bucket, raw: unknown): Row {
  * date__day or created_at__day instead (api.ts analyticsDayOf), so one mapping serves both plans
  * and a row is never mapped as the other source's.
  */
-export function dayRecord(bucket: Bucket, raw: unknown): Row {
+function dayRecord(bucket: Bucket, raw: unknown): Row {
   return raw !== null && typeof raw === 'object' && 'date' in raw ? activityRecord(bucket, raw) : analyticsRecord(bucket, raw);
 }
 
-/** The body of one analytics query over [start, end) (end exclusive [INFERRED]; a row outside the window fails the read). */
-export const analyticsBody = (w: Window) => ({
+/** The body of one analytics query over [start, end) (end exclusive [INFERRED]; a row of a day outside the window is dropped by the engine, with a debug line). */
+const analyticsBody = (w: Window) => ({
   metrics: ['credits_usage', 'byok_usage', 'request_count', 'tokens_prompt', 'tokens_completion', 'reasoning_tokens'],
   dimensions: ['model'],
   granularity: 'day',

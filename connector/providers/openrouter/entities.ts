@@ -17,9 +17,9 @@ import type { OpenRouterConfig } from './config.js';
  */
 
 /** Workspaces per page: `limit` <= 100 (default 50) with `total_count` [DOC]. */
-export const WORKSPACES_PAGE = 100;
+const WORKSPACES_PAGE = 100;
 /** Keys per page: 100, no `limit` parameter, paged by `offset` [DOC]. */
-export const KEYS_PAGE = 100;
+const KEYS_PAGE = 100;
 
 const time = (name: string, description: string): Column => col(name, 'string', description, { format: 'date-time' });
 const usd = (name: string, description: string): Column =>
@@ -84,7 +84,7 @@ const WORKSPACE = columns([
 const workspaceItems = (ctx: ListContext) => offsetItems(ctx, WORKSPACES_PATH, [], WORKSPACE.item, { pageSize: WORKSPACES_PAGE, limit: true, total: true });
 
 const WORKSPACES_DESCRIPTION = 'Every workspace of the account (GET /workspaces, offset and limit 100, until total_count). Full refresh.';
-export const workspacesStream: ListStream<OpenRouterConfig> = idListStream({
+const workspacesStream: ListStream<OpenRouterConfig> = idListStream({
   name: 'workspaces',
   description: WORKSPACES_DESCRIPTION,
   schema: WORKSPACE.schema('workspaces', WORKSPACES_DESCRIPTION),
@@ -126,7 +126,7 @@ const KEY = columns([
 
 const KEYS_DESCRIPTION =
   'Every API key of every workspace, disabled ones included (GET /keys?workspace_id=...&include_disabled=true, 100 per page by offset): names, redacted labels, limits and running usage counters (snapshots, not a history). Full refresh.';
-export const keysStream: ListStream<OpenRouterConfig> = idListStream({
+const keysStream: ListStream<OpenRouterConfig> = idListStream({
   name: 'keys',
   description: KEYS_DESCRIPTION,
   schema: KEY.schema('keys', KEYS_DESCRIPTION),
@@ -166,7 +166,7 @@ const CreditsBody = z.looseObject({ data: CREDITS.item });
 
 const CREDITS_DESCRIPTION =
   'A snapshot of the account credits (GET /credits): lifetime credits purchased and used, one row per read, keyed by a hash of the two amounts (an unchanged balance keeps its id). Full refresh.';
-export const creditsStream: ListStream<OpenRouterConfig> = idListStream({
+const creditsStream: ListStream<OpenRouterConfig> = idListStream({
   name: 'credits',
   description: CREDITS_DESCRIPTION,
   schema: CREDITS.schema('credits', CREDITS_DESCRIPTION),

@@ -46,7 +46,7 @@ export const GROUP_BY = ['api_key_id', 'description'] as const;
 export const WINDOW_DAYS = 31;
 
 /** A time as the proto's TimeRange wants it: `YYYY-MM-DD HH:MM:SS` (in the request's timezone, Etc/UTC). */
-export const xaiTime = (t: number): string => isoTime(t).replace('T', ' ').replace('Z', '');
+const xaiTime = (t: number): string => isoTime(t).replace('T', ' ').replace('Z', '');
 
 /**
  * The AnalyzeBillingItemsRequest of one window, exactly as the proto defines it: daily buckets in UTC,

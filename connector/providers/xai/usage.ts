@@ -47,7 +47,7 @@ const Records = columns(COLUMNS);
 /** A group value: proto3 JSON sends an empty string for "none" (usage without a key), kept as null. */
 const value = (v: string | undefined): string | null => (v === undefined || v === '' ? null : v);
 
-export function toUsageRecord(bucket: Bucket, raw: unknown): Row {
+function toUsageRecord(bucket: Bucket, raw: unknown): Row {
   const parsed = Result.safeParse(raw);
   if (!parsed.success) throw systemError(`usage: unexpected series in the usage response: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   const r = parsed.data;
@@ -66,7 +66,7 @@ export function toUsageRecord(bucket: Bucket, raw: unknown): Row {
 /** The API keys of the team (GET /auth/teams/{team_id}/api-keys), ids only: what a day's query is split by. */
 const KeyIds = z.looseObject({ apiKeys: z.array(z.looseObject({ apiKeyId: z.string().min(1) })).optional() });
 
-export interface UsageFetcherOptions {
+interface UsageFetcherOptions {
   path: string;
   keysPath: string;
 }
@@ -85,7 +85,7 @@ const dayOf = (w: Window): string => isoDate(w.start);
  *   still capped fails the stream with a message saying so: nothing of the day is emitted and the state
  *   stays before it.
  */
-export function xaiUsageFetcher(o: UsageFetcherOptions): (io: WindowIo, window: Window) => Promise<FetchedWindow> {
+function xaiUsageFetcher(o: UsageFetcherOptions): (io: WindowIo, window: Window) => Promise<FetchedWindow> {
   const capped = (window: Window, part: string): Error =>
     systemError(
       `${o.path}: ${dayOf(window)} answered limitReached (more api_key_id x description series than xAI serves in one query) even for ${part}; ` +
