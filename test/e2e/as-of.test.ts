@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AS_OF_VARIABLE } from '../../connector/cli/runtime.js';
 import { DAY, FakeOpenRouter } from '../fake/openrouter.js';
 import { BINS, catalog, errors, files, lastStates, ofType, records, run } from '../support/cli.js';
-import { assertProtocol } from '../support/invariants.js';
+import { assertProtocol, withoutIds } from '../support/invariants.js';
 import { query, runCli } from '../support/warehouse.js';
 
 /**
@@ -47,15 +47,22 @@ describe('running as of an earlier instant (AI_SPEND_NOW)', () => {
     expect(r.code, r.stderr).toBe(0);
     assertProtocol(r, { streams: ['activity'], expectComplete: true });
     const rows = records(r.messages, 'activity');
+    // Exactly the ledger of those 40 days (the fake's ground truth, on the same as-of clock).
+    const plain = (xs: ReadonlyArray<Record<string, unknown>>) => withoutIds(xs.map(({ start_time: _s, end_time: _e, ...x }) => x));
+    expect(plain(rows)).toEqual(withoutIds(fake.expectedActivity(AS_OF_DAY - 40 * DAY, AS_OF_DAY)));
     const sources = new Map<string, Set<unknown>>();
     for (const row of rows) sources.set(String(row.date), new Set([...(sources.get(String(row.date)) ?? []), row.source]));
     const expected = Array.from({ length: 40 }, (_, i) => iso(AS_OF_DAY - (40 - i) * DAY));
     expect([...sources.keys()].sort()).toEqual(expected);
     for (const [day, s] of sources) expect([...s], day).toEqual([Date.parse(day) / 1000 >= AS_OF_DAY - 30 * DAY ? 'activity' : 'analytics']);
-    const asked = fake.requests.slice(before).map((q) => `${q.path}?${q.query.toString()}`);
-    expect(asked.filter((a) => a.includes('date=')).every((a) => (/date=(\d{4}-\d{2}-\d{2})/.exec(a)?.[1] ?? '') < '2026-03-10')).toBe(true);
+    // /activity was asked for exactly the last 30 days before it (a day the fake answered with a 524 is asked again).
+    const activityDays = fake.requests
+      .slice(before)
+      .filter((q) => q.path.endsWith('/activity'))
+      .map((q) => q.query.get('date'));
+    expect([...new Set(activityDays)].sort()).toEqual(Array.from({ length: 30 }, (_, i) => iso(AS_OF_DAY - (30 - i) * DAY)));
     const state = lastStates(r.messages)[0] as { stream: { stream_state: { cursor: number } } };
-    expect(state.stream.stream_state.cursor).toBeLessThanOrEqual(AS_OF_DAY);
+    expect(state.stream.stream_state.cursor).toBe(AS_OF_DAY);
     expect(ofType(r.messages, 'LOG').map((m) => m.log.message)).toContain(
       `${AS_OF_VARIABLE}: running as of ${AS_OF}, not the real time: "today" is 2026-03-10 UTC.`,
     );
@@ -96,7 +103,10 @@ describe('running as of an earlier instant (AI_SPEND_NOW)', () => {
       env: { [AS_OF_VARIABLE]: AS_OF },
     });
     expect(r.code, r.stderr).toBe(0);
-    expect(records(r.messages, 'activity').length).toBeGreaterThan(0);
+    assertProtocol(r, { streams: ['activity'], expectComplete: true });
+    // The 429 was served and waited out, and the two days are exactly the ledger.
+    expect(r.stdout).toContain('HTTP 429');
+    expect(records(r.messages, 'activity')).toHaveLength(fake.expectedActivity(AS_OF_DAY - 2 * DAY, AS_OF_DAY).length);
     expect(Date.now() - started).toBeLessThan(20_000);
   }, 30_000);
 

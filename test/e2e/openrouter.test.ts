@@ -144,8 +144,8 @@ describe('source-openrouter-costs activity stream', () => {
     expect(state.stream.stream_state.covered_from).toBe(floor);
   });
 
-  it('given analytics limited to 2 requests per 2 s (a 429 with X-RateLimit-*, Retry-After every other time) when reading activity and spend over 400 days then every 429 is waited out and the records equal the ledger exactly', async () => {
-    const limited = new FakeOpenRouter({ keys: [KEY], throttleAnalytics: false, cloudflare524: false, analyticsRateLimit: { limit: 2, windowMs: 2000 } });
+  it('given analytics limited to 1 request per 2 s (any two queries in a row collide) (a 429 with X-RateLimit-*, Retry-After every other time) when reading activity and spend over 400 days then every 429 is waited out and the records equal the ledger exactly', async () => {
+    const limited = new FakeOpenRouter({ keys: [KEY], throttleAnalytics: false, cloudflare524: false, analyticsRateLimit: { limit: 1, windowMs: 2000 } });
     await limited.start();
     try {
       const { result } = await read(config({ start_date: isoDay(TODAY - 400 * DAY) }, limited), ['activity', 'spend'], { server: limited });
@@ -179,6 +179,8 @@ describe('source-openrouter-costs spend stream', () => {
   it('given 45 days when reading spend then each row is its activity row in FOCUS: BilledCost the usage exactly, OpenRouter the service provider and invoice issuer, the upstream the host, the BYOK estimate only in x_', async () => {
     const { result } = await read(config(), ['activity', 'spend']);
     expectOk(result, ['activity', 'spend']);
+    // The activity the spend rows are compared with is the fake's ledger exactly.
+    expect(activityOf(result)).toEqual(withoutIds(fake.expectedActivity(TODAY - 45 * DAY, TODAY)));
     const activity = new Map(records(result.messages, 'activity').map((r) => [r.id, r]));
     const spend = records(result.messages, 'spend');
     expect(spend).toHaveLength(activity.size);
@@ -220,6 +222,14 @@ describe('source-openrouter-costs spend stream', () => {
     const expected = fake.expectedActivity(TODAY - 45 * DAY, TODAY);
     expect(after1[0]?.n).toBe(expected.length);
     expect(after1[0]?.ids).toBe(expected.length);
+    // The table's BilledCost total is the ledger's usage total exactly (at 24 decimals, in BigInt).
+    const scaled = (t: string): bigint => {
+      const [i = '0', f = ''] = t.split('.');
+      return BigInt(i || '0') * 10n ** 24n + BigInt(f.padEnd(24, '0').slice(0, 24) || '0');
+    };
+    const ledger = expected.reduce((sum, r) => sum + scaled(String(r.usage)), 0n);
+    const [table] = await query(db, 'SELECT sum(BilledCost::DECIMAL(38, 24))::VARCHAR AS billed FROM openrouter.spend');
+    expect(scaled(String(table?.billed))).toBe(ledger);
     const activity = await query(db, 'SELECT count(*)::INTEGER AS n FROM openrouter.activity');
     expect(activity[0]?.n).toBe(expected.length);
   }, 240_000);
@@ -288,7 +298,7 @@ describe('source-openrouter-costs keys, workspaces and credits', () => {
 describe('source-openrouter-costs refusals', () => {
   it('given an inference key when reading activity then the 403 is a config_error naming the management key, non-zero exit, nothing emitted', async () => {
     const { result } = await read(config({ management_key: INFERENCE_KEY }), ['activity']);
-    expect(result.code).not.toBe(0);
+    expect(result.code).toBe(1);
     const e = errors(result.messages)[0];
     expect(e?.trace.error.failure_type).toBe('config_error');
     expect(String(e?.trace.error.message)).toContain('management key');
@@ -311,7 +321,7 @@ describe('source-openrouter-costs refusals', () => {
     await late.start();
     try {
       const { result } = await read(config({ start_date: isoDay(TODAY - 3 * DAY) }, late), ['activity'], { mode: 'incremental', server: late });
-      expect(result.code).not.toBe(0);
+      expect(result.code).toBe(1);
       const e = errors(result.messages)[0];
       expect(e?.trace.error.failure_type).toBe('transient_error');
       expect(String(e?.trace.error.message)).toContain(`refused ${isoDay(TODAY - DAY)} as outside its window`);

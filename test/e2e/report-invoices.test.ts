@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeXai, ticksToUsd } from '../fake/xai.js';
 import { BINS } from '../support/cli.js';
 import { AS_OF_ENV, TEST_NOW, testClock } from '../support/clock.js';
-import { query, runCli } from '../support/warehouse.js';
+import { plainDecimal, query, runCli } from '../support/warehouse.js';
 
 /**
  * The report's "Invoices against daily usage" table (docs/warehouse.md), from a real sync of
@@ -103,6 +103,12 @@ describe('report: invoices against daily usage', () => {
     }));
     expect(rows).toEqual(expected);
     expect(invoiceRows(html).every((r) => r.provider === 'xAI')).toBe(true);
+    // One number for one thing: each month's daily figure is also what focus_spend holds for xAI over that month.
+    const fromView = await query(
+      db,
+      `SELECT strftime(CAST("ChargePeriodStart" AS TIMESTAMPTZ), '%Y-%m') AS month, sum("BilledCost")::VARCHAR AS billed FROM focus_spend WHERE "ServiceProviderName" = 'xAI' GROUP BY 1 ORDER BY 1`,
+    );
+    expect(fromView.map((r) => ({ month: r.month, daily: plainDecimal(String(r.billed)) }))).toEqual(expected.map((e) => ({ month: e.month, daily: e.daily })));
     // The rounding gap of a complete month is a few cents: under half a cent per invoice line.
     for (const inv of invoices.slice(1, 3)) {
       const row = invoiceRows(html).find((r) => r.invoiced === centsText(BigInt(String(inv.subtotal))));

@@ -156,7 +156,7 @@ describe('source-xai-costs usage', () => {
     await tight.start();
     try {
       const { result } = await read(tight, config(tight, { end_date: '2026-06-10' }), ['usage']);
-      expect(result.code).not.toBe(0);
+      expect(result.code).toBe(1);
       const [error] = errors(result.messages);
       expect(error?.trace.error.message).toMatch(/limitReached .* even for API key .* alone; the stream stops rather than emit a partial day/);
       expect(records(result.messages, 'usage')).toEqual([]);
@@ -325,7 +325,7 @@ describe('source-xai-costs prepaid_balance_changes', () => {
 describe('source-xai-costs errors', () => {
   it('given a team the key does not manage when usage is read then the 404 names team_id as the setting to check, and the echoed key is not in the output', async () => {
     const { result } = await read(fake, config(fake, { team_id: 'team-other' }), ['usage']);
-    expect(result.code).not.toBe(0);
+    expect(result.code).toBe(1);
     const [error] = errors(result.messages);
     expect(error?.trace.error.failure_type).toBe('system_error');
     expect(error?.trace.error.message).toMatch(/^HTTP 404 from \/v1\/billing\/teams\/team-other\/usage: xAI knows no such team .* check team_id/);
@@ -338,7 +338,7 @@ describe('source-xai-costs errors', () => {
       await server.start();
       try {
         const { result } = await read(server, config(server, { management_key: other }), ['usage']);
-        expect(result.code).not.toBe(0);
+        expect(result.code).toBe(1);
         const [error] = errors(result.messages);
         if (status === 403) {
           expect(error?.trace.error.failure_type).toBe('config_error');
@@ -359,7 +359,7 @@ describe('source-xai-costs errors', () => {
     await server.start();
     try {
       const { result, requests } = await read(server, config(server, { end_date: '2026-06-04' }), ['usage']);
-      expect(result.code).not.toBe(0);
+      expect(result.code).toBe(1);
       const [error] = errors(result.messages);
       expect(error?.trace.error.message).toMatch(/HTTP 400 .*the time range exceeds 0 days/);
       // The team id is no secret; the key the body echoed is masked.
